@@ -1,0 +1,1 @@
+"""The four Tsunagi services: intake, case, referral, notify."""

@@ -1,0 +1,46 @@
+"""Reads and writes of intake's tables, inside a unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.adapters.orm import case_stages, consultations
+
+
+class ConsultationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(consultations).values(**row))
+
+    async def reference_exists(self, reference: str) -> bool:
+        found = await self.session.execute(select(consultations.c.id).where(consultations.c.reference == reference))
+        return found.first() is not None
+
+    async def by_reference(self, reference: str) -> Any:
+        result = await self.session.execute(
+            select(consultations.c.reference, consultations.c.reporter_id, consultations.c.received_at,
+                   consultations.c.case_id, case_stages.c.stage, case_stages.c.updated_at)
+            .select_from(consultations.outerjoin(case_stages, consultations.c.case_id == case_stages.c.case_id))
+            .where(consultations.c.reference == reference))
+        return result.first()
+
+    async def link_case(self, consultation_id: str, case_id: str) -> None:
+        await self.session.execute(
+            update(consultations).where(consultations.c.id == consultation_id).values(case_id=case_id))
+
+    async def stage_event_of(self, case_id: str) -> str | None:
+        found = await self.session.execute(select(case_stages.c.event_id).where(case_stages.c.case_id == case_id))
+        return found.scalar_one_or_none()
+
+    async def set_stage(self, case_id: str, stage: str, event_id: str, at: datetime, *, exists: bool) -> None:
+        values = {"stage": stage, "event_id": event_id, "updated_at": at}
+        if exists:
+            await self.session.execute(update(case_stages).where(case_stages.c.case_id == case_id).values(**values))
+        else:
+            await self.session.execute(insert(case_stages).values(case_id=case_id, **values))

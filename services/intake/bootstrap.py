@@ -1,0 +1,35 @@
+"""Intake's composition root: builds the app from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from services.intake.adapters.orm import messaging, metadata
+from services.intake.entrypoints.api import router
+from services.intake.entrypoints.consumers import event_handlers
+from shared.clock import Clock
+from shared.http.app import create_api
+from shared.reference import ReferenceData, load_reference_data
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+
+SERVICE = "intake"
+
+
+@dataclass
+class IntakeServices:
+    runtime: ServiceRuntime
+    reference: ReferenceData
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
+                             handlers=event_handlers, publishes=("consultation",), clock=clock)
+    app = create_api(service=SERVICE, title="Tsunagi intake (相談受付)",
+                     description="Reporters raise consultations and check their status by reference number.",
+                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
+    app.state.services = IntakeServices(runtime=runtime, reference=load_reference_data(settings.reference_dir))
+    app.include_router(router)
+    return app

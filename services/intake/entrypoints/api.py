@@ -1,0 +1,33 @@
+"""Intake's HTTP routes: parse, check the caller, call one handler, shape the answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from services.intake import handlers
+from services.intake.entrypoints.schemas import ConsultationIn, ConsultationReceipt, ConsultationStatus
+from shared.clock import jst_text
+from shared.http.app import correlation_id_of
+from shared.identity import CurrentIdentity, require_role
+
+router = APIRouter(prefix="/v1", tags=["consultations"])
+
+
+@router.post("/consultations", status_code=201, response_model=ConsultationReceipt,
+             summary="相談を受け付ける (raise a consultation)")
+async def submit(body: ConsultationIn, request: Request, caller: CurrentIdentity) -> ConsultationReceipt:
+    require_role(caller, "reporter", "coordinator")
+    services = request.app.state.services
+    view = await handlers.submit_consultation(services.runtime.unit_of_work(), services.reference, body,
+                                              caller, correlation_id_of(request))
+    return ConsultationReceipt(reference=view.reference, stage=view.stage, received_at=view.received_at,
+                               received_at_jst=jst_text(view.received_at),
+                               status_url=f"/v1/consultations/{view.reference}")
+
+
+@router.get("/consultations/{reference}", response_model=ConsultationStatus,
+            summary="受付番号で状況を確認する (status only, for its submitter)")
+async def status(reference: str, request: Request, caller: CurrentIdentity) -> ConsultationStatus:
+    view = await handlers.reporter_view(request.app.state.services.runtime.unit_of_work(), reference, caller)
+    return ConsultationStatus(reference=view.reference, stage=view.stage,
+                              received_at_jst=jst_text(view.received_at), updated_at_jst=jst_text(view.updated_at))

@@ -1,0 +1,11 @@
+"""The events intake applies: the case a consultation became, and its stage."""
+
+from __future__ import annotations
+
+from services.intake import handlers
+from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked
+from shared.messaging.consumer import EventHandlers
+
+event_handlers = EventHandlers()
+event_handlers.on(CaseOpened, ConsultationLinked)(handlers.on_case_opened_or_linked)
+event_handlers.on(CaseStageChanged)(handlers.on_case_stage_changed)

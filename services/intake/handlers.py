@@ -1,0 +1,108 @@
+"""Intake's service layer: one transaction per command, events through the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from services.intake.adapters.repository import ConsultationRepository
+from services.intake.domain.consultation import (
+    RECEIVED_STAGE,
+    ReporterView,
+    is_newer,
+    new_reference,
+    normalise_reference,
+)
+from services.intake.entrypoints.schemas import ConsultationIn
+from shared.clock import as_utc
+from shared.db.uow import UnitOfWork
+from shared.errors import InvalidInput, NotFound
+from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked, ConsultationSubmitted, Envelope
+from shared.events.envelope import new_event_id
+from shared.identity import Identity
+from shared.reference import UNKNOWN_DISTRICT, ReferenceData
+
+
+def validate_against_reference(data: ConsultationIn, ref: ReferenceData) -> None:
+    if data.school_district != UNKNOWN_DISTRICT and ref.school_district(data.school_district) is None:
+        raise InvalidInput(f"小学校区「{data.school_district}」は登録されていません(分からない場合は「不明」)。",
+                           field="school_district")
+    unknown = [c for c in data.categories if c not in ref.ids("categories")]
+    if unknown:
+        raise InvalidInput(f"相談分類 {unknown} は登録されていません。", field="categories")
+    if data.reporter_role not in ref.ids("reporter_roles"):
+        raise InvalidInput(f"通報者の区分「{data.reporter_role}」は登録されていません。", field="reporter_role")
+    if data.channel not in ref.ids("channels"):
+        raise InvalidInput(f"経路「{data.channel}」は登録されていません。", field="channel")
+
+
+async def submit_consultation(uow: UnitOfWork, ref: ReferenceData, data: ConsultationIn,
+                              reporter: Identity, correlation_id: str) -> ReporterView:
+    validate_against_reference(data, ref)
+    received_at = uow.clock.now()
+    consultation_id = new_event_id()
+    for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
+        reference = new_reference(received_at)
+        async with uow:
+            repo = ConsultationRepository(uow.session)
+            await repo.add({
+                "id": consultation_id,
+                "reference": reference,
+                "reporter_id": reporter.subject,
+                "reporter_role": data.reporter_role,
+                "channel": data.channel,
+                "school_district": data.school_district,
+                "categories": data.categories,
+                "urgency": data.urgency,
+                "consent": data.consent,
+                "legal_ground": data.legal_ground,
+                "person": data.person.model_dump(mode="json"),
+                "household": [m.model_dump(mode="json") for m in data.household],
+                "noticed": data.noticed,
+                "sample": data.sample,
+                "received_at": received_at,
+            })
+            uow.publish(Envelope.wrap(
+                ConsultationSubmitted(
+                    consultation_id=consultation_id, reference=reference, reporter_id=reporter.subject,
+                    reporter_role=data.reporter_role, channel=data.channel,
+                    school_district=data.school_district, categories=data.categories,
+                    urgency=data.urgency, consent=data.consent, legal_ground=data.legal_ground,
+                    person=data.person, household=data.household, noticed=data.noticed, sample=data.sample),
+                aggregate_id=consultation_id, actor=reporter.actor, correlation_id=correlation_id,
+                occurred_at=received_at))
+            try:
+                await uow.commit()
+            except IntegrityError:
+                if await ConsultationRepository(uow.session).reference_exists(reference):
+                    continue
+                raise
+            return ReporterView(reference=reference, stage=RECEIVED_STAGE, received_at=received_at,
+                                updated_at=received_at)
+    raise RuntimeError("could not allocate a unique reference number")
+
+
+async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> ReporterView:
+    async with uow:
+        row = await ConsultationRepository(uow.session).by_reference(normalise_reference(reference))
+    # Only its submitter may read it; to anyone else it does not exist.
+    if row is None or row.reporter_id != caller.subject:
+        raise NotFound("この受付番号の相談")
+    received_at = as_utc(row.received_at)
+    return ReporterView(reference=row.reference, stage=row.stage or RECEIVED_STAGE, received_at=received_at,
+                        updated_at=as_utc(row.updated_at) if row.updated_at else received_at)
+
+
+# Event handlers -------------------------------------------------------------------------
+
+async def on_case_opened_or_linked(envelope: Envelope, uow: UnitOfWork) -> None:
+    payload = envelope.payload_as(CaseOpened if envelope.type == CaseOpened.TYPE else ConsultationLinked)
+    await ConsultationRepository(uow.session).link_case(payload.consultation_id, payload.case_id)
+
+
+async def on_case_stage_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+    payload = envelope.payload_as(CaseStageChanged)
+    repo = ConsultationRepository(uow.session)
+    current = await repo.stage_event_of(payload.case_id)
+    if is_newer(envelope.event_id, current):
+        await repo.set_stage(payload.case_id, payload.stage, envelope.event_id, envelope.occurred_at,
+                             exists=current is not None)

@@ -1,0 +1,66 @@
+"""Engines per service: a SQLite file per service (embedded default) or one
+PostgreSQL schema per service (production, CI)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from shared.settings import Settings
+
+
+def database_url_for(settings: Settings, service: str) -> str:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{settings.data_dir / f'{service}.db'}"
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        # A SQLite URL names a folder-like prefix: one file per service beside it.
+        base = url.database or "tsunagi.db"
+        stem = base[:-3] if base.endswith(".db") else base
+        return str(url.set(drivername="sqlite+aiosqlite", database=f"{stem}-{service}.db"))
+    if url.get_backend_name() == "postgresql":
+        return str(url.set(drivername="postgresql+asyncpg"))
+    raise ValueError(f"unsupported database: {url.get_backend_name()}")
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def make_engine(settings: Settings, service: str, *, pool_size: int = 10) -> AsyncEngine:
+    url = database_url_for(settings, service)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+            # We issue BEGIN ourselves (below), so the driver must not.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
+            # Take the write lock at BEGIN: concurrent writers then queue on the busy
+            # timeout instead of failing with "database is locked" on upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    # One schema per service: the search path puts the service's tables first.
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"search_path": service}},
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)

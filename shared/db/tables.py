@@ -1,0 +1,56 @@
+"""The transactional-messaging tables every service has in its own schema:
+the outbox (events to publish, written with the state change) and the inbox
+(event ids already applied, written with their effect)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    outbox = Table(
+        "outbox",
+        metadata,
+        # Publication order: ids are taken in commit order for one aggregate, because
+        # every change of one aggregate is serialised by its version guard.
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(26), nullable=False, unique=True),
+        Column("event_type", String(80), nullable=False),
+        Column("stream", String(80), nullable=False),
+        Column("aggregate_id", String(64), nullable=False),
+        Column("envelope", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Index("ix_outbox_unpublished", "published_at", "id"),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(26), primary_key=True),
+        Column("event_type", String(80), nullable=False),
+        Column("stream", String(80), nullable=False),
+        Column("applied_at", DateTime(timezone=True), nullable=False),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox)

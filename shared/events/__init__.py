@@ -1,0 +1,76 @@
+"""Event contracts, declared once. Services import them; they never redeclare them."""
+
+from shared.events.case import (
+    CaseAssigned,
+    CaseOpened,
+    CaseStageChanged,
+    CaseStatusChanged,
+    ConsultationLinked,
+)
+from shared.events.consultation import ConsultationSubmitted
+from shared.events.envelope import SYSTEM, Actor, Envelope, EventPayload, new_event_id
+from shared.events.notification import FollowupFired, NotificationRecorded
+from shared.events.referral import (
+    ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralDeclined,
+    ReferralReceived,
+    ReferralRequested,
+    ReferralStatusChanged,
+)
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    cls.TYPE: cls
+    for cls in (
+        ConsultationSubmitted,
+        CaseOpened,
+        ConsultationLinked,
+        CaseAssigned,
+        CaseStatusChanged,
+        CaseStageChanged,
+        ReferralRequested,
+        ReferralReceived,
+        ReferralAcknowledged,
+        ReferralAccepted,
+        ReferralDeclined,
+        ReferralStatusChanged,
+        NotificationRecorded,
+        FollowupFired,
+    )
+}
+
+# One Redis stream per event family.
+FAMILIES = ("consultation", "case", "referral", "notification", "followup")
+
+
+def stream_for(event_type_or_family: str) -> str:
+    family = event_type_or_family.split(".", 1)[0]
+    if family not in FAMILIES:
+        raise ValueError(f"unknown event family: {family}")
+    return f"tsunagi.{family}"
+
+
+__all__ = [
+    "EVENT_TYPES",
+    "FAMILIES",
+    "SYSTEM",
+    "Actor",
+    "CaseAssigned",
+    "CaseOpened",
+    "CaseStageChanged",
+    "CaseStatusChanged",
+    "ConsultationLinked",
+    "ConsultationSubmitted",
+    "Envelope",
+    "EventPayload",
+    "FollowupFired",
+    "NotificationRecorded",
+    "ReferralAccepted",
+    "ReferralAcknowledged",
+    "ReferralDeclined",
+    "ReferralReceived",
+    "ReferralRequested",
+    "ReferralStatusChanged",
+    "new_event_id",
+    "stream_for",
+]

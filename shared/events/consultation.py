@@ -1,0 +1,52 @@
+"""consultation.* — published by intake."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events.envelope import EventPayload
+
+Urgency = Literal["緊急", "高", "通常"]
+Consent = Literal["同意あり", "同意なし", "未確認"]
+
+
+class HouseholdMember(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    relation: str
+    age_group: str | None = None
+    name: str | None = None
+    note: str | None = None
+
+
+class PersonConcerned(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None = None  # may be unknown
+    age_group: str | None = None
+    approximate_place: str | None = None
+
+
+class ConsultationSubmitted(EventPayload):
+    """A reporter raised a consultation and intake stored it. Carries what the case
+    service needs to open or join a case; consumed only by the case service."""
+
+    TYPE: ClassVar[str] = "consultation.submitted"
+    AGGREGATE: ClassVar[str] = "consultation"
+
+    consultation_id: str
+    reference: str
+    reporter_id: str
+    reporter_role: str
+    channel: str
+    school_district: str
+    categories: list[str]
+    urgency: Urgency
+    consent: Consent
+    legal_ground: str | None = None
+    person: PersonConcerned
+    household: list[HouseholdMember] = []
+    noticed: str
+    sample: bool = False

@@ -1,0 +1,112 @@
+"""The one envelope every Tsunagi event travels in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from ulid import ULID
+
+from shared.clock import utcnow
+
+Role = Literal["reporter", "coordinator", "agency", "supervisor", "system"]
+
+
+def new_event_id() -> str:
+    """Unique and sortable by time (ULID)."""
+    return str(ULID())
+
+
+class Actor(BaseModel):
+    """Who did it, in which role. ``id`` is an identifier, never a person's name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    id: str
+
+
+SYSTEM = Actor(role="system", id="tsunagi")
+
+
+class EventPayload(BaseModel):
+    """Base of every event's payload. Subclasses declare their type and version once;
+    changes are additive (new optional fields), a breaking change is a new version."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[str]
+
+    @classmethod
+    def family(cls) -> str:
+        return cls.TYPE.split(".", 1)[0]
+
+
+P = TypeVar("P", bound=EventPayload)
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(default_factory=new_event_id)
+    type: str
+    schema_version: int = 1
+    occurred_at: datetime = Field(default_factory=utcnow)
+    aggregate_type: str
+    aggregate_id: str
+    case_id: str | None = None
+    correlation_id: str
+    causation_id: str | None = None
+    actor: Actor
+    payload: dict[str, Any]
+
+    @classmethod
+    def wrap(
+        cls,
+        payload: EventPayload,
+        *,
+        aggregate_id: str,
+        actor: Actor,
+        correlation_id: str,
+        causation_id: str | None = None,
+        case_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> "Envelope":
+        extra = {"occurred_at": occurred_at} if occurred_at else {}
+        return cls(
+            type=payload.TYPE,
+            schema_version=payload.VERSION,
+            aggregate_type=payload.AGGREGATE,
+            aggregate_id=aggregate_id,
+            case_id=case_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            actor=actor,
+            payload=payload.model_dump(mode="json"),
+            **extra,
+        )
+
+    def caused(self, payload: EventPayload, *, aggregate_id: str, actor: Actor,
+               case_id: str | None = None, occurred_at: datetime | None = None) -> "Envelope":
+        """An event caused by this one: same correlation id, causation = this event."""
+        return Envelope.wrap(
+            payload,
+            aggregate_id=aggregate_id,
+            actor=actor,
+            correlation_id=self.correlation_id,
+            causation_id=self.event_id,
+            case_id=case_id if case_id is not None else self.case_id,
+            occurred_at=occurred_at,
+        )
+
+    def payload_as(self, model: type[P]) -> P:
+        if model.TYPE != self.type:
+            raise ValueError(f"envelope holds {self.type}, not {model.TYPE}")
+        return model.model_validate(self.payload)
+
+    @property
+    def family(self) -> str:
+        return self.type.split(".", 1)[0]

@@ -1,0 +1,37 @@
+"""notification.* and followup.* — published by the notify service."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.events.envelope import EventPayload
+
+
+class NotificationRecorded(EventPayload):
+    """A notification was recorded for a party (its text stays in notify)."""
+
+    TYPE: ClassVar[str] = "notification.recorded"
+    AGGREGATE: ClassVar[str] = "notification"
+
+    notification_id: str
+    recipient_role: str
+    recipient_scope: str
+    kind: str
+    case_id: str | None = None
+    referral_id: str | None = None
+    about_event_id: str
+
+
+class FollowupFired(EventPayload):
+    """A follow-up on a handoff came due: a reminder or an escalation."""
+
+    TYPE: ClassVar[str] = "followup.fired"
+    AGGREGATE: ClassVar[str] = "referral"
+
+    followup_id: str
+    referral_id: str
+    case_id: str
+    step: str
+    recipient_role: str
+    recipient_scope: str
+    overdue_since: str

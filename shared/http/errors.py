@@ -1,0 +1,138 @@
+"""One error shape for every API: RFC 9457 problem details (application/problem+json).
+Titles and details are Japanese (they are read by city and welfare staff); the
+``errors`` list names each bad field by its JSON location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import DomainError
+from shared.logging import get_logger
+
+PROBLEM_BASE = "https://tsunagi.example/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+log = get_logger(__name__)
+
+_JA_MESSAGES = {
+    "missing": "必須項目です",
+    "string_too_short": "短すぎます",
+    "string_too_long": "長すぎます",
+    "too_short": "件数が足りません",
+    "too_long": "件数が多すぎます",
+    "literal_error": "選択肢にない値です",
+    "enum": "選択肢にない値です",
+    "string_type": "文字列で入力してください",
+    "int_parsing": "整数で入力してください",
+    "int_type": "整数で入力してください",
+    "bool_type": "真偽値で入力してください",
+    "list_type": "配列で入力してください",
+    "dict_type": "オブジェクトで入力してください",
+    "model_type": "オブジェクトで入力してください",
+    "extra_forbidden": "この項目は受け付けていません",
+    "json_invalid": "JSON として読めません",
+    "value_error": "値が正しくありません",
+    "datetime_parsing": "日時の形式が正しくありません",
+    "datetime_from_date_parsing": "日時の形式が正しくありません",
+    "date_from_datetime_parsing": "日付の形式が正しくありません",
+    "greater_than_equal": "値が小さすぎます",
+    "less_than_equal": "値が大きすぎます",
+    "string_pattern_mismatch": "形式が正しくありません",
+}
+
+
+class Problem(Exception):
+    """Raise anywhere in a request to answer with a problem-details body."""
+
+    def __init__(self, status: int, title: str, detail: str, *, type_: str = "about:blank",
+                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+                 **extensions: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_ if type_ == "about:blank" or type_.startswith("http") else PROBLEM_BASE + type_
+        self.errors = errors
+        self.headers = headers
+        self.extensions = extensions
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status,
+                                "detail": self.detail}
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extensions)
+        return body
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    return JSONResponse(problem.body(request.url.path if request else None), status_code=problem.status,
+                        media_type=MEDIA_TYPE, headers=problem.headers)
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "見つかりません", f"{what}は見つかりません(または閲覧権限がありません)。", type_="not-found")
+
+
+def conflict(detail: str, **extensions: Any) -> Problem:
+    return Problem(409, "競合しています", detail, type_="conflict", **extensions)
+
+
+def unprocessable(detail: str, field: str | None = None) -> Problem:
+    errors = [{"loc": field.split("."), "msg": detail, "type": "value_error"}] if field else None
+    return Problem(422, "入力内容に誤りがあります", detail, type_="validation", errors=errors)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        ja = _JA_MESSAGES.get(err.get("type", ""), "値が正しくありません")
+        if err.get("type") == "literal_error" and "expected" in err.get("ctx", {}):
+            ja = f"{ja}(使える値: {err['ctx']['expected']})"
+        out.append({"loc": loc, "msg": ja, "type": err.get("type"), "detail": err.get("msg")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        errors = ([{"loc": exc.field.split("."), "msg": exc.message, "type": exc.type}]
+                  if exc.field else None)
+        problem = Problem(exc.status, exc.title, exc.message, type_=exc.type, errors=errors, **exc.extensions)
+        return problem_response(problem, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        if any(e["type"] == "json_invalid" for e in errors):
+            problem = Problem(400, "リクエストの形式が正しくありません", "本文が正しい JSON ではありません。",
+                              type_="malformed", errors=errors)
+        else:
+            fields = "、".join(".".join(e["loc"][1:] or e["loc"]) for e in errors)
+            problem = Problem(422, "入力内容に誤りがあります", f"次の項目を確認してください: {fields}",
+                              type_="validation", errors=errors)
+        return problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "見つかりません", 405: "許可されていないメソッドです", 413: "リクエストが大きすぎます"}
+        problem = Problem(exc.status_code, titles.get(exc.status_code, "エラー"), str(exc.detail),
+                          headers=getattr(exc, "headers", None))
+        return problem_response(problem, request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
+        return problem_response(Problem(500, "内部エラー", "予期しないエラーが発生しました。記録済みです。"), request)

@@ -1,0 +1,41 @@
+"""Stream names, consumer groups, entry encoding and the dead-letter streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.redis.parser import BinaryMessageFormatV1
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from shared.events import Envelope
+
+DATA_FIELD = b"__data__"
+
+
+def dead_letter_stream(service: str) -> str:
+    return f"tsunagi.dlq.{service}"
+
+
+async def ensure_group(redis: Redis, stream: str, group: str) -> None:
+    """Create the group from the stream's beginning (``0``), not ``$``: a group created
+    after events were published must still see them."""
+    try:
+        await redis.xgroup_create(name=stream, groupname=group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def decode_entry(fields: dict[bytes, bytes]) -> Envelope:
+    """An entry written by FastStream's publisher (binary format) or a raw JSON one."""
+    raw = fields.get(DATA_FIELD)
+    if raw is None:
+        raise ValueError("stream entry has no __data__ field")
+    body, _headers = BinaryMessageFormatV1.parse(raw)
+    return Envelope.model_validate_json(body)
+
+
+def headers_of(envelope: Envelope) -> dict[str, Any]:
+    return {"event_type": envelope.type, "event_id": envelope.event_id,
+            "schema_version": str(envelope.schema_version)}

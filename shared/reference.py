@@ -1,0 +1,140 @@
+"""The city's reference data (``reference/*.yaml``): loaded and validated as a whole,
+so a mistake in a file is reported with the file, the entry and the field, and a
+half-valid set is never used. Services read the parts they need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CITY_WIDE = "市全域"  # the queue for consultations whose school district is unknown
+UNKNOWN_DISTRICT = "不明"
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+
+
+class Area(_Item):
+    pass
+
+
+class SupportCenterDistrict(_Item):
+    area: str
+
+
+class SchoolDistrict(_Item):
+    area: str
+    support_center_district: str
+
+
+class Coordinator(_Item):
+    area: str
+
+
+class Agency(_Item):
+    kind: str
+    areas: list[str] = []
+    channels: list[str] = ["in_app"]
+    calendar: str = "jp-public"
+    email: str | None = None
+    webhook_url: str | None = None
+
+
+class ReferenceData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sample: bool
+    areas: list[Area]
+    support_center_districts: list[SupportCenterDistrict]
+    school_districts: list[SchoolDistrict]
+    categories: list[_Item]
+    reporter_roles: list[_Item]
+    channels: list[_Item]
+    coordinators: list[Coordinator]
+    supervisors: list[_Item]
+    agencies: list[Agency]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ReferenceData":
+        areas = {a.id for a in self.areas}
+        centers = {c.id for c in self.support_center_districts}
+        problems = []
+        for group in ("areas", "support_center_districts", "school_districts", "categories",
+                      "reporter_roles", "channels", "coordinators", "agencies"):
+            ids = [item.id for item in getattr(self, group)]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                problems.append(f"{group}: duplicate ids {dupes}")
+        for c in self.support_center_districts:
+            if c.area not in areas:
+                problems.append(f"support_center_districts[{c.id}].area: unknown area {c.area!r}")
+        for d in self.school_districts:
+            if d.area not in areas:
+                problems.append(f"school_districts[{d.id}].area: unknown area {d.area!r}")
+            if d.support_center_district not in centers:
+                problems.append(f"school_districts[{d.id}].support_center_district: unknown {d.support_center_district!r}")
+        for c in self.coordinators:
+            if c.area not in areas:
+                problems.append(f"coordinators[{c.id}].area: unknown area {c.area!r}")
+        for a in self.agencies:
+            for area in a.areas:
+                if area not in areas:
+                    problems.append(f"agencies[{a.id}].areas: unknown area {area!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Look-ups -------------------------------------------------------------------------
+    def school_district(self, district_id: str) -> SchoolDistrict | None:
+        return next((d for d in self.school_districts if d.id == district_id), None)
+
+    def area_of_district(self, district_id: str) -> str:
+        """School district → daily-life area; unknown goes to the city-wide queue."""
+        district = self.school_district(district_id)
+        return district.area if district else CITY_WIDE
+
+    def agency(self, agency_id: str) -> Agency | None:
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def ids(self, group: str) -> frozenset[str]:
+        return frozenset(item.id for item in getattr(self, group))
+
+    def area_ids(self) -> frozenset[str]:
+        return self.ids("areas") | {CITY_WIDE}
+
+
+class ReferenceDataError(Exception):
+    pass
+
+
+FILES = ("geography.yaml", "categories.yaml", "reporters.yaml", "coordinators.yaml", "agencies.yaml")
+
+
+def load_reference_data(folder: Path) -> ReferenceData:
+    merged: dict[str, Any] = {}
+    samples = []
+    for name in FILES:
+        path = folder / name
+        try:
+            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError as exc:
+            raise ReferenceDataError(f"reference data file missing: {path}") from exc
+        except yaml.YAMLError as exc:
+            raise ReferenceDataError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(content, dict):
+            raise ReferenceDataError(f"{path}: expected a mapping at the top level")
+        samples.append(bool(content.pop("sample", False)))
+        content.pop("city", None)
+        merged.update(content)
+    merged["sample"] = any(samples)
+    try:
+        return ReferenceData.model_validate(merged)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ReferenceDataError(f"reference data in {folder} is invalid:\n" + "\n".join(lines)) from exc

@@ -1,0 +1,120 @@
+"""What every service process runs besides its routes: the database, the broker and
+its subscribers, the outbox relay and the reclaim loop. Each service's
+``bootstrap.py`` builds one from ``Settings``; nothing connects at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import MetaData, text
+
+from shared.clock import Clock
+from shared.db.engine import make_engine, make_session_factory
+from shared.db.tables import MessagingTables
+from shared.db.uow import UnitOfWork
+from shared.logging import get_logger
+from shared.messaging.broker import make_broker, make_redis
+from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.reclaim import Reclaimer
+from shared.messaging.relay import OutboxRelay
+from shared.messaging.streams import ensure_group
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, *, service: str, settings: Settings, metadata: MetaData, tables: MessagingTables,
+                 handlers: EventHandlers, publishes: tuple[str, ...], clock: Clock | None = None) -> None:
+        self.service = service
+        self.settings = settings
+        self.metadata = metadata
+        self.tables = tables
+        self.clock = clock or Clock()
+        self.consumer_name = settings.unique_consumer_name(service)
+        self.engine = make_engine(settings, service)
+        self.sessions = make_session_factory(self.engine)
+        self.broker = make_broker(settings, publishes=publishes)
+        self.redis = make_redis(settings)
+        self.outbox_signal = asyncio.Event()
+        self.consumer = StreamConsumer(service=service, consumer=self.consumer_name, handlers=handlers,
+                                       unit_of_work=self.unit_of_work, redis=self.redis)
+        self.consumer.subscribe(self.broker, batch_size=settings.batch_size,
+                                poll_interval_ms=settings.poll_interval_ms)
+        self.relay = OutboxRelay(service=service, owner=self.consumer_name, sessions=self.sessions,
+                                 tables=tables, broker=self.broker, redis=self.redis, clock=self.clock,
+                                 signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s)
+        self.reclaimer = Reclaimer(self.consumer, self.redis, idle_ms=settings.reclaim_idle_ms,
+                                   max_deliveries=settings.max_deliveries, batch_size=settings.batch_size)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.messaging_started = asyncio.Event()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.tables, self.clock, self.outbox_signal)
+
+    async def _start_messaging(self) -> None:
+        """Retries until Redis answers: the HTTP API serves (and the outbox fills)
+        meanwhile."""
+        backoff = 0.2
+        while True:
+            try:
+                for stream in self.consumer.handlers.streams:
+                    await ensure_group(self.redis, stream, self.consumer.group)
+                await self.broker.start()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("messaging_start_retry", error_type=type(exc).__name__, error=str(exc)[:200])
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
+        self._tasks.append(asyncio.create_task(self.reclaimer.run(self.settings.reclaim_interval_s),
+                                               name=f"{self.service}-reclaim"))
+        self.messaging_started.set()
+        log.info("messaging_started", consumer=self.consumer_name, streams=self.consumer.handlers.streams)
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._start_messaging(), name=f"{self.service}-messaging"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        with contextlib.suppress(Exception):
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            await self.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
+        checks["messaging"] = "started" if self.messaging_started.is_set() else "starting"
+        checks["ready"] = checks["database"] == "ok" and checks["redis"] == "ok"
+        return checks
