@@ -1,0 +1,126 @@
+"""The ``tsunagi`` command: tokens, migrations, serving one service, and ``up``
+(the whole system on one machine). Operator commands live beside it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from typing import Any
+
+from shared.settings import SERVICES, Settings
+
+
+def build_app(service: str, settings: Settings) -> Any:
+    module = importlib.import_module(f"services.{service}.bootstrap")
+    return module.build_app(settings)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from shared.identity import issue_token
+
+    settings = Settings()
+    try:
+        print(issue_token(settings, role=args.role, scope=args.scope, subject=args.subject))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shared.db.migrate import migrate
+
+    settings = Settings()
+    for service in args.services or SERVICES:
+        asyncio.run(migrate(settings, service))
+        print(f"migrated {service}")
+    return 0
+
+
+def cmd_makemigration(args: argparse.Namespace) -> int:
+    from shared.db.migrate import make_revision
+
+    asyncio.run(make_revision(args.service, args.message))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from shared.db.migrate import migrate
+    from shared.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(args.service, settings.log_level, settings.log_json)
+    if not args.no_migrate:
+        asyncio.run(migrate(settings, args.service))
+    app = build_app(args.service, settings)
+    port = args.port or settings.port_of(args.service)
+    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=5)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from shared.cli.up import run_up
+
+    return run_up(args)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from shared.cli.seed import run_seed
+
+    return run_seed(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tsunagi", description="Tsunagi: community welfare case management")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("token", help="print a signed bearer token for a role and scope")
+    t.add_argument("--role", required=True, choices=["reporter", "coordinator", "agency", "supervisor"])
+    t.add_argument("--scope", required=True,
+                   help="coordinator: area (e.g. 中部); agency: agency id; reporter: reporter id; supervisor: city")
+    t.add_argument("--subject", help="who the token is for (default: role:scope)")
+    t.set_defaults(func=cmd_token)
+
+    m = sub.add_parser("migrate", help="upgrade the services' databases to the latest schema")
+    m.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)} (default: all)")
+    m.set_defaults(func=cmd_migrate)
+
+    mm = sub.add_parser("makemigration", help="autogenerate an Alembic revision for one service")
+    mm.add_argument("service", choices=SERVICES)
+    mm.add_argument("-m", "--message", required=True)
+    mm.set_defaults(func=cmd_makemigration)
+
+    s = sub.add_parser("serve", help="run one service (HTTP API + its consumers, relay and reclaim loop)")
+    s.add_argument("service", choices=SERVICES)
+    s.add_argument("--port", type=int)
+    s.add_argument("--no-migrate", action="store_true")
+    s.set_defaults(func=cmd_serve)
+
+    u = sub.add_parser("up", help="start the whole system on this machine (embedded default)")
+    u.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N",
+                   help="run N processes of a service (repeatable), e.g. case=2")
+    u.add_argument("--no-sample-data", action="store_true", help="do not load the sample consultations")
+    u.add_argument("--exit-after-ready", action="store_true", help=argparse.SUPPRESS)
+    u.set_defaults(func=cmd_up)
+
+    sd = sub.add_parser("seed", help="load the labelled sample consultations through the running system")
+    sd.set_defaults(func=cmd_seed)
+
+    from shared.cli.ops import add_ops_commands
+
+    add_ops_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
