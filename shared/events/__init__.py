@@ -19,25 +19,22 @@ from shared.events.referral import (
     ReferralStatusChanged,
 )
 
-EVENT_TYPES: dict[str, type[EventPayload]] = {
-    cls.TYPE: cls
-    for cls in (
-        ConsultationSubmitted,
-        CaseOpened,
-        ConsultationLinked,
-        CaseAssigned,
-        CaseStatusChanged,
-        CaseStageChanged,
-        ReferralRequested,
-        ReferralReceived,
-        ReferralAcknowledged,
-        ReferralAccepted,
-        ReferralDeclined,
-        ReferralStatusChanged,
-        NotificationRecorded,
-        FollowupFired,
-    )
-}
+
+def _all_payload_types() -> dict[str, type[EventPayload]]:
+    """Every concrete event declared in this package (subclasses with a TYPE)."""
+    found: dict[str, type[EventPayload]] = {}
+    todo = list(EventPayload.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "TYPE" in cls.__dict__:
+            if cls.TYPE in found and found[cls.TYPE] is not cls:
+                raise TypeError(f"event type {cls.TYPE} declared twice")
+            found[cls.TYPE] = cls
+    return found
+
+
+EVENT_TYPES: dict[str, type[EventPayload]] = _all_payload_types()
 
 # One Redis stream per event family.
 FAMILIES = ("consultation", "case", "referral", "notification", "followup")

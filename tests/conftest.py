@@ -1,0 +1,80 @@
+"""Shared fixtures. Integration tests run against the machine's real Redis and real
+databases: every test gets a fresh SQLite folder or a fresh PostgreSQL database, and
+a Redis database flushed before use. Set TSUNAGI_TEST_REDIS_URL /
+TSUNAGI_TEST_POSTGRES_URL to point elsewhere."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from shared.settings import Settings
+
+TEST_REDIS_URL = os.environ.get("TSUNAGI_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+TEST_POSTGRES_URL = os.environ.get("TSUNAGI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Folder decides the marker, so `-m unit` / `-m integration` / `-m e2e` / `-m fault` work.
+    for item in items:
+        for kind in ("unit", "integration", "e2e", "fault"):
+            if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
+                item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    client = aioredis.Redis.from_url(TEST_REDIS_URL)
+    await client.flushdb()
+    await client.aclose()
+    yield TEST_REDIS_URL
+
+
+@pytest.fixture
+async def postgres_database_url() -> AsyncIterator[str]:
+    """A private PostgreSQL database for one test, dropped afterwards."""
+    name = f"tsunagi_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(TEST_POSTGRES_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = TEST_POSTGRES_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(TEST_POSTGRES_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str
+                        ) -> Callable[..., Settings]:
+    """``make_settings(**overrides)``: test-mode settings on real Redis and, when the test
+    uses ``database_backend``, on SQLite or a private PostgreSQL database."""
+    database_url = None
+    if "database_backend" in request.fixturenames and request.getfixturevalue("database_backend") == "postgresql":
+        database_url = request.getfixturevalue("postgres_database_url")
+
+    def _make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "mode": "test", "data_dir": tmp_path / "data", "redis_url": redis_url,
+            "database_url": database_url, "reclaim_idle_ms": 1000, "reclaim_interval_s": 0.5,
+            "relay_poll_interval_s": 0.2, "log_json": False,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return _make
