@@ -83,11 +83,17 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._start_messaging(), name=f"{self.service}-messaging"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        # redis-py can swallow a cancellation that lands mid-command, so cancel until
+        # each background task has really finished.
+        pending = {t for t in self._tasks if not t.done()}
+        while pending:
+            for task in pending:
+                task.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=1.0)
         for task in self._tasks:
             with contextlib.suppress(BaseException):
-                await task
+                task.result()
+        self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.broker.stop()
         with contextlib.suppress(Exception):

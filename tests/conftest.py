@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -15,8 +15,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from shared.settings import Settings
+from tests.support.servers import private_redis
 
-TEST_REDIS_URL = os.environ.get("TSUNAGI_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Unset: the session starts a private redis-server (isolated from other runs on the
+# machine and from the machine's shared Redis).
+TEST_REDIS_URL = os.environ.get("TSUNAGI_TEST_REDIS_URL")
 TEST_POSTGRES_URL = os.environ.get("TSUNAGI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -28,12 +31,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, kind))
 
 
+@pytest.fixture(scope="session")
+def session_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if TEST_REDIS_URL:
+        yield TEST_REDIS_URL
+        return
+    with private_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    client = aioredis.Redis.from_url(TEST_REDIS_URL)
+async def redis_url(session_redis_url: str) -> AsyncIterator[str]:
+    """A flushed Redis database for one test."""
+    client = aioredis.Redis.from_url(session_redis_url)
     await client.flushdb()
     await client.aclose()
-    yield TEST_REDIS_URL
+    yield session_redis_url
 
 
 @pytest.fixture

@@ -1,0 +1,109 @@
+"""Private Redis and PostgreSQL servers for tests: real servers on free ports in a
+temporary folder, so tests can stop and restart them without touching the machine's
+shared instances."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing answered on port {port} within {timeout}s")
+
+
+class RedisServer:
+    """A redis-server with append-only persistence in ``folder``; stop/start keep its data."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.folder = folder
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+             "--logfile", str(self.folder / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+
+@contextlib.contextmanager
+def private_redis(folder: Path) -> Iterator[str]:
+    server = RedisServer(folder)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+class PostgresServer:
+    """initdb + pg_ctl in a temporary folder, on a free port, trust auth."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.folder = folder
+        self.port = port or free_port()
+        self.data = folder / "pgdata"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self._user()}@127.0.0.1:{self.port}/postgres"
+
+    @staticmethod
+    def _user() -> str:
+        return os.environ.get("USER") or "postgres"
+
+    def _bin(self, name: str) -> str:
+        found = shutil.which(name)
+        if found:
+            return found
+        for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+            return str(candidate)
+        raise RuntimeError(f"{name} is not installed")
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([self._bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", self._user(),
+                        "--no-sync"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        subprocess.run([self._bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "pg.log"), "-w",
+                        "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                        "start"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        subprocess.run([self._bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
