@@ -7,7 +7,7 @@ COPY shared ./shared
 COPY services ./services
 COPY reference ./reference
 COPY examples ./examples
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 tsunagi
+RUN pip install --no-cache-dir -e . && useradd --system --uid 10001 tsunagi
 USER tsunagi
 ENV TSUNAGI_HOST=0.0.0.0 TSUNAGI_REFERENCE_DIR=/app/reference TSUNAGI_DATA_DIR=/tmp/tsunagi
 ENTRYPOINT ["tsunagi"]

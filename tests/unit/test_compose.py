@@ -1,0 +1,57 @@
+"""docker-compose.yml is checked statically (no Docker engine here): it must run the
+production shape with the same settings the code reads."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from shared.cli.main import parser
+from shared.settings import PROJECT_ROOT, SERVICES, Settings
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def test_redis_is_append_only_and_postgres_present() -> None:
+    services = COMPOSE["services"]
+    command = " ".join(services["redis"]["command"])
+    assert "--appendonly yes" in command
+    assert services["postgres"]["image"].startswith("postgres:")
+    for name in ("redis", "postgres"):
+        assert "healthcheck" in services[name]
+        assert services[name]["volumes"], f"{name} keeps its data in a volume"
+
+
+def test_one_container_per_service_with_health_checks() -> None:
+    services = COMPOSE["services"]
+    for name in SERVICES:
+        svc = services[name]
+        assert svc["command"][:2] == ["serve", name]
+        # The command parses with the real CLI.
+        args = parser().parse_args(svc["command"])
+        assert args.service == name
+        port = Settings().port_of(name)
+        assert svc["environment"][f"TSUNAGI_{name.upper()}_PORT"] == str(port)
+        assert f"127.0.0.1:{port}/health" in " ".join(svc["healthcheck"]["test"])
+        assert re.fullmatch(rf"\$\{{TSUNAGI_{name.upper()}_PUBLISH:-{port}\}}:{port}", svc["ports"][0])
+        assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_environment_names_are_settings_the_code_reads() -> None:
+    known = {f"TSUNAGI_{name.upper()}" for name in Settings.model_fields}
+    for name, svc in COMPOSE["services"].items():
+        for key in (svc.get("environment") or {}):
+            if key.startswith("TSUNAGI_") and not key.endswith("_PUBLISH"):
+                assert key in known, f"{name}: {key} is not a setting"
+    env = COMPOSE["services"]["intake"]["environment"]
+    assert env["TSUNAGI_MODE"] == "production"
+    assert env["TSUNAGI_DATABASE_URL"].startswith("postgresql://")
+    assert env["TSUNAGI_SECRET_KEY"].startswith("${TSUNAGI_SECRET_KEY:?"), "production needs a real key"
+
+
+def test_migrations_run_once_before_the_services() -> None:
+    migrate = COMPOSE["services"]["migrate"]
+    assert migrate["command"] == ["migrate"]
+    parser().parse_args(migrate["command"])
