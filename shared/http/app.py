@@ -3,6 +3,7 @@ a correlation id per request, /health and /ready."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -13,7 +14,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
+from shared.logging import get_logger
 from shared.settings import Settings
+
+log = get_logger(__name__)
 
 CORRELATION_HEADER = "x-correlation-id"
 
@@ -68,13 +72,26 @@ class CorrelationMiddleware:
         correlation_id = incoming.decode()[:64] if incoming else uuid.uuid4().hex
         scope.setdefault("state", {})["correlation_id"] = correlation_id
 
+        status = 500
+        started = time.perf_counter()
+
         async def send_with_header(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((CORRELATION_HEADER.encode(), correlation_id.encode()))
             await send(message)
 
         with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
-            await self.app(scope, receive, send_with_header)
+            try:
+                await self.app(scope, receive, send_with_header)
+            finally:
+                if scope.get("path") not in ("/health", "/ready"):
+                    # The route template, not the path: paths can hold reference numbers.
+                    route = scope.get("route")
+                    log.info("http_request", method=scope.get("method"),
+                             route=getattr(route, "path", None) or "unmatched", status=status,
+                             duration_ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
