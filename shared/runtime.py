@@ -1,5 +1,6 @@
 """What every service process runs besides its routes: the database, the broker and
-its subscribers, the outbox relay and the reclaim loop. Each service's
+its subscribers, the outbox relay, the reclaim loop and (on the relay leader) the
+retention trimming of the streams the service publishes. Each service's
 ``bootstrap.py`` builds one from ``Settings``; nothing connects at import time."""
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from shared.clock import Clock
 from shared.db.engine import make_engine, make_session_factory
 from shared.db.tables import MessagingTables
 from shared.db.uow import UnitOfWork
+from shared.events import stream_for
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
 from shared.messaging.consumer import EventHandlers, StreamConsumer
 from shared.messaging.reclaim import Reclaimer
 from shared.messaging.relay import OutboxRelay
+from shared.messaging.retention import StreamTrimmer
 from shared.messaging.streams import ensure_group
 from shared.settings import Settings
 
 log = get_logger(__name__)
+
+TRIM_INTERVAL_S = 60.0
 
 
 class ServiceRuntime:
@@ -49,6 +54,8 @@ class ServiceRuntime:
                                  signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s)
         self.reclaimer = Reclaimer(self.consumer, self.redis, idle_ms=settings.reclaim_idle_ms,
                                    max_deliveries=settings.max_deliveries, batch_size=settings.batch_size)
+        # Each service trims the streams it publishes to (one writer, one trimmer).
+        self.trimmer = StreamTrimmer(self.redis, [stream_for(family) for family in publishes])
         self._tasks: list[asyncio.Task[Any]] = []
         self.messaging_started = asyncio.Event()
 
@@ -76,6 +83,9 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
         self._tasks.append(asyncio.create_task(self.reclaimer.run(self.settings.reclaim_interval_s),
                                                name=f"{self.service}-reclaim"))
+        self._tasks.append(asyncio.create_task(
+            self.trimmer.run(TRIM_INTERVAL_S, only_when=lambda: self.relay.is_leader),
+            name=f"{self.service}-trim"))
         self.messaging_started.set()
         log.info("messaging_started", consumer=self.consumer_name, streams=self.consumer.handlers.streams)
 

@@ -3,11 +3,15 @@
 Each service is one consumer group per stream; each process is one consumer with a
 unique name. Every entry is applied in its own transaction together with its inbox row
 (so a redelivery changes nothing) and acked only after that commit. An entry that
-fails stays pending; the reclaim loop (``reclaim.py``) retries it after an idle time
-and dead-letters it after ``max_deliveries``."""
+fails stays pending with its error recorded (``failures.py``) and does not hold up the
+entries after it in the batch; the reclaim loop (``reclaim.py``) retries it with a
+growing idle time and dead-letters it after ``max_deliveries``.
+
+``apply`` is also what ``tsunagi dlq replay`` calls, on the service's own database."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -21,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, stream_for
 from shared.logging import get_logger
+from shared.messaging.failures import RecordedError
 from shared.messaging.streams import decode_entry
 
 log = get_logger(__name__)
@@ -49,6 +54,10 @@ class EventHandlers:
     def streams(self) -> list[str]:
         return sorted({stream_for(t) for t in self._by_type})
 
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._by_type)
+
 
 class StreamConsumer:
     def __init__(self, *, service: str, consumer: str, handlers: EventHandlers,
@@ -65,21 +74,22 @@ class StreamConsumer:
     def error_key(self, stream: str) -> str:
         return f"tsunagi:errors:{self.group}:{stream}"
 
-    async def apply(self, stream: str, fields: dict[bytes, bytes]) -> None:
-        """Apply one entry exactly once. Raises if it could not be applied."""
+    async def apply(self, stream: str, fields: dict[bytes, bytes]) -> bool:
+        """Apply one entry exactly once. Returns False when it was already applied (or is
+        not this service's concern); raises if it could not be applied."""
         envelope = decode_entry(fields)
         handler = self.handlers.get(envelope.type)
         with structlog.contextvars.bound_contextvars(
             correlation_id=envelope.correlation_id, event_id=envelope.event_id, event_type=envelope.type
         ):
             if handler is None:
-                return  # another service's concern on a shared stream
+                return False  # another service's concern on a shared stream
             try:
                 async with self.unit_of_work() as uow:
                     if await uow.already_applied(envelope.event_id):
                         self.duplicates_total += 1
                         log.info("event_duplicate_skipped")
-                        return
+                        return False
                     await uow.mark_applied(envelope, stream)
                     await handler(envelope, uow)
                     await uow.commit()
@@ -89,10 +99,11 @@ class StreamConsumer:
                     if await uow.already_applied(envelope.event_id):
                         self.duplicates_total += 1
                         log.info("event_duplicate_raced")
-                        return
+                        return False
                 raise
             self.applied_total += 1
             log.info("event_applied")
+            return True
 
     async def apply_entries(self, stream: str, entries: Iterable[tuple[bytes, dict[bytes, bytes]]]) -> list[bytes]:
         """Apply entries in order; ack those applied. Returns the ids acked."""
@@ -102,11 +113,13 @@ class StreamConsumer:
                 await self.apply(stream, fields)
                 done.append(message_id)
             except Exception as exc:
-                # Left pending: reclaimed and retried after the idle time, then dead-lettered.
+                # Left pending (later entries still go on): reclaimed and retried after a
+                # growing idle time, then dead-lettered.
+                recorded = RecordedError.of(exc)
                 log.warning("event_apply_failed", stream=stream, message_id=message_id.decode(),
-                            error_type=type(exc).__name__, error=str(exc)[:300])
-                await self.redis.hset(self.error_key(stream), message_id,
-                                      f"{type(exc).__name__}: {str(exc)[:1000]}")
+                            error_type=type(exc).__name__, error=str(exc)[:300], transient=recorded.transient)
+                with contextlib.suppress(Exception):  # Redis down too: the reclaimer copes
+                    await self.redis.hset(self.error_key(stream), message_id, recorded.encode())
         if done:
             await self.redis.xack(stream, self.group, *done)
             await self.redis.hdel(self.error_key(stream), *done)

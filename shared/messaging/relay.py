@@ -1,9 +1,29 @@
 """The outbox relay: moves committed events from a service's outbox to Redis.
 
-One relay per service is active at a time (a Redis lease), so an aggregate's events
-are published in outbox order even with several replicas. Losing the lease mid-batch
-can publish an event twice; consumers are idempotent, so that is harmless. While Redis
-is down the relay backs off and the outbox keeps everything."""
+**One leader per service, chosen by a Redis lease** (``tsunagi:relay:<service>``, see
+``lease.py``). Every replica runs a relay, but only the lease holder publishes; the
+others wait and take over within ``LEASE_MS`` when the holder dies. Why a leader and
+not every replica publishing its own share (``SELECT … FOR UPDATE SKIP LOCKED``):
+two replicas publishing different rows at once would interleave one case's events in
+the stream out of outbox order, and consumers would have to re-sort them; one
+publisher keeps each stream in outbox order, which for one aggregate is its commit
+order (a change of an aggregate writes its row before its outbox row, so a later
+change of the same aggregate waits for the earlier commit). The relay is cheap (one
+query and one pipelined round trip per batch), so one publisher per service is
+enough and the lease costs one command per poll.
+
+**Delivery: at least once, in order.** A batch is read in outbox-id order, published
+in one pipeline, then marked published in the database. A crash between the two
+publishes the batch again on resume (from the oldest unpublished row: nothing lost,
+nothing reordered); a lease lost mid-batch (the holder stalled for longer than the
+lease) can likewise let two holders publish the same rows. Both only duplicate
+entries, which idempotent consumers skip (their inbox), so safety never depends on
+the lease — only efficiency and order do. The holder renews before each batch when
+less than half the lease is left, and stops when it cannot.
+
+**Outages.** While Redis or the database is down the relay backs off (up to
+``MAX_BACKOFF_S``) and retries; writers keep committing to the outbox meanwhile, so
+the HTTP APIs keep accepting work."""
 
 from __future__ import annotations
 
@@ -12,13 +32,14 @@ import contextlib
 
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.clock import Clock
 from shared.db.tables import MessagingTables
 from shared.events import Envelope
 from shared.logging import get_logger
+from shared.messaging.lease import Lease
 from shared.messaging.streams import headers_of
 
 log = get_logger(__name__)
@@ -30,7 +51,8 @@ MAX_BACKOFF_S = 5.0
 class OutboxRelay:
     def __init__(self, *, service: str, owner: str, sessions: async_sessionmaker,
                  tables: MessagingTables, broker: RedisBroker, redis: Redis, clock: Clock,
-                 signal: asyncio.Event, poll_interval_s: float = 0.5, batch_size: int = 200) -> None:
+                 signal: asyncio.Event, poll_interval_s: float = 0.5, batch_size: int = 200,
+                 lease_ms: int = LEASE_MS) -> None:
         self.service = service
         self.owner = owner
         self.sessions = sessions
@@ -41,26 +63,25 @@ class OutboxRelay:
         self.signal = signal
         self.poll_interval_s = poll_interval_s
         self.batch_size = batch_size
-        self.lease_key = f"tsunagi:relay:{service}"
+        self.lease = Lease(redis, f"tsunagi:relay:{service}", owner, ttl_ms=lease_ms)
         self.published_total = 0
 
+    @property
+    def lease_key(self) -> str:
+        return self.lease.key
+
+    @property
+    def is_leader(self) -> bool:
+        return self.lease.valid_for_s > 0
+
     async def hold_lease(self) -> bool:
-        if await self.redis.set(self.lease_key, self.owner, nx=True, px=LEASE_MS):
-            return True
-        holder = await self.redis.get(self.lease_key)
-        if holder is not None and holder.decode() == self.owner:
-            await self.redis.pexpire(self.lease_key, LEASE_MS)
-            return True
-        return False
+        return await self.lease.acquire_or_renew()
 
     async def release_lease(self) -> None:
-        with contextlib.suppress(Exception):
-            holder = await self.redis.get(self.lease_key)
-            if holder is not None and holder.decode() == self.owner:
-                await self.redis.delete(self.lease_key)
+        await self.lease.release()
 
     async def publish_batch(self) -> int:
-        """Publish one batch of unpublished events in order; returns how many."""
+        """Publish one batch of unpublished events in outbox order; returns how many."""
         async with self.sessions() as session:
             rows = (await session.execute(
                 select(self.outbox.c.id, self.outbox.c.stream, self.outbox.c.envelope)
@@ -78,6 +99,7 @@ class OutboxRelay:
                         headers=headers_of(envelope), correlation_id=envelope.correlation_id,
                         pipeline=pipe)
                 await pipe.execute()
+            # Published first, marked second: a crash in between republishes (harmless).
             await session.execute(
                 update(self.outbox).where(self.outbox.c.id.in_([r.id for r in rows]))
                 .values(published_at=self.clock.now()))
@@ -85,19 +107,29 @@ class OutboxRelay:
         self.published_total += len(rows)
         return len(rows)
 
+    async def publish_while_leader(self) -> int:
+        """Publish batches until the outbox is drained or the lease is lost."""
+        total = 0
+        while await self.lease.ensure(min_remaining_s=self.lease.ttl_ms / 2000):
+            count = await self.publish_batch()
+            total += count
+            if count < self.batch_size:
+                break
+        if total:
+            log.debug("outbox_published", count=total)
+        return total
+
     async def run(self) -> None:
         backoff = 0.1
         while True:
             try:
-                if await self.hold_lease():
-                    while (count := await self.publish_batch()) == self.batch_size:
-                        await self.hold_lease()
-                    if count:
-                        log.debug("outbox_published", count=count)
+                # Cleared before reading, so a commit during the batch wakes the next one.
+                self.signal.clear()
+                if await self.lease.acquire_or_renew():
+                    await self.publish_while_leader()
                 backoff = 0.1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.signal.wait(), timeout=self.poll_interval_s)
-                self.signal.clear()
             except asyncio.CancelledError:
                 await self.release_lease()
                 raise
@@ -108,8 +140,6 @@ class OutboxRelay:
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def backlog(self) -> int:
-        from sqlalchemy import func
-
         async with self.sessions() as session:
             return int((await session.execute(
                 select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
