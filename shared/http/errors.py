@@ -46,6 +46,33 @@ _JA_MESSAGES = {
 }
 
 
+RETRY_AFTER_S = 5
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """A lost or refused connection to the database or Redis (not a bug)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError,
+                                TimeoutError, RedisConnectionError, RedisTimeoutError)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in (
+                "CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError",
+                "PostgresConnectionError", "AdminShutdownError", "ConnectionFailureError"):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class Problem(Exception):
     """Raise anywhere in a request to answer with a problem-details body."""
 
@@ -132,7 +159,31 @@ def install_error_handlers(app: FastAPI) -> None:
                           headers=getattr(exc, "headers", None))
         return problem_response(problem, request)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unavailable_or_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            # The database (or Redis) cannot be reached: nothing was stored, say so and
+            # when to retry. Never claim to have accepted what was not stored.
+            log.warning("dependency_unavailable", path=request.url.path, error_type=type(exc).__name__)
+            return problem_response(Problem(
+                503, "一時的に利用できません",
+                "データベースに接続できないため保存できませんでした。しばらくしてからもう一度送信してください。",
+                type_="unavailable", headers={"Retry-After": str(RETRY_AFTER_S)}), request)
         log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
         return problem_response(Problem(500, "内部エラー", "予期しないエラーが発生しました。記録済みです。"), request)
+
+    # Connection failures are answered by the inner exception middleware (a 503 that
+    # is not re-raised); anything else unexpected is a logged 500.
+    for exc_class in _connection_error_classes():
+        app.add_exception_handler(exc_class, _unavailable_or_unexpected)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unavailable_or_unexpected)  # type: ignore[arg-type]
+
+
+def _connection_error_classes() -> tuple[type[BaseException], ...]:
+    import asyncpg
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return (OSError, TimeoutError, DBAPIError, PoolTimeout, RedisConnectionError, RedisTimeoutError,
+            asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.InterfaceError)

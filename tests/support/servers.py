@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,20 +72,23 @@ def private_redis(folder: Path) -> Iterator[str]:
 
 
 class PostgresServer:
-    """initdb + pg_ctl in a temporary folder, on a free port, trust auth."""
+    """initdb + pg_ctl in a temporary folder, on a free port, trust auth. PostgreSQL
+    refuses to run as root: as root the server runs as the ``postgres`` user, in a
+    folder that user owns."""
 
     def __init__(self, folder: Path, port: int | None = None) -> None:
-        self.folder = folder
         self.port = port or free_port()
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            # pytest's tmp folders are private to root; postgres needs its own.
+            folder = Path(tempfile.mkdtemp(prefix="tsunagi-pg-"))
+            shutil.chown(folder, "postgres", "postgres")
+        self.folder = folder
         self.data = folder / "pgdata"
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self._user()}@127.0.0.1:{self.port}/postgres"
-
-    @staticmethod
-    def _user() -> str:
-        return os.environ.get("USER") or "postgres"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _bin(self, name: str) -> str:
         found = shutil.which(name)
@@ -94,16 +98,25 @@ class PostgresServer:
             return str(candidate)
         raise RuntimeError(f"{name} is not installed")
 
+    def _run(self, args: list[str], check: bool = True) -> None:
+        if self.as_postgres:
+            args = ["runuser", "-u", "postgres", "--", *args]
+        result = subprocess.run(args, check=False, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed: {result.stderr.strip()[-500:]}")
+
     def init(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([self._bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", self._user(),
-                        "--no-sync"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._run([self._bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"])
 
     def start(self) -> None:
-        subprocess.run([self._bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "pg.log"), "-w",
-                        "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                        "start"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._run([self._bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "pg.log"), "-w",
+                   "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                   "start"])
 
     def stop(self) -> None:
-        subprocess.run([self._bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._run([self._bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
