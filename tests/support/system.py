@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,11 +76,22 @@ def running_system(tmp: Path, *, redis_url: str, database_url: str | None = None
                 os.environ[key] = value
     supervisor.start_all()
     system = System(settings, supervisor)
+    stop_watching = threading.Event()
+
+    def watch() -> None:  # like `tsunagi up`: a process that dies is restarted
+        while not stop_watching.wait(0.2):
+            supervisor.watch_once()
+
+    watcher = threading.Thread(target=watch, name="supervisor", daemon=True)
     try:
         supervisor.wait_healthy()
+        watcher.start()
         yield system
     except BaseException:
         print(system.logs())
         raise
     finally:
+        stop_watching.set()
+        if watcher.is_alive():
+            watcher.join(timeout=5)
         supervisor.stop_all()
