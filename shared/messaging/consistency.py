@@ -21,6 +21,7 @@ a loss: outboxes first, then group states, then streams and dead letters, inboxe
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,12 +194,14 @@ async def _read_stream(redis: Redis, stream: str) -> dict[str, list[str]]:
         start = "(" + rows[-1][0].decode()
 
 
-async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] = SERVICES) -> Report:
+async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | None = None,
+                 loader: Callable[[str, Settings], tuple[ServiceParts | None, str]] | None = None) -> Report:
+    """One snapshot of every service (``services`` and ``loader``: for tests)."""
     report = Report()
     parts: dict[str, ServiceParts] = {}
     engines: dict[str, Any] = {}
-    for service in services:
-        found, why = load_service(service, settings)
+    for service in services or SERVICES:
+        found, why = (loader or load_service)(service, settings)
         if found is None:
             report.skipped[service] = why
         elif not database_exists(settings, service):
