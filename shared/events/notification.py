@@ -35,3 +35,25 @@ class FollowupFired(EventPayload):
     recipient_role: str
     recipient_scope: str
     overdue_since: str
+    # Additive (v1): which rung of the ladder (1 agency reminder, 2 coordinator,
+    # 3 supervisor) and the lateness as shown to people.
+    rung: int | None = None
+    late: str | None = None
+
+
+class DeliveryFailed(EventPayload):
+    """A notification could not be delivered on an external channel (email, webhook)
+    after every retry. The in-app copy still exists; a supervisor is told."""
+
+    TYPE: ClassVar[str] = "notification.delivery_failed"
+    AGGREGATE: ClassVar[str] = "notification"
+
+    notification_id: str
+    delivery_id: str
+    channel: str
+    attempts: int
+    error: str
+    recipient_role: str
+    recipient_scope: str
+    case_id: str | None = None
+    referral_id: str | None = None

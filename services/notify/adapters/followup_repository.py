@@ -1,0 +1,78 @@
+"""The durable follow-up timers. Firing a rung is one conditional update on the
+timer's ``level``: of two replicas that both saw the timer due, exactly one update
+matches, and it is committed with the notification and the outbox row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.adapters.orm import followup_firings, followups, referrals
+
+
+class FollowupRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(followups).values(**row))
+
+    async def exists(self, referral_id: str, step: str, round_: int | None = None) -> bool:
+        query = select(followups.c.id).where(followups.c.referral_id == referral_id, followups.c.step == step)
+        if round_ is not None:
+            query = query.where(followups.c.round == round_)
+        return (await self.session.execute(query.limit(1))).first() is not None
+
+    async def latest_round(self, referral_id: str, step: str) -> Any:
+        return (await self.session.execute(
+            select(followups).where(followups.c.referral_id == referral_id, followups.c.step == step)
+            .order_by(followups.c.round.desc()).limit(1))).first()
+
+    async def end_pending(self, referral_id: str, steps: list[str], status: str, at: datetime,
+                          event_id: str) -> int:
+        result = await self.session.execute(
+            update(followups).where(followups.c.referral_id == referral_id, followups.c.step.in_(steps),
+                                    followups.c.status == "pending")
+            .values(status=status, next_fire_at=None, ended_at=at, ended_by_event=event_id))
+        return int(result.rowcount or 0)
+
+    async def due(self, now: datetime, limit: int) -> list[Any]:
+        rows = await self.session.execute(
+            select(followups.c.id, followups.c.level)
+            .where(followups.c.status == "pending", followups.c.next_fire_at <= now)
+            .order_by(followups.c.next_fire_at, followups.c.id).limit(limit))
+        return list(rows.all())
+
+    async def get(self, followup_id: str) -> Any:
+        return (await self.session.execute(select(followups).where(followups.c.id == followup_id))).first()
+
+    async def advance(self, followup_id: str, *, from_level: int, now: datetime, next_fire_at: datetime | None,
+                      worker: str) -> bool:
+        """Fire one rung: succeeds for exactly one caller per (timer, level)."""
+        result = await self.session.execute(
+            update(followups)
+            .where(followups.c.id == followup_id, followups.c.level == from_level,
+                   followups.c.status == "pending", followups.c.next_fire_at <= now)
+            .values(level=from_level + 1, next_fire_at=next_fire_at, last_fired_at=now, fired_by=worker))
+        return result.rowcount == 1
+
+    async def record_firing(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(followup_firings).values(**row))
+
+    async def for_referral(self, referral_id: str) -> list[Any]:
+        rows = await self.session.execute(select(followups).where(followups.c.referral_id == referral_id)
+                                          .order_by(followups.c.started_at, followups.c.step, followups.c.round))
+        return list(rows.all())
+
+    async def overdue(self, now: datetime, area: str | None, agency_id: str | None, limit: int) -> list[Any]:
+        query = (select(followups, referrals.c.case_number)
+                 .select_from(followups.outerjoin(referrals, followups.c.referral_id == referrals.c.referral_id))
+                 .where(and_(followups.c.status == "pending", followups.c.due_at < now)))
+        if area:
+            query = query.where(followups.c.area == area)
+        if agency_id:
+            query = query.where(followups.c.agency_id == agency_id)
+        return list((await self.session.execute(query.order_by(followups.c.due_at).limit(limit))).all())

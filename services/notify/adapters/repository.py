@@ -1,0 +1,101 @@
+"""Reads and writes of notify's projections and notifications, inside a unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.adapters.orm import case_reporters, cases, notifications, referrals
+
+
+class ProjectionRepository:
+    """What notify remembers of cases and referrals, from their events."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert_case(self, case_id: str, **values: Any) -> None:
+        found = await self.session.execute(select(cases.c.case_id).where(cases.c.case_id == case_id))
+        if found.first() is None:
+            await self.session.execute(insert(cases).values(case_id=case_id, **values))
+        elif values:
+            await self.session.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+
+    async def case(self, case_id: str) -> Any:
+        return (await self.session.execute(select(cases).where(cases.c.case_id == case_id))).first()
+
+    async def add_reporter(self, case_id: str, reporter_id: str) -> None:
+        found = await self.session.execute(select(case_reporters.c.case_id).where(
+            case_reporters.c.case_id == case_id, case_reporters.c.reporter_id == reporter_id))
+        if found.first() is None:
+            await self.session.execute(insert(case_reporters).values(case_id=case_id, reporter_id=reporter_id))
+
+    async def reporters_of(self, case_id: str) -> list[str]:
+        rows = await self.session.execute(select(case_reporters.c.reporter_id)
+                                          .where(case_reporters.c.case_id == case_id)
+                                          .order_by(case_reporters.c.reporter_id))
+        return [r for (r,) in rows]
+
+    async def referral(self, referral_id: str) -> Any:
+        return (await self.session.execute(
+            select(referrals).where(referrals.c.referral_id == referral_id))).first()
+
+    async def add_referral(self, **values: Any) -> None:
+        await self.session.execute(insert(referrals).values(**values))
+
+    async def update_referral(self, referral_id: str, **values: Any) -> None:
+        await self.session.execute(update(referrals).where(referrals.c.referral_id == referral_id).values(**values))
+
+
+class NotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(notifications).values(**row))
+
+    async def exists(self, about_event_id: str, role: str, scope: str, kind: str) -> bool:
+        found = await self.session.execute(select(notifications.c.id).where(
+            notifications.c.about_event_id == about_event_id, notifications.c.recipient_role == role,
+            notifications.c.recipient_scope == scope, notifications.c.kind == kind))
+        return found.first() is not None
+
+    @staticmethod
+    def _mine(role: str, scopes: list[str]) -> Any:
+        return and_(notifications.c.recipient_role == role, notifications.c.recipient_scope.in_(scopes))
+
+    async def inbox(self, role: str, scopes: list[str], *, unread_only: bool, limit: int,
+                    kind: str | None = None) -> list[Any]:
+        query = select(notifications).where(self._mine(role, scopes))
+        if unread_only:
+            query = query.where(notifications.c.read_at.is_(None))
+        if kind:
+            query = query.where(notifications.c.kind == kind)
+        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
+        return list((await self.session.execute(query)).all())
+
+    async def unread_count(self, role: str, scopes: list[str]) -> int:
+        return int((await self.session.execute(
+            select(func.count()).select_from(notifications)
+            .where(self._mine(role, scopes), notifications.c.read_at.is_(None)))).scalar_one())
+
+    async def get_for(self, notification_id: str, role: str, scopes: list[str]) -> Any:
+        return (await self.session.execute(select(notifications).where(
+            notifications.c.id == notification_id, self._mine(role, scopes)))).first()
+
+    async def get(self, notification_id: str) -> Any:
+        return (await self.session.execute(
+            select(notifications).where(notifications.c.id == notification_id))).first()
+
+    async def mark_read(self, notification_id: str, at: datetime, by: str) -> None:
+        # Only the first read counts: reading twice keeps the original time.
+        await self.session.execute(update(notifications).where(
+            notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=at, read_by=by))
+
+    async def for_referral(self, referral_id: str) -> list[Any]:
+        rows = await self.session.execute(select(notifications).where(
+            or_(notifications.c.referral_id == referral_id)).order_by(notifications.c.created_at))
+        return list(rows.all())

@@ -1,0 +1,99 @@
+"""Notify's composition root: builds the app from Settings (plus ``TSUNAGI_NOTIFY_*``).
+Besides the shared runtime (consumers, relay, reclaim) it runs two loops of its own:
+the follow-up timer and the channel delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.notify.adapters.channels.email import EmailSender
+from services.notify.adapters.channels.webhook import WebhookSender
+from services.notify.adapters.orm import messaging, metadata
+from services.notify.context import NotifyContext, load_policy, load_templates
+from services.notify.deliveries import DeliveryWorker
+from services.notify.entrypoints.api import router
+from services.notify.entrypoints.consumers import event_handlers
+from services.notify.settings import NotifySettings
+from services.notify.timer import FollowupTimer
+from shared.clock import Clock
+from shared.http.app import create_api
+from shared.logging import get_logger
+from shared.reference import load_reference_data
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+
+SERVICE = "notify"
+log = get_logger(__name__)
+
+
+@dataclass
+class NotifyServices:
+    runtime: ServiceRuntime
+    context: NotifyContext
+    timer: FollowupTimer
+    worker: DeliveryWorker
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def reference(self) -> Any:
+        return self.context.reference
+
+    async def start_loops(self) -> None:
+        options = self.context.options
+        self.tasks = [
+            asyncio.create_task(self.timer.run(options.followup_interval_s), name="notify-followup-timer"),
+            asyncio.create_task(self.worker.run(options.delivery_interval_s), name="notify-delivery-worker"),
+        ]
+
+    async def stop_loops(self) -> None:
+        # As in ServiceRuntime.stop: redis-py or a driver can swallow one cancellation,
+        # so cancel until each loop has really ended.
+        pending = {t for t in self.tasks if not t.done()}
+        while pending:
+            for task in pending:
+                task.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=1.0)
+        for task in self.tasks:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("notify_loop_crashed", task=task.get_name(), error=str(task.exception())[:200])
+        self.tasks.clear()
+
+
+def build_app(settings: Settings, clock: Clock | None = None, options: NotifySettings | None = None) -> FastAPI:
+    options = options or NotifySettings()
+    options.check_for(settings.mode)
+    clock = clock or Clock()
+    reference = load_reference_data(settings.reference_dir)
+    policy = load_policy(options.followup_policy or settings.reference_dir / "followups.yaml")
+    worker_name = settings.unique_consumer_name(SERVICE)
+    context = NotifyContext(reference=reference, policy=policy, templates=load_templates(), options=options,
+                            worker=worker_name)
+    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
+                             handlers=event_handlers(context), publishes=("notification", "followup"), clock=clock)
+    services = NotifyServices(
+        runtime=runtime, context=context, timer=FollowupTimer(context, runtime.unit_of_work),
+        worker=DeliveryWorker(context, runtime.unit_of_work,
+                              {"email": EmailSender(options), "webhook": WebhookSender(options, clock)}))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            await services.start_loops()
+            try:
+                yield
+            finally:
+                await services.stop_loops()
+
+    app = create_api(service=SERVICE, title="Tsunagi notify (通知・フォローアップ)",
+                     description="Notifications to every party, channel deliveries, and business-day "
+                                 "follow-ups of every referral until the agency has taken it up.",
+                     settings=settings, lifespan=lifespan, ready_check=runtime.readiness)
+    app.state.services = services
+    app.include_router(router)
+    return app

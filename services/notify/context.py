@@ -1,0 +1,63 @@
+"""What notify's handlers and loops need besides a unit of work: reference data, the
+follow-up policy, the templates, its own settings and this process's worker name.
+Built once in ``bootstrap``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from services.notify.domain.policy import FollowupPolicy, PolicyError
+from services.notify.domain.templates import TemplateBook, TemplateError
+from services.notify.settings import NotifySettings
+from shared.events import Actor
+from shared.reference import ReferenceData
+
+NOTIFY_ACTOR = Actor(role="system", id="notify")
+TEMPLATES_FILE = Path(__file__).resolve().parent / "templates" / "ja.yaml"
+
+
+@dataclass
+class NotifyContext:
+    reference: ReferenceData
+    policy: FollowupPolicy
+    templates: TemplateBook
+    options: NotifySettings
+    worker: str
+
+    def agency_name(self, agency_id: str) -> str:
+        agency = self.reference.agency(agency_id)
+        return agency.name if agency else agency_id
+
+    def agency_kind(self, agency_id: str) -> str | None:
+        agency = self.reference.agency(agency_id)
+        return agency.kind if agency else None
+
+    def agency_calendar(self, agency_id: str) -> str | None:
+        agency = self.reference.agency(agency_id)
+        return agency.calendar if agency else None
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyError(f"file missing: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_policy(path: Path) -> FollowupPolicy:
+    try:
+        return FollowupPolicy.from_mapping(_read_yaml(path))  # type: ignore[arg-type]
+    except PolicyError as exc:
+        raise PolicyError(f"{path}: {exc}") from exc
+
+
+def load_templates(path: Path = TEMPLATES_FILE) -> TemplateBook:
+    try:
+        return TemplateBook.from_mapping(_read_yaml(path))  # type: ignore[arg-type]
+    except TemplateError as exc:
+        raise TemplateError(f"{path}: {exc}") from exc

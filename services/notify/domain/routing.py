@@ -1,0 +1,129 @@
+"""Who must know what (issue 7 item 4), and what a referral move does to its
+follow-ups. Pure rules: the handlers supply the facts, these decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.notify.domain.policy import Step
+
+URGENT = "緊急"
+SUPERVISOR_SCOPE = "city"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    role: str
+    scope: str
+
+    def __str__(self) -> str:
+        return f"{self.role}:{self.scope}"
+
+
+def agency(agency_id: str) -> Recipient:
+    return Recipient("agency", agency_id)
+
+
+def coordinator(area: str) -> Recipient:
+    return Recipient("coordinator", area)
+
+
+def reporter(reporter_id: str) -> Recipient:
+    return Recipient("reporter", reporter_id)
+
+
+SUPERVISOR = Recipient("supervisor", SUPERVISOR_SCOPE)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to record: whom, and which template (kind)."""
+
+    recipient: Recipient
+    kind: str
+
+
+def case_opened_notices(area: str, urgency: str, reporter_ids: list[str]) -> list[Notice]:
+    notices = [Notice(reporter(r), "consultation_received") for r in reporter_ids]
+    if urgency == URGENT:
+        notices.append(Notice(coordinator(area), "urgent_case"))
+    return notices
+
+
+def referral_notices(event_type: str, *, agency_id: str, area: str, reporter_ids: list[str],
+                     status: str | None = None) -> list[Notice]:
+    """Notifications for one referral event. Reporters only ever learn the stage."""
+    if event_type == "referral.requested":
+        return [Notice(agency(agency_id), "referral_new")]
+    if event_type == "referral.acknowledged":
+        return [Notice(coordinator(area), "referral_acknowledged")]
+    if event_type == "referral.accepted":
+        return [Notice(coordinator(area), "referral_accepted"),
+                *(Notice(reporter(r), "reporter_connected") for r in reporter_ids)]
+    if event_type == "referral.declined":
+        return [Notice(coordinator(area), "referral_declined")]
+    if event_type == "referral.status_changed":
+        by_status = {
+            "completed": [Notice(coordinator(area), "referral_completed")],
+            "failed": [Notice(coordinator(area), "referral_failed")],
+            "on_hold": [Notice(coordinator(area), "referral_on_hold")],
+            "cancelled": [Notice(agency(agency_id), "referral_cancelled")],
+        }
+        return by_status.get(status or "", [])
+    return []  # referral.received: the agency was told at the request
+
+
+def escalation_notice(rung: int, *, agency_id: str, area: str) -> Notice:
+    """Rung 1 reminds the agency; 2 escalates to the area's coordinator; 3 to the supervisor."""
+    if rung == 1:
+        return Notice(agency(agency_id), "followup_reminder")
+    if rung == 2:
+        return Notice(coordinator(area), "followup_escalation")
+    if rung == 3:
+        return Notice(SUPERVISOR, "followup_escalation_supervisor")
+    raise ValueError(f"no escalation rung {rung}")
+
+
+@dataclass(frozen=True)
+class FollowupEffect:
+    """What a referral move does to its timers."""
+
+    handles: frozenset[Step] = frozenset()   # pending timers of these steps are done
+    schedule: tuple[Step, ...] = ()          # start these steps (if not already there)
+    progress_reported: bool = False          # a progress report: start the next round
+    closes: bool = False                     # the referral is over: nothing more to follow
+    marks: dict[str, bool] = field(default_factory=dict)
+
+
+_ALL: frozenset[Step] = frozenset({"acknowledge", "decide", "progress"})
+_OPENING: frozenset[Step] = frozenset({"acknowledge", "decide"})
+
+
+def followup_effect(event_type: str, status: str | None = None) -> FollowupEffect:
+    if event_type in ("referral.requested", "referral.received"):
+        return FollowupEffect(schedule=("acknowledge", "decide"))
+    if event_type == "referral.acknowledged":
+        return FollowupEffect(handles=frozenset({"acknowledge"}))
+    if event_type == "referral.accepted":
+        return FollowupEffect(handles=_OPENING, schedule=("progress",))
+    if event_type == "referral.declined":
+        return FollowupEffect(handles=_ALL, closes=True)
+    if event_type == "referral.status_changed":
+        if status in ("in_progress", "on_hold"):
+            return FollowupEffect(handles=_OPENING, progress_reported=True)
+        if status in ("completed", "failed", "cancelled"):
+            return FollowupEffect(handles=_ALL, closes=True)
+    return FollowupEffect()
+
+
+def opens_step(step: Step, *, acknowledged: bool, decided: bool, closed: bool) -> bool:
+    """Whether a step may still be scheduled, given what is already known (events of
+    one referral can arrive out of order: a late ``requested`` must not start a timer
+    for a step the agency has already done)."""
+    if closed:
+        return False
+    if step == "acknowledge":
+        return not acknowledged and not decided
+    if step == "decide":
+        return not decided
+    return True

@@ -1,0 +1,31 @@
+"""The events notify applies: cases (areas, reporters, urgent cases) and every
+referral move. Handlers are bound to the service's context in ``bootstrap``."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.notify import handlers
+from services.notify.context import NotifyContext
+from shared.events import (
+    CaseOpened,
+    ConsultationLinked,
+    ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralDeclined,
+    ReferralReceived,
+    ReferralRequested,
+    ReferralStatusChanged,
+)
+from shared.messaging.consumer import EventHandlers
+
+REFERRAL_EVENTS = (ReferralRequested, ReferralReceived, ReferralAcknowledged, ReferralAccepted,
+                   ReferralDeclined, ReferralStatusChanged)
+
+
+def event_handlers(ctx: NotifyContext) -> EventHandlers:
+    registry = EventHandlers()
+    registry.on(CaseOpened)(partial(handlers.on_case_opened, ctx))
+    registry.on(ConsultationLinked)(partial(handlers.on_consultation_linked, ctx))
+    registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
+    return registry

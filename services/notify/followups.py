@@ -1,0 +1,120 @@
+"""Follow-up timers: starting and ending them as a referral moves (inside the event's
+unit of work), and firing the rungs of a due timer (one transaction per rung)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.notify.adapters.followup_repository import FollowupRepository
+from services.notify.adapters.repository import ProjectionRepository
+from services.notify.context import NotifyContext
+from services.notify.domain.policy import LADDER, Step, ladder_times
+from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step
+from services.notify.domain.templates import STEP_LABELS
+from services.notify.notifying import emit, record_notification
+from shared.calendar import BusinessCalendar, hours_late
+from shared.clock import as_utc, jst_text
+from shared.db.uow import UnitOfWork
+from shared.events import Envelope, FollowupFired, new_event_id
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def apply_effect(uow: UnitOfWork, ctx: NotifyContext, referral: Any, effect: FollowupEffect,
+                       envelope: Envelope) -> None:
+    repo = FollowupRepository(uow.session)
+    now = uow.clock.now()
+    handled = set(effect.handles)
+    if effect.progress_reported:
+        handled.add("progress")
+    if handled:
+        ended = await repo.end_pending(referral.referral_id, sorted(handled),
+                                       "cancelled" if effect.closes else "done", now, envelope.event_id)
+        if ended:
+            log.info("followups_ended", referral_id=referral.referral_id, steps=sorted(handled), count=ended)
+    if referral.closed_at is not None:
+        return
+    for step in effect.schedule:
+        if step == "progress":
+            if not await repo.exists(referral.referral_id, "progress"):
+                await schedule(uow, ctx, referral, "progress", 1, envelope.occurred_at)
+        elif opens_step(step, acknowledged=referral.acknowledged_at is not None,
+                        decided=referral.decided_at is not None, closed=False) \
+                and not await repo.exists(referral.referral_id, step):
+            await schedule(uow, ctx, referral, step, 1, as_utc(referral.requested_at or envelope.occurred_at))
+    if effect.progress_reported:
+        latest = await repo.latest_round(referral.referral_id, "progress")
+        await schedule(uow, ctx, referral, "progress", (latest.round + 1) if latest else 1, envelope.occurred_at)
+
+
+def _rules(ctx: NotifyContext, row: Any) -> tuple[Any, BusinessCalendar]:
+    return ctx.policy.deadlines(row.agency_kind, row.urgency), ctx.policy.calendar(row.calendar)
+
+
+async def schedule(uow: UnitOfWork, ctx: NotifyContext, referral: Any, step: Step, round_: int,
+                   start: datetime) -> None:
+    calendar_name = ctx.agency_calendar(referral.agency_id)
+    deadlines = ctx.policy.deadlines(referral.agency_kind, referral.urgency)
+    calendar = ctx.policy.calendar(calendar_name)
+    due = deadlines.for_step(step).after(as_utc(start), calendar)
+    await FollowupRepository(uow.session).add({
+        "id": new_event_id(), "referral_id": referral.referral_id, "case_id": referral.case_id,
+        "agency_id": referral.agency_id, "agency_kind": referral.agency_kind, "area": referral.area,
+        "urgency": referral.urgency, "calendar": calendar_name, "correlation_id": referral.correlation_id,
+        "step": step, "round": round_, "started_at": as_utc(start), "due_at": due, "level": 0,
+        "next_fire_at": due, "status": "pending",
+    })
+    log.info("followup_scheduled", referral_id=referral.referral_id, step=step, round=round_, due_at=due.isoformat())
+
+
+def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, str]:
+    """(business days begun since the deadline, clock hours late, the text people read)."""
+    deadlines, calendar = _rules(ctx, row)
+    due = as_utc(row.due_at)
+    days = calendar.business_days_late(due, now)
+    hours = hours_late(due, now)
+    hourly = deadlines.for_step(row.step).hours is not None
+    return days, hours, (f"{hours:g}時間" if hourly else f"{days}営業日目")
+
+
+async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level: int) -> bool:
+    """Fire the next rung of a due timer. Returns False if another replica did, or
+    the timer ended meanwhile. The caller's unit of work must not be open."""
+    async with uow:
+        repo = FollowupRepository(uow.session)
+        row = await repo.get(followup_id)
+        if row is None or row.status != "pending" or row.level != level or level >= len(LADDER):
+            return False
+        now = uow.clock.now()
+        deadlines, calendar = _rules(ctx, row)
+        times = ladder_times(deadlines, as_utc(row.due_at), calendar)
+        rung = level + 1
+        next_at = times[rung] if rung < len(times) else None
+        if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
+            return False
+        notice = escalation_notice(rung, agency_id=row.agency_id, area=row.area)
+        referral = await ProjectionRepository(uow.session).referral(row.referral_id)
+        _days, _hours, late_text = lateness(ctx, row, now)
+        fired = emit(uow, FollowupFired(
+            followup_id=row.id, referral_id=row.referral_id, case_id=row.case_id, step=row.step,
+            recipient_role=notice.recipient.role, recipient_scope=notice.recipient.scope,
+            overdue_since=as_utc(row.due_at).isoformat(), rung=rung, late=late_text),
+            aggregate_id=row.referral_id, case_id=row.case_id,
+            correlation_id=row.correlation_id or row.referral_id, causation_id=None)
+        values = {"agency_name": ctx.agency_name(row.agency_id), "referral_ref": row.referral_id,
+                  "step_label": STEP_LABELS.get(row.step, row.step), "deadline": jst_text(row.due_at),
+                  "late": late_text, "area": row.area, "case_number": (referral.case_number if referral else None) or row.case_id,
+                  "urgency": row.urgency}
+        notification_id = await record_notification(
+            uow, ctx, notice, values, about_event_id=fired.event_id, correlation_id=fired.correlation_id,
+            case_id=row.case_id, referral_id=row.referral_id)
+        await repo.record_firing({
+            "followup_id": row.id, "rung": rung, "recipient_role": notice.recipient.role,
+            "recipient_scope": notice.recipient.scope, "fired_at": now, "worker": ctx.worker,
+            "notification_id": notification_id or "",
+        })
+        await uow.commit()
+    log.info("followup_fired", referral_id=row.referral_id, step=row.step, rung=rung)
+    return True

@@ -1,0 +1,113 @@
+"""Notify's event handlers. Each runs inside the consumer's open transaction (with
+the inbox row): it updates the projections, records the notifications the domain
+asks for, and starts or ends follow-up timers. It never commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.notify.adapters.followup_repository import FollowupRepository
+from services.notify.adapters.repository import ProjectionRepository
+from services.notify.context import NotifyContext
+from services.notify.domain.routing import case_opened_notices, followup_effect, referral_notices
+from services.notify.followups import apply_effect
+from services.notify.notifying import record_notification
+from shared.clock import jst_text
+from shared.db.uow import UnitOfWork
+from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested
+
+_MOVE_STATUS = {
+    "referral.requested": "requested",
+    "referral.received": "received",
+    "referral.acknowledged": "acknowledged",
+    "referral.accepted": "accepted",
+    "referral.declined": "declined",
+}
+_CLOSING = {"declined", "completed", "failed", "cancelled"}
+
+
+async def on_case_opened(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    p = envelope.payload_as(CaseOpened)
+    repo = ProjectionRepository(uow.session)
+    await repo.upsert_case(p.case_id, case_number=p.case_number, area=p.area, urgency=p.urgency,
+                           opened_at=envelope.occurred_at)
+    await repo.add_reporter(p.case_id, p.reporter_id)
+    values = {"area": p.area, "case_number": p.case_number}
+    for notice in case_opened_notices(p.area, p.urgency, [p.reporter_id]):
+        await record_notification(uow, ctx, notice, values, about_event_id=envelope.event_id,
+                                  correlation_id=envelope.correlation_id, case_id=p.case_id)
+
+
+async def on_consultation_linked(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    p = envelope.payload_as(ConsultationLinked)
+    repo = ProjectionRepository(uow.session)
+    await repo.upsert_case(p.case_id)
+    await repo.add_reporter(p.case_id, p.reporter_id)
+    for notice in case_opened_notices("", "", [p.reporter_id]):
+        await record_notification(uow, ctx, notice, {}, about_event_id=envelope.event_id,
+                                  correlation_id=envelope.correlation_id, case_id=p.case_id)
+
+
+async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    payload = envelope.payload_as(EVENT_TYPES[envelope.type])
+    status = getattr(payload, "status", None) or _MOVE_STATUS[envelope.type]
+    referral = await _track_referral(ctx, uow, envelope, payload, status)
+    projections = ProjectionRepository(uow.session)
+    reporters = await projections.reporters_of(referral.case_id)
+    # Timers first: the agency's "new referral" notice quotes the acknowledgement deadline.
+    effect = followup_effect(envelope.type, getattr(payload, "status", None))
+    await apply_effect(uow, ctx, referral, effect, envelope)
+    values = await _values(ctx, uow, referral, payload)
+    for notice in referral_notices(envelope.type, agency_id=referral.agency_id, area=referral.area,
+                                   reporter_ids=reporters, status=getattr(payload, "status", None)):
+        await record_notification(uow, ctx, notice, values, about_event_id=envelope.event_id,
+                                  correlation_id=envelope.correlation_id, case_id=referral.case_id,
+                                  referral_id=referral.referral_id)
+
+
+async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, payload: Any,
+                          status: str) -> Any:
+    """Keep notify's view of the referral. Events of one referral may arrive in any
+    order, so the milestones only ever get set, never unset."""
+    repo = ProjectionRepository(uow.session)
+    at = envelope.occurred_at
+    row = await repo.referral(payload.referral_id)
+    case = await repo.case(payload.case_id)
+    milestones: dict[str, Any] = {}
+    if status in ("acknowledged", "accepted", "declined", "in_progress", "on_hold", "completed", "failed"):
+        milestones["acknowledged_at"] = at
+    if status in ("accepted", "declined", "in_progress", "on_hold", "completed", "failed"):
+        milestones["decided_at"] = at
+    if status in _CLOSING:
+        milestones["closed_at"] = at
+    requested = isinstance(payload, ReferralRequested)
+    if row is None:
+        await repo.add_referral(
+            referral_id=payload.referral_id, case_id=payload.case_id, area=payload.area,
+            agency_id=payload.agency_id, agency_kind=ctx.agency_kind(payload.agency_id),
+            case_number=payload.case_number if requested else (case.case_number if case else None),
+            urgency=payload.urgency if requested else (case.urgency if case else None),
+            correlation_id=envelope.correlation_id, status=status, updated_at=uow.clock.now(),
+            requested_at=at if requested else None, **milestones)
+    else:
+        values: dict[str, Any] = {k: v for k, v in milestones.items() if getattr(row, k) is None}
+        if row.closed_at is None:
+            values["status"] = status
+        if requested:
+            values.update(case_number=payload.case_number, urgency=payload.urgency, requested_at=at)
+        await repo.update_referral(payload.referral_id, updated_at=uow.clock.now(), **values)
+    return await repo.referral(payload.referral_id)
+
+
+async def _values(ctx: NotifyContext, uow: UnitOfWork, referral: Any, payload: Any) -> dict[str, Any]:
+    """Everything a template might use; each template takes only what its recipient may see."""
+    ack = await FollowupRepository(uow.session).latest_round(referral.referral_id, "acknowledge")
+    return {
+        "agency_name": ctx.agency_name(referral.agency_id),
+        "referral_ref": referral.referral_id,
+        "urgency": referral.urgency or "通常",
+        "deadline": jst_text(ack.due_at) if ack is not None else "(設定なし)",
+        "case_number": referral.case_number or referral.case_id,
+        "area": referral.area,
+        "reason": getattr(payload, "reason", None),
+    }

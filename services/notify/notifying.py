@@ -1,0 +1,70 @@
+"""Recording one notification: the in-app inbox row, a delivery per external channel
+of the recipient, and ``notification.recorded`` in the outbox — inside the caller's
+unit of work, so all of it commits (or not) with the cause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.notify.adapters.delivery_repository import DeliveryRepository
+from services.notify.adapters.repository import NotificationRepository
+from services.notify.context import NOTIFY_ACTOR, NotifyContext
+from services.notify.domain.delivery import channel_targets
+from services.notify.domain.routing import Notice
+from shared.db.uow import UnitOfWork
+from shared.events import Envelope, EventPayload, NotificationRecorded, new_event_id
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def emit(uow: UnitOfWork, payload: EventPayload, *, aggregate_id: str, case_id: str | None,
+         correlation_id: str, causation_id: str | None) -> Envelope:
+    """Put one of notify's events in the outbox (time from the injected clock)."""
+    envelope = Envelope.wrap(payload, aggregate_id=aggregate_id, actor=NOTIFY_ACTOR,
+                             correlation_id=correlation_id, causation_id=causation_id, case_id=case_id,
+                             occurred_at=uow.clock.now())
+    uow.publish(envelope)
+    return envelope
+
+
+async def record_notification(uow: UnitOfWork, ctx: NotifyContext, notice: Notice, values: dict[str, Any], *,
+                              about_event_id: str, correlation_id: str, case_id: str | None = None,
+                              referral_id: str | None = None) -> str | None:
+    """Returns the new notification's id, or None if it was already recorded."""
+    notifications = NotificationRepository(uow.session)
+    role, scope = notice.recipient.role, notice.recipient.scope
+    if await notifications.exists(about_event_id, role, scope, notice.kind):
+        return None
+    rendered = ctx.templates.render(notice.kind, role, values)
+    now = uow.clock.now()
+    notification_id = new_event_id()
+    await notifications.add({
+        "id": notification_id, "recipient_role": role, "recipient_scope": scope, "kind": notice.kind,
+        "title": rendered.title, "body": rendered.body, "case_id": case_id, "referral_id": referral_id,
+        "about_event_id": about_event_id, "created_at": now,
+    })
+    for target in external_channels(ctx, role, scope):
+        await DeliveryRepository(uow.session).add({
+            "id": new_event_id(), "notification_id": notification_id, "channel": target.channel,
+            "target": target.target, "status": "pending", "attempts": 0, "next_attempt_at": now,
+            "created_at": now,
+        })
+    emit(uow, NotificationRecorded(notification_id=notification_id, recipient_role=role, recipient_scope=scope,
+                                   kind=notice.kind, case_id=case_id, referral_id=referral_id,
+                                   about_event_id=about_event_id),
+         aggregate_id=notification_id, case_id=case_id, correlation_id=correlation_id,
+         causation_id=about_event_id)
+    log.info("notification_recorded", kind=notice.kind, recipient_role=role, notification_id=notification_id)
+    return notification_id
+
+
+def external_channels(ctx: NotifyContext, role: str, scope: str) -> list:
+    """Agencies may have email and webhook channels in the directory; everyone else
+    reads the in-app inbox."""
+    if role != "agency":
+        return []
+    agency = ctx.reference.agency(scope)
+    if agency is None:
+        return []
+    return channel_targets(list(agency.channels), agency.email, agency.webhook_url)

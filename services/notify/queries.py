@@ -1,0 +1,110 @@
+"""Notify's read side and the few commands its users make (mark read, retry a failed
+delivery). Access rules are here, not in the routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.notify.adapters.delivery_repository import DeliveryRepository
+from services.notify.adapters.followup_repository import FollowupRepository
+from services.notify.adapters.repository import NotificationRepository, ProjectionRepository
+from services.notify.context import NotifyContext
+from services.notify.domain.policy import LADDER
+from services.notify.domain.routing import SUPERVISOR_SCOPE
+from services.notify.followups import lateness
+from shared.db.uow import UnitOfWork
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.identity import Identity
+
+
+def inbox_scopes(caller: Identity) -> list[str]:
+    """A reporter's events name them by token subject; their scope is their id too."""
+    if caller.role == "reporter":
+        return sorted({caller.scope, caller.subject})
+    if caller.role == "supervisor":
+        return sorted({caller.scope, SUPERVISOR_SCOPE})
+    return [caller.scope]
+
+
+async def inbox(uow: UnitOfWork, caller: Identity, *, unread_only: bool, limit: int,
+                kind: str | None) -> tuple[list[Any], int]:
+    async with uow:
+        repo = NotificationRepository(uow.session)
+        scopes = inbox_scopes(caller)
+        rows = await repo.inbox(caller.role, scopes, unread_only=unread_only, limit=limit, kind=kind)
+        return rows, await repo.unread_count(caller.role, scopes)
+
+
+async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> Any:
+    async with uow:
+        repo = NotificationRepository(uow.session)
+        row = await repo.get_for(notification_id, caller.role, inbox_scopes(caller))
+        if row is None:
+            raise NotFound("この通知は見つかりません(または閲覧権限がありません)。")
+        await repo.mark_read(notification_id, uow.clock.now(), caller.subject)
+        await uow.commit()
+        return await repo.get(notification_id)
+
+
+async def deliveries(uow: UnitOfWork, *, status: str | None, channel: str | None,
+                     limit: int) -> tuple[list[Any], dict[str, list[Any]]]:
+    async with uow:
+        repo = DeliveryRepository(uow.session)
+        rows = await repo.listing(status, channel, limit)
+        return rows, await repo.attempts_of([r.id for r in rows])
+
+
+async def retry_delivery(uow: UnitOfWork, delivery_id: str) -> None:
+    async with uow:
+        repo = DeliveryRepository(uow.session)
+        row = await repo.get(delivery_id)
+        if row is None:
+            raise NotFound("この配信は見つかりません。")
+        if not await repo.requeue_failed(delivery_id, uow.clock.now()):
+            raise Conflict(f"配信の状態が「{row.status}」のため再送できません(再送できるのは failed のみ)。")
+        await uow.commit()
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    row: Any
+    late_business_days: int
+    late_hours: float
+    late_text: str
+    escalated_to: str | None
+
+
+def visible_area(caller: Identity, area: str | None) -> str | None:
+    """Coordinators see their own area only; supervisors see all (or filter)."""
+    if caller.role == "coordinator":
+        if area is not None and area != caller.scope:
+            raise Forbidden(f"担当地域({caller.scope})以外の期限超過は閲覧できません。", field="area")
+        return caller.scope
+    if caller.role == "supervisor":
+        return area
+    raise Forbidden("期限超過の一覧はコーディネーターと管理者のみ閲覧できます。")
+
+
+async def overdue(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None,
+                  agency_id: str | None, limit: int) -> list[OverdueItem]:
+    area = visible_area(caller, area)
+    async with uow:
+        now = uow.clock.now()
+        rows = await FollowupRepository(uow.session).overdue(now, area, agency_id, limit)
+    items = []
+    for row in rows:
+        days, hours, text = lateness(ctx, row, now)
+        items.append(OverdueItem(row=row, late_business_days=days, late_hours=hours, late_text=text,
+                                 escalated_to=LADDER[row.level - 1] if row.level else None))
+    return items
+
+
+async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str) -> list[Any]:
+    if caller.role not in ("coordinator", "supervisor"):
+        raise Forbidden("フォローアップはコーディネーターと管理者のみ閲覧できます。")
+    async with uow:
+        referral = await ProjectionRepository(uow.session).referral(referral_id)
+        if referral is None or (caller.role == "coordinator" and referral.area != caller.scope):
+            raise NotFound("この依頼のフォローアップは見つかりません(または閲覧権限がありません)。")
+        return await FollowupRepository(uow.session).for_referral(referral_id)

@@ -1,0 +1,60 @@
+"""The follow-up timer loop: every interval, fire whatever rungs are due by the
+injected clock. Durable (the timers are rows), once-only across replicas (each rung
+is a conditional update, see ``FollowupRepository.advance``) and catching up after
+downtime (everything due since is fired, rung by rung, in order)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from services.notify.adapters.followup_repository import FollowupRepository
+from services.notify.context import NotifyContext
+from services.notify.followups import fire_rung
+from shared.db.uow import UnitOfWork
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+BATCH = 100
+
+
+class FollowupTimer:
+    def __init__(self, ctx: NotifyContext, unit_of_work: Callable[[], UnitOfWork]) -> None:
+        self.ctx = ctx
+        self.unit_of_work = unit_of_work
+        self.fired_total = 0
+
+    async def run_once(self) -> int:
+        """Fire every rung due now; returns how many this process fired."""
+        fired = 0
+        while True:
+            uow = self.unit_of_work()
+            async with uow:
+                due = await FollowupRepository(uow.session).due(uow.clock.now(), BATCH)
+            if not due:
+                return fired
+            progressed = 0
+            for row in due:
+                try:
+                    if await fire_rung(self.unit_of_work(), self.ctx, row.id, row.level):
+                        progressed += 1
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # one bad timer must not stop the others
+                    log.error("followup_fire_failed", followup_id=row.id, error_type=type(exc).__name__,
+                              error=str(exc)[:300])
+            fired += progressed
+            self.fired_total += progressed
+            if progressed == 0:
+                return fired  # the rest were taken by another replica or failed; next tick
+
+    async def run(self, interval_s: float) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: keep the timers, try again
+                log.warning("followup_timer_retry", error_type=type(exc).__name__, error=str(exc)[:200])
+            await asyncio.sleep(interval_s)

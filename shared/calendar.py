@@ -1,0 +1,139 @@
+"""Business days in Japan time (営業日): Saturdays, Sundays, Japanese public holidays
+(from the maintained ``holidays`` library) and the year-end closure (年末年始,
+12/29–1/3 by default, configurable) are not business days.
+
+The deadline rule, used by follow-ups and reusable by the PDCA figures:
+
+- "within N business days" of a moment ends at **24:00 JST of the Nth business day
+  after the JST date of that moment** (the day itself never counts). A referral sent
+  on Friday 16:00 before a Monday holiday, with N = 1, is due at the end of Tuesday.
+- An instant at exactly 24:00 belongs to the day that ends then, so chaining
+  deadlines ("one more business day after that deadline") moves one business day.
+- "within H hours" is plain clock time: emergencies (緊急) do not wait for business
+  days.
+
+Everything returned is timezone-aware UTC; the JST view is only for the calendar.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import holidays
+
+from shared.clock import JST, as_utc
+
+MonthDay = tuple[int, int]
+DEFAULT_YEAR_END_CLOSURE: tuple[MonthDay, MonthDay] = ((12, 29), (1, 3))
+_TINY = timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=1)
+def _japan_holidays() -> holidays.HolidayBase:
+    return holidays.Japan()  # expands to new years on demand
+
+
+def parse_month_day(text: str) -> MonthDay:
+    """``"12-29"`` → (12, 29); raises ValueError with the offending text."""
+    try:
+        month, day = (int(part) for part in str(text).split("-"))
+        date(2000, month, day)  # a leap year, so 02-29 is allowed
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a month-day like 12-29: {text!r}") from exc
+    return month, day
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Japan's public calendar plus a closure period and any extra closed days."""
+
+    year_end_closure: tuple[MonthDay, MonthDay] | None = DEFAULT_YEAR_END_CLOSURE
+    closed_days: frozenset[date] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> "BusinessCalendar":
+        """``{year_end_closure: {from: "12-29", to: "01-03"} | null, closed_days: [2026-08-14]}``"""
+        config = dict(config or {})
+        closure: tuple[MonthDay, MonthDay] | None = DEFAULT_YEAR_END_CLOSURE
+        if "year_end_closure" in config:
+            raw = config.pop("year_end_closure")
+            if raw is None:
+                closure = None
+            elif isinstance(raw, dict) and set(raw) == {"from", "to"}:
+                closure = (parse_month_day(raw["from"]), parse_month_day(raw["to"]))
+            else:
+                raise ValueError("year_end_closure must be {from: MM-DD, to: MM-DD} or null")
+        days = frozenset(d if isinstance(d, date) else date.fromisoformat(str(d))
+                         for d in config.pop("closed_days", None) or [])
+        if config:
+            raise ValueError(f"unknown calendar settings: {sorted(config)}")
+        return cls(year_end_closure=closure, closed_days=days)
+
+    # Days ---------------------------------------------------------------------------
+    def in_closure(self, day: date) -> bool:
+        if self.year_end_closure is None:
+            return False
+        start, end = self.year_end_closure
+        md = (day.month, day.day)
+        if start <= end:
+            return start <= md <= end
+        return md >= start or md <= end  # wraps over New Year
+
+    def holiday_name(self, day: date) -> str | None:
+        return _japan_holidays().get(day)
+
+    def is_business_day(self, day: date) -> bool:
+        return (day.weekday() < 5 and self.holiday_name(day) is None
+                and not self.in_closure(day) and day not in self.closed_days)
+
+    def nth_business_day_after(self, day: date, n: int) -> date:
+        if n < 0:
+            raise ValueError("n must not be negative")
+        found = 0
+        while found < n:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                found += 1
+        return day
+
+    # Instants -----------------------------------------------------------------------
+    @staticmethod
+    def jst_day_of(moment: datetime) -> date:
+        """The JST date an instant belongs to; 24:00 belongs to the day ending then."""
+        return (as_utc(moment) - _TINY).astimezone(JST).date()
+
+    @staticmethod
+    def end_of_day(day: date) -> datetime:
+        """24:00 JST of ``day``, as UTC."""
+        return as_utc(datetime.combine(day + timedelta(days=1), time(0), tzinfo=JST))
+
+    def business_deadline(self, start: datetime, business_days: int) -> datetime:
+        """End (24:00 JST) of the Nth business day after the day of ``start``."""
+        return self.end_of_day(self.nth_business_day_after(self.jst_day_of(start), business_days))
+
+    def business_days_late(self, deadline: datetime, now: datetime) -> int:
+        """How many business days have begun since ``deadline`` (the day in progress
+        counts): 0 while not yet late."""
+        if as_utc(now) <= as_utc(deadline):
+            return 0
+        day = self.jst_day_of(deadline)
+        last = as_utc(now).astimezone(JST).date()
+        late = 0
+        while day < last:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                late += 1
+        return late
+
+
+def hours_late(deadline: datetime, now: datetime) -> float:
+    """Clock hours past the deadline, rounded down to a tenth; 0 while not late."""
+    seconds = (as_utc(now) - as_utc(deadline)).total_seconds()
+    return math.floor(max(seconds, 0.0) / 360) / 10
+
+
+JAPAN_PUBLIC = BusinessCalendar()
