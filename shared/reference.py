@@ -5,7 +5,7 @@ half-valid set is never used. Services read the parts they need."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -37,13 +37,33 @@ class Coordinator(_Item):
     area: str
 
 
+AgencyChannel = Literal["in_app", "email", "webhook"]
+
+
 class Agency(_Item):
-    kind: str
+    """An agency a coordinator refers to (関連機関). ``areas`` = daily-life areas served
+    ([] = city-wide); ``calendar`` names its business calendar (``jp-public``: Mon–Fri,
+    ``jp-public-sat``: Mon–Sat; both skip public holidays and the year-end closure)."""
+
+    kind: str = Field(min_length=1)
     areas: list[str] = []
-    channels: list[str] = ["in_app"]
+    channels: list[AgencyChannel] = Field(default_factory=lambda: ["in_app"], min_length=1)
     calendar: str = "jp-public"
     email: str | None = None
     webhook_url: str | None = None
+    phone: str | None = None
+
+    @model_validator(mode="after")
+    def _channels_have_addresses(self) -> "Agency":
+        if "email" in self.channels and not self.email:
+            raise ValueError("channel 'email' needs an email address")
+        if self.email is not None and "@" not in self.email:
+            raise ValueError(f"email {self.email!r} is not an email address")
+        if "webhook" in self.channels and not self.webhook_url:
+            raise ValueError("channel 'webhook' needs a webhook_url")
+        if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError(f"webhook_url {self.webhook_url!r} must be an http(s) URL")
+        return self
 
 
 class ReferenceData(BaseModel):

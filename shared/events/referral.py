@@ -4,6 +4,7 @@ service."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from shared.events.envelope import EventPayload
@@ -49,12 +50,21 @@ class _AgencyMove(EventPayload):
     case_id: str
     agency_id: str
     area: str
+    # The referral's version after this move (1 = received). Consumers that keep a
+    # copy of its state let the higher version win when events arrive out of order.
+    version: int | None = None
 
 
 class ReferralReceived(_AgencyMove):
-    """The referral reached the agency's inbox (it is now the agency's to act on)."""
+    """The referral reached the agency's inbox (it is now the agency's to act on).
+    Carries what follow-up needs: the agency's kind, the urgency and the deadlines
+    the agency was shown (acknowledge by / accept or decline by)."""
 
     TYPE: ClassVar[str] = "referral.received"
+    agency_kind: str | None = None
+    urgency: str | None = None
+    acknowledge_by: datetime | None = None
+    decide_by: datetime | None = None
 
 
 class ReferralAcknowledged(_AgencyMove):
@@ -74,8 +84,13 @@ class ReferralDeclined(_AgencyMove):
 
 
 class ReferralStatusChanged(_AgencyMove):
-    """Later moves of the loop: in progress, on hold, completed, failed, cancelled."""
+    """Later moves of the loop: in progress (started or resumed), on hold, completed,
+    failed, cancelled. ``failed`` is also published by the referral service itself when
+    a requested referral cannot be delivered (agency not in the directory)."""
 
     TYPE: ClassVar[str] = "referral.status_changed"
     status: Literal["in_progress", "on_hold", "completed", "failed", "cancelled"]
     reason: str | None = None
+    # The move that caused it (start, resume, hold, complete, fail, cancel, undeliverable).
+    action: str | None = None
+    note: str | None = None

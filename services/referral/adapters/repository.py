@@ -1,0 +1,126 @@
+"""Reads and writes of referral's tables, inside a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referral.adapters.orm import referral_reads, referral_transitions, referrals
+from services.referral.domain.lifecycle import Status
+from services.referral.domain.referral import Referral, Transition
+from shared.clock import as_utc
+from shared.events import Actor
+
+_TIMES = ("requested_at", "received_at", "updated_at", "acknowledge_by", "decide_by", "acknowledged_at",
+          "decided_at", "closed_at")
+_FIELDS = ("id", "case_id", "case_number", "area", "agency_id", "purpose", "urgency", "consent",
+           "legal_ground", "shared", "withheld", "status", "version", *_TIMES, "reason", "note")
+
+
+def _to_referral(row: Any) -> Referral:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = as_utc(values[name])
+    values["status"] = Status(values["status"])
+    values["withheld"] = tuple(values["withheld"] or ())
+    values["shared"] = dict(values["shared"] or {})
+    return Referral(**values)
+
+
+def _row_values(referral: Referral) -> dict[str, Any]:
+    values = {name: getattr(referral, name) for name in _FIELDS}
+    values["status"] = referral.status.value
+    values["withheld"] = list(referral.withheld)
+    values["shared"] = dict(referral.shared)
+    return values
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    agency_id: str | None = None
+    area: str | None = None
+    statuses: Sequence[str] = ()
+    case_id: str | None = None
+    overdue_at: datetime | None = None  # only those past their next deadline at this time
+    limit: int = 50
+    offset: int = 0
+
+
+class ReferralRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, referral_id: str) -> Referral | None:
+        row = (await self.session.execute(select(referrals).where(referrals.c.id == referral_id))).first()
+        return _to_referral(row) if row else None
+
+    async def exists(self, referral_id: str) -> bool:
+        found = await self.session.execute(select(referrals.c.id).where(referrals.c.id == referral_id))
+        return found.first() is not None
+
+    async def add(self, referral: Referral, *, request_event_id: str) -> None:
+        await self.session.execute(insert(referrals).values(**_row_values(referral),
+                                                            request_event_id=request_event_id))
+
+    async def save(self, referral: Referral, *, expected_version: int) -> bool:
+        """Conditional update: False when someone else moved the referral first."""
+        values = _row_values(referral)
+        del values["id"]
+        result = await self.session.execute(
+            update(referrals)
+            .where(referrals.c.id == referral.id, referrals.c.version == expected_version)
+            .values(**values))
+        return result.rowcount == 1
+
+    async def add_transition(self, referral_id: str, transition: Transition, actor: Actor, event_id: str) -> None:
+        await self.session.execute(insert(referral_transitions).values(
+            referral_id=referral_id, version=transition.version, action=transition.action.value,
+            from_status=transition.from_status.value, to_status=transition.to_status.value,
+            actor_role=actor.role, actor_id=actor.id, reason=transition.reason, note=transition.note,
+            at=transition.at, event_id=event_id))
+
+    async def history(self, referral_id: str) -> list[Any]:
+        rows = await self.session.execute(
+            select(referral_transitions).where(referral_transitions.c.referral_id == referral_id)
+            .order_by(referral_transitions.c.version))
+        return list(rows.all())
+
+    async def record_read(self, referral_id: str, actor: Actor, fields: Sequence[str], at: datetime) -> None:
+        await self.session.execute(insert(referral_reads).values(
+            referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields),
+            read_at=at))
+
+    async def reads(self, referral_id: str) -> list[Any]:
+        rows = await self.session.execute(
+            select(referral_reads).where(referral_reads.c.referral_id == referral_id)
+            .order_by(referral_reads.c.id))
+        return list(rows.all())
+
+    async def find(self, criteria: ReferralFilter) -> tuple[list[Referral], int]:
+        conditions = []
+        if criteria.agency_id is not None:
+            conditions.append(referrals.c.agency_id == criteria.agency_id)
+        if criteria.area is not None:
+            conditions.append(referrals.c.area == criteria.area)
+        if criteria.statuses:
+            conditions.append(referrals.c.status.in_(list(criteria.statuses)))
+        if criteria.case_id is not None:
+            conditions.append(referrals.c.case_id == criteria.case_id)
+        if criteria.overdue_at is not None:
+            now = criteria.overdue_at
+            conditions.append(or_(
+                and_(referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by < now),
+                and_(referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by < now)))
+        where = and_(*conditions) if conditions else true()
+        total = (await self.session.execute(select(func.count()).select_from(referrals).where(where))).scalar_one()
+        rows = await self.session.execute(
+            select(referrals).where(where)
+            .order_by(referrals.c.received_at.desc(), referrals.c.id.desc())
+            .limit(criteria.limit).offset(criteria.offset))
+        return [_to_referral(r) for r in rows.all()], int(total)

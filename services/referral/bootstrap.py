@@ -1,0 +1,56 @@
+"""Referral's composition root: builds the app from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from services.referral.adapters.orm import messaging, metadata
+from services.referral.adapters.response_policy import load_response_policy
+from services.referral.domain.deadlines import ResponsePolicy
+from services.referral.entrypoints.agencies_api import router as agencies_router
+from services.referral.entrypoints.api import router as referrals_router
+from services.referral.entrypoints.consumers import build_event_handlers
+from shared.clock import Clock
+from shared.http.app import create_api
+from shared.reference import ReferenceData, ReferenceDataError, load_reference_data
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+
+SERVICE = "referral"
+
+
+@dataclass
+class ReferralServices:
+    runtime: ServiceRuntime
+    reference: ReferenceData
+    policy: ResponsePolicy
+
+
+def check_calendars(reference: ReferenceData, policy: ResponsePolicy) -> None:
+    """Refuse to start with an agency whose business calendar is not defined in
+    followups.yaml: its deadlines would be computed on the wrong days."""
+    for agency in reference.agencies:
+        if not policy.has_calendar(agency.calendar):
+            raise ReferenceDataError(f"agencies.yaml: agencies[{agency.id}].calendar: {agency.calendar!r} "
+                                     f"is not defined in followups.yaml (calendars)")
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    reference = load_reference_data(settings.reference_dir)
+    policy = load_response_policy(settings.reference_dir)
+    check_calendars(reference, policy)
+    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
+                             handlers=build_event_handlers(reference, policy), publishes=("referral",),
+                             clock=clock)
+    app = create_api(service=SERVICE, title="Tsunagi referral (紹介・つなぎ)",
+                     description="Agencies receive referrals in their inbox and acknowledge, accept or "
+                                 "decline them, then report progress and completion; coordinators follow "
+                                 "and cancel them. Lifecycle and FHIR Task mapping: "
+                                 "services/referral/domain/lifecycle.py.",
+                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
+    app.state.services = ReferralServices(runtime=runtime, reference=reference, policy=policy)
+    app.include_router(referrals_router)
+    app.include_router(agencies_router)
+    return app

@@ -1,0 +1,104 @@
+"""Referral's HTTP routes: parse, check the caller, call one handler, shape the answer."""
+
+# No ``from __future__ import annotations`` here: the move routes are built in a loop and
+# FastAPI must see their body types as real objects.
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from services.referral import handlers
+from services.referral.domain.lifecycle import Action, Status
+from services.referral.entrypoints.schemas import (
+    MoveIn,
+    NoteMoveIn,
+    OptionalReasonMoveIn,
+    ReasonMoveIn,
+    ReferralPage,
+    ReferralView,
+)
+from services.referral.entrypoints.views import agency_view, staff_view, summary
+from shared.http.app import correlation_id_of
+from shared.identity import CurrentIdentity, Identity
+
+router = APIRouter(prefix="/v1", tags=["referrals"])
+
+ReferralId = Annotated[str, Path(min_length=1, max_length=64, description="紹介 id")]
+
+
+def _services(request: Request):  # noqa: ANN202
+    return request.app.state.services
+
+
+@router.get("/referrals", response_model=ReferralPage,
+            summary="紹介の一覧 (agency: its inbox; coordinator: their area; supervisor: all)")
+async def list_referrals(
+    request: Request, caller: CurrentIdentity,
+    status: Annotated[list[Status] | None, Query(description="状態で絞り込み(複数可)")] = None,
+    agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
+    area: Annotated[str | None, Query(max_length=40, description="圏域で絞り込み(管理者のみ)")] = None,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: Annotated[bool, Query(description="確認・回答の期限を過ぎたものだけ")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReferralPage:
+    services = _services(request)
+    now = services.runtime.clock.now()
+    criteria = handlers.scoped_filter(caller, statuses=[s.value for s in status or []], agency_id=agency_id,
+                                      area=area, case_id=case_id, overdue_at=now if overdue else None,
+                                      limit=limit, offset=offset)
+    found, total = await handlers.list_referrals(services.runtime.unit_of_work(), criteria)
+    return ReferralPage(total=total, limit=limit, offset=offset,
+                        items=[summary(r, caller, services.reference, now) for r in found])
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralView,
+            summary="紹介の詳細 (an agency sees only what was shared with it)")
+async def get_referral(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> ReferralView:
+    services = _services(request)
+    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller)
+    return _view(detail.referral, caller, request, detail.history)
+
+
+def _view(referral, caller: Identity, request: Request, history: list) -> ReferralView:  # noqa: ANN001
+    services = _services(request)
+    now = services.runtime.clock.now()
+    if caller.role == "agency":
+        return agency_view(referral, now)
+    return staff_view(referral, caller, services.reference, history, now)
+
+
+MOVES: list[tuple[Action, type[MoveIn], str]] = [
+    (Action.ACKNOWLEDGE, MoveIn, "確認した (agency opened it; FHIR: requested + businessStatus)"),
+    (Action.ACCEPT, NoteMoveIn, "受諾する (agency; note optional)"),
+    (Action.DECLINE, ReasonMoveIn, "辞退する (agency; reason required)"),
+    (Action.START, MoveIn, "対応を開始する (agency)"),
+    (Action.HOLD, OptionalReasonMoveIn, "保留にする (agency; reason optional)"),
+    (Action.RESUME, MoveIn, "再開する (agency)"),
+    (Action.COMPLETE, NoteMoveIn, "完了を報告する (agency; note optional)"),
+    (Action.FAIL, ReasonMoveIn, "不成立を報告する (agency; reason required)"),
+    (Action.CANCEL, ReasonMoveIn, "取り消す (coordinator of the referral's area; reason required)"),
+]
+
+
+def _register(action: Action, body_model: type[MoveIn], title: str) -> None:
+    async def move(referral_id: ReferralId, body: body_model, request: Request,  # type: ignore[valid-type]
+                   caller: CurrentIdentity) -> ReferralView:
+        services = _services(request)
+        moved = await handlers.make_move(
+            services.runtime.unit_of_work(), referral_id, action, caller, version=body.version,
+            correlation_id=correlation_id_of(request), reason=getattr(body, "reason", None),
+            note=getattr(body, "note", None))
+        history = []
+        if caller.role != "agency":
+            history = (await handlers.referral_detail(services.runtime.unit_of_work(), referral_id,
+                                                      caller)).history
+        return _view(moved, caller, request, history)
+
+    move.__name__ = f"{action.value}_referral"
+    router.add_api_route(f"/referrals/{{referral_id}}/{action.value}", move, methods=["POST"],
+                         response_model=ReferralView, summary=title)
+
+
+for _action, _body, _title in MOVES:
+    _register(_action, _body, _title)

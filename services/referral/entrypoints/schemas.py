@@ -1,0 +1,175 @@
+"""Referral's HTTP request and response bodies.
+
+An agency gets ``AgencyReferral`` (``view: "agency"``): only what was shared with it,
+the purpose, the urgency, the status and its deadlines — never anything else about
+the case. Coordinators and supervisors get ``StaffReferral`` (``view: "staff"``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Text2000 = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+# Requests --------------------------------------------------------------------------------
+
+class MoveIn(BaseModel):
+    """Every move names the version it was decided on (楽観的排他制御): if the referral
+    changed meanwhile, the move is refused with 409 and the current version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0, description="取得した紹介の版 (version)")
+
+
+class NoteMoveIn(MoveIn):
+    note: str | None = Field(None, max_length=2000, description="メモ(任意)")
+
+
+class ReasonMoveIn(MoveIn):
+    reason: Text2000 = Field(description="理由(必須)")
+
+
+class OptionalReasonMoveIn(MoveIn):
+    reason: str | None = Field(None, max_length=2000, description="理由(任意)")
+
+
+# Responses -------------------------------------------------------------------------------
+
+class Deadline(BaseModel):
+    at: datetime
+    at_jst: str
+    overdue: bool
+
+
+class AgencyReferralSummary(BaseModel):
+    view: Literal["agency"] = "agency"
+    referral_id: str
+    case_number: str = Field(description="問い合わせの際に伝える案件番号")
+    status: str
+    status_label: str
+    version: int
+    urgency: str
+    purpose: str
+    received_at_jst: str
+    next_deadline: Deadline | None = Field(None, description="次の対応(確認・受諾/辞退)の期限")
+
+
+class StaffReferralSummary(BaseModel):
+    view: Literal["staff"] = "staff"
+    referral_id: str
+    case_id: str
+    case_number: str
+    area: str
+    agency_id: str
+    agency_name: str | None
+    status: str
+    status_label: str
+    fhir_status: str
+    version: int
+    urgency: str
+    received_at_jst: str
+    next_deadline: Deadline | None = None
+
+
+ReferralSummary = Annotated[AgencyReferralSummary | StaffReferralSummary, Field(discriminator="view")]
+
+
+class ReferralPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ReferralSummary]
+
+
+class AgencyReferral(BaseModel):
+    """What the agency sees: exactly these keys."""
+
+    view: Literal["agency"] = "agency"
+    referral_id: str
+    case_number: str
+    status: str
+    status_label: str
+    version: int
+    purpose: str
+    urgency: str
+    shared: dict[str, Any] = Field(description="コーディネーターが共有した項目のみ")
+    received_at: datetime
+    received_at_jst: str
+    updated_at_jst: str
+    acknowledge_by: Deadline | None
+    decide_by: Deadline | None
+    allowed_actions: list[str] = Field(description="この機関が今できる操作")
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    action: str
+    from_status: str
+    to_status: str
+    actor_role: str
+    actor_id: str
+    reason: str | None
+    note: str | None
+    at: datetime
+    at_jst: str
+    event_id: str
+
+
+class StaffReferral(BaseModel):
+    view: Literal["staff"] = "staff"
+    referral_id: str
+    case_id: str
+    case_number: str
+    area: str
+    agency_id: str
+    agency_name: str | None
+    status: str
+    status_label: str
+    fhir_status: str
+    fhir_business_status: str | None
+    version: int
+    purpose: str
+    urgency: str
+    consent: str
+    legal_ground: str | None
+    shared: dict[str, Any]
+    withheld: list[str] = Field(description="同意・法的根拠がないため共有しなかった項目名")
+    received_at: datetime
+    received_at_jst: str
+    updated_at_jst: str
+    acknowledge_by: Deadline | None
+    decide_by: Deadline | None
+    acknowledged_at_jst: str | None
+    decided_at_jst: str | None
+    closed_at_jst: str | None
+    reason: str | None
+    note: str | None
+    allowed_actions: list[str] = Field(description="あなたが今できる操作")
+    history: list[HistoryEntry]
+
+
+ReferralView = Annotated[AgencyReferral | StaffReferral, Field(discriminator="view")]
+
+
+class AgencyOut(BaseModel):
+    """A directory entry. Contact addresses are shown; delivery secrets never are."""
+
+    id: str
+    name: str
+    kind: str
+    areas: list[str] = Field(description="担当する日常生活圏域([] = 市全域)")
+    city_wide: bool
+    channels: list[str]
+    calendar: str
+    email: str | None
+    phone: str | None
+    has_webhook: bool
+
+
+class AgencyDirectoryOut(BaseModel):
+    sample: bool = Field(description="サンプルデータなら true")
+    items: list[AgencyOut]

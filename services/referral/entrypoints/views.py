@@ -1,0 +1,99 @@
+"""Shaping a referral for the caller: the agency's view or the staff view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.referral.domain.lifecycle import (
+    FHIR_BUSINESS_STATUS,
+    FHIR_STATUS,
+    STATUS_LABELS,
+    Party,
+    Status,
+    allowed_actions,
+)
+from services.referral.domain.referral import Referral
+from services.referral.entrypoints.schemas import (
+    AgencyReferral,
+    AgencyReferralSummary,
+    Deadline,
+    HistoryEntry,
+    StaffReferral,
+    StaffReferralSummary,
+)
+from shared.clock import as_utc, jst_text
+from shared.identity import Identity
+from shared.reference import ReferenceData
+
+
+def _deadline(at: datetime | None, now: datetime, applies: bool) -> Deadline | None:
+    if at is None or not applies:
+        return None
+    return Deadline(at=at, at_jst=jst_text(at), overdue=now > at)
+
+
+def _jst(at: datetime | None) -> str | None:
+    return jst_text(at) if at else None
+
+
+def _moves_for(referral: Referral, party: Party) -> list[str]:
+    return [a.value for a in allowed_actions(referral.status, party)]
+
+
+def _party(caller: Identity) -> Party | None:
+    return {"agency": Party.AGENCY, "coordinator": Party.COORDINATOR}.get(caller.role)
+
+
+def agency_view(referral: Referral, now: datetime) -> AgencyReferral:
+    return AgencyReferral(
+        referral_id=referral.id, case_number=referral.case_number, status=referral.status.value,
+        status_label=STATUS_LABELS[referral.status], version=referral.version, purpose=referral.purpose,
+        urgency=referral.urgency, shared=dict(referral.shared), received_at=referral.received_at,
+        received_at_jst=jst_text(referral.received_at), updated_at_jst=jst_text(referral.updated_at),
+        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED),
+        decide_by=_deadline(referral.decide_by, now,
+                            referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED)),
+        allowed_actions=_moves_for(referral, Party.AGENCY))
+
+
+def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, history: list[Any],
+               now: datetime) -> StaffReferral:
+    agency = reference.agency(referral.agency_id)
+    party = _party(caller)
+    return StaffReferral(
+        referral_id=referral.id, case_id=referral.case_id, case_number=referral.case_number, area=referral.area,
+        agency_id=referral.agency_id, agency_name=agency.name if agency else None,
+        status=referral.status.value, status_label=STATUS_LABELS[referral.status],
+        fhir_status=FHIR_STATUS[referral.status], fhir_business_status=FHIR_BUSINESS_STATUS.get(referral.status),
+        version=referral.version, purpose=referral.purpose, urgency=referral.urgency, consent=referral.consent,
+        legal_ground=referral.legal_ground, shared=dict(referral.shared), withheld=list(referral.withheld),
+        received_at=referral.received_at, received_at_jst=jst_text(referral.received_at),
+        updated_at_jst=jst_text(referral.updated_at),
+        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED),
+        decide_by=_deadline(referral.decide_by, now, referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED)),
+        acknowledged_at_jst=_jst(referral.acknowledged_at), decided_at_jst=_jst(referral.decided_at),
+        closed_at_jst=_jst(referral.closed_at), reason=referral.reason, note=referral.note,
+        allowed_actions=_moves_for(referral, party) if party == Party.COORDINATOR else [],
+        history=[HistoryEntry(version=h.version, action=h.action, from_status=h.from_status,
+                              to_status=h.to_status, actor_role=h.actor_role, actor_id=h.actor_id,
+                              reason=h.reason, note=h.note, at=as_utc(h.at), at_jst=jst_text(h.at),
+                              event_id=h.event_id) for h in history])
+
+
+def summary(referral: Referral, caller: Identity, reference: ReferenceData, now: datetime
+            ) -> AgencyReferralSummary | StaffReferralSummary:
+    due = referral.next_deadline()
+    next_deadline = _deadline(due, now, due is not None)
+    if caller.role == "agency":
+        return AgencyReferralSummary(
+            referral_id=referral.id, case_number=referral.case_number, status=referral.status.value,
+            status_label=STATUS_LABELS[referral.status], version=referral.version, urgency=referral.urgency,
+            purpose=referral.purpose, received_at_jst=jst_text(referral.received_at), next_deadline=next_deadline)
+    agency = reference.agency(referral.agency_id)
+    return StaffReferralSummary(
+        referral_id=referral.id, case_id=referral.case_id, case_number=referral.case_number, area=referral.area,
+        agency_id=referral.agency_id, agency_name=agency.name if agency else None, status=referral.status.value,
+        status_label=STATUS_LABELS[referral.status], fhir_status=FHIR_STATUS[referral.status],
+        version=referral.version, urgency=referral.urgency, received_at_jst=jst_text(referral.received_at),
+        next_deadline=next_deadline)

@@ -1,0 +1,147 @@
+"""Referral's service layer: one transaction per command, events through the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.referral.adapters.repository import ReferralFilter, ReferralRepository
+from services.referral.domain import referral as domain
+from services.referral.domain.access import can_see, party_of
+from services.referral.domain.deadlines import ResponsePolicy
+from services.referral.domain.lifecycle import STATUS_LABELS, Action, IllegalMove, ReasonRequired
+from services.referral.domain.referral import NotYourMove, Referral, ReferralRequest, StaleVersion
+from services.referral.publishing import event_for
+from shared.db.uow import UnitOfWork
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.events import SYSTEM, Envelope, ReferralRequested
+from shared.identity import Identity
+from shared.logging import get_logger
+from shared.reference import ReferenceData
+
+log = get_logger(__name__)
+
+WHAT = "この紹介"
+
+
+# Consuming referral.requested ------------------------------------------------------------
+
+async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, reference: ReferenceData,
+                                policy: ResponsePolicy) -> None:
+    """Put the referral in its agency's inbox — once, however often it is delivered.
+    Runs inside the consumer's open transaction (the consumer commits)."""
+    request = envelope.payload_as(ReferralRequested)
+    repo = ReferralRepository(uow.session)
+    if await repo.exists(request.referral_id):
+        log.info("referral_already_received", referral_id=request.referral_id)
+        return
+    agency = reference.agency(request.agency_id)
+    now = uow.clock.now()
+    deadlines = policy.deadlines(envelope.occurred_at, agency_kind=agency.kind, urgency=request.urgency,
+                                 calendar=agency.calendar) if agency else None
+    referral, transition = domain.arrive(ReferralRequest(
+        id=request.referral_id, case_id=request.case_id, case_number=request.case_number, area=request.area,
+        agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
+        offered=request.shared, consent=request.consent, legal_ground=request.legal_ground,
+        requested_at=envelope.occurred_at), deadlines, now)
+    await repo.add(referral, request_event_id=envelope.event_id)
+    event = envelope.caused(event_for(referral, transition, agency_kind=agency.kind if agency else None),
+                            aggregate_id=referral.id, actor=SYSTEM, case_id=referral.case_id, occurred_at=now)
+    await repo.add_transition(referral.id, transition, SYSTEM, event.event_id)
+    uow.publish(event)
+    if agency is None:
+        log.warning("referral_undeliverable", referral_id=referral.id, agency_id=request.agency_id)
+    else:
+        log.info("referral_received", referral_id=referral.id, agency_id=referral.agency_id,
+                 withheld_fields=list(referral.withheld))
+
+
+# The moves ---------------------------------------------------------------------------
+
+async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: Identity, *, version: int,
+                    correlation_id: str, reason: str | None = None, note: str | None = None) -> Referral:
+    async with uow:
+        repo = ReferralRepository(uow.session)
+        referral = await _visible(repo, referral_id, caller)
+        party = party_of(caller.role, caller.scope, agency_id=referral.agency_id, area=referral.area)
+        try:
+            moved, transition = domain.move(referral, action, party, expected_version=version,
+                                            at=uow.clock.now(), reason=reason, note=note)
+        except NotYourMove as exc:
+            raise Forbidden(_not_your_move(exc.action), action=action.value) from exc
+        except StaleVersion as exc:
+            raise _stale(referral) from exc
+        except IllegalMove as exc:
+            raise Conflict(str(exc), current_status=referral.status.value,
+                           current_version=referral.version, action=action.value) from exc
+        except ReasonRequired as exc:
+            raise InvalidInput(str(exc), field="reason") from exc
+        if not await repo.save(moved, expected_version=referral.version):
+            raise _stale(await repo.get(referral_id) or referral)  # a concurrent move won
+        envelope = Envelope.wrap(event_for(moved, transition), aggregate_id=moved.id, actor=caller.actor,
+                                 correlation_id=correlation_id, case_id=moved.case_id, occurred_at=transition.at)
+        await repo.add_transition(moved.id, transition, caller.actor, envelope.event_id)
+        uow.publish(envelope)
+        await uow.commit()
+    log.info("referral_moved", referral_id=moved.id, action=action.value, status=moved.status.value,
+             version=moved.version)
+    return moved
+
+
+def _not_your_move(action: Action) -> str:
+    if domain.party_for(action).value == "coordinator":
+        return "紹介の取消は、その紹介の圏域の地域福祉コーディネーターのみ行えます。"
+    return "この操作は紹介先の機関のみ行えます。"
+
+
+def _stale(current: Referral) -> Conflict:
+    return Conflict(
+        f"この紹介は他の操作で更新されています(現在の版: {current.version}、状態: "
+        f"「{STATUS_LABELS[current.status]}」)。最新の内容を取得してからやり直してください。",
+        current_version=current.version, current_status=current.status.value)
+
+
+# Reads -------------------------------------------------------------------------------
+
+async def _visible(repo: ReferralRepository, referral_id: str, caller: Identity) -> Referral:
+    referral = await repo.get(referral_id)
+    if referral is None or not can_see(caller.role, caller.scope, agency_id=referral.agency_id,
+                                       area=referral.area):
+        raise NotFound(WHAT)
+    return referral
+
+
+@dataclass(frozen=True)
+class ReferralDetail:
+    referral: Referral
+    history: list[Any]  # transitions, for coordinators and supervisors only
+
+
+async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity) -> ReferralDetail:
+    """One referral as the caller may see it; the read itself is recorded (who saw what)."""
+    async with uow:
+        repo = ReferralRepository(uow.session)
+        referral = await _visible(repo, referral_id, caller)
+        shown = sorted(referral.shared)
+        await repo.record_read(referral.id, caller.actor, shown, uow.clock.now())
+        history = [] if caller.role == "agency" else await repo.history(referral.id)
+        await uow.commit()
+    return ReferralDetail(referral=referral, history=history)
+
+
+def scoped_filter(caller: Identity, *, statuses: list[str], agency_id: str | None, area: str | None,
+                  case_id: str | None, overdue_at: Any, limit: int, offset: int) -> ReferralFilter:
+    """The caller's own slice: an agency its inbox, a coordinator their area."""
+    if caller.role == "agency":
+        agency_id, area = caller.scope, None
+    elif caller.role == "coordinator":
+        area = caller.scope
+    elif caller.role != "supervisor":
+        raise Forbidden("紹介の一覧は、機関・地域福祉コーディネーター・管理者のみ閲覧できます。")
+    return ReferralFilter(agency_id=agency_id, area=area, statuses=statuses, case_id=case_id,
+                          overdue_at=overdue_at, limit=limit, offset=offset)
+
+
+async def list_referrals(uow: UnitOfWork, criteria: ReferralFilter) -> tuple[list[Referral], int]:
+    async with uow:
+        return await ReferralRepository(uow.session).find(criteria)
