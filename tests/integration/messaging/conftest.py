@@ -78,3 +78,26 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def tsunagi(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """``await tsunagi(settings, "dlq", "list")`` → (exit code, stdout): the real command,
+    configured by environment variables as an operator's shell would be."""
+    import asyncio
+
+    from shared.cli.main import main
+
+    async def run(settings: Settings, *argv: str) -> tuple[int, str]:
+        monkeypatch.setenv("TSUNAGI_REDIS_URL", settings.effective_redis_url())
+        monkeypatch.setenv("TSUNAGI_DATA_DIR", str(settings.data_dir))
+        monkeypatch.setenv("TSUNAGI_OPERATOR", "test-operator")
+        if settings.database_url:
+            monkeypatch.setenv("TSUNAGI_DATABASE_URL", settings.database_url)
+        else:
+            monkeypatch.delenv("TSUNAGI_DATABASE_URL", raising=False)
+        capsys.readouterr()
+        code = await asyncio.to_thread(main, list(argv))
+        return code, capsys.readouterr().out
+
+    return run
