@@ -66,3 +66,106 @@ class CaseStageChanged(EventPayload):
 
     case_id: str
     stage: ReporterStage
+
+
+# Coordination on the case (issue 6). Identifiers and choices only: no names, notes or
+# free text leave the case service in these events.
+
+
+class CaseTriaged(EventPayload):
+    TYPE: ClassVar[str] = "case.triaged"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    area: str
+    priority: str
+    categories: list[str]
+
+
+class CaseMoved(EventPayload):
+    """The case was routed to another daily-life area's queue."""
+
+    TYPE: ClassVar[str] = "case.moved"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    from_area: str
+    to_area: str
+
+
+class ConsentRecorded(EventPayload):
+    TYPE: ClassVar[str] = "case.consent_recorded"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    consent: str
+    legal_ground_recorded: bool
+
+
+class ContactRecorded(EventPayload):
+    """A contact with the person or someone about them (its outcome stays in the case)."""
+
+    TYPE: ClassVar[str] = "case.contact_recorded"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    contact_id: str
+    channel: str
+    contacted_at: str
+
+
+class NoteAdded(EventPayload):
+    TYPE: ClassVar[str] = "case.note_added"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    note_id: str
+
+
+class HouseholdMemberAdded(EventPayload):
+    TYPE: ClassVar[str] = "case.household_member_added"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    member_id: str
+    relation: str
+
+
+class LinkOffered(EventPayload):
+    """A new case looks like an open one (likely match): offered to the coordinator."""
+
+    TYPE: ClassVar[str] = "case.link_offered"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    offer_id: str
+    candidate_case_id: str
+    reasons: list[str]
+
+
+class CaseMerged(EventPayload):
+    TYPE: ClassVar[str] = "case.merged"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str  # the case merged into (target)
+    source_case_id: str
+    merge_id: str
+
+
+class CaseMergeUndone(EventPayload):
+    TYPE: ClassVar[str] = "case.merge_undone"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str  # the case that was merged into (target)
+    source_case_id: str
+    merge_id: str
+
+
+class AttentionCleared(EventPayload):
+    """The coordinator dealt with declined referrals that needed attention."""
+
+    TYPE: ClassVar[str] = "case.attention_cleared"
+    AGGREGATE: ClassVar[str] = "case"
+
+    case_id: str
+    referral_ids: list[str]

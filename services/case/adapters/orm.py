@@ -1,0 +1,179 @@
+"""The case service's own tables (schema ``case``). Times are UTC."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
+
+from shared.db.tables import BigId, messaging_tables
+
+metadata = MetaData()
+messaging = messaging_tables(metadata)
+
+
+def _at(name: str, nullable: bool = True) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_number", String(20), nullable=False, unique=True),
+    Column("area", String(40), nullable=False, index=True),
+    Column("school_district", String(40), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("stage", String(8), nullable=False),
+    Column("priority", String(4), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("coordinator_id", String(64), nullable=True, index=True),
+    Column("consent", String(8), nullable=False),
+    Column("legal_ground", Text, nullable=True),
+    Column("person", JSON, nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("sample", Boolean, nullable=False, default=False),
+    _at("opened_at", False),
+    _at("updated_at", False),
+    _at("first_contact_at"),
+    _at("first_handoff_at"),
+    _at("closed_at"),
+    # Set while this case is merged into another (undone: back to NULL).
+    Column("merged_into", String(26), nullable=True, index=True),
+    Column("version", Integer, nullable=False),
+)
+
+# Each consultation as it joined a case (opened it, was linked, or came with a merge).
+case_consultations = Table(
+    "case_consultations",
+    metadata,
+    Column("consultation_id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("reference", String(32), nullable=False),
+    Column("reporter_id", String(64), nullable=False),
+    Column("reporter_role", String(40), nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("school_district", String(40), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("urgency", String(4), nullable=False),
+    Column("consent", String(8), nullable=False),
+    Column("legal_ground", Text, nullable=True),
+    Column("person", JSON, nullable=False),
+    Column("household", JSON, nullable=False),
+    Column("noticed", Text, nullable=False),
+    Column("how", String(16), nullable=False),  # opened / linked
+    _at("received_at", False),
+)
+
+household_members = Table(
+    "household_members",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("relation", String(40), nullable=False),
+    Column("age_group", String(20), nullable=True),
+    Column("name", String(100), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("source", String(40), nullable=False),  # a consultation id or "coordinator"
+    _at("added_at", False),
+)
+
+# Likely matches offered to the coordinator: merge the case into the candidate, or dismiss.
+link_offers = Table(
+    "link_offers",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("candidate_case_id", String(26), nullable=False, index=True),
+    Column("reasons", JSON, nullable=False),
+    Column("status", String(12), nullable=False),  # offered / merged / dismissed
+    _at("created_at", False),
+)
+
+merges = Table(
+    "merges",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("source_case_id", String(26), nullable=False, index=True),
+    Column("target_case_id", String(26), nullable=False, index=True),
+    Column("source_status", String(8), nullable=False),
+    Column("merged_by", String(64), nullable=False),
+    _at("merged_at", False),
+    Column("undone_by", String(64), nullable=True),
+    _at("undone_at"),
+)
+
+# The case's view of each referral, built from its own request and the agency's moves.
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("purpose", Text, nullable=True),
+    Column("shared_fields", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_event_id", String(26), nullable=True),
+    Column("requested_by", String(64), nullable=True),
+    _at("requested_at"),
+    _at("received_at"),
+    _at("acknowledged_at"),
+    _at("accepted_at"),
+    _at("declined_at"),
+    Column("decline_reason", Text, nullable=True),
+    # A decline puts the case back in front of its coordinator until they deal with it.
+    Column("needs_attention", Boolean, nullable=False, default=False),
+    Column("last_followup", String(120), nullable=True),
+    _at("updated_at", False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    _at("contacted_at", False),
+    Column("channel", String(40), nullable=False),
+    Column("whom", String(100), nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    _at("recorded_at", False),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("body", Text, nullable=False),
+    Column("author_id", String(64), nullable=False),
+    _at("created_at", False),
+)
+
+# Every event about a case, from every service, once (event id is the key and the order).
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("event_id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("type", String(80), nullable=False),
+    _at("occurred_at", False),
+    Column("actor_role", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Column("causation_id", String(26), nullable=True),
+    Column("summary", JSON, nullable=False),
+    # sha256 of the entry as recorded: a changed row no longer matches its hash.
+    Column("content_hash", String(64), nullable=False),
+    _at("recorded_at", False),
+)
+
+# Who read which case (supervisors' reads are recorded, as the city's rules ask).
+case_reads = Table(
+    "case_reads",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("reader_role", String(16), nullable=False),
+    Column("reader_id", String(64), nullable=False),
+    Column("what", String(16), nullable=False),
+    _at("read_at", False),
+)

@@ -1,0 +1,59 @@
+"""Referrals as the case sees them, contact records and notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.case.adapters.orm import contacts, notes, referrals
+
+
+class ReferralRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(referrals).values(**row))
+
+    async def get(self, referral_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        query = select(referrals).where(referrals.c.id == referral_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def update(self, referral_id: str, **values: Any) -> None:
+        await self.session.execute(update(referrals).where(referrals.c.id == referral_id).values(**values))
+
+    async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(referrals).where(referrals.c.case_id.in_(case_ids))
+                                          .order_by(referrals.c.id))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def everything(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in (await self.session.execute(select(referrals))).mappings().all()]
+
+
+class RecordRepository:
+    """Contact records (接触記録) and notes (メモ)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_contact(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(contacts).values(**row))
+
+    async def contacts_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(contacts).where(contacts.c.case_id.in_(case_ids))
+                                          .order_by(contacts.c.contacted_at, contacts.c.id))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def add_note(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(notes).values(**row))
+
+    async def notes_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(notes).where(notes.c.case_id.in_(case_ids))
+                                          .order_by(notes.c.created_at, notes.c.id))
+        return [dict(r) for r in rows.mappings().all()]

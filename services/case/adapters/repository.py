@@ -1,0 +1,138 @@
+"""Reads and writes of cases, their consultations, households, link offers and merges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
+from services.case.domain.status import CLOSED
+from shared.errors import Conflict
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Cases ----------------------------------------------------------------------------
+    async def add(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(cases).values(**row))
+
+    async def get(self, case_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        query = select(cases).where(cases.c.id == case_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def save(self, case: dict[str, Any], changes: dict[str, Any], now: datetime) -> int:
+        """Conditional update on the version the caller read; a concurrent change → 409."""
+        result = await self.session.execute(
+            update(cases).where(cases.c.id == case["id"], cases.c.version == case["version"])
+            .values(**changes, updated_at=now, version=case["version"] + 1))
+        if result.rowcount != 1:
+            current = await self.session.execute(select(cases.c.version).where(cases.c.id == case["id"]))
+            raise Conflict("このケースは他の操作で更新されました。最新の内容を読み直してください。",
+                           current_version=current.scalar_one_or_none())
+        case.update(changes, updated_at=now, version=case["version"] + 1)
+        return case["version"]
+
+    async def open_candidates(self, school_district: str, unknown: str) -> list[dict[str, Any]]:
+        """The consultations of open, unmerged cases a new consultation might be about,
+        oldest case first (each case is compared through every report it holds)."""
+        query = (select(cases.c.id.label("case_id"), case_consultations.c.school_district,
+                        case_consultations.c.person, case_consultations.c.household)
+                 .select_from(cases.join(case_consultations, case_consultations.c.case_id == cases.c.id))
+                 .where(cases.c.status != CLOSED, cases.c.merged_into.is_(None)))
+        if school_district != unknown:
+            query = query.where(case_consultations.c.school_district.in_([school_district, unknown]))
+        rows = await self.session.execute(query.order_by(cases.c.opened_at, cases.c.id,
+                                                         case_consultations.c.received_at))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
+                      include_merged: bool = False) -> list[dict[str, Any]]:
+        query = select(cases)
+        if areas is not None:
+            query = query.where(cases.c.area.in_(list(areas)))
+        if statuses:
+            query = query.where(cases.c.status.in_(list(statuses)))
+        if not include_merged:
+            query = query.where(cases.c.merged_into.is_(None))
+        return [dict(r) for r in (await self.session.execute(query)).mappings().all()]
+
+    async def merged_children(self, case_id: str) -> list[str]:
+        rows = await self.session.execute(select(cases.c.id).where(cases.c.merged_into == case_id))
+        return [r[0] for r in rows]
+
+    # Consultations and household --------------------------------------------------------
+    async def add_consultation(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(case_consultations).values(**row))
+
+    async def consultations_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(case_consultations)
+                                          .where(case_consultations.c.case_id.in_(case_ids))
+                                          .order_by(case_consultations.c.received_at))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def all_consultations(self) -> list[dict[str, Any]]:
+        rows = await self.session.execute(
+            select(case_consultations, cases.c.area).select_from(
+                case_consultations.join(cases, cases.c.id == case_consultations.c.case_id)))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def add_member(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(household_members).values(**row))
+
+    async def members_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(household_members)
+                                          .where(household_members.c.case_id.in_(case_ids))
+                                          .order_by(household_members.c.added_at, household_members.c.id))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def households_of(self, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {c: [] for c in case_ids}
+        for member in await self.members_of(case_ids):
+            found[member["case_id"]].append(member)
+        return found
+
+    # Link offers and merges -------------------------------------------------------------
+    async def add_offer(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(link_offers).values(**row))
+
+    async def offers_about(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(link_offers).where(or_(
+            link_offers.c.case_id.in_(case_ids), link_offers.c.candidate_case_id.in_(case_ids)))
+            .order_by(link_offers.c.created_at))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def get_offer(self, offer_id: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(link_offers).where(link_offers.c.id == offer_id))).mappings().first()
+        return dict(row) if row else None
+
+    async def set_offer_status(self, case_id: str, candidate_case_id: str | None, status: str,
+                               offer_id: str | None = None) -> None:
+        query = update(link_offers).where(link_offers.c.case_id == case_id)
+        if candidate_case_id is not None:
+            query = query.where(link_offers.c.candidate_case_id == candidate_case_id)
+        if offer_id is not None:
+            query = query.where(link_offers.c.id == offer_id)
+        await self.session.execute(query.values(status=status))
+
+    async def add_merge(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(merges).values(**row))
+
+    async def active_merge_of(self, source_case_id: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(merges).where(
+            merges.c.source_case_id == source_case_id, merges.c.undone_at.is_(None)))).mappings().first()
+        return dict(row) if row else None
+
+    async def undo_merge(self, merge_id: str, by: str, at: datetime) -> None:
+        await self.session.execute(update(merges).where(merges.c.id == merge_id).values(undone_by=by, undone_at=at))
+
+    async def count_cases(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(cases))).scalar_one())

@@ -1,0 +1,51 @@
+"""The merged timeline's rows, and the record of who read a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.case.adapters.orm import case_reads, timeline
+from services.case.domain.timeline import content_hash, summarise
+from shared.clock import as_utc
+from shared.events import Envelope
+
+
+class TimelineRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, envelope: Envelope, case_id: str, recorded_at: datetime) -> None:
+        summary = summarise(envelope.payload)
+        occurred_at = as_utc(envelope.occurred_at)
+        await self.session.execute(insert(timeline).values(
+            event_id=envelope.event_id, case_id=case_id, type=envelope.type, occurred_at=occurred_at,
+            actor_role=envelope.actor.role, actor_id=envelope.actor.id,
+            correlation_id=envelope.correlation_id, causation_id=envelope.causation_id, summary=summary,
+            content_hash=content_hash(event_id=envelope.event_id, case_id=case_id, type_=envelope.type,
+                                      occurred_at=occurred_at, actor_role=envelope.actor.role,
+                                      actor_id=envelope.actor.id, summary=summary),
+            recorded_at=recorded_at))
+
+    async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        """In event-id order: ULIDs sort by time, whatever order the events arrived in."""
+        rows = await self.session.execute(select(timeline).where(timeline.c.case_id.in_(case_ids))
+                                          .order_by(timeline.c.event_id))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def of_types(self, types: list[str]) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at)
+                                          .where(timeline.c.type.in_(types)))
+        return [dict(r) for r in rows.mappings().all()]
+
+    async def record_read(self, case_id: str, role: str, reader_id: str, what: str, at: datetime) -> None:
+        await self.session.execute(insert(case_reads).values(
+            case_id=case_id, reader_role=role, reader_id=reader_id, what=what, read_at=at))
+
+    async def reads_of(self, case_id: str) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(case_reads).where(case_reads.c.case_id == case_id)
+                                          .order_by(case_reads.c.id))
+        return [dict(r) for r in rows.mappings().all()]

@@ -1,0 +1,40 @@
+"""The case service's composition root: builds the app from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from services.case.adapters.orm import messaging, metadata
+from services.case.entrypoints.api import router as read_router
+from services.case.entrypoints.commands_api import router as command_router
+from services.case.entrypoints.consumers import make_event_handlers
+from shared.clock import Clock
+from shared.http.app import create_api
+from shared.reference import ReferenceData, load_reference_data
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+
+SERVICE = "case"
+
+
+@dataclass
+class CaseServices:
+    runtime: ServiceRuntime
+    reference: ReferenceData
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    reference = load_reference_data(settings.reference_dir)
+    # case.* events, and referral.requested (a coordinator decides a referral here).
+    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
+                             handlers=make_event_handlers(reference), publishes=("case", "referral"), clock=clock)
+    app = create_api(service=SERVICE, title="Tsunagi case (ケース管理)",
+                     description="Coordinators' area queues, cases and households, referrals and the timeline; "
+                                 "PDCA figures for supervisors.",
+                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
+    app.state.services = CaseServices(runtime=runtime, reference=reference)
+    app.include_router(read_router)
+    app.include_router(command_router)
+    return app

@@ -1,0 +1,66 @@
+"""What a timeline entry keeps of an event, and how an entry shows tampering. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+# Free text and personal detail stay where they belong (the case's own records, the
+# agency's inbox); the timeline keeps identifiers, choices and decisions.
+_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose"})
+
+LABELS: dict[str, str] = {
+    "consultation.submitted": "相談受付",
+    "case.opened": "ケース開始",
+    "case.consultation_linked": "相談の結び付け",
+    "case.assigned": "担当決定",
+    "case.status_changed": "状態変更",
+    "case.stage_changed": "通報者向け段階の変更",
+    "case.triaged": "トリアージ",
+    "case.moved": "圏域の変更",
+    "case.consent_recorded": "同意・法的根拠の記録",
+    "case.contact_recorded": "接触記録",
+    "case.note_added": "メモ",
+    "case.household_member_added": "世帯員の追加",
+    "case.link_offered": "同一の可能性がある相談",
+    "case.merged": "ケース統合",
+    "case.merge_undone": "ケース統合の取消",
+    "case.attention_cleared": "辞退への対応",
+    "referral.requested": "紹介依頼",
+    "referral.received": "紹介先で受信",
+    "referral.acknowledged": "紹介先が確認",
+    "referral.accepted": "紹介先が受諾",
+    "referral.declined": "紹介先が辞退",
+    "referral.status_changed": "紹介の進捗",
+    "notification.recorded": "通知",
+    "followup.fired": "フォローアップ",
+}
+
+
+def summarise(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in _DROPPED_KEYS}
+
+
+def content_hash(*, event_id: str, case_id: str, type_: str, occurred_at: datetime, actor_role: str,
+                 actor_id: str, summary: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"event_id": event_id, "case_id": case_id, "type": type_,
+         "occurred_at": occurred_at.isoformat(timespec="microseconds"),
+         "actor_role": actor_role, "actor_id": actor_id, "summary": summary},
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def chain(hashes: list[str]) -> str:
+    """One digest over the whole timeline in order: an export's seal."""
+    digest = hashlib.sha256()
+    for h in hashes:
+        digest.update(h.encode("ascii"))
+    return digest.hexdigest()
+
+
+def matches_kind(type_: str, kinds: list[str]) -> bool:
+    """``kind=referral`` matches every referral.* event; ``kind=referral.accepted`` one."""
+    return not kinds or any(type_ == k or type_.split(".", 1)[0] == k for k in kinds)

@@ -1,0 +1,91 @@
+"""Reads over HTTP: the queue, a case, its timeline (JSON, CSV) and the PDCA figures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.case.domain.status import STATUSES
+from services.case.entrypoints import views
+from services.case.entrypoints.schemas import CaseDetail, Queue, Timeline
+from services.case.handlers import figures as figures_handler
+from services.case.handlers import queries
+from shared.errors import InvalidInput
+from shared.identity import CurrentIdentity
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+
+def _services(request: Request):  # noqa: ANN202
+    return request.app.state.services
+
+
+@router.get("/cases", response_model=Queue, summary="ケースの一覧(キュー)")
+async def list_cases(
+    request: Request, caller: CurrentIdentity,
+    view: Annotated[Literal["unassigned", "mine", "all"], Query(description="未割当 / 自分の担当 / すべて")] = "all",
+    status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
+    priority: Annotated[list[Literal["緊急", "高", "通常"]] | None, Query()] = None,
+    category: Annotated[list[str] | None, Query(description="相談分類(いずれかを含む)")] = None,
+    area: Annotated[str | None, Query(max_length=40)] = None,
+    min_age_days: Annotated[int | None, Query(ge=0)] = None,
+    max_age_days: Annotated[int | None, Query(ge=0)] = None,
+    needs_attention: bool | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Queue:
+    unknown = [s for s in status or [] if s not in STATUSES]
+    if unknown:
+        raise InvalidInput(f"状態 {unknown} はありません(使える値: {' / '.join(STATUSES)})。", field="status")
+    query = queries.QueueQuery(view=view, statuses=tuple(status or ()), priorities=tuple(priority or ()),
+                               categories=tuple(category or ()), area=area, min_age_days=min_age_days,
+                               max_age_days=max_age_days, needs_attention=needs_attention, page=page,
+                               per_page=per_page)
+    result = await queries.queue(_services(request).runtime.unit_of_work(), query, caller)
+    return Queue(items=[views.summary(c, result["now"]) for c in result["items"]], total=result["total"],
+                 page=result["page"], per_page=result["per_page"], counts=result["counts"])
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
+async def get_case(case_id: str, request: Request, caller: CurrentIdentity) -> CaseDetail:
+    uow = _services(request).runtime.unit_of_work()
+    case = await queries.case_detail(uow, case_id, caller)
+    return views.detail(case, uow.clock.now())
+
+
+@router.get("/cases/{case_id}/timeline", response_model=Timeline,
+            summary="ケースの経過(全サービスのイベント)。format=csv / json で書き出し")
+async def get_timeline(
+    case_id: str, request: Request, caller: CurrentIdentity,
+    kind: Annotated[list[str] | None, Query(description="種類: consultation / case / referral / notification / "
+                                                        "followup、または referral.accepted など")] = None,
+    format: Annotated[Literal["json", "csv"] | None, Query(description="書き出し形式")] = None,
+) -> Response:
+    kinds = [k.strip() for part in kind or [] for k in part.split(",") if k.strip()]
+    result = await queries.timeline_of(_services(request).runtime.unit_of_work(), case_id, kinds, caller,
+                                       what=f"export-{format}" if format else "timeline")
+    view = views.timeline(result["case"], result["entries"])
+    if format is None:
+        return JSONResponse(view.model_dump(mode="json"))
+    filename = f"timeline-{view.case_number}.{format}"
+    disposition = {"content-disposition": f'attachment; filename="{filename}"'}
+    if format == "csv":
+        return Response(views.timeline_csv(view).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                        headers=disposition)
+    return JSONResponse(view.model_dump(mode="json"), headers=disposition)
+
+
+@router.get("/figures", summary="PDCA の数値(監督者向け)。format=csv で書き出し")
+async def get_figures(
+    request: Request, caller: CurrentIdentity,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    services = _services(request)
+    figures = await figures_handler.figures(services.runtime.unit_of_work(), caller)
+    if format == "csv":
+        return Response(figures_handler.figures_csv(figures).encode("utf-8-sig"),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="figures.csv"'})
+    return JSONResponse(figures)

@@ -1,0 +1,32 @@
+"""The events the case service applies. Each handler runs inside the consumer's open
+transaction (with the inbox row): it must not commit."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.case.handlers import agency_events, consultations
+from shared.events import (
+    ConsultationSubmitted,
+    FollowupFired,
+    NotificationRecorded,
+    ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralDeclined,
+    ReferralReceived,
+    ReferralStatusChanged,
+)
+from shared.messaging.consumer import EventHandlers
+from shared.reference import ReferenceData
+
+
+def make_event_handlers(reference: ReferenceData) -> EventHandlers:
+    """Built from the reference data (routing by school district needs it)."""
+    handlers = EventHandlers()
+    on_consultation = partial(consultations.on_consultation_submitted, reference=reference)
+    handlers.on(ConsultationSubmitted)(on_consultation)
+    handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
+                ReferralStatusChanged)(agency_events.on_agency_move)
+    handlers.on(NotificationRecorded)(agency_events.on_notification_recorded)
+    handlers.on(FollowupFired)(agency_events.on_followup_fired)
+    return handlers

@@ -1,0 +1,160 @@
+"""The case service's HTTP request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.case.domain.queue import Priority
+from shared.events.consultation import Consent
+
+ContactChannel = Literal["訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他"]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="操作の基にしたケースの版 (古ければ 409)")
+
+
+class AssignmentIn(_Command):
+    coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
+
+
+class StatusIn(_Command):
+    to: str = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
+    reason: str | None = Field(None, max_length=500, description="理由(任意)")
+
+
+class TriageIn(_Command):
+    priority: Priority | None = Field(None, description="緊急 / 高 / 通常")
+    categories: list[str] | None = Field(None, max_length=10, description="相談分類 (reference/categories.yaml)")
+
+
+class AreaIn(_Command):
+    area: str = Field(min_length=1, max_length=40, description="日常生活圏域 (または 市全域)")
+
+
+class ConsentIn(_Command):
+    consent: Consent
+    legal_ground: str | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
+
+
+class ContactIn(_Command):
+    contacted_at: datetime | None = Field(None, description="接触日時(省略時は現在)")
+    channel: ContactChannel
+    whom: str = Field(min_length=1, max_length=100, description="誰と(例: 本人、長男、民生委員)")
+    outcome: str = Field(min_length=1, max_length=2000, description="結果")
+
+
+class NoteIn(_Command):
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class MemberIn(_Command):
+    relation: str = Field(min_length=1, max_length=40, description="続柄")
+    age_group: str | None = Field(None, max_length=20)
+    name: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=500)
+
+
+class ReferralIn(_Command):
+    agency_id: str = Field(min_length=1, max_length=64, description="紹介先 (reference/agencies.yaml)")
+    purpose: str = Field(min_length=1, max_length=1000, description="紹介の目的")
+    share: list[str] = Field(default_factory=list, max_length=8,
+                             description="紹介先に共有する項目 (shared.events.referral.SHAREABLE_FIELDS)")
+
+
+class MergeIn(_Command):
+    into_case_id: str = Field(min_length=1, max_length=26, description="統合先のケース id")
+
+
+class VersionIn(_Command):
+    pass
+
+
+class CommandResult(BaseModel):
+    case_id: str
+    version: int
+    referral_id: str | None = None
+    contact_id: str | None = None
+    note_id: str | None = None
+    member_id: str | None = None
+
+
+class Attention(BaseModel):
+    referral_id: str
+    agency_id: str
+    reason: str = Field(description="紹介先の辞退理由")
+    declined_at_jst: str | None
+
+
+class CaseSummary(BaseModel):
+    id: str
+    case_number: str
+    area: str
+    school_district: str
+    status: str
+    stage: str
+    priority: str
+    categories: list[str]
+    coordinator_id: str | None
+    needs_attention: bool
+    attention: list[Attention]
+    opened_at: datetime
+    opened_at_jst: str
+    age_days: int
+    merged_into: str | None
+    sample: bool
+    version: int
+
+
+class Queue(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int] = Field(description="列ごとの件数: unassigned / mine / all")
+
+
+class CaseDetail(CaseSummary):
+    consent: str
+    legal_ground: str | None
+    person: dict[str, Any]
+    channel: str
+    first_contact_at_jst: str | None
+    first_handoff_at_jst: str | None
+    closed_at_jst: str | None
+    merged_cases: list[str]
+    consultations: list[dict[str, Any]]
+    household: list[dict[str, Any]]
+    referrals: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    link_offers: list[dict[str, Any]]
+
+
+class TimelineEntry(BaseModel):
+    event_id: str
+    case_id: str
+    type: str
+    kind: str
+    label: str
+    occurred_at: datetime
+    occurred_at_jst: str
+    actor_role: str
+    actor_id: str
+    correlation_id: str
+    causation_id: str | None
+    summary: dict[str, Any]
+    content_hash: str
+    intact: bool = Field(description="記録時のハッシュと一致するか(改ざん検知)")
+
+
+class Timeline(BaseModel):
+    case_id: str
+    case_number: str
+    entries: list[TimelineEntry]
+    seal: str = Field(description="全エントリのハッシュを順に連結したダイジェスト")

@@ -1,0 +1,108 @@
+"""What the other services tell the case: the agency's moves on a referral, the
+notifications sent and the follow-ups that fired. Each is put on the case's timeline
+exactly once (the inbox) and applied so that the arrival order does not matter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.case.adapters.records import ReferralRepository
+from services.case.adapters.repository import CaseRepository
+from services.case.adapters.timeline import TimelineRepository
+from services.case.domain.referrals import supersedes
+from services.case.handlers.common import CaseUpdate
+from shared.clock import as_utc
+from shared.db.uow import UnitOfWork
+from shared.events import (
+    EVENT_TYPES,
+    SYSTEM,
+    Envelope,
+    FollowupFired,
+    NotificationRecorded,
+    ReferralDeclined,
+    ReferralStatusChanged,
+)
+
+# The status each agency event stands for (status_changed carries its own).
+_STATUS_OF = {"referral.received": "received", "referral.acknowledged": "acknowledged",
+              "referral.accepted": "accepted", "referral.declined": "declined"}
+# The milestone time each status records (the first one seen wins; it never moves).
+_MILESTONE = {"received": "received_at", "acknowledged": "acknowledged_at", "accepted": "accepted_at",
+              "declined": "declined_at"}
+
+
+async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
+    """``referral.received / acknowledged / accepted / declined / status_changed``.
+
+    Ordering rule (commutative): the referral's status is the maximum of (rank, event
+    id) over all moves seen — requested < received < acknowledged < accepted = declined
+    < in_progress = on_hold < completed = failed = cancelled, ties to the later event —
+    so ``accepted`` arriving before ``received`` leaves it accepted. Each milestone time
+    (received/acknowledged/accepted/declined) is set by the first event of its kind and
+    never overwritten. The reporter stage つなぎ済 follows from "some referral has an
+    accepted time", and "needs attention" from "the current status is declined": both
+    derived, so no order of arrival can produce a different case. An unknown referral is
+    still recorded (placeholder row), never dropped."""
+    move = envelope.payload_as(EVENT_TYPES[envelope.type])
+    case_id = envelope.case_id or move.case_id
+    now = uow.clock.now()
+    await TimelineRepository(uow.session).add(envelope, case_id, now)
+    status = move.status if isinstance(move, ReferralStatusChanged) else _STATUS_OF[envelope.type]
+    referrals = ReferralRepository(uow.session)
+    referral = await referrals.get(move.referral_id, for_update=True)
+    if referral is None:
+        await referrals.add({"id": move.referral_id, "case_id": case_id, "agency_id": move.agency_id,
+                             "purpose": None, "shared_fields": [], "status": "requested",
+                             "status_event_id": None, "needs_attention": False, "updated_at": now})
+        referral = await referrals.get(move.referral_id)
+        assert referral is not None
+    values: dict[str, Any] = {"updated_at": now}
+    milestone = _MILESTONE.get(status)
+    if milestone and referral[milestone] is None:
+        values[milestone] = as_utc(envelope.occurred_at)
+    if isinstance(move, ReferralDeclined) and referral["decline_reason"] is None:
+        values["decline_reason"] = move.reason
+    attention_before = referral["needs_attention"]
+    if supersedes(status, envelope.event_id, referral["status"], referral["status_event_id"]):
+        values.update(status=status, status_event_id=envelope.event_id, needs_attention=status == "declined")
+    await referrals.update(move.referral_id, **values)
+    case = await _effective_case(uow, referral["case_id"])
+    if case is None:
+        return
+    update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
+    if values.get("needs_attention", attention_before) != attention_before:
+        update.touch()
+    await update.save()
+
+
+async def _effective_case(uow: UnitOfWork, case_id: str) -> dict[str, Any] | None:
+    """The case itself, or the case it is currently merged into."""
+    repo = CaseRepository(uow.session)
+    case = await repo.get(case_id, for_update=True)
+    if case is not None and case["merged_into"]:
+        return await repo.get(case["merged_into"], for_update=True)
+    return case
+
+
+async def on_notification_recorded(envelope: Envelope, uow: UnitOfWork) -> None:
+    """``notification.recorded``: timeline only. Order-free (the timeline is ordered by
+    event id). A notification about no case is not the case service's concern."""
+    notice = envelope.payload_as(NotificationRecorded)
+    case_id = envelope.case_id or notice.case_id
+    if case_id:
+        await TimelineRepository(uow.session).add(envelope, case_id, uow.clock.now())
+
+
+async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
+    """``followup.fired``: timeline, and the referral's last follow-up step (the later
+    event id wins, so a late reminder never hides an escalation that came after it)."""
+    fired = envelope.payload_as(FollowupFired)
+    case_id = envelope.case_id or fired.case_id
+    await TimelineRepository(uow.session).add(envelope, case_id, uow.clock.now())
+    referrals = ReferralRepository(uow.session)
+    referral = await referrals.get(fired.referral_id, for_update=True)
+    if referral is not None:
+        last = referral["last_followup"] or ""
+        last_event = last.split(":", 1)[0]
+        if envelope.event_id > last_event:
+            await referrals.update(fired.referral_id, last_followup=f"{envelope.event_id}:{fired.step}"[:120])

@@ -1,0 +1,110 @@
+"""What every case command shares: who may do it, loading a visible case, the version
+check, and one place where a change, its events and its timeline entries meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.case.adapters.records import ReferralRepository
+from services.case.adapters.repository import CaseRepository
+from services.case.adapters.timeline import TimelineRepository
+from services.case.domain.queue import may_see
+from services.case.domain.status import CLOSED, reporter_stage
+from shared.db.uow import UnitOfWork
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.events import Actor, CaseStageChanged, Envelope, EventPayload
+from shared.identity import Identity
+
+
+def require_reader(caller: Identity) -> None:
+    if caller.role not in ("coordinator", "supervisor"):
+        raise Forbidden(f"ケースはコーディネーターと監督者のみ閲覧できます(あなたのロール: {caller.role})。")
+
+
+def require_writer(caller: Identity) -> None:
+    if caller.role == "supervisor":
+        raise Forbidden("監督者はケースを閲覧のみできます(更新はコーディネーターが行います)。")
+    if caller.role != "coordinator":
+        raise Forbidden(f"ケースの更新はコーディネーターのみ行えます(あなたのロール: {caller.role})。")
+
+
+async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_update: bool = False
+                       ) -> dict[str, Any]:
+    """The case, if the caller may see it; to anyone else it does not exist (404)."""
+    case = await CaseRepository(uow.session).get(case_id, for_update=for_update)
+    if case is None or not may_see(caller.role, caller.scope, case["area"]):
+        raise NotFound("このケースは見つかりません(または閲覧権限がありません)。")
+    return case
+
+
+def check_version(case: dict[str, Any], version: int) -> None:
+    if version != case["version"]:
+        raise Conflict(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
+                       "最新の内容を読み直してから操作してください。", current_version=case["version"])
+
+
+def check_workable(case: dict[str, Any], *, allow_closed: bool = False) -> None:
+    if case["merged_into"]:
+        raise Conflict("このケースは別のケースに統合されています。統合先のケースで操作してください。",
+                       merged_into=case["merged_into"], current_version=case["version"])
+    if case["status"] == CLOSED and not allow_closed:
+        raise Conflict("終結したケースです。必要なら再開してから操作してください。", current_status=CLOSED,
+                       current_version=case["version"])
+
+
+async def family_ids(uow: UnitOfWork, case_id: str) -> list[str]:
+    """The case and every case currently merged into it."""
+    return [case_id, *await CaseRepository(uow.session).merged_children(case_id)]
+
+
+async def record(uow: UnitOfWork, envelope: Envelope, case_id: str) -> None:
+    """Publish through the outbox and put the event on the case's timeline, together."""
+    uow.publish(envelope)
+    await TimelineRepository(uow.session).add(envelope, case_id, uow.clock.now())
+
+
+class CaseUpdate:
+    """Changes to one case and the events they cause, saved with the version guard.
+    The reporter-visible stage is derived here, in one place."""
+
+    def __init__(self, uow: UnitOfWork, case: dict[str, Any], *, actor: Actor, correlation_id: str,
+                 cause: Envelope | None = None) -> None:
+        self.uow = uow
+        self.case = case
+        self.actor = actor
+        self.correlation_id = cause.correlation_id if cause else correlation_id
+        self.cause = cause
+        self.changes: dict[str, Any] = {}
+        self.events: list[tuple[EventPayload, str]] = []
+        self.touched = False
+
+    def set(self, **values: Any) -> None:
+        self.changes.update(values)
+
+    def touch(self) -> None:
+        """Bump the version though no column of the case changed (its referrals did)."""
+        self.touched = True
+
+    def emit(self, payload: EventPayload, aggregate_id: str | None = None) -> None:
+        self.events.append((payload, aggregate_id or self.case["id"]))
+
+    def envelope(self, payload: EventPayload, aggregate_id: str) -> Envelope:
+        now = self.uow.clock.now()
+        if self.cause is not None:
+            return self.cause.caused(payload, aggregate_id=aggregate_id, actor=self.actor,
+                                     case_id=self.case["id"], occurred_at=now)
+        return Envelope.wrap(payload, aggregate_id=aggregate_id, actor=self.actor,
+                             correlation_id=self.correlation_id, case_id=self.case["id"], occurred_at=now)
+
+    async def save(self) -> int:
+        status = self.changes.get("status", self.case["status"])
+        referrals = await ReferralRepository(self.uow.session).of_cases(await family_ids(self.uow, self.case["id"]))
+        stage = reporter_stage(status, any(r["accepted_at"] is not None for r in referrals))
+        if stage != self.case["stage"]:
+            self.set(stage=stage)
+            self.emit(CaseStageChanged(case_id=self.case["id"], stage=stage))
+        if self.changes or self.touched or self.events:
+            await CaseRepository(self.uow.session).save(self.case, self.changes, self.uow.clock.now())
+        for payload, aggregate_id in self.events:
+            await record(self.uow, self.envelope(payload, aggregate_id), self.case["id"])
+        return self.case["version"]

@@ -1,0 +1,118 @@
+"""Reads: the queue, one case in full, its timeline. Supervisors' reads are recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.case.adapters.records import RecordRepository, ReferralRepository
+from services.case.adapters.repository import CaseRepository
+from services.case.adapters.timeline import TimelineRepository
+from services.case.domain.queue import QueueItem, age_days, in_view, urgency_then_age, visible_areas
+from services.case.domain.status import OPEN_STATUSES
+from services.case.domain.timeline import content_hash, matches_kind
+from services.case.handlers.common import family_ids, load_visible, require_reader
+from shared.clock import as_utc
+from shared.db.uow import UnitOfWork
+from shared.identity import Identity
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    view: str = "all"
+    statuses: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    area: str | None = None
+    min_age_days: int | None = None
+    max_age_days: int | None = None
+    needs_attention: bool | None = None
+    page: int = 1
+    per_page: int = 50
+
+
+async def attention_of(uow: UnitOfWork, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for r in await ReferralRepository(uow.session).of_cases(case_ids):
+        if r["needs_attention"]:
+            found.setdefault(r["case_id"], []).append(r)
+    return found
+
+
+async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[str, Any]:
+    """One area's queue (a supervisor: every area). Without a status filter it holds the
+    open cases. Sorted by urgency, then by how long the case has waited."""
+    require_reader(caller)
+    areas = visible_areas(caller.role, caller.scope)
+    if query.area is not None:
+        areas = frozenset({query.area}) if areas is None or query.area in areas else frozenset()
+    async with uow:
+        rows = await CaseRepository(uow.session).listing(areas, query.statuses or tuple(OPEN_STATUSES))
+        attention = await attention_of(uow, [r["id"] for r in rows])
+    now = uow.clock.now()
+    for row in rows:
+        row["opened_at"] = as_utc(row["opened_at"])
+        row["attention"] = attention.get(row["id"], [])
+    filtered = [r for r in rows if _matches(r, query, now)]
+    items = {r["id"]: QueueItem(r["id"], r["priority"], r["opened_at"], r["coordinator_id"]) for r in filtered}
+    counts = {view: sum(1 for i in items.values() if in_view(i, view, caller.subject))
+              for view in ("unassigned", "mine", "all")}
+    chosen = sorted((i for i in items.values() if in_view(i, query.view, caller.subject)), key=urgency_then_age)
+    by_id = {r["id"]: r for r in filtered}
+    start = (query.page - 1) * query.per_page
+    page = [by_id[i.case_id] for i in chosen[start:start + query.per_page]]
+    return {"items": page, "total": len(chosen), "page": query.page, "per_page": query.per_page,
+            "counts": counts, "now": now}
+
+
+def _matches(row: dict[str, Any], query: QueueQuery, now: datetime) -> bool:
+    age = age_days(row["opened_at"], now)
+    return ((not query.priorities or row["priority"] in query.priorities)
+            and (not query.categories or bool(set(query.categories) & set(row["categories"])))
+            and (query.min_age_days is None or age >= query.min_age_days)
+            and (query.max_age_days is None or age <= query.max_age_days)
+            and (query.needs_attention is None or bool(row["attention"]) == query.needs_attention))
+
+
+async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[str, Any]:
+    require_reader(caller)
+    async with uow:
+        case = await load_visible(uow, case_id, caller)
+        family = await family_ids(uow, case_id)
+        repo, records = CaseRepository(uow.session), RecordRepository(uow.session)
+        case["merged_cases"] = family[1:]
+        case["consultations"] = await repo.consultations_of(family)
+        case["household"] = await repo.members_of(family)
+        case["referrals"] = await ReferralRepository(uow.session).of_cases(family)
+        case["contacts"] = await records.contacts_of(family)
+        case["notes"] = await records.notes_of(family)
+        case["link_offers"] = await repo.offers_about([case_id])
+        case["attention"] = [r for r in case["referrals"] if r["needs_attention"]]
+        await _record_read(uow, case_id, caller, "detail")
+    return case
+
+
+async def _record_read(uow: UnitOfWork, case_id: str, caller: Identity, what: str) -> None:
+    if caller.role == "supervisor":
+        await TimelineRepository(uow.session).record_read(case_id, caller.role, caller.subject, what,
+                                                          uow.clock.now())
+        await uow.commit()
+
+
+async def timeline_of(uow: UnitOfWork, case_id: str, kinds: list[str], caller: Identity,
+                      what: str = "timeline") -> dict[str, Any]:
+    """Every event about the case (and the cases merged into it) from every service, in
+    event-id order; each entry says whether it still matches the hash it was recorded with."""
+    require_reader(caller)
+    async with uow:
+        case = await load_visible(uow, case_id, caller)
+        entries = await TimelineRepository(uow.session).of_cases(await family_ids(uow, case_id))
+        await _record_read(uow, case_id, caller, what)
+    for entry in entries:
+        entry["occurred_at"] = as_utc(entry["occurred_at"])
+        entry["intact"] = entry["content_hash"] == content_hash(
+            event_id=entry["event_id"], case_id=entry["case_id"], type_=entry["type"],
+            occurred_at=entry["occurred_at"], actor_role=entry["actor_role"], actor_id=entry["actor_id"],
+            summary=entry["summary"])
+    return {"case": case, "entries": [e for e in entries if matches_kind(e["type"], kinds)]}

@@ -1,0 +1,72 @@
+"""A coordinator hands the case to an agency (つなぐ): ``referral.requested``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.case.adapters.records import ReferralRepository
+from services.case.adapters.repository import CaseRepository
+from services.case.domain import status as lifecycle
+from services.case.domain.referrals import CaseFacts, check_share, shared_values
+from services.case.handlers.common import CaseUpdate, check_version, check_workable, family_ids, load_visible, require_writer
+from shared.db.uow import UnitOfWork
+from shared.errors import InvalidInput
+from shared.events import CaseStatusChanged, ReferralRequested, new_event_id
+from shared.identity import Identity
+from shared.reference import ReferenceData
+
+
+async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: str, agency_id: str, purpose: str,
+                           share: list[str], version: int, caller: Identity, correlation_id: str) -> tuple[str, int]:
+    """Checks the agency, the status and what may be shared; records the referral and
+    publishes ``referral.requested`` carrying only the chosen fields' values. A case in
+    hand moves to つなぎ中; earlier declines needing attention count as dealt with."""
+    require_writer(caller)
+    if reference.agency(agency_id) is None:
+        raise InvalidInput(f"紹介先「{agency_id}」は登録されていません。", field="agency_id")
+    async with uow:
+        case = await load_visible(uow, case_id, caller, for_update=True)
+        check_version(case, version)
+        check_workable(case)
+        lifecycle.check_referable(case["status"])
+        fields = check_share(share, case["consent"], case["legal_ground"])
+        family = await family_ids(uow, case_id)
+        facts = await _facts(uow, case, family)
+        referral_id = new_event_id()
+        now = uow.clock.now()
+        referrals = ReferralRepository(uow.session)
+        for earlier in await referrals.of_cases(family):
+            if earlier["needs_attention"]:
+                await referrals.update(earlier["id"], needs_attention=False, updated_at=now)
+        await referrals.add({"id": referral_id, "case_id": case_id, "agency_id": agency_id, "purpose": purpose,
+                             "shared_fields": fields, "status": "requested", "status_event_id": None,
+                             "requested_by": caller.subject, "requested_at": now, "needs_attention": False,
+                             "updated_at": now})
+        update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
+        if case["first_handoff_at"] is None:
+            update.set(first_handoff_at=now)
+        update.emit(ReferralRequested(
+            referral_id=referral_id, case_id=case_id, case_number=case["case_number"], area=case["area"],
+            agency_id=agency_id, purpose=purpose, urgency=case["priority"], shared=shared_values(facts, fields),
+            consent=case["consent"], legal_ground=case["legal_ground"]), aggregate_id=referral_id)
+        if case["status"] != lifecycle.CONNECTING:
+            update.set(status=lifecycle.move(case["status"], lifecycle.CONNECTING))
+            update.emit(CaseStatusChanged(case_id=case_id, area=case["area"], from_status=case["status"],
+                                          to_status=lifecycle.CONNECTING, reason="紹介依頼"))
+        new_version = await update.save()
+        await uow.commit()
+    return referral_id, new_version
+
+
+async def _facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> CaseFacts:
+    repo = CaseRepository(uow.session)
+    consultations = await repo.consultations_of(family)
+    members = await repo.members_of(family)
+    person = case["person"] or {}
+    return CaseFacts(
+        person_name=person.get("name"), age_group=person.get("age_group"),
+        approximate_place=person.get("approximate_place"), school_district=case["school_district"],
+        categories=list(case["categories"]),
+        # Relations and age groups only: names and notes of members stay in the case.
+        household=[{"relation": m["relation"], "age_group": m["age_group"]} for m in members],
+        noticed="\n---\n".join(c["noticed"] for c in consultations), urgency=case["priority"])

@@ -1,0 +1,80 @@
+"""Helpers for the case service's integration tests: consultations through intake,
+agency moves published onto the real referral stream the way the relay does."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import httpx
+from faststream.redis import RedisBroker
+
+from shared.events import Actor, Envelope, EventPayload
+from shared.messaging.streams import headers_of
+from shared.settings import PROJECT_ROOT, Settings
+from tests.support.services import bearer, eventually
+
+EXAMPLE: dict[str, Any] = json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8"))
+
+
+def consultation(**changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(EXAMPLE)
+    body.update(changes)
+    return body
+
+
+def coordinator(settings: Settings, area: str = "中部", subject: str = "csw-chubu-1") -> dict[str, str]:
+    return bearer(settings, "coordinator", area, subject)
+
+
+def supervisor(settings: Settings) -> dict[str, str]:
+    return bearer(settings, "supervisor", "city", "sv-1")
+
+
+async def submit(intake: httpx.AsyncClient, settings: Settings, body: dict[str, Any],
+                 reporter: str = "vol-1") -> str:
+    created = await intake.post("/v1/consultations", json=body, headers=bearer(settings, "reporter", reporter))
+    assert created.status_code == 201, created.text
+    return created.json()["reference"]
+
+
+async def case_of(case: httpx.AsyncClient, settings: Settings, reference: str,
+                  headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Waits until the consultation with this reference is part of a visible case."""
+    headers = headers or supervisor(settings)
+
+    async def find() -> dict[str, Any] | None:
+        listing = await case.get("/v1/cases", headers=headers, params={"per_page": 100})
+        assert listing.status_code == 200, listing.text
+        for item in listing.json()["items"]:
+            detail = (await case.get(f"/v1/cases/{item['id']}", headers=headers)).json()
+            if any(c["reference"] == reference for c in detail["consultations"]):
+                return detail
+        return None
+
+    return await eventually(find, what=f"a case holding {reference}")
+
+
+async def detail(case: httpx.AsyncClient, headers: dict[str, str], case_id: str) -> dict[str, Any]:
+    answer = await case.get(f"/v1/cases/{case_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def publish(settings: Settings, payload: EventPayload, *, case_id: str, actor: Actor | None = None,
+                  envelope: Envelope | None = None) -> Envelope:
+    """Publish an event as another service's relay would (FastStream binary format)."""
+    envelope = envelope or Envelope.wrap(payload, aggregate_id=getattr(payload, "referral_id", case_id),
+                                         actor=actor or Actor(role="agency", id="hc-3"),
+                                         correlation_id="test-correlation", case_id=case_id)
+    async with RedisBroker(settings.redis_url) as broker:
+        await broker.publish(envelope, stream=f"tsunagi.{envelope.family}", headers=headers_of(envelope),
+                             correlation_id=envelope.correlation_id)
+    return envelope
+
+
+async def timeline_types(case: httpx.AsyncClient, headers: dict[str, str], case_id: str) -> list[str]:
+    answer = await case.get(f"/v1/cases/{case_id}/timeline", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return [e["type"] for e in answer.json()["entries"]]
