@@ -29,8 +29,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	@$(BIN)/pytest -m "not fault" $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && exit 1; exit $$rc
 
-## Benchmarks (not tests): figures in bench/results/.
-bench: $(STAMP)
+## Benchmarks (not tests): figures in bench/results/ (ARGS="--n 2000" for a bigger run).
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 
 clean:

@@ -1,0 +1,210 @@
+"""``make bench``: the whole system under load, next to a raw Redis + database pipeline.
+
+Per database (SQLite; PostgreSQL too when ``TSUNAGI_DATABASE_URL`` is set):
+
+1. baseline at full speed (N messages);
+2. Tsunagi, one replica each: N/10 and N consultations at full speed (10× load), then a
+   fixed rate at half the measured saturation, referring some cases to agencies;
+3. the baseline at that same fixed rate;
+4. Tsunagi with two case replicas, N at full speed;
+5. a profiled run (intake and case under py-spy), N at full speed.
+
+Figures go to ``bench/results/latest.{json,md,png}``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from bench.baseline import run_baseline
+from bench.procs import private_redis
+from bench.profiling import summarise_profile
+from bench.report import headline, write_results
+from bench.scenario import Load, run_load
+from bench.system import running_system, scratch_postgres
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def brief(result: dict) -> str:
+    lat = result.get("latency_201_to_case") or result.get("latency_xadd_to_commit") or {}
+    return (f"{result['label']}: {result.get('cases_per_s')} cases/s, p50 {lat.get('p50_ms')} ms, "
+            f"p99 {lat.get('p99_ms')} ms" + (f", missing {result['missing_cases']}" if result.get("missing_cases") else ""))
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, folder: Path, redis_url: str, redis_pid: int) -> None:
+        self.args = args
+        self.folder = folder
+        self.redis_url = redis_url
+        self.extra_pids = {"redis-server": redis_pid, "load generator (bench)": os.getpid()}
+
+    def flush_redis(self) -> None:
+        with redis.Redis.from_url(self.redis_url) as client:
+            client.flushall()
+
+    async def tsunagi(self, kind: str, admin_url: str | None, name: str, replicas: dict[str, int],
+                      loads: list[Load], profile: tuple[str, ...] = ()) -> list[dict]:
+        """Starts a fresh system (fresh database and streams), runs the loads in order."""
+        folder = self.folder / f"{kind}-{name}"
+        results: list[dict] = []
+        async with _database(admin_url) as database_url:
+            async with running_system(folder, redis_url=self.redis_url, database_url=database_url,
+                                      replicas=replicas, profile=profile) as system:
+                warm = await run_load(system, self.redis_url, Load("warm-up", n=min(10, self.args.n)), {})
+                if warm["missing_cases"]:
+                    say(f"warm-up: {warm['missing_cases']} of {warm['accepted']} consultations opened no case; "
+                        f"see {folder / 'logs'}")
+                for load in loads:
+                    if load.rate == 0:  # decided by an earlier run: half of its saturation
+                        saturated = results[-1].get("cases_per_s") or 10.0
+                        load.rate = round(max(1.0, saturated / 2), 1)
+                        load.n = int(min(self.args.n, max(20, load.rate * self.args.fixed_seconds)))
+                        load.referrals = min(load.referrals, load.n)
+                    result = await run_load(system, self.redis_url, load, self.extra_pids)
+                    result.update(database=kind, replicas=replicas)
+                    say(brief(result))
+                    results.append(result)
+        self.flush_redis()
+        return results
+
+    async def baseline(self, kind: str, admin_url: str | None, label: str, n: int, rate: float | None) -> dict:
+        async with _database(admin_url) as database_url:
+            database = database_url or str(self.folder / f"baseline-{label}.db")
+            result = await run_baseline(self.redis_url, database, self.folder, label=label, n=n, rate=rate,
+                                        concurrency=self.args.concurrency)
+        result["database"] = kind
+        say(brief(result))
+        return result
+
+    async def for_database(self, kind: str, admin_url: str | None) -> dict:
+        a, n = self.args, self.args.n
+        small = max(1, n // 10)
+        # The baseline is so fast that N messages take a blink: send at least 2000 for a stable rate.
+        base_n = max(n, 2000)
+        say(f"{kind}: baseline, {base_n} messages at full speed")
+        baseline_full = await self.baseline(kind, admin_url, "baseline full speed", base_n, None)
+        say(f"{kind}: Tsunagi, 1 replica each: {small} and {n} at full speed, then half saturation")
+        one = await self.tsunagi(kind, admin_url, "1-replica", {"case": 1}, [
+            Load(f"tsunagi N={small} full speed", small, concurrency=a.concurrency),
+            Load(f"tsunagi N={n} full speed", n, concurrency=a.concurrency),
+            Load("tsunagi half saturation", n, rate=a.rate or 0, concurrency=a.concurrency,
+                 referrals=a.referrals),
+        ])
+        fixed = one[-1]
+        baseline_fixed = await self.baseline(kind, admin_url, "baseline same fixed rate", fixed["n"],
+                                             fixed["rate_per_s"])
+        two: list[dict] = []
+        if not a.no_scaling:
+            say(f"{kind}: Tsunagi with 2 case replicas, {n} at full speed")
+            two = await self.tsunagi(kind, admin_url, "2-replicas", {"case": 2}, [
+                Load(f"tsunagi N={n} full speed, case x2", n, concurrency=a.concurrency)])
+        profile: dict = {}
+        if not a.no_profile:
+            profile = await self.profiled(kind, admin_url)
+        runs = {"baseline_full": baseline_full, "baseline_fixed": baseline_fixed, "small": one[0],
+                "large": one[1], "fixed": fixed, "two_replicas": two[0] if two else None}
+        return {"headline": headline(runs), "runs": runs, "profile": profile}
+
+    async def profiled(self, kind: str, admin_url: str | None) -> dict:
+        if not shutil.which("py-spy", path=str(Path(sys.executable).parent)):
+            return {"error": "py-spy is not installed (pip install -e '.[bench]')"}
+        say(f"{kind}: profiled run (intake and case under py-spy), {self.args.n} at full speed")
+        folder = self.folder / f"{kind}-profiled"
+        results = await self.tsunagi(kind, admin_url, "profiled", {"case": 1},
+                                     [Load(f"tsunagi N={self.args.n} under py-spy", self.args.n,
+                                           concurrency=self.args.concurrency)], profile=("intake", "case"))
+        out = {"run": {k: results[0][k] for k in ("cases_per_s", "accepted_per_s", "duration_s")}}
+        for service in ("intake", "case"):
+            summary = summarise_profile(folder / f"profile-{service}.txt", duration_s=results[0]["duration_s"])
+            out[service] = summary
+            raw = folder / f"profile-{service}.txt"
+            if raw.exists():
+                shutil.copy(raw, self.args.out / f"profile-{kind}-{service}.txt")
+        return out
+
+
+def _database(admin_url: str | None):  # noqa: ANN202
+    if admin_url:
+        return scratch_postgres(admin_url)
+    return _no_database()
+
+
+class _no_database:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=500, help="consultations in the large runs (small: N/10)")
+    p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
+    p.add_argument("--rate", type=float, default=None,
+                   help="fixed rate per second (default: half of the measured saturation)")
+    p.add_argument("--fixed-seconds", type=float, default=15.0, help="length of the fixed-rate run")
+    p.add_argument("--referrals", type=int, default=20, help="cases referred to an agency in the fixed-rate run")
+    p.add_argument("--database", choices=["sqlite", "postgresql", "both"], default=None,
+                   help="default: sqlite, plus postgresql when TSUNAGI_DATABASE_URL is set")
+    p.add_argument("--no-scaling", action="store_true", help="skip the 2-replica run")
+    p.add_argument("--no-profile", action="store_true", help="skip the profiled run")
+    p.add_argument("--out", type=Path, default=RESULTS, help="where latest.{json,md,png} go")
+    p.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
+    return p.parse_args(argv)
+
+
+def databases(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    url = os.environ.get("TSUNAGI_DATABASE_URL")
+    wanted = args.database or ("both" if url else "sqlite")
+    if wanted in ("postgresql", "both") and not url:
+        raise SystemExit("--database postgresql needs TSUNAGI_DATABASE_URL (a server the bench may create "
+                         "scratch databases on), e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+    kinds: list[tuple[str, str | None]] = []
+    if wanted in ("sqlite", "both"):
+        kinds.append(("sqlite", None))
+    if wanted in ("postgresql", "both"):
+        kinds.append(("postgresql", url))
+    return kinds
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    args.out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="tsunagi-bench-"))
+    started = time.time()
+    try:
+        with private_redis(folder) as (redis_url, redis_process):
+            bench = Bench(args, folder, redis_url, redis_process.pid)
+            by_database = {}
+            for kind, admin_url in databases(args):
+                by_database[kind] = await bench.for_database(kind, admin_url)
+        paths = write_results(args.out, by_database, args, seconds=time.time() - started)
+        say(f"done in {time.time() - started:.0f} s: " + ", ".join(str(p) for p in paths))
+        return 0
+    finally:
+        if args.keep:
+            say(f"scratch folder kept: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""One measured run against a running system: submit N consultations (full speed or at
+a fixed rate), wait for their cases, optionally refer some of them to an agency, and
+report throughput, latencies, consumer lag, memory and CPU per consultation."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from bench.load import submit_all
+from bench.stats import latency_summary, per_second
+from bench.system import BenchSystem
+from bench.watch import Sampler, StreamWatcher
+from bench.workload import consultations, reporter_tokens
+from shared.identity import issue_token
+
+AGENCY_OF_AREA = {"北東部": "hc-1", "中部": "hc-3", "西部": "hc-5", "南部": "hc-7"}
+HTTP_CHECKS = 10  # cases read over HTTP right after their case.opened, to confirm visibility
+
+
+@dataclass
+class Load:
+    label: str
+    n: int
+    rate: float | None = None  # None: full speed
+    concurrency: int = 16
+    referrals: int = 0  # how many of the cases to refer to an agency
+    stall_s: float = 20.0  # give up waiting when no case opened for this long
+
+
+async def refer_cases(system: BenchSystem, watcher: StreamWatcher, chosen: list[int],
+                      accepted: dict[int, str], done_loading: asyncio.Event) -> list[dict]:
+    """As soon as each chosen consultation's case is open (while the load goes on), a
+    coordinator of its area refers it (GET for the version, then POST)."""
+    settings = system.settings
+    results: list[dict] = []
+    waiting = list(chosen)
+    async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
+        deadline = None
+        while waiting:
+            for index in list(waiting):
+                reference = accepted.get(index)
+                opened = watcher.case_of(reference) if reference else None
+                if opened is None:
+                    continue
+                waiting.remove(index)
+                _, case_id, area = opened
+                token = issue_token(settings, role="coordinator", scope=area, subject=f"bench-{area}")
+                headers = {"authorization": f"Bearer {token}"}
+                result = {"reference": reference, "case_id": case_id, "agency_id": AGENCY_OF_AREA.get(area)}
+                try:
+                    detail = await client.get(f"/v1/cases/{case_id}", headers=headers)
+                    detail.raise_for_status()
+                    body = {"agency_id": AGENCY_OF_AREA.get(area, "hc-3"), "purpose": "サンプル: ベンチマークの紹介",
+                            "share": ["age_group", "categories"], "version": detail.json()["version"]}
+                    requested = time.time()
+                    answer = await client.post(f"/v1/cases/{case_id}/referrals", json=body, headers=headers)
+                    result.update(status=answer.status_code, requested_at=requested, answered_at=time.time())
+                    if answer.status_code == 201:
+                        result["referral_id"] = answer.json()["referral_id"]
+                    else:
+                        result["error"] = answer.text[:300]
+                except (httpx.HTTPError, KeyError, ValueError) as exc:
+                    result["error"] = f"{type(exc).__name__}: {exc}"
+                results.append(result)
+            if done_loading.is_set():
+                deadline = deadline or time.monotonic() + 30
+                if time.monotonic() > deadline:
+                    break
+            await asyncio.sleep(0.02)
+    return results
+
+
+async def check_visible_over_http(system: BenchSystem, watcher: StreamWatcher, references: list[str]) -> dict:
+    """Reads a sample of cases over HTTP (supervisor) once their case.opened is seen: each
+    must already be there — the check that the stream timestamp is a fair 'visible' time."""
+    token = issue_token(system.settings, role="supervisor", scope="city", subject="bench-supervisor")
+    headers = {"authorization": f"Bearer {token}"}
+    visible, checked, errors = 0, 0, []
+    async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
+        for reference in references:
+            opened = watcher.case_of(reference)
+            if opened is None:
+                continue
+            checked += 1
+            answer = await client.get(f"/v1/cases/{opened[1]}", headers=headers)
+            if answer.status_code == 200:
+                visible += 1
+            else:
+                errors.append(f"{answer.status_code}: {answer.text[:120]}")
+    return {"checked": checked, "visible": visible, "errors": errors[:3]}
+
+
+async def wait_for_cases(watcher: StreamWatcher, references: set[str], stall_s: float) -> None:
+    last_count, last_change = -1, time.monotonic()
+    while True:
+        count = watcher.opened_count(references)
+        if count >= len(references):
+            return
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change > stall_s:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def wait_for_referrals(watcher: StreamWatcher, referral_ids: set[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with watcher.lock:
+            if all(r in watcher.seen.received for r in referral_ids):
+                return
+        await asyncio.sleep(0.05)
+
+
+async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: dict[str, int]) -> dict:
+    """``extra_pids``: further processes to measure (redis-server, the load generator)."""
+    watcher = StreamWatcher(redis_url)
+    sampler = Sampler(redis_url, {**system.pids(), **extra_pids})
+    watcher.start()
+    sampler.start()
+    bodies = consultations(load.n)
+    tokens = reporter_tokens(system.settings)
+    chosen = sorted(random.Random(load.n).sample(range(load.n), min(load.referrals, load.n)))
+    done_loading = asyncio.Event()
+    accepted_refs: dict[int, str] = {}
+    referring = None
+    try:
+        started = time.time()
+        if chosen:
+            referring = asyncio.create_task(refer_cases(system, watcher, chosen, accepted_refs, done_loading))
+        submissions = await submit_all(system.url("intake"), bodies, tokens, concurrency=load.concurrency,
+                                       rate=load.rate, accepted=accepted_refs)
+        done_loading.set()
+        accepted = [s for s in submissions if s.status == 201 and s.reference]
+        references = {s.reference for s in accepted}
+        await wait_for_cases(watcher, references, load.stall_s)
+        finished = time.time()
+        referrals = await referring if referring else []
+        referral_ids = {r["referral_id"] for r in referrals if "referral_id" in r}
+        await wait_for_referrals(watcher, referral_ids, timeout_s=load.stall_s)
+        http_check = await check_visible_over_http(system, watcher, [s.reference for s in accepted[:HTTP_CHECKS]])
+    finally:
+        watcher.stop()
+        observed = sampler.stop()
+    return summarise(load, started, finished, submissions, accepted, referrals, watcher, observed, http_check)
+
+
+def summarise(load: Load, started: float, finished: float, submissions: list, accepted: list, referrals: list,
+              watcher: StreamWatcher, observed: dict, http_check: dict) -> dict:
+    seen = watcher.seen
+    opened = [(s, seen.opened[s.reference][0]) for s in accepted if s.reference in seen.opened]
+    to_case = [at - s.answered_at for s, at in opened]
+    to_stream = [seen.submitted[s.reference] - s.answered_at for s in accepted if s.reference in seen.submitted]
+    stream_to_case = [at - seen.submitted[s.reference] for s, at in opened if s.reference in seen.submitted]
+    received = [seen.received[r["referral_id"]] - r["answered_at"]
+                for r in referrals if r.get("referral_id") in seen.received]
+    last_answer = max((s.answered_at for s in accepted), default=None)
+    last_case = max((at for _, at in opened), default=None)
+    errors: dict[str, int] = {}
+    for s in submissions:
+        if s.status != 201:
+            key = str(s.status or s.error)[:80]
+            errors[key] = errors.get(key, 0) + 1
+    cpu = observed["cpu_s"]
+    return {
+        "label": load.label, "n": load.n, "mode": "fixed rate" if load.rate else "full speed",
+        "rate_per_s": load.rate, "concurrency": load.concurrency,
+        "accepted": len(accepted), "cases_opened": len(opened), "missing_cases": len(accepted) - len(opened),
+        "http_errors": errors,
+        "accepted_per_s": per_second(len(accepted), started, last_answer),
+        "cases_per_s": per_second(len(opened), started, last_case),
+        "duration_s": round(finished - started, 2),
+        "http_201_ms": latency_summary([s.answered_at - s.sent_at for s in accepted]),
+        "latency_201_to_case": latency_summary(to_case),
+        "latency_201_to_submitted_in_stream": latency_summary(to_stream),
+        "latency_submitted_to_case_opened": latency_summary(stream_to_case),
+        "referrals": {"requested": len(referrals),
+                      "accepted_201": sum(1 for r in referrals if r.get("status") == 201),
+                      "errors": [r["error"] for r in referrals if "error" in r][:3],
+                      "latency_requested_to_inbox": latency_summary(received)},
+        "http_visibility_check": http_check,
+        "consumer_groups": observed["groups"],
+        "peak_rss_mb": observed["peak_rss_mb"],
+        "cpu_s": cpu,
+        "cpu_ms_per_case": {name: round(1000 * c / len(opened), 2) if c is not None and opened else None
+                            for name, c in cpu.items()},
+        "lag_series": [{"t": s["t"], "lag": sum(g["lag"] for g in s["groups"].values()),
+                        "pending": sum(g["pending"] for g in s["groups"].values())} for s in observed["series"]],
+        "observer_errors": [e for e in (watcher.error, observed["error"]) if e],
+    }
