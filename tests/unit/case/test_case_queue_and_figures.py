@@ -1,0 +1,72 @@
+"""Queue order and visibility; PDCA arithmetic; the timeline's tamper evidence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from services.case.domain.figures import (
+    accepted_within_deadline,
+    ageing_bucket,
+    business_deadline,
+    duration_stats,
+    is_business_day,
+    month_of,
+)
+from services.case.domain.queue import QueueItem, in_view, may_see, urgency_then_age, visible_areas
+from services.case.domain.timeline import chain, content_hash, matches_kind, summarise
+
+T0 = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 JST
+
+
+def test_urgency_first_then_longest_waiting() -> None:
+    items = [QueueItem("a", "通常", T0, None), QueueItem("b", "緊急", T0 + timedelta(days=2), None),
+             QueueItem("c", "高", T0 + timedelta(days=1), None), QueueItem("d", "通常", T0 - timedelta(days=5), "x")]
+    assert [i.case_id for i in sorted(items, key=urgency_then_age)] == ["b", "c", "d", "a"]
+
+
+def test_views() -> None:
+    mine, free = QueueItem("a", "高", T0, "me"), QueueItem("b", "高", T0, None)
+    assert [in_view(i, "unassigned", "me") for i in (mine, free)] == [False, True]
+    assert [in_view(i, "mine", "me") for i in (mine, free)] == [True, False]
+    assert [in_view(i, "all", "me") for i in (mine, free)] == [True, True]
+
+
+def test_coordinators_see_their_area_and_the_city_wide_queue() -> None:
+    assert visible_areas("supervisor", "city") is None
+    assert may_see("coordinator", "中部", "中部") and may_see("coordinator", "中部", "市全域")
+    assert not may_see("coordinator", "中部", "西部")
+
+
+def test_business_days_skip_weekends_and_holidays() -> None:
+    assert not is_business_day(date(2026, 11, 3))  # 文化の日
+    assert not is_business_day(date(2026, 11, 7))  # Saturday
+    assert not is_business_day(date(2026, 12, 30))  # year-end closure
+    # Monday 2 Nov → Wed 4, Thu 5, Fri 6 (3 Nov is a holiday).
+    assert business_deadline(T0) == date(2026, 11, 6)
+    assert accepted_within_deadline(T0, datetime(2026, 11, 6, 14, 0, tzinfo=timezone.utc))  # 23:00 JST Fri
+    assert not accepted_within_deadline(T0, datetime(2026, 11, 6, 15, 30, tzinfo=timezone.utc))  # Sat JST
+
+
+def test_durations_ageing_and_months() -> None:
+    assert duration_stats([]) == {"count": 0, "median_hours": None, "mean_hours": None, "max_hours": None}
+    assert duration_stats([1, 2, 10])["median_hours"] == 2
+    assert [ageing_bucket(d) for d in (0, 7, 8, 30, 31, 90, 91)] == ["0-7日", "0-7日", "8-30日", "8-30日",
+                                                                     "31-90日", "31-90日", "91日以上"]
+    assert month_of(datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)) == "2026-11"  # JST
+
+
+def test_timeline_keeps_no_free_text_and_shows_tampering() -> None:
+    summary = summarise({"referral_id": "r", "noticed": "…", "person": {}, "shared": {}, "reason": "定員"})
+    assert summary == {"referral_id": "r", "reason": "定員"}
+    args = dict(event_id="01", case_id="c", type_="referral.declined", occurred_at=T0, actor_role="agency",
+                actor_id="hc-3", summary=summary)
+    assert content_hash(**args) == content_hash(**args)
+    assert content_hash(**{**args, "summary": {"referral_id": "r", "reason": "改ざん"}}) != content_hash(**args)
+    assert chain(["a", "b"]) != chain(["b", "a"])
+
+
+def test_kind_filter() -> None:
+    assert matches_kind("referral.accepted", ["referral"])
+    assert matches_kind("referral.accepted", ["case", "referral.accepted"])
+    assert not matches_kind("referral.accepted", ["referral.declined"])
+    assert matches_kind("anything.at_all", [])
