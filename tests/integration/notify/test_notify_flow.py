@@ -1,0 +1,142 @@
+"""Notifications for a referral flow, on real Redis and a real database."""
+
+from __future__ import annotations
+
+from shared.clock import FrozenClock
+from shared.events import new_event_id
+from tests.integration.notify.notify_support import (
+    AREA,
+    agency_move,
+    case_opened,
+    fast_loops,
+    inbox,
+    jst,
+    kinds,
+    publish,
+    published,
+    requested,
+)
+from tests.support.services import bearer, eventually, running_service
+
+
+async def test_each_party_is_told_what_it_must_know(make_settings, database_backend, monkeypatch) -> None:
+    fast_loops(monkeypatch)
+    settings = make_settings()
+    clock = FrozenClock(jst(2026, 11, 20, 10, 0))
+    case_id, referral_id = new_event_id(), new_event_id()
+    async with running_service("notify", settings, clock) as notify:
+        at = clock.now()
+        await publish(settings, case_opened(case_id, at), requested(referral_id, case_id, at))
+        await publish(settings, agency_move("received", referral_id, case_id, at),
+                      agency_move("acknowledged", referral_id, case_id, at),
+                      agency_move("accepted", referral_id, case_id, at))
+
+        async def coordinator_told() -> bool:
+            return await kinds(notify, settings, "coordinator", AREA) == ["referral_accepted",
+                                                                          "referral_acknowledged"]
+
+        await eventually(coordinator_told, what="coordinator notifications")
+        agency_box = await inbox(notify, settings, "agency", "hc-3")
+        assert [i["kind"] for i in agency_box["items"]] == ["referral_new"]
+        new = agency_box["items"][0]
+        assert new["title"] == "新しい依頼が届きました"
+        assert "2026-11-25 00:00:00 JST" in new["body"]  # end of Tuesday: Monday 11/23 is a holiday
+        assert "サンプル西東京花子" not in new["body"]    # shared fields never go in a notification
+
+        reporter_box = await inbox(notify, settings, "reporter", "vol-1")
+        assert sorted(i["kind"] for i in reporter_box["items"]) == ["consultation_received", "reporter_connected"]
+        for item in reporter_box["items"]:
+            assert item["case_id"] is None and item["referral_id"] is None
+            assert "C-" not in item["body"] and "hc-3" not in item["body"]
+        # Another reporter and another agency see nothing.
+        assert (await inbox(notify, settings, "reporter", "vol-2"))["items"] == []
+        assert (await inbox(notify, settings, "agency", "hc-1"))["items"] == []
+
+        # Read / unread.
+        assert agency_box["unread_count"] == 1
+        read = await notify.post(f"/v1/notifications/{new['id']}/read", headers=bearer(settings, "agency", "hc-3"))
+        assert read.status_code == 200 and read.json()["read"] is True
+        again = await notify.post(f"/v1/notifications/{new['id']}/read", headers=bearer(settings, "agency", "hc-3"))
+        assert again.json()["read_at"] == read.json()["read_at"]
+        assert (await inbox(notify, settings, "agency", "hc-3", unread="true"))["items"] == []
+        other = await notify.post(f"/v1/notifications/{new['id']}/read", headers=bearer(settings, "agency", "hc-1"))
+        assert other.status_code == 404
+        assert other.headers["content-type"].startswith("application/problem+json")
+
+        # Each notification is published for the case's timeline, caused by its event.
+        async def recorded() -> list:
+            found = [e for e in await published(settings, "notification") if e.type == "notification.recorded"]
+            return found if len(found) == 6 else []
+
+        events = await eventually(recorded, what="notification.recorded events")
+        assert {e.case_id for e in events} == {case_id}
+        assert all(e.causation_id for e in events)
+
+        # Accepted: acknowledge and decide are done, progress is now followed.
+        followups = await notify.get(f"/v1/referrals/{referral_id}/followups",
+                                     headers=bearer(settings, "coordinator", AREA))
+        by_step = {f["step"]: f for f in followups.json()["items"]}
+        assert by_step["acknowledge"]["status"] == "done" and by_step["decide"]["status"] == "done"
+        assert by_step["progress"]["status"] == "pending"
+        assert by_step["progress"]["due_at_jst"] == "2026-12-08 00:00:00 JST"  # end of Mon 12/7: 10 business days after 11/20
+
+
+async def test_a_redelivered_event_notifies_once(make_settings, monkeypatch) -> None:
+    fast_loops(monkeypatch)
+    settings = make_settings()
+    case_id, referral_id = new_event_id(), new_event_id()
+    clock = FrozenClock(jst(2026, 11, 20, 10, 0))
+    async with running_service("notify", settings, clock) as notify:
+        event = requested(referral_id, case_id, clock.now())
+        await publish(settings, event, event)
+        await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="agency notification")
+        await publish(settings, agency_move("acknowledged", referral_id, case_id, clock.now()))
+        await eventually(lambda: kinds(notify, settings, "coordinator", AREA), what="coordinator notification")
+        assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
+
+
+async def test_urgent_case_and_decline_reach_the_coordinator(make_settings, monkeypatch) -> None:
+    fast_loops(monkeypatch)
+    settings = make_settings()
+    case_id, referral_id = new_event_id(), new_event_id()
+    clock = FrozenClock(jst(2026, 11, 24, 9, 0))
+    async with running_service("notify", settings, clock) as notify:
+        at = clock.now()
+        await publish(settings, case_opened(case_id, at, urgency="緊急"), requested(referral_id, case_id, at))
+        await publish(settings, agency_move("declined", referral_id, case_id, at, reason="担当区域外のため"))
+
+        async def told() -> list[dict]:
+            items = (await inbox(notify, settings, "coordinator", AREA))["items"]
+            return items if len(items) == 2 else []
+
+        items = {i["kind"]: i for i in await eventually(told, what="urgent + declined")}
+        assert items["urgent_case"]["title"].startswith("【緊急】")
+        assert "理由: 担当区域外のため" in items["referral_declined"]["body"]
+
+
+async def test_bad_requests_are_problems_in_japanese(make_settings, monkeypatch) -> None:
+    fast_loops(monkeypatch)
+    settings = make_settings()
+    async with running_service("notify", settings) as notify:
+        assert (await notify.get("/v1/notifications")).status_code == 401
+        bad = await notify.get("/v1/notifications", params={"unread": "maybe"},
+                               headers=bearer(settings, "agency", "hc-3"))
+        assert bad.status_code == 422 and "unread" in bad.json()["detail"]
+        status = await notify.get("/v1/deliveries", params={"status": "lost"},
+                                  headers=bearer(settings, "supervisor", "city"))
+        assert status.status_code == 422 and "使える値" in status.json()["errors"][0]["msg"]
+        forbidden = await notify.get("/v1/deliveries", headers=bearer(settings, "coordinator", AREA))
+        assert forbidden.status_code == 403
+        other_area = await notify.get("/v1/overdue", params={"area": "西部"},
+                                      headers=bearer(settings, "coordinator", AREA))
+        assert other_area.status_code == 403 and "担当地域" in other_area.json()["detail"]
+        reporter = await notify.get("/v1/overdue", headers=bearer(settings, "reporter", "vol-1"))
+        assert reporter.status_code == 403
+        weird = await notify.post("/v1/notifications/..%2F/read", headers=bearer(settings, "agency", "hc-3"))
+        assert 400 <= weird.status_code < 500
+        missing = await notify.post(f"/v1/deliveries/{new_event_id()}/retry",
+                                    headers=bearer(settings, "supervisor", "city"))
+        assert missing.status_code == 404
+        unknown_referral = await notify.get(f"/v1/referrals/{new_event_id()}/followups",
+                                            headers=bearer(settings, "supervisor", "city"))
+        assert unknown_referral.status_code == 404
