@@ -21,7 +21,7 @@ from shared.reference import ReferenceData
 
 log = get_logger(__name__)
 
-WHAT = "この紹介"
+WHAT = "この紹介は見つかりません(または閲覧する権限がありません)。"
 
 
 # Consuming referral.requested ------------------------------------------------------------

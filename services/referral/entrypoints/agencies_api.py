@@ -38,5 +38,5 @@ async def get_agency(agency_id: Annotated[str, Path(max_length=64)], request: Re
                      _caller: CurrentIdentity) -> AgencyOut:
     agency = request.app.state.services.reference.agency(agency_id)
     if agency is None:
-        raise NotFound(f"機関「{agency_id}」")
+        raise NotFound(f"機関「{agency_id}」は機関名簿に登録されていません。")
     return _out(agency)

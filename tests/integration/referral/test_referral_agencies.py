@@ -1,0 +1,32 @@
+"""The agency directory over HTTP: any signed-in role reads it; no delivery secrets."""
+
+from __future__ import annotations
+
+from tests.support.services import bearer, running_service
+
+
+async def test_the_directory_lists_agencies_without_secrets(make_settings) -> None:
+    settings = make_settings()
+    async with running_service("referral", settings) as referral:
+        for role, scope in [("coordinator", "中部"), ("agency", "hc-3"), ("supervisor", "city"), ("reporter", "v")]:
+            response = await referral.get("/v1/agencies", headers=bearer(settings, role, scope))
+            assert response.status_code == 200, role
+        directory = response.json()
+        assert directory["sample"] is True
+        kinds = {a["kind"] for a in directory["items"]}
+        assert {"地域包括支援センター", "子ども家庭支援センター", "保健所", "社会福祉法人", "NPO", "市の担当課"} <= kinds
+        assert len([a for a in directory["items"] if a["kind"] == "地域包括支援センター"]) == 8
+        assert "webhook_url" not in response.text and "example.invalid/" not in response.text
+        hc3 = next(a for a in directory["items"] if a["id"] == "hc-3")
+        assert hc3["email"] == "sample-hc3@example.invalid" and hc3["has_webhook"] is True
+        assert hc3["channels"] == ["in_app", "email", "webhook"] and hc3["areas"] == ["中部"]
+
+        seibu = (await referral.get("/v1/agencies?area=西部", headers=bearer(settings, "coordinator", "西部"))).json()
+        assert all(not a["areas"] or "西部" in a["areas"] for a in seibu["items"])
+        assert "hc-3" not in {a["id"] for a in seibu["items"]} and "hokenjo" in {a["id"] for a in seibu["items"]}
+
+        one = await referral.get("/v1/agencies/hokenjo", headers=bearer(settings, "agency", "hc-3"))
+        assert one.status_code == 200 and one.json()["city_wide"] is True
+        missing = await referral.get("/v1/agencies/nope", headers=bearer(settings, "agency", "hc-3"))
+        assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+        assert (await referral.get("/v1/agencies")).status_code == 401

@@ -1,0 +1,124 @@
+"""What an agency sees — only what was shared with it — and who sees a referral at all."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from services.referral.adapters.orm import referral_reads
+from tests.integration.referral.referral_support import NON_PERSONAL, PERSONAL, publish, requested
+from tests.support.services import bearer, eventually, running_service
+
+AGENCY_KEYS = {"view", "referral_id", "case_number", "status", "status_label", "version", "purpose", "urgency",
+               "shared", "received_at", "received_at_jst", "updated_at_jst", "acknowledge_by", "decide_by",
+               "allowed_actions"}
+AGENCY_SUMMARY_KEYS = {"view", "referral_id", "case_number", "status", "status_label", "version", "urgency",
+                       "purpose", "received_at_jst", "next_deadline"}
+
+
+def _strings(value) -> list[str]:  # noqa: ANN001
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+async def test_the_agency_never_sees_a_field_that_was_not_shared(make_settings, database_backend) -> None:
+    settings = make_settings()
+    # Offered: everything, plus fields that must never leave the case service; no consent.
+    offered = {**NON_PERSONAL, **PERSONAL, "case_notes": "コーディネーターの内部メモ", "phone": "090-0000-0000"}
+    request = requested(shared=offered, consent="未確認")
+    rid = request.payload["referral_id"]
+    never = [*_strings(PERSONAL), "コーディネーターの内部メモ", "090-0000-0000", "CASE01"]
+    async with running_service("referral", settings) as referral:
+        agency = bearer(settings, "agency", "hc-3")
+        await publish(settings, request)
+
+        async def listed():
+            page = (await referral.get("/v1/referrals", headers=agency)).json()
+            return page["items"] if page["total"] else None
+
+        items = await eventually(listed, what="referral in the inbox")
+        assert set(items[0]) == AGENCY_SUMMARY_KEYS
+
+        detail = await referral.get(f"/v1/referrals/{rid}", headers=agency)
+        assert detail.status_code == 200
+        body = detail.json()
+        assert set(body) == AGENCY_KEYS
+        assert body["shared"] == NON_PERSONAL  # personal fields held back: no consent, no legal ground
+        text = detail.text + json.dumps(items, ensure_ascii=False)
+        for secret in never:
+            assert secret not in text, secret
+
+        # A move answers with the same agency view.
+        moved = await referral.post(f"/v1/referrals/{rid}/acknowledge", json={"version": 1}, headers=agency)
+        assert set(moved.json()) == AGENCY_KEYS and moved.json()["shared"] == NON_PERSONAL
+
+        # The coordinator sees what was held back — by name only.
+        staff = (await referral.get(f"/v1/referrals/{rid}", headers=bearer(settings, "coordinator", "中部"))).json()
+        assert staff["withheld"] == sorted(["approximate_place", "case_notes", "household", "noticed",
+                                            "person_name", "phone"])
+        assert "サンプル西東京花子" not in json.dumps(staff, ensure_ascii=False)
+
+        # Every read is recorded: who saw which fields.
+        async with referral.app.state.services.runtime.sessions() as session:
+            reads = (await session.execute(select(referral_reads).order_by(referral_reads.c.id))).all()
+        assert [(r.reader_role, r.reader_id) for r in reads] == [("agency", "agency:hc-3"),
+                                                                 ("coordinator", "coordinator:中部")]
+        assert reads[0].fields == sorted(NON_PERSONAL)
+
+
+async def test_with_consent_the_shared_fields_reach_the_agency(make_settings) -> None:
+    settings = make_settings()
+    request = requested(shared={"person_name": "サンプル西東京花子", "age_group": "80代"}, consent="同意あり")
+    rid = request.payload["referral_id"]
+    async with running_service("referral", settings) as referral:
+        agency = bearer(settings, "agency", "hc-3")
+        await publish(settings, request)
+
+        async def detail():
+            response = await referral.get(f"/v1/referrals/{rid}", headers=agency)
+            return response.json() if response.status_code == 200 else None
+
+        body = await eventually(detail, what="referral visible to hc-3")
+        assert body["shared"] == {"person_name": "サンプル西東京花子", "age_group": "80代"}
+
+
+async def test_a_referral_is_invisible_outside_its_agency_and_area(make_settings) -> None:
+    settings = make_settings()
+    request = requested()
+    rid = request.payload["referral_id"]
+    async with running_service("referral", settings) as referral:
+        await publish(settings, request)
+        supervisor = bearer(settings, "supervisor", "city")
+
+        async def arrived():
+            return (await referral.get(f"/v1/referrals/{rid}", headers=supervisor)).status_code == 200
+
+        await eventually(arrived, what="referral stored")
+        for role, scope in [("agency", "hc-1"), ("coordinator", "西部"), ("reporter", "vol-1")]:
+            caller = bearer(settings, role, scope)
+            response = await referral.get(f"/v1/referrals/{rid}", headers=caller)
+            assert response.status_code == 404, (role, scope)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "見つかりません" in response.json()["detail"]
+            # Even a move is 404: the referral's existence does not leak.
+            moved = await referral.post(f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "x"},
+                                        headers=caller)
+            assert moved.status_code == 404, (role, scope)
+        other_inbox = (await referral.get("/v1/referrals", headers=bearer(settings, "agency", "hc-1"))).json()
+        assert other_inbox["total"] == 0
+        # An agency cannot widen its inbox with filters.
+        widened = await referral.get("/v1/referrals?agency_id=hc-3", headers=bearer(settings, "agency", "hc-1"))
+        assert widened.json()["total"] == 0
+        other_area = (await referral.get("/v1/referrals", headers=bearer(settings, "coordinator", "西部"))).json()
+        assert other_area["total"] == 0
+        own_area = (await referral.get("/v1/referrals", headers=bearer(settings, "coordinator", "中部"))).json()
+        assert own_area["total"] == 1 and own_area["items"][0]["view"] == "staff"
+        reporter = await referral.get("/v1/referrals", headers=bearer(settings, "reporter", "vol-1"))
+        assert reporter.status_code == 403
+        assert (await referral.get("/v1/referrals")).status_code == 401
