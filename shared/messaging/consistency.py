@@ -284,11 +284,12 @@ def _judge_rule(rule: CausalRule, inbox: dict[str, str], outbox: list[OutboxRow]
     effects = Counter(r.causation_id for r in outbox if r.event_type in rule.effects and r.causation_id)
     result = RuleResult(rule)
     for event_id, event_type in inbox.items():
-        if event_type != rule.cause:
-            continue
-        result.causes += 1
-        if effects[event_id] == 0:
-            result.missing.append(event_id)
-        elif effects[event_id] > 1:
-            result.duplicated.append(event_id)
+        if event_type == rule.cause:
+            result.causes += 1
+            if effects[event_id] == 0:
+                result.missing.append(event_id)
+    # Twice or more: judged on the outbox alone, so a lost inbox row cannot hide it
+    # (a cause missing from the inbox is of unknown type; it counts here too).
+    result.duplicated = [cause for cause, n in effects.items()
+                         if n > 1 and inbox.get(cause, rule.cause) == rule.cause]
     return result

@@ -3,6 +3,7 @@ messaging tables as the service under test, events published the way the relay d
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from shared.db.uow import UnitOfWork
 from shared.events import SYSTEM, CaseOpened, CaseStageChanged, Envelope
 from shared.messaging.streams import headers_of
 from shared.settings import Settings
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 
 def stage_event(case_id: str | None = None, stage: str = "対応中") -> Envelope:
@@ -98,6 +101,9 @@ def tsunagi(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
             monkeypatch.delenv("TSUNAGI_DATABASE_URL", raising=False)
         capsys.readouterr()
         code = await asyncio.to_thread(main, list(argv))
-        return code, capsys.readouterr().out
+        # The in-process services' log lines share stdout with the command: leave them out.
+        out = "".join(line for line in capsys.readouterr().out.splitlines(keepends=True)
+                      if not LOG_LINE.match(line))
+        return code, out
 
     return run
