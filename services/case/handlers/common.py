@@ -28,6 +28,13 @@ def require_writer(caller: Identity) -> None:
         raise Forbidden(f"ケースの更新はコーディネーターのみ行えます(あなたのロール: {caller.role})。")
 
 
+async def read_snapshot(uow: UnitOfWork) -> None:
+    """Reads of several tables see one consistent state (PostgreSQL otherwise gives each
+    statement its own snapshot; SQLite's transactions already are one). Call first."""
+    if uow.session.bind.dialect.name == "postgresql":
+        await uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_update: bool = False
                        ) -> dict[str, Any]:
     """The case, if the caller may see it; to anyone else it does not exist (404)."""

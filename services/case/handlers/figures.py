@@ -13,7 +13,7 @@ from services.case.adapters.repository import CaseRepository
 from services.case.domain import figures as pdca
 from services.case.domain.queue import age_days, visible_areas
 from services.case.domain.status import OPEN_STATUSES
-from services.case.handlers.common import require_reader
+from services.case.handlers.common import read_snapshot, require_reader
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
@@ -23,6 +23,7 @@ async def figures(uow: UnitOfWork, caller: Identity) -> dict[str, Any]:
     require_reader(caller)
     areas = visible_areas(caller.role, caller.scope)
     async with uow:
+        await read_snapshot(uow)
         repo = CaseRepository(uow.session)
         cases = await repo.listing(areas, None, include_merged=True)
         consultations = [c for c in await repo.all_consultations() if areas is None or c["area"] in areas]

@@ -12,7 +12,7 @@ from services.case.adapters.timeline import TimelineRepository
 from services.case.domain.queue import QueueItem, age_days, in_view, urgency_then_age, visible_areas
 from services.case.domain.status import OPEN_STATUSES
 from services.case.domain.timeline import content_hash, matches_kind
-from services.case.handlers.common import family_ids, load_visible, require_reader
+from services.case.handlers.common import family_ids, load_visible, read_snapshot, require_reader
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
@@ -48,6 +48,7 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
     if query.area is not None:
         areas = frozenset({query.area}) if areas is None or query.area in areas else frozenset()
     async with uow:
+        await read_snapshot(uow)
         rows = await CaseRepository(uow.session).listing(areas, query.statuses or tuple(OPEN_STATUSES))
         attention = await attention_of(uow, [r["id"] for r in rows])
     now = uow.clock.now()
@@ -78,6 +79,7 @@ def _matches(row: dict[str, Any], query: QueueQuery, now: datetime) -> bool:
 async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[str, Any]:
     require_reader(caller)
     async with uow:
+        await read_snapshot(uow)
         case = await load_visible(uow, case_id, caller)
         family = await family_ids(uow, case_id)
         repo, records = CaseRepository(uow.session), RecordRepository(uow.session)
@@ -106,6 +108,7 @@ async def timeline_of(uow: UnitOfWork, case_id: str, kinds: list[str], caller: I
     event-id order; each entry says whether it still matches the hash it was recorded with."""
     require_reader(caller)
     async with uow:
+        await read_snapshot(uow)
         case = await load_visible(uow, case_id, caller)
         entries = await TimelineRepository(uow.session).of_cases(await family_ids(uow, case_id))
         await _record_read(uow, case_id, caller, what)
