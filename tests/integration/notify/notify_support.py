@@ -128,3 +128,18 @@ def reference_with_channels(tmp_path: Path, agency_id: str, **fields: Any) -> Pa
             agency.update(fields)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return folder
+
+
+def in_app_only_reference(tmp_path: Path) -> Path:
+    """A copy of the reference folder where every agency uses the in-app inbox only
+    (the sample directory gives some agencies email and webhook channels)."""
+    folder = tmp_path / "reference-in-app"
+    if folder.exists():
+        return folder
+    shutil.copytree(PROJECT_ROOT / "reference", folder)
+    path = folder / "agencies.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for agency in data["agencies"]:
+        agency["channels"] = ["in_app"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder

@@ -9,6 +9,7 @@ from tests.integration.notify.notify_support import (
     agency_move,
     case_opened,
     fast_loops,
+    in_app_only_reference,
     inbox,
     jst,
     kinds,
@@ -19,9 +20,9 @@ from tests.integration.notify.notify_support import (
 from tests.support.services import bearer, eventually, running_service
 
 
-async def test_each_party_is_told_what_it_must_know(make_settings, database_backend, monkeypatch) -> None:
+async def test_each_party_is_told_what_it_must_know(make_settings, tmp_path, database_backend, monkeypatch) -> None:
     fast_loops(monkeypatch)
-    settings = make_settings()
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     clock = FrozenClock(jst(2026, 11, 20, 10, 0))
     case_id, referral_id = new_event_id(), new_event_id()
     async with running_service("notify", settings, clock) as notify:
@@ -66,7 +67,7 @@ async def test_each_party_is_told_what_it_must_know(make_settings, database_back
         # Each notification is published for the case's timeline, caused by its event.
         async def recorded() -> list:
             found = [e for e in await published(settings, "notification") if e.type == "notification.recorded"]
-            return found if len(found) == 6 else []
+            return found if len(found) == 5 else []
 
         events = await eventually(recorded, what="notification.recorded events")
         assert {e.case_id for e in events} == {case_id}
@@ -81,9 +82,9 @@ async def test_each_party_is_told_what_it_must_know(make_settings, database_back
         assert by_step["progress"]["due_at_jst"] == "2026-12-08 00:00:00 JST"  # end of Mon 12/7: 10 business days after 11/20
 
 
-async def test_a_redelivered_event_notifies_once(make_settings, monkeypatch) -> None:
+async def test_a_redelivered_event_notifies_once(make_settings, tmp_path, monkeypatch) -> None:
     fast_loops(monkeypatch)
-    settings = make_settings()
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     case_id, referral_id = new_event_id(), new_event_id()
     clock = FrozenClock(jst(2026, 11, 20, 10, 0))
     async with running_service("notify", settings, clock) as notify:
@@ -95,9 +96,9 @@ async def test_a_redelivered_event_notifies_once(make_settings, monkeypatch) -> 
         assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
 
 
-async def test_urgent_case_and_decline_reach_the_coordinator(make_settings, monkeypatch) -> None:
+async def test_urgent_case_and_decline_reach_the_coordinator(make_settings, tmp_path, monkeypatch) -> None:
     fast_loops(monkeypatch)
-    settings = make_settings()
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     case_id, referral_id = new_event_id(), new_event_id()
     clock = FrozenClock(jst(2026, 11, 24, 9, 0))
     async with running_service("notify", settings, clock) as notify:
@@ -114,9 +115,9 @@ async def test_urgent_case_and_decline_reach_the_coordinator(make_settings, monk
         assert "理由: 担当区域外のため" in items["referral_declined"]["body"]
 
 
-async def test_bad_requests_are_problems_in_japanese(make_settings, monkeypatch) -> None:
+async def test_bad_requests_are_problems_in_japanese(make_settings, tmp_path, monkeypatch) -> None:
     fast_loops(monkeypatch)
-    settings = make_settings()
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     async with running_service("notify", settings) as notify:
         assert (await notify.get("/v1/notifications")).status_code == 401
         bad = await notify.get("/v1/notifications", params={"unread": "maybe"},
