@@ -30,3 +30,14 @@ async def test_the_directory_lists_agencies_without_secrets(make_settings) -> No
         missing = await referral.get("/v1/agencies/nope", headers=bearer(settings, "agency", "hc-3"))
         assert missing.status_code == 404 and "nope" in missing.json()["detail"]
         assert (await referral.get("/v1/agencies")).status_code == 401
+
+
+async def test_the_openapi_page_documents_every_move(make_settings) -> None:
+    settings = make_settings()
+    async with running_service("referral", settings) as referral:
+        spec = (await referral.get("/openapi.json")).json()
+        paths = set(spec["paths"])
+        for action in ("acknowledge", "accept", "decline", "start", "hold", "resume", "complete", "fail", "cancel"):
+            assert f"/v1/referrals/{{referral_id}}/{action}" in paths, action
+        assert {"/v1/referrals", "/v1/referrals/{referral_id}", "/v1/agencies", "/health"} <= paths
+        assert (await referral.get("/health")).json()["service"] == "referral"

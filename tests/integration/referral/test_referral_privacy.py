@@ -122,3 +122,44 @@ async def test_a_referral_is_invisible_outside_its_agency_and_area(make_settings
         reporter = await referral.get("/v1/referrals", headers=bearer(settings, "reporter", "vol-1"))
         assert reporter.status_code == 403
         assert (await referral.get("/v1/referrals")).status_code == 401
+
+
+class _RecordingLog:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, dict]] = []
+
+    def _record(self, event: str, **values) -> None:  # noqa: ANN003
+        self.lines.append((event, values))
+
+    info = warning = error = debug = exception = _record
+
+
+async def test_the_service_logs_no_names_or_free_text(make_settings, monkeypatch) -> None:
+    from services.referral import handlers
+
+    recorder = _RecordingLog()
+    monkeypatch.setattr(handlers, "log", recorder)
+    settings = make_settings()
+    request = requested()
+    rid = request.payload["referral_id"]
+    async with running_service("referral", settings) as referral:
+        agency = bearer(settings, "agency", "hc-3")
+        await publish(settings, request, requested(agency_id="no-such"))
+
+        async def arrived():
+            return (await referral.get(f"/v1/referrals/{rid}", headers=agency)).status_code == 200
+
+        await eventually(arrived, what="referral stored")
+        await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "担当外の相談内容のため"},
+                            headers=agency)
+        await eventually(lambda: _has(recorder, "referral_undeliverable"), what="undeliverable logged")
+    events = [event for event, _ in recorder.lines]
+    assert {"referral_received", "referral_moved", "referral_undeliverable"} <= set(events)
+    logged = json.dumps([values for _, values in recorder.lines], ensure_ascii=False)
+    for text in [*_strings(PERSONAL), *_strings(NON_PERSONAL), "担当外の相談内容のため",
+                 request.payload["purpose"], "登録されていません"]:
+        assert text not in logged, text
+
+
+async def _has(recorder: _RecordingLog, event: str) -> bool:
+    return any(e == event for e, _ in recorder.lines)

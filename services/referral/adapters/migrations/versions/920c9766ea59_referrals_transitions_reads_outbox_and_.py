@@ -1,8 +1,8 @@
 """referrals, transitions, reads, outbox and inbox
 
-Revision ID: 23b1465aa10b
+Revision ID: 920c9766ea59
 Revises: 
-Create Date: 2026-11-23 09:41:51.851240
+Create Date: 2026-11-23 09:46:13.476746
 """
 from typing import Sequence, Union
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '23b1465aa10b'
+revision: str = '920c9766ea59'
 down_revision: Union[str, None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('area', sa.String(length=40), nullable=False),
     sa.Column('agency_id', sa.String(length=64), nullable=False),
     sa.Column('purpose', sa.Text(), nullable=False),
-    sa.Column('urgency', sa.String(length=8), nullable=False),
+    sa.Column('urgency', sa.String(length=16), nullable=False),
     sa.Column('consent', sa.String(length=8), nullable=False),
     sa.Column('legal_ground', sa.Text(), nullable=True),
     sa.Column('shared', sa.JSON(), nullable=False),
