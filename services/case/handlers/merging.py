@@ -20,8 +20,8 @@ async def merge(uow: UnitOfWork, case_id: str, into_case_id: str, version: int, 
     require_writer(caller)
     if case_id == into_case_id:
         raise InvalidInput("同じケースには統合できません。", field="into_case_id")
-    repo = CaseRepository(uow.session)
     async with uow:
+        repo = CaseRepository(uow.session)
         source = await load_visible(uow, case_id, caller, for_update=True)
         check_version(source, version)
         check_workable(source)
@@ -59,8 +59,8 @@ async def merge(uow: UnitOfWork, case_id: str, into_case_id: str, version: int, 
 async def undo_merge(uow: UnitOfWork, case_id: str, version: int, caller: Identity, correlation_id: str) -> int:
     """Undo the merge of ``case_id`` into another: it is its own case again."""
     require_writer(caller)
-    repo = CaseRepository(uow.session)
     async with uow:
+        repo = CaseRepository(uow.session)
         source = await load_visible(uow, case_id, caller, for_update=True)
         check_version(source, version)
         active = await repo.active_merge_of(case_id)
@@ -89,8 +89,8 @@ async def dismiss_offer(uow: UnitOfWork, case_id: str, offer_id: str, version: i
                         correlation_id: str) -> int:
     """The coordinator judged a likely match to be a different person or household."""
     require_writer(caller)
-    repo = CaseRepository(uow.session)
     async with uow:
+        repo = CaseRepository(uow.session)
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
         offer = await repo.get_offer(offer_id)
