@@ -47,7 +47,7 @@ class Deadline(BaseModel):
 
 class AgencyReferralSummary(BaseModel):
     view: Literal["agency"] = "agency"
-    referral_id: str
+    id: str = Field(description="紹介 id")
     case_number: str = Field(description="問い合わせの際に伝える案件番号")
     status: str
     status_label: str
@@ -60,7 +60,7 @@ class AgencyReferralSummary(BaseModel):
 
 class StaffReferralSummary(BaseModel):
     view: Literal["staff"] = "staff"
-    referral_id: str
+    id: str = Field(description="紹介 id")
     case_id: str
     case_number: str
     area: str
@@ -89,7 +89,7 @@ class AgencyReferral(BaseModel):
     """What the agency sees: exactly these keys."""
 
     view: Literal["agency"] = "agency"
-    referral_id: str
+    id: str = Field(description="紹介 id")
     case_number: str
     status: str
     status_label: str
@@ -121,7 +121,7 @@ class HistoryEntry(BaseModel):
 
 class StaffReferral(BaseModel):
     view: Literal["staff"] = "staff"
-    referral_id: str
+    id: str = Field(description="紹介 id")
     case_id: str
     case_number: str
     area: str

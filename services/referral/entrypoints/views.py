@@ -47,7 +47,7 @@ def _party(caller: Identity) -> Party | None:
 
 def agency_view(referral: Referral, now: datetime) -> AgencyReferral:
     return AgencyReferral(
-        referral_id=referral.id, case_number=referral.case_number, status=referral.status.value,
+        id=referral.id, case_number=referral.case_number, status=referral.status.value,
         status_label=STATUS_LABELS[referral.status], version=referral.version, purpose=referral.purpose,
         urgency=referral.urgency, shared=dict(referral.shared), received_at=referral.received_at,
         received_at_jst=jst_text(referral.received_at), updated_at_jst=jst_text(referral.updated_at),
@@ -62,7 +62,7 @@ def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, h
     agency = reference.agency(referral.agency_id)
     party = _party(caller)
     return StaffReferral(
-        referral_id=referral.id, case_id=referral.case_id, case_number=referral.case_number, area=referral.area,
+        id=referral.id, case_id=referral.case_id, case_number=referral.case_number, area=referral.area,
         agency_id=referral.agency_id, agency_name=agency.name if agency else None,
         status=referral.status.value, status_label=STATUS_LABELS[referral.status],
         fhir_status=FHIR_STATUS[referral.status], fhir_business_status=FHIR_BUSINESS_STATUS.get(referral.status),
@@ -87,12 +87,12 @@ def summary(referral: Referral, caller: Identity, reference: ReferenceData, now:
     next_deadline = _deadline(due, now, due is not None)
     if caller.role == "agency":
         return AgencyReferralSummary(
-            referral_id=referral.id, case_number=referral.case_number, status=referral.status.value,
+            id=referral.id, case_number=referral.case_number, status=referral.status.value,
             status_label=STATUS_LABELS[referral.status], version=referral.version, urgency=referral.urgency,
             purpose=referral.purpose, received_at_jst=jst_text(referral.received_at), next_deadline=next_deadline)
     agency = reference.agency(referral.agency_id)
     return StaffReferralSummary(
-        referral_id=referral.id, case_id=referral.case_id, case_number=referral.case_number, area=referral.area,
+        id=referral.id, case_id=referral.case_id, case_number=referral.case_number, area=referral.area,
         agency_id=referral.agency_id, agency_name=agency.name if agency else None, status=referral.status.value,
         status_label=STATUS_LABELS[referral.status], fhir_status=FHIR_STATUS[referral.status],
         version=referral.version, urgency=referral.urgency, received_at_jst=jst_text(referral.received_at),

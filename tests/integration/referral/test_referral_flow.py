@@ -21,7 +21,7 @@ async def test_a_referral_travels_the_whole_loop(make_settings, database_backend
 
         page = await eventually(in_inbox, what="referral in hc-3's inbox")
         item = page["items"][0]
-        assert item["referral_id"] == rid and item["status"] == "received" and item["version"] == 1
+        assert item["id"] == rid and item["status"] == "received" and item["version"] == 1
         assert item["next_deadline"]["at_jst"].endswith("JST")
 
         received = (await eventually(lambda: published(settings, referral_id=rid), what="referral.received"))[0]

@@ -134,12 +134,12 @@ async def test_list_filters_and_overdue(make_settings) -> None:
         page = (await referral.get("/v1/referrals", headers=coordinator)).json()
         assert page["total"] == 2
         overdue = (await referral.get("/v1/referrals?overdue=true", headers=coordinator)).json()
-        assert [i["referral_id"] for i in overdue["items"]] == [old]
+        assert [i["id"] for i in overdue["items"]] == [old]
         assert overdue["items"][0]["next_deadline"]["overdue"] is True
         agency = bearer(settings, "agency", "hc-3")
         await referral.post(f"/v1/referrals/{fresh}/acknowledge", json={"version": 1}, headers=agency)
         by_status = (await referral.get("/v1/referrals?status=acknowledged&status=accepted", headers=agency)).json()
-        assert [i["referral_id"] for i in by_status["items"]] == [fresh]
+        assert [i["id"] for i in by_status["items"]] == [fresh]
         supervisor = bearer(settings, "supervisor", "city")
         assert (await referral.get("/v1/referrals", headers=supervisor)).json()["total"] == 3
         assert (await referral.get("/v1/referrals?area=西部", headers=supervisor)).json()["total"] == 1

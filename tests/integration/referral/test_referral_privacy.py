@@ -10,10 +10,10 @@ from services.referral.adapters.orm import referral_reads
 from tests.integration.referral.referral_support import NON_PERSONAL, PERSONAL, publish, requested
 from tests.support.services import bearer, eventually, running_service
 
-AGENCY_KEYS = {"view", "referral_id", "case_number", "status", "status_label", "version", "purpose", "urgency",
+AGENCY_KEYS = {"view", "id", "case_number", "status", "status_label", "version", "purpose", "urgency",
                "shared", "received_at", "received_at_jst", "updated_at_jst", "acknowledge_by", "decide_by",
                "allowed_actions"}
-AGENCY_SUMMARY_KEYS = {"view", "referral_id", "case_number", "status", "status_label", "version", "urgency",
+AGENCY_SUMMARY_KEYS = {"view", "id", "case_number", "status", "status_label", "version", "urgency",
                        "purpose", "received_at_jst", "next_deadline"}
 
 
