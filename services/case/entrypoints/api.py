@@ -77,6 +77,11 @@ async def get_timeline(
     return JSONResponse(view.model_dump(mode="json"), headers=disposition)
 
 
+@router.get("/cases/{case_id}/reads", summary="ケースの閲覧記録(監督者の閲覧は記録されます)")
+async def get_reads(case_id: str, request: Request, caller: CurrentIdentity) -> list[dict]:
+    return await queries.reads_of(_services(request).runtime.unit_of_work(), case_id, caller)
+
+
 @router.get("/figures", summary="PDCA の数値(監督者向け)。format=csv で書き出し")
 async def get_figures(
     request: Request, caller: CurrentIdentity,

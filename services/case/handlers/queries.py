@@ -13,7 +13,7 @@ from services.case.domain.queue import QueueItem, age_days, in_view, urgency_the
 from services.case.domain.status import OPEN_STATUSES
 from services.case.domain.timeline import content_hash, matches_kind
 from services.case.handlers.common import family_ids, load_visible, read_snapshot, require_reader
-from shared.clock import as_utc
+from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
 
@@ -119,3 +119,13 @@ async def timeline_of(uow: UnitOfWork, case_id: str, kinds: list[str], caller: I
             occurred_at=entry["occurred_at"], actor_role=entry["actor_role"], actor_id=entry["actor_id"],
             summary=entry["summary"])
     return {"case": case, "entries": [e for e in entries if matches_kind(e["type"], kinds)]}
+
+
+async def reads_of(uow: UnitOfWork, case_id: str, caller: Identity) -> list[dict[str, Any]]:
+    """Who read the case, for the case's coordinators and supervisors (not itself recorded)."""
+    require_reader(caller)
+    async with uow:
+        await load_visible(uow, case_id, caller)
+        reads = await TimelineRepository(uow.session).reads_of(case_id)
+    return [{"reader_role": r["reader_role"], "reader_id": r["reader_id"], "what": r["what"],
+             "read_at": as_utc(r["read_at"]).isoformat(), "read_at_jst": jst_text(r["read_at"])} for r in reads]
