@@ -8,9 +8,10 @@ every process of a service, takes them over and retries them.
 ``idle_ms * 2**(n-1)`` (capped at ``idle_ms * MAX_BACKOFF_FACTOR``): 1×, 2×, 4×… the
 idle time. When it has been delivered ``max_deliveries`` times and is still failing
 after its backoff, it goes to ``tsunagi.dlq.<service>`` with its last error, the
-attempt count and the original entry, and is acked in the source stream — unless its
-last failure was *transient* (database or Redis unreachable, ``failures.py``): those
-are retried at the longest backoff for as long as the outage lasts.
+attempt count and the original entry, and is acked in the source stream. An entry
+whose last failure was *transient* (database or Redis unreachable, ``failures.py``)
+is retried every ``idle_ms`` for as long as the outage lasts and is never
+dead-lettered: recovery after an outage is quick, and good events stay out of the DLQ.
 
 **Why XPENDING + XCLAIM, not XAUTOCLAIM.** XAUTOCLAIM claims every entry idle for
 one fixed time, and claiming resets the idle time, so it cannot give each entry its
@@ -87,18 +88,21 @@ class Reclaimer:
 
     async def _due(self, stream: str, rows: list[dict]) -> tuple[list[bytes], dict[bytes, tuple[int, RecordedError]]]:
         """Split idle pending rows into (retry now, dead-letter now with attempts and error)."""
+        ids = [row["message_id"] for row in rows]
+        errors = await self.redis.hmget(self.consumer.error_key(stream), ids) if ids else []
         retry: list[bytes] = []
         dead: dict[bytes, tuple[int, RecordedError]] = {}
-        for row in rows:
+        for row, raw_error in zip(rows, errors, strict=True):
             message_id, deliveries = row["message_id"], int(row["times_delivered"])
-            if int(row["time_since_delivered"]) < backoff_ms(self.idle_ms, deliveries):
+            error = RecordedError.decode(raw_error)
+            if error.transient:  # an outage: retry every idle_ms until it ends, never dead-letter
+                retry.append(message_id)
+            elif int(row["time_since_delivered"]) < backoff_ms(self.idle_ms, deliveries):
                 continue
-            if deliveries >= self.max_deliveries:
-                error = RecordedError.decode(await self.redis.hget(self.consumer.error_key(stream), message_id))
-                if not error.transient:
-                    dead[message_id] = (deliveries, error)
-                    continue
-            retry.append(message_id)
+            elif deliveries >= self.max_deliveries:
+                dead[message_id] = (deliveries, error)
+            else:
+                retry.append(message_id)
         return retry, dead
 
     async def reclaim_stream(self, stream: str) -> int:

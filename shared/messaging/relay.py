@@ -44,7 +44,7 @@ from shared.messaging.streams import headers_of
 
 log = get_logger(__name__)
 
-LEASE_MS = 10_000
+LEASE_MS = 5_000
 MAX_BACKOFF_S = 5.0
 
 

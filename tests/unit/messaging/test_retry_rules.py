@@ -58,8 +58,8 @@ class FakeRedis:
     def __init__(self, errors: dict[bytes, str]) -> None:
         self.errors = errors
 
-    async def hget(self, _key: str, field: bytes) -> str | None:
-        return self.errors.get(field)
+    async def hmget(self, _key: str, fields: list[bytes]) -> list[str | None]:
+        return [self.errors.get(f) for f in fields]
 
 
 class FakeConsumer:
@@ -73,14 +73,15 @@ class FakeConsumer:
 def test_due_entries_retry_after_their_backoff_and_dead_letter_at_the_limit() -> None:
     bad = RecordedError("ValueError: bad", False).encode()
     outage = RecordedError("ConnectionRefusedError: down", True).encode()
-    reclaimer = Reclaimer(FakeConsumer(), FakeRedis({b"3": bad, b"4": outage}), idle_ms=100,  # type: ignore[arg-type]
-                          max_deliveries=3)
+    reclaimer = Reclaimer(FakeConsumer(), FakeRedis({b"3": bad, b"4": outage, b"5": outage}),  # type: ignore[arg-type]
+                          idle_ms=100, max_deliveries=3)
     rows = [
         {"message_id": b"1", "times_delivered": 2, "time_since_delivered": 150},  # needs 200: wait
         {"message_id": b"2", "times_delivered": 2, "time_since_delivered": 250},  # retry
         {"message_id": b"3", "times_delivered": 3, "time_since_delivered": 450},  # limit: dead letter
         {"message_id": b"4", "times_delivered": 3, "time_since_delivered": 450},  # transient: retry
+        {"message_id": b"5", "times_delivered": 9, "time_since_delivered": 110},  # transient: no backoff
     ]
     retry, dead = asyncio.run(reclaimer._due("tsunagi.case", rows))  # noqa: SLF001
-    assert retry == [b"2", b"4"]
+    assert retry == [b"2", b"4", b"5"]
     assert list(dead) == [b"3"] and dead[b"3"][0] == 3 and "bad" in dead[b"3"][1].error
