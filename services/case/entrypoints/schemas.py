@@ -136,6 +136,11 @@ class CaseDetail(CaseSummary):
     link_offers: list[dict[str, Any]]
 
 
+class TimelineActor(BaseModel):
+    role: str
+    id: str
+
+
 class TimelineEntry(BaseModel):
     event_id: str
     case_id: str
@@ -144,8 +149,7 @@ class TimelineEntry(BaseModel):
     label: str
     occurred_at: datetime
     occurred_at_jst: str
-    actor_role: str
-    actor_id: str
+    actor: TimelineActor
     correlation_id: str
     causation_id: str | None
     summary: dict[str, Any]
@@ -156,5 +160,5 @@ class TimelineEntry(BaseModel):
 class Timeline(BaseModel):
     case_id: str
     case_number: str
-    entries: list[TimelineEntry]
+    items: list[TimelineEntry]
     seal: str = Field(description="全エントリのハッシュを順に連結したダイジェスト")

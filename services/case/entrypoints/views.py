@@ -11,7 +11,14 @@ from typing import Any
 from services.case.domain.queue import age_days
 from services.case.domain.referrals import STATUS_LABELS
 from services.case.domain.timeline import LABELS, chain
-from services.case.entrypoints.schemas import Attention, CaseDetail, CaseSummary, Timeline, TimelineEntry
+from services.case.entrypoints.schemas import (
+    Attention,
+    CaseDetail,
+    CaseSummary,
+    Timeline,
+    TimelineActor,
+    TimelineEntry,
+)
 from shared.clock import as_utc, jst_text
 
 
@@ -68,10 +75,10 @@ def timeline(case: dict[str, Any], entries: list[dict[str, Any]]) -> Timeline:
     shaped = [TimelineEntry(
         event_id=e["event_id"], case_id=e["case_id"], type=e["type"], kind=e["type"].split(".", 1)[0],
         label=LABELS.get(e["type"], e["type"]), occurred_at=e["occurred_at"], occurred_at_jst=jst_text(e["occurred_at"]),
-        actor_role=e["actor_role"], actor_id=e["actor_id"], correlation_id=e["correlation_id"],
+        actor=TimelineActor(role=e["actor_role"], id=e["actor_id"]), correlation_id=e["correlation_id"],
         causation_id=e["causation_id"], summary=e["summary"], content_hash=e["content_hash"], intact=e["intact"])
         for e in entries]
-    return Timeline(case_id=case["id"], case_number=case["case_number"], entries=shaped,
+    return Timeline(case_id=case["id"], case_number=case["case_number"], items=shaped,
                     seal=chain([e.content_hash for e in shaped]))
 
 
@@ -83,8 +90,9 @@ def timeline_csv(view: Timeline) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for e in view.entries:
+    for e in view.items:
         row = e.model_dump(mode="json")
+        row["actor_role"], row["actor_id"] = e.actor.role, e.actor.id
         row["summary"] = json.dumps(e.summary, ensure_ascii=False, sort_keys=True)
         writer.writerow([row[c] for c in CSV_COLUMNS])
     writer.writerow(["# seal", view.seal])

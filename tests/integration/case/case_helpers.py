@@ -77,4 +77,4 @@ async def publish(settings: Settings, payload: EventPayload, *, case_id: str, ac
 async def timeline_types(case: httpx.AsyncClient, headers: dict[str, str], case_id: str) -> list[str]:
     answer = await case.get(f"/v1/cases/{case_id}/timeline", headers=headers)
     assert answer.status_code == 200, answer.text
-    return [e["type"] for e in answer.json()["entries"]]
+    return [e["type"] for e in answer.json()["items"]]

@@ -47,7 +47,7 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
             actor=NOTIFY)
 
         async def complete() -> list | None:
-            entries = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv)).json()["entries"]
+            entries = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv)).json()["items"]
             kinds = {e["kind"] for e in entries}
             return entries if {"notification", "followup"} <= kinds else None
 
@@ -55,15 +55,15 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
         assert [e["event_id"] for e in entries] == sorted(e["event_id"] for e in entries)
         assert all(e["intact"] for e in entries)
         first = entries[0]
-        assert first["type"] == "consultation.submitted" and first["actor_role"] == "reporter"
+        assert first["type"] == "consultation.submitted" and first["actor"]["role"] == "reporter"
         assert first["occurred_at_jst"].endswith("JST") and first["label"] == "相談受付"
         assert "noticed" not in first["summary"] and "person" not in first["summary"]
 
         only_referrals = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv,
-                                         params={"kind": "referral"})).json()["entries"]
+                                         params={"kind": "referral"})).json()["items"]
         assert [e["type"] for e in only_referrals] == ["referral.requested"]
         two_kinds = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv,
-                                    params={"kind": "followup,case.assigned"})).json()["entries"]
+                                    params={"kind": "followup,case.assigned"})).json()["items"]
         assert sorted(e["type"] for e in two_kinds) == ["case.assigned", "followup.fired"]
 
         exported = await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"format": "csv"})

@@ -89,9 +89,9 @@ async def test_8050_household_raised_twice_by_different_reporters(make_settings,
         assert household_case["categories"] == ["8050", "ひきこもり", "生活困窮"]
         assert [m["relation"] for m in household_case["household"]] == ["本人", "長男"]  # not duplicated
         assert (await case.get("/v1/cases", headers=chubu)).json()["total"] == 1
-        timeline = (await case.get(f"/v1/cases/{first['id']}/timeline", headers=chubu)).json()["entries"]
+        timeline = (await case.get(f"/v1/cases/{first['id']}/timeline", headers=chubu)).json()["items"]
         link = next(e for e in timeline if e["type"] == "case.consultation_linked")
-        assert "自動で結び付けました" in link["summary"]["reason"] and link["actor_role"] == "system"
+        assert "自動で結び付けました" in link["summary"]["reason"] and link["actor"] == {"role": "system", "id": "tsunagi"}
 
         await _post(case, f"/v1/cases/{first['id']}/assignment", chubu,
                     {"coordinator_id": "csw-chubu-1", "version": household_case["version"]})
