@@ -112,7 +112,8 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "lost": self.lost, "duplicated": self.duplicated, "in_flight": self.in_flight,
+            "ok": self.ok, "lost": self.lost, "duplicated": self.duplicated, "duplicates": self.duplicated,
+            "in_flight": self.in_flight,
             "republished": self.republished, "outbox_backlog": self.backlog, "dead_letters": self.dead_letters,
             "flows": [{**f.__dict__, "lost": f.lost[:50], "lost_count": len(f.lost)} for f in self.flows],
             "rules": [{"description": r.rule.description, "cause": r.rule.cause, "service": r.rule.service,
