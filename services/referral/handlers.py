@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.referral.adapters.repository import ReferralFilter, ReferralRepository
+from services.referral.case_events import with_known_case_facts
 from services.referral.domain import referral as domain
 from services.referral.domain.access import can_see, party_of
 from services.referral.domain.deadlines import ResponsePolicy
@@ -37,13 +38,14 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
         return
     agency = reference.agency(request.agency_id)
     now = uow.clock.now()
-    deadlines = policy.deadlines(envelope.occurred_at, agency_kind=agency.kind, urgency=request.urgency,
-                                 calendar=agency.calendar) if agency else None
-    referral, transition = domain.arrive(ReferralRequest(
+    ask = await with_known_case_facts(repo, ReferralRequest(
         id=request.referral_id, case_id=request.case_id, case_number=request.case_number, area=request.area,
         agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
         offered=request.shared, consent=request.consent, legal_ground=request.legal_ground,
-        requested_at=envelope.occurred_at), deadlines, now)
+        requested_at=envelope.occurred_at), envelope.event_id)
+    deadlines = policy.deadlines(envelope.occurred_at, agency_kind=agency.kind, urgency=request.urgency,
+                                 calendar=agency.calendar) if agency else None
+    referral, transition = domain.arrive(ask, deadlines, now)
     await repo.add(referral, request_event_id=envelope.event_id)
     event = envelope.caused(event_for(referral, transition, agency_kind=agency.kind if agency else None),
                             aggregate_id=referral.id, actor=SYSTEM, case_id=referral.case_id, occurred_at=now)

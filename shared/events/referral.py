@@ -94,3 +94,18 @@ class ReferralStatusChanged(_AgencyMove):
     # The move that caused it (start, resume, hold, complete, fail, cancel, undeliverable).
     action: str | None = None
     note: str | None = None
+
+
+class ReferralSharingRestricted(EventPayload):
+    """The person's consent was withdrawn (and no legal ground is recorded): the
+    referral service removed every personal field from what the agency sees.
+    ``withheld_fields`` are field names only, never values."""
+
+    TYPE: ClassVar[str] = "referral.sharing_restricted"
+    AGGREGATE: ClassVar[str] = "referral"
+
+    referral_id: str
+    case_id: str
+    agency_id: str
+    area: str
+    withheld_fields: list[str]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -84,4 +85,18 @@ referral_reads = Table(
     Column("reader_id", String(64), nullable=False),
     Column("fields", JSON, nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=False),
+)
+
+# What this service knows of each case from case.* events: its current area (case.moved)
+# and consent (case.consent_recorded), each with the id of the event that set it, so
+# the later event wins whatever the arrival order.
+case_facts = Table(
+    "case_facts",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("area", String(40), nullable=True),
+    Column("area_event_id", String(26), nullable=True),
+    Column("consent", String(8), nullable=True),
+    Column("legal_ground_recorded", Boolean, nullable=True),
+    Column("consent_event_id", String(26), nullable=True),
 )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referral.adapters.orm import referral_reads, referral_transitions, referrals
+from services.referral.adapters.orm import case_facts, referral_reads, referral_transitions, referrals
 from services.referral.domain.lifecycle import Status
 from services.referral.domain.referral import Referral, Transition
 from shared.clock import as_utc
@@ -20,6 +20,9 @@ _TIMES = ("requested_at", "received_at", "updated_at", "acknowledge_by", "decide
           "decided_at", "closed_at")
 _FIELDS = ("id", "case_id", "case_number", "area", "agency_id", "purpose", "urgency", "consent",
            "legal_ground", "shared", "withheld", "status", "version", *_TIMES, "reason", "note")
+# What a move changes. Nothing else is written by a move, so a move racing a consent
+# withdrawal can never write the withdrawn fields back.
+_MOVE_FIELDS = ("status", "version", "updated_at", "acknowledged_at", "decided_at", "closed_at", "reason", "note")
 
 
 def _to_referral(row: Any) -> Referral:
@@ -70,13 +73,36 @@ class ReferralRepository:
 
     async def save(self, referral: Referral, *, expected_version: int) -> bool:
         """Conditional update: False when someone else moved the referral first."""
-        values = _row_values(referral)
-        del values["id"]
+        values = {name: value for name, value in _row_values(referral).items() if name in _MOVE_FIELDS}
         result = await self.session.execute(
             update(referrals)
             .where(referrals.c.id == referral.id, referrals.c.version == expected_version)
             .values(**values))
         return result.rowcount == 1
+
+    async def narrow_sharing(self, referral: Referral) -> None:
+        await self.session.execute(update(referrals).where(referrals.c.id == referral.id).values(
+            shared=dict(referral.shared), withheld=list(referral.withheld), consent=referral.consent,
+            legal_ground=referral.legal_ground, updated_at=referral.updated_at))
+
+    async def of_case(self, case_id: str) -> list[Referral]:
+        rows = await self.session.execute(select(referrals).where(referrals.c.case_id == case_id)
+                                          .order_by(referrals.c.id))
+        return [_to_referral(r) for r in rows.all()]
+
+    async def move_case(self, case_id: str, area: str) -> int:
+        result = await self.session.execute(
+            update(referrals).where(referrals.c.case_id == case_id, referrals.c.area != area).values(area=area))
+        return result.rowcount
+
+    async def case_facts(self, case_id: str) -> Any:
+        return (await self.session.execute(select(case_facts).where(case_facts.c.case_id == case_id))).first()
+
+    async def set_case_facts(self, case_id: str, *, exists: bool, **values: Any) -> None:
+        if exists:
+            await self.session.execute(update(case_facts).where(case_facts.c.case_id == case_id).values(**values))
+        else:
+            await self.session.execute(insert(case_facts).values(case_id=case_id, **values))
 
     async def add_transition(self, referral_id: str, transition: Transition, actor: Actor, event_id: str) -> None:
         await self.session.execute(insert(referral_transitions).values(

@@ -18,7 +18,7 @@ from services.referral.domain.lifecycle import (
     next_status,
     party_for,
 )
-from services.referral.domain.sharing import shareable_part
+from services.referral.domain.sharing import shareable_part, without_personal_data
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,13 @@ def _apply(referral: Referral, action: Action, at: datetime, *, reason: str | No
     moved = replace(referral, **changes)
     return moved, Transition(action=action, from_status=referral.status, to_status=to,
                              version=moved.version, at=at, reason=reason, note=note)
+
+
+def withdraw_personal_data(referral: Referral, consent: str, at: datetime) -> Referral | None:
+    """Consent withdrawn, no legal ground: the agency keeps nothing personal — open or
+    closed referral alike. None when there was nothing personal to remove."""
+    narrowed = without_personal_data(referral.shared, referral.withheld)
+    if narrowed.fields == dict(referral.shared):
+        return None
+    return replace(referral, shared=narrowed.fields, withheld=narrowed.withheld, consent=consent,
+                   legal_ground=None, updated_at=at)

@@ -39,3 +39,11 @@ def shareable_part(offered: Mapping[str, Any], consent: str, legal_ground: str |
         else:
             withheld.append(key)
     return SharedData(fields=kept, withheld=tuple(sorted(withheld)))
+
+
+def without_personal_data(shared: Mapping[str, Any], withheld: tuple[str, ...]) -> SharedData:
+    """After consent is withdrawn (and no legal ground is recorded): the agency keeps
+    nothing that identifies or describes the person."""
+    removed = {k for k in shared if k in PERSONAL_FIELDS}
+    kept = {k: v for k, v in shared.items() if k not in removed}
+    return SharedData(fields=kept, withheld=tuple(sorted(set(withheld) | removed)))

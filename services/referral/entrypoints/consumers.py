@@ -1,12 +1,14 @@
-"""The events referral applies: a coordinator's referral request."""
+"""The events referral applies: a coordinator's referral request, and the case events
+that change who sees a referral (the case's area, the person's consent)."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from services.referral import handlers
+from services.referral import case_events, handlers
 from services.referral.domain.deadlines import ResponsePolicy
 from shared.events import ReferralRequested
+from shared.events.case import CaseMoved, ConsentRecorded
 from shared.messaging.consumer import EventHandlers
 from shared.reference import ReferenceData
 
@@ -16,4 +18,6 @@ def build_event_handlers(reference: ReferenceData, policy: ResponsePolicy) -> Ev
     event_handlers = EventHandlers()
     event_handlers.on(ReferralRequested)(partial(handlers.on_referral_requested, reference=reference,
                                                  policy=policy))
+    event_handlers.on(CaseMoved)(case_events.on_case_moved)
+    event_handlers.on(ConsentRecorded)(case_events.on_consent_recorded)
     return event_handlers

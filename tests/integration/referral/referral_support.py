@@ -9,7 +9,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 
-from shared.events import Actor, Envelope, ReferralRequested, new_event_id
+from shared.events import Actor, Envelope, ReferralRequested, new_event_id, stream_for
+from shared.events.case import CaseMoved, ConsentRecorded
 from shared.messaging.streams import decode_entry, headers_of
 from shared.settings import Settings
 
@@ -39,7 +40,7 @@ async def publish(settings: Settings, *envelopes: Envelope) -> None:
     await broker.connect()
     try:
         for envelope in envelopes:
-            await broker.publish(envelope, stream=STREAM, headers=headers_of(envelope),
+            await broker.publish(envelope, stream=stream_for(envelope.type), headers=headers_of(envelope),
                                  correlation_id=envelope.correlation_id)
     finally:
         await broker.stop()
@@ -55,3 +56,14 @@ async def published(settings: Settings, *, referral_id: str | None = None) -> li
     found = [decode_entry(fields) for _id, fields in entries]
     return [e for e in found if e.type != "referral.requested"
             and (referral_id is None or e.aggregate_id == referral_id)]
+
+
+def case_moved(case_id: str, from_area: str, to_area: str) -> Envelope:
+    return Envelope.wrap(CaseMoved(case_id=case_id, from_area=from_area, to_area=to_area), aggregate_id=case_id,
+                         actor=COORDINATOR, correlation_id=new_event_id(), case_id=case_id)
+
+
+def consent_recorded(case_id: str, consent: str, *, legal_ground_recorded: bool = False) -> Envelope:
+    return Envelope.wrap(ConsentRecorded(case_id=case_id, consent=consent,
+                                         legal_ground_recorded=legal_ground_recorded),
+                         aggregate_id=case_id, actor=COORDINATOR, correlation_id=new_event_id(), case_id=case_id)
