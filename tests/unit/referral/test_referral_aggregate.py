@@ -149,3 +149,17 @@ def test_arrival_applies_the_privacy_filter() -> None:
 def test_who_sees_and_who_acts(role: str, scope: str, sees: bool, party: Party | None) -> None:
     assert can_see(role, scope, agency_id="hc-3", area="中部") is sees
     assert party_of(role, scope, agency_id="hc-3", area="中部") == party
+
+
+def test_withdrawn_consent_removes_personal_fields_open_or_closed() -> None:
+    from services.referral.domain.referral import withdraw_personal_data
+
+    referral, _ = received()
+    assert set(referral.shared) == {"age_group", "person_name", "noticed"}
+    narrowed = withdraw_personal_data(referral, "同意なし", AT)
+    assert narrowed is not None and set(narrowed.shared) == {"age_group"}
+    assert narrowed.withheld == ("noticed", "person_name") and narrowed.consent == "同意なし"
+    assert narrowed.version == referral.version  # not a move: it never makes an agency's move stale
+    assert withdraw_personal_data(narrowed, "同意なし", AT) is None  # nothing left to remove
+    closed, _ = move(referral, Action.DECLINE, Party.AGENCY, expected_version=1, at=AT, reason="対象外")
+    assert set(withdraw_personal_data(closed, "同意なし", AT).shared) == {"age_group"}
