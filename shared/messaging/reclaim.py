@@ -31,12 +31,13 @@ from __future__ import annotations
 import asyncio
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from shared.logging import get_logger
 from shared.messaging.consumer import StreamConsumer
 from shared.messaging.deadletter import dead_letter_entry
 from shared.messaging.failures import RecordedError
-from shared.messaging.streams import dead_letter_stream
+from shared.messaging.streams import dead_letter_stream, ensure_group
 
 log = get_logger(__name__)
 
@@ -148,8 +149,16 @@ class Reclaimer:
 
     async def run_once(self) -> None:
         for stream in self.consumer.handlers.streams:
-            await self.reclaim_stream(stream)
-            await self.forget_dead_consumers(stream)
+            try:
+                await self.reclaim_stream(stream)
+                await self.forget_dead_consumers(stream)
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis lost the group (restarted without its append-only file): recreate it
+                # from the stream's start; the inbox makes the re-reading harmless.
+                await ensure_group(self.redis, stream, self.group)
+                log.warning("consumer_group_recreated", stream=stream, group=self.group)
 
     async def run(self, interval_s: float) -> None:
         while True:

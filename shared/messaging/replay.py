@@ -42,6 +42,8 @@ async def replay(settings: Settings, redis: Redis, letter: DeadLetter, *, by: st
     parts, why = load_service(letter.service, settings)
     if parts is None:
         return ReplayOutcome(letter, False, f"service {letter.service}: {why}")
+    if letter.get("event_type") and parts.handlers.get(letter.get("event_type")) is None:
+        return ReplayOutcome(letter, False, f"{letter.service} no longer applies {letter.get('event_type')}")
     engine = service_engine(settings, letter.service)
     sessions = make_session_factory(engine)
     consumer = StreamConsumer(service=letter.service, consumer=f"replay:{by}", handlers=parts.handlers,

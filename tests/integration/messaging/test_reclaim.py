@@ -92,3 +92,19 @@ async def test_retries_back_off_then_dead_letter_unless_the_failure_is_transient
 def test_consumer_names_are_unique_per_process(make_settings) -> None:
     settings = make_settings()
     assert settings.unique_consumer_name("case") != settings.unique_consumer_name("case")
+
+
+async def test_a_group_lost_with_redis_data_is_recreated_from_the_start(intake_db, redis) -> None:
+    settings, db = intake_db
+    applied: list[str] = []
+
+    async def record(envelope, _uow) -> None:
+        applied.append(envelope.event_id)
+
+    event = stage_event()
+    await publish(settings.redis_url, STREAM, event)  # the stream exists, the group does not
+    reclaimer = Reclaimer(consumer_of(db, redis, "intake-1", record), redis, idle_ms=100, max_deliveries=3)
+    await reclaimer.run_once()
+    groups = await redis.xinfo_groups(STREAM)
+    assert [g["name"] for g in groups] in ([b"intake"], ["intake"])
+    assert groups[0]["last-delivered-id"] in (b"0-0", "0-0")  # the consumer will read it all again
