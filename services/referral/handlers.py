@@ -61,7 +61,9 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
 # The moves ---------------------------------------------------------------------------
 
 async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: Identity, *, version: int,
-                    correlation_id: str, reason: str | None = None, note: str | None = None) -> Referral:
+                    correlation_id: str, reason: str | None = None, note: str | None = None) -> ReferralDetail:
+    """One move, in one transaction with its event (outbox) and history row. Answers
+    the referral as the caller now sees it — which is itself a recorded read."""
     async with uow:
         repo = ReferralRepository(uow.session)
         referral = await _visible(repo, referral_id, caller)
@@ -84,10 +86,11 @@ async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: I
                                  correlation_id=correlation_id, case_id=moved.case_id, occurred_at=transition.at)
         await repo.add_transition(moved.id, transition, caller.actor, envelope.event_id)
         uow.publish(envelope)
+        detail = await _shown(repo, moved, caller, transition.at)
         await uow.commit()
     log.info("referral_moved", referral_id=moved.id, action=action.value, status=moved.status.value,
              version=moved.version)
-    return moved
+    return detail
 
 
 def _not_your_move(action: Action) -> str:
@@ -124,10 +127,14 @@ async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity) -
     async with uow:
         repo = ReferralRepository(uow.session)
         referral = await _visible(repo, referral_id, caller)
-        shown = sorted(referral.shared)
-        await repo.record_read(referral.id, caller.actor, shown, uow.clock.now())
-        history = [] if caller.role == "agency" else await repo.history(referral.id)
+        detail = await _shown(repo, referral, caller, uow.clock.now())
         await uow.commit()
+    return detail
+
+
+async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity, at: Any) -> ReferralDetail:
+    await repo.record_read(referral.id, caller.actor, sorted(referral.shared), at)
+    history = [] if caller.role == "agency" else await repo.history(referral.id)
     return ReferralDetail(referral=referral, history=history)
 
 

@@ -85,15 +85,11 @@ def _register(action: Action, body_model: type[MoveIn], title: str) -> None:
     async def move(referral_id: ReferralId, body: body_model, request: Request,  # type: ignore[valid-type]
                    caller: CurrentIdentity) -> ReferralView:
         services = _services(request)
-        moved = await handlers.make_move(
+        detail = await handlers.make_move(
             services.runtime.unit_of_work(), referral_id, action, caller, version=body.version,
             correlation_id=correlation_id_of(request), reason=getattr(body, "reason", None),
             note=getattr(body, "note", None))
-        history = []
-        if caller.role != "agency":
-            history = (await handlers.referral_detail(services.runtime.unit_of_work(), referral_id,
-                                                      caller)).history
-        return _view(moved, caller, request, history)
+        return _view(detail.referral, caller, request, detail.history)
 
     move.__name__ = f"{action.value}_referral"
     router.add_api_route(f"/referrals/{{referral_id}}/{action.value}", move, methods=["POST"],

@@ -67,9 +67,10 @@ async def test_the_agency_never_sees_a_field_that_was_not_shared(make_settings, 
         # Every read is recorded: who saw which fields.
         async with referral.app.state.services.runtime.sessions() as session:
             reads = (await session.execute(select(referral_reads).order_by(referral_reads.c.id))).all()
-        assert [(r.reader_role, r.reader_id) for r in reads] == [("agency", "agency:hc-3"),
+        # (the detail, the answer to the acknowledge move, the coordinator's detail)
+        assert [(r.reader_role, r.reader_id) for r in reads] == [("agency", "agency:hc-3"), ("agency", "agency:hc-3"),
                                                                  ("coordinator", "coordinator:中部")]
-        assert reads[0].fields == sorted(NON_PERSONAL)
+        assert reads[0].fields == reads[1].fields == sorted(NON_PERSONAL)
 
 
 async def test_with_consent_the_shared_fields_reach_the_agency(make_settings) -> None:
