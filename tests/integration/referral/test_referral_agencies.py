@@ -18,8 +18,10 @@ async def test_the_directory_lists_agencies_without_secrets(make_settings) -> No
         assert len([a for a in directory["items"] if a["kind"] == "地域包括支援センター"]) == 8
         assert "webhook_url" not in response.text and "example.invalid/" not in response.text
         hc3 = next(a for a in directory["items"] if a["id"] == "hc-3")
-        assert hc3["email"] == "sample-hc3@example.invalid" and hc3["has_webhook"] is True
-        assert hc3["channels"] == ["in_app", "email", "webhook"] and hc3["areas"] == ["中部"]
+        assert hc3["email"] == "sample-hc3@example.invalid" and hc3["has_webhook"] is False
+        assert hc3["channels"] == ["in_app", "email"] and hc3["areas"] == ["中部"]
+        hc8 = next(a for a in directory["items"] if a["id"] == "hc-8")
+        assert hc8["has_webhook"] is True and "webhook" in hc8["channels"]
 
         seibu = (await referral.get("/v1/agencies?area=西部", headers=bearer(settings, "coordinator", "西部"))).json()
         assert all(not a["areas"] or "西部" in a["areas"] for a in seibu["items"])
