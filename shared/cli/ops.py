@@ -77,7 +77,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
         print(f"{'REF':<28} {'EVENT TYPE':<26} {'TRIES':>5}  {'DEAD-LETTERED':<23} ERROR")
         for d in letters:
             print(f"{d.ref:<28} {d.get('event_type'):<26} {d.get('attempts'):>5}  "
-                  f"{_when(d.get('dead_lettered_at')):<23} {d.get('error')[:70]}")
+                  f"{_when(d.get('dead_lettered_at')):<23} {' '.join(d.get('error').split())[:70]}")
         print(f"{len(letters)} dead letter(s); `tsunagi dlq show REF` for one, `replay` or `discard` to resolve")
         return 0
 
@@ -92,10 +92,16 @@ def cmd_dlq_show(args: argparse.Namespace) -> int:
         if letter is None:
             print(f"no dead letter {args.ref}", file=sys.stderr)
             return EXIT_NOT_FOUND
-        shown = letter.as_dict()
-        if not args.json:
-            shown["dead_lettered_at"] = _when(shown.get("dead_lettered_at", ""))
-        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        if args.json:
+            print(json.dumps(letter.as_dict(), ensure_ascii=False, indent=2))
+            return 0
+        print(f"dead letter    {letter.ref}\n"
+              f"event          {letter.get('event_type')} {letter.get('event_id')}\n"
+              f"from           {letter.get('stream')} entry {letter.get('message_id')} (group {letter.get('group')})\n"
+              f"attempts       {letter.get('attempts')}\n"
+              f"dead-lettered  {_when(letter.get('dead_lettered_at'))}\n"
+              f"error\n  " + letter.get("error").replace("\n", "\n  ") + "\n"
+              "envelope\n  " + json.dumps(letter.envelope, ensure_ascii=False, indent=2).replace("\n", "\n  "))
         return 0
 
     return _run(body)
@@ -126,7 +132,8 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
             outcome = await replay(settings, redis, letter, by=args.by)
             if not outcome.ok:
                 failed += 1
-                print(f"{letter.ref} {letter.get('event_type')}: still failing, kept: {outcome.error}")
+                first_line = outcome.error.splitlines()[0] if outcome.error else "unknown error"
+                print(f"{letter.ref} {letter.get('event_type')}: still failing, kept: {first_line[:160]}")
             else:
                 print(f"{letter.ref} {letter.get('event_type')}: "
                       f"{'applied' if outcome.applied else 'already applied, nothing changed'}")
