@@ -138,7 +138,7 @@ async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity,
     return ReferralDetail(referral=referral, history=history)
 
 
-def scoped_filter(caller: Identity, *, statuses: list[str], agency_id: str | None, area: str | None,
+def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: str | None, area: str | None,
                   case_id: str | None, overdue_at: Any, limit: int, offset: int) -> ReferralFilter:
     """The caller's own slice: an agency its inbox, a coordinator their area."""
     if caller.role == "agency":

@@ -48,7 +48,7 @@ def _row_values(referral: Referral) -> dict[str, Any]:
 class ReferralFilter:
     agency_id: str | None = None
     area: str | None = None
-    statuses: Sequence[str] = ()
+    statuses: Sequence[str] | None = None  # None: any status; []: none
     case_id: str | None = None
     overdue_at: datetime | None = None  # only those past their next deadline at this time
     limit: int = 50
@@ -134,7 +134,7 @@ class ReferralRepository:
             conditions.append(referrals.c.agency_id == criteria.agency_id)
         if criteria.area is not None:
             conditions.append(referrals.c.area == criteria.area)
-        if criteria.statuses:
+        if criteria.statuses is not None:
             conditions.append(referrals.c.status.in_(list(criteria.statuses)))
         if criteria.case_id is not None:
             conditions.append(referrals.c.case_id == criteria.case_id)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from services.referral import handlers
-from services.referral.domain.lifecycle import Action, Status
+from services.referral.domain.lifecycle import OPEN, TERMINAL, Action, Status
 from services.referral.entrypoints.schemas import (
     MoveIn,
     NoteMoveIn,
@@ -38,13 +38,18 @@ async def list_referrals(
     agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
     area: Annotated[str | None, Query(max_length=40, description="圏域で絞り込み(管理者のみ)")] = None,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
+    open_only: Annotated[bool | None, Query(alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
     overdue: Annotated[bool, Query(description="確認・回答の期限を過ぎたものだけ")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ReferralPage:
     services = _services(request)
     now = services.runtime.clock.now()
-    criteria = handlers.scoped_filter(caller, statuses=[s.value for s in status or []], agency_id=agency_id,
+    statuses = None if status is None and open_only is None else {s.value for s in status or Status}
+    if statuses is not None and open_only is not None:
+        statuses &= {s.value for s in (OPEN if open_only else TERMINAL)}
+    criteria = handlers.scoped_filter(caller, statuses=sorted(statuses) if statuses is not None else None,
+                                      agency_id=agency_id,
                                       area=area, case_id=case_id, overdue_at=now if overdue else None,
                                       limit=limit, offset=offset)
     found, total = await handlers.list_referrals(services.runtime.unit_of_work(), criteria)

@@ -140,6 +140,12 @@ async def test_list_filters_and_overdue(make_settings) -> None:
         await referral.post(f"/v1/referrals/{fresh}/acknowledge", json={"version": 1}, headers=agency)
         by_status = (await referral.get("/v1/referrals?status=acknowledged&status=accepted", headers=agency)).json()
         assert [i["id"] for i in by_status["items"]] == [fresh]
+        open_only = (await referral.get("/v1/referrals?open=true", headers=agency)).json()
+        assert open_only["total"] == 2
+        closed_only = (await referral.get("/v1/referrals?open=false", headers=agency)).json()
+        assert closed_only["total"] == 0
+        contradictory = (await referral.get("/v1/referrals?open=false&status=received", headers=agency)).json()
+        assert contradictory["total"] == 0
         supervisor = bearer(settings, "supervisor", "city")
         assert (await referral.get("/v1/referrals", headers=supervisor)).json()["total"] == 3
         assert (await referral.get("/v1/referrals?area=西部", headers=supervisor)).json()["total"] == 1
