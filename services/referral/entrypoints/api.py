@@ -6,6 +6,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from services.referral import handlers
 from services.referral.domain.lifecycle import OPEN, TERMINAL, Action, Status
@@ -17,9 +18,10 @@ from services.referral.entrypoints.schemas import (
     ReferralPage,
     ReferralView,
 )
+from services.referral.entrypoints.fhir import as_fhir_task
 from services.referral.entrypoints.views import agency_view, staff_view, summary
 from shared.http.app import correlation_id_of
-from shared.identity import CurrentIdentity, Identity
+from shared.identity import CurrentIdentity, Identity, require_role
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -63,6 +65,17 @@ async def get_referral(referral_id: ReferralId, request: Request, caller: Curren
     services = _services(request)
     detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller)
     return _view(detail.referral, caller, request, detail.history)
+
+
+@router.get("/referrals/{referral_id}/fhir-task", summary="FHIR R4 Task 形式 (coordinators and supervisors)",
+            response_description="application/fhir+json")
+async def get_fhir_task(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> JSONResponse:
+    require_role(caller, "coordinator", "supervisor")
+    services = _services(request)
+    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller)
+    agency = services.reference.agency(detail.referral.agency_id)
+    return JSONResponse(as_fhir_task(detail.referral, agency.name if agency else None),
+                        media_type="application/fhir+json")
 
 
 def _view(referral, caller: Identity, request: Request, history: list) -> ReferralView:  # noqa: ANN001

@@ -62,6 +62,14 @@ async def test_a_referral_travels_the_whole_loop(make_settings, database_backend
         assert detail["history"][0]["actor_role"] == "system"
         assert detail["agency_name"] == "サンプル地域包括支援センター第3"
 
+        # The same referral as a FHIR Task, for staff only, without any shared field.
+        task = await referral.get(f"/v1/referrals/{rid}/fhir-task", headers=bearer(settings, "supervisor", "city"))
+        assert task.status_code == 200 and task.headers["content-type"].startswith("application/fhir+json")
+        assert task.json()["resourceType"] == "Task" and task.json()["status"] == "completed"
+        assert task.json()["owner"]["identifier"]["value"] == "hc-3" and task.json()["meta"]["versionId"] == "7"
+        assert "サンプル西東京花子" not in task.text and "80代" not in task.text
+        assert (await referral.get(f"/v1/referrals/{rid}/fhir-task", headers=agency)).status_code == 403
+
 
 async def test_redelivery_and_a_repeated_request_change_nothing(make_settings) -> None:
     settings = make_settings()
