@@ -139,7 +139,8 @@ async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity,
 
 
 def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: str | None, area: str | None,
-                  case_id: str | None, overdue_at: Any, limit: int, offset: int) -> ReferralFilter:
+                  case_id: str | None, overdue_at: Any, limit: int, offset: int,
+                  by_deadline: bool = False) -> ReferralFilter:
     """The caller's own slice: an agency its inbox, a coordinator their area."""
     if caller.role == "agency":
         agency_id, area = caller.scope, None
@@ -148,7 +149,7 @@ def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: st
     elif caller.role != "supervisor":
         raise Forbidden("紹介の一覧は、機関・地域福祉コーディネーター・管理者のみ閲覧できます。")
     return ReferralFilter(agency_id=agency_id, area=area, statuses=statuses, case_id=case_id,
-                          overdue_at=overdue_at, limit=limit, offset=offset)
+                          overdue_at=overdue_at, limit=limit, offset=offset, by_deadline=by_deadline)
 
 
 async def list_referrals(uow: UnitOfWork, criteria: ReferralFilter) -> tuple[list[Referral], int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy import and_, case, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referral.adapters.orm import case_facts, referral_reads, referral_transitions, referrals
@@ -51,8 +51,15 @@ class ReferralFilter:
     statuses: Sequence[str] | None = None  # None: any status; []: none
     case_id: str | None = None
     overdue_at: datetime | None = None  # only those past their next deadline at this time
+    by_deadline: bool = False  # the most pressing first (next deadline), instead of newest first
     limit: int = 50
     offset: int = 0
+
+
+def _next_deadline():  # noqa: ANN202
+    """What the agency must do next, by when (as ``Referral.next_deadline``), in SQL."""
+    return case((referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by),
+                (referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by), else_=None)
 
 
 class ReferralRepository:
@@ -145,8 +152,10 @@ class ReferralRepository:
                 and_(referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by < now)))
         where = and_(*conditions) if conditions else true()
         total = (await self.session.execute(select(func.count()).select_from(referrals).where(where))).scalar_one()
+        newest_first = (referrals.c.received_at.desc(), referrals.c.id.desc())
+        order = ((_next_deadline().asc().nulls_last(), *newest_first) if criteria.by_deadline else newest_first)
         rows = await self.session.execute(
             select(referrals).where(where)
-            .order_by(referrals.c.received_at.desc(), referrals.c.id.desc())
+            .order_by(*order)
             .limit(criteria.limit).offset(criteria.offset))
         return [_to_referral(r) for r in rows.all()], int(total)

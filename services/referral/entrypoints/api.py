@@ -3,7 +3,7 @@
 # No ``from __future__ import annotations`` here: the move routes are built in a loop and
 # FastAPI must see their body types as real objects.
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -42,6 +42,8 @@ async def list_referrals(
     case_id: Annotated[str | None, Query(max_length=64)] = None,
     open_only: Annotated[bool | None, Query(alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
     overdue: Annotated[bool, Query(description="確認・回答の期限を過ぎたものだけ")] = False,
+    sort: Annotated[Literal["received", "deadline"], Query(
+        description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)")] = "received",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ReferralPage:
@@ -53,7 +55,7 @@ async def list_referrals(
     criteria = handlers.scoped_filter(caller, statuses=sorted(statuses) if statuses is not None else None,
                                       agency_id=agency_id,
                                       area=area, case_id=case_id, overdue_at=now if overdue else None,
-                                      limit=limit, offset=offset)
+                                      limit=limit, offset=offset, by_deadline=sort == "deadline")
     found, total = await handlers.list_referrals(services.runtime.unit_of_work(), criteria)
     return ReferralPage(total=total, limit=limit, offset=offset,
                         items=[summary(r, caller, services.reference, now) for r in found])

@@ -149,6 +149,9 @@ async def test_list_filters_and_overdue(make_settings) -> None:
         supervisor = bearer(settings, "supervisor", "city")
         assert (await referral.get("/v1/referrals", headers=supervisor)).json()["total"] == 3
         assert (await referral.get("/v1/referrals?area=西部", headers=supervisor)).json()["total"] == 1
+        pressing = (await referral.get("/v1/referrals?sort=deadline", headers=supervisor)).json()["items"]
+        assert pressing[0]["id"] == old and pressing[-1]["id"] == fresh  # fresh is acknowledged: decide-by is later
+        _problem(await referral.get("/v1/referrals?sort=name", headers=supervisor), 422)
         paged = (await referral.get("/v1/referrals?limit=1&offset=1", headers=supervisor)).json()
         assert paged["total"] == 3 and len(paged["items"]) == 1
 
