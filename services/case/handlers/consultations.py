@@ -15,7 +15,10 @@ from services.case.handlers.common import CaseUpdate, record
 from shared.db.uow import UnitOfWork
 from shared.events import SYSTEM, CaseOpened, ConsultationLinked, ConsultationSubmitted, Envelope, new_event_id
 from shared.events.case import LinkOffered
+from shared.logging import get_logger
 from shared.reference import UNKNOWN_DISTRICT, ReferenceData
+
+log = get_logger(__name__)
 
 REASON_TEXT = {"same_name": "氏名", "same_place": "おおよその場所", "same_household": "世帯構成",
                "same_school_district": "小学校区"}
@@ -111,6 +114,7 @@ async def _open(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationS
     # A new case starts at version 1: its creation events are not an update.
     for payload, aggregate_id in update.events:
         await record(uow, update.envelope(payload, aggregate_id), case_id)
+    log.info("case_opened", case_id=case_id, area=area, urgency=consultation.urgency, link_offers=len(likely))
 
 
 async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationSubmitted, match: Match) -> None:
@@ -135,3 +139,4 @@ async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationS
         reporter_id=consultation.reporter_id,
         reason=f"同じ人・世帯の開いているケースと一致({reasons_text(match.reasons)})したため、自動で結び付けました。"))
     await update.save()
+    log.info("consultation_linked", case_id=case["id"], match_reasons=list(match.reasons))
