@@ -8,7 +8,7 @@ from datetime import datetime
 from services.case.adapters.records import RecordRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.handlers.common import CaseUpdate, check_version, check_workable, load_visible, require_writer
-from shared.clock import as_utc
+from shared.clock import JST, as_utc
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput
 from shared.events import new_event_id
@@ -22,6 +22,8 @@ async def record_contact(uow: UnitOfWork, case_id: str, contacted_at: datetime |
     the case's first contact (PDCA: time to first contact)."""
     require_writer(caller)
     now = uow.clock.now()
+    if contacted_at is not None and contacted_at.tzinfo is None:
+        contacted_at = contacted_at.replace(tzinfo=JST)  # staff write Japan time
     when = as_utc(contacted_at) if contacted_at else now
     if when > now:
         raise InvalidInput("接触日時が未来になっています。", field="contacted_at")

@@ -3,7 +3,8 @@ and can be merged and unmerged; an unknown school district waits in the city-wid
 
 from __future__ import annotations
 
-from case_helpers import case_of, consultation, coordinator, detail, submit, supervisor, timeline_types
+from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
+from shared.events import ReferralAccepted
 from tests.support.services import bearer, eventually, running_service
 
 
@@ -88,3 +89,39 @@ async def test_unknown_district_waits_city_wide_and_is_routed(make_settings, dat
                               json={"area": "東部", "version": nanbu["version"]})
         assert bad.status_code == 422
         assert (await case.get("/v1/cases", headers=bearer(settings, "reporter", "vol-1"))).status_code == 403
+
+
+async def test_reassignment_and_a_merged_cases_referral(make_settings, database_backend) -> None:
+    """Ownership moves between coordinators; an agency accepting a referral of a case
+    that has since been merged moves the stage of the case it was merged into."""
+    settings = make_settings()
+    chubu = coordinator(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        first = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
+        second = await case_of(case, settings, await submit(intake, settings, consultation(
+            household=[], person={"age_group": "50代", "approximate_place": "サンプル町1丁目付近"}), reporter="vol-3"),
+            chubu)
+        v = (await case.post(f"/v1/cases/{second['id']}/assignment", headers=chubu, json={
+            "coordinator_id": "csw-chubu-1", "version": second["version"]})).json()["version"]
+        handed = await case.post(f"/v1/cases/{second['id']}/assignment", headers=chubu, json={
+            "coordinator_id": "csw-chubu-2", "version": v})
+        assert handed.status_code == 200
+        timeline = (await case.get(f"/v1/cases/{second['id']}/timeline", headers=chubu,
+                                   params={"kind": "case.assigned"})).json()["items"]
+        assert [e["summary"]["previous_coordinator_id"] for e in timeline] == [None, "csw-chubu-1"]
+        assert timeline[1]["summary"]["coordinator_id"] == "csw-chubu-2"
+        referral = await case.post(f"/v1/cases/{second['id']}/referrals", headers=chubu, json={
+            "agency_id": "hc-3", "purpose": "x", "share": [], "version": handed.json()["version"]})
+        merged = await case.post(f"/v1/cases/{second['id']}/merge", headers=chubu, json={
+            "into_case_id": first["id"], "version": referral.json()["version"]})
+        assert merged.status_code == 200, merged.text
+        await publish(settings, ReferralAccepted(referral_id=referral.json()["referral_id"], case_id=second["id"],
+                                                 agency_id="hc-3", area="中部"), case_id=second["id"])
+
+        async def connected() -> bool:
+            return (await detail(case, chubu, first["id"]))["stage"] == "つなぎ済"
+
+        await eventually(connected, what="the merged-into case at つなぎ済")
+        target = await detail(case, chubu, first["id"])
+        assert [r["status"] for r in target["referrals"]] == ["accepted"]
+        assert "referral.accepted" in await timeline_types(case, chubu, first["id"])
