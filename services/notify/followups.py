@@ -16,7 +16,7 @@ from services.notify.notifying import emit, record_notification
 from shared.calendar import BusinessCalendar, hours_late
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
-from shared.events import Envelope, FollowupFired, new_event_id
+from shared.events import Envelope, FollowupFired, ReferralReceived, new_event_id
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -36,17 +36,31 @@ async def apply_effect(uow: UnitOfWork, ctx: NotifyContext, referral: Any, effec
             log.info("followups_ended", referral_id=referral.referral_id, steps=sorted(handled), count=ended)
     if referral.closed_at is not None:
         return
+    shown = shown_deadlines(envelope)
     for step in effect.schedule:
         if step == "progress":
             if not await repo.exists(referral.referral_id, "progress"):
                 await schedule(uow, ctx, referral, "progress", 1, envelope.occurred_at)
         elif opens_step(step, acknowledged=referral.acknowledged_at is not None,
-                        decided=referral.decided_at is not None, closed=False) \
-                and not await repo.exists(referral.referral_id, step):
-            await schedule(uow, ctx, referral, step, 1, as_utc(referral.requested_at or envelope.occurred_at))
+                        decided=referral.decided_at is not None, closed=False):
+            if not await repo.exists(referral.referral_id, step):
+                await schedule(uow, ctx, referral, step, 1, as_utc(referral.requested_at or envelope.occurred_at),
+                               due=shown.get(step))
+            elif step in shown:
+                await repo.align_due(referral.referral_id, step, shown[step])
     if effect.progress_reported:
         latest = await repo.latest_round(referral.referral_id, "progress")
         await schedule(uow, ctx, referral, "progress", (latest.round + 1) if latest else 1, envelope.occurred_at)
+
+
+def shown_deadlines(envelope: Envelope) -> dict[str, datetime]:
+    """The deadlines the referral service showed the agency (on ``referral.received``),
+    computed from the same policy and calendar: the agency is chased on exactly those."""
+    if envelope.type != ReferralReceived.TYPE:
+        return {}
+    received = envelope.payload_as(ReferralReceived)
+    shown = {"acknowledge": received.acknowledge_by, "decide": received.decide_by}
+    return {step: as_utc(at) for step, at in shown.items() if at is not None}
 
 
 def _rules(ctx: NotifyContext, row: Any) -> tuple[Any, BusinessCalendar]:
@@ -54,11 +68,11 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Any, BusinessCalendar]:
 
 
 async def schedule(uow: UnitOfWork, ctx: NotifyContext, referral: Any, step: Step, round_: int,
-                   start: datetime) -> None:
+                   start: datetime, due: datetime | None = None) -> None:
     calendar_name = ctx.agency_calendar(referral.agency_id)
     deadlines = ctx.policy.deadlines(referral.agency_kind, referral.urgency)
     calendar = ctx.policy.calendar(calendar_name)
-    due = deadlines.for_step(step).after(as_utc(start), calendar)
+    due = due or deadlines.for_step(step).after(as_utc(start), calendar)
     await FollowupRepository(uow.session).add({
         "id": new_event_id(), "referral_id": referral.referral_id, "case_id": referral.case_id,
         "agency_id": referral.agency_id, "agency_kind": referral.agency_kind, "area": referral.area,

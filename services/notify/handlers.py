@@ -9,12 +9,19 @@ from typing import Any
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
 from services.notify.context import NotifyContext
-from services.notify.domain.routing import case_opened_notices, followup_effect, referral_notices
+from services.notify.domain.routing import (
+    Notice,
+    case_opened_notices,
+    followup_effect,
+    referral_notices,
+    reporter,
+)
 from services.notify.followups import apply_effect
 from services.notify.notifying import record_notification
 from shared.clock import jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested
+from shared.events.case import CaseMoved
 
 _MOVE_STATUS = {
     "referral.requested": "requested",
@@ -29,13 +36,18 @@ _CLOSING = {"declined", "completed", "failed", "cancelled"}
 async def on_case_opened(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
     p = envelope.payload_as(CaseOpened)
     repo = ProjectionRepository(uow.session)
-    await repo.upsert_case(p.case_id, case_number=p.case_number, area=p.area, urgency=p.urgency,
+    known = await repo.case(p.case_id)
+    # A case.moved may have been applied first (streams are not ordered with each other).
+    area = known.area if known is not None and known.area else p.area
+    await repo.upsert_case(p.case_id, case_number=p.case_number, area=area, urgency=p.urgency,
                            opened_at=envelope.occurred_at)
     await repo.add_reporter(p.case_id, p.reporter_id)
-    values = {"area": p.area, "case_number": p.case_number}
-    for notice in case_opened_notices(p.area, p.urgency, [p.reporter_id]):
+    values = {"area": area, "case_number": p.case_number}
+    all_areas = tuple(sorted(a.id for a in ctx.reference.areas))
+    for notice in case_opened_notices(area, p.urgency, [p.reporter_id], all_areas):
         await record_notification(uow, ctx, notice, values, about_event_id=envelope.event_id,
                                   correlation_id=envelope.correlation_id, case_id=p.case_id)
+    await _catch_up_reporter(ctx, uow, envelope, p.case_id, p.reporter_id)
 
 
 async def on_consultation_linked(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -46,6 +58,24 @@ async def on_consultation_linked(ctx: NotifyContext, envelope: Envelope, uow: Un
     for notice in case_opened_notices("", "", [p.reporter_id]):
         await record_notification(uow, ctx, notice, {}, about_event_id=envelope.event_id,
                                   correlation_id=envelope.correlation_id, case_id=p.case_id)
+    await _catch_up_reporter(ctx, uow, envelope, p.case_id, p.reporter_id)
+
+
+async def _catch_up_reporter(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, case_id: str,
+                             reporter_id: str) -> None:
+    """Case and referral events travel on different streams: if an agency already took
+    the case up before notify learnt who reported it, the reporter still hears it."""
+    if await ProjectionRepository(uow.session).case_was_taken_up(case_id):
+        await record_notification(uow, ctx, Notice(reporter(reporter_id), "reporter_connected"), {},
+                                  about_event_id=envelope.event_id, correlation_id=envelope.correlation_id,
+                                  case_id=case_id)
+
+
+async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The case now belongs to another area's coordinators: so do its escalations."""
+    p = envelope.payload_as(CaseMoved)
+    await ProjectionRepository(uow.session).move_case(p.case_id, p.to_area)
+    await FollowupRepository(uow.session).move_case(p.case_id, p.to_area)
 
 
 async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -81,12 +111,16 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
     if status in _CLOSING:
         milestones["closed_at"] = at
     requested = isinstance(payload, ReferralRequested)
+    told_urgency = getattr(payload, "urgency", None)
     if row is None:
         await repo.add_referral(
-            referral_id=payload.referral_id, case_id=payload.case_id, area=payload.area,
-            agency_id=payload.agency_id, agency_kind=ctx.agency_kind(payload.agency_id),
+            referral_id=payload.referral_id, case_id=payload.case_id,
+            # The case's events are the authority on its area (it may have moved).
+            area=case.area if case is not None and case.area else payload.area,
+            agency_id=payload.agency_id,
+            agency_kind=getattr(payload, "agency_kind", None) or ctx.agency_kind(payload.agency_id),
             case_number=payload.case_number if requested else (case.case_number if case else None),
-            urgency=payload.urgency if requested else (case.urgency if case else None),
+            urgency=told_urgency or (case.urgency if case else None),
             correlation_id=envelope.correlation_id, status=status, updated_at=uow.clock.now(),
             requested_at=at if requested else None, **milestones)
     else:
@@ -95,6 +129,8 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
             values["status"] = status
         if requested:
             values.update(case_number=payload.case_number, urgency=payload.urgency, requested_at=at)
+        elif told_urgency and row.urgency is None:
+            values["urgency"] = told_urgency
         await repo.update_referral(payload.referral_id, updated_at=uow.clock.now(), **values)
     return await repo.referral(payload.referral_id)
 

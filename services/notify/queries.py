@@ -100,11 +100,11 @@ async def overdue(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area
     return items
 
 
-async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str) -> list[Any]:
+async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str) -> tuple[Any, list[Any]]:
     if caller.role not in ("coordinator", "supervisor"):
         raise Forbidden("フォローアップはコーディネーターと管理者のみ閲覧できます。")
     async with uow:
         referral = await ProjectionRepository(uow.session).referral(referral_id)
         if referral is None or (caller.role == "coordinator" and referral.area != caller.scope):
             raise NotFound("この依頼のフォローアップは見つかりません(または閲覧権限がありません)。")
-        return await FollowupRepository(uow.session).for_referral(referral_id)
+        return referral, await FollowupRepository(uow.session).for_referral(referral_id)

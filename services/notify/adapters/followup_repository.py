@@ -39,6 +39,18 @@ class FollowupRepository:
             .values(status=status, next_fire_at=None, ended_at=at, ended_by_event=event_id))
         return int(result.rowcount or 0)
 
+    async def move_case(self, case_id: str, area: str) -> None:
+        await self.session.execute(update(followups).where(followups.c.case_id == case_id).values(area=area))
+
+    async def align_due(self, referral_id: str, step: str, due_at: datetime) -> int:
+        """Adopt the deadline the agency was shown, if nothing has fired yet."""
+        result = await self.session.execute(
+            update(followups).where(followups.c.referral_id == referral_id, followups.c.step == step,
+                                    followups.c.round == 1, followups.c.status == "pending",
+                                    followups.c.level == 0)
+            .values(due_at=due_at, next_fire_at=due_at))
+        return int(result.rowcount or 0)
+
     async def due(self, now: datetime, limit: int) -> list[Any]:
         rows = await self.session.execute(
             select(followups.c.id, followups.c.level)

@@ -39,6 +39,17 @@ class ProjectionRepository:
                                           .order_by(case_reporters.c.reporter_id))
         return [r for (r,) in rows]
 
+    async def move_case(self, case_id: str, area: str) -> None:
+        await self.upsert_case(case_id, area=area)
+        await self.session.execute(update(referrals).where(referrals.c.case_id == case_id).values(area=area))
+
+    async def case_was_taken_up(self, case_id: str) -> bool:
+        """Whether an agency has accepted a referral of this case."""
+        found = await self.session.execute(select(referrals.c.referral_id).where(
+            referrals.c.case_id == case_id,
+            referrals.c.status.in_(("accepted", "in_progress", "on_hold", "completed"))).limit(1))
+        return found.first() is not None
+
     async def referral(self, referral_id: str) -> Any:
         return (await self.session.execute(
             select(referrals).where(referrals.c.referral_id == referral_id))).first()

@@ -43,10 +43,18 @@ class Notice:
     kind: str
 
 
-def case_opened_notices(area: str, urgency: str, reporter_ids: list[str]) -> list[Notice]:
+CITY_WIDE = "市全域"
+
+
+def case_opened_notices(area: str, urgency: str, reporter_ids: list[str],
+                        all_areas: tuple[str, ...] = ()) -> list[Notice]:
+    """The reporter hears the consultation was received; an urgent (緊急) case goes to
+    its area's coordinators at once — to every area's when it waits in the city-wide
+    queue (any coordinator may take it from there)."""
     notices = [Notice(reporter(r), "consultation_received") for r in reporter_ids]
     if urgency == URGENT:
-        notices.append(Notice(coordinator(area), "urgent_case"))
+        areas = all_areas if area == CITY_WIDE and all_areas else (area,)
+        notices.extend(Notice(coordinator(a), "urgent_case") for a in areas)
     return notices
 
 

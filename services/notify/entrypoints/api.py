@@ -94,5 +94,7 @@ async def list_overdue(request: Request, caller: CurrentIdentity,
 @router.get("/referrals/{referral_id}/followups", response_model=Followups, tags=["follow-ups"],
             summary="依頼のフォローアップ(期限と督促の状況)")
 async def referral_followups(referral_id: Id, request: Request, caller: CurrentIdentity) -> Followups:
-    rows = await queries.referral_followups(_services(request).runtime.unit_of_work(), caller, referral_id)
-    return Followups(referral_id=referral_id, items=[FollowupOut.of(r) for r in rows])
+    referral, rows = await queries.referral_followups(_services(request).runtime.unit_of_work(), caller,
+                                                      referral_id)
+    return Followups(referral_id=referral_id, area=referral.area, agency_id=referral.agency_id,
+                     status=referral.status, items=[FollowupOut.of(r) for r in rows])

@@ -17,6 +17,7 @@ from shared.events import (
     ReferralRequested,
     ReferralStatusChanged,
 )
+from shared.events.case import CaseMoved
 from shared.messaging.consumer import EventHandlers
 
 REFERRAL_EVENTS = (ReferralRequested, ReferralReceived, ReferralAcknowledged, ReferralAccepted,
@@ -27,5 +28,6 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry = EventHandlers()
     registry.on(CaseOpened)(partial(handlers.on_case_opened, ctx))
     registry.on(ConsultationLinked)(partial(handlers.on_consultation_linked, ctx))
+    registry.on(CaseMoved)(partial(handlers.on_case_moved, ctx))
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
     return registry

@@ -137,6 +137,9 @@ class FollowupOut(BaseModel):
 
 class Followups(BaseModel):
     referral_id: str
+    area: str = Field(description="the daily-life area whose coordinators are escalated to")
+    agency_id: str
+    status: str = Field(description="the referral's last known state, as notify learnt it")
     items: list[FollowupOut]
 
 

@@ -213,3 +213,44 @@ async def test_catches_up_after_downtime(make_settings, tmp_path, monkeypatch) -
 
         await eventually(escalated, what="catch-up escalation")
         assert (await kinds(notify, settings, "coordinator", AREA)).count("followup_escalation") == 2
+
+
+async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_escalates_to_its_new_area(
+        make_settings, tmp_path, monkeypatch) -> None:
+    from shared.events import SYSTEM
+    from shared.events.case import CaseMoved
+    from tests.integration.notify.notify_support import envelope
+
+    fast_loops(monkeypatch)
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
+    clock = FrozenClock(jst(2026, 11, 20, 10, 0))
+    case_id, referral_id = new_event_id(), new_event_id()
+    shown_ack = jst(2026, 11, 26, 0, 0)  # the referral service told the agency: end of Wednesday
+    async with running_service("notify", settings, clock) as notify:
+        await publish(settings, requested(referral_id, case_id, clock.now()))
+        await publish(settings, agency_move("received", referral_id, case_id, clock.now(), agency_kind="地域包括支援センター",
+                                            urgency="通常", acknowledge_by=shown_ack,
+                                            decide_by=jst(2026, 11, 27, 0, 0)))
+        await publish(settings, envelope(CaseMoved(case_id=case_id, from_area=AREA, to_area="西部"),
+                                         actor=SYSTEM, at=clock.now()))
+        supervisor = bearer(settings, "supervisor", "city")
+
+        async def aligned() -> bool:
+            response = await notify.get(f"/v1/referrals/{referral_id}/followups", headers=supervisor)
+            body = response.json()
+            items = {f["step"]: f for f in body.get("items", [])}
+            return (items.get("acknowledge", {}).get("due_at_jst") == "2026-11-26 00:00:00 JST"
+                    and body["area"] == "西部")
+
+        await eventually(aligned, what="deadline aligned with the one shown, case moved")
+
+        clock.at = jst(2026, 11, 25, 12, 0)  # by our own count it would be late; by the shown one not
+        await settle(notify)
+        assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
+
+        clock.at = jst(2026, 11, 27, 0, 1)   # reminder (26th) and coordinator escalation (27th) due
+        await settle(notify)
+        assert await kinds(notify, settings, "coordinator", "西部") == ["followup_escalation"]
+        assert await kinds(notify, settings, "coordinator", AREA) == []
+        west = await notify.get("/v1/overdue", headers=bearer(settings, "coordinator", "西部"))
+        assert {i["step"] for i in west.json()["items"]} == {"acknowledge", "decide"}

@@ -40,6 +40,12 @@ def test_urgent_case_reaches_the_area_coordinators_at_once() -> None:
                                                                  "consultation_received")]
 
 
+def test_urgent_city_wide_case_reaches_every_area() -> None:
+    found = case_opened_notices("市全域", "緊急", [], ("中部", "北東部", "南部", "西部"))
+    assert [n.recipient.scope for n in found] == ["中部", "北東部", "南部", "西部"]
+    assert {n.kind for n in found} == {"urgent_case"}
+
+
 def test_escalation_ladder() -> None:
     assert escalation_notice(1, agency_id=A, area=AREA).recipient == Recipient("agency", A)
     assert escalation_notice(2, agency_id=A, area=AREA).recipient == Recipient("coordinator", AREA)
