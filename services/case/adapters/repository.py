@@ -22,6 +22,10 @@ class CaseRepository:
     async def add(self, row: dict[str, Any]) -> None:
         await self.session.execute(insert(cases).values(**row))
 
+    async def case_number_taken(self, number: str) -> bool:
+        found = await self.session.execute(select(cases.c.id).where(cases.c.case_number == number))
+        return found.first() is not None
+
     async def get(self, case_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         query = select(cases).where(cases.c.id == case_id)
         if for_update:

@@ -87,6 +87,8 @@ async def _open(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationS
     repo = CaseRepository(uow.session)
     now = uow.clock.now()
     case_id = new_event_id()
+    while await repo.case_number_taken(case_number(case_id, now)):  # 30 random bits: rare
+        case_id = new_event_id()
     area = reference.area_of_district(consultation.school_district)
     case = {
         "id": case_id, "case_number": case_number(case_id, now), "area": area,
