@@ -116,7 +116,8 @@ class Queue(BaseModel):
     total: int
     page: int
     per_page: int
-    counts: dict[str, int] = Field(description="列ごとの件数: unassigned / mine / all")
+    counts: dict[str, int] = Field(description="列ごとの件数: unassigned / mine / all、および urgent (緊急) と "
+                                                     "needs_attention (辞退への対応待ち)")
 
 
 class CaseDetail(CaseSummary):

@@ -59,6 +59,9 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
     items = {r["id"]: QueueItem(r["id"], r["priority"], r["opened_at"], r["coordinator_id"]) for r in filtered}
     counts = {view: sum(1 for i in items.values() if in_view(i, view, caller.subject))
               for view in ("unassigned", "mine", "all")}
+    # 緊急 and declined handoffs are surfaced at once, whatever column is open.
+    counts["urgent"] = sum(1 for r in filtered if r["priority"] == "緊急")
+    counts["needs_attention"] = sum(1 for r in filtered if r["attention"])
     chosen = sorted((i for i in items.values() if in_view(i, query.view, caller.subject)), key=urgency_then_age)
     by_id = {r["id"]: r for r in filtered}
     start = (query.page - 1) * query.per_page

@@ -27,12 +27,12 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
 
         queue = (await case.get("/v1/cases", headers=chubu)).json()
         assert [i["id"] for i in queue["items"]] == [second["id"], first["id"]]  # 緊急 first
-        assert queue["counts"] == {"unassigned": 2, "mine": 0, "all": 2}
+        assert queue["counts"] == {"unassigned": 2, "mine": 0, "all": 2, "urgent": 1, "needs_attention": 0}
         await _post(case, f"/v1/cases/{first['id']}/assignment", chubu,
                     {"coordinator_id": "csw-chubu-1", "version": first["version"]})
         mine = (await case.get("/v1/cases", headers=chubu, params={"view": "mine"})).json()
         assert [i["id"] for i in mine["items"]] == [first["id"]]
-        assert mine["counts"] == {"unassigned": 1, "mine": 1, "all": 2}
+        assert mine["counts"] == {"unassigned": 1, "mine": 1, "all": 2, "urgent": 1, "needs_attention": 0}
         filtered = await case.get("/v1/cases", headers=chubu, params={"category": "虐待", "priority": "緊急"})
         assert [i["id"] for i in filtered.json()["items"]] == [second["id"]]
         paged = (await case.get("/v1/cases", headers=chubu, params={"per_page": 1, "page": 2})).json()
@@ -97,7 +97,7 @@ async def test_declined_referral_needs_the_coordinators_attention(make_settings,
         assert current["attention"][0]["reason"] == "定員超過のため"
         assert current["referrals"][0]["status"] == "declined" and current["stage"] == "対応中"
         queue = (await case.get("/v1/cases", headers=chubu, params={"needs_attention": "true"})).json()
-        assert [i["id"] for i in queue["items"]] == [case_id]
+        assert [i["id"] for i in queue["items"]] == [case_id] and queue["counts"]["needs_attention"] == 1
         cleared = await _post(case, f"/v1/cases/{case_id}/attention/clear", chubu, {"version": current["version"]})
         assert not (await detail(case, chubu, case_id))["needs_attention"]
         again = await case.post(f"/v1/cases/{case_id}/attention/clear", headers=chubu,
