@@ -19,6 +19,7 @@ from services.notify.context import NotifyContext, load_policy, load_templates
 from services.notify.deliveries import DeliveryWorker
 from services.notify.entrypoints.api import router
 from services.notify.entrypoints.consumers import event_handlers
+from services.notify.entrypoints.metrics import router as metrics_router
 from services.notify.settings import NotifySettings
 from services.notify.timer import FollowupTimer
 from shared.clock import Clock
@@ -96,4 +97,5 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
                      settings=settings, lifespan=lifespan, ready_check=runtime.readiness)
     app.state.services = services
     app.include_router(router)
+    app.include_router(metrics_router)
     return app

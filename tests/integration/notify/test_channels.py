@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
 
-from services.notify.domain.delivery import SIGNATURE_HEADER, signature_valid
+from services.notify.domain.delivery import DELIVERY_HEADER, SIGNATURE_HEADER, signature_valid
 from shared.clock import FrozenClock
 from shared.events import new_event_id
 from tests.integration.notify.notify_support import (
@@ -188,3 +188,26 @@ async def test_email_without_smtp_configured_fails_at_once_and_loudly(make_setti
         [item] = await eventually(failed, what="failed delivery")
         assert item["attempts"] == 1 and "SMTP サーバーが設定されていません" in item["last_error"]
         assert await kinds(notify, settings, "supervisor", "city") == ["delivery_failed"]
+
+
+async def test_two_replicas_send_each_webhook_once(make_settings, tmp_path, database_backend, monkeypatch) -> None:
+    async with receiver() as hook:
+        fast_loops(monkeypatch, TSUNAGI_NOTIFY_DELIVERY_INTERVAL_S="0.01", TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET)
+        folder = reference_with_channels(tmp_path, "hc-3", channels=["in_app", "webhook"], webhook_url=hook.url)
+        settings_a = make_settings(reference_dir=folder, consumer_name="notify-a")
+        settings_b = make_settings(reference_dir=folder, consumer_name="notify-b")
+        clock = FrozenClock(jst(2026, 11, 20, 10, 0))
+        async with running_service("notify", settings_a, clock) as a, running_service("notify", settings_b, clock):
+            await publish(settings_a, *(requested(new_event_id(), new_event_id(), clock.now()) for _ in range(8)))
+            supervisor = bearer(settings_a, "supervisor", "city")
+
+            async def delivered() -> list:
+                items = (await a.get("/v1/deliveries", params={"status": "delivered"},
+                                     headers=supervisor)).json()["items"]
+                return items if len(items) == 8 else []
+
+            items = await eventually(delivered, what="8 webhooks delivered")
+            await asyncio.sleep(0.2)  # give a duplicate sender the chance to show itself
+            ids = [headers[DELIVERY_HEADER.lower()] for headers, _ in hook.requests]
+            assert sorted(ids) == sorted(i["id"] for i in items)  # each sent exactly once
+            assert all(i["attempts"] == 1 for i in items)
