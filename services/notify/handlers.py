@@ -11,6 +11,7 @@ from services.notify.adapters.repository import ProjectionRepository
 from services.notify.context import NotifyContext
 from services.notify.domain.routing import (
     Notice,
+    agency,
     case_opened_notices,
     followup_effect,
     referral_notices,
@@ -18,10 +19,11 @@ from services.notify.domain.routing import (
 )
 from services.notify.followups import apply_effect
 from services.notify.notifying import record_notification
-from shared.clock import jst_text
+from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested
 from shared.events.case import CaseMoved
+from shared.events.referral import ReferralSharingRestricted
 
 _MOVE_STATUS = {
     "referral.requested": "requested",
@@ -40,7 +42,7 @@ async def on_case_opened(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork
     # A case.moved may have been applied first (streams are not ordered with each other).
     area = known.area if known is not None and known.area else p.area
     await repo.upsert_case(p.case_id, case_number=p.case_number, area=area, urgency=p.urgency,
-                           opened_at=envelope.occurred_at)
+                           opened_at=as_utc(envelope.occurred_at))
     await repo.add_reporter(p.case_id, p.reporter_id)
     values = {"area": area, "case_number": p.case_number}
     all_areas = tuple(sorted(a.id for a in ctx.reference.areas))
@@ -95,12 +97,21 @@ async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfW
                                   referral_id=referral.referral_id)
 
 
+async def on_sharing_restricted(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Consent withdrawn: the agency must know it may no longer use what it was shown."""
+    p = envelope.payload_as(ReferralSharingRestricted)
+    await record_notification(uow, ctx, Notice(agency(p.agency_id), "referral_sharing_restricted"),
+                              {"referral_ref": p.referral_id}, about_event_id=envelope.event_id,
+                              correlation_id=envelope.correlation_id, case_id=p.case_id,
+                              referral_id=p.referral_id)
+
+
 async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, payload: Any,
                           status: str) -> Any:
     """Keep notify's view of the referral. Events of one referral may arrive in any
     order, so the milestones only ever get set, never unset."""
     repo = ProjectionRepository(uow.session)
-    at = envelope.occurred_at
+    at = as_utc(envelope.occurred_at)  # stored as UTC (SQLite keeps no offset)
     row = await repo.referral(payload.referral_id)
     case = await repo.case(payload.case_id)
     milestones: dict[str, Any] = {}

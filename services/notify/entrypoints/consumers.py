@@ -18,6 +18,7 @@ from shared.events import (
     ReferralStatusChanged,
 )
 from shared.events.case import CaseMoved
+from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
 REFERRAL_EVENTS = (ReferralRequested, ReferralReceived, ReferralAcknowledged, ReferralAccepted,
@@ -30,4 +31,5 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(ConsultationLinked)(partial(handlers.on_consultation_linked, ctx))
     registry.on(CaseMoved)(partial(handlers.on_case_moved, ctx))
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
+    registry.on(ReferralSharingRestricted)(partial(handlers.on_sharing_restricted, ctx))
     return registry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.clock import FrozenClock
-from shared.events import new_event_id
+from shared.events import SYSTEM, new_event_id
 from tests.integration.notify.notify_support import (
     AREA,
     agency_move,
@@ -118,6 +118,25 @@ async def test_urgent_case_and_decline_reach_the_coordinator(make_settings, tmp_
         items = {i["kind"]: i for i in await eventually(told, what="urgent + declined")}
         assert items["urgent_case"]["title"].startswith("【緊急】")
         assert "理由: 担当区域外のため" in items["referral_declined"]["body"]
+
+
+async def test_agency_hears_when_consent_is_withdrawn(make_settings, tmp_path, monkeypatch) -> None:
+    from shared.events.referral import ReferralSharingRestricted
+    from tests.integration.notify.notify_support import envelope
+
+    fast_loops(monkeypatch)
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
+    case_id, referral_id = new_event_id(), new_event_id()
+    async with running_service("notify", settings) as notify:
+        restricted = ReferralSharingRestricted(referral_id=referral_id, case_id=case_id, agency_id="hc-3",
+                                               area=AREA, withheld_fields=["person_name", "noticed"])
+        await publish(settings, envelope(restricted, actor=SYSTEM, at=jst(2026, 11, 24, 9, 0)))
+        async def told() -> list:
+            return (await inbox(notify, settings, "agency", "hc-3"))["items"]
+
+        [item] = await eventually(told, what="restriction notice")
+        assert item["kind"] == "referral_sharing_restricted" and referral_id in item["body"]
+        assert "person_name" not in item["body"]
 
 
 async def test_bad_requests_are_problems_in_japanese(make_settings, tmp_path, monkeypatch) -> None:
