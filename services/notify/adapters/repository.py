@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import case_reporters, cases, notifications, referrals
@@ -105,8 +105,3 @@ class NotificationRepository:
         # Only the first read counts: reading twice keeps the original time.
         await self.session.execute(update(notifications).where(
             notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=at, read_by=by))
-
-    async def for_referral(self, referral_id: str) -> list[Any]:
-        rows = await self.session.execute(select(notifications).where(
-            or_(notifications.c.referral_id == referral_id)).order_by(notifications.c.created_at))
-        return list(rows.all())

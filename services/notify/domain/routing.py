@@ -3,7 +3,7 @@ follow-ups. Pure rules: the handlers supply the facts, these decide."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from services.notify.domain.policy import Step
 
@@ -100,7 +100,6 @@ class FollowupEffect:
     schedule: tuple[Step, ...] = ()          # start these steps (if not already there)
     progress_reported: bool = False          # a progress report: start the next round
     closes: bool = False                     # the referral is over: nothing more to follow
-    marks: dict[str, bool] = field(default_factory=dict)
 
 
 _ALL: frozenset[Step] = frozenset({"acknowledge", "decide", "progress"})

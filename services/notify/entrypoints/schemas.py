@@ -15,10 +15,6 @@ def _utc(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
 
 
-def _jst(value: datetime | None) -> str | None:
-    return jst_text(value) if value is not None else None
-
-
 class NotificationOut(BaseModel):
     id: str
     kind: str
@@ -142,6 +138,3 @@ class Followups(BaseModel):
     status: str = Field(description="the referral's last known state, as notify learnt it")
     items: list[FollowupOut]
 
-
-def jst(value: datetime | None) -> str | None:
-    return _jst(value)
