@@ -257,3 +257,27 @@ async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_es
         assert await kinds(notify, settings, "coordinator", AREA) == []
         west = await notify.get("/v1/overdue", headers=bearer(settings, "coordinator", "西部"))
         assert {i["step"] for i in west.json()["items"]} == {"acknowledge", "decide"}
+
+
+async def test_emergency_referral_is_chased_in_hours_over_a_weekend(make_settings, tmp_path, monkeypatch) -> None:
+    fast_loops(monkeypatch)
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
+    clock = FrozenClock(jst(2026, 11, 21, 20, 0))  # Saturday evening
+    case_id, referral_id = new_event_id(), new_event_id()
+    async with running_service("notify", settings, clock) as notify:
+        await publish(settings, requested(referral_id, case_id, clock.now(), urgency="緊急"))
+        await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="request applied")
+        clock.at = jst(2026, 11, 21, 23, 59)
+        assert await settle(notify) == 0
+        clock.at = jst(2026, 11, 22, 0, 0)    # 4 clock hours: Sunday is no excuse
+        await settle(notify)
+        assert "followup_reminder" in await kinds(notify, settings, "agency", "hc-3")
+        clock.at = jst(2026, 11, 22, 2, 0)    # +2 hours: the coordinator
+        await settle(notify)
+        assert await kinds(notify, settings, "coordinator", AREA) == ["followup_escalation"]
+        clock.at = jst(2026, 11, 22, 4, 30)   # +2 hours: the supervisor
+        await settle(notify)
+        assert await kinds(notify, settings, "supervisor", "city") == ["followup_escalation_supervisor"]
+        overdue = (await notify.get("/v1/overdue", headers=bearer(settings, "supervisor", "city"))).json()
+        ack = next(i for i in overdue["items"] if i["step"] == "acknowledge")
+        assert ack["late_hours"] == 4.5 and ack["late"] == "4.5時間"
