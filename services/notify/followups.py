@@ -73,14 +73,16 @@ async def schedule(uow: UnitOfWork, ctx: NotifyContext, referral: Any, step: Ste
     deadlines = ctx.policy.deadlines(referral.agency_kind, referral.urgency)
     calendar = ctx.policy.calendar(calendar_name)
     due = due or deadlines.for_step(step).after(as_utc(start), calendar)
-    await FollowupRepository(uow.session).add({
+    added = await FollowupRepository(uow.session).add({
         "id": new_event_id(), "referral_id": referral.referral_id, "case_id": referral.case_id,
         "agency_id": referral.agency_id, "agency_kind": referral.agency_kind, "area": referral.area,
         "urgency": referral.urgency, "calendar": calendar_name, "correlation_id": referral.correlation_id,
         "step": step, "round": round_, "started_at": as_utc(start), "due_at": due, "level": 0,
         "next_fire_at": due, "status": "pending",
     })
-    log.info("followup_scheduled", referral_id=referral.referral_id, step=step, round=round_, due_at=due.isoformat())
+    if added:
+        log.info("followup_scheduled", referral_id=referral.referral_id, step=step, round=round_,
+                 due_at=due.isoformat())
 
 
 def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, str]:

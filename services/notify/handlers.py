@@ -123,8 +123,7 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
         milestones["closed_at"] = at
     requested = isinstance(payload, ReferralRequested)
     told_urgency = getattr(payload, "urgency", None)
-    if row is None:
-        await repo.add_referral(
+    inserted = row is None and await repo.add_referral(
             referral_id=payload.referral_id, case_id=payload.case_id,
             # The case's events are the authority on its area (it may have moved).
             area=case.area if case is not None and case.area else payload.area,
@@ -134,7 +133,9 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
             urgency=told_urgency or (case.urgency if case else None),
             correlation_id=envelope.correlation_id, status=status, updated_at=uow.clock.now(),
             requested_at=at if requested else None, **milestones)
-    else:
+    if not inserted:
+        # Known already (or a replica applying another of its events inserted it first).
+        row = row or await repo.referral(payload.referral_id)
         values: dict[str, Any] = {k: v for k, v in milestones.items() if getattr(row, k) is None}
         if row.closed_at is None:
             values["status"] = status

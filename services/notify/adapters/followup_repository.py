@@ -11,14 +11,16 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import followup_firings, followups, referrals
+from services.notify.adapters.sql import insert_if_absent
 
 
 class FollowupRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(followups).values(**row))
+    async def add(self, row: dict[str, Any]) -> bool:
+        """False if this (referral, step, round) already has a timer."""
+        return await insert_if_absent(self.session, followups, row)
 
     async def exists(self, referral_id: str, step: str, round_: int | None = None) -> bool:
         query = select(followups.c.id).where(followups.c.referral_id == referral_id, followups.c.step == step)

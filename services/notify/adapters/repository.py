@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import case_reporters, cases, notifications, referrals
+from services.notify.adapters.sql import insert_if_absent
 
 
 class ProjectionRepository:
@@ -18,20 +19,14 @@ class ProjectionRepository:
         self.session = session
 
     async def upsert_case(self, case_id: str, **values: Any) -> None:
-        found = await self.session.execute(select(cases.c.case_id).where(cases.c.case_id == case_id))
-        if found.first() is None:
-            await self.session.execute(insert(cases).values(case_id=case_id, **values))
-        elif values:
+        if not await insert_if_absent(self.session, cases, {"case_id": case_id, **values}) and values:
             await self.session.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
 
     async def case(self, case_id: str) -> Any:
         return (await self.session.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
     async def add_reporter(self, case_id: str, reporter_id: str) -> None:
-        found = await self.session.execute(select(case_reporters.c.case_id).where(
-            case_reporters.c.case_id == case_id, case_reporters.c.reporter_id == reporter_id))
-        if found.first() is None:
-            await self.session.execute(insert(case_reporters).values(case_id=case_id, reporter_id=reporter_id))
+        await insert_if_absent(self.session, case_reporters, {"case_id": case_id, "reporter_id": reporter_id})
 
     async def reporters_of(self, case_id: str) -> list[str]:
         rows = await self.session.execute(select(case_reporters.c.reporter_id)
@@ -54,8 +49,8 @@ class ProjectionRepository:
         return (await self.session.execute(
             select(referrals).where(referrals.c.referral_id == referral_id))).first()
 
-    async def add_referral(self, **values: Any) -> None:
-        await self.session.execute(insert(referrals).values(**values))
+    async def add_referral(self, **values: Any) -> bool:
+        return await insert_if_absent(self.session, referrals, values)
 
     async def update_referral(self, referral_id: str, **values: Any) -> None:
         await self.session.execute(update(referrals).where(referrals.c.referral_id == referral_id).values(**values))
