@@ -32,19 +32,20 @@ async def inbox(uow: UnitOfWork, caller: Identity, *, unread_only: bool, limit: 
     async with uow:
         repo = NotificationRepository(uow.session)
         scopes = inbox_scopes(caller)
-        rows = await repo.inbox(caller.role, scopes, unread_only=unread_only, limit=limit, kind=kind)
-        return rows, await repo.unread_count(caller.role, scopes)
+        rows = await repo.inbox(caller.role, scopes, caller.subject, unread_only=unread_only, limit=limit,
+                                kind=kind)
+        return rows, await repo.unread_count(caller.role, scopes, caller.subject)
 
 
 async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> Any:
     async with uow:
         repo = NotificationRepository(uow.session)
-        row = await repo.get_for(notification_id, caller.role, inbox_scopes(caller))
-        if row is None:
+        scopes = inbox_scopes(caller)
+        if await repo.get_for(notification_id, caller.role, scopes, caller.subject) is None:
             raise NotFound("この通知は見つかりません(または閲覧権限がありません)。")
-        await repo.mark_read(notification_id, uow.clock.now(), caller.subject)
+        await repo.mark_read(notification_id, caller.subject, uow.clock.now())
         await uow.commit()
-        return await repo.get(notification_id)
+        return await repo.get_for(notification_id, caller.role, scopes, caller.subject)
 
 
 async def deliveries(uow: UnitOfWork, *, status: str | None, channel: str | None,

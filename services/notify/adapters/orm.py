@@ -79,6 +79,17 @@ notifications = Table(
     Index("ix_notifications_inbox", "recipient_role", "recipient_scope", "created_at"),
 )
 
+# Who read which notification: an area's coordinators (or the supervisors) share one
+# inbox, but each person's read / unread is their own — and a read is a record of
+# who saw what.
+notification_reads = Table(
+    "notification_reads",
+    metadata,
+    Column("notification_id", String(26), primary_key=True),
+    Column("reader", String(128), primary_key=True),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,

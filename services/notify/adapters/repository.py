@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.adapters.orm import case_reporters, cases, notifications, referrals
+from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
 from services.notify.adapters.sql import insert_if_absent
 
 
@@ -57,6 +57,9 @@ class ProjectionRepository:
 
 
 class NotificationRepository:
+    """Inbox rows. Read state is per reader (``notification_reads``): colleagues who
+    share an inbox each have their own unread."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -73,30 +76,34 @@ class NotificationRepository:
     def _mine(role: str, scopes: list[str]) -> Any:
         return and_(notifications.c.recipient_role == role, notifications.c.recipient_scope.in_(scopes))
 
-    async def inbox(self, role: str, scopes: list[str], *, unread_only: bool, limit: int,
+    @staticmethod
+    def _with_my_read(reader: str) -> Any:
+        mine = and_(notification_reads.c.notification_id == notifications.c.id,
+                    notification_reads.c.reader == reader)
+        return (select(notifications, notification_reads.c.read_at.label("my_read_at"))
+                .select_from(notifications.outerjoin(notification_reads, mine)))
+
+    async def inbox(self, role: str, scopes: list[str], reader: str, *, unread_only: bool, limit: int,
                     kind: str | None = None) -> list[Any]:
-        query = select(notifications).where(self._mine(role, scopes))
+        query = self._with_my_read(reader).where(self._mine(role, scopes))
         if unread_only:
-            query = query.where(notifications.c.read_at.is_(None))
+            query = query.where(notification_reads.c.read_at.is_(None))
         if kind:
             query = query.where(notifications.c.kind == kind)
         query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
         return list((await self.session.execute(query)).all())
 
-    async def unread_count(self, role: str, scopes: list[str]) -> int:
-        return int((await self.session.execute(
-            select(func.count()).select_from(notifications)
-            .where(self._mine(role, scopes), notifications.c.read_at.is_(None)))).scalar_one())
+    async def unread_count(self, role: str, scopes: list[str], reader: str) -> int:
+        query = self._with_my_read(reader).where(self._mine(role, scopes), notification_reads.c.read_at.is_(None))
+        return int((await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
 
-    async def get_for(self, notification_id: str, role: str, scopes: list[str]) -> Any:
-        return (await self.session.execute(select(notifications).where(
+    async def get_for(self, notification_id: str, role: str, scopes: list[str], reader: str) -> Any:
+        return (await self.session.execute(self._with_my_read(reader).where(
             notifications.c.id == notification_id, self._mine(role, scopes)))).first()
 
-    async def get(self, notification_id: str) -> Any:
-        return (await self.session.execute(
-            select(notifications).where(notifications.c.id == notification_id))).first()
-
-    async def mark_read(self, notification_id: str, at: datetime, by: str) -> None:
-        # Only the first read counts: reading twice keeps the original time.
+    async def mark_read(self, notification_id: str, reader: str, at: datetime) -> None:
+        """Only a reader's first read counts; the notification keeps its first reader."""
+        await insert_if_absent(self.session, notification_reads,
+                               {"notification_id": notification_id, "reader": reader, "read_at": at})
         await self.session.execute(update(notifications).where(
-            notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=at, read_by=by))
+            notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=at, read_by=reader))

@@ -24,8 +24,9 @@ class NotificationOut(BaseModel):
     referral_id: str | None = Field(None, description="reporters never see it")
     created_at: datetime
     created_at_jst: str
-    read: bool
+    read: bool = Field(description="read by the caller (colleagues sharing the inbox each have their own)")
     read_at: datetime | None = None
+    first_read_at: datetime | None = Field(None, description="when anyone sharing this inbox first read it")
 
     @classmethod
     def of(cls, row: Any, *, for_reporter: bool) -> "NotificationOut":
@@ -33,7 +34,8 @@ class NotificationOut(BaseModel):
                    case_id=None if for_reporter else row.case_id,
                    referral_id=None if for_reporter else row.referral_id,
                    created_at=as_utc(row.created_at), created_at_jst=jst_text(row.created_at),
-                   read=row.read_at is not None, read_at=_utc(row.read_at))
+                   read=row.my_read_at is not None, read_at=_utc(row.my_read_at),
+                   first_read_at=_utc(row.read_at))
 
 
 class Inbox(BaseModel):

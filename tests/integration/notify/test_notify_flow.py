@@ -65,6 +65,16 @@ async def test_each_party_is_told_what_it_must_know(make_settings, tmp_path, dat
         again = await notify.post(f"/v1/notifications/{new['id']}/read", headers=bearer(settings, "agency", "hc-3"))
         assert again.json()["read_at"] == read.json()["read_at"]
         assert (await inbox(notify, settings, "agency", "hc-3", unread="true"))["items"] == []
+        # Colleagues share the area's inbox but each has their own unread.
+        first = bearer(settings, "coordinator", AREA, subject="csw-chubu-1")
+        second = bearer(settings, "coordinator", AREA, subject="csw-chubu-2")
+        box = (await notify.get("/v1/notifications", headers=first)).json()
+        assert box["unread_count"] == 2
+        await notify.post(f"/v1/notifications/{box['items'][0]['id']}/read", headers=first)
+        assert (await notify.get("/v1/notifications", headers=first)).json()["unread_count"] == 1
+        theirs = (await notify.get("/v1/notifications", params={"unread": "true"}, headers=second)).json()
+        assert theirs["unread_count"] == 2 and len(theirs["items"]) == 2
+        assert theirs["items"][0]["first_read_at"] is not None  # they can see a colleague has read it
         other = await notify.post(f"/v1/notifications/{new['id']}/read", headers=bearer(settings, "agency", "hc-1"))
         assert other.status_code == 404
         assert other.headers["content-type"].startswith("application/problem+json")
