@@ -14,7 +14,7 @@ from services.notify.domain.policy import LADDER
 from services.notify.domain.routing import SUPERVISOR_SCOPE
 from services.notify.followups import lateness
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Identity
 
 
@@ -27,8 +27,11 @@ def inbox_scopes(caller: Identity) -> list[str]:
     return [caller.scope]
 
 
-async def inbox(uow: UnitOfWork, caller: Identity, *, unread_only: bool, limit: int,
+async def inbox(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread_only: bool, limit: int,
                 kind: str | None) -> tuple[list[Any], int]:
+    if kind is not None and kind not in ctx.templates.templates:
+        raise InvalidInput(f"通知の種類「{kind}」はありません(使える値: {', '.join(sorted(ctx.templates.templates))})。",
+                           field="kind")
     async with uow:
         repo = NotificationRepository(uow.session)
         scopes = inbox_scopes(caller)
@@ -90,6 +93,10 @@ def visible_area(caller: Identity, area: str | None) -> str | None:
 async def overdue(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None,
                   agency_id: str | None, limit: int) -> list[OverdueItem]:
     area = visible_area(caller, area)
+    if area is not None and area not in ctx.reference.area_ids():
+        raise InvalidInput(f"地域「{area}」は登録されていません。", field="area")
+    if agency_id is not None and ctx.reference.agency(agency_id) is None:
+        raise InvalidInput(f"関連機関「{agency_id}」は登録されていません。", field="agency")
     async with uow:
         now = uow.clock.now()
         rows = await FollowupRepository(uow.session).overdue(now, area, agency_id, limit)

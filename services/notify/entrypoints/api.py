@@ -37,7 +37,8 @@ def _services(request: Request):  # noqa: ANN202
 async def list_notifications(request: Request, caller: CurrentIdentity, unread: bool = False,
                              kind: Annotated[str | None, Query(max_length=60)] = None,
                              limit: Limit = 100) -> Inbox:
-    rows, unread_count = await queries.inbox(_services(request).runtime.unit_of_work(), caller,
+    services = _services(request)
+    rows, unread_count = await queries.inbox(services.runtime.unit_of_work(), services.context, caller,
                                              unread_only=unread, limit=limit, kind=kind)
     reporter = caller.role == "reporter"
     return Inbox(recipient=f"{caller.role}:{caller.scope}", unread_count=unread_count,

@@ -165,6 +165,15 @@ async def test_bad_requests_are_problems_in_japanese(make_settings, tmp_path, mo
         other_area = await notify.get("/v1/overdue", params={"area": "西部"},
                                       headers=bearer(settings, "coordinator", AREA))
         assert other_area.status_code == 403 and "担当地域" in other_area.json()["detail"]
+        supervisor = bearer(settings, "supervisor", "city")
+        unknown_area = await notify.get("/v1/overdue", params={"area": "東部"}, headers=supervisor)
+        assert unknown_area.status_code == 422 and "東部" in unknown_area.json()["detail"]
+        unknown_agency = await notify.get("/v1/overdue", params={"agency": "nope"}, headers=supervisor)
+        assert unknown_agency.status_code == 422
+        unknown_kind = await notify.get("/v1/notifications", params={"kind": "gossip"}, headers=supervisor)
+        assert unknown_kind.status_code == 422 and "referral_new" in unknown_kind.json()["detail"]
+        too_many = await notify.get("/v1/notifications", params={"limit": 10_000}, headers=supervisor)
+        assert too_many.status_code == 422
         reporter = await notify.get("/v1/overdue", headers=bearer(settings, "reporter", "vol-1"))
         assert reporter.status_code == 403
         weird = await notify.post("/v1/notifications/..%2F/read", headers=bearer(settings, "agency", "hc-3"))
