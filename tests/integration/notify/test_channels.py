@@ -211,3 +211,39 @@ async def test_two_replicas_send_each_webhook_once(make_settings, tmp_path, data
             ids = [headers[DELIVERY_HEADER.lower()] for headers, _ in hook.requests]
             assert sorted(ids) == sorted(i["id"] for i in items)  # each sent exactly once
             assert all(i["attempts"] == 1 for i in items)
+
+
+async def test_a_crashed_workers_claim_expires_and_another_sends(make_settings, tmp_path, monkeypatch) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from services.notify.deliveries import DeliveryWorker
+
+    async with receiver() as hook:
+        # The background worker passes once at start, then sleeps: this test drives it.
+        fast_loops(monkeypatch, TSUNAGI_NOTIFY_DELIVERY_INTERVAL_S="3600", TSUNAGI_NOTIFY_DELIVERY_CLAIM_S="120",
+                   TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET)
+        folder = reference_with_channels(tmp_path, "hc-3", channels=["in_app", "webhook"], webhook_url=hook.url)
+        settings = make_settings(reference_dir=folder)
+        clock = FrozenClock(jst(2026, 11, 20, 10, 0))
+        async with running_service("notify", settings, clock) as notify:
+            services = notify.app.state.services
+            await publish(settings, requested(new_event_id(), new_event_id(), clock.now()))
+            await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="request applied")
+            supervisor = bearer(settings, "supervisor", "city")
+            [pending] = (await notify.get("/v1/deliveries", params={"status": "pending"},
+                                          headers=supervisor)).json()["items"]
+
+            # Another replica claims it and dies before sending.
+            crashed = DeliveryWorker(replace(services.context, worker="notify-crashed"),
+                                     services.runtime.unit_of_work, {})
+            assert await crashed.claim(pending["id"]) is not None
+            assert await services.worker.run_once() == 0  # claimed: not ours to send
+            clock.advance(timedelta(seconds=119))
+            assert await services.worker.run_once() == 0
+            clock.advance(timedelta(seconds=2))           # the claim has expired
+            assert await services.worker.run_once() == 1
+            [done] = (await notify.get("/v1/deliveries", params={"status": "delivered"},
+                                       headers=supervisor)).json()["items"]
+            assert done["attempts"] == 1 and done["attempt_log"][0]["worker"] != "notify-crashed"
+            assert len(hook.requests) == 1
