@@ -89,9 +89,12 @@ def profile_lines(profile: dict) -> list[str]:
         if "error" in p:
             lines += [f"{service}: {p['error']}", ""]
             continue
-        lines += [f"**{service}**: {p['busy_cpu_s']} CPU-s busy ({p['busy_fraction_of_wall']} of wall time).", ""]
+        lines += [f"**{service}**: {p['busy_cpu_s']} CPU-s busy in the run (start-up imports, "
+                  f"{p['startup_import_cpu_s']} CPU-s, left out).", ""]
         lines += _table(["package (self time)", "%"], [[k, v] for k, v in list(p["by_package_self_pct"].items())[:10]])
-        lines += _table(["function (inclusive)", "%"], [[k, v] for k, v in list(p["top_inclusive_pct"].items())[:15]])
+        lines += _table(["leaf function (self time)", "%"], [[k, v] for k, v in list(p["top_self_pct"].items())[:12]])
+        lines += _table(["Tsunagi function (inclusive)", "%"],
+                        [[k, v] for k, v in list(p["tsunagi_functions_inclusive_pct"].items())[:15]])
     return lines
 
 

@@ -1,6 +1,8 @@
 """Reads py-spy's collapsed stacks (``--format raw``: ``frame;frame;… count`` per line,
 idle threads left out, so the samples are where the CPU went) and ranks where the time
-goes: by package (self time), by function (self and inclusive)."""
+goes: by package (self time), by leaf function (self time), and by Tsunagi's own
+functions (inclusive: the function and what it calls). Module imports at start-up are
+left out: they are not the flow."""
 
 from __future__ import annotations
 
@@ -22,7 +24,18 @@ PACKAGES = [
 ]
 
 
-def package_of(file: str) -> str:
+# Leaves that say more by their function than by their file.
+LEAVES = {
+    "_connection_worker_thread": "sqlite3 C library (aiosqlite worker thread)",
+    "EpollSelector.select": "event loop waiting (epoll)",
+}
+
+
+def package_of(func: str, file: str) -> str:
+    if func in LEAVES:
+        return LEAVES[func]
+    if file.startswith(("shared/", "services/")):
+        file = "/" + file
     for name, needle in PACKAGES:
         if needle in file:
             return name
@@ -41,26 +54,36 @@ def short(frame: str) -> str:
     return f"{match['func']} ({file})"
 
 
-def summarise_profile(path: Path, *, duration_s: float | None = None, rate_hz: int = 200, top: int = 12) -> dict:
+def is_own(frame: str) -> bool:
+    match = FRAME.match(frame)
+    file = match["file"] if match else ""
+    file = "/" + file if file.startswith(("shared/", "services/")) else file
+    return ("/shared/" in file or "/services/" in file) and "/shared/cli/" not in file
+
+
+def summarise_profile(path: Path, *, rate_hz: int = 200, top: int = 15) -> dict:
     if not path.exists() or path.stat().st_size == 0:
         return {"error": f"no profile written at {path}"}
     self_time: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+    own_inclusive: Counter[str] = Counter()
     by_package: Counter[str] = Counter()
-    total = 0
+    total = imports = 0
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
+        if "importlib._bootstrap" in stack:
+            imports += count
+            continue
         frames = stack.split(";")
         total += count
         leaf = frames[-1]
         self_time[short(leaf)] += count
         match = FRAME.match(leaf)
-        by_package[package_of(match["file"] if match else leaf)] += count
-        for name in {short(f) for f in frames}:
-            inclusive[name] += count
+        by_package[package_of(match["func"], match["file"]) if match else "other"] += count
+        for name in {short(f) for f in frames if is_own(f)}:
+            own_inclusive[name] += count
 
     def pct(c: int) -> float:
         return round(100 * c / total, 1) if total else 0.0
@@ -68,11 +91,8 @@ def summarise_profile(path: Path, *, duration_s: float | None = None, rate_hz: i
     return {
         "samples": total,
         "busy_cpu_s": round(total / rate_hz, 2),
-        "busy_fraction_of_wall": round(total / rate_hz / duration_s, 2) if duration_s else None,
+        "startup_import_cpu_s": round(imports / rate_hz, 2),
         "by_package_self_pct": {k: pct(v) for k, v in by_package.most_common()},
         "top_self_pct": {k: pct(v) for k, v in self_time.most_common(top)},
-        "top_inclusive_pct": {k: pct(v) for k, v in inclusive.most_common(top * 4)
-                              if not k.startswith(("<module>", "run (", "_run (", "run_forever", "_run_once",
-                                                   "run_until_complete", "main (", "_run_module",
-                                                   "_run_code", "serve (", "_serve", "startup"))}
+        "tsunagi_functions_inclusive_pct": {k: pct(v) for k, v in own_inclusive.most_common(top * 2)},
     }

@@ -128,7 +128,7 @@ class Bench:
                                            concurrency=self.args.concurrency)], profile=("intake", "case"))
         out = {"run": {k: results[0][k] for k in ("cases_per_s", "accepted_per_s", "duration_s")}}
         for service in ("intake", "case"):
-            summary = summarise_profile(folder / f"profile-{service}.txt", duration_s=results[0]["duration_s"])
+            summary = summarise_profile(folder / f"profile-{service}.txt")
             out[service] = summary
             raw = folder / f"profile-{service}.txt"
             if raw.exists():

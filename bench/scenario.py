@@ -19,6 +19,7 @@ from bench.workload import consultations, reporter_tokens
 from shared.identity import issue_token
 
 AGENCY_OF_AREA = {"北東部": "hc-1", "中部": "hc-3", "西部": "hc-5", "南部": "hc-7"}
+COORDINATOR_OF_AREA = {"北東部": "csw-hokutou-1", "中部": "csw-chubu-1", "西部": "csw-seibu-1", "南部": "csw-nanbu-1"}
 HTTP_CHECKS = 10  # cases read over HTTP right after their case.opened, to confirm visibility
 
 
@@ -35,7 +36,8 @@ class Load:
 async def refer_cases(system: BenchSystem, watcher: StreamWatcher, chosen: list[int],
                       accepted: dict[int, str], done_loading: asyncio.Event) -> list[dict]:
     """As soon as each chosen consultation's case is open (while the load goes on), a
-    coordinator of its area refers it (GET for the version, then POST)."""
+    coordinator of its area takes it (a received case cannot be referred) and refers it
+    to the area's support centre. The latency counts from the referral's 201."""
     settings = system.settings
     results: list[dict] = []
     waiting = list(chosen)
@@ -49,14 +51,18 @@ async def refer_cases(system: BenchSystem, watcher: StreamWatcher, chosen: list[
                     continue
                 waiting.remove(index)
                 _, case_id, area = opened
-                token = issue_token(settings, role="coordinator", scope=area, subject=f"bench-{area}")
+                coordinator = COORDINATOR_OF_AREA.get(area, "csw-chubu-1")
+                token = issue_token(settings, role="coordinator", scope=area, subject=coordinator)
                 headers = {"authorization": f"Bearer {token}"}
                 result = {"reference": reference, "case_id": case_id, "agency_id": AGENCY_OF_AREA.get(area)}
                 try:
                     detail = await client.get(f"/v1/cases/{case_id}", headers=headers)
                     detail.raise_for_status()
+                    taken = await client.post(f"/v1/cases/{case_id}/assignment", headers=headers, json={
+                        "coordinator_id": coordinator, "version": detail.json()["version"]})
+                    taken.raise_for_status()
                     body = {"agency_id": AGENCY_OF_AREA.get(area, "hc-3"), "purpose": "サンプル: ベンチマークの紹介",
-                            "share": ["age_group", "categories"], "version": detail.json()["version"]}
+                            "share": ["age_group", "categories"], "version": taken.json()["version"]}
                     requested = time.time()
                     answer = await client.post(f"/v1/cases/{case_id}/referrals", json=body, headers=headers)
                     result.update(status=answer.status_code, requested_at=requested, answered_at=time.time())

@@ -37,13 +37,27 @@ class ProfiledServiceProcess(ServiceProcess):
         self._log = log
         py_spy = str(Path(sys.executable).with_name("py-spy"))
         self.process = subprocess.Popen(
-            [py_spy, "record", "--nonblocking", "--format", "raw", "--rate", "200",
+            [py_spy, "record", "--nonblocking", "--gil", "--format", "raw", "--rate", "200",
              "--output", str(self.profile_path), "--",
              sys.executable, "-m", "shared.cli.main", "serve", self.service, "--no-migrate",
              "--port", str(self.port)],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
+    def children(self) -> list[int]:
+        if self.process is None:
+            return []
+        pid = self.process.pid
+        with contextlib.suppress(OSError, ValueError):
+            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return []
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        # py-spy dies on SIGTERM without writing its output and leaves the service running.
+        self._service_pids = self.children() or getattr(self, "_service_pids", [])
+        super().kill(signal.SIGINT if sig == signal.SIGTERM else sig)
+
     def stop(self, timeout: float = 20.0) -> None:
+        service_pids = self.children() or getattr(self, "_service_pids", [])
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -51,6 +65,9 @@ class ProfiledServiceProcess(ServiceProcess):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        for pid in service_pids:  # py-spy normally ends its child itself; make sure
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if self._log is not None:
             self._log.close()  # type: ignore[attr-defined]
 

@@ -1,0 +1,45 @@
+"""``make bench`` keeps working: the benchmark run end to end with a tiny N (the whole
+system as processes, the raw baseline, both scaling configurations), checking that it
+writes its results and their keys. Benchmarks are not tests: no timing is asserted."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.settings import PROJECT_ROOT
+
+
+@pytest.mark.skipif(not (PROJECT_ROOT / "services" / "case" / "bootstrap.py").exists(),
+                    reason="the case service (services/case/bootstrap.py) does not exist yet")
+def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TSUNAGI_DATABASE_URL"}  # SQLite only: keep it short
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--n", "5", "--referrals", "2", "--fixed-seconds", "1",
+         "--no-profile", "--out", str(tmp_path)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    results = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    for side in ("tsunagi", "baseline"):
+        assert {"cases_per_s", "p50_ms", "p99_ms"} <= set(results[side]), results[side]
+    assert "ratio" in results
+    runs = results["by_database"]["sqlite"]["runs"]
+    assert {"baseline_full", "baseline_fixed", "small", "large", "fixed", "two_replicas"} <= set(runs)
+    assert runs["large"]["accepted"] == 5  # every consultation was answered 201…
+    assert runs["large"]["cases_opened"] == 5  # …and became a case
+    assert runs["fixed"]["referrals"]["requested"] == 2
+    assert "case" in results["peak_rss_mb"]
+
+    markdown = (tmp_path / "latest.md").read_text(encoding="utf-8")
+    assert "Tsunagi / baseline" in markdown and "### All runs" in markdown
+    if importlib.util.find_spec("matplotlib") is not None:  # in the bench extra only
+        assert (tmp_path / "latest.png").stat().st_size > 0
+    else:
+        assert "plot_error" in results
