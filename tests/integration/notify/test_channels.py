@@ -220,14 +220,13 @@ async def test_a_crashed_workers_claim_expires_and_another_sends(make_settings, 
     from services.notify.deliveries import DeliveryWorker
 
     async with receiver() as hook:
-        # The background worker passes once at start, then sleeps: this test drives it.
-        fast_loops(monkeypatch, TSUNAGI_NOTIFY_DELIVERY_INTERVAL_S="3600", TSUNAGI_NOTIFY_DELIVERY_CLAIM_S="120",
-                   TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET)
+        fast_loops(monkeypatch, TSUNAGI_NOTIFY_DELIVERY_CLAIM_S="120", TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET)
         folder = reference_with_channels(tmp_path, "hc-3", channels=["in_app", "webhook"], webhook_url=hook.url)
         settings = make_settings(reference_dir=folder)
         clock = FrozenClock(jst(2026, 11, 20, 10, 0))
         async with running_service("notify", settings, clock) as notify:
             services = notify.app.state.services
+            await services.stop_loops()  # this test drives the worker itself
             await publish(settings, requested(new_event_id(), new_event_id(), clock.now()))
             await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="request applied")
             supervisor = bearer(settings, "supervisor", "city")
