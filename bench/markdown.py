@@ -83,7 +83,7 @@ def profile_lines(profile: dict) -> list[str]:
     if "error" in profile:
         return [f"Profile: {profile['error']}", ""]
     run = profile["run"]
-    lines += [f"Profiled run: {run['cases_per_s']} cases/s under py-spy (sampling 200 Hz, idle excluded).", ""]
+    lines += [f"Profiled run: {run['cases_per_s']} cases/s under py-spy (200 Hz, `--gil`: samples only while a thread holds the GIL, i.e. Python CPU; SQLite's C work and idle waits are left out).", ""]
     for service in ("intake", "case"):
         p = profile.get(service) or {}
         if "error" in p:

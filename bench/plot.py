@@ -32,8 +32,9 @@ def _throughput(ax, kind: str, runs: dict) -> None:  # noqa: ANN001
     ax.bar([b[0] for b in bars], [b[1] for b in bars], color=["grey"] + ["tab:blue"] * (len(bars) - 1))
     for i, (_, value) in enumerate(bars):
         ax.annotate(f"{value:.0f}", (i, value), ha="center", va="bottom")
+    ax.set_yscale("log")
     ax.set_title(f"{kind}: cases opened per second (full speed)")
-    ax.set_ylabel("cases / s")
+    ax.set_ylabel("cases / s (log)")
 
 
 def _latency(ax, kind: str, runs: dict) -> None:  # noqa: ANN001
