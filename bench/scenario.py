@@ -14,7 +14,7 @@ import httpx
 from bench.load import submit_all
 from bench.stats import latency_summary, per_second
 from bench.system import BenchSystem
-from bench.watch import Sampler, StreamWatcher
+from bench.watch import Sampler, StreamWatcher, wait_until_drained
 from bench.workload import consultations, reporter_tokens
 from shared.identity import issue_token
 
@@ -125,6 +125,7 @@ async def wait_for_referrals(watcher: StreamWatcher, referral_ids: set[str], tim
 
 async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: dict[str, int]) -> dict:
     """``extra_pids``: further processes to measure (redis-server, the load generator)."""
+    drained_s, backlog_left = await asyncio.to_thread(wait_until_drained, redis_url, 60.0)
     watcher = StreamWatcher(redis_url)
     sampler = Sampler(redis_url, {**system.pids(), **extra_pids})
     watcher.start()
@@ -153,7 +154,9 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     finally:
         watcher.stop()
         observed = sampler.stop()
-    return summarise(load, started, finished, submissions, accepted, referrals, watcher, observed, http_check)
+    result = summarise(load, started, finished, submissions, accepted, referrals, watcher, observed, http_check)
+    result["before_start"] = {"waited_for_idle_groups_s": drained_s, "backlog_left": backlog_left}
+    return result
 
 
 def summarise(load: Load, started: float, finished: float, submissions: list, accepted: list, referrals: list,

@@ -95,6 +95,30 @@ class StreamWatcher(threading.Thread):
         self.client.close()
 
 
+def backlog(client: redis.Redis) -> int:
+    """Entries not yet applied by some consumer group: lag plus pending, over all groups."""
+    total = 0
+    for stream in STREAMS:
+        if client.exists(stream):
+            for group in client.xinfo_groups(stream):
+                total += int(group.get("lag") or 0) + int(group.get("pending") or 0)
+    return total
+
+
+def wait_until_drained(redis_url: str, timeout_s: float) -> tuple[float, int]:
+    """Blocks until every consumer group is idle (so a run does not inherit the previous
+    run's backlog) or the timeout passes; returns (seconds waited, backlog left)."""
+    start = time.monotonic()
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        quiet = 0
+        while True:
+            left = backlog(client)
+            quiet = quiet + 1 if left == 0 else 0
+            if quiet >= 3 or time.monotonic() - start > timeout_s:
+                return round(time.monotonic() - start, 2), left
+            time.sleep(0.1)
+
+
 class Sampler(threading.Thread):
     def __init__(self, redis_url: str, pids: dict[str, int], interval_s: float = 0.25) -> None:
         super().__init__(name="bench-sampler", daemon=True)
