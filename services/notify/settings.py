@@ -24,8 +24,11 @@ class NotifySettings(BaseSettings):
     # How long a worker owns a claimed delivery before another replica may retry it.
     delivery_claim_s: float = 120.0
 
-    # None: the email channel is not configured; email deliveries then fail loudly.
+    # None: the email channel is not configured; email deliveries then fail loudly —
+    # unless ``mail_dir`` is set (what ``tsunagi up`` does on one machine): each mail
+    # is then written there as an .eml file, a local pickup folder to read the demo's mail.
     smtp_host: str | None = None
+    mail_dir: Path | None = None
     smtp_port: int = 25
     smtp_from: str = "tsunagi@localhost"
     smtp_starttls: bool = False

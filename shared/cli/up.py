@@ -193,6 +193,9 @@ def child_env(settings: Settings, redis_url: str) -> dict[str, str]:
     env["TSUNAGI_REDIS_URL"] = redis_url
     env["TSUNAGI_DATA_DIR"] = str(settings.data_dir)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if not env.get("TSUNAGI_NOTIFY_SMTP_HOST"):
+        # No mail server on one machine: notify writes each email to data/mail/*.eml.
+        env.setdefault("TSUNAGI_NOTIFY_MAIL_DIR", str(settings.data_dir / "mail"))
     project_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [project_root, env.get("PYTHONPATH")]))
     return env
@@ -207,6 +210,7 @@ def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, dat
         f"  redis       {redis_url}",
         f"  database    {database}",
         f"  logs        {settings.data_dir / 'logs'}",
+        f"  email       {'written to ' + str(settings.data_dir / 'mail') if not os.environ.get('TSUNAGI_NOTIFY_SMTP_HOST') else 'via ' + os.environ['TSUNAGI_NOTIFY_SMTP_HOST']}",
         "",
         "  Get a token (then send it as 'Authorization: Bearer <token>'):",
         "    .venv/bin/tsunagi token --role reporter    --scope vol-1",

@@ -29,10 +29,12 @@ def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def make_engine(settings: Settings, service: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> AsyncEngine:
     url = database_url_for(settings, service)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: SQL errors (logged, stored with dead letters) never carry the
+        # values — they can be personal data.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -57,7 +59,8 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 10) -> Asy
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=True,  # after a PostgreSQL restart, stale connections are replaced, not used
+        hide_parameters=True,
         connect_args={"server_settings": {"search_path": service}},
     )
 

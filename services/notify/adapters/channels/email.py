@@ -39,9 +39,19 @@ class EmailSender:
                 smtp.login(opts.smtp_username, password)
             smtp.send_message(msg)
 
+    def _write(self, msg: EmailMessage, delivery_id: str) -> str:
+        folder = self.options.mail_dir
+        assert folder is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{delivery_id}.eml"
+        path.write_bytes(bytes(msg))
+        return f"written to {path}"
+
     async def send(self, item: Outgoing) -> str:
         if not item.target:
             raise DeliveryError("関連機関のメールアドレスが登録されていません", permanent=True)
+        if not self.options.smtp_host and self.options.mail_dir is not None:
+            return await asyncio.to_thread(self._write, self.message(item), item.delivery_id)
         if not self.options.smtp_host:
             raise DeliveryError("SMTP サーバーが設定されていません (TSUNAGI_NOTIFY_SMTP_HOST)", permanent=True)
         try:
