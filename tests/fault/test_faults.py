@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from faststream.redis import RedisBroker
 from sqlalchemy import func, select
 
 from services.intake.adapters.orm import consultations
 from shared.db.engine import make_engine
+from shared.events import Actor, Envelope
+from shared.messaging.streams import headers_of
 from shared.settings import Settings
 from tests.support.load import submit_many, tsunagi_check
 from tests.support.servers import PostgresServer, RedisServer
@@ -160,8 +166,94 @@ async def test_two_replicas_of_case_and_referral_share_the_work(tmp_path: Path, 
         assert len(load.accepted) == 300
         await wait_all_linked(system.settings, 300)
         _, _, cases = await intake_counts(system.settings)
+        referred = await refer_cases(system, per_area=15)
         applied = {p.name: p.log_path.read_text(encoding="utf-8").count('"event_applied"')
-                   for p in system.supervisor.processes if p.service == "case"}
-        assert all(count > 0 for count in applied.values()), f"both case replicas worked: {applied}"
+                   for p in system.supervisor.processes if p.service in ("case", "referral")}
+        assert applied["case"] > 0 and applied["case-2"] > 0, f"both case replicas worked: {applied}"
         assert_clean(system, {"test": "2 replicas case+referral", "sent": 300, "cases": cases,
-                              "applied_per_case_replica": applied})
+                              "referrals": referred, "applied_per_replica": applied})
+
+
+async def refer_cases(system: System, per_area: int) -> int:
+    """Coordinators of each area assign and refer some of their cases (concurrently)."""
+    import httpx
+
+    from tests.support.services import bearer
+
+    referred = 0
+    async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
+        async def refer(case: dict[str, Any], headers: dict[str, str], coordinator: str) -> None:
+            nonlocal referred
+            version = case["version"]
+            assigned = await client.post(f"/v1/cases/{case['id']}/assignment", headers=headers,
+                                         json={"coordinator_id": coordinator, "version": version})
+            assert assigned.status_code == 200, assigned.text
+            made = await client.post(f"/v1/cases/{case['id']}/referrals", headers=headers,
+                                     json={"agency_id": "hc-3", "purpose": "サンプル: 負荷試験",
+                                           "share": ["age_group", "categories"], "version": version + 1})
+            assert made.status_code == 201, made.text
+            referred += 1
+
+        for area, coordinator in (("北東部", "csw-hokutou-1"), ("中部", "csw-chubu-1"), ("西部", "csw-seibu-1"),
+                                  ("南部", "csw-nanbu-1")):
+            headers = bearer(system.settings, "coordinator", area, subject=coordinator)
+            listed = await client.get("/v1/cases", params={"area": area, "per_page": per_area}, headers=headers)
+            assert listed.status_code == 200, listed.text
+            mine = [c for c in listed.json()["items"] if c["area"] == area][:per_area]
+            await asyncio.gather(*(refer(c, headers, coordinator) for c in mine))
+    return referred
+
+
+def tsunagi_cli(system: System, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TSUNAGI_DATA_DIR": str(system.settings.data_dir), "TSUNAGI_MODE": "test",
+           "TSUNAGI_REDIS_URL": system.settings.effective_redis_url(), "TSUNAGI_OPERATOR": "fault-test"}
+    env.pop("TSUNAGI_DATABASE_URL", None)
+    if system.settings.database_url:
+        env["TSUNAGI_DATABASE_URL"] = system.settings.database_url
+    return subprocess.run([sys.executable, "-m", "shared.cli.main", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+async def test_poison_message_is_dead_lettered_while_the_rest_flow_on(
+        tmp_path: Path, private_redis_server: RedisServer) -> None:
+    """A producer bug puts an event the case service cannot read on the stream. It is
+    retried, dead-lettered with its error after the limit, the 100 consultations around
+    it become cases, and the operator sees it, cannot replay it unchanged, and discards
+    it with a recorded reason. (Replay after a fix applying exactly once is proven in
+    tests/integration/messaging on real Redis and databases.)"""
+    with running_system(tmp_path, redis_url=private_redis_server.url,
+                        extra_env={"TSUNAGI_MAX_DELIVERIES": "3", "TSUNAGI_RECLAIM_IDLE_MS": "300"}) as system:
+        poison = Envelope(type="consultation.submitted", aggregate_type="consultation", aggregate_id="POISON",
+                          correlation_id="fault-test", actor=Actor(role="reporter", id="buggy-producer"),
+                          payload={"reference": "TSN-0000-BROKEN"})  # required fields missing
+        broker = RedisBroker(private_redis_server.url)
+        await broker.connect()
+        first = asyncio.create_task(submit_many(system.url("intake"), system.settings, 50))
+        await broker.publish(poison, stream="tsunagi.consultation", headers=headers_of(poison))
+        second = await submit_many(system.url("intake"), system.settings, 50)
+        await broker.stop()
+        loaded = await first
+        assert len(loaded.accepted) + len(second.accepted) == 100
+        await wait_all_linked(system.settings, 100)
+
+        started = time.monotonic()
+        letters: list[dict[str, Any]] = []
+        while time.monotonic() - started < 60 and not letters:
+            listed = tsunagi_cli(system, "dlq", "list", "--json")
+            letters = [d for d in json.loads(listed.stdout or "[]") if d.get("event_id") == poison.event_id]
+            await asyncio.sleep(1)
+        assert letters, "the poison message reached the dead-letter stream"
+        letter = letters[0]
+        assert int(letter["attempts"]) >= 3 and "ValidationError" in letter["error"], letter
+        ref = letter["ref"]
+
+        still_broken = tsunagi_cli(system, "dlq", "replay", ref)
+        assert still_broken.returncode == 1, still_broken.stdout + still_broken.stderr
+        discarded = tsunagi_cli(system, "dlq", "discard", ref, "--reason", "producer bug, payload incomplete")
+        assert discarded.returncode == 0, discarded.stdout + discarded.stderr
+        history = tsunagi_cli(system, "dlq", "history", "--json")
+        assert "producer bug, payload incomplete" in history.stdout
+        _, _, cases = await intake_counts(system.settings)
+        assert_clean(system, {"test": "poison message", "sent": 101, "cases": cases,
+                              "dead_lettered_after_s": round(time.monotonic() - started, 1),
+                              "attempts": int(letter["attempts"])})
