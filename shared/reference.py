@@ -158,3 +158,28 @@ def load_reference_data(folder: Path) -> ReferenceData:
     except ValidationError as exc:
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise ReferenceDataError(f"reference data in {folder} is invalid:\n" + "\n".join(lines)) from exc
+
+
+class ReloadableReference:
+    """The reference data a running service uses, reloadable without a restart
+    (``POST /v1/admin/reference/reload``). A reload validates the whole folder first
+    and only then swaps it in, so a bad edit never replaces good data. Attribute
+    access is delegated, so it stands wherever a ``ReferenceData`` is read."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._current = load_reference_data(folder)
+        self.generation = 1
+
+    @property
+    def current(self) -> ReferenceData:
+        return self._current
+
+    def reload(self) -> ReferenceData:
+        fresh = load_reference_data(self.folder)  # raises ReferenceDataError, keeping the old data
+        self._current = fresh
+        self.generation += 1
+        return fresh
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current, name)

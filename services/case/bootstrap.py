@@ -11,8 +11,8 @@ from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from shared.clock import Clock
-from shared.http.app import create_api
-from shared.reference import ReferenceData, load_reference_data
+from shared.http.app import add_reference_reload, create_api
+from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -22,11 +22,11 @@ SERVICE = "case"
 @dataclass
 class CaseServices:
     runtime: ServiceRuntime
-    reference: ReferenceData
+    reference: ReloadableReference
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
-    reference = load_reference_data(settings.reference_dir)
+    reference = ReloadableReference(settings.reference_dir)
     # case.* events, and referral.requested (a coordinator decides a referral here).
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
                              handlers=make_event_handlers(reference), publishes=("case", "referral"), clock=clock)
@@ -35,6 +35,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                                  "PDCA figures for supervisors.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
     app.state.services = CaseServices(runtime=runtime, reference=reference)
+    add_reference_reload(app, app.state.services.reference)
     app.include_router(read_router)
     app.include_router(command_router)
     return app

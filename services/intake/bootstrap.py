@@ -10,8 +10,8 @@ from services.intake.adapters.orm import messaging, metadata
 from services.intake.entrypoints.api import router
 from services.intake.entrypoints.consumers import event_handlers
 from shared.clock import Clock
-from shared.http.app import create_api
-from shared.reference import ReferenceData, load_reference_data
+from shared.http.app import add_reference_reload, create_api
+from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -21,7 +21,7 @@ SERVICE = "intake"
 @dataclass
 class IntakeServices:
     runtime: ServiceRuntime
-    reference: ReferenceData
+    reference: ReloadableReference
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -30,6 +30,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = create_api(service=SERVICE, title="Tsunagi intake (相談受付)",
                      description="Reporters raise consultations and check their status by reference number.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
-    app.state.services = IntakeServices(runtime=runtime, reference=load_reference_data(settings.reference_dir))
+    app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
+    add_reference_reload(app, app.state.services.reference)
     app.include_router(router)
     return app

@@ -23,9 +23,9 @@ from services.notify.entrypoints.metrics import router as metrics_router
 from services.notify.settings import NotifySettings
 from services.notify.timer import FollowupTimer
 from shared.clock import Clock
-from shared.http.app import create_api
+from shared.http.app import add_reference_reload, create_api
 from shared.logging import get_logger
-from shared.reference import load_reference_data
+from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -70,7 +70,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     options = options or NotifySettings()
     options.check_for(settings.mode)
     clock = clock or Clock()
-    reference = load_reference_data(settings.reference_dir)
+    reference = ReloadableReference(settings.reference_dir)
     policy = load_policy(options.followup_policy or settings.reference_dir / "followups.yaml")
     worker_name = settings.unique_consumer_name(SERVICE)
     context = NotifyContext(reference=reference, policy=policy, templates=load_templates(), options=options,
@@ -96,6 +96,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
                                  "follow-ups of every referral until the agency has taken it up.",
                      settings=settings, lifespan=lifespan, ready_check=runtime.readiness)
     app.state.services = services
+    add_reference_reload(app, reference)
     app.include_router(router)
     app.include_router(metrics_router)
     return app

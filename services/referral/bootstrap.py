@@ -13,8 +13,8 @@ from services.referral.entrypoints.agencies_api import router as agencies_router
 from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
 from shared.clock import Clock
-from shared.http.app import create_api
-from shared.reference import ReferenceData, ReferenceDataError, load_reference_data
+from shared.http.app import add_reference_reload, create_api
+from shared.reference import ReferenceData, ReferenceDataError, ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -24,7 +24,7 @@ SERVICE = "referral"
 @dataclass
 class ReferralServices:
     runtime: ServiceRuntime
-    reference: ReferenceData
+    reference: ReloadableReference
     policy: ResponsePolicy
 
 
@@ -38,7 +38,7 @@ def check_calendars(reference: ReferenceData, policy: ResponsePolicy) -> None:
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
-    reference = load_reference_data(settings.reference_dir)
+    reference = ReloadableReference(settings.reference_dir)
     policy = load_response_policy(settings.reference_dir)
     check_calendars(reference, policy)
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
@@ -51,6 +51,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                                  "services/referral/domain/lifecycle.py.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
     app.state.services = ReferralServices(runtime=runtime, reference=reference, policy=policy)
+    add_reference_reload(app, app.state.services.reference)
     app.include_router(referrals_router)
     app.include_router(agencies_router)
     return app

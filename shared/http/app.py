@@ -14,7 +14,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
+from shared.identity import CurrentIdentity, require_role
 from shared.logging import get_logger
+from shared.reference import ReferenceDataError
 from shared.settings import Settings
 
 log = get_logger(__name__)
@@ -126,3 +128,22 @@ def create_api(*, service: str, title: str, description: str, settings: Settings
 
 def correlation_id_of(request: Any) -> str:
     return getattr(request.state, "correlation_id", None) or uuid.uuid4().hex
+
+
+def add_reference_reload(app: FastAPI, reference: Any) -> None:
+    """``POST /v1/admin/reference/reload`` (supervisor): re-read ``reference/*.yaml``.
+    An invalid folder is refused with a 422 naming the file, entry and field; the data
+    in use stays as it was."""
+    @app.post("/v1/admin/reference/reload", tags=["ops"], summary="参照データの再読み込み (supervisor)")
+    async def reload_reference(caller: CurrentIdentity) -> dict[str, Any]:
+        require_role(caller, "supervisor")
+        try:
+            data = reference.reload()
+        except ReferenceDataError as exc:
+            raise Problem(422, "参照データに誤りがあります", "参照データを読み込めませんでした。現在のデータを使い続けます。",
+                          type_="reference-data", errors=[{"loc": ["reference"], "msg": str(exc),
+                                                            "type": "reference-data"}]) from exc
+        log.info("reference_reloaded", generation=reference.generation)
+        return {"status": "reloaded", "service": app.state.service, "generation": reference.generation,
+                "sample": data.sample, "school_districts": len(data.school_districts),
+                "agencies": len(data.agencies)}
