@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.intake.adapters.orm import messaging, metadata
 from services.intake.entrypoints.api import router
+from services.intake.entrypoints.page import router as page_router
 from services.intake.entrypoints.consumers import event_handlers
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
@@ -33,4 +34,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
     add_reference_reload(app, app.state.services.reference)
     app.include_router(router)
+    app.include_router(page_router)
     return app

@@ -203,6 +203,8 @@ def child_env(settings: Settings, redis_url: str) -> dict[str, str]:
 
 def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, database: str) -> None:
     lines = ["", "Tsunagi is running (つなぎ). Ctrl-C stops everything.", ""]
+    intake = next(p for p in supervisor.processes if p.service == "intake")
+    lines += [f"  相談受付フォーム (reporters' page): {intake.url}/", ""]
     for p in supervisor.processes:
         lines.append(f"  {p.name:<11} {p.url}   API docs: {p.url}/docs   health: {p.url}/health")
     lines += [

@@ -61,3 +61,15 @@ async def test_bad_input_is_a_problem_in_japanese(make_settings) -> None:
 
         agency = await intake.post("/v1/consultations", json=EXAMPLE, headers=bearer(settings, "agency", "hc-3"))
         assert agency.status_code == 403
+
+
+async def test_the_reporters_page_and_its_options(make_settings) -> None:
+    settings = make_settings()
+    async with running_service("intake", settings) as intake:
+        page = await intake.get("/")
+        assert page.status_code == 200 and "相談受付" in page.text
+        options = (await intake.get("/v1/options")).json()
+        assert options["sample"] is True
+        assert {"id": "不明", "name": "不明(分からない)", "area": "市全域"} in options["school_districts"]
+        assert any(c["id"] == "8050" for c in options["categories"])
+        assert {r["id"] for r in options["reporter_roles"]} >= {EXAMPLE["reporter_role"]}
