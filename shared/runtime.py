@@ -134,3 +134,44 @@ class ServiceRuntime:
         checks["messaging"] = "started" if self.messaging_started.is_set() else "starting"
         checks["ready"] = checks["database"] == "ok" and checks["redis"] == "ok"
         return checks
+
+    async def metrics_lines(self) -> list[str]:
+        """Prometheus text lines for this service's messaging: consumer lag and pending
+        entries per stream, dead letters, outbox backlog, events applied. Counts only."""
+        svc = self.service
+        lines = [
+            "# HELP tsunagi_events_applied_total Events this process applied (each exactly once).",
+            "# TYPE tsunagi_events_applied_total counter",
+            f'tsunagi_events_applied_total{{service="{svc}"}} {self.consumer.applied_total}',
+            "# TYPE tsunagi_events_duplicate_total counter",
+            f'tsunagi_events_duplicate_total{{service="{svc}"}} {self.consumer.duplicates_total}',
+        ]
+        try:
+            lines += ["# HELP tsunagi_outbox_backlog Events committed but not yet published.",
+                      "# TYPE tsunagi_outbox_backlog gauge",
+                      f'tsunagi_outbox_backlog{{service="{svc}"}} {await self.relay.backlog()}']
+        except Exception:  # database unreachable: say so instead of failing the scrape
+            lines.append(f'tsunagi_database_up{{service="{svc}"}} 0')
+        try:
+            lines += ["# HELP tsunagi_stream_lag Entries not yet delivered to this service's group.",
+                      "# TYPE tsunagi_stream_lag gauge",
+                      "# HELP tsunagi_stream_pending Entries delivered but not yet acknowledged.",
+                      "# TYPE tsunagi_stream_pending gauge"]
+            for stream in self.consumer.handlers.streams:
+                for group in await self.redis.xinfo_groups(stream):
+                    name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+                    if name != self.consumer.group:
+                        continue
+                    labels = f'service="{svc}",stream="{stream}"'
+                    lines.append(f"tsunagi_stream_lag{{{labels}}} {group.get('lag') or 0}")
+                    lines.append(f"tsunagi_stream_pending{{{labels}}} {group.get('pending') or 0}")
+            from shared.messaging.streams import dead_letter_stream
+
+            lines += ["# HELP tsunagi_dead_letters Events waiting in this service's dead-letter stream.",
+                      "# TYPE tsunagi_dead_letters gauge",
+                      f'tsunagi_dead_letters{{service="{svc}"}} {await self.redis.xlen(dead_letter_stream(svc))}',
+                      f'tsunagi_redis_up{{service="{svc}"}} 1']
+        except Exception:
+            lines.append(f'tsunagi_redis_up{{service="{svc}"}} 0')
+        return lines
+

@@ -11,7 +11,7 @@ from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from shared.clock import Clock
-from shared.http.app import add_reference_reload, create_api
+from shared.http.app import add_metrics, add_reference_reload, create_api
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -36,6 +36,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
     app.state.services = CaseServices(runtime=runtime, reference=reference)
     add_reference_reload(app, app.state.services.reference)
+    add_metrics(app, runtime)
     app.include_router(read_router)
     app.include_router(command_router)
     return app

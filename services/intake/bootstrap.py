@@ -11,7 +11,7 @@ from services.intake.entrypoints.api import router
 from services.intake.entrypoints.page import router as page_router
 from services.intake.entrypoints.consumers import event_handlers
 from shared.clock import Clock
-from shared.http.app import add_reference_reload, create_api
+from shared.http.app import add_metrics, add_reference_reload, create_api
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -33,6 +33,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
     app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
     add_reference_reload(app, app.state.services.reference)
+    add_metrics(app, runtime)
     app.include_router(router)
     app.include_router(page_router)
     return app

@@ -13,7 +13,7 @@ from services.referral.entrypoints.agencies_api import router as agencies_router
 from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
 from shared.clock import Clock
-from shared.http.app import add_reference_reload, create_api
+from shared.http.app import add_metrics, add_reference_reload, create_api
 from shared.reference import ReferenceData, ReferenceDataError, ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -52,6 +52,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
     app.state.services = ReferralServices(runtime=runtime, reference=reference, policy=policy)
     add_reference_reload(app, app.state.services.reference)
+    add_metrics(app, runtime)
     app.include_router(referrals_router)
     app.include_router(agencies_router)
     return app

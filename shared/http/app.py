@@ -147,3 +147,12 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
         return {"status": "reloaded", "service": app.state.service, "generation": reference.generation,
                 "sample": data.sample, "school_districts": len(data.school_districts),
                 "agencies": len(data.agencies)}
+
+
+def add_metrics(app: FastAPI, runtime: Any) -> None:
+    """``GET /metrics``: the runtime's messaging figures in Prometheus text format."""
+    from fastapi.responses import PlainTextResponse
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse, summary="Prometheus metrics (counts only)")
+    async def metrics() -> str:
+        return "\n".join(await runtime.metrics_lines()) + "\n"

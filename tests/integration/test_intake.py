@@ -73,3 +73,15 @@ async def test_the_reporters_page_and_its_options(make_settings) -> None:
         assert {"id": "不明", "name": "不明(分からない)", "area": "市全域"} in options["school_districts"]
         assert any(c["id"] == "8050" for c in options["categories"])
         assert {r["id"] for r in options["reporter_roles"]} >= {EXAMPLE["reporter_role"]}
+
+
+async def test_metrics_show_lag_pending_dead_letters_and_backlog(make_settings) -> None:
+    settings = make_settings()
+    async with running_service("intake", settings) as intake:
+        await intake.post("/v1/consultations", json=EXAMPLE, headers=bearer(settings, "reporter", "vol-1"))
+        text = (await intake.get("/metrics")).text
+        assert 'tsunagi_stream_lag{service="intake",stream="tsunagi.case"} 0' in text
+        assert 'tsunagi_stream_pending{service="intake",stream="tsunagi.case"} 0' in text
+        assert 'tsunagi_dead_letters{service="intake"} 0' in text
+        assert 'tsunagi_outbox_backlog{service="intake"}' in text
+        assert 'tsunagi_redis_up{service="intake"} 1' in text

@@ -35,8 +35,6 @@ async def metrics(request: Request) -> str:
               for channel, status, count in by_status]
     lines += ["# TYPE tsunagi_notify_followup_rungs_fired_total counter",
               f"tsunagi_notify_followup_rungs_fired_total {services.timer.fired_total}",
-              "# TYPE tsunagi_notify_events_applied_total counter",
-              f"tsunagi_notify_events_applied_total {services.runtime.consumer.applied_total}",
-              "# TYPE tsunagi_notify_outbox_backlog gauge",
-              f"tsunagi_notify_outbox_backlog {await services.runtime.relay.backlog()}"]
+              ]
+    lines += await services.runtime.metrics_lines()  # lag, pending, dead letters, outbox backlog
     return "\n".join(lines) + "\n"
