@@ -86,7 +86,7 @@ async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> Re
         row = await ConsultationRepository(uow.session).by_reference(normalise_reference(reference))
     # Only its submitter may read it; to anyone else it does not exist.
     if row is None or row.reporter_id != caller.subject:
-        raise NotFound("この受付番号の相談")
+        raise NotFound("この受付番号の相談は見つかりません。番号を確かめてください。")
     received_at = as_utc(row.received_at)
     return ReporterView(reference=row.reference, stage=row.stage or RECEIVED_STAGE, received_at=received_at,
                         updated_at=as_utc(row.updated_at) if row.updated_at else received_at)
