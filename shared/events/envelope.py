@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -13,9 +14,21 @@ from shared.clock import utcnow
 Role = Literal["reporter", "coordinator", "agency", "supervisor", "system"]
 
 
+_last_id = 0
+_id_lock = threading.Lock()
+
+
 def new_event_id() -> str:
-    """Unique and sortable by time (ULID)."""
-    return str(ULID())
+    """Unique and sortable by time (ULID), and strictly increasing within a process:
+    two events made in the same millisecond still sort in the order they were made,
+    so "the later event wins" rules hold for one producer."""
+    global _last_id
+    with _id_lock:
+        value = int(ULID())
+        if value <= _last_id:
+            value = _last_id + 1
+        _last_id = value
+        return str(ULID.from_int(value))
 
 
 class Actor(BaseModel):

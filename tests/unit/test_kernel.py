@@ -97,3 +97,11 @@ def test_logs_never_carry_personal_data(capsys: pytest.CaptureFixture[str]) -> N
     assert record["person_name"] == REDACTED and record["phone"] == REDACTED
     assert "サンプル 太郎" not in line
     structlog.reset_defaults()
+
+
+def test_event_ids_increase_strictly_within_a_process() -> None:
+    from shared.events import new_event_id
+
+    ids = [new_event_id() for _ in range(5000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(len(i) == 26 for i in ids)
