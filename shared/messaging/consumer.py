@@ -1,11 +1,24 @@
 """Idempotent stream consumers.
 
 Each service is one consumer group per stream; each process is one consumer with a
-unique name. Every entry is applied in its own transaction together with its inbox row
-(so a redelivery changes nothing) and acked only after that commit. An entry that
-fails stays pending with its error recorded (``failures.py``) and does not hold up the
+unique name. Every entry is applied together with its inbox row in one transaction (so
+a redelivery changes nothing) and acked only after that commit. An entry that fails
+stays pending with its error recorded (``failures.py``) and does not hold up the
 entries after it in the batch; the reclaim loop (``reclaim.py``) retries it with a
 growing idle time and dead-letters it after ``max_deliveries``.
+
+**Batched application.** The entries of one batch that this service handles are
+applied in ONE unit of work: one SELECT of the ids already in the inbox (skipped), one
+multi-row inbox INSERT, every handler in stream order in the same session (so a handler
+sees the effects of the entries before it, as it would after their commits), the
+events they publish written to the outbox in that order, one commit, one XACK. If
+anything fails the batch is rolled back and its entries go through the one entry per
+transaction path (``apply``), which isolates a poison entry exactly as before. A
+handler that raises an ordinary exception is not run a second time for the same
+delivery: its error is recorded and the others are applied one by one. A database
+error, an inbox conflict (a racing replica) or a handler that tries to end the
+transaction itself (commit, or release a savepoint) sends the whole batch down the
+one-by-one path, where each entry has its own transaction boundary as before.
 
 ``apply`` is also what ``tsunagi dlq replay`` calls, on the service's own database."""
 
@@ -20,7 +33,8 @@ from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.asyncio import Redis
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, stream_for
@@ -31,6 +45,20 @@ from shared.messaging.streams import decode_entry
 log = get_logger(__name__)
 
 EventHandler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+
+
+class _TransactionEndedByHandler(RuntimeError):
+    """A handler tried to commit (or release a savepoint) inside a batch: it relies on its
+    own transaction boundary, so the batch is applied one entry per transaction."""
+
+
+class _EntryFailed(Exception):
+    """The handler of one entry of a batch raised."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
 
 
 class EventHandlers:
@@ -106,24 +134,107 @@ class StreamConsumer:
             return True
 
     async def apply_entries(self, stream: str, entries: Iterable[tuple[bytes, dict[bytes, bytes]]]) -> list[bytes]:
-        """Apply entries in order; ack those applied. Returns the ids acked."""
-        done: list[bytes] = []
-        for message_id, fields in entries:
+        """Apply entries in order (in one transaction when possible); ack those applied.
+        Returns the ids acked."""
+        entries = list(entries)
+        done: list[bytes] | None = None
+        failures: dict[int, Exception] = {}
+        if len(entries) > 1:
             try:
-                await self.apply(stream, fields)
-                done.append(message_id)
-            except Exception as exc:
-                # Left pending (later entries still go on): reclaimed and retried after a
-                # growing idle time, then dead-lettered.
-                recorded = RecordedError.of(exc)
-                log.warning("event_apply_failed", stream=stream, message_id=message_id.decode(),
-                            error_type=type(exc).__name__, error=str(exc)[:300], transient=recorded.transient)
-                with contextlib.suppress(Exception):  # Redis down too: the reclaimer copes
-                    await self.redis.hset(self.error_key(stream), message_id, recorded.encode())
+                done = await self._apply_batch(stream, entries)
+            except _EntryFailed as failed:
+                # An ordinary handler error: that entry stays pending with this error (its
+                # handler already ran for this delivery); the others go one by one.
+                failures[failed.index] = failed.error
+            except Exception as exc:  # every other failure: all one by one
+                log.info("event_batch_fallback", stream=stream, entries=len(entries),
+                         error_type=type(exc).__name__, error=str(exc)[:300])
+        if done is None:
+            done = []
+            for index, (message_id, fields) in enumerate(entries):
+                try:
+                    if index in failures:
+                        raise failures[index]
+                    await self.apply(stream, fields)
+                    done.append(message_id)
+                except Exception as exc:
+                    await self._record_failure(stream, message_id, exc)
         if done:
             await self.redis.xack(stream, self.group, *done)
             await self.redis.hdel(self.error_key(stream), *done)
         return done
+
+    async def _record_failure(self, stream: str, message_id: bytes, exc: Exception) -> None:
+        # Left pending (later entries still go on): reclaimed and retried after a growing
+        # idle time, then dead-lettered.
+        recorded = RecordedError.of(exc)
+        log.warning("event_apply_failed", stream=stream, message_id=message_id.decode(),
+                    error_type=type(exc).__name__, error=str(exc)[:300], transient=recorded.transient)
+        with contextlib.suppress(Exception):  # Redis down too: the reclaimer copes
+            await self.redis.hset(self.error_key(stream), message_id, recorded.encode())
+
+    async def _apply_batch(self, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> list[bytes]:
+        """Apply the entries in one unit of work; returns every id to ack. Raises
+        ``_EntryFailed`` when one handler raised an ordinary exception, anything else
+        for a failure the one-by-one path must sort out. Nothing is committed when it
+        raises."""
+        plan: list[tuple[int, Envelope, EventHandler]] = []
+        for index, (_message_id, fields) in enumerate(entries):
+            envelope = decode_entry(fields)  # a bad entry: the one-by-one path isolates it
+            handler = self.handlers.get(envelope.type)
+            if handler is not None:  # otherwise another service's concern: acked
+                plan.append((index, envelope, handler))
+        ids = [m for m, _f in entries]
+        if not plan:
+            return ids
+        async with self.unit_of_work() as uow:
+            inbox = uow._tables.inbox  # the kernel's own table (UnitOfWork has no batch API)
+            applied = set((await uow.session.execute(
+                select(inbox.c.event_id).where(inbox.c.event_id.in_([e.event_id for _i, e, _h in plan]))
+            )).scalars())
+            todo: list[tuple[int, Envelope, EventHandler]] = []
+            duplicates = 0
+            for index, envelope, handler in plan:
+                if envelope.event_id in applied:  # already applied, or twice in this batch
+                    duplicates += 1
+                    log.info("event_duplicate_skipped", correlation_id=envelope.correlation_id,
+                             event_id=envelope.event_id, event_type=envelope.type)
+                    continue
+                applied.add(envelope.event_id)
+                todo.append((index, envelope, handler))
+            if todo:
+                now = uow.clock.now()
+                # A replica that applied one of them meanwhile: IntegrityError here (or,
+                # on PostgreSQL, once its commit lands) → the one-by-one path.
+                await uow.session.execute(insert(inbox), [
+                    {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
+                    for _i, e, _h in todo])
+                guard_open = True
+
+                def refuse_commit(_session: Any) -> None:
+                    if guard_open:
+                        raise _TransactionEndedByHandler("a handler ended the transaction inside a batch")
+
+                event.listen(uow.session.sync_session, "before_commit", refuse_commit)
+                for index, envelope, handler in todo:
+                    with structlog.contextvars.bound_contextvars(
+                        correlation_id=envelope.correlation_id, event_id=envelope.event_id,
+                        event_type=envelope.type,
+                    ):
+                        try:
+                            await handler(envelope, uow)
+                        except (SQLAlchemyError, _TransactionEndedByHandler):
+                            raise  # the transaction itself: every entry one by one
+                        except Exception as exc:
+                            raise _EntryFailed(index, exc) from exc
+                guard_open = False
+                await uow.commit()
+        self.duplicates_total += duplicates
+        self.applied_total += len(todo)
+        for _index, envelope, _handler in todo:
+            log.info("event_applied", correlation_id=envelope.correlation_id, event_id=envelope.event_id,
+                     event_type=envelope.type)
+        return ids
 
     def subscribe(self, broker: RedisBroker, *, batch_size: int, poll_interval_ms: int) -> None:
         for stream in self.handlers.streams:
