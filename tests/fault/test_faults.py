@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from shared.db.engine import make_engine
 from shared.events import Actor, Envelope
 from shared.messaging.streams import headers_of
 from shared.settings import Settings
-from tests.support.load import submit_many, tsunagi_check
+from tests.support.load import run_tsunagi, submit_many, tsunagi_check
 from tests.support.servers import PostgresServer, RedisServer
 from tests.support.system import System, running_system
 
@@ -204,16 +201,6 @@ async def refer_cases(system: System, per_area: int) -> int:
     return referred
 
 
-def tsunagi_cli(system: System, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TSUNAGI_DATA_DIR": str(system.settings.data_dir), "TSUNAGI_MODE": "test",
-           "TSUNAGI_REDIS_URL": system.settings.effective_redis_url(), "TSUNAGI_OPERATOR": "fault-test"}
-    env.pop("TSUNAGI_DATABASE_URL", None)
-    if system.settings.database_url:
-        env["TSUNAGI_DATABASE_URL"] = system.settings.database_url
-    return subprocess.run([sys.executable, "-m", "shared.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
 async def test_poison_message_is_dead_lettered_while_the_rest_flow_on(
         tmp_path: Path, private_redis_server: RedisServer) -> None:
     """A producer bug puts an event the case service cannot read on the stream. It is
@@ -239,7 +226,7 @@ async def test_poison_message_is_dead_lettered_while_the_rest_flow_on(
         started = time.monotonic()
         letters: list[dict[str, Any]] = []
         while time.monotonic() - started < 60 and not letters:
-            listed = tsunagi_cli(system, "dlq", "list", "--json")
+            listed = run_tsunagi(system.settings, "dlq", "list", "--json")
             letters = [d for d in json.loads(listed.stdout or "[]") if d.get("event_id") == poison.event_id]
             await asyncio.sleep(1)
         assert letters, "the poison message reached the dead-letter stream"
@@ -247,11 +234,11 @@ async def test_poison_message_is_dead_lettered_while_the_rest_flow_on(
         assert int(letter["attempts"]) >= 3 and "ValidationError" in letter["error"], letter
         ref = letter["ref"]
 
-        still_broken = tsunagi_cli(system, "dlq", "replay", ref)
+        still_broken = run_tsunagi(system.settings, "dlq", "replay", ref)
         assert still_broken.returncode == 1, still_broken.stdout + still_broken.stderr
-        discarded = tsunagi_cli(system, "dlq", "discard", ref, "--reason", "producer bug, payload incomplete")
+        discarded = run_tsunagi(system.settings, "dlq", "discard", ref, "--reason", "producer bug, payload incomplete")
         assert discarded.returncode == 0, discarded.stdout + discarded.stderr
-        history = tsunagi_cli(system, "dlq", "history", "--json")
+        history = run_tsunagi(system.settings, "dlq", "history", "--json")
         assert "producer bug, payload incomplete" in history.stdout
         _, _, cases = await intake_counts(system.settings)
         assert_clean(system, {"test": "poison message", "sent": 101, "cases": cases,

@@ -80,15 +80,20 @@ async def submit_many(intake_url: str, settings: Settings, n: int, *, concurrenc
     return result
 
 
-def tsunagi_check(settings: Settings, *, wait_s: int = 90) -> dict[str, Any]:
-    """Runs ``tsunagi check --wait … --json`` against the system's Redis and databases."""
-    env = {**os.environ, "TSUNAGI_DATA_DIR": str(settings.data_dir),
-           "TSUNAGI_REDIS_URL": settings.effective_redis_url(), "TSUNAGI_MODE": "test"}
+def run_tsunagi(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Runs the ``tsunagi`` command against the system's Redis and databases."""
+    env = {**os.environ, "TSUNAGI_DATA_DIR": str(settings.data_dir), "TSUNAGI_MODE": "test",
+           "TSUNAGI_REDIS_URL": settings.effective_redis_url(), "TSUNAGI_OPERATOR": "test"}
     env.pop("TSUNAGI_DATABASE_URL", None)
     if settings.database_url:
         env["TSUNAGI_DATABASE_URL"] = settings.database_url
-    completed = subprocess.run([sys.executable, "-m", "shared.cli.main", "check", "--wait", str(wait_s), "--json"],
-                               env=env, capture_output=True, text=True, timeout=wait_s + 60, cwd=PROJECT_ROOT)
+    return subprocess.run([sys.executable, "-m", "shared.cli.main", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+def tsunagi_check(settings: Settings, *, wait_s: int = 90) -> dict[str, Any]:
+    """``tsunagi check --wait … --json``, parsed, with its exit code."""
+    completed = run_tsunagi(settings, "check", "--wait", str(wait_s), "--json", timeout=wait_s + 60)
     try:
         report = json.loads(completed.stdout)
     except json.JSONDecodeError:
