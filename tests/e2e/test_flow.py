@@ -33,10 +33,10 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_one_consultation_through_all_four_services(tmp_path: Path, session_redis_url: str, backend: str,
+def test_one_consultation_through_all_four_services(tmp_path: Path, redis_url: str, backend: str,
                                                     request: pytest.FixtureRequest) -> None:
     database_url = request.getfixturevalue("postgres_database_url") if backend == "postgresql" else None
-    with running_system(tmp_path, redis_url=session_redis_url, database_url=database_url) as system:
+    with running_system(tmp_path, redis_url=redis_url, database_url=database_url) as system:
         settings = system.settings
         reporter = bearer(settings, "reporter", "vol-e2e", subject="vol-e2e")
         coordinator = bearer(settings, "coordinator", "中部", subject="csw-chubu-1")
