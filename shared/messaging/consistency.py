@@ -222,6 +222,10 @@ async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | N
         streams = {stream_for(f): await _read_stream(redis, stream_for(f)) for f in FAMILIES}
         dead = await list_dead_letters(redis, list(parts))
         inboxes = {s: await _read_inbox(engines[s], parts[s]) for s in parts}
+        # A cause's inbox row and its effects commit together: read the outbox again
+        # *after* the inbox, so a cause applied meanwhile never looks effect-less.
+        rule_services = {r.service for r in list(DEFAULT_RULES) + [r for p in parts.values() for r in p.rules]}
+        effects_outboxes = {s: await _read_outbox(engines[s], parts[s]) for s in parts if s in rule_services}
     finally:
         for engine in engines.values():
             await engine.dispose()
@@ -257,7 +261,7 @@ async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | N
     rules = list(DEFAULT_RULES) + [r for p in parts.values() for r in p.rules]
     for rule in rules:
         if rule.service in parts:
-            report.rules.append(_judge_rule(rule, inboxes[rule.service], outboxes[rule.service]))
+            report.rules.append(_judge_rule(rule, inboxes[rule.service], effects_outboxes[rule.service]))
     return report
 
 
