@@ -39,13 +39,13 @@ class FollowupTimer:
                 try:
                     if await fire_rung(self.unit_of_work(), self.ctx, row.id, row.level):
                         progressed += 1
+                        self.fired_total += 1  # per rung, so the metric never lags a fired rung
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # one bad timer must not stop the others
                     log.error("followup_fire_failed", followup_id=row.id, error_type=type(exc).__name__,
                               error=str(exc)[:300])
             fired += progressed
-            self.fired_total += progressed
             if progressed == 0:
                 return fired  # the rest were taken by another replica or failed; next tick
 
