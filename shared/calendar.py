@@ -137,3 +137,40 @@ def hours_late(deadline: datetime, now: datetime) -> float:
 
 
 JAPAN_PUBLIC = BusinessCalendar()
+
+
+class SpanError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Span:
+    """A time allowance of the follow-up policy (``reference/followups.yaml``): business
+    days (end of the Nth business day) or clock hours (emergencies). Read by the
+    referral service (deadlines shown to agencies) and notify (the chase)."""
+
+    business_days: int | None = None
+    hours: float | None = None
+
+    @classmethod
+    def parse(cls, where: str, raw: Any) -> "Span":
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise SpanError(f"{where}: expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
+        (key, value), = raw.items()
+        if key == "business_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return cls(business_days=value)
+        if key == "hours" and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return cls(hours=float(value))
+        raise SpanError(f"{where}: {key} must be business_days (integer ≥ 1) or hours (> 0), got {raw!r}")
+
+    def after(self, start: datetime, calendar: BusinessCalendar) -> datetime:
+        if self.hours is not None:
+            return start + timedelta(hours=self.hours)
+        assert self.business_days is not None
+        return calendar.business_deadline(start, self.business_days)
+
+    def describe(self) -> str:
+        if self.hours is not None:
+            return f"{self.hours:g}時間"
+        return f"{self.business_days}営業日"
+

@@ -5,10 +5,10 @@ comes due. No I/O: it is built from an already-parsed mapping."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
-from shared.calendar import JAPAN_PUBLIC, BusinessCalendar
+from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span, SpanError
 
 Step = Literal["acknowledge", "decide", "progress"]
 STEPS: tuple[Step, ...] = ("acknowledge", "decide", "progress")
@@ -18,36 +18,6 @@ DEFAULT_CALENDAR = "jp-public"
 
 class PolicyError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Span:
-    """A time allowance: business days (end of the Nth business day) or clock hours."""
-
-    business_days: int | None = None
-    hours: float | None = None
-
-    @classmethod
-    def parse(cls, where: str, raw: Any) -> "Span":
-        if not isinstance(raw, dict) or len(raw) != 1:
-            raise PolicyError(f"{where}: expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
-        (key, value), = raw.items()
-        if key == "business_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return cls(business_days=value)
-        if key == "hours" and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return cls(hours=float(value))
-        raise PolicyError(f"{where}: {key} must be business_days (integer ≥ 1) or hours (> 0), got {raw!r}")
-
-    def after(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        if self.hours is not None:
-            return start + timedelta(hours=self.hours)
-        assert self.business_days is not None
-        return calendar.business_deadline(start, self.business_days)
-
-    def describe(self) -> str:
-        if self.hours is not None:
-            return f"{self.hours:g}時間"
-        return f"{self.business_days}営業日"
 
 
 @dataclass(frozen=True)
@@ -130,4 +100,7 @@ def _spans(where: str, raw: Any, *, required: bool = False) -> dict[str, Span]:
         raise PolicyError(f"{where}: unknown keys {sorted(unknown)} (allowed: {', '.join(SPAN_KEYS)})")
     if required and set(raw) != set(SPAN_KEYS):
         raise PolicyError(f"{where}: must set every one of {', '.join(SPAN_KEYS)}")
-    return {key: Span.parse(f"{where}.{key}", value) for key, value in raw.items()}
+    try:
+        return {key: Span.parse(f"{where}.{key}", value) for key, value in raw.items()}
+    except SpanError as exc:
+        raise PolicyError(str(exc)) from exc

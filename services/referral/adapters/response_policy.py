@@ -9,21 +9,18 @@ from typing import Any
 
 import yaml
 
-from services.referral.domain.deadlines import DEFAULT_CALENDAR, STEPS, ResponsePolicy, Span
-from shared.calendar import JAPAN_PUBLIC, BusinessCalendar
+from services.referral.domain.deadlines import DEFAULT_CALENDAR, STEPS, ResponsePolicy
+from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span, SpanError
 from shared.reference import ReferenceDataError
 
 FILE = "followups.yaml"
 
 
 def _span(where: str, raw: Any) -> Span:
-    if isinstance(raw, dict) and len(raw) == 1:
-        (key, value), = raw.items()
-        if key == "business_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return Span(business_days=value)
-        if key == "hours" and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return Span(hours=float(value))
-    raise ReferenceDataError(f"{FILE}: {where}: expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
+    try:
+        return Span.parse(where, raw)
+    except SpanError as exc:
+        raise ReferenceDataError(f"{FILE}: {exc}") from exc
 
 
 def _steps(where: str, raw: Any) -> dict[str, Span]:

@@ -12,23 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from shared.calendar import JAPAN_PUBLIC, BusinessCalendar
+from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span
 
 DEFAULT_CALENDAR = "jp-public"
 STEPS = ("acknowledge", "decide")
-
-
-@dataclass(frozen=True)
-class Span:
-    business_days: int | None = None
-    hours: float | None = None
-
-    def after(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        if self.hours is not None:
-            return start + timedelta(hours=self.hours)
-        return calendar.business_deadline(start, self.business_days or 1)
 
 
 @dataclass(frozen=True)
