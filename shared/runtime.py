@@ -31,6 +31,16 @@ log = get_logger(__name__)
 TRIM_INTERVAL_S = 60.0
 
 
+async def cancel_until_done(tasks: list[asyncio.Task[Any]]) -> None:
+    """redis-py (or a database driver) can swallow a cancellation that lands
+    mid-command, so cancel until each background task has really finished."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=1.0)
+
+
 class ServiceRuntime:
     def __init__(self, *, service: str, settings: Settings, metadata: MetaData, tables: MessagingTables,
                  handlers: EventHandlers, publishes: tuple[str, ...], clock: Clock | None = None) -> None:
@@ -93,13 +103,7 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._start_messaging(), name=f"{self.service}-messaging"))
 
     async def stop(self) -> None:
-        # redis-py can swallow a cancellation that lands mid-command, so cancel until
-        # each background task has really finished.
-        pending = {t for t in self._tasks if not t.done()}
-        while pending:
-            for task in pending:
-                task.cancel()
-            _done, pending = await asyncio.wait(pending, timeout=1.0)
+        await cancel_until_done(self._tasks)
         for task in self._tasks:
             with contextlib.suppress(BaseException):
                 task.result()

@@ -26,7 +26,7 @@ from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.logging import get_logger
 from shared.reference import ReloadableReference
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, cancel_until_done
 from shared.settings import Settings
 
 SERVICE = "notify"
@@ -53,13 +53,7 @@ class NotifyServices:
         ]
 
     async def stop_loops(self) -> None:
-        # As in ServiceRuntime.stop: redis-py or a driver can swallow one cancellation,
-        # so cancel until each loop has really ended.
-        pending = {t for t in self.tasks if not t.done()}
-        while pending:
-            for task in pending:
-                task.cancel()
-            _done, pending = await asyncio.wait(pending, timeout=1.0)
+        await cancel_until_done(self.tasks)
         for task in self.tasks:
             if not task.cancelled() and task.exception() is not None:
                 log.error("notify_loop_crashed", task=task.get_name(), error=str(task.exception())[:200])
