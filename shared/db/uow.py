@@ -52,7 +52,7 @@ class UnitOfWork:
 
     async def mark_applied(self, envelope: Envelope, stream: str) -> None:
         """Insert into the inbox; a concurrent duplicate fails on the primary key."""
-        await self.session.execute(insert(self._tables.inbox).values(
+        await self.session.execute(insert(self._tables.inbox), dict(
             event_id=envelope.event_id, event_type=envelope.type, stream=stream,
             applied_at=self.clock.now()))
 

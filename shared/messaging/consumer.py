@@ -20,12 +20,19 @@ error, an inbox conflict (a racing replica) or a handler that tries to end the
 transaction itself (commit, or release a savepoint) sends the whole batch down the
 one-by-one path, where each entry has its own transaction boundary as before.
 
+**Batch handlers.** A handler registered with ``EventHandlers.on_batch`` receives every
+consecutive entry of its types in a batch at once (a list of envelopes, stream order), so
+it can read what they all need in one query and write their rows with one executemany
+per table. Outside a batch (one entry, the one-by-one path, a replay) it gets a list of
+one. If it raises, the batch goes down the one-by-one path, which finds the poison entry.
+
 ``apply`` is also what ``tsunagi dlq replay`` calls, on the service's own database."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -45,6 +52,17 @@ from shared.messaging.streams import decode_entry
 log = get_logger(__name__)
 
 EventHandler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Batched:
+    """A batch handler, callable as an ordinary one (a list of one envelope)."""
+
+    handle: BatchHandler
+
+    async def __call__(self, envelope: Envelope, uow: UnitOfWork) -> None:
+        await self.handle([envelope], uow)
 
 
 class _TransactionEndedByHandler(RuntimeError):
@@ -71,6 +89,14 @@ class EventHandlers:
         def register(handler: EventHandler) -> EventHandler:
             for payload in payloads:
                 self._by_type[payload.TYPE] = handler
+            return handler
+
+        return register
+
+    def on_batch(self, *payloads: type[EventPayload]) -> Callable[[BatchHandler], BatchHandler]:
+        """Like ``on``, for a handler that applies consecutive entries together."""
+        def register(handler: BatchHandler) -> BatchHandler:
+            self.on(*payloads)(_Batched(handler))
             return handler
 
         return register
@@ -216,7 +242,12 @@ class StreamConsumer:
                         raise _TransactionEndedByHandler("a handler ended the transaction inside a batch")
 
                 event.listen(uow.session.sync_session, "before_commit", refuse_commit)
-                for index, envelope, handler in todo:
+                for group in _runs(todo):
+                    index, envelope, handler = group[0]
+                    if isinstance(handler, _Batched):
+                        # Which entry failed is unknown: the one-by-one path finds it.
+                        await handler.handle([e for _i, e, _h in group], uow)
+                        continue
                     with structlog.contextvars.bound_contextvars(
                         correlation_id=envelope.correlation_id, event_id=envelope.event_id,
                         event_type=envelope.type,
@@ -253,3 +284,15 @@ class StreamConsumer:
         async def on_batch(_: list[Any], message: RedisBatchStreamMessage) -> None:
             raw = message.raw_message
             await self.apply_entries(stream, zip(raw["message_ids"], raw["data"], strict=True))
+
+
+def _runs(todo: list[tuple[int, Envelope, EventHandler]]) -> list[list[tuple[int, Envelope, EventHandler]]]:
+    """Consecutive entries of one batch handler together; every other entry alone."""
+    runs: list[list[tuple[int, Envelope, EventHandler]]] = []
+    for item in todo:
+        handler = item[2]
+        if runs and isinstance(handler, _Batched) and runs[-1][0][2] == handler:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs

@@ -61,6 +61,10 @@ case_consultations = Table(
     Column("noticed", Text, nullable=False),
     Column("how", String(16), nullable=False),  # opened / linked
     _at("received_at", False),
+    # Match keys (domain/matching.py): hashes, indexed, so matching reads only candidates.
+    Column("name_key", String(32), nullable=True, index=True),
+    Column("place_key", String(32), nullable=True, index=True),
+    Column("household_key", String(32), nullable=True, index=True),
 )
 
 household_members = Table(

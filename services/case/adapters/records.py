@@ -15,7 +15,7 @@ class ReferralRepository:
         self.session = session
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(referrals).values(**row))
+        await self.session.execute(insert(referrals), row)
 
     async def get(self, referral_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         query = select(referrals).where(referrals.c.id == referral_id)
@@ -43,7 +43,7 @@ class RecordRepository:
         self.session = session
 
     async def add_contact(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(contacts).values(**row))
+        await self.session.execute(insert(contacts), row)
 
     async def contacts_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(contacts).where(contacts.c.case_id.in_(case_ids))
@@ -51,7 +51,7 @@ class RecordRepository:
         return [dict(r) for r in rows.mappings().all()]
 
     async def add_note(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(notes).values(**row))
+        await self.session.execute(insert(notes), row)
 
     async def notes_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(notes).where(notes.c.case_id.in_(case_ids))

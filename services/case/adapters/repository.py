@@ -20,11 +20,15 @@ class CaseRepository:
 
     # Cases ----------------------------------------------------------------------------
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(cases).values(**row))
+        await self.session.execute(insert(cases), row)
 
-    async def case_number_taken(self, number: str) -> bool:
-        found = await self.session.execute(select(cases.c.id).where(cases.c.case_number == number))
-        return found.first() is not None
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(cases), rows)
+
+    async def case_numbers_taken(self, numbers: list[str]) -> set[str]:
+        found = await self.session.execute(select(cases.c.case_number).where(cases.c.case_number.in_(numbers)))
+        return set(found.scalars())
 
     async def get(self, case_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         query = select(cases).where(cases.c.id == case_id)
@@ -45,15 +49,20 @@ class CaseRepository:
         case.update(changes, updated_at=now, version=case["version"] + 1)
         return case["version"]
 
-    async def open_candidates(self, school_district: str, unknown: str) -> list[dict[str, Any]]:
-        """The consultations of open, unmerged cases a new consultation might be about,
-        oldest case first (each case is compared through every report it holds)."""
+    async def open_candidates(self, keys: Iterable[dict[str, str | None]]) -> list[dict[str, Any]]:
+        """The consultations of open, unmerged cases sharing a match key with any of
+        ``keys`` (``match_keys`` of the new consultations), oldest case first (each case
+        is compared through every report it holds). Index lookups: the cost does not
+        grow with the number of open cases."""
+        wanted = {column: sorted({k[column] for k in keys if k[column]})
+                  for column in ("name_key", "place_key", "household_key")}
+        conditions = [case_consultations.c[column].in_(values) for column, values in wanted.items() if values]
+        if not conditions:
+            return []
         query = (select(cases.c.id.label("case_id"), case_consultations.c.school_district,
                         case_consultations.c.person, case_consultations.c.household)
                  .select_from(cases.join(case_consultations, case_consultations.c.case_id == cases.c.id))
-                 .where(cases.c.status != CLOSED, cases.c.merged_into.is_(None)))
-        if school_district != unknown:
-            query = query.where(case_consultations.c.school_district.in_([school_district, unknown]))
+                 .where(or_(*conditions), cases.c.status != CLOSED, cases.c.merged_into.is_(None)))
         rows = await self.session.execute(query.order_by(cases.c.opened_at, cases.c.id,
                                                          case_consultations.c.received_at))
         return [dict(r) for r in rows.mappings().all()]
@@ -75,7 +84,11 @@ class CaseRepository:
 
     # Consultations and household --------------------------------------------------------
     async def add_consultation(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(case_consultations).values(**row))
+        await self.add_consultations([row])
+
+    async def add_consultations(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(case_consultations), rows)
 
     async def consultations_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(case_consultations)
@@ -90,7 +103,11 @@ class CaseRepository:
         return [dict(r) for r in rows.mappings().all()]
 
     async def add_member(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(household_members).values(**row))
+        await self.add_members([row])
+
+    async def add_members(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(household_members), rows)
 
     async def members_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(household_members)
@@ -106,7 +123,11 @@ class CaseRepository:
 
     # Link offers and merges -------------------------------------------------------------
     async def add_offer(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(link_offers).values(**row))
+        await self.add_offers([row])
+
+    async def add_offers(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(link_offers), rows)
 
     async def offers_about(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(link_offers).where(or_(
@@ -128,7 +149,7 @@ class CaseRepository:
         await self.session.execute(query.values(status=status))
 
     async def add_merge(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(merges).values(**row))
+        await self.session.execute(insert(merges), row)
 
     async def active_merge_of(self, source_case_id: str) -> dict[str, Any] | None:
         row = (await self.session.execute(select(merges).where(

@@ -19,16 +19,12 @@ class TimelineRepository:
         self.session = session
 
     async def add(self, envelope: Envelope, case_id: str, recorded_at: datetime) -> None:
-        summary = summarise(envelope.payload)
-        occurred_at = as_utc(envelope.occurred_at)
-        await self.session.execute(insert(timeline).values(
-            event_id=envelope.event_id, case_id=case_id, type=envelope.type, occurred_at=occurred_at,
-            actor_role=envelope.actor.role, actor_id=envelope.actor.id,
-            correlation_id=envelope.correlation_id, causation_id=envelope.causation_id, summary=summary,
-            content_hash=content_hash(event_id=envelope.event_id, case_id=case_id, type_=envelope.type,
-                                      occurred_at=occurred_at, actor_role=envelope.actor.role,
-                                      actor_id=envelope.actor.id, summary=summary),
-            recorded_at=recorded_at))
+        await self.add_many([(envelope, case_id)], recorded_at)
+
+    async def add_many(self, entries: list[tuple[Envelope, str]], recorded_at: datetime) -> None:
+        """Several timeline rows in one statement (an executemany)."""
+        if entries:
+            await self.session.execute(insert(timeline), [_row(e, c, recorded_at) for e, c in entries])
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
         """In event-id order: ULIDs sort by time, whatever order the events arrived in."""
@@ -42,10 +38,23 @@ class TimelineRepository:
         return [dict(r) for r in rows.mappings().all()]
 
     async def record_read(self, case_id: str, role: str, reader_id: str, what: str, at: datetime) -> None:
-        await self.session.execute(insert(case_reads).values(
+        await self.session.execute(insert(case_reads), dict(
             case_id=case_id, reader_role=role, reader_id=reader_id, what=what, read_at=at))
 
     async def reads_of(self, case_id: str) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(case_reads).where(case_reads.c.case_id == case_id)
                                           .order_by(case_reads.c.id))
         return [dict(r) for r in rows.mappings().all()]
+
+
+def _row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:
+    summary = summarise(envelope.payload)
+    occurred_at = as_utc(envelope.occurred_at)
+    return dict(
+        event_id=envelope.event_id, case_id=case_id, type=envelope.type, occurred_at=occurred_at,
+        actor_role=envelope.actor.role, actor_id=envelope.actor.id,
+        correlation_id=envelope.correlation_id, causation_id=envelope.causation_id, summary=summary,
+        content_hash=content_hash(event_id=envelope.event_id, case_id=case_id, type_=envelope.type,
+                                  occurred_at=occurred_at, actor_role=envelope.actor.role,
+                                  actor_id=envelope.actor.id, summary=summary),
+        recorded_at=recorded_at)

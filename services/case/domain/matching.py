@@ -7,10 +7,17 @@ No I/O: the service layer hands in the open cases' facts.
 - **likely** (offered to the coordinator, who may merge): same school district and one
   of the same name, the same place, or the same household make-up; or, where the
   district is unknown, the same known name anywhere.
+
+**Match keys.** Every rule above needs the same name, or — within one known district —
+the same place or the same household make-up. So each consultation of a case is stored
+with three keys (hashes of those facts, so no extra copy of a name is kept), indexed,
+and a new consultation is compared only with the consultations sharing one of its keys
+(``match_keys``): the cost per consultation does not grow with the open case load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +51,24 @@ class PersonFacts:
         return cls(school_district=school_district, name=normalise(person.get("name")) or None,
                    age_group=normalise(person.get("age_group")) or None,
                    approximate_place=normalise(person.get("approximate_place")) or None, household=members)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def match_keys(facts: PersonFacts) -> dict[str, str | None]:
+    """The indexed keys of a consultation (``None`` where the fact is unknown). Two
+    consultations ``_compare`` can match always share at least one of them."""
+    known = facts.school_district != UNKNOWN_DISTRICT
+    household = ";".join(f"{relation}:{age}" for relation, age in facts.household)
+    return {
+        "name_key": _digest("name", facts.name) if facts.name else None,
+        "place_key": _digest("place", facts.school_district, facts.approximate_place)
+        if known and facts.approximate_place else None,
+        "household_key": _digest("household", facts.school_district, household)
+        if known and facts.household else None,
+    }
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from shared.reference import ReferenceData
 def make_event_handlers(reference: ReferenceData) -> EventHandlers:
     """Built from the reference data (routing by school district needs it)."""
     handlers = EventHandlers()
-    on_consultation = partial(consultations.on_consultation_submitted, reference=reference)
-    handlers.on(ConsultationSubmitted)(on_consultation)
+    on_consultations = partial(consultations.on_consultations_submitted, reference=reference)
+    handlers.on_batch(ConsultationSubmitted)(on_consultations)
     handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
                 ReferralStatusChanged)(agency_events.on_agency_move)
     handlers.on(NotificationRecorded)(agency_events.on_notification_recorded)

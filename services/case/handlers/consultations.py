@@ -8,15 +8,15 @@ from typing import Any
 from services.case.adapters.repository import CaseRepository
 from services.case.adapters.timeline import TimelineRepository
 from services.case.domain.case_number import case_number
-from services.case.domain.matching import Match, PersonFacts, find_matches, normalise
+from services.case.domain.matching import Match, PersonFacts, find_matches, match_keys, normalise
 from services.case.domain.queue import higher_priority
 from services.case.domain.status import RECEIVED
-from services.case.handlers.common import CaseUpdate, record
+from services.case.handlers.common import CaseUpdate
 from shared.db.uow import UnitOfWork
 from shared.events import SYSTEM, CaseOpened, ConsultationLinked, ConsultationSubmitted, Envelope, new_event_id
 from shared.events.case import LinkOffered
 from shared.logging import get_logger
-from shared.reference import UNKNOWN_DISTRICT, ReferenceData
+from shared.reference import ReferenceData
 
 log = get_logger(__name__)
 
@@ -28,24 +28,49 @@ def reasons_text(reasons: tuple[str, ...] | list[str]) -> str:
     return "・".join(REASON_TEXT.get(r, r) for r in reasons)
 
 
-async def on_consultation_submitted(envelope: Envelope, uow: UnitOfWork, reference: ReferenceData) -> None:
+async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork, reference: ReferenceData) -> None:
     """``consultation.submitted`` → a new case in the queue of the school district's
     daily-life area (unknown district → 市全域), or a link to the open case it exactly
     matches. Order: consultations are independent of each other; each is applied once
-    (inbox) and only ever links to a case already open in this database, so arrival
-    order decides only which of two simultaneous reports opens the case."""
-    consultation = envelope.payload_as(ConsultationSubmitted)
+    (inbox) and only ever links to a case already open in this database (or opened
+    earlier in the same batch), so arrival order decides only which of two simultaneous
+    reports opens the case.
+
+    A batch at a time: one query for the candidates of all of them (by match key), one
+    for case-number collisions, and one executemany per table for the new cases — a
+    batch costs about as many statements as one consultation did."""
+    batch = [(envelope, envelope.payload_as(ConsultationSubmitted)) for envelope in envelopes]
+    facts = [PersonFacts.of(c.school_district, c.person.model_dump(), [m.model_dump() for m in c.household])
+             for _e, c in batch]
     repo = CaseRepository(uow.session)
-    facts = PersonFacts.of(consultation.school_district, consultation.person.model_dump(),
-                           [m.model_dump() for m in consultation.household])
-    candidates = await repo.open_candidates(consultation.school_district, UNKNOWN_DISTRICT)
-    matches = _best_per_case(find_matches(facts, [
-        (c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"])) for c in candidates]))
-    exact = next((m for m in matches if m.kind == "exact"), None)
-    if exact is not None:
-        await _link(uow, envelope, consultation, exact)
-    else:
-        await _open(uow, envelope, consultation, reference, [m for m in matches if m.kind == "likely"])
+    # Candidates: open cases sharing a key with any of them, oldest first; a case opened
+    # or joined in this batch joins the pool for the consultations after it.
+    pool = [(c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"]))
+            for c in await repo.open_candidates([match_keys(f) for f in facts])]
+    new_cases = _NewCases(uow, reference, await _fresh_case_ids(repo, len(batch), uow.clock.now()))
+    for (envelope, consultation), fact in zip(batch, facts, strict=True):
+        matches = _best_per_case(find_matches(fact, pool))
+        exact = next((m for m in matches if m.kind == "exact"), None)
+        if exact is not None:
+            await new_cases.flush()  # the case may be one this batch opened
+            await _link(uow, envelope, consultation, exact, fact)
+            pool.append((exact.case_id, fact))
+        else:
+            case_id = new_cases.open(envelope, consultation, fact, [m for m in matches if m.kind == "likely"])
+            pool.append((case_id, fact))
+    await new_cases.flush()
+
+
+async def _fresh_case_ids(repo: CaseRepository, count: int, now: Any) -> list[str]:
+    """``count`` new case ids whose case numbers are free (30 random bits: a clash is rare)."""
+    ids: list[str] = []
+    while len(ids) < count:
+        wanted = [new_event_id() for _ in range(count - len(ids))]
+        numbers = {case_number(i, now): i for i in wanted}
+        taken = await repo.case_numbers_taken(list(numbers))
+        taken |= {case_number(i, now) for i in ids}
+        ids.extend(i for n, i in numbers.items() if n not in taken)
+    return ids
 
 
 def _best_per_case(matches: list[Match]) -> list[Match]:
@@ -55,7 +80,8 @@ def _best_per_case(matches: list[Match]) -> list[Match]:
     return list(seen.values())
 
 
-def _consultation_row(consultation: ConsultationSubmitted, case_id: str, how: str, at: Any) -> dict[str, Any]:
+def _consultation_row(consultation: ConsultationSubmitted, case_id: str, how: str, at: Any,
+                      facts: PersonFacts) -> dict[str, Any]:
     return {
         "consultation_id": consultation.consultation_id, "case_id": case_id,
         "reference": consultation.reference, "reporter_id": consultation.reporter_id,
@@ -64,68 +90,99 @@ def _consultation_row(consultation: ConsultationSubmitted, case_id: str, how: st
         "urgency": consultation.urgency, "consent": consultation.consent,
         "legal_ground": consultation.legal_ground, "person": consultation.person.model_dump(mode="json"),
         "household": [m.model_dump(mode="json") for m in consultation.household],
-        "noticed": consultation.noticed, "how": how, "received_at": at,
+        "noticed": consultation.noticed, "how": how, "received_at": at, **match_keys(facts),
     }
 
 
-async def _add_household(repo: CaseRepository, case_id: str, consultation: ConsultationSubmitted,
-                         existing: list[dict[str, Any]], at: Any) -> None:
-    """Members not yet known by relation and age group are added."""
+def _member_rows(case_id: str, consultation: ConsultationSubmitted, existing: list[dict[str, Any]],
+                 at: Any) -> list[dict[str, Any]]:
+    """Members not yet known by relation and age group."""
     known = {(normalise(m["relation"]), normalise(m["age_group"])) for m in existing}
+    rows = []
     for member in consultation.household:
         key = (normalise(member.relation), normalise(member.age_group))
         if key in known:
             continue
         known.add(key)
-        await repo.add_member({"id": new_event_id(), "case_id": case_id, "relation": member.relation,
-                               "age_group": member.age_group, "name": member.name, "note": member.note,
-                               "source": consultation.consultation_id, "added_at": at})
+        rows.append({"id": new_event_id(), "case_id": case_id, "relation": member.relation,
+                     "age_group": member.age_group, "name": member.name, "note": member.note,
+                     "source": consultation.consultation_id, "added_at": at})
+    return rows
 
 
-async def _open(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationSubmitted,
-                reference: ReferenceData, likely: list[Match]) -> None:
-    repo = CaseRepository(uow.session)
-    now = uow.clock.now()
-    case_id = new_event_id()
-    while await repo.case_number_taken(case_number(case_id, now)):  # 30 random bits: rare
-        case_id = new_event_id()
-    area = reference.area_of_district(consultation.school_district)
-    case = {
-        "id": case_id, "case_number": case_number(case_id, now), "area": area,
-        "school_district": consultation.school_district, "status": RECEIVED, "stage": "受付済",
-        "priority": consultation.urgency, "categories": list(consultation.categories), "coordinator_id": None,
-        "consent": consultation.consent, "legal_ground": consultation.legal_ground,
-        "person": consultation.person.model_dump(mode="json"), "channel": consultation.channel,
-        "sample": consultation.sample, "opened_at": now, "updated_at": now, "merged_into": None, "version": 1,
-    }
-    await repo.add(case)
-    await repo.add_consultation(_consultation_row(consultation, case_id, "opened", now))
-    await _add_household(repo, case_id, consultation, [], now)
-    await TimelineRepository(uow.session).add(envelope, case_id, now)
-    update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
-    update.emit(CaseOpened(case_id=case_id, case_number=case["case_number"], area=area,
-                           consultation_id=consultation.consultation_id, reference=consultation.reference,
-                           reporter_id=consultation.reporter_id, urgency=consultation.urgency,
-                           categories=list(consultation.categories)))
-    for match in likely:
-        offer_id = new_event_id()
-        await repo.add_offer({"id": offer_id, "case_id": case_id, "candidate_case_id": match.case_id,
-                              "reasons": list(match.reasons), "status": "offered", "created_at": now})
-        update.emit(LinkOffered(case_id=case_id, offer_id=offer_id, candidate_case_id=match.case_id,
-                                reasons=list(match.reasons)))
-    # A new case starts at version 1: its creation events are not an update.
-    for payload, aggregate_id in update.events:
-        await record(uow, update.envelope(payload, aggregate_id), case_id)
-    log.info("case_opened", case_id=case_id, area=area, urgency=consultation.urgency, link_offers=len(likely))
+class _NewCases:
+    """The rows of the cases a batch opens, written together by ``flush``."""
+
+    def __init__(self, uow: UnitOfWork, reference: ReferenceData, case_ids: list[str]) -> None:
+        self.uow = uow
+        self.reference = reference
+        self.case_ids = case_ids
+        self.now = uow.clock.now()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.cases: list[dict[str, Any]] = []
+        self.consultations: list[dict[str, Any]] = []
+        self.members: list[dict[str, Any]] = []
+        self.offers: list[dict[str, Any]] = []
+        self.timeline: list[tuple[Envelope, str]] = []
+
+    def open(self, envelope: Envelope, consultation: ConsultationSubmitted, facts: PersonFacts,
+             likely: list[Match]) -> str:
+        now = self.now
+        case_id = self.case_ids.pop()
+        area = self.reference.area_of_district(consultation.school_district)
+        case = {
+            "id": case_id, "case_number": case_number(case_id, now), "area": area,
+            "school_district": consultation.school_district, "status": RECEIVED, "stage": "受付済",
+            "priority": consultation.urgency, "categories": list(consultation.categories), "coordinator_id": None,
+            "consent": consultation.consent, "legal_ground": consultation.legal_ground,
+            "person": consultation.person.model_dump(mode="json"), "channel": consultation.channel,
+            "sample": consultation.sample, "opened_at": now, "updated_at": now, "merged_into": None, "version": 1,
+        }
+        self.cases.append(case)
+        self.consultations.append(_consultation_row(consultation, case_id, "opened", now, facts))
+        self.members.extend(_member_rows(case_id, consultation, [], now))
+        self.timeline.append((envelope, case_id))
+        update = CaseUpdate(self.uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
+        update.emit(CaseOpened(case_id=case_id, case_number=case["case_number"], area=area,
+                               consultation_id=consultation.consultation_id, reference=consultation.reference,
+                               reporter_id=consultation.reporter_id, urgency=consultation.urgency,
+                               categories=list(consultation.categories)))
+        for match in likely:
+            offer_id = new_event_id()
+            self.offers.append({"id": offer_id, "case_id": case_id, "candidate_case_id": match.case_id,
+                                "reasons": list(match.reasons), "status": "offered", "created_at": now})
+            update.emit(LinkOffered(case_id=case_id, offer_id=offer_id, candidate_case_id=match.case_id,
+                                    reasons=list(match.reasons)))
+        # A new case starts at version 1: its creation events are not an update. Each is
+        # published and put on the case's timeline together (as ``record`` does).
+        for payload, aggregate_id in update.events:
+            published = update.envelope(payload, aggregate_id)
+            self.uow.publish(published)
+            self.timeline.append((published, case_id))
+        log.info("case_opened", case_id=case_id, area=area, urgency=consultation.urgency, link_offers=len(likely),
+                 correlation_id=envelope.correlation_id, event_id=envelope.event_id)
+        return case_id
+
+    async def flush(self) -> None:
+        repo = CaseRepository(self.uow.session)
+        await repo.add_many(self.cases)
+        await repo.add_consultations(self.consultations)
+        await repo.add_members(self.members)
+        await repo.add_offers(self.offers)
+        await TimelineRepository(self.uow.session).add_many(self.timeline, self.now)
+        self._clear()
 
 
-async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationSubmitted, match: Match) -> None:
+async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationSubmitted, match: Match,
+                facts: PersonFacts) -> None:
     repo = CaseRepository(uow.session)
     now = uow.clock.now()
     case = await repo.get(match.case_id, for_update=True)
     assert case is not None  # a candidate read in this transaction
-    await repo.add_consultation(_consultation_row(consultation, case["id"], "linked", now))
-    await _add_household(repo, case["id"], consultation, await repo.members_of([case["id"]]), now)
+    await repo.add_consultation(_consultation_row(consultation, case["id"], "linked", now, facts))
+    await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now))
     await TimelineRepository(uow.session).add(envelope, case["id"], now)
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
     priority = higher_priority(consultation.urgency, case["priority"])
@@ -141,4 +198,5 @@ async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationS
         reporter_id=consultation.reporter_id,
         reason=f"同じ人・世帯の開いているケースと一致({reasons_text(match.reasons)})したため、自動で結び付けました。"))
     await update.save()
-    log.info("consultation_linked", case_id=case["id"], match_reasons=list(match.reasons))
+    log.info("consultation_linked", case_id=case["id"], match_reasons=list(match.reasons),
+             correlation_id=envelope.correlation_id, event_id=envelope.event_id)

@@ -16,7 +16,7 @@ class ConsultationRepository:
         self.session = session
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(consultations).values(**row))
+        await self.session.execute(insert(consultations), row)
 
     async def reference_exists(self, reference: str) -> bool:
         found = await self.session.execute(select(consultations.c.id).where(consultations.c.reference == reference))
@@ -43,4 +43,4 @@ class ConsultationRepository:
         if exists:
             await self.session.execute(update(case_stages).where(case_stages.c.case_id == case_id).values(**values))
         else:
-            await self.session.execute(insert(case_stages).values(case_id=case_id, **values))
+            await self.session.execute(insert(case_stages), {"case_id": case_id, **values})

@@ -18,7 +18,7 @@ class DeliveryRepository:
         self.session = session
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(deliveries).values(**row))
+        await self.session.execute(insert(deliveries), row)
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
         rows = await self.session.execute(
@@ -47,7 +47,7 @@ class DeliveryRepository:
             .where(deliveries.c.id == delivery_id))).first()
 
     async def record_attempt(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(delivery_attempts).values(**row))
+        await self.session.execute(insert(delivery_attempts), row)
 
     async def finish(self, delivery_id: str, worker: str, **values: Any) -> bool:
         """Update a delivery this worker still holds; releases the claim."""

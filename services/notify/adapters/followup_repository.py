@@ -74,7 +74,7 @@ class FollowupRepository:
         return result.rowcount == 1
 
     async def record_firing(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(followup_firings).values(**row))
+        await self.session.execute(insert(followup_firings), row)
 
     async def for_referral(self, referral_id: str) -> list[Any]:
         rows = await self.session.execute(select(followups).where(followups.c.referral_id == referral_id)

@@ -64,7 +64,7 @@ class NotificationRepository:
         self.session = session
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(notifications).values(**row))
+        await self.session.execute(insert(notifications), row)
 
     async def exists(self, about_event_id: str, role: str, scope: str, kind: str) -> bool:
         found = await self.session.execute(select(notifications.c.id).where(

@@ -15,5 +15,5 @@ async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str
     """True if the row was inserted, False if a row with its key already existed."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    result = await session.execute(insert(table).on_conflict_do_nothing(), values)
     return result.rowcount == 1

@@ -75,8 +75,7 @@ class ReferralRepository:
         return found.first() is not None
 
     async def add(self, referral: Referral, *, request_event_id: str) -> None:
-        await self.session.execute(insert(referrals).values(**_row_values(referral),
-                                                            request_event_id=request_event_id))
+        await self.session.execute(insert(referrals), {**_row_values(referral), "request_event_id": request_event_id})
 
     async def save(self, referral: Referral, *, expected_version: int) -> bool:
         """Conditional update: False when someone else moved the referral first."""
@@ -109,10 +108,10 @@ class ReferralRepository:
         if exists:
             await self.session.execute(update(case_facts).where(case_facts.c.case_id == case_id).values(**values))
         else:
-            await self.session.execute(insert(case_facts).values(case_id=case_id, **values))
+            await self.session.execute(insert(case_facts), {"case_id": case_id, **values})
 
     async def add_transition(self, referral_id: str, transition: Transition, actor: Actor, event_id: str) -> None:
-        await self.session.execute(insert(referral_transitions).values(
+        await self.session.execute(insert(referral_transitions), dict(
             referral_id=referral_id, version=transition.version, action=transition.action.value,
             from_status=transition.from_status.value, to_status=transition.to_status.value,
             actor_role=actor.role, actor_id=actor.id, reason=transition.reason, note=transition.note,
@@ -125,7 +124,7 @@ class ReferralRepository:
         return list(rows.all())
 
     async def record_read(self, referral_id: str, actor: Actor, fields: Sequence[str], at: datetime) -> None:
-        await self.session.execute(insert(referral_reads).values(
+        await self.session.execute(insert(referral_reads), dict(
             referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields),
             read_at=at))
 

@@ -200,3 +200,42 @@ async def test_an_undecodable_entry_is_isolated(intake_db, redis) -> None:
     assert await counts(db) == (2, 2)
     pending = await redis.xpending_range(STREAM, GROUP, min="-", max="+", count=10)
     assert [p["message_id"] for p in pending] == [entries[1][0]]
+
+
+async def test_a_batch_handler_gets_consecutive_entries_together_and_a_poison_one_is_found(intake_db, redis) -> None:
+    settings, db = intake_db
+    events = [stage_event() for _ in range(5)]
+    poison = events[3]
+    calls: list[list[str]] = []
+
+    handlers = EventHandlers()
+
+    @handlers.on_batch(CaseStageChanged)
+    async def handle_all(envelopes, uow) -> None:
+        calls.append([e.event_id for e in envelopes])
+        for envelope in envelopes:
+            uow.publish(notification_for(envelope))
+            if envelope.event_id == poison.event_id:
+                raise ValueError("this event is bad")
+
+    await ensure_group(redis, STREAM, GROUP)
+    await publish(settings.redis_url, STREAM, *events[:3])
+    consumer = StreamConsumer(service="intake", consumer="intake-1", handlers=handlers,
+                              unit_of_work=db.unit_of_work, redis=redis)
+    entries = await read_batch(redis, "intake-1")
+    assert len(await consumer.apply_entries(STREAM, entries)) == 3
+    assert calls == [[e.event_id for e in events[:3]]]  # one call for the whole run
+    assert await counts(db) == (3, 3)
+
+    # A batch with a poison entry: rolled back whole, then one entry per transaction
+    # (a list of one each), so only the poison one stays pending.
+    calls.clear()
+    await publish(settings.redis_url, STREAM, *events[3:])
+    entries = await read_batch(redis, "intake-1")
+    done = await consumer.apply_entries(STREAM, entries)
+    assert done == [entries[1][0]]
+    assert calls == [[poison.event_id, events[4].event_id], [poison.event_id], [events[4].event_id]]
+    assert await counts(db) == (4, 4)
+    assert await outbox_causes(db) == [e.event_id for e in events if e is not poison]
+    pending = await redis.xpending_range(STREAM, GROUP, min="-", max="+", count=10)
+    assert [p["message_id"] for p in pending] == [entries[0][0]]
