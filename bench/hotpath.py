@@ -5,7 +5,8 @@ on the consumer and the case handlers; ``make bench`` measures the whole system.
 
     python -m bench.hotpath [--n 2000] [--batch 100] [--database sqlite|postgresql]
 
-Prints events/s, µs and SQL statements per event for batches of ``--batch`` entries
+Prints events/s, wall and CPU µs (this process; on PostgreSQL the server's CPU is
+not in it) and SQL statements per event for batches of ``--batch`` entries
 (and of one entry), and the baseline's events/s in the same run."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 from sqlalchemy import event, text
@@ -61,26 +63,40 @@ async def run_case(env: dict[str, str], n: int, batch: int) -> dict[str, float]:
     bodies = consultations(n + 20)
     entries = [await entry_of(b, i) for i, b in enumerate(bodies)]
     consumer = runtime.consumer
-    consumer.redis = _NoRedis()  # acks are not what is measured here
+    consumer.redis = _NoRedis()
     await consumer.apply_entries(STREAM, entries[:20])  # warm-up: prepared statements, caches
     statements = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for k in range(20, n + 20, batch):
         await consumer.apply_entries(STREAM, entries[k:k + batch])
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await runtime.engine.dispose()
-    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": statements / n}
+    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": statements / n,
+            "cpu_us_per_event": cpu / n * 1e6}
 
 
 class _NoRedis:
-    async def xack(self, *_a: object) -> int:
-        return 0
+    """Acks are not what is measured here."""
 
-    async def hdel(self, *_a: object) -> int:
-        return 0
+    def pipeline(self, **_kw: object) -> "_NoRedis":
+        return self
 
-    async def hset(self, *_a: object) -> int:
-        return 0
+    async def __aenter__(self) -> "_NoRedis":
+        return self
+
+    async def __aexit__(self, *_a: object) -> None:
+        return None
+
+    def __getattr__(self, _name: str) -> Any:
+        return lambda *_a, **_kw: _Done()
+
+    async def execute(self) -> list[Any]:
+        return []
+
+
+class _Done:
+    def __await__(self) -> Any:
+        return iter(())
 
 
 async def run_baseline(env: dict[str, str], n: int, batch: int) -> dict[str, float]:
@@ -90,15 +106,18 @@ async def run_baseline(env: dict[str, str], n: int, batch: int) -> dict[str, flo
     settings = settings_from(env)
     engine = make_engine(settings, "baseline")
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("CREATE SCHEMA IF NOT EXISTS baseline"))
         await conn.execute(text("CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, body TEXT)"))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO bench_rows (id, body) VALUES (:id, :body)"),
                                {"id": f"r-{i}", "body": "x" * 600})
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await engine.dispose()
-    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": 1.0}
+    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": 1.0,
+            "cpu_us_per_event": cpu / n * 1e6}
 
 
 async def main() -> None:
@@ -115,11 +134,12 @@ async def main() -> None:
             admin = os.environ.get("TSUNAGI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
             env["TSUNAGI_DATABASE_URL"] = await stack.enter_async_context(scratch_postgres(admin))
         base = await run_baseline(env, args.n, 1)
-        print(f"baseline  1 INSERT/txn    {base['events_per_s']:8.0f} ev/s  {base['us_per_event']:7.0f} µs/ev")
+        print(f"baseline  1 INSERT/txn    {base['events_per_s']:8.0f} ev/s  {base['us_per_event']:7.0f} µs/ev"
+              f"  {base['cpu_us_per_event']:7.0f} CPU µs/ev (this process)")
         for batch in (args.batch, 1):
             got = await run_case(env, args.n if batch > 1 else max(args.n // 4, 50), batch)
             print(f"case      batch {batch:<4}      {got['events_per_s']:8.0f} ev/s  {got['us_per_event']:7.0f} µs/ev"
-                  f"  {got['statements_per_event']:5.1f} statements/ev"
+                  f"  {got['cpu_us_per_event']:7.0f} CPU µs/ev  {got['statements_per_event']:5.1f} statements/ev"
                   f"  ratio {got['events_per_s'] / base['events_per_s']:.3f}")
 
 

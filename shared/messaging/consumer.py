@@ -8,15 +8,16 @@ entries after it in the batch; the reclaim loop (``reclaim.py``) retries it with
 growing idle time and dead-letters it after ``max_deliveries``.
 
 **Batched application.** The entries of one batch that this service handles are
-applied in ONE unit of work: one SELECT of the ids already in the inbox (skipped), one
-multi-row inbox INSERT, every handler in stream order in the same session (so a handler
+applied in ONE unit of work: one inbox INSERT … ON CONFLICT DO NOTHING RETURNING for
+all of them (those it did not insert were applied before, or by a racing replica
+that committed first, and are skipped), every handler in stream order in the same session (so a handler
 sees the effects of the entries before it, as it would after their commits), the
 events they publish written to the outbox in that order, one commit, one XACK. If
 anything fails the batch is rolled back and its entries go through the one entry per
 transaction path (``apply``), which isolates a poison entry exactly as before. A
 handler that raises an ordinary exception is not run a second time for the same
 delivery: its error is recorded and the others are applied one by one. A database
-error, an inbox conflict (a racing replica) or a handler that tries to end the
+error or a handler that tries to end the
 transaction itself (commit, or release a savepoint) sends the whole batch down the
 one-by-one path, where each entry has its own transaction boundary as before.
 
@@ -40,9 +41,10 @@ from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.asyncio import Redis
-from sqlalchemy import event, insert, select
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from shared.db.sql import insert_new
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, stream_for
 from shared.logging import get_logger
@@ -165,7 +167,7 @@ class StreamConsumer:
         entries = list(entries)
         done: list[bytes] | None = None
         failures: dict[int, Exception] = {}
-        if len(entries) > 1:
+        if entries:
             try:
                 done = await self._apply_batch(stream, entries)
             except _EntryFailed as failed:
@@ -186,8 +188,10 @@ class StreamConsumer:
                 except Exception as exc:
                     await self._record_failure(stream, message_id, exc)
         if done:
-            await self.redis.xack(stream, self.group, *done)
-            await self.redis.hdel(self.error_key(stream), *done)
+            async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+                pipe.xack(stream, self.group, *done)
+                pipe.hdel(self.error_key(stream), *done)
+                await pipe.execute()
         return done
 
     async def _record_failure(self, stream: str, message_id: bytes, exc: Exception) -> None:
@@ -215,26 +219,21 @@ class StreamConsumer:
             return ids
         async with self.unit_of_work() as uow:
             inbox = uow._tables.inbox  # the kernel's own table (UnitOfWork has no batch API)
-            applied = set((await uow.session.execute(
-                select(inbox.c.event_id).where(inbox.c.event_id.in_([e.event_id for _i, e, _h in plan]))
-            )).scalars())
+            now = uow.clock.now()
+            rows = {e.event_id: {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
+                    for _i, e, _h in plan}  # an event twice in one batch: one row
+            new = await insert_new(uow.session, inbox, list(rows.values()), inbox.c.event_id)
             todo: list[tuple[int, Envelope, EventHandler]] = []
             duplicates = 0
             for index, envelope, handler in plan:
-                if envelope.event_id in applied:  # already applied, or twice in this batch
+                if envelope.event_id not in new:  # applied before, by a replica, or twice in this batch
                     duplicates += 1
                     log.info("event_duplicate_skipped", correlation_id=envelope.correlation_id,
                              event_id=envelope.event_id, event_type=envelope.type)
                     continue
-                applied.add(envelope.event_id)
+                new.discard(envelope.event_id)
                 todo.append((index, envelope, handler))
             if todo:
-                now = uow.clock.now()
-                # A replica that applied one of them meanwhile: IntegrityError here (or,
-                # on PostgreSQL, once its commit lands) → the one-by-one path.
-                await uow.session.execute(insert(inbox), [
-                    {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
-                    for _i, e, _h in todo])
                 guard_open = True
 
                 def refuse_commit(_session: Any) -> None:

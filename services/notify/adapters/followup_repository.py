@@ -11,7 +11,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import followup_firings, followups, referrals
-from services.notify.adapters.sql import insert_if_absent
+from shared.db.sql import insert_if_absent
 
 
 class FollowupRepository:

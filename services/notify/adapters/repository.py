@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
-from services.notify.adapters.sql import insert_if_absent
+from shared.db.sql import insert_if_absent
 
 
 class ProjectionRepository:

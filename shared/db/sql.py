@@ -1,0 +1,31 @@
+"""Inserts both SQLite and PostgreSQL support that skip rows whose key already exists.
+Two replicas writing the same key at once then meet on the primary key instead of
+failing one of their transactions (on PostgreSQL the second waits for the first's
+commit, then skips)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _insert(session: AsyncSession, table: Table) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing()
+
+
+async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+    """True if the row was inserted, False if a row with its key already existed."""
+    result = await session.execute(_insert(session, table), values)
+    return result.rowcount == 1
+
+
+async def insert_new(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: Column) -> set[Any]:
+    """Inserts the rows whose key is not there yet, in one statement; returns their keys."""
+    if not rows:
+        return set()
+    result = await session.execute(_insert(session, table).returning(key), rows)
+    return set(result.scalars())
