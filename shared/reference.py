@@ -4,6 +4,7 @@ half-valid set is never used. Services read the parts they need."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,9 +111,17 @@ class ReferenceData(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
-    # Look-ups -------------------------------------------------------------------------
+    # Look-ups (indexes built once: the data is frozen; a reload builds a new object) --
+    @cached_property
+    def _by_id(self) -> dict[str, dict[str, Any]]:
+        return {group: {item.id: item for item in items} for group, items in self if isinstance(items, list)}
+
+    @cached_property
+    def _ids(self) -> dict[str, frozenset[str]]:
+        return {group: frozenset(items) for group, items in self._by_id.items()}
+
     def school_district(self, district_id: str) -> SchoolDistrict | None:
-        return next((d for d in self.school_districts if d.id == district_id), None)
+        return self._by_id["school_districts"].get(district_id)
 
     def area_of_district(self, district_id: str) -> str:
         """School district → daily-life area; unknown goes to the city-wide queue."""
@@ -120,10 +129,10 @@ class ReferenceData(BaseModel):
         return district.area if district else CITY_WIDE
 
     def agency(self, agency_id: str) -> Agency | None:
-        return next((a for a in self.agencies if a.id == agency_id), None)
+        return self._by_id["agencies"].get(agency_id)
 
     def ids(self, group: str) -> frozenset[str]:
-        return frozenset(item.id for item in getattr(self, group))
+        return self._ids[group]
 
     def area_ids(self) -> frozenset[str]:
         return self.ids("areas") | {CITY_WIDE}
