@@ -20,6 +20,7 @@ def headline_table(h: dict) -> list[str]:
     rate = t["latency_at_rate_per_s"]
     return _table(["", "Tsunagi", "raw baseline", "Tsunagi / baseline"], [
         ["cases opened per s (full speed)", t["cases_per_s"], b["cases_per_s"], h["ratio"]],
+        ["work settled per s (every consumer idle again)", t.get("settled_per_s"), None, None],
         [f"p50 ms at {rate}/s (half of saturation)", t["p50_ms"], b["p50_ms"], None],
         [f"p95 ms at {rate}/s", t["p95_ms"], b["p95_ms"], None],
         [f"p99 ms at {rate}/s", t["p99_ms"], b["p99_ms"], None],
@@ -36,9 +37,10 @@ def runs_table(runs: dict) -> list[str]:
             continue
         lat = _latency(run)
         rows.append([run["label"], run["n"], run["mode"] + (f" {run['rate_per_s']}/s" if run["rate_per_s"] else ""),
-                     run.get("accepted_per_s", run.get("xadd_per_s")), run["cases_per_s"], lat.get("p50_ms"),
+                     run.get("accepted_per_s", run.get("xadd_per_s")), run["cases_per_s"], run.get("settled_per_s"),
+                     lat.get("p50_ms"),
                      lat.get("p95_ms"), lat.get("p99_ms"), lat.get("max_ms"), run.get("missing_cases", 0)])
-    return _table(["run", "N", "mode", "accepted/s", "cases/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+    return _table(["run", "N", "mode", "accepted/s", "cases/s", "settled/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
                    "missing"], rows)
 
 

@@ -23,6 +23,7 @@ def headline(runs: dict) -> dict:
     return {
         "tsunagi": {
             "cases_per_s": large["cases_per_s"], "accepted_per_s": large["accepted_per_s"],
+            "settled_per_s": large.get("settled_per_s"),
             "p50_ms": t_lat["p50_ms"], "p95_ms": t_lat["p95_ms"], "p99_ms": t_lat["p99_ms"],
             "max_ms": t_lat["max_ms"], "latency_at_rate_per_s": fixed["rate_per_s"],
             "full_speed_p50_ms": large["latency_201_to_case"]["p50_ms"],
@@ -69,7 +70,9 @@ def write_results(out: Path, by_database: dict, args: argparse.Namespace, *, sec
         "machine": machine(),
         "notes": [
             "cases_per_s: consultations whose case.opened reached Redis, per second from the first request "
-            "to the last case (full speed, N).",
+            "to the last case (full speed, N). settled_per_s: the same N over the time until every consumer "
+            "group was idle again (notify, intake, referral done too): the rate the whole system sustains.",
+            "half of saturation: half of min(cases_per_s, settled_per_s) of the N run.",
             "p50/p99 (tsunagi): intake's 201 -> case.opened entry in Redis (the case row is committed before),"
             " at a fixed rate of half the saturation; baseline: XADD answered -> row committed, same rate.",
             "ratio: tsunagi cases_per_s / baseline cases_per_s, measured in the same run on the same Redis "

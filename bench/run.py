@@ -69,7 +69,11 @@ class Bench:
                         f"see {folder / 'logs'}")
                 for load in loads:
                     if load.rate == 0:  # decided by an earlier run: half of its saturation
-                        saturated = results[-1].get("cases_per_s") or 10.0
+                        # Saturation is what the whole system sustains: cases opened per s,
+                        # or less when other consumers (notify…) were still catching up.
+                        last = results[-1]
+                        saturated = min(filter(None, [last.get("cases_per_s"), last.get("settled_per_s")]),
+                                        default=10.0)
                         load.rate = round(max(1.0, saturated / 2), 1)
                         load.n = int(min(self.args.n, max(20, load.rate * self.args.fixed_seconds)))
                         load.referrals = min(load.referrals, load.n)

@@ -14,7 +14,7 @@ import httpx
 from bench.load import submit_all
 from bench.stats import latency_summary, per_second
 from bench.system import BenchSystem
-from bench.watch import Sampler, StreamWatcher, wait_until_drained
+from bench.watch import Sampler, StreamWatcher, wait_until_drained, wait_until_idle
 from bench.workload import consultations, reporter_tokens
 from shared.identity import issue_token
 
@@ -151,10 +151,16 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
         referral_ids = {r["referral_id"] for r in referrals if "referral_id" in r}
         await wait_for_referrals(watcher, referral_ids, timeout_s=load.stall_s)
         http_check = await check_visible_over_http(system, watcher, [s.reference for s in accepted[:HTTP_CHECKS]])
+        # The run's work is done only when every consumer group is idle (notify, intake
+        # and referral may still be applying case.opened after the last case opened):
+        # CPU is counted up to then, and settled/s is the rate the whole system sustains.
+        _waited, unsettled, settled = await asyncio.to_thread(wait_until_idle, redis_url, 60.0)
     finally:
         watcher.stop()
         observed = sampler.stop()
     result = summarise(load, started, finished, submissions, accepted, referrals, watcher, observed, http_check)
+    result["settled_per_s"] = per_second(len(accepted), started, settled) if not unsettled else None
+    result["unsettled_backlog"] = unsettled
     result["before_start"] = {"waited_for_idle_groups_s": drained_s, "backlog_left": backlog_left}
     return result
 

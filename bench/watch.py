@@ -108,15 +108,26 @@ def backlog(client: redis.Redis) -> int:
 def wait_until_drained(redis_url: str, timeout_s: float) -> tuple[float, int]:
     """Blocks until every consumer group is idle (so a run does not inherit the previous
     run's backlog) or the timeout passes; returns (seconds waited, backlog left)."""
+    waited, left, _idle_since = wait_until_idle(redis_url, timeout_s)
+    return waited, left
+
+
+def wait_until_idle(redis_url: str, timeout_s: float) -> tuple[float, int, float | None]:
+    """``wait_until_drained``, also returning when (wall clock) the groups were first
+    seen idle in the final quiet stretch (None if they never were)."""
     start = time.monotonic()
     with redis.Redis.from_url(redis_url, decode_responses=True) as client:
-        quiet = 0
+        quiet, idle_since = 0, None
         while True:
             left = backlog(client)
-            quiet = quiet + 1 if left == 0 else 0
+            if left == 0:
+                quiet += 1
+                idle_since = idle_since or time.time()
+            else:
+                quiet, idle_since = 0, None
             if quiet >= 3 or time.monotonic() - start > timeout_s:
-                return round(time.monotonic() - start, 2), left
-            time.sleep(0.1)
+                return round(time.monotonic() - start, 2), left, idle_since
+            time.sleep(0.05)
 
 
 class Sampler(threading.Thread):
