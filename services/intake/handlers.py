@@ -94,9 +94,11 @@ async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> Re
 
 # Event handlers -------------------------------------------------------------------------
 
-async def on_case_opened_or_linked(envelope: Envelope, uow: UnitOfWork) -> None:
-    payload = envelope.payload_as(CaseOpened if envelope.type == CaseOpened.TYPE else ConsultationLinked)
-    await ConsultationRepository(uow.session).link_case(payload.consultation_id, payload.case_id)
+async def on_cases_opened_or_linked(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+    """The case each consultation became (a batch at a time: one executemany). Order-free:
+    a consultation is opened or linked once, to one case."""
+    payloads = [e.payload_as(CaseOpened if e.type == CaseOpened.TYPE else ConsultationLinked) for e in envelopes]
+    await ConsultationRepository(uow.session).link_cases([(p.consultation_id, p.case_id) for p in payloads])
 
 
 async def on_case_stage_changed(envelope: Envelope, uow: UnitOfWork) -> None:

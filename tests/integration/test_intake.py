@@ -85,3 +85,37 @@ async def test_metrics_show_lag_pending_dead_letters_and_backlog(make_settings) 
         assert 'tsunagi_dead_letters{service="intake"} 0' in text
         assert 'tsunagi_outbox_backlog{service="intake"}' in text
         assert 'tsunagi_redis_up{service="intake"} 1' in text
+
+
+async def test_a_batch_of_case_events_links_every_consultation(make_settings, database_backend) -> None:
+    from shared.events import SYSTEM, CaseStageChanged, Envelope
+    from tests.integration.messaging.conftest import case_opened_for, publish
+
+    settings = make_settings()
+    reporter = bearer(settings, "reporter", "vol-1")
+    async with running_service("intake", settings) as intake:
+        references = []
+        for _ in range(3):
+            created = await intake.post("/v1/consultations", json=EXAMPLE, headers=reporter)
+            assert created.status_code == 201, created.text
+            references.append(created.json()["reference"])
+        redis = aioredis.Redis.from_url(settings.redis_url)
+        entries = await eventually(lambda: _at_least(redis, "tsunagi.consultation", 3), what="three events")
+        await redis.aclose()
+    # Published while intake is stopped: its next first read takes them as one batch.
+    opened = [case_opened_for(decode_entry(fields)) for _id, fields in entries]
+    stages = [Envelope.wrap(CaseStageChanged(case_id=o.case_id, stage="対応中"), aggregate_id=o.case_id,
+                            actor=SYSTEM, correlation_id=o.correlation_id, case_id=o.case_id) for o in opened]
+    await publish(settings.redis_url, "tsunagi.case", *opened, *stages)
+    async with running_service("intake", settings) as intake:
+
+        async def all_moved() -> bool:
+            views = [(await intake.get(f"/v1/consultations/{r}", headers=reporter)).json() for r in references]
+            return all(v["stage"] == "対応中" for v in views)
+
+        await eventually(all_moved, what="every consultation linked to its case and showing its stage")
+
+
+async def _at_least(redis, stream: str, count: int):
+    entries = await redis.xrange(stream)
+    return entries if len(entries) >= count else None

@@ -27,6 +27,6 @@ def make_event_handlers(reference: ReferenceData) -> EventHandlers:
     handlers.on_batch(ConsultationSubmitted)(on_consultations)
     handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
                 ReferralStatusChanged)(agency_events.on_agency_move)
-    handlers.on(NotificationRecorded)(agency_events.on_notification_recorded)
+    handlers.on_batch(NotificationRecorded)(agency_events.on_notifications_recorded)
     handlers.on(FollowupFired)(agency_events.on_followup_fired)
     return handlers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.adapters.orm import case_stages, consultations
@@ -30,9 +30,13 @@ class ConsultationRepository:
             .where(consultations.c.reference == reference))
         return result.first()
 
-    async def link_case(self, consultation_id: str, case_id: str) -> None:
-        await self.session.execute(
-            update(consultations).where(consultations.c.id == consultation_id).values(case_id=case_id))
+    async def link_cases(self, links: list[tuple[str, str]]) -> None:
+        """(consultation id, case id) pairs, in one executemany."""
+        if links:
+            await self.session.execute(
+                update(consultations).where(consultations.c.id == bindparam("consultation_id"))
+                .values(case_id=bindparam("linked_case_id")),
+                [{"consultation_id": c, "linked_case_id": k} for c, k in links])
 
     async def stage_event_of(self, case_id: str) -> str | None:
         found = await self.session.execute(select(case_stages.c.event_id).where(case_stages.c.case_id == case_id))

@@ -7,5 +7,5 @@ from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked
 from shared.messaging.consumer import EventHandlers
 
 event_handlers = EventHandlers()
-event_handlers.on(CaseOpened, ConsultationLinked)(handlers.on_case_opened_or_linked)
+event_handlers.on_batch(CaseOpened, ConsultationLinked)(handlers.on_cases_opened_or_linked)
 event_handlers.on(CaseStageChanged)(handlers.on_case_stage_changed)
