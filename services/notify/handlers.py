@@ -18,7 +18,7 @@ from services.notify.domain.routing import (
     reporter,
 )
 from services.notify.followups import apply_effect
-from services.notify.notifying import record_notification
+from services.notify.notifying import Recording, record_notification, record_notifications
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested
@@ -35,42 +35,59 @@ _MOVE_STATUS = {
 _CLOSING = {"declined", "completed", "failed", "cancelled"}
 
 
-async def on_case_opened(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
-    p = envelope.payload_as(CaseOpened)
+async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: UnitOfWork) -> None:
+    """``case.opened`` (a case projection with its area, the reporter, "received" to
+    the reporter, an urgent case to its area's coordinators) and
+    ``case.consultation_linked`` (one more reporter, told the same), a run of
+    consecutive ones at a time (a list of one outside batches), deciding exactly as
+    applying them one after the other would: one query for the areas already known,
+    one for the cases already taken up, then one statement per table (cases,
+    reporters, notifications).
+
+    Order within the run: each entry sees the case rows the entries before it wrote (a
+    case.opened after a link keeps no area from it; one after another case.opened of the
+    same case keeps that one's area). Referrals are not touched by these events, so
+    which cases were taken up is the same for all of them; notifications are recorded
+    (and their events published) in the order one at a time would have."""
+    run = [(e, e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked))
+           for e in envelopes]
+    case_ids = list(dict.fromkeys(p.case_id for _e, p in run))
     repo = ProjectionRepository(uow.session)
-    known = await repo.case(p.case_id)
-    # A case.moved may have been applied first (streams are not ordered with each other).
-    area = known.area if known is not None and known.area else p.area
-    await repo.upsert_case(p.case_id, case_number=p.case_number, area=area, urgency=p.urgency,
-                           opened_at=as_utc(envelope.occurred_at))
-    await repo.add_reporter(p.case_id, p.reporter_id)
-    values = {"area": area, "case_number": p.case_number}
+    areas = await repo.areas_of(case_ids)  # the known cases' areas; grows along the run
+    taken_up = await repo.taken_up(case_ids)
     all_areas = tuple(sorted(a.id for a in ctx.reference.areas))
-    for notice in case_opened_notices(area, p.urgency, [p.reporter_id], all_areas):
-        await record_notification(uow, ctx, notice, values, about_event_id=envelope.event_id,
-                                  correlation_id=envelope.correlation_id, case_id=p.case_id)
-    await _catch_up_reporter(ctx, uow, envelope, p.case_id, p.reporter_id)
-
-
-async def on_consultation_linked(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
-    p = envelope.payload_as(ConsultationLinked)
-    repo = ProjectionRepository(uow.session)
-    await repo.upsert_case(p.case_id)
-    await repo.add_reporter(p.case_id, p.reporter_id)
-    for notice in case_opened_notices("", "", [p.reporter_id]):
-        await record_notification(uow, ctx, notice, {}, about_event_id=envelope.event_id,
-                                  correlation_id=envelope.correlation_id, case_id=p.case_id)
-    await _catch_up_reporter(ctx, uow, envelope, p.case_id, p.reporter_id)
-
-
-async def _catch_up_reporter(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, case_id: str,
-                             reporter_id: str) -> None:
-    """Case and referral events travel on different streams: if an agency already took
-    the case up before notify learnt who reported it, the reporter still hears it."""
-    if await ProjectionRepository(uow.session).case_was_taken_up(case_id):
-        await record_notification(uow, ctx, Notice(reporter(reporter_id), "reporter_connected"), {},
-                                  about_event_id=envelope.event_id, correlation_id=envelope.correlation_id,
-                                  case_id=case_id)
+    opened: dict[str, dict[str, Any]] = {}  # case id → its row as its last case.opened sets it
+    keys_only: list[str] = []               # linked cases not known before (inserted key only)
+    reporters: dict[tuple[str, str], None] = {}
+    recordings: list[Recording] = []
+    for envelope, p in run:
+        about = {"about_event_id": envelope.event_id, "correlation_id": envelope.correlation_id,
+                 "event_type": envelope.type}
+        if isinstance(p, CaseOpened):
+            # A case.moved may have been applied first (streams are not ordered with each other).
+            area = areas.get(p.case_id) or p.area
+            areas[p.case_id] = area
+            opened[p.case_id] = {"case_id": p.case_id, "case_number": p.case_number, "area": area,
+                                 "urgency": p.urgency, "opened_at": as_utc(envelope.occurred_at)}
+            values: dict[str, Any] = {"area": area, "case_number": p.case_number}
+            notices = case_opened_notices(area, p.urgency, [p.reporter_id], all_areas)
+        else:
+            if p.case_id not in areas:
+                keys_only.append(p.case_id)
+                areas[p.case_id] = None
+            values = {}
+            notices = case_opened_notices("", "", [p.reporter_id])
+        reporters[(p.case_id, p.reporter_id)] = None
+        recordings.extend(Recording(notice, values, case_id=p.case_id, **about) for notice in notices)
+        # Case and referral events travel on different streams: if an agency already took
+        # the case up before notify learnt who reported it, the reporter still hears it.
+        if p.case_id in taken_up:
+            recordings.append(Recording(Notice(reporter(p.reporter_id), "reporter_connected"), {},
+                                        case_id=p.case_id, **about))
+    await repo.upsert_cases(list(opened.values()))
+    await repo.add_cases([c for c in keys_only if c not in opened])  # opened later in the run: upserted
+    await repo.add_reporters(list(reporters))
+    await record_notifications(uow, ctx, recordings)
 
 
 async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:

@@ -4,6 +4,7 @@ unit of work, so all of it commits (or not) with the cause."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from services.notify.adapters.delivery_repository import DeliveryRepository
@@ -57,6 +58,70 @@ async def record_notification(uow: UnitOfWork, ctx: NotifyContext, notice: Notic
          causation_id=about_event_id)
     log.info("notification_recorded", kind=notice.kind, recipient_role=role, notification_id=notification_id)
     return notification_id
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One notification to record, with what it is about."""
+
+    notice: Notice
+    values: dict[str, Any]
+    about_event_id: str
+    correlation_id: str
+    case_id: str | None = None
+    referral_id: str | None = None
+    event_type: str | None = None  # of the event it is about, for the log
+
+
+async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[Recording]) -> list[str | None]:
+    """``record_notification`` for many at once, in their order: one INSERT for the
+    notifications (those already recorded skipped by the unique key on event,
+    recipient and kind), one for their deliveries. Returns each one's new id, or None
+    if it was already recorded."""
+    rows: list[dict[str, Any]] = []
+    keys: set[tuple[str, str, str, str]] = set()
+    deliveries: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        role, scope, kind = item.notice.recipient.role, item.notice.recipient.scope, item.notice.kind
+        key = (item.about_event_id, role, scope, kind)
+        if key in keys:  # twice in these: the first one counts
+            rows.append({})
+            continue
+        keys.add(key)
+        rendered = ctx.templates.render(kind, role, item.values)
+        now = uow.clock.now()
+        notification_id = new_event_id()
+        rows.append({
+            "id": notification_id, "recipient_role": role, "recipient_scope": scope, "kind": kind,
+            "title": rendered.title, "body": rendered.body, "case_id": item.case_id, "referral_id": item.referral_id,
+            "about_event_id": item.about_event_id, "created_at": now,
+        })
+        deliveries[notification_id] = [{
+            "id": new_event_id(), "notification_id": notification_id, "channel": target.channel,
+            "target": target.target, "status": "pending", "attempts": 0, "next_attempt_at": now,
+            "created_at": now,
+        } for target in external_channels(ctx, role, scope)]
+    inserted = await NotificationRepository(uow.session).add_new([row for row in rows if row])
+    await DeliveryRepository(uow.session).add_many(
+        [delivery for notification_id in inserted for delivery in deliveries[notification_id]])
+    ids: list[str | None] = []
+    for item, row in zip(items, rows, strict=True):
+        notification_id = row.get("id")
+        if notification_id not in inserted:
+            ids.append(None)
+            continue
+        role, scope, kind = row["recipient_role"], row["recipient_scope"], row["kind"]
+        emit(uow, NotificationRecorded(notification_id=notification_id, recipient_role=role, recipient_scope=scope,
+                                       kind=kind, case_id=item.case_id, referral_id=item.referral_id,
+                                       about_event_id=item.about_event_id),
+             aggregate_id=notification_id, case_id=item.case_id, correlation_id=item.correlation_id,
+             causation_id=item.about_event_id)
+        log.info("notification_recorded", kind=kind, recipient_role=role, notification_id=notification_id,
+                 # a batch handler's log lines are not bound to one event: name it
+                 correlation_id=item.correlation_id, event_id=item.about_event_id,
+                 **({"event_type": item.event_type} if item.event_type else {}))
+        ids.append(notification_id)
+    return ids
 
 
 def external_channels(ctx: NotifyContext, role: str, scope: str) -> list:

@@ -20,6 +20,10 @@ class DeliveryRepository:
     async def add(self, row: dict[str, Any]) -> None:
         await self.session.execute(insert(deliveries), row)
 
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(deliveries), rows)
+
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
         rows = await self.session.execute(
             select(deliveries.c.id)

@@ -5,11 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
 from shared.db.sql import insert_if_absent
+
+TAKEN_UP = ("accepted", "in_progress", "on_hold", "completed")
+
+
+def _statements(dialect: Any) -> dict[str, Any]:
+    """The batch statements of one dialect, built once (their cache keys too)."""
+    opened = dialect.insert(cases)
+    return {
+        "upsert_cases": opened.on_conflict_do_update(
+            index_elements=[cases.c.case_id],
+            set_={c: opened.excluded[c] for c in ("case_number", "area", "urgency", "opened_at")}),
+        "add_cases": dialect.insert(cases).on_conflict_do_nothing(),
+        "add_reporters": dialect.insert(case_reporters).on_conflict_do_nothing(),
+        "add_notifications": dialect.insert(notifications).on_conflict_do_nothing().returning(notifications.c.id),
+    }
+
+
+_BY_DIALECT = {"postgresql": _statements(postgresql), "sqlite": _statements(sqlite)}
+_AREAS = select(cases.c.case_id, cases.c.area).where(cases.c.case_id.in_(bindparam("ids", expanding=True)))
+_TAKEN_UP = (select(referrals.c.case_id).distinct()
+             .where(referrals.c.case_id.in_(bindparam("ids", expanding=True)), referrals.c.status.in_(TAKEN_UP)))
+
+
+def _statement(session: AsyncSession, name: str) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return _BY_DIALECT["postgresql" if dialect == "postgresql" else "sqlite"][name]
 
 
 class ProjectionRepository:
@@ -38,12 +65,31 @@ class ProjectionRepository:
         await self.upsert_case(case_id, area=area)
         await self.session.execute(update(referrals).where(referrals.c.case_id == case_id).values(area=area))
 
-    async def case_was_taken_up(self, case_id: str) -> bool:
-        """Whether an agency has accepted a referral of this case."""
-        found = await self.session.execute(select(referrals.c.referral_id).where(
-            referrals.c.case_id == case_id,
-            referrals.c.status.in_(("accepted", "in_progress", "on_hold", "completed"))).limit(1))
-        return found.first() is not None
+    # A run of case events: one statement for all of them.
+
+    async def areas_of(self, case_ids: list[str]) -> dict[str, str | None]:
+        """The known cases among these, with their area (None if not known yet)."""
+        return {case_id: area for case_id, area in await self.session.execute(_AREAS, {"ids": case_ids})}
+
+    async def taken_up(self, case_ids: list[str]) -> set[str]:
+        """Those of these cases an agency has accepted a referral of."""
+        return set((await self.session.execute(_TAKEN_UP, {"ids": case_ids})).scalars())
+
+    async def upsert_cases(self, rows: list[dict[str, Any]]) -> None:
+        """Insert each case, or set these values on it if it is there (every row has
+        case_number, area, urgency and opened_at)."""
+        if rows:
+            await self.session.execute(_statement(self.session, "upsert_cases"), rows)
+
+    async def add_cases(self, case_ids: list[str]) -> None:
+        """Insert the cases not there yet (key only)."""
+        if case_ids:
+            await self.session.execute(_statement(self.session, "add_cases"), [{"case_id": c} for c in case_ids])
+
+    async def add_reporters(self, pairs: list[tuple[str, str]]) -> None:
+        if pairs:
+            await self.session.execute(_statement(self.session, "add_reporters"),
+                                       [{"case_id": c, "reporter_id": r} for c, r in pairs])
 
     async def referral(self, referral_id: str) -> Any:
         return (await self.session.execute(
@@ -65,6 +111,13 @@ class NotificationRepository:
 
     async def add(self, row: dict[str, Any]) -> None:
         await self.session.execute(insert(notifications), row)
+
+    async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert the rows not recorded yet (same event, recipient and kind), in one
+        statement; returns the ids of those inserted."""
+        if not rows:
+            return set()
+        return set((await self.session.execute(_statement(self.session, "add_notifications"), rows)).scalars())
 
     async def exists(self, about_event_id: str, role: str, scope: str, kind: str) -> bool:
         found = await self.session.execute(select(notifications.c.id).where(

@@ -27,8 +27,7 @@ REFERRAL_EVENTS = (ReferralRequested, ReferralReceived, ReferralAcknowledged, Re
 
 def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry = EventHandlers()
-    registry.on(CaseOpened)(partial(handlers.on_case_opened, ctx))
-    registry.on(ConsultationLinked)(partial(handlers.on_consultation_linked, ctx))
+    registry.on_batch(CaseOpened, ConsultationLinked)(partial(handlers.on_case_events, ctx))
     registry.on(CaseMoved)(partial(handlers.on_case_moved, ctx))
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
     registry.on(ReferralSharingRestricted)(partial(handlers.on_sharing_restricted, ctx))
