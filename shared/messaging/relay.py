@@ -125,7 +125,8 @@ class OutboxRelay:
             try:
                 # Cleared before reading, so a commit during the batch wakes the next one.
                 self.signal.clear()
-                if await self.lease.acquire_or_renew():
+                # Renewed only when half the lease is gone (not two Redis round trips per wake-up).
+                if await self.lease.ensure(min_remaining_s=self.lease.ttl_ms / 2000):
                     await self.publish_while_leader()
                 backoff = 0.1
                 with contextlib.suppress(TimeoutError):
