@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # Messaging
     consumer_name: str | None = None
     batch_size: int = 100
-    poll_interval_ms: int = 100
+    # XREADGROUP BLOCK: a read returns as soon as entries arrive, so this only sets how
+    # often an idle consumer wakes up (and costs CPU) — not the latency.
+    poll_interval_ms: int = 1000
     relay_poll_interval_s: float = 0.5
     reclaim_idle_ms: int = 15_000
     reclaim_interval_s: float = 5.0
