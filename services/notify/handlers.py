@@ -40,9 +40,9 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
     the reporter, an urgent case to its area's coordinators) and
     ``case.consultation_linked`` (one more reporter, told the same), a run of
     consecutive ones at a time (a list of one outside batches), deciding exactly as
-    applying them one after the other would: one query for the areas already known,
-    one for the cases already taken up, then one statement per table (cases,
-    reporters, notifications).
+    applying them one after the other would: one query for the areas already known
+    and the cases already taken up, then one statement per table (cases, reporters,
+    notifications).
 
     Order within the run: each entry sees the case rows the entries before it wrote (a
     case.opened after a link keeps no area from it; one after another case.opened of the
@@ -53,8 +53,7 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
            for e in envelopes]
     case_ids = list(dict.fromkeys(p.case_id for _e, p in run))
     repo = ProjectionRepository(uow.session)
-    areas = await repo.areas_of(case_ids)  # the known cases' areas; grows along the run
-    taken_up = await repo.taken_up(case_ids)
+    areas, taken_up = await repo.known_cases(case_ids)  # areas: grows along the run
     all_areas = tuple(sorted(a.id for a in ctx.reference.areas))
     opened: dict[str, dict[str, Any]] = {}  # case id → its row as its last case.opened sets it
     keys_only: list[str] = []               # linked cases not known before (inserted key only)

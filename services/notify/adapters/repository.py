@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, false, func, insert, null, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,9 +29,13 @@ def _statements(dialect: Any) -> dict[str, Any]:
 
 
 _BY_DIALECT = {"postgresql": _statements(postgresql), "sqlite": _statements(sqlite)}
-_AREAS = select(cases.c.case_id, cases.c.area).where(cases.c.case_id.in_(bindparam("ids", expanding=True)))
-_TAKEN_UP = (select(referrals.c.case_id).distinct()
-             .where(referrals.c.case_id.in_(bindparam("ids", expanding=True)), referrals.c.status.in_(TAKEN_UP)))
+_IDS = bindparam("ids", expanding=True)
+# The known cases (with their areas) and the cases taken up, in one round trip.
+_KNOWN = union_all(
+    select(cases.c.case_id, cases.c.area, false().label("taken_up")).where(cases.c.case_id.in_(_IDS)),
+    select(referrals.c.case_id, null(), true()).distinct()
+    .where(referrals.c.case_id.in_(_IDS), referrals.c.status.in_(TAKEN_UP)),
+)
 
 
 def _statement(session: AsyncSession, name: str) -> Any:
@@ -67,13 +71,17 @@ class ProjectionRepository:
 
     # A run of case events: one statement for all of them.
 
-    async def areas_of(self, case_ids: list[str]) -> dict[str, str | None]:
-        """The known cases among these, with their area (None if not known yet)."""
-        return {case_id: area for case_id, area in await self.session.execute(_AREAS, {"ids": case_ids})}
-
-    async def taken_up(self, case_ids: list[str]) -> set[str]:
-        """Those of these cases an agency has accepted a referral of."""
-        return set((await self.session.execute(_TAKEN_UP, {"ids": case_ids})).scalars())
+    async def known_cases(self, case_ids: list[str]) -> tuple[dict[str, str | None], set[str]]:
+        """Of these cases, those notify knows (with their area, None if not known yet),
+        and those an agency has accepted a referral of."""
+        areas: dict[str, str | None] = {}
+        taken_up: set[str] = set()
+        for case_id, area, referral in await self.session.execute(_KNOWN, {"ids": case_ids}):
+            if referral:
+                taken_up.add(case_id)
+            else:
+                areas[case_id] = area
+        return areas, taken_up
 
     async def upsert_cases(self, rows: list[dict[str, Any]]) -> None:
         """Insert each case, or set these values on it if it is there (every row has
