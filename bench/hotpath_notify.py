@@ -30,8 +30,8 @@ from bench.hotpath import _NoRedis
 from bench.system import scratch_postgres, settings_from
 from bench.workload import DISTRICTS, REPORTERS, URGENCIES
 from shared.db.migrate import migrate
-from shared.logging import configure_logging
 from shared.events import SYSTEM, CaseOpened, ConsultationLinked, Envelope, new_event_id
+from shared.logging import configure_logging
 from shared.messaging.streams import DATA_FIELD, headers_of
 
 STREAM = "tsunagi.case"
