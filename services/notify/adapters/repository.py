@@ -56,9 +56,6 @@ class ProjectionRepository:
     async def case(self, case_id: str) -> Any:
         return (await self.session.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
-    async def add_reporter(self, case_id: str, reporter_id: str) -> None:
-        await insert_if_absent(self.session, case_reporters, {"case_id": case_id, "reporter_id": reporter_id})
-
     async def reporters_of(self, case_id: str) -> list[str]:
         rows = await self.session.execute(select(case_reporters.c.reporter_id)
                                           .where(case_reporters.c.case_id == case_id)
