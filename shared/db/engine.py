@@ -44,7 +44,12 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
     if url.startswith("sqlite"):
         # hide_parameters: SQL errors (logged, stored with dead letters) never carry the
         # values — they can be personal data.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **JSON_CODEC)
+        # One connection per process: SQLite has one writer at a time anyway, and with
+        # several connections a waiting writer sleeps in SQLite's busy handler (in steps
+        # of up to 100 ms) — seconds of tail latency under load. With one, transactions
+        # queue fairly in asyncio (the pool) and start the moment the previous one ends.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, pool_size=1,
+                                     max_overflow=0, pool_timeout=60, **JSON_CODEC)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
