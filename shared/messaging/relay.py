@@ -12,9 +12,9 @@ change of the same aggregate waits for the earlier commit). The relay is cheap (
 query and one pipelined round trip per batch), so one publisher per service is
 enough and the lease costs one command per poll.
 
-**Delivery: at least once, in order.** A batch is read in outbox-id order, published
-in one pipeline, then marked published in the database. A crash between the two
-publishes the batch again on resume (from the oldest unpublished row: nothing lost,
+**Delivery: at least once, in order.** A batch is marked published and read in one
+statement, published in one pipeline, and the mark committed only then. A crash
+between the two publishes the batch again on resume (from the oldest unpublished row: nothing lost,
 nothing reordered); a lease lost mid-batch (the holder stalled for longer than the
 lease) can likewise let two holders publish the same rows. Both only duplicate
 entries, which idempotent consumers skip (their inbox), so safety never depends on
@@ -81,14 +81,20 @@ class OutboxRelay:
         await self.lease.release()
 
     async def publish_batch(self) -> int:
-        """Publish one batch of unpublished events in outbox order; returns how many."""
+        """Publish one batch of unpublished events in outbox order; returns how many.
+
+        One statement marks the batch and returns it (``UPDATE … RETURNING``, inside a
+        transaction that commits only after the pipelined XADDs succeeded): a crash or
+        a Redis error before the commit rolls the marks back, so the rows are published
+        again later (a duplicate, which consumers skip) — never marked but unsent."""
         async with self.sessions() as session:
-            rows = (await session.execute(
-                select(self.outbox.c.id, self.outbox.c.stream, self.outbox.c.envelope)
-                .where(self.outbox.c.published_at.is_(None))
-                .order_by(self.outbox.c.id)
-                .limit(self.batch_size)
-            )).all()
+            oldest = (select(self.outbox.c.id).where(self.outbox.c.published_at.is_(None))
+                      .order_by(self.outbox.c.id).limit(self.batch_size).scalar_subquery())
+            rows = sorted((await session.execute(
+                update(self.outbox).where(self.outbox.c.id.in_(oldest))
+                .values(published_at=self.clock.now())
+                .returning(self.outbox.c.id, self.outbox.c.stream, self.outbox.c.envelope)
+            )).all(), key=lambda r: r.id)
             if not rows:
                 return 0
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -99,10 +105,6 @@ class OutboxRelay:
                         headers=headers_of(envelope), correlation_id=envelope.correlation_id,
                         pipeline=pipe)
                 await pipe.execute()
-            # Published first, marked second: a crash in between republishes (harmless).
-            await session.execute(
-                update(self.outbox).where(self.outbox.c.id.in_([r.id for r in rows]))
-                .values(published_at=self.clock.now()))
             await session.commit()
         self.published_total += len(rows)
         return len(rows)
