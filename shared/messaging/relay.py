@@ -91,7 +91,7 @@ class OutboxRelay:
             oldest = (select(self.outbox.c.id).where(self.outbox.c.published_at.is_(None))
                       .order_by(self.outbox.c.id).limit(self.batch_size).scalar_subquery())
             rows = sorted((await session.execute(
-                update(self.outbox).where(self.outbox.c.id.in_(oldest))
+                update(self.outbox).where(self.outbox.c.id.in_(oldest), self.outbox.c.published_at.is_(None))
                 .values(published_at=self.clock.now())
                 .returning(self.outbox.c.id, self.outbox.c.stream, self.outbox.c.envelope)
             )).all(), key=lambda r: r.id)
