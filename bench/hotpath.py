@@ -33,17 +33,46 @@ from shared.messaging.streams import DATA_FIELD, headers_of
 STREAM = "tsunagi.consultation"
 
 
+async def encode(envelope: Envelope, i: int) -> tuple[bytes, dict[bytes, bytes]]:
+    """A stream entry as the relay writes it (FastStream's binary format), id ``i-0``."""
+    raw = await BinaryMessageFormatV1.encode(message=envelope.model_dump_json().encode(), reply_to=None,
+                                             headers=headers_of(envelope), correlation_id=envelope.correlation_id)
+    return f"{i}-0".encode(), {DATA_FIELD: raw}
+
+
 async def entry_of(body: dict, i: int) -> tuple[bytes, dict[bytes, bytes]]:
     tag = uuid.uuid4().hex[:8]
-    payload = ConsultationSubmitted(consultation_id=f"c-{tag}-{i}", reference=f"R-{tag}-{i}", reporter_id="bench-vol",
-                                    reporter_role="volunteer", channel="visit", **{
+    payload = ConsultationSubmitted(consultation_id=f"c-{tag}-{i}", reference=f"R-{tag}-{i}",
+                                    reporter_id="bench-vol", reporter_role="volunteer", channel="visit", **{
                                         k: body[k] for k in ("school_district", "categories", "urgency", "consent",
                                                              "person", "household", "noticed", "sample")})
     envelope = Envelope.wrap(payload, aggregate_id=payload.consultation_id,
                              actor=Actor(role="reporter", id="bench-vol"), correlation_id=f"corr-{i}")
-    raw = await BinaryMessageFormatV1.encode(message=envelope.model_dump_json().encode(), reply_to=None,
-                                             headers=headers_of(envelope), correlation_id=envelope.correlation_id)
-    return f"{i}-0".encode(), {DATA_FIELD: raw}
+    return await encode(envelope, i)
+
+
+async def measure(runtime: Any, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]], batch: int,
+                  warm_up: int = 20) -> dict[str, float]:
+    """Feeds ``entries`` to the runtime's consumer ``batch`` at a time (the first
+    ``warm_up`` apart: prepared statements, caches); events/s, µs and statements each."""
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+    consumer = runtime.consumer
+    consumer.redis = NoRedis()
+    await consumer.apply_entries(stream, entries[:warm_up])
+    statements, n = 0, len(entries) - warm_up
+    started, cpu = time.perf_counter(), time.process_time()
+    for k in range(warm_up, len(entries), batch):
+        await consumer.apply_entries(stream, entries[k:k + batch])
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    await runtime.engine.dispose()
+    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": statements / n,
+            "cpu_us_per_event": cpu / n * 1e6}
 
 
 async def run_case(env: dict[str, str], n: int, batch: int) -> dict[str, float]:
@@ -52,36 +81,17 @@ async def run_case(env: dict[str, str], n: int, batch: int) -> dict[str, float]:
     settings = settings_from(env)
     await migrate(settings, "case")
     app = build_app(settings)
-    runtime = app.state.services.runtime
-    statements = 0
-
-    def count(*_args: object) -> None:
-        nonlocal statements
-        statements += 1
-
-    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
-    bodies = consultations(n + 20)
-    entries = [await entry_of(b, i) for i, b in enumerate(bodies)]
-    consumer = runtime.consumer
-    consumer.redis = _NoRedis()
-    await consumer.apply_entries(STREAM, entries[:20])  # warm-up: prepared statements, caches
-    statements = 0
-    started, cpu = time.perf_counter(), time.process_time()
-    for k in range(20, n + 20, batch):
-        await consumer.apply_entries(STREAM, entries[k:k + batch])
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    await runtime.engine.dispose()
-    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": statements / n,
-            "cpu_us_per_event": cpu / n * 1e6}
+    entries = [await entry_of(b, i) for i, b in enumerate(consultations(n + 20))]
+    return await measure(app.state.services.runtime, STREAM, entries, batch)
 
 
-class _NoRedis:
+class NoRedis:
     """Acks are not what is measured here."""
 
-    def pipeline(self, **_kw: object) -> "_NoRedis":
+    def pipeline(self, **_kw: object) -> "NoRedis":
         return self
 
-    async def __aenter__(self) -> "_NoRedis":
+    async def __aenter__(self) -> "NoRedis":
         return self
 
     async def __aexit__(self, *_a: object) -> None:

@@ -20,27 +20,17 @@ import os
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from faststream.redis.parser.binary import BinaryMessageFormatV1
-from sqlalchemy import event
 
-from bench.hotpath import _NoRedis
+from bench.hotpath import encode, measure
 from bench.system import scratch_postgres, settings_from
 from bench.workload import DISTRICTS, REPORTERS, URGENCIES
 from shared.db.migrate import migrate
 from shared.events import SYSTEM, CaseOpened, ConsultationLinked, Envelope, new_event_id
 from shared.logging import configure_logging
-from shared.messaging.streams import DATA_FIELD, headers_of
 
 STREAM = "tsunagi.case"
-
-
-async def encode(envelope: Envelope, i: int) -> tuple[bytes, dict[bytes, bytes]]:
-    raw = await BinaryMessageFormatV1.encode(message=envelope.model_dump_json().encode(), reply_to=None,
-                                             headers=headers_of(envelope), correlation_id=envelope.correlation_id)
-    return f"{i}-0".encode(), {DATA_FIELD: raw}
 
 
 def opened(reference, i: int) -> Envelope:
@@ -68,13 +58,6 @@ async def run_notify(env: dict[str, str], n: int, batch: int, linked_share: floa
     services = app.state.services
     runtime = services.runtime
     reference = services.context.reference
-    statements = 0
-
-    def count(*_args: object) -> None:
-        nonlocal statements
-        statements += 1
-
-    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
     rng = random.Random(7)
     envelopes: list[Envelope] = []
     case_ids: list[str] = []
@@ -85,17 +68,7 @@ async def run_notify(env: dict[str, str], n: int, batch: int, linked_share: floa
             envelopes.append(opened(reference, i))
             case_ids.append(envelopes[-1].aggregate_id)
     entries = [await encode(e, i) for i, e in enumerate(envelopes)]
-    consumer = runtime.consumer
-    consumer.redis = _NoRedis()
-    await consumer.apply_entries(STREAM, entries[:20])  # warm-up: prepared statements, caches
-    statements = 0
-    started, cpu = time.perf_counter(), time.process_time()
-    for k in range(20, n + 20, batch):
-        await consumer.apply_entries(STREAM, entries[k:k + batch])
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    await runtime.engine.dispose()
-    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": statements / n,
-            "cpu_us_per_event": cpu / n * 1e6}
+    return await measure(runtime, STREAM, entries, batch)
 
 
 async def main() -> None:
