@@ -9,17 +9,17 @@ growing idle time and dead-letters it after ``max_deliveries``.
 
 **Batched application.** The entries of one batch that this service handles are
 applied in ONE unit of work: one inbox INSERT … ON CONFLICT DO NOTHING RETURNING for
-all of them (those it did not insert were applied before, or by a racing replica
-that committed first, and are skipped), every handler in stream order in the same session (so a handler
-sees the effects of the entries before it, as it would after their commits), the
-events they publish written to the outbox in that order, one commit, one XACK. If
-anything fails the batch is rolled back and its entries go through the one entry per
-transaction path (``apply``), which isolates a poison entry exactly as before. A
-handler that raises an ordinary exception is not run a second time for the same
-delivery: its error is recorded and the others are applied one by one. A database
-error or a handler that tries to end the
-transaction itself (commit, or release a savepoint) sends the whole batch down the
-one-by-one path, where each entry has its own transaction boundary as before.
+all of them (an entry it did not insert was applied before, or by a racing replica
+that committed first, and is skipped), every handler in stream order in the same
+session (so a handler sees the effects of the entries before it, as it would after
+their commits), the events they publish written to the outbox in that order, one
+commit, one XACK. If anything fails the batch is rolled back and its entries go through
+the one entry per transaction path (``apply``), which isolates a poison entry exactly
+as before. A handler that raises an ordinary exception is not run a second time for the
+same delivery: its error is recorded and the others are applied one by one. A database
+error or a handler that tries to end the transaction itself (commit, or release a
+savepoint) sends the whole batch down the one-by-one path, where each entry has its own
+transaction boundary as before.
 
 **Batch handlers.** A handler registered with ``EventHandlers.on_batch`` receives every
 consecutive entry of its types in a batch at once (a list of envelopes, stream order), so

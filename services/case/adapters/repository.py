@@ -19,9 +19,6 @@ class CaseRepository:
         self.session = session
 
     # Cases ----------------------------------------------------------------------------
-    async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(cases), row)
-
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(cases), rows)
@@ -83,9 +80,6 @@ class CaseRepository:
         return [r[0] for r in rows]
 
     # Consultations and household --------------------------------------------------------
-    async def add_consultation(self, row: dict[str, Any]) -> None:
-        await self.add_consultations([row])
-
     async def add_consultations(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(case_consultations), rows)
@@ -122,9 +116,6 @@ class CaseRepository:
         return found
 
     # Link offers and merges -------------------------------------------------------------
-    async def add_offer(self, row: dict[str, Any]) -> None:
-        await self.add_offers([row])
-
     async def add_offers(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(link_offers), rows)

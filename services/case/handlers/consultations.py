@@ -181,7 +181,7 @@ async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationS
     now = uow.clock.now()
     case = await repo.get(match.case_id, for_update=True)
     assert case is not None  # a candidate read in this transaction
-    await repo.add_consultation(_consultation_row(consultation, case["id"], "linked", now, facts))
+    await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", now, facts)])
     await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now))
     await TimelineRepository(uow.session).add(envelope, case["id"], now)
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
