@@ -32,7 +32,7 @@ import contextlib
 
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.clock import Clock
@@ -64,6 +64,13 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.batch_size = batch_size
         self.lease = Lease(redis, f"tsunagi:relay:{service}", owner, ttl_ms=lease_ms)
+        outbox = self.outbox
+        oldest = (select(outbox.c.id).where(outbox.c.published_at.is_(None))
+                  .order_by(outbox.c.id).limit(batch_size).scalar_subquery())
+        # Built once (a statement built per call is re-keyed by SQLAlchemy each time).
+        self._mark_batch = (update(outbox).where(outbox.c.id.in_(oldest), outbox.c.published_at.is_(None))
+                            .values(published_at=bindparam("marked_at"))
+                            .returning(outbox.c.id, outbox.c.stream, outbox.c.envelope))
         self.published_total = 0
 
     @property
@@ -88,13 +95,8 @@ class OutboxRelay:
         a Redis error before the commit rolls the marks back, so the rows are published
         again later (a duplicate, which consumers skip) — never marked but unsent."""
         async with self.sessions() as session:
-            oldest = (select(self.outbox.c.id).where(self.outbox.c.published_at.is_(None))
-                      .order_by(self.outbox.c.id).limit(self.batch_size).scalar_subquery())
-            rows = sorted((await session.execute(
-                update(self.outbox).where(self.outbox.c.id.in_(oldest), self.outbox.c.published_at.is_(None))
-                .values(published_at=self.clock.now())
-                .returning(self.outbox.c.id, self.outbox.c.stream, self.outbox.c.envelope)
-            )).all(), key=lambda r: r.id)
+            rows = sorted((await session.execute(self._mark_batch, {"marked_at": self.clock.now()})).all(),
+                          key=lambda r: r.id)
             if not rows:
                 return 0
             async with self.redis.pipeline(transaction=False) as pipe:

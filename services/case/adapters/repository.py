@@ -6,12 +6,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
 from services.case.domain.status import CLOSED
 from shared.errors import Conflict
+
+
+# The hot path's reads, built once (a statement built per call is re-keyed by SQLAlchemy
+# on every execution); empty lists are fine for expanding parameters.
+_KEY_COLUMNS = ("name_key", "place_key", "household_key")
+_OPEN_CANDIDATES = (
+    select(cases.c.id.label("case_id"), case_consultations.c.school_district, case_consultations.c.person,
+           case_consultations.c.household)
+    .select_from(cases.join(case_consultations, case_consultations.c.case_id == cases.c.id))
+    .where(or_(*(case_consultations.c[column].in_(bindparam(column, expanding=True)) for column in _KEY_COLUMNS)),
+           cases.c.status != CLOSED, cases.c.merged_into.is_(None))
+    .order_by(cases.c.opened_at, cases.c.id, case_consultations.c.received_at))
+_NUMBERS_TAKEN = select(cases.c.case_number).where(cases.c.case_number.in_(bindparam("numbers", expanding=True)))
 
 
 class CaseRepository:
@@ -24,8 +37,7 @@ class CaseRepository:
             await self.session.execute(insert(cases), rows)
 
     async def case_numbers_taken(self, numbers: list[str]) -> set[str]:
-        found = await self.session.execute(select(cases.c.case_number).where(cases.c.case_number.in_(numbers)))
-        return set(found.scalars())
+        return set((await self.session.execute(_NUMBERS_TAKEN, {"numbers": numbers})).scalars())
 
     async def get(self, case_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         query = select(cases).where(cases.c.id == case_id)
@@ -51,17 +63,10 @@ class CaseRepository:
         ``keys`` (``match_keys`` of the new consultations), oldest case first (each case
         is compared through every report it holds). Index lookups: the cost does not
         grow with the number of open cases."""
-        wanted = {column: sorted({k[column] for k in keys if k[column]})
-                  for column in ("name_key", "place_key", "household_key")}
-        conditions = [case_consultations.c[column].in_(values) for column, values in wanted.items() if values]
-        if not conditions:
+        wanted = {column: sorted({k[column] for k in keys if k[column]}) for column in _KEY_COLUMNS}
+        if not any(wanted.values()):
             return []
-        query = (select(cases.c.id.label("case_id"), case_consultations.c.school_district,
-                        case_consultations.c.person, case_consultations.c.household)
-                 .select_from(cases.join(case_consultations, case_consultations.c.case_id == cases.c.id))
-                 .where(or_(*conditions), cases.c.status != CLOSED, cases.c.merged_into.is_(None)))
-        rows = await self.session.execute(query.order_by(cases.c.opened_at, cases.c.id,
-                                                         case_consultations.c.received_at))
+        rows = await self.session.execute(_OPEN_CANDIDATES, wanted)
         return [dict(r) for r in rows.mappings().all()]
 
     async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
