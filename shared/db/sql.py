@@ -1,4 +1,5 @@
-"""Inserts both SQLite and PostgreSQL support that skip rows whose key already exists.
+"""Inserts both SQLite and PostgreSQL support that skip (or update) rows whose key
+already exists.
 Two replicas writing the same key at once then meet on the primary key instead of
 failing one of their transactions (on PostgreSQL the second waits for the first's
 commit, then skips)."""
@@ -21,6 +22,13 @@ def _insert(dialect: str, table: Table, returning: Column | None = None) -> Any:
     return statement.returning(returning) if returning is not None else statement
 
 
+@cache
+def _upsert(dialect: str, table: Table, key: Column, columns: tuple[str, ...]) -> Any:
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(index_elements=[key],
+                                           set_={c: statement.excluded[c] for c in columns})
+
+
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
@@ -37,3 +45,16 @@ async def insert_new(session: AsyncSession, table: Table, rows: list[dict[str, A
         return set()
     result = await session.execute(_insert(_dialect(session), table, key), rows)
     return set(result.scalars())
+
+
+async def insert_missing(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts the rows whose key is not there yet, in one executemany."""
+    if rows:
+        await session.execute(_insert(_dialect(session), table), rows)
+
+
+async def upsert(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: Column,
+                 columns: tuple[str, ...]) -> None:
+    """Inserts each row, or sets ``columns`` from it on the row with its ``key``."""
+    if rows:
+        await session.execute(_upsert(_dialect(session), table, key, columns), rows)

@@ -6,29 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, false, func, insert, null, select, true, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
-from shared.db.sql import insert_if_absent
+from shared.db.sql import insert_if_absent, insert_missing, insert_new, upsert
 
 TAKEN_UP = ("accepted", "in_progress", "on_hold", "completed")
 
 
-def _statements(dialect: Any) -> dict[str, Any]:
-    """The batch statements of one dialect, built once (their cache keys too)."""
-    opened = dialect.insert(cases)
-    return {
-        "upsert_cases": opened.on_conflict_do_update(
-            index_elements=[cases.c.case_id],
-            set_={c: opened.excluded[c] for c in ("case_number", "area", "urgency", "opened_at")}),
-        "add_cases": dialect.insert(cases).on_conflict_do_nothing(),
-        "add_reporters": dialect.insert(case_reporters).on_conflict_do_nothing(),
-        "add_notifications": dialect.insert(notifications).on_conflict_do_nothing().returning(notifications.c.id),
-    }
-
-
-_BY_DIALECT = {"postgresql": _statements(postgresql), "sqlite": _statements(sqlite)}
 _IDS = bindparam("ids", expanding=True)
 # The known cases (with their areas) and the cases taken up, in one round trip.
 _KNOWN = union_all(
@@ -36,11 +21,6 @@ _KNOWN = union_all(
     select(referrals.c.case_id, null(), true()).distinct()
     .where(referrals.c.case_id.in_(_IDS), referrals.c.status.in_(TAKEN_UP)),
 )
-
-
-def _statement(session: AsyncSession, name: str) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return _BY_DIALECT["postgresql" if dialect == "postgresql" else "sqlite"][name]
 
 
 class ProjectionRepository:
@@ -83,18 +63,14 @@ class ProjectionRepository:
     async def upsert_cases(self, rows: list[dict[str, Any]]) -> None:
         """Insert each case, or set these values on it if it is there (every row has
         case_number, area, urgency and opened_at)."""
-        if rows:
-            await self.session.execute(_statement(self.session, "upsert_cases"), rows)
+        await upsert(self.session, cases, rows, cases.c.case_id, ("case_number", "area", "urgency", "opened_at"))
 
     async def add_cases(self, case_ids: list[str]) -> None:
         """Insert the cases not there yet (key only)."""
-        if case_ids:
-            await self.session.execute(_statement(self.session, "add_cases"), [{"case_id": c} for c in case_ids])
+        await insert_missing(self.session, cases, [{"case_id": c} for c in case_ids])
 
     async def add_reporters(self, pairs: list[tuple[str, str]]) -> None:
-        if pairs:
-            await self.session.execute(_statement(self.session, "add_reporters"),
-                                       [{"case_id": c, "reporter_id": r} for c, r in pairs])
+        await insert_missing(self.session, case_reporters, [{"case_id": c, "reporter_id": r} for c, r in pairs])
 
     async def referral(self, referral_id: str) -> Any:
         return (await self.session.execute(
@@ -120,9 +96,7 @@ class NotificationRepository:
     async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
         """Insert the rows not recorded yet (same event, recipient and kind), in one
         statement; returns the ids of those inserted."""
-        if not rows:
-            return set()
-        return set((await self.session.execute(_statement(self.session, "add_notifications"), rows)).scalars())
+        return await insert_new(self.session, notifications, rows, notifications.c.id)
 
     async def exists(self, about_event_id: str, role: str, scope: str, kind: str) -> bool:
         found = await self.session.execute(select(notifications.c.id).where(
