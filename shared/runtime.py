@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import MetaData, text
 
 from shared.clock import Clock
+from shared.db.group_commit import GroupCommit
 from shared.db.engine import make_engine, make_session_factory
 from shared.db.tables import MessagingTables
 from shared.db.uow import UnitOfWork
@@ -55,6 +56,8 @@ class ServiceRuntime:
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
         self.outbox_signal = asyncio.Event()
+        # Commands that only insert (intake's consultations) share transactions under load.
+        self.group_commit = GroupCommit(self.unit_of_work)
         self.consumer = StreamConsumer(service=service, consumer=self.consumer_name, handlers=handlers,
                                        unit_of_work=self.unit_of_work, redis=self.redis)
         self.consumer.subscribe(self.broker, batch_size=settings.batch_size,

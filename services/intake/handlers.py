@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from services.intake.adapters.orm import consultations
 from services.intake.adapters.repository import ConsultationRepository
 from services.intake.domain.consultation import (
     RECEIVED_STAGE,
@@ -14,6 +15,7 @@ from services.intake.domain.consultation import (
 )
 from services.intake.entrypoints.schemas import ConsultationIn
 from shared.clock import as_utc
+from shared.db.group_commit import GroupCommit
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput, NotFound
 from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked, ConsultationSubmitted, Envelope
@@ -35,49 +37,50 @@ def validate_against_reference(data: ConsultationIn, ref: ReferenceData) -> None
         raise InvalidInput(f"経路「{data.channel}」は登録されていません。", field="channel")
 
 
-async def submit_consultation(uow: UnitOfWork, ref: ReferenceData, data: ConsultationIn,
+async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: ConsultationIn,
                               reporter: Identity, correlation_id: str) -> ReporterView:
+    """Stores the consultation and its ``consultation.submitted`` event together; under
+    load, together with the other submissions in flight (``GroupCommit``)."""
     validate_against_reference(data, ref)
-    received_at = uow.clock.now()
+    received_at = writes.clock.now()
     consultation_id = new_event_id()
+    row = {
+        "id": consultation_id,
+        "reporter_id": reporter.subject,
+        "reporter_role": data.reporter_role,
+        "channel": data.channel,
+        "school_district": data.school_district,
+        "categories": data.categories,
+        "urgency": data.urgency,
+        "consent": data.consent,
+        "legal_ground": data.legal_ground,
+        "person": data.person.model_dump(mode="json"),
+        "household": [m.model_dump(mode="json") for m in data.household],
+        "noticed": data.noticed,
+        "sample": data.sample,
+        "received_at": received_at,
+        "case_id": None,
+    }
     for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
         reference = new_reference(received_at)
-        async with uow:
-            repo = ConsultationRepository(uow.session)
-            await repo.add({
-                "id": consultation_id,
-                "reference": reference,
-                "reporter_id": reporter.subject,
-                "reporter_role": data.reporter_role,
-                "channel": data.channel,
-                "school_district": data.school_district,
-                "categories": data.categories,
-                "urgency": data.urgency,
-                "consent": data.consent,
-                "legal_ground": data.legal_ground,
-                "person": data.person.model_dump(mode="json"),
-                "household": [m.model_dump(mode="json") for m in data.household],
-                "noticed": data.noticed,
-                "sample": data.sample,
-                "received_at": received_at,
-            })
-            uow.publish(Envelope.wrap(
-                ConsultationSubmitted(
-                    consultation_id=consultation_id, reference=reference, reporter_id=reporter.subject,
-                    reporter_role=data.reporter_role, channel=data.channel,
-                    school_district=data.school_district, categories=data.categories,
-                    urgency=data.urgency, consent=data.consent, legal_ground=data.legal_ground,
-                    person=data.person, household=data.household, noticed=data.noticed, sample=data.sample),
-                aggregate_id=consultation_id, actor=reporter.actor, correlation_id=correlation_id,
-                occurred_at=received_at))
-            try:
-                await uow.commit()
-            except IntegrityError:
+        submitted = Envelope.wrap(
+            ConsultationSubmitted(
+                consultation_id=consultation_id, reference=reference, reporter_id=reporter.subject,
+                reporter_role=data.reporter_role, channel=data.channel,
+                school_district=data.school_district, categories=data.categories,
+                urgency=data.urgency, consent=data.consent, legal_ground=data.legal_ground,
+                person=data.person, household=data.household, noticed=data.noticed, sample=data.sample),
+            aggregate_id=consultation_id, actor=reporter.actor, correlation_id=correlation_id,
+            occurred_at=received_at)
+        try:
+            await writes.insert([(consultations, {**row, "reference": reference})], [submitted])
+        except IntegrityError:
+            async with writes.unit_of_work() as uow:
                 if await ConsultationRepository(uow.session).reference_exists(reference):
                     continue
-                raise
-            return ReporterView(reference=reference, stage=RECEIVED_STAGE, received_at=received_at,
-                                updated_at=received_at)
+            raise
+        return ReporterView(reference=reference, stage=RECEIVED_STAGE, received_at=received_at,
+                            updated_at=received_at)
     raise RuntimeError("could not allocate a unique reference number")
 
 

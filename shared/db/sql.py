@@ -1,15 +1,15 @@
-"""Inserts both SQLite and PostgreSQL support that skip (or update) rows whose key
-already exists.
-Two replicas writing the same key at once then meet on the primary key instead of
-failing one of their transactions (on PostgreSQL the second waits for the first's
-commit, then skips)."""
+"""Hot-path inserts, each statement built once per table (and dialect): plain
+executemany inserts, and inserts both SQLite and PostgreSQL support that skip (or
+update) rows whose key already exists. Two replicas writing the same key at once then
+meet on the primary key instead of failing one of their transactions (on PostgreSQL the
+second waits for the first's commit, then skips)."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,17 @@ def _upsert(dialect: str, table: Table, key: Column, columns: tuple[str, ...]) -
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return statement.on_conflict_do_update(index_elements=[key],
                                            set_={c: statement.excluded[c] for c in columns})
+
+
+@cache
+def _plain_insert(table: Table) -> Any:
+    return insert(table)
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """A plain INSERT of the rows, in one executemany (a statement built once per table)."""
+    if rows:
+        await session.execute(_plain_insert(table), rows)
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock
+from shared.db.sql import insert_rows
 from shared.db.tables import MessagingTables
 from shared.events import Envelope, stream_for
 
@@ -59,7 +60,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._pending_events:
             now = self.clock.now()
-            await self.session.execute(insert(self._tables.outbox), [
+            await insert_rows(self.session, self._tables.outbox, [
                 {
                     "event_id": e.event_id,
                     "event_type": e.type,

@@ -15,9 +15,6 @@ class ConsultationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(consultations), row)
-
     async def reference_exists(self, reference: str) -> bool:
         found = await self.session.execute(select(consultations.c.id).where(consultations.c.reference == reference))
         return found.first() is not None

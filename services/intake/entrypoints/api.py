@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["consultations"])
 async def submit(body: ConsultationIn, request: Request, caller: CurrentIdentity) -> ConsultationReceipt:
     require_role(caller, "reporter", "coordinator")
     services = request.app.state.services
-    view = await handlers.submit_consultation(services.runtime.unit_of_work(), services.reference, body,
+    view = await handlers.submit_consultation(services.runtime.group_commit, services.reference, body,
                                               caller, correlation_id_of(request))
     return ConsultationReceipt(reference=view.reference, stage=view.stage, received_at=view.received_at,
                                received_at_jst=jst_text(view.received_at),
