@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from shared.db.sqlite_inline import inline_connector
 from shared.settings import Settings
 
 
@@ -48,8 +49,12 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         # several connections a waiting writer sleeps in SQLite's busy handler (in steps
         # of up to 100 ms) — seconds of tail latency under load. With one, transactions
         # queue fairly in asyncio (the pool) and start the moment the previous one ends.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, pool_size=1,
-                                     max_overflow=0, pool_timeout=60, **JSON_CODEC)
+        # The connection runs its calls in the event loop's thread (sqlite_inline.py:
+        # half the CPU of aiosqlite's worker thread) and waits for another process's
+        # write lock with asyncio.sleep, never in SQLite's busy handler.
+        engine = create_async_engine(url, async_creator=inline_connector(make_url(url).database or ""),
+                                     hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,
+                                     **JSON_CODEC)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -59,13 +64,14 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA busy_timeout=0")  # the connection waits for locks itself, in asyncio
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
-            # Take the write lock at BEGIN: concurrent writers then queue on the busy
-            # timeout instead of failing with "database is locked" on upgrade.
+            # Take the write lock at BEGIN: a writer of another process then waits for
+            # it there (sqlite_inline.py retries the BEGIN) instead of failing with
+            # "database is locked" on upgrade, mid-transaction.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
