@@ -16,7 +16,7 @@ write lock (a second replica on the same file, an operator's ``tsunagi`` command
 connection's busy timeout is 0, so SQLite answers "database is locked" at once instead
 of sleeping in the loop's thread; a statement that gets that answer outside a
 transaction (a ``BEGIN IMMEDIATE``, which takes the write lock, or a lone read) had no
-effect, and is retried after an ``asyncio.sleep`` — growing from 1 to 50 ms — until
+effect, and is retried after an ``asyncio.sleep`` — growing from 1 to 10 ms — until
 ``busy_timeout_s`` has passed. Inside a transaction (which already holds the write lock:
 every one begins IMMEDIATE) the error is raised as it was.
 
@@ -35,7 +35,7 @@ from typing import Any
 import aiosqlite
 
 _FIRST_WAIT_S = 0.001
-_LONGEST_WAIT_S = 0.05
+_LONGEST_WAIT_S = 0.01  # a try costs microseconds; a long sleep leaves the lock idle
 
 
 class _RunNow:
