@@ -45,6 +45,8 @@ class _Command:
             return
         if error is None:
             self.done.set_result(None)
+        elif isinstance(error, asyncio.CancelledError):  # the writer was cancelled (shutdown)
+            self.done.cancel()
         else:
             self.done.set_exception(error)
 
@@ -66,7 +68,16 @@ class GroupCommit:
         self._queue.append(command)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(), name="group-commit")
+            self._writer.add_done_callback(self._writer_ended)
         await command.done
+
+    def _writer_ended(self, writer: asyncio.Task[None]) -> None:
+        """A writer cancelled (shutdown), even before its first turn: whoever is still
+        queued is cancelled too, never left waiting."""
+        if writer.cancelled():
+            for command in self._queue:
+                command.answer(asyncio.CancelledError())
+            self._queue = []
 
     async def _drain(self) -> None:
         while self._queue:
@@ -85,13 +96,10 @@ class GroupCommit:
                     else:
                         command.answer()
                 continue
-            except BaseException as exc:
+            except BaseException as exc:  # the database is down, or the writer cancelled
                 for command in batch:
                     command.answer(exc)
-                if not isinstance(exc, Exception):  # cancelled (shutdown): nobody left waiting
-                    for command in self._queue:
-                        command.answer(exc)
-                    self._queue = []
+                if not isinstance(exc, Exception):
                     raise
                 continue
             for command in batch:

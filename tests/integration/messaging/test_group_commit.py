@@ -105,3 +105,15 @@ async def test_a_database_error_reaches_every_waiting_command(tmp_path) -> None:
         await engine.dispose()
     assert all(isinstance(r, OperationalError) for r in results), results
     assert writes.commands == 0
+
+
+async def test_a_writer_cancelled_at_shutdown_cancels_its_waiting_callers(intake_db) -> None:
+    _settings, db = intake_db
+    writes = GroupCommit(db.unit_of_work)
+    callers = [asyncio.create_task(writes.insert([(consultations, consultation_row())], [stage_event()]))
+               for _ in range(3)]
+    await asyncio.sleep(0)  # queued, and the writer started
+    assert writes._writer is not None
+    writes._writer.cancel()
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), results
