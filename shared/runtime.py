@@ -30,6 +30,8 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 TRIM_INTERVAL_S = 60.0
+# Readiness and metrics answer within this even when Redis does not (see make_redis).
+REDIS_CHECK_TIMEOUT_S = 5.0
 
 
 async def cancel_until_done(tasks: list[asyncio.Task[Any]]) -> None:
@@ -134,7 +136,8 @@ class ServiceRuntime:
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
         try:
-            await self.redis.ping()
+            async with asyncio.timeout(REDIS_CHECK_TIMEOUT_S):
+                await self.redis.ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"unavailable: {type(exc).__name__}"
@@ -160,25 +163,31 @@ class ServiceRuntime:
         except Exception:  # database unreachable: say so instead of failing the scrape
             lines.append(f'tsunagi_database_up{{service="{svc}"}} 0')
         try:
-            lines += ["# HELP tsunagi_stream_lag Entries not yet delivered to this service's group.",
-                      "# TYPE tsunagi_stream_lag gauge",
-                      "# HELP tsunagi_stream_pending Entries delivered but not yet acknowledged.",
-                      "# TYPE tsunagi_stream_pending gauge"]
-            for stream in self.consumer.handlers.streams:
-                for group in await self.redis.xinfo_groups(stream):
-                    name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
-                    if name != self.consumer.group:
-                        continue
-                    labels = f'service="{svc}",stream="{stream}"'
-                    lines.append(f"tsunagi_stream_lag{{{labels}}} {group.get('lag') or 0}")
-                    lines.append(f"tsunagi_stream_pending{{{labels}}} {group.get('pending') or 0}")
-            from shared.messaging.streams import dead_letter_stream
-
-            lines += ["# HELP tsunagi_dead_letters Events waiting in this service's dead-letter stream.",
-                      "# TYPE tsunagi_dead_letters gauge",
-                      f'tsunagi_dead_letters{{service="{svc}"}} {await self.redis.xlen(dead_letter_stream(svc))}',
-                      f'tsunagi_redis_up{{service="{svc}"}} 1']
+            async with asyncio.timeout(REDIS_CHECK_TIMEOUT_S):
+                lines += await self._stream_metric_lines()
+            lines.append(f'tsunagi_redis_up{{service="{svc}"}} 1')
         except Exception:
             lines.append(f'tsunagi_redis_up{{service="{svc}"}} 0')
+        return lines
+
+    async def _stream_metric_lines(self) -> list[str]:
+        from shared.messaging.streams import dead_letter_stream
+
+        svc = self.service
+        lines = ["# HELP tsunagi_stream_lag Entries not yet delivered to this service's group.",
+                 "# TYPE tsunagi_stream_lag gauge",
+                 "# HELP tsunagi_stream_pending Entries delivered but not yet acknowledged.",
+                 "# TYPE tsunagi_stream_pending gauge"]
+        for stream in self.consumer.handlers.streams:
+            for group in await self.redis.xinfo_groups(stream):
+                name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+                if name != self.consumer.group:
+                    continue
+                labels = f'service="{svc}",stream="{stream}"'
+                lines.append(f"tsunagi_stream_lag{{{labels}}} {group.get('lag') or 0}")
+                lines.append(f"tsunagi_stream_pending{{{labels}}} {group.get('pending') or 0}")
+        lines += ["# HELP tsunagi_dead_letters Events waiting in this service's dead-letter stream.",
+                  "# TYPE tsunagi_dead_letters gauge",
+                  f'tsunagi_dead_letters{{service="{svc}"}} {await self.redis.xlen(dead_letter_stream(svc))}']
         return lines
 

@@ -39,7 +39,7 @@ from typing import Any
 import structlog
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage
+from faststream.redis.message import RedisBatchStreamMessage
 from redis.asyncio import Redis
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -275,14 +275,30 @@ class StreamConsumer:
             stream=StreamSub(stream, group=self.group, consumer=self.consumer, batch=True,
                              max_records=batch_size, polling_interval=poll_interval_ms),
             ack_policy=AckPolicy.MANUAL,
+            parser=self._parse_batch,
+            decoder=_raw_entries,
             title=f"{stream}:{self.group}",
             description=f"{self.service} applies {stream} events (consumer group {self.group})",
         )
 
         @subscriber
-        async def on_batch(_: list[Any], message: RedisBatchStreamMessage) -> None:
-            raw = message.raw_message
+        async def on_batch(raw: Any) -> None:
             await self.apply_entries(stream, zip(raw["message_ids"], raw["data"], strict=True))
+
+    async def _parse_batch(self, raw: dict[str, Any]) -> RedisBatchStreamMessage:
+        """FastStream's own batch parser JSON-decodes every entry's body and re-encodes the
+        list (and its decoder decodes it again), only for ``apply_entries`` to decode each
+        entry itself: this one just wraps what XREADGROUP returned. (Each entry is decoded
+        once, in ``decode_entry``; a bad one is isolated there.)"""
+        return RedisBatchStreamMessage(raw_message=raw, body=b"", consumer=self.redis, group=self.group)
+
+
+async def _raw_entries(message: RedisBatchStreamMessage) -> Any:
+    """The handler gets XREADGROUP's reply as it came (``message_ids`` and ``data``).
+    Taking it as the body, not as an injected ``RedisBatchStreamMessage`` parameter,
+    matters: FastDepends resolves such a context parameter in a worker thread (anyio's
+    ``to_thread``, inside a task group) on every call."""
+    return message.raw_message
 
 
 def _runs(todo: list[tuple[int, Envelope, EventHandler]]) -> list[list[tuple[int, Envelope, EventHandler]]]:

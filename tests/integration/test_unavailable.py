@@ -3,11 +3,15 @@ have accepted what it did not store — and it recovers by itself."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import asyncpg
 
+from services.intake.bootstrap import build_app
+from shared import runtime as runtime_module
+from shared.db.migrate import migrate
 from shared.settings import PROJECT_ROOT
 from tests.support.servers import PostgresServer
 from tests.support.services import bearer, eventually, running_service
@@ -45,3 +49,35 @@ async def test_intake_answers_503_while_postgres_is_down(make_settings, tmp_path
         assert stored == 2  # the first and the recovered one; the refused one was never stored
     finally:
         server.remove()
+
+
+async def test_readiness_and_metrics_answer_when_redis_hangs(make_settings, monkeypatch) -> None:
+    """The hot-path Redis client has no per-command timer (a dead peer is found by TCP
+    keepalive, see ``make_redis``), so a Redis that accepts connections but never answers
+    must not hang the readiness probe or a metrics scrape: they bound their own wait."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def never_answer(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # keeps the connection open, reads nothing, answers nothing
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(runtime_module, "REDIS_CHECK_TIMEOUT_S", 0.5)
+    try:
+        runtime = build_app(make_settings(redis_url=f"redis://127.0.0.1:{port}/0")).state.services.runtime
+        await migrate(runtime.settings, "intake")
+        checks = await asyncio.wait_for(runtime.readiness(), timeout=5)
+        assert checks["database"] == "ok"
+        assert checks["redis"] == "unavailable: TimeoutError"
+        assert checks["ready"] is False
+        lines = await asyncio.wait_for(runtime.metrics_lines(), timeout=5)
+        assert 'tsunagi_redis_up{service="intake"} 0' in lines
+        assert not any(line.startswith("tsunagi_stream_lag{") for line in lines)  # no half-written block
+        assert accepted, "the client did reach the silent server"
+        await runtime.engine.dispose()
+        await runtime.redis.aclose()
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
