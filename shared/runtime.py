@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, text
 
 from shared.clock import Clock
 from shared.db.group_commit import GroupCommit
-from shared.db.engine import make_engine, make_session_factory
+from shared.db.engine import make_engine
 from shared.db.tables import MessagingTables
 from shared.db.uow import UnitOfWork
 from shared.events import stream_for
@@ -54,7 +54,6 @@ class ServiceRuntime:
         self.clock = clock or Clock()
         self.consumer_name = settings.unique_consumer_name(service)
         self.engine = make_engine(settings, service)
-        self.sessions = make_session_factory(self.engine)
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
         self.outbox_signal = asyncio.Event()
@@ -64,7 +63,7 @@ class ServiceRuntime:
                                        unit_of_work=self.unit_of_work, redis=self.redis)
         self.consumer.subscribe(self.broker, batch_size=settings.batch_size,
                                 poll_interval_ms=settings.poll_interval_ms)
-        self.relay = OutboxRelay(service=service, owner=self.consumer_name, sessions=self.sessions,
+        self.relay = OutboxRelay(service=service, owner=self.consumer_name, engine=self.engine,
                                  tables=tables, broker=self.broker, redis=self.redis, clock=self.clock,
                                  signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s)
         self.reclaimer = Reclaimer(self.consumer, self.redis, idle_ms=settings.reclaim_idle_ms,
@@ -75,7 +74,7 @@ class ServiceRuntime:
         self.messaging_started = asyncio.Event()
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.tables, self.clock, self.outbox_signal)
+        return UnitOfWork(self.engine, self.tables, self.clock, self.outbox_signal)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)

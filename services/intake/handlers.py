@@ -76,7 +76,7 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
             await writes.insert([(consultations, {**row, "reference": reference})], [submitted])
         except IntegrityError:
             async with writes.unit_of_work() as uow:
-                if await ConsultationRepository(uow.session).reference_exists(reference):
+                if await ConsultationRepository(uow.db).reference_exists(reference):
                     continue
             raise
         return ReporterView(reference=reference, stage=RECEIVED_STAGE, received_at=received_at,
@@ -86,7 +86,7 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
 
 async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> ReporterView:
     async with uow:
-        row = await ConsultationRepository(uow.session).by_reference(normalise_reference(reference))
+        row = await ConsultationRepository(uow.db).by_reference(normalise_reference(reference))
     # Only its submitter may read it; to anyone else it does not exist.
     if row is None or row.reporter_id != caller.subject:
         raise NotFound("この受付番号の相談は見つかりません。番号を確かめてください。")
@@ -101,12 +101,12 @@ async def on_cases_opened_or_linked(envelopes: list[Envelope], uow: UnitOfWork) 
     """The case each consultation became (a batch at a time: one executemany). Order-free:
     a consultation is opened or linked once, to one case."""
     payloads = [e.payload_as(CaseOpened if e.type == CaseOpened.TYPE else ConsultationLinked) for e in envelopes]
-    await ConsultationRepository(uow.session).link_cases([(p.consultation_id, p.case_id) for p in payloads])
+    await ConsultationRepository(uow.db).link_cases([(p.consultation_id, p.case_id) for p in payloads])
 
 
 async def on_case_stage_changed(envelope: Envelope, uow: UnitOfWork) -> None:
     payload = envelope.payload_as(CaseStageChanged)
-    repo = ConsultationRepository(uow.session)
+    repo = ConsultationRepository(uow.db)
     current = await repo.stage_event_of(payload.case_id)
     if is_newer(envelope.event_id, current):
         await repo.set_stage(payload.case_id, payload.stage, envelope.event_id, envelope.occurred_at,

@@ -46,7 +46,7 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         uow = self.unit_of_work()
         async with uow:
-            due = await DeliveryRepository(uow.session).due_ids(uow.clock.now(), BATCH)
+            due = await DeliveryRepository(uow.db).due_ids(uow.clock.now(), BATCH)
         handled = 0
         for delivery_id in due:
             if await self.deliver(delivery_id):
@@ -56,7 +56,7 @@ class DeliveryWorker:
     async def claim(self, delivery_id: str) -> Any:
         uow = self.unit_of_work()
         async with uow:
-            repo = DeliveryRepository(uow.session)
+            repo = DeliveryRepository(uow.db)
             if not await repo.claim(delivery_id, self.ctx.worker, uow.clock.now(),
                                     timedelta(seconds=self.options.delivery_claim_s)):
                 return None
@@ -93,7 +93,7 @@ class DeliveryWorker:
         attempt = row.attempts + 1
         uow = self.unit_of_work()
         async with uow:
-            repo = DeliveryRepository(uow.session)
+            repo = DeliveryRepository(uow.db)
             now = uow.clock.now()
             await repo.record_attempt({
                 "delivery_id": row.id, "attempt": attempt, "worker": self.ctx.worker, "started_at": started,

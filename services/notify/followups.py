@@ -24,7 +24,7 @@ log = get_logger(__name__)
 
 async def apply_effect(uow: UnitOfWork, ctx: NotifyContext, referral: Any, effect: FollowupEffect,
                        envelope: Envelope) -> None:
-    repo = FollowupRepository(uow.session)
+    repo = FollowupRepository(uow.db)
     now = uow.clock.now()
     handled = set(effect.handles)
     if effect.progress_reported:
@@ -73,7 +73,7 @@ async def schedule(uow: UnitOfWork, ctx: NotifyContext, referral: Any, step: Ste
     deadlines = ctx.policy.deadlines(referral.agency_kind, referral.urgency)
     calendar = ctx.policy.calendar(calendar_name)
     due = due or deadlines.for_step(step).after(as_utc(start), calendar)
-    added = await FollowupRepository(uow.session).add({
+    added = await FollowupRepository(uow.db).add({
         "id": new_event_id(), "referral_id": referral.referral_id, "case_id": referral.case_id,
         "agency_id": referral.agency_id, "agency_kind": referral.agency_kind, "area": referral.area,
         "urgency": referral.urgency, "calendar": calendar_name, "correlation_id": referral.correlation_id,
@@ -99,7 +99,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
     """Fire the next rung of a due timer. Returns False if another replica did, or
     the timer ended meanwhile. The caller's unit of work must not be open."""
     async with uow:
-        repo = FollowupRepository(uow.session)
+        repo = FollowupRepository(uow.db)
         row = await repo.get(followup_id)
         if row is None or row.status != "pending" or row.level != level or level >= len(LADDER):
             return False
@@ -111,7 +111,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
         notice = escalation_notice(rung, agency_id=row.agency_id, area=row.area)
-        referral = await ProjectionRepository(uow.session).referral(row.referral_id)
+        referral = await ProjectionRepository(uow.db).referral(row.referral_id)
         _days, _hours, late_text = lateness(ctx, row, now)
         fired = emit(uow, FollowupFired(
             followup_id=row.id, referral_id=row.referral_id, case_id=row.case_id, step=row.step,

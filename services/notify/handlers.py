@@ -52,7 +52,7 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
     run = [(e, e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked))
            for e in envelopes]
     case_ids = list(dict.fromkeys(p.case_id for _e, p in run))
-    repo = ProjectionRepository(uow.session)
+    repo = ProjectionRepository(uow.db)
     areas, taken_up = await repo.known_cases(case_ids)  # areas: grows along the run
     all_areas = tuple(sorted(a.id for a in ctx.reference.areas))
     opened: dict[str, dict[str, Any]] = {}  # case id → its row as its last case.opened sets it
@@ -92,15 +92,15 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
 async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
     """The case now belongs to another area's coordinators: so do its escalations."""
     p = envelope.payload_as(CaseMoved)
-    await ProjectionRepository(uow.session).move_case(p.case_id, p.to_area)
-    await FollowupRepository(uow.session).move_case(p.case_id, p.to_area)
+    await ProjectionRepository(uow.db).move_case(p.case_id, p.to_area)
+    await FollowupRepository(uow.db).move_case(p.case_id, p.to_area)
 
 
 async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
     payload = envelope.payload_as(EVENT_TYPES[envelope.type])
     status = getattr(payload, "status", None) or _MOVE_STATUS[envelope.type]
     referral = await _track_referral(ctx, uow, envelope, payload, status)
-    projections = ProjectionRepository(uow.session)
+    projections = ProjectionRepository(uow.db)
     reporters = await projections.reporters_of(referral.case_id)
     # Timers first: the agency's "new referral" notice quotes the acknowledgement deadline.
     effect = followup_effect(envelope.type, getattr(payload, "status", None))
@@ -126,7 +126,7 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
                           status: str) -> Any:
     """Keep notify's view of the referral. Events of one referral may arrive in any
     order, so the milestones only ever get set, never unset."""
-    repo = ProjectionRepository(uow.session)
+    repo = ProjectionRepository(uow.db)
     at = as_utc(envelope.occurred_at)  # stored as UTC (SQLite keeps no offset)
     row = await repo.referral(payload.referral_id)
     case = await repo.case(payload.case_id)
@@ -165,7 +165,7 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
 
 async def _values(ctx: NotifyContext, uow: UnitOfWork, referral: Any, payload: Any) -> dict[str, Any]:
     """Everything a template might use; each template takes only what its recipient may see."""
-    ack = await FollowupRepository(uow.session).latest_round(referral.referral_id, "acknowledge")
+    ack = await FollowupRepository(uow.db).latest_round(referral.referral_id, "acknowledge")
     return {
         "agency_name": ctx.agency_name(referral.agency_id),
         "referral_ref": referral.referral_id,

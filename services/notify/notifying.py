@@ -33,7 +33,7 @@ async def record_notification(uow: UnitOfWork, ctx: NotifyContext, notice: Notic
                               about_event_id: str, correlation_id: str, case_id: str | None = None,
                               referral_id: str | None = None) -> str | None:
     """Returns the new notification's id, or None if it was already recorded."""
-    notifications = NotificationRepository(uow.session)
+    notifications = NotificationRepository(uow.db)
     role, scope = notice.recipient.role, notice.recipient.scope
     if await notifications.exists(about_event_id, role, scope, notice.kind):
         return None
@@ -46,7 +46,7 @@ async def record_notification(uow: UnitOfWork, ctx: NotifyContext, notice: Notic
         "about_event_id": about_event_id, "created_at": now,
     })
     for target in external_channels(ctx, role, scope):
-        await DeliveryRepository(uow.session).add({
+        await DeliveryRepository(uow.db).add({
             "id": new_event_id(), "notification_id": notification_id, "channel": target.channel,
             "target": target.target, "status": "pending", "attempts": 0, "next_attempt_at": now,
             "created_at": now,
@@ -101,8 +101,8 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
             "target": target.target, "status": "pending", "attempts": 0, "next_attempt_at": now,
             "created_at": now,
         } for target in external_channels(ctx, role, scope)]
-    inserted = await NotificationRepository(uow.session).add_new([row for row in rows if row])
-    await DeliveryRepository(uow.session).add_many(
+    inserted = await NotificationRepository(uow.db).add_new([row for row in rows if row])
+    await DeliveryRepository(uow.db).add_many(
         [delivery for notification_id in inserted for delivery in deliveries[notification_id]])
     ids: list[str | None] = []
     for item, row in zip(items, rows, strict=True):

@@ -33,7 +33,7 @@ async def inbox(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread
         raise InvalidInput(f"通知の種類「{kind}」はありません(使える値: {', '.join(sorted(ctx.templates.templates))})。",
                            field="kind")
     async with uow:
-        repo = NotificationRepository(uow.session)
+        repo = NotificationRepository(uow.db)
         scopes = inbox_scopes(caller)
         rows = await repo.inbox(caller.role, scopes, caller.subject, unread_only=unread_only, limit=limit,
                                 kind=kind)
@@ -42,7 +42,7 @@ async def inbox(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread
 
 async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> Any:
     async with uow:
-        repo = NotificationRepository(uow.session)
+        repo = NotificationRepository(uow.db)
         scopes = inbox_scopes(caller)
         if await repo.get_for(notification_id, caller.role, scopes, caller.subject) is None:
             raise NotFound("この通知は見つかりません(または閲覧権限がありません)。")
@@ -54,14 +54,14 @@ async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> 
 async def deliveries(uow: UnitOfWork, *, status: str | None, channel: str | None,
                      limit: int) -> tuple[list[Any], dict[str, list[Any]]]:
     async with uow:
-        repo = DeliveryRepository(uow.session)
+        repo = DeliveryRepository(uow.db)
         rows = await repo.listing(status, channel, limit)
         return rows, await repo.attempts_of([r.id for r in rows])
 
 
 async def retry_delivery(uow: UnitOfWork, delivery_id: str) -> None:
     async with uow:
-        repo = DeliveryRepository(uow.session)
+        repo = DeliveryRepository(uow.db)
         row = await repo.get(delivery_id)
         if row is None:
             raise NotFound("この配信は見つかりません。")
@@ -99,7 +99,7 @@ async def overdue(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area
         raise InvalidInput(f"関連機関「{agency_id}」は登録されていません。", field="agency")
     async with uow:
         now = uow.clock.now()
-        rows = await FollowupRepository(uow.session).overdue(now, area, agency_id, limit)
+        rows = await FollowupRepository(uow.db).overdue(now, area, agency_id, limit)
     items = []
     for row in rows:
         days, hours, text = lateness(ctx, row, now)
@@ -112,7 +112,7 @@ async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str
     if caller.role not in ("coordinator", "supervisor"):
         raise Forbidden("フォローアップはコーディネーターと管理者のみ閲覧できます。")
     async with uow:
-        referral = await ProjectionRepository(uow.session).referral(referral_id)
+        referral = await ProjectionRepository(uow.db).referral(referral_id)
         if referral is None or (caller.role == "coordinator" and referral.area != caller.scope):
             raise NotFound("この依頼のフォローアップは見つかりません(または閲覧権限がありません)。")
-        return referral, await FollowupRepository(uow.session).for_referral(referral_id)
+        return referral, await FollowupRepository(uow.db).for_referral(referral_id)

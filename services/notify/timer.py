@@ -31,7 +31,7 @@ class FollowupTimer:
         while True:
             uow = self.unit_of_work()
             async with uow:
-                due = await FollowupRepository(uow.session).due(uow.clock.now(), BATCH)
+                due = await FollowupRepository(uow.db).due(uow.clock.now(), BATCH)
             if not due:
                 return fired
             progressed = 0

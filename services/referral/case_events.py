@@ -35,7 +35,7 @@ def _newer(candidate: str, current: str | None) -> bool:
 
 async def on_case_moved(envelope: Envelope, uow: UnitOfWork) -> None:
     moved = envelope.payload_as(CaseMoved)
-    repo = ReferralRepository(uow.session)
+    repo = ReferralRepository(uow.db)
     facts = await repo.case_facts(moved.case_id)
     if facts is not None and not _newer(envelope.event_id, facts.area_event_id):
         return  # an older move, arriving late
@@ -48,7 +48,7 @@ async def on_case_moved(envelope: Envelope, uow: UnitOfWork) -> None:
 
 async def on_consent_recorded(envelope: Envelope, uow: UnitOfWork) -> None:
     recorded = envelope.payload_as(ConsentRecorded)
-    repo = ReferralRepository(uow.session)
+    repo = ReferralRepository(uow.db)
     facts = await repo.case_facts(recorded.case_id)
     if facts is not None and not _newer(envelope.event_id, facts.consent_event_id):
         return

@@ -32,7 +32,7 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
     """Put the referral in its agency's inbox — once, however often it is delivered.
     Runs inside the consumer's open transaction (the consumer commits)."""
     request = envelope.payload_as(ReferralRequested)
-    repo = ReferralRepository(uow.session)
+    repo = ReferralRepository(uow.db)
     if await repo.exists(request.referral_id):
         log.info("referral_already_received", referral_id=request.referral_id)
         return
@@ -65,7 +65,7 @@ async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: I
     """One move, in one transaction with its event (outbox) and history row. Answers
     the referral as the caller now sees it — which is itself a recorded read."""
     async with uow:
-        repo = ReferralRepository(uow.session)
+        repo = ReferralRepository(uow.db)
         referral = await _visible(repo, referral_id, caller)
         party = party_of(caller.role, caller.scope, agency_id=referral.agency_id, area=referral.area)
         try:
@@ -125,7 +125,7 @@ class ReferralDetail:
 async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity) -> ReferralDetail:
     """One referral as the caller may see it; the read itself is recorded (who saw what)."""
     async with uow:
-        repo = ReferralRepository(uow.session)
+        repo = ReferralRepository(uow.db)
         referral = await _visible(repo, referral_id, caller)
         detail = await _shown(repo, referral, caller, uow.clock.now())
         await uow.commit()
@@ -154,4 +154,4 @@ def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: st
 
 async def list_referrals(uow: UnitOfWork, criteria: ReferralFilter) -> tuple[list[Referral], int]:
     async with uow:
-        return await ReferralRepository(uow.session).find(criteria)
+        return await ReferralRepository(uow.db).find(criteria)

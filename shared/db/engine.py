@@ -6,7 +6,7 @@ from __future__ import annotations
 import pydantic_core
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.db.sqlite_inline import inline_connector
 from shared.settings import Settings
@@ -90,6 +90,3 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         **JSON_CODEC,
     )
 
-
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)

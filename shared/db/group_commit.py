@@ -112,7 +112,7 @@ class GroupCommit:
                 by_table.setdefault(table, []).append(row)
         async with self.unit_of_work() as uow:
             for table, rows in by_table.items():  # tables in first-seen order (parents first)
-                await insert_rows(uow.session, table, rows)
+                await insert_rows(uow.db, table, rows)
             for command in batch:
                 uow.publish(*command.events)
             await uow.commit()

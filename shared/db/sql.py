@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Column, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 @cache
@@ -34,38 +34,38 @@ def _plain_insert(table: Table) -> Any:
     return insert(table)
 
 
-async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+async def insert_rows(db: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
     """A plain INSERT of the rows, in one executemany (a statement built once per table)."""
     if rows:
-        await session.execute(_plain_insert(table), rows)
+        await db.execute(_plain_insert(table), rows)
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
+def _dialect(db: AsyncConnection) -> str:
+    return db.dialect.name
 
 
-async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+async def insert_if_absent(db: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
     """True if the row was inserted, False if a row with its key already existed."""
-    result = await session.execute(_insert(_dialect(session), table), values)
+    result = await db.execute(_insert(_dialect(db), table), values)
     return result.rowcount == 1
 
 
-async def insert_new(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: Column) -> set[Any]:
+async def insert_new(db: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: Column) -> set[Any]:
     """Inserts the rows whose key is not there yet, in one statement; returns their keys."""
     if not rows:
         return set()
-    result = await session.execute(_insert(_dialect(session), table, key), rows)
+    result = await db.execute(_insert(_dialect(db), table, key), rows)
     return set(result.scalars())
 
 
-async def insert_missing(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+async def insert_missing(db: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Inserts the rows whose key is not there yet, in one executemany."""
     if rows:
-        await session.execute(_insert(_dialect(session), table), rows)
+        await db.execute(_insert(_dialect(db), table), rows)
 
 
-async def upsert(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: Column,
+async def upsert(db: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: Column,
                  columns: tuple[str, ...]) -> None:
     """Inserts each row, or sets ``columns`` from it on the row with its ``key``."""
     if rows:
-        await session.execute(_upsert(_dialect(session), table, key, columns), rows)
+        await db.execute(_upsert(_dialect(db), table, key, columns), rows)

@@ -17,9 +17,9 @@ commit, one XACK. If anything fails the batch is rolled back and its entries go 
 the one entry per transaction path (``apply``), which isolates a poison entry exactly
 as before. A handler that raises an ordinary exception is not run a second time for the
 same delivery: its error is recorded and the others are applied one by one. A database
-error or a handler that tries to end the transaction itself (commit, or release a
-savepoint) sends the whole batch down the one-by-one path, where each entry has its own
-transaction boundary as before.
+error or a handler that tries to end the transaction itself (``uow.commit``, refused
+inside a batch; handlers never commit ``uow.db`` directly) sends the whole batch down the
+one-by-one path, where each entry has its own transaction boundary as before.
 
 **Batch handlers.** A handler registered with ``EventHandlers.on_batch`` receives every
 consecutive entry of its types in a batch at once (a list of envelopes, stream order), so
@@ -41,7 +41,6 @@ from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.message import RedisBatchStreamMessage
 from redis.asyncio import Redis
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from shared.db.sql import insert_new
@@ -222,7 +221,7 @@ class StreamConsumer:
             now = uow.clock.now()
             rows = {e.event_id: {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
                     for _i, e, _h in plan}  # an event twice in one batch: one row
-            new = await insert_new(uow.session, inbox, list(rows.values()), inbox.c.event_id)
+            new = await insert_new(uow.db, inbox, list(rows.values()), inbox.c.event_id)
             todo: list[tuple[int, Envelope, EventHandler]] = []
             duplicates = 0
             for index, envelope, handler in plan:
@@ -234,13 +233,7 @@ class StreamConsumer:
                 new.discard(envelope.event_id)
                 todo.append((index, envelope, handler))
             if todo:
-                guard_open = True
-
-                def refuse_commit(_session: Any) -> None:
-                    if guard_open:
-                        raise _TransactionEndedByHandler("a handler ended the transaction inside a batch")
-
-                event.listen(uow.session.sync_session, "before_commit", refuse_commit)
+                uow.refuse_commit(lambda: _TransactionEndedByHandler("a handler ended the transaction inside a batch"))
                 for group in _runs(todo):
                     index, envelope, handler = group[0]
                     if isinstance(handler, _Batched):
@@ -257,7 +250,7 @@ class StreamConsumer:
                             raise  # the transaction itself: every entry one by one
                         except Exception as exc:
                             raise _EntryFailed(index, exc) from exc
-                guard_open = False
+                uow.refuse_commit(None)
                 await uow.commit()
         self.duplicates_total += duplicates
         self.applied_total += len(todo)

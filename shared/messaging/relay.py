@@ -33,7 +33,7 @@ import contextlib
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import Clock
 from shared.db.tables import MessagingTables
@@ -49,13 +49,13 @@ MAX_BACKOFF_S = 5.0
 
 
 class OutboxRelay:
-    def __init__(self, *, service: str, owner: str, sessions: async_sessionmaker,
+    def __init__(self, *, service: str, owner: str, engine: AsyncEngine,
                  tables: MessagingTables, broker: RedisBroker, redis: Redis, clock: Clock,
                  signal: asyncio.Event, poll_interval_s: float = 0.5, batch_size: int = 200,
                  lease_ms: int = LEASE_MS) -> None:
         self.service = service
         self.owner = owner
-        self.sessions = sessions
+        self.engine = engine
         self.outbox = tables.outbox
         self.broker = broker
         self.redis = redis
@@ -94,8 +94,8 @@ class OutboxRelay:
         transaction that commits only after the pipelined XADDs succeeded): a crash or
         a Redis error before the commit rolls the marks back, so the rows are published
         again later (a duplicate, which consumers skip) — never marked but unsent."""
-        async with self.sessions() as session:
-            rows = sorted((await session.execute(self._mark_batch, {"marked_at": self.clock.now()})).all(),
+        async with self.engine.connect() as conn:
+            rows = sorted((await conn.execute(self._mark_batch, {"marked_at": self.clock.now()})).all(),
                           key=lambda r: r.id)
             if not rows:
                 return 0
@@ -107,7 +107,7 @@ class OutboxRelay:
                         headers=headers_of(envelope), correlation_id=envelope.correlation_id,
                         pipeline=pipe)
                 await pipe.execute()
-            await session.commit()
+            await conn.commit()
         self.published_total += len(rows)
         return len(rows)
 
@@ -145,7 +145,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def backlog(self) -> int:
-        async with self.sessions() as session:
-            return int((await session.execute(
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(
                 select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
             )).scalar_one())

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from shared.clock import Clock
-from shared.db.engine import make_session_factory
 from shared.db.uow import UnitOfWork
 from shared.messaging.catalog import load_service, service_engine
 from shared.messaging.consumer import StreamConsumer
@@ -45,9 +44,8 @@ async def replay(settings: Settings, redis: Redis, letter: DeadLetter, *, by: st
     if letter.get("event_type") and parts.handlers.get(letter.get("event_type")) is None:
         return ReplayOutcome(letter, False, f"{letter.service} no longer applies {letter.get('event_type')}")
     engine = service_engine(settings, letter.service)
-    sessions = make_session_factory(engine)
     consumer = StreamConsumer(service=letter.service, consumer=f"replay:{by}", handlers=parts.handlers,
-                              unit_of_work=lambda: UnitOfWork(sessions, parts.tables, Clock()), redis=redis)
+                              unit_of_work=lambda: UnitOfWork(engine, parts.tables, Clock()), redis=redis)
     try:
         applied = await consumer.apply(letter.get("stream"), letter.original_fields)
     except Exception as exc:

@@ -5,55 +5,55 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import contacts, notes, referrals
 
 
 class ReferralRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(referrals), row)
+        await self.db.execute(insert(referrals), row)
 
     async def get(self, referral_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         query = select(referrals).where(referrals.c.id == referral_id)
         if for_update:
             query = query.with_for_update()
-        row = (await self.session.execute(query)).mappings().first()
+        row = (await self.db.execute(query)).mappings().first()
         return dict(row) if row else None
 
     async def update(self, referral_id: str, **values: Any) -> None:
-        await self.session.execute(update(referrals).where(referrals.c.id == referral_id).values(**values))
+        await self.db.execute(update(referrals).where(referrals.c.id == referral_id).values(**values))
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(referrals).where(referrals.c.case_id.in_(case_ids))
+        rows = await self.db.execute(select(referrals).where(referrals.c.case_id.in_(case_ids))
                                           .order_by(referrals.c.id))
         return [dict(r) for r in rows.mappings().all()]
 
     async def everything(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in (await self.session.execute(select(referrals))).mappings().all()]
+        return [dict(r) for r in (await self.db.execute(select(referrals))).mappings().all()]
 
 
 class RecordRepository:
     """Contact records (接触記録) and notes (メモ)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def add_contact(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(contacts), row)
+        await self.db.execute(insert(contacts), row)
 
     async def contacts_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(contacts).where(contacts.c.case_id.in_(case_ids))
+        rows = await self.db.execute(select(contacts).where(contacts.c.case_id.in_(case_ids))
                                           .order_by(contacts.c.contacted_at, contacts.c.id))
         return [dict(r) for r in rows.mappings().all()]
 
     async def add_note(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(notes), row)
+        await self.db.execute(insert(notes), row)
 
     async def notes_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(notes).where(notes.c.case_id.in_(case_ids))
+        rows = await self.db.execute(select(notes).where(notes.c.case_id.in_(case_ids))
                                           .order_by(notes.c.created_at, notes.c.id))
         return [dict(r) for r in rows.mappings().all()]

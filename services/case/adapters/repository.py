@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
 from services.case.domain.status import CLOSED
@@ -28,31 +28,31 @@ _NUMBERS_TAKEN = select(cases.c.case_number).where(cases.c.case_number.in_(bindp
 
 
 class CaseRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     # Cases ----------------------------------------------------------------------------
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(cases), rows)
+            await self.db.execute(insert(cases), rows)
 
     async def case_numbers_taken(self, numbers: list[str]) -> set[str]:
-        return set((await self.session.execute(_NUMBERS_TAKEN, {"numbers": numbers})).scalars())
+        return set((await self.db.execute(_NUMBERS_TAKEN, {"numbers": numbers})).scalars())
 
     async def get(self, case_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
         query = select(cases).where(cases.c.id == case_id)
         if for_update:
             query = query.with_for_update()
-        row = (await self.session.execute(query)).mappings().first()
+        row = (await self.db.execute(query)).mappings().first()
         return dict(row) if row else None
 
     async def save(self, case: dict[str, Any], changes: dict[str, Any], now: datetime) -> int:
         """Conditional update on the version the caller read; a concurrent change → 409."""
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(cases).where(cases.c.id == case["id"], cases.c.version == case["version"])
             .values(**changes, updated_at=now, version=case["version"] + 1))
         if result.rowcount != 1:
-            current = await self.session.execute(select(cases.c.version).where(cases.c.id == case["id"]))
+            current = await self.db.execute(select(cases.c.version).where(cases.c.id == case["id"]))
             raise Conflict("このケースは他の操作で更新されました。最新の内容を読み直してください。",
                            current_version=current.scalar_one_or_none())
         case.update(changes, updated_at=now, version=case["version"] + 1)
@@ -66,7 +66,7 @@ class CaseRepository:
         wanted = {column: sorted({k[column] for k in keys if k[column]}) for column in _KEY_COLUMNS}
         if not any(wanted.values()):
             return []
-        rows = await self.session.execute(_OPEN_CANDIDATES, wanted)
+        rows = await self.db.execute(_OPEN_CANDIDATES, wanted)
         return [dict(r) for r in rows.mappings().all()]
 
     async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
@@ -78,25 +78,25 @@ class CaseRepository:
             query = query.where(cases.c.status.in_(list(statuses)))
         if not include_merged:
             query = query.where(cases.c.merged_into.is_(None))
-        return [dict(r) for r in (await self.session.execute(query)).mappings().all()]
+        return [dict(r) for r in (await self.db.execute(query)).mappings().all()]
 
     async def merged_children(self, case_id: str) -> list[str]:
-        rows = await self.session.execute(select(cases.c.id).where(cases.c.merged_into == case_id))
+        rows = await self.db.execute(select(cases.c.id).where(cases.c.merged_into == case_id))
         return [r[0] for r in rows]
 
     # Consultations and household --------------------------------------------------------
     async def add_consultations(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(case_consultations), rows)
+            await self.db.execute(insert(case_consultations), rows)
 
     async def consultations_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(case_consultations)
+        rows = await self.db.execute(select(case_consultations)
                                           .where(case_consultations.c.case_id.in_(case_ids))
                                           .order_by(case_consultations.c.received_at))
         return [dict(r) for r in rows.mappings().all()]
 
     async def all_consultations(self) -> list[dict[str, Any]]:
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(case_consultations, cases.c.area).select_from(
                 case_consultations.join(cases, cases.c.id == case_consultations.c.case_id)))
         return [dict(r) for r in rows.mappings().all()]
@@ -106,10 +106,10 @@ class CaseRepository:
 
     async def add_members(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(household_members), rows)
+            await self.db.execute(insert(household_members), rows)
 
     async def members_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(household_members)
+        rows = await self.db.execute(select(household_members)
                                           .where(household_members.c.case_id.in_(case_ids))
                                           .order_by(household_members.c.added_at, household_members.c.id))
         return [dict(r) for r in rows.mappings().all()]
@@ -123,16 +123,16 @@ class CaseRepository:
     # Link offers and merges -------------------------------------------------------------
     async def add_offers(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(link_offers), rows)
+            await self.db.execute(insert(link_offers), rows)
 
     async def offers_about(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(link_offers).where(or_(
+        rows = await self.db.execute(select(link_offers).where(or_(
             link_offers.c.case_id.in_(case_ids), link_offers.c.candidate_case_id.in_(case_ids)))
             .order_by(link_offers.c.created_at))
         return [dict(r) for r in rows.mappings().all()]
 
     async def get_offer(self, offer_id: str) -> dict[str, Any] | None:
-        row = (await self.session.execute(select(link_offers).where(link_offers.c.id == offer_id))).mappings().first()
+        row = (await self.db.execute(select(link_offers).where(link_offers.c.id == offer_id))).mappings().first()
         return dict(row) if row else None
 
     async def set_offer_status(self, case_id: str, candidate_case_id: str | None, status: str,
@@ -142,18 +142,18 @@ class CaseRepository:
             query = query.where(link_offers.c.candidate_case_id == candidate_case_id)
         if offer_id is not None:
             query = query.where(link_offers.c.id == offer_id)
-        await self.session.execute(query.values(status=status))
+        await self.db.execute(query.values(status=status))
 
     async def add_merge(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(merges), row)
+        await self.db.execute(insert(merges), row)
 
     async def active_merge_of(self, source_case_id: str) -> dict[str, Any] | None:
-        row = (await self.session.execute(select(merges).where(
+        row = (await self.db.execute(select(merges).where(
             merges.c.source_case_id == source_case_id, merges.c.undone_at.is_(None)))).mappings().first()
         return dict(row) if row else None
 
     async def undo_merge(self, merge_id: str, by: str, at: datetime) -> None:
-        await self.session.execute(update(merges).where(merges.c.id == merge_id).values(undone_by=by, undone_at=at))
+        await self.db.execute(update(merges).where(merges.c.id == merge_id).values(undone_by=by, undone_at=at))
 
     async def count_cases(self) -> int:
-        return int((await self.session.execute(select(func.count()).select_from(cases))).scalar_one())
+        return int((await self.db.execute(select(func.count()).select_from(cases))).scalar_one())

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_reads, timeline
 from services.case.domain.timeline import content_hash, summarise
@@ -15,8 +15,8 @@ from shared.events import Envelope
 
 
 class TimelineRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def add(self, envelope: Envelope, case_id: str, recorded_at: datetime) -> None:
         await self.add_many([(envelope, case_id)], recorded_at)
@@ -24,25 +24,25 @@ class TimelineRepository:
     async def add_many(self, entries: list[tuple[Envelope, str]], recorded_at: datetime) -> None:
         """Several timeline rows in one statement (an executemany)."""
         if entries:
-            await self.session.execute(insert(timeline), [_row(e, c, recorded_at) for e, c in entries])
+            await self.db.execute(insert(timeline), [_row(e, c, recorded_at) for e, c in entries])
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
         """In event-id order: ULIDs sort by time, whatever order the events arrived in."""
-        rows = await self.session.execute(select(timeline).where(timeline.c.case_id.in_(case_ids))
+        rows = await self.db.execute(select(timeline).where(timeline.c.case_id.in_(case_ids))
                                           .order_by(timeline.c.event_id))
         return [dict(r) for r in rows.mappings().all()]
 
     async def of_types(self, types: list[str]) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at)
+        rows = await self.db.execute(select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at)
                                           .where(timeline.c.type.in_(types)))
         return [dict(r) for r in rows.mappings().all()]
 
     async def record_read(self, case_id: str, role: str, reader_id: str, what: str, at: datetime) -> None:
-        await self.session.execute(insert(case_reads), dict(
+        await self.db.execute(insert(case_reads), dict(
             case_id=case_id, reader_role=role, reader_id=reader_id, what=what, read_at=at))
 
     async def reads_of(self, case_id: str) -> list[dict[str, Any]]:
-        rows = await self.session.execute(select(case_reads).where(case_reads.c.case_id == case_id)
+        rows = await self.db.execute(select(case_reads).where(case_reads.c.case_id == case_id)
                                           .order_by(case_reads.c.id))
         return [dict(r) for r in rows.mappings().all()]
 

@@ -46,9 +46,9 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     move = envelope.payload_as(EVENT_TYPES[envelope.type])
     case_id = envelope.case_id or move.case_id
     now = uow.clock.now()
-    await TimelineRepository(uow.session).add(envelope, case_id, now)
+    await TimelineRepository(uow.db).add(envelope, case_id, now)
     status = move.status if isinstance(move, ReferralStatusChanged) else _STATUS_OF[envelope.type]
-    referrals = ReferralRepository(uow.session)
+    referrals = ReferralRepository(uow.db)
     referral = await referrals.get(move.referral_id, for_update=True)
     if referral is None:
         await referrals.add({"id": move.referral_id, "case_id": case_id, "agency_id": move.agency_id,
@@ -77,7 +77,7 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
 
 async def _effective_case(uow: UnitOfWork, case_id: str) -> dict[str, Any] | None:
     """The case itself, or the case it is currently merged into."""
-    repo = CaseRepository(uow.session)
+    repo = CaseRepository(uow.db)
     case = await repo.get(case_id, for_update=True)
     if case is not None and case["merged_into"]:
         return await repo.get(case["merged_into"], for_update=True)
@@ -93,7 +93,7 @@ async def on_notifications_recorded(envelopes: list[Envelope], uow: UnitOfWork) 
         case_id = envelope.case_id or envelope.payload_as(NotificationRecorded).case_id
         if case_id:
             entries.append((envelope, case_id))
-    await TimelineRepository(uow.session).add_many(entries, uow.clock.now())
+    await TimelineRepository(uow.db).add_many(entries, uow.clock.now())
 
 
 async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -101,8 +101,8 @@ async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
     event id wins, so a late reminder never hides an escalation that came after it)."""
     fired = envelope.payload_as(FollowupFired)
     case_id = envelope.case_id or fired.case_id
-    await TimelineRepository(uow.session).add(envelope, case_id, uow.clock.now())
-    referrals = ReferralRepository(uow.session)
+    await TimelineRepository(uow.db).add(envelope, case_id, uow.clock.now())
+    referrals = ReferralRepository(uow.db)
     referral = await referrals.get(fired.referral_id, for_update=True)
     if referral is not None:
         last = referral["last_followup"] or ""

@@ -155,7 +155,7 @@ async def clear_attention(uow: UnitOfWork, case_id: str, version: int, caller: I
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
-        referrals = ReferralRepository(uow.session)
+        referrals = ReferralRepository(uow.db)
         flagged = [r["id"] for r in await referrals.of_cases(await family_ids(uow, case_id)) if r["needs_attention"]]
         if not flagged:
             raise Conflict("対応が必要な辞退はありません。", current_version=case["version"])

@@ -31,14 +31,14 @@ def require_writer(caller: Identity) -> None:
 async def read_snapshot(uow: UnitOfWork) -> None:
     """Reads of several tables see one consistent state (PostgreSQL otherwise gives each
     statement its own snapshot; SQLite's transactions already are one). Call first."""
-    if uow.session.bind.dialect.name == "postgresql":
-        await uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if uow.db.dialect.name == "postgresql":
+        await uow.db.execution_options(isolation_level="REPEATABLE READ")
 
 
 async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_update: bool = False
                        ) -> dict[str, Any]:
     """The case, if the caller may see it; to anyone else it does not exist (404)."""
-    case = await CaseRepository(uow.session).get(case_id, for_update=for_update)
+    case = await CaseRepository(uow.db).get(case_id, for_update=for_update)
     if case is None or not may_see(caller.role, caller.scope, case["area"]):
         raise NotFound("このケースは見つかりません(または閲覧権限がありません)。")
     return case
@@ -61,13 +61,13 @@ def check_workable(case: dict[str, Any], *, allow_closed: bool = False) -> None:
 
 async def family_ids(uow: UnitOfWork, case_id: str) -> list[str]:
     """The case and every case currently merged into it."""
-    return [case_id, *await CaseRepository(uow.session).merged_children(case_id)]
+    return [case_id, *await CaseRepository(uow.db).merged_children(case_id)]
 
 
 async def record(uow: UnitOfWork, envelope: Envelope, case_id: str) -> None:
     """Publish through the outbox and put the event on the case's timeline, together."""
     uow.publish(envelope)
-    await TimelineRepository(uow.session).add(envelope, case_id, uow.clock.now())
+    await TimelineRepository(uow.db).add(envelope, case_id, uow.clock.now())
 
 
 class CaseUpdate:
@@ -105,13 +105,13 @@ class CaseUpdate:
 
     async def save(self) -> int:
         status = self.changes.get("status", self.case["status"])
-        referrals = await ReferralRepository(self.uow.session).of_cases(await family_ids(self.uow, self.case["id"]))
+        referrals = await ReferralRepository(self.uow.db).of_cases(await family_ids(self.uow, self.case["id"]))
         stage = reporter_stage(status, any(r["accepted_at"] is not None for r in referrals))
         if stage != self.case["stage"]:
             self.set(stage=stage)
             self.emit(CaseStageChanged(case_id=self.case["id"], stage=stage))
         if self.changes or self.touched or self.events:
-            await CaseRepository(self.uow.session).save(self.case, self.changes, self.uow.clock.now())
+            await CaseRepository(self.uow.db).save(self.case, self.changes, self.uow.clock.now())
         for payload, aggregate_id in self.events:
             await record(self.uow, self.envelope(payload, aggregate_id), self.case["id"])
         return self.case["version"]

@@ -42,7 +42,7 @@ async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork,
     batch = [(envelope, envelope.payload_as(ConsultationSubmitted)) for envelope in envelopes]
     facts = [PersonFacts.of(c.school_district, c.person.model_dump(), [m.model_dump() for m in c.household])
              for _e, c in batch]
-    repo = CaseRepository(uow.session)
+    repo = CaseRepository(uow.db)
     # Candidates: open cases sharing a key with any of them, oldest first; a case opened
     # or joined in this batch joins the pool for the consultations after it.
     pool = [(c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"]))
@@ -166,24 +166,24 @@ class _NewCases:
         return case_id
 
     async def flush(self) -> None:
-        repo = CaseRepository(self.uow.session)
+        repo = CaseRepository(self.uow.db)
         await repo.add_many(self.cases)
         await repo.add_consultations(self.consultations)
         await repo.add_members(self.members)
         await repo.add_offers(self.offers)
-        await TimelineRepository(self.uow.session).add_many(self.timeline, self.now)
+        await TimelineRepository(self.uow.db).add_many(self.timeline, self.now)
         self._clear()
 
 
 async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationSubmitted, match: Match,
                 facts: PersonFacts) -> None:
-    repo = CaseRepository(uow.session)
+    repo = CaseRepository(uow.db)
     now = uow.clock.now()
     case = await repo.get(match.case_id, for_update=True)
     assert case is not None  # a candidate read in this transaction
     await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", now, facts)])
     await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now))
-    await TimelineRepository(uow.session).add(envelope, case["id"], now)
+    await TimelineRepository(uow.db).add(envelope, case["id"], now)
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
     priority = higher_priority(consultation.urgency, case["priority"])
     categories = list(dict.fromkeys([*case["categories"], *consultation.categories]))

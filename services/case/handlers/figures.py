@@ -24,11 +24,11 @@ async def figures(uow: UnitOfWork, caller: Identity) -> dict[str, Any]:
     areas = visible_areas(caller.role, caller.scope)
     async with uow:
         await read_snapshot(uow)
-        repo = CaseRepository(uow.session)
+        repo = CaseRepository(uow.db)
         cases = await repo.listing(areas, None, include_merged=True)
         consultations = [c for c in await repo.all_consultations() if areas is None or c["area"] in areas]
         case_ids = {c["id"] for c in cases}
-        referrals = [r for r in await ReferralRepository(uow.session).everything() if r["case_id"] in case_ids]
+        referrals = [r for r in await ReferralRepository(uow.db).everything() if r["case_id"] in case_ids]
     now = uow.clock.now()
     counted = [c for c in cases if not c["merged_into"]]
     by_category: Counter[str] = Counter()

@@ -21,7 +21,7 @@ async def merge(uow: UnitOfWork, case_id: str, into_case_id: str, version: int, 
     if case_id == into_case_id:
         raise InvalidInput("同じケースには統合できません。", field="into_case_id")
     async with uow:
-        repo = CaseRepository(uow.session)
+        repo = CaseRepository(uow.db)
         source = await load_visible(uow, case_id, caller, for_update=True)
         check_version(source, version)
         check_workable(source)
@@ -60,7 +60,7 @@ async def undo_merge(uow: UnitOfWork, case_id: str, version: int, caller: Identi
     """Undo the merge of ``case_id`` into another: it is its own case again."""
     require_writer(caller)
     async with uow:
-        repo = CaseRepository(uow.session)
+        repo = CaseRepository(uow.db)
         source = await load_visible(uow, case_id, caller, for_update=True)
         check_version(source, version)
         active = await repo.active_merge_of(case_id)
@@ -90,7 +90,7 @@ async def dismiss_offer(uow: UnitOfWork, case_id: str, offer_id: str, version: i
     """The coordinator judged a likely match to be a different person or household."""
     require_writer(caller)
     async with uow:
-        repo = CaseRepository(uow.session)
+        repo = CaseRepository(uow.db)
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
         offer = await repo.get_offer(offer_id)

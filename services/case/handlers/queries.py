@@ -34,7 +34,7 @@ class QueueQuery:
 
 async def attention_of(uow: UnitOfWork, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
-    for r in await ReferralRepository(uow.session).of_cases(case_ids):
+    for r in await ReferralRepository(uow.db).of_cases(case_ids):
         if r["needs_attention"]:
             found.setdefault(r["case_id"], []).append(r)
     return found
@@ -49,7 +49,7 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
         areas = frozenset({query.area}) if areas is None or query.area in areas else frozenset()
     async with uow:
         await read_snapshot(uow)
-        rows = await CaseRepository(uow.session).listing(areas, query.statuses or tuple(OPEN_STATUSES))
+        rows = await CaseRepository(uow.db).listing(areas, query.statuses or tuple(OPEN_STATUSES))
         attention = await attention_of(uow, [r["id"] for r in rows])
     now = uow.clock.now()
     for row in rows:
@@ -85,11 +85,11 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
         await read_snapshot(uow)
         case = await load_visible(uow, case_id, caller)
         family = await family_ids(uow, case_id)
-        repo, records = CaseRepository(uow.session), RecordRepository(uow.session)
+        repo, records = CaseRepository(uow.db), RecordRepository(uow.db)
         case["merged_cases"] = family[1:]
         case["consultations"] = await repo.consultations_of(family)
         case["household"] = await repo.members_of(family)
-        case["referrals"] = await ReferralRepository(uow.session).of_cases(family)
+        case["referrals"] = await ReferralRepository(uow.db).of_cases(family)
         case["contacts"] = await records.contacts_of(family)
         case["notes"] = await records.notes_of(family)
         case["link_offers"] = await repo.offers_about([case_id])
@@ -100,7 +100,7 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
 
 async def _record_read(uow: UnitOfWork, case_id: str, caller: Identity, what: str) -> None:
     if caller.role == "supervisor":
-        await TimelineRepository(uow.session).record_read(case_id, caller.role, caller.subject, what,
+        await TimelineRepository(uow.db).record_read(case_id, caller.role, caller.subject, what,
                                                           uow.clock.now())
         await uow.commit()
 
@@ -113,7 +113,7 @@ async def timeline_of(uow: UnitOfWork, case_id: str, kinds: list[str], caller: I
     async with uow:
         await read_snapshot(uow)
         case = await load_visible(uow, case_id, caller)
-        entries = await TimelineRepository(uow.session).of_cases(await family_ids(uow, case_id))
+        entries = await TimelineRepository(uow.db).of_cases(await family_ids(uow, case_id))
         await _record_read(uow, case_id, caller, what)
     for entry in entries:
         entry["occurred_at"] = as_utc(entry["occurred_at"])
@@ -129,6 +129,6 @@ async def reads_of(uow: UnitOfWork, case_id: str, caller: Identity) -> list[dict
     require_reader(caller)
     async with uow:
         await load_visible(uow, case_id, caller)
-        reads = await TimelineRepository(uow.session).reads_of(case_id)
+        reads = await TimelineRepository(uow.db).reads_of(case_id)
     return [{"reader_role": r["reader_role"], "reader_id": r["reader_id"], "what": r["what"],
              "read_at": as_utc(r["read_at"]).isoformat(), "read_at_jst": jst_text(r["read_at"])} for r in reads]

@@ -32,7 +32,7 @@ async def record_contact(uow: UnitOfWork, case_id: str, contacted_at: datetime |
         check_version(case, version)
         check_workable(case)
         contact_id = new_event_id()
-        await RecordRepository(uow.session).add_contact({
+        await RecordRepository(uow.db).add_contact({
             "id": contact_id, "case_id": case_id, "contacted_at": when, "channel": channel, "whom": whom,
             "outcome": outcome, "recorded_by": caller.subject, "recorded_at": now})
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
@@ -54,7 +54,7 @@ async def add_note(uow: UnitOfWork, case_id: str, body: str, version: int, calle
         check_version(case, version)
         check_workable(case, allow_closed=True)
         note_id = new_event_id()
-        await RecordRepository(uow.session).add_note({"id": note_id, "case_id": case_id, "body": body,
+        await RecordRepository(uow.db).add_note({"id": note_id, "case_id": case_id, "body": body,
                                                       "author_id": caller.subject, "created_at": uow.clock.now()})
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         update.emit(NoteAdded(case_id=case_id, note_id=note_id))
@@ -72,7 +72,7 @@ async def add_household_member(uow: UnitOfWork, case_id: str, relation: str, age
         check_version(case, version)
         check_workable(case)
         member_id = new_event_id()
-        await CaseRepository(uow.session).add_member({
+        await CaseRepository(uow.db).add_member({
             "id": member_id, "case_id": case_id, "relation": relation, "age_group": age_group, "name": name,
             "note": note, "source": "coordinator", "added_at": uow.clock.now()})
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)

@@ -34,7 +34,7 @@ async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: s
         facts = await _facts(uow, case, family)
         referral_id = new_event_id()
         now = uow.clock.now()
-        referrals = ReferralRepository(uow.session)
+        referrals = ReferralRepository(uow.db)
         for earlier in await referrals.of_cases(family):
             if earlier["needs_attention"]:
                 await referrals.update(earlier["id"], needs_attention=False, updated_at=now)
@@ -59,7 +59,7 @@ async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: s
 
 
 async def _facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> CaseFacts:
-    repo = CaseRepository(uow.session)
+    repo = CaseRepository(uow.db)
     consultations = await repo.consultations_of(family)
     members = await repo.members_of(family)
     person = case["person"] or {}

@@ -6,21 +6,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters.orm import case_stages, consultations
 
 
 class ConsultationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def reference_exists(self, reference: str) -> bool:
-        found = await self.session.execute(select(consultations.c.id).where(consultations.c.reference == reference))
+        found = await self.db.execute(select(consultations.c.id).where(consultations.c.reference == reference))
         return found.first() is not None
 
     async def by_reference(self, reference: str) -> Any:
-        result = await self.session.execute(
+        result = await self.db.execute(
             select(consultations.c.reference, consultations.c.reporter_id, consultations.c.received_at,
                    consultations.c.case_id, case_stages.c.stage, case_stages.c.updated_at)
             .select_from(consultations.outerjoin(case_stages, consultations.c.case_id == case_stages.c.case_id))
@@ -30,18 +30,18 @@ class ConsultationRepository:
     async def link_cases(self, links: list[tuple[str, str]]) -> None:
         """(consultation id, case id) pairs, in one executemany."""
         if links:
-            await self.session.execute(
+            await self.db.execute(
                 update(consultations).where(consultations.c.id == bindparam("consultation_id"))
                 .values(case_id=bindparam("linked_case_id")),
                 [{"consultation_id": c, "linked_case_id": k} for c, k in links])
 
     async def stage_event_of(self, case_id: str) -> str | None:
-        found = await self.session.execute(select(case_stages.c.event_id).where(case_stages.c.case_id == case_id))
+        found = await self.db.execute(select(case_stages.c.event_id).where(case_stages.c.case_id == case_id))
         return found.scalar_one_or_none()
 
     async def set_stage(self, case_id: str, stage: str, event_id: str, at: datetime, *, exists: bool) -> None:
         values = {"stage": stage, "event_id": event_id, "updated_at": at}
         if exists:
-            await self.session.execute(update(case_stages).where(case_stages.c.case_id == case_id).values(**values))
+            await self.db.execute(update(case_stages).where(case_stages.c.case_id == case_id).values(**values))
         else:
-            await self.session.execute(insert(case_stages), {"case_id": case_id, **values})
+            await self.db.execute(insert(case_stages), {"case_id": case_id, **values})

@@ -8,24 +8,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import deliveries, delivery_attempts, notifications
 
 
 class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(deliveries), row)
+        await self.db.execute(insert(deliveries), row)
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(deliveries), rows)
+            await self.db.execute(insert(deliveries), rows)
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(deliveries.c.id)
             .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now,
                    or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now))
@@ -33,7 +33,7 @@ class DeliveryRepository:
         return [r for (r,) in rows]
 
     async def claim(self, delivery_id: str, worker: str, now: datetime, lease: timedelta) -> bool:
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(deliveries)
             .where(deliveries.c.id == delivery_id, deliveries.c.status == "pending",
                    deliveries.c.next_attempt_at <= now,
@@ -42,7 +42,7 @@ class DeliveryRepository:
         return result.rowcount == 1
 
     async def with_notification(self, delivery_id: str) -> Any:
-        return (await self.session.execute(
+        return (await self.db.execute(
             select(deliveries, notifications.c.recipient_role, notifications.c.recipient_scope,
                    notifications.c.kind, notifications.c.title, notifications.c.body,
                    notifications.c.case_id, notifications.c.referral_id,
@@ -51,11 +51,11 @@ class DeliveryRepository:
             .where(deliveries.c.id == delivery_id))).first()
 
     async def record_attempt(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(delivery_attempts), row)
+        await self.db.execute(insert(delivery_attempts), row)
 
     async def finish(self, delivery_id: str, worker: str, **values: Any) -> bool:
         """Update a delivery this worker still holds; releases the claim."""
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.claimed_by == worker)
             .values(claimed_by=None, claimed_until=None, **values))
         return result.rowcount == 1
@@ -70,15 +70,15 @@ class DeliveryRepository:
         if channel:
             query = query.where(deliveries.c.channel == channel)
         query = query.order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc()).limit(limit)
-        return list((await self.session.execute(query)).all())
+        return list((await self.db.execute(query)).all())
 
     async def get(self, delivery_id: str) -> Any:
-        return (await self.session.execute(select(deliveries).where(deliveries.c.id == delivery_id))).first()
+        return (await self.db.execute(select(deliveries).where(deliveries.c.id == delivery_id))).first()
 
     async def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[Any]]:
         if not delivery_ids:
             return {}
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(delivery_attempts).where(delivery_attempts.c.delivery_id.in_(delivery_ids))
             .order_by(delivery_attempts.c.delivery_id, delivery_attempts.c.attempt))
         found: dict[str, list[Any]] = {}
@@ -87,7 +87,7 @@ class DeliveryRepository:
         return found
 
     async def requeue_failed(self, delivery_id: str, now: datetime) -> bool:
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status == "failed")
             .values(status="pending", next_attempt_at=now, failed_at=None,
                     claimed_by=None, claimed_until=None))

@@ -8,45 +8,45 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import followup_firings, followups, referrals
 from shared.db.sql import insert_if_absent
 
 
 class FollowupRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def add(self, row: dict[str, Any]) -> bool:
         """False if this (referral, step, round) already has a timer."""
-        return await insert_if_absent(self.session, followups, row)
+        return await insert_if_absent(self.db, followups, row)
 
     async def exists(self, referral_id: str, step: str, round_: int | None = None) -> bool:
         query = select(followups.c.id).where(followups.c.referral_id == referral_id, followups.c.step == step)
         if round_ is not None:
             query = query.where(followups.c.round == round_)
-        return (await self.session.execute(query.limit(1))).first() is not None
+        return (await self.db.execute(query.limit(1))).first() is not None
 
     async def latest_round(self, referral_id: str, step: str) -> Any:
-        return (await self.session.execute(
+        return (await self.db.execute(
             select(followups).where(followups.c.referral_id == referral_id, followups.c.step == step)
             .order_by(followups.c.round.desc()).limit(1))).first()
 
     async def end_pending(self, referral_id: str, steps: list[str], status: str, at: datetime,
                           event_id: str) -> int:
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(followups).where(followups.c.referral_id == referral_id, followups.c.step.in_(steps),
                                     followups.c.status == "pending")
             .values(status=status, next_fire_at=None, ended_at=at, ended_by_event=event_id))
         return int(result.rowcount or 0)
 
     async def move_case(self, case_id: str, area: str) -> None:
-        await self.session.execute(update(followups).where(followups.c.case_id == case_id).values(area=area))
+        await self.db.execute(update(followups).where(followups.c.case_id == case_id).values(area=area))
 
     async def align_due(self, referral_id: str, step: str, due_at: datetime) -> int:
         """Adopt the deadline the agency was shown, if nothing has fired yet."""
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(followups).where(followups.c.referral_id == referral_id, followups.c.step == step,
                                     followups.c.round == 1, followups.c.status == "pending",
                                     followups.c.level == 0)
@@ -54,19 +54,19 @@ class FollowupRepository:
         return int(result.rowcount or 0)
 
     async def due(self, now: datetime, limit: int) -> list[Any]:
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(followups.c.id, followups.c.level)
             .where(followups.c.status == "pending", followups.c.next_fire_at <= now)
             .order_by(followups.c.next_fire_at, followups.c.id).limit(limit))
         return list(rows.all())
 
     async def get(self, followup_id: str) -> Any:
-        return (await self.session.execute(select(followups).where(followups.c.id == followup_id))).first()
+        return (await self.db.execute(select(followups).where(followups.c.id == followup_id))).first()
 
     async def advance(self, followup_id: str, *, from_level: int, now: datetime, next_fire_at: datetime | None,
                       worker: str) -> bool:
         """Fire one rung: succeeds for exactly one caller per (timer, level)."""
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(followups)
             .where(followups.c.id == followup_id, followups.c.level == from_level,
                    followups.c.status == "pending", followups.c.next_fire_at <= now)
@@ -74,10 +74,10 @@ class FollowupRepository:
         return result.rowcount == 1
 
     async def record_firing(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(followup_firings), row)
+        await self.db.execute(insert(followup_firings), row)
 
     async def for_referral(self, referral_id: str) -> list[Any]:
-        rows = await self.session.execute(select(followups).where(followups.c.referral_id == referral_id)
+        rows = await self.db.execute(select(followups).where(followups.c.referral_id == referral_id)
                                           .order_by(followups.c.started_at, followups.c.step, followups.c.round))
         return list(rows.all())
 
@@ -89,4 +89,4 @@ class FollowupRepository:
             query = query.where(followups.c.area == area)
         if agency_id:
             query = query.where(followups.c.agency_id == agency_id)
-        return list((await self.session.execute(query.order_by(followups.c.due_at).limit(limit))).all())
+        return list((await self.db.execute(query.order_by(followups.c.due_at).limit(limit))).all())

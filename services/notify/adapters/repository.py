@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, false, func, insert, null, select, true, union_all, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
 from shared.db.sql import insert_if_absent, insert_missing, insert_new, upsert
@@ -26,25 +26,25 @@ _KNOWN = union_all(
 class ProjectionRepository:
     """What notify remembers of cases and referrals, from their events."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def upsert_case(self, case_id: str, **values: Any) -> None:
-        if not await insert_if_absent(self.session, cases, {"case_id": case_id, **values}) and values:
-            await self.session.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+        if not await insert_if_absent(self.db, cases, {"case_id": case_id, **values}) and values:
+            await self.db.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
 
     async def case(self, case_id: str) -> Any:
-        return (await self.session.execute(select(cases).where(cases.c.case_id == case_id))).first()
+        return (await self.db.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
     async def reporters_of(self, case_id: str) -> list[str]:
-        rows = await self.session.execute(select(case_reporters.c.reporter_id)
+        rows = await self.db.execute(select(case_reporters.c.reporter_id)
                                           .where(case_reporters.c.case_id == case_id)
                                           .order_by(case_reporters.c.reporter_id))
         return [r for (r,) in rows]
 
     async def move_case(self, case_id: str, area: str) -> None:
         await self.upsert_case(case_id, area=area)
-        await self.session.execute(update(referrals).where(referrals.c.case_id == case_id).values(area=area))
+        await self.db.execute(update(referrals).where(referrals.c.case_id == case_id).values(area=area))
 
     # A run of case events: one statement for all of them.
 
@@ -53,7 +53,7 @@ class ProjectionRepository:
         and those an agency has accepted a referral of."""
         areas: dict[str, str | None] = {}
         taken_up: set[str] = set()
-        for case_id, area, referral in await self.session.execute(_KNOWN, {"ids": case_ids}):
+        for case_id, area, referral in await self.db.execute(_KNOWN, {"ids": case_ids}):
             if referral:
                 taken_up.add(case_id)
             else:
@@ -63,43 +63,43 @@ class ProjectionRepository:
     async def upsert_cases(self, rows: list[dict[str, Any]]) -> None:
         """Insert each case, or set these values on it if it is there (every row has
         case_number, area, urgency and opened_at)."""
-        await upsert(self.session, cases, rows, cases.c.case_id, ("case_number", "area", "urgency", "opened_at"))
+        await upsert(self.db, cases, rows, cases.c.case_id, ("case_number", "area", "urgency", "opened_at"))
 
     async def add_cases(self, case_ids: list[str]) -> None:
         """Insert the cases not there yet (key only)."""
-        await insert_missing(self.session, cases, [{"case_id": c} for c in case_ids])
+        await insert_missing(self.db, cases, [{"case_id": c} for c in case_ids])
 
     async def add_reporters(self, pairs: list[tuple[str, str]]) -> None:
-        await insert_missing(self.session, case_reporters, [{"case_id": c, "reporter_id": r} for c, r in pairs])
+        await insert_missing(self.db, case_reporters, [{"case_id": c, "reporter_id": r} for c, r in pairs])
 
     async def referral(self, referral_id: str) -> Any:
-        return (await self.session.execute(
+        return (await self.db.execute(
             select(referrals).where(referrals.c.referral_id == referral_id))).first()
 
     async def add_referral(self, **values: Any) -> bool:
-        return await insert_if_absent(self.session, referrals, values)
+        return await insert_if_absent(self.db, referrals, values)
 
     async def update_referral(self, referral_id: str, **values: Any) -> None:
-        await self.session.execute(update(referrals).where(referrals.c.referral_id == referral_id).values(**values))
+        await self.db.execute(update(referrals).where(referrals.c.referral_id == referral_id).values(**values))
 
 
 class NotificationRepository:
     """Inbox rows. Read state is per reader (``notification_reads``): colleagues who
     share an inbox each have their own unread."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def add(self, row: dict[str, Any]) -> None:
-        await self.session.execute(insert(notifications), row)
+        await self.db.execute(insert(notifications), row)
 
     async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
         """Insert the rows not recorded yet (same event, recipient and kind), in one
         statement; returns the ids of those inserted."""
-        return await insert_new(self.session, notifications, rows, notifications.c.id)
+        return await insert_new(self.db, notifications, rows, notifications.c.id)
 
     async def exists(self, about_event_id: str, role: str, scope: str, kind: str) -> bool:
-        found = await self.session.execute(select(notifications.c.id).where(
+        found = await self.db.execute(select(notifications.c.id).where(
             notifications.c.about_event_id == about_event_id, notifications.c.recipient_role == role,
             notifications.c.recipient_scope == scope, notifications.c.kind == kind))
         return found.first() is not None
@@ -123,19 +123,19 @@ class NotificationRepository:
         if kind:
             query = query.where(notifications.c.kind == kind)
         query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
-        return list((await self.session.execute(query)).all())
+        return list((await self.db.execute(query)).all())
 
     async def unread_count(self, role: str, scopes: list[str], reader: str) -> int:
         query = self._with_my_read(reader).where(self._mine(role, scopes), notification_reads.c.read_at.is_(None))
-        return int((await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
+        return int((await self.db.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
 
     async def get_for(self, notification_id: str, role: str, scopes: list[str], reader: str) -> Any:
-        return (await self.session.execute(self._with_my_read(reader).where(
+        return (await self.db.execute(self._with_my_read(reader).where(
             notifications.c.id == notification_id, self._mine(role, scopes)))).first()
 
     async def mark_read(self, notification_id: str, reader: str, at: datetime) -> None:
         """Only a reader's first read counts; the notification keeps its first reader."""
-        await insert_if_absent(self.session, notification_reads,
+        await insert_if_absent(self.db, notification_reads,
                                {"notification_id": notification_id, "reader": reader, "read_at": at})
-        await self.session.execute(update(notifications).where(
+        await self.db.execute(update(notifications).where(
             notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=at, read_by=reader))

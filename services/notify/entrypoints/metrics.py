@@ -18,11 +18,11 @@ async def metrics(request: Request) -> str:
     uow = services.runtime.unit_of_work()
     async with uow:
         now = uow.clock.now()
-        overdue = (await uow.session.execute(
+        overdue = (await uow.db.execute(
             select(followups.c.step, followups.c.level, func.count())
             .where(followups.c.status == "pending", followups.c.due_at < now)
             .group_by(followups.c.step, followups.c.level))).all()
-        by_status = (await uow.session.execute(
+        by_status = (await uow.db.execute(
             select(deliveries.c.channel, deliveries.c.status, func.count())
             .group_by(deliveries.c.channel, deliveries.c.status))).all()
     lines = ["# HELP tsunagi_notify_followups_overdue Referral steps past their deadline, by escalation rung fired.",

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, or_, select, true, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.referral.adapters.orm import case_facts, referral_reads, referral_transitions, referrals
 from services.referral.domain.lifecycle import Status
@@ -63,73 +63,73 @@ def _next_deadline():  # noqa: ANN202
 
 
 class ReferralRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
 
     async def get(self, referral_id: str) -> Referral | None:
-        row = (await self.session.execute(select(referrals).where(referrals.c.id == referral_id))).first()
+        row = (await self.db.execute(select(referrals).where(referrals.c.id == referral_id))).first()
         return _to_referral(row) if row else None
 
     async def exists(self, referral_id: str) -> bool:
-        found = await self.session.execute(select(referrals.c.id).where(referrals.c.id == referral_id))
+        found = await self.db.execute(select(referrals.c.id).where(referrals.c.id == referral_id))
         return found.first() is not None
 
     async def add(self, referral: Referral, *, request_event_id: str) -> None:
-        await self.session.execute(insert(referrals), {**_row_values(referral), "request_event_id": request_event_id})
+        await self.db.execute(insert(referrals), {**_row_values(referral), "request_event_id": request_event_id})
 
     async def save(self, referral: Referral, *, expected_version: int) -> bool:
         """Conditional update: False when someone else moved the referral first."""
         values = {name: value for name, value in _row_values(referral).items() if name in _MOVE_FIELDS}
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(referrals)
             .where(referrals.c.id == referral.id, referrals.c.version == expected_version)
             .values(**values))
         return result.rowcount == 1
 
     async def narrow_sharing(self, referral: Referral) -> None:
-        await self.session.execute(update(referrals).where(referrals.c.id == referral.id).values(
+        await self.db.execute(update(referrals).where(referrals.c.id == referral.id).values(
             shared=dict(referral.shared), withheld=list(referral.withheld), consent=referral.consent,
             legal_ground=referral.legal_ground, updated_at=referral.updated_at))
 
     async def of_case(self, case_id: str) -> list[Referral]:
-        rows = await self.session.execute(select(referrals).where(referrals.c.case_id == case_id)
+        rows = await self.db.execute(select(referrals).where(referrals.c.case_id == case_id)
                                           .order_by(referrals.c.id))
         return [_to_referral(r) for r in rows.all()]
 
     async def move_case(self, case_id: str, area: str) -> int:
-        result = await self.session.execute(
+        result = await self.db.execute(
             update(referrals).where(referrals.c.case_id == case_id, referrals.c.area != area).values(area=area))
         return result.rowcount
 
     async def case_facts(self, case_id: str) -> Any:
-        return (await self.session.execute(select(case_facts).where(case_facts.c.case_id == case_id))).first()
+        return (await self.db.execute(select(case_facts).where(case_facts.c.case_id == case_id))).first()
 
     async def set_case_facts(self, case_id: str, *, exists: bool, **values: Any) -> None:
         if exists:
-            await self.session.execute(update(case_facts).where(case_facts.c.case_id == case_id).values(**values))
+            await self.db.execute(update(case_facts).where(case_facts.c.case_id == case_id).values(**values))
         else:
-            await self.session.execute(insert(case_facts), {"case_id": case_id, **values})
+            await self.db.execute(insert(case_facts), {"case_id": case_id, **values})
 
     async def add_transition(self, referral_id: str, transition: Transition, actor: Actor, event_id: str) -> None:
-        await self.session.execute(insert(referral_transitions), dict(
+        await self.db.execute(insert(referral_transitions), dict(
             referral_id=referral_id, version=transition.version, action=transition.action.value,
             from_status=transition.from_status.value, to_status=transition.to_status.value,
             actor_role=actor.role, actor_id=actor.id, reason=transition.reason, note=transition.note,
             at=transition.at, event_id=event_id))
 
     async def history(self, referral_id: str) -> list[Any]:
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(referral_transitions).where(referral_transitions.c.referral_id == referral_id)
             .order_by(referral_transitions.c.version))
         return list(rows.all())
 
     async def record_read(self, referral_id: str, actor: Actor, fields: Sequence[str], at: datetime) -> None:
-        await self.session.execute(insert(referral_reads), dict(
+        await self.db.execute(insert(referral_reads), dict(
             referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields),
             read_at=at))
 
     async def reads(self, referral_id: str) -> list[Any]:
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(referral_reads).where(referral_reads.c.referral_id == referral_id)
             .order_by(referral_reads.c.id))
         return list(rows.all())
@@ -150,10 +150,10 @@ class ReferralRepository:
                 and_(referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by < now),
                 and_(referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by < now)))
         where = and_(*conditions) if conditions else true()
-        total = (await self.session.execute(select(func.count()).select_from(referrals).where(where))).scalar_one()
+        total = (await self.db.execute(select(func.count()).select_from(referrals).where(where))).scalar_one()
         newest_first = (referrals.c.received_at.desc(), referrals.c.id.desc())
         order = ((_next_deadline().asc().nulls_last(), *newest_first) if criteria.by_deadline else newest_first)
-        rows = await self.session.execute(
+        rows = await self.db.execute(
             select(referrals).where(where)
             .order_by(*order)
             .limit(criteria.limit).offset(criteria.offset))

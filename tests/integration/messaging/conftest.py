@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pytest
 import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import Clock
-from shared.db.engine import make_engine, make_session_factory
+from shared.db.engine import make_engine
 from shared.db.migrate import migrate
 from shared.db.tables import MessagingTables
 from shared.db.uow import UnitOfWork
@@ -57,11 +57,10 @@ async def publish(redis_url: str, stream: str, *envelopes: Envelope) -> None:
 @dataclass
 class ServiceDb:
     engine: AsyncEngine
-    sessions: async_sessionmaker
     tables: MessagingTables
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.tables, Clock())
+        return UnitOfWork(self.engine, self.tables, Clock())
 
 
 @pytest.fixture
@@ -72,7 +71,7 @@ async def intake_db(make_settings, database_backend) -> AsyncIterator[tuple[Sett
     settings = make_settings()
     await migrate(settings, "intake")
     engine = make_engine(settings, "intake")
-    yield settings, ServiceDb(engine, make_session_factory(engine), messaging)
+    yield settings, ServiceDb(engine, messaging)
     await engine.dispose()
 
 

@@ -32,7 +32,7 @@ def consumer_of(db, redis, name: str, handler) -> StreamConsumer:
 
 
 async def counts(db) -> tuple[int, int]:
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         inbox = (await session.execute(select(func.count()).select_from(db.tables.inbox))).scalar_one()
         outbox = (await session.execute(select(func.count()).select_from(db.tables.outbox))).scalar_one()
     return inbox, outbox
@@ -41,7 +41,7 @@ async def counts(db) -> tuple[int, int]:
 async def outbox_causes(db) -> list[str]:
     """The event each outbox row was caused by (its about_event_id), in outbox order."""
     outbox = db.tables.outbox
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         rows = (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id))).scalars().all()
     return [row["payload"]["about_event_id"] for row in rows]
 
@@ -59,7 +59,7 @@ async def test_a_batch_is_applied_in_one_transaction_in_order(intake_db, redis) 
     async def handler(envelope, uow) -> None:
         # Every inbox row of the batch is written before the first handler: one transaction.
         inbox = uow._tables.inbox
-        seen_inbox.append((await uow.session.execute(select(func.count()).select_from(inbox))).scalar_one())
+        seen_inbox.append((await uow.db.execute(select(func.count()).select_from(inbox))).scalar_one())
         uow.publish(notification_for(envelope))
 
     await ensure_group(redis, STREAM, GROUP)

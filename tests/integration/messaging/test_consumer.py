@@ -33,7 +33,7 @@ async def test_two_replicas_racing_for_one_entry_apply_it_once(intake_db, redis)
 
     results = await asyncio.gather(*(r.apply(STREAM, fields) for r in replicas))
     assert sorted(results) == [False, True]
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         inbox = db.tables.inbox
         outbox = db.tables.outbox
         assert (await session.execute(select(func.count()).select_from(inbox)

@@ -34,13 +34,13 @@ async def _zero(awaitable) -> bool:
 
 
 async def case_of(runtime, consultation_id: str) -> str | None:
-    async with runtime.sessions() as session:
+    async with runtime.engine.connect() as session:
         return (await session.execute(select(consultations.c.case_id)
                                       .where(consultations.c.id == consultation_id))).scalar_one()
 
 
 async def inbox_count(runtime, event_id: str) -> int:
-    async with runtime.sessions() as session:
+    async with runtime.engine.connect() as session:
         return (await session.execute(select(func.count()).select_from(messaging.inbox)
                                       .where(messaging.inbox.c.event_id == event_id))).scalar_one()
 

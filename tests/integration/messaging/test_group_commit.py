@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.intake.adapters.orm import consultations
 from shared.clock import Clock
@@ -28,7 +28,7 @@ def consultation_row(reference: str | None = None) -> dict:
 
 async def stored(db) -> tuple[set[str], set[str]]:
     """(consultation references, outbox event ids) in the database."""
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         references = set((await session.execute(select(consultations.c.reference))).scalars())
         events = set((await session.execute(select(db.tables.outbox.c.event_id))).scalars())
     return references, events
@@ -47,7 +47,7 @@ async def test_concurrent_commands_share_transactions_and_all_commit(intake_db) 
     assert writes.commands == 40
     # All were queued before the writer's first turn: they share (a few) transactions.
     assert writes.transactions <= 4
-    async with db.sessions() as session:  # outbox order is the order the commands came in
+    async with db.engine.connect() as session:  # outbox order is the order the commands came in
         ordered = (await session.execute(select(db.tables.outbox.c.event_id).order_by(db.tables.outbox.c.id))).scalars()
         assert list(ordered) == [e.event_id for e in events]
 
@@ -96,8 +96,7 @@ async def test_a_database_error_reaches_every_waiting_command(tmp_path) -> None:
     from shared.db.uow import UnitOfWork
 
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'intake.db'}")
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    writes = GroupCommit(lambda: UnitOfWork(sessions, messaging, Clock()))
+    writes = GroupCommit(lambda: UnitOfWork(engine, messaging, Clock()))
     try:
         results = await asyncio.gather(*(writes.insert([(consultations, consultation_row())], [stage_event()])
                                          for _ in range(3)), return_exceptions=True)

@@ -44,7 +44,7 @@ async def stream_event_ids(redis: aioredis.Redis) -> list[str]:
 def make_relay(settings, db, owner: str, *, batch_size: int = 3, lease_ms: int = 10_000) -> OutboxRelay:
     broker = RedisBroker(settings.redis_url)
     redis = aioredis.Redis.from_url(settings.redis_url)
-    return OutboxRelay(service="intake", owner=owner, sessions=db.sessions, tables=db.tables, broker=broker,
+    return OutboxRelay(service="intake", owner=owner, engine=db.engine, tables=db.tables, broker=broker,
                        redis=redis, clock=Clock(), signal=asyncio.Event(), poll_interval_s=0.05,
                        batch_size=batch_size, lease_ms=lease_ms)
 
@@ -66,7 +66,7 @@ async def test_publishes_in_outbox_order_across_batches_and_resumes_after_a_cras
     # relay-a "crashes" after publishing its last batch but before marking it published,
     # and without releasing its lease; meanwhile more events are committed.
     outbox = db.tables.outbox
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         await session.execute(update(outbox).where(outbox.c.event_id.in_(first[-2:])).values(published_at=None))
         await session.commit()
     more = await write_outbox(db, 4)
@@ -86,7 +86,7 @@ async def test_publishes_in_outbox_order_across_batches_and_resumes_after_a_cras
         await asyncio.gather(task, return_exceptions=True)
     published = await stream_event_ids(redis)
     assert published == first + first[-2:] + more
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         rows = (await session.execute(select(outbox.c.event_id).order_by(outbox.c.id))).scalars().all()
     assert rows == first + more
     assert await redis.get("tsunagi:relay:intake") is None  # released on stop
@@ -146,7 +146,7 @@ async def test_http_writes_commit_to_the_outbox_while_redis_is_down(make_setting
             runtime = intake.app.state.services.runtime
 
             async def linked() -> bool:
-                async with runtime.sessions() as session:
+                async with runtime.engine.connect() as session:
                     found = await session.execute(select(consultations.c.case_id).where(
                         consultations.c.id == submitted.payload["consultation_id"]))
                     return found.scalar_one() is not None

@@ -159,8 +159,8 @@ async def test_a_batch_of_case_events_ends_as_one_at_a_time_would(make_settings,
         assert await consumer.apply_entries(CASES, entries) == [m for m, _f in entries]
         assert batch_sizes == [len(together)]  # one call of the batch handler, no fallback
 
-        expected = await outcome(runtime.sessions, ONE, one_by_one)
-        got = await outcome(runtime.sessions, BATCH, together)
+        expected = await outcome(runtime.engine.connect, ONE, one_by_one)
+        got = await outcome(runtime.engine.connect, BATCH, together)
         assert got == expected
 
         # And what one at a time decides is what the rules say.

@@ -181,7 +181,7 @@ async def test_two_replicas_fire_each_reminder_once(make_settings, tmp_path, dat
         await asyncio.gather(*(s.timer.run_once() for s in services for _ in range(3)))
         await asyncio.gather(*(s.timer.run_once() for s in services))
 
-        async with services[0].runtime.sessions() as session:
+        async with services[0].runtime.engine.connect() as session:
             firings = (await session.execute(select(followup_firings.c.followup_id, followup_firings.c.rung,
                                                     func.count()).group_by(followup_firings.c.followup_id,
                                                                            followup_firings.c.rung))).all()

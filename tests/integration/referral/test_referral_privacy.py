@@ -65,7 +65,7 @@ async def test_the_agency_never_sees_a_field_that_was_not_shared(make_settings, 
         assert "サンプル西東京花子" not in json.dumps(staff, ensure_ascii=False)
 
         # Every read is recorded: who saw which fields.
-        async with referral.app.state.services.runtime.sessions() as session:
+        async with referral.app.state.services.runtime.engine.connect() as session:
             reads = (await session.execute(select(referral_reads).order_by(referral_reads.c.id))).all()
         # (the detail, the answer to the acknowledge move, the coordinator's detail)
         assert [(r.reader_role, r.reader_id) for r in reads] == [("agency", "agency:hc-3"), ("agency", "agency:hc-3"),
