@@ -160,9 +160,11 @@ class StreamConsumer:
             log.info("event_applied")
             return True
 
-    async def apply_entries(self, stream: str, entries: Iterable[tuple[bytes, dict[bytes, bytes]]]) -> list[bytes]:
+    async def apply_entries(self, stream: str, entries: Iterable[tuple[bytes, dict[bytes, bytes]]], *,
+                            first_delivery: bool = False) -> list[bytes]:
         """Apply entries in order (in one transaction when possible); ack those applied.
-        Returns the ids acked."""
+        Returns the ids acked. ``first_delivery``: the entries were just read with ``>``,
+        so none can have an error recorded by an earlier attempt to clear."""
         entries = list(entries)
         done: list[bytes] | None = None
         failures: dict[int, Exception] = {}
@@ -186,7 +188,9 @@ class StreamConsumer:
                     done.append(message_id)
                 except Exception as exc:
                     await self._record_failure(stream, message_id, exc)
-        if done:
+        if done and first_delivery:
+            await self.redis.xack(stream, self.group, *done)
+        elif done:
             async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
                 pipe.xack(stream, self.group, *done)
                 pipe.hdel(self.error_key(stream), *done)
@@ -276,7 +280,7 @@ class StreamConsumer:
 
         @subscriber
         async def on_batch(raw: Any) -> None:
-            await self.apply_entries(stream, zip(raw["message_ids"], raw["data"], strict=True))
+            await self.apply_entries(stream, zip(raw["message_ids"], raw["data"], strict=True), first_delivery=True)
 
     async def _parse_batch(self, raw: dict[str, Any]) -> RedisBatchStreamMessage:
         """FastStream's own batch parser JSON-decodes every entry's body and re-encodes the
