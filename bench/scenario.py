@@ -126,12 +126,13 @@ async def wait_for_referrals(watcher: StreamWatcher, referral_ids: set[str], tim
 async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: dict[str, int]) -> dict:
     """``extra_pids``: further processes to measure (redis-server, the load generator)."""
     drained_s, backlog_left = await asyncio.to_thread(wait_until_drained, redis_url, 60.0)
+    # Bodies and tokens first: the load generator's CPU is counted from the sampler's start.
+    bodies = consultations(load.n)
+    tokens = reporter_tokens(system.settings)
     watcher = StreamWatcher(redis_url)
     sampler = Sampler(redis_url, {**system.pids(), **extra_pids})
     watcher.start()
     sampler.start()
-    bodies = consultations(load.n)
-    tokens = reporter_tokens(system.settings)
     chosen = sorted(random.Random(load.n).sample(range(load.n), min(load.referrals, load.n)))
     done_loading = asyncio.Event()
     accepted_refs: dict[int, str] = {}
