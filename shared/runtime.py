@@ -62,7 +62,8 @@ class ServiceRuntime:
         self.consumer = StreamConsumer(service=service, consumer=self.consumer_name, handlers=handlers,
                                        unit_of_work=self.unit_of_work, redis=self.redis)
         self.consumer.subscribe(self.broker, batch_size=settings.batch_size,
-                                poll_interval_ms=settings.poll_interval_ms)
+                                poll_interval_ms=settings.poll_interval_ms,
+                                background_linger_ms=settings.background_linger_ms)
         self.relay = OutboxRelay(service=service, owner=self.consumer_name, engine=self.engine,
                                  tables=tables, broker=self.broker, redis=self.redis, clock=self.clock,
                                  signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s)

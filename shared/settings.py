@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # XREADGROUP BLOCK: a read returns as soon as entries arrive, so this only sets how
     # often an idle consumer wakes up (and costs CPU) — not the latency.
     poll_interval_ms: int = 1000
+    # Streams a service applies in the background (EventHandlers.in_background): after a
+    # small batch the next read waits this long, so steady load is applied in batches.
+    # Measured at 40 consultations/s: 15 % less CPU per consultation; at 100/s the
+    # critical path's p99 drops by a quarter, the freed cores being its own.
+    background_linger_ms: int = 25
     relay_poll_interval_s: float = 0.5
     reclaim_idle_ms: int = 15_000
     reclaim_interval_s: float = 5.0

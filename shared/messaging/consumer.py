@@ -31,6 +31,7 @@ one. If it raises, the batch goes down the one-by-one path, which finds the pois
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class EventHandlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, EventHandler] = {}
+        self._background: set[str] = set()
 
     def on(self, *payloads: type[EventPayload]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:
@@ -101,6 +103,21 @@ class EventHandlers:
             return handler
 
         return register
+
+    def in_background(self, *families: str) -> None:
+        """This service applies these families' streams off any request's critical path
+        (a status shown to a reporter, a notification, a timeline note): a batch smaller
+        than the batch size lets the next read wait ``background_linger_ms``, so under
+        steady load entries are applied several at a time instead of one by one. An entry
+        that arrives after a quiet spell is applied at once."""
+        self._background.update(stream_for(f) for f in families)
+
+    def is_background(self, stream: str) -> bool:
+        return stream in self._background
+
+    @property
+    def background_streams(self) -> set[str]:
+        return set(self._background)
 
     def get(self, event_type: str) -> EventHandler | None:
         return self._by_type.get(event_type)
@@ -263,11 +280,17 @@ class StreamConsumer:
                      event_type=envelope.type)
         return ids
 
-    def subscribe(self, broker: RedisBroker, *, batch_size: int, poll_interval_ms: int) -> None:
+    def subscribe(self, broker: RedisBroker, *, batch_size: int, poll_interval_ms: int,
+                  background_linger_ms: int = 0) -> None:
+        unknown = self.handlers.background_streams - set(self.handlers.streams)
+        if unknown:
+            raise ValueError(f"{self.service} marks streams it does not consume as background: {sorted(unknown)}")
         for stream in self.handlers.streams:
-            self._subscribe_one(broker, stream, batch_size, poll_interval_ms)
+            linger_s = background_linger_ms / 1000 if self.handlers.is_background(stream) else 0.0
+            self._subscribe_one(broker, stream, batch_size, poll_interval_ms, linger_s)
 
-    def _subscribe_one(self, broker: RedisBroker, stream: str, batch_size: int, poll_interval_ms: int) -> None:
+    def _subscribe_one(self, broker: RedisBroker, stream: str, batch_size: int, poll_interval_ms: int,
+                       linger_s: float) -> None:
         subscriber = broker.subscriber(
             stream=StreamSub(stream, group=self.group, consumer=self.consumer, batch=True,
                              max_records=batch_size, polling_interval=poll_interval_ms),
@@ -281,6 +304,8 @@ class StreamConsumer:
         @subscriber
         async def on_batch(raw: Any) -> None:
             await self.apply_entries(stream, zip(raw["message_ids"], raw["data"], strict=True), first_delivery=True)
+            if linger_s and len(raw["message_ids"]) < batch_size:
+                await asyncio.sleep(linger_s)  # a background stream: let the next batch gather
 
     async def _parse_batch(self, raw: dict[str, Any]) -> RedisBatchStreamMessage:
         """FastStream's own batch parser JSON-decodes every entry's body and re-encodes the

@@ -29,4 +29,7 @@ def make_event_handlers(reference: ReferenceData) -> EventHandlers:
                 ReferralStatusChanged)(agency_events.on_agency_move)
     handlers.on_batch(NotificationRecorded)(agency_events.on_notifications_recorded)
     handlers.on(FollowupFired)(agency_events.on_followup_fired)
+    # Timeline notes that a notification went out: in batches under load. Consultations
+    # (a new case in the queue), agency moves and follow-ups stay prompt.
+    handlers.in_background("notification")
     return handlers

@@ -9,3 +9,5 @@ from shared.messaging.consumer import EventHandlers
 event_handlers = EventHandlers()
 event_handlers.on_batch(CaseOpened, ConsultationLinked)(handlers.on_cases_opened_or_linked)
 event_handlers.on(CaseStageChanged)(handlers.on_case_stage_changed)
+# What the reporter's status shows: off the critical path, applied in batches under load.
+event_handlers.in_background("case")

@@ -31,4 +31,7 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(CaseMoved)(partial(handlers.on_case_moved, ctx))
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
     registry.on(ReferralSharingRestricted)(partial(handlers.on_sharing_restricted, ctx))
+    # The coordinator's notification of a new case (the case is already in the queue):
+    # in batches under load. Referral events (the agency's inbox) stay prompt.
+    registry.in_background("case")
     return registry
