@@ -59,12 +59,17 @@ def breakdown_table(runs: dict) -> list[str]:
 
 
 def resources_table(runs: dict) -> list[str]:
-    large, small = runs["large"], runs["small"]
+    """Peak memory, and CPU per case at each load: at a fixed rate the batches are small,
+    so a case costs more than at full speed (each batch's fixed cost is shared by fewer)."""
+    large, small, fixed = runs["large"], runs["small"], runs["fixed"]
     names = list(large["peak_rss_mb"])
-    rows = [[n, large["peak_rss_mb"].get(n), small["cpu_ms_per_case"].get(n), large["cpu_ms_per_case"].get(n)]
-            for n in names]
+    rows = [[n, large["peak_rss_mb"].get(n), small["cpu_ms_per_case"].get(n), large["cpu_ms_per_case"].get(n),
+             fixed["cpu_ms_per_case"].get(n)] for n in names]
+    total = ["all of them", None] + [round(sum(v for v in run["cpu_ms_per_case"].values() if v), 1)
+                                     for run in (small, large, fixed)]
     return _table(["process", "peak RSS MB (VmHWM)", f"CPU ms per case, N={small['n']}",
-                   f"CPU ms per case, N={large['n']}"], rows)
+                   f"CPU ms per case, N={large['n']}", f"CPU ms per case, {fixed['rate_per_s']}/s"],
+                  rows + [total])
 
 
 def groups_table(runs: dict) -> list[str]:
