@@ -3,8 +3,10 @@ saves, and records its outgoing events in the outbox — all committed together.
 
 ``uow.db`` is a Core ``AsyncConnection``, not an ORM session: every table here is a Core
 ``Table`` and every statement a Core one, so the session's unit-of-work machinery
-(identity map, autoflush, bind resolution on each execute) was pure cost — measured
-with ``python -m bench.hotpath``: a case batch of one 8–10 % less CPU."""
+(identity map, autoflush, bind resolution on each execute) was pure cost. Measured with
+``python -m bench.hotpath`` (together with the consumer's commit guard moving here from
+a session listener registered per batch): a case batch of one on SQLite 6.0–7.0 → 3.6–3.7
+ms CPU; on PostgreSQL even within the noise."""
 
 from __future__ import annotations
 
