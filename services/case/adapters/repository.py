@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
 from services.case.domain.status import CLOSED
+from shared.db.sql import insert_rows
 from shared.errors import Conflict
 
 
@@ -34,7 +35,7 @@ class CaseRepository:
     # Cases ----------------------------------------------------------------------------
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.db.execute(insert(cases), rows)
+            await insert_rows(self.db, cases, rows)
 
     async def case_numbers_taken(self, numbers: list[str]) -> set[str]:
         return set((await self.db.execute(_NUMBERS_TAKEN, {"numbers": numbers})).scalars())
@@ -87,7 +88,7 @@ class CaseRepository:
     # Consultations and household --------------------------------------------------------
     async def add_consultations(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.db.execute(insert(case_consultations), rows)
+            await insert_rows(self.db, case_consultations, rows)
 
     async def consultations_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.db.execute(select(case_consultations)
@@ -106,7 +107,7 @@ class CaseRepository:
 
     async def add_members(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.db.execute(insert(household_members), rows)
+            await insert_rows(self.db, household_members, rows)
 
     async def members_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.db.execute(select(household_members)
@@ -123,7 +124,7 @@ class CaseRepository:
     # Link offers and merges -------------------------------------------------------------
     async def add_offers(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.db.execute(insert(link_offers), rows)
+            await insert_rows(self.db, link_offers, rows)
 
     async def offers_about(self, case_ids: list[str]) -> list[dict[str, Any]]:
         rows = await self.db.execute(select(link_offers).where(or_(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.case.adapters.orm import case_reads, timeline
 from services.case.domain.timeline import content_hash, summarise
 from shared.clock import as_utc
+from shared.db.sql import insert_rows
 from shared.events import Envelope
 
 
@@ -24,7 +25,7 @@ class TimelineRepository:
     async def add_many(self, entries: list[tuple[Envelope, str]], recorded_at: datetime) -> None:
         """Several timeline rows in one statement (an executemany)."""
         if entries:
-            await self.db.execute(insert(timeline), [_row(e, c, recorded_at) for e, c in entries])
+            await insert_rows(self.db, timeline, [_row(e, c, recorded_at) for e, c in entries])
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
         """In event-id order: ULIDs sort by time, whatever order the events arrived in."""
