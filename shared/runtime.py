@@ -24,7 +24,8 @@ from shared.messaging.consumer import EventHandlers, StreamConsumer
 from shared.messaging.reclaim import Reclaimer
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.retention import StreamTrimmer
-from shared.messaging.streams import ensure_group
+from shared.messaging.streams import dead_letter_stream, ensure_group
+from shared.messaging.subscription import subscribe
 from shared.settings import Settings
 
 log = get_logger(__name__)
@@ -61,9 +62,8 @@ class ServiceRuntime:
         self.group_commit = GroupCommit(self.unit_of_work)
         self.consumer = StreamConsumer(service=service, consumer=self.consumer_name, handlers=handlers,
                                        unit_of_work=self.unit_of_work, redis=self.redis)
-        self.consumer.subscribe(self.broker, batch_size=settings.batch_size,
-                                poll_interval_ms=settings.poll_interval_ms,
-                                background_linger_ms=settings.background_linger_ms)
+        subscribe(self.consumer, self.broker, batch_size=settings.batch_size,
+                  poll_interval_ms=settings.poll_interval_ms, background_linger_ms=settings.background_linger_ms)
         self.relay = OutboxRelay(service=service, owner=self.consumer_name, engine=self.engine,
                                  tables=tables, broker=self.broker, redis=self.redis, clock=self.clock,
                                  signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s)
@@ -171,8 +171,6 @@ class ServiceRuntime:
         return lines
 
     async def _stream_metric_lines(self) -> list[str]:
-        from shared.messaging.streams import dead_letter_stream
-
         svc = self.service
         lines = ["# HELP tsunagi_stream_lag Entries not yet delivered to this service's group.",
                  "# TYPE tsunagi_stream_lag gauge",

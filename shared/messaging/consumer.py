@@ -31,16 +31,12 @@ one. If it raises, the batch goes down the one-by-one path, which finds the pois
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from faststream import AckPolicy
-from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.message import RedisBatchStreamMessage
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -106,10 +102,8 @@ class EventHandlers:
 
     def in_background(self, *families: str) -> None:
         """This service applies these families' streams off any request's critical path
-        (a status shown to a reporter, a notification, a timeline note): a batch smaller
-        than the batch size lets the next read wait ``background_linger_ms``, so under
-        steady load entries are applied several at a time instead of one by one. An entry
-        that arrives after a quiet spell is applied at once."""
+        (a status shown to a reporter, a notification, a timeline note): see
+        ``subscription.py`` — under steady load they are applied several at a time."""
         self._background.update(stream_for(f) for f in families)
 
     def is_background(self, stream: str) -> bool:
@@ -279,48 +273,6 @@ class StreamConsumer:
             log.info("event_applied", correlation_id=envelope.correlation_id, event_id=envelope.event_id,
                      event_type=envelope.type)
         return ids
-
-    def subscribe(self, broker: RedisBroker, *, batch_size: int, poll_interval_ms: int,
-                  background_linger_ms: int = 0) -> None:
-        unknown = self.handlers.background_streams - set(self.handlers.streams)
-        if unknown:
-            raise ValueError(f"{self.service} marks streams it does not consume as background: {sorted(unknown)}")
-        for stream in self.handlers.streams:
-            linger_s = background_linger_ms / 1000 if self.handlers.is_background(stream) else 0.0
-            self._subscribe_one(broker, stream, batch_size, poll_interval_ms, linger_s)
-
-    def _subscribe_one(self, broker: RedisBroker, stream: str, batch_size: int, poll_interval_ms: int,
-                       linger_s: float) -> None:
-        subscriber = broker.subscriber(
-            stream=StreamSub(stream, group=self.group, consumer=self.consumer, batch=True,
-                             max_records=batch_size, polling_interval=poll_interval_ms),
-            ack_policy=AckPolicy.MANUAL,
-            parser=self._parse_batch,
-            decoder=_raw_entries,
-            title=f"{stream}:{self.group}",
-            description=f"{self.service} applies {stream} events (consumer group {self.group})",
-        )
-
-        @subscriber
-        async def on_batch(raw: Any) -> None:
-            await self.apply_entries(stream, zip(raw["message_ids"], raw["data"], strict=True), first_delivery=True)
-            if linger_s and len(raw["message_ids"]) < batch_size:
-                await asyncio.sleep(linger_s)  # a background stream: let the next batch gather
-
-    async def _parse_batch(self, raw: dict[str, Any]) -> RedisBatchStreamMessage:
-        """FastStream's own batch parser JSON-decodes every entry's body and re-encodes the
-        list (and its decoder decodes it again), only for ``apply_entries`` to decode each
-        entry itself: this one just wraps what XREADGROUP returned. (Each entry is decoded
-        once, in ``decode_entry``; a bad one is isolated there.)"""
-        return RedisBatchStreamMessage(raw_message=raw, body=b"", consumer=self.redis, group=self.group)
-
-
-async def _raw_entries(message: RedisBatchStreamMessage) -> Any:
-    """The handler gets XREADGROUP's reply as it came (``message_ids`` and ``data``).
-    Taking it as the body, not as an injected ``RedisBatchStreamMessage`` parameter,
-    matters: FastDepends resolves such a context parameter in a worker thread (anyio's
-    ``to_thread``, inside a task group) on every call."""
-    return message.raw_message
 
 
 def _runs(todo: list[tuple[int, Envelope, EventHandler]]) -> list[list[tuple[int, Envelope, EventHandler]]]:

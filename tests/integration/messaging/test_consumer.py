@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from shared.events import SYSTEM, CaseStageChanged, NotificationRecorded, new_event_id
 from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.subscription import subscribe
 from tests.integration.messaging.conftest import publish, stage_event
 
 STREAM = "tsunagi.case"
@@ -63,7 +64,7 @@ async def test_a_background_stream_gathers_a_trickle_into_batches_but_applies_a_
     broker = RedisBroker(settings.redis_url)
     consumer = StreamConsumer(service="intake", consumer="intake-1", handlers=handlers,
                               unit_of_work=db.unit_of_work, redis=redis)
-    consumer.subscribe(broker, batch_size=100, poll_interval_ms=100, background_linger_ms=400)
+    subscribe(consumer, broker, batch_size=100, poll_interval_ms=100, background_linger_ms=400)
     await broker.start()
     try:
         sent = time.monotonic()
@@ -89,4 +90,4 @@ def test_marking_a_stream_the_service_does_not_consume_as_background_is_refused(
     consumer = StreamConsumer(service="intake", consumer="intake-1", handlers=handlers,
                               unit_of_work=lambda: None, redis=redis)
     with pytest.raises(ValueError, match="tsunagi.notification"):
-        consumer.subscribe(RedisBroker(), batch_size=100, poll_interval_ms=100, background_linger_ms=25)
+        subscribe(consumer, RedisBroker(), batch_size=100, poll_interval_ms=100, background_linger_ms=25)
