@@ -40,13 +40,9 @@ async def insert_rows(db: AsyncConnection, table: Table, rows: list[dict[str, An
         await db.execute(_plain_insert(table), rows)
 
 
-def _dialect(db: AsyncConnection) -> str:
-    return db.dialect.name
-
-
 async def insert_if_absent(db: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
     """True if the row was inserted, False if a row with its key already existed."""
-    result = await db.execute(_insert(_dialect(db), table), values)
+    result = await db.execute(_insert(db.dialect.name, table), values)
     return result.rowcount == 1
 
 
@@ -54,18 +50,18 @@ async def insert_new(db: AsyncConnection, table: Table, rows: list[dict[str, Any
     """Inserts the rows whose key is not there yet, in one statement; returns their keys."""
     if not rows:
         return set()
-    result = await db.execute(_insert(_dialect(db), table, key), rows)
+    result = await db.execute(_insert(db.dialect.name, table, key), rows)
     return set(result.scalars())
 
 
 async def insert_missing(db: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Inserts the rows whose key is not there yet, in one executemany."""
     if rows:
-        await db.execute(_insert(_dialect(db), table), rows)
+        await db.execute(_insert(db.dialect.name, table), rows)
 
 
 async def upsert(db: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: Column,
                  columns: tuple[str, ...]) -> None:
     """Inserts each row, or sets ``columns`` from it on the row with its ``key``."""
     if rows:
-        await db.execute(_upsert(_dialect(db), table, key, columns), rows)
+        await db.execute(_upsert(db.dialect.name, table, key, columns), rows)

@@ -106,12 +106,9 @@ class EventHandlers:
         ``subscription.py`` — under steady load they are applied several at a time."""
         self._background.update(stream_for(f) for f in families)
 
-    def is_background(self, stream: str) -> bool:
-        return stream in self._background
-
     @property
-    def background_streams(self) -> set[str]:
-        return set(self._background)
+    def background_streams(self) -> frozenset[str]:
+        return frozenset(self._background)
 
     def get(self, event_type: str) -> EventHandler | None:
         return self._by_type.get(event_type)

@@ -29,11 +29,12 @@ from shared.messaging.consumer import StreamConsumer
 def subscribe(consumer: StreamConsumer, broker: RedisBroker, *, batch_size: int, poll_interval_ms: int,
               background_linger_ms: int = 0) -> None:
     handlers = consumer.handlers
-    unknown = handlers.background_streams - set(handlers.streams)
+    background = handlers.background_streams
+    unknown = background - set(handlers.streams)
     if unknown:
         raise ValueError(f"{consumer.service} marks streams it does not consume as background: {sorted(unknown)}")
     for stream in handlers.streams:
-        linger_s = background_linger_ms / 1000 if handlers.is_background(stream) else 0.0
+        linger_s = background_linger_ms / 1000 if stream in background else 0.0
         _subscribe_one(consumer, broker, stream, batch_size, poll_interval_ms, linger_s)
 
 
