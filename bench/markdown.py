@@ -121,7 +121,8 @@ def render_markdown(doc: dict) -> str:
                   f"p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms.", ""]
         check = runs["fixed"]["http_visibility_check"]
         lines += [f"HTTP check: {check['visible']} of {check['checked']} cases read over `GET /v1/cases/{{id}}` "
-                  "right after their case.opened entry were already visible.", ""]
+                  "as soon as their case.opened entry was seen (at most "
+                  f"{check.get('read_after_entry_ms_max')} ms after the entry) were already visible.", ""]
         lines += ["### All runs", "", *runs_table(runs)]
         lines += ["### Where the latency goes", "", *breakdown_table(runs)]
         lines += ["### Consumer lag and pending (peaks during the run)", "", *groups_table(runs)]

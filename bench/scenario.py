@@ -20,7 +20,7 @@ from shared.identity import issue_token
 
 AGENCY_OF_AREA = {"北東部": "hc-1", "中部": "hc-3", "西部": "hc-5", "南部": "hc-7"}
 COORDINATOR_OF_AREA = {"北東部": "csw-hokutou-1", "中部": "csw-chubu-1", "西部": "csw-seibu-1", "南部": "csw-nanbu-1"}
-HTTP_CHECKS = 10  # cases read over HTTP right after their case.opened, to confirm visibility
+HTTP_CHECKS = 10  # cases read over HTTP as soon as their case.opened is seen, to confirm visibility
 
 
 @dataclass
@@ -81,24 +81,40 @@ async def refer_cases(system: BenchSystem, watcher: StreamWatcher, chosen: list[
     return results
 
 
-async def check_visible_over_http(system: BenchSystem, watcher: StreamWatcher, references: list[str]) -> dict:
-    """Reads a sample of cases over HTTP (supervisor) once their case.opened is seen: each
-    must already be there — the check that the stream timestamp is a fair 'visible' time."""
+async def check_visible_over_http(system: BenchSystem, watcher: StreamWatcher, accepted: dict[int, str],
+                                  indices: list[int], done_loading: asyncio.Event, timeout_s: float) -> dict:
+    """During the run: as soon as the watcher sees the case.opened of one of the sampled
+    consultations, reads that case over HTTP (supervisor). Each must already be there —
+    the check that the stream entry's time is a fair 'visible in the queue' time. Reports
+    how long after the entry each read went out (the watcher's and this loop's delay)."""
     token = issue_token(system.settings, role="supervisor", scope="city", subject="bench-supervisor")
     headers = {"authorization": f"Bearer {token}"}
-    visible, checked, errors = 0, 0, []
+    visible, errors, read_after_ms = 0, [], []
+    waiting = list(indices)
+    deadline = None
     async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
-        for reference in references:
-            opened = watcher.case_of(reference)
+        while waiting:
+            if done_loading.is_set():
+                deadline = deadline or time.monotonic() + timeout_s
+                if time.monotonic() > deadline:
+                    break
+            reference = accepted.get(waiting[0])
+            opened = watcher.case_of(reference) if reference else None
             if opened is None:
+                if done_loading.is_set() and waiting[0] not in accepted:
+                    waiting.pop(0)  # never accepted: nothing to read
+                    continue
+                await asyncio.sleep(0.002)
                 continue
-            checked += 1
+            waiting.pop(0)
+            read_after_ms.append(round((time.time() - opened[0]) * 1000, 1))
             answer = await client.get(f"/v1/cases/{opened[1]}", headers=headers)
             if answer.status_code == 200:
                 visible += 1
             else:
                 errors.append(f"{answer.status_code}: {answer.text[:120]}")
-    return {"checked": checked, "visible": visible, "errors": errors[:3]}
+    return {"checked": len(read_after_ms), "visible": visible, "errors": errors[:3],
+            "read_after_entry_ms_max": max(read_after_ms, default=None)}
 
 
 async def wait_for_cases(watcher: StreamWatcher, references: set[str], stall_s: float) -> None:
@@ -137,6 +153,8 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     done_loading = asyncio.Event()
     accepted_refs: dict[int, str] = {}
     referring = None
+    checking = asyncio.create_task(check_visible_over_http(
+        system, watcher, accepted_refs, list(range(min(HTTP_CHECKS, load.n))), done_loading, load.stall_s))
     try:
         started = time.time()
         if chosen:
@@ -151,12 +169,13 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
         referrals = await referring if referring else []
         referral_ids = {r["referral_id"] for r in referrals if "referral_id" in r}
         await wait_for_referrals(watcher, referral_ids, timeout_s=load.stall_s)
-        http_check = await check_visible_over_http(system, watcher, [s.reference for s in accepted[:HTTP_CHECKS]])
+        http_check = await checking
         # The run's work is done only when every consumer group is idle (notify, intake
         # and referral may still be applying case.opened after the last case opened):
         # CPU is counted up to then, and settled/s is the rate the whole system sustains.
         _waited, unsettled, settled = await asyncio.to_thread(wait_until_idle, redis_url, 60.0)
     finally:
+        checking.cancel()  # done already, unless the run failed
         watcher.stop()
         observed = sampler.stop()
     result = summarise(load, started, finished, submissions, accepted, referrals, watcher, observed, http_check)

@@ -52,9 +52,10 @@ class Settings(BaseSettings):
     poll_interval_ms: int = 1000
     # Streams a service applies in the background (EventHandlers.in_background): after a
     # small batch the next read waits this long, so steady load is applied in batches.
-    # Measured (0 vs 25): at 40 consultations/s 10–13 % less CPU per consultation; at
-    # 100/s the critical path's p50 61–69 → 41–50 ms, the freed CPU being its own.
-    background_linger_ms: int = 25
+    # Measured per consultation, all processes, same build alternating: at 40/s, 0 → 25 ms
+    # 10–13 % less CPU, 25 → 100 ms 34–35 → 27–28 ms of CPU (−20 %; 150 and 250 ms gained
+    # little more); at 120/s the same within noise (there the critical path dominates).
+    background_linger_ms: int = 100
     relay_poll_interval_s: float = 0.5
     reclaim_idle_ms: int = 15_000
     reclaim_interval_s: float = 5.0

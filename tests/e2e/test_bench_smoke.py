@@ -35,6 +35,8 @@ def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
     assert runs["large"]["accepted"] == 5  # every consultation was answered 201…
     assert runs["large"]["cases_opened"] == 5  # …and became a case
     assert runs["fixed"]["referrals"]["requested"] == 2
+    check = runs["large"]["http_visibility_check"]  # read during the run, once case.opened was seen
+    assert check["checked"] == 5 and check["visible"] == 5, check
     assert "case" in results["peak_rss_mb"]
 
     markdown = (tmp_path / "latest.md").read_text(encoding="utf-8")
