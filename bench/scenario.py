@@ -33,7 +33,7 @@ class Load:
     stall_s: float = 20.0  # give up waiting when no case opened for this long
 
 
-async def refer_cases(system: BenchSystem, watcher: StreamWatcher, chosen: list[int],
+async def refer_cases(system: BenchSystem, client: httpx.AsyncClient, watcher: StreamWatcher, chosen: list[int],
                       accepted: dict[int, str], done_loading: asyncio.Event) -> list[dict]:
     """As soon as each chosen consultation's case is open (while the load goes on), a
     coordinator of its area takes it (a received case cannot be referred) and refers it
@@ -41,47 +41,47 @@ async def refer_cases(system: BenchSystem, watcher: StreamWatcher, chosen: list[
     settings = system.settings
     results: list[dict] = []
     waiting = list(chosen)
-    async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
-        deadline = None
-        while waiting:
-            for index in list(waiting):
-                reference = accepted.get(index)
-                opened = watcher.case_of(reference) if reference else None
-                if opened is None:
-                    continue
-                waiting.remove(index)
-                _, case_id, area = opened
-                coordinator = COORDINATOR_OF_AREA.get(area, "csw-chubu-1")
-                token = issue_token(settings, role="coordinator", scope=area, subject=coordinator)
-                headers = {"authorization": f"Bearer {token}"}
-                result = {"reference": reference, "case_id": case_id, "agency_id": AGENCY_OF_AREA.get(area)}
-                try:
-                    detail = await client.get(f"/v1/cases/{case_id}", headers=headers)
-                    detail.raise_for_status()
-                    taken = await client.post(f"/v1/cases/{case_id}/assignment", headers=headers, json={
-                        "coordinator_id": coordinator, "version": detail.json()["version"]})
-                    taken.raise_for_status()
-                    body = {"agency_id": AGENCY_OF_AREA.get(area, "hc-3"), "purpose": "サンプル: ベンチマークの紹介",
-                            "share": ["age_group", "categories"], "version": taken.json()["version"]}
-                    requested = time.time()
-                    answer = await client.post(f"/v1/cases/{case_id}/referrals", json=body, headers=headers)
-                    result.update(status=answer.status_code, requested_at=requested, answered_at=time.time())
-                    if answer.status_code == 201:
-                        result["referral_id"] = answer.json()["referral_id"]
-                    else:
-                        result["error"] = answer.text[:300]
-                except (httpx.HTTPError, KeyError, ValueError) as exc:
-                    result["error"] = f"{type(exc).__name__}: {exc}"
-                results.append(result)
-            if done_loading.is_set():
-                deadline = deadline or time.monotonic() + 30
-                if time.monotonic() > deadline:
-                    break
-            await asyncio.sleep(0.02)
+    deadline = None
+    while waiting:
+        for index in list(waiting):
+            reference = accepted.get(index)
+            opened = watcher.case_of(reference) if reference else None
+            if opened is None:
+                continue
+            waiting.remove(index)
+            _, case_id, area = opened
+            coordinator = COORDINATOR_OF_AREA.get(area, "csw-chubu-1")
+            token = issue_token(settings, role="coordinator", scope=area, subject=coordinator)
+            headers = {"authorization": f"Bearer {token}"}
+            result = {"reference": reference, "case_id": case_id, "agency_id": AGENCY_OF_AREA.get(area)}
+            try:
+                detail = await client.get(f"/v1/cases/{case_id}", headers=headers)
+                detail.raise_for_status()
+                taken = await client.post(f"/v1/cases/{case_id}/assignment", headers=headers, json={
+                    "coordinator_id": coordinator, "version": detail.json()["version"]})
+                taken.raise_for_status()
+                body = {"agency_id": AGENCY_OF_AREA.get(area, "hc-3"), "purpose": "サンプル: ベンチマークの紹介",
+                        "share": ["age_group", "categories"], "version": taken.json()["version"]}
+                requested = time.time()
+                answer = await client.post(f"/v1/cases/{case_id}/referrals", json=body, headers=headers)
+                result.update(status=answer.status_code, requested_at=requested, answered_at=time.time())
+                if answer.status_code == 201:
+                    result["referral_id"] = answer.json()["referral_id"]
+                else:
+                    result["error"] = answer.text[:300]
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                result["error"] = f"{type(exc).__name__}: {exc}"
+            results.append(result)
+        if done_loading.is_set():
+            deadline = deadline or time.monotonic() + 30
+            if time.monotonic() > deadline:
+                break
+        await asyncio.sleep(0.02)
     return results
 
 
-async def check_visible_over_http(system: BenchSystem, watcher: StreamWatcher, accepted: dict[int, str],
+async def check_visible_over_http(system: BenchSystem, client: httpx.AsyncClient, watcher: StreamWatcher,
+                                  accepted: dict[int, str],
                                   indices: list[int], done_loading: asyncio.Event, timeout_s: float) -> dict:
     """During the run: as soon as the watcher sees the case.opened of one of the sampled
     consultations, reads that case over HTTP (supervisor). Each must already be there —
@@ -92,23 +92,22 @@ async def check_visible_over_http(system: BenchSystem, watcher: StreamWatcher, a
     visible, errors, read_after_ms = 0, [], []
     waiting = list(indices)
     deadline = None
-    async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
-        while waiting:
-            if done_loading.is_set():
-                deadline = deadline or time.monotonic() + timeout_s
-                if time.monotonic() > deadline:
-                    break
-            reference = accepted.get(waiting[0])
-            opened = watcher.case_of(reference) if reference else None
-            if opened is None:
-                if done_loading.is_set() and waiting[0] not in accepted:
-                    waiting.pop(0)  # never accepted: nothing to read
-                    continue
-                await asyncio.sleep(0.002)
-                continue
-            waiting.pop(0)
-            read_after_ms.append(round((time.time() - opened[0]) * 1000, 1))
-            answer = await client.get(f"/v1/cases/{opened[1]}", headers=headers)
+    while waiting:
+        if done_loading.is_set():
+            deadline = deadline or time.monotonic() + timeout_s
+            if time.monotonic() > deadline:
+                break
+        seen = [(i, watcher.case_of(accepted[i])) for i in waiting if i in accepted]
+        seen = [(i, opened) for i, opened in seen if opened is not None]
+        if done_loading.is_set():  # every answer is in: one that was not accepted has nothing to read
+            waiting = [i for i in waiting if i in accepted]
+        if not seen:
+            await asyncio.sleep(0.002)
+            continue
+        for index, (entered, case_id, _area) in seen:
+            waiting.remove(index)
+            read_after_ms.append(round((time.time() - entered) * 1000, 1))
+            answer = await client.get(f"/v1/cases/{case_id}", headers=headers)
             if answer.status_code == 200:
                 visible += 1
             else:
@@ -145,6 +144,9 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     # Bodies and tokens first: the load generator's CPU is counted from the sampler's start.
     bodies = consultations(load.n)
     tokens = reporter_tokens(system.settings)
+    # Made before the sampler too: an httpx client loads the CA certificates (50–90 ms of
+    # CPU, holding the GIL) even for plain http.
+    client = httpx.AsyncClient(base_url=system.url("case"), timeout=30)
     watcher = StreamWatcher(redis_url)
     sampler = Sampler(redis_url, {**system.pids(), **extra_pids})
     watcher.start()
@@ -154,11 +156,11 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     accepted_refs: dict[int, str] = {}
     referring = None
     checking = asyncio.create_task(check_visible_over_http(
-        system, watcher, accepted_refs, list(range(min(HTTP_CHECKS, load.n))), done_loading, load.stall_s))
+        system, client, watcher, accepted_refs, list(range(min(HTTP_CHECKS, load.n))), done_loading, load.stall_s))
     try:
         started = time.time()
         if chosen:
-            referring = asyncio.create_task(refer_cases(system, watcher, chosen, accepted_refs, done_loading))
+            referring = asyncio.create_task(refer_cases(system, client, watcher, chosen, accepted_refs, done_loading))
         submissions = await submit_all(system.url("intake"), bodies, tokens, concurrency=load.concurrency,
                                        rate=load.rate, accepted=accepted_refs)
         done_loading.set()
@@ -178,6 +180,7 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
         checking.cancel()  # done already, unless the run failed
         watcher.stop()
         observed = sampler.stop()
+        await client.aclose()
     result = summarise(load, started, finished, submissions, accepted, referrals, watcher, observed, http_check)
     result["settled_per_s"] = per_second(len(accepted), started, settled) if not unsettled else None
     result["unsettled_backlog"] = unsettled
