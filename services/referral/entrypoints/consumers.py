@@ -20,4 +20,10 @@ def build_event_handlers(reference: ReferenceData, policy: ResponsePolicy) -> Ev
                                                  policy=policy))
     event_handlers.on(CaseMoved)(case_events.on_case_moved)
     event_handlers.on(ConsentRecorded)(case_events.on_consent_recorded)
+    # Most case events are not referral's concern (it reads every case.opened only to ack
+    # it), and a move or a consent change is applied whatever the arrival order (the
+    # later fact wins, a later request arrives with it applied: case_events.py): read in
+    # small batches under load, at most background_linger_ms later. Measured at 40
+    # consultations/s: referral's CPU per consultation 1.8–1.9 → 0.7 ms.
+    event_handlers.in_background("case")
     return event_handlers
