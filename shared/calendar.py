@@ -37,6 +37,14 @@ def _japan_holidays() -> holidays.HolidayBase:
     return holidays.Japan()  # expands to new years on demand
 
 
+def load_holidays() -> None:
+    """Load the holiday data now. The first ``holidays.Japan()`` imports its country
+    module: about 0.1 s of CPU, which otherwise the first deadline a process computes
+    (its first referral) pays — and every event queued behind it waits. Services that
+    compute business-day deadlines call this while they start."""
+    _japan_holidays().get(date.today())
+
+
 def parse_month_day(text: str) -> MonthDay:
     """``"12-29"`` → (12, 29); raises ValueError with the offending text."""
     try:

@@ -22,6 +22,7 @@ from services.notify.entrypoints.consumers import event_handlers
 from services.notify.entrypoints.metrics import router as metrics_router
 from services.notify.settings import NotifySettings
 from services.notify.timer import FollowupTimer
+from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.logging import get_logger
@@ -66,6 +67,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     clock = clock or Clock()
     reference = ReloadableReference(settings.reference_dir)
     policy = load_policy(options.followup_policy or settings.reference_dir / "followups.yaml")
+    load_holidays()  # not in the first referral's event
     worker_name = settings.unique_consumer_name(SERVICE)
     context = NotifyContext(reference=reference, policy=policy, templates=load_templates(), options=options,
                             worker=worker_name)

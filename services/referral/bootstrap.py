@@ -12,6 +12,7 @@ from services.referral.domain.deadlines import ResponsePolicy
 from services.referral.entrypoints.agencies_api import router as agencies_router
 from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
+from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_metrics, add_reference_reload, create_api
 from shared.reference import ReferenceData, ReferenceDataError, ReloadableReference
@@ -41,6 +42,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
     policy = load_response_policy(settings.reference_dir)
     check_calendars(reference, policy)
+    load_holidays()  # not in the first referral's event
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
                              handlers=build_event_handlers(reference, policy), publishes=("referral",),
                              clock=clock)
