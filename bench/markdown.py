@@ -62,7 +62,7 @@ def resources_table(runs: dict) -> list[str]:
     """Peak memory, and CPU per case at each load: at a fixed rate the batches are small,
     so a case costs more than at full speed (each batch's fixed cost is shared by fewer)."""
     large, small, fixed = runs["large"], runs["small"], runs["fixed"]
-    names = list(large["peak_rss_mb"])
+    names = list(dict.fromkeys([*large["peak_rss_mb"], *large["cpu_ms_per_case"]]))  # + the PostgreSQL server
     rows = [[n, large["peak_rss_mb"].get(n), small["cpu_ms_per_case"].get(n), large["cpu_ms_per_case"].get(n),
              fixed["cpu_ms_per_case"].get(n)] for n in names]
     total = ["all of them", None] + [round(sum(v for v in run["cpu_ms_per_case"].values() if v), 1)

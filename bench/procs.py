@@ -63,3 +63,21 @@ def cpu_seconds(pid: int) -> float | None:
     except (OSError, ValueError, IndexError):
         return None
 
+
+
+def cpu_seconds_by_name(comm: str) -> dict[int, float]:
+    """User + system CPU of every process named ``comm`` (``postgres``: the server's
+    backends, one per connection, and its helpers), by pid."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != comm:
+                continue
+        except OSError:
+            continue
+        cpu = cpu_seconds(int(entry.name))
+        if cpu is not None:
+            found[int(entry.name)] = cpu
+    return found

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from bench.procs import cpu_seconds, peak_rss_mb, rss_mb
+from bench.procs import cpu_seconds, cpu_seconds_by_name, peak_rss_mb, rss_mb
 from shared.messaging.streams import decode_entry
 
 STREAMS = ("tsunagi.consultation", "tsunagi.case", "tsunagi.referral", "tsunagi.notification")
@@ -131,14 +131,19 @@ def wait_until_idle(redis_url: str, timeout_s: float) -> tuple[float, int, float
 
 
 class Sampler(threading.Thread):
-    def __init__(self, redis_url: str, pids: dict[str, int], interval_s: float = 0.25) -> None:
+    def __init__(self, redis_url: str, pids: dict[str, int], interval_s: float = 0.25,
+                 by_name: dict[str, str] | None = None) -> None:
+        """``by_name``: further CPU to count, label → process name (every process of that
+        name: the PostgreSQL server's backends)."""
         super().__init__(name="bench-sampler", daemon=True)
         self.client = redis.Redis.from_url(redis_url, decode_responses=True)
         self.pids = pids
+        self.by_name = by_name or {}
         self.interval_s = interval_s
         self.stopping = threading.Event()
         self.series: list[dict] = []
         self.cpu_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        self.named_start = {label: cpu_seconds_by_name(comm) for label, comm in self.by_name.items()}
         self.error: str | None = None
 
     def run(self) -> None:
@@ -169,6 +174,11 @@ class Sampler(threading.Thread):
         for name, pid in self.pids.items():
             start, end = self.cpu_start.get(name), cpu_seconds(pid)
             cpu[name] = round(end - start, 3) if start is not None and end is not None else None
+        for label, comm in self.by_name.items():
+            # A backend that started during the run counts from zero; one that ended is lost
+            # (the services' pools keep theirs for the whole run).
+            before = self.named_start[label]
+            cpu[label] = round(sum(c - before.get(pid, 0.0) for pid, c in cpu_seconds_by_name(comm).items()), 3)
         peaks: dict[str, dict[str, int]] = {}
         for sample in self.series:
             for key, values in sample["groups"].items():
