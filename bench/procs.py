@@ -64,7 +64,6 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-
 def cpu_seconds_by_name(comm: str) -> dict[int, float]:
     """User + system CPU of every process named ``comm`` (``postgres``: the server's
     backends, one per connection, and its helpers), by pid."""

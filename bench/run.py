@@ -161,7 +161,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
     p.add_argument("--rate", type=float, default=None,
                    help="fixed rate per second (default: half of the measured saturation)")
-    p.add_argument("--fixed-seconds", type=float, default=15.0, help="longest fixed-rate run: it sends N consultations, or fewer when N would take longer")
+    p.add_argument("--fixed-seconds", type=float, default=15.0,
+                   help="longest fixed-rate run: it sends N consultations, or fewer when N would take longer")
     p.add_argument("--referrals", type=int, default=20, help="cases referred to an agency in the fixed-rate run")
     p.add_argument("--database", choices=["sqlite", "postgresql", "both"], default=None,
                    help="default: sqlite, plus postgresql when TSUNAGI_DATABASE_URL is set")

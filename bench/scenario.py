@@ -181,6 +181,7 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
         _waited, unsettled, settled = await asyncio.to_thread(wait_until_idle, redis_url, 60.0)
     finally:
         checking.cancel()  # done already, unless the run failed
+        await asyncio.gather(checking, return_exceptions=True)  # before its client closes
         watcher.stop()
         observed = sampler.stop()
         await client.aclose()
