@@ -91,8 +91,11 @@ async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> Re
     if row is None or row.reporter_id != caller.subject:
         raise NotFound("この受付番号の相談は見つかりません。番号を確かめてください。")
     received_at = as_utc(row.received_at)
+    # The stage is its case's: a consultation linked to an older case must not read as
+    # updated before it was received.
+    updated_at = max(received_at, as_utc(row.updated_at)) if row.updated_at else received_at
     return ReporterView(reference=row.reference, stage=row.stage or RECEIVED_STAGE, received_at=received_at,
-                        updated_at=as_utc(row.updated_at) if row.updated_at else received_at)
+                        updated_at=updated_at)
 
 
 # Event handlers -------------------------------------------------------------------------

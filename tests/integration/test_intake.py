@@ -116,6 +116,37 @@ async def test_a_batch_of_case_events_links_every_consultation(make_settings, da
         await eventually(all_moved, what="every consultation linked to its case and showing its stage")
 
 
+async def test_a_consultation_linked_to_an_older_case_is_not_updated_before_it_was_received(make_settings) -> None:
+    """The stage a reporter sees is its case's; when the case moved on before this
+    consultation arrived, "updated" is the consultation's own receipt, not earlier."""
+    from datetime import timedelta
+
+    from shared.events import SYSTEM, CaseStageChanged, Envelope
+    from tests.integration.messaging.conftest import case_opened_for, publish
+
+    settings = make_settings()
+    reporter = bearer(settings, "reporter", "vol-1")
+    async with running_service("intake", settings) as intake:
+        created = await intake.post("/v1/consultations", json=EXAMPLE, headers=reporter)
+        assert created.status_code == 201, created.text
+        reference = created.json()["reference"]
+        redis = aioredis.Redis.from_url(settings.redis_url)
+        entries = await eventually(lambda: _at_least(redis, "tsunagi.consultation", 1), what="the event")
+        await redis.aclose()
+        opened = case_opened_for(decode_entry(entries[-1][1]))
+        earlier = Envelope.wrap(CaseStageChanged(case_id=opened.case_id, stage="対応中"), aggregate_id=opened.case_id,
+                                actor=SYSTEM, correlation_id=opened.correlation_id, case_id=opened.case_id,
+                                occurred_at=opened.occurred_at - timedelta(days=3))
+        await publish(settings.redis_url, "tsunagi.case", opened, earlier)
+
+        async def staged() -> dict | None:
+            view = (await intake.get(f"/v1/consultations/{reference}", headers=reporter)).json()
+            return view if view["stage"] == "対応中" else None
+
+        view = await eventually(staged, what="the case's stage shown to the reporter")
+        assert view["updated_at_jst"] == view["received_at_jst"], view
+
+
 async def _at_least(redis, stream: str, count: int):
     entries = await redis.xrange(stream)
     return entries if len(entries) >= count else None
