@@ -103,8 +103,8 @@ class EventHandlers:
     def in_background(self, *families: str) -> None:
         """This service applies these families' streams off any request's critical path
         (a status shown to a reporter, a notification, a timeline note, the case facts
-        referral keeps): see
-        ``subscription.py`` — under steady load they are applied several at a time."""
+        referral keeps): see ``subscription.py`` — under steady load they are applied
+        several at a time."""
         self._background.update(stream_for(f) for f in families)
 
     @property
