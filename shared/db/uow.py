@@ -11,14 +11,14 @@ session listener registered per batch)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.clock import Clock
-from shared.db.sql import insert_rows
+from shared.db.sql import insert_new, insert_rows
 from shared.db.tables import MessagingTables
 from shared.events import Envelope, stream_for
 
@@ -65,6 +65,16 @@ class UnitOfWork:
         await self.db.execute(insert(self._tables.inbox), dict(
             event_id=envelope.event_id, event_type=envelope.type, stream=stream,
             applied_at=self.clock.now()))
+
+    async def mark_applied_new(self, envelopes: Iterable[Envelope], stream: str) -> set[str]:
+        """Insert the inbox rows of several events in one statement (an event twice: one
+        row); returns the ids it inserted. An id it did not insert was applied before, or
+        by a racing replica that committed first."""
+        now = self.clock.now()
+        rows = {e.event_id: {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
+                for e in envelopes}
+        inbox = self._tables.inbox
+        return await insert_new(self.db, inbox, list(rows.values()), inbox.c.event_id)
 
     def refuse_commit(self, error: Callable[[], Exception] | None) -> None:
         """While set, ``commit`` raises ``error()`` and commits nothing (the consumer's batch

@@ -34,13 +34,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from shared.db.sql import insert_new
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, stream_for
 from shared.logging import get_logger
@@ -230,11 +228,7 @@ class StreamConsumer:
         if not plan:
             return ids
         async with self.unit_of_work() as uow:
-            inbox = uow._tables.inbox  # the kernel's own table (UnitOfWork has no batch API)
-            now = uow.clock.now()
-            rows = {e.event_id: {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
-                    for _i, e, _h in plan}  # an event twice in one batch: one row
-            new = await insert_new(uow.db, inbox, list(rows.values()), inbox.c.event_id)
+            new = await uow.mark_applied_new((e for _i, e, _h in plan), stream)
             todo: list[tuple[int, Envelope, EventHandler]] = []
             duplicates = 0
             for index, envelope, handler in plan:
