@@ -25,6 +25,8 @@ def headline_table(h: dict) -> list[str]:
         [f"p95 ms at {rate}/s", t["p95_ms"], b["p95_ms"], None],
         [f"p99 ms at {rate}/s", t["p99_ms"], b["p99_ms"], None],
         [f"max ms at {rate}/s", t["max_ms"], b["max_ms"], None],
+        [f"p50 / p99 ms at {rate}/s without the referrals", f"{t.get('no_referrals_p50_ms')} / "
+         f"{t.get('no_referrals_p99_ms')}", None, None],
         ["p50 / p99 ms at full speed", f"{t['full_speed_p50_ms']} / {t['full_speed_p99_ms']}",
          f"{b['full_speed_p50_ms']} / {b['full_speed_p99_ms']}", None],
     ])
@@ -46,7 +48,7 @@ def runs_table(runs: dict) -> list[str]:
 
 def breakdown_table(runs: dict) -> list[str]:
     rows = []
-    for key in ("small", "large", "fixed", "two_replicas"):
+    for key in ("small", "large", "fixed", "fixed_no_referrals", "two_replicas"):
         run = runs.get(key)
         if not run:
             continue
@@ -60,16 +62,19 @@ def breakdown_table(runs: dict) -> list[str]:
 
 def resources_table(runs: dict) -> list[str]:
     """Peak memory, and CPU per case at each load: at a fixed rate the batches are small,
-    so a case costs more than at full speed (each batch's fixed cost is shared by fewer)."""
+    so a case costs more than at full speed (each batch's fixed cost is shared by fewer);
+    the fixed-rate run's referral workflows are counted per case too."""
     large, small, fixed = runs["large"], runs["small"], runs["fixed"]
+    loads = [small, large, fixed] + ([runs["fixed_no_referrals"]] if runs.get("fixed_no_referrals") else [])
     names = list(dict.fromkeys([*large["peak_rss_mb"], *large["cpu_ms_per_case"]]))  # + the PostgreSQL server
-    rows = [[n, large["peak_rss_mb"].get(n), small["cpu_ms_per_case"].get(n), large["cpu_ms_per_case"].get(n),
-             fixed["cpu_ms_per_case"].get(n)] for n in names]
+    rows = [[n, large["peak_rss_mb"].get(n), *(run["cpu_ms_per_case"].get(n) for run in loads)] for n in names]
     total = ["all of them", None] + [round(sum(v for v in run["cpu_ms_per_case"].values() if v), 1)
-                                     for run in (small, large, fixed)]
-    return _table(["process", "peak RSS MB (VmHWM)", f"CPU ms per case, N={small['n']}",
-                   f"CPU ms per case, N={large['n']}", f"CPU ms per case, {fixed['rate_per_s']}/s"],
-                  rows + [total])
+                                     for run in loads]
+    header = ["process", "peak RSS MB (VmHWM)", f"CPU ms per case, N={small['n']}",
+              f"CPU ms per case, N={large['n']}", f"CPU ms per case, {fixed['rate_per_s']}/s"]
+    if len(loads) == 4:
+        header.append(f"CPU ms per case, {fixed['rate_per_s']}/s, no referrals")
+    return _table(header, rows + [total])
 
 
 def groups_table(runs: dict) -> list[str]:

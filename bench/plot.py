@@ -38,14 +38,21 @@ def _throughput(ax, kind: str, runs: dict) -> None:  # noqa: ANN001
 
 
 def _latency(ax, kind: str, runs: dict) -> None:  # noqa: ANN001
-    t, b = runs["fixed"]["latency_201_to_case"], runs["baseline_fixed"]["latency_xadd_to_commit"]
+    alone = runs.get("fixed_no_referrals")
+    series = [("Tsunagi 201 → case visible", runs["fixed"]["latency_201_to_case"], "tab:blue"),
+              *([("the same, no referrals beside", alone["latency_201_to_case"], "tab:cyan")] if alone else []),
+              ("baseline XADD → committed", runs["baseline_fixed"]["latency_xadd_to_commit"], "grey")]
     keys = ["p50_ms", "p95_ms", "p99_ms", "max_ms"]
     x = range(len(keys))
-    ax.bar([i - 0.2 for i in x], [t[k] or 0 for k in keys], width=0.4, label="Tsunagi 201 → case visible")
-    ax.bar([i + 0.2 for i in x], [b[k] or 0 for k in keys], width=0.4, label="baseline XADD → committed",
-           color="grey")
+    width = 0.8 / len(series)
+    for j, (label, lat, color) in enumerate(series):
+        ax.bar([i - 0.4 + width * (j + 0.5) for i in x], [lat[k] or 0 for k in keys], width=width, label=label,
+               color=color)
     ax.set_xticks(list(x), [k.replace("_ms", "") for k in keys])
     ax.set_yscale("log")
+    tallest = max((lat[k] or 0 for _, lat, _ in series for k in keys), default=0)
+    if tallest > 0:
+        ax.set_ylim(top=tallest * 20)  # room for the legend above the bars
     ax.set_ylabel("ms (log)")
     ax.set_title(f"{kind}: latency at {runs['fixed']['rate_per_s']}/s (half of saturation)")
     ax.legend(fontsize=8)

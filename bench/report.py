@@ -20,6 +20,7 @@ def headline(runs: dict) -> dict:
     large, fixed, two = runs["large"], runs["fixed"], runs.get("two_replicas")
     base_full, base_fixed = runs["baseline_full"], runs["baseline_fixed"]
     t_lat, b_lat = fixed["latency_201_to_case"], base_fixed["latency_xadd_to_commit"]
+    alone = (runs.get("fixed_no_referrals") or {}).get("latency_201_to_case")
     return {
         "tsunagi": {
             "cases_per_s": large["cases_per_s"], "accepted_per_s": large["accepted_per_s"],
@@ -28,6 +29,9 @@ def headline(runs: dict) -> dict:
             "max_ms": t_lat["max_ms"], "latency_at_rate_per_s": fixed["rate_per_s"],
             "full_speed_p50_ms": large["latency_201_to_case"]["p50_ms"],
             "full_speed_p99_ms": large["latency_201_to_case"]["p99_ms"],
+            # The same rate without the referral workflows beside the consultations.
+            "no_referrals_p50_ms": alone["p50_ms"] if alone else None,
+            "no_referrals_p99_ms": alone["p99_ms"] if alone else None,
             "referral_to_inbox": fixed["referrals"]["latency_requested_to_inbox"],
             "two_case_replicas_cases_per_s": two["cases_per_s"] if two else None,
         },

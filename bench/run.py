@@ -4,7 +4,8 @@ Per database (SQLite; PostgreSQL too when ``TSUNAGI_DATABASE_URL`` is set):
 
 1. baseline at full speed (N messages);
 2. Tsunagi, one replica each: N/10 and N consultations at full speed (10× load), then a
-   fixed rate at half the measured saturation, referring some cases to agencies;
+   fixed rate at half the measured saturation, referring some cases to agencies, and the
+   same rate again without referrals;
 3. the baseline at that same fixed rate;
 4. Tsunagi with two case replicas, N at full speed;
 5. a profiled run (intake and case under py-spy), N at full speed.
@@ -68,10 +69,12 @@ class Bench:
                     say(f"warm-up: {warm['missing_cases']} of {warm['accepted']} consultations opened no case; "
                         f"see {folder / 'logs'}")
                 for load in loads:
-                    if load.rate == 0:  # decided by an earlier run: half of its saturation
+                    last = results[-1] if results else {}
+                    if load.rate == 0 and last.get("rate_per_s"):  # the fixed rate of the run before
+                        load.rate, load.n = last["rate_per_s"], last["n"]
+                    elif load.rate == 0:  # decided by an earlier run: half of its saturation
                         # Saturation is what the whole system sustains: cases opened per s,
                         # or less when other consumers (notify…) were still catching up.
-                        last = results[-1]
                         saturated = min(filter(None, [last.get("cases_per_s"), last.get("settled_per_s")]),
                                         default=10.0)
                         load.rate = round(max(1.0, saturated / 2), 1)
@@ -106,8 +109,11 @@ class Bench:
             Load(f"tsunagi N={n} full speed", n, concurrency=a.concurrency),
             Load("tsunagi half saturation", n, rate=a.rate or 0, concurrency=a.concurrency,
                  referrals=a.referrals),
+            # The same rate and count without the referral workflows: what they add to the
+            # consultations' latency and CPU when they run beside them.
+            Load("tsunagi half saturation, no referrals", n, rate=a.rate or 0, concurrency=a.concurrency),
         ])
-        fixed = one[-1]
+        fixed = one[2]
         baseline_fixed = await self.baseline(kind, admin_url, "baseline same fixed rate", fixed["n"],
                                              fixed["rate_per_s"])
         two: list[dict] = []
@@ -119,7 +125,8 @@ class Bench:
         if not a.no_profile:
             profile = await self.profiled(kind, admin_url)
         runs = {"baseline_full": baseline_full, "baseline_fixed": baseline_fixed, "small": one[0],
-                "large": one[1], "fixed": fixed, "two_replicas": two[0] if two else None}
+                "large": one[1], "fixed": fixed, "fixed_no_referrals": one[3],
+                "two_replicas": two[0] if two else None}
         return {"headline": headline(runs), "runs": runs, "profile": profile}
 
     async def profiled(self, kind: str, admin_url: str | None) -> dict:

@@ -31,10 +31,14 @@ def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
         assert {"cases_per_s", "p50_ms", "p99_ms"} <= set(results[side]), results[side]
     assert "ratio" in results
     runs = results["by_database"]["sqlite"]["runs"]
-    assert {"baseline_full", "baseline_fixed", "small", "large", "fixed", "two_replicas"} <= set(runs)
+    assert {"baseline_full", "baseline_fixed", "small", "large", "fixed", "fixed_no_referrals",
+            "two_replicas"} <= set(runs)
     assert runs["large"]["accepted"] == 5  # every consultation was answered 201…
     assert runs["large"]["cases_opened"] == 5  # …and became a case
     assert runs["fixed"]["referrals"]["requested"] == 2
+    alone = runs["fixed_no_referrals"]  # the same rate and count, nothing referred
+    assert (alone["rate_per_s"], alone["n"]) == (runs["fixed"]["rate_per_s"], runs["fixed"]["n"])
+    assert alone["referrals"]["requested"] == 0 and alone["cases_opened"] == alone["n"]
     check = runs["large"]["http_visibility_check"]  # read during the run, once case.opened was seen
     assert check["checked"] == 5 and check["visible"] == 5, check
     assert "case" in results["peak_rss_mb"]
