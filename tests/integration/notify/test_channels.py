@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from aiosmtpd.controller import Controller
 
 from services.notify.domain.delivery import DELIVERY_HEADER, SIGNATURE_HEADER, signature_valid
-from shared.clock import FrozenClock
+from shared.clock import FrozenClock, utcnow
 from shared.events import new_event_id
 from tests.integration.notify.notify_support import (
     fast_loops,
@@ -129,7 +129,9 @@ async def test_failing_webhook_is_retried_then_reported(make_settings, tmp_path,
         settings = make_settings(reference_dir=folder)
         referral_id = new_event_id()
         async with running_service("notify", settings) as notify:  # real clock: the backoff is 0.05 s
-            await publish(settings, requested(referral_id, new_event_id(), jst(2026, 11, 20, 10, 0)))
+            # Requested now: on the real clock a fixed past date makes every follow-up due
+            # at once, and each reminder is one more delivery to the failing webhook.
+            await publish(settings, requested(referral_id, new_event_id(), utcnow()))
             supervisor = bearer(settings, "supervisor", "city")
 
             async def failed() -> list:
@@ -178,8 +180,8 @@ async def test_email_without_smtp_configured_fails_at_once_and_loudly(make_setti
     monkeypatch.delenv("TSUNAGI_NOTIFY_SMTP_HOST", raising=False)
     folder = reference_with_channels(tmp_path, "hc-3", channels=["in_app", "email"], email="hc3@example.jp")
     settings = make_settings(reference_dir=folder)
-    async with running_service("notify", settings) as notify:
-        await publish(settings, requested(new_event_id(), new_event_id(), jst(2026, 11, 20, 10, 0)))
+    async with running_service("notify", settings) as notify:  # real clock: requested now (see above)
+        await publish(settings, requested(new_event_id(), new_event_id(), utcnow()))
 
         async def failed() -> list:
             return (await notify.get("/v1/deliveries", params={"status": "failed"},
