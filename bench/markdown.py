@@ -25,8 +25,9 @@ def headline_table(h: dict) -> list[str]:
         [f"p95 ms at {rate}/s", t["p95_ms"], b["p95_ms"], None],
         [f"p99 ms at {rate}/s", t["p99_ms"], b["p99_ms"], None],
         [f"max ms at {rate}/s", t["max_ms"], b["max_ms"], None],
-        [f"p50 / p99 ms at {rate}/s without the referrals", f"{t.get('no_referrals_p50_ms')} / "
-         f"{t.get('no_referrals_p99_ms')}", None, None],
+        [f"p50 / p99 ms at {rate}/s without the referrals",
+         f"{t['no_referrals_p50_ms']} / {t['no_referrals_p99_ms']}" if t.get("no_referrals_p99_ms") is not None
+         else None, None, None],
         ["p50 / p99 ms at full speed", f"{t['full_speed_p50_ms']} / {t['full_speed_p99_ms']}",
          f"{b['full_speed_p50_ms']} / {b['full_speed_p99_ms']}", None],
     ])
