@@ -66,15 +66,14 @@ def resources_table(runs: dict) -> list[str]:
     so a case costs more than at full speed (each batch's fixed cost is shared by fewer);
     the fixed-rate run's referral workflows are counted per case too."""
     large, small, fixed = runs["large"], runs["small"], runs["fixed"]
-    loads = [small, large, fixed] + ([runs["fixed_no_referrals"]] if runs.get("fixed_no_referrals") else [])
+    loads = [(f"N={small['n']}", small), (f"N={large['n']}", large), (f"{fixed['rate_per_s']}/s", fixed)]
+    if runs.get("fixed_no_referrals"):
+        loads.append((f"{fixed['rate_per_s']}/s, no referrals", runs["fixed_no_referrals"]))
     names = list(dict.fromkeys([*large["peak_rss_mb"], *large["cpu_ms_per_case"]]))  # + the PostgreSQL server
-    rows = [[n, large["peak_rss_mb"].get(n), *(run["cpu_ms_per_case"].get(n) for run in loads)] for n in names]
+    rows = [[n, large["peak_rss_mb"].get(n), *(run["cpu_ms_per_case"].get(n) for _, run in loads)] for n in names]
     total = ["all of them", None] + [round(sum(v for v in run["cpu_ms_per_case"].values() if v), 1)
-                                     for run in loads]
-    header = ["process", "peak RSS MB (VmHWM)", f"CPU ms per case, N={small['n']}",
-              f"CPU ms per case, N={large['n']}", f"CPU ms per case, {fixed['rate_per_s']}/s"]
-    if len(loads) == 4:
-        header.append(f"CPU ms per case, {fixed['rate_per_s']}/s, no referrals")
+                                     for _, run in loads]
+    header = ["process", "peak RSS MB (VmHWM)", *(f"CPU ms per case, {label}" for label, _ in loads)]
     return _table(header, rows + [total])
 
 

@@ -69,16 +69,17 @@ class Bench:
                     say(f"warm-up: {warm['missing_cases']} of {warm['accepted']} consultations opened no case; "
                         f"see {folder / 'logs'}")
                 for load in loads:
-                    last = results[-1] if results else {}
-                    if load.rate == 0 and last.get("rate_per_s"):  # the fixed rate of the run before
-                        load.rate, load.n = last["rate_per_s"], last["n"]
-                    elif load.rate == 0:  # decided by an earlier run: half of its saturation
-                        # Saturation is what the whole system sustains: cases opened per s,
-                        # or less when other consumers (notify…) were still catching up.
-                        saturated = min(filter(None, [last.get("cases_per_s"), last.get("settled_per_s")]),
-                                        default=10.0)
-                        load.rate = round(max(1.0, saturated / 2), 1)
-                        load.n = int(min(self.args.n, max(20, load.rate * self.args.fixed_seconds)))
+                    if load.rate == 0:  # decided by the run before
+                        last = results[-1]
+                        if last["rate_per_s"]:  # a fixed-rate run: the same rate and count again
+                            load.rate, load.n = last["rate_per_s"], last["n"]
+                        else:  # a full-speed run: half of its saturation
+                            # Saturation is what the whole system sustains: cases opened per s,
+                            # or less when other consumers (notify…) were still catching up.
+                            saturated = min(filter(None, [last.get("cases_per_s"), last.get("settled_per_s")]),
+                                            default=10.0)
+                            load.rate = round(max(1.0, saturated / 2), 1)
+                            load.n = int(min(self.args.n, max(20, load.rate * self.args.fixed_seconds)))
                         load.referrals = min(load.referrals, load.n)
                     result = await run_load(system, self.redis_url, load, self.extra_pids)
                     result.update(database=kind, replicas=replicas)
