@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import MetaData, text
 
+from shared.access import AccessRegistry
 from shared.clock import Clock
 from shared.db.group_commit import GroupCommit
 from shared.db.engine import make_engine
-from shared.db.tables import MessagingTables
+from shared.db.tables import AccessTables, MessagingTables
 from shared.db.uow import UnitOfWork
 from shared.events import stream_for
+from shared.identity import TokenVerifier
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
 from shared.messaging.consumer import EventHandlers, StreamConsumer
@@ -31,6 +33,7 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 TRIM_INTERVAL_S = 60.0
+FORGET_ENDED_SESSIONS_S = 3600.0
 # Readiness and metrics answer within this even when Redis does not (see make_redis).
 REDIS_CHECK_TIMEOUT_S = 5.0
 
@@ -47,12 +50,17 @@ async def cancel_until_done(tasks: list[asyncio.Task[Any]]) -> None:
 
 class ServiceRuntime:
     def __init__(self, *, service: str, settings: Settings, metadata: MetaData, tables: MessagingTables,
-                 handlers: EventHandlers, publishes: tuple[str, ...], clock: Clock | None = None) -> None:
+                 handlers: EventHandlers, publishes: tuple[str, ...], clock: Clock | None = None,
+                 access_tables: AccessTables | None = None) -> None:
         self.service = service
         self.settings = settings
         self.metadata = metadata
         self.tables = tables
-        self.clock = clock or Clock()
+        self.clock = clock or Clock.from_settings(settings)
+        # What the console revoked (a service that applies account.* / session.ended).
+        self.access_tables = access_tables
+        self.access = AccessRegistry()
+        self.tokens = TokenVerifier(settings, clock=self.clock, access=self.access if access_tables else None)
         self.consumer_name = settings.unique_consumer_name(service)
         self.engine = make_engine(settings, service)
         self.broker = make_broker(settings, publishes=publishes)
@@ -104,7 +112,30 @@ class ServiceRuntime:
         self.messaging_started.set()
         log.info("messaging_started", consumer=self.consumer_name, streams=self.consumer.handlers.streams)
 
+    async def _refresh_access(self) -> None:
+        """Keeps this process's copy of revoked sessions and accounts current."""
+        assert self.access_tables is not None
+        forgotten_at = self.clock.now()
+        while True:
+            await asyncio.sleep(self.settings.access_refresh_s)
+            try:
+                now = self.clock.now()
+                await self.access.refresh(self.engine, self.access_tables, now)
+                if (now - forgotten_at).total_seconds() >= FORGET_ENDED_SESSIONS_S:
+                    await self.access.forget_expired(self.engine, self.access_tables, now)
+                    forgotten_at = now
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be down: keep the last copy, try again
+                log.warning("access_refresh_failed", error_type=type(exc).__name__)
+
     async def start(self) -> None:
+        if self.access_tables is not None:
+            # The first refresh before serving: a restarted process must not forget revocations.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await self.access.refresh(self.engine, self.access_tables, self.clock.now())
+            self._tasks.append(asyncio.create_task(self._refresh_access(), name=f"{self.service}-access"))
         self._tasks.append(asyncio.create_task(self._start_messaging(), name=f"{self.service}-messaging"))
 
     async def stop(self) -> None:

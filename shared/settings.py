@@ -10,13 +10,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only ever acceptable in the embedded (single-machine demo) mode and in tests.
 DEVELOPMENT_SECRET = "tsunagi-development-key-not-for-production"
 
-SERVICES = ("intake", "case", "referral", "notify")
+# The console is the web front end; the other four are the case-work services it calls.
+SERVICES = ("console", "intake", "case", "referral", "notify")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,10 +37,17 @@ class Settings(BaseSettings):
     reference_dir: Path = PROJECT_ROOT / "reference"
 
     host: str = "127.0.0.1"
+    console_port: int = 8000
     intake_port: int = 8001
     case_port: int = 8002
     referral_port: int = 8003
     notify_port: int = 8004
+    # Where the console (and the command line) reach each service; unset: host and port
+    # above (docker-compose names the containers instead).
+    intake_url: str | None = None
+    case_url: str | None = None
+    referral_url: str | None = None
+    notify_url: str | None = None
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -64,6 +72,26 @@ class Settings(BaseSettings):
     # HTTP
     max_body_bytes: int = 64 * 1024
 
+    # Identity. The console signs the API tokens it hands out with its private key (EdDSA);
+    # the services hold only the public key. Unset: files in <data_dir>/keys, made by
+    # `tsunagi up` (embedded and test mode only; production must name both files).
+    console_signing_key_file: Path | None = None
+    console_verify_key_file: Path | None = None
+    console_token_ttl_s: int = Field(300, ge=30, le=3600)
+    # Shared office PCs: a session nobody used for this long is ended.
+    console_idle_timeout_minutes: int = Field(30, ge=1, le=24 * 60)
+    console_lockout_attempts: int = Field(5, ge=1, le=100)
+    console_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # The password of the SAMPLE accounts `tsunagi up` creates (a printed default if unset).
+    sample_password: SecretStr | None = None
+    # How often a service re-reads the accounts and ended sessions it learned from the
+    # console's events (a signed-out session is refused everywhere within this + delivery).
+    access_refresh_s: float = Field(5.0, gt=0, le=60)
+
+    # Test mode only: a file holding seconds to add to every process's clock, so tests move
+    # time for a whole system (deadlines, idle sign-outs) instead of waiting.
+    clock_file: Path | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.mode == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
@@ -72,14 +100,17 @@ class Settings(BaseSettings):
             )
         if self.mode == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_SECRET_KEY must be at least 32 characters in production")
+        if self.clock_file is not None and self.mode != "test":
+            raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
         return self
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
 
     def url_of(self, service: str) -> str:
-        env = os.environ.get(f"TSUNAGI_{service.upper()}_URL")
-        return env or f"http://{self.host}:{self.port_of(service)}"
+        configured = getattr(self, f"{service}_url", None)
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return configured or f"http://{host}:{self.port_of(service)}"
 
     def effective_redis_url(self) -> str:
         return self.redis_url or "redis://127.0.0.1:6379/0"

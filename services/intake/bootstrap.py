@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from services.intake.adapters.orm import messaging, metadata
+from services.intake.adapters.orm import access, messaging, metadata
 from services.intake.entrypoints.api import router
 from services.intake.entrypoints.page import router as page_router
 from services.intake.entrypoints.consumers import event_handlers
@@ -27,10 +27,12 @@ class IntakeServices:
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=event_handlers, publishes=("consultation",), clock=clock)
+                             handlers=event_handlers, publishes=("consultation",), clock=clock,
+                             access_tables=access)
     app = create_api(service=SERVICE, title="Tsunagi intake (相談受付)",
                      description="Reporters raise consultations and check their status by reference number.",
-                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
+                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
+                     tokens=runtime.tokens)
     app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
     add_reference_reload(app, app.state.services.reference)
     add_metrics(app, runtime)

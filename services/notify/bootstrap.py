@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from services.notify.adapters.channels.email import EmailSender
 from services.notify.adapters.channels.webhook import WebhookSender
-from services.notify.adapters.orm import messaging, metadata
+from services.notify.adapters.orm import access, messaging, metadata
 from services.notify.context import NotifyContext, load_policy, load_templates
 from services.notify.deliveries import DeliveryWorker
 from services.notify.entrypoints.api import router
@@ -64,7 +64,7 @@ class NotifyServices:
 def build_app(settings: Settings, clock: Clock | None = None, options: NotifySettings | None = None) -> FastAPI:
     options = options or NotifySettings()
     options.check_for(settings.mode)
-    clock = clock or Clock()
+    clock = clock or Clock.from_settings(settings)
     reference = ReloadableReference(settings.reference_dir)
     policy = load_policy(options.followup_policy or settings.reference_dir / "followups.yaml")
     load_holidays()  # not in the first referral's event
@@ -72,7 +72,8 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     context = NotifyContext(reference=reference, policy=policy, templates=load_templates(), options=options,
                             worker=worker_name)
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=event_handlers(context), publishes=("notification", "followup"), clock=clock)
+                             handlers=event_handlers(context), publishes=("notification", "followup"), clock=clock,
+                             access_tables=access)
     services = NotifyServices(
         runtime=runtime, context=context, timer=FollowupTimer(context, runtime.unit_of_work),
         worker=DeliveryWorker(context, runtime.unit_of_work,
@@ -90,7 +91,8 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     app = create_api(service=SERVICE, title="Tsunagi notify (通知・フォローアップ)",
                      description="Notifications to every party, channel deliveries, and business-day "
                                  "follow-ups of every referral until the agency has taken it up.",
-                     settings=settings, lifespan=lifespan, ready_check=runtime.readiness)
+                     settings=settings, lifespan=lifespan, ready_check=runtime.readiness,
+                     tokens=runtime.tokens)
     app.state.services = services
     add_reference_reload(app, reference)
     app.include_router(router)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from services.referral.adapters.orm import messaging, metadata
+from services.referral.adapters.orm import access, messaging, metadata
 from services.referral.adapters.response_policy import load_response_policy
 from services.referral.domain.deadlines import ResponsePolicy
 from services.referral.entrypoints.agencies_api import router as agencies_router
@@ -45,13 +45,15 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     load_holidays()  # not in the first referral's event
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
                              handlers=build_event_handlers(reference, policy), publishes=("referral",),
-                             clock=clock)
+                             clock=clock,
+                             access_tables=access)
     app = create_api(service=SERVICE, title="Tsunagi referral (紹介・つなぎ)",
                      description="Agencies receive referrals in their inbox and acknowledge, accept or "
                                  "decline them, then report progress and completion; coordinators follow "
                                  "and cancel them. Lifecycle and FHIR Task mapping: "
                                  "services/referral/domain/lifecycle.py.",
-                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness)
+                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
+                     tokens=runtime.tokens)
     app.state.services = ReferralServices(runtime=runtime, reference=reference, policy=policy)
     add_reference_reload(app, app.state.services.reference)
     add_metrics(app, runtime)

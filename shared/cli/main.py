@@ -79,7 +79,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tsunagi", description="Tsunagi: community welfare case management")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("token", help="print a signed bearer token for a role and scope")
+    t = sub.add_parser("token", help="print a development-key token for a role and scope (embedded and test "
+                                     "mode; people sign in to the console instead)")
     t.add_argument("--role", required=True, choices=["reporter", "coordinator", "agency", "supervisor"])
     t.add_argument("--scope", required=True,
                    help="coordinator: area (e.g. 中部); agency: agency id; reporter: reporter id; supervisor: city")
@@ -111,9 +112,11 @@ def parser() -> argparse.ArgumentParser:
     sd = sub.add_parser("seed", help="load the labelled sample consultations through the running system")
     sd.set_defaults(func=cmd_seed)
 
+    from services.console.entrypoints.cli import add_console_commands
     from shared.cli.ops import add_ops_commands
 
     add_ops_commands(sub)
+    add_console_commands(sub)
     return p
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from shared.settings import SERVICES, Settings
+from shared.signing import ensure_key_pair, verify_key_path
 
 EMBEDDED_REDIS_PORT = 6390
 REPLICA_PORT_STEP = 10  # replica 2 of case (8002) answers on 8012, replica 3 on 8022, ...
@@ -201,12 +202,19 @@ def child_env(settings: Settings, redis_url: str) -> dict[str, str]:
     return env
 
 
-def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, database: str) -> None:
-    lines = ["", "Tsunagi is running (つなぎ). Ctrl-C stops everything.", ""]
-    intake = next(p for p in supervisor.processes if p.service == "intake")
-    lines += [f"  相談受付フォーム (reporters' page): {intake.url}/", ""]
+def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, database: str,
+                 samples: list[tuple[str, str, str]], sample_password: str | None) -> None:
+    console = next(p for p in supervisor.processes if p.service == "console")
+    lines = ["", "Tsunagi is running (つなぎ). Ctrl-C stops everything.", "",
+             f"  つなぎの机 (the console — sign in here): {console.url}/", ""]
+    if samples:
+        lines.append(f"  SAMPLE accounts (サンプル), password: {sample_password}")
+        for account_id, name, role in samples:
+            lines.append(f"    {account_id:<26} {role:<34} {name}")
+        lines.append("")
     for p in supervisor.processes:
-        lines.append(f"  {p.name:<11} {p.url}   API docs: {p.url}/docs   health: {p.url}/health")
+        docs = "" if p.service == "console" else f"   API docs: {p.url}/docs"
+        lines.append(f"  {p.name:<11} {p.url}{docs}   health: {p.url}/health")
     lines += [
         "",
         f"  redis       {redis_url}",
@@ -214,16 +222,41 @@ def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, dat
         f"  logs        {settings.data_dir / 'logs'}",
         f"  email       {'written to ' + str(settings.data_dir / 'mail') if not os.environ.get('TSUNAGI_NOTIFY_SMTP_HOST') else 'via ' + os.environ['TSUNAGI_NOTIFY_SMTP_HOST']}",
         "",
-        "  Get a token (then send it as 'Authorization: Bearer <token>'):",
-        "    .venv/bin/tsunagi token --role reporter    --scope vol-1",
-        "    .venv/bin/tsunagi token --role coordinator --scope 中部",
-        "    .venv/bin/tsunagi token --role agency      --scope hc-3",
-        "    .venv/bin/tsunagi token --role supervisor  --scope city",
-        "",
-        "  The README's walk-through has curl commands to paste.",
+        "  For curl, a development-key token (embedded mode only):",
+        "    .venv/bin/tsunagi token --role coordinator --scope 中部 --subject csw-chubu-1",
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str]], str]:
+    """The labelled SAMPLE accounts (sample reference data, embedded mode only)."""
+    from datetime import timedelta
+
+    from services.console.adapters.orm import messaging
+    from services.console.domain.accounts import grant_label
+    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts
+    from shared.clock import Clock
+    from shared.db.engine import make_engine
+    from shared.db.uow import UnitOfWork
+    from shared.reference import load_reference_data
+
+    reference = load_reference_data(settings.reference_dir)
+    password = settings.sample_password.get_secret_value() if settings.sample_password else DEFAULT_SAMPLE_PASSWORD
+    if not reference.sample or settings.mode == "production":
+        return [], password
+
+    async def create() -> list[tuple[str, str, str]]:
+        engine = make_engine(settings, "console", pool_size=1)
+        try:
+            made = await ensure_sample_accounts(lambda: UnitOfWork(engine, messaging, Clock.from_settings(settings)),
+                                                reference, password, timedelta(seconds=settings.console_token_ttl_s))
+        finally:
+            await engine.dispose()
+        return [(a.account_id, a.display_name, " / ".join(grant_label(g, reference) for g in a.grants))
+                for a in made]
+
+    return asyncio.run(create()), password
 
 
 def run_up(args: argparse.Namespace) -> int:
@@ -248,6 +281,9 @@ def run_up(args: argparse.Namespace) -> int:
         asyncio.run(migrate(settings, service))
     print(f"[tsunagi] migrated {', '.join(SERVICES)} ({'PostgreSQL' if settings.database_url else 'SQLite'})",
           flush=True)
+    if ensure_key_pair(settings):
+        print(f"[tsunagi] made the console's signing key pair in {verify_key_path(settings).parent}", flush=True)
+    samples, sample_password = ([], None) if args.no_sample_data else create_sample_accounts(settings)
 
     supervisor = Supervisor(settings, child_env(settings, redis_url), replicas, settings.data_dir / "logs")
     stopping = False
@@ -265,7 +301,7 @@ def run_up(args: argparse.Namespace) -> int:
             from shared.cli.seed import seed_once
 
             seed_once(settings, {p.service: p.url for p in supervisor.processes if p.replica == 1})
-        print_banner(settings, supervisor, redis_url, database)
+        print_banner(settings, supervisor, redis_url, database, samples, sample_password)
         if args.exit_after_ready:
             return 0
         while not stopping:

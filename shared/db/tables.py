@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -54,3 +55,35 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("applied_at", DateTime(timezone=True), nullable=False),
     )
     return MessagingTables(outbox=outbox, inbox=inbox)
+
+
+@dataclass(frozen=True)
+class AccessTables:
+    accounts: Table
+    ended_sessions: Table
+
+
+def access_tables(metadata: MetaData) -> AccessTables:
+    """What a service keeps of the console's ``account.*`` and ``session.ended`` events
+    (``shared/access.py``): each account's grants and whether it is disabled, and the
+    sessions that ended, so their tokens are refused here too."""
+    accounts = Table(
+        "known_accounts",
+        metadata,
+        Column("account_id", String(64), primary_key=True),
+        Column("disabled", Boolean, nullable=False),
+        Column("grants", JSON, nullable=False),
+        # The event the state comes from: a later event wins, whatever the arrival order.
+        Column("event_id", String(26), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    ended_sessions = Table(
+        "ended_sessions",
+        metadata,
+        Column("session_id", String(26), primary_key=True),
+        Column("account_id", String(64), nullable=False),
+        Column("reason", String(20), nullable=False),
+        Column("ended_at", DateTime(timezone=True), nullable=False),
+        Column("valid_until", DateTime(timezone=True), nullable=False, index=True),
+    )
+    return AccessTables(accounts=accounts, ended_sessions=ended_sessions)

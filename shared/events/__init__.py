@@ -1,5 +1,12 @@
 """Event contracts, declared once. Services import them; they never redeclare them."""
 
+from shared.events.account import (
+    AccountCreated,
+    AccountDisabled,
+    AccountEnabled,
+    AccountGrantsChanged,
+    SessionEnded,
+)
 from shared.events.case import (
     CaseAssigned,
     CaseOpened,
@@ -37,7 +44,7 @@ def _all_payload_types() -> dict[str, type[EventPayload]]:
 EVENT_TYPES: dict[str, type[EventPayload]] = _all_payload_types()
 
 # One Redis stream per event family.
-FAMILIES = ("consultation", "case", "referral", "notification", "followup")
+FAMILIES = ("consultation", "case", "referral", "notification", "followup", "account", "session")
 
 
 def stream_for(event_type_or_family: str) -> str:
@@ -49,6 +56,10 @@ def stream_for(event_type_or_family: str) -> str:
 
 __all__ = [
     "EVENT_TYPES",
+    "AccountCreated",
+    "AccountDisabled",
+    "AccountEnabled",
+    "AccountGrantsChanged",
     "FAMILIES",
     "SYSTEM",
     "Actor",
@@ -68,6 +79,7 @@ __all__ = [
     "ReferralReceived",
     "ReferralRequested",
     "ReferralStatusChanged",
+    "SessionEnded",
     "new_event_id",
     "stream_for",
 ]

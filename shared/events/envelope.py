@@ -11,7 +11,7 @@ from ulid import ULID
 
 from shared.clock import utcnow
 
-Role = Literal["reporter", "coordinator", "agency", "supervisor", "system"]
+Role = Literal["reporter", "coordinator", "agency", "supervisor", "account_admin", "system"]
 
 
 _last_id = 0

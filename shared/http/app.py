@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
-from shared.identity import CurrentIdentity, require_role
+from shared.identity import CurrentIdentity, TokenVerifier, require_role
 from shared.logging import get_logger
 from shared.reference import ReferenceDataError
 from shared.settings import Settings
@@ -101,12 +101,18 @@ ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 def create_api(*, service: str, title: str, description: str, settings: Settings,
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
-               ready_check: ReadyCheck | None = None) -> FastAPI:
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
+               ready_check: ReadyCheck | None = None, tokens: TokenVerifier | None = None,
+               api_docs: bool = True) -> FastAPI:
+    """``tokens`` reads each request's bearer token (the runtime's, which knows what the
+    console has revoked; by default one that checks signatures and times only).
+    ``api_docs=False``: no /docs or /openapi.json (the console's pages are not an API)."""
+    docs = {} if api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, **docs,
                   responses={"4XX": {"description": "Problem details (RFC 9457)",
                                      "content": {"application/problem+json": {}}}})
     app.state.settings = settings
     app.state.service = service
+    app.state.tokens = tokens or TokenVerifier(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
 
-from shared.db.tables import BigId, messaging_tables
+from shared.db.tables import BigId, access_tables, messaging_tables
 
 metadata = MetaData()
 messaging = messaging_tables(metadata)
+access = access_tables(metadata)
 
 
 def _at(name: str, nullable: bool = True) -> Column:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from services.case.adapters.orm import access
 from services.case.handlers import agency_events, consultations
+from shared.access import on_access_events
 from shared.events import (
     ConsultationSubmitted,
     FollowupFired,
@@ -32,4 +34,5 @@ def make_event_handlers(reference: ReferenceData) -> EventHandlers:
     # Timeline notes that a notification went out: in batches under load. Consultations
     # (a new case in the queue), agency moves and follow-ups stay prompt.
     handlers.in_background("notification")
+    on_access_events(handlers, access)
     return handlers

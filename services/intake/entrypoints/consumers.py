@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from services.intake import handlers
+from services.intake.adapters.orm import access
+from shared.access import on_access_events
 from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked
 from shared.messaging.consumer import EventHandlers
 
@@ -11,3 +13,4 @@ event_handlers.on_batch(CaseOpened, ConsultationLinked)(handlers.on_cases_opened
 event_handlers.on(CaseStageChanged)(handlers.on_case_stage_changed)
 # What the reporter's status shows: off the critical path, applied in batches under load.
 event_handlers.in_background("case")
+on_access_events(event_handlers, access)

@@ -17,10 +17,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shared.db.tables import BigId, messaging_tables
+from shared.db.tables import BigId, access_tables, messaging_tables
 
 metadata = MetaData()
 messaging = messaging_tables(metadata)
+access = access_tables(metadata)
 
 # Projections of other services' events: just what routing and follow-ups need.
 cases = Table(

@@ -6,7 +6,9 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify import handlers
+from services.notify.adapters.orm import access
 from services.notify.context import NotifyContext
+from shared.access import on_access_events
 from shared.events import (
     CaseOpened,
     ConsultationLinked,
@@ -34,4 +36,5 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")
+    on_access_events(registry, access)
     return registry

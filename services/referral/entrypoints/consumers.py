@@ -6,7 +6,9 @@ from __future__ import annotations
 from functools import partial
 
 from services.referral import case_events, handlers
+from services.referral.adapters.orm import access
 from services.referral.domain.deadlines import ResponsePolicy
+from shared.access import on_access_events
 from shared.events import ReferralRequested
 from shared.events.case import CaseMoved, ConsentRecorded
 from shared.messaging.consumer import EventHandlers
@@ -26,4 +28,5 @@ def build_event_handlers(reference: ReferenceData, policy: ResponsePolicy) -> Ev
     # small batches under load, at most background_linger_ms later. Measured at 40
     # consultations/s: referral's CPU per consultation 1.8–1.9 → 0.7 ms.
     event_handlers.in_background("case")
+    on_access_events(event_handlers, access)
     return event_handlers

@@ -1,0 +1,20 @@
+"""The console's pages, one module per part of the desk."""
+
+from fastapi import APIRouter
+
+from services.console.entrypoints.pages import (
+    admin,
+    auth,
+    case,
+    case_actions,
+    inbox,
+    notifications,
+    queue,
+    refer,
+    reporter,
+    search,
+    timeline,
+)
+
+ROUTERS: list[APIRouter] = [auth.router, queue.router, search.router, case.router, case_actions.router, refer.router,
+                            timeline.router, notifications.router, reporter.router, inbox.router, admin.router]

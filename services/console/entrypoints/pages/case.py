@@ -1,0 +1,112 @@
+"""ケース: one case on one page — summary, every consultation, the household, likely
+matches, triage, assignment, status moves (only the legal ones), consent, referrals with
+their deadlines, contacts and notes; the timeline on a page of its own.
+
+A form that fails is shown again with what the person typed and the message next to the
+field; a form based on an old version shows what changed meanwhile and the current state
+(see ``render_case``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from services.console.adapters.backend import ApiError
+from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.labels import CONSENTS, PRIORITIES, Labels
+from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, render
+from services.console.handlers.signin import SignedIn
+from shared.http.app import correlation_id_of
+from shared.reference import CITY_WIDE
+
+router = APIRouter(include_in_schema=False)
+Desk = Annotated[SignedIn, Depends(acting_as("coordinator", "supervisor"))]
+
+CASE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+CONTACT_CHANNELS = ("訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他")
+# What a stale form compares to say what changed meanwhile.
+SEEN_FIELDS = {"status": "状態", "priority": "優先度", "coordinator_id": "担当", "consent": "本人同意"}
+
+
+def check_case_id(case_id: str) -> str:
+    if not CASE_ID.fullmatch(case_id):
+        raise PageError(404, "ケースが見つかりません", "このケースは見つかりません(または表示する権限がありません)。")
+    return case_id
+
+
+async def load_case(request: Request, console: Console, who: SignedIn, case_id: str) -> dict[str, Any]:
+    try:
+        case: dict[str, Any] = await console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}", who,
+                                                         correlation_id=correlation_id_of(request))
+    except ApiError as exc:
+        if exc.status in (403, 404):
+            raise PageError(404, "ケースが見つかりません",
+                            "このケースは見つかりません(または表示する権限がありません)。") from exc
+        raise
+    return case
+
+
+def allowed_statuses(case: dict[str, Any]) -> list[str]:
+    """The moves the case service would accept now (it says which; the console never decides)."""
+    return [m["status"] if isinstance(m, dict) else str(m) for m in case.get("allowed_statuses") or []]
+
+
+def refer_options(case: dict[str, Any], labels: Labels) -> dict[str, Any]:
+    """The refer form's choices: agencies serving the case's area (grouped by kind), and
+    each shareable field as the case service rules it now (a field that needs consent or
+    a legal ground is disabled with the reason beside it)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for agency in labels.reference.agencies:
+        if case["area"] == CITY_WIDE or not agency.areas or case["area"] in agency.areas:
+            groups.setdefault(agency.kind, []).append((agency.id, agency.name))
+    shares = [{"value": o["field"], "text": o["label"], "disabled": not o["allowed"],
+               "disabled_reason": o.get("reason")} for o in case.get("share_options") or []]
+    return {"agency_options": [{"group": kind, "options": options} for kind, options in groups.items()],
+            "share_options": shares}
+
+
+def what_changed(seen: dict[str, str], case: dict[str, Any], labels: Labels) -> str:
+    """One sentence on what someone else changed since the form was opened."""
+    shown = {"coordinator_id": labels.coordinator}
+    changes = []
+    for name, label in SEEN_FIELDS.items():
+        if name in seen and (seen[name] or None) != (case.get(name) or None):
+            show = shown.get(name, lambda v: v or "なし")
+            changes.append(f"{label}が「{show(seen[name] or None)}」から「{show(case.get(name))}」に")
+    if changes:
+        return "あなたがこのページを開いた後に、" + "、".join(changes) + "変わりました。"
+    return "あなたがこのページを開いた後に、このケースに記録が追加されました。"
+
+
+async def render_case(request: Request, console: Console, who: SignedIn, case_id: str, *,
+                      form: str | None = None, values: dict[str, Any] | None = None,
+                      errors: dict[str, str] | None = None, conflict: str | None = None,
+                      status: int = 200) -> Response:
+    case = await load_case(request, console, who, case_id)
+    labels = Labels(console.reference.current)
+    referrals = await console.backend.get("referral", "/v1/referrals", who,
+                                          params={"case_id": case["id"], "limit": 200},
+                                          correlation_id=correlation_id_of(request))
+    deadlines = {r["id"]: r.get("next_deadline") for r in referrals.get("items", [])}
+    writer = who.chosen is not None and who.chosen.grant.role == "coordinator"
+    context = {
+        "case": case, "labels": labels, "deadlines": deadlines, "writer": writer, "me": who.account_id,
+        "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict,
+        "colleagues": labels.coordinators_of(case["area"]),
+        "status_options": [(s, s) for s in allowed_statuses(case)],
+        "priority_options": [(p, p) for p in PRIORITIES], "consent_options": [(c, c) for c in CONSENTS],
+        "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
+        "category_options": labels.category_options(),
+        "seen": {name: case.get(name) or "" for name in SEEN_FIELDS},
+        **refer_options(case, labels),
+    }
+    title = f"ケース {case['case_number']}"
+    return render(request, "case.html", await page(request, who, title, **context), status=status)
+
+
+@router.get("/cases/{case_id}")
+async def case_page(request: Request, case_id: str, who: Desk, console: ConsoleDep) -> Response:
+    return await render_case(request, console, who, case_id)

@@ -1,0 +1,132 @@
+"""What every page's template receives: the person, their navigation, the unread count,
+the CSRF token, notices after a redirect; and a few shapes pages share."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from services.console.adapters.backend import ApiError, ServiceUnavailable
+from services.console.domain.accounts import grant_label
+from services.console.entrypoints.web import console_of
+from services.console.handlers.signin import SignedIn
+
+NAV: dict[str, list[tuple[str, str]]] = {
+    "coordinator": [("/queue", "キュー"), ("/notifications", "お知らせ")],
+    "supervisor": [("/queue", "キュー(全圏域)"), ("/notifications", "お知らせ"), ("/admin/accounts", "アカウント")],
+    "agency": [("/inbox", "届いた依頼"), ("/notifications", "お知らせ")],
+    "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
+    "account_admin": [("/admin/accounts", "アカウント")],
+}
+HOME = {"coordinator": "/queue", "supervisor": "/queue", "agency": "/inbox", "reporter": "/report",
+        "account_admin": "/admin/accounts"}
+SEARCH_ROLES = ("coordinator", "supervisor")
+
+# Messages shown after a redirect (?notice=…): codes only, never text from the URL.
+NOTICES: dict[str, tuple[str, str]] = {
+    "signed_in": ("success", "サインインしました。"),
+    "password_changed": ("success", "パスワードを変更しました。"),
+    "role_chosen": ("success", "役割を切り替えました。"),
+    "assigned": ("success", "担当を決めました。"),
+    "status_changed": ("success", "状態を変更しました。"),
+    "triaged": ("success", "優先度・相談分類を保存しました。"),
+    "consent_recorded": ("success", "本人同意・法的根拠を記録しました。"),
+    "contact_added": ("success", "接触記録を追加しました。"),
+    "note_added": ("success", "メモを追加しました。"),
+    "member_added": ("success", "世帯員を追加しました。"),
+    "referred": ("success", "紹介を依頼しました。紹介先の受領確認を待っています。"),
+    "merged": ("success", "ケースを統合しました。"),
+    "merge_undone": ("success", "統合を取り消しました。"),
+    "offer_dismissed": ("success", "統合候補を退けました。"),
+    "attention_cleared": ("success", "辞退への対応を済にしました。"),
+    "moved": ("success", "担当圏域を変更しました。"),
+    "read": ("success", "既読にしました。"),
+    "account_saved": ("success", "アカウントを保存しました。"),
+    "submitted": ("success", "相談を受け付けました。"),
+}
+
+
+def home_of(who: SignedIn) -> str:
+    if who.chosen is None:
+        return "/choose"
+    return HOME.get(who.chosen.grant.role, "/choose")
+
+
+@dataclass(frozen=True)
+class UserView:
+    display_name: str
+    account_id: str
+    role_label: str
+    can_switch_role: bool
+
+
+async def unread_count(request: Request, who: SignedIn) -> int | None:
+    """The header's badge; a page still shows if notify cannot answer."""
+    if who.chosen is None or not who.chosen.grant.uses_services:
+        return None
+    try:
+        inbox = await console_of(request).backend.get("notify", "/v1/notifications", who,
+                                                      params={"unread": "true", "limit": 1})
+    except (ApiError, ServiceUnavailable):
+        return None
+    return int(inbox.get("unread_count") or 0)
+
+
+async def page(request: Request, who: SignedIn | None, title: str, **context: Any) -> dict[str, Any]:
+    console = console_of(request)
+    role = who.chosen.grant.role if who and who.chosen else None
+    path = request.url.path
+    flashes = list(context.pop("flashes", []))
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    if notice:
+        flashes.insert(0, {"kind": notice[0], "title": notice[1], "body": None})
+    base: dict[str, Any] = {
+        "page_title": title,
+        "sample": console.reference.sample,
+        "flashes": flashes,
+        "user": None, "nav": [], "unread_count": None, "search_enabled": False, "csrf_token": None,
+        "search_q": "",
+    }
+    if who is not None:
+        base.update(
+            user=UserView(display_name=who.display_name, account_id=who.account_id,
+                          role_label=grant_label(who.chosen.grant, console.reference) if who.chosen else "役割を選択",
+                          can_switch_role=len(who.grants) > 1),
+            nav=[{"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
+                 for href, text in NAV.get(role or "", [])],
+            unread_count=await unread_count(request, who),
+            search_enabled=role in SEARCH_ROLES,
+            csrf_token=who.csrf_token)
+    base.update(context)
+    return base
+
+
+@dataclass
+class Pager:
+    page: int
+    pages: int
+    total: int
+    prev_href: str | None = None
+    next_href: str | None = None
+    links: list[dict[str, Any]] = field(default_factory=list)
+
+
+def pager(page_no: int, per_page: int, total: int, base: str, params: list[tuple[str, str]]) -> Pager:
+    """Numbered links around the current page, keeping every other parameter."""
+    pages = max(1, math.ceil(total / per_page))
+
+    def href(n: int) -> str:
+        return f"{base}?{urlencode([*[(k, v) for k, v in params if k != 'page'], ('page', str(n))])}"
+
+    shown = sorted({1, pages, *range(max(1, page_no - 2), min(pages, page_no + 2) + 1)})
+    links: list[dict[str, Any]] = []
+    for n in shown:
+        if links and links[-1]["number"] is not None and n - links[-1]["number"] > 1:
+            links.append({"number": None, "href": None, "current": False})
+        links.append({"number": n, "href": href(n), "current": n == page_no})
+    return Pager(page=page_no, pages=pages, total=total, prev_href=href(page_no - 1) if page_no > 1 else None,
+                 next_href=href(page_no + 1) if page_no < pages else None, links=links)

@@ -1,0 +1,218 @@
+"""What every console page shares: the console's parts, the signed-in person (from the
+session cookie), CSRF protection, security headers and rendering a template."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.console.adapters.backend import Backend, CallTimes, call_times
+from services.console.domain.signin import LockoutPolicy
+from services.console.entrypoints import formatting
+from services.console.handlers.signin import Ended, SignedIn, current_session
+from shared.reference import ReloadableReference
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+
+SESSION_COOKIE = "tsunagi_session"
+# Before signing in there is no session to hold a CSRF token: a random cookie and the
+# same value in the form (double submit) protect the sign-in form itself.
+PRESESSION_COOKIE = "tsunagi_presession"
+# Sent by requests the page makes on its own (polling): they are not the person's activity.
+BACKGROUND_HEADER = "x-tsunagi-background"
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+
+
+@dataclass
+class Console:
+    settings: Settings
+    runtime: ServiceRuntime
+    reference: ReloadableReference
+    backend: Backend
+    templates: Jinja2Templates
+    lockout: LockoutPolicy
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.console_token_ttl_s)
+
+    @property
+    def idle_timeout(self) -> timedelta:
+        return timedelta(minutes=self.settings.console_idle_timeout_minutes)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.settings.mode == "production"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    env = templates.env
+    env.autoescape = True
+    env.filters.update(jst=formatting.jst_datetime, jst_date=formatting.jst_date,
+                       waiting=formatting.days_waiting, business_days=formatting.business_days_left,
+                       hours_left=formatting.hours_left)
+    return templates
+
+
+def console_of(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+ConsoleDep = Annotated[Console, Depends(console_of)]
+
+
+class Redirect(Exception):
+    """Answer with a redirect (for an htmx request: ``HX-Redirect``, a full navigation)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def redirect_response(request: Request, url: str) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+class PageError(Exception):
+    """A page-level error shown on the error page (403, 404, 503) in Japanese."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+async def visitor(request: Request) -> SignedIn | None:
+    """The signed-in person, or None. An ended session's cookie is cleared by the caller
+    (see ``person``): the reason is kept for the sign-in page's message."""
+    if "visitor" in request.state._state:
+        return request.state.visitor  # type: ignore[no-any-return]
+    secret = request.cookies.get(SESSION_COOKIE)
+    found: SignedIn | None = None
+    request.state.session_ended = None
+    if secret:
+        console = console_of(request)
+        result = await current_session(console.runtime.unit_of_work, secret, idle_timeout=console.idle_timeout,
+                                       token_ttl=console.token_ttl,
+                                       background=request.headers.get(BACKGROUND_HEADER) == "1")
+        if isinstance(result, Ended):
+            request.state.session_ended = result.reason
+        elif result is not None:
+            found = result
+    request.state.visitor = found
+    return found
+
+
+Visitor = Annotated[SignedIn | None, Depends(visitor)]
+
+
+async def person(request: Request, who: Visitor) -> SignedIn:
+    """A signed-in person; anyone else is sent to the sign-in page (saying why)."""
+    if who is None:
+        reason = getattr(request.state, "session_ended", None)
+        raise Redirect(f"/signin?ended={reason}" if reason else "/signin")
+    if who.must_change_password and request.url.path not in ("/password", "/signout"):
+        raise Redirect("/password")
+    return who
+
+
+Person = Annotated[SignedIn, Depends(person)]
+
+
+def acting_as(*roles: str, csrf: bool = False) -> Callable[..., Awaitable[SignedIn]]:
+    """A dependency: the person must be acting under one of ``roles`` (and, for a request
+    that changes something, ``csrf=True``: carry the session's CSRF token)."""
+
+    async def check(request: Request, who: Person) -> SignedIn:
+        if csrf:
+            await csrf_protected(request, who)
+        if who.chosen is None:
+            raise Redirect("/choose")
+        if who.chosen.grant.role not in roles:
+            raise PageError(403, "このページは表示できません", "今の役割ではこのページを使えません。"
+                            "役割を切り替えるか、ホームに戻ってください。")
+        return who
+
+    return check
+
+
+async def csrf_protected(request: Request, who: Person) -> SignedIn:
+    """Every form and htmx request that changes something carries the session's token."""
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, who.csrf_token):
+        raise PageError(403, "送信を受け付けられません",
+                        "フォームの有効期限が切れたか、別の画面から送られました。ページを開き直してからもう一度送信してください。")
+    return who
+
+
+Protected = Annotated[SignedIn, Depends(csrf_protected)]
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    console = console_of(request)
+    response: HTMLResponse = console.templates.TemplateResponse(request, template, context, status_code=status,
+                                                                headers=headers)
+    return response
+
+
+class SecurityHeaders:
+    """CSP without inline script, no framing, no sniffing; pages are never cached (they
+    carry personal data); a Server-Timing header says where each page's time went."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        times = CallTimes()
+        token = call_times.set(times)
+        started = time.perf_counter()
+        is_static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                total = (time.perf_counter() - started) * 1000
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"server-timing", f'app;dur={total:.1f}, api;dur={times.seconds * 1000:.1f};'
+                                       f'desc="{times.calls} calls"'.encode()),
+                ]
+                if not is_static:
+                    headers.append((b"cache-control", b"no-store"))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            call_times.reset(token)
