@@ -90,8 +90,9 @@ async def add_note(case_id: str, body: NoteIn, request: Request, caller: Current
 @router.post("/household/members", status_code=201, response_model=CommandResult, summary="世帯員を加える")
 async def add_member(case_id: str, body: MemberIn, request: Request, caller: CurrentIdentity) -> CommandResult:
     uow, _, cid = _ctx(request)
-    member_id, version = await records.add_household_member(uow, case_id, body.relation, body.age_group, body.name,
-                                                            body.note, body.version, caller, cid)
+    member_id, version = await records.add_household_member(uow, request.app.state.services.match_keys, case_id,
+                                                            body.relation, body.age_group, body.name, body.note,
+                                                            body.version, caller, cid)
     return CommandResult(case_id=case_id, version=version, member_id=member_id)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import column, insert, select, table
 
 from case_helpers import EXAMPLE, detail, publish, supervisor, timeline_types
 from services.case.adapters.orm import case_consultations
-from services.case.domain.matching import PersonFacts, match_keys
+from services.case.domain.matching import MatchKeys, PersonFacts, match_keys
 from shared.db.engine import make_engine
 from shared.db.migrate import upgrade
 from shared.events import Actor, ConsultationSubmitted
@@ -89,7 +89,7 @@ async def test_the_migration_fills_the_match_keys_of_stored_consultations(make_s
     settings = make_settings()
     engine = make_engine(settings, "case")
     try:
-        await upgrade(engine, "case", "d3a5103d966f")  # before the match keys
+        await upgrade(engine, "case", "d3a5103d966f", settings=settings)  # before the match keys
         person = {"name": "山田 花子", "age_group": "70代", "approximate_place": PLACE}
         row = {"consultation_id": "c-old", "case_id": "k-old", "reference": "R-OLD", "reporter_id": "vol-1",
                "reporter_role": "ボランティア", "channel": "電話", "school_district": "SD07", "categories": ["孤立"],
@@ -100,11 +100,12 @@ async def test_the_migration_fills_the_match_keys_of_stored_consultations(make_s
                                                     if not c.name.endswith("_key")])
         async with engine.begin() as conn:
             await conn.execute(insert(before_keys), row)
-        await upgrade(engine, "case")
+        await upgrade(engine, "case", settings=settings)
         async with engine.connect() as conn:
             keys = (await conn.execute(select(case_consultations.c.name_key, case_consultations.c.place_key,
                                               case_consultations.c.household_key))).one()
-        expected = match_keys(PersonFacts.of("SD07", person, HOUSEHOLD))
+        expected = match_keys(PersonFacts.of("SD07", person, HOUSEHOLD),
+                              MatchKeys(settings.match_key.get_secret_value().encode()))
         assert tuple(keys) == (expected["name_key"], expected["place_key"], expected["household_key"])
         assert all(keys)
     finally:
