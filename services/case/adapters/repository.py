@@ -71,10 +71,12 @@ class CaseRepository:
         return [dict(r) for r in rows.mappings().all()]
 
     async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
-                      include_merged: bool = False) -> list[dict[str, Any]]:
+                      include_merged: bool = False, school_districts: Iterable[str] = ()) -> list[dict[str, Any]]:
         query = select(cases)
         if areas is not None:
             query = query.where(cases.c.area.in_(list(areas)))
+        if school_districts:
+            query = query.where(cases.c.school_district.in_(list(school_districts)))
         if statuses:
             query = query.where(cases.c.status.in_(list(statuses)))
         if not include_merged:

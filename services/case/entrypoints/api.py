@@ -14,6 +14,7 @@ from services.case.handlers import figures as figures_handler
 from services.case.handlers import queries
 from shared.errors import InvalidInput
 from shared.identity import CurrentIdentity
+from shared.reference import UNKNOWN_DISTRICT
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -29,6 +30,7 @@ async def list_cases(
     status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
     priority: Annotated[list[Literal["緊急", "高", "通常"]] | None, Query()] = None,
     category: Annotated[list[str] | None, Query(description="相談分類(いずれかを含む)")] = None,
+    school_district: Annotated[list[str] | None, Query(description="小学校区の id(複数可、いずれか)")] = None,
     area: Annotated[str | None, Query(max_length=40)] = None,
     min_age_days: Annotated[int | None, Query(ge=0)] = None,
     max_age_days: Annotated[int | None, Query(ge=0)] = None,
@@ -39,10 +41,15 @@ async def list_cases(
     unknown = [s for s in status or [] if s not in STATUSES]
     if unknown:
         raise InvalidInput(f"状態 {unknown} はありません(使える値: {' / '.join(STATUSES)})。", field="status")
+    reference = _services(request).reference
+    unknown = [d for d in school_district or [] if d != UNKNOWN_DISTRICT and reference.school_district(d) is None]
+    if unknown:
+        raise InvalidInput(f"小学校区 {unknown} は登録されていません(分からない場合は「{UNKNOWN_DISTRICT}」)。",
+                           field="school_district")
     query = queries.QueueQuery(view=view, statuses=tuple(status or ()), priorities=tuple(priority or ()),
-                               categories=tuple(category or ()), area=area, min_age_days=min_age_days,
-                               max_age_days=max_age_days, needs_attention=needs_attention, page=page,
-                               per_page=per_page)
+                               categories=tuple(category or ()), school_districts=tuple(school_district or ()),
+                               area=area, min_age_days=min_age_days, max_age_days=max_age_days,
+                               needs_attention=needs_attention, page=page, per_page=per_page)
     result = await queries.queue(_services(request).runtime.unit_of_work(), query, caller)
     return Queue(items=[views.summary(c, result["now"]) for c in result["items"]], total=result["total"],
                  page=result["page"], per_page=result["per_page"], counts=result["counts"])

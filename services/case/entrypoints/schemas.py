@@ -120,6 +120,14 @@ class Queue(BaseModel):
                                                      "needs_attention (辞退への対応待ち)")
 
 
+class ShareOption(BaseModel):
+    field: str = Field(description="shared.events.referral.SHAREABLE_FIELDS の項目")
+    label: str = Field(description="画面での呼び方")
+    personal: bool = Field(description="個人に関わる項目(同意か法的根拠が必要)")
+    allowed: bool = Field(description="いま紹介で共有できるか")
+    reason: str | None = Field(description="共有できない理由(共有できるときは null)")
+
+
 class CaseDetail(CaseSummary):
     consent: str
     legal_ground: str | None
@@ -135,6 +143,10 @@ class CaseDetail(CaseSummary):
     contacts: list[dict[str, Any]]
     notes: list[dict[str, Any]]
     link_offers: list[dict[str, Any]]
+    allowed_statuses: list[str] = Field(description="POST /status がいま受け付ける状態(理由はどれも任意)")
+    referable: bool = Field(description="いま紹介を依頼できるか")
+    referable_reason: str | None = Field(description="紹介を依頼できない理由(できるときは null)")
+    share_options: list[ShareOption] = Field(description="紹介で共有できる項目と、いま共有できるか")
 
 
 class TimelineActor(BaseModel):

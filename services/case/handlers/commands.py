@@ -4,6 +4,7 @@ dealing with a declined referral. One transaction each, guarded by the version."
 from __future__ import annotations
 
 from services.case.adapters.records import ReferralRepository
+from services.case.domain import moves
 from services.case.domain import status as lifecycle
 from services.case.domain.queue import check_priority
 from services.case.handlers.common import (
@@ -74,9 +75,7 @@ async def change_status(uow: UnitOfWork, case_id: str, target: str, reason: str 
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
-        check_workable(case, allow_closed=True)
-        if target in lifecycle.REFERABLE and case["coordinator_id"] is None:
-            raise Conflict("担当が決まっていないケースです。先に担当を決めてください。", current_version=case["version"])
+        moves.check_status_change(moves.CaseState.of(case), target)
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         _status_change(update, target, reason)
         new_version = await update.save()
