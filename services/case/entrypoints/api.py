@@ -1,4 +1,4 @@
-"""Reads over HTTP: the queue, a case, its timeline (JSON, CSV) and the PDCA figures."""
+"""Reads over HTTP: the queue, search, a case, its timeline (JSON, CSV) and the PDCA figures."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
-from services.case.entrypoints.schemas import CaseDetail, Queue, Timeline
+from services.case.entrypoints.schemas import CaseDetail, Queue, SearchResult, Timeline
 from services.case.handlers import figures as figures_handler
-from services.case.handlers import queries
+from services.case.handlers import queries, search
 from shared.errors import InvalidInput
 from shared.identity import CurrentIdentity
 from shared.reference import UNKNOWN_DISTRICT
@@ -53,6 +53,19 @@ async def list_cases(
     result = await queries.queue(_services(request).runtime.unit_of_work(), query, caller)
     return Queue(items=[views.summary(c, result["now"]) for c in result["items"]], total=result["total"],
                  page=result["page"], per_page=result["per_page"], counts=result["counts"])
+
+
+# Declared before /cases/{case_id}, which would otherwise take "search" for a case id.
+@router.get("/cases/search", response_model=SearchResult,
+            summary="ケースを探す(ケース番号・受付番号・氏名またはふりがなの完全一致)")
+async def search_cases(
+    request: Request, caller: CurrentIdentity,
+    q: Annotated[str, Query(description="ケース番号 (K-…)、受付番号 (TSN-…)、または氏名・ふりがな")],
+) -> SearchResult:
+    services = _services(request)
+    result = await search.search(services.runtime.unit_of_work(), services.match_keys, q, caller)
+    return SearchResult(query=result["query"], matched_by=result["matched_by"], total=result["total"],
+                        items=[views.summary(c, result["now"]) for c in result["items"]])
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
