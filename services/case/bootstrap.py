@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.case.adapters.orm import messaging, metadata
 from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router
+from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from shared.clock import Clock
@@ -42,4 +43,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     add_metrics(app, runtime)
     app.include_router(read_router)
     app.include_router(command_router)
+    app.include_router(many_command_router)
     return app

@@ -23,6 +23,35 @@ class AssignmentIn(_Command):
     coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
 
 
+class BulkAssignmentItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(min_length=1, max_length=26)
+    version: int = Field(ge=1, description="そのケースの、操作の基にした版 (古ければ conflict)")
+
+
+class BulkAssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
+    items: list[BulkAssignmentItem] = Field(min_length=1, max_length=100, description="ケース(重複不可、この順に処理)")
+
+
+class AssignmentOutcome(BaseModel):
+    case_id: str
+    case_number: str | None = Field(description="ケース番号(見つからない・閲覧できないときは null)")
+    outcome: Literal["assigned", "conflict", "not_found", "unchanged", "invalid"]
+    version: int | None = Field(None, description="担当を替えた後の版 (assigned のとき)")
+    current_version: int | None = Field(None, description="いまの版 (conflict のとき。unchanged・invalid でも分かれば)")
+    message: str | None = Field(None, description="担当を替えなかった理由 (assigned 以外)")
+
+
+class BulkAssignmentResult(BaseModel):
+    coordinator_id: str
+    assigned: int = Field(description="担当を替えたケースの数")
+    results: list[AssignmentOutcome] = Field(description="ケースごとの結果(指定した順)")
+
+
 class StatusIn(_Command):
     to: str = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
     reason: str | None = Field(None, max_length=500, description="理由(任意)")

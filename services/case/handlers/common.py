@@ -12,7 +12,7 @@ from services.case.domain import moves
 from services.case.domain.queue import may_see
 from services.case.domain.status import reporter_stage
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, StaleVersion
 from shared.events import Actor, CaseStageChanged, Envelope, EventPayload
 from shared.identity import Identity
 
@@ -47,7 +47,7 @@ async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_u
 
 def check_version(case: dict[str, Any], version: int) -> None:
     if version != case["version"]:
-        raise Conflict(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
+        raise StaleVersion(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
                        "最新の内容を読み直してから操作してください。", current_version=case["version"])
 
 
