@@ -60,7 +60,7 @@ class CaseRepository:
         if result.rowcount != 1:
             current = await self.db.execute(select(cases.c.version).where(cases.c.id == case["id"]))
             raise StaleVersion("このケースは他の操作で更新されました。最新の内容を読み直してください。",
-                           current_version=current.scalar_one_or_none())
+                               current_version=current.scalar_one_or_none())
         case.update(changes, updated_at=now, version=case["version"] + 1)
         return case["version"]
 

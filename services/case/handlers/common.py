@@ -48,7 +48,7 @@ async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_u
 def check_version(case: dict[str, Any], version: int) -> None:
     if version != case["version"]:
         raise StaleVersion(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
-                       "最新の内容を読み直してから操作してください。", current_version=case["version"])
+                           "最新の内容を読み直してから操作してください。", current_version=case["version"])
 
 
 def check_workable(case: dict[str, Any], *, allow_closed: bool = False) -> None:
