@@ -42,3 +42,11 @@ class Conflict(DomainError):
     status = 409
     title = "競合しています"
     type = "conflict"
+
+
+class StaleVersion(Conflict):
+    """The caller acted on a version that is no longer the current one."""
+
+
+class AlreadyDone(Conflict):
+    """What was asked is already so: nothing changed."""

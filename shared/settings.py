@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only ever acceptable in the embedded (single-machine demo) mode and in tests.
 DEVELOPMENT_SECRET = "tsunagi-development-key-not-for-production"
+DEVELOPMENT_MATCH_KEY = "tsunagi-development-match-key-not-for-production"
 
 # The console is the web front end; the other four are the case-work services it calls.
 SERVICES = ("console", "intake", "case", "referral", "notify")
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     mode: Literal["embedded", "test", "production"] = "embedded"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     token_ttl_hours: int = 12
+    # Keys the case service's name, place and household match keys (HMAC): without it a
+    # dictionary of names would reverse them. Changing it makes the stored keys stale.
+    match_key: SecretStr = SecretStr(DEVELOPMENT_MATCH_KEY)
 
     # None: `tsunagi up` starts its own redis-server in the data folder.
     redis_url: str | None = None
@@ -102,6 +106,15 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_SECRET_KEY must be at least 32 characters in production")
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
+        match_key = self.match_key.get_secret_value()
+        if self.mode == "production" and match_key == DEVELOPMENT_MATCH_KEY:
+            raise ValueError(
+                "TSUNAGI_MATCH_KEY is the development key; set a real secret outside embedded mode"
+            )
+        if self.mode == "production" and len(match_key) < 32:
+            raise ValueError("TSUNAGI_MATCH_KEY must be at least 32 characters in production")
+        if self.mode == "production" and match_key == self.secret_key.get_secret_value():
+            raise ValueError("TSUNAGI_MATCH_KEY must differ from TSUNAGI_SECRET_KEY")
         return self
 
     def port_of(self, service: str) -> int:

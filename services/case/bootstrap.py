@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from services.case.adapters.orm import access, messaging, metadata
+from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router
+from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from shared.clock import Clock
@@ -23,22 +25,25 @@ SERVICE = "case"
 class CaseServices:
     runtime: ServiceRuntime
     reference: ReloadableReference
+    match_keys: MatchKeys
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
+    keys = MatchKeys(settings.match_key.get_secret_value().encode())
     # case.* events, and referral.requested (a coordinator decides a referral here).
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=make_event_handlers(reference), publishes=("case", "referral"), clock=clock,
+                             handlers=make_event_handlers(reference, keys), publishes=("case", "referral"), clock=clock,
                              access_tables=access)
     app = create_api(service=SERVICE, title="Tsunagi case (ケース管理)",
                      description="Coordinators' area queues, cases and households, referrals and the timeline; "
                                  "PDCA figures for supervisors.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
                      tokens=runtime.tokens)
-    app.state.services = CaseServices(runtime=runtime, reference=reference)
+    app.state.services = CaseServices(runtime=runtime, reference=reference, match_keys=keys)
     add_reference_reload(app, app.state.services.reference)
     add_metrics(app, runtime)
     app.include_router(read_router)
     app.include_router(command_router)
+    app.include_router(many_command_router)
     return app

@@ -9,12 +9,12 @@ from services.intake.adapters.repository import ConsultationRepository
 from services.intake.domain.consultation import (
     RECEIVED_STAGE,
     ReporterView,
+    check_name_kana,
     is_newer,
     new_reference,
     normalise_reference,
 )
 from services.intake.entrypoints.schemas import ConsultationIn
-from shared.clock import as_utc
 from shared.db.group_commit import GroupCommit
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput, NotFound
@@ -42,6 +42,7 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
     """Stores the consultation and its ``consultation.submitted`` event together; under
     load, together with the other submissions in flight (``GroupCommit``)."""
     validate_against_reference(data, ref)
+    person = data.person.model_copy(update={"name_kana": check_name_kana(data.person.name_kana)})
     received_at = writes.clock.now()
     consultation_id = new_event_id()
     row = {
@@ -54,7 +55,7 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
         "urgency": data.urgency,
         "consent": data.consent,
         "legal_ground": data.legal_ground,
-        "person": data.person.model_dump(mode="json"),
+        "person": person.model_dump(mode="json"),
         "household": [m.model_dump(mode="json") for m in data.household],
         "noticed": data.noticed,
         "sample": data.sample,
@@ -69,7 +70,7 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
                 reporter_role=data.reporter_role, channel=data.channel,
                 school_district=data.school_district, categories=data.categories,
                 urgency=data.urgency, consent=data.consent, legal_ground=data.legal_ground,
-                person=data.person, household=data.household, noticed=data.noticed, sample=data.sample),
+                person=person, household=data.household, noticed=data.noticed, sample=data.sample),
             aggregate_id=consultation_id, actor=reporter.actor, correlation_id=correlation_id,
             occurred_at=received_at)
         try:
@@ -90,12 +91,18 @@ async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> Re
     # Only its submitter may read it; to anyone else it does not exist.
     if row is None or row.reporter_id != caller.subject:
         raise NotFound("この受付番号の相談は見つかりません。番号を確かめてください。")
-    received_at = as_utc(row.received_at)
-    # The stage is its case's: a consultation linked to an older case must not read as
-    # updated before it was received.
-    updated_at = max(received_at, as_utc(row.updated_at)) if row.updated_at else received_at
-    return ReporterView(reference=row.reference, stage=row.stage or RECEIVED_STAGE, received_at=received_at,
-                        updated_at=updated_at)
+    return ReporterView.of(row.reference, row.received_at, row.stage, row.updated_at)
+
+
+async def my_consultations(uow: UnitOfWork, caller: Identity, page: int, per_page: int
+                           ) -> tuple[list[ReporterView], int]:
+    """What the caller submitted themselves (whatever their role), newest first: the
+    stage of each, never anything about its case or what others raised."""
+    async with uow:
+        repo = ConsultationRepository(uow.db)
+        rows = await repo.of_reporter(caller.subject, offset=(page - 1) * per_page, limit=per_page)
+        total = await repo.count_of_reporter(caller.subject)
+    return [ReporterView.of(r.reference, r.received_at, r.stage, r.updated_at) for r in rows], total
 
 
 # Event handlers -------------------------------------------------------------------------

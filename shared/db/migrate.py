@@ -29,7 +29,10 @@ def alembic_config(service: str) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, service: str, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, service: str, revision: str = "head", settings: Settings | None = None
+                  ) -> None:
+    """``settings`` reach the migrations as ``config.attributes["settings"]`` (a data
+    migration may need a configured key); without them a migration reads ``Settings()``."""
     if is_postgres(engine):
         async with engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
@@ -37,6 +40,7 @@ async def upgrade(engine: AsyncEngine, service: str, revision: str = "head") -> 
 
     def _run(sync_conn) -> None:  # noqa: ANN001
         cfg.attributes["connection"] = sync_conn
+        cfg.attributes["settings"] = settings
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
@@ -46,7 +50,7 @@ async def upgrade(engine: AsyncEngine, service: str, revision: str = "head") -> 
 async def migrate(settings: Settings, service: str) -> None:
     engine = make_engine(settings, service)
     try:
-        await upgrade(engine, service)
+        await upgrade(engine, service, settings=settings)
     finally:
         await engine.dispose()
 
@@ -56,7 +60,7 @@ async def make_revision(service: str, message: str) -> None:
         settings = Settings(data_dir=Path(scratch), database_url=None)
         engine = make_engine(settings, service)
         try:
-            await upgrade(engine, service)
+            await upgrade(engine, service, settings=settings)
             cfg = alembic_config(service)
 
             def _revise(sync_conn) -> None:  # noqa: ANN001

@@ -27,6 +27,7 @@ class PersonConcerned(BaseModel):
     name: str | None = None  # may be unknown
     age_group: str | None = None
     approximate_place: str | None = None
+    name_kana: str | None = None  # furigana (kana only), if the reporter knows it
 
 
 class ConsultationSubmitted(EventPayload):

@@ -126,4 +126,4 @@ def test_one_consultation_through_all_four_services(tmp_path: Path, redis_url: s
         # 7. The reporter sees the stage only.
         status = wait_for(lambda: (s := intake.get(f"/v1/consultations/{reference}", headers=reporter).json())
                           and s["stage"] == "つなぎ済" and s, "the reporter's stage つなぎ済")
-        assert set(status) == {"reference", "stage", "received_at_jst", "updated_at_jst"}
+        assert set(status) == {"reference", "stage", "received_at", "received_at_jst", "updated_at", "updated_at_jst"}

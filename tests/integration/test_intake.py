@@ -32,7 +32,8 @@ async def test_submit_publishes_through_the_outbox(make_settings, database_backe
 
         status = await intake.get(f"/v1/consultations/{reference.lower()}", headers=reporter)
         assert status.status_code == 200
-        assert set(status.json()) == {"reference", "stage", "received_at_jst", "updated_at_jst"}
+        assert set(status.json()) == {"reference", "stage", "received_at", "received_at_jst", "updated_at",
+                                      "updated_at_jst"}
         assert status.json()["stage"] == "受付済"
 
         # Another reporter cannot see it; a missing token is 401.

@@ -59,8 +59,18 @@ def test_tokens_carry_role_and_scope_and_expire() -> None:
 def test_production_refuses_the_development_key() -> None:
     with pytest.raises(ValueError, match="development key"):
         Settings(mode="production", secret_key=DEVELOPMENT_SECRET)
-    Settings(mode="production", secret_key="x" * 40)
+    Settings(mode="production", secret_key="x" * 40, match_key="y" * 40)
     Settings(mode="embedded")  # the development key is fine on one machine
+
+
+def test_production_refuses_a_weak_or_shared_match_key() -> None:
+    with pytest.raises(ValueError, match="TSUNAGI_MATCH_KEY is the development key"):
+        Settings(mode="production", secret_key="x" * 40)
+    with pytest.raises(ValueError, match="at least 32"):
+        Settings(mode="production", secret_key="x" * 40, match_key="short")
+    with pytest.raises(ValueError, match="differ"):
+        Settings(mode="production", secret_key="x" * 40, match_key="x" * 40)
+    Settings(mode="test")  # the development match key is fine in tests
 
 
 def test_reference_data_loads_and_routes_districts() -> None:

@@ -48,7 +48,7 @@ case_consultations = Table(
     metadata,
     Column("consultation_id", String(26), primary_key=True),
     Column("case_id", String(26), nullable=False, index=True),
-    Column("reference", String(32), nullable=False),
+    Column("reference", String(32), nullable=False, index=True),  # search by reference number
     Column("reporter_id", String(64), nullable=False),
     Column("reporter_role", String(40), nullable=False),
     Column("channel", String(40), nullable=False),
@@ -62,10 +62,12 @@ case_consultations = Table(
     Column("noticed", Text, nullable=False),
     Column("how", String(16), nullable=False),  # opened / linked
     _at("received_at", False),
-    # Match keys (domain/matching.py): hashes, indexed, so matching reads only candidates.
+    # Match keys (domain/matching.py): keyed hashes, indexed, so matching reads only
+    # candidates; name_key and kana_key (the furigana) also serve search by name.
     Column("name_key", String(32), nullable=True, index=True),
     Column("place_key", String(32), nullable=True, index=True),
     Column("household_key", String(32), nullable=True, index=True),
+    Column("kana_key", String(32), nullable=True, index=True),
 )
 
 household_members = Table(
@@ -79,6 +81,9 @@ household_members = Table(
     Column("note", Text, nullable=True),
     Column("source", String(40), nullable=False),  # a consultation id or "coordinator"
     _at("added_at", False),
+    # The member's name as a search key (MatchKeys.name), beside the member it keys:
+    # written with the row, gone with it, one indexed lookup per search.
+    Column("name_key", String(32), nullable=True, index=True),
 )
 
 # Likely matches offered to the coordinator: merge the case into the candidate, or dismiss.

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
 from services.case.domain.status import CLOSED
 from shared.db.sql import insert_rows
-from shared.errors import Conflict
+from shared.errors import StaleVersion
 
 
 # The hot path's reads, built once (a statement built per call is re-keyed by SQLAlchemy
@@ -47,6 +47,11 @@ class CaseRepository:
         row = (await self.db.execute(query)).mappings().first()
         return dict(row) if row else None
 
+    async def numbers_and_areas(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        rows = await self.db.execute(select(cases.c.id, cases.c.case_number, cases.c.area)
+                                     .where(cases.c.id.in_(case_ids)))
+        return {r.id: (r.case_number, r.area) for r in rows}
+
     async def save(self, case: dict[str, Any], changes: dict[str, Any], now: datetime) -> int:
         """Conditional update on the version the caller read; a concurrent change → 409."""
         result = await self.db.execute(
@@ -54,8 +59,8 @@ class CaseRepository:
             .values(**changes, updated_at=now, version=case["version"] + 1))
         if result.rowcount != 1:
             current = await self.db.execute(select(cases.c.version).where(cases.c.id == case["id"]))
-            raise Conflict("このケースは他の操作で更新されました。最新の内容を読み直してください。",
-                           current_version=current.scalar_one_or_none())
+            raise StaleVersion("このケースは他の操作で更新されました。最新の内容を読み直してください。",
+                               current_version=current.scalar_one_or_none())
         case.update(changes, updated_at=now, version=case["version"] + 1)
         return case["version"]
 
@@ -71,10 +76,12 @@ class CaseRepository:
         return [dict(r) for r in rows.mappings().all()]
 
     async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
-                      include_merged: bool = False) -> list[dict[str, Any]]:
+                      include_merged: bool = False, school_districts: Iterable[str] = ()) -> list[dict[str, Any]]:
         query = select(cases)
         if areas is not None:
             query = query.where(cases.c.area.in_(list(areas)))
+        if school_districts:
+            query = query.where(cases.c.school_district.in_(list(school_districts)))
         if statuses:
             query = query.where(cases.c.status.in_(list(statuses)))
         if not include_merged:

@@ -8,38 +8,62 @@ No I/O: the service layer hands in the open cases' facts.
   of the same name, the same place, or the same household make-up; or, where the
   district is unknown, the same known name anywhere.
 
+Names are compared in their ``names.normalise_name`` form (variant kanji folded).
+
 **Match keys.** Every rule above needs the same name, or — within one known district —
 the same place or the same household make-up. So each consultation of a case is stored
-with three keys (hashes of those facts, so no extra copy of a name is kept), indexed,
-and a new consultation is compared only with the consultations sharing one of its keys
-(``match_keys``): the cost per consultation does not grow with the open case load.
+with three keys of those facts, indexed, and a new consultation is compared only with
+the consultations sharing one of its keys (``match_keys``): the cost per consultation
+does not grow with the open case load. A fourth key, of the furigana, serves search.
+
+The keys are keyed hashes (HMAC-SHA256 with the city's ``TSUNAGI_MATCH_KEY``, handed in
+as ``MatchKeys``), never bare hashes: a bare hash of a name is reversed by hashing a
+dictionary of names, a keyed one only by whoever holds the key. No extra copy of a name
+is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
+import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from services.case.domain.names import normalise, normalise_kana, normalise_name
 from shared.reference import UNKNOWN_DISTRICT
+
+__all__ = ["Match", "MatchKeys", "PersonFacts", "find_matches", "match_keys", "normalise"]
 
 MatchKind = Literal["exact", "likely"]
 
 
-def normalise(text: str | None) -> str:
-    """NFKC, no spaces of any width, lower case: 「山田 太郎」 == 「山田太郎」."""
-    if not text:
-        return ""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in folded if not ch.isspace())
+@dataclass(frozen=True)
+class MatchKeys:
+    """Keyed digests (HMAC-SHA256, 32 hex characters) of normalised facts. The secret is
+    handed in by the composition root; the domain never reads it from the environment."""
+
+    secret: bytes = field(repr=False)
+
+    def digest(self, *parts: str) -> str:
+        return hmac.new(self.secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+    def name(self, name: str | None) -> str | None:
+        """The key of a person's or a household member's name (``None`` if blank)."""
+        normalised = normalise_name(name)
+        return self.digest("name", normalised) if normalised else None
+
+    def kana(self, kana: str | None) -> str | None:
+        """The key of a furigana reading (``None`` if blank)."""
+        normalised = normalise_kana(kana)
+        return self.digest("kana", normalised) if normalised else None
 
 
 @dataclass(frozen=True)
 class PersonFacts:
     school_district: str
     name: str | None
+    name_kana: str | None
     age_group: str | None
     approximate_place: str | None
     household: tuple[tuple[str, str], ...]  # (relation, age group), sorted
@@ -48,26 +72,25 @@ class PersonFacts:
     def of(cls, school_district: str, person: dict, household: Iterable[dict]) -> "PersonFacts":
         members = tuple(sorted((normalise(m.get("relation")), normalise(m.get("age_group")))
                                for m in household))
-        return cls(school_district=school_district, name=normalise(person.get("name")) or None,
+        return cls(school_district=school_district, name=normalise_name(person.get("name")) or None,
+                   name_kana=normalise_kana(person.get("name_kana")) or None,
                    age_group=normalise(person.get("age_group")) or None,
                    approximate_place=normalise(person.get("approximate_place")) or None, household=members)
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def match_keys(facts: PersonFacts) -> dict[str, str | None]:
+def match_keys(facts: PersonFacts, keys: MatchKeys) -> dict[str, str | None]:
     """The indexed keys of a consultation (``None`` where the fact is unknown). Two
-    consultations ``_compare`` can match always share at least one of them."""
+    consultations ``_compare`` can match always share at least one of the first three;
+    ``kana_key`` (the furigana) is for search."""
     known = facts.school_district != UNKNOWN_DISTRICT
     household = ";".join(f"{relation}:{age}" for relation, age in facts.household)
     return {
-        "name_key": _digest("name", facts.name) if facts.name else None,
-        "place_key": _digest("place", facts.school_district, facts.approximate_place)
+        "name_key": keys.digest("name", facts.name) if facts.name else None,
+        "place_key": keys.digest("place", facts.school_district, facts.approximate_place)
         if known and facts.approximate_place else None,
-        "household_key": _digest("household", facts.school_district, household)
+        "household_key": keys.digest("household", facts.school_district, household)
         if known and facts.household else None,
+        "kana_key": keys.digest("kana", facts.name_kana) if facts.name_kana else None,
     }
 
 

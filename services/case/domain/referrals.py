@@ -41,21 +41,55 @@ def supersedes(new_status: str, new_event_id: str, current_status: str, current_
     return new_key > current_key
 
 
+# What the coordinator's page calls each shareable field.
+FIELD_LABELS: dict[str, str] = {
+    "person_name": "氏名", "age_group": "年代", "approximate_place": "おおよその場所", "school_district": "小学校区",
+    "categories": "相談分類", "household": "世帯構成(続柄・年代)", "noticed": "気づいたこと", "urgency": "緊急度",
+}
+
+
+def may_share_personal(consent: str, legal_ground: str | None) -> bool:
+    """Personal fields need consent or a recorded legal ground (要配慮個人情報:
+    consent, or risk to life / abuse). The one rule for sharing."""
+    return consent == CONSENTED or bool((legal_ground or "").strip())
+
+
 def check_share(share: Iterable[str], consent: str, legal_ground: str | None) -> list[str]:
-    """The fields to share, validated. Personal fields need consent or a recorded legal
-    ground (要配慮個人情報: consent, or risk to life / abuse)."""
+    """The fields to share, validated (``may_share_personal`` for the personal ones)."""
     chosen = list(dict.fromkeys(share))
     unknown = [f for f in chosen if f not in SHAREABLE_FIELDS]
     if unknown:
         raise InvalidInput(f"共有できない項目です: {unknown}(使える項目: {', '.join(SHAREABLE_FIELDS)})。",
                            field="share")
     personal = [f for f in chosen if f in PERSONAL_FIELDS]
-    if personal and consent != CONSENTED and not (legal_ground or "").strip():
+    if personal and not may_share_personal(consent, legal_ground):
         raise InvalidInput(
             f"本人の同意がなく({consent})、法的根拠も記録されていないため、個人に関わる項目 {personal} は"
             "共有できません。同意を得るか、法的根拠(生命の危険・虐待など)を記録してください。",
             field="share")
     return chosen
+
+
+@dataclass(frozen=True)
+class ShareOption:
+    field: str
+    label: str
+    personal: bool
+    allowed: bool
+    reason: str | None  # why it may not be shared (Japanese); None when allowed
+
+
+def share_options(consent: str, legal_ground: str | None) -> list[ShareOption]:
+    """Every shareable field and whether ``check_share`` would accept it now."""
+    reason = None if may_share_personal(consent, legal_ground) else (
+        f"本人の同意がなく({consent})、法的根拠も記録されていないため共有できません。"
+        "同意を得るか、法的根拠(生命の危険・虐待など)を記録してください。")
+    options = []
+    for f in SHAREABLE_FIELDS:
+        refused = reason if f in PERSONAL_FIELDS else None
+        options.append(ShareOption(field=f, label=FIELD_LABELS[f], personal=f in PERSONAL_FIELDS,
+                                   allowed=refused is None, reason=refused))
+    return options
 
 
 @dataclass(frozen=True)

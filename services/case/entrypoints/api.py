@@ -1,4 +1,4 @@
-"""Reads over HTTP: the queue, a case, its timeline (JSON, CSV) and the PDCA figures."""
+"""Reads over HTTP: the queue, search, a case, its timeline (JSON, CSV) and the PDCA figures."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from fastapi.responses import JSONResponse, Response
 
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
-from services.case.entrypoints.schemas import CaseDetail, Queue, Timeline
+from services.case.entrypoints.schemas import CaseDetail, Queue, SearchResult, Timeline
 from services.case.handlers import figures as figures_handler
-from services.case.handlers import queries
+from services.case.handlers import queries, search
 from shared.errors import InvalidInput
 from shared.identity import CurrentIdentity
+from shared.reference import UNKNOWN_DISTRICT
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -29,6 +30,7 @@ async def list_cases(
     status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
     priority: Annotated[list[Literal["緊急", "高", "通常"]] | None, Query()] = None,
     category: Annotated[list[str] | None, Query(description="相談分類(いずれかを含む)")] = None,
+    school_district: Annotated[list[str] | None, Query(description="小学校区の id(複数可、いずれか)")] = None,
     area: Annotated[str | None, Query(max_length=40)] = None,
     min_age_days: Annotated[int | None, Query(ge=0)] = None,
     max_age_days: Annotated[int | None, Query(ge=0)] = None,
@@ -39,13 +41,31 @@ async def list_cases(
     unknown = [s for s in status or [] if s not in STATUSES]
     if unknown:
         raise InvalidInput(f"状態 {unknown} はありません(使える値: {' / '.join(STATUSES)})。", field="status")
+    reference = _services(request).reference
+    unknown = [d for d in school_district or [] if d != UNKNOWN_DISTRICT and reference.school_district(d) is None]
+    if unknown:
+        raise InvalidInput(f"小学校区 {unknown} は登録されていません(分からない場合は「{UNKNOWN_DISTRICT}」)。",
+                           field="school_district")
     query = queries.QueueQuery(view=view, statuses=tuple(status or ()), priorities=tuple(priority or ()),
-                               categories=tuple(category or ()), area=area, min_age_days=min_age_days,
-                               max_age_days=max_age_days, needs_attention=needs_attention, page=page,
-                               per_page=per_page)
+                               categories=tuple(category or ()), school_districts=tuple(school_district or ()),
+                               area=area, min_age_days=min_age_days, max_age_days=max_age_days,
+                               needs_attention=needs_attention, page=page, per_page=per_page)
     result = await queries.queue(_services(request).runtime.unit_of_work(), query, caller)
     return Queue(items=[views.summary(c, result["now"]) for c in result["items"]], total=result["total"],
                  page=result["page"], per_page=result["per_page"], counts=result["counts"])
+
+
+# Declared before /cases/{case_id}, which would otherwise take "search" for a case id.
+@router.get("/cases/search", response_model=SearchResult,
+            summary="ケースを探す(ケース番号・受付番号・氏名またはふりがなの完全一致)")
+async def search_cases(
+    request: Request, caller: CurrentIdentity,
+    q: Annotated[str, Query(description="ケース番号 (K-…)、受付番号 (TSN-…)、または氏名・ふりがな")],
+) -> SearchResult:
+    services = _services(request)
+    result = await search.search(services.runtime.unit_of_work(), services.match_keys, q, caller)
+    return SearchResult(query=result["query"], matched_by=result["matched_by"], total=result["total"],
+                        items=[views.summary(c, result["now"]) for c in result["items"]])
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")

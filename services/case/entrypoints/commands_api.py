@@ -7,6 +7,8 @@ from fastapi import APIRouter, Request
 from services.case.entrypoints.schemas import (
     AreaIn,
     AssignmentIn,
+    BulkAssignmentIn,
+    BulkAssignmentResult,
     CommandResult,
     ConsentIn,
     ContactIn,
@@ -18,11 +20,13 @@ from services.case.entrypoints.schemas import (
     TriageIn,
     VersionIn,
 )
-from services.case.handlers import commands, merging, records, referrals
+from services.case.handlers import assignments, commands, merging, records, referrals
 from shared.http.app import correlation_id_of
 from shared.identity import CurrentIdentity
 
 router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case work"])
+# Commands about several cases at once.
+many_router = APIRouter(prefix="/v1/cases", tags=["case work"])
 
 
 def _ctx(request: Request):  # noqa: ANN202
@@ -35,6 +39,16 @@ async def assign(case_id: str, body: AssignmentIn, request: Request, caller: Cur
     uow, ref, cid = _ctx(request)
     version = await commands.assign(uow, ref, case_id, body.coordinator_id, body.version, caller, cid)
     return CommandResult(case_id=case_id, version=version)
+
+
+@many_router.post("/assignments", response_model=BulkAssignmentResult,
+                  summary="複数のケースの担当をまとめて替える(ケースごとに結果を返す)")
+async def assign_many(body: BulkAssignmentIn, request: Request, caller: CurrentIdentity) -> BulkAssignmentResult:
+    services = request.app.state.services
+    wanted = [assignments.Wanted(case_id=i.case_id, version=i.version) for i in body.items]
+    result = await assignments.reassign(services.runtime.unit_of_work, services.reference, body.coordinator_id,
+                                        wanted, caller, correlation_id_of(request))
+    return BulkAssignmentResult.model_validate(result)
 
 
 @router.post("/status", response_model=CommandResult, summary="状態を変える(再開は 終結 → 対応中)")
@@ -90,8 +104,9 @@ async def add_note(case_id: str, body: NoteIn, request: Request, caller: Current
 @router.post("/household/members", status_code=201, response_model=CommandResult, summary="世帯員を加える")
 async def add_member(case_id: str, body: MemberIn, request: Request, caller: CurrentIdentity) -> CommandResult:
     uow, _, cid = _ctx(request)
-    member_id, version = await records.add_household_member(uow, case_id, body.relation, body.age_group, body.name,
-                                                            body.note, body.version, caller, cid)
+    member_id, version = await records.add_household_member(uow, request.app.state.services.match_keys, case_id,
+                                                            body.relation, body.age_group, body.name, body.note,
+                                                            body.version, caller, cid)
     return CommandResult(case_id=case_id, version=version, member_id=member_id)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from services.case.adapters.orm import access
+from services.case.domain.matching import MatchKeys
 from services.case.handlers import agency_events, consultations
 from shared.access import on_access_events
 from shared.events import (
@@ -22,10 +23,11 @@ from shared.messaging.consumer import EventHandlers
 from shared.reference import ReferenceData
 
 
-def make_event_handlers(reference: ReferenceData) -> EventHandlers:
-    """Built from the reference data (routing by school district needs it)."""
+def make_event_handlers(reference: ReferenceData, keys: MatchKeys) -> EventHandlers:
+    """Built from the reference data (routing by school district needs it) and the match
+    keys (matching a new consultation needs them)."""
     handlers = EventHandlers()
-    on_consultations = partial(consultations.on_consultations_submitted, reference=reference)
+    on_consultations = partial(consultations.on_consultations_submitted, reference=reference, keys=keys)
     handlers.on_batch(ConsultationSubmitted)(on_consultations)
     handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
                 ReferralStatusChanged)(agency_events.on_agency_move)

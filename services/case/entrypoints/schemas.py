@@ -23,6 +23,35 @@ class AssignmentIn(_Command):
     coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
 
 
+class BulkAssignmentItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(min_length=1, max_length=26)
+    version: int = Field(ge=1, description="そのケースの、操作の基にした版 (古ければ conflict)")
+
+
+class BulkAssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
+    items: list[BulkAssignmentItem] = Field(min_length=1, max_length=100, description="ケース(重複不可、この順に処理)")
+
+
+class AssignmentOutcome(BaseModel):
+    case_id: str
+    case_number: str | None = Field(description="ケース番号(見つからない・閲覧できないときは null)")
+    outcome: Literal["assigned", "conflict", "not_found", "unchanged", "invalid"]
+    version: int | None = Field(None, description="担当を替えた後の版 (assigned のとき)")
+    current_version: int | None = Field(None, description="いまの版 (conflict のとき。unchanged・invalid でも分かれば)")
+    message: str | None = Field(None, description="担当を替えなかった理由 (assigned 以外)")
+
+
+class BulkAssignmentResult(BaseModel):
+    coordinator_id: str
+    assigned: int = Field(description="担当を替えたケースの数")
+    results: list[AssignmentOutcome] = Field(description="ケースごとの結果(指定した順)")
+
+
 class StatusIn(_Command):
     to: str = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
     reason: str | None = Field(None, max_length=500, description="理由(任意)")
@@ -120,6 +149,22 @@ class Queue(BaseModel):
                                                      "needs_attention (辞退への対応待ち)")
 
 
+class ShareOption(BaseModel):
+    field: str = Field(description="shared.events.referral.SHAREABLE_FIELDS の項目")
+    label: str = Field(description="画面での呼び方")
+    personal: bool = Field(description="個人に関わる項目(同意か法的根拠が必要)")
+    allowed: bool = Field(description="いま紹介で共有できるか")
+    reason: str | None = Field(description="共有できない理由(共有できるときは null)")
+
+
+class SearchResult(BaseModel):
+    query: str = Field(description="検索した言葉(前後の空白を除く)")
+    matched_by: Literal["case_number", "reference", "name"] | None = Field(
+        description="何で見つかったか: ケース番号 / 受付番号 / 氏名・ふりがな(見つからなければ null)")
+    items: list[CaseSummary] = Field(description="見つかったケース(最大 50 件、新しい順。統合されたケースは統合先で)")
+    total: int
+
+
 class CaseDetail(CaseSummary):
     consent: str
     legal_ground: str | None
@@ -135,6 +180,10 @@ class CaseDetail(CaseSummary):
     contacts: list[dict[str, Any]]
     notes: list[dict[str, Any]]
     link_offers: list[dict[str, Any]]
+    allowed_statuses: list[str] = Field(description="POST /status がいま受け付ける状態(理由はどれも任意)")
+    referable: bool = Field(description="いま紹介を依頼できるか")
+    referable_reason: str | None = Field(description="紹介を依頼できない理由(できるときは null)")
+    share_options: list[ShareOption] = Field(description="紹介で共有できる項目と、いま共有できるか")
 
 
 class TimelineActor(BaseModel):

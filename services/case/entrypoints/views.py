@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from services.case.entrypoints.schemas import (
     Attention,
     CaseDetail,
     CaseSummary,
+    ShareOption,
     Timeline,
     TimelineActor,
     TimelineEntry,
@@ -68,7 +70,10 @@ def detail(case: dict[str, Any], now: datetime) -> CaseDetail:
         consultations=_with_jst(case["consultations"], "received_at"),
         household=_with_jst(case["household"], "added_at"), referrals=referrals,
         contacts=_with_jst(case["contacts"], "contacted_at", "recorded_at"),
-        notes=_with_jst(case["notes"], "created_at"), link_offers=_with_jst(case["link_offers"], "created_at"))
+        notes=_with_jst(case["notes"], "created_at"), link_offers=_with_jst(case["link_offers"], "created_at"),
+        allowed_statuses=case["allowed_statuses"], referable=case["referable_reason"] is None,
+        referable_reason=case["referable_reason"],
+        share_options=[ShareOption(**asdict(option)) for option in case["share_options"]])
 
 
 def timeline(case: dict[str, Any], entries: list[dict[str, Any]]) -> Timeline:

@@ -4,6 +4,7 @@ dealing with a declined referral. One transaction each, guarded by the version."
 from __future__ import annotations
 
 from services.case.adapters.records import ReferralRepository
+from services.case.domain import moves
 from services.case.domain import status as lifecycle
 from services.case.domain.queue import check_priority
 from services.case.handlers.common import (
@@ -15,11 +16,18 @@ from services.case.handlers.common import (
     require_writer,
 )
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, InvalidInput
+from shared.errors import AlreadyDone, Conflict, InvalidInput
 from shared.events import CaseAssigned, CaseStatusChanged
 from shared.events.case import AttentionCleared, CaseMoved, CaseTriaged, ConsentRecorded
 from shared.identity import Identity
-from shared.reference import CITY_WIDE, ReferenceData
+from shared.reference import CITY_WIDE, Coordinator, ReferenceData
+
+
+def registered_coordinator(reference: ReferenceData, coordinator_id: str) -> Coordinator:
+    coordinator = next((c for c in reference.coordinators if c.id == coordinator_id), None)
+    if coordinator is None:
+        raise InvalidInput(f"コーディネーター「{coordinator_id}」は登録されていません。", field="coordinator_id")
+    return coordinator
 
 
 async def assign(uow: UnitOfWork, reference: ReferenceData, case_id: str, coordinator_id: str, version: int,
@@ -27,9 +35,7 @@ async def assign(uow: UnitOfWork, reference: ReferenceData, case_id: str, coordi
     """Take or hand over ownership. A case waiting in the city-wide queue moves to the
     area of the coordinator it is given to. A received case is now in hand (対応中)."""
     require_writer(caller)
-    coordinator = next((c for c in reference.coordinators if c.id == coordinator_id), None)
-    if coordinator is None:
-        raise InvalidInput(f"コーディネーター「{coordinator_id}」は登録されていません。", field="coordinator_id")
+    coordinator = registered_coordinator(reference, coordinator_id)
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
@@ -38,7 +44,7 @@ async def assign(uow: UnitOfWork, reference: ReferenceData, case_id: str, coordi
             raise InvalidInput(f"コーディネーター「{coordinator_id}」は{case['area']}の担当ではありません"
                                f"(担当圏域: {coordinator.area})。", field="coordinator_id")
         if case["coordinator_id"] == coordinator_id:
-            raise Conflict("すでにこのコーディネーターが担当しています。", current_version=case["version"])
+            raise AlreadyDone("すでにこのコーディネーターが担当しています。", current_version=case["version"])
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         if case["area"] != coordinator.area:
             update.set(area=coordinator.area)
@@ -74,9 +80,7 @@ async def change_status(uow: UnitOfWork, case_id: str, target: str, reason: str 
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
-        check_workable(case, allow_closed=True)
-        if target in lifecycle.REFERABLE and case["coordinator_id"] is None:
-            raise Conflict("担当が決まっていないケースです。先に担当を決めてください。", current_version=case["version"])
+        moves.check_status_change(moves.CaseState.of(case), target)
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         _status_change(update, target, reason)
         new_version = await update.save()

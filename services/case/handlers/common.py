@@ -8,10 +8,11 @@ from typing import Any
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.adapters.timeline import TimelineRepository
+from services.case.domain import moves
 from services.case.domain.queue import may_see
-from services.case.domain.status import CLOSED, reporter_stage
+from services.case.domain.status import reporter_stage
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, StaleVersion
 from shared.events import Actor, CaseStageChanged, Envelope, EventPayload
 from shared.identity import Identity
 
@@ -46,17 +47,12 @@ async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_u
 
 def check_version(case: dict[str, Any], version: int) -> None:
     if version != case["version"]:
-        raise Conflict(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
-                       "最新の内容を読み直してから操作してください。", current_version=case["version"])
+        raise StaleVersion(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
+                           "最新の内容を読み直してから操作してください。", current_version=case["version"])
 
 
 def check_workable(case: dict[str, Any], *, allow_closed: bool = False) -> None:
-    if case["merged_into"]:
-        raise Conflict("このケースは別のケースに統合されています。統合先のケースで操作してください。",
-                       merged_into=case["merged_into"], current_version=case["version"])
-    if case["status"] == CLOSED and not allow_closed:
-        raise Conflict("終結したケースです。必要なら再開してから操作してください。", current_status=CLOSED,
-                       current_version=case["version"])
+    moves.check_workable(moves.CaseState.of(case), allow_closed=allow_closed)
 
 
 async def family_ids(uow: UnitOfWork, case_id: str) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from services.case.adapters.repository import CaseRepository
 from services.case.adapters.timeline import TimelineRepository
 from services.case.domain.case_number import case_number
-from services.case.domain.matching import Match, PersonFacts, find_matches, match_keys, normalise
+from services.case.domain.matching import Match, MatchKeys, PersonFacts, find_matches, match_keys, normalise
 from services.case.domain.queue import higher_priority
 from services.case.domain.status import RECEIVED
 from services.case.handlers.common import CaseUpdate
@@ -28,7 +28,8 @@ def reasons_text(reasons: tuple[str, ...] | list[str]) -> str:
     return "・".join(REASON_TEXT.get(r, r) for r in reasons)
 
 
-async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork, reference: ReferenceData) -> None:
+async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork, reference: ReferenceData,
+                                     keys: MatchKeys) -> None:
     """``consultation.submitted`` → a new case in the queue of the school district's
     daily-life area (unknown district → 市全域), or a link to the open case it exactly
     matches. Order: consultations are independent of each other; each is applied once
@@ -46,14 +47,14 @@ async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork,
     # Candidates: open cases sharing a key with any of them, oldest first; a case opened
     # or joined in this batch joins the pool for the consultations after it.
     pool = [(c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"]))
-            for c in await repo.open_candidates([match_keys(f) for f in facts])]
-    new_cases = _NewCases(uow, reference, await _fresh_case_ids(repo, len(batch), uow.clock.now()))
+            for c in await repo.open_candidates([match_keys(f, keys) for f in facts])]
+    new_cases = _NewCases(uow, reference, keys, await _fresh_case_ids(repo, len(batch), uow.clock.now()))
     for (envelope, consultation), fact in zip(batch, facts, strict=True):
         matches = _best_per_case(find_matches(fact, pool))
         exact = next((m for m in matches if m.kind == "exact"), None)
         if exact is not None:
             await new_cases.flush()  # the case may be one this batch opened
-            await _link(uow, envelope, consultation, exact, fact)
+            await _link(uow, keys, envelope, consultation, exact, fact)
             pool.append((exact.case_id, fact))
         else:
             case_id = new_cases.open(envelope, consultation, fact, [m for m in matches if m.kind == "likely"])
@@ -81,7 +82,7 @@ def _best_per_case(matches: list[Match]) -> list[Match]:
 
 
 def _consultation_row(consultation: ConsultationSubmitted, case_id: str, how: str, at: Any,
-                      facts: PersonFacts) -> dict[str, Any]:
+                      facts: PersonFacts, keys: MatchKeys) -> dict[str, Any]:
     return {
         "consultation_id": consultation.consultation_id, "case_id": case_id,
         "reference": consultation.reference, "reporter_id": consultation.reporter_id,
@@ -90,12 +91,12 @@ def _consultation_row(consultation: ConsultationSubmitted, case_id: str, how: st
         "urgency": consultation.urgency, "consent": consultation.consent,
         "legal_ground": consultation.legal_ground, "person": consultation.person.model_dump(mode="json"),
         "household": [m.model_dump(mode="json") for m in consultation.household],
-        "noticed": consultation.noticed, "how": how, "received_at": at, **match_keys(facts),
+        "noticed": consultation.noticed, "how": how, "received_at": at, **match_keys(facts, keys),
     }
 
 
 def _member_rows(case_id: str, consultation: ConsultationSubmitted, existing: list[dict[str, Any]],
-                 at: Any) -> list[dict[str, Any]]:
+                 at: Any, keys: MatchKeys) -> list[dict[str, Any]]:
     """Members not yet known by relation and age group."""
     known = {(normalise(m["relation"]), normalise(m["age_group"])) for m in existing}
     rows = []
@@ -106,16 +107,17 @@ def _member_rows(case_id: str, consultation: ConsultationSubmitted, existing: li
         known.add(key)
         rows.append({"id": new_event_id(), "case_id": case_id, "relation": member.relation,
                      "age_group": member.age_group, "name": member.name, "note": member.note,
-                     "source": consultation.consultation_id, "added_at": at})
+                     "source": consultation.consultation_id, "added_at": at, "name_key": keys.name(member.name)})
     return rows
 
 
 class _NewCases:
     """The rows of the cases a batch opens, written together by ``flush``."""
 
-    def __init__(self, uow: UnitOfWork, reference: ReferenceData, case_ids: list[str]) -> None:
+    def __init__(self, uow: UnitOfWork, reference: ReferenceData, keys: MatchKeys, case_ids: list[str]) -> None:
         self.uow = uow
         self.reference = reference
+        self.keys = keys
         self.case_ids = case_ids
         self.now = uow.clock.now()
         self._clear()
@@ -141,8 +143,8 @@ class _NewCases:
             "sample": consultation.sample, "opened_at": now, "updated_at": now, "merged_into": None, "version": 1,
         }
         self.cases.append(case)
-        self.consultations.append(_consultation_row(consultation, case_id, "opened", now, facts))
-        self.members.extend(_member_rows(case_id, consultation, [], now))
+        self.consultations.append(_consultation_row(consultation, case_id, "opened", now, facts, self.keys))
+        self.members.extend(_member_rows(case_id, consultation, [], now, self.keys))
         self.timeline.append((envelope, case_id))
         update = CaseUpdate(self.uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
         update.emit(CaseOpened(case_id=case_id, case_number=case["case_number"], area=area,
@@ -175,14 +177,14 @@ class _NewCases:
         self._clear()
 
 
-async def _link(uow: UnitOfWork, envelope: Envelope, consultation: ConsultationSubmitted, match: Match,
-                facts: PersonFacts) -> None:
+async def _link(uow: UnitOfWork, keys: MatchKeys, envelope: Envelope, consultation: ConsultationSubmitted,
+                match: Match, facts: PersonFacts) -> None:
     repo = CaseRepository(uow.db)
     now = uow.clock.now()
     case = await repo.get(match.case_id, for_update=True)
     assert case is not None  # a candidate read in this transaction
-    await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", now, facts)])
-    await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now))
+    await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", now, facts, keys)])
+    await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now, keys))
     await TimelineRepository(uow.db).add(envelope, case["id"], now)
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
     priority = higher_priority(consultation.urgency, case["priority"])

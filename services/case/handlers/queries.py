@@ -9,7 +9,9 @@ from typing import Any
 from services.case.adapters.records import RecordRepository, ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.adapters.timeline import TimelineRepository
+from services.case.domain.moves import CaseState, allowed_statuses, referral_refusal
 from services.case.domain.queue import QueueItem, age_days, in_view, urgency_then_age, visible_areas
+from services.case.domain.referrals import share_options
 from services.case.domain.status import OPEN_STATUSES
 from services.case.domain.timeline import content_hash, matches_kind
 from services.case.handlers.common import family_ids, load_visible, read_snapshot, require_reader
@@ -24,6 +26,7 @@ class QueueQuery:
     statuses: tuple[str, ...] = ()
     priorities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    school_districts: tuple[str, ...] = ()
     area: str | None = None
     min_age_days: int | None = None
     max_age_days: int | None = None
@@ -49,7 +52,8 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
         areas = frozenset({query.area}) if areas is None or query.area in areas else frozenset()
     async with uow:
         await read_snapshot(uow)
-        rows = await CaseRepository(uow.db).listing(areas, query.statuses or tuple(OPEN_STATUSES))
+        rows = await CaseRepository(uow.db).listing(areas, query.statuses or tuple(OPEN_STATUSES),
+                                                    school_districts=query.school_districts)
         attention = await attention_of(uow, [r["id"] for r in rows])
     now = uow.clock.now()
     for row in rows:
@@ -95,6 +99,11 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
         case["link_offers"] = await repo.offers_about([case_id])
         case["attention"] = [r for r in case["referrals"] if r["needs_attention"]]
         await _record_read(uow, case_id, caller, "detail")
+    # What the page may offer: the same rules the commands refuse with.
+    state = CaseState.of(case)
+    case["allowed_statuses"] = allowed_statuses(state)
+    case["referable_reason"] = referral_refusal(state)
+    case["share_options"] = share_options(case["consent"], case["legal_ground"])
     return case
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from services.case.adapters.records import RecordRepository
 from services.case.adapters.repository import CaseRepository
+from services.case.domain.matching import MatchKeys
 from services.case.handlers.common import CaseUpdate, check_version, check_workable, load_visible, require_writer
 from shared.clock import JST, as_utc
 from shared.db.uow import UnitOfWork
@@ -63,9 +64,10 @@ async def add_note(uow: UnitOfWork, case_id: str, body: str, version: int, calle
     return note_id, new_version
 
 
-async def add_household_member(uow: UnitOfWork, case_id: str, relation: str, age_group: str | None,
-                               name: str | None, note: str | None, version: int, caller: Identity,
-                               correlation_id: str) -> tuple[str, int]:
+async def add_household_member(uow: UnitOfWork, keys: MatchKeys, case_id: str, relation: str,
+                               age_group: str | None, name: str | None, note: str | None, version: int,
+                               caller: Identity, correlation_id: str) -> tuple[str, int]:
+    """A member the coordinator learnt of; a name is also kept as its search key."""
     require_writer(caller)
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
@@ -74,7 +76,7 @@ async def add_household_member(uow: UnitOfWork, case_id: str, relation: str, age
         member_id = new_event_id()
         await CaseRepository(uow.db).add_member({
             "id": member_id, "case_id": case_id, "relation": relation, "age_group": age_group, "name": name,
-            "note": note, "source": "coordinator", "added_at": uow.clock.now()})
+            "note": note, "source": "coordinator", "added_at": uow.clock.now(), "name_key": keys.name(name)})
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         update.emit(HouseholdMemberAdded(case_id=case_id, member_id=member_id, relation=relation))
         new_version = await update.save()

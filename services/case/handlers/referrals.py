@@ -6,9 +6,10 @@ from typing import Any
 
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
+from services.case.domain import moves
 from services.case.domain import status as lifecycle
 from services.case.domain.referrals import CaseFacts, check_share, shared_values
-from services.case.handlers.common import CaseUpdate, check_version, check_workable, family_ids, load_visible, require_writer
+from services.case.handlers.common import CaseUpdate, check_version, family_ids, load_visible, require_writer
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput
 from shared.events import CaseStatusChanged, ReferralRequested, new_event_id
@@ -27,8 +28,7 @@ async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: s
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
-        check_workable(case)
-        lifecycle.check_referable(case["status"])
+        moves.check_referral(moves.CaseState.of(case))
         fields = check_share(share, case["consent"], case["legal_ground"])
         family = await family_ids(uow, case_id)
         facts = await _facts(uow, case, family)

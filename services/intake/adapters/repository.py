@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters.orm import case_stages, consultations
+
+
+# A consultation as its reporter may see it: the stage of the case it became.
+_WITH_STAGE = (
+    select(consultations.c.reference, consultations.c.reporter_id, consultations.c.received_at,
+           consultations.c.case_id, case_stages.c.stage, case_stages.c.updated_at)
+    .select_from(consultations.outerjoin(case_stages, consultations.c.case_id == case_stages.c.case_id)))
 
 
 class ConsultationRepository:
@@ -20,12 +27,20 @@ class ConsultationRepository:
         return found.first() is not None
 
     async def by_reference(self, reference: str) -> Any:
-        result = await self.db.execute(
-            select(consultations.c.reference, consultations.c.reporter_id, consultations.c.received_at,
-                   consultations.c.case_id, case_stages.c.stage, case_stages.c.updated_at)
-            .select_from(consultations.outerjoin(case_stages, consultations.c.case_id == case_stages.c.case_id))
-            .where(consultations.c.reference == reference))
+        result = await self.db.execute(_WITH_STAGE.where(consultations.c.reference == reference))
         return result.first()
+
+    async def of_reporter(self, reporter_id: str, *, offset: int, limit: int) -> list[Any]:
+        """A reporter's own consultations with their stage, newest first."""
+        result = await self.db.execute(
+            _WITH_STAGE.where(consultations.c.reporter_id == reporter_id)
+            .order_by(consultations.c.received_at.desc(), consultations.c.id.desc()).offset(offset).limit(limit))
+        return list(result.all())
+
+    async def count_of_reporter(self, reporter_id: str) -> int:
+        result = await self.db.execute(select(func.count()).select_from(consultations)
+                                       .where(consultations.c.reporter_id == reporter_id))
+        return int(result.scalar_one())
 
     async def link_cases(self, links: list[tuple[str, str]]) -> None:
         """(consultation id, case id) pairs, in one executemany."""

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from services.intake import handlers
-from services.intake.entrypoints.schemas import ConsultationIn, ConsultationReceipt, ConsultationStatus
+from services.intake.domain.consultation import ReporterView
+from services.intake.entrypoints.schemas import (
+    ConsultationIn,
+    ConsultationReceipt,
+    ConsultationStatus,
+    MyConsultations,
+)
 from shared.clock import jst_text
 from shared.http.app import correlation_id_of
 from shared.identity import CurrentIdentity, require_role
@@ -25,9 +33,26 @@ async def submit(body: ConsultationIn, request: Request, caller: CurrentIdentity
                                status_url=f"/v1/consultations/{view.reference}")
 
 
+def _status(view: ReporterView) -> ConsultationStatus:
+    return ConsultationStatus(reference=view.reference, stage=view.stage, received_at=view.received_at,
+                              received_at_jst=jst_text(view.received_at), updated_at=view.updated_at,
+                              updated_at_jst=jst_text(view.updated_at))
+
+
+@router.get("/consultations", response_model=MyConsultations,
+            summary="自分が受け付けてもらった相談の一覧(状況のみ、新しい順)")
+async def mine(
+    request: Request, caller: CurrentIdentity,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> MyConsultations:
+    views, total = await handlers.my_consultations(request.app.state.services.runtime.unit_of_work(), caller,
+                                                   page, per_page)
+    return MyConsultations(items=[_status(v) for v in views], total=total, page=page, per_page=per_page)
+
+
 @router.get("/consultations/{reference}", response_model=ConsultationStatus,
             summary="受付番号で状況を確認する (status only, for its submitter)")
 async def status(reference: str, request: Request, caller: CurrentIdentity) -> ConsultationStatus:
-    view = await handlers.reporter_view(request.app.state.services.runtime.unit_of_work(), reference, caller)
-    return ConsultationStatus(reference=view.reference, stage=view.stage,
-                              received_at_jst=jst_text(view.received_at), updated_at_jst=jst_text(view.updated_at))
+    return _status(await handlers.reporter_view(request.app.state.services.runtime.unit_of_work(), reference,
+                                                caller))

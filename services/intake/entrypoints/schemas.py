@@ -15,6 +15,7 @@ class PersonIn(PersonConcerned):
     name: str | None = Field(None, max_length=100, description="氏名(不明なら省略)")
     age_group: str | None = Field(None, max_length=20, description="年代(例: 80代)")
     approximate_place: str | None = Field(None, max_length=200, description="おおよその場所")
+    name_kana: str | None = Field(None, max_length=100, description="ふりがな(ひらがな・カタカナ、任意)")
 
 
 class HouseholdMemberIn(HouseholdMember):
@@ -58,5 +59,16 @@ class ConsultationStatus(BaseModel):
 
     reference: str
     stage: str
+    received_at: datetime = Field(description="受け付けた日時 (UTC)")
     received_at_jst: str
+    updated_at: datetime = Field(description="状況が最後に変わった日時 (UTC)")
     updated_at_jst: str
+
+
+class MyConsultations(BaseModel):
+    """The caller's own consultations, newest first: the stage of each, nothing else."""
+
+    items: list[ConsultationStatus]
+    total: int
+    page: int
+    per_page: int

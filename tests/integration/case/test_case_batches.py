@@ -1,8 +1,8 @@
 """Consultations applied a batch at a time (one query for the candidates of all of them,
 one executemany per table) decide exactly as one at a time would: a report about the
 same person later in the same batch joins the case opened earlier in it, a likely match
-within the batch is offered, and the match keys of consultations stored before the
-keys existed are filled by the migration."""
+within the batch is offered, the match keys of consultations stored before the keys
+existed are filled by the migration, and a later migration makes every key keyed."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from sqlalchemy import column, insert, select, table
 
 from case_helpers import EXAMPLE, detail, publish, supervisor, timeline_types
-from services.case.adapters.orm import case_consultations
-from services.case.domain.matching import PersonFacts, match_keys
+from services.case.adapters.orm import case_consultations, cases, household_members
+from services.case.domain.matching import MatchKeys, PersonFacts, match_keys
 from shared.db.engine import make_engine
 from shared.db.migrate import upgrade
 from shared.events import Actor, ConsultationSubmitted
@@ -89,7 +89,7 @@ async def test_the_migration_fills_the_match_keys_of_stored_consultations(make_s
     settings = make_settings()
     engine = make_engine(settings, "case")
     try:
-        await upgrade(engine, "case", "d3a5103d966f")  # before the match keys
+        await upgrade(engine, "case", "d3a5103d966f", settings=settings)  # before the match keys
         person = {"name": "山田 花子", "age_group": "70代", "approximate_place": PLACE}
         row = {"consultation_id": "c-old", "case_id": "k-old", "reference": "R-OLD", "reporter_id": "vol-1",
                "reporter_role": "ボランティア", "channel": "電話", "school_district": "SD07", "categories": ["孤立"],
@@ -100,12 +100,64 @@ async def test_the_migration_fills_the_match_keys_of_stored_consultations(make_s
                                                     if not c.name.endswith("_key")])
         async with engine.begin() as conn:
             await conn.execute(insert(before_keys), row)
-        await upgrade(engine, "case")
+        await upgrade(engine, "case", settings=settings)
         async with engine.connect() as conn:
             keys = (await conn.execute(select(case_consultations.c.name_key, case_consultations.c.place_key,
                                               case_consultations.c.household_key))).one()
-        expected = match_keys(PersonFacts.of("SD07", person, HOUSEHOLD))
+        expected = match_keys(PersonFacts.of("SD07", person, HOUSEHOLD),
+                              MatchKeys(settings.match_key.get_secret_value().encode()))
         assert tuple(keys) == (expected["name_key"], expected["place_key"], expected["household_key"])
         assert all(keys)
     finally:
         await engine.dispose()
+
+
+async def test_the_keyed_keys_migration_recomputes_every_key_with_the_configured_key(make_settings,
+                                                                                    database_backend) -> None:
+    """Rows stored with the bare-hash keys get keyed ones (the configured key, variant
+    kanji folded), a furigana key and their household members' name keys: search and
+    matching find them."""
+    settings = make_settings(match_key="a-sample-match-key-for-this-test-only-0123")
+    keys = MatchKeys(settings.match_key.get_secret_value().encode())
+    engine = make_engine(settings, "case")
+    person = {"name": "髙橋 サンプル", "name_kana": "タカハシ サンプル", "age_group": "70代", "approximate_place": PLACE}
+    when = datetime(2026, 11, 20, tzinfo=UTC)
+    try:
+        await upgrade(engine, "case", "9b3229197b26", settings=settings)  # bare-hash keys
+        columns_then = {"household_members": [c for c in household_members.c if c.name != "name_key"],
+                        "case_consultations": [c for c in case_consultations.c if c.name != "kana_key"]}
+        async with engine.begin() as conn:
+            await conn.execute(insert(cases), {
+                "id": "01OLDCASE0000000000000000A", "case_number": "K-2611-00000A", "area": "中部",
+                "school_district": "SD07", "status": "受付", "stage": "受付済", "priority": "通常",
+                "categories": ["孤立"], "coordinator_id": None, "consent": "未確認", "legal_ground": None,
+                "person": person, "channel": "電話", "sample": True, "opened_at": when, "updated_at": when,
+                "merged_into": None, "version": 1})
+            await conn.execute(insert(table("case_consultations", *[column(c.name, c.type) for c in
+                                                                    columns_then["case_consultations"]])), {
+                "consultation_id": "c-old", "case_id": "01OLDCASE0000000000000000A", "reference": "TSN-2611-00000A",
+                "reporter_id": "vol-1", "reporter_role": "ボランティア", "channel": "電話", "school_district": "SD07",
+                "categories": ["孤立"], "urgency": "通常", "consent": "未確認", "legal_ground": None, "person": person,
+                "household": HOUSEHOLD, "noticed": "サンプル", "how": "opened", "received_at": when,
+                "name_key": "0" * 32, "place_key": "0" * 32, "household_key": "0" * 32})
+            await conn.execute(insert(table("household_members", *[column(c.name, c.type) for c in
+                                                                   columns_then["household_members"]])), {
+                "id": "m-old", "case_id": "01OLDCASE0000000000000000A", "relation": "妻", "age_group": "70代",
+                "name": "サンプル 花江", "note": None, "source": "c-old", "added_at": when})
+        await upgrade(engine, "case", settings=settings)
+        async with engine.connect() as conn:
+            stored = (await conn.execute(select(case_consultations.c.name_key, case_consultations.c.place_key,
+                                                case_consultations.c.household_key, case_consultations.c.kana_key)))
+            member_key = (await conn.execute(select(household_members.c.name_key))).scalar_one()
+        expected = match_keys(PersonFacts.of("SD07", person, HOUSEHOLD), keys)
+        assert stored.one()._asdict() == expected and all(expected.values())
+        assert expected["name_key"] == keys.name("高橋サンプル")  # the variant folded
+        assert member_key == keys.name("サンプル花江")
+        other = match_keys(PersonFacts.of("SD07", person, HOUSEHOLD), MatchKeys(b"another-key-another-key-another!"))
+        assert all(other[k] != expected[k] for k in expected)
+    finally:
+        await engine.dispose()
+    async with running_service("case", settings) as case:
+        for q in ("高橋サンプル", "たかはし さんぷる", "サンプル花江"):
+            found = (await case.get("/v1/cases/search", headers=supervisor(settings), params={"q": q})).json()
+            assert [i["case_number"] for i in found["items"]] == ["K-2611-00000A"], q

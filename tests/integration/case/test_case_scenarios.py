@@ -62,7 +62,8 @@ async def test_anonymous_phone_report(make_settings, database_backend) -> None:
         await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "終結", "version": v})
         await _reporter_sees(intake, settings, reference, "minsei-7", "終結")
         status = await intake.get(f"/v1/consultations/{reference}", headers=bearer(settings, "reporter", "minsei-7"))
-        assert set(status.json()) == {"reference", "stage", "received_at_jst", "updated_at_jst"}
+        assert set(status.json()) == {"reference", "stage", "received_at", "received_at_jst", "updated_at",
+                                      "updated_at_jst"}
 
 
 async def test_8050_household_raised_twice_by_different_reporters(make_settings, database_backend) -> None:

@@ -1,8 +1,9 @@
-"""Same person or household: exact matches link, likely matches are offered."""
+"""Same person or household: exact matches link, likely matches are offered; the match
+keys are keyed hashes (HMAC) of the normalised facts."""
 
 from __future__ import annotations
 
-from services.case.domain.matching import PersonFacts, find_matches, normalise
+from services.case.domain.matching import MatchKeys, PersonFacts, find_matches, match_keys, normalise
 
 HOUSEHOLD = [{"relation": "本人", "age_group": "80代"}, {"relation": "長男", "age_group": "50代"}]
 
@@ -54,3 +55,41 @@ def test_unknown_district_with_a_known_name_is_likely_anywhere() -> None:
 def test_exact_matches_come_first() -> None:
     matches = find_matches(facts(), [("likely", facts(household=[])), ("exact", facts())])
     assert [m.case_id for m in matches] == ["exact", "likely"]
+
+
+def test_variant_kanji_of_a_name_match_exactly() -> None:
+    [match] = find_matches(facts(name="髙橋 サンプル"), [("c1", facts(name="高橋サンプル"))])
+    assert match.kind == "exact" and "same_name" in match.reasons
+    keys = MatchKeys(b"k" * 32)
+    assert match_keys(facts(name="渡邊 サンプル"), keys)["name_key"] == match_keys(facts(name="渡辺サンプル"), keys)["name_key"]
+
+
+def test_keys_depend_on_the_secret() -> None:
+    sample = facts(name="サンプル 太郎")
+    sample_kana = PersonFacts.of("SD07", {"name": "サンプル 太郎", "name_kana": "サンプル タロウ"}, HOUSEHOLD)
+    one, other = MatchKeys(b"one-secret-one-secret-one-secret"), MatchKeys(b"another-secret-another-secret-00")
+    for column in ("name_key", "place_key", "household_key"):
+        assert match_keys(sample, one)[column] == match_keys(sample, one)[column]
+        assert match_keys(sample, one)[column] != match_keys(sample, other)[column]
+        assert len(match_keys(sample, one)[column]) == 32
+    assert match_keys(sample_kana, one)["kana_key"] != match_keys(sample_kana, other)["kana_key"]
+
+
+def test_keys_are_not_bare_hashes_of_the_name() -> None:
+    import hashlib
+
+    key = match_keys(facts(name="サンプル太郎"), MatchKeys(b"s" * 32))["name_key"]
+    assert key != hashlib.sha256("name\x1fサンプル太郎".encode()).hexdigest()[:32]
+    assert "MatchKeys" in repr(MatchKeys(b"s" * 32)) and "sss" not in repr(MatchKeys(b"s" * 32))
+
+
+def test_unknown_facts_have_no_key() -> None:
+    keys = match_keys(PersonFacts.of("不明", {"age_group": "70代"}, []), MatchKeys(b"k" * 32))
+    assert keys == {"name_key": None, "place_key": None, "household_key": None, "kana_key": None}
+
+
+def test_furigana_keys_ignore_script_width_and_dots() -> None:
+    keys = MatchKeys(b"k" * 32)
+    assert keys.kana("ヤマダ タロウ") == keys.kana("やまだたろう") == keys.kana("ﾔﾏﾀﾞ ﾀﾛｳ") == keys.kana("ヤマダ・タロウ")
+    assert keys.kana("やまだ たろう") != keys.name("やまだ たろう")  # a reading and a name are different keys
+    assert keys.name("   ") is None and keys.kana(None) is None

@@ -1,7 +1,7 @@
 """known accounts and ended sessions
 
 Revision ID: 82f4b7f5790b
-Revises: 9b3229197b26
+Revises: c917f88a583a
 Create Date: 2026-12-02 14:54:54.161131
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision: str = '82f4b7f5790b'
-down_revision: Union[str, None] = '9b3229197b26'
+down_revision: Union[str, None] = 'c917f88a583a'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

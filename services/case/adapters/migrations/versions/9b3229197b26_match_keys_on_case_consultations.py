@@ -7,6 +7,8 @@ Revision ID: 9b3229197b26
 Revises: d3a5103d966f
 Create Date: 2026-11-23 12:26:20.881910
 """
+import hashlib
+import unicodedata
 from typing import Sequence, Union
 
 from alembic import op
@@ -30,8 +32,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_consultations_place_key'), ['place_key'], unique=False)
 
     # ### end Alembic commands ###
-    from services.case.domain.matching import PersonFacts, match_keys
-
     table = sa.table('case_consultations', sa.column('consultation_id', sa.String), sa.column('school_district', sa.String),
                      sa.column('person', sa.JSON), sa.column('household', sa.JSON), sa.column('name_key', sa.String),
                      sa.column('place_key', sa.String), sa.column('household_key', sa.String))
@@ -39,8 +39,33 @@ def upgrade() -> None:
     rows = connection.execute(sa.select(table.c.consultation_id, table.c.school_district, table.c.person,
                                         table.c.household)).all()
     for row in rows:
-        keys = match_keys(PersonFacts.of(row.school_district, row.person or {}, row.household or []))
+        keys = _bare_keys(row.school_district, row.person or {}, row.household or [])
         connection.execute(table.update().where(table.c.consultation_id == row.consultation_id).values(**keys))
+
+
+def _normalise(text):
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in folded if not ch.isspace())
+
+
+def _bare_keys(school_district, person, household):
+    """The keys as this revision defined them (bare sha256), frozen here: revision
+    4f1c2a7d9e03 recomputes every key as a keyed hash anyway."""
+    def digest(*parts):
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    name = _normalise(person.get("name"))
+    place = _normalise(person.get("approximate_place"))
+    members = ";".join(f"{r}:{a}" for r, a in sorted((_normalise(m.get("relation")), _normalise(m.get("age_group")))
+                                                       for m in household))
+    known = school_district != "不明"
+    return {
+        "name_key": digest("name", name) if name else None,
+        "place_key": digest("place", school_district, place) if known and place else None,
+        "household_key": digest("household", school_district, members) if known and members else None,
+    }
 
 
 def downgrade() -> None:
