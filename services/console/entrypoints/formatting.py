@@ -78,6 +78,25 @@ def jst_time(value: datetime | str | None) -> str:
     return "" if moment is None else f"{moment.astimezone(JST):%H:%M}"
 
 
+def datetime_local_value(value: datetime | str | None) -> str:
+    """「2026-12-02T14:05」 (Japan time): the value an <input type="datetime-local"> shows."""
+    moment = parse_time(value)
+    return "" if moment is None else f"{moment.astimezone(JST):%Y-%m-%dT%H:%M}"
+
+
+def parse_datetime_local(text: str | None) -> datetime | None:
+    """What a datetime-local input sends (Japan time, no zone) → aware UTC; None if blank.
+
+    Raises ValueError for anything else, for the form to show as a field error.
+    """
+    if text is None or not text.strip():
+        return None
+    local = datetime.fromisoformat(text.strip())
+    if local.tzinfo is not None:
+        raise ValueError("datetime-local values carry no time zone")
+    return local.replace(tzinfo=JST).astimezone(timezone.utc)
+
+
 def days_waiting(days: int | None) -> str:
     """How long something has waited: 「今日」 for less than a day, else 「12日」."""
     if days is None:
@@ -122,4 +141,5 @@ FILTERS = {
     "days_waiting": days_waiting,
     "business_days_left": business_days_left,
     "hours_left": hours_left,
+    "datetime_local_value": datetime_local_value,
 }

@@ -9,12 +9,14 @@ import pytest
 from services.console.entrypoints.formatting import (
     FILTERS,
     business_days_left,
+    datetime_local_value,
     days_waiting,
     elapsed_days,
     hours_left,
     jst_date,
     jst_datetime,
     jst_time,
+    parse_datetime_local,
     parse_time,
 )
 from shared.clock import JST, jst_text
@@ -136,6 +138,21 @@ def test_elapsed_days_count_japan_calendar_days() -> None:
     assert elapsed_days(None, now) is None
 
 
+def test_datetime_local_round_trip_in_japan_time() -> None:
+    assert datetime_local_value("2026-12-31T15:00:00Z") == "2027-01-01T00:00"
+    assert parse_datetime_local("2027-01-01T00:00") == datetime(2026, 12, 31, 15, 0, tzinfo=UTC)
+    assert parse_datetime_local(datetime_local_value(EXPECTED)) == EXPECTED
+    assert datetime_local_value(None) == ""
+    assert parse_datetime_local("  ") is None
+
+
+@pytest.mark.parametrize("text", ["明日", "2026-12-02T14:05+09:00", "2026-12-02T25:00"])
+def test_datetime_local_rejects_what_the_input_cannot_send(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_datetime_local(text)
+
+
 def test_filters_are_registered_under_their_names() -> None:
-    assert set(FILTERS) == {"jst_datetime", "jst_date", "jst_time", "days_waiting", "business_days_left", "hours_left"}
+    assert set(FILTERS) == {"jst_datetime", "jst_date", "jst_time", "days_waiting", "business_days_left", "hours_left",
+                            "datetime_local_value"}
     assert all(FILTERS[name].__name__ == name for name in FILTERS)
