@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     console_token_ttl_s: int = Field(300, ge=30, le=3600)
     # Shared office PCs: a session nobody used for this long is ended.
     console_idle_timeout_minutes: int = Field(30, ge=1, le=24 * 60)
+    # How often an open queue asks for new cases (a background request, not activity).
+    console_queue_refresh_s: int = Field(20, ge=1, le=600)
     console_lockout_attempts: int = Field(5, ge=1, le=100)
     console_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     # The password of the SAMPLE accounts `tsunagi up` creates (a printed default if unset).

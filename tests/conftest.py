@@ -26,7 +26,7 @@ TEST_POSTGRES_URL = os.environ.get("TSUNAGI_TEST_POSTGRES_URL", "postgresql://po
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Folder decides the marker, so `-m unit` / `-m integration` / `-m e2e` / `-m fault` work.
     for item in items:
-        for kind in ("unit", "integration", "e2e", "fault"):
+        for kind in ("unit", "integration", "e2e", "fault", "browser"):
             if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
                 item.add_marker(getattr(pytest.mark, kind))
 

@@ -56,3 +56,19 @@ def test_migrations_run_once_before_the_services() -> None:
     migrate = COMPOSE["services"]["migrate"]
     assert migrate["command"] == ["migrate"]
     parser().parse_args(migrate["command"])
+
+
+def test_only_the_console_holds_the_signing_key() -> None:
+    services = COMPOSE["services"]
+    secrets = COMPOSE["secrets"]
+    assert set(secrets) == {"console_signing_key", "console_verify_key"}
+    for name in SERVICES:
+        svc = services[name]
+        assert "console_verify_key" in svc["secrets"]
+        assert svc["environment"]["TSUNAGI_CONSOLE_VERIFY_KEY_FILE"] == "/run/secrets/console_verify_key"
+        holds = "console_signing_key" in svc["secrets"]
+        assert holds == (name == "console"), f"{name} must {'' if name == 'console' else 'not '}hold the signing key"
+    console = services["console"]["environment"]
+    assert console["TSUNAGI_CONSOLE_SIGNING_KEY_FILE"] == "/run/secrets/console_signing_key"
+    for backend in SERVICES[1:]:
+        assert console[f"TSUNAGI_{backend.upper()}_URL"] == f"http://{backend}:{Settings().port_of(backend)}"

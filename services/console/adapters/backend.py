@@ -51,7 +51,7 @@ class ApiError(Exception):
             loc = [str(p) for p in error.get("loc") or []]
             if loc and loc[0] in ("body", "query", "path"):
                 loc = loc[prefix_drop:]
-            name = ".".join(loc) or "_"
+            name = ".".join(loc) or "_form"
             found.setdefault(name, str(error.get("msg") or self.detail))
         return found
 

@@ -64,9 +64,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.autoescape = True
-    env.filters.update(jst=formatting.jst_datetime, jst_date=formatting.jst_date,
-                       waiting=formatting.days_waiting, business_days=formatting.business_days_left,
-                       hours_left=formatting.hours_left)
+    env.filters.update(formatting.FILTERS)
     return templates
 
 

@@ -13,8 +13,10 @@ from services.console.entrypoints.pages import (
     refer,
     reporter,
     search,
+    styleguide,
     timeline,
 )
 
 ROUTERS: list[APIRouter] = [auth.router, queue.router, search.router, case.router, case_actions.router, refer.router,
-                            timeline.router, notifications.router, reporter.router, inbox.router, admin.router]
+                            timeline.router, notifications.router, reporter.router, inbox.router, admin.router,
+                            styleguide.router]

@@ -67,7 +67,7 @@ async def run_command(request: Request, console: Console, who: SignedIn, case_id
             return await render_case(request, console, who, case_id, form=form, values=values,
                                      conflict=f"{sentence}{exc.detail}", status=409)
         if exc.status in (400, 422):
-            errors = exc.field_errors() or {"_": exc.detail}
+            errors = exc.field_errors() or {"_form": exc.detail}
             return await render_case(request, console, who, case_id, form=form, values=values,
                                      errors=errors, status=422)
         raise

@@ -15,10 +15,11 @@ from services.console.domain.accounts import grant_label
 from services.console.entrypoints.web import console_of
 from services.console.handlers.signin import SignedIn
 
+# お知らせ is in the header (with the unread count) for every role that has notifications.
 NAV: dict[str, list[tuple[str, str]]] = {
-    "coordinator": [("/queue", "キュー"), ("/notifications", "お知らせ")],
-    "supervisor": [("/queue", "キュー(全圏域)"), ("/notifications", "お知らせ"), ("/admin/accounts", "アカウント")],
-    "agency": [("/inbox", "届いた依頼"), ("/notifications", "お知らせ")],
+    "coordinator": [("/queue", "キュー")],
+    "supervisor": [("/queue", "キュー(全圏域)"), ("/admin/accounts", "アカウント")],
+    "agency": [("/inbox", "届いた依頼")],
     "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
     "account_admin": [("/admin/accounts", "アカウント")],
 }

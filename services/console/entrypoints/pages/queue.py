@@ -123,6 +123,7 @@ async def _queue_context(request: Request, console: Any, who: SignedIn, filters:
             "district_options": labels.district_options(area), "category_options": labels.category_options(),
             "status_options": [(s, s) for s in CASE_STATUSES], "priority_options": [(p, p) for p in PRIORITIES],
             "query": _encode(filters.params(page=filters.page)), "me": who.account_id,
+            "refresh_s": console.settings.console_queue_refresh_s,
             "updated_at": console.runtime.clock.now()}
 
 
@@ -166,7 +167,7 @@ async def reassign(request: Request, who: CoordinatorAction, console: ConsoleDep
                                                  {"coordinator_id": coordinator_id, "items": items},
                                                  correlation_id=correlation_id_of(request))
         except ApiError as exc:
-            errors.update({k.split(".")[0] if k != "_" else "coordinator_id": v
+            errors.update({k.split(".")[0] if k != "_form" else "coordinator_id": v
                            for k, v in exc.field_errors().items()} or {"coordinator_id": exc.detail})
     # After a reassignment only the cases not reassigned stay ticked, to look at again.
     failed = {r["case_id"] for r in (outcome or {}).get("results", []) if r.get("outcome") != "assigned"}

@@ -1,0 +1,188 @@
+"""Browser tests: the whole system as processes (one for the whole browser package),
+Debian's Chromium driven by Playwright, one browser context per person, and on every
+page a screenshot (``test-output/screenshots``) and an axe-core check that fails the
+test on any serious or critical violation. Time moves through the clock file all the
+processes read, never by waiting."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from shared.cli.seed import seed_once
+from shared.cli.up import create_sample_accounts
+from shared.clock import set_clock_offset
+from shared.settings import PROJECT_ROOT
+from tests.support.system import System, running_system
+
+CHROMIUM = os.environ.get("TSUNAGI_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "browser-sample-pass"
+OUTPUT = PROJECT_ROOT / "test-output"
+SCREENSHOTS = OUTPUT / "screenshots"
+# The screenshots the README shows, refreshed from a run with TSUNAGI_README_SCREENSHOTS=1.
+README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _browser_redis(url: str) -> str:
+    """A Redis database of its own: the other tests flush theirs."""
+    parsed = urlparse(url)
+    db = int(parsed.path.strip("/") or 0)
+    return parsed._replace(path=f"/{(db + 1) % 16}").geturl()
+
+
+class Shots:
+    """Numbers each screenshot in visiting order and collects the pages' server times."""
+
+    def __init__(self) -> None:
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+        SCREENSHOTS.mkdir(parents=True)
+        self.count = 0
+        self.axe = Axe()
+        self.axe_results: dict[str, list[str]] = {}
+        self.server_times: dict[str, list[float]] = {}
+
+    def take(self, page: Page, name: str) -> Path:
+        self.count += 1
+        path = SCREENSHOTS / f"{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if os.environ.get("TSUNAGI_README_SCREENSHOTS") == "1":
+            README_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, README_SHOTS / f"{name}.png")
+        violations = self.axe.run(page).response["violations"]
+        serious = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                   for v in violations if v["impact"] in ("serious", "critical")]
+        self.axe_results[name] = [f"{v['id']} ({v['impact']})" for v in violations]
+        assert not serious, f"axe on {name} ({page.url}): {serious}"
+        return path
+
+    def record_time(self, route: str, server_timing: str | None) -> None:
+        found = re.search(r"app;dur=([0-9.]+)", server_timing or "")
+        if found:
+            self.server_times.setdefault(route, []).append(float(found.group(1)))
+
+    def write_report(self) -> None:
+        OUTPUT.mkdir(exist_ok=True)
+        (OUTPUT / "browser-report.json").write_text(json.dumps(
+            {"axe": self.axe_results, "server_ms": self.server_times}, ensure_ascii=False, indent=2),
+            encoding="utf-8")
+
+
+class Person:
+    """One person in their own browser context (their own cookies), signing in as a user would."""
+
+    def __init__(self, browser: Browser, system: System, shots: Shots, account_id: str, *, phone: bool = False
+                 ) -> None:
+        self.account_id = account_id
+        self.base = system.url("console")
+        self.shots = shots
+        self.context: BrowserContext = browser.new_context(
+            viewport=PHONE if phone else DESKTOP, is_mobile=phone, has_touch=phone, locale="ja-JP",
+            timezone_id="Asia/Tokyo", device_scale_factor=1)
+        self.page: Page = self.context.new_page()
+        self.page.on("response", self._timed)
+
+    def _timed(self, response: Any) -> None:
+        if response.request.resource_type == "document" and response.url.startswith(self.base):
+            route = re.sub(r"/[0-9A-Z]{26}", "/{id}", urlparse(response.url).path)
+            self.shots.record_time(route, response.headers.get("server-timing"))
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shot(self, name: str) -> Path:
+        return self.shots.take(self.page, name)
+
+    def sign_in(self, password: str = PASSWORD, *, role: str | None = None) -> Page:
+        page = self.go("/signin")
+        page.get_by_label("アカウントID").fill(self.account_id)
+        page.get_by_label("パスワード").fill(password)
+        page.get_by_role("button", name="サインイン").click()
+        if role is not None:
+            expect(page.get_by_role("heading", name="役割を選ぶ")).to_be_visible()
+            page.get_by_label(role).check()
+            page.get_by_role("button", name="この役割で始める").click()
+        return page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="package")
+def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The offset every process of the browser system adds to its clock (back to 0 after)."""
+    path = tmp_path_factory.mktemp("clock") / "offset"
+    set_clock_offset(path, 0)
+    yield path
+    set_clock_offset(path, 0)
+
+
+@pytest.fixture(scope="package")
+def system(tmp_path_factory: pytest.TempPathFactory, session_redis_url: str, clock_file: Path) -> Iterator[System]:
+    """The whole system once for the browser package, with the SAMPLE accounts and data
+    ``make up`` loads; the queue refreshes every 2 s and revocations are read every second."""
+    env = {"TSUNAGI_CLOCK_FILE": str(clock_file), "TSUNAGI_SAMPLE_PASSWORD": PASSWORD,
+           "TSUNAGI_CONSOLE_QUEUE_REFRESH_S": "2", "TSUNAGI_ACCESS_REFRESH_S": "1"}
+    tmp = tmp_path_factory.mktemp("browser")
+    with running_system(tmp, redis_url=_browser_redis(session_redis_url), extra_env=env) as running:
+        create_sample_accounts(running.settings)
+        seed_once(running.settings, {s: running.url(s) for s in ("intake", "case", "referral", "notify")})
+        yield running
+
+
+@pytest.fixture(scope="package")
+def shots() -> Iterator[Shots]:
+    taken = Shots()
+    yield taken
+    taken.write_report()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium fonts-noto-cjk` (.ci/run does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="package")
+def people(browser: Browser, system: System, shots: Shots) -> Iterator[dict[str, Person]]:
+    """Each person's browser, kept across the tests of the package (as a user keeps theirs)."""
+    opened: dict[str, Person] = {}
+    yield opened
+    for person in opened.values():
+        person.close()
+
+
+def person_of(people: dict[str, Person], browser: Browser, system: System, shots: Shots, account_id: str,
+              *, phone: bool = False) -> Person:
+    if account_id not in people:
+        people[account_id] = Person(browser, system, shots, account_id, phone=phone)
+    return people[account_id]
+
+
+def wait_until(check: Any, what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,182 @@
+"""The README's walk-through in the browser, as three people would play it: a reporter
+raises a consultation on a phone; the coordinator finds it in the queue (it appears
+without a reload), takes it, triages, records a contact and refers it sharing two
+fields while the consent gate refuses a third; a second coordinator reassigns cases in
+bulk (one changed meanwhile is reported, not overwritten); a stale form says what
+changed and keeps what was typed. The tests run in order and share ``WALK``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import Person, Shots, person_of, wait_until
+from tests.support.system import System
+
+WALK: dict[str, Any] = {}
+PERSON_NAME = "サンプル 一郎"
+
+
+def _people(people: dict[str, Person], browser: Browser, system: System, shots: Shots, account_id: str,
+            **kw: Any) -> Person:
+    return person_of(people, browser, system, shots, account_id, **kw)
+
+
+def test_the_coordinator_opens_the_queue_before_anything_arrives(people: dict[str, Person], browser: Browser,
+                                                                   system: System, shots: Shots) -> None:
+    coordinator = _people(people, browser, system, shots, "csw-chubu-1")
+    page = coordinator.sign_in()
+    expect(page).to_have_url(re.compile(r"/queue$"))
+    expect(page.get_by_role("heading", name="キュー", exact=True)).to_be_visible()
+    WALK["rows_before"] = page.locator("#queue-results tbody tr").count()
+    coordinator.shot("queue")
+
+
+def test_a_reporter_raises_a_consultation_on_a_phone(people: dict[str, Person], browser: Browser,
+                                                    system: System, shots: Shots) -> None:
+    reporter = _people(people, browser, system, shots, "vol-1", phone=True)
+    page = reporter.sign_in()
+    expect(page).to_have_url(re.compile(r"/report$"))
+    expect(page.get_by_role("heading", name="相談する")).to_be_visible()
+    reporter.shot("reporter-form")
+    # A first try with a mistake: furigana in kanji and nothing noticed.
+    page.get_by_label("ふりがな").fill("山田")
+    page.get_by_role("button", name="相談を送る").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#f-person-name_kana-error")).to_contain_text("ひらがな")
+    reporter.shot("reporter-form-errors")
+    page.get_by_label("どのように知りましたか").select_option("電話")
+    page.get_by_label("氏名", exact=False).first.fill(PERSON_NAME)
+    page.get_by_label("ふりがな").fill("さんぷる いちろう")
+    page.get_by_label("年代", exact=True).select_option("80代")
+    page.get_by_label("小学校区").select_option("SD07")
+    page.get_by_label("おおよその場所").fill("サンプル町2丁目付近")
+    page.get_by_label("続柄(1人目)").fill("本人")
+    page.get_by_label("年代(1人目)").select_option("80代")
+    page.get_by_label("社会的孤立").check()
+    page.get_by_label("高齢者の介護").check()
+    page.get_by_label("気づいたこと", exact=True).fill("サンプル: 一人暮らしの高齢の方。最近、新聞がたまっている。")
+    page.get_by_label("高(早めの対応が必要)").check()
+    page.get_by_label("まだ確かめていない").check()
+    page.get_by_role("button", name="相談を送る").click()
+    expect(page.get_by_role("heading", name="相談の状況")).to_be_visible()
+    WALK["reference"] = page.locator(".reference-number strong").inner_text().strip()
+    assert re.fullmatch(r"TSN-\d{4}-[0-9A-Z]{6}", WALK["reference"])
+    expect(page.get_by_text("受付済").first).to_be_visible()
+    reporter.shot("reporter-receipt")
+    page.get_by_role("link", name="わたしの相談に戻る").click()
+    expect(page.get_by_role("link", name=WALK["reference"])).to_be_visible()
+    reporter.shot("reporter-my-consultations")
+
+
+def test_the_new_case_appears_in_the_open_queue_without_a_reload(people: dict[str, Person]) -> None:
+    page = people["csw-chubu-1"].page
+    # The queue refreshes itself (every 2 s here): the page is never reloaded.
+    wait_until(lambda: page.locator("#queue-results tbody tr").count() > WALK["rows_before"],
+               "the new case in the open queue", timeout=30)
+    expect(page.locator("#queue-tabs")).to_contain_text("未割当")
+
+
+def test_the_coordinator_finds_takes_triages_and_records(people: dict[str, Person]) -> None:
+    coordinator = people["csw-chubu-1"]
+    page = coordinator.page
+    page.locator("#header-search-q").fill(WALK["reference"])
+    page.get_by_role("button", name="検索").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^ケース K-"))).to_be_visible()
+    WALK["case_url"] = page.url
+    WALK["case_number"] = page.get_by_role("heading", name=re.compile(r"^ケース K-")).inner_text().split()[-1]
+    expect(page.get_by_text(PERSON_NAME)).to_be_visible()
+    coordinator.shot("case")
+    page.get_by_role("button", name="自分が担当する").click()
+    expect(page.locator(".banner--success")).to_contain_text("担当を決めました")
+    page.get_by_label("緊急", exact=True).check()
+    page.get_by_role("button", name="保存する").click()
+    expect(page.locator(".banner--success")).to_contain_text("優先度")
+    page.get_by_text("接触記録を残す").click()
+    page.get_by_label("方法").select_option("電話")
+    page.get_by_label("誰と").fill("本人")
+    page.get_by_label("結果", exact=True).fill("サンプル: 電話で様子を確認。訪問の約束をした。")
+    page.get_by_role("button", name="記録する").first.click()
+    expect(page.locator("#contacts")).to_contain_text("訪問の約束")
+
+
+def test_the_coordinator_refers_sharing_two_fields_and_the_consent_gate_refuses_a_third(
+        people: dict[str, Person]) -> None:
+    coordinator = people["csw-chubu-1"]
+    page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base) + "/refer")
+    expect(page.get_by_role("heading", name=re.compile("関係機関につなぐ"))).to_be_visible()
+    name_box = page.get_by_label("氏名")
+    expect(name_box).to_be_disabled()
+    expect(page.locator("#referral-share, form").first).to_contain_text("同意")
+    coordinator.shot("refer")
+    page.get_by_label("紹介先").select_option("hc-3")
+    page.get_by_label("紹介の目的").fill("サンプル: 見守りと介護保険の相談")
+    page.get_by_label("年代").check()
+    page.get_by_label("相談分類").check()
+    page.get_by_role("button", name="この内容でつなぐ").click()
+    expect(page.locator(".banner--success")).to_contain_text("紹介を依頼しました")
+    expect(page.locator("#referrals")).to_contain_text("サンプル地域包括支援センター第3")
+    coordinator.shot("case-referred")
+
+
+def test_a_second_coordinator_reassigns_in_bulk_and_a_changed_case_is_reported(
+        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    second = _people(people, browser, system, shots, "csw-chubu-2")
+    page = second.sign_in(role="コーディネーター(中部)")
+    expect(page).to_have_url(re.compile(r"/queue"))
+    rows = page.locator("#queue-results tbody tr")
+    targets = [WALK["case_number"], rows.filter(has_not_text=WALK["case_number"]).first.locator("a").first.inner_text()]
+    for number in targets:
+        page.get_by_label(f"{number} を選ぶ").check()
+    # Meanwhile the first coordinator adds a note to one of them (its version moves on).
+    first = people["csw-chubu-1"]
+    first.go(WALK["case_url"].removeprefix(first.base))
+    first.page.get_by_text("メモを残す").click()
+    first.page.get_by_label("メモ", exact=True).fill("サンプル: 訪問は来週の予定。")
+    first.page.get_by_role("button", name="メモを残す").click()
+    expect(first.page.locator("#notes")).to_contain_text("訪問は来週")
+    page.get_by_label("新しい担当者").select_option("csw-chubu-2")
+    page.get_by_role("button", name="選んだケースの担当を替える").click()
+    expect(page.locator(".banner--success")).to_contain_text("1件の担当を")
+    expect(page.locator(".banner--warning")).to_contain_text("1件は替えていません")
+    expect(page.get_by_text(WALK["case_number"]).first).to_be_visible()
+    second.shot("bulk-reassign")
+
+
+def test_a_stale_form_shows_what_changed_and_keeps_what_was_typed(people: dict[str, Person]) -> None:
+    first, second = people["csw-chubu-1"], people["csw-chubu-2"]
+    page = first.go(WALK["case_url"].removeprefix(first.base))
+    page.get_by_text("メモを残す").click()
+    page.get_by_label("メモ", exact=True).fill("サンプル: 古い画面から書いたメモ")
+    # Someone else changes the case while the form is open.
+    other = second.go(WALK["case_url"].removeprefix(second.base))
+    other.get_by_label("通常", exact=True).check()
+    other.get_by_role("button", name="保存する").click()
+    expect(other.locator(".banner--success")).to_be_visible()
+    page.get_by_role("button", name="メモを残す").click()
+    expect(page.locator(".banner--warning")).to_contain_text("他の人がこのケースを先に更新しました")
+    expect(page.locator(".banner--warning")).to_contain_text("優先度が「緊急」から「通常」に")
+    expect(page.get_by_label("メモ", exact=True)).to_have_value("サンプル: 古い画面から書いたメモ")
+    first.shot("case-conflict")
+
+
+def test_notifications_and_the_timeline(people: dict[str, Person]) -> None:
+    coordinator = people["csw-chubu-1"]
+    page = coordinator.go("/notifications")
+    expect(page.get_by_role("heading", name="お知らせ")).to_be_visible()
+    coordinator.shot("notifications")
+    unread = page.get_by_role("button", name="既読にする")
+    if unread.count():
+        before = unread.count()
+        unread.first.click()
+        expect(page.locator(".banner--success")).to_contain_text("既読")
+        assert page.get_by_role("button", name="既読にする").count() == before - 1
+    page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base) + "/timeline")
+    expect(page.get_by_role("heading", name=re.compile("^経過"))).to_be_visible()
+    expect(page.locator("table")).to_contain_text("紹介")
+    coordinator.shot("timeline")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSVで書き出す").click()
+    assert download.value.suggested_filename.endswith(".csv")

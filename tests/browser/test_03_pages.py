@@ -1,0 +1,29 @@
+"""The pages no walk-through reaches: the style guide (every component, normal and in
+error), the error pages, the sign-in page on a phone — each screenshotted and axe-checked."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import Person, Shots
+from tests.support.system import System
+
+
+def test_style_guide_and_error_pages(browser: Browser, system: System, shots: Shots) -> None:
+    visitor = Person(browser, system, shots, "nobody")
+    page = visitor.go("/styleguide")
+    expect(page.get_by_role("heading", name="スタイルガイド")).to_be_visible()
+    visitor.shot("styleguide")
+    page = visitor.go("/no-such-page")
+    expect(page.get_by_role("heading", name="ページが見つかりません")).to_be_visible()
+    visitor.shot("error-404")
+    visitor.close()
+
+
+def test_sign_in_on_a_phone(browser: Browser, system: System, shots: Shots) -> None:
+    phone = Person(browser, system, shots, "vol-1", phone=True)
+    page = phone.go("/signin")
+    expect(page.get_by_role("button", name="サインイン")).to_be_visible()
+    phone.shot("signin-phone")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.close()
