@@ -75,9 +75,9 @@
 
   function focusFirst(root) {
     var summary = root.querySelector("[data-error-summary]");
-    var target = summary || root.querySelector("[data-autofocus]");
+    // A link to a place in the page (#…) wins over data-autofocus, not over errors.
+    var target = summary || (window.location.hash ? null : root.querySelector("[data-autofocus]"));
     if (target) target.focus();
-    return Boolean(target);
   }
 
   if (document.readyState === "loading") {
