@@ -138,6 +138,21 @@ class BusinessCalendar:
         return late
 
 
+    def business_days_left(self, deadline: datetime, now: datetime) -> int:
+        """Business days after today up to the deadline's day (0: due today); once past
+        it, minus the business days late (at least one)."""
+        if as_utc(now) > as_utc(deadline):
+            return -max(self.business_days_late(deadline, now), 1)
+        day = as_utc(now).astimezone(JST).date()
+        last = self.jst_day_of(deadline)
+        left = 0
+        while day < last:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                left += 1
+        return left
+
+
 def hours_late(deadline: datetime, now: datetime) -> float:
     """Clock hours past the deadline, rounded down to a tenth; 0 while not late."""
     seconds = (as_utc(now) - as_utc(deadline)).total_seconds()

@@ -93,6 +93,7 @@ class TokenVerifier:
         self.settings = settings
         self.clock = clock or Clock.from_settings(settings)
         self.access = access
+        self._from_settings = verify_key == "from-settings"
         self.verify_key = load_verify_key(settings) if verify_key == "from-settings" else verify_key
 
     def read(self, token: str) -> Identity:
@@ -102,11 +103,12 @@ class TokenVerifier:
             raise _unauthorized("トークンが無効です。") from exc
         if algorithm == CONSOLE_ALGORITHM:
             claims = self._console_claims(token)
-            self._check_times(claims, issued_too=True)
+            # Minted on the clock the processes share (a test system may run ahead of the machine).
+            self._check_times(claims, self.clock.now())
         elif algorithm == ALGORITHM:
             claims = self._development_claims(token)
-            # Development tokens are minted on the machine's clock, which a test's frozen clock may trail.
-            self._check_times(claims, issued_too=False)
+            # Minted on the machine's clock by `tsunagi token` and tests.
+            self._check_times(claims, utcnow())
         else:
             raise _unauthorized("トークンが無効です。")
         try:
@@ -121,6 +123,9 @@ class TokenVerifier:
         return identity
 
     def _console_claims(self, token: str) -> dict[str, Any]:
+        if self.verify_key is None and self._from_settings:
+            # Outside production a service may start before the console has made its keys.
+            self.verify_key = load_verify_key(self.settings)
         if self.verify_key is None:
             raise _unauthorized("コンソールの公開鍵が設定されていないため、このトークンを確認できません。")
         try:
@@ -146,16 +151,16 @@ class TokenVerifier:
             raise _unauthorized("トークンが無効です。") from exc
         return claims
 
-    def _check_times(self, claims: dict[str, Any], *, issued_too: bool) -> None:
-        # Against the shared clock, not the machine's: a test system may run ahead of it.
-        now = self.clock.now().timestamp()
+    @staticmethod
+    def _check_times(claims: dict[str, Any], at: datetime) -> None:
+        now = at.timestamp()
         try:
             expires, issued = float(claims["exp"]), float(claims.get("iat", now))
         except (TypeError, ValueError) as exc:
             raise _unauthorized("トークンが無効です。") from exc
         if expires <= now:
             raise _unauthorized("トークンの有効期限が切れています。")
-        if issued_too and issued > now + CLOCK_SKEW.total_seconds():
+        if issued > now + CLOCK_SKEW.total_seconds():
             raise _unauthorized("トークンの発行時刻が未来になっています。")
 
 

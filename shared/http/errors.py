@@ -122,8 +122,16 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         ja = _JA_MESSAGES.get(err.get("type", ""), "値が正しくありません")
-        if err.get("type") == "literal_error" and "expected" in err.get("ctx", {}):
-            ja = f"{ja}(使える値: {err['ctx']['expected']})"
+        ctx = err.get("ctx", {})
+        if err.get("type") == "literal_error" and "expected" in ctx:
+            ja = f"{ja}(使える値: {ctx['expected']})"
+        # An empty required field is not "too short": say what to do.
+        elif err.get("type") == "string_too_short" and ctx.get("min_length") == 1:
+            ja = "入力してください"
+        elif err.get("type") == "too_short" and ctx.get("min_length") == 1:
+            ja = "1つ以上選んでください"
+        elif err.get("type") in ("string_too_long", "too_long") and "max_length" in ctx:
+            ja = f"{ja}({ctx['max_length']}{'文字' if err['type'] == 'string_too_long' else '件'}まで)"
         out.append({"loc": loc, "msg": ja, "type": err.get("type"), "detail": err.get("msg")})
     return out
 

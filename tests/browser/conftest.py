@@ -93,6 +93,7 @@ class Person:
         self.context: BrowserContext = browser.new_context(
             viewport=PHONE if phone else DESKTOP, is_mobile=phone, has_touch=phone, locale="ja-JP",
             timezone_id="Asia/Tokyo", device_scale_factor=1)
+        self.context.set_default_timeout(10_000)
         self.page: Page = self.context.new_page()
         self.page.on("response", self._timed)
 
@@ -153,7 +154,9 @@ def shots() -> Iterator[Shots]:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def browser(system: System) -> Iterator[Browser]:
+    """After the system: Playwright's sync API keeps an event loop running in this thread,
+    and the system's set-up runs its own."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium fonts-noto-cjk` (.ci/run does)")
     with sync_playwright() as playwright:

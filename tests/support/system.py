@@ -17,6 +17,7 @@ import httpx
 from shared.cli.up import Supervisor, child_env
 from shared.db.migrate import migrate
 from shared.settings import SERVICES, Settings
+from shared.signing import ensure_key_pair
 from tests.support.servers import free_port
 
 
@@ -67,6 +68,7 @@ def running_system(tmp: Path, *, redis_url: str, database_url: str | None = None
         with ThreadPoolExecutor(1) as pool:
             for service in SERVICES:
                 pool.submit(asyncio.run, migrate(settings, service)).result()
+        ensure_key_pair(settings)  # as `tsunagi up` does: before any process reads it
         supervisor = Supervisor(settings, child_env(settings, redis_url), replicas or {}, tmp / "logs")
     finally:
         for key, value in saved.items():

@@ -17,22 +17,15 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-TITLES = {400: "送信内容を読み取れません", 403: "このページは表示できません", 404: "ページが見つかりません",
-          405: "この操作はできません", 409: "他の人が先に更新しました", 413: "送信内容が大きすぎます",
-          422: "入力内容を確認してください", 500: "エラーが発生しました", 503: "一時的に利用できません"}
-DETAILS = {
-    404: "お探しのページは見つかりません(または表示する権限がありません)。アドレスを確かめるか、ホームから操作してください。",
-    405: "このページではその操作はできません。ホームから操作してください。",
-    500: "予期しないエラーが発生しました。記録済みです。しばらくしてからもう一度お試しください。",
-    503: "システムの一部に接続できないため、いまは表示・保存できません。しばらくしてからもう一度お試しください。",
-}
+KNOWN = (400, 403, 404, 405, 409, 413, 422, 429, 500, 503)
 
 
 def _page(request: Request, status: int, title: str | None = None, detail: str | None = None) -> Response:
+    """The error page (``errors/error.html`` words each status; ``title`` and ``detail``
+    say what happened here)."""
     headers = {"Retry-After": "5"} if status == 503 else None
-    context = {"page_title": title or TITLES.get(status, "エラー"), "status": status,
-               "title": title or TITLES.get(status, "エラー"),
-               "detail": detail or DETAILS.get(status, "もう一度お試しください。"),
+    context = {"status_code": status, "title": title, "message": detail,
+               "request_id": getattr(request.state, "correlation_id", None),
                "user": None, "nav": [], "flashes": [], "sample": False, "csrf_token": None}
     return render(request, "errors/error.html", context, status=status, headers=headers)
 
@@ -61,7 +54,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
         # A page that did not expect the service's refusal shows it as it came.
-        status = exc.status if exc.status in TITLES else 400
+        status = exc.status if exc.status in KNOWN else 400
         return _page(request, status, detail=exc.detail if status != 404 else None)
 
     @app.exception_handler(StarletteHTTPException)
@@ -74,7 +67,7 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if not _is_page(request) and api_validation_handler is not None:
             return await api_validation_handler(request, exc)  # type: ignore[no-any-return]
-        return _page(request, 400, detail="送信された内容の形式が正しくありません。ページを開き直してからもう一度お試しください。")
+        return _page(request, 400)
 
     # The rest (a refusal from the console's own rules, a bug, its database unreachable):
     # a page for a person, the API's problem details for a machine.
@@ -89,9 +82,9 @@ def _as_page(api_handler):  # noqa: ANN001, ANN202
         if not _is_page(request):
             return await api_handler(request, exc)  # type: ignore[no-any-return]
         if isinstance(exc, DomainError):
-            return _page(request, exc.status if exc.status in TITLES else 400, detail=exc.message)
+            return _page(request, exc.status if exc.status in KNOWN else 400, detail=exc.message)
         if isinstance(exc, Problem):
-            return _page(request, exc.status if exc.status in TITLES else 400, detail=exc.detail)
+            return _page(request, exc.status if exc.status in KNOWN else 400, detail=exc.detail)
         if is_unavailable(exc):
             log.warning("dependency_unavailable", path=request.url.path, error_type=type(exc).__name__)
             return _page(request, 503)

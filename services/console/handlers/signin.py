@@ -64,8 +64,10 @@ async def sign_in(unit_of_work: Callable[[], UnitOfWork], policy: LockoutPolicy,
     async with unit_of_work() as uow:
         now = uow.clock.now()
         failure = await FailureRepository(uow.db).get(login_id)
-        if failure and is_locked(failure["locked_until"], now):
-            return SignInResult("locked", locked_minutes=minutes_left(failure["locked_until"], now))
+        locked_until = as_utc(failure["locked_until"]) if failure and failure["locked_until"] else None
+        if is_locked(locked_until, now):
+            assert locked_until is not None
+            return SignInResult("locked", locked_minutes=minutes_left(locked_until, now))
         account = await AccountRepository(uow.db).get(login_id)
     if not await verify_password(account["password_hash"] if account else None, password):
         return await _failed(unit_of_work, policy, login_id, failure["failures"] if failure else 0)

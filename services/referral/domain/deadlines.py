@@ -46,10 +46,13 @@ class ResponsePolicy:
     def has_calendar(self, name: str) -> bool:
         return name in self.calendars
 
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        return self.calendars.get(name or DEFAULT_CALENDAR) or self.calendars.get(DEFAULT_CALENDAR, JAPAN_PUBLIC)
+
     def deadlines(self, requested_at: datetime, *, agency_kind: str, urgency: str,
                   calendar: str) -> ResponseDeadlines:
         spans = self.spans(agency_kind, urgency)
-        cal = self.calendars.get(calendar) or self.calendars.get(DEFAULT_CALENDAR, JAPAN_PUBLIC)
+        cal = self.calendar(calendar)
         return ResponseDeadlines(acknowledge_by=spans["acknowledge"].after(requested_at, cal),
                                  decide_by=spans["decide"].after(requested_at, cal))
 

@@ -20,6 +20,7 @@ from services.referral.entrypoints.schemas import (
 )
 from services.referral.entrypoints.fhir import as_fhir_task
 from services.referral.entrypoints.views import agency_view, staff_view, summary
+from shared.calendar import BusinessCalendar
 from shared.http.app import correlation_id_of
 from shared.identity import CurrentIdentity, Identity, require_role
 
@@ -58,7 +59,8 @@ async def list_referrals(
                                       limit=limit, offset=offset, by_deadline=sort == "deadline")
     found, total = await handlers.list_referrals(services.runtime.unit_of_work(), criteria)
     return ReferralPage(total=total, limit=limit, offset=offset,
-                        items=[summary(r, caller, services.reference, now) for r in found])
+                        items=[summary(r, caller, services.reference, now, _calendar(services, r.agency_id))
+                               for r in found])
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralView,
@@ -83,9 +85,16 @@ async def get_fhir_task(referral_id: ReferralId, request: Request, caller: Curre
 def _view(referral, caller: Identity, request: Request, history: list) -> ReferralView:  # noqa: ANN001
     services = _services(request)
     now = services.runtime.clock.now()
+    calendar = _calendar(services, referral.agency_id)
     if caller.role == "agency":
-        return agency_view(referral, now)
-    return staff_view(referral, caller, services.reference, history, now)
+        return agency_view(referral, now, calendar)
+    return staff_view(referral, caller, services.reference, history, now, calendar)
+
+
+def _calendar(services, agency_id: str) -> BusinessCalendar:  # noqa: ANN001
+    """The agency's business calendar: its deadlines are counted in its business days."""
+    agency = services.reference.agency(agency_id)
+    return services.policy.calendar(agency.calendar if agency else None)
 
 
 MOVES: list[tuple[Action, type[MoveIn], str]] = [

@@ -43,6 +43,8 @@ class Deadline(BaseModel):
     at: datetime
     at_jst: str
     overdue: bool
+    business_days_left: int = Field(description="今日のあと期限日までの営業日数(0: 今日が期限、負: 超過した営業日数)")
+    hours_left: int = Field(description="期限までの時間(切り捨て。負: 超過。緊急の依頼向け)")
 
 
 class AgencyReferralSummary(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -22,15 +23,18 @@ from services.referral.entrypoints.schemas import (
     StaffReferral,
     StaffReferralSummary,
 )
+from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
 from shared.identity import Identity
 from shared.reference import ReferenceData
 
 
-def _deadline(at: datetime | None, now: datetime, applies: bool) -> Deadline | None:
+def _deadline(at: datetime | None, now: datetime, applies: bool, calendar: BusinessCalendar) -> Deadline | None:
     if at is None or not applies:
         return None
-    return Deadline(at=at, at_jst=jst_text(at), overdue=now > at)
+    hours = math.floor((as_utc(at) - as_utc(now)).total_seconds() / 3600)
+    return Deadline(at=at, at_jst=jst_text(at), overdue=now > at,
+                    business_days_left=calendar.business_days_left(at, now), hours_left=hours)
 
 
 def _jst(at: datetime | None) -> str | None:
@@ -45,20 +49,20 @@ def _party(caller: Identity) -> Party | None:
     return {"agency": Party.AGENCY, "coordinator": Party.COORDINATOR}.get(caller.role)
 
 
-def agency_view(referral: Referral, now: datetime) -> AgencyReferral:
+def agency_view(referral: Referral, now: datetime, calendar: BusinessCalendar) -> AgencyReferral:
     return AgencyReferral(
         id=referral.id, case_number=referral.case_number, status=referral.status.value,
         status_label=STATUS_LABELS[referral.status], version=referral.version, purpose=referral.purpose,
         urgency=referral.urgency, shared=dict(referral.shared), received_at=referral.received_at,
         received_at_jst=jst_text(referral.received_at), updated_at_jst=jst_text(referral.updated_at),
-        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED),
+        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED, calendar),
         decide_by=_deadline(referral.decide_by, now,
-                            referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED)),
+                            referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED), calendar),
         allowed_actions=_moves_for(referral, Party.AGENCY))
 
 
 def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, history: list[Any],
-               now: datetime) -> StaffReferral:
+               now: datetime, calendar: BusinessCalendar) -> StaffReferral:
     agency = reference.agency(referral.agency_id)
     party = _party(caller)
     return StaffReferral(
@@ -70,8 +74,9 @@ def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, h
         legal_ground=referral.legal_ground, shared=dict(referral.shared), withheld=list(referral.withheld),
         received_at=referral.received_at, received_at_jst=jst_text(referral.received_at),
         updated_at_jst=jst_text(referral.updated_at),
-        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED),
-        decide_by=_deadline(referral.decide_by, now, referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED)),
+        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED, calendar),
+        decide_by=_deadline(referral.decide_by, now, referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED),
+                            calendar),
         acknowledged_at_jst=_jst(referral.acknowledged_at), decided_at_jst=_jst(referral.decided_at),
         closed_at_jst=_jst(referral.closed_at), reason=referral.reason, note=referral.note,
         allowed_actions=_moves_for(referral, party) if party == Party.COORDINATOR else [],
@@ -81,10 +86,10 @@ def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, h
                               event_id=h.event_id) for h in history])
 
 
-def summary(referral: Referral, caller: Identity, reference: ReferenceData, now: datetime
-            ) -> AgencyReferralSummary | StaffReferralSummary:
+def summary(referral: Referral, caller: Identity, reference: ReferenceData, now: datetime,
+            calendar: BusinessCalendar) -> AgencyReferralSummary | StaffReferralSummary:
     due = referral.next_deadline()
-    next_deadline = _deadline(due, now, due is not None)
+    next_deadline = _deadline(due, now, due is not None, calendar)
     if caller.role == "agency":
         return AgencyReferralSummary(
             id=referral.id, case_number=referral.case_number, status=referral.status.value,

@@ -27,6 +27,7 @@ URGENCY = (("通常", "通常", None), ("高", "高(早めの対応が必要)", 
 CONSENT = (("同意あり", "本人が相談に同意している", None), ("同意なし", "本人は同意していない", None),
            ("未確認", "まだ確かめていない", None))
 HOUSEHOLD_ROWS, MAX_HOUSEHOLD = 2, 20
+CHOICES = {"reporter_role", "channel", "school_district", "urgency", "consent"}  # an empty one: 「選んでください」
 REFERENCE_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 PER_PAGE = 20
 FIELD_LABELS = {"reporter_role": "あなたの立場", "channel": "どのように知りましたか", "person.name": "氏名",
@@ -98,7 +99,10 @@ async def report(request: Request, who: Submitting, console: ConsoleDep) -> Resp
         if exc.status not in (400, 422):
             raise
         # intake names each field by its place in the body (household.0.relation): the form's names.
-        errors = exc.field_errors() or {"noticed": exc.detail}
+        errors = exc.field_errors() or {"_form": exc.detail}
+        for name in CHOICES & errors.keys():
+            if not values.get(name):
+                errors[name] = "選んでください"
         return await _form_page(request, console, who, values, rows, errors, status=422)
     return redirect_response(request, f"/my/{receipt['reference']}?notice=submitted")
 
