@@ -49,6 +49,11 @@ async def load_case(request: Request, console: Console, who: SignedIn, case_id: 
     return case
 
 
+def seen_of(case: dict[str, Any]) -> dict[str, str]:
+    """What a form remembers of the case it was opened on (to say what changed meanwhile)."""
+    return {name: case.get(name) or "" for name in SEEN_FIELDS}
+
+
 def allowed_statuses(case: dict[str, Any]) -> list[str]:
     """The moves the case service would accept now (it says which; the console never decides)."""
     return [m["status"] if isinstance(m, dict) else str(m) for m in case.get("allowed_statuses") or []]
@@ -82,10 +87,10 @@ def what_changed(seen: dict[str, str], case: dict[str, Any], labels: Labels) -> 
 
 
 async def render_case(request: Request, console: Console, who: SignedIn, case_id: str, *,
-                      form: str | None = None, values: dict[str, Any] | None = None,
-                      errors: dict[str, str] | None = None, conflict: str | None = None,
-                      status: int = 200) -> Response:
-    case = await load_case(request, console, who, case_id)
+                      case: dict[str, Any] | None = None, form: str | None = None,
+                      values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                      conflict: str | None = None, anchor: str | None = None, status: int = 200) -> Response:
+    case = case or await load_case(request, console, who, case_id)
     labels = Labels(console.reference.current)
     referrals = await console.backend.get("referral", "/v1/referrals", who,
                                           params={"case_id": case["id"], "limit": 200},
@@ -94,13 +99,13 @@ async def render_case(request: Request, console: Console, who: SignedIn, case_id
     writer = who.chosen is not None and who.chosen.grant.role == "coordinator"
     context = {
         "case": case, "labels": labels, "deadlines": deadlines, "writer": writer, "me": who.account_id,
-        "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict,
+        "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict, "anchor": anchor,
         "colleagues": labels.coordinators_of(case["area"]),
         "status_options": [(s, s) for s in allowed_statuses(case)],
         "priority_options": [(p, p) for p in PRIORITIES], "consent_options": [(c, c) for c in CONSENTS],
         "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
         "category_options": labels.category_options(),
-        "seen": {name: case.get(name) or "" for name in SEEN_FIELDS},
+        "seen": seen_of(case),
         **refer_options(case, labels),
     }
     title = f"ケース {case['case_number']}"

@@ -5,7 +5,9 @@ stale version (409) says what changed meanwhile."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +18,7 @@ from services.console.entrypoints.pages.case import SEEN_FIELDS, check_case_id, 
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response
 from services.console.handlers.signin import SignedIn
-from shared.clock import JST
+from services.console.entrypoints.formatting import parse_datetime_local
 from shared.http.app import correlation_id_of
 
 router = APIRouter(include_in_schema=False)
@@ -45,32 +47,43 @@ def version_of(values: dict[str, Any]) -> int:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else 0
 
 
+Rerender = Callable[..., Awaitable[Response]]
+
+
+async def answer_refusal(request: Request, console: Console, who: SignedIn, case_id: str, exc: ApiError, *,
+                         form: str, values: dict[str, Any], anchor: str, rerender: Rerender) -> Response:
+    """The page again after the case service refused a form: a stale version says what
+    changed meanwhile (the form keeps what was typed); any other refusal is the form's error."""
+    if exc.status == 409:
+        case = await load_case(request, console, who, case_id)
+        current = exc.problem.get("current_version")
+        if current is not None and current != version_of(values):
+            seen = {name: str(values.get(f"seen_{name}", "")) for name in SEEN_FIELDS}
+            return await rerender(case=case, form=form, values=values, status=409, anchor=anchor,
+                                  conflict=what_changed(seen, case, Labels(console.reference.current)))
+        return await rerender(case=case, form=form, values=values, errors={"_form": exc.detail}, status=409,
+                              anchor=anchor)
+    if exc.status in (400, 422):
+        return await rerender(form=form, values=values, errors=exc.field_errors() or {"_form": exc.detail},
+                              status=422, anchor=anchor)
+    raise exc
+
+
 async def run_command(request: Request, console: Console, who: SignedIn, case_id: str, *, form: str,
                       path: str, body: dict[str, Any], notice: str, anchor: str, values: dict[str, Any],
                       refused: dict[str, str] | None = None) -> Response:
     """Posts ``body`` (unless the console ``refused`` the form already) and answers as
     described above."""
+    rerender = partial(render_case, request, console, who, case_id)
+    if refused:
+        return await rerender(form=form, values=values, errors=refused, status=422, anchor=anchor)
     try:
-        if refused:
-            raise FormProblem(refused)
         await console.backend.post("case", f"/v1/cases/{check_case_id(case_id)}/{path}", who,
                                    {**body, "version": version_of(values)},
                                    correlation_id=correlation_id_of(request))
-    except FormProblem as exc:
-        return await render_case(request, console, who, case_id, form=form, values=values,
-                                 errors=exc.errors, status=422)
     except ApiError as exc:
-        if exc.status == 409:
-            case = await load_case(request, console, who, case_id)
-            seen = {name: str(values.get(f"seen_{name}", "")) for name in SEEN_FIELDS}
-            sentence = what_changed(seen, case, Labels(console.reference.current))
-            return await render_case(request, console, who, case_id, form=form, values=values,
-                                     conflict=f"{sentence}{exc.detail}", status=409)
-        if exc.status in (400, 422):
-            errors = exc.field_errors() or {"_form": exc.detail}
-            return await render_case(request, console, who, case_id, form=form, values=values,
-                                     errors=errors, status=422)
-        raise
+        return await answer_refusal(request, console, who, case_id, exc, form=form, values=values, anchor=anchor,
+                                    rerender=rerender)
     return redirect_response(request, f"/cases/{case_id}?notice={notice}#{anchor}")
 
 
@@ -116,13 +129,11 @@ async def consent(request: Request, case_id: str, who: CaseWork, console: Consol
 
 def _contacted_at(values: dict[str, Any]) -> str | None:
     """The datetime-local field (JST, as typed) as an aware time for the service."""
-    raw = _text(values, "contacted_at")
-    if raw is None:
-        return None
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=JST).isoformat()
+        moment = parse_datetime_local(_text(values, "contacted_at"))
     except ValueError as exc:
         raise FormProblem({"contacted_at": "日時を「2026/12/02 14:05」の形で入力してください。"}) from exc
+    return moment.isoformat() if moment else None
 
 
 @router.post("/cases/{case_id}/contacts")

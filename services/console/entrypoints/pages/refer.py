@@ -3,14 +3,15 @@ purpose, and the fields to share, each as the case service's consent rule allows
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
-from services.console.entrypoints.pages.case import SEEN_FIELDS, load_case, refer_options, what_changed
-from services.console.entrypoints.pages.case_actions import read_form, version_of
+from services.console.entrypoints.pages.case import check_case_id, load_case, refer_options, seen_of
+from services.console.entrypoints.pages.case_actions import answer_refusal, read_form, version_of
 from services.console.entrypoints.pages.common import page
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render
@@ -22,12 +23,14 @@ Referrer = Annotated[SignedIn, Depends(acting_as("coordinator"))]
 ReferAction = Annotated[SignedIn, Depends(acting_as("coordinator", csrf=True))]
 
 
-async def _render(request: Request, console: Console, who: SignedIn, case_id: str, *, values: dict[str, Any],
-                  errors: dict[str, str], conflict: str | None = None, status: int = 200) -> Response:
-    case = await load_case(request, console, who, case_id)
+async def _render(request: Request, console: Console, who: SignedIn, case_id: str, *,
+                  case: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+                  errors: dict[str, str] | None = None, conflict: str | None = None, status: int = 200,
+                  **_ignored: Any) -> Response:
+    case = case or await load_case(request, console, who, case_id)
     labels = Labels(console.reference.current)
-    context = {"case": case, "labels": labels, "form": "refer", "values": values, "errors": errors,
-               "conflict": conflict, "seen": {name: case.get(name) or "" for name in SEEN_FIELDS},
+    context = {"case": case, "labels": labels, "form": "refer", "values": values or {}, "errors": errors or {},
+               "conflict": conflict, "seen": seen_of(case),
                **refer_options(case, labels)}
     title = f"つなぐ ケース {case['case_number']}"
     return render(request, "refer.html", await page(request, who, title, **context), status=status)
@@ -51,17 +54,9 @@ async def refer(request: Request, case_id: str, who: ReferAction, console: Conso
     if refused:
         return await _render(request, console, who, case_id, values=values, errors=refused, status=422)
     try:
-        await console.backend.post("case", f"/v1/cases/{case_id}/referrals", who, body,
+        await console.backend.post("case", f"/v1/cases/{check_case_id(case_id)}/referrals", who, body,
                                    correlation_id=correlation_id_of(request))
     except ApiError as exc:
-        if exc.status == 409:
-            case = await load_case(request, console, who, case_id)
-            seen = {name: str(values.get(f"seen_{name}", "")) for name in SEEN_FIELDS}
-            sentence = what_changed(seen, case, Labels(console.reference.current))
-            return await _render(request, console, who, case_id, values=values, errors={},
-                                 conflict=f"{sentence}{exc.detail}", status=409)
-        if exc.status in (400, 422):
-            return await _render(request, console, who, case_id, values=values,
-                                 errors=exc.field_errors() or {"share": exc.detail}, status=422)
-        raise
+        return await answer_refusal(request, console, who, case_id, exc, form="refer", values=values,
+                                    anchor="refer", rerender=partial(_render, request, console, who, case_id))
     return redirect_response(request, f"/cases/{case_id}?notice=referred#referrals")
