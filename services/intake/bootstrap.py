@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.intake.adapters.orm import access, messaging, metadata
 from services.intake.entrypoints.api import router
-from services.intake.entrypoints.page import router as page_router
+from services.intake.entrypoints.options import router as options_router
 from services.intake.entrypoints.consumers import event_handlers
 from shared.clock import Clock
 from shared.http.app import add_metrics, add_reference_reload, create_api
@@ -37,5 +37,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     add_reference_reload(app, app.state.services.reference)
     add_metrics(app, runtime)
     app.include_router(router)
-    app.include_router(page_router)
+    app.include_router(options_router)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import Person, Shots, person_of, wait_until
+from tests.support.services import bearer
 from tests.support.system import System
 
 WALK: dict[str, Any] = {}
@@ -103,9 +104,11 @@ def test_the_coordinator_finds_takes_triages_and_records(people: dict[str, Perso
     page.locator("summary", has_text="接触記録を残す").click()
     page.get_by_label("方法").select_option("電話")
     page.get_by_label("誰と").fill("本人")
-    page.get_by_label(re.compile("^結果")).fill("サンプル: 電話で様子を確認。訪問の約束をした。")
+    page.get_by_label(re.compile("^結果")).fill("サンプル: 電話で様子を確認。<b>訪問</b>の約束をした。")
     page.get_by_role("button", name="接触記録を追加する").click()
-    expect(page.locator("#contacts")).to_contain_text("訪問の約束")
+    # What was typed comes back as text, never as markup.
+    expect(page.locator("#contacts")).to_contain_text("<b>訪問</b>の約束")
+    assert page.locator("#contacts b").count() == 0
 
 
 def test_the_coordinator_refers_sharing_two_fields_and_the_consent_gate_refuses_a_third(
@@ -127,6 +130,28 @@ def test_the_coordinator_refers_sharing_two_fields_and_the_consent_gate_refuses_
     expect(page.locator(".banner--success")).to_contain_text("紹介を依頼しました")
     expect(page.locator("#referrals")).to_contain_text("サンプル地域包括支援センター第3")
     coordinator.shot("case-referred")
+
+
+def test_a_declined_referral_puts_the_case_in_front_of_its_coordinator(people: dict[str, Person],
+                                                                       system: System) -> None:
+    """The agency's own pages are the second console issue: here it declines over its API."""
+    agency = bearer(system.settings, "agency", "hc-3", subject="hc-3-staff")
+    referral_api = system.client("referral")
+
+    def received() -> dict[str, Any] | None:
+        listed = referral_api.get("/v1/referrals", headers=agency).json()["items"]
+        return next((r for r in listed if r["case_number"] == WALK["case_number"]), None)
+
+    referral = wait_until(received, "the referral in hc-3's inbox")
+    declined = referral_api.post(f"/v1/referrals/{referral['id']}/decline", headers=agency,
+                                 json={"version": referral["version"], "reason": "サンプル: 担当地区の外のため"})
+    assert declined.status_code == 200, declined.text
+    coordinator = people["csw-chubu-1"]
+    page = coordinator.go("/queue?needs_attention=yes")
+    row = page.locator("#queue-results tbody tr", has_text=WALK["case_number"])
+    expect(row).to_contain_text("要対応", timeout=20_000)
+    expect(row).to_contain_text("担当地区の外のため")
+    coordinator.shot("queue-needs-attention")
 
 
 def test_a_second_coordinator_reassigns_in_bulk_and_a_changed_case_is_reported(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import Person, Shots
+from tests.browser.conftest import Person, Shots, person_of
 from tests.support.system import System
 
 
@@ -18,6 +18,19 @@ def test_style_guide_and_error_pages(browser: Browser, system: System, shots: Sh
     expect(page.get_by_role("heading", name="ページが見つかりません")).to_be_visible()
     visitor.shot("error-404")
     visitor.close()
+
+
+def test_every_page_carries_the_security_headers(people: dict[str, Person], browser: Browser, system: System,
+                                                 shots: Shots) -> None:
+    person = person_of(people, browser, system, shots, "csw-chubu-1")
+    for path in ("/queue", "/signin", "/no-such-page"):
+        headers = person.context.request.get(person.base + path, max_redirects=0).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "no-store"
+    static = person.context.request.get(person.base + "/static/console.css")
+    assert static.ok and "no-store" not in static.headers.get("cache-control", "")
 
 
 def test_sign_in_on_a_phone(browser: Browser, system: System, shots: Shots) -> None:

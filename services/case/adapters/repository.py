@@ -134,8 +134,14 @@ class CaseRepository:
             await insert_rows(self.db, link_offers, rows)
 
     async def offers_about(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(link_offers).where(or_(
-            link_offers.c.case_id.in_(case_ids), link_offers.c.candidate_case_id.in_(case_ids)))
+        # With both cases' numbers: the page names the other case as staff say it.
+        source, candidate = cases.alias("source"), cases.alias("candidate")
+        rows = await self.db.execute(
+            select(link_offers, source.c.case_number.label("case_number"),
+                   candidate.c.case_number.label("candidate_case_number"))
+            .select_from(link_offers.join(source, source.c.id == link_offers.c.case_id)
+                         .join(candidate, candidate.c.id == link_offers.c.candidate_case_id))
+            .where(or_(link_offers.c.case_id.in_(case_ids), link_offers.c.candidate_case_id.in_(case_ids)))
             .order_by(link_offers.c.created_at))
         return [dict(r) for r in rows.mappings().all()]
 

@@ -30,6 +30,8 @@ async def test_likely_match_is_offered_merged_and_unmerged(make_settings, databa
         assert second["consultations"][0]["reference"] == second_ref
         offer = second["link_offers"][0]
         assert offer["candidate_case_id"] == first["id"] and offer["status"] == "offered"
+        # Both cases named by their numbers, as staff say them on the phone.
+        assert (offer["case_number"], offer["candidate_case_number"]) == (second["case_number"], first["case_number"])
         assert "same_place" in offer["reasons"]
         assert "case.link_offered" in await timeline_types(case, chubu, second["id"])
 

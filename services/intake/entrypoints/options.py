@@ -1,24 +1,16 @@
-"""The reporter's page (相談受付フォーム): a Japanese form over the same API, and the
-options it offers, read from the city's reference data."""
+"""The options a consultation form offers (reporter roles, channels, school districts,
+categories), read from the city's reference data. The reporters' form itself is the
+console's (相談する)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
 
 from shared.reference import UNKNOWN_DISTRICT
 
-PAGE = Path(__file__).with_name("static") / "index.html"
-
 router = APIRouter()
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def form_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
 @router.get("/v1/options", tags=["consultations"], summary="フォームの選択肢 (reference data, no personal data)")
