@@ -32,6 +32,7 @@ OUTPUT = PROJECT_ROOT / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 # The screenshots the README shows, refreshed from a run with TSUNAGI_README_SCREENSHOTS=1.
 README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+README_NAMES = {"queue", "case", "refer", "reporter-form"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -52,6 +53,7 @@ class Shots:
         shutil.rmtree(SCREENSHOTS, ignore_errors=True)
         SCREENSHOTS.mkdir(parents=True)
         self.count = 0
+        self.readme_done: set[str] = set()
         self.axe = Axe()
         self.axe_results: dict[str, list[str]] = {}
         self.server_times: dict[str, list[float]] = {}
@@ -60,9 +62,12 @@ class Shots:
         self.count += 1
         path = SCREENSHOTS / f"{self.count:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
-        if os.environ.get("TSUNAGI_README_SCREENSHOTS") == "1":
+        if name in README_NAMES - self.readme_done and os.environ.get("TSUNAGI_README_SCREENSHOTS") == "1":
+            # What a person sees on opening the page: the window's worth from the top.
             README_SHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, README_SHOTS / f"{name}.png")
+            page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            page.screenshot(path=str(README_SHOTS / f"{name}.png"))
+            self.readme_done.add(name)
         violations = self.axe.run(page).response["violations"]
         serious = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
                    for v in violations if v["impact"] in ("serious", "critical")]
@@ -102,22 +107,28 @@ class Person:
             route = re.sub(r"/[0-9A-Z]{26}", "/{id}", urlparse(response.url).path)
             self.shots.record_time(route, response.headers.get("server-timing"))
 
-    def go(self, path: str) -> Page:
+    def go(self, path: str, shot: str | None = None) -> Page:
+        """Opens a page; every page opened is screenshotted and axe-checked (``shot``
+        names it; by default its path)."""
         self.page.goto(self.base + path)
+        self.shot(shot or "visit-" + (re.sub(r"[^0-9a-zA-Z_-]+", "-", path.strip("/")).strip("-") or "home"))
         return self.page
 
     def shot(self, name: str) -> Path:
         return self.shots.take(self.page, name)
 
     def sign_in(self, password: str = PASSWORD, *, role: str | None = None) -> Page:
-        page = self.go("/signin")
+        page = self.go("/signin", shot="signin")
         page.get_by_label("アカウントID").fill(self.account_id)
         page.get_by_label("パスワード").fill(password)
         page.get_by_role("button", name="サインイン").click()
         if role is not None:
             expect(page.get_by_role("heading", name="役割を選ぶ")).to_be_visible()
+            self.shot("choose-role")
             page.get_by_label(role).check()
             page.get_by_role("button", name="この役割で始める").click()
+        page.wait_for_load_state()
+        self.shot(f"after-signin-{self.account_id}")
         return page
 
     def close(self) -> None:

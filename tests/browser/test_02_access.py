@@ -63,9 +63,8 @@ def test_a_coordinator_of_another_area_gets_nothing(people: dict[str, Person], b
     from tests.browser.test_01_walkthrough import WALK
 
     person = person_of(people, browser, system, shots, "csw-seibu-1")
-    page = person.go(WALK["case_url"].removeprefix(person.base))
+    page = person.go(WALK["case_url"].removeprefix(person.base), shot="case-not-visible")
     expect(page.get_by_role("heading", name="ケースが見つかりません")).to_be_visible()
-    person.shot("case-not-visible")
     page = person.go(f"/search?q={WALK['reference']}")
     expect(page.get_by_text("見つかりませんでした")).to_be_visible()
     page = person.go("/queue?view=all")

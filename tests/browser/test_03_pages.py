@@ -11,12 +11,10 @@ from tests.support.system import System
 
 def test_style_guide_and_error_pages(browser: Browser, system: System, shots: Shots) -> None:
     visitor = Person(browser, system, shots, "nobody")
-    page = visitor.go("/styleguide")
+    page = visitor.go("/styleguide", shot="styleguide")
     expect(page.get_by_role("heading", name="スタイルガイド")).to_be_visible()
-    visitor.shot("styleguide")
-    page = visitor.go("/no-such-page")
+    page = visitor.go("/no-such-page", shot="error-404")
     expect(page.get_by_role("heading", name="ページが見つかりません")).to_be_visible()
-    visitor.shot("error-404")
     visitor.close()
 
 
@@ -35,8 +33,7 @@ def test_every_page_carries_the_security_headers(people: dict[str, Person], brow
 
 def test_sign_in_on_a_phone(browser: Browser, system: System, shots: Shots) -> None:
     phone = Person(browser, system, shots, "vol-1", phone=True)
-    page = phone.go("/signin")
+    page = phone.go("/signin", shot="signin-phone")
     expect(page.get_by_role("button", name="サインイン")).to_be_visible()
-    phone.shot("signin-phone")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     phone.close()

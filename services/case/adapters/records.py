@@ -32,6 +32,12 @@ class ReferralRepository:
                                           .order_by(referrals.c.id))
         return [dict(r) for r in rows.mappings().all()]
 
+    async def needing_attention(self) -> list[dict[str, Any]]:
+        """Declined referrals not yet dealt with (few at any time, whatever the case load)."""
+        rows = await self.db.execute(select(referrals).where(referrals.c.needs_attention.is_(True))
+                                     .order_by(referrals.c.id))
+        return [dict(r) for r in rows.mappings().all()]
+
     async def everything(self) -> list[dict[str, Any]]:
         return [dict(r) for r in (await self.db.execute(select(referrals))).mappings().all()]
 

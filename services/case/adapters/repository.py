@@ -76,8 +76,10 @@ class CaseRepository:
         return [dict(r) for r in rows.mappings().all()]
 
     async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
-                      include_merged: bool = False, school_districts: Iterable[str] = ()) -> list[dict[str, Any]]:
-        query = select(cases)
+                      include_merged: bool = False, school_districts: Iterable[str] = (),
+                      columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """``columns``: only these (a queue does not need each person's details)."""
+        query = select(*(cases.c[c] for c in columns)) if columns else select(cases)
         if areas is not None:
             query = query.where(cases.c.area.in_(list(areas)))
         if school_districts:

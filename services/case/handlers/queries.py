@@ -20,6 +20,11 @@ from shared.db.uow import UnitOfWork
 from shared.identity import Identity
 
 
+# What a queue row shows (not the person, the consent or the milestones).
+QUEUE_COLUMNS = ("id", "case_number", "area", "school_district", "status", "stage", "priority", "categories",
+                 "coordinator_id", "opened_at", "merged_into", "sample", "version")
+
+
 @dataclass(frozen=True)
 class QueueQuery:
     view: str = "all"
@@ -36,9 +41,10 @@ class QueueQuery:
 
 
 async def attention_of(uow: UnitOfWork, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    wanted = set(case_ids)
     found: dict[str, list[dict[str, Any]]] = {}
-    for r in await ReferralRepository(uow.db).of_cases(case_ids):
-        if r["needs_attention"]:
+    for r in await ReferralRepository(uow.db).needing_attention():
+        if r["case_id"] in wanted:
             found.setdefault(r["case_id"], []).append(r)
     return found
 
@@ -53,7 +59,7 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
     async with uow:
         await read_snapshot(uow)
         rows = await CaseRepository(uow.db).listing(areas, query.statuses or tuple(OPEN_STATUSES),
-                                                    school_districts=query.school_districts)
+                                                    school_districts=query.school_districts, columns=QUEUE_COLUMNS)
         attention = await attention_of(uow, [r["id"] for r in rows])
     now = uow.clock.now()
     for row in rows:

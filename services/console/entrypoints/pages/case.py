@@ -27,6 +27,7 @@ Desk = Annotated[SignedIn, Depends(acting_as("coordinator", "supervisor"))]
 
 CASE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 CONTACT_CHANNELS = ("訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他")
+SHORT_REASON = "本人の同意か法的根拠がないため共有できません"
 # What a stale form compares to say what changed meanwhile.
 SEEN_FIELDS = {"status": "状態", "priority": "優先度", "coordinator_id": "担当", "consent": "本人同意"}
 
@@ -67,10 +68,16 @@ def refer_options(case: dict[str, Any], labels: Labels) -> dict[str, Any]:
     for agency in labels.reference.agencies:
         if case["area"] == CITY_WIDE or not agency.areas or case["area"] in agency.areas:
             groups.setdefault(agency.kind, []).append((agency.id, agency.name))
+    options = case.get("share_options") or []
+    reasons = {o.get("reason") for o in options if not o["allowed"]}
+    # One reason for every refused field (the usual case: no consent): said once above
+    # the fields, and in short beside each.
+    shared_reason = reasons.pop() if len(reasons) == 1 else None
     shares = [{"value": o["field"], "text": o["label"], "disabled": not o["allowed"],
-               "disabled_reason": o.get("reason")} for o in case.get("share_options") or []]
+               "disabled_reason": SHORT_REASON if shared_reason and not o["allowed"] else o.get("reason")}
+              for o in options]
     return {"agency_options": [{"group": kind, "options": options} for kind, options in groups.items()],
-            "share_options": shares}
+            "share_options": shares, "share_refusal": shared_reason}
 
 
 def what_changed(seen: dict[str, str], case: dict[str, Any], labels: Labels) -> str:
@@ -100,6 +107,7 @@ async def render_case(request: Request, console: Console, who: SignedIn, case_id
     context = {
         "case": case, "labels": labels, "deadlines": deadlines, "writer": writer, "me": who.account_id,
         "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict, "anchor": anchor,
+        "open_section": request.query_params.get("open"),
         "colleagues": labels.coordinators_of(case["area"]),
         "status_options": [(s, s) for s in allowed_statuses(case)],
         "priority_options": [(p, p) for p in PRIORITIES], "consent_options": [(c, c) for c in CONSENTS],
