@@ -128,14 +128,7 @@ class BusinessCalendar:
         counts): 0 while not yet late."""
         if as_utc(now) <= as_utc(deadline):
             return 0
-        day = self.jst_day_of(deadline)
-        last = as_utc(now).astimezone(JST).date()
-        late = 0
-        while day < last:
-            day += timedelta(days=1)
-            if self.is_business_day(day):
-                late += 1
-        return late
+        return self.business_days_between(self.jst_day_of(deadline), as_utc(now).astimezone(JST).date())
 
 
     def business_days_left(self, deadline: datetime, now: datetime) -> int:
@@ -143,14 +136,16 @@ class BusinessCalendar:
         it, minus the business days late (at least one)."""
         if as_utc(now) > as_utc(deadline):
             return -max(self.business_days_late(deadline, now), 1)
-        day = as_utc(now).astimezone(JST).date()
-        last = self.jst_day_of(deadline)
-        left = 0
+        return self.business_days_between(as_utc(now).astimezone(JST).date(), self.jst_day_of(deadline))
+
+    def business_days_between(self, first: date, last: date) -> int:
+        """Business days after ``first`` up to and including ``last``."""
+        count, day = 0, first
         while day < last:
             day += timedelta(days=1)
             if self.is_business_day(day):
-                left += 1
-        return left
+                count += 1
+        return count
 
 
 def hours_late(deadline: datetime, now: datetime) -> float:

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,13 +189,3 @@ def person_of(people: dict[str, Person], browser: Browser, system: System, shots
     if account_id not in people:
         people[account_id] = Person(browser, system, shots, account_id, phone=phone)
     return people[account_id]
-
-
-def wait_until(check: Any, what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")

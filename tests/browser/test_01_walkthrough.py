@@ -12,9 +12,9 @@ from typing import Any
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import Person, Shots, person_of, wait_until
+from tests.browser.conftest import Person, Shots, person_of
 from tests.support.services import bearer
-from tests.support.system import System
+from tests.support.system import System, wait_for
 
 WALK: dict[str, Any] = {}
 PERSON_NAME = "サンプル 一郎"
@@ -81,7 +81,7 @@ def test_the_new_case_appears_in_the_open_queue_without_a_reload(people: dict[st
     coordinator = people["csw-chubu-1"]
     page = coordinator.page
     # The queue refreshes itself (every 2 s here): the page is never reloaded.
-    wait_until(lambda: page.locator("#queue-results tbody tr").count() > WALK["rows_before"],
+    wait_for(lambda: page.locator("#queue-results tbody tr").count() > WALK["rows_before"],
                "the new case in the open queue", timeout=30)
     expect(page.locator("#queue-tabs")).to_contain_text("未割当")
     coordinator.shot("queue")
@@ -150,7 +150,7 @@ def test_a_declined_referral_puts_the_case_in_front_of_its_coordinator(people: d
         listed = referral_api.get("/v1/referrals", headers=agency).json()["items"]
         return next((r for r in listed if r["case_number"] == WALK["case_number"]), None)
 
-    referral = wait_until(received, "the referral in hc-3's inbox")
+    referral = wait_for(received, "the referral in hc-3's inbox")
     declined = referral_api.post(f"/v1/referrals/{referral['id']}/decline", headers=agency,
                                  json={"version": referral["version"], "reason": "サンプル: 担当地区の外のため"})
     assert declined.status_code == 200, declined.text

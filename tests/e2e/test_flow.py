@@ -4,8 +4,6 @@ each with its own database, driven over HTTP the way users drive them."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +11,13 @@ import pytest
 
 from shared.settings import PROJECT_ROOT
 from tests.support.services import bearer
-from tests.support.system import running_system
+from tests.support.system import running_system, wait_for
 
 EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8"))
 
 
 def items(body: Any) -> list[dict[str, Any]]:
     return body["items"] if isinstance(body, dict) else body
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

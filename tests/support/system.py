@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -19,6 +21,18 @@ from shared.db.migrate import migrate
 from shared.settings import SERVICES, Settings
 from shared.signing import ensure_key_pair
 from tests.support.servers import free_port
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Polls ``check`` until it returns something truthy (returned), as a person would
+    look again; fails saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class System:
