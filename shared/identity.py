@@ -141,7 +141,8 @@ class TokenVerifier:
 
     def _development_claims(self, token: str) -> dict[str, Any]:
         if self.settings.mode == "production":
-            raise _unauthorized("開発用の鍵で署名されたトークンは本番環境では使えません。コンソールからサインインしてください。")
+            raise _unauthorized("開発用の鍵で署名されたトークンは本番環境では使えません。"
+                                "コンソールからサインインしてください。")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self.settings.secret_key.get_secret_value(), algorithms=[ALGORITHM],

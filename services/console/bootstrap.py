@@ -18,11 +18,11 @@ from services.console.adapters.backend import Backend, TokenMint
 from services.console.adapters.orm import messaging, metadata
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import errors
+from services.console.entrypoints.consumers import event_handlers
 from services.console.entrypoints.pages import ROUTERS
 from services.console.entrypoints.web import STATIC, Console, SecurityHeaders, make_templates
 from shared.clock import Clock
 from shared.http.app import add_metrics, add_reference_reload, create_api
-from shared.messaging.consumer import EventHandlers
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -35,7 +35,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ensure_key_pair(settings)  # embedded and test mode: the console owns its key pair
     reference = ReloadableReference(settings.reference_dir)
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=EventHandlers(), publishes=("account", "session"), clock=clock)
+                             handlers=event_handlers, publishes=("account", "session"), clock=clock)
     mint = TokenMint(load_signing_key(settings), runtime.clock, timedelta(seconds=settings.console_token_ttl_s))
     backend = Backend(settings, mint)
 

@@ -6,7 +6,6 @@ stale version (409) says what changed meanwhile."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -14,11 +13,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
+from services.console.entrypoints.formatting import parse_datetime_local
 from services.console.entrypoints.pages.case import SEEN_FIELDS, check_case_id, load_case, render_case, what_changed
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response
 from services.console.handlers.signin import SignedIn
-from services.console.entrypoints.formatting import parse_datetime_local
 from shared.http.app import correlation_id_of
 
 router = APIRouter(include_in_schema=False)
@@ -114,9 +113,9 @@ async def change_status(request: Request, case_id: str, who: CaseWork, console: 
 async def triage(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
     values = await read_form(request)
     body = {"priority": values.get("priority") or None, "categories": values.get("categories") or []}
+    refused = None if body["categories"] else {"categories": "相談分類を1つ以上選んでください。"}
     return await run_command(request, console, who, case_id, form="triage", path="triage", body=body,
-                             notice="triaged", anchor="triage", values=values,
-                             refused=None if body["categories"] else {"categories": "相談分類を1つ以上選んでください。"})
+                             notice="triaged", anchor="triage", values=values, refused=refused)
 
 
 @router.post("/cases/{case_id}/consent")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-
-from urllib.parse import urlencode as _encode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -113,16 +112,16 @@ async def _queue_context(request: Request, console: Any, who: SignedIn, filters:
     queue = await console.backend.get("case", "/v1/cases", who, params=filters.api_params(),
                                       correlation_id=correlation_id_of(request))
     counts = queue.get("counts", {})
-    tabs = [{"href": "/queue?" + _encode(filters.params(view=v)), "text": text, "count": counts.get(v, 0),
+    tabs = [{"href": "/queue?" + urlencode(filters.params(view=v)), "text": text, "count": counts.get(v, 0),
              "current": filters.view == v} for v, text in VIEWS]
     area = who.chosen.grant.scope if who.chosen and who.chosen.grant.role == "coordinator" else None
     return {"queue": queue, "filters": filters, "tabs": tabs, "labels": labels, "selected": selected,
             "pager": pager(filters.page, PER_PAGE, int(queue.get("total", 0)), "/queue", filters.params()),
-            "results_href": "/queue/results?" + _encode(filters.params(page=filters.page)),
+            "results_href": "/queue/results?" + urlencode(filters.params(page=filters.page)),
             "can_reassign": area is not None, "colleagues": labels.coordinators_of(area or CITY_WIDE),
             "district_options": labels.district_options(area), "category_options": labels.category_options(),
             "status_options": [(s, s) for s in CASE_STATUSES], "priority_options": [(p, p) for p in PRIORITIES],
-            "query": _encode(filters.params(page=filters.page)), "me": who.account_id,
+            "query": urlencode(filters.params(page=filters.page)), "me": who.account_id,
             "refresh_s": console.settings.console_queue_refresh_s,
             "updated_at": console.runtime.clock.now()}
 
