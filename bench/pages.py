@@ -2,7 +2,7 @@
 (``app``, which includes the calls it makes to the services), p50/p95 over ``--repeat``
 reads, one signed-in person at a time — first with the labelled sample data, then after
 ``--cases`` more consultations went through intake and became cases (the services' own
-path, not a bulk load). Writes ``bench/results/pages.{json,md}``.
+path, not a bulk load). Writes ``bench/results/pages-{sqlite,postgresql}.{json,md}``.
 
     python -m bench.pages --cases 10000            # SQLite, as `make up`
     TSUNAGI_DATABASE_URL=postgresql://… python -m bench.pages --cases 10000
@@ -144,8 +144,9 @@ async def main_async(args: argparse.Namespace) -> int:
                     stages[f"+{args.cases} cases"] = await measure(system, args.repeat)
     results = {"database": "PostgreSQL" if admin_url else "SQLite", "repeat": args.repeat, "stages": stages}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pages.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    (RESULTS / "pages.md").write_text(markdown(results), encoding="utf-8")
+    stem = RESULTS / f"pages-{'postgresql' if admin_url else 'sqlite'}"
+    stem.with_suffix(".json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
     print(markdown(results))
     return 0
 

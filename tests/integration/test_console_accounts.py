@@ -113,3 +113,11 @@ async def test_a_coordinator_moves_area_only_as_the_reference_data_says(console:
     assert await handlers.move_coordinator(_cmd(console), REFERENCE, "csw-seibu-1", "市全域") == "西部"
     [listed] = await handlers.listing(console(), ["csw-seibu-1"])
     assert listed["grants"] == [Grant("coordinator", "市全域")] and "password_hash" not in listed
+
+
+async def test_no_one_changes_their_own_grants(console: Any) -> None:
+    await handlers.add_account(_cmd(console), REFERENCE, account_id="admin-9", display_name="サンプル",
+                               password=PASSWORD, grants=[Grant("account_admin", "city")])
+    themselves = AccountCommand(console(), Actor(role="account_admin", id="admin-9"), "corr-2", TTL)
+    with pytest.raises(InvalidInput, match="自分の権限"):
+        await handlers.add_grant(themselves, REFERENCE, "admin-9", Grant("supervisor", "city"))

@@ -40,7 +40,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Redirect)
     async def _redirect(request: Request, exc: Redirect) -> Response:
-        return redirect_response(request, exc.url)
+        return redirect_response(request, exc.url, forget_session=exc.forget_session)
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:

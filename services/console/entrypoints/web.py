@@ -77,17 +77,24 @@ ConsoleDep = Annotated[Console, Depends(console_of)]
 
 
 class Redirect(Exception):
-    """Answer with a redirect (for an htmx request: ``HX-Redirect``, a full navigation)."""
+    """Answer with a redirect (for an htmx request: ``HX-Redirect``, a full navigation);
+    ``forget_session``: the cookie names a session that is over, so it goes too."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, forget_session: bool = False) -> None:
         super().__init__(url)
         self.url = url
+        self.forget_session = forget_session
 
 
-def redirect_response(request: Request, url: str) -> Response:
+def redirect_response(request: Request, url: str, *, forget_session: bool = False) -> Response:
+    response: Response
     if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if forget_session:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 class PageError(Exception):
@@ -101,10 +108,8 @@ class PageError(Exception):
 
 
 async def visitor(request: Request) -> SignedIn | None:
-    """The signed-in person, or None. An ended session's cookie is cleared by the caller
-    (see ``person``): the reason is kept for the sign-in page's message."""
-    if "visitor" in request.state._state:
-        return request.state.visitor  # type: ignore[no-any-return]
+    """The signed-in person, or None. Why a session is over is kept for the sign-in
+    page's message (``person`` sends them there)."""
     secret = request.cookies.get(SESSION_COOKIE)
     found: SignedIn | None = None
     request.state.session_ended = None
@@ -117,7 +122,6 @@ async def visitor(request: Request) -> SignedIn | None:
             request.state.session_ended = result.reason
         elif result is not None:
             found = result
-    request.state.visitor = found
     return found
 
 
@@ -128,7 +132,7 @@ async def person(request: Request, who: Visitor) -> SignedIn:
     """A signed-in person; anyone else is sent to the sign-in page (saying why)."""
     if who is None:
         reason = getattr(request.state, "session_ended", None)
-        raise Redirect(f"/signin?ended={reason}" if reason else "/signin")
+        raise Redirect(f"/signin?ended={reason}" if reason else "/signin", forget_session=reason is not None)
     if who.must_change_password and request.url.path not in ("/password", "/signout"):
         raise Redirect("/password")
     return who

@@ -109,7 +109,15 @@ async def _insert_grant(cmd: AccountCommand, account_id: str, grant: Grant) -> N
         "kind": grant.kind, "granted_by": cmd.actor.id, "granted_at": cmd.uow.clock.now()})
 
 
+def _not_oneself(cmd: AccountCommand, account_id: str) -> None:
+    """No one changes their own grants in the browser (no self-promotion); operators on
+    the command line act as the system."""
+    if cmd.actor.role != "system" and cmd.actor.id == account_id:
+        raise InvalidInput("自分の権限は変更できません。別の管理者に依頼してください。", field="role")
+
+
 async def add_grant(cmd: AccountCommand, reference: ReferenceData, account_id: str, grant: Grant) -> None:
+    _not_oneself(cmd, account_id)
     grant = check_grant(account_id, grant, reference)
     async with cmd.uow as uow:
         await _load(uow, account_id)
@@ -124,6 +132,7 @@ async def add_grant(cmd: AccountCommand, reference: ReferenceData, account_id: s
 
 async def revoke_grant(cmd: AccountCommand, account_id: str, grant: Grant) -> None:
     """Takes a grant away; sessions acting under it end (their tokens stop at once)."""
+    _not_oneself(cmd, account_id)
     async with cmd.uow as uow:
         await _load(uow, account_id)
         repo = AccountRepository(uow.db)
@@ -142,6 +151,7 @@ async def revoke_grant(cmd: AccountCommand, account_id: str, grant: Grant) -> No
 async def move_coordinator(cmd: AccountCommand, reference: ReferenceData, account_id: str, to_area: str) -> str:
     """人事異動: the coordinator's grant moves to another area (the reference data must
     already place them there). Sessions under the old grant end. Returns the old area."""
+    _not_oneself(cmd, account_id)
     new = check_grant(account_id, Grant("coordinator", to_area), reference)
     async with cmd.uow as uow:
         await _load(uow, account_id)

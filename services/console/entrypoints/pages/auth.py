@@ -144,6 +144,4 @@ async def change_password(request: Request, who: Protected, console: ConsoleDep,
 @router.post("/signout")
 async def signout(request: Request, who: Protected, console: ConsoleDep) -> Response:
     await sign_out(console.runtime.unit_of_work, who, console.token_ttl, correlation_id_of(request))
-    response = redirect_response(request, "/signin?ended=signed_out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return redirect_response(request, "/signin?ended=signed_out", forget_session=True)
