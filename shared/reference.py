@@ -21,8 +21,17 @@ class _Item(BaseModel):
     name: str = Field(min_length=1)
 
 
+class Office(BaseModel):
+    """Where the area's coordinators can be reached (shown to agencies on referrals)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    phone: str | None = None
+    email: str | None = None
+
+
 class Area(_Item):
-    pass
+    office: Office | None = None
 
 
 class SupportCenterDistrict(_Item):
@@ -80,6 +89,8 @@ class ReferenceData(BaseModel):
     coordinators: list[Coordinator]
     supervisors: list[_Item]
     agencies: list[Agency]
+    # Days an agency may still read a completed referral's personal fields.
+    agency_access_days_after_completion: int = Field(30, ge=0, le=3650)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReferenceData":
@@ -130,6 +141,12 @@ class ReferenceData(BaseModel):
 
     def agency(self, agency_id: str) -> Agency | None:
         return self._by_id["agencies"].get(agency_id)
+
+    def area(self, area_id: str) -> Area | None:
+        return self._by_id["areas"].get(area_id)
+
+    def coordinator(self, coordinator_id: str) -> Coordinator | None:
+        return self._by_id["coordinators"].get(coordinator_id)
 
     def ids(self, group: str) -> frozenset[str]:
         return self._ids[group]

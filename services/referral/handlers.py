@@ -8,10 +8,11 @@ from typing import Any
 from services.referral.adapters.repository import ReferralFilter, ReferralRepository
 from services.referral.case_events import with_known_case_facts
 from services.referral.domain import referral as domain
-from services.referral.domain.access import can_see, party_of
+from services.referral.domain.access import can_see, party_of, personal_fields_closed
 from services.referral.domain.deadlines import ResponsePolicy
 from services.referral.domain.lifecycle import STATUS_LABELS, Action, IllegalMove, ReasonRequired
 from services.referral.domain.referral import NotYourMove, Referral, ReferralRequest, StaleVersion
+from services.referral.domain.sharing import without_personal_data
 from services.referral.publishing import event_for
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,7 +43,7 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
         id=request.referral_id, case_id=request.case_id, case_number=request.case_number, area=request.area,
         agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
         offered=request.shared, consent=request.consent, legal_ground=request.legal_ground,
-        requested_at=envelope.occurred_at), envelope.event_id)
+        requested_at=envelope.occurred_at, requested_by=envelope.actor.id), envelope.event_id)
     deadlines = policy.deadlines(envelope.occurred_at, agency_kind=agency.kind, urgency=request.urgency,
                                  calendar=agency.calendar) if agency else None
     referral, transition = domain.arrive(ask, deadlines, now)
@@ -61,7 +62,8 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
 # The moves ---------------------------------------------------------------------------
 
 async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: Identity, *, version: int,
-                    correlation_id: str, reason: str | None = None, note: str | None = None) -> ReferralDetail:
+                    correlation_id: str, days_after_completion: int, reason: str | None = None,
+                    note: str | None = None) -> ReferralDetail:
     """One move, in one transaction with its event (outbox) and history row. Answers
     the referral as the caller now sees it — which is itself a recorded read."""
     async with uow:
@@ -86,7 +88,7 @@ async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: I
                                  correlation_id=correlation_id, case_id=moved.case_id, occurred_at=transition.at)
         await repo.add_transition(moved.id, transition, caller.actor, envelope.event_id)
         uow.publish(envelope)
-        detail = await _shown(repo, moved, caller, transition.at)
+        detail = await _shown(repo, moved, caller, transition.at, days_after_completion)
         await uow.commit()
     log.info("referral_moved", referral_id=moved.id, action=action.value, status=moved.status.value,
              version=moved.version)
@@ -119,23 +121,34 @@ async def _visible(repo: ReferralRepository, referral_id: str, caller: Identity)
 @dataclass(frozen=True)
 class ReferralDetail:
     referral: Referral
-    history: list[Any]  # transitions, for coordinators and supervisors only
+    history: list[Any]  # every move, with who made it and when
+    shown: dict[str, Any]  # the shared fields this caller is shown now
+    closed_reason: str | None = None  # why an agency no longer sees the personal fields
 
 
-async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity) -> ReferralDetail:
+async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity, *,
+                          days_after_completion: int) -> ReferralDetail:
     """One referral as the caller may see it; the read itself is recorded (who saw what)."""
     async with uow:
         repo = ReferralRepository(uow.db)
         referral = await _visible(repo, referral_id, caller)
-        detail = await _shown(repo, referral, caller, uow.clock.now())
+        detail = await _shown(repo, referral, caller, uow.clock.now(), days_after_completion)
         await uow.commit()
     return detail
 
 
-async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity, at: Any) -> ReferralDetail:
-    await repo.record_read(referral.id, caller.actor, sorted(referral.shared), at)
-    history = [] if caller.role == "agency" else await repo.history(referral.id)
-    return ReferralDetail(referral=referral, history=history)
+async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity, at: Any,
+                 days_after_completion: int) -> ReferralDetail:
+    closed = None
+    shown = dict(referral.shared)
+    if caller.role == "agency":
+        closed = personal_fields_closed(referral.status, referral.closed_at, at, days_after_completion)
+        if closed:
+            shown = dict(without_personal_data(referral.shared, referral.withheld).fields)
+    # The record of who saw what names only the fields this read showed.
+    await repo.record_read(referral.id, caller.actor, sorted(shown), at)
+    return ReferralDetail(referral=referral, history=await repo.history(referral.id), shown=shown,
+                          closed_reason=closed)
 
 
 def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: str | None, area: str | None,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.errors import InvalidInput
-from shared.events.referral import PERSONAL_FIELDS, SHAREABLE_FIELDS
+from shared.events.referral import PERSONAL_FIELDS, SHAREABLE_FIELDS, SHAREABLE_LABELS
 
 CONSENTED = "同意あり"
 
@@ -39,13 +39,6 @@ def supersedes(new_status: str, new_event_id: str, current_status: str, current_
     new_key = (RANK[new_status], new_event_id)
     current_key = (RANK[current_status], current_event_id or "")
     return new_key > current_key
-
-
-# What the coordinator's page calls each shareable field.
-FIELD_LABELS: dict[str, str] = {
-    "person_name": "氏名", "age_group": "年代", "approximate_place": "おおよその場所", "school_district": "小学校区",
-    "categories": "相談分類", "household": "世帯構成(続柄・年代)", "noticed": "気づいたこと", "urgency": "緊急度",
-}
 
 
 def may_share_personal(consent: str, legal_ground: str | None) -> bool:
@@ -87,7 +80,7 @@ def share_options(consent: str, legal_ground: str | None) -> list[ShareOption]:
     options = []
     for f in SHAREABLE_FIELDS:
         refused = reason if f in PERSONAL_FIELDS else None
-        options.append(ShareOption(field=f, label=FIELD_LABELS[f], personal=f in PERSONAL_FIELDS,
+        options.append(ShareOption(field=f, label=SHAREABLE_LABELS[f], personal=f in PERSONAL_FIELDS,
                                    allowed=refused is None, reason=refused))
     return options
 

@@ -52,6 +52,7 @@ referrals = Table(
     Column("reason", Text, nullable=True),
     Column("note", Text, nullable=True),
     Column("request_event_id", String(26), nullable=False),
+    Column("requested_by", String(64), nullable=True),  # the coordinator's id (never a name)
     Index("ix_referrals_agency_status", "agency_id", "status"),
     Index("ix_referrals_area_status", "area", "status"),
 )

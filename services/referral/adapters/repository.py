@@ -19,7 +19,7 @@ from shared.events import Actor
 _TIMES = ("requested_at", "received_at", "updated_at", "acknowledge_by", "decide_by", "acknowledged_at",
           "decided_at", "closed_at")
 _FIELDS = ("id", "case_id", "case_number", "area", "agency_id", "purpose", "urgency", "consent",
-           "legal_ground", "shared", "withheld", "status", "version", *_TIMES, "reason", "note")
+           "legal_ground", "shared", "withheld", "status", "version", *_TIMES, "reason", "note", "requested_by")
 # What a move changes. Nothing else is written by a move, so a move racing a consent
 # withdrawal can never write the withdrawn fields back.
 _MOVE_FIELDS = ("status", "version", "updated_at", "acknowledged_at", "decided_at", "closed_at", "reason", "note")

@@ -46,6 +46,8 @@ class Referral:
     closed_at: datetime | None = None
     reason: str | None = None
     note: str | None = None
+    # The coordinator who asked (the agency calls them back); unknown for old referrals.
+    requested_by: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +105,7 @@ class ReferralRequest:
     consent: str
     legal_ground: str | None
     requested_at: datetime
+    requested_by: str | None = None
 
 
 UNKNOWN_AGENCY_REASON = "紹介先機関「{agency_id}」は機関名簿(reference/agencies.yaml)に登録されていません。"
@@ -119,7 +122,7 @@ def arrive(request: ReferralRequest, deadlines: ResponseDeadlines | None, at: da
         agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
         consent=request.consent, legal_ground=request.legal_ground, shared=shared.fields,
         withheld=shared.withheld, status=Status.REQUESTED, version=0, requested_at=request.requested_at,
-        received_at=at, updated_at=at)
+        received_at=at, updated_at=at, requested_by=request.requested_by)
     if deadlines is None:
         reason = UNKNOWN_AGENCY_REASON.format(agency_id=request.agency_id)
         return _apply(base, Action.UNDELIVERABLE, at, reason=reason)

@@ -67,8 +67,9 @@ async def list_referrals(
             summary="紹介の詳細 (an agency sees only what was shared with it)")
 async def get_referral(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> ReferralView:
     services = _services(request)
-    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller)
-    return _view(detail.referral, caller, request, detail.history)
+    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller,
+                                            days_after_completion=services.reference.agency_access_days_after_completion)
+    return _view(detail, caller, request)
 
 
 @router.get("/referrals/{referral_id}/fhir-task", summary="FHIR R4 Task 形式 (coordinators and supervisors)",
@@ -76,19 +77,20 @@ async def get_referral(referral_id: ReferralId, request: Request, caller: Curren
 async def get_fhir_task(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> JSONResponse:
     require_role(caller, "coordinator", "supervisor")
     services = _services(request)
-    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller)
+    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller,
+                                            days_after_completion=services.reference.agency_access_days_after_completion)
     agency = services.reference.agency(detail.referral.agency_id)
     return JSONResponse(as_fhir_task(detail.referral, agency.name if agency else None),
                         media_type="application/fhir+json")
 
 
-def _view(referral, caller: Identity, request: Request, history: list) -> ReferralView:  # noqa: ANN001
+def _view(detail: handlers.ReferralDetail, caller: Identity, request: Request) -> ReferralView:
     services = _services(request)
     now = services.runtime.clock.now()
-    calendar = _calendar(services, referral.agency_id)
+    calendar = _calendar(services, detail.referral.agency_id)
     if caller.role == "agency":
-        return agency_view(referral, now, calendar)
-    return staff_view(referral, caller, services.reference, history, now, calendar)
+        return agency_view(detail, services.reference, now, calendar)
+    return staff_view(detail.referral, caller, services.reference, detail.history, now, calendar)
 
 
 def _calendar(services, agency_id: str) -> BusinessCalendar:  # noqa: ANN001
@@ -117,8 +119,9 @@ def _register(action: Action, body_model: type[MoveIn], title: str) -> None:
         detail = await handlers.make_move(
             services.runtime.unit_of_work(), referral_id, action, caller, version=body.version,
             correlation_id=correlation_id_of(request), reason=getattr(body, "reason", None),
-            note=getattr(body, "note", None))
-        return _view(detail.referral, caller, request, detail.history)
+            note=getattr(body, "note", None),
+            days_after_completion=services.reference.agency_access_days_after_completion)
+        return _view(detail, caller, request)
 
     move.__name__ = f"{action.value}_referral"
     router.add_api_route(f"/referrals/{{referral_id}}/{action.value}", move, methods=["POST"],

@@ -87,6 +87,17 @@ class ReferralPage(BaseModel):
     items: list[ReferralSummary]
 
 
+class Contact(BaseModel):
+    """Whom the agency calls back: the referring coordinator and their area's office."""
+
+    area: str
+    office_name: str | None
+    phone: str | None
+    email: str | None
+    coordinator_id: str | None
+    coordinator_name: str | None
+
+
 class AgencyReferral(BaseModel):
     """What the agency sees: exactly these keys."""
 
@@ -98,13 +109,19 @@ class AgencyReferral(BaseModel):
     version: int
     purpose: str
     urgency: str
-    shared: dict[str, Any] = Field(description="コーディネーターが共有した項目のみ")
+    shared: dict[str, Any] = Field(description="コーディネーターが共有した項目のうち、今この機関に見せるもの")
+    personal_fields_closed: str | None = Field(
+        None, description="個人に関わる項目をもう表示しない理由(辞退・取消・不成立、または完了から一定日数)")
     received_at: datetime
     received_at_jst: str
     updated_at_jst: str
     acknowledge_by: Deadline | None
     decide_by: Deadline | None
     allowed_actions: list[str] = Field(description="この機関が今できる操作")
+    reason: str | None = Field(None, description="辞退・不成立などの理由")
+    note: str | None = None
+    contact: Contact
+    history: list["HistoryEntry"] = Field(default_factory=list, description="これまでの操作")
 
 
 class HistoryEntry(BaseModel):
@@ -175,3 +192,4 @@ class AgencyOut(BaseModel):
 class AgencyDirectoryOut(BaseModel):
     sample: bool = Field(description="サンプルデータなら true")
     items: list[AgencyOut]
+AgencyReferral.model_rebuild()

@@ -18,6 +18,7 @@ from services.referral.domain.referral import Referral
 from services.referral.entrypoints.schemas import (
     AgencyReferral,
     AgencyReferralSummary,
+    Contact,
     Deadline,
     HistoryEntry,
     StaffReferral,
@@ -49,16 +50,36 @@ def _party(caller: Identity) -> Party | None:
     return {"agency": Party.AGENCY, "coordinator": Party.COORDINATOR}.get(caller.role)
 
 
-def agency_view(referral: Referral, now: datetime, calendar: BusinessCalendar) -> AgencyReferral:
+def _contact(referral: Referral, reference: ReferenceData) -> Contact:
+    area = reference.area(referral.area)
+    office = area.office if area else None
+    coordinator = reference.coordinator(referral.requested_by) if referral.requested_by else None
+    return Contact(area=referral.area, office_name=office.name if office else None,
+                   phone=office.phone if office else None, email=office.email if office else None,
+                   coordinator_id=referral.requested_by, coordinator_name=coordinator.name if coordinator else None)
+
+
+def _history(history: list[Any]) -> list[HistoryEntry]:
+    return [HistoryEntry(version=h.version, action=h.action, from_status=h.from_status, to_status=h.to_status,
+                         actor_role=h.actor_role, actor_id=h.actor_id, reason=h.reason, note=h.note,
+                         at=as_utc(h.at), at_jst=jst_text(h.at), event_id=h.event_id) for h in history]
+
+
+def agency_view(detail: Any, reference: ReferenceData, now: datetime, calendar: BusinessCalendar) -> AgencyReferral:
+    """Only what was shared (and only while the agency may still read it), the purpose,
+    its deadlines, whom to call back, and every move."""
+    referral: Referral = detail.referral
     return AgencyReferral(
         id=referral.id, case_number=referral.case_number, status=referral.status.value,
         status_label=STATUS_LABELS[referral.status], version=referral.version, purpose=referral.purpose,
-        urgency=referral.urgency, shared=dict(referral.shared), received_at=referral.received_at,
+        urgency=referral.urgency, shared=detail.shown, personal_fields_closed=detail.closed_reason,
+        received_at=referral.received_at,
         received_at_jst=jst_text(referral.received_at), updated_at_jst=jst_text(referral.updated_at),
         acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED, calendar),
         decide_by=_deadline(referral.decide_by, now,
                             referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED), calendar),
-        allowed_actions=_moves_for(referral, Party.AGENCY))
+        allowed_actions=_moves_for(referral, Party.AGENCY), reason=referral.reason, note=referral.note,
+        contact=_contact(referral, reference), history=_history(detail.history))
 
 
 def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, history: list[Any],
@@ -80,10 +101,7 @@ def staff_view(referral: Referral, caller: Identity, reference: ReferenceData, h
         acknowledged_at_jst=_jst(referral.acknowledged_at), decided_at_jst=_jst(referral.decided_at),
         closed_at_jst=_jst(referral.closed_at), reason=referral.reason, note=referral.note,
         allowed_actions=_moves_for(referral, party) if party == Party.COORDINATOR else [],
-        history=[HistoryEntry(version=h.version, action=h.action, from_status=h.from_status,
-                              to_status=h.to_status, actor_role=h.actor_role, actor_id=h.actor_id,
-                              reason=h.reason, note=h.note, at=as_utc(h.at), at_jst=jst_text(h.at),
-                              event_id=h.event_id) for h in history])
+        history=_history(history))
 
 
 def summary(referral: Referral, caller: Identity, reference: ReferenceData, now: datetime,

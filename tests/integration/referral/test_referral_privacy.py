@@ -11,8 +11,8 @@ from tests.integration.referral.referral_support import NON_PERSONAL, PERSONAL, 
 from tests.support.services import bearer, eventually, running_service
 
 AGENCY_KEYS = {"view", "id", "case_number", "status", "status_label", "version", "purpose", "urgency",
-               "shared", "received_at", "received_at_jst", "updated_at_jst", "acknowledge_by", "decide_by",
-               "allowed_actions"}
+               "shared", "personal_fields_closed", "received_at", "received_at_jst", "updated_at_jst",
+               "acknowledge_by", "decide_by", "allowed_actions", "reason", "note", "contact", "history"}
 AGENCY_SUMMARY_KEYS = {"view", "id", "case_number", "status", "status_label", "version", "urgency",
                        "purpose", "received_at_jst", "next_deadline"}
 
@@ -87,6 +87,40 @@ async def test_with_consent_the_shared_fields_reach_the_agency(make_settings) ->
 
         body = await eventually(detail, what="referral visible to hc-3")
         assert body["shared"] == {"person_name": "サンプル西東京花子", "age_group": "80代"}
+        # Whom to call back: the referring coordinator and their area's office (reference data).
+        assert body["contact"]["area"] == "中部" and body["contact"]["phone"]
+        assert body["contact"]["coordinator_id"] == "csw-chubu-1"
+
+
+async def test_the_agency_stops_seeing_personal_fields_once_it_declines(make_settings, database_backend) -> None:
+    settings = make_settings()
+    request = requested(shared={"person_name": "サンプル西東京花子", "age_group": "80代"}, consent="同意あり")
+    rid = request.payload["referral_id"]
+    async with running_service("referral", settings) as referral:
+        agency = bearer(settings, "agency", "hc-3")
+        await publish(settings, request)
+
+        async def detail():
+            response = await referral.get(f"/v1/referrals/{rid}", headers=agency)
+            return response.json() if response.status_code == 200 else None
+
+        body = await eventually(detail, what="referral visible to hc-3")
+        declined = await referral.post(f"/v1/referrals/{rid}/decline", headers=agency,
+                                       json={"version": body["version"], "reason": "担当区域外"})
+        assert declined.status_code == 200, declined.text
+        after = declined.json()
+        assert after["shared"] == {"age_group": "80代"} and "辞退" in after["personal_fields_closed"]
+        assert [h["action"] for h in after["history"]][-1] == "decline" and after["reason"] == "担当区域外"
+        again = (await referral.get(f"/v1/referrals/{rid}", headers=agency)).json()
+        assert "サンプル西東京花子" not in json.dumps(again, ensure_ascii=False)
+        # The coordinator keeps the whole record; the read log names only what each read showed.
+        staff = (await referral.get(f"/v1/referrals/{rid}", headers=bearer(settings, "coordinator", "中部"))).json()
+        assert staff["shared"]["person_name"] == "サンプル西東京花子"
+        uow = referral.app.state.services.runtime.unit_of_work()
+        async with uow:
+            reads = (await uow.db.execute(select(referral_reads.c.reader_role, referral_reads.c.fields)
+                                          .order_by(referral_reads.c.id))).all()
+        assert [r.fields for r in reads if r.reader_role == "agency"][-1] == ["age_group"]
 
 
 async def test_a_referral_is_invisible_outside_its_agency_and_area(make_settings) -> None:

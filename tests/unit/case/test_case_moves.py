@@ -15,7 +15,8 @@ from services.case.domain.moves import (
     check_workable,
     referral_refusal,
 )
-from services.case.domain.referrals import FIELD_LABELS, check_share, share_options
+from services.case.domain.referrals import check_share, share_options
+from shared.events.referral import SHAREABLE_LABELS
 from services.case.domain.status import ALLOWED_MOVES, CLOSED, CONNECTING, IN_HAND, RECEIVED, STATUSES, WATCHING
 from shared.errors import Conflict, InvalidInput
 from shared.events.referral import PERSONAL_FIELDS, SHAREABLE_FIELDS
@@ -97,11 +98,11 @@ def test_share_options_agree_with_check_share(consent: str, ground: str | None) 
         assert option.allowed == accepted
         assert option.personal == (option.field in PERSONAL_FIELDS)
         assert (option.reason is None) == option.allowed
-        assert option.label == FIELD_LABELS[option.field]
+        assert option.label == SHAREABLE_LABELS[option.field]
         if not option.allowed:
             assert "同意" in option.reason and consent in option.reason
 
 
 def test_labels_are_the_pages_words() -> None:
-    assert [FIELD_LABELS[f] for f in SHAREABLE_FIELDS] == [
+    assert [SHAREABLE_LABELS[f] for f in SHAREABLE_FIELDS] == [
         "氏名", "年代", "おおよその場所", "小学校区", "相談分類", "世帯構成(続柄・年代)", "気づいたこと", "緊急度"]
