@@ -23,12 +23,15 @@ from shared.identity import TokenVerifier
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
 from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.metrics import watch_messaging
 from shared.messaging.reclaim import Reclaimer
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.retention import StreamTrimmer
-from shared.messaging.streams import dead_letter_stream, ensure_group
+from shared.messaging.streams import ensure_group
 from shared.messaging.subscription import subscribe
+from shared.metrics import ServiceMetrics
 from shared.settings import Settings
+from shared.tracing import NO_SPANS, start_tracing
 
 log = get_logger(__name__)
 
@@ -36,6 +39,8 @@ TRIM_INTERVAL_S = 60.0
 FORGET_ENDED_SESSIONS_S = 3600.0
 # Readiness and metrics answer within this even when Redis does not (see make_redis).
 REDIS_CHECK_TIMEOUT_S = 5.0
+# A scrape answers within this even when the database does not.
+DATABASE_CHECK_TIMEOUT_S = 5.0
 
 
 async def cancel_until_done(tasks: list[asyncio.Task[Any]]) -> None:
@@ -65,22 +70,36 @@ class ServiceRuntime:
         self.engine = make_engine(settings, service)
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
+        # None unless TSUNAGI_OTLP_ENDPOINT is set (the app is instrumented by create_api).
+        self.tracing = start_tracing(settings, service, self.consumer_name)
+        spans = NO_SPANS
+        if self.tracing is not None:
+            self.tracing.instrument_engine(self.engine)
+            self.tracing.instrument_redis(self.redis)
+            spans = self.tracing.spans
         self.outbox_signal = asyncio.Event()
         # Commands that only insert (intake's consultations) share transactions under load.
         self.group_commit = GroupCommit(self.unit_of_work)
         self.consumer = StreamConsumer(service=service, consumer=self.consumer_name, handlers=handlers,
-                                       unit_of_work=self.unit_of_work, redis=self.redis)
+                                       unit_of_work=self.unit_of_work, redis=self.redis, spans=spans)
         subscribe(self.consumer, self.broker, batch_size=settings.batch_size,
                   poll_interval_ms=settings.poll_interval_ms, background_linger_ms=settings.background_linger_ms)
         self.relay = OutboxRelay(service=service, owner=self.consumer_name, engine=self.engine,
                                  tables=tables, broker=self.broker, redis=self.redis, clock=self.clock,
-                                 signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s)
+                                 signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s,
+                                 spans=spans)
         self.reclaimer = Reclaimer(self.consumer, self.redis, idle_ms=settings.reclaim_idle_ms,
                                    max_deliveries=settings.max_deliveries, batch_size=settings.batch_size)
         # Each service trims the streams it publishes to (one writer, one trimmer).
         self.trimmer = StreamTrimmer(self.redis, [stream_for(family) for family in publishes])
         self._tasks: list[asyncio.Task[Any]] = []
         self.messaging_started = asyncio.Event()
+        self.metrics = ServiceMetrics(service)
+        self.metrics.add_source("database", "1 when the service's database answered this scrape, 0 otherwise.",
+                                self._ping_database, DATABASE_CHECK_TIMEOUT_S)
+        self.metrics.add_source("redis", "1 when Redis answered this scrape, 0 otherwise.",
+                                self.redis.ping, REDIS_CHECK_TIMEOUT_S)
+        watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.tables, self.clock, self.outbox_signal)
@@ -149,6 +168,8 @@ class ServiceRuntime:
         with contextlib.suppress(Exception):
             await self.redis.aclose()
         await self.engine.dispose()
+        if self.tracing is not None:
+            self.tracing.shutdown()
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:
@@ -161,8 +182,7 @@ class ServiceRuntime:
     async def readiness(self) -> dict[str, Any]:
         checks: dict[str, Any] = {}
         try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self._ping_database()
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
@@ -176,47 +196,6 @@ class ServiceRuntime:
         checks["ready"] = checks["database"] == "ok" and checks["redis"] == "ok"
         return checks
 
-    async def metrics_lines(self) -> list[str]:
-        """Prometheus text lines for this service's messaging: consumer lag and pending
-        entries per stream, dead letters, outbox backlog, events applied. Counts only."""
-        svc = self.service
-        lines = [
-            "# HELP tsunagi_events_applied_total Events this process applied (each exactly once).",
-            "# TYPE tsunagi_events_applied_total counter",
-            f'tsunagi_events_applied_total{{service="{svc}"}} {self.consumer.applied_total}',
-            "# TYPE tsunagi_events_duplicate_total counter",
-            f'tsunagi_events_duplicate_total{{service="{svc}"}} {self.consumer.duplicates_total}',
-        ]
-        try:
-            lines += ["# HELP tsunagi_outbox_backlog Events committed but not yet published.",
-                      "# TYPE tsunagi_outbox_backlog gauge",
-                      f'tsunagi_outbox_backlog{{service="{svc}"}} {await self.relay.backlog()}']
-        except Exception:  # database unreachable: say so instead of failing the scrape
-            lines.append(f'tsunagi_database_up{{service="{svc}"}} 0')
-        try:
-            async with asyncio.timeout(REDIS_CHECK_TIMEOUT_S):
-                lines += await self._stream_metric_lines()
-            lines.append(f'tsunagi_redis_up{{service="{svc}"}} 1')
-        except Exception:
-            lines.append(f'tsunagi_redis_up{{service="{svc}"}} 0')
-        return lines
-
-    async def _stream_metric_lines(self) -> list[str]:
-        svc = self.service
-        lines = ["# HELP tsunagi_stream_lag Entries not yet delivered to this service's group.",
-                 "# TYPE tsunagi_stream_lag gauge",
-                 "# HELP tsunagi_stream_pending Entries delivered but not yet acknowledged.",
-                 "# TYPE tsunagi_stream_pending gauge"]
-        for stream in self.consumer.handlers.streams:
-            for group in await self.redis.xinfo_groups(stream):
-                name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
-                if name != self.consumer.group:
-                    continue
-                labels = f'service="{svc}",stream="{stream}"'
-                lines.append(f"tsunagi_stream_lag{{{labels}}} {group.get('lag') or 0}")
-                lines.append(f"tsunagi_stream_pending{{{labels}}} {group.get('pending') or 0}")
-        lines += ["# HELP tsunagi_dead_letters Events waiting in this service's dead-letter stream.",
-                  "# TYPE tsunagi_dead_letters gauge",
-                  f'tsunagi_dead_letters{{service="{svc}"}} {await self.redis.xlen(dead_letter_stream(svc))}']
-        return lines
-
+    async def _ping_database(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Traces (shared/tracing): unset or empty, nothing is traced or exported. Set, the
+    # base URL of an OTLP/HTTP collector (e.g. http://localhost:4318); spans go to /v1/traces.
+    otlp_endpoint: str | None = None
+    # The share of requests and applied events that start a recorded trace (the rest of a
+    # trace follows its start).
+    trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0)
+
     # Messaging
     consumer_name: str | None = None
     batch_size: int = 100

@@ -13,7 +13,8 @@ from services.case.entrypoints.commands_api import many_router as many_command_r
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from shared.clock import Clock
-from shared.http.app import add_metrics, add_reference_reload, create_api
+from shared.http.app import add_reference_reload, create_api
+from shared.http.asyncapi import add_asyncapi
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -39,10 +40,10 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                      description="Coordinators' area queues, cases and households, referrals and the timeline; "
                                  "PDCA figures for supervisors.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens)
+                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
     app.state.services = CaseServices(runtime=runtime, reference=reference, match_keys=keys)
+    add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
-    add_metrics(app, runtime)
     app.include_router(read_router)
     app.include_router(command_router)
     app.include_router(many_command_router)

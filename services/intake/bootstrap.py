@@ -11,7 +11,8 @@ from services.intake.entrypoints.api import router
 from services.intake.entrypoints.options import router as options_router
 from services.intake.entrypoints.consumers import event_handlers
 from shared.clock import Clock
-from shared.http.app import add_metrics, add_reference_reload, create_api
+from shared.http.app import add_reference_reload, create_api
+from shared.http.asyncapi import add_asyncapi
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -32,10 +33,10 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = create_api(service=SERVICE, title="Tsunagi intake (相談受付)",
                      description="Reporters raise consultations and check their status by reference number.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens)
+                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
     app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
+    add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
-    add_metrics(app, runtime)
     app.include_router(router)
     app.include_router(options_router)
     return app

@@ -19,12 +19,13 @@ from services.notify.context import NotifyContext, load_policy, load_templates
 from services.notify.deliveries import DeliveryWorker
 from services.notify.entrypoints.api import router
 from services.notify.entrypoints.consumers import event_handlers
-from services.notify.entrypoints.metrics import router as metrics_router
+from services.notify.entrypoints.metrics import watch_notify
 from services.notify.settings import NotifySettings
 from services.notify.timer import FollowupTimer
 from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
+from shared.http.asyncapi import add_asyncapi
 from shared.logging import get_logger
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime, cancel_until_done
@@ -78,6 +79,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
         runtime=runtime, context=context, timer=FollowupTimer(context, runtime.unit_of_work),
         worker=DeliveryWorker(context, runtime.unit_of_work,
                               {"email": EmailSender(options), "webhook": WebhookSender(options, clock)}))
+    watch_notify(runtime.metrics, runtime.unit_of_work, services.timer, services.worker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,9 +94,9 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
                      description="Notifications to every party, channel deliveries, and business-day "
                                  "follow-ups of every referral until the agency has taken it up.",
                      settings=settings, lifespan=lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens)
+                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
     app.state.services = services
+    add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, reference)
     app.include_router(router)
-    app.include_router(metrics_router)
     return app

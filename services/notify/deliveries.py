@@ -10,6 +10,7 @@ delivery id lets receivers drop a duplicate)."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
@@ -42,6 +43,8 @@ class DeliveryWorker:
         self.unit_of_work = unit_of_work
         self.senders = senders
         self.options = ctx.options
+        # Attempts this process made, by (channel, outcome: delivered | retrying | failed).
+        self.attempts: Counter[tuple[str, str]] = Counter()
 
     async def run_once(self) -> int:
         uow = self.unit_of_work()
@@ -99,11 +102,13 @@ class DeliveryWorker:
                 "delivery_id": row.id, "attempt": attempt, "worker": self.ctx.worker, "started_at": started,
                 "finished_at": now, "ok": error is None, "detail": str(error)[:1000] if error else detail[:1000],
             })
+            outcome = "delivered" if error is None else "retrying"
             if error is None:
                 await repo.finish(row.id, self.ctx.worker, status="delivered", attempts=attempt, delivered_at=now,
                                   last_error=None)
                 log.info("delivery_sent", delivery_id=row.id, channel=row.channel, attempt=attempt)
             elif error.permanent or attempt >= self.options.delivery_max_attempts:
+                outcome = "failed"
                 if await repo.finish(row.id, self.ctx.worker, status="failed", attempts=attempt, failed_at=now,
                                      last_error=str(error)[:1000]):
                     await self.report_failure(uow, row, attempt, str(error))
@@ -114,6 +119,7 @@ class DeliveryWorker:
                 log.warning("delivery_retry_scheduled", delivery_id=row.id, channel=row.channel, attempt=attempt,
                             retry_in_s=delay.total_seconds(), error=str(error)[:200])
             await uow.commit()
+        self.attempts[(row.channel, outcome)] += 1
 
     async def report_failure(self, uow: UnitOfWork, row: Any, attempts: int, error: str) -> None:
         log.error("delivery_failed", delivery_id=row.id, channel=row.channel, attempts=attempts, error=error[:200])

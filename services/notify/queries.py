@@ -1,5 +1,5 @@
 """Notify's read side and the few commands its users make (mark read, retry a failed
-delivery). Access rules are here, not in the routes."""
+delivery), and the figures its /metrics reports. Access rules are here, not in the routes."""
 
 from __future__ import annotations
 
@@ -116,3 +116,23 @@ async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str
         if referral is None or (caller.role == "coordinator" and referral.area != caller.scope):
             raise NotFound("この依頼のフォローアップは見つかりません(または閲覧権限がありません)。")
         return referral, await FollowupRepository(uow.db).for_referral(referral_id)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts for /metrics. Timers are keyed by (step, rungs fired), deliveries by
+    (channel, status)."""
+    followups_pending: dict[tuple[str, int], int]
+    followups_due: dict[tuple[str, int], int]
+    followups_overdue: dict[tuple[str, int], int]
+    deliveries: dict[tuple[str, str], int]
+
+
+async def figures(uow: UnitOfWork) -> Figures:
+    async with uow:
+        timers = await FollowupRepository(uow.db).counts(uow.clock.now())
+        deliveries_by = await DeliveryRepository(uow.db).counts()
+    return Figures(followups_pending={(r.step, r.level): int(r.pending) for r in timers},
+                   followups_due={(r.step, r.level): int(r.due or 0) for r in timers},
+                   followups_overdue={(r.step, r.level): int(r.overdue or 0) for r in timers},
+                   deliveries=deliveries_by)

@@ -14,7 +14,8 @@ from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
 from shared.calendar import load_holidays
 from shared.clock import Clock
-from shared.http.app import add_metrics, add_reference_reload, create_api
+from shared.http.app import add_reference_reload, create_api
+from shared.http.asyncapi import add_asyncapi
 from shared.reference import ReferenceData, ReferenceDataError, ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -53,10 +54,10 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                                  "and cancel them. Lifecycle and FHIR Task mapping: "
                                  "services/referral/domain/lifecycle.py.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens)
+                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
     app.state.services = ReferralServices(runtime=runtime, reference=reference, policy=policy)
+    add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
-    add_metrics(app, runtime)
     app.include_router(referrals_router)
     app.include_router(agencies_router)
     return app

@@ -165,6 +165,16 @@ def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: st
                           overdue_at=overdue_at, limit=limit, offset=offset, by_deadline=by_deadline)
 
 
+async def disclosures(uow: UnitOfWork, case_id: str, caller: Identity) -> list[Any]:
+    """Which agency (or staff) saw which shared fields of a case's referrals, and when:
+    for supervisors, and for the coordinators of the referrals' area."""
+    if caller.role not in ("supervisor", "coordinator"):
+        raise Forbidden("開示の記録は、地域福祉コーディネーターと管理者のみ閲覧できます。")
+    async with uow:
+        reads = await ReferralRepository(uow.db).reads_of_case(case_id)
+    return [r for r in reads if can_see(caller.role, caller.scope, agency_id=r.agency_id, area=r.area)]
+
+
 async def list_referrals(uow: UnitOfWork, criteria: ReferralFilter) -> tuple[list[Referral], int]:
     async with uow:
         return await ReferralRepository(uow.db).find(criteria)

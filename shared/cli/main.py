@@ -9,7 +9,7 @@ import importlib
 import sys
 from typing import Any
 
-from shared.settings import SERVICES, Settings
+from shared.settings import PROJECT_ROOT, SERVICES, Settings
 
 
 def build_app(service: str, settings: Settings) -> Any:
@@ -75,6 +75,24 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return run_seed(args)
 
 
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    from shared.asyncapi.committed import DOCS_DIR, stale_files, write_files
+
+    where = DOCS_DIR.relative_to(PROJECT_ROOT)
+    if args.write:
+        written = write_files()
+        for path in written:
+            print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+        print(f"{where}: {len(written)} file(s) regenerated" if written else f"{where}: already up to date")
+        return 0
+    stale = stale_files()
+    if stale:
+        print(f"{where}: out of date: {', '.join(stale)} (regenerate: tsunagi asyncapi --write)", file=sys.stderr)
+        return 1
+    print(f"{where}: up to date")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tsunagi", description="Tsunagi: community welfare case management")
     sub = p.add_subparsers(dest="command", required=True)
@@ -111,6 +129,10 @@ def parser() -> argparse.ArgumentParser:
 
     sd = sub.add_parser("seed", help="load the labelled sample consultations through the running system")
     sd.set_defaults(func=cmd_seed)
+
+    a = sub.add_parser("asyncapi", help="check that docs/asyncapi/ matches the event contracts (--write: regenerate)")
+    a.add_argument("--write", action="store_true", help="regenerate the documents instead of checking them")
+    a.set_defaults(func=cmd_asyncapi)
 
     from services.console.entrypoints.cli import add_console_commands
     from shared.cli.ops import add_ops_commands

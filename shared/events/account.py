@@ -26,7 +26,10 @@ class AccountGrant(BaseModel):
 
 
 class AccountState(EventPayload):
+    """An account's whole access state after the change."""
+
     AGGREGATE: ClassVar[str] = "account"
+    PUBLISHER: ClassVar[str] = "console"
 
     account_id: str
     disabled: bool
@@ -34,6 +37,8 @@ class AccountState(EventPayload):
 
 
 class AccountCreated(AccountState):
+    """An account was created."""
+
     TYPE: ClassVar[str] = "account.created"
 
 
@@ -44,10 +49,14 @@ class AccountGrantsChanged(AccountState):
 
 
 class AccountDisabled(AccountState):
+    """An account was disabled: its sessions end and its tokens are refused."""
+
     TYPE: ClassVar[str] = "account.disabled"
 
 
 class AccountEnabled(AccountState):
+    """A disabled account was enabled again."""
+
     TYPE: ClassVar[str] = "account.enabled"
 
 
@@ -61,6 +70,7 @@ class SessionEnded(EventPayload):
 
     TYPE: ClassVar[str] = "session.ended"
     AGGREGATE: ClassVar[str] = "session"
+    PUBLISHER: ClassVar[str] = "console"
 
     session_id: str
     account_id: str

@@ -11,8 +11,11 @@ ReporterStage = Literal["受付済", "対応中", "つなぎ済", "終結"]
 
 
 class CaseOpened(EventPayload):
+    """A consultation became a new case, in the queue of its daily-life area."""
+
     TYPE: ClassVar[str] = "case.opened"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     case_number: str
@@ -29,6 +32,7 @@ class ConsultationLinked(EventPayload):
 
     TYPE: ClassVar[str] = "case.consultation_linked"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     consultation_id: str
@@ -38,8 +42,11 @@ class ConsultationLinked(EventPayload):
 
 
 class CaseAssigned(EventPayload):
+    """A coordinator was given the case (``previous_coordinator_id``: it was reassigned)."""
+
     TYPE: ClassVar[str] = "case.assigned"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     area: str
@@ -48,8 +55,11 @@ class CaseAssigned(EventPayload):
 
 
 class CaseStatusChanged(EventPayload):
+    """The case moved from one status to another (``from_status`` → ``to_status``)."""
+
     TYPE: ClassVar[str] = "case.status_changed"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     area: str
@@ -63,6 +73,7 @@ class CaseStageChanged(EventPayload):
 
     TYPE: ClassVar[str] = "case.stage_changed"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     stage: ReporterStage
@@ -73,8 +84,11 @@ class CaseStageChanged(EventPayload):
 
 
 class CaseTriaged(EventPayload):
+    """The coordinator set the case's priority and categories."""
+
     TYPE: ClassVar[str] = "case.triaged"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     area: str
@@ -87,6 +101,7 @@ class CaseMoved(EventPayload):
 
     TYPE: ClassVar[str] = "case.moved"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     from_area: str
@@ -94,8 +109,11 @@ class CaseMoved(EventPayload):
 
 
 class ConsentRecorded(EventPayload):
+    """The person's consent to sharing was recorded, and whether a legal ground is."""
+
     TYPE: ClassVar[str] = "case.consent_recorded"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     consent: str
@@ -107,6 +125,7 @@ class ContactRecorded(EventPayload):
 
     TYPE: ClassVar[str] = "case.contact_recorded"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     contact_id: str
@@ -115,16 +134,22 @@ class ContactRecorded(EventPayload):
 
 
 class NoteAdded(EventPayload):
+    """A note was added to the case (its text stays in the case service)."""
+
     TYPE: ClassVar[str] = "case.note_added"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     note_id: str
 
 
 class HouseholdMemberAdded(EventPayload):
+    """A member of the person's household was added to the case (the relation only)."""
+
     TYPE: ClassVar[str] = "case.household_member_added"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     member_id: str
@@ -136,6 +161,7 @@ class LinkOffered(EventPayload):
 
     TYPE: ClassVar[str] = "case.link_offered"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     offer_id: str
@@ -144,8 +170,11 @@ class LinkOffered(EventPayload):
 
 
 class CaseMerged(EventPayload):
+    """Another case (``source_case_id``) was merged into this one."""
+
     TYPE: ClassVar[str] = "case.merged"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str  # the case merged into (target)
     source_case_id: str
@@ -153,8 +182,11 @@ class CaseMerged(EventPayload):
 
 
 class CaseMergeUndone(EventPayload):
+    """A merge was undone: the source case is its own case again."""
+
     TYPE: ClassVar[str] = "case.merge_undone"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str  # the case that was merged into (target)
     source_case_id: str
@@ -166,6 +198,7 @@ class AttentionCleared(EventPayload):
 
     TYPE: ClassVar[str] = "case.attention_cleared"
     AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
     referral_ids: list[str]

@@ -36,6 +36,7 @@ class ConsultationSubmitted(EventPayload):
 
     TYPE: ClassVar[str] = "consultation.submitted"
     AGGREGATE: ClassVar[str] = "consultation"
+    PUBLISHER: ClassVar[str] = "intake"
 
     consultation_id: str
     reference: str

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ulid import ULID
 
 from shared.clock import utcnow
+from shared.tracing import trace_carrier
 
 Role = Literal["reporter", "coordinator", "agency", "supervisor", "account_admin", "system"]
 
@@ -45,13 +46,15 @@ SYSTEM = Actor(role="system", id="tsunagi")
 
 class EventPayload(BaseModel):
     """Base of every event's payload. Subclasses declare their type and version once;
-    changes are additive (new optional fields), a breaking change is a new version."""
+    changes are additive (new optional fields), a breaking change is a new version.
+    ``PUBLISHER`` names the one service that publishes the type (its AsyncAPI ``send``)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
     AGGREGATE: ClassVar[str]
+    PUBLISHER: ClassVar[str]
 
     @classmethod
     def family(cls) -> str:
@@ -62,6 +65,9 @@ P = TypeVar("P", bound=EventPayload)
 
 
 class Envelope(BaseModel):
+    """What every stream entry carries: the event's identity, time, aggregate, causes and actor;
+    ``payload`` holds the fields of the schema that ``type`` and ``schema_version`` name."""
+
     model_config = ConfigDict(frozen=True)
 
     event_id: str = Field(default_factory=new_event_id)
@@ -75,6 +81,9 @@ class Envelope(BaseModel):
     causation_id: str | None = None
     actor: Actor
     payload: dict[str, Any]
+    # W3C trace context (traceparent, tracestate) of the span that recorded the event, so
+    # its consumers' spans join the same trace. Left out of the JSON when tracing is off.
+    trace: dict[str, str] | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @classmethod
     def wrap(
@@ -88,7 +97,10 @@ class Envelope(BaseModel):
         case_id: str | None = None,
         occurred_at: datetime | None = None,
     ) -> "Envelope":
-        extra = {"occurred_at": occurred_at} if occurred_at else {}
+        extra: dict[str, Any] = {"occurred_at": occurred_at} if occurred_at else {}
+        trace = trace_carrier(causation_id)
+        if trace:
+            extra["trace"] = trace
         return cls(
             type=payload.TYPE,
             schema_version=payload.VERSION,

@@ -12,6 +12,7 @@ class NotificationRecorded(EventPayload):
 
     TYPE: ClassVar[str] = "notification.recorded"
     AGGREGATE: ClassVar[str] = "notification"
+    PUBLISHER: ClassVar[str] = "notify"
 
     notification_id: str
     recipient_role: str
@@ -27,6 +28,7 @@ class FollowupFired(EventPayload):
 
     TYPE: ClassVar[str] = "followup.fired"
     AGGREGATE: ClassVar[str] = "referral"
+    PUBLISHER: ClassVar[str] = "notify"
 
     followup_id: str
     referral_id: str
@@ -47,6 +49,7 @@ class DeliveryFailed(EventPayload):
 
     TYPE: ClassVar[str] = "notification.delivery_failed"
     AGGREGATE: ClassVar[str] = "notification"
+    PUBLISHER: ClassVar[str] = "notify"
 
     notification_id: str
     delivery_id: str

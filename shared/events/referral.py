@@ -33,8 +33,11 @@ PERSONAL_FIELDS = frozenset({"person_name", "approximate_place", "household", "n
 
 
 class ReferralRequested(EventPayload):
+    """A coordinator referred the case to an agency, sharing only the fields chosen (``shared``)."""
+
     TYPE: ClassVar[str] = "referral.requested"
     AGGREGATE: ClassVar[str] = "referral"
+    PUBLISHER: ClassVar[str] = "case"  # the coordinator decides a referral in the case service
 
     referral_id: str
     case_id: str
@@ -50,6 +53,7 @@ class ReferralRequested(EventPayload):
 
 class _AgencyMove(EventPayload):
     AGGREGATE: ClassVar[str] = "referral"
+    PUBLISHER: ClassVar[str] = "referral"
 
     referral_id: str
     case_id: str
@@ -79,11 +83,15 @@ class ReferralAcknowledged(_AgencyMove):
 
 
 class ReferralAccepted(_AgencyMove):
+    """The agency accepted the referral."""
+
     TYPE: ClassVar[str] = "referral.accepted"
     note: str | None = None
 
 
 class ReferralDeclined(_AgencyMove):
+    """The agency declined the referral, with its reason."""
+
     TYPE: ClassVar[str] = "referral.declined"
     reason: str
 
@@ -108,6 +116,7 @@ class ReferralSharingRestricted(EventPayload):
 
     TYPE: ClassVar[str] = "referral.sharing_restricted"
     AGGREGATE: ClassVar[str] = "referral"
+    PUBLISHER: ClassVar[str] = "referral"
 
     referral_id: str
     case_id: str

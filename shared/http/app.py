@@ -1,5 +1,5 @@
 """What every service's HTTP app has: problem-details errors, a body-size limit,
-a correlation id per request, /health and /ready."""
+a correlation id per request, /health, /ready and /metrics."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
 from shared.identity import CurrentIdentity, TokenVerifier, require_role
 from shared.logging import get_logger
+from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.reference import ReferenceDataError
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.tracing.setup import Tracing
 
 log = get_logger(__name__)
 
@@ -63,8 +67,11 @@ class _BodyTooLarge(Exception):
 
 
 class CorrelationMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Binds the correlation id; logs and measures each request once it is answered."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,6 +83,7 @@ class CorrelationMiddleware:
 
         status = 500
         started = time.perf_counter()
+        root_path = scope.get("root_path", "")
 
         async def send_with_header(message: Message) -> None:
             nonlocal status
@@ -88,12 +96,23 @@ class CorrelationMiddleware:
             try:
                 await self.app(scope, receive, send_with_header)
             finally:
+                seconds = time.perf_counter() - started
+                route = route_template(scope, root_path)
+                if self.metrics is not None:
+                    self.metrics.observe_request(scope.get("method", ""), route, status, seconds)
                 if scope.get("path") not in ("/health", "/ready"):
-                    # The route template, not the path: paths can hold reference numbers.
-                    route = scope.get("route")
-                    log.info("http_request", method=scope.get("method"),
-                             route=getattr(route, "path", None) or "unmatched", status=status,
-                             duration_ms=round((time.perf_counter() - started) * 1000, 1))
+                    log.info("http_request", method=scope.get("method"), route=route, status=status,
+                             duration_ms=round(seconds * 1000, 1))
+
+
+def route_template(scope: Scope, root_path: str) -> str:
+    """The route template, not the path: paths can hold reference numbers. A mount
+    (static files) sets no route, only its prefix on the ASGI ``root_path``."""
+    route = getattr(scope.get("route"), "path", None)
+    if route:
+        return str(route)
+    mounted = scope.get("root_path", "")[len(root_path):]
+    return f"{mounted}/{{path}}" if mounted else "unmatched"
 
 
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -102,10 +121,13 @@ ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
 def create_api(*, service: str, title: str, description: str, settings: Settings,
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
                ready_check: ReadyCheck | None = None, tokens: TokenVerifier | None = None,
-               api_docs: bool = True) -> FastAPI:
+               api_docs: bool = True, metrics: ServiceMetrics | None = None,
+               tracing: Tracing | None = None) -> FastAPI:
     """``tokens`` reads each request's bearer token (the runtime's, which knows what the
     console has revoked; by default one that checks signatures and times only).
-    ``api_docs=False``: no /docs or /openapi.json (the console's pages are not an API)."""
+    ``metrics``: the registry /metrics serves (the runtime's; by default HTTP figures only).
+    ``api_docs=False``: no /docs or /openapi.json (the console's pages are not an API).
+    ``tracing``: the runtime's, when it traces (a server span per request)."""
     docs = {} if api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, **docs,
                   responses={"4XX": {"description": "Problem details (RFC 9457)",
@@ -115,7 +137,11 @@ def create_api(*, service: str, title: str, description: str, settings: Settings
     app.state.tokens = tokens or TokenVerifier(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CorrelationMiddleware)
+    metrics = metrics or ServiceMetrics(service)
+    app.add_middleware(CorrelationMiddleware, metrics=metrics)
+    add_metrics(app, metrics)
+    if tracing is not None:
+        tracing.instrument_app(app)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, str]:
@@ -155,10 +181,9 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
                 "agencies": len(data.agencies)}
 
 
-def add_metrics(app: FastAPI, runtime: Any) -> None:
-    """``GET /metrics``: the runtime's messaging figures in Prometheus text format."""
-    from fastapi.responses import PlainTextResponse
+def add_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
+    """``GET /metrics``: this process's registry in Prometheus text format."""
 
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse, summary="Prometheus metrics (counts only)")
-    async def metrics() -> str:
-        return "\n".join(await runtime.metrics_lines()) + "\n"
+    @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics (counts only)")
+    async def prometheus_metrics() -> Response:
+        return Response(await metrics.scrape(), media_type=CONTENT_TYPE)

@@ -15,7 +15,7 @@ from shared.settings import Settings
 def make_broker(settings: Settings, *, publishes: tuple[str, ...] = ()) -> RedisBroker:
     broker = RedisBroker(settings.effective_redis_url(), log_level=logging.DEBUG,
                          logger=logging.getLogger("faststream"))
-    # Declared publishers document the contract in the generated AsyncAPI page.
+    # FastStream's own record of the streams published to; the AsyncAPI served is built from the contracts.
     for family in publishes:
         broker.publisher(stream=stream_for(family), schema=Envelope,
                          title=f"{stream_for(family)}:publish",

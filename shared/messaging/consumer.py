@@ -44,6 +44,7 @@ from shared.events import Envelope, EventPayload, stream_for
 from shared.logging import get_logger
 from shared.messaging.failures import RecordedError
 from shared.messaging.streams import decode_entry
+from shared.tracing import NO_SPANS, StreamSpans
 
 log = get_logger(__name__)
 
@@ -123,13 +124,14 @@ class EventHandlers:
 
 class StreamConsumer:
     def __init__(self, *, service: str, consumer: str, handlers: EventHandlers,
-                 unit_of_work: Callable[[], UnitOfWork], redis: Redis) -> None:
+                 unit_of_work: Callable[[], UnitOfWork], redis: Redis, spans: StreamSpans = NO_SPANS) -> None:
         self.service = service
         self.group = service
         self.consumer = consumer
         self.handlers = handlers
         self.unit_of_work = unit_of_work
         self.redis = redis
+        self.spans = spans  # a span per applied event (shared/tracing/context.py); none when off
         self.applied_total = 0
         self.duplicates_total = 0
 
@@ -147,14 +149,16 @@ class StreamConsumer:
             if handler is None:
                 return False  # another service's concern on a shared stream
             try:
-                async with self.unit_of_work() as uow:
-                    if await uow.already_applied(envelope.event_id):
-                        self.duplicates_total += 1
-                        log.info("event_duplicate_skipped")
-                        return False
-                    await uow.mark_applied(envelope, stream)
-                    await handler(envelope, uow)
-                    await uow.commit()
+                with self.spans.applying(stream, (envelope,)) as spans:
+                    async with self.unit_of_work() as uow:
+                        if await uow.already_applied(envelope.event_id):
+                            self.duplicates_total += 1
+                            spans.duplicate(envelope)
+                            log.info("event_duplicate_skipped")
+                            return False
+                        await uow.mark_applied(envelope, stream)
+                        await handler(envelope, uow)
+                        await uow.commit()
             except IntegrityError:
                 # A concurrent replica applied the same event first: its inbox row won.
                 async with self.unit_of_work() as uow:
@@ -227,6 +231,19 @@ class StreamConsumer:
         ids = [m for m, _f in entries]
         if not plan:
             return ids
+        with self.spans.applying(stream, (e for _i, e, _h in plan)) as spans:
+            todo, duplicates = await self._apply_planned(stream, plan, spans)
+        self.duplicates_total += duplicates
+        self.applied_total += len(todo)
+        for _index, envelope, _handler in todo:
+            log.info("event_applied", correlation_id=envelope.correlation_id, event_id=envelope.event_id,
+                     event_type=envelope.type)
+        return ids
+
+    async def _apply_planned(self, stream: str, plan: list[tuple[int, Envelope, EventHandler]], spans: StreamSpans
+                             ) -> tuple[list[tuple[int, Envelope, EventHandler]], int]:
+        """``_apply_batch``'s transaction; returns the entries applied and how many were
+        duplicates."""
         async with self.unit_of_work() as uow:
             new = await uow.mark_applied_new((e for _i, e, _h in plan), stream)
             todo: list[tuple[int, Envelope, EventHandler]] = []
@@ -234,6 +251,7 @@ class StreamConsumer:
             for index, envelope, handler in plan:
                 if envelope.event_id not in new:  # applied before, by a replica, or twice in this batch
                     duplicates += 1
+                    spans.duplicate(envelope)
                     log.info("event_duplicate_skipped", correlation_id=envelope.correlation_id,
                              event_id=envelope.event_id, event_type=envelope.type)
                     continue
@@ -245,26 +263,23 @@ class StreamConsumer:
                     index, envelope, handler = group[0]
                     if isinstance(handler, _Batched):
                         # Which entry failed is unknown: the one-by-one path finds it.
-                        await handler.handle([e for _i, e, _h in group], uow)
+                        with spans.events(e for _i, e, _h in group):
+                            await handler.handle([e for _i, e, _h in group], uow)
                         continue
                     with structlog.contextvars.bound_contextvars(
                         correlation_id=envelope.correlation_id, event_id=envelope.event_id,
                         event_type=envelope.type,
                     ):
                         try:
-                            await handler(envelope, uow)
+                            with spans.events((envelope,)):
+                                await handler(envelope, uow)
                         except (SQLAlchemyError, _TransactionEndedByHandler):
                             raise  # the transaction itself: every entry one by one
                         except Exception as exc:
                             raise _EntryFailed(index, exc) from exc
                 uow.refuse_commit(None)
                 await uow.commit()
-        self.duplicates_total += duplicates
-        self.applied_total += len(todo)
-        for _index, envelope, _handler in todo:
-            log.info("event_applied", correlation_id=envelope.correlation_id, event_id=envelope.event_id,
-                     event_type=envelope.type)
-        return ids
+        return todo, duplicates
 
 
 def _runs(todo: list[tuple[int, Envelope, EventHandler]]) -> list[list[tuple[int, Envelope, EventHandler]]]:

@@ -41,6 +41,7 @@ from shared.events import Envelope
 from shared.logging import get_logger
 from shared.messaging.lease import Lease
 from shared.messaging.streams import headers_of
+from shared.tracing import NO_SPANS, StreamSpans
 
 log = get_logger(__name__)
 
@@ -52,7 +53,7 @@ class OutboxRelay:
     def __init__(self, *, service: str, owner: str, engine: AsyncEngine,
                  tables: MessagingTables, broker: RedisBroker, redis: Redis, clock: Clock,
                  signal: asyncio.Event, poll_interval_s: float = 0.5, batch_size: int = 200,
-                 lease_ms: int = LEASE_MS) -> None:
+                 lease_ms: int = LEASE_MS, spans: StreamSpans = NO_SPANS) -> None:
         self.service = service
         self.owner = owner
         self.engine = engine
@@ -64,6 +65,7 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.batch_size = batch_size
         self.lease = Lease(redis, f"tsunagi:relay:{service}", owner, ttl_ms=lease_ms)
+        self.spans = spans  # a span per relayed batch (shared/tracing/context.py); none when off
         outbox = self.outbox
         oldest = (select(outbox.c.id).where(outbox.c.published_at.is_(None))
                   .order_by(outbox.c.id).limit(batch_size).scalar_subquery())
@@ -99,14 +101,15 @@ class OutboxRelay:
                           key=lambda r: r.id)
             if not rows:
                 return 0
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for row in rows:
-                    envelope = Envelope.model_validate(row.envelope)
-                    await self.broker.publish(
-                        envelope, stream=row.stream,
-                        headers=headers_of(envelope), correlation_id=envelope.correlation_id,
-                        pipeline=pipe)
-                await pipe.execute()
+            envelopes = [Envelope.model_validate(row.envelope) for row in rows]
+            with self.spans.publishing(envelopes):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for row, envelope in zip(rows, envelopes, strict=True):
+                        await self.broker.publish(
+                            envelope, stream=row.stream,
+                            headers=headers_of(envelope), correlation_id=envelope.correlation_id,
+                            pipeline=pipe)
+                    await pipe.execute()
             await conn.commit()
         self.published_total += len(rows)
         return len(rows)

@@ -13,6 +13,7 @@ from services.intake.bootstrap import build_app
 from shared import runtime as runtime_module
 from shared.db.migrate import migrate
 from shared.settings import PROJECT_ROOT
+from tests.support.metrics import Scrape
 from tests.support.servers import PostgresServer
 from tests.support.services import bearer, eventually, running_service
 
@@ -70,9 +71,10 @@ async def test_readiness_and_metrics_answer_when_redis_hangs(make_settings, monk
         assert checks["database"] == "ok"
         assert checks["redis"] == "unavailable: TimeoutError"
         assert checks["ready"] is False
-        lines = await asyncio.wait_for(runtime.metrics_lines(), timeout=5)
-        assert 'tsunagi_redis_up{service="intake"} 0' in lines
-        assert not any(line.startswith("tsunagi_stream_lag{") for line in lines)  # no half-written block
+        scrape = Scrape(await asyncio.wait_for(runtime.metrics.scrape(), timeout=5))
+        assert scrape.value("tsunagi_redis_up", service="intake") == 0
+        assert scrape.value("tsunagi_database_up", service="intake") == 1
+        assert scrape.samples("tsunagi_stream_lag") == []  # no half-read block
         assert accepted, "the client did reach the silent server"
         await runtime.engine.dispose()
         await runtime.redis.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
 from shared.db.tables import BigId, access_tables, messaging_tables
 
@@ -40,6 +40,7 @@ cases = Table(
     # Set while this case is merged into another (undone: back to NULL).
     Column("merged_into", String(26), nullable=True, index=True),
     Column("version", Integer, nullable=False),
+    Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
 )
 
 # Each consultation as it joined a case (opened it, was linked, or came with a merge).
@@ -68,6 +69,7 @@ case_consultations = Table(
     Column("place_key", String(32), nullable=True, index=True),
     Column("household_key", String(32), nullable=True, index=True),
     Column("kana_key", String(32), nullable=True, index=True),
+    Index("ix_case_consultations_received_at", "received_at"),  # the figures read a period's consultations
 )
 
 household_members = Table(

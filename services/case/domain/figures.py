@@ -1,37 +1,33 @@
-"""PDCA arithmetic for supervisors: business days, durations, ageing buckets. No I/O."""
+"""PDCA arithmetic for supervisors: business days, durations, quantiles, ageing buckets.
+No I/O."""
 
 from __future__ import annotations
 
+import math
 import statistics
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-import holidays
-
+from shared.calendar import JAPAN_PUBLIC
 from shared.clock import to_jst
 
+# The all-time figures' deadline (GET /v1/figures without a period); the referral
+# service's per-period figures use each referral's own deadline instead.
 ACCEPTANCE_DEADLINE_BUSINESS_DAYS = 3
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7日", 0, 7), ("8-30日", 8, 30), ("31-90日", 31, 90), ("91日以上", 91, None))
-
-_JP_HOLIDAYS = holidays.country_holidays("JP")
+# The quantiles a period's durations are summarised by: median and 90th percentile.
+QUANTILES: tuple[float, ...] = (0.5, 0.9)
 
 
 def is_business_day(day: date) -> bool:
     """Weekdays that are not Japanese public holidays nor the year-end closure (12/29–1/3)."""
-    if day.weekday() >= 5 or day in _JP_HOLIDAYS:
-        return False
-    return not ((day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3))
+    return JAPAN_PUBLIC.is_business_day(day)
 
 
 def business_deadline(start: datetime, business_days: int = ACCEPTANCE_DEADLINE_BUSINESS_DAYS) -> date:
     """The JST date by the end of which something started at ``start`` is due."""
-    day = to_jst(start).date()
-    counted = 0
-    while counted < business_days:
-        day += timedelta(days=1)
-        if is_business_day(day):
-            counted += 1
-    return day
+    return JAPAN_PUBLIC.nth_business_day_after(to_jst(start).date(), business_days)
 
 
 def accepted_within_deadline(requested_at: datetime, accepted_at: datetime) -> bool:
@@ -49,11 +45,32 @@ def duration_stats(hours: list[float]) -> dict[str, float | int | None]:
             "mean_hours": round(statistics.fmean(hours), 1), "max_hours": round(max(hours), 1)}
 
 
+def quantile(ranked: Mapping[int, float], count: int, q: float) -> float | None:
+    """The ``q`` quantile of ``count`` sorted values, interpolated between the two nearest
+    ranks (PostgreSQL's percentile_cont; q = 0.5 is the usual median). ``ranked`` maps a
+    0-based rank to its value and needs only the ranks around ``q * (count - 1)``, so the
+    database sorts and hands back a few rows per group instead of every value."""
+    if count <= 0:
+        return None
+    position = q * (count - 1)
+    low = math.floor(position)
+    below = ranked[low]
+    above = ranked.get(low + 1, below)
+    return below + (above - below) * (position - low)
+
+
 def ageing_bucket(days: int) -> str:
     for label, low, high in AGEING_BUCKETS:
         if days >= low and (high is None or days <= high):
             return label
     return AGEING_BUCKETS[-1][0]
+
+
+def ageing_cutoffs(now: datetime) -> tuple[list[tuple[str, datetime]], str]:
+    """For counting open cases by age in SQL: each bucket with the opening time after which
+    a case is still in it (age in whole days, as ``ageing_bucket``), and the last bucket."""
+    bounded = [(label, now - timedelta(days=high + 1)) for label, _, high in AGEING_BUCKETS if high is not None]
+    return bounded, AGEING_BUCKETS[-1][0]
 
 
 def month_of(value: datetime) -> str:

@@ -9,11 +9,14 @@ from fastapi.responses import JSONResponse, Response
 
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
+from services.case.entrypoints.figures_csv import period_figures_csv
 from services.case.entrypoints.schemas import CaseDetail, Queue, SearchResult, Timeline
 from services.case.handlers import figures as figures_handler
 from services.case.handlers import queries, search
+from services.case.handlers.period_figures import period_figures
 from shared.errors import InvalidInput
 from shared.identity import CurrentIdentity
+from shared.periods import Month, PeriodKind
 from shared.reference import UNKNOWN_DISTRICT
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -102,15 +105,25 @@ async def get_reads(case_id: str, request: Request, caller: CurrentIdentity) -> 
     return await queries.reads_of(_services(request).runtime.unit_of_work(), case_id, caller)
 
 
-@router.get("/figures", summary="PDCA の数値(監督者向け)。format=csv で書き出し")
+@router.get("/figures", summary="PDCA の数値(監督者向け)。period で期間別、format=csv で書き出し")
 async def get_figures(
     request: Request, caller: CurrentIdentity,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    period: Annotated[PeriodKind | None, Query(
+        description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)。"
+                    "省略時(at もなし)は全期間の累計")] = None,
+    at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
 ) -> Response:
     services = _services(request)
-    figures = await figures_handler.figures(services.runtime.unit_of_work(), caller)
+    if period is None and at is None:
+        figures = await figures_handler.figures(services.runtime.unit_of_work(), caller)
+        name, as_csv = "figures", figures_handler.figures_csv
+    else:
+        month = Month.parse(at) if at is not None else None
+        figures = await period_figures(services.runtime.unit_of_work(), caller, services.reference.current,
+                                       period or "month", month)
+        name, as_csv = f"figures-{period or 'month'}-{figures['period']['start'][:7]}", period_figures_csv
     if format == "csv":
-        return Response(figures_handler.figures_csv(figures).encode("utf-8-sig"),
-                        media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="figures.csv"'})
+        return Response(as_csv(figures).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{name}.csv"'})
     return JSONResponse(figures)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import deliveries, delivery_attempts, notifications
@@ -92,3 +92,9 @@ class DeliveryRepository:
             .values(status="pending", next_attempt_at=now, failed_at=None,
                     claimed_by=None, claimed_until=None))
         return result.rowcount == 1
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """Deliveries by (channel, status)."""
+        rows = await self.db.execute(select(deliveries.c.channel, deliveries.c.status, func.count())
+                                     .group_by(deliveries.c.channel, deliveries.c.status))
+        return {(channel, status): count for channel, status, count in rows}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import followup_firings, followups, referrals
@@ -90,3 +90,13 @@ class FollowupRepository:
         if agency_id:
             query = query.where(followups.c.agency_id == agency_id)
         return list((await self.db.execute(query.order_by(followups.c.due_at).limit(limit))).all())
+
+    async def counts(self, now: datetime) -> list[Any]:
+        """Pending timers by step and rungs fired: how many, how many have a rung due
+        to fire now, how many are past their deadline."""
+        rows = await self.db.execute(
+            select(followups.c.step, followups.c.level, func.count().label("pending"),
+                   func.sum(case((followups.c.next_fire_at <= now, 1), else_=0)).label("due"),
+                   func.sum(case((followups.c.due_at < now, 1), else_=0)).label("overdue"))
+            .where(followups.c.status == "pending").group_by(followups.c.step, followups.c.level))
+        return list(rows.all())

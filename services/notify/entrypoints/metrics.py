@@ -1,40 +1,54 @@
-"""``GET /metrics`` (Prometheus text format): overdue follow-ups, deliveries by
-status, what this process fired and sent. Counts only, never personal data."""
+"""What notify adds to its /metrics: follow-up timers by step and escalation rung and
+deliveries by channel and status (the query layer's counts, read at scrape time from
+the database), and the rungs fired and delivery attempts this process made. Counts only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
-from sqlalchemy import func, select
+from collections.abc import Callable
 
-from services.notify.adapters.orm import deliveries, followups
+from prometheus_client.core import Metric
 
-router = APIRouter(tags=["ops"])
+from services.notify import queries
+from services.notify.deliveries import DeliveryWorker
+from services.notify.timer import FollowupTimer
+from shared.db.uow import UnitOfWork
+from shared.metrics import ServiceMetrics
+
+TIMER_LABELS = ("step", "rungs_fired")
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (counts only)")
-async def metrics(request: Request) -> str:
-    services = request.app.state.services
-    uow = services.runtime.unit_of_work()
-    async with uow:
-        now = uow.clock.now()
-        overdue = (await uow.db.execute(
-            select(followups.c.step, followups.c.level, func.count())
-            .where(followups.c.status == "pending", followups.c.due_at < now)
-            .group_by(followups.c.step, followups.c.level))).all()
-        by_status = (await uow.db.execute(
-            select(deliveries.c.channel, deliveries.c.status, func.count())
-            .group_by(deliveries.c.channel, deliveries.c.status))).all()
-    lines = ["# HELP tsunagi_notify_followups_overdue Referral steps past their deadline, by escalation rung fired.",
-             "# TYPE tsunagi_notify_followups_overdue gauge"]
-    lines += [f'tsunagi_notify_followups_overdue{{step="{step}",rungs_fired="{level}"}} {count}'
-              for step, level, count in overdue]
-    lines += ["# HELP tsunagi_notify_deliveries Email and webhook deliveries by status.",
-              "# TYPE tsunagi_notify_deliveries gauge"]
-    lines += [f'tsunagi_notify_deliveries{{channel="{channel}",status="{status}"}} {count}'
-              for channel, status, count in by_status]
-    lines += ["# TYPE tsunagi_notify_followup_rungs_fired_total counter",
-              f"tsunagi_notify_followup_rungs_fired_total {services.timer.fired_total}",
-              ]
-    lines += await services.runtime.metrics_lines()  # lag, pending, dead letters, outbox backlog
-    return "\n".join(lines) + "\n"
+def watch_notify(metrics: ServiceMetrics, unit_of_work: Callable[[], UnitOfWork], timer: FollowupTimer,
+                 worker: DeliveryWorker) -> None:
+    async def stored() -> list[Metric]:
+        figures = await queries.figures(unit_of_work())
+
+        def by_timer(counts: dict[tuple[str, int], int]) -> dict[tuple[str, ...], float]:
+            return {(step, str(level)): count for (step, level), count in counts.items()}
+
+        return [
+            metrics.gauge("tsunagi_notify_followups_pending",
+                          "Follow-up timers still running (waiting or overdue), by step and rungs already fired.",
+                          by_timer(figures.followups_pending), TIMER_LABELS),
+            metrics.gauge("tsunagi_notify_followups_due",
+                          "Follow-up timers whose next rung is due to fire now (the timer loop has not caught up).",
+                          by_timer(figures.followups_due), TIMER_LABELS),
+            metrics.gauge("tsunagi_notify_followups_overdue",
+                          "Referral steps past their deadline, by step and escalation rungs fired.",
+                          by_timer(figures.followups_overdue), TIMER_LABELS),
+            metrics.gauge("tsunagi_notify_deliveries", "Email and webhook deliveries by channel and status.",
+                          {key: n for key, n in figures.deliveries.items()}, ("channel", "status")),
+        ]
+
+    def in_process() -> list[Metric]:
+        return [
+            metrics.counter("tsunagi_notify_followup_rungs_fired",
+                            "Escalation rungs this process fired (reminders and escalations sent).",
+                            timer.fired_total),
+            metrics.counter("tsunagi_notify_delivery_attempts",
+                            "Delivery attempts this process made, by channel and outcome "
+                            "(delivered, retrying: failed and retried later, failed: given up).",
+                            {key: n for key, n in worker.attempts.items()}, ("channel", "outcome")),
+        ]
+
+    metrics.on("database", stored)
+    metrics.add_reader(in_process)

@@ -55,6 +55,7 @@ referrals = Table(
     Column("requested_by", String(64), nullable=True),  # the coordinator's id (never a name)
     Index("ix_referrals_agency_status", "agency_id", "status"),
     Index("ix_referrals_area_status", "area", "status"),
+    Index("ix_referrals_requested_at", "requested_at"),  # the figures read a period's referrals
 )
 
 # Every move, with who made it and when: the referral's own history.

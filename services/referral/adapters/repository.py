@@ -128,6 +128,14 @@ class ReferralRepository:
             referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields),
             read_at=at))
 
+    async def reads_of_case(self, case_id: str) -> list[Any]:
+        """Every read of the case's referrals, with the agency each was addressed to."""
+        rows = await self.db.execute(
+            select(referral_reads, referrals.c.agency_id, referrals.c.area)
+            .select_from(referral_reads.join(referrals, referrals.c.id == referral_reads.c.referral_id))
+            .where(referrals.c.case_id == case_id).order_by(referral_reads.c.id))
+        return list(rows.all())
+
     async def reads(self, referral_id: str) -> list[Any]:
         rows = await self.db.execute(
             select(referral_reads).where(referral_reads.c.referral_id == referral_id)

@@ -6,11 +6,15 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.referral import handlers
 from services.referral.domain.lifecycle import OPEN, TERMINAL, Action, Status
+from services.referral.entrypoints.fhir import as_fhir_task
+from services.referral.entrypoints.figures_csv import referral_figures_csv
 from services.referral.entrypoints.schemas import (
+    Disclosure,
+    Disclosures,
     MoveIn,
     NoteMoveIn,
     OptionalReasonMoveIn,
@@ -18,11 +22,13 @@ from services.referral.entrypoints.schemas import (
     ReferralPage,
     ReferralView,
 )
-from services.referral.entrypoints.fhir import as_fhir_task
 from services.referral.entrypoints.views import agency_view, staff_view, summary
+from services.referral.figures import referral_figures
 from shared.calendar import BusinessCalendar
+from shared.clock import as_utc, jst_text
 from shared.http.app import correlation_id_of
 from shared.identity import CurrentIdentity, Identity, require_role
+from shared.periods import Month, PeriodKind
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -61,6 +67,37 @@ async def list_referrals(
     return ReferralPage(total=total, limit=limit, offset=offset,
                         items=[summary(r, caller, services.reference, now, _calendar(services, r.agency_id))
                                for r in found])
+
+
+@router.get("/referrals/disclosures", response_model=Disclosures,
+            summary="開示の記録: どの機関(職員)が、ケースの紹介のどの共有項目を、いつ見たか")
+async def list_disclosures(request: Request, caller: CurrentIdentity,
+                           case_id: Annotated[str, Query(min_length=1, max_length=64)]) -> Disclosures:
+    reads = await handlers.disclosures(_services(request).runtime.unit_of_work(), case_id, caller)
+    return Disclosures(case_id=case_id, items=[
+        Disclosure(referral_id=r.referral_id, agency_id=r.agency_id, reader_role=r.reader_role,
+                   reader_id=r.reader_id, fields=list(r.fields or []), read_at=as_utc(r.read_at),
+                   read_at_jst=jst_text(r.read_at)) for r in reads])
+
+
+# Declared before /referrals/{referral_id}, which would otherwise take "figures" for an id.
+@router.get("/referrals/figures",
+            summary="紹介の集計: 期限内に受諾された割合(機関の種別ごと、期間別)。format=csv で書き出し")
+async def get_referral_figures(
+    request: Request, caller: CurrentIdentity,
+    period: Annotated[PeriodKind, Query(
+        description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)")] = "month",
+    at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
+) -> Response:
+    services = _services(request)
+    month = Month.parse(at) if at is not None else None
+    data = await referral_figures(services.runtime.unit_of_work(), caller, services.reference.current, period, month)
+    if format == "csv":
+        name = f"referral-figures-{period}-{data['period']['start'][:7]}.csv"
+        return Response(referral_figures_csv(data).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{name}"'})
+    return JSONResponse(data)
 
 
 @router.get("/referrals/{referral_id}", response_model=ReferralView,

@@ -192,4 +192,19 @@ class AgencyOut(BaseModel):
 class AgencyDirectoryOut(BaseModel):
     sample: bool = Field(description="サンプルデータなら true")
     items: list[AgencyOut]
+class Disclosure(BaseModel):
+    referral_id: str
+    agency_id: str = Field(description="紹介先の機関")
+    reader_role: str
+    reader_id: str
+    fields: list[str] = Field(description="この閲覧で表示された共有項目の名前(値は含まない)")
+    read_at: datetime
+    read_at_jst: str
+
+
+class Disclosures(BaseModel):
+    case_id: str
+    items: list[Disclosure]
+
+
 AgencyReferral.model_rebuild()

@@ -22,6 +22,7 @@ from tests.integration.notify.notify_support import (
     published,
     requested,
 )
+from tests.support.metrics import Scrape
 from tests.support.services import bearer, eventually, running_service
 
 
@@ -80,9 +81,9 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
         ack = next(i for i in overdue["items"] if i["step"] == "acknowledge")
         assert ack["late_business_days"] == 3 and ack["escalated_to"] == "supervisor"
         assert ack["late"] == "3営業日目" and ack["due_at_jst"] == "2026-11-25 00:00:00 JST"
-        metrics = (await notify.get("/metrics")).text
-        assert 'tsunagi_notify_followups_overdue{step="acknowledge",rungs_fired="3"} 1' in metrics
-        assert 'tsunagi_notify_followups_overdue{step="decide",rungs_fired="1"} 1' in metrics
+        metrics = Scrape((await notify.get("/metrics")).text)
+        assert metrics.value("tsunagi_notify_followups_overdue", step="acknowledge", rungs_fired="3") == 1
+        assert metrics.value("tsunagi_notify_followups_overdue", step="decide", rungs_fired="1") == 1
 
         async def fired() -> list:
             found = [e for e in await published(settings, "followup") if e.payload["step"] == "acknowledge"]

@@ -121,6 +121,16 @@ async def test_the_agency_stops_seeing_personal_fields_once_it_declines(make_set
             reads = (await uow.db.execute(select(referral_reads.c.reader_role, referral_reads.c.fields)
                                           .order_by(referral_reads.c.id))).all()
         assert [r.fields for r in reads if r.reader_role == "agency"][-1] == ["age_group"]
+        # The same record, for the audit: which agency saw which fields, and when.
+        shown = (await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"},
+                                    headers=bearer(settings, "supervisor", "city"))).json()["items"]
+        assert [d["fields"] for d in shown if d["reader_role"] == "agency"][0] == ["age_group", "person_name"]
+        assert {d["agency_id"] for d in shown} == {"hc-3"}
+        other_area = await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"},
+                                        headers=bearer(settings, "coordinator", "南部"))
+        assert other_area.json()["items"] == []
+        refused = await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"}, headers=agency)
+        assert refused.status_code == 403
 
 
 async def test_a_referral_is_invisible_outside_its_agency_and_area(make_settings) -> None:

@@ -1,0 +1,85 @@
+"""The PDCA figures of a period beside the previous one, with a month-by-month series for
+the charts (supervisors: the city; a coordinator: their own area)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.case.adapters.figures import FigureQueries
+from services.case.domain import figures as pdca
+from services.case.domain.period_figures import (
+    Counted,
+    Durations,
+    Keys,
+    compare_periods,
+    durations_by_group,
+    series,
+)
+from services.case.domain.queue import visible_areas
+from services.case.domain.status import OPEN_STATUSES
+from services.case.handlers.common import read_snapshot, require_reader
+from shared.clock import jst_text
+from shared.db.uow import UnitOfWork
+from shared.identity import Identity
+from shared.periods import Month, Period, PeriodKind, month_boundaries, months_between
+from shared.reference import CITY_WIDE, UNKNOWN_DISTRICT, ReferenceData
+
+
+async def period_figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData, kind: PeriodKind,
+                         at: Month | None) -> dict[str, Any]:
+    """``at``: any month of the wanted period; None: the current month (JST)."""
+    require_reader(caller)
+    areas = visible_areas(caller.role, caller.scope)
+    now = uow.clock.now()
+    period = Period.containing(kind, at or Month.of(now))
+    previous = period.previous()
+    chart = period.chart_months()
+    # Every month any part of the answer reads: the chart's, the period's and the previous one's.
+    span = months_between(min(chart[0], previous.first), period.last)
+    by_month = month_boundaries(span)
+    by_period = [previous.first.starts_at, period.first.starts_at, period.bounds[1]]
+    by_chart_month = month_boundaries(chart)
+    cutoffs, oldest = pdca.ageing_cutoffs(now)
+    async with uow:
+        await read_snapshot(uow)
+        queries = FigureQueries(uow.db, areas)
+        counted = Counted(consultations=await queries.consultations(by_month),
+                          categories=await queries.categories(by_month), cases=await queries.cases_opened(by_month))
+        durations = {(measure, grouping): durations_by_group(await queries.duration_ranks(measure, cuts))
+                     for measure in ("first_contact_at", "first_handoff_at")
+                     for grouping, cuts in (("period", by_period), ("month", by_chart_month))}
+        ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
+
+    def of_periods(measure: str) -> dict[str, Durations]:
+        found = durations[(measure, "period")]
+        return {name: found[i] for i, name in enumerate(("previous", "current")) if i in found}
+
+    current, before = compare_periods(span, period.months, previous.months, counted, _keys(reference, areas),
+                                      of_periods("first_contact_at"), of_periods("first_handoff_at"))
+    return {
+        "generated_at_jst": jst_text(now),
+        "scope": "市全域" if areas is None else sorted(areas),
+        "period": period.as_dict(),
+        "previous": previous.as_dict(),
+        "current": current,
+        "previous_figures": before,
+        "series": series(span, chart, counted, durations[("first_contact_at", "month")],
+                         durations[("first_handoff_at", "month")]),
+        "ageing_of_open_cases": {label: ages.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
+        "school_district_names": _district_names(reference),
+    }
+
+
+def _keys(reference: ReferenceData, areas: frozenset[str] | None) -> Keys:
+    """What each breakdown lists even at zero: the caller's areas and school districts,
+    every category and channel."""
+    shown = [a.id for a in reference.areas if areas is None or a.id in areas] + [CITY_WIDE]
+    districts = [d.id for d in reference.school_districts if areas is None or d.area in areas] + [UNKNOWN_DISTRICT]
+    return Keys(areas=tuple(shown), school_districts=tuple(districts),
+                categories=tuple(c.id for c in reference.categories), channels=tuple(c.id for c in reference.channels))
+
+
+def _district_names(reference: ReferenceData) -> dict[str, str]:
+    """Names for the school district ids the breakdowns are keyed by (the ids stay stable
+    when a name is corrected)."""
+    return {**{d.id: d.name for d in reference.school_districts}, UNKNOWN_DISTRICT: "不明"}
