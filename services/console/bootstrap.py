@@ -19,10 +19,12 @@ from services.console.adapters.orm import messaging, metadata
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import errors
 from services.console.entrypoints.consumers import event_handlers
+from services.console.entrypoints.metrics import ConsoleMetrics
 from services.console.entrypoints.pages import ROUTERS
 from services.console.entrypoints.web import STATIC, Console, SecurityHeaders, make_templates
 from shared.clock import Clock
-from shared.http.app import add_metrics, add_reference_reload, create_api
+from shared.http.app import add_reference_reload, create_api
+from shared.http.asyncapi import add_asyncapi
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -49,17 +51,20 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     app = create_api(service=SERVICE, title="Tsunagi console (つなぎの机)",
                      description="The web pages every person works in.", settings=settings,
-                     lifespan=lifespan, ready_check=runtime.readiness, tokens=runtime.tokens, api_docs=False)
+                     lifespan=lifespan, ready_check=runtime.readiness, tokens=runtime.tokens, api_docs=False,
+                     metrics=runtime.metrics, tracing=runtime.tracing)
     app.state.console = Console(
         settings=settings, runtime=runtime, reference=reference, backend=backend, templates=make_templates(),
         lockout=LockoutPolicy(attempts=settings.console_lockout_attempts,
-                              lock_for=timedelta(minutes=settings.console_lockout_minutes)))
+                              lock_for=timedelta(minutes=settings.console_lockout_minutes)),
+        metrics=ConsoleMetrics(runtime.metrics, runtime.unit_of_work,
+                               timedelta(minutes=settings.console_idle_timeout_minutes)))
     app.state.services = app.state.console  # its .runtime: what tests and `tsunagi check` look for
+    add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_reference_reload(app, reference)
-    add_metrics(app, runtime)
     for router in ROUTERS:
         app.include_router(router)
     return app

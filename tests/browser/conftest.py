@@ -31,7 +31,7 @@ OUTPUT = PROJECT_ROOT / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 # The screenshots the README shows, refreshed from a run with TSUNAGI_README_SCREENSHOTS=1.
 README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
-README_NAMES = {"queue", "case", "refer", "reporter-form"}
+README_NAMES = {"queue", "case", "refer", "reporter-form", "inbox", "referral", "dashboard", "overdue-supervisor", "audit"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -120,6 +120,8 @@ class Person:
         return self.shots.take(self.page, name)
 
     def sign_in(self, password: str = PASSWORD, *, role: str | None = None) -> Page:
+        """Signs in afresh (whatever session this browser held)."""
+        self.context.clear_cookies()
         page = self.go("/signin", shot="signin")
         page.get_by_label("アカウントID").fill(self.account_id)
         page.get_by_label("パスワード").fill(password)
@@ -151,7 +153,8 @@ def system(tmp_path_factory: pytest.TempPathFactory, session_redis_url: str, clo
     """The whole system once for the browser package, with the SAMPLE accounts and data
     ``make up`` loads; the queue refreshes every 2 s and revocations are read every second."""
     env = {"TSUNAGI_CLOCK_FILE": str(clock_file), "TSUNAGI_SAMPLE_PASSWORD": PASSWORD,
-           "TSUNAGI_CONSOLE_QUEUE_REFRESH_S": "2", "TSUNAGI_ACCESS_REFRESH_S": "1"}
+           "TSUNAGI_CONSOLE_QUEUE_REFRESH_S": "2", "TSUNAGI_ACCESS_REFRESH_S": "1",
+           "TSUNAGI_NOTIFY_FOLLOWUP_INTERVAL_S": "1"}
     tmp = tmp_path_factory.mktemp("browser")
     with running_system(tmp, redis_url=_browser_redis(session_redis_url), extra_env=env) as running:
         create_sample_accounts(running.settings)

@@ -13,7 +13,6 @@ from typing import Any
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import Person, Shots, person_of
-from tests.support.services import bearer
 from tests.support.system import System, wait_for
 
 WALK: dict[str, Any] = {}
@@ -140,25 +139,77 @@ def test_the_coordinator_refers_sharing_two_fields_and_the_consent_gate_refuses_
     coordinator.shot("case-referred")
 
 
-def test_a_declined_referral_puts_the_case_in_front_of_its_coordinator(people: dict[str, Person],
-                                                                       system: System) -> None:
-    """The agency's own pages are the second console issue: here it declines over its API."""
-    agency = bearer(system.settings, "agency", "hc-3", subject="hc-3-staff")
-    referral_api = system.client("referral")
+def test_with_consent_the_coordinator_refers_again_sharing_the_name(people: dict[str, Person]) -> None:
+    coordinator = people["csw-chubu-1"]
+    page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base) + "?open=consent", shot="case-consent")
+    page.get_by_label("同意あり", exact=True).check()
+    page.get_by_role("button", name="同意・法的根拠を記録する").click()
+    expect(page.locator(".banner--success")).to_contain_text("本人同意")
+    page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base) + "/refer", shot="refer-with-consent")
+    expect(page.get_by_label("氏名", exact=True)).to_be_enabled()
+    page.get_by_label("紹介先").select_option("npo-hikikomori")
+    page.get_by_label("紹介の目的").fill("サンプル: 同居の家族の相談先として")
+    page.get_by_label("氏名", exact=True).check()
+    page.get_by_label("年代", exact=True).check()
+    page.get_by_role("button", name="この内容でつなぐ").click()
+    expect(page.locator("#referrals")).to_contain_text("ひきこもり支援NPO")
 
-    def received() -> dict[str, Any] | None:
-        listed = referral_api.get("/v1/referrals", headers=agency).json()["items"]
-        return next((r for r in listed if r["case_number"] == WALK["case_number"]), None)
 
-    referral = wait_for(received, "the referral in hc-3's inbox")
-    declined = referral_api.post(f"/v1/referrals/{referral['id']}/decline", headers=agency,
-                                 json={"version": referral["version"], "reason": "サンプル: 担当地区の外のため"})
-    assert declined.status_code == 200, declined.text
+def _open_referral(agency: Person) -> None:
+    """Signs in and opens the walk-through's referral from the inbox (once it has arrived)."""
+    expect(agency.sign_in()).to_have_url(re.compile(r"/inbox$"))
+    wait_for(lambda: agency.go("/inbox", shot="inbox").get_by_role("link", name=WALK["case_number"]).count(),
+             f"the referral in {agency.account_id}'s inbox")
+    agency.page.get_by_role("link", name=WALK["case_number"]).first.click()
+    expect(agency.page.get_by_role("heading", name=f"依頼 {WALK['case_number']}")).to_be_visible()
+
+
+def test_the_agency_acknowledges_accepts_starts_and_completes(people: dict[str, Person], browser: Browser,
+                                                              system: System, shots: Shots) -> None:
+    agency = _people(people, browser, system, shots, "hc-3-staff")
+    _open_referral(agency)
+    page = agency.page
+    expect(page.locator("main")).to_contain_text("見守りと介護保険の相談")  # the purpose
+    expect(page.locator("main")).to_contain_text("80代")  # a field shared with it
+    expect(page.locator("main")).not_to_contain_text(PERSON_NAME)  # not shared: no consent then
+    expect(page.locator("main")).to_contain_text("サンプル中部地域福祉コーディネーター室")  # whom to call back
+    agency.shot("referral")
+    WALK["hc3_referral_url"] = page.url
+    for move, done in (("確認した", "確認したこと"), ("受諾する", "受諾しました"), ("対応を開始する", "開始"),
+                       ("完了を報告する", "完了を報告")):
+        page.get_by_role("button", name=move, exact=True).click()
+        expect(page.locator(".banner--success")).to_contain_text(done)
+    expect(page.locator(".timeline")).to_contain_text("完了")
+    agency.shot("referral-completed")
+    page = agency.go(WALK["hc3_referral_url"].removeprefix(agency.base) + "/print", shot="referral-print")
+    expect(page.get_by_role("heading", name="情報提供書")).to_be_visible()
+
+
+def test_another_agency_declines_with_a_reason_and_then_sees_no_personal_fields(
+        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    agency = _people(people, browser, system, shots, "npo-hikikomori-staff")
+    _open_referral(agency)
+    page = agency.page
+    expect(page.locator("main")).to_contain_text(PERSON_NAME)  # shared with consent
+    page.get_by_role("button", name="辞退する").click()  # no reason: refused next to the field
+    expect(page.locator("#f-text-decline-error")).to_contain_text("理由")
+    page.get_by_label(re.compile("^辞退する理由")).fill("サンプル: 対象年齢の外のため")
+    page.get_by_role("button", name="辞退する").click()
+    expect(page.locator(".banner--success")).to_contain_text("辞退しました")
+    expect(page.locator(".banner--info")).to_contain_text("個人に関わる項目は表示されません")
+    expect(page.locator("main")).not_to_contain_text(PERSON_NAME)
+    agency.shot("referral-declined")
+    # Another agency's referral does not exist for it.
+    page = agency.go(WALK["hc3_referral_url"].removeprefix(agency.base), shot="referral-not-visible")
+    expect(page.get_by_role("heading", name="依頼が見つかりません")).to_be_visible()
+
+
+def test_the_decline_puts_the_case_in_front_of_its_coordinator(people: dict[str, Person]) -> None:
     coordinator = people["csw-chubu-1"]
     page = coordinator.go("/queue?needs_attention=yes", shot="queue-filtered")
     row = page.locator("#queue-results tbody tr", has_text=WALK["case_number"])
     expect(row).to_contain_text("要対応", timeout=20_000)
-    expect(row).to_contain_text("担当地区の外のため")
+    expect(row).to_contain_text("対象年齢の外のため")
     coordinator.shot("queue-needs-attention")
 
 

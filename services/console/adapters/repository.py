@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.console.adapters.orm import accounts, grants, sessions, sign_in_failures
@@ -73,6 +73,12 @@ class SessionRepository:
         rows = await self.db.execute(select(sessions).where(and_(sessions.c.account_id == account_id,
                                                                  sessions.c.ended_at.is_(None))))
         return [dict(r) for r in rows.mappings().all()]
+
+    async def count_active(self, since: datetime) -> int:
+        """Sessions not ended and active at or after ``since``."""
+        return int((await self.db.execute(
+            select(func.count()).select_from(sessions)
+            .where(sessions.c.ended_at.is_(None), sessions.c.last_active_at >= since))).scalar_one())
 
     async def update(self, session_id: str, **values: Any) -> None:
         await self.db.execute(update(sessions).where(sessions.c.id == session_id).values(**values))

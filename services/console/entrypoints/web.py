@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.console.adapters.backend import Backend, CallTimes, call_times
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import formatting
+from services.console.entrypoints.metrics import ConsoleMetrics
 from services.console.handlers.signin import Ended, SignedIn, current_session
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
@@ -46,6 +47,7 @@ class Console:
     backend: Backend
     templates: Jinja2Templates
     lockout: LockoutPolicy
+    metrics: ConsoleMetrics
 
     @property
     def token_ttl(self) -> timedelta:

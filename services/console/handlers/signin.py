@@ -50,9 +50,12 @@ class SignedIn:
         return Actor(role=role, id=self.account_id)  # type: ignore[arg-type]
 
 
+SignInOutcome = Literal["ok", "failed", "locked", "disabled"]
+
+
 @dataclass(frozen=True)
 class SignInResult:
-    outcome: Literal["ok", "failed", "locked", "disabled"]
+    outcome: SignInOutcome
     secret: str | None = None
     delay_s: float = 0.0
     locked_minutes: int = 0
@@ -136,6 +139,12 @@ async def current_session(unit_of_work: Callable[[], UnitOfWork], secret: str, *
     return SignedIn(session_id=session["id"], account_id=account["id"], display_name=account["display_name"],
                     csrf_token=session["csrf_token"], grants=held, chosen=chosen,
                     must_change_password=account["must_change_password"])
+
+
+async def active_sessions(unit_of_work: Callable[[], UnitOfWork], idle_timeout: timedelta) -> int:
+    """Sessions open and used within the idle timeout (an idle one ends at its next request)."""
+    async with unit_of_work() as uow:
+        return await SessionRepository(uow.db).count_active(uow.clock.now() - idle_timeout)
 
 
 async def choose_grant(unit_of_work: Callable[[], UnitOfWork], session: SignedIn, grant_id: str) -> HeldGrant:

@@ -4,11 +4,14 @@ from fastapi import APIRouter
 
 from services.console.entrypoints.pages import (
     admin,
+    audit,
     auth,
     case,
     case_actions,
+    dashboard,
     inbox,
     notifications,
+    overdue,
     queue,
     refer,
     reporter,
@@ -19,4 +22,4 @@ from services.console.entrypoints.pages import (
 
 ROUTERS: list[APIRouter] = [auth.router, queue.router, search.router, case.router, case_actions.router, refer.router,
                             timeline.router, notifications.router, reporter.router, inbox.router, admin.router,
-                            styleguide.router]
+                            styleguide.router, overdue.router, audit.router, dashboard.router]

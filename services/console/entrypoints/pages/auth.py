@@ -77,6 +77,7 @@ async def signin(request: Request, console: ConsoleDep, account_id: Annotated[st
         return await _signin_page(request, account_id=account_id, status=422,
                                   error="アカウントIDとパスワードを入力してください。")
     result = await sign_in(console.runtime.unit_of_work, console.lockout, account_id, password)
+    console.metrics.signed_in(result.outcome)
     if result.delay_s:
         await asyncio.sleep(result.delay_s)  # each failure makes the next guess slower
     if result.outcome == "locked":

@@ -17,13 +17,15 @@ from services.console.handlers.signin import SignedIn
 
 # お知らせ is in the header (with the unread count) for every role that has notifications.
 NAV: dict[str, list[tuple[str, str]]] = {
-    "coordinator": [("/queue", "キュー")],
-    "supervisor": [("/queue", "キュー(全圏域)"), ("/admin/accounts", "アカウント")],
+    "coordinator": [("/queue", "キュー"), ("/overdue", "期限超過")],
+    "supervisor": [("/dashboard", "ダッシュボード"), ("/queue", "キュー(全圏域)"), ("/overdue", "期限超過"),
+                   ("/audit", "ケース監査"),
+                   ("/operations", "運用状況"), ("/admin/accounts", "アカウント")],
     "agency": [("/inbox", "届いた依頼")],
     "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
     "account_admin": [("/admin/accounts", "アカウント")],
 }
-HOME = {"coordinator": "/queue", "supervisor": "/queue", "agency": "/inbox", "reporter": "/report",
+HOME = {"coordinator": "/queue", "supervisor": "/dashboard", "agency": "/inbox", "reporter": "/report",
         "account_admin": "/admin/accounts"}
 SEARCH_ROLES = ("coordinator", "supervisor")
 
@@ -48,6 +50,14 @@ NOTICES: dict[str, tuple[str, str]] = {
     "read": ("success", "既読にしました。"),
     "account_saved": ("success", "アカウントを保存しました。"),
     "submitted": ("success", "相談を受け付けました。"),
+    "referral_acknowledge": ("success", "確認したことを記録しました。期限までに受諾か辞退を決めてください。"),
+    "referral_accept": ("success", "受諾しました。コーディネーターに伝わります。"),
+    "referral_decline": ("success", "辞退しました。理由とともにコーディネーターに伝わります。"),
+    "referral_start": ("success", "対応の開始を記録しました。"),
+    "referral_hold": ("success", "保留にしました。"),
+    "referral_resume": ("success", "再開しました。"),
+    "referral_complete": ("success", "完了を報告しました。"),
+    "referral_fail": ("success", "不成立を報告しました。理由とともにコーディネーターに伝わります。"),
 }
 
 

@@ -1,11 +1,13 @@
 /*
  * つなぎ console: small improvements over pages that work without JavaScript.
+ *  0. While a form takes the person to another page, background refreshes (htmx) pause.
  *  1. A form that posts is sent once: its submit buttons are disabled after the first
  *     submit, and enabled again when the page comes back from the back/forward cache or
  *     when htmx has its answer. (Opt out with data-no-submit-guard, e.g. a download.)
  *  2. On load the error summary takes the focus (screen readers read it first); failing
  *     that, an element marked data-autofocus.
  *  3. [data-dialog-open="id"] opens <dialog id="id"> (it is a link to a full page too);
+ *     [data-print] prints the page (the browser's own print works without it);
  *     [data-dialog-close] closes its dialog, and the focus goes back to the opener.
  * No inline handlers, no eval: the Content-Security-Policy allows neither.
  */
@@ -61,8 +63,23 @@
     }, 0);
   }, true);
 
+  // While the page is being left (a form sent the ordinary way), its background refreshes
+  // stop: an answer to one arriving late must not send the person somewhere else.
+  var leaving = false;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && !event.defaultPrevented && !form.hasAttribute("hx-post")
+        && !form.hasAttribute("hx-get")) {
+      leaving = true;
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (leaving) event.preventDefault();
+  });
+
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) {
+      leaving = false;
       document.querySelectorAll("form[data-submitting]").forEach(release);
     }
   });
@@ -107,6 +124,10 @@
         opener = open;
         dialog.showModal();
       }
+      return;
+    }
+    if (event.target.closest("[data-print]")) {
+      window.print();
       return;
     }
     var close = event.target.closest("[data-dialog-close]");

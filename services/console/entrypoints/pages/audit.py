@@ -1,0 +1,109 @@
+"""ケース監査 / 運用状況 — the supervisor's checks. A case's complete timeline with every
+actor and time and whether each entry still matches the hash it was recorded with, who
+read the case, which agency saw which shared fields and when, and the exports; and
+whether every service is healthy, how far behind its streams are, what waits in its
+dead-letter stream (the console reads the services' own /ready and /metrics)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from services.console.adapters.backend import BACKENDS, ApiError
+from services.console.entrypoints.pages.case import check_case_id, load_case
+from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.labels import Labels
+from services.console.entrypoints.pages.timeline import ACTOR_ROLES
+from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render
+from services.console.handlers.signin import SignedIn
+from shared.events.referral import SHAREABLE_LABELS
+from shared.http.app import correlation_id_of
+
+router = APIRouter(include_in_schema=False)
+Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
+SERVICE_NAMES = {"console": "つなぎの机", "intake": "相談受付", "case": "ケース管理", "referral": "紹介・つなぎ",
+                 "notify": "通知・督促"}
+SAMPLE = re.compile(r'^(tsunagi_[a-z_]+)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)$')
+
+
+@router.get("/audit")
+async def audit_search(request: Request, who: Supervisor, console: ConsoleDep, q: str = "") -> Response:
+    query, result, error = q.strip()[:100], None, None
+    if query:
+        try:
+            result = await console.backend.get("case", "/v1/cases/search", who, params={"q": query},
+                                               correlation_id=correlation_id_of(request))
+        except ApiError as exc:
+            error = next(iter(exc.field_errors().values()), exc.detail)
+        if result and len(result.get("items", [])) == 1:
+            return redirect_response(request, f"/audit/{result['items'][0]['id']}")
+    context = {"q": query, "result": result, "error": error, "labels": Labels(console.reference.current)}
+    return render(request, "audit_search.html", await page(request, who, "ケース監査", **context))
+
+
+@router.get("/audit/{case_id}")
+async def audit_case(request: Request, case_id: str, who: Supervisor, console: ConsoleDep) -> Response:
+    cid = correlation_id_of(request)
+    case = await load_case(request, console, who, case_id)
+    timeline, reads, disclosures = await asyncio.gather(
+        console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who, correlation_id=cid),
+        console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/reads", who, correlation_id=cid),
+        console.backend.get("referral", "/v1/referrals/disclosures", who, params={"case_id": case_id},
+                            correlation_id=cid))
+    broken = [e for e in timeline["items"] if not e["intact"]]
+    context = {"case": case, "timeline": timeline, "reads": reads, "disclosures": disclosures["items"],
+               "broken": broken, "labels": Labels(console.reference.current), "actor_roles": ACTOR_ROLES,
+               "field_labels": SHAREABLE_LABELS}
+    return render(request, "audit_case.html", await page(request, who, f"ケース監査 {case['case_number']}", **context))
+
+
+async def _service_state(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
+    state: dict[str, Any] = {"name": name, "label": SERVICE_NAMES.get(name, name), "ready": False, "checks": {},
+                             "lag": 0, "pending": 0, "dead_letters": 0, "outbox": 0}
+    try:
+        ready = await client.get("/ready", timeout=3.0)
+        state["checks"] = ready.json().get("checks") or ready.json()
+        state["ready"] = ready.status_code == 200
+        metrics = await client.get("/metrics", timeout=5.0)
+    except (httpx.HTTPError, ValueError):
+        state["checks"] = {"http": "応答がありません"}
+        return state
+    for line in metrics.text.splitlines():
+        found = SAMPLE.match(line.strip())
+        if not found:
+            continue
+        metric, value = found.group(1), float(found.group(3))
+        key = {"tsunagi_stream_lag": "lag", "tsunagi_stream_pending": "pending", "tsunagi_dead_letters": "dead_letters",
+               "tsunagi_outbox_backlog": "outbox"}.get(metric)
+        if key:
+            state[key] += int(value)
+    return state
+
+
+async def _own_state(console: Console) -> dict[str, Any]:
+    checks = await console.runtime.readiness()
+    try:
+        outbox = await console.runtime.relay.backlog()
+    except Exception:  # its database is down: readiness says so
+        outbox = 0
+    return {"name": "console", "label": SERVICE_NAMES["console"], "ready": bool(checks.get("ready")),
+            "checks": checks, "lag": 0, "pending": 0, "dead_letters": 0, "outbox": outbox}
+
+
+async def service_states(console: Console) -> list[dict[str, Any]]:
+    """Each service's own answer to /ready and /metrics; the console's, from itself."""
+    return [await _own_state(console),
+            *await asyncio.gather(*(_service_state(console.backend.clients[n], n) for n in BACKENDS))]
+
+
+@router.get("/operations")
+async def operations(request: Request, who: Supervisor, console: ConsoleDep) -> Response:
+    states = await service_states(console)
+    context = {"states": states, "all_ready": all(s["ready"] for s in states),
+               "dead_letters": sum(s["dead_letters"] for s in states)}
+    return render(request, "operations.html", await page(request, who, "運用状況", **context))

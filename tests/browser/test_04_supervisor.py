@@ -1,0 +1,112 @@
+"""The supervisor's desk: an ignored referral climbs the escalation ladder as time moves
+(the clock file all the processes read, a day at a time — never by waiting), the overdue
+list shows the rung it has reached; the case audit shows the whole timeline verified, who
+read the case and which agency saw which fields, and exports it; the operations page says
+every service is healthy."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from shared.clock import set_clock_offset
+from tests.browser.conftest import Person, Shots, person_of
+from tests.browser.test_01_walkthrough import WALK
+from tests.support.services import bearer
+from tests.support.system import System
+
+DAY = 24 * 3600
+
+
+def test_an_ignored_referral_climbs_the_escalation_ladder(people: dict[str, Person], browser: Browser,
+                                                          system: System, shots: Shots, clock_file: Path) -> None:
+    coordinator = person_of(people, browser, system, shots, "csw-chubu-1")
+    coordinator.sign_in()
+    page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base) + "/refer", shot="refer-ignored")
+    page.get_by_label("紹介先").select_option("hokenjo")
+    page.get_by_label("紹介の目的").fill("サンプル: 健康面の確認")
+    page.get_by_label("年代", exact=True).check()
+    page.get_by_role("button", name="この内容でつなぐ").click()
+    expect(page.locator("#referrals")).to_contain_text("サンプル保健所")
+    notify = system.client("notify")
+    token = bearer(system.settings, "supervisor", "city", subject="sv-1")
+
+    def rung() -> str | None:
+        items = notify.get("/v1/overdue", headers=token).json()["items"]
+        found = next((i for i in items if i["agency_id"] == "hokenjo" and i["step"] == "acknowledge"), None)
+        return (found or {}).get("escalated_to")
+
+    supervisor = person_of(people, browser, system, shots, "sv-1")
+    seen: list[str] = []
+    try:
+        for day in range(1, 15):  # a day at a time: weekends and holidays are not business days
+            set_clock_offset(clock_file, day * DAY)
+            time.sleep(2.5)  # the follow-up timer (every second here) sees the new day twice
+            reached = rung()
+            if reached and (not seen or seen[-1] != reached):
+                seen.append(reached)
+                # Each day ends yesterday's sessions (idle): sign in again, as a person would.
+                supervisor.sign_in()
+                page = supervisor.go("/overdue", shot=f"overdue-{reached}")
+                row = page.locator("#overdue-list tbody tr", has_text="サンプル保健所").filter(has_text="受領確認")
+                expect(row).to_contain_text({"agency": "機関に督促済み", "coordinator": "コーディネーターに通知済み",
+                                             "supervisor": "監督者に通知済み"}[reached])
+            if reached == "supervisor":
+                break
+        assert seen == ["agency", "coordinator", "supervisor"], seen
+        expect(page.locator("#by-agency").locator("..")).to_contain_text("サンプル保健所")
+    finally:
+        set_clock_offset(clock_file, 0)
+
+
+def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosures(
+        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    supervisor = person_of(people, browser, system, shots, "sv-1")
+    supervisor.sign_in()
+    page = supervisor.go("/audit", shot="audit-search")
+    page.get_by_label(re.compile("^ケース番号・受付番号・氏名")).fill(WALK["case_number"])
+    page.get_by_role("button", name="探す").click()
+    expect(page.get_by_role("heading", name=re.compile("^ケース監査"))).to_be_visible()
+    expect(page.locator(".banner--success")).to_contain_text("検証済")
+    expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("サンプルひきこもり支援NPO")
+    expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("氏名")
+    expect(page.locator("#reads-heading").locator("..")).to_contain_text("sv-1")
+    supervisor.shot("audit")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="経過をCSVで書き出す").click()
+    assert download.value.suggested_filename == f"timeline-{WALK['case_number']}.csv"
+
+
+def test_operations_at_a_glance(people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    supervisor = person_of(people, browser, system, shots, "sv-1")
+    page = supervisor.go("/operations", shot="operations")
+    expect(page.locator(".banner--success")).to_contain_text("すべてのサービスが動いています")
+    for name in ("console", "intake", "case", "referral", "notify"):
+        expect(page.locator("tbody")).to_contain_text(name)
+
+
+def test_the_dashboard_draws_the_figures_and_the_period_selector_changes_them(
+        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    supervisor = person_of(people, browser, system, shots, "sv-1")
+    page = supervisor.sign_in()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))  # the supervisor's home
+    expect(page.locator("svg.chart")).to_have_count(9)
+    consultations = page.locator("table").first.locator("tbody tr").first
+    expect(consultations).to_contain_text("相談")
+    month_label = page.get_by_role("heading", level=2).first.inner_text()
+    assert re.search(r"\d{4}年\d{1,2}月", month_label)
+    supervisor.shot("dashboard")
+    page.get_by_label("期間", exact=True).select_option("fiscal_year")
+    page.get_by_role("button", name="表示する").click()
+    expect(page.get_by_role("heading", level=2).first).to_contain_text("年度")
+    expect(page.locator("#monthly tbody tr")).to_have_count(12)  # April to March
+    supervisor.shot("dashboard-fiscal-year")
+    page.get_by_label(re.compile("^年月")).fill("2026/13")
+    page.get_by_role("button", name="表示する").click()
+    expect(page.locator("#f-at-error")).to_contain_text("2026-12")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="相談・ケースの数値をCSVで書き出す").click()
+    assert download.value.suggested_filename.startswith("figures-")
