@@ -82,9 +82,10 @@ def compare_periods(span: Sequence[Month], current: Sequence[Month], previous: S
 
 
 def series(span: Sequence[Month], chart: Sequence[Month], counted: Counted, contact: Mapping[int, Durations],
-           handoff: Mapping[int, Durations]) -> list[dict[str, Any]]:
+           handoff: Mapping[int, Durations], until: Month | None = None) -> list[dict[str, Any]]:
     """One entry per chart month (``contact`` and ``handoff`` keyed by the month's index in
-    ``chart``): consultations, cases opened, and the times to first contact and handoff."""
+    ``chart``): consultations, cases opened, and the times to first contact and handoff.
+    A month after ``until`` has not happened yet: its counts are null, not zero."""
     consultations: Counter[int] = Counter()
     opened: Counter[int] = Counter()
     for month, *_, n in counted.consultations:
@@ -92,7 +93,8 @@ def series(span: Sequence[Month], chart: Sequence[Month], counted: Counted, cont
     for month, _, n in counted.cases:
         opened[month] += n
     index = {month: i for i, month in enumerate(span)}
-    return [{**month.as_dict(), "consultations": consultations[index[month]], "cases_opened": opened[index[month]],
+    return [{**month.as_dict(), **({"consultations": None, "cases_opened": None} if until and month > until else
+                                   {"consultations": consultations[index[month]], "cases_opened": opened[index[month]]}),
              "time_to_first_contact": contact.get(i, NO_DURATIONS).as_dict(),
              "time_to_first_handoff": handoff.get(i, NO_DURATIONS).as_dict()}
             for i, month in enumerate(chart)]

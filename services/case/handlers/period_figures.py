@@ -64,7 +64,7 @@ async def period_figures(uow: UnitOfWork, caller: Identity, reference: Reference
         "current": current,
         "previous_figures": before,
         "series": series(span, chart, counted, durations[("first_contact_at", "month")],
-                         durations[("first_handoff_at", "month")]),
+                         durations[("first_handoff_at", "month")], until=Month.of(now)),
         "ageing_of_open_cases": {label: ages.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
         "school_district_names": _district_names(reference),
     }

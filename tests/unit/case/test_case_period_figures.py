@@ -91,6 +91,13 @@ def test_series_has_every_chart_month_even_empty_ones() -> None:
                           "time_to_first_handoff": {"count": 0, "median_hours": None, "p90_hours": None}}
 
 
+def test_series_months_still_to_come_have_no_counts_rather_than_zero() -> None:
+    chart = months_between(Month(2026, 10), Month(2026, 12))
+    entries = series(SPAN, chart, COUNTED, {}, {}, until=Month(2026, 11))
+    assert [(e["month"], e["consultations"], e["cases_opened"]) for e in entries] == [
+        ("2026-10", 2, 1), ("2026-11", 2, 2), ("2026-12", None, None)]
+
+
 def test_ageing_cutoffs_agree_with_the_buckets() -> None:
     now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     cutoffs, oldest = ageing_cutoffs(now)
