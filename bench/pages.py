@@ -84,11 +84,37 @@ async def pages_of(system: Any, coordinator: httpx.AsyncClient) -> dict[str, str
     }
 
 
-async def measure(system: Any, repeat: int) -> dict[str, dict[str, float]]:
+AGENCY_CHOICE = re.compile(r'name="agency_id".*?<option value="([^"]+)"', re.DOTALL)
+INBOX_LINK = re.compile(r'href="/inbox/([0-9A-Za-z]+)"')
+
+
+async def refer_one(system: Any, coordinator: httpx.AsyncClient) -> str:
+    """Takes a case of the coordinator's and refers it to the first agency its refer page
+    offers, as the walk-through does; returns that agency's id (its staff: ``{id}-staff``)."""
+    token = issue_token(system.settings, role="coordinator", scope="中部", subject="csw-chubu-1")
+    headers = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as case:
+        case_id = (await case.get("/v1/cases", params={"per_page": 1}, headers=headers)).json()["items"][0]["id"]
+        version = (await case.get(f"/v1/cases/{case_id}", headers=headers)).json()["version"]
+        answer = await case.post(f"/v1/cases/{case_id}/assignment", headers=headers,
+                                 json={"coordinator_id": "csw-chubu-1", "version": version})
+        assert answer.status_code == 200, answer.text[:300]
+        agency_id = AGENCY_CHOICE.search((await coordinator.get(f"/cases/{case_id}/refer")).text).group(1)  # type: ignore[union-attr]
+        version = (await case.get(f"/v1/cases/{case_id}", headers=headers)).json()["version"]
+        answer = await case.post(f"/v1/cases/{case_id}/referrals", headers=headers, json={
+            "agency_id": agency_id, "purpose": "サンプル: 計測用の紹介", "share": ["age_group", "categories"],
+            "version": version})
+        assert answer.status_code == 201, answer.text[:300]
+    return agency_id
+
+
+async def measure(system: Any, repeat: int, agency_id: str) -> dict[str, dict[str, float]]:
     base = system.url("console")
     coordinator = await sign_in(base, "csw-chubu-1")
     reporter = await sign_in(base, "sample-minsei-1")
     admin = await sign_in(base, "admin-1")
+    agency = await sign_in(base, f"{agency_id}-staff")
+    supervisor = await sign_in(base, "sv-1")
     try:
         found = {name: await time_page(coordinator, path, repeat)
                  for name, path in (await pages_of(system, coordinator)).items()}
@@ -96,8 +122,18 @@ async def measure(system: Any, repeat: int) -> dict[str, dict[str, float]]:
         found["my consultations"] = await time_page(reporter, "/my", repeat)
         found["accounts"] = await time_page(admin, "/admin/accounts", repeat)
         found["sign-in page"] = await time_page(httpx.AsyncClient(base_url=base), "/signin", repeat)
+        found["agency inbox"] = await time_page(agency, "/inbox", repeat)
+        referral_id = INBOX_LINK.search((await agency.get("/inbox")).text).group(1)  # type: ignore[union-attr]
+        found["agency referral"] = await time_page(agency, f"/inbox/{referral_id}", repeat)
+        found["agency print"] = await time_page(agency, f"/inbox/{referral_id}/print", repeat)
+        found["dashboard (month)"] = await time_page(supervisor, "/dashboard", repeat)
+        found["dashboard (fiscal year)"] = await time_page(supervisor, "/dashboard?period=fiscal_year", repeat)
+        found["overdue"] = await time_page(supervisor, "/overdue", repeat)
+        case_id = (await pages_of(system, coordinator))["case"].rsplit("/", 1)[1]
+        found["case audit"] = await time_page(supervisor, f"/audit/{case_id}", repeat)
+        found["operations"] = await time_page(supervisor, "/operations", repeat)
     finally:
-        for client in (coordinator, reporter, admin):
+        for client in (coordinator, reporter, admin, agency, supervisor):
             await client.aclose()
     return found
 
@@ -137,11 +173,15 @@ async def main_async(args: argparse.Namespace) -> int:
                 await asyncio.to_thread(seed_once, system.settings,
                                         {s: system.url(s) for s in ("intake", "case", "referral", "notify")})
                 await asyncio.sleep(2)  # the sample cases opened
-                stages = {"sample data": await measure(system, args.repeat)}
+                coordinator = await sign_in(system.url("console"), "csw-chubu-1")
+                agency_id = await refer_one(system, coordinator)
+                await coordinator.aclose()
+                await asyncio.sleep(2)  # the referral reached the referral service
+                stages = {"sample data": await measure(system, args.repeat, agency_id)}
                 if args.cases:
                     took = await load_cases(system, args.cases)
                     print(f"loaded {args.cases} consultations in {took:.0f} s", flush=True)
-                    stages[f"+{args.cases} cases"] = await measure(system, args.repeat)
+                    stages[f"+{args.cases} cases"] = await measure(system, args.repeat, agency_id)
     results = {"database": "PostgreSQL" if admin_url else "SQLite", "repeat": args.repeat, "stages": stages}
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"pages-{'postgresql' if admin_url else 'sqlite'}"
