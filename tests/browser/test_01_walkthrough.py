@@ -175,10 +175,21 @@ def test_the_agency_acknowledges_accepts_starts_and_completes(people: dict[str, 
     expect(page.locator("main")).to_contain_text("サンプル中部地域福祉コーディネーター室")  # whom to call back
     agency.shot("referral")
     WALK["hc3_referral_url"] = page.url
-    for move, done in (("確認した", "確認したこと"), ("受諾する", "受諾しました"), ("対応を開始する", "開始"),
-                       ("完了を報告する", "完了を報告")):
+    for move, done in (("確認した", "確認したこと"), ("受諾する", "受諾しました")):
         page.get_by_role("button", name=move, exact=True).click()
         expect(page.locator(".banner--success")).to_contain_text(done)
+    # A second window left open on the accepted referral goes stale when the first starts it.
+    stale = page.context.new_page()
+    stale.goto(page.url)
+    page.get_by_role("button", name="対応を開始する", exact=True).click()
+    expect(page.locator(".banner--success")).to_contain_text("開始")
+    stale.get_by_role("button", name="保留にする", exact=True).click()
+    expect(stale.locator(".banner--warning")).to_contain_text("他の人がこの依頼を先に更新しました(いまの状態: 対応中)")
+    expect(stale.get_by_role("button", name="完了を報告する", exact=True)).to_be_visible()  # the moves of now
+    shots.take(stale, "referral-conflict")
+    stale.close()
+    page.get_by_role("button", name="完了を報告する", exact=True).click()
+    expect(page.locator(".banner--success")).to_contain_text("完了を報告")
     expect(page.locator(".timeline")).to_contain_text("完了")
     agency.shot("referral-completed")
     page = agency.go(WALK["hc3_referral_url"].removeprefix(agency.base) + "/print", shot="referral-print")

@@ -93,8 +93,13 @@ def series(span: Sequence[Month], chart: Sequence[Month], counted: Counted, cont
     for month, _, n in counted.cases:
         opened[month] += n
     index = {month: i for i, month in enumerate(span)}
-    return [{**month.as_dict(), **({"consultations": None, "cases_opened": None} if until and month > until else
-                                   {"consultations": consultations[index[month]], "cases_opened": opened[index[month]]}),
+
+    def counts(month: Month) -> dict[str, int | None]:
+        if until and month > until:
+            return {"consultations": None, "cases_opened": None}
+        return {"consultations": consultations[index[month]], "cases_opened": opened[index[month]]}
+
+    return [{**month.as_dict(), **counts(month),
              "time_to_first_contact": contact.get(i, NO_DURATIONS).as_dict(),
              "time_to_first_handoff": handoff.get(i, NO_DURATIONS).as_dict()}
             for i, month in enumerate(chart)]

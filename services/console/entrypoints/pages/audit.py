@@ -7,12 +7,12 @@ dead-letter stream (the console reads the services' own /ready and /metrics)."""
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.console.adapters.backend import BACKENDS, ApiError
 from services.console.entrypoints.pages.case import check_case_id, load_case
@@ -28,7 +28,9 @@ router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
 SERVICE_NAMES = {"console": "つなぎの机", "intake": "相談受付", "case": "ケース管理", "referral": "紹介・つなぎ",
                  "notify": "通知・督促"}
-SAMPLE = re.compile(r'^(tsunagi_[a-z_]+)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)$')
+# The metrics the operations page sums over their labels (streams, groups).
+SUMMED = {"tsunagi_stream_lag": "lag", "tsunagi_stream_pending": "pending", "tsunagi_dead_letters": "dead_letters",
+          "tsunagi_outbox_backlog": "outbox"}
 
 
 @router.get("/audit")
@@ -73,15 +75,14 @@ async def _service_state(client: httpx.AsyncClient, name: str) -> dict[str, Any]
     except (httpx.HTTPError, ValueError):
         state["checks"] = {"http": "応答がありません"}
         return state
-    for line in metrics.text.splitlines():
-        found = SAMPLE.match(line.strip())
-        if not found:
-            continue
-        metric, value = found.group(1), float(found.group(3))
-        key = {"tsunagi_stream_lag": "lag", "tsunagi_stream_pending": "pending", "tsunagi_dead_letters": "dead_letters",
-               "tsunagi_outbox_backlog": "outbox"}.get(metric)
-        if key:
-            state[key] += int(value)
+    try:
+        families = list(text_string_to_metric_families(metrics.text))
+    except ValueError:
+        state["checks"] = {**state["checks"], "metrics": "読み取れません"}
+        return state
+    for family in families:
+        if family.name in SUMMED:
+            state[SUMMED[family.name]] += int(sum(s.value for s in family.samples if s.name == family.name))
     return state
 
 
