@@ -70,10 +70,8 @@ class Settings(BaseSettings):
     # often an idle consumer wakes up (and costs CPU) — not the latency.
     poll_interval_ms: int = 1000
     # Streams a service applies in the background (EventHandlers.in_background): after a
-    # small batch the next read waits this long, so steady load is applied in batches.
-    # Measured per consultation, all processes, same build alternating: at 40/s, 0 → 25 ms
-    # 10–13 % less CPU, 25 → 100 ms 34–35 → 27–28 ms of CPU (−20 %; 150 and 250 ms gained
-    # little more); at 120/s the same within noise (there the critical path dominates).
+    # small batch the next read waits this long, so steady load is applied in batches
+    # (less CPU per consultation; such an update shows up at most this much later).
     background_linger_ms: int = 100
     relay_poll_interval_s: float = 0.5
     reclaim_idle_ms: int = 15_000

@@ -36,7 +36,7 @@ def _json_dumps(value: object) -> str:
 
 
 # JSON columns (outbox envelopes, people, households) are encoded by pydantic-core (Rust)
-# instead of the stdlib encoder: it was ~12 % of intake's CPU per consultation.
+# instead of the stdlib encoder, a visible share of intake's CPU per consultation.
 JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": pydantic_core.from_json}
 
 
@@ -50,7 +50,7 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         # of up to 100 ms) — seconds of tail latency under load. With one, transactions
         # queue fairly in asyncio (the pool) and start the moment the previous one ends.
         # The connection runs its calls in the event loop's thread (sqlite_inline.py:
-        # half the CPU of aiosqlite's worker thread) and waits for another process's
+        # no thread hand-off per statement) and waits for another process's
         # write lock with asyncio.sleep, never in SQLite's busy handler.
         engine = create_async_engine(url, async_creator=inline_connector(make_url(url).database or ""),
                                      hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 @cache
 def _insert(dialect: str, table: Table, returning: Column | None = None) -> Any:
     """Built once per dialect and table: a fresh construct would be re-keyed by
-    SQLAlchemy on every execution (measured: 1.2 → 0.5 ms CPU for the inbox insert)."""
+    SQLAlchemy on every execution, costing more than the insert itself."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing()
     return statement.returning(returning) if returning is not None else statement
 

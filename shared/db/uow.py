@@ -3,10 +3,7 @@ saves, and records its outgoing events in the outbox — all committed together.
 
 ``uow.db`` is a Core ``AsyncConnection``, not an ORM session: every table here is a Core
 ``Table`` and every statement a Core one, so the session's unit-of-work machinery
-(identity map, autoflush, bind resolution on each execute) was pure cost: a case batch
-of one takes about 10 % fewer instructions (callgrind over ``python -m bench.hotpath``,
-3.15 → 2.83 M per event, together with the consumer's commit guard that replaced a
-session listener registered per batch)."""
+(identity map, autoflush, bind resolution on each execute) would be pure cost."""
 
 from __future__ import annotations
 

@@ -25,8 +25,7 @@ def build_event_handlers(reference: ReferenceData, policy: ResponsePolicy) -> Ev
     # Most case events are not referral's concern (it reads every case.opened only to ack
     # it), and a move or a consent change is applied whatever the arrival order (the
     # later fact wins, a later request arrives with it applied: case_events.py): read in
-    # small batches under load, at most background_linger_ms later. Measured at 40
-    # consultations/s: referral's CPU per consultation 1.8–1.9 → 0.7 ms.
+    # small batches under load, at most background_linger_ms later.
     event_handlers.in_background("case")
     on_access_events(event_handlers, access)
     return event_handlers
