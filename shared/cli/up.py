@@ -51,6 +51,13 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it), for private servers in tests and benches."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def wait_for_port(port: int, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
