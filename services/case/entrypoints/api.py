@@ -15,6 +15,7 @@ from services.case.handlers import figures as figures_handler
 from services.case.handlers import queries, search
 from services.case.handlers.period_figures import period_figures
 from shared.errors import InvalidInput
+from shared.http.text import MAX_DAYS
 from shared.identity import CurrentIdentity
 from shared.periods import Month, PeriodKind
 from shared.reference import UNKNOWN_DISTRICT
@@ -35,8 +36,8 @@ async def list_cases(
     category: Annotated[list[str] | None, Query(description="相談分類(いずれかを含む)")] = None,
     school_district: Annotated[list[str] | None, Query(description="小学校区の id(複数可、いずれか)")] = None,
     area: Annotated[str | None, Query(max_length=40)] = None,
-    min_age_days: Annotated[int | None, Query(ge=0)] = None,
-    max_age_days: Annotated[int | None, Query(ge=0)] = None,
+    min_age_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
+    max_age_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
     needs_attention: bool | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,

@@ -27,6 +27,7 @@ from services.referral.figures import referral_figures
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
 from shared.http.app import correlation_id_of
+from shared.http.text import MAX_OFFSET
 from shared.identity import CurrentIdentity, Identity, require_role
 from shared.periods import Month, PeriodKind
 
@@ -52,7 +53,7 @@ async def list_referrals(
     sort: Annotated[Literal["received", "deadline"], Query(
         description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)")] = "received",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReferralPage:
     services = _services(request)
     now = services.runtime.clock.now()
