@@ -152,6 +152,10 @@ def route_template(scope: Scope, root_path: str) -> str:
 
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
 
+# For `responses=` of a route answering CSV when asked (format=csv): the OpenAPI document says so.
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}}
+
 
 def create_api(*, service: str, title: str, description: str, settings: Settings,
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
@@ -220,6 +224,7 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
 def add_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     """``GET /metrics``: this process's registry in Prometheus text format."""
 
-    @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics (counts only)")
+    @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics (counts only)",
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def prometheus_metrics() -> Response:
         return Response(await metrics.scrape(), media_type=CONTENT_TYPE)
