@@ -6,7 +6,7 @@ sometimes their real ids). A 5xx, or an answer its document does not declare (st
 body schema, content type), fails the test.
 
 The budget is small and the seed fixed (``make test``); ``make fuzz`` runs many more
-examples (TSUNAGI_FUZZ_EXAMPLES per operation and mode) with TSUNAGI_FUZZ_SEED."""
+examples (3 × TSUNAGI_FUZZ_EXAMPLES an operation) with TSUNAGI_FUZZ_SEED."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from schemathesis.core.failures import FailureGroup
 
 from shared.settings import PROJECT_ROOT, Settings
 from tests.support.services import bearer, eventually, running_service
@@ -106,7 +107,8 @@ def _fuzz(schema: Any, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoo
 
         try:
             check()
-        except Exception as exc:  # noqa: BLE001 - every operation is tried; all failures reported together
+        # FailureGroup is a BaseExceptionGroup: caught too, so every operation is tried and all reported.
+        except (Exception, FailureGroup) as exc:  # noqa: BLE001
             failures.append(f"{operation.label}: {exc}")
     return failures
 
