@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test test-fast bench install clean screenshots asyncapi
+.PHONY: up test test-fast bench install clean screenshots asyncapi fuzz
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -48,3 +48,9 @@ screenshots: $(STAMP)
 ## Regenerate docs/asyncapi/ (each service's AsyncAPI document) after an event contract changed.
 asyncapi: $(STAMP)
 	$(BIN)/tsunagi asyncapi --write
+
+## A longer fuzz run of the four APIs (make test: 15 examples an operation; here 3 × FUZZ_EXAMPLES, ~3 min).
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= 19
+fuzz: $(STAMP)
+	TSUNAGI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TSUNAGI_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/integration/fuzz -q $(PYTEST_ARGS)

@@ -3,6 +3,7 @@ a correlation id per request, /health, /ready and /metrics."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
+from shared.http.text import MESSAGE_JA, control_character_field
 from shared.identity import CurrentIdentity, TokenVerifier, require_role
 from shared.logging import get_logger
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "x-correlation-id"
+# What a client's correlation id may hold: visible ASCII only (it goes into logs, events and a header).
+_CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class BodyLimitMiddleware:
@@ -66,6 +70,35 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class UrlTextMiddleware:
+    """Refuses a path or query holding a control character (NUL, ...) with a 422 naming
+    where: such a value never reaches a handler or the database (PostgreSQL refuses NUL)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            loc = control_character_field(scope.get("path", ""), scope.get("query_string", b""))
+            if loc is not None:
+                where = "URL のパス" if loc == ["path"] else loc[1]
+                await problem_response(Problem(
+                    422, "入力内容に誤りがあります", f"次の項目を確認してください: {where}", type_="validation",
+                    errors=[{"loc": loc, "msg": MESSAGE_JA, "type": "control_character"}]))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def client_correlation_id(raw: bytes | None) -> str | None:
+    """The client's correlation id, if usable. A malformed one (not ASCII, control or
+    space characters) is ignored and the server makes its own: it is tracing metadata,
+    and refusing a request over it would lose a consultation for no fault in its content."""
+    if not raw:
+        return None
+    text = raw[:64].decode("latin-1")
+    return text if _CORRELATION_ID.fullmatch(text) else None
+
+
 class CorrelationMiddleware:
     """Binds the correlation id; logs and measures each request once it is answered."""
 
@@ -78,7 +111,9 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(CORRELATION_HEADER.encode())
-        correlation_id = incoming.decode()[:64] if incoming else uuid.uuid4().hex
+        correlation_id = client_correlation_id(incoming) or uuid.uuid4().hex
+        if incoming and correlation_id != incoming[:64].decode("latin-1"):
+            log.warning("correlation_id_ignored", reason="malformed")
         scope.setdefault("state", {})["correlation_id"] = correlation_id
 
         status = 500
@@ -117,6 +152,10 @@ def route_template(scope: Scope, root_path: str) -> str:
 
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
 
+# For `responses=` of a route answering CSV when asked (format=csv): the OpenAPI document says so.
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}}
+
 
 def create_api(*, service: str, title: str, description: str, settings: Settings,
                lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
@@ -137,6 +176,7 @@ def create_api(*, service: str, title: str, description: str, settings: Settings
     app.state.tokens = tokens or TokenVerifier(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UrlTextMiddleware)
     metrics = metrics or ServiceMetrics(service)
     app.add_middleware(CorrelationMiddleware, metrics=metrics)
     add_metrics(app, metrics)
@@ -184,6 +224,7 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
 def add_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     """``GET /metrics``: this process's registry in Prometheus text format."""
 
-    @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics (counts only)")
+    @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics (counts only)",
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def prometheus_metrics() -> Response:
         return Response(await metrics.scrape(), media_type=CONTENT_TYPE)

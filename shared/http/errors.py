@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
+from shared.http.text import MESSAGE_JA
 from shared.logging import get_logger
 
 PROBLEM_BASE = "https://tsunagi.example/problems/"
@@ -43,6 +44,7 @@ _JA_MESSAGES = {
     "greater_than_equal": "値が小さすぎます",
     "less_than_equal": "値が大きすぎます",
     "string_pattern_mismatch": "形式が正しくありません",
+    "control_character": MESSAGE_JA,
 }
 
 

@@ -15,6 +15,8 @@ from services.case.handlers import figures as figures_handler
 from services.case.handlers import queries, search
 from services.case.handlers.period_figures import period_figures
 from shared.errors import InvalidInput
+from shared.http.app import CSV_RESPONSE
+from shared.http.text import MAX_DAYS
 from shared.identity import CurrentIdentity
 from shared.periods import Month, PeriodKind
 from shared.reference import UNKNOWN_DISTRICT
@@ -35,8 +37,8 @@ async def list_cases(
     category: Annotated[list[str] | None, Query(description="相談分類(いずれかを含む)")] = None,
     school_district: Annotated[list[str] | None, Query(description="小学校区の id(複数可、いずれか)")] = None,
     area: Annotated[str | None, Query(max_length=40)] = None,
-    min_age_days: Annotated[int | None, Query(ge=0)] = None,
-    max_age_days: Annotated[int | None, Query(ge=0)] = None,
+    min_age_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
+    max_age_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
     needs_attention: bool | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -78,7 +80,7 @@ async def get_case(case_id: str, request: Request, caller: CurrentIdentity) -> C
     return views.detail(case, uow.clock.now())
 
 
-@router.get("/cases/{case_id}/timeline", response_model=Timeline,
+@router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=CSV_RESPONSE,
             summary="ケースの経過(全サービスのイベント)。format=csv / json で書き出し")
 async def get_timeline(
     case_id: str, request: Request, caller: CurrentIdentity,
@@ -105,7 +107,7 @@ async def get_reads(case_id: str, request: Request, caller: CurrentIdentity) -> 
     return await queries.reads_of(_services(request).runtime.unit_of_work(), case_id, caller)
 
 
-@router.get("/figures", summary="PDCA の数値(監督者向け)。period で期間別、format=csv で書き出し")
+@router.get("/figures", responses=CSV_RESPONSE, summary="PDCA の数値(監督者向け)。period で期間別、format=csv で書き出し")
 async def get_figures(
     request: Request, caller: CurrentIdentity,
     format: Annotated[Literal["json", "csv"], Query()] = "json",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.case.domain.queue import Priority
 from shared.events.consultation import Consent
+from shared.http.text import MAX_VERSION, Text
 
 ContactChannel = Literal["訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他"]
 
@@ -16,24 +17,24 @@ ContactChannel = Literal["訪問", "電話", "来所", "メール", "オンラ�
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="操作の基にしたケースの版 (古ければ 409)")
+    version: int = Field(ge=1, le=MAX_VERSION, description="操作の基にしたケースの版 (古ければ 409)")
 
 
 class AssignmentIn(_Command):
-    coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
+    coordinator_id: Text = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
 
 
 class BulkAssignmentItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    case_id: str = Field(min_length=1, max_length=26)
-    version: int = Field(ge=1, description="そのケースの、操作の基にした版 (古ければ conflict)")
+    case_id: Text = Field(min_length=1, max_length=26)
+    version: int = Field(ge=1, le=MAX_VERSION, description="そのケースの、操作の基にした版 (古ければ conflict)")
 
 
 class BulkAssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    coordinator_id: str = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
+    coordinator_id: Text = Field(min_length=1, max_length=64, description="担当コーディネーターの id")
     items: list[BulkAssignmentItem] = Field(min_length=1, max_length=100, description="ケース(重複不可、この順に処理)")
 
 
@@ -53,51 +54,51 @@ class BulkAssignmentResult(BaseModel):
 
 
 class StatusIn(_Command):
-    to: str = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
-    reason: str | None = Field(None, max_length=500, description="理由(任意)")
+    to: Text = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
+    reason: Text | None = Field(None, max_length=500, description="理由(任意)")
 
 
 class TriageIn(_Command):
     priority: Priority | None = Field(None, description="緊急 / 高 / 通常")
-    categories: list[str] | None = Field(None, max_length=10, description="相談分類 (reference/categories.yaml)")
+    categories: list[Text] | None = Field(None, max_length=10, description="相談分類 (reference/categories.yaml)")
 
 
 class AreaIn(_Command):
-    area: str = Field(min_length=1, max_length=40, description="日常生活圏域 (または 市全域)")
+    area: Text = Field(min_length=1, max_length=40, description="日常生活圏域 (または 市全域)")
 
 
 class ConsentIn(_Command):
     consent: Consent
-    legal_ground: str | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
+    legal_ground: Text | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
 
 
 class ContactIn(_Command):
     contacted_at: datetime | None = Field(None, description="接触日時(省略時は現在)")
     channel: ContactChannel
-    whom: str = Field(min_length=1, max_length=100, description="誰と(例: 本人、長男、民生委員)")
-    outcome: str = Field(min_length=1, max_length=2000, description="結果")
+    whom: Text = Field(min_length=1, max_length=100, description="誰と(例: 本人、長男、民生委員)")
+    outcome: Text = Field(min_length=1, max_length=2000, description="結果")
 
 
 class NoteIn(_Command):
-    body: str = Field(min_length=1, max_length=4000)
+    body: Text = Field(min_length=1, max_length=4000)
 
 
 class MemberIn(_Command):
-    relation: str = Field(min_length=1, max_length=40, description="続柄")
-    age_group: str | None = Field(None, max_length=20)
-    name: str | None = Field(None, max_length=100)
-    note: str | None = Field(None, max_length=500)
+    relation: Text = Field(min_length=1, max_length=40, description="続柄")
+    age_group: Text | None = Field(None, max_length=20)
+    name: Text | None = Field(None, max_length=100)
+    note: Text | None = Field(None, max_length=500)
 
 
 class ReferralIn(_Command):
-    agency_id: str = Field(min_length=1, max_length=64, description="紹介先 (reference/agencies.yaml)")
-    purpose: str = Field(min_length=1, max_length=1000, description="紹介の目的")
-    share: list[str] = Field(default_factory=list, max_length=8,
+    agency_id: Text = Field(min_length=1, max_length=64, description="紹介先 (reference/agencies.yaml)")
+    purpose: Text = Field(min_length=1, max_length=1000, description="紹介の目的")
+    share: list[Text] = Field(default_factory=list, max_length=8,
                              description="紹介先に共有する項目 (shared.events.referral.SHAREABLE_FIELDS)")
 
 
 class MergeIn(_Command):
-    into_case_id: str = Field(min_length=1, max_length=26, description="統合先のケース id")
+    into_case_id: Text = Field(min_length=1, max_length=26, description="統合先のケース id")
 
 
 class VersionIn(_Command):

@@ -7,24 +7,25 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.consultation import Consent, HouseholdMember, PersonConcerned, Urgency
+from shared.http.text import Text
 
 
 class PersonIn(PersonConcerned):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str | None = Field(None, max_length=100, description="氏名(不明なら省略)")
-    age_group: str | None = Field(None, max_length=20, description="年代(例: 80代)")
-    approximate_place: str | None = Field(None, max_length=200, description="おおよその場所")
-    name_kana: str | None = Field(None, max_length=100, description="ふりがな(ひらがな・カタカナ、任意)")
+    name: Text | None = Field(None, max_length=100, description="氏名(不明なら省略)")
+    age_group: Text | None = Field(None, max_length=20, description="年代(例: 80代)")
+    approximate_place: Text | None = Field(None, max_length=200, description="おおよその場所")
+    name_kana: Text | None = Field(None, max_length=100, description="ふりがな(ひらがな・カタカナ、任意)")
 
 
 class HouseholdMemberIn(HouseholdMember):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    relation: str = Field(min_length=1, max_length=40, description="続柄(例: 長男)")
-    age_group: str | None = Field(None, max_length=20)
-    name: str | None = Field(None, max_length=100)
-    note: str | None = Field(None, max_length=500)
+    relation: Text = Field(min_length=1, max_length=40, description="続柄(例: 長男)")
+    age_group: Text | None = Field(None, max_length=20)
+    name: Text | None = Field(None, max_length=100)
+    note: Text | None = Field(None, max_length=500)
 
 
 class ConsultationIn(BaseModel):
@@ -32,17 +33,17 @@ class ConsultationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reporter_role: str = Field(min_length=1, max_length=40, description="通報者の区分 (reference/reporters.yaml)")
-    channel: str = Field(min_length=1, max_length=40, description="経路 (reference/reporters.yaml)")
+    reporter_role: Text = Field(min_length=1, max_length=40, description="通報者の区分 (reference/reporters.yaml)")
+    channel: Text = Field(min_length=1, max_length=40, description="経路 (reference/reporters.yaml)")
     person: PersonIn = Field(description="相談の対象者(氏名は不明でもよい)")
-    school_district: str = Field(min_length=1, max_length=40,
+    school_district: Text = Field(min_length=1, max_length=40,
                                  description="小学校区の id (reference/geography.yaml)、分からなければ「不明」")
     household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=20, description="世帯の構成")
-    categories: list[str] = Field(min_length=1, max_length=10, description="相談分類 (reference/categories.yaml)")
-    noticed: str = Field(min_length=1, max_length=4000, description="気づいたこと")
+    categories: list[Text] = Field(min_length=1, max_length=10, description="相談分類 (reference/categories.yaml)")
+    noticed: Text = Field(min_length=1, max_length=4000, description="気づいたこと")
     urgency: Urgency = Field(description="緊急度: 緊急 / 高 / 通常")
     consent: Consent = Field(description="本人同意: 同意あり / 同意なし / 未確認")
-    legal_ground: str | None = Field(None, max_length=500, description="同意がない場合の法的根拠(生命の危険・虐待など)")
+    legal_ground: Text | None = Field(None, max_length=500, description="同意がない場合の法的根拠(生命の危険・虐待など)")
     sample: bool = Field(False, description="サンプルデータであることを示す")
 
 

@@ -26,11 +26,16 @@ from services.referral.entrypoints.views import agency_view, staff_view, summary
 from services.referral.figures import referral_figures
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
-from shared.http.app import correlation_id_of
+from shared.http.app import CSV_RESPONSE, correlation_id_of
+from shared.http.text import MAX_OFFSET
 from shared.identity import CurrentIdentity, Identity, require_role
 from shared.periods import Month, PeriodKind
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
+
+class FhirJSONResponse(JSONResponse):
+    media_type = "application/fhir+json"  # so the OpenAPI document declares it, not application/json
+
 
 ReferralId = Annotated[str, Path(min_length=1, max_length=64, description="紹介 id")]
 
@@ -52,7 +57,7 @@ async def list_referrals(
     sort: Annotated[Literal["received", "deadline"], Query(
         description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)")] = "received",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReferralPage:
     services = _services(request)
     now = services.runtime.clock.now()
@@ -81,7 +86,7 @@ async def list_disclosures(request: Request, caller: CurrentIdentity,
 
 
 # Declared before /referrals/{referral_id}, which would otherwise take "figures" for an id.
-@router.get("/referrals/figures",
+@router.get("/referrals/figures", responses=CSV_RESPONSE,
             summary="紹介の集計: 期限内に受諾された割合(機関の種別ごと、期間別)。format=csv で書き出し")
 async def get_referral_figures(
     request: Request, caller: CurrentIdentity,
@@ -110,15 +115,15 @@ async def get_referral(referral_id: ReferralId, request: Request, caller: Curren
 
 
 @router.get("/referrals/{referral_id}/fhir-task", summary="FHIR R4 Task 形式 (coordinators and supervisors)",
-            response_description="application/fhir+json")
-async def get_fhir_task(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> JSONResponse:
+            response_class=FhirJSONResponse, response_description="FHIR R4 Task",
+            responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}})
+async def get_fhir_task(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> FhirJSONResponse:
     require_role(caller, "coordinator", "supervisor")
     services = _services(request)
     detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller,
                                             days_after_completion=services.reference.agency_access_days_after_completion)
     agency = services.reference.agency(detail.referral.agency_id)
-    return JSONResponse(as_fhir_task(detail.referral, agency.name if agency else None),
-                        media_type="application/fhir+json")
+    return FhirJSONResponse(as_fhir_task(detail.referral, agency.name if agency else None))
 
 
 def _view(detail: handlers.ReferralDetail, caller: Identity, request: Request) -> ReferralView:

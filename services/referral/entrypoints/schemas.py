@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Text2000 = Annotated[str, Field(min_length=1, max_length=2000)]
+from shared.http.text import MAX_VERSION, Text
+
+Text2000 = Annotated[Text, Field(min_length=1, max_length=2000)]
 
 
 # Requests --------------------------------------------------------------------------------
@@ -22,11 +24,11 @@ class MoveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=0, description="取得した紹介の版 (version)")
+    version: int = Field(ge=0, le=MAX_VERSION, description="取得した紹介の版 (version)")
 
 
 class NoteMoveIn(MoveIn):
-    note: str | None = Field(None, max_length=2000, description="メモ(任意)")
+    note: Text | None = Field(None, max_length=2000, description="メモ(任意)")
 
 
 class ReasonMoveIn(MoveIn):
@@ -34,7 +36,7 @@ class ReasonMoveIn(MoveIn):
 
 
 class OptionalReasonMoveIn(MoveIn):
-    reason: str | None = Field(None, max_length=2000, description="理由(任意)")
+    reason: Text | None = Field(None, max_length=2000, description="理由(任意)")
 
 
 # Responses -------------------------------------------------------------------------------
