@@ -7,6 +7,7 @@ is refused everywhere within seconds, without a database read per request."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -86,8 +87,8 @@ class AccessRegistry:
         async with engine.connect() as db:
             accounts = (await db.execute(select(tables.accounts.c.account_id, tables.accounts.c.disabled,
                                                 tables.accounts.c.grants))).all()
-            ended = (await db.execute(select(tables.ended_sessions.c.session_id)
-                                      .where(tables.ended_sessions.c.valid_until > now))).scalars().all()
+            ended: Sequence[str] = (await db.execute(select(tables.ended_sessions.c.session_id)
+                                                     .where(tables.ended_sessions.c.valid_until > now))).scalars().all()
         self._disabled = frozenset(a.account_id for a in accounts if a.disabled)
         self._grants = {a.account_id: _grant_pairs(a.grants) for a in accounts}
         self._ended = frozenset(ended)

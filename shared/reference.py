@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -57,7 +57,7 @@ class Agency(_Item):
 
     kind: str = Field(min_length=1)
     areas: list[str] = []
-    channels: list[AgencyChannel] = Field(default_factory=lambda: ["in_app"], min_length=1)
+    channels: list[AgencyChannel] = Field(default_factory=lambda: list[AgencyChannel](["in_app"]), min_length=1)
     calendar: str = "jp-public"
     email: str | None = None
     webhook_url: str | None = None
@@ -111,9 +111,9 @@ class ReferenceData(BaseModel):
                 problems.append(f"school_districts[{d.id}].area: unknown area {d.area!r}")
             if d.support_center_district not in centers:
                 problems.append(f"school_districts[{d.id}].support_center_district: unknown {d.support_center_district!r}")
-        for c in self.coordinators:
-            if c.area not in areas:
-                problems.append(f"coordinators[{c.id}].area: unknown area {c.area!r}")
+        for co in self.coordinators:
+            if co.area not in areas:
+                problems.append(f"coordinators[{co.id}].area: unknown area {co.area!r}")
         for a in self.agencies:
             for area in a.areas:
                 if area not in areas:
@@ -200,6 +200,12 @@ class ReloadableReference:
     @property
     def current(self) -> ReferenceData:
         return self._current
+
+    @property
+    def live(self) -> ReferenceData:
+        """Itself, typed as the data it stands for (``__getattr__`` delegates every read):
+        unlike ``current``, the data now, what is read through it is always the latest reload."""
+        return cast(ReferenceData, self)
 
     def reload(self) -> ReferenceData:
         fresh = load_reference_data(self.folder)  # raises ReferenceDataError, keeping the old data

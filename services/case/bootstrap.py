@@ -34,7 +34,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     keys = MatchKeys(settings.match_key.get_secret_value().encode())
     # case.* events, and referral.requested (a coordinator decides a referral here).
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=make_event_handlers(reference, keys), publishes=("case", "referral"), clock=clock,
+                             handlers=make_event_handlers(reference.live, keys), publishes=("case", "referral"),
+                             clock=clock,
                              access_tables=access)
     app = create_api(service=SERVICE, title="Tsunagi case (ケース管理)",
                      description="Coordinators' area queues, cases and households, referrals and the timeline; "

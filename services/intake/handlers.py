@@ -110,7 +110,8 @@ async def my_consultations(uow: UnitOfWork, caller: Identity, page: int, per_pag
 async def on_cases_opened_or_linked(envelopes: list[Envelope], uow: UnitOfWork) -> None:
     """The case each consultation became (a batch at a time: one executemany). Order-free:
     a consultation is opened or linked once, to one case."""
-    payloads = [e.payload_as(CaseOpened if e.type == CaseOpened.TYPE else ConsultationLinked) for e in envelopes]
+    payloads = [e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked)
+                for e in envelopes]
     await ConsultationRepository(uow.db).link_cases([(p.consultation_id, p.case_id) for p in payloads])
 
 

@@ -70,7 +70,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     policy = load_policy(options.followup_policy or settings.reference_dir / "followups.yaml")
     load_holidays()  # not in the first referral's event
     worker_name = settings.unique_consumer_name(SERVICE)
-    context = NotifyContext(reference=reference, policy=policy, templates=load_templates(), options=options,
+    context = NotifyContext(reference=reference.live, policy=policy, templates=load_templates(), options=options,
                             worker=worker_name)
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
                              handlers=event_handlers(context), publishes=("notification", "followup"), clock=clock,

@@ -106,10 +106,10 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
         [delivery for notification_id in inserted for delivery in deliveries[notification_id]])
     ids: list[str | None] = []
     for item, row in zip(items, rows, strict=True):
-        notification_id = row.get("id")
-        if notification_id not in inserted:
+        if row.get("id") not in inserted:  # a duplicate (no row) or already recorded
             ids.append(None)
             continue
+        notification_id = row["id"]
         role, scope, kind = row["recipient_role"], row["recipient_scope"], row["kind"]
         emit(uow, NotificationRecorded(notification_id=notification_id, recipient_role=role, recipient_scope=scope,
                                        kind=kind, case_id=item.case_id, referral_id=item.referral_id,

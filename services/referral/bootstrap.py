@@ -42,10 +42,10 @@ def check_calendars(reference: ReferenceData, policy: ResponsePolicy) -> None:
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
     policy = load_response_policy(settings.reference_dir)
-    check_calendars(reference, policy)
+    check_calendars(reference.live, policy)
     load_holidays()  # not in the first referral's event
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=build_event_handlers(reference, policy), publishes=("referral",),
+                             handlers=build_event_handlers(reference.live, policy), publishes=("referral",),
                              clock=clock,
                              access_tables=access)
     app = create_api(service=SERVICE, title="Tsunagi referral (紹介・つなぎ)",

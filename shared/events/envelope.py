@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import threading
 from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
@@ -127,7 +128,7 @@ class Envelope(BaseModel):
             occurred_at=occurred_at,
         )
 
-    def payload_as(self, model: type[P]) -> P:
+    def payload_as(self, model: builtins.type[P]) -> P:  # in this class ``type`` names the field
         if model.TYPE != self.type:
             raise ValueError(f"envelope holds {self.type}, not {model.TYPE}")
         return model.model_validate(self.payload)

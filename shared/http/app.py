@@ -167,8 +167,9 @@ def create_api(*, service: str, title: str, description: str, settings: Settings
     ``metrics``: the registry /metrics serves (the runtime's; by default HTTP figures only).
     ``api_docs=False``: no /docs or /openapi.json (the console's pages are not an API).
     ``tracing``: the runtime's, when it traces (a server span per request)."""
-    docs = {} if api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, **docs,
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
+                  docs_url="/docs" if api_docs else None, redoc_url="/redoc" if api_docs else None,
+                  openapi_url="/openapi.json" if api_docs else None,
                   responses={"4XX": {"description": "Problem details (RFC 9457)",
                                      "content": {"application/problem+json": {}}}})
     app.state.settings = settings

@@ -184,11 +184,11 @@ def install_error_handlers(app: FastAPI) -> None:
     # Connection failures are answered by the inner exception middleware (a 503 that
     # is not re-raised); anything else unexpected is a logged 500.
     for exc_class in _connection_error_classes():
-        app.add_exception_handler(exc_class, _unavailable_or_unexpected)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unavailable_or_unexpected)  # type: ignore[arg-type]
+        app.add_exception_handler(exc_class, _unavailable_or_unexpected)
+    app.add_exception_handler(Exception, _unavailable_or_unexpected)
 
 
-def _connection_error_classes() -> tuple[type[BaseException], ...]:
+def _connection_error_classes() -> tuple[type[Exception], ...]:
     import asyncpg
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError

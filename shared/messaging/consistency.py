@@ -34,7 +34,7 @@ from shared.events import FAMILIES, stream_for
 from shared.messaging.catalog import ServiceParts, database_exists, load_service, service_engine
 from shared.messaging.deadletter import list_dead_letters
 from shared.messaging.retention import parse_id
-from shared.messaging.streams import DATA_FIELD, decode_entry
+from shared.messaging.streams import DATA_FIELD, decode_entry, entries_of, id_text
 from shared.settings import SERVICES, Settings
 
 
@@ -171,10 +171,10 @@ async def _read_groups(redis: Redis, stream: str) -> dict[str, tuple[str, set[st
         start = "-"
         while int(g["pending"]):
             rows = await redis.xpending_range(stream, name, min=start, max="+", count=1000)
-            pending.update(r["message_id"].decode() for r in rows)
+            pending.update(id_text(r["message_id"]) for r in rows)
             if len(rows) < 1000:
                 break
-            start = "(" + rows[-1]["message_id"].decode()
+            start = "(" + id_text(rows[-1]["message_id"])
         last = g["last-delivered-id"]
         found[name] = (last.decode() if isinstance(last, bytes) else last, pending, int(g["consumers"]))
     return found
@@ -185,7 +185,7 @@ async def _read_stream(redis: Redis, stream: str) -> dict[str, list[str]]:
     entries: dict[str, list[str]] = defaultdict(list)
     start = "-"
     while True:
-        rows = await redis.xrange(stream, min=start, max="+", count=1000)
+        rows = entries_of(await redis.xrange(stream, min=start, max="+", count=1000))
         for entry_id, fields in rows:
             event_id = _event_id_of(fields)
             if event_id:
@@ -252,10 +252,10 @@ async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | N
                 if parts[consumer].handlers.get(event_type) is None:
                     continue
                 flow = Flow(publisher, event_type, consumer, published=len(typed))
-                group = groups[stream].get(consumer)
+                group_state = groups[stream].get(consumer)
                 for row in typed:
                     _classify(flow, row, inboxes[consumer], dead_ids[consumer], streams[stream].get(row.event_id),
-                              group)
+                              group_state)
                 report.flows.append(flow)
 
     rules = list(DEFAULT_RULES) + [r for p in parts.values() for r in p.rules]

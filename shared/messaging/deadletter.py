@@ -17,7 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from shared.clock import utcnow
-from shared.messaging.streams import dead_letter_stream, decode_entry
+from shared.messaging.streams import dead_letter_stream, decode_entry, entries_of
 
 RESOLVED_STREAM = "tsunagi.dlq.resolved"
 
@@ -98,7 +98,7 @@ def _text(fields: dict[bytes, bytes]) -> dict[str, str]:
 async def list_dead_letters(redis: Redis, services: tuple[str, ...] | list[str]) -> list[DeadLetter]:
     found: list[DeadLetter] = []
     for service in services:
-        for entry_id, fields in await redis.xrange(dead_letter_stream(service)):
+        for entry_id, fields in entries_of(await redis.xrange(dead_letter_stream(service))):
             found.append(DeadLetter(service, entry_id.decode(), _text(fields)))
     return found
 
@@ -107,7 +107,7 @@ async def find_dead_letter(redis: Redis, ref: str, services: tuple[str, ...] | l
     """``ref`` is ``<service>/<entry id>`` or a bare entry id (searched in every service)."""
     service, _, entry_id = ref.rpartition("/")
     for candidate in ([service] if service else services):
-        rows = await redis.xrange(dead_letter_stream(candidate), min=entry_id, max=entry_id, count=1)
+        rows = entries_of(await redis.xrange(dead_letter_stream(candidate), min=entry_id, max=entry_id, count=1))
         if rows:
             return DeadLetter(candidate, entry_id, _text(rows[0][1]))
     return None
@@ -128,5 +128,5 @@ async def resolve(redis: Redis, letter: DeadLetter, *, outcome: str, by: str, re
 
 
 async def resolved_history(redis: Redis, count: int = 100) -> list[dict[str, str]]:
-    rows = await redis.xrevrange(RESOLVED_STREAM, count=count)
+    rows = entries_of(await redis.xrevrange(RESOLVED_STREAM, count=count))
     return [{"id": i.decode(), **{k: v for k, v in _text(f).items() if k != "original"}} for i, f in rows]

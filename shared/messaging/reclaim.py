@@ -29,15 +29,17 @@ read."""
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.typing import EncodableT, FieldT
 
 from shared.logging import get_logger
 from shared.messaging.consumer import StreamConsumer
 from shared.messaging.deadletter import dead_letter_entry
 from shared.messaging.failures import RecordedError
-from shared.messaging.streams import dead_letter_stream, ensure_group
+from shared.messaging.streams import dead_letter_stream, ensure_group, entries_of, id_text
 
 log = get_logger(__name__)
 
@@ -79,7 +81,8 @@ class Reclaimer:
         entry = dead_letter_entry(service=self.consumer.service, stream=stream, message_id=message_id,
                                   fields=fields, attempts=attempts, error=error.error)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(dead_letter_stream(self.consumer.service), entry)
+            # xadd's fields are a dict (invariant) of any encodable: ours are all bytes
+            pipe.xadd(dead_letter_stream(self.consumer.service), cast(dict[FieldT, EncodableT], entry))
             pipe.xack(stream, self.group, message_id)
             pipe.hdel(self.consumer.error_key(stream), message_id)
             await pipe.execute()
@@ -117,8 +120,8 @@ class Reclaimer:
                 return claimed_total
             retry, dead = await self._due(stream, rows)
             if retry or dead:
-                claimed = await self.redis.xclaim(stream, self.group, self.consumer.consumer,
-                                                  min_idle_time=self.idle_ms, message_ids=[*retry, *dead])
+                claimed = entries_of(await self.redis.xclaim(stream, self.group, self.consumer.consumer,
+                                                             min_idle_time=self.idle_ms, message_ids=[*retry, *dead]))
                 claimed_total += len(claimed)
                 to_apply = []
                 for message_id, fields in claimed:
@@ -131,8 +134,7 @@ class Reclaimer:
                     await self.consumer.apply_entries(stream, to_apply)
             if len(rows) < self.batch_size:
                 return claimed_total
-            last = rows[-1]["message_id"]
-            start = "(" + (last.decode() if isinstance(last, bytes) else last)
+            start = "(" + id_text(rows[-1]["message_id"])
 
     async def forget_dead_consumers(self, stream: str) -> int:
         """Delete consumers that own nothing and have been idle for ``forget_after_ms``."""

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from shared.logging import get_logger
+from shared.messaging.streams import entries_of
 
 log = get_logger(__name__)
 
@@ -74,7 +75,7 @@ class StreamTrimmer:
             return None
         bounds = [floor]
         if self.keep_recent:
-            recent = await self.redis.xrevrange(stream, count=self.keep_recent)
+            recent = entries_of(await self.redis.xrevrange(stream, count=self.keep_recent))
             if len(recent) < self.keep_recent:
                 return None
             bounds.append(_text(recent[-1][0]))

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.typing import XClaimResponse
 
 from shared.events import Envelope
 
 DATA_FIELD = b"__data__"
+
+# A stream entry as our connections return it (no decode_responses): id and fields as bytes.
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
+def entries_of(reply: XClaimResponse | None) -> list[Entry]:
+    """An XRANGE, XREVRANGE or XCLAIM reply's entries. redis-py types replies for every
+    client setting (str or bytes, a deleted entry as None), hence the cast: our clients
+    return bytes, and Redis 7 leaves deleted entries out of XCLAIM's reply. A nil reply
+    (never sent for these commands) reads as no entries."""
+    return cast(list[Entry], reply or [])
+
+
+def id_text(value: bytes | str | int) -> str:
+    """A stream entry id from a reply value (bytes on our connections) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def dead_letter_stream(service: str) -> str:

@@ -17,11 +17,11 @@ applied at once (nothing was waiting)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.message import RedisBatchStreamMessage
+from faststream.redis.message import ConsumerProtocol, RedisBatchStreamMessage
 
 from shared.messaging.consumer import StreamConsumer
 
@@ -41,7 +41,9 @@ def subscribe(consumer: StreamConsumer, broker: RedisBroker, *, batch_size: int,
 def _subscribe_one(consumer: StreamConsumer, broker: RedisBroker, stream: str, batch_size: int,
                    poll_interval_ms: int, linger_s: float) -> None:
     async def parse(raw: dict[str, Any]) -> RedisBatchStreamMessage:
-        return RedisBatchStreamMessage(raw_message=raw, body=b"", consumer=consumer.redis, group=consumer.group)
+        # FastStream hands its own parser a Redis client too; its protocol's signatures just differ from redis-py's
+        redis = cast(ConsumerProtocol, consumer.redis)
+        return RedisBatchStreamMessage(raw_message=raw, body=b"", consumer=redis, group=consumer.group)
 
     subscriber = broker.subscriber(
         stream=StreamSub(stream, group=consumer.group, consumer=consumer.consumer, batch=True,

@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, or_, select, true
@@ -62,7 +63,8 @@ class FigureQueries:
                 .where(_within(received, cuts), self._in_scope()).subquery())
         query = select(rows.c.month, rows.c.categories, func.count()).group_by(rows.c.month, rows.c.categories)
         counted: Counter[tuple[int, str]] = Counter()
-        for month, listed, n in (await self.db.execute(query)).all():
+        listings: Sequence[tuple[int, str, int]] = (await self.db.execute(query)).all()
+        for month, listed, n in listings:
             for category in json.loads(listed):
                 counted[(int(month), category)] += int(n)
         return [(month, category, n) for (month, category), n in counted.items()]
@@ -93,7 +95,8 @@ class FigureQueries:
         near = or_(*(and_(ranked.c.rank >= (ranked.c.n - 1) * q - 1, ranked.c.rank <= (ranked.c.n - 1) * q + 1)
                      for q in QUANTILES))
         query = select(ranked.c.bucket, ranked.c.rank, ranked.c.n, ranked.c.hours).where(near)
-        return [(int(b), int(r), int(n), float(h)) for b, r, n, h in (await self.db.execute(query)).all()]
+        ranks: Sequence[tuple[int, int, int, float | Decimal]] = (await self.db.execute(query)).all()
+        return [(int(b), int(r), int(n), float(h)) for b, r, n, h in ranks]
 
     async def open_case_ages(self, cutoffs: Sequence[tuple[str, datetime]], oldest: str,
                              open_statuses: Iterable[str]) -> dict[str, int]:
@@ -103,9 +106,10 @@ class FigureQueries:
                 .where(cases.c.status.in_(list(open_statuses)), cases.c.merged_into.is_(None), self._in_scope())
                 .subquery())
         query = select(rows.c.bucket, func.count()).group_by(rows.c.bucket)
-        return {label: int(n) for label, n in (await self.db.execute(query)).all()}
+        counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
+        return {label: int(n) for label, n in counts}
 
-    def _hours(self, start: Any, end: Any) -> ColumnElement[float]:
+    def _hours(self, start: Any, end: Any) -> ColumnElement[float | Decimal]:
         if self.db.dialect.name == "postgresql":
             return extract("epoch", end - start) / 3600.0
         return (func.julianday(end) - func.julianday(start)) * 24.0

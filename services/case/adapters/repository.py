@@ -69,7 +69,7 @@ class CaseRepository:
         ``keys`` (``match_keys`` of the new consultations), oldest case first (each case
         is compared through every report it holds). Index lookups: the cost does not
         grow with the number of open cases."""
-        wanted = {column: sorted({k[column] for k in keys if k[column]}) for column in _KEY_COLUMNS}
+        wanted = {column: sorted({value for k in keys if (value := k[column])}) for column in _KEY_COLUMNS}
         if not any(wanted.values()):
             return []
         rows = await self.db.execute(_OPEN_CANDIDATES, wanted)

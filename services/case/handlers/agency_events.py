@@ -14,15 +14,20 @@ from services.case.handlers.common import CaseUpdate
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.events import (
-    EVENT_TYPES,
     SYSTEM,
     Envelope,
     FollowupFired,
     NotificationRecorded,
+    ReferralAccepted,
+    ReferralAcknowledged,
     ReferralDeclined,
+    ReferralReceived,
     ReferralStatusChanged,
 )
 
+# The agency moves ``on_agency_move`` applies (entrypoints/consumers.py registers these).
+_MOVES = {m.TYPE: m for m in (ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
+                              ReferralStatusChanged)}
 # The status each agency event stands for (status_changed carries its own).
 _STATUS_OF = {"referral.received": "received", "referral.acknowledged": "acknowledged",
               "referral.accepted": "accepted", "referral.declined": "declined"}
@@ -43,7 +48,7 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     accepted time", and "needs attention" from "the current status is declined": both
     derived, so no order of arrival can produce a different case. An unknown referral is
     still recorded (placeholder row), never dropped."""
-    move = envelope.payload_as(EVENT_TYPES[envelope.type])
+    move = envelope.payload_as(_MOVES[envelope.type])
     case_id = envelope.case_id or move.case_id
     now = uow.clock.now()
     await TimelineRepository(uow.db).add(envelope, case_id, now)

@@ -136,11 +136,11 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, u
         color = CURRENT if s.style == "current" else (P90 if s.style == "p90" else PREVIOUS)
         dash = ' stroke-dasharray="6 4"' if s.style != "current" else ""
         runs: list[list[tuple[float, float]]] = [[]]
-        for i, value in enumerate(s.values):
-            if value is None:
+        for i, v in enumerate(s.values):
+            if v is None:
                 runs.append([])
             else:
-                runs[-1].append(point(i, value))
+                runs[-1].append(point(i, v))
         for run in runs:
             if len(run) > 1:
                 path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)

@@ -4,6 +4,10 @@ and what to do next, never JSON and never a traceback. The API-style handlers of
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -19,19 +23,27 @@ log = get_logger(__name__)
 
 KNOWN = (400, 403, 404, 405, 409, 413, 422, 429, 500, 503)
 
+ApiHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # as FastAPI keeps them
+
 
 def _page(request: Request, status: int, title: str | None = None, detail: str | None = None) -> Response:
     """The error page (``errors/error.html`` words each status; ``title`` and ``detail``
     say what happened here)."""
     headers = {"Retry-After": "5"} if status == 503 else None
-    context = {"status_code": status, "title": title, "message": detail,
-               "request_id": getattr(request.state, "correlation_id", None),
-               "user": None, "nav": [], "flashes": [], "sample": False, "csrf_token": None}
+    context: dict[str, Any] = {"status_code": status, "title": title, "message": detail,
+                               "request_id": getattr(request.state, "correlation_id", None),
+                               "user": None, "nav": [], "flashes": [], "sample": False, "csrf_token": None}
     return render(request, "errors/error.html", context, status=status, headers=headers)
 
 
 def _is_page(request: Request) -> bool:
     return not request.url.path.startswith(("/v1/", "/health", "/ready", "/metrics"))
+
+
+async def _api_answer(api_handler: ApiHandler, request: Request, exc: Exception) -> Response:
+    """The API handler's response (``create_api``'s are coroutines; Starlette allows plain functions too)."""
+    response = api_handler(request, exc)
+    return await response if inspect.isawaitable(response) else response
 
 
 def install(app: FastAPI) -> None:
@@ -60,13 +72,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if not _is_page(request) and api_http_handler is not None:
-            return await api_http_handler(request, exc)  # type: ignore[no-any-return]
+            return await _api_answer(api_http_handler, request, exc)
         return _page(request, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if not _is_page(request) and api_validation_handler is not None:
-            return await api_validation_handler(request, exc)  # type: ignore[no-any-return]
+            return await _api_answer(api_validation_handler, request, exc)
         return _page(request, 400)
 
     # The rest (a refusal from the console's own rules, a bug, its database unreachable):
@@ -77,10 +89,10 @@ def install(app: FastAPI) -> None:
             app.add_exception_handler(exc_class, _as_page(api_handler))
 
 
-def _as_page(api_handler):  # noqa: ANN001, ANN202
+def _as_page(api_handler: ApiHandler) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handler(request: Request, exc: Exception) -> Response:
         if not _is_page(request):
-            return await api_handler(request, exc)  # type: ignore[no-any-return]
+            return await _api_answer(api_handler, request, exc)
         if isinstance(exc, DomainError):
             return _page(request, exc.status if exc.status in KNOWN else 400, detail=exc.message)
         if isinstance(exc, Problem):

@@ -47,7 +47,7 @@ class SignedIn:
     @property
     def actor(self) -> Actor:
         role = self.chosen.grant.role if self.chosen else "system"
-        return Actor(role=role, id=self.account_id)  # type: ignore[arg-type]
+        return Actor(role=role, id=self.account_id)
 
 
 SignInOutcome = Literal["ok", "failed", "locked", "disabled"]

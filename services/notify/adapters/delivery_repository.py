@@ -4,6 +4,7 @@ transaction, then records the attempt."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +26,11 @@ class DeliveryRepository:
             await self.db.execute(insert(deliveries), rows)
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
-        rows = await self.db.execute(
+        rows: Sequence[tuple[str]] = (await self.db.execute(
             select(deliveries.c.id)
             .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now,
                    or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now))
-            .order_by(deliveries.c.next_attempt_at).limit(limit))
+            .order_by(deliveries.c.next_attempt_at).limit(limit))).all()
         return [r for (r,) in rows]
 
     async def claim(self, delivery_id: str, worker: str, now: datetime, lease: timedelta) -> bool:
@@ -95,6 +96,7 @@ class DeliveryRepository:
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """Deliveries by (channel, status)."""
-        rows = await self.db.execute(select(deliveries.c.channel, deliveries.c.status, func.count())
-                                     .group_by(deliveries.c.channel, deliveries.c.status))
+        rows: Sequence[tuple[str, str, int]] = (await self.db.execute(
+            select(deliveries.c.channel, deliveries.c.status, func.count())
+            .group_by(deliveries.c.channel, deliveries.c.status))).all()
         return {(channel, status): count for channel, status, count in rows}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, func, insert, null, select, true, union_all, update
+from sqlalchemy import BindParameter, and_, bindparam, false, func, insert, null, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
@@ -14,7 +15,7 @@ from shared.db.sql import insert_if_absent, insert_missing, insert_new, upsert
 TAKEN_UP = ("accepted", "in_progress", "on_hold", "completed")
 
 
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 # The known cases (with their areas) and the cases taken up, in one round trip.
 _KNOWN = union_all(
     select(cases.c.case_id, cases.c.area, false().label("taken_up")).where(cases.c.case_id.in_(_IDS)),
@@ -37,9 +38,9 @@ class ProjectionRepository:
         return (await self.db.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
     async def reporters_of(self, case_id: str) -> list[str]:
-        rows = await self.db.execute(select(case_reporters.c.reporter_id)
-                                          .where(case_reporters.c.case_id == case_id)
-                                          .order_by(case_reporters.c.reporter_id))
+        rows: Sequence[tuple[str]] = (await self.db.execute(select(case_reporters.c.reporter_id)
+                                                            .where(case_reporters.c.case_id == case_id)
+                                                            .order_by(case_reporters.c.reporter_id))).all()
         return [r for (r,) in rows]
 
     async def move_case(self, case_id: str, area: str) -> None:
@@ -53,7 +54,8 @@ class ProjectionRepository:
         and those an agency has accepted a referral of."""
         areas: dict[str, str | None] = {}
         taken_up: set[str] = set()
-        for case_id, area, referral in await self.db.execute(_KNOWN, {"ids": case_ids}):
+        known: Sequence[tuple[str, str | None, bool]] = (await self.db.execute(_KNOWN, {"ids": case_ids})).all()
+        for case_id, area, referral in known:
             if referral:
                 taken_up.add(case_id)
             else:

@@ -40,4 +40,5 @@ async def outcomes_by_period(db: AsyncConnection, cuts: Sequence[datetime], now:
             .subquery())
     query = (select(rows.c.period, rows.c.agency_id, rows.c.outcome, func.count())
              .group_by(rows.c.period, rows.c.agency_id, rows.c.outcome))
-    return [(int(p), a, o, int(n)) for p, a, o, n in (await db.execute(query)).all()]
+    counts: Sequence[tuple[int, str, str, int]] = (await db.execute(query)).all()
+    return [(int(p), a, o, int(n)) for p, a, o, n in counts]

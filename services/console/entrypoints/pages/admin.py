@@ -29,7 +29,7 @@ AdminAction = Annotated[SignedIn, Depends(acting_as(*ADMINS, csrf=True))]
 
 def _command(request: Request, console: Console, who: SignedIn) -> AccountCommand:
     role = who.chosen.grant.role if who.chosen else "system"
-    return AccountCommand(console.runtime.unit_of_work(), Actor(role=role, id=who.account_id),  # type: ignore[arg-type]
+    return AccountCommand(console.runtime.unit_of_work(), Actor(role=role, id=who.account_id),
                           correlation_id_of(request), timedelta(seconds=console.settings.console_token_ttl_s))
 
 

@@ -99,7 +99,7 @@ async def signin(request: Request, console: ConsoleDep, account_id: Annotated[st
 
 @router.get("/choose")
 async def choose_form(request: Request, who: Person, console: ConsoleDep) -> Response:
-    options = [{"value": h.id, "text": grant_label(h.grant, console.reference)} for h in who.grants]
+    options = [{"value": h.id, "text": grant_label(h.grant, console.reference.live)} for h in who.grants]
     context = await page(request, who, "役割を選ぶ", options=options,
                          selected=who.chosen.id if who.chosen else None, error=None)
     return render(request, "choose.html", context)
@@ -111,7 +111,7 @@ async def choose(request: Request, who: Protected, console: ConsoleDep,
     try:
         chosen = await choose_grant(console.runtime.unit_of_work, who, grant_id)
     except InvalidInput as exc:
-        options = [{"value": h.id, "text": grant_label(h.grant, console.reference)} for h in who.grants]
+        options = [{"value": h.id, "text": grant_label(h.grant, console.reference.live)} for h in who.grants]
         context = await page(request, who, "役割を選ぶ", options=options, selected=None, error=exc.message)
         return render(request, "choose.html", context, status=422)
     return redirect_response(request, HOME.get(chosen.grant.role, "/"))

@@ -105,7 +105,7 @@ async def page(request: Request, who: SignedIn | None, title: str, **context: An
     if who is not None:
         base.update(
             user=UserView(display_name=who.display_name, account_id=who.account_id,
-                          role_label=grant_label(who.chosen.grant, console.reference) if who.chosen else "役割を選択",
+                          role_label=grant_label(who.chosen.grant, console.reference.live) if who.chosen else "役割を選択",
                           can_switch_role=len(who.grants) > 1),
             nav=[{"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
                  for href, text in NAV.get(role or "", [])],

@@ -42,7 +42,8 @@ class Figure:
 def _pair(title: str, fid: str, labels: list[str], current: list[Any], previous: list[Any], names: tuple[str, str],
           unit: str = "件") -> Figure:
     chart = bar_chart(title, labels, [Series(names[0], current), Series(names[1], previous, "previous")], unit=unit)
-    rows = [(label, _cell(a, unit), _cell(b, unit)) for label, a, b in zip(labels, current, previous, strict=True)]
+    rows: list[tuple[str, ...]] = [(label, _cell(a, unit), _cell(b, unit))
+                                   for label, a, b in zip(labels, current, previous, strict=True)]
     return Figure(fid, title, chart, ("", names[0], names[1]), rows)
 
 
