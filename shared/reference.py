@@ -1,6 +1,7 @@
 """The city's reference data (``reference/*.yaml``): loaded and validated as a whole,
 so a mistake in a file is reported with the file, the entry and the field, and a
-half-valid set is never used. Services read the parts they need."""
+half-valid set is never used. Services read the parts they need — the follow-up policy
+(``followups.yaml``, ``shared.followups``) included, so a reload reloads it too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.followups import FILE as FOLLOWUPS_FILE
+from shared.followups import FollowupPolicy, FollowupPolicyError, load_followup_policy
 
 CITY_WIDE = "市全域"  # the queue for consultations whose school district is unknown
 UNKNOWN_DISTRICT = "不明"
@@ -91,6 +95,8 @@ class ReferenceData(BaseModel):
     agencies: list[Agency]
     # Days an agency may still read a completed referral's personal fields.
     agency_access_days_after_completion: int = Field(30, ge=0, le=3650)
+    # The follow-up deadlines (followups.yaml), checked on their own before this model.
+    followups: FollowupPolicy
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReferenceData":
@@ -118,6 +124,10 @@ class ReferenceData(BaseModel):
             for area in a.areas:
                 if area not in areas:
                     problems.append(f"agencies[{a.id}].areas: unknown area {area!r}")
+            # Its deadlines would otherwise be counted on the wrong days.
+            if not self.followups.has_calendar(a.calendar):
+                problems.append(f"agencies[{a.id}].calendar: {a.calendar!r} is not defined in {FOLLOWUPS_FILE} "
+                                f"(calendars: {', '.join(self.followups.calendars)})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -162,7 +172,13 @@ class ReferenceDataError(Exception):
 FILES = ("geography.yaml", "categories.yaml", "reporters.yaml", "coordinators.yaml", "agencies.yaml")
 
 
-def load_reference_data(folder: Path) -> ReferenceData:
+def load_reference_data(folder: Path, followups_file: Path | None = None) -> ReferenceData:
+    """``followups_file``: another follow-up policy than ``folder/followups.yaml``
+    (notify's ``TSUNAGI_NOTIFY_FOLLOWUP_POLICY``)."""
+    try:
+        followups = load_followup_policy(followups_file or folder / FOLLOWUPS_FILE)
+    except FollowupPolicyError as exc:
+        raise ReferenceDataError(str(exc)) from exc
     merged: dict[str, Any] = {}
     samples = []
     for name in FILES:
@@ -178,7 +194,8 @@ def load_reference_data(folder: Path) -> ReferenceData:
         samples.append(bool(content.pop("sample", False)))
         content.pop("city", None)
         merged.update(content)
-    merged["sample"] = any(samples)
+    merged["sample"] = any(samples) or followups.sample
+    merged["followups"] = followups
     try:
         return ReferenceData.model_validate(merged)
     except ValidationError as exc:
@@ -189,12 +206,15 @@ def load_reference_data(folder: Path) -> ReferenceData:
 class ReloadableReference:
     """The reference data a running service uses, reloadable without a restart
     (``POST /v1/admin/reference/reload``). A reload validates the whole folder first
-    and only then swaps it in, so a bad edit never replaces good data. Attribute
-    access is delegated, so it stands wherever a ``ReferenceData`` is read."""
+    (the follow-up policy with it) and only then swaps it in, so a bad edit never
+    replaces good data. Attribute access is delegated, so it stands wherever a
+    ``ReferenceData`` is read; read ``followups`` once per decision, not once per span,
+    so a reload in between cannot mix two policies."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, followups_file: Path | None = None) -> None:
         self.folder = folder
-        self._current = load_reference_data(folder)
+        self.followups_file = followups_file
+        self._current = load_reference_data(folder, followups_file)
         self.generation = 1
 
     @property
@@ -202,7 +222,7 @@ class ReloadableReference:
         return self._current
 
     def reload(self) -> ReferenceData:
-        fresh = load_reference_data(self.folder)  # raises ReferenceDataError, keeping the old data
+        fresh = load_reference_data(self.folder, self.followups_file)  # raises ReferenceDataError, keeping the old data
         self._current = fresh
         self.generation += 1
         return fresh

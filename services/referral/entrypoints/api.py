@@ -133,7 +133,7 @@ def _view(detail: handlers.ReferralDetail, caller: Identity, request: Request) -
 def _calendar(services, agency_id: str) -> BusinessCalendar:  # noqa: ANN001
     """The agency's business calendar: its deadlines are counted in its business days."""
     agency = services.reference.agency(agency_id)
-    return services.policy.calendar(agency.calendar if agency else None)
+    return services.reference.followups.calendar(agency.calendar if agency else None)
 
 
 MOVES: list[tuple[Action, type[MoveIn], str]] = [

@@ -7,12 +7,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.referral.domain.access import can_see, party_of
-from services.referral.domain.deadlines import DEFAULT_POLICY
+from services.referral.domain.deadlines import response_deadlines
 from services.referral.domain.lifecycle import Action, IllegalMove, Party, Status
 from services.referral.domain.referral import NotYourMove, ReferralRequest, StaleVersion, arrive, move
 from services.referral.domain.sharing import shareable_part
+from shared.followups import load_followup_policy
+from shared.settings import PROJECT_ROOT
 
 AT = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # Tuesday 10:00 JST
+POLICY = load_followup_policy(PROJECT_ROOT / "reference" / "followups.yaml")
 
 
 def request(**overrides: object) -> ReferralRequest:
@@ -26,7 +29,7 @@ def request(**overrides: object) -> ReferralRequest:
 
 
 def received(**overrides: object):
-    deadlines = DEFAULT_POLICY.deadlines(AT, agency_kind="地域包括支援センター", urgency="通常", calendar="jp-public")
+    deadlines = response_deadlines(POLICY, AT, agency_kind="地域包括支援センター", urgency="通常", calendar="jp-public")
     return arrive(request(**overrides), deadlines, AT)
 
 
