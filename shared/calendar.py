@@ -74,7 +74,7 @@ class BusinessCalendar:
     closed_days: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> "BusinessCalendar":
+    def from_config(cls, config: dict[str, Any] | None) -> BusinessCalendar:
         """``{year_end_closure: {from: "12-29", to: "01-03"} | null, closed_days: [2026-08-14]}``"""
         config = dict(config or {})
         closure: tuple[MonthDay, MonthDay] | None = DEFAULT_YEAR_END_CLOSURE

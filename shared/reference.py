@@ -68,7 +68,7 @@ class Agency(_Item):
     phone: str | None = None
 
     @model_validator(mode="after")
-    def _channels_have_addresses(self) -> "Agency":
+    def _channels_have_addresses(self) -> Agency:
         if "email" in self.channels and not self.email:
             raise ValueError("channel 'email' needs an email address")
         if self.email is not None and "@" not in self.email:
@@ -99,7 +99,7 @@ class ReferenceData(BaseModel):
     followups: FollowupPolicy
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ReferenceData":
+    def _consistent(self) -> ReferenceData:
         areas = {a.id for a in self.areas}
         centers = {c.id for c in self.support_center_districts}
         problems = []
@@ -116,7 +116,8 @@ class ReferenceData(BaseModel):
             if d.area not in areas:
                 problems.append(f"school_districts[{d.id}].area: unknown area {d.area!r}")
             if d.support_center_district not in centers:
-                problems.append(f"school_districts[{d.id}].support_center_district: unknown {d.support_center_district!r}")
+                problems.append(f"school_districts[{d.id}].support_center_district: "
+                                f"unknown {d.support_center_district!r}")
         for c in self.coordinators:
             if c.area not in areas:
                 problems.append(f"coordinators[{c.id}].area: unknown area {c.area!r}")

@@ -123,8 +123,8 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             correlation_id=row.correlation_id or row.referral_id, causation_id=None)
         values = {"agency_name": ctx.agency_name(row.agency_id), "referral_ref": row.referral_id,
                   "step_label": STEP_LABELS.get(row.step, row.step), "deadline": jst_text(row.due_at),
-                  "late": late_text, "area": row.area, "case_number": (referral.case_number if referral else None) or row.case_id,
-                  "urgency": row.urgency}
+                  "late": late_text, "area": row.area,
+                  "case_number": (referral.case_number if referral else None) or row.case_id, "urgency": row.urgency}
         notification_id = await record_notification(
             uow, ctx, notice, values, about_event_id=fired.event_id, correlation_id=fired.correlation_id,
             case_id=row.case_id, referral_id=row.referral_id)

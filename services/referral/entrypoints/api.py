@@ -47,7 +47,8 @@ async def list_referrals(
     agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
     area: Annotated[str | None, Query(max_length=40, description="圏域で絞り込み(管理者のみ)")] = None,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
-    open_only: Annotated[bool | None, Query(alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
+    open_only: Annotated[bool | None, Query(
+        alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
     overdue: Annotated[bool, Query(description="確認・回答の期限を過ぎたものだけ")] = False,
     sort: Annotated[Literal["received", "deadline"], Query(
         description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)")] = "received",

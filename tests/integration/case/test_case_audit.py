@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -95,7 +95,7 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
 
 async def test_pdca_figures(make_settings, database_backend) -> None:
     settings = make_settings()
-    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc))  # Monday 10:00 JST
+    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday 10:00 JST
     async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
         case_id, referral_id = await _referred_case(intake, case, settings)
         await submit(intake, settings, consultation(school_district="SD12", channel="窓口", categories=["就労"],
@@ -148,7 +148,7 @@ async def test_pdca_figures_judge_each_referral_by_the_follow_up_policy_in_use(
     shutil.copytree(PROJECT_ROOT / "reference", folder)
     settings = make_settings(reference_dir=folder)
     sv = supervisor(settings)
-    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc))  # Monday 10:00 JST
+    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday 10:00 JST
     async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
         case_id, referral_id = await _referred_case(intake, case, settings, urgency="緊急")
         accepted = ReferralAccepted(referral_id=referral_id, case_id=case_id, agency_id="hc-3", area="中部")

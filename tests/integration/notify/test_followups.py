@@ -233,9 +233,9 @@ async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_es
     shown_ack = jst(2026, 11, 26, 0, 0)  # the referral service told the agency: end of Wednesday
     async with running_service("notify", settings, clock) as notify:
         await publish(settings, requested(referral_id, case_id, clock.now()))
-        await publish(settings, agency_move("received", referral_id, case_id, clock.now(), agency_kind="地域包括支援センター",
-                                            urgency="通常", acknowledge_by=shown_ack,
-                                            decide_by=jst(2026, 11, 27, 0, 0)))
+        await publish(settings, agency_move("received", referral_id, case_id, clock.now(),
+                                            agency_kind="地域包括支援センター", urgency="通常",
+                                            acknowledge_by=shown_ack, decide_by=jst(2026, 11, 27, 0, 0)))
         await publish(settings, envelope(CaseMoved(case_id=case_id, from_area=AREA, to_area="西部"),
                                          actor=SYSTEM, at=clock.now()))
         supervisor = bearer(settings, "supervisor", "city")

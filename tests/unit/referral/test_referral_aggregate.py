@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from services.referral.domain.sharing import shareable_part
 from shared.followups import load_followup_policy
 from shared.settings import PROJECT_ROOT
 
-AT = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # Tuesday 10:00 JST
+AT = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 10:00 JST
 POLICY = load_followup_policy(PROJECT_ROOT / "reference" / "followups.yaml")
 
 
@@ -39,8 +39,8 @@ def test_arrival_puts_it_in_the_inbox_with_deadlines() -> None:
     assert (transition.from_status, transition.to_status, transition.action) == (
         Status.REQUESTED, Status.RECEIVED, Action.DELIVER)
     # Tuesday: acknowledge by end of Wednesday, decide by end of Friday (24:00 JST).
-    assert referral.acknowledge_by == datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
-    assert referral.decide_by == datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
+    assert referral.acknowledge_by == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    assert referral.decide_by == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     assert referral.next_deadline() == referral.acknowledge_by
 
 

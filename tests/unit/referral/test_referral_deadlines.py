@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ REFERENCE = PROJECT_ROOT / "reference"
 
 
 def jst(*args: int) -> datetime:
-    return datetime(*args, tzinfo=JST).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=JST).astimezone(UTC)
 
 
 @pytest.fixture(scope="module")
