@@ -55,6 +55,17 @@ def parse_month_day(text: str) -> MonthDay:
     return month, day
 
 
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise ValueError(f"closed_days: not a date like 2026-08-14: {value!r}")
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValueError(f"closed_days: not a date like 2026-08-14: {value!r}") from exc
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     """Japan's public calendar plus a closure period and any extra closed days."""
@@ -63,7 +74,7 @@ class BusinessCalendar:
     closed_days: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> "BusinessCalendar":
+    def from_config(cls, config: dict[str, Any] | None) -> BusinessCalendar:
         """``{year_end_closure: {from: "12-29", to: "01-03"} | null, closed_days: [2026-08-14]}``"""
         config = dict(config or {})
         closure: tuple[MonthDay, MonthDay] | None = DEFAULT_YEAR_END_CLOSURE
@@ -75,8 +86,10 @@ class BusinessCalendar:
                 closure = (parse_month_day(raw["from"]), parse_month_day(raw["to"]))
             else:
                 raise ValueError("year_end_closure must be {from: MM-DD, to: MM-DD} or null")
-        days = frozenset(d if isinstance(d, date) else date.fromisoformat(str(d))
-                         for d in config.pop("closed_days", None) or [])
+        listed = config.pop("closed_days", None) or []
+        if not isinstance(listed, list):
+            raise ValueError(f"closed_days must be a list of dates like [2026-08-14], got {listed!r}")
+        days = frozenset(_date(d) for d in listed)
         if config:
             raise ValueError(f"unknown calendar settings: {sorted(config)}")
         return cls(year_end_closure=closure, closed_days=days)
@@ -163,23 +176,31 @@ class SpanError(ValueError):
 
 @dataclass(frozen=True)
 class Span:
-    """A time allowance of the follow-up policy (``reference/followups.yaml``): business
-    days (end of the Nth business day) or clock hours (emergencies). Read by the
-    referral service (deadlines shown to agencies) and notify (the chase)."""
+    """A time allowance of the follow-up policy (``reference/followups.yaml``, read by
+    ``shared.followups``): business days (end of the Nth business day) or clock hours
+    (emergencies)."""
 
     business_days: int | None = None
     hours: float | None = None
 
     @classmethod
-    def parse(cls, where: str, raw: Any) -> "Span":
+    def from_config(cls, raw: Any) -> Span:
+        """``{business_days: N}`` (an integer ≥ 1) or ``{hours: H}`` (> 0); raises
+        SpanError saying what to write instead (the caller adds where it was)."""
         if not isinstance(raw, dict) or len(raw) != 1:
-            raise SpanError(f"{where}: expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
+            raise SpanError(f"expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
         (key, value), = raw.items()
-        if key == "business_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return cls(business_days=value)
-        if key == "hours" and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return cls(hours=float(value))
-        raise SpanError(f"{where}: {key} must be business_days (integer ≥ 1) or hours (> 0), got {raw!r}")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if key == "business_days":
+            if number and isinstance(value, int) and value >= 1:
+                return cls(business_days=value)
+            raise SpanError(f"business_days must be an integer ≥ 1, got {value!r}")
+        if key == "hours":
+            if number and value > 0:
+                return cls(hours=float(value))
+            raise SpanError(f"hours must be a number > 0, got {value!r}")
+        raise SpanError(f"{key!r} is not a span: write {{business_days: N}} (integer ≥ 1) "
+                        f"or {{hours: H}} (> 0), got {raw!r}")
 
     def after(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         if self.hours is not None:

@@ -1,6 +1,7 @@
 """The city's reference data (``reference/*.yaml``): loaded and validated as a whole,
 so a mistake in a file is reported with the file, the entry and the field, and a
-half-valid set is never used. Services read the parts they need."""
+half-valid set is never used. Services read the parts they need — the follow-up policy
+(``followups.yaml``, ``shared.followups``) included, so a reload reloads it too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.followups import FILE as FOLLOWUPS_FILE
+from shared.followups import FollowupPolicy, FollowupPolicyError, load_followup_policy
 
 CITY_WIDE = "市全域"  # the queue for consultations whose school district is unknown
 UNKNOWN_DISTRICT = "不明"
@@ -64,7 +68,7 @@ class Agency(_Item):
     phone: str | None = None
 
     @model_validator(mode="after")
-    def _channels_have_addresses(self) -> "Agency":
+    def _channels_have_addresses(self) -> Agency:
         if "email" in self.channels and not self.email:
             raise ValueError("channel 'email' needs an email address")
         if self.email is not None and "@" not in self.email:
@@ -91,9 +95,11 @@ class ReferenceData(BaseModel):
     agencies: list[Agency]
     # Days an agency may still read a completed referral's personal fields.
     agency_access_days_after_completion: int = Field(30, ge=0, le=3650)
+    # The follow-up deadlines (followups.yaml), checked on their own before this model.
+    followups: FollowupPolicy
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ReferenceData":
+    def _consistent(self) -> ReferenceData:
         areas = {a.id for a in self.areas}
         centers = {c.id for c in self.support_center_districts}
         problems = []
@@ -110,7 +116,8 @@ class ReferenceData(BaseModel):
             if d.area not in areas:
                 problems.append(f"school_districts[{d.id}].area: unknown area {d.area!r}")
             if d.support_center_district not in centers:
-                problems.append(f"school_districts[{d.id}].support_center_district: unknown {d.support_center_district!r}")
+                problems.append(f"school_districts[{d.id}].support_center_district: "
+                                f"unknown {d.support_center_district!r}")
         for co in self.coordinators:
             if co.area not in areas:
                 problems.append(f"coordinators[{co.id}].area: unknown area {co.area!r}")
@@ -118,6 +125,10 @@ class ReferenceData(BaseModel):
             for area in a.areas:
                 if area not in areas:
                     problems.append(f"agencies[{a.id}].areas: unknown area {area!r}")
+            # Its deadlines would otherwise be counted on the wrong days.
+            if not self.followups.has_calendar(a.calendar):
+                problems.append(f"agencies[{a.id}].calendar: {a.calendar!r} is not defined in {FOLLOWUPS_FILE} "
+                                f"(calendars: {', '.join(self.followups.calendars)})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -162,7 +173,13 @@ class ReferenceDataError(Exception):
 FILES = ("geography.yaml", "categories.yaml", "reporters.yaml", "coordinators.yaml", "agencies.yaml")
 
 
-def load_reference_data(folder: Path) -> ReferenceData:
+def load_reference_data(folder: Path, followups_file: Path | None = None) -> ReferenceData:
+    """``followups_file``: another follow-up policy than ``folder/followups.yaml``
+    (notify's ``TSUNAGI_NOTIFY_FOLLOWUP_POLICY``)."""
+    try:
+        followups = load_followup_policy(followups_file or folder / FOLLOWUPS_FILE)
+    except FollowupPolicyError as exc:
+        raise ReferenceDataError(str(exc)) from exc
     merged: dict[str, Any] = {}
     samples = []
     for name in FILES:
@@ -178,7 +195,8 @@ def load_reference_data(folder: Path) -> ReferenceData:
         samples.append(bool(content.pop("sample", False)))
         content.pop("city", None)
         merged.update(content)
-    merged["sample"] = any(samples)
+    merged["sample"] = any(samples) or followups.sample
+    merged["followups"] = followups
     try:
         return ReferenceData.model_validate(merged)
     except ValidationError as exc:
@@ -189,12 +207,15 @@ def load_reference_data(folder: Path) -> ReferenceData:
 class ReloadableReference:
     """The reference data a running service uses, reloadable without a restart
     (``POST /v1/admin/reference/reload``). A reload validates the whole folder first
-    and only then swaps it in, so a bad edit never replaces good data. Attribute
-    access is delegated, so it stands wherever a ``ReferenceData`` is read."""
+    (the follow-up policy with it) and only then swaps it in, so a bad edit never
+    replaces good data. Attribute access is delegated, so it stands wherever a
+    ``ReferenceData`` is read; read ``followups`` once per decision, not once per span,
+    so a reload in between cannot mix two policies."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, followups_file: Path | None = None) -> None:
         self.folder = folder
-        self._current = load_reference_data(folder)
+        self.followups_file = followups_file
+        self._current = load_reference_data(folder, followups_file)
         self.generation = 1
 
     @property
@@ -208,7 +229,7 @@ class ReloadableReference:
         return cast(ReferenceData, self)
 
     def reload(self) -> ReferenceData:
-        fresh = load_reference_data(self.folder)  # raises ReferenceDataError, keeping the old data
+        fresh = load_reference_data(self.folder, self.followups_file)  # raises ReferenceDataError, keeping the old data
         self._current = fresh
         self.generation += 1
         return fresh

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from services.notify.adapters.channels.email import EmailSender
 from services.notify.adapters.channels.webhook import WebhookSender
 from services.notify.adapters.orm import access, messaging, metadata
-from services.notify.context import NotifyContext, load_policy, load_templates
+from services.notify.context import NotifyContext, load_templates
 from services.notify.deliveries import DeliveryWorker
 from services.notify.entrypoints.api import router
 from services.notify.entrypoints.consumers import event_handlers
@@ -66,11 +66,12 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     options = options or NotifySettings()
     options.check_for(settings.mode)
     clock = clock or Clock.from_settings(settings)
-    reference = ReloadableReference(settings.reference_dir)
-    policy = load_policy(options.followup_policy or settings.reference_dir / "followups.yaml")
+    # The follow-up policy is part of the reference data (a reload reloads it);
+    # TSUNAGI_NOTIFY_FOLLOWUP_POLICY swaps in another file, checked and reloaded the same way.
+    reference = ReloadableReference(settings.reference_dir, followups_file=options.followup_policy)
     load_holidays()  # not in the first referral's event
     worker_name = settings.unique_consumer_name(SERVICE)
-    context = NotifyContext(reference=reference.live, policy=policy, templates=load_templates(), options=options,
+    context = NotifyContext(reference=reference.live, templates=load_templates(), options=options,
                             worker=worker_name)
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
                              handlers=event_handlers(context), publishes=("notification", "followup"), clock=clock,

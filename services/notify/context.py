@@ -1,6 +1,6 @@
-"""What notify's handlers and loops need besides a unit of work: reference data, the
-follow-up policy, the templates, its own settings and this process's worker name.
-Built once in ``bootstrap``."""
+"""What notify's handlers and loops need besides a unit of work: reference data (the
+follow-up policy with it), the templates, its own settings and this process's worker
+name. Built once in ``bootstrap``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from services.notify.domain.policy import FollowupPolicy, PolicyError
 from services.notify.domain.templates import TemplateBook, TemplateError
 from services.notify.settings import NotifySettings
 from shared.events import Actor
+from shared.followups import FollowupPolicy
 from shared.reference import ReferenceData
 
 NOTIFY_ACTOR = Actor(role="system", id="notify")
@@ -22,10 +22,14 @@ TEMPLATES_FILE = Path(__file__).resolve().parent / "templates" / "ja.yaml"
 @dataclass
 class NotifyContext:
     reference: ReferenceData
-    policy: FollowupPolicy
     templates: TemplateBook
     options: NotifySettings
     worker: str
+
+    @property
+    def policy(self) -> FollowupPolicy:
+        """The follow-up policy of the reference data in use (a reload swaps both)."""
+        return self.reference.followups
 
     def agency_name(self, agency_id: str) -> str:
         agency = self.reference.agency(agency_id)
@@ -40,24 +44,14 @@ class NotifyContext:
         return agency.calendar if agency else None
 
 
-def _read_yaml(path: Path) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PolicyError(f"file missing: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def load_policy(path: Path) -> FollowupPolicy:
-    try:
-        return FollowupPolicy.from_mapping(_read_yaml(path))  # type: ignore[arg-type]
-    except PolicyError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
-
-
 def load_templates(path: Path = TEMPLATES_FILE) -> TemplateBook:
     try:
-        return TemplateBook.from_mapping(_read_yaml(path))  # type: ignore[arg-type]
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise TemplateError(f"file missing: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return TemplateBook.from_mapping(raw)
     except TemplateError as exc:
         raise TemplateError(f"{path}: {exc}") from exc

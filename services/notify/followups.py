@@ -9,7 +9,7 @@ from typing import Any
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
 from services.notify.context import NotifyContext
-from services.notify.domain.policy import LADDER, Step, ladder_times
+from services.notify.domain.policy import LADDER, ladder_times
 from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step
 from services.notify.domain.templates import STEP_LABELS
 from services.notify.notifying import emit, record_notification
@@ -17,6 +17,7 @@ from shared.calendar import BusinessCalendar, hours_late
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, FollowupFired, ReferralReceived, new_event_id
+from shared.followups import Deadlines, Step
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -63,16 +64,17 @@ def shown_deadlines(envelope: Envelope) -> dict[str, datetime]:
     return {step: as_utc(at) for step, at in shown.items() if at is not None}
 
 
-def _rules(ctx: NotifyContext, row: Any) -> tuple[Any, BusinessCalendar]:
-    return ctx.policy.deadlines(row.agency_kind, row.urgency), ctx.policy.calendar(row.calendar)
+def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
+    """The spans and the business calendar of a running timer (the policy in use now)."""
+    policy = ctx.policy
+    return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
 async def schedule(uow: UnitOfWork, ctx: NotifyContext, referral: Any, step: Step, round_: int,
                    start: datetime, due: datetime | None = None) -> None:
     calendar_name = ctx.agency_calendar(referral.agency_id)
-    deadlines = ctx.policy.deadlines(referral.agency_kind, referral.urgency)
-    calendar = ctx.policy.calendar(calendar_name)
-    due = due or deadlines.for_step(step).after(as_utc(start), calendar)
+    due = due or ctx.policy.due(step, as_utc(start), agency_kind=referral.agency_kind, urgency=referral.urgency,
+                                calendar=calendar_name)
     added = await FollowupRepository(uow.db).add({
         "id": new_event_id(), "referral_id": referral.referral_id, "case_id": referral.case_id,
         "agency_id": referral.agency_id, "agency_kind": referral.agency_kind, "area": referral.area,
@@ -121,8 +123,8 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             correlation_id=row.correlation_id or row.referral_id, causation_id=None)
         values = {"agency_name": ctx.agency_name(row.agency_id), "referral_ref": row.referral_id,
                   "step_label": STEP_LABELS.get(row.step, row.step), "deadline": jst_text(row.due_at),
-                  "late": late_text, "area": row.area, "case_number": (referral.case_number if referral else None) or row.case_id,
-                  "urgency": row.urgency}
+                  "late": late_text, "area": row.area,
+                  "case_number": (referral.case_number if referral else None) or row.case_id, "urgency": row.urgency}
         notification_id = await record_notification(
             uow, ctx, notice, values, about_event_id=fired.event_id, correlation_id=fired.correlation_id,
             case_id=row.case_id, referral_id=row.referral_id)

@@ -14,7 +14,8 @@ DEVELOPMENT_WEBHOOK_SECRET = "tsunagi-development-webhook-secret"
 class NotifySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TSUNAGI_NOTIFY_", extra="ignore")
 
-    # None: ``followups.yaml`` in the reference folder.
+    # None: ``followups.yaml`` in the reference folder. Either way it is read (and
+    # reloaded) with the reference data: shared.reference.load_reference_data.
     followup_policy: Path | None = None
     followup_interval_s: float = 5.0
     delivery_interval_s: float = 1.0

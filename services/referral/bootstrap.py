@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from services.referral.adapters.orm import access, messaging, metadata
-from services.referral.adapters.response_policy import load_response_policy
-from services.referral.domain.deadlines import ResponsePolicy
 from services.referral.entrypoints.agencies_api import router as agencies_router
 from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
@@ -16,7 +14,7 @@ from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
-from shared.reference import ReferenceData, ReferenceDataError, ReloadableReference
+from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -26,26 +24,15 @@ SERVICE = "referral"
 @dataclass
 class ReferralServices:
     runtime: ServiceRuntime
+    # The agency directory and the follow-up policy (deadlines, calendars), reloadable.
     reference: ReloadableReference
-    policy: ResponsePolicy
-
-
-def check_calendars(reference: ReferenceData, policy: ResponsePolicy) -> None:
-    """Refuse to start with an agency whose business calendar is not defined in
-    followups.yaml: its deadlines would be computed on the wrong days."""
-    for agency in reference.agencies:
-        if not policy.has_calendar(agency.calendar):
-            raise ReferenceDataError(f"agencies.yaml: agencies[{agency.id}].calendar: {agency.calendar!r} "
-                                     f"is not defined in followups.yaml (calendars)")
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
-    policy = load_response_policy(settings.reference_dir)
-    check_calendars(reference.live, policy)
     load_holidays()  # not in the first referral's event
     runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=build_event_handlers(reference.live, policy), publishes=("referral",),
+                             handlers=build_event_handlers(reference.live), publishes=("referral",),
                              clock=clock,
                              access_tables=access)
     app = create_api(service=SERVICE, title="Tsunagi referral (紹介・つなぎ)",
@@ -55,7 +42,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                                  "services/referral/domain/lifecycle.py.",
                      settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
                      tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
-    app.state.services = ReferralServices(runtime=runtime, reference=reference, policy=policy)
+    app.state.services = ReferralServices(runtime=runtime, reference=reference)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
     app.include_router(referrals_router)

@@ -9,7 +9,7 @@ from services.referral.adapters.repository import ReferralFilter, ReferralReposi
 from services.referral.case_events import with_known_case_facts
 from services.referral.domain import referral as domain
 from services.referral.domain.access import can_see, party_of, personal_fields_closed
-from services.referral.domain.deadlines import ResponsePolicy
+from services.referral.domain.deadlines import response_deadlines
 from services.referral.domain.lifecycle import STATUS_LABELS, Action, IllegalMove, ReasonRequired
 from services.referral.domain.referral import NotYourMove, Referral, ReferralRequest, StaleVersion
 from services.referral.domain.sharing import without_personal_data
@@ -28,10 +28,10 @@ WHAT = "この紹介は見つかりません(または閲覧する権限があ�
 
 # Consuming referral.requested ------------------------------------------------------------
 
-async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, reference: ReferenceData,
-                                policy: ResponsePolicy) -> None:
-    """Put the referral in its agency's inbox — once, however often it is delivered.
-    Runs inside the consumer's open transaction (the consumer commits)."""
+async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, reference: ReferenceData) -> None:
+    """Put the referral in its agency's inbox — once, however often it is delivered,
+    with its deadlines from the follow-up policy of the reference data in use. Runs
+    inside the consumer's open transaction (the consumer commits)."""
     request = envelope.payload_as(ReferralRequested)
     repo = ReferralRepository(uow.db)
     if await repo.exists(request.referral_id):
@@ -44,8 +44,8 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
         agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
         offered=request.shared, consent=request.consent, legal_ground=request.legal_ground,
         requested_at=envelope.occurred_at, requested_by=envelope.actor.id), envelope.event_id)
-    deadlines = policy.deadlines(envelope.occurred_at, agency_kind=agency.kind, urgency=request.urgency,
-                                 calendar=agency.calendar) if agency else None
+    deadlines = response_deadlines(reference.followups, envelope.occurred_at, agency_kind=agency.kind,
+                                   urgency=request.urgency, calendar=agency.calendar) if agency else None
     referral, transition = domain.arrive(ask, deadlines, now)
     await repo.add(referral, request_event_id=envelope.event_id)
     event = envelope.caused(event_for(referral, transition, agency_kind=agency.kind if agency else None),

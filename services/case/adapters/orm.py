@@ -122,6 +122,9 @@ referrals = Table(
     Column("agency_id", String(64), nullable=False),
     Column("purpose", Text, nullable=True),
     Column("shared_fields", JSON, nullable=False),
+    # The urgency it was requested with (the case's priority then): with the agency's
+    # kind it picks the follow-up policy's decide span the figures judge it by.
+    Column("urgency", String(4), nullable=True),
     Column("status", String(16), nullable=False),
     Column("status_event_id", String(26), nullable=True),
     Column("requested_by", String(64), nullable=True),

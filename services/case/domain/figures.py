@@ -1,37 +1,37 @@
-"""PDCA arithmetic for supervisors: business days, durations, quantiles, ageing buckets.
-No I/O."""
+"""PDCA arithmetic for supervisors: referral deadlines, durations, quantiles, ageing
+buckets. No I/O."""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from shared.calendar import JAPAN_PUBLIC
-from shared.clock import to_jst
+from shared.clock import as_utc, to_jst
+from shared.followups import FollowupPolicy
+from shared.reference import Agency
 
-# The all-time figures' deadline (GET /v1/figures without a period); the referral
-# service's per-period figures use each referral's own deadline instead.
-ACCEPTANCE_DEADLINE_BUSINESS_DAYS = 3
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7日", 0, 7), ("8-30日", 8, 30), ("31-90日", 31, 90), ("91日以上", 91, None))
 # The quantiles a period's durations are summarised by: median and 90th percentile.
 QUANTILES: tuple[float, ...] = (0.5, 0.9)
 
 
-def is_business_day(day: date) -> bool:
-    """Weekdays that are not Japanese public holidays nor the year-end closure (12/29–1/3)."""
-    return JAPAN_PUBLIC.is_business_day(day)
+def decide_by(policy: FollowupPolicy, requested_at: datetime, agency: Agency | None, urgency: str | None) -> datetime:
+    """When the agency had to accept or decline a referral: the follow-up policy's
+    ``decide`` span for the agency's kind and the referral's urgency, counted from the
+    request in the agency's business calendar — the deadline the referral service shows
+    the agency and judges its own figures by (both through ``FollowupPolicy.due``). An
+    agency missing from the directory: the default span and calendar."""
+    return policy.due("decide", as_utc(requested_at), agency_kind=agency.kind if agency else None, urgency=urgency,
+                      calendar=agency.calendar if agency else None)
 
 
-def business_deadline(start: datetime, business_days: int = ACCEPTANCE_DEADLINE_BUSINESS_DAYS) -> date:
-    """The JST date by the end of which something started at ``start`` is due."""
-    return JAPAN_PUBLIC.nth_business_day_after(to_jst(start).date(), business_days)
-
-
-def accepted_within_deadline(requested_at: datetime, accepted_at: datetime) -> bool:
-    return to_jst(accepted_at).date() <= business_deadline(requested_at)
+def accepted_within_deadline(accepted_at: datetime, deadline: datetime) -> bool:
+    """Accepted at or before the deadline (24:00 JST of its last business day, or the
+    clock hour of an emergency's)."""
+    return as_utc(accepted_at) <= as_utc(deadline)
 
 
 def hours_between(start: datetime, end: datetime) -> float:

@@ -118,7 +118,7 @@ async def get_figures(
 ) -> Response:
     services = _services(request)
     if period is None and at is None:
-        figures = await figures_handler.figures(services.runtime.unit_of_work(), caller)
+        figures = await figures_handler.figures(services.runtime.unit_of_work(), caller, services.reference.current)
         name, as_csv = "figures", figures_handler.figures_csv
     else:
         month = Month.parse(at) if at is not None else None

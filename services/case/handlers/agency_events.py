@@ -57,7 +57,8 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     referral = await referrals.get(move.referral_id, for_update=True)
     if referral is None:
         await referrals.add({"id": move.referral_id, "case_id": case_id, "agency_id": move.agency_id,
-                             "purpose": None, "shared_fields": [], "status": "requested",
+                             "purpose": None, "shared_fields": [], "urgency": getattr(move, "urgency", None),
+                             "status": "requested",
                              "status_event_id": None, "needs_attention": False, "updated_at": now})
         referral = await referrals.get(move.referral_id)
         assert referral is not None
@@ -65,6 +66,8 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     milestone = _MILESTONE.get(status)
     if milestone and referral[milestone] is None:
         values[milestone] = as_utc(envelope.occurred_at)
+    if referral["urgency"] is None and getattr(move, "urgency", None):  # a placeholder, told by referral.received
+        values["urgency"] = move.urgency
     if isinstance(move, ReferralDeclined) and referral["decline_reason"] is None:
         values["decline_reason"] = move.reason
     attention_before = referral["needs_attention"]

@@ -17,9 +17,11 @@ from services.case.handlers.common import read_snapshot, require_reader
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
+from shared.reference import ReferenceData
 
 
-async def figures(uow: UnitOfWork, caller: Identity) -> dict[str, Any]:
+async def figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData) -> dict[str, Any]:
+    """``reference``: the data in use (its follow-up policy gives each referral's deadline)."""
     require_reader(caller)
     areas = visible_areas(caller.role, caller.scope)
     async with uow:
@@ -63,31 +65,34 @@ async def figures(uow: UnitOfWork, caller: Identity) -> dict[str, Any]:
                                   "without_contact": sum(1 for c in counted if not c["first_contact_at"])},
         "time_to_first_handoff": {**pdca.duration_stats(first_handoff),
                                   "without_handoff": sum(1 for c in counted if not c["first_handoff_at"])},
-        "referrals": _referral_figures(referrals, now),
+        "referrals": _referral_figures(referrals, now, reference),
         "ageing_of_open_cases": {label: ageing.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
     }
 
 
-def _referral_figures(referrals: list[dict[str, Any]], now: Any) -> dict[str, Any]:
-    """Accepted within the deadline (3 business days, JST, public holidays off) over the
-    referrals whose outcome is known or whose deadline has passed."""
+def _referral_figures(referrals: list[dict[str, Any]], now: Any, reference: ReferenceData) -> dict[str, Any]:
+    """Accepted within the deadline over the referrals whose outcome is known or whose
+    deadline has passed. Each is judged against its own deadline (``pdca.decide_by``:
+    the follow-up policy's decide span for its agency's kind and its urgency, in the
+    agency's business calendar). ``deadline_business_days``: the policy's default
+    decide span (None if the default is in hours)."""
+    policy = reference.followups  # one policy for the whole count, even if a reload swaps it meanwhile
     requested = [r for r in referrals if r["requested_at"]]
     within = late = pending = 0
     for r in requested:
-        requested_at = as_utc(r["requested_at"])
+        deadline = pdca.decide_by(policy, r["requested_at"], reference.agency(r["agency_id"]), r["urgency"])
         if r["accepted_at"]:
-            if pdca.accepted_within_deadline(requested_at, as_utc(r["accepted_at"])):
+            if pdca.accepted_within_deadline(r["accepted_at"], deadline):
                 within += 1
             else:
                 late += 1
-        elif r["status"] in ("requested", "received", "acknowledged") and \
-                pdca.business_deadline(requested_at) >= pdca.to_jst(now).date():
+        elif r["status"] in ("requested", "received", "acknowledged") and as_utc(now) <= deadline:
             pending += 1
     decided = len(requested) - pending
     return {
         "requested": len(requested), "accepted": within + late, "accepted_within_deadline": within,
         "accepted_late": late, "declined": sum(1 for r in requested if r["declined_at"]),
-        "still_within_deadline": pending, "deadline_business_days": pdca.ACCEPTANCE_DEADLINE_BUSINESS_DAYS,
+        "still_within_deadline": pending, "deadline_business_days": policy.default.decide.business_days,
         "share_accepted_within_deadline": round(within / decided, 3) if decided else None,
     }
 

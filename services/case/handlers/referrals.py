@@ -39,9 +39,9 @@ async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: s
             if earlier["needs_attention"]:
                 await referrals.update(earlier["id"], needs_attention=False, updated_at=now)
         await referrals.add({"id": referral_id, "case_id": case_id, "agency_id": agency_id, "purpose": purpose,
-                             "shared_fields": fields, "status": "requested", "status_event_id": None,
-                             "requested_by": caller.subject, "requested_at": now, "needs_attention": False,
-                             "updated_at": now})
+                             "shared_fields": fields, "urgency": case["priority"], "status": "requested",
+                             "status_event_id": None, "requested_by": caller.subject, "requested_at": now,
+                             "needs_attention": False, "updated_at": now})
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         if case["first_handoff_at"] is None:
             update.set(first_handoff_at=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.notify.domain.policy import Step
+from shared.followups import Step
 
 URGENT = "緊急"
 SUPERVISOR_SCOPE = "city"

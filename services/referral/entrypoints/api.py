@@ -52,7 +52,8 @@ async def list_referrals(
     agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
     area: Annotated[str | None, Query(max_length=40, description="圏域で絞り込み(管理者のみ)")] = None,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
-    open_only: Annotated[bool | None, Query(alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
+    open_only: Annotated[bool | None, Query(
+        alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
     overdue: Annotated[bool, Query(description="確認・回答の期限を過ぎたものだけ")] = False,
     sort: Annotated[Literal["received", "deadline"], Query(
         description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)")] = "received",
@@ -138,7 +139,7 @@ def _view(detail: handlers.ReferralDetail, caller: Identity, request: Request) -
 def _calendar(services, agency_id: str) -> BusinessCalendar:  # noqa: ANN001
     """The agency's business calendar: its deadlines are counted in its business days."""
     agency = services.reference.agency(agency_id)
-    return services.policy.calendar(agency.calendar if agency else None)
+    return services.reference.followups.calendar(agency.calendar if agency else None)
 
 
 MOVES: list[tuple[Action, type[MoveIn], str]] = [

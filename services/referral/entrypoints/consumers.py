@@ -7,7 +7,6 @@ from functools import partial
 
 from services.referral import case_events, handlers
 from services.referral.adapters.orm import access
-from services.referral.domain.deadlines import ResponsePolicy
 from shared.access import on_access_events
 from shared.events import ReferralRequested
 from shared.events.case import CaseMoved, ConsentRecorded
@@ -15,11 +14,11 @@ from shared.messaging.consumer import EventHandlers
 from shared.reference import ReferenceData
 
 
-def build_event_handlers(reference: ReferenceData, policy: ResponsePolicy) -> EventHandlers:
-    """Built by ``bootstrap`` (the agency directory is loaded there, not at import)."""
+def build_event_handlers(reference: ReferenceData) -> EventHandlers:
+    """Built by ``bootstrap`` (the agency directory and the follow-up policy are loaded
+    there, not at import; ``reference`` is the reloadable one)."""
     event_handlers = EventHandlers()
-    event_handlers.on(ReferralRequested)(partial(handlers.on_referral_requested, reference=reference,
-                                                 policy=policy))
+    event_handlers.on(ReferralRequested)(partial(handlers.on_referral_requested, reference=reference))
     event_handlers.on(CaseMoved)(case_events.on_case_moved)
     event_handlers.on(ConsentRecorded)(case_events.on_consent_recorded)
     # Most case events are not referral's concern (it reads every case.opened only to ack

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import yaml
 from case_helpers import case_of, consultation, coordinator, publish, submit, supervisor
+
 from shared.clock import FrozenClock
 from shared.events import Actor, Envelope, FollowupFired, NotificationRecorded, ReferralAccepted
+from shared.settings import PROJECT_ROOT
 from tests.support.services import bearer, eventually, running_service
 
 NOTIFY = Actor(role="system", id="notify")
@@ -21,9 +26,9 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
     return answer.json()
 
 
-async def _referred_case(intake, case, settings) -> tuple[str, str]:
+async def _referred_case(intake, case, settings, **changes) -> tuple[str, str]:
     chubu = coordinator(settings)
-    opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
+    opened = await case_of(case, settings, await submit(intake, settings, consultation(**changes)), chubu)
     v = (await _post(case, f"/v1/cases/{opened['id']}/assignment", chubu,
                      {"coordinator_id": "csw-chubu-1", "version": opened["version"]}))["version"]
     v = (await _post(case, f"/v1/cases/{opened['id']}/contacts", chubu, {
@@ -90,7 +95,7 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
 
 async def test_pdca_figures(make_settings, database_backend) -> None:
     settings = make_settings()
-    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc))  # Monday 10:00 JST
+    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday 10:00 JST
     async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
         case_id, referral_id = await _referred_case(intake, case, settings)
         await submit(intake, settings, consultation(school_district="SD12", channel="窓口", categories=["就労"],
@@ -132,3 +137,39 @@ async def test_pdca_figures(make_settings, database_backend) -> None:
 
 async def _count(case, headers, expected: int) -> bool:
     return (await case.get("/v1/cases", headers=headers)).json()["total"] == expected
+
+
+async def test_pdca_figures_judge_each_referral_by_the_follow_up_policy_in_use(
+        make_settings, tmp_path: Path, database_backend) -> None:
+    """The all-time figures count "accepted within the deadline" against the policy's
+    decide span for the agency's kind and the referral's urgency (an emergency: 24 clock
+    hours, not 3 business days), and a reference reload brings a changed policy in."""
+    folder = tmp_path / "reference"
+    shutil.copytree(PROJECT_ROOT / "reference", folder)
+    settings = make_settings(reference_dir=folder)
+    sv = supervisor(settings)
+    clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday 10:00 JST
+    async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
+        case_id, referral_id = await _referred_case(intake, case, settings, urgency="緊急")
+        accepted = ReferralAccepted(referral_id=referral_id, case_id=case_id, agency_id="hc-3", area="中部")
+        # Accepted 30 hours later: within 3 business days, but not within an emergency's 24 hours.
+        await publish(settings, accepted, case_id=case_id, envelope=Envelope.wrap(
+            accepted, aggregate_id=referral_id, actor=Actor(role="agency", id="hc-3"), correlation_id="c",
+            case_id=case_id, occurred_at=clock.now() + timedelta(hours=30)))
+
+        async def accepted_seen() -> bool:
+            return (await case.get(f"/v1/cases/{case_id}", headers=sv)).json()["stage"] == "つなぎ済"
+
+        await eventually(accepted_seen, what="accepted")
+        referrals = (await case.get("/v1/figures", headers=sv)).json()["referrals"]
+        assert (referrals["accepted_within_deadline"], referrals["accepted_late"]) == (0, 1)
+        assert referrals["deadline_business_days"] == 3  # the default decide span
+
+        policy = yaml.safe_load((folder / "followups.yaml").read_text(encoding="utf-8"))
+        policy["urgency"]["緊急"]["decide"] = {"hours": 48}
+        (folder / "followups.yaml").write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+        reloaded = await case.post("/v1/admin/reference/reload", headers=sv)
+        assert reloaded.status_code == 200, reloaded.text
+        referrals = (await case.get("/v1/figures", headers=sv)).json()["referrals"]
+        assert (referrals["accepted_within_deadline"], referrals["accepted_late"]) == (1, 0)
+        assert referrals["share_accepted_within_deadline"] == 1.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import yaml
 from sqlalchemy import func, select
 
 from services.notify.adapters.orm import followup_firings
@@ -232,9 +233,9 @@ async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_es
     shown_ack = jst(2026, 11, 26, 0, 0)  # the referral service told the agency: end of Wednesday
     async with running_service("notify", settings, clock) as notify:
         await publish(settings, requested(referral_id, case_id, clock.now()))
-        await publish(settings, agency_move("received", referral_id, case_id, clock.now(), agency_kind="地域包括支援センター",
-                                            urgency="通常", acknowledge_by=shown_ack,
-                                            decide_by=jst(2026, 11, 27, 0, 0)))
+        await publish(settings, agency_move("received", referral_id, case_id, clock.now(),
+                                            agency_kind="地域包括支援センター", urgency="通常",
+                                            acknowledge_by=shown_ack, decide_by=jst(2026, 11, 27, 0, 0)))
         await publish(settings, envelope(CaseMoved(case_id=case_id, from_area=AREA, to_area="西部"),
                                          actor=SYSTEM, at=clock.now()))
         supervisor = bearer(settings, "supervisor", "city")
@@ -282,3 +283,32 @@ async def test_emergency_referral_is_chased_in_hours_over_a_weekend(make_setting
         overdue = (await notify.get("/v1/overdue", headers=bearer(settings, "supervisor", "city"))).json()
         ack = next(i for i in overdue["items"] if i["step"] == "acknowledge")
         assert ack["late_hours"] == 4.5 and ack["late"] == "4.5時間"
+
+
+async def test_another_policy_file_is_used_and_reloaded_with_the_reference_data(
+        make_settings, tmp_path, monkeypatch) -> None:
+    """TSUNAGI_NOTIFY_FOLLOWUP_POLICY: another follow-up policy file, loaded through the
+    reference data — so ``POST /v1/admin/reference/reload`` re-reads it too."""
+    policy_file = tmp_path / "fast-followups.yaml"
+    spans = ("acknowledge", "decide", "progress", "escalate_to_coordinator", "escalate_to_supervisor")
+    policy_file.write_text(yaml.safe_dump({"default": {key: {"hours": 1} for key in spans}}), encoding="utf-8")
+    fast_loops(monkeypatch, TSUNAGI_NOTIFY_FOLLOWUP_POLICY=str(policy_file))
+    settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
+    clock = FrozenClock(jst(2026, 11, 20, 10, 0))  # Friday
+    coordinator = bearer(settings, "coordinator", AREA)
+
+    async def acknowledge_due(referral_id: str) -> str | None:
+        items = (await notify.get(f"/v1/referrals/{referral_id}/followups", headers=coordinator)).json()["items"]
+        return next((i["due_at_jst"] for i in items if i["step"] == "acknowledge"), None)
+
+    async with running_service("notify", settings, clock) as notify:
+        first = new_event_id()
+        await publish(settings, requested(first, new_event_id(), clock.now()))
+        assert await eventually(lambda: acknowledge_due(first), what="timer") == "2026-11-20 11:00:00 JST"
+
+        policy_file.write_text(yaml.safe_dump({"default": {key: {"hours": 2} for key in spans}}), encoding="utf-8")
+        reloaded = await notify.post("/v1/admin/reference/reload", headers=bearer(settings, "supervisor", "city"))
+        assert reloaded.status_code == 200, reloaded.text
+        second = new_event_id()
+        await publish(settings, requested(second, new_event_id(), clock.now()))
+        assert await eventually(lambda: acknowledge_due(second), what="timer") == "2026-11-20 12:00:00 JST"

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.case.domain.figures import (
     accepted_within_deadline,
     ageing_bucket,
-    business_deadline,
+    decide_by,
     duration_stats,
-    is_business_day,
     month_of,
 )
 from services.case.domain.queue import QueueItem, in_view, may_see, urgency_then_age, visible_areas
 from services.case.domain.timeline import chain, content_hash, matches_kind, summarise
+from shared.calendar import BusinessCalendar
+from shared.followups import FollowupPolicy, load_followup_policy
+from shared.reference import Agency
+from shared.settings import PROJECT_ROOT
 
-T0 = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)  # Monday 09:00 JST
+T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday 09:00 JST
+POLICY = load_followup_policy(PROJECT_ROOT / "reference" / "followups.yaml")
+CENTRE = Agency(id="hc", name="センター", kind="地域包括支援センター")
+NPO = Agency(id="npo", name="NPO", kind="NPO")
 
 
 def test_urgency_first_then_longest_waiting() -> None:
@@ -37,14 +43,24 @@ def test_coordinators_see_their_area_and_the_city_wide_queue() -> None:
     assert not may_see("coordinator", "中部", "西部")
 
 
-def test_business_days_skip_weekends_and_holidays() -> None:
-    assert not is_business_day(date(2026, 11, 3))  # 文化の日
-    assert not is_business_day(date(2026, 11, 7))  # Saturday
-    assert not is_business_day(date(2026, 12, 30))  # year-end closure
-    # Monday 2 Nov → Wed 4, Thu 5, Fri 6 (3 Nov is a holiday).
-    assert business_deadline(T0) == date(2026, 11, 6)
-    assert accepted_within_deadline(T0, datetime(2026, 11, 6, 14, 0, tzinfo=timezone.utc))  # 23:00 JST Fri
-    assert not accepted_within_deadline(T0, datetime(2026, 11, 6, 15, 30, tzinfo=timezone.utc))  # Sat JST
+def test_accepted_within_the_policys_decide_span_in_business_days() -> None:
+    # Default: 3 business days. Monday 2 Nov → Wed 4, Thu 5, Fri 6 (3 Nov is a holiday).
+    deadline = decide_by(POLICY, T0, CENTRE, "通常")
+    assert deadline == datetime(2026, 11, 6, 15, 0, tzinfo=UTC)  # 24:00 JST Friday
+    assert accepted_within_deadline(datetime(2026, 11, 6, 14, 0, tzinfo=UTC), deadline)  # 23:00 JST Fri
+    assert not accepted_within_deadline(datetime(2026, 11, 6, 15, 30, tzinfo=UTC), deadline)  # Sat JST
+
+
+def test_the_deadline_follows_the_agency_kind_the_urgency_and_the_calendar() -> None:
+    assert decide_by(POLICY, T0, NPO, "通常") == datetime(2026, 11, 10, 15, 0, tzinfo=UTC)  # 5 days
+    assert decide_by(POLICY, T0, CENTRE, "高") == datetime(2026, 11, 5, 15, 0, tzinfo=UTC)  # 2 days
+    assert decide_by(POLICY, T0, CENTRE, "緊急") == T0 + timedelta(hours=24)  # clock hours
+    assert decide_by(POLICY, T0, None, None) == decide_by(POLICY, T0, CENTRE, "通常")  # not in the directory
+    closed = FollowupPolicy.model_validate({
+        **POLICY.model_dump(exclude={"calendars"}),
+        "calendars": {"closed-thursday": BusinessCalendar(closed_days=frozenset({datetime(2026, 11, 5).date()}))}})
+    saturday_after = datetime(2026, 11, 9, 15, 0, tzinfo=UTC)  # Thu 5 closed: Wed 4, Fri 6, Mon 9
+    assert decide_by(closed, T0, CENTRE.model_copy(update={"calendar": "closed-thursday"}), "通常") == saturday_after
 
 
 def test_durations_ageing_and_months() -> None:
@@ -52,7 +68,7 @@ def test_durations_ageing_and_months() -> None:
     assert duration_stats([1, 2, 10])["median_hours"] == 2
     assert [ageing_bucket(d) for d in (0, 7, 8, 30, 31, 90, 91)] == ["0-7日", "0-7日", "8-30日", "8-30日",
                                                                      "31-90日", "31-90日", "91日以上"]
-    assert month_of(datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)) == "2026-11"  # JST
+    assert month_of(datetime(2026, 10, 31, 16, 0, tzinfo=UTC)) == "2026-11"  # JST
 
 
 def test_timeline_keeps_no_free_text_and_shows_tampering() -> None:

@@ -3,7 +3,7 @@ holidays, the year-end closure."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -71,7 +71,7 @@ def test_closure_is_configurable() -> None:
 
 def test_jst_not_utc_decides_the_day() -> None:
     # 2026-11-19 23:30 UTC is Friday 08:30 JST: it is a Friday request, not a Thursday one.
-    assert CAL.business_deadline(datetime(2026, 11, 19, 23, 30, tzinfo=timezone.utc), 1) == jst(2026, 11, 25, 0, 0)
+    assert CAL.business_deadline(datetime(2026, 11, 19, 23, 30, tzinfo=UTC), 1) == jst(2026, 11, 25, 0, 0)
 
 
 def test_chained_deadline_moves_one_business_day() -> None:
@@ -90,7 +90,7 @@ def test_lateness_in_business_days_and_hours() -> None:
 
 
 def test_emergency_hours_are_clock_hours_even_on_holidays() -> None:
-    from services.notify.domain.policy import Span
+    from shared.calendar import Span
 
     sent = jst(2026, 11, 22, 22, 0)  # Sunday night before a holiday
     assert Span(hours=4).after(sent, CAL) == jst(2026, 11, 23, 2, 0)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.referral.domain.access import can_see, party_of
-from services.referral.domain.deadlines import DEFAULT_POLICY
+from services.referral.domain.deadlines import response_deadlines
 from services.referral.domain.lifecycle import Action, IllegalMove, Party, Status
 from services.referral.domain.referral import NotYourMove, ReferralRequest, StaleVersion, arrive, move
 from services.referral.domain.sharing import shareable_part
+from shared.followups import load_followup_policy
+from shared.settings import PROJECT_ROOT
 
-AT = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # Tuesday 10:00 JST
+AT = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 10:00 JST
+POLICY = load_followup_policy(PROJECT_ROOT / "reference" / "followups.yaml")
 
 
 def request(**overrides: object) -> ReferralRequest:
@@ -26,7 +29,7 @@ def request(**overrides: object) -> ReferralRequest:
 
 
 def received(**overrides: object):
-    deadlines = DEFAULT_POLICY.deadlines(AT, agency_kind="地域包括支援センター", urgency="通常", calendar="jp-public")
+    deadlines = response_deadlines(POLICY, AT, agency_kind="地域包括支援センター", urgency="通常", calendar="jp-public")
     return arrive(request(**overrides), deadlines, AT)
 
 
@@ -36,8 +39,8 @@ def test_arrival_puts_it_in_the_inbox_with_deadlines() -> None:
     assert (transition.from_status, transition.to_status, transition.action) == (
         Status.REQUESTED, Status.RECEIVED, Action.DELIVER)
     # Tuesday: acknowledge by end of Wednesday, decide by end of Friday (24:00 JST).
-    assert referral.acknowledge_by == datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
-    assert referral.decide_by == datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
+    assert referral.acknowledge_by == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    assert referral.decide_by == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     assert referral.next_deadline() == referral.acknowledge_by
 
 
