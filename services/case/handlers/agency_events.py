@@ -53,11 +53,12 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     now = uow.clock.now()
     await TimelineRepository(uow.db).add(envelope, case_id, now)
     status = move.status if isinstance(move, ReferralStatusChanged) else _STATUS_OF[envelope.type]
+    urgency = getattr(move, "urgency", None)  # only referral.received carries it
     referrals = ReferralRepository(uow.db)
     referral = await referrals.get(move.referral_id, for_update=True)
     if referral is None:
         await referrals.add({"id": move.referral_id, "case_id": case_id, "agency_id": move.agency_id,
-                             "purpose": None, "shared_fields": [], "urgency": getattr(move, "urgency", None),
+                             "purpose": None, "shared_fields": [], "urgency": urgency,
                              "status": "requested",
                              "status_event_id": None, "needs_attention": False, "updated_at": now})
         referral = await referrals.get(move.referral_id)
@@ -66,8 +67,8 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     milestone = _MILESTONE.get(status)
     if milestone and referral[milestone] is None:
         values[milestone] = as_utc(envelope.occurred_at)
-    if referral["urgency"] is None and getattr(move, "urgency", None):  # a placeholder, told by referral.received
-        values["urgency"] = move.urgency
+    if referral["urgency"] is None and urgency:  # a placeholder row learns it here
+        values["urgency"] = urgency
     if isinstance(move, ReferralDeclined) and referral["decline_reason"] is None:
         values["decline_reason"] = move.reason
     attention_before = referral["needs_attention"]
