@@ -18,8 +18,17 @@ from bench.stats import latency_summary, per_second
 from bench.workload import consultations
 
 
-async def run_baseline(redis_url: str, database: str, folder: Path, *, label: str, n: int,
-                       rate: float | None = None, concurrency: int = 16, timeout_s: float = 120.0) -> dict:
+async def run_baseline(
+    redis_url: str,
+    database: str,
+    folder: Path,
+    *,
+    label: str,
+    n: int,
+    rate: float | None = None,
+    concurrency: int = 16,
+    timeout_s: float = 120.0,
+) -> dict:
     """``database``: a PostgreSQL URL, or a SQLite file path."""
     run = uuid.uuid4().hex[:8]
     stream, group, table = f"bench.baseline.{run}", "baseline", f"baseline_{run}"
@@ -27,14 +36,32 @@ async def run_baseline(redis_url: str, database: str, folder: Path, *, label: st
     redis = Redis.from_url(redis_url)
     await redis.xgroup_create(stream, group, id="0", mkstream=True)
     consumer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.baseline_consumer", "--redis", redis_url, "--db", database,
-        "--stream", stream, "--group", group, "--table", table, "--out", str(out), "--n", str(n),
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bench.baseline_consumer",
+        "--redis",
+        redis_url,
+        "--db",
+        database,
+        "--stream",
+        stream,
+        "--group",
+        group,
+        "--table",
+        table,
+        "--out",
+        str(out),
+        "--n",
+        str(n),
+        stdout=asyncio.subprocess.PIPE,
+    )
     try:
         assert consumer.stdout is not None
         await asyncio.wait_for(consumer.stdout.readline(), timeout=30)
-        payloads = [json.dumps({"reference": f"B-{run}-{i}", **body}, ensure_ascii=False).encode()
-                    for i, body in enumerate(consultations(n))]
+        payloads = [
+            json.dumps({"reference": f"B-{run}-{i}", **body}, ensure_ascii=False).encode()
+            for i, body in enumerate(consultations(n))
+        ]
         added: dict[str, float] = {}
         slots = asyncio.Semaphore(concurrency)
         started = time.time()
@@ -67,11 +94,16 @@ async def run_baseline(redis_url: str, database: str, folder: Path, *, label: st
     committed: dict[str, float] = result["committed"]
     latencies = [committed[m] - added[m] for m in added if m in committed]
     return {
-        "label": label, "n": n, "mode": "fixed rate" if rate else "full speed", "rate_per_s": rate,
-        "concurrency": concurrency, "committed": len(committed),
+        "label": label,
+        "n": n,
+        "mode": "fixed rate" if rate else "full speed",
+        "rate_per_s": rate,
+        "concurrency": concurrency,
+        "committed": len(committed),
         "xadd_per_s": per_second(len(added), started, max(added.values(), default=None)),
         "cases_per_s": per_second(len(committed), started, max(committed.values(), default=None)),
         "latency_xadd_to_commit": latency_summary(latencies),
-        "consumer_peak_rss_mb": result["peak_rss_mb"], "consumer_cpu_s": result["cpu_s"],
+        "consumer_peak_rss_mb": result["peak_rss_mb"],
+        "consumer_cpu_s": result["cpu_s"],
         "consumer_cpu_ms_per_message": round(1000 * result["cpu_s"] / n, 3) if result["cpu_s"] else None,
     }

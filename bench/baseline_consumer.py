@@ -80,9 +80,15 @@ async def consume(args: argparse.Namespace) -> None:
             if done:
                 await redis.xack(args.stream, args.group, *done)
     cpu = cpu_seconds(os.getpid())
-    Path(args.out).write_text(json.dumps({
-        "committed": committed, "peak_rss_mb": peak_rss_mb(os.getpid()),
-        "cpu_s": round(cpu - cpu_start, 3) if cpu is not None and cpu_start is not None else None}))
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "committed": committed,
+                "peak_rss_mb": peak_rss_mb(os.getpid()),
+                "cpu_s": round(cpu - cpu_start, 3) if cpu is not None and cpu_start is not None else None,
+            }
+        )
+    )
     await redis.aclose()
     await store.close()
 

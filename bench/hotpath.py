@@ -35,24 +35,40 @@ STREAM = "tsunagi.consultation"
 
 async def encode(envelope: Envelope, i: int) -> tuple[bytes, dict[bytes, bytes]]:
     """A stream entry as the relay writes it (FastStream's binary format), id ``i-0``."""
-    raw = await BinaryMessageFormatV1.encode(message=envelope.model_dump_json().encode(), reply_to=None,
-                                             headers=headers_of(envelope), correlation_id=envelope.correlation_id)
+    raw = await BinaryMessageFormatV1.encode(
+        message=envelope.model_dump_json().encode(),
+        reply_to=None,
+        headers=headers_of(envelope),
+        correlation_id=envelope.correlation_id,
+    )
     return f"{i}-0".encode(), {DATA_FIELD: raw}
 
 
 async def entry_of(body: dict, i: int) -> tuple[bytes, dict[bytes, bytes]]:
     tag = uuid.uuid4().hex[:8]
-    payload = ConsultationSubmitted(consultation_id=f"c-{tag}-{i}", reference=f"R-{tag}-{i}",
-                                    reporter_id="bench-vol", reporter_role="volunteer", channel="visit", **{
-                                        k: body[k] for k in ("school_district", "categories", "urgency", "consent",
-                                                             "person", "household", "noticed", "sample")})
-    envelope = Envelope.wrap(payload, aggregate_id=payload.consultation_id,
-                             actor=Actor(role="reporter", id="bench-vol"), correlation_id=f"corr-{i}")
+    payload = ConsultationSubmitted(
+        consultation_id=f"c-{tag}-{i}",
+        reference=f"R-{tag}-{i}",
+        reporter_id="bench-vol",
+        reporter_role="volunteer",
+        channel="visit",
+        **{
+            k: body[k]
+            for k in ("school_district", "categories", "urgency", "consent", "person", "household", "noticed", "sample")
+        },
+    )
+    envelope = Envelope.wrap(
+        payload,
+        aggregate_id=payload.consultation_id,
+        actor=Actor(role="reporter", id="bench-vol"),
+        correlation_id=f"corr-{i}",
+    )
     return await encode(envelope, i)
 
 
-async def measure(runtime: Any, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]], batch: int,
-                  warm_up: int = 20) -> dict[str, float]:
+async def measure(
+    runtime: Any, stream: str, entries: list[tuple[bytes, dict[bytes, bytes]]], batch: int, warm_up: int = 20
+) -> dict[str, float]:
     """Feeds ``entries`` to the runtime's consumer ``batch`` at a time (the first
     ``warm_up`` apart: prepared statements, caches); events/s, µs and statements each."""
     statements = 0
@@ -68,11 +84,15 @@ async def measure(runtime: Any, stream: str, entries: list[tuple[bytes, dict[byt
     statements, n = 0, len(entries) - warm_up
     started, cpu = time.perf_counter(), time.process_time()
     for k in range(warm_up, len(entries), batch):
-        await consumer.apply_entries(stream, entries[k:k + batch])
+        await consumer.apply_entries(stream, entries[k : k + batch])
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await runtime.engine.dispose()
-    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": statements / n,
-            "cpu_us_per_event": cpu / n * 1e6}
+    return {
+        "events_per_s": n / elapsed,
+        "us_per_event": elapsed / n * 1e6,
+        "statements_per_event": statements / n,
+        "cpu_us_per_event": cpu / n * 1e6,
+    }
 
 
 async def run_case(env: dict[str, str], n: int, batch: int) -> dict[str, float]:
@@ -88,10 +108,10 @@ async def run_case(env: dict[str, str], n: int, batch: int) -> dict[str, float]:
 class NoRedis:
     """Acks are not what is measured here."""
 
-    def pipeline(self, **_kw: object) -> "NoRedis":
+    def pipeline(self, **_kw: object) -> NoRedis:
         return self
 
-    async def __aenter__(self) -> "NoRedis":
+    async def __aenter__(self) -> NoRedis:
         return self
 
     async def __aexit__(self, *_a: object) -> None:
@@ -122,12 +142,17 @@ async def run_baseline(env: dict[str, str], n: int, batch: int) -> dict[str, flo
     started, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO bench_rows (id, body) VALUES (:id, :body)"),
-                               {"id": f"r-{i}", "body": "x" * 600})
+            await conn.execute(
+                text("INSERT INTO bench_rows (id, body) VALUES (:id, :body)"), {"id": f"r-{i}", "body": "x" * 600}
+            )
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await engine.dispose()
-    return {"events_per_s": n / elapsed, "us_per_event": elapsed / n * 1e6, "statements_per_event": 1.0,
-            "cpu_us_per_event": cpu / n * 1e6}
+    return {
+        "events_per_s": n / elapsed,
+        "us_per_event": elapsed / n * 1e6,
+        "statements_per_event": 1.0,
+        "cpu_us_per_event": cpu / n * 1e6,
+    }
 
 
 async def main() -> None:
@@ -138,19 +163,26 @@ async def main() -> None:
     args = parser.parse_args()
     async with contextlib.AsyncExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tsunagi-hotpath-")))
-        env = {"TSUNAGI_MODE": "embedded", "TSUNAGI_DATA_DIR": str(folder),
-               "TSUNAGI_REDIS_URL": "redis://127.0.0.1:1/0"}
+        env = {
+            "TSUNAGI_MODE": "embedded",
+            "TSUNAGI_DATA_DIR": str(folder),
+            "TSUNAGI_REDIS_URL": "redis://127.0.0.1:1/0",
+        }
         if args.database == "postgresql":
             admin = os.environ.get("TSUNAGI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
             env["TSUNAGI_DATABASE_URL"] = await stack.enter_async_context(scratch_postgres(admin))
         base = await run_baseline(env, args.n, 1)
-        print(f"baseline  1 INSERT/txn    {base['events_per_s']:8.0f} ev/s  {base['us_per_event']:7.0f} µs/ev"
-              f"  {base['cpu_us_per_event']:7.0f} CPU µs/ev (this process)")
+        print(
+            f"baseline  1 INSERT/txn    {base['events_per_s']:8.0f} ev/s  {base['us_per_event']:7.0f} µs/ev"
+            f"  {base['cpu_us_per_event']:7.0f} CPU µs/ev (this process)"
+        )
         for batch in (args.batch, 1):
             got = await run_case(env, args.n if batch > 1 else max(args.n // 4, 50), batch)
-            print(f"case      batch {batch:<4}      {got['events_per_s']:8.0f} ev/s  {got['us_per_event']:7.0f} µs/ev"
-                  f"  {got['cpu_us_per_event']:7.0f} CPU µs/ev  {got['statements_per_event']:5.1f} statements/ev"
-                  f"  ratio {got['events_per_s'] / base['events_per_s']:.3f}")
+            print(
+                f"case      batch {batch:<4}      {got['events_per_s']:8.0f} ev/s  {got['us_per_event']:7.0f} µs/ev"
+                f"  {got['cpu_us_per_event']:7.0f} CPU µs/ev  {got['statements_per_event']:5.1f} statements/ev"
+                f"  ratio {got['events_per_s'] / base['events_per_s']:.3f}"
+            )
 
 
 if __name__ == "__main__":

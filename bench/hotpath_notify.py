@@ -22,7 +22,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-
 from bench.hotpath import encode, measure
 from bench.system import scratch_postgres, settings_from
 from bench.workload import DISTRICTS, REPORTERS, URGENCIES
@@ -35,17 +34,27 @@ STREAM = "tsunagi.case"
 
 def opened(reference, i: int) -> Envelope:
     case_id = new_event_id()
-    payload = CaseOpened(case_id=case_id, case_number=f"C-{i:06d}",
-                         area=reference.area_of_district(DISTRICTS[i % len(DISTRICTS)]),
-                         consultation_id=new_event_id(), reference=f"R-{i:06d}",
-                         reporter_id=f"bench-vol-{i % REPORTERS}", urgency=URGENCIES[i % len(URGENCIES)],
-                         categories=["孤立"])
+    payload = CaseOpened(
+        case_id=case_id,
+        case_number=f"C-{i:06d}",
+        area=reference.area_of_district(DISTRICTS[i % len(DISTRICTS)]),
+        consultation_id=new_event_id(),
+        reference=f"R-{i:06d}",
+        reporter_id=f"bench-vol-{i % REPORTERS}",
+        urgency=URGENCIES[i % len(URGENCIES)],
+        categories=["孤立"],
+    )
     return Envelope.wrap(payload, aggregate_id=case_id, actor=SYSTEM, correlation_id=f"corr-{i}", case_id=case_id)
 
 
 def linked(case_id: str, i: int) -> Envelope:
-    payload = ConsultationLinked(case_id=case_id, consultation_id=new_event_id(), reference=f"R-{i:06d}",
-                                 reporter_id=f"bench-vol-{(i * 7) % REPORTERS}", reason="同一人物")
+    payload = ConsultationLinked(
+        case_id=case_id,
+        consultation_id=new_event_id(),
+        reference=f"R-{i:06d}",
+        reporter_id=f"bench-vol-{(i * 7) % REPORTERS}",
+        reason="同一人物",
+    )
     return Envelope.wrap(payload, aggregate_id=case_id, actor=SYSTEM, correlation_id=f"corr-{i}", case_id=case_id)
 
 
@@ -85,15 +94,22 @@ async def main() -> None:
         out = sys.stdout
         stack.enter_context(contextlib.redirect_stdout(log_file))
         configure_logging("notify", "INFO", json=True)
-        env = {"TSUNAGI_MODE": "embedded", "TSUNAGI_DATA_DIR": str(folder),
-               "TSUNAGI_REDIS_URL": "redis://127.0.0.1:1/0"}
+        env = {
+            "TSUNAGI_MODE": "embedded",
+            "TSUNAGI_DATA_DIR": str(folder),
+            "TSUNAGI_REDIS_URL": "redis://127.0.0.1:1/0",
+        }
         if args.database == "postgresql":
             admin = os.environ.get("TSUNAGI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
             env["TSUNAGI_DATABASE_URL"] = await stack.enter_async_context(scratch_postgres(admin))
         for batch in (args.batch, 1):
             got = await run_notify(env, args.n if batch > 1 else max(args.n // 4, 50), batch, args.linked)
-            print(f"notify    batch {batch:<4}      {got['events_per_s']:8.0f} ev/s  {got['us_per_event']:7.0f} µs/ev"
-                  f"  {got['cpu_us_per_event']:7.0f} CPU µs/ev  {got['statements_per_event']:5.2f} statements/ev", file=out, flush=True)
+            print(
+                f"notify    batch {batch:<4}      {got['events_per_s']:8.0f} ev/s  {got['us_per_event']:7.0f} µs/ev"
+                f"  {got['cpu_us_per_event']:7.0f} CPU µs/ev  {got['statements_per_event']:5.2f} statements/ev",
+                file=out,
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,16 @@ class Submission:
     error: str | None = None
 
 
-async def submit_all(intake_url: str, bodies: list[dict], tokens: list[str], *, concurrency: int,
-                     rate: float | None = None, timeout: float = 30.0,
-                     accepted: dict[int, str] | None = None) -> list[Submission]:
+async def submit_all(
+    intake_url: str,
+    bodies: list[dict],
+    tokens: list[str],
+    *,
+    concurrency: int,
+    rate: float | None = None,
+    timeout: float = 30.0,
+    accepted: dict[int, str] | None = None,
+) -> list[Submission]:
     """Sends every body; ``accepted`` (if given) fills with index → reference as 201s arrive."""
     results: list[Submission] = []
     slots = asyncio.Semaphore(concurrency)

@@ -18,19 +18,31 @@ def _latency(run: dict) -> dict:
 def headline_table(h: dict) -> list[str]:
     t, b = h["tsunagi"], h["baseline"]
     rate = t["latency_at_rate_per_s"]
-    return _table(["", "Tsunagi", "raw baseline", "Tsunagi / baseline"], [
-        ["cases opened per s (full speed)", t["cases_per_s"], b["cases_per_s"], h["ratio"]],
-        ["work settled per s (every consumer idle again)", t.get("settled_per_s"), None, None],
-        [f"p50 ms at {rate}/s (half of saturation)", t["p50_ms"], b["p50_ms"], None],
-        [f"p95 ms at {rate}/s", t["p95_ms"], b["p95_ms"], None],
-        [f"p99 ms at {rate}/s", t["p99_ms"], b["p99_ms"], None],
-        [f"max ms at {rate}/s", t["max_ms"], b["max_ms"], None],
-        [f"p50 / p99 ms at {rate}/s without the referrals",
-         f"{t['no_referrals_p50_ms']} / {t['no_referrals_p99_ms']}" if t.get("no_referrals_p99_ms") is not None
-         else None, None, None],
-        ["p50 / p99 ms at full speed", f"{t['full_speed_p50_ms']} / {t['full_speed_p99_ms']}",
-         f"{b['full_speed_p50_ms']} / {b['full_speed_p99_ms']}", None],
-    ])
+    return _table(
+        ["", "Tsunagi", "raw baseline", "Tsunagi / baseline"],
+        [
+            ["cases opened per s (full speed)", t["cases_per_s"], b["cases_per_s"], h["ratio"]],
+            ["work settled per s (every consumer idle again)", t.get("settled_per_s"), None, None],
+            [f"p50 ms at {rate}/s (half of saturation)", t["p50_ms"], b["p50_ms"], None],
+            [f"p95 ms at {rate}/s", t["p95_ms"], b["p95_ms"], None],
+            [f"p99 ms at {rate}/s", t["p99_ms"], b["p99_ms"], None],
+            [f"max ms at {rate}/s", t["max_ms"], b["max_ms"], None],
+            [
+                f"p50 / p99 ms at {rate}/s without the referrals",
+                f"{t['no_referrals_p50_ms']} / {t['no_referrals_p99_ms']}"
+                if t.get("no_referrals_p99_ms") is not None
+                else None,
+                None,
+                None,
+            ],
+            [
+                "p50 / p99 ms at full speed",
+                f"{t['full_speed_p50_ms']} / {t['full_speed_p99_ms']}",
+                f"{b['full_speed_p50_ms']} / {b['full_speed_p99_ms']}",
+                None,
+            ],
+        ],
+    )
 
 
 def runs_table(runs: dict) -> list[str]:
@@ -39,12 +51,25 @@ def runs_table(runs: dict) -> list[str]:
         if not run:
             continue
         lat = _latency(run)
-        rows.append([run["label"], run["n"], run["mode"] + (f" {run['rate_per_s']}/s" if run["rate_per_s"] else ""),
-                     run.get("accepted_per_s", run.get("xadd_per_s")), run["cases_per_s"], run.get("settled_per_s"),
-                     lat.get("p50_ms"),
-                     lat.get("p95_ms"), lat.get("p99_ms"), lat.get("max_ms"), run.get("missing_cases", 0)])
-    return _table(["run", "N", "mode", "accepted/s", "cases/s", "settled/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                   "missing"], rows)
+        rows.append(
+            [
+                run["label"],
+                run["n"],
+                run["mode"] + (f" {run['rate_per_s']}/s" if run["rate_per_s"] else ""),
+                run.get("accepted_per_s", run.get("xadd_per_s")),
+                run["cases_per_s"],
+                run.get("settled_per_s"),
+                lat.get("p50_ms"),
+                lat.get("p95_ms"),
+                lat.get("p99_ms"),
+                lat.get("max_ms"),
+                run.get("missing_cases", 0),
+            ]
+        )
+    return _table(
+        ["run", "N", "mode", "accepted/s", "cases/s", "settled/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "missing"],
+        rows,
+    )
 
 
 def breakdown_table(runs: dict) -> list[str]:
@@ -53,12 +78,28 @@ def breakdown_table(runs: dict) -> list[str]:
         run = runs.get(key)
         if not run:
             continue
-        a, b, c = (run["http_201_ms"], run["latency_201_to_submitted_in_stream"],
-                   run["latency_submitted_to_case_opened"])
-        rows.append([run["label"], f"{a['p50_ms']} / {a['p99_ms']}", f"{b['p50_ms']} / {b['p99_ms']}",
-                     f"{c['p50_ms']} / {c['p99_ms']}"])
-    return _table(["run", "HTTP POST → 201 (p50 / p99 ms)", "201 → consultation.submitted in Redis",
-                   "consultation.submitted → case.opened"], rows)
+        a, b, c = (
+            run["http_201_ms"],
+            run["latency_201_to_submitted_in_stream"],
+            run["latency_submitted_to_case_opened"],
+        )
+        rows.append(
+            [
+                run["label"],
+                f"{a['p50_ms']} / {a['p99_ms']}",
+                f"{b['p50_ms']} / {b['p99_ms']}",
+                f"{c['p50_ms']} / {c['p99_ms']}",
+            ]
+        )
+    return _table(
+        [
+            "run",
+            "HTTP POST → 201 (p50 / p99 ms)",
+            "201 → consultation.submitted in Redis",
+            "consultation.submitted → case.opened",
+        ],
+        rows,
+    )
 
 
 def resources_table(runs: dict) -> list[str]:
@@ -71,8 +112,7 @@ def resources_table(runs: dict) -> list[str]:
         loads.append((f"{fixed['rate_per_s']}/s, no referrals", runs["fixed_no_referrals"]))
     names = list(dict.fromkeys([*large["peak_rss_mb"], *large["cpu_ms_per_case"]]))  # + the PostgreSQL server
     rows = [[n, large["peak_rss_mb"].get(n), *(run["cpu_ms_per_case"].get(n) for _, run in loads)] for n in names]
-    total = ["all of them", None] + [round(sum(v for v in run["cpu_ms_per_case"].values() if v), 1)
-                                     for _, run in loads]
+    total = ["all of them", None] + [round(sum(v for v in run["cpu_ms_per_case"].values() if v), 1) for _, run in loads]
     header = ["process", "peak RSS MB (VmHWM)", *(f"CPU ms per case, {label}" for label, _ in loads)]
     return _table(header, rows + [total])
 
@@ -95,39 +135,64 @@ def profile_lines(profile: dict) -> list[str]:
     if "error" in profile:
         return [f"Profile: {profile['error']}", ""]
     run = profile["run"]
-    lines += [f"Profiled run: {run['cases_per_s']} cases/s under py-spy (200 Hz, `--gil`: samples only while a thread holds the GIL, i.e. Python CPU; SQLite's C work and idle waits are left out).", ""]
+    lines += [
+        f"Profiled run: {run['cases_per_s']} cases/s under py-spy (200 Hz, `--gil`: samples only while a thread "
+        "holds the GIL, i.e. Python CPU; SQLite's C work and idle waits are left out).",
+        "",
+    ]
     for service in ("intake", "case"):
         p = profile.get(service) or {}
         if "error" in p:
             lines += [f"{service}: {p['error']}", ""]
             continue
-        lines += [f"**{service}**: {p['busy_cpu_s']} CPU-s busy in the run (start-up imports, "
-                  f"{p['startup_import_cpu_s']} CPU-s, left out).", ""]
+        lines += [
+            f"**{service}**: {p['busy_cpu_s']} CPU-s busy in the run (start-up imports, "
+            f"{p['startup_import_cpu_s']} CPU-s, left out).",
+            "",
+        ]
         lines += _table(["package (self time)", "%"], [[k, v] for k, v in list(p["by_package_self_pct"].items())[:10]])
         lines += _table(["leaf function (self time)", "%"], [[k, v] for k, v in list(p["top_self_pct"].items())[:12]])
-        lines += _table(["Tsunagi function (inclusive)", "%"],
-                        [[k, v] for k, v in list(p["tsunagi_functions_inclusive_pct"].items())[:15]])
+        lines += _table(
+            ["Tsunagi function (inclusive)", "%"],
+            [[k, v] for k, v in list(p["tsunagi_functions_inclusive_pct"].items())[:15]],
+        )
     return lines
 
 
 def render_markdown(doc: dict) -> str:
     m = doc["machine"]
-    lines = [f"# Tsunagi benchmark — {doc['generated_at']}", "",
-             f"Commit `{m['commit']}`, {m['cpus']} CPUs, Python {m['python']}, load average at the end "
-             f"{', '.join(f'{x:.1f}' for x in m['load_average_at_end'])}; the whole bench took "
-             f"{doc['bench_seconds']} s. Shared, noisy machine: read the ratios.", ""]
+    lines = [
+        f"# Tsunagi benchmark — {doc['generated_at']}",
+        "",
+        f"Commit `{m['commit']}`, {m['cpus']} CPUs, Python {m['python']}, load average at the end "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average_at_end'])}; the whole bench took "
+        f"{doc['bench_seconds']} s. Shared, noisy machine: read the ratios.",
+        "",
+    ]
     for kind, result in doc["by_database"].items():
         h, runs = result["headline"], result["runs"]
         lines += [f"## {kind}", "", *headline_table(h)]
-        lines += ["Scaling: 2 vs 1 case replica = ×" + str(h["scaling"]["two_vs_one_case_replica"])
-                  + "; 10× load → throughput ×" + str(h["scaling"]["load_10x_throughput_ratio"]) + ".", ""]
+        lines += [
+            "Scaling: 2 vs 1 case replica = ×"
+            + str(h["scaling"]["two_vs_one_case_replica"])
+            + "; 10× load → throughput ×"
+            + str(h["scaling"]["load_10x_throughput_ratio"])
+            + ".",
+            "",
+        ]
         ref = h["tsunagi"]["referral_to_inbox"]
-        lines += [f"Referral requested (201) → referral.received (in the agency's inbox), {ref['count']} referrals: "
-                  f"p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms.", ""]
+        lines += [
+            f"Referral requested (201) → referral.received (in the agency's inbox), {ref['count']} referrals: "
+            f"p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms.",
+            "",
+        ]
         check = runs["fixed"]["http_visibility_check"]
-        lines += [f"HTTP check: {check['visible']} of {check['checked']} cases read over `GET /v1/cases/{{id}}` "
-                  "as soon as their case.opened entry was seen (at most "
-                  f"{check.get('read_after_entry_ms_max')} ms after the entry) were already visible.", ""]
+        lines += [
+            f"HTTP check: {check['visible']} of {check['checked']} cases read over `GET /v1/cases/{{id}}` "
+            "as soon as their case.opened entry was seen (at most "
+            f"{check.get('read_after_entry_ms_max')} ms after the entry) were already visible.",
+            "",
+        ]
         lines += ["### All runs", "", *runs_table(runs)]
         lines += ["### Where the latency goes", "", *breakdown_table(runs)]
         lines += ["### Consumer lag and pending (peaks during the run)", "", *groups_table(runs)]

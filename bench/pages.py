@@ -41,8 +41,9 @@ async def sign_in(base: str, account_id: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base, timeout=30)
     form = await client.get("/signin")
     token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
-    answer = await client.post("/signin", data={"account_id": account_id, "password": DEFAULT_SAMPLE_PASSWORD,
-                                                "csrf_token": token})
+    answer = await client.post(
+        "/signin", data={"account_id": account_id, "password": DEFAULT_SAMPLE_PASSWORD, "csrf_token": token}
+    )
     assert answer.status_code == 303, answer.text[:300]
     return client
 
@@ -61,25 +62,34 @@ async def time_page(client: httpx.AsyncClient, path: str, repeat: int) -> dict[s
     def p95(values: list[float]) -> float:
         return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
-    return {"p50_ms": round(statistics.median(server), 1), "p95_ms": round(p95(server), 1),
-            "wall_p50_ms": round(statistics.median(wall), 1), "n": len(server)}
+    return {
+        "p50_ms": round(statistics.median(server), 1),
+        "p95_ms": round(p95(server), 1),
+        "wall_p50_ms": round(statistics.median(wall), 1),
+        "n": len(server),
+    }
 
 
 async def pages_of(system: Any, coordinator: httpx.AsyncClient) -> dict[str, str]:
     """The addresses a coordinator opens: a case of theirs with a referral if one exists."""
     token = issue_token(system.settings, role="coordinator", scope="中部", subject="csw-chubu-1")
     async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as case:
-        queue = (await case.get("/v1/cases", params={"per_page": 1},
-                                headers={"authorization": f"Bearer {token}"})).json()
+        queue = (
+            await case.get("/v1/cases", params={"per_page": 1}, headers={"authorization": f"Bearer {token}"})
+        ).json()
     case_id = queue["items"][0]["id"]
     number = queue["items"][0]["case_number"]
     last_page = max(1, -(-int(queue["total"]) // 25))
     return {
-        "queue": "/queue", "queue (未割当)": "/queue?view=unassigned",
+        "queue": "/queue",
+        "queue (未割当)": "/queue?view=unassigned",
         "queue (filtered)": "/queue?priority=高&priority=緊急&category=高齢者介護",
-        "queue (last page)": f"/queue?page={last_page}", "case": f"/cases/{case_id}",
-        "refer": f"/cases/{case_id}/refer", "timeline": f"/cases/{case_id}/timeline",
-        "search (number)": f"/search?q={number}", "search (name)": "/search?q=サンプル 花子",
+        "queue (last page)": f"/queue?page={last_page}",
+        "case": f"/cases/{case_id}",
+        "refer": f"/cases/{case_id}/refer",
+        "timeline": f"/cases/{case_id}/timeline",
+        "search (number)": f"/search?q={number}",
+        "search (name)": "/search?q=サンプル 花子",
         "notifications": "/notifications",
     }
 
@@ -96,14 +106,24 @@ async def refer_one(system: Any, coordinator: httpx.AsyncClient) -> str:
     async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as case:
         case_id = (await case.get("/v1/cases", params={"per_page": 1}, headers=headers)).json()["items"][0]["id"]
         version = (await case.get(f"/v1/cases/{case_id}", headers=headers)).json()["version"]
-        answer = await case.post(f"/v1/cases/{case_id}/assignment", headers=headers,
-                                 json={"coordinator_id": "csw-chubu-1", "version": version})
+        answer = await case.post(
+            f"/v1/cases/{case_id}/assignment",
+            headers=headers,
+            json={"coordinator_id": "csw-chubu-1", "version": version},
+        )
         assert answer.status_code == 200, answer.text[:300]
         agency_id = AGENCY_CHOICE.search((await coordinator.get(f"/cases/{case_id}/refer")).text).group(1)  # type: ignore[union-attr]
         version = (await case.get(f"/v1/cases/{case_id}", headers=headers)).json()["version"]
-        answer = await case.post(f"/v1/cases/{case_id}/referrals", headers=headers, json={
-            "agency_id": agency_id, "purpose": "サンプル: 計測用の紹介", "share": ["age_group", "categories"],
-            "version": version})
+        answer = await case.post(
+            f"/v1/cases/{case_id}/referrals",
+            headers=headers,
+            json={
+                "agency_id": agency_id,
+                "purpose": "サンプル: 計測用の紹介",
+                "share": ["age_group", "categories"],
+                "version": version,
+            },
+        )
         assert answer.status_code == 201, answer.text[:300]
     return agency_id
 
@@ -116,8 +136,10 @@ async def measure(system: Any, repeat: int, agency_id: str) -> dict[str, dict[st
     agency = await sign_in(base, f"{agency_id}-staff")
     supervisor = await sign_in(base, "sv-1")
     try:
-        found = {name: await time_page(coordinator, path, repeat)
-                 for name, path in (await pages_of(system, coordinator)).items()}
+        found = {
+            name: await time_page(coordinator, path, repeat)
+            for name, path in (await pages_of(system, coordinator)).items()
+        }
         found["reporter form"] = await time_page(reporter, "/report", repeat)
         found["my consultations"] = await time_page(reporter, "/my", repeat)
         found["accounts"] = await time_page(admin, "/admin/accounts", repeat)
@@ -146,8 +168,9 @@ async def load_cases(system: Any, n: int) -> float:
     token = issue_token(system.settings, role="supervisor", scope="city", subject="sv-1")
     async with httpx.AsyncClient(base_url=system.url("case"), timeout=60) as case:
         while True:  # until the case service has opened them all
-            total = (await case.get("/v1/cases", params={"per_page": 1},
-                                    headers={"authorization": f"Bearer {token}"})).json()["total"]
+            total = (
+                await case.get("/v1/cases", params={"per_page": 1}, headers={"authorization": f"Bearer {token}"})
+            ).json()["total"]
             if total >= n:
                 return time.perf_counter() - started
             await asyncio.sleep(2)
@@ -155,9 +178,12 @@ async def load_cases(system: Any, n: int) -> float:
 
 def markdown(results: dict[str, Any]) -> str:
     stages = list(results["stages"])
-    lines = [f"# Console pages: server time (ms), {results['database']}, {results['repeat']} reads each", "",
-             "| page | " + " | ".join(f"{s} p50 / p95" for s in stages) + " |",
-             "| --- | " + " | ".join("---" for _ in stages) + " |"]
+    lines = [
+        f"# Console pages: server time (ms), {results['database']}, {results['repeat']} reads each",
+        "",
+        "| page | " + " | ".join(f"{s} p50 / p95" for s in stages) + " |",
+        "| --- | " + " | ".join("---" for _ in stages) + " |",
+    ]
     for page in results["stages"][stages[0]]:
         cells = [f"{results['stages'][s][page]['p50_ms']} / {results['stages'][s][page]['p95_ms']}" for s in stages]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
@@ -170,8 +196,9 @@ async def main_async(args: argparse.Namespace) -> int:
         async with scratch_postgres(admin_url) if admin_url else _none() as database_url:
             async with running_system(Path(tmp), redis_url=redis, database_url=database_url, replicas={}) as system:
                 await asyncio.to_thread(create_sample_accounts, system.settings)
-                await asyncio.to_thread(seed_once, system.settings,
-                                        {s: system.url(s) for s in ("intake", "case", "referral", "notify")})
+                await asyncio.to_thread(
+                    seed_once, system.settings, {s: system.url(s) for s in ("intake", "case", "referral", "notify")}
+                )
                 await asyncio.sleep(2)  # the sample cases opened
                 coordinator = await sign_in(system.url("console"), "csw-chubu-1")
                 agency_id = await refer_one(system, coordinator)

@@ -14,15 +14,29 @@ FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]*)(?::\d+)?\)$")
 
 # Self time is charged to the first of these that the frame's file path contains.
 PACKAGES = [
-    ("sqlalchemy", "sqlalchemy"), ("aiosqlite", "aiosqlite"), ("sqlite3 (driver)", "sqlite3"),
+    ("sqlalchemy", "sqlalchemy"),
+    ("aiosqlite", "aiosqlite"),
+    ("sqlite3 (driver)", "sqlite3"),
     # The embedded connection calls sqlite3 in its own frames: their self time is SQLite's C work.
     ("sqlite3 C library (called inline)", "sqlite_inline.py"),
-    ("asyncpg", "asyncpg"), ("redis-py", "/redis/"), ("faststream", "faststream"),
-    ("pydantic", "pydantic"), ("structlog / logging", "structlog"), ("structlog / logging", "logging/"),
-    ("json", "json/"), ("uvicorn", "uvicorn"), ("starlette / fastapi", "starlette"),
-    ("starlette / fastapi", "fastapi"), ("httpx", "httpx"), ("jwt", "jwt"), ("alembic", "alembic"),
-    ("tsunagi kernel (shared/)", "/shared/"), ("tsunagi services/", "/services/"),
-    ("asyncio", "asyncio/"), ("threading / queue", "threading"), ("threading / queue", "queue.py"),
+    ("asyncpg", "asyncpg"),
+    ("redis-py", "/redis/"),
+    ("faststream", "faststream"),
+    ("pydantic", "pydantic"),
+    ("structlog / logging", "structlog"),
+    ("structlog / logging", "logging/"),
+    ("json", "json/"),
+    ("uvicorn", "uvicorn"),
+    ("starlette / fastapi", "starlette"),
+    ("starlette / fastapi", "fastapi"),
+    ("httpx", "httpx"),
+    ("jwt", "jwt"),
+    ("alembic", "alembic"),
+    ("tsunagi kernel (shared/)", "/shared/"),
+    ("tsunagi services/", "/services/"),
+    ("asyncio", "asyncio/"),
+    ("threading / queue", "threading"),
+    ("threading / queue", "queue.py"),
 ]
 
 

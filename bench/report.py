@@ -23,10 +23,14 @@ def headline(runs: dict) -> dict:
     alone = (runs.get("fixed_no_referrals") or {}).get("latency_201_to_case")
     return {
         "tsunagi": {
-            "cases_per_s": large["cases_per_s"], "accepted_per_s": large["accepted_per_s"],
+            "cases_per_s": large["cases_per_s"],
+            "accepted_per_s": large["accepted_per_s"],
             "settled_per_s": large.get("settled_per_s"),
-            "p50_ms": t_lat["p50_ms"], "p95_ms": t_lat["p95_ms"], "p99_ms": t_lat["p99_ms"],
-            "max_ms": t_lat["max_ms"], "latency_at_rate_per_s": fixed["rate_per_s"],
+            "p50_ms": t_lat["p50_ms"],
+            "p95_ms": t_lat["p95_ms"],
+            "p99_ms": t_lat["p99_ms"],
+            "max_ms": t_lat["max_ms"],
+            "latency_at_rate_per_s": fixed["rate_per_s"],
             "full_speed_p50_ms": large["latency_201_to_case"]["p50_ms"],
             "full_speed_p99_ms": large["latency_201_to_case"]["p99_ms"],
             # The same rate without the referral workflows beside the consultations.
@@ -36,8 +40,12 @@ def headline(runs: dict) -> dict:
             "two_case_replicas_cases_per_s": two["cases_per_s"] if two else None,
         },
         "baseline": {
-            "cases_per_s": base_full["cases_per_s"], "p50_ms": b_lat["p50_ms"], "p95_ms": b_lat["p95_ms"],
-            "p99_ms": b_lat["p99_ms"], "max_ms": b_lat["max_ms"], "latency_at_rate_per_s": base_fixed["rate_per_s"],
+            "cases_per_s": base_full["cases_per_s"],
+            "p50_ms": b_lat["p50_ms"],
+            "p95_ms": b_lat["p95_ms"],
+            "p99_ms": b_lat["p99_ms"],
+            "max_ms": b_lat["max_ms"],
+            "latency_at_rate_per_s": base_fixed["rate_per_s"],
             "full_speed_p50_ms": base_full["latency_xadd_to_commit"]["p50_ms"],
             "full_speed_p99_ms": base_full["latency_xadd_to_commit"]["p99_ms"],
         },
@@ -45,22 +53,29 @@ def headline(runs: dict) -> dict:
         "scaling": {
             "two_vs_one_case_replica": ratio(two["cases_per_s"], large["cases_per_s"]) if two else None,
             "load_10x_throughput_ratio": ratio(large["cases_per_s"], runs["small"]["cases_per_s"]),
-            "load_10x_cpu_ms_per_case": {"small": runs["small"]["cpu_ms_per_case"],
-                                         "large": large["cpu_ms_per_case"]},
+            "load_10x_cpu_ms_per_case": {"small": runs["small"]["cpu_ms_per_case"], "large": large["cpu_ms_per_case"]},
         },
-        "peak_rss_mb": {**large["peak_rss_mb"], **({f"{k} (2 replicas)": v for k, v in two["peak_rss_mb"].items()
-                                                    if k.startswith("case")} if two else {})},
+        "peak_rss_mb": {
+            **large["peak_rss_mb"],
+            **({f"{k} (2 replicas)": v for k, v in two["peak_rss_mb"].items() if k.startswith("case")} if two else {}),
+        },
     }
 
 
 def machine() -> dict:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit = ""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "commit": commit, "load_average_at_end": os.getloadavg()}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit,
+        "load_average_at_end": os.getloadavg(),
+    }
 
 
 def write_results(out: Path, by_database: dict, args: argparse.Namespace, *, seconds: float) -> list[Path]:
@@ -95,8 +110,7 @@ def write_results(out: Path, by_database: dict, args: argparse.Namespace, *, sec
         from bench.plot import render_plot
     except ImportError as exc:  # matplotlib is in the bench extra, not in dev
         document["plot_error"] = f"{exc}; install with pip install -e '.[bench]'"
-        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n",
-                             encoding="utf-8")
+        json_path.write_text(json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
     else:
         render_plot(document, png_path)
         paths.append(png_path)

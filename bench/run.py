@@ -41,8 +41,10 @@ def say(text: str) -> None:
 
 def brief(result: dict) -> str:
     lat = result.get("latency_201_to_case") or result.get("latency_xadd_to_commit") or {}
-    return (f"{result['label']}: {result.get('cases_per_s')} cases/s, p50 {lat.get('p50_ms')} ms, "
-            f"p99 {lat.get('p99_ms')} ms" + (f", missing {result['missing_cases']}" if result.get("missing_cases") else ""))
+    return (
+        f"{result['label']}: {result.get('cases_per_s')} cases/s, p50 {lat.get('p50_ms')} ms, "
+        f"p99 {lat.get('p99_ms')} ms" + (f", missing {result['missing_cases']}" if result.get("missing_cases") else "")
+    )
 
 
 class Bench:
@@ -56,18 +58,28 @@ class Bench:
         with redis.Redis.from_url(self.redis_url) as client:
             client.flushall()
 
-    async def tsunagi(self, kind: str, admin_url: str | None, name: str, replicas: dict[str, int],
-                      loads: list[Load], profile: tuple[str, ...] = ()) -> list[dict]:
+    async def tsunagi(
+        self,
+        kind: str,
+        admin_url: str | None,
+        name: str,
+        replicas: dict[str, int],
+        loads: list[Load],
+        profile: tuple[str, ...] = (),
+    ) -> list[dict]:
         """Starts a fresh system (fresh database and streams), runs the loads in order."""
         folder = self.folder / f"{kind}-{name}"
         results: list[dict] = []
         async with _database(admin_url) as database_url:
-            async with running_system(folder, redis_url=self.redis_url, database_url=database_url,
-                                      replicas=replicas, profile=profile) as system:
+            async with running_system(
+                folder, redis_url=self.redis_url, database_url=database_url, replicas=replicas, profile=profile
+            ) as system:
                 warm = await run_load(system, self.redis_url, Load("warm-up", n=min(10, self.args.n)), {})
                 if warm["missing_cases"]:
-                    say(f"warm-up: {warm['missing_cases']} of {warm['accepted']} consultations opened no case; "
-                        f"see {folder / 'logs'}")
+                    say(
+                        f"warm-up: {warm['missing_cases']} of {warm['accepted']} consultations opened no case; "
+                        f"see {folder / 'logs'}"
+                    )
                 for load in loads:
                     if load.rate == 0:  # decided by the run before
                         last = results[-1]
@@ -76,8 +88,9 @@ class Bench:
                         else:  # a full-speed run: half of its saturation
                             # Saturation is what the whole system sustains: cases opened per s,
                             # or less when other consumers (notify…) were still catching up.
-                            saturated = min(filter(None, [last.get("cases_per_s"), last.get("settled_per_s")]),
-                                            default=10.0)
+                            saturated = min(
+                                filter(None, [last.get("cases_per_s"), last.get("settled_per_s")]), default=10.0
+                            )
                             load.rate = round(max(1.0, saturated / 2), 1)
                             load.n = int(min(self.args.n, max(20, load.rate * self.args.fixed_seconds)))
                         load.referrals = min(load.referrals, load.n)
@@ -91,8 +104,9 @@ class Bench:
     async def baseline(self, kind: str, admin_url: str | None, label: str, n: int, rate: float | None) -> dict:
         async with _database(admin_url) as database_url:
             database = database_url or str(self.folder / f"baseline-{label}.db")
-            result = await run_baseline(self.redis_url, database, self.folder, label=label, n=n, rate=rate,
-                                        concurrency=self.args.concurrency)
+            result = await run_baseline(
+                self.redis_url, database, self.folder, label=label, n=n, rate=rate, concurrency=self.args.concurrency
+            )
         result["database"] = kind
         say(brief(result))
         return result
@@ -105,29 +119,46 @@ class Bench:
         say(f"{kind}: baseline, {base_n} messages at full speed")
         baseline_full = await self.baseline(kind, admin_url, "baseline full speed", base_n, None)
         say(f"{kind}: Tsunagi, 1 replica each: {small} and {n} at full speed, then half saturation")
-        one = await self.tsunagi(kind, admin_url, "1-replica", {"case": 1}, [
-            Load(f"tsunagi N={small} full speed", small, concurrency=a.concurrency),
-            Load(f"tsunagi N={n} full speed", n, concurrency=a.concurrency),
-            Load("tsunagi half saturation", n, rate=a.rate or 0, concurrency=a.concurrency,
-                 referrals=a.referrals),
-            # The same rate and count without the referral workflows: what they add to the
-            # consultations' latency and CPU when they run beside them.
-            Load("tsunagi half saturation, no referrals", n, rate=a.rate or 0, concurrency=a.concurrency),
-        ])
+        one = await self.tsunagi(
+            kind,
+            admin_url,
+            "1-replica",
+            {"case": 1},
+            [
+                Load(f"tsunagi N={small} full speed", small, concurrency=a.concurrency),
+                Load(f"tsunagi N={n} full speed", n, concurrency=a.concurrency),
+                Load("tsunagi half saturation", n, rate=a.rate or 0, concurrency=a.concurrency, referrals=a.referrals),
+                # The same rate and count without the referral workflows: what they add to the
+                # consultations' latency and CPU when they run beside them.
+                Load("tsunagi half saturation, no referrals", n, rate=a.rate or 0, concurrency=a.concurrency),
+            ],
+        )
         fixed = one[2]
-        baseline_fixed = await self.baseline(kind, admin_url, "baseline same fixed rate", fixed["n"],
-                                             fixed["rate_per_s"])
+        baseline_fixed = await self.baseline(
+            kind, admin_url, "baseline same fixed rate", fixed["n"], fixed["rate_per_s"]
+        )
         two: list[dict] = []
         if not a.no_scaling:
             say(f"{kind}: Tsunagi with 2 case replicas, {n} at full speed")
-            two = await self.tsunagi(kind, admin_url, "2-replicas", {"case": 2}, [
-                Load(f"tsunagi N={n} full speed, case x2", n, concurrency=a.concurrency)])
+            two = await self.tsunagi(
+                kind,
+                admin_url,
+                "2-replicas",
+                {"case": 2},
+                [Load(f"tsunagi N={n} full speed, case x2", n, concurrency=a.concurrency)],
+            )
         profile: dict = {}
         if not a.no_profile:
             profile = await self.profiled(kind, admin_url)
-        runs = {"baseline_full": baseline_full, "baseline_fixed": baseline_fixed, "small": one[0],
-                "large": one[1], "fixed": fixed, "fixed_no_referrals": one[3],
-                "two_replicas": two[0] if two else None}
+        runs = {
+            "baseline_full": baseline_full,
+            "baseline_fixed": baseline_fixed,
+            "small": one[0],
+            "large": one[1],
+            "fixed": fixed,
+            "fixed_no_referrals": one[3],
+            "two_replicas": two[0] if two else None,
+        }
         return {"headline": headline(runs), "runs": runs, "profile": profile}
 
     async def profiled(self, kind: str, admin_url: str | None) -> dict:
@@ -135,9 +166,14 @@ class Bench:
             return {"error": "py-spy is not installed (pip install -e '.[bench]')"}
         say(f"{kind}: profiled run (intake and case under py-spy), {self.args.n} at full speed")
         folder = self.folder / f"{kind}-profiled"
-        results = await self.tsunagi(kind, admin_url, "profiled", {"case": 1},
-                                     [Load(f"tsunagi N={self.args.n} under py-spy", self.args.n,
-                                           concurrency=self.args.concurrency)], profile=("intake", "case"))
+        results = await self.tsunagi(
+            kind,
+            admin_url,
+            "profiled",
+            {"case": 1},
+            [Load(f"tsunagi N={self.args.n} under py-spy", self.args.n, concurrency=self.args.concurrency)],
+            profile=("intake", "case"),
+        )
         out = {"run": {k: results[0][k] for k in ("cases_per_s", "accepted_per_s", "duration_s")}}
         for service in ("intake", "case"):
             summary = summarise_profile(folder / f"profile-{service}.txt")
@@ -148,7 +184,7 @@ class Bench:
         return out
 
 
-def _database(admin_url: str | None):  # noqa: ANN202
+def _database(admin_url: str | None):
     if admin_url:
         return scratch_postgres(admin_url)
     return _no_database()
@@ -163,17 +199,27 @@ class _no_database:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--n", type=int, default=500, help="consultations in the large runs (small: N/10)")
     p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
-    p.add_argument("--rate", type=float, default=None,
-                   help="fixed rate per second (default: half of the measured saturation)")
-    p.add_argument("--fixed-seconds", type=float, default=15.0,
-                   help="longest fixed-rate run: it sends N consultations, or fewer when N would take longer")
+    p.add_argument(
+        "--rate", type=float, default=None, help="fixed rate per second (default: half of the measured saturation)"
+    )
+    p.add_argument(
+        "--fixed-seconds",
+        type=float,
+        default=15.0,
+        help="longest fixed-rate run: it sends N consultations, or fewer when N would take longer",
+    )
     p.add_argument("--referrals", type=int, default=20, help="cases referred to an agency in the fixed-rate run")
-    p.add_argument("--database", choices=["sqlite", "postgresql", "both"], default=None,
-                   help="default: sqlite, plus postgresql when TSUNAGI_DATABASE_URL is set")
+    p.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql", "both"],
+        default=None,
+        help="default: sqlite, plus postgresql when TSUNAGI_DATABASE_URL is set",
+    )
     p.add_argument("--no-scaling", action="store_true", help="skip the 2-replica run")
     p.add_argument("--no-profile", action="store_true", help="skip the profiled run")
     p.add_argument("--out", type=Path, default=RESULTS, help="where latest.{json,md,png} go")
@@ -185,8 +231,10 @@ def databases(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     url = os.environ.get("TSUNAGI_DATABASE_URL")
     wanted = args.database or ("both" if url else "sqlite")
     if wanted in ("postgresql", "both") and not url:
-        raise SystemExit("--database postgresql needs TSUNAGI_DATABASE_URL (a server the bench may create "
-                         "scratch databases on), e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+        raise SystemExit(
+            "--database postgresql needs TSUNAGI_DATABASE_URL (a server the bench may create "
+            "scratch databases on), e.g. postgresql://postgres@127.0.0.1:5432/postgres"
+        )
     kinds: list[tuple[str, str | None]] = []
     if wanted in ("sqlite", "both"):
         kinds.append(("sqlite", None))

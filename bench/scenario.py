@@ -33,8 +33,14 @@ class Load:
     stall_s: float = 20.0  # give up waiting when no case opened for this long
 
 
-async def refer_cases(system: BenchSystem, client: httpx.AsyncClient, watcher: StreamWatcher, chosen: list[int],
-                      accepted: dict[int, str], done_loading: asyncio.Event) -> list[dict]:
+async def refer_cases(
+    system: BenchSystem,
+    client: httpx.AsyncClient,
+    watcher: StreamWatcher,
+    chosen: list[int],
+    accepted: dict[int, str],
+    done_loading: asyncio.Event,
+) -> list[dict]:
     """As soon as each chosen consultation's case is open (while the load goes on), a
     coordinator of its area takes it (a received case cannot be referred) and refers it
     to the area's support centre. The latency counts from the referral's 201."""
@@ -57,11 +63,18 @@ async def refer_cases(system: BenchSystem, client: httpx.AsyncClient, watcher: S
             try:
                 detail = await client.get(f"/v1/cases/{case_id}", headers=headers)
                 detail.raise_for_status()
-                taken = await client.post(f"/v1/cases/{case_id}/assignment", headers=headers, json={
-                    "coordinator_id": coordinator, "version": detail.json()["version"]})
+                taken = await client.post(
+                    f"/v1/cases/{case_id}/assignment",
+                    headers=headers,
+                    json={"coordinator_id": coordinator, "version": detail.json()["version"]},
+                )
                 taken.raise_for_status()
-                body = {"agency_id": AGENCY_OF_AREA.get(area, "hc-3"), "purpose": "サンプル: ベンチマークの紹介",
-                        "share": ["age_group", "categories"], "version": taken.json()["version"]}
+                body = {
+                    "agency_id": AGENCY_OF_AREA.get(area, "hc-3"),
+                    "purpose": "サンプル: ベンチマークの紹介",
+                    "share": ["age_group", "categories"],
+                    "version": taken.json()["version"],
+                }
                 requested = time.time()
                 answer = await client.post(f"/v1/cases/{case_id}/referrals", json=body, headers=headers)
                 result.update(status=answer.status_code, requested_at=requested, answered_at=time.time())
@@ -80,9 +93,15 @@ async def refer_cases(system: BenchSystem, client: httpx.AsyncClient, watcher: S
     return results
 
 
-async def check_visible_over_http(system: BenchSystem, client: httpx.AsyncClient, watcher: StreamWatcher,
-                                  accepted: dict[int, str],
-                                  indices: list[int], done_loading: asyncio.Event, timeout_s: float) -> dict:
+async def check_visible_over_http(
+    system: BenchSystem,
+    client: httpx.AsyncClient,
+    watcher: StreamWatcher,
+    accepted: dict[int, str],
+    indices: list[int],
+    done_loading: asyncio.Event,
+    timeout_s: float,
+) -> dict:
     """During the run: as soon as the watcher sees the case.opened of one of the sampled
     consultations, reads that case over HTTP (supervisor). Each must already be there —
     the check that the stream entry's time is a fair 'visible in the queue' time. Reports
@@ -112,8 +131,12 @@ async def check_visible_over_http(system: BenchSystem, client: httpx.AsyncClient
                 visible += 1
             else:
                 errors.append(f"{answer.status_code}: {answer.text[:120]}")
-    return {"checked": len(read_after_ms), "visible": visible, "errors": errors[:3],
-            "read_after_entry_ms_max": max(read_after_ms, default=None)}
+    return {
+        "checked": len(read_after_ms),
+        "visible": visible,
+        "errors": errors[:3],
+        "read_after_entry_ms_max": max(read_after_ms, default=None),
+    }
 
 
 async def wait_for_cases(watcher: StreamWatcher, references: set[str], stall_s: float) -> None:
@@ -158,14 +181,18 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     done_loading = asyncio.Event()
     accepted_refs: dict[int, str] = {}
     referring = None
-    checking = asyncio.create_task(check_visible_over_http(
-        system, client, watcher, accepted_refs, list(range(min(HTTP_CHECKS, load.n))), done_loading, load.stall_s))
+    checking = asyncio.create_task(
+        check_visible_over_http(
+            system, client, watcher, accepted_refs, list(range(min(HTTP_CHECKS, load.n))), done_loading, load.stall_s
+        )
+    )
     try:
         started = time.time()
         if chosen:
             referring = asyncio.create_task(refer_cases(system, client, watcher, chosen, accepted_refs, done_loading))
-        submissions = await submit_all(system.url("intake"), bodies, tokens, concurrency=load.concurrency,
-                                       rate=load.rate, accepted=accepted_refs)
+        submissions = await submit_all(
+            system.url("intake"), bodies, tokens, concurrency=load.concurrency, rate=load.rate, accepted=accepted_refs
+        )
         done_loading.set()
         accepted = [s for s in submissions if s.status == 201 and s.reference]
         references = {s.reference for s in accepted}
@@ -192,15 +219,25 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     return result
 
 
-def summarise(load: Load, started: float, finished: float, submissions: list, accepted: list, referrals: list,
-              watcher: StreamWatcher, observed: dict, http_check: dict) -> dict:
+def summarise(
+    load: Load,
+    started: float,
+    finished: float,
+    submissions: list,
+    accepted: list,
+    referrals: list,
+    watcher: StreamWatcher,
+    observed: dict,
+    http_check: dict,
+) -> dict:
     seen = watcher.seen
     opened = [(s, seen.opened[s.reference][0]) for s in accepted if s.reference in seen.opened]
     to_case = [at - s.answered_at for s, at in opened]
     to_stream = [seen.submitted[s.reference] - s.answered_at for s in accepted if s.reference in seen.submitted]
     stream_to_case = [at - seen.submitted[s.reference] for s, at in opened if s.reference in seen.submitted]
-    received = [seen.received[r["referral_id"]] - r["answered_at"]
-                for r in referrals if r.get("referral_id") in seen.received]
+    received = [
+        seen.received[r["referral_id"]] - r["answered_at"] for r in referrals if r.get("referral_id") in seen.received
+    ]
     last_answer = max((s.answered_at for s in accepted), default=None)
     last_case = max((at for _, at in opened), default=None)
     errors: dict[str, int] = {}
@@ -210,9 +247,14 @@ def summarise(load: Load, started: float, finished: float, submissions: list, ac
             errors[key] = errors.get(key, 0) + 1
     cpu = observed["cpu_s"]
     return {
-        "label": load.label, "n": load.n, "mode": "fixed rate" if load.rate else "full speed",
-        "rate_per_s": load.rate, "concurrency": load.concurrency,
-        "accepted": len(accepted), "cases_opened": len(opened), "missing_cases": len(accepted) - len(opened),
+        "label": load.label,
+        "n": load.n,
+        "mode": "fixed rate" if load.rate else "full speed",
+        "rate_per_s": load.rate,
+        "concurrency": load.concurrency,
+        "accepted": len(accepted),
+        "cases_opened": len(opened),
+        "missing_cases": len(accepted) - len(opened),
         "http_errors": errors,
         "accepted_per_s": per_second(len(accepted), started, last_answer),
         "cases_per_s": per_second(len(opened), started, last_case),
@@ -221,17 +263,26 @@ def summarise(load: Load, started: float, finished: float, submissions: list, ac
         "latency_201_to_case": latency_summary(to_case),
         "latency_201_to_submitted_in_stream": latency_summary(to_stream),
         "latency_submitted_to_case_opened": latency_summary(stream_to_case),
-        "referrals": {"requested": len(referrals),
-                      "accepted_201": sum(1 for r in referrals if r.get("status") == 201),
-                      "errors": [r["error"] for r in referrals if "error" in r][:3],
-                      "latency_requested_to_inbox": latency_summary(received)},
+        "referrals": {
+            "requested": len(referrals),
+            "accepted_201": sum(1 for r in referrals if r.get("status") == 201),
+            "errors": [r["error"] for r in referrals if "error" in r][:3],
+            "latency_requested_to_inbox": latency_summary(received),
+        },
         "http_visibility_check": http_check,
         "consumer_groups": observed["groups"],
         "peak_rss_mb": observed["peak_rss_mb"],
         "cpu_s": cpu,
-        "cpu_ms_per_case": {name: round(1000 * c / len(opened), 2) if c is not None and opened else None
-                            for name, c in cpu.items()},
-        "lag_series": [{"t": s["t"], "lag": sum(g["lag"] for g in s["groups"].values()),
-                        "pending": sum(g["pending"] for g in s["groups"].values())} for s in observed["series"]],
+        "cpu_ms_per_case": {
+            name: round(1000 * c / len(opened), 2) if c is not None and opened else None for name, c in cpu.items()
+        },
+        "lag_series": [
+            {
+                "t": s["t"],
+                "lag": sum(g["lag"] for g in s["groups"].values()),
+                "pending": sum(g["pending"] for g in s["groups"].values()),
+            }
+            for s in observed["series"]
+        ],
         "observer_errors": [e for e in (watcher.error, observed["error"]) if e],
     }

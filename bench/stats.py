@@ -20,9 +20,14 @@ def latency_summary(seconds: list[float]) -> dict[str, float | int | None]:
     def r(v: float | None) -> float | None:
         return round(v, 1) if v is not None else None
 
-    return {"count": len(ms), "p50_ms": r(percentile(ms, 50)), "p95_ms": r(percentile(ms, 95)),
-            "p99_ms": r(percentile(ms, 99)), "max_ms": r(max(ms) if ms else None),
-            "mean_ms": r(sum(ms) / len(ms) if ms else None)}
+    return {
+        "count": len(ms),
+        "p50_ms": r(percentile(ms, 50)),
+        "p95_ms": r(percentile(ms, 95)),
+        "p99_ms": r(percentile(ms, 99)),
+        "max_ms": r(max(ms) if ms else None),
+        "mean_ms": r(sum(ms) / len(ms) if ms else None),
+    }
 
 
 def per_second(count: int, start: float, end: float | None) -> float | None:

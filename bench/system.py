@@ -37,11 +37,32 @@ class ProfiledServiceProcess(ServiceProcess):
         self._log = log
         py_spy = str(Path(sys.executable).with_name("py-spy"))
         self.process = subprocess.Popen(
-            [py_spy, "record", "--nonblocking", "--gil", "--format", "raw", "--rate", "200",
-             "--output", str(self.profile_path), "--",
-             sys.executable, "-m", "shared.cli.main", "serve", self.service, "--no-migrate",
-             "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                py_spy,
+                "record",
+                "--nonblocking",
+                "--gil",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--output",
+                str(self.profile_path),
+                "--",
+                sys.executable,
+                "-m",
+                "shared.cli.main",
+                "serve",
+                self.service,
+                "--no-migrate",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def children(self) -> list[int]:
         if self.process is None:
@@ -83,8 +104,11 @@ class BenchSystem:
 
     def pids(self) -> dict[str, int]:
         """Process name (``case``, ``case-2``) → pid, for the processes the bench can measure."""
-        return {p.name: p.process.pid for p in self.supervisor.processes
-                if p.process is not None and not isinstance(p, ProfiledServiceProcess)}
+        return {
+            p.name: p.process.pid
+            for p in self.supervisor.processes
+            if p.process is not None and not isinstance(p, ProfiledServiceProcess)
+        }
 
     def logs_tail(self, chars: int = 3000) -> str:
         out = []
@@ -145,18 +169,21 @@ async def scratch_postgres(admin_url: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_system(folder: Path, *, redis_url: str, database_url: str | None,
-                         replicas: dict[str, int], profile: tuple[str, ...] = ()) -> AsyncIterator[BenchSystem]:
+async def running_system(
+    folder: Path, *, redis_url: str, database_url: str | None, replicas: dict[str, int], profile: tuple[str, ...] = ()
+) -> AsyncIterator[BenchSystem]:
     """Migrate, start every service (``profile`` ones under py-spy), wait until healthy."""
     ports = service_ports(replicas)
     env = {k: v for k, v in os.environ.items() if k != "TSUNAGI_DATABASE_URL"}
-    env.update({
-        "TSUNAGI_MODE": "embedded",
-        "TSUNAGI_DATA_DIR": str(folder / "data"),
-        "TSUNAGI_REDIS_URL": redis_url,
-        "PYTHONUNBUFFERED": "1",
-        **{f"TSUNAGI_{s.upper()}_PORT": str(p) for s, p in ports.items()},
-    })
+    env.update(
+        {
+            "TSUNAGI_MODE": "embedded",
+            "TSUNAGI_DATA_DIR": str(folder / "data"),
+            "TSUNAGI_REDIS_URL": redis_url,
+            "PYTHONUNBUFFERED": "1",
+            **{f"TSUNAGI_{s.upper()}_PORT": str(p) for s, p in ports.items()},
+        }
+    )
     env.pop("TSUNAGI_CONSUMER_NAME", None)
     if database_url:
         env["TSUNAGI_DATABASE_URL"] = database_url
@@ -169,8 +196,13 @@ async def running_system(folder: Path, *, redis_url: str, database_url: str | No
     for i, p in enumerate(supervisor.processes):
         if p.service in profile and p.replica == 1:
             supervisor.processes[i] = ProfiledServiceProcess(
-                service=p.service, replica=p.replica, port=p.port, env=p.env, log_path=p.log_path,
-                profile_path=folder / f"profile-{p.service}.txt")
+                service=p.service,
+                replica=p.replica,
+                port=p.port,
+                env=p.env,
+                log_path=p.log_path,
+                profile_path=folder / f"profile-{p.service}.txt",
+            )
     system = BenchSystem(settings, supervisor, database_url)
     try:
         supervisor.start_all()

@@ -131,8 +131,9 @@ def wait_until_idle(redis_url: str, timeout_s: float) -> tuple[float, int, float
 
 
 class Sampler(threading.Thread):
-    def __init__(self, redis_url: str, pids: dict[str, int], interval_s: float = 0.25,
-                 by_name: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, redis_url: str, pids: dict[str, int], interval_s: float = 0.25, by_name: dict[str, str] | None = None
+    ) -> None:
         """``by_name``: further CPU to count, label → process name (every process of that
         name: the PostgreSQL server's backends)."""
         super().__init__(name="bench-sampler", daemon=True)
@@ -150,8 +151,13 @@ class Sampler(threading.Thread):
         t0 = time.time()
         while not self.stopping.is_set():
             try:
-                self.series.append({"t": round(time.time() - t0, 3), "groups": self._groups(),
-                                    "rss_mb": {n: rss_mb(p) for n, p in self.pids.items()}})
+                self.series.append(
+                    {
+                        "t": round(time.time() - t0, 3),
+                        "groups": self._groups(),
+                        "rss_mb": {n: rss_mb(p) for n, p in self.pids.items()},
+                    }
+                )
             except Exception as exc:  # reported in the results, never silently
                 self.error = f"{type(exc).__name__}: {exc}"
             self.stopping.wait(self.interval_s)
@@ -162,8 +168,10 @@ class Sampler(threading.Thread):
             if not self.client.exists(stream):
                 continue
             for group in self.client.xinfo_groups(stream):
-                found[f"{stream}:{group['name']}"] = {"lag": int(group.get("lag") or 0),
-                                                      "pending": int(group.get("pending") or 0)}
+                found[f"{stream}:{group['name']}"] = {
+                    "lag": int(group.get("lag") or 0),
+                    "pending": int(group.get("pending") or 0),
+                }
         return found
 
     def stop(self) -> dict:
@@ -185,5 +193,10 @@ class Sampler(threading.Thread):
                 peak = peaks.setdefault(key, {"max_lag": 0, "max_pending": 0})
                 peak["max_lag"] = max(peak["max_lag"], values["lag"])
                 peak["max_pending"] = max(peak["max_pending"], values["pending"])
-        return {"cpu_s": cpu, "peak_rss_mb": {n: peak_rss_mb(p) for n, p in self.pids.items()},
-                "groups": peaks, "series": self.series, "error": self.error}
+        return {
+            "cpu_s": cpu,
+            "peak_rss_mb": {n: peak_rss_mb(p) for n, p in self.pids.items()},
+            "groups": peaks,
+            "series": self.series,
+            "error": self.error,
+        }

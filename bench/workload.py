@@ -27,10 +27,15 @@ def consultation(run: str, i: int) -> dict:
     body = copy.deepcopy(example())
     body["school_district"] = DISTRICTS[i % len(DISTRICTS)]
     body["urgency"] = URGENCIES[i % len(URGENCIES)]
-    body["person"] = {"name": f"ベンチ 対象者{run}-{i}", "age_group": "80代",
-                      "approximate_place": f"サンプル町{i}丁目{run}付近"}
-    body["household"] = [{"relation": "本人", "age_group": "80代"},
-                         {"relation": f"同居者{run}-{i}", "age_group": "50代"}]
+    body["person"] = {
+        "name": f"ベンチ 対象者{run}-{i}",
+        "age_group": "80代",
+        "approximate_place": f"サンプル町{i}丁目{run}付近",
+    }
+    body["household"] = [
+        {"relation": "本人", "age_group": "80代"},
+        {"relation": f"同居者{run}-{i}", "age_group": "50代"},
+    ]
     body["noticed"] = f"サンプル(ベンチマーク {run} #{i}): 新聞がたまっている。"
     body["sample"] = True
     return body
@@ -42,5 +47,7 @@ def consultations(n: int) -> list[dict]:
 
 
 def reporter_tokens(settings: Settings) -> list[str]:
-    return [issue_token(settings, role="reporter", scope=f"bench-vol-{k}", subject=f"bench-vol-{k}")
-            for k in range(REPORTERS)]
+    return [
+        issue_token(settings, role="reporter", scope=f"bench-vol-{k}", subject=f"bench-vol-{k}")
+        for k in range(REPORTERS)
+    ]

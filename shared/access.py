@@ -41,20 +41,36 @@ def on_access_events(handlers: EventHandlers, tables: AccessTables) -> None:
         accounts = tables.accounts
         dialect = postgresql if uow.db.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(accounts).values(
-            account_id=state.account_id, disabled=state.disabled,
-            grants=[g.model_dump() for g in state.grants], event_id=envelope.event_id,
-            updated_at=uow.clock.now())
+            account_id=state.account_id,
+            disabled=state.disabled,
+            grants=[g.model_dump() for g in state.grants],
+            event_id=envelope.event_id,
+            updated_at=uow.clock.now(),
+        )
         # The later event wins whatever the arrival order (event ids sort by time).
-        await uow.db.execute(statement.on_conflict_do_update(
-            index_elements=[accounts.c.account_id],
-            set_={c: statement.excluded[c] for c in ("disabled", "grants", "event_id", "updated_at")},
-            where=accounts.c.event_id < statement.excluded.event_id))
+        await uow.db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[accounts.c.account_id],
+                set_={c: statement.excluded[c] for c in ("disabled", "grants", "event_id", "updated_at")},
+                where=accounts.c.event_id < statement.excluded.event_id,
+            )
+        )
 
     async def apply_session_ended(envelope: Envelope, uow: UnitOfWork) -> None:
         ended = envelope.payload_as(SessionEnded)
-        await insert_missing(uow.db, tables.ended_sessions, [{
-            "session_id": ended.session_id, "account_id": ended.account_id, "reason": ended.reason,
-            "ended_at": envelope.occurred_at, "valid_until": ended.valid_until}])
+        await insert_missing(
+            uow.db,
+            tables.ended_sessions,
+            [
+                {
+                    "session_id": ended.session_id,
+                    "account_id": ended.account_id,
+                    "reason": ended.reason,
+                    "ended_at": envelope.occurred_at,
+                    "valid_until": ended.valid_until,
+                }
+            ],
+        )
 
     handlers.on(*ACCOUNT_EVENTS)(apply_account)
     handlers.on(SessionEnded)(apply_session_ended)
@@ -85,10 +101,20 @@ class AccessRegistry:
 
     async def refresh(self, engine: AsyncEngine, tables: AccessTables, now: datetime) -> None:
         async with engine.connect() as db:
-            accounts = (await db.execute(select(tables.accounts.c.account_id, tables.accounts.c.disabled,
-                                                tables.accounts.c.grants))).all()
-            ended: Sequence[str] = (await db.execute(select(tables.ended_sessions.c.session_id)
-                                                     .where(tables.ended_sessions.c.valid_until > now))).scalars().all()
+            accounts = (
+                await db.execute(
+                    select(tables.accounts.c.account_id, tables.accounts.c.disabled, tables.accounts.c.grants)
+                )
+            ).all()
+            ended: Sequence[str] = (
+                (
+                    await db.execute(
+                        select(tables.ended_sessions.c.session_id).where(tables.ended_sessions.c.valid_until > now)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         self._disabled = frozenset(a.account_id for a in accounts if a.disabled)
         self._grants = {a.account_id: _grant_pairs(a.grants) for a in accounts}
         self._ended = frozenset(ended)

@@ -108,8 +108,12 @@ class BusinessCalendar:
         return _japan_holidays().get(day)
 
     def is_business_day(self, day: date) -> bool:
-        return (day.weekday() < 5 and self.holiday_name(day) is None
-                and not self.in_closure(day) and day not in self.closed_days)
+        return (
+            day.weekday() < 5
+            and self.holiday_name(day) is None
+            and not self.in_closure(day)
+            and day not in self.closed_days
+        )
 
     def nth_business_day_after(self, day: date, n: int) -> date:
         if n < 0:
@@ -142,7 +146,6 @@ class BusinessCalendar:
         if as_utc(now) <= as_utc(deadline):
             return 0
         return self.business_days_between(self.jst_day_of(deadline), as_utc(now).astimezone(JST).date())
-
 
     def business_days_left(self, deadline: datetime, now: datetime) -> int:
         """Business days after today up to the deadline's day (0: due today); once past
@@ -189,7 +192,7 @@ class Span:
         SpanError saying what to write instead (the caller adds where it was)."""
         if not isinstance(raw, dict) or len(raw) != 1:
             raise SpanError(f"expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
-        (key, value), = raw.items()
+        ((key, value),) = raw.items()
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if key == "business_days":
             if number and isinstance(value, int) and value >= 1:
@@ -199,8 +202,9 @@ class Span:
             if number and value > 0:
                 return cls(hours=float(value))
             raise SpanError(f"hours must be a number > 0, got {value!r}")
-        raise SpanError(f"{key!r} is not a span: write {{business_days: N}} (integer ≥ 1) "
-                        f"or {{hours: H}} (> 0), got {raw!r}")
+        raise SpanError(
+            f"{key!r} is not a span: write {{business_days: N}} (integer ≥ 1) or {{hours: H}} (> 0), got {raw!r}"
+        )
 
     def after(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         if self.hours is not None:
@@ -212,4 +216,3 @@ class Span:
         if self.hours is not None:
             return f"{self.hours:g}時間"
         return f"{self.business_days}営業日"
-

@@ -49,6 +49,7 @@ class FollowupPolicyError(ValueError):
 
 # Field types ------------------------------------------------------------------------
 
+
 def _span(raw: Any) -> Span:
     if isinstance(raw, Span):
         return raw
@@ -72,9 +73,12 @@ def _span_as_config(span: Span) -> dict[str, int | float]:
 
 def _calendar_as_config(calendar: BusinessCalendar) -> dict[str, Any]:
     closure = calendar.year_end_closure
-    return {"year_end_closure": None if closure is None else
-            {"from": f"{closure[0][0]:02d}-{closure[0][1]:02d}", "to": f"{closure[1][0]:02d}-{closure[1][1]:02d}"},
-            "closed_days": [day.isoformat() for day in sorted(calendar.closed_days)]}
+    return {
+        "year_end_closure": None
+        if closure is None
+        else {"from": f"{closure[0][0]:02d}-{closure[0][1]:02d}", "to": f"{closure[1][0]:02d}-{closure[1][1]:02d}"},
+        "closed_days": [day.isoformat() for day in sorted(calendar.closed_days)],
+    }
 
 
 # Read from and written back as the file writes them (model_dump gives the YAML's shape).
@@ -137,8 +141,9 @@ def _urgencies(raw: Any) -> Any:
     if isinstance(raw, dict):
         unknown = [key for key in raw if key not in URGENCIES]
         if unknown:
-            raise ValueError(f"unknown urgency {', '.join(repr(k) for k in unknown)}; "
-                             f"the urgencies are {_listing(URGENCIES)}")
+            raise ValueError(
+                f"unknown urgency {', '.join(repr(k) for k in unknown)}; the urgencies are {_listing(URGENCIES)}"
+            )
     return raw
 
 
@@ -224,8 +229,9 @@ class FollowupPolicy(_Section):
         unknown name: the reference data refuses an agency naming one)."""
         return self.calendars.get(name or DEFAULT_CALENDAR) or self.calendars[DEFAULT_CALENDAR]
 
-    def due(self, step: str, start: datetime, *, agency_kind: str | None, urgency: str | None,
-            calendar: str | None) -> datetime:
+    def due(
+        self, step: str, start: datetime, *, agency_kind: str | None, urgency: str | None, calendar: str | None
+    ) -> datetime:
         """When ``step`` is due for a referral to an agency of ``agency_kind`` (with its
         business ``calendar``) at ``urgency``, counted from ``start``."""
         return self.deadlines(agency_kind, urgency).for_step(step).after(start, self.calendar(calendar))
@@ -236,8 +242,9 @@ class FollowupPolicy(_Section):
         """``raw``: the parsed YAML. Raises FollowupPolicyError, one line per problem,
         each starting with ``source`` (the file) and the path of the bad key."""
         if not isinstance(raw, Mapping):
-            raise FollowupPolicyError(f"{source}: expected the sections {_listing(tuple(cls.model_fields))} "
-                                      f"at the top level, got {raw!r}")
+            raise FollowupPolicyError(
+                f"{source}: expected the sections {_listing(tuple(cls.model_fields))} at the top level, got {raw!r}"
+            )
         try:
             return cls.model_validate(dict(raw))
         except ValidationError as exc:

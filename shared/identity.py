@@ -55,8 +55,15 @@ class Identity(BaseModel):
         return Actor(role=self.role, id=self.subject)
 
 
-def issue_token(settings: Settings, *, role: str, scope: str, subject: str | None = None,
-                ttl: timedelta | None = None, now: datetime | None = None) -> str:
+def issue_token(
+    settings: Settings,
+    *,
+    role: str,
+    scope: str,
+    subject: str | None = None,
+    ttl: timedelta | None = None,
+    now: datetime | None = None,
+) -> str:
     """A development-key token (embedded and test mode; production refuses them)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -73,11 +80,20 @@ def issue_token(settings: Settings, *, role: str, scope: str, subject: str | Non
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
 
 
-def issue_console_token(key: Ed25519PrivateKey, *, subject: str, role: str, scope: str, session_id: str,
-                        now: datetime, ttl: timedelta) -> str:
+def issue_console_token(
+    key: Ed25519PrivateKey, *, subject: str, role: str, scope: str, session_id: str, now: datetime, ttl: timedelta
+) -> str:
     """A token the console hands out for one signed-in person's session and grant."""
-    claims = {"iss": CONSOLE_ISSUER, "aud": AUDIENCE, "sub": subject, "role": role, "scope": scope,
-              "sid": session_id, "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    claims = {
+        "iss": CONSOLE_ISSUER,
+        "aud": AUDIENCE,
+        "sub": subject,
+        "role": role,
+        "scope": scope,
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
     return jwt.encode(claims, key, algorithm=CONSOLE_ALGORITHM, headers={"kid": key_id(key.public_key())})
 
 
@@ -88,8 +104,14 @@ def _unauthorized(detail: str) -> Problem:
 class TokenVerifier:
     """Turns a bearer token into an ``Identity``, or a 401 that says why in Japanese."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, access: AccessRegistry | None = None,
-                 verify_key: Ed25519PublicKey | None | Literal["from-settings"] = "from-settings") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        access: AccessRegistry | None = None,
+        verify_key: Ed25519PublicKey | None | Literal["from-settings"] = "from-settings",
+    ) -> None:
         self.settings = settings
         self.clock = clock or Clock.from_settings(settings)
         self.access = access
@@ -112,12 +134,18 @@ class TokenVerifier:
         else:
             raise _unauthorized("トークンが無効です。")
         try:
-            identity = Identity(subject=claims["sub"], role=claims["role"], scope=claims["scope"],
-                                session_id=claims.get("sid"))
+            identity = Identity(
+                subject=claims["sub"], role=claims["role"], scope=claims["scope"], session_id=claims.get("sid")
+            )
         except ValueError as exc:
             raise _unauthorized("トークンが無効です。") from exc
-        refusal = self.access.refusal(subject=identity.subject, role=identity.role, scope=identity.scope,
-                                      session_id=identity.session_id) if self.access else None
+        refusal = (
+            self.access.refusal(
+                subject=identity.subject, role=identity.role, scope=identity.scope, session_id=identity.session_id
+            )
+            if self.access
+            else None
+        )
         if refusal:
             raise _unauthorized(refusal)
         return identity
@@ -130,9 +158,18 @@ class TokenVerifier:
             raise _unauthorized("コンソールの公開鍵が設定されていないため、このトークンを確認できません。")
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self.verify_key, algorithms=[CONSOLE_ALGORITHM], audience=AUDIENCE, issuer=CONSOLE_ISSUER,
-                options={"require": ["sub", "exp", "iat", "role", "scope", "sid"], "verify_exp": False,
-                         "verify_iat": False, "verify_nbf": False})
+                token,
+                self.verify_key,
+                algorithms=[CONSOLE_ALGORITHM],
+                audience=AUDIENCE,
+                issuer=CONSOLE_ISSUER,
+                options={
+                    "require": ["sub", "exp", "iat", "role", "scope", "sid"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
         except jwt.InvalidTokenError as exc:
             raise _unauthorized("トークンが無効です。") from exc
         if int(claims["exp"]) - int(claims["iat"]) > MAX_CONSOLE_TOKEN_LIFETIME.total_seconds():
@@ -141,13 +178,21 @@ class TokenVerifier:
 
     def _development_claims(self, token: str) -> dict[str, Any]:
         if self.settings.mode == "production":
-            raise _unauthorized("開発用の鍵で署名されたトークンは本番環境では使えません。"
-                                "コンソールからサインインしてください。")
+            raise _unauthorized(
+                "開発用の鍵で署名されたトークンは本番環境では使えません。コンソールからサインインしてください。"
+            )
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self.settings.secret_key.get_secret_value(), algorithms=[ALGORITHM],
-                options={"require": ["sub", "exp", "role", "scope"], "verify_exp": False, "verify_iat": False,
-                         "verify_nbf": False})
+                token,
+                self.settings.secret_key.get_secret_value(),
+                algorithms=[ALGORITHM],
+                options={
+                    "require": ["sub", "exp", "role", "scope"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
         except jwt.InvalidTokenError as exc:
             raise _unauthorized("トークンが無効です。") from exc
         return claims

@@ -13,9 +13,26 @@ import structlog
 # passes: the processor below replaces them.
 REDACTED_KEYS = frozenset(
     {
-        "name", "person_name", "person", "address", "approximate_place", "phone",
-        "email", "note", "notes", "noticed", "text", "body", "summary", "household",
-        "reason", "purpose", "shared", "payload", "contact", "detail_text",
+        "name",
+        "person_name",
+        "person",
+        "address",
+        "approximate_place",
+        "phone",
+        "email",
+        "note",
+        "notes",
+        "noticed",
+        "text",
+        "body",
+        "summary",
+        "household",
+        "reason",
+        "purpose",
+        "shared",
+        "payload",
+        "contact",
+        "detail_text",
     }
 )
 REDACTED = "[redacted]"
@@ -38,9 +55,12 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         _redact,
     ]
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared_processors, structlog.stdlib.add_logger_name],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared_processors, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -47,6 +47,7 @@ Rows = Mapping[tuple[str, ...], float] | float
 @dataclass
 class Source:
     """Something a scrape reads: checked first, then gathered, within one deadline."""
+
     name: str
     documentation: str
     check: Callable[[], Awaitable[object]]
@@ -68,6 +69,7 @@ class _Reader:
 class _Scrape:
     """One scrape's collector: the registry plus what was gathered for this scrape only,
     so two scrapes at once never see each other's figures."""
+
     registry: CollectorRegistry
     gathered: list[Metric]
 
@@ -85,12 +87,17 @@ class ServiceMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         self.http_requests = Counter(
-            "tsunagi_http_requests", "HTTP requests answered, by route template, method and status.",
-            ["service", "route", "method", "status"], registry=self.registry)
+            "tsunagi_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            ["service", "route", "method", "status"],
+            registry=self.registry,
+        )
         self.http_duration = Histogram(
             "tsunagi_http_request_duration_seconds",
             "Time from a request's arrival to the end of its answer, by route template, method and status.",
-            ["service", "route", "method", "status"], registry=self.registry)
+            ["service", "route", "method", "status"],
+            registry=self.registry,
+        )
         self.sources: dict[str, Source] = {}
 
     # --- what is measured -------------------------------------------------------
@@ -107,8 +114,9 @@ class ServiceMetrics:
         """Families built from the process's own counts at each collection."""
         self.registry.register(_Reader(read))
 
-    def add_source(self, name: str, documentation: str, check: Callable[[], Awaitable[object]],
-                   timeout_s: float) -> None:
+    def add_source(
+        self, name: str, documentation: str, check: Callable[[], Awaitable[object]], timeout_s: float
+    ) -> None:
         self.sources[name] = Source(name, documentation, check, timeout_s)
 
     def on(self, source: str, gather: Gather) -> None:
@@ -151,8 +159,9 @@ class ServiceMetrics:
                 async with asyncio.timeout_at(deadline):
                     families += list(await gather())
             except Exception as exc:  # the other families still answer
-                log.warning("metrics_gather_failed", source=source.name, error_type=type(exc).__name__,
-                            error=str(exc)[:200])
+                log.warning(
+                    "metrics_gather_failed", source=source.name, error_type=type(exc).__name__, error=str(exc)[:200]
+                )
         return families
 
 

@@ -35,8 +35,11 @@ class Month:
         """``"2026-12"`` → Month(2026, 12); anything else is a 422 on ``field``."""
         found = _MONTH_TEXT.fullmatch(text.strip())
         if found is None or not 1 <= int(found[2]) <= 12 or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
-            raise InvalidInput(f"「{text}」は年月として読めません。{FIRST_YEAR}-01〜{LAST_YEAR}-12 の範囲で、"
-                               "2026-12 のように YYYY-MM の形で指定してください。", field=field)
+            raise InvalidInput(
+                f"「{text}」は年月として読めません。{FIRST_YEAR}-01〜{LAST_YEAR}-12 の範囲で、"
+                "2026-12 のように YYYY-MM の形で指定してください。",
+                field=field,
+            )
         return cls(int(found[1]), int(found[2]))
 
     @classmethod
@@ -76,8 +79,12 @@ class Month:
         return f"{self.year}年{self.month}月"
 
     def as_dict(self) -> dict[str, str]:
-        return {"month": self.text, "label": self.label, "start": self.first_day.isoformat(),
-                "end": self.last_day.isoformat()}
+        return {
+            "month": self.text,
+            "label": self.label,
+            "start": self.first_day.isoformat(),
+            "end": self.last_day.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,7 @@ class Period:
         if self.kind == "month":
             return self.first.label
         if self.kind == "quarter":
-            return (f"{self.first.fiscal_year}年度 第{self.quarter}四半期"
-                    f"({self.first.month}〜{self.last.month}月)")
+            return f"{self.first.fiscal_year}年度 第{self.quarter}四半期({self.first.month}〜{self.last.month}月)"
         return f"{self.first.fiscal_year}年度"
 
     def previous(self) -> Period:
@@ -141,8 +147,7 @@ class Period:
         return self.months
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "label": self.label, "start": self.start.isoformat(),
-                "end": self.end.isoformat()}
+        return {"kind": self.kind, "label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
 def months_between(first: Month, last: Month) -> tuple[Month, ...]:

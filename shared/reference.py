@@ -103,8 +103,16 @@ class ReferenceData(BaseModel):
         areas = {a.id for a in self.areas}
         centers = {c.id for c in self.support_center_districts}
         problems = []
-        for group in ("areas", "support_center_districts", "school_districts", "categories",
-                      "reporter_roles", "channels", "coordinators", "agencies"):
+        for group in (
+            "areas",
+            "support_center_districts",
+            "school_districts",
+            "categories",
+            "reporter_roles",
+            "channels",
+            "coordinators",
+            "agencies",
+        ):
             ids = [item.id for item in getattr(self, group)]
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
@@ -116,8 +124,9 @@ class ReferenceData(BaseModel):
             if d.area not in areas:
                 problems.append(f"school_districts[{d.id}].area: unknown area {d.area!r}")
             if d.support_center_district not in centers:
-                problems.append(f"school_districts[{d.id}].support_center_district: "
-                                f"unknown {d.support_center_district!r}")
+                problems.append(
+                    f"school_districts[{d.id}].support_center_district: unknown {d.support_center_district!r}"
+                )
         for co in self.coordinators:
             if co.area not in areas:
                 problems.append(f"coordinators[{co.id}].area: unknown area {co.area!r}")
@@ -127,8 +136,10 @@ class ReferenceData(BaseModel):
                     problems.append(f"agencies[{a.id}].areas: unknown area {area!r}")
             # Its deadlines would otherwise be counted on the wrong days.
             if not self.followups.has_calendar(a.calendar):
-                problems.append(f"agencies[{a.id}].calendar: {a.calendar!r} is not defined in {FOLLOWUPS_FILE} "
-                                f"(calendars: {', '.join(self.followups.calendars)})")
+                problems.append(
+                    f"agencies[{a.id}].calendar: {a.calendar!r} is not defined in {FOLLOWUPS_FILE} "
+                    f"(calendars: {', '.join(self.followups.calendars)})"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self

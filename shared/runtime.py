@@ -14,8 +14,8 @@ from sqlalchemy import MetaData, text
 
 from shared.access import AccessRegistry
 from shared.clock import Clock
-from shared.db.group_commit import GroupCommit
 from shared.db.engine import make_engine
+from shared.db.group_commit import GroupCommit
 from shared.db.tables import AccessTables, MessagingTables
 from shared.db.uow import UnitOfWork
 from shared.events import stream_for
@@ -54,9 +54,18 @@ async def cancel_until_done(tasks: list[asyncio.Task[Any]]) -> None:
 
 
 class ServiceRuntime:
-    def __init__(self, *, service: str, settings: Settings, metadata: MetaData, tables: MessagingTables,
-                 handlers: EventHandlers, publishes: tuple[str, ...], clock: Clock | None = None,
-                 access_tables: AccessTables | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        settings: Settings,
+        metadata: MetaData,
+        tables: MessagingTables,
+        handlers: EventHandlers,
+        publishes: tuple[str, ...],
+        clock: Clock | None = None,
+        access_tables: AccessTables | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.metadata = metadata
@@ -80,25 +89,54 @@ class ServiceRuntime:
         self.outbox_signal = asyncio.Event()
         # Commands that only insert (intake's consultations) share transactions under load.
         self.group_commit = GroupCommit(self.unit_of_work)
-        self.consumer = StreamConsumer(service=service, consumer=self.consumer_name, handlers=handlers,
-                                       unit_of_work=self.unit_of_work, redis=self.redis, spans=spans)
-        subscribe(self.consumer, self.broker, batch_size=settings.batch_size,
-                  poll_interval_ms=settings.poll_interval_ms, background_linger_ms=settings.background_linger_ms)
-        self.relay = OutboxRelay(service=service, owner=self.consumer_name, engine=self.engine,
-                                 tables=tables, broker=self.broker, redis=self.redis, clock=self.clock,
-                                 signal=self.outbox_signal, poll_interval_s=settings.relay_poll_interval_s,
-                                 spans=spans)
-        self.reclaimer = Reclaimer(self.consumer, self.redis, idle_ms=settings.reclaim_idle_ms,
-                                   max_deliveries=settings.max_deliveries, batch_size=settings.batch_size)
+        self.consumer = StreamConsumer(
+            service=service,
+            consumer=self.consumer_name,
+            handlers=handlers,
+            unit_of_work=self.unit_of_work,
+            redis=self.redis,
+            spans=spans,
+        )
+        subscribe(
+            self.consumer,
+            self.broker,
+            batch_size=settings.batch_size,
+            poll_interval_ms=settings.poll_interval_ms,
+            background_linger_ms=settings.background_linger_ms,
+        )
+        self.relay = OutboxRelay(
+            service=service,
+            owner=self.consumer_name,
+            engine=self.engine,
+            tables=tables,
+            broker=self.broker,
+            redis=self.redis,
+            clock=self.clock,
+            signal=self.outbox_signal,
+            poll_interval_s=settings.relay_poll_interval_s,
+            spans=spans,
+        )
+        self.reclaimer = Reclaimer(
+            self.consumer,
+            self.redis,
+            idle_ms=settings.reclaim_idle_ms,
+            max_deliveries=settings.max_deliveries,
+            batch_size=settings.batch_size,
+        )
         # Each service trims the streams it publishes to (one writer, one trimmer).
         self.trimmer = StreamTrimmer(self.redis, [stream_for(family) for family in publishes])
         self._tasks: list[asyncio.Task[Any]] = []
         self.messaging_started = asyncio.Event()
         self.metrics = ServiceMetrics(service)
-        self.metrics.add_source("database", "1 when the service's database answered this scrape, 0 otherwise.",
-                                self._ping_database, DATABASE_CHECK_TIMEOUT_S)
-        self.metrics.add_source("redis", "1 when Redis answered this scrape, 0 otherwise.",
-                                self.redis.ping, REDIS_CHECK_TIMEOUT_S)
+        self.metrics.add_source(
+            "database",
+            "1 when the service's database answered this scrape, 0 otherwise.",
+            self._ping_database,
+            DATABASE_CHECK_TIMEOUT_S,
+        )
+        self.metrics.add_source(
+            "redis", "1 when Redis answered this scrape, 0 otherwise.", self.redis.ping, REDIS_CHECK_TIMEOUT_S
+        )
         watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -123,11 +161,14 @@ class ServiceRuntime:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
-        self._tasks.append(asyncio.create_task(self.reclaimer.run(self.settings.reclaim_interval_s),
-                                               name=f"{self.service}-reclaim"))
-        self._tasks.append(asyncio.create_task(
-            self.trimmer.run(TRIM_INTERVAL_S, only_when=lambda: self.relay.is_leader),
-            name=f"{self.service}-trim"))
+        self._tasks.append(
+            asyncio.create_task(self.reclaimer.run(self.settings.reclaim_interval_s), name=f"{self.service}-reclaim")
+        )
+        self._tasks.append(
+            asyncio.create_task(
+                self.trimmer.run(TRIM_INTERVAL_S, only_when=lambda: self.relay.is_leader), name=f"{self.service}-trim"
+            )
+        )
         self.messaging_started.set()
         log.info("messaging_started", consumer=self.consumer_name, streams=self.consumer.handlers.streams)
 

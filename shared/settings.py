@@ -104,20 +104,16 @@ class Settings(BaseSettings):
     clock_file: Path | None = None
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> "Settings":
+    def _refuse_default_secret(self) -> Settings:
         if self.mode == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            raise ValueError(
-                "TSUNAGI_SECRET_KEY is the development key; set a real secret outside embedded mode"
-            )
+            raise ValueError("TSUNAGI_SECRET_KEY is the development key; set a real secret outside embedded mode")
         if self.mode == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_SECRET_KEY must be at least 32 characters in production")
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
         match_key = self.match_key.get_secret_value()
         if self.mode == "production" and match_key == DEVELOPMENT_MATCH_KEY:
-            raise ValueError(
-                "TSUNAGI_MATCH_KEY is the development key; set a real secret outside embedded mode"
-            )
+            raise ValueError("TSUNAGI_MATCH_KEY is the development key; set a real secret outside embedded mode")
         if self.mode == "production" and len(match_key) < 32:
             raise ValueError("TSUNAGI_MATCH_KEY must be at least 32 characters in production")
         if self.mode == "production" and match_key == self.secret_key.get_secret_value():

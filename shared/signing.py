@@ -39,13 +39,15 @@ def generate_key_pair(signing_path: Path, verify_path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     signing_path.parent.mkdir(parents=True, exist_ok=True)
     verify_path.parent.mkdir(parents=True, exist_ok=True)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(signing_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(private)
-    verify_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+    verify_path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
 
 
 def ensure_key_pair(settings: Settings) -> bool:
@@ -62,8 +64,10 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:
-        raise SigningKeyError(f"the console's signing key {path} is missing: make it with `tsunagi keygen` "
-                        "or set TSUNAGI_CONSOLE_SIGNING_KEY_FILE") from exc
+        raise SigningKeyError(
+            f"the console's signing key {path} is missing: make it with `tsunagi keygen` "
+            "or set TSUNAGI_CONSOLE_SIGNING_KEY_FILE"
+        ) from exc
     except ValueError as exc:
         raise SigningKeyError(f"{path} is not a PEM private key") from exc
     if not isinstance(key, Ed25519PrivateKey):
@@ -79,8 +83,10 @@ def load_verify_key(settings: Settings) -> Ed25519PublicKey | None:
         key = serialization.load_pem_public_key(path.read_bytes())
     except FileNotFoundError as exc:
         if settings.mode == "production":
-            raise SigningKeyError(f"the console's public key {path} is missing: set TSUNAGI_CONSOLE_VERIFY_KEY_FILE "
-                            "(production accepts only tokens the console signed)") from exc
+            raise SigningKeyError(
+                f"the console's public key {path} is missing: set TSUNAGI_CONSOLE_VERIFY_KEY_FILE "
+                "(production accepts only tokens the console signed)"
+            ) from exc
         return None
     except ValueError as exc:
         raise SigningKeyError(f"{path} is not a PEM public key") from exc

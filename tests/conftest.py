@@ -73,8 +73,7 @@ def database_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str
-                        ) -> Callable[..., Settings]:
+def make_settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> Callable[..., Settings]:
     """``make_settings(**overrides)``: test-mode settings on real Redis and, when the test
     uses ``database_backend``, on SQLite or a private PostgreSQL database."""
     database_url = None
@@ -83,9 +82,14 @@ def make_settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str
 
     def _make(**overrides: object) -> Settings:
         values: dict[str, object] = {
-            "mode": "test", "data_dir": tmp_path / "data", "redis_url": redis_url,
-            "database_url": database_url, "reclaim_idle_ms": 1000, "reclaim_interval_s": 0.5,
-            "relay_poll_interval_s": 0.2, "log_json": False,
+            "mode": "test",
+            "data_dir": tmp_path / "data",
+            "redis_url": redis_url,
+            "database_url": database_url,
+            "reclaim_idle_ms": 1000,
+            "reclaim_interval_s": 0.5,
+            "relay_poll_interval_s": 0.2,
+            "log_json": False,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

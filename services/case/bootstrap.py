@@ -33,15 +33,28 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
     keys = MatchKeys(settings.match_key.get_secret_value().encode())
     # case.* events, and referral.requested (a coordinator decides a referral here).
-    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=make_event_handlers(reference.live, keys), publishes=("case", "referral"),
-                             clock=clock,
-                             access_tables=access)
-    app = create_api(service=SERVICE, title="Tsunagi case (ケース管理)",
-                     description="Coordinators' area queues, cases and households, referrals and the timeline; "
-                                 "PDCA figures for supervisors.",
-                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        metadata=metadata,
+        tables=messaging,
+        handlers=make_event_handlers(reference.live, keys),
+        publishes=("case", "referral"),
+        clock=clock,
+        access_tables=access,
+    )
+    app = create_api(
+        service=SERVICE,
+        title="Tsunagi case (ケース管理)",
+        description="Coordinators' area queues, cases and households, referrals and the timeline; "
+        "PDCA figures for supervisors.",
+        settings=settings,
+        lifespan=runtime.lifespan,
+        ready_check=runtime.readiness,
+        tokens=runtime.tokens,
+        metrics=runtime.metrics,
+        tracing=runtime.tracing,
+    )
     app.state.services = CaseServices(runtime=runtime, reference=reference, match_keys=keys)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)

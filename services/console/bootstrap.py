@@ -36,8 +36,15 @@ SERVICE = "console"
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     ensure_key_pair(settings)  # embedded and test mode: the console owns its key pair
     reference = ReloadableReference(settings.reference_dir)
-    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=event_handlers, publishes=("account", "session"), clock=clock)
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        metadata=metadata,
+        tables=messaging,
+        handlers=event_handlers,
+        publishes=("account", "session"),
+        clock=clock,
+    )
     mint = TokenMint(load_signing_key(settings), runtime.clock, timedelta(seconds=settings.console_token_ttl_s))
     backend = Backend(settings, mint)
 
@@ -49,16 +56,31 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             finally:
                 await backend.aclose()
 
-    app = create_api(service=SERVICE, title="Tsunagi console (つなぎの机)",
-                     description="The web pages every person works in.", settings=settings,
-                     lifespan=lifespan, ready_check=runtime.readiness, tokens=runtime.tokens, api_docs=False,
-                     metrics=runtime.metrics, tracing=runtime.tracing)
+    app = create_api(
+        service=SERVICE,
+        title="Tsunagi console (つなぎの机)",
+        description="The web pages every person works in.",
+        settings=settings,
+        lifespan=lifespan,
+        ready_check=runtime.readiness,
+        tokens=runtime.tokens,
+        api_docs=False,
+        metrics=runtime.metrics,
+        tracing=runtime.tracing,
+    )
     app.state.console = Console(
-        settings=settings, runtime=runtime, reference=reference, backend=backend, templates=make_templates(),
-        lockout=LockoutPolicy(attempts=settings.console_lockout_attempts,
-                              lock_for=timedelta(minutes=settings.console_lockout_minutes)),
-        metrics=ConsoleMetrics(runtime.metrics, runtime.unit_of_work,
-                               timedelta(minutes=settings.console_idle_timeout_minutes)))
+        settings=settings,
+        runtime=runtime,
+        reference=reference,
+        backend=backend,
+        templates=make_templates(),
+        lockout=LockoutPolicy(
+            attempts=settings.console_lockout_attempts, lock_for=timedelta(minutes=settings.console_lockout_minutes)
+        ),
+        metrics=ConsoleMetrics(
+            runtime.metrics, runtime.unit_of_work, timedelta(minutes=settings.console_idle_timeout_minutes)
+        ),
+    )
     app.state.services = app.state.console  # its .runtime: what tests and `tsunagi check` look for
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     errors.install(app)

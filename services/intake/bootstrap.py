@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from services.intake.adapters.orm import access, messaging, metadata
 from services.intake.entrypoints.api import router
-from services.intake.entrypoints.options import router as options_router
 from services.intake.entrypoints.consumers import event_handlers
+from services.intake.entrypoints.options import router as options_router
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
@@ -27,13 +27,27 @@ class IntakeServices:
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
-    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=event_handlers, publishes=("consultation",), clock=clock,
-                             access_tables=access)
-    app = create_api(service=SERVICE, title="Tsunagi intake (相談受付)",
-                     description="Reporters raise consultations and check their status by reference number.",
-                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        metadata=metadata,
+        tables=messaging,
+        handlers=event_handlers,
+        publishes=("consultation",),
+        clock=clock,
+        access_tables=access,
+    )
+    app = create_api(
+        service=SERVICE,
+        title="Tsunagi intake (相談受付)",
+        description="Reporters raise consultations and check their status by reference number.",
+        settings=settings,
+        lifespan=runtime.lifespan,
+        ready_check=runtime.readiness,
+        tokens=runtime.tokens,
+        metrics=runtime.metrics,
+        tracing=runtime.tracing,
+    )
     app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)

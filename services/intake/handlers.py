@@ -26,8 +26,10 @@ from shared.reference import UNKNOWN_DISTRICT, ReferenceData
 
 def validate_against_reference(data: ConsultationIn, ref: ReferenceData) -> None:
     if data.school_district != UNKNOWN_DISTRICT and ref.school_district(data.school_district) is None:
-        raise InvalidInput(f"小学校区「{data.school_district}」は登録されていません(分からない場合は「不明」)。",
-                           field="school_district")
+        raise InvalidInput(
+            f"小学校区「{data.school_district}」は登録されていません(分からない場合は「不明」)。",
+            field="school_district",
+        )
     unknown = [c for c in data.categories if c not in ref.ids("categories")]
     if unknown:
         raise InvalidInput(f"相談分類 {unknown} は登録されていません。", field="categories")
@@ -37,8 +39,9 @@ def validate_against_reference(data: ConsultationIn, ref: ReferenceData) -> None
         raise InvalidInput(f"経路「{data.channel}」は登録されていません。", field="channel")
 
 
-async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: ConsultationIn,
-                              reporter: Identity, correlation_id: str) -> ReporterView:
+async def submit_consultation(
+    writes: GroupCommit, ref: ReferenceData, data: ConsultationIn, reporter: Identity, correlation_id: str
+) -> ReporterView:
     """Stores the consultation and its ``consultation.submitted`` event together; under
     load, together with the other submissions in flight (``GroupCommit``)."""
     validate_against_reference(data, ref)
@@ -66,13 +69,26 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
         reference = new_reference(received_at)
         submitted = Envelope.wrap(
             ConsultationSubmitted(
-                consultation_id=consultation_id, reference=reference, reporter_id=reporter.subject,
-                reporter_role=data.reporter_role, channel=data.channel,
-                school_district=data.school_district, categories=data.categories,
-                urgency=data.urgency, consent=data.consent, legal_ground=data.legal_ground,
-                person=person, household=data.household, noticed=data.noticed, sample=data.sample),
-            aggregate_id=consultation_id, actor=reporter.actor, correlation_id=correlation_id,
-            occurred_at=received_at)
+                consultation_id=consultation_id,
+                reference=reference,
+                reporter_id=reporter.subject,
+                reporter_role=data.reporter_role,
+                channel=data.channel,
+                school_district=data.school_district,
+                categories=data.categories,
+                urgency=data.urgency,
+                consent=data.consent,
+                legal_ground=data.legal_ground,
+                person=person,
+                household=data.household,
+                noticed=data.noticed,
+                sample=data.sample,
+            ),
+            aggregate_id=consultation_id,
+            actor=reporter.actor,
+            correlation_id=correlation_id,
+            occurred_at=received_at,
+        )
         try:
             await writes.insert([(consultations, {**row, "reference": reference})], [submitted])
         except IntegrityError:
@@ -80,8 +96,7 @@ async def submit_consultation(writes: GroupCommit, ref: ReferenceData, data: Con
                 if await ConsultationRepository(uow.db).reference_exists(reference):
                     continue
             raise
-        return ReporterView(reference=reference, stage=RECEIVED_STAGE, received_at=received_at,
-                            updated_at=received_at)
+        return ReporterView(reference=reference, stage=RECEIVED_STAGE, received_at=received_at, updated_at=received_at)
     raise RuntimeError("could not allocate a unique reference number")
 
 
@@ -94,8 +109,9 @@ async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> Re
     return ReporterView.of(row.reference, row.received_at, row.stage, row.updated_at)
 
 
-async def my_consultations(uow: UnitOfWork, caller: Identity, page: int, per_page: int
-                           ) -> tuple[list[ReporterView], int]:
+async def my_consultations(
+    uow: UnitOfWork, caller: Identity, page: int, per_page: int
+) -> tuple[list[ReporterView], int]:
     """What the caller submitted themselves (whatever their role), newest first: the
     stage of each, never anything about its case or what others raised."""
     async with uow:
@@ -107,11 +123,13 @@ async def my_consultations(uow: UnitOfWork, caller: Identity, page: int, per_pag
 
 # Event handlers -------------------------------------------------------------------------
 
+
 async def on_cases_opened_or_linked(envelopes: list[Envelope], uow: UnitOfWork) -> None:
     """The case each consultation became (a batch at a time: one executemany). Order-free:
     a consultation is opened or linked once, to one case."""
-    payloads = [e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked)
-                for e in envelopes]
+    payloads = [
+        e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked) for e in envelopes
+    ]
     await ConsultationRepository(uow.db).link_cases([(p.consultation_id, p.case_id) for p in payloads])
 
 
@@ -120,5 +138,6 @@ async def on_case_stage_changed(envelope: Envelope, uow: UnitOfWork) -> None:
     repo = ConsultationRepository(uow.db)
     current = await repo.stage_event_of(payload.case_id)
     if is_newer(envelope.event_id, current):
-        await repo.set_stage(payload.case_id, payload.stage, envelope.event_id, envelope.occurred_at,
-                             exists=current is not None)
+        await repo.set_stage(
+            payload.case_id, payload.stage, envelope.event_id, envelope.occurred_at, exists=current is not None
+        )

@@ -71,15 +71,25 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
     reference = ReloadableReference(settings.reference_dir, followups_file=options.followup_policy)
     load_holidays()  # not in the first referral's event
     worker_name = settings.unique_consumer_name(SERVICE)
-    context = NotifyContext(reference=reference.live, templates=load_templates(), options=options,
-                            worker=worker_name)
-    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=event_handlers(context), publishes=("notification", "followup"), clock=clock,
-                             access_tables=access)
+    context = NotifyContext(reference=reference.live, templates=load_templates(), options=options, worker=worker_name)
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        metadata=metadata,
+        tables=messaging,
+        handlers=event_handlers(context),
+        publishes=("notification", "followup"),
+        clock=clock,
+        access_tables=access,
+    )
     services = NotifyServices(
-        runtime=runtime, context=context, timer=FollowupTimer(context, runtime.unit_of_work),
-        worker=DeliveryWorker(context, runtime.unit_of_work,
-                              {"email": EmailSender(options), "webhook": WebhookSender(options, clock)}))
+        runtime=runtime,
+        context=context,
+        timer=FollowupTimer(context, runtime.unit_of_work),
+        worker=DeliveryWorker(
+            context, runtime.unit_of_work, {"email": EmailSender(options), "webhook": WebhookSender(options, clock)}
+        ),
+    )
     watch_notify(runtime.metrics, runtime.unit_of_work, services.timer, services.worker)
 
     @contextlib.asynccontextmanager
@@ -91,11 +101,18 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
             finally:
                 await services.stop_loops()
 
-    app = create_api(service=SERVICE, title="Tsunagi notify (通知・フォローアップ)",
-                     description="Notifications to every party, channel deliveries, and business-day "
-                                 "follow-ups of every referral until the agency has taken it up.",
-                     settings=settings, lifespan=lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
+    app = create_api(
+        service=SERVICE,
+        title="Tsunagi notify (通知・フォローアップ)",
+        description="Notifications to every party, channel deliveries, and business-day "
+        "follow-ups of every referral until the agency has taken it up.",
+        settings=settings,
+        lifespan=lifespan,
+        ready_check=runtime.readiness,
+        tokens=runtime.tokens,
+        metrics=runtime.metrics,
+        tracing=runtime.tracing,
+    )
     app.state.services = services
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, reference)

@@ -37,8 +37,7 @@ class Sender(Protocol):
 
 
 class DeliveryWorker:
-    def __init__(self, ctx: NotifyContext, unit_of_work: Callable[[], UnitOfWork],
-                 senders: dict[str, Sender]) -> None:
+    def __init__(self, ctx: NotifyContext, unit_of_work: Callable[[], UnitOfWork], senders: dict[str, Sender]) -> None:
         self.ctx = ctx
         self.unit_of_work = unit_of_work
         self.senders = senders
@@ -60,8 +59,9 @@ class DeliveryWorker:
         uow = self.unit_of_work()
         async with uow:
             repo = DeliveryRepository(uow.db)
-            if not await repo.claim(delivery_id, self.ctx.worker, uow.clock.now(),
-                                    timedelta(seconds=self.options.delivery_claim_s)):
+            if not await repo.claim(
+                delivery_id, self.ctx.worker, uow.clock.now(), timedelta(seconds=self.options.delivery_claim_s)
+            ):
                 return None
             row = await repo.with_notification(delivery_id)
             await uow.commit()
@@ -71,10 +71,19 @@ class DeliveryWorker:
         row = await self.claim(delivery_id)
         if row is None:
             return False  # another replica has it
-        item = Outgoing(delivery_id=row.id, notification_id=row.notification_id, channel=row.channel,
-                        target=row.target, kind=row.kind, recipient_role=row.recipient_role,
-                        recipient_scope=row.recipient_scope, title=row.title, body=row.body,
-                        referral_id=row.referral_id, created_at=as_utc(row.notification_created_at))
+        item = Outgoing(
+            delivery_id=row.id,
+            notification_id=row.notification_id,
+            channel=row.channel,
+            target=row.target,
+            kind=row.kind,
+            recipient_role=row.recipient_role,
+            recipient_scope=row.recipient_scope,
+            title=row.title,
+            body=row.body,
+            referral_id=row.referral_id,
+            created_at=as_utc(row.notification_created_at),
+        )
         started = self.unit_of_work().clock.now()
         error: DeliveryError | None = None
         detail = ""
@@ -98,45 +107,91 @@ class DeliveryWorker:
         async with uow:
             repo = DeliveryRepository(uow.db)
             now = uow.clock.now()
-            await repo.record_attempt({
-                "delivery_id": row.id, "attempt": attempt, "worker": self.ctx.worker, "started_at": started,
-                "finished_at": now, "ok": error is None, "detail": str(error)[:1000] if error else detail[:1000],
-            })
+            await repo.record_attempt(
+                {
+                    "delivery_id": row.id,
+                    "attempt": attempt,
+                    "worker": self.ctx.worker,
+                    "started_at": started,
+                    "finished_at": now,
+                    "ok": error is None,
+                    "detail": str(error)[:1000] if error else detail[:1000],
+                }
+            )
             outcome = "delivered" if error is None else "retrying"
             if error is None:
-                await repo.finish(row.id, self.ctx.worker, status="delivered", attempts=attempt, delivered_at=now,
-                                  last_error=None)
+                await repo.finish(
+                    row.id, self.ctx.worker, status="delivered", attempts=attempt, delivered_at=now, last_error=None
+                )
                 log.info("delivery_sent", delivery_id=row.id, channel=row.channel, attempt=attempt)
             elif error.permanent or attempt >= self.options.delivery_max_attempts:
                 outcome = "failed"
-                if await repo.finish(row.id, self.ctx.worker, status="failed", attempts=attempt, failed_at=now,
-                                     last_error=str(error)[:1000]):
+                if await repo.finish(
+                    row.id,
+                    self.ctx.worker,
+                    status="failed",
+                    attempts=attempt,
+                    failed_at=now,
+                    last_error=str(error)[:1000],
+                ):
                     await self.report_failure(uow, row, attempt, str(error))
             else:
                 delay = retry_delay(attempt, self.options.delivery_backoff_s, self.options.delivery_backoff_max_s)
-                await repo.finish(row.id, self.ctx.worker, attempts=attempt, next_attempt_at=now + delay,
-                                  last_error=str(error)[:1000])
-                log.warning("delivery_retry_scheduled", delivery_id=row.id, channel=row.channel, attempt=attempt,
-                            retry_in_s=delay.total_seconds(), error=str(error)[:200])
+                await repo.finish(
+                    row.id, self.ctx.worker, attempts=attempt, next_attempt_at=now + delay, last_error=str(error)[:1000]
+                )
+                log.warning(
+                    "delivery_retry_scheduled",
+                    delivery_id=row.id,
+                    channel=row.channel,
+                    attempt=attempt,
+                    retry_in_s=delay.total_seconds(),
+                    error=str(error)[:200],
+                )
             await uow.commit()
         self.attempts[(row.channel, outcome)] += 1
 
     async def report_failure(self, uow: UnitOfWork, row: Any, attempts: int, error: str) -> None:
         log.error("delivery_failed", delivery_id=row.id, channel=row.channel, attempts=attempts, error=error[:200])
-        failed = emit(uow, DeliveryFailed(
-            notification_id=row.notification_id, delivery_id=row.id, channel=row.channel, attempts=attempts,
-            error=error[:500], recipient_role=row.recipient_role, recipient_scope=row.recipient_scope,
-            case_id=row.case_id, referral_id=row.referral_id),
-            aggregate_id=row.notification_id, case_id=row.case_id, correlation_id=row.notification_id,
-            causation_id=None)
-        recipient = (self.ctx.agency_name(row.recipient_scope) if row.recipient_role == "agency"
-                     else f"{row.recipient_role}:{row.recipient_scope}")
+        failed = emit(
+            uow,
+            DeliveryFailed(
+                notification_id=row.notification_id,
+                delivery_id=row.id,
+                channel=row.channel,
+                attempts=attempts,
+                error=error[:500],
+                recipient_role=row.recipient_role,
+                recipient_scope=row.recipient_scope,
+                case_id=row.case_id,
+                referral_id=row.referral_id,
+            ),
+            aggregate_id=row.notification_id,
+            case_id=row.case_id,
+            correlation_id=row.notification_id,
+            causation_id=None,
+        )
+        recipient = (
+            self.ctx.agency_name(row.recipient_scope)
+            if row.recipient_role == "agency"
+            else f"{row.recipient_role}:{row.recipient_scope}"
+        )
         await record_notification(
-            uow, self.ctx, Notice(SUPERVISOR, "delivery_failed"),
-            {"channel_label": CHANNEL_LABELS.get(row.channel, row.channel), "recipient": recipient,
-             "notification_title": row.title, "attempts": attempts, "error": error[:200]},
-            about_event_id=failed.event_id, correlation_id=failed.correlation_id, case_id=row.case_id,
-            referral_id=row.referral_id)
+            uow,
+            self.ctx,
+            Notice(SUPERVISOR, "delivery_failed"),
+            {
+                "channel_label": CHANNEL_LABELS.get(row.channel, row.channel),
+                "recipient": recipient,
+                "notification_title": row.title,
+                "attempts": attempts,
+                "error": error[:200],
+            },
+            about_event_id=failed.event_id,
+            correlation_id=failed.correlation_id,
+            case_id=row.case_id,
+            referral_id=row.referral_id,
+        )
 
     async def run(self, interval_s: float) -> None:
         while True:

@@ -23,16 +23,18 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-async def apply_effect(uow: UnitOfWork, ctx: NotifyContext, referral: Any, effect: FollowupEffect,
-                       envelope: Envelope) -> None:
+async def apply_effect(
+    uow: UnitOfWork, ctx: NotifyContext, referral: Any, effect: FollowupEffect, envelope: Envelope
+) -> None:
     repo = FollowupRepository(uow.db)
     now = uow.clock.now()
     handled = set(effect.handles)
     if effect.progress_reported:
         handled.add("progress")
     if handled:
-        ended = await repo.end_pending(referral.referral_id, sorted(handled),
-                                       "cancelled" if effect.closes else "done", now, envelope.event_id)
+        ended = await repo.end_pending(
+            referral.referral_id, sorted(handled), "cancelled" if effect.closes else "done", now, envelope.event_id
+        )
         if ended:
             log.info("followups_ended", referral_id=referral.referral_id, steps=sorted(handled), count=ended)
     if referral.closed_at is not None:
@@ -42,11 +44,22 @@ async def apply_effect(uow: UnitOfWork, ctx: NotifyContext, referral: Any, effec
         if step == "progress":
             if not await repo.exists(referral.referral_id, "progress"):
                 await schedule(uow, ctx, referral, "progress", 1, envelope.occurred_at)
-        elif opens_step(step, acknowledged=referral.acknowledged_at is not None,
-                        decided=referral.decided_at is not None, closed=False):
+        elif opens_step(
+            step,
+            acknowledged=referral.acknowledged_at is not None,
+            decided=referral.decided_at is not None,
+            closed=False,
+        ):
             if not await repo.exists(referral.referral_id, step):
-                await schedule(uow, ctx, referral, step, 1, as_utc(referral.requested_at or envelope.occurred_at),
-                               due=shown.get(step))
+                await schedule(
+                    uow,
+                    ctx,
+                    referral,
+                    step,
+                    1,
+                    as_utc(referral.requested_at or envelope.occurred_at),
+                    due=shown.get(step),
+                )
             elif step in shown:
                 await repo.align_due(referral.referral_id, step, shown[step])
     if effect.progress_reported:
@@ -70,21 +83,43 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
-async def schedule(uow: UnitOfWork, ctx: NotifyContext, referral: Any, step: Step, round_: int,
-                   start: datetime, due: datetime | None = None) -> None:
+async def schedule(
+    uow: UnitOfWork,
+    ctx: NotifyContext,
+    referral: Any,
+    step: Step,
+    round_: int,
+    start: datetime,
+    due: datetime | None = None,
+) -> None:
     calendar_name = ctx.agency_calendar(referral.agency_id)
-    due = due or ctx.policy.due(step, as_utc(start), agency_kind=referral.agency_kind, urgency=referral.urgency,
-                                calendar=calendar_name)
-    added = await FollowupRepository(uow.db).add({
-        "id": new_event_id(), "referral_id": referral.referral_id, "case_id": referral.case_id,
-        "agency_id": referral.agency_id, "agency_kind": referral.agency_kind, "area": referral.area,
-        "urgency": referral.urgency, "calendar": calendar_name, "correlation_id": referral.correlation_id,
-        "step": step, "round": round_, "started_at": as_utc(start), "due_at": due, "level": 0,
-        "next_fire_at": due, "status": "pending",
-    })
+    due = due or ctx.policy.due(
+        step, as_utc(start), agency_kind=referral.agency_kind, urgency=referral.urgency, calendar=calendar_name
+    )
+    added = await FollowupRepository(uow.db).add(
+        {
+            "id": new_event_id(),
+            "referral_id": referral.referral_id,
+            "case_id": referral.case_id,
+            "agency_id": referral.agency_id,
+            "agency_kind": referral.agency_kind,
+            "area": referral.area,
+            "urgency": referral.urgency,
+            "calendar": calendar_name,
+            "correlation_id": referral.correlation_id,
+            "step": step,
+            "round": round_,
+            "started_at": as_utc(start),
+            "due_at": due,
+            "level": 0,
+            "next_fire_at": due,
+            "status": "pending",
+        }
+    )
     if added:
-        log.info("followup_scheduled", referral_id=referral.referral_id, step=step, round=round_,
-                 due_at=due.isoformat())
+        log.info(
+            "followup_scheduled", referral_id=referral.referral_id, step=step, round=round_, due_at=due.isoformat()
+        )
 
 
 def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, str]:
@@ -115,24 +150,55 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         notice = escalation_notice(rung, agency_id=row.agency_id, area=row.area)
         referral = await ProjectionRepository(uow.db).referral(row.referral_id)
         _days, _hours, late_text = lateness(ctx, row, now)
-        fired = emit(uow, FollowupFired(
-            followup_id=row.id, referral_id=row.referral_id, case_id=row.case_id, step=row.step,
-            recipient_role=notice.recipient.role, recipient_scope=notice.recipient.scope,
-            overdue_since=as_utc(row.due_at).isoformat(), rung=rung, late=late_text),
-            aggregate_id=row.referral_id, case_id=row.case_id,
-            correlation_id=row.correlation_id or row.referral_id, causation_id=None)
-        values = {"agency_name": ctx.agency_name(row.agency_id), "referral_ref": row.referral_id,
-                  "step_label": STEP_LABELS.get(row.step, row.step), "deadline": jst_text(row.due_at),
-                  "late": late_text, "area": row.area,
-                  "case_number": (referral.case_number if referral else None) or row.case_id, "urgency": row.urgency}
+        fired = emit(
+            uow,
+            FollowupFired(
+                followup_id=row.id,
+                referral_id=row.referral_id,
+                case_id=row.case_id,
+                step=row.step,
+                recipient_role=notice.recipient.role,
+                recipient_scope=notice.recipient.scope,
+                overdue_since=as_utc(row.due_at).isoformat(),
+                rung=rung,
+                late=late_text,
+            ),
+            aggregate_id=row.referral_id,
+            case_id=row.case_id,
+            correlation_id=row.correlation_id or row.referral_id,
+            causation_id=None,
+        )
+        values = {
+            "agency_name": ctx.agency_name(row.agency_id),
+            "referral_ref": row.referral_id,
+            "step_label": STEP_LABELS.get(row.step, row.step),
+            "deadline": jst_text(row.due_at),
+            "late": late_text,
+            "area": row.area,
+            "case_number": (referral.case_number if referral else None) or row.case_id,
+            "urgency": row.urgency,
+        }
         notification_id = await record_notification(
-            uow, ctx, notice, values, about_event_id=fired.event_id, correlation_id=fired.correlation_id,
-            case_id=row.case_id, referral_id=row.referral_id)
-        await repo.record_firing({
-            "followup_id": row.id, "rung": rung, "recipient_role": notice.recipient.role,
-            "recipient_scope": notice.recipient.scope, "fired_at": now, "worker": ctx.worker,
-            "notification_id": notification_id or "",
-        })
+            uow,
+            ctx,
+            notice,
+            values,
+            about_event_id=fired.event_id,
+            correlation_id=fired.correlation_id,
+            case_id=row.case_id,
+            referral_id=row.referral_id,
+        )
+        await repo.record_firing(
+            {
+                "followup_id": row.id,
+                "rung": rung,
+                "recipient_role": notice.recipient.role,
+                "recipient_scope": notice.recipient.scope,
+                "fired_at": now,
+                "worker": ctx.worker,
+                "notification_id": notification_id or "",
+            }
+        )
         await uow.commit()
     log.info("followup_fired", referral_id=row.referral_id, step=row.step, rung=rung)
     return True

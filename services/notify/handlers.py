@@ -49,25 +49,35 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
     same case keeps that one's area). Referrals are not touched by these events, so
     which cases were taken up is the same for all of them; notifications are recorded
     (and their events published) in the order one at a time would have."""
-    run = [(e, e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked))
-           for e in envelopes]
+    run = [
+        (e, e.payload_as(CaseOpened) if e.type == CaseOpened.TYPE else e.payload_as(ConsultationLinked))
+        for e in envelopes
+    ]
     case_ids = list(dict.fromkeys(p.case_id for _e, p in run))
     repo = ProjectionRepository(uow.db)
     areas, taken_up = await repo.known_cases(case_ids)  # areas: grows along the run
     all_areas = tuple(sorted(a.id for a in ctx.reference.areas))
     opened: dict[str, dict[str, Any]] = {}  # case id → its row as its last case.opened sets it
-    keys_only: list[str] = []               # linked cases not known before (inserted key only)
+    keys_only: list[str] = []  # linked cases not known before (inserted key only)
     reporters: dict[tuple[str, str], None] = {}
     recordings: list[Recording] = []
     for envelope, p in run:
-        about = {"about_event_id": envelope.event_id, "correlation_id": envelope.correlation_id,
-                 "event_type": envelope.type}
+        about = {
+            "about_event_id": envelope.event_id,
+            "correlation_id": envelope.correlation_id,
+            "event_type": envelope.type,
+        }
         if isinstance(p, CaseOpened):
             # A case.moved may have been applied first (streams are not ordered with each other).
             area = areas.get(p.case_id) or p.area
             areas[p.case_id] = area
-            opened[p.case_id] = {"case_id": p.case_id, "case_number": p.case_number, "area": area,
-                                 "urgency": p.urgency, "opened_at": as_utc(envelope.occurred_at)}
+            opened[p.case_id] = {
+                "case_id": p.case_id,
+                "case_number": p.case_number,
+                "area": area,
+                "urgency": p.urgency,
+                "opened_at": as_utc(envelope.occurred_at),
+            }
             values: dict[str, Any] = {"area": area, "case_number": p.case_number}
             notices = case_opened_notices(area, p.urgency, [p.reporter_id], all_areas)
         else:
@@ -81,8 +91,9 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
         # Case and referral events travel on different streams: if an agency already took
         # the case up before notify learnt who reported it, the reporter still hears it.
         if p.case_id in taken_up:
-            recordings.append(Recording(Notice(reporter(p.reporter_id), "reporter_connected"), {},
-                                        case_id=p.case_id, **about))
+            recordings.append(
+                Recording(Notice(reporter(p.reporter_id), "reporter_connected"), {}, case_id=p.case_id, **about)
+            )
     await repo.upsert_cases(list(opened.values()))
     await repo.add_cases([c for c in keys_only if c not in opened])  # opened later in the run: upserted
     await repo.add_reporters(list(reporters))
@@ -106,24 +117,41 @@ async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfW
     effect = followup_effect(envelope.type, getattr(payload, "status", None))
     await apply_effect(uow, ctx, referral, effect, envelope)
     values = await _values(ctx, uow, referral, payload)
-    for notice in referral_notices(envelope.type, agency_id=referral.agency_id, area=referral.area,
-                                   reporter_ids=reporters, status=getattr(payload, "status", None)):
-        await record_notification(uow, ctx, notice, values, about_event_id=envelope.event_id,
-                                  correlation_id=envelope.correlation_id, case_id=referral.case_id,
-                                  referral_id=referral.referral_id)
+    for notice in referral_notices(
+        envelope.type,
+        agency_id=referral.agency_id,
+        area=referral.area,
+        reporter_ids=reporters,
+        status=getattr(payload, "status", None),
+    ):
+        await record_notification(
+            uow,
+            ctx,
+            notice,
+            values,
+            about_event_id=envelope.event_id,
+            correlation_id=envelope.correlation_id,
+            case_id=referral.case_id,
+            referral_id=referral.referral_id,
+        )
 
 
 async def on_sharing_restricted(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
     """Consent withdrawn: the agency must know it may no longer use what it was shown."""
     p = envelope.payload_as(ReferralSharingRestricted)
-    await record_notification(uow, ctx, Notice(agency(p.agency_id), "referral_sharing_restricted"),
-                              {"referral_ref": p.referral_id}, about_event_id=envelope.event_id,
-                              correlation_id=envelope.correlation_id, case_id=p.case_id,
-                              referral_id=p.referral_id)
+    await record_notification(
+        uow,
+        ctx,
+        Notice(agency(p.agency_id), "referral_sharing_restricted"),
+        {"referral_ref": p.referral_id},
+        about_event_id=envelope.event_id,
+        correlation_id=envelope.correlation_id,
+        case_id=p.case_id,
+        referral_id=p.referral_id,
+    )
 
 
-async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, payload: Any,
-                          status: str) -> Any:
+async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, payload: Any, status: str) -> Any:
     """Keep notify's view of the referral. Events of one referral may arrive in any
     order, so the milestones only ever get set, never unset."""
     repo = ProjectionRepository(uow.db)
@@ -140,15 +168,20 @@ async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelop
     requested = isinstance(payload, ReferralRequested)
     told_urgency = getattr(payload, "urgency", None)
     inserted = row is None and await repo.add_referral(
-            referral_id=payload.referral_id, case_id=payload.case_id,
-            # The case's events are the authority on its area (it may have moved).
-            area=case.area if case is not None and case.area else payload.area,
-            agency_id=payload.agency_id,
-            agency_kind=getattr(payload, "agency_kind", None) or ctx.agency_kind(payload.agency_id),
-            case_number=payload.case_number if requested else (case.case_number if case else None),
-            urgency=told_urgency or (case.urgency if case else None),
-            correlation_id=envelope.correlation_id, status=status, updated_at=uow.clock.now(),
-            requested_at=at if requested else None, **milestones)
+        referral_id=payload.referral_id,
+        case_id=payload.case_id,
+        # The case's events are the authority on its area (it may have moved).
+        area=case.area if case is not None and case.area else payload.area,
+        agency_id=payload.agency_id,
+        agency_kind=getattr(payload, "agency_kind", None) or ctx.agency_kind(payload.agency_id),
+        case_number=payload.case_number if requested else (case.case_number if case else None),
+        urgency=told_urgency or (case.urgency if case else None),
+        correlation_id=envelope.correlation_id,
+        status=status,
+        updated_at=uow.clock.now(),
+        requested_at=at if requested else None,
+        **milestones,
+    )
     if not inserted:
         # Known already (or a replica applying another of its events inserted it first).
         row = row or await repo.referral(payload.referral_id)

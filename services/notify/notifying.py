@@ -19,19 +19,40 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-def emit(uow: UnitOfWork, payload: EventPayload, *, aggregate_id: str, case_id: str | None,
-         correlation_id: str, causation_id: str | None) -> Envelope:
+def emit(
+    uow: UnitOfWork,
+    payload: EventPayload,
+    *,
+    aggregate_id: str,
+    case_id: str | None,
+    correlation_id: str,
+    causation_id: str | None,
+) -> Envelope:
     """Put one of notify's events in the outbox (time from the injected clock)."""
-    envelope = Envelope.wrap(payload, aggregate_id=aggregate_id, actor=NOTIFY_ACTOR,
-                             correlation_id=correlation_id, causation_id=causation_id, case_id=case_id,
-                             occurred_at=uow.clock.now())
+    envelope = Envelope.wrap(
+        payload,
+        aggregate_id=aggregate_id,
+        actor=NOTIFY_ACTOR,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        case_id=case_id,
+        occurred_at=uow.clock.now(),
+    )
     uow.publish(envelope)
     return envelope
 
 
-async def record_notification(uow: UnitOfWork, ctx: NotifyContext, notice: Notice, values: dict[str, Any], *,
-                              about_event_id: str, correlation_id: str, case_id: str | None = None,
-                              referral_id: str | None = None) -> str | None:
+async def record_notification(
+    uow: UnitOfWork,
+    ctx: NotifyContext,
+    notice: Notice,
+    values: dict[str, Any],
+    *,
+    about_event_id: str,
+    correlation_id: str,
+    case_id: str | None = None,
+    referral_id: str | None = None,
+) -> str | None:
     """Returns the new notification's id, or None if it was already recorded."""
     notifications = NotificationRepository(uow.db)
     role, scope = notice.recipient.role, notice.recipient.scope
@@ -40,22 +61,49 @@ async def record_notification(uow: UnitOfWork, ctx: NotifyContext, notice: Notic
     rendered = ctx.templates.render(notice.kind, role, values)
     now = uow.clock.now()
     notification_id = new_event_id()
-    await notifications.add({
-        "id": notification_id, "recipient_role": role, "recipient_scope": scope, "kind": notice.kind,
-        "title": rendered.title, "body": rendered.body, "case_id": case_id, "referral_id": referral_id,
-        "about_event_id": about_event_id, "created_at": now,
-    })
-    for target in external_channels(ctx, role, scope):
-        await DeliveryRepository(uow.db).add({
-            "id": new_event_id(), "notification_id": notification_id, "channel": target.channel,
-            "target": target.target, "status": "pending", "attempts": 0, "next_attempt_at": now,
+    await notifications.add(
+        {
+            "id": notification_id,
+            "recipient_role": role,
+            "recipient_scope": scope,
+            "kind": notice.kind,
+            "title": rendered.title,
+            "body": rendered.body,
+            "case_id": case_id,
+            "referral_id": referral_id,
+            "about_event_id": about_event_id,
             "created_at": now,
-        })
-    emit(uow, NotificationRecorded(notification_id=notification_id, recipient_role=role, recipient_scope=scope,
-                                   kind=notice.kind, case_id=case_id, referral_id=referral_id,
-                                   about_event_id=about_event_id),
-         aggregate_id=notification_id, case_id=case_id, correlation_id=correlation_id,
-         causation_id=about_event_id)
+        }
+    )
+    for target in external_channels(ctx, role, scope):
+        await DeliveryRepository(uow.db).add(
+            {
+                "id": new_event_id(),
+                "notification_id": notification_id,
+                "channel": target.channel,
+                "target": target.target,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    emit(
+        uow,
+        NotificationRecorded(
+            notification_id=notification_id,
+            recipient_role=role,
+            recipient_scope=scope,
+            kind=notice.kind,
+            case_id=case_id,
+            referral_id=referral_id,
+            about_event_id=about_event_id,
+        ),
+        aggregate_id=notification_id,
+        case_id=case_id,
+        correlation_id=correlation_id,
+        causation_id=about_event_id,
+    )
     log.info("notification_recorded", kind=notice.kind, recipient_role=role, notification_id=notification_id)
     return notification_id
 
@@ -91,19 +139,37 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
         rendered = ctx.templates.render(kind, role, item.values)
         now = uow.clock.now()
         notification_id = new_event_id()
-        rows.append({
-            "id": notification_id, "recipient_role": role, "recipient_scope": scope, "kind": kind,
-            "title": rendered.title, "body": rendered.body, "case_id": item.case_id, "referral_id": item.referral_id,
-            "about_event_id": item.about_event_id, "created_at": now,
-        })
-        deliveries[notification_id] = [{
-            "id": new_event_id(), "notification_id": notification_id, "channel": target.channel,
-            "target": target.target, "status": "pending", "attempts": 0, "next_attempt_at": now,
-            "created_at": now,
-        } for target in external_channels(ctx, role, scope)]
+        rows.append(
+            {
+                "id": notification_id,
+                "recipient_role": role,
+                "recipient_scope": scope,
+                "kind": kind,
+                "title": rendered.title,
+                "body": rendered.body,
+                "case_id": item.case_id,
+                "referral_id": item.referral_id,
+                "about_event_id": item.about_event_id,
+                "created_at": now,
+            }
+        )
+        deliveries[notification_id] = [
+            {
+                "id": new_event_id(),
+                "notification_id": notification_id,
+                "channel": target.channel,
+                "target": target.target,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for target in external_channels(ctx, role, scope)
+        ]
     inserted = await NotificationRepository(uow.db).add_new([row for row in rows if row])
     await DeliveryRepository(uow.db).add_many(
-        [delivery for notification_id in inserted for delivery in deliveries[notification_id]])
+        [delivery for notification_id in inserted for delivery in deliveries[notification_id]]
+    )
     ids: list[str | None] = []
     for item, row in zip(items, rows, strict=True):
         if row.get("id") not in inserted:  # a duplicate (no row) or already recorded
@@ -111,15 +177,32 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
             continue
         notification_id = row["id"]
         role, scope, kind = row["recipient_role"], row["recipient_scope"], row["kind"]
-        emit(uow, NotificationRecorded(notification_id=notification_id, recipient_role=role, recipient_scope=scope,
-                                       kind=kind, case_id=item.case_id, referral_id=item.referral_id,
-                                       about_event_id=item.about_event_id),
-             aggregate_id=notification_id, case_id=item.case_id, correlation_id=item.correlation_id,
-             causation_id=item.about_event_id)
-        log.info("notification_recorded", kind=kind, recipient_role=role, notification_id=notification_id,
-                 # a batch handler's log lines are not bound to one event: name it
-                 correlation_id=item.correlation_id, event_id=item.about_event_id,
-                 **({"event_type": item.event_type} if item.event_type else {}))
+        emit(
+            uow,
+            NotificationRecorded(
+                notification_id=notification_id,
+                recipient_role=role,
+                recipient_scope=scope,
+                kind=kind,
+                case_id=item.case_id,
+                referral_id=item.referral_id,
+                about_event_id=item.about_event_id,
+            ),
+            aggregate_id=notification_id,
+            case_id=item.case_id,
+            correlation_id=item.correlation_id,
+            causation_id=item.about_event_id,
+        )
+        log.info(
+            "notification_recorded",
+            kind=kind,
+            recipient_role=role,
+            notification_id=notification_id,
+            # a batch handler's log lines are not bound to one event: name it
+            correlation_id=item.correlation_id,
+            event_id=item.about_event_id,
+            **({"event_type": item.event_type} if item.event_type else {}),
+        )
         ids.append(notification_id)
     return ids
 

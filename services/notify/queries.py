@@ -27,16 +27,17 @@ def inbox_scopes(caller: Identity) -> list[str]:
     return [caller.scope]
 
 
-async def inbox(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread_only: bool, limit: int,
-                kind: str | None) -> tuple[list[Any], int]:
+async def inbox(
+    uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread_only: bool, limit: int, kind: str | None
+) -> tuple[list[Any], int]:
     if kind is not None and kind not in ctx.templates.templates:
-        raise InvalidInput(f"通知の種類「{kind}」はありません(使える値: {', '.join(sorted(ctx.templates.templates))})。",
-                           field="kind")
+        raise InvalidInput(
+            f"通知の種類「{kind}」はありません(使える値: {', '.join(sorted(ctx.templates.templates))})。", field="kind"
+        )
     async with uow:
         repo = NotificationRepository(uow.db)
         scopes = inbox_scopes(caller)
-        rows = await repo.inbox(caller.role, scopes, caller.subject, unread_only=unread_only, limit=limit,
-                                kind=kind)
+        rows = await repo.inbox(caller.role, scopes, caller.subject, unread_only=unread_only, limit=limit, kind=kind)
         return rows, await repo.unread_count(caller.role, scopes, caller.subject)
 
 
@@ -51,8 +52,9 @@ async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> 
         return await repo.get_for(notification_id, caller.role, scopes, caller.subject)
 
 
-async def deliveries(uow: UnitOfWork, *, status: str | None, channel: str | None,
-                     limit: int) -> tuple[list[Any], dict[str, list[Any]]]:
+async def deliveries(
+    uow: UnitOfWork, *, status: str | None, channel: str | None, limit: int
+) -> tuple[list[Any], dict[str, list[Any]]]:
     async with uow:
         repo = DeliveryRepository(uow.db)
         rows = await repo.listing(status, channel, limit)
@@ -90,8 +92,9 @@ def visible_area(caller: Identity, area: str | None) -> str | None:
     raise Forbidden("期限超過の一覧はコーディネーターと管理者のみ閲覧できます。")
 
 
-async def overdue(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None,
-                  agency_id: str | None, limit: int) -> list[OverdueItem]:
+async def overdue(
+    uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None, agency_id: str | None, limit: int
+) -> list[OverdueItem]:
     area = visible_area(caller, area)
     if area is not None and area not in ctx.reference.area_ids():
         raise InvalidInput(f"地域「{area}」は登録されていません。", field="area")
@@ -103,8 +106,15 @@ async def overdue(uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area
     items = []
     for row in rows:
         days, hours, text = lateness(ctx, row, now)
-        items.append(OverdueItem(row=row, late_business_days=days, late_hours=hours, late_text=text,
-                                 escalated_to=LADDER[row.level - 1] if row.level else None))
+        items.append(
+            OverdueItem(
+                row=row,
+                late_business_days=days,
+                late_hours=hours,
+                late_text=text,
+                escalated_to=LADDER[row.level - 1] if row.level else None,
+            )
+        )
     return items
 
 
@@ -122,6 +132,7 @@ async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str
 class Figures:
     """Counts for /metrics. Timers are keyed by (step, rungs fired), deliveries by
     (channel, status)."""
+
     followups_pending: dict[tuple[str, int], int]
     followups_due: dict[tuple[str, int], int]
     followups_overdue: dict[tuple[str, int], int]
@@ -132,7 +143,9 @@ async def figures(uow: UnitOfWork) -> Figures:
     async with uow:
         timers = await FollowupRepository(uow.db).counts(uow.clock.now())
         deliveries_by = await DeliveryRepository(uow.db).counts()
-    return Figures(followups_pending={(r.step, r.level): int(r.pending) for r in timers},
-                   followups_due={(r.step, r.level): int(r.due or 0) for r in timers},
-                   followups_overdue={(r.step, r.level): int(r.overdue or 0) for r in timers},
-                   deliveries=deliveries_by)
+    return Figures(
+        followups_pending={(r.step, r.level): int(r.pending) for r in timers},
+        followups_due={(r.step, r.level): int(r.due or 0) for r in timers},
+        followups_overdue={(r.step, r.level): int(r.overdue or 0) for r in timers},
+        deliveries=deliveries_by,
+    )

@@ -43,8 +43,9 @@ class FollowupTimer:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # one bad timer must not stop the others
-                    log.error("followup_fire_failed", followup_id=row.id, error_type=type(exc).__name__,
-                              error=str(exc)[:300])
+                    log.error(
+                        "followup_fire_failed", followup_id=row.id, error_type=type(exc).__name__, error=str(exc)[:300]
+                    )
             fired += progressed
             if progressed == 0:
                 return fired  # the rest were taken by another replica or failed; next tick

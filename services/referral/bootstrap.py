@@ -31,17 +31,30 @@ class ReferralServices:
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
     load_holidays()  # not in the first referral's event
-    runtime = ServiceRuntime(service=SERVICE, settings=settings, metadata=metadata, tables=messaging,
-                             handlers=build_event_handlers(reference.live), publishes=("referral",),
-                             clock=clock,
-                             access_tables=access)
-    app = create_api(service=SERVICE, title="Tsunagi referral (紹介・つなぎ)",
-                     description="Agencies receive referrals in their inbox and acknowledge, accept or "
-                                 "decline them, then report progress and completion; coordinators follow "
-                                 "and cancel them. Lifecycle and FHIR Task mapping: "
-                                 "services/referral/domain/lifecycle.py.",
-                     settings=settings, lifespan=runtime.lifespan, ready_check=runtime.readiness,
-                     tokens=runtime.tokens, metrics=runtime.metrics, tracing=runtime.tracing)
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        metadata=metadata,
+        tables=messaging,
+        handlers=build_event_handlers(reference.live),
+        publishes=("referral",),
+        clock=clock,
+        access_tables=access,
+    )
+    app = create_api(
+        service=SERVICE,
+        title="Tsunagi referral (紹介・つなぎ)",
+        description="Agencies receive referrals in their inbox and acknowledge, accept or "
+        "decline them, then report progress and completion; coordinators follow "
+        "and cancel them. Lifecycle and FHIR Task mapping: "
+        "services/referral/domain/lifecycle.py.",
+        settings=settings,
+        lifespan=runtime.lifespan,
+        ready_check=runtime.readiness,
+        tokens=runtime.tokens,
+        metrics=runtime.metrics,
+        tracing=runtime.tracing,
+    )
     app.state.services = ReferralServices(runtime=runtime, reference=reference)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)

@@ -39,8 +39,9 @@ async def on_case_moved(envelope: Envelope, uow: UnitOfWork) -> None:
     facts = await repo.case_facts(moved.case_id)
     if facts is not None and not _newer(envelope.event_id, facts.area_event_id):
         return  # an older move, arriving late
-    await repo.set_case_facts(moved.case_id, exists=facts is not None, area=moved.to_area,
-                              area_event_id=envelope.event_id)
+    await repo.set_case_facts(
+        moved.case_id, exists=facts is not None, area=moved.to_area, area_event_id=envelope.event_id
+    )
     count = await repo.move_case(moved.case_id, moved.to_area)
     if count:
         log.info("referrals_followed_case", case_id=moved.case_id, to_area=moved.to_area, count=count)
@@ -52,9 +53,13 @@ async def on_consent_recorded(envelope: Envelope, uow: UnitOfWork) -> None:
     facts = await repo.case_facts(recorded.case_id)
     if facts is not None and not _newer(envelope.event_id, facts.consent_event_id):
         return
-    await repo.set_case_facts(recorded.case_id, exists=facts is not None, consent=recorded.consent,
-                              legal_ground_recorded=recorded.legal_ground_recorded,
-                              consent_event_id=envelope.event_id)
+    await repo.set_case_facts(
+        recorded.case_id,
+        exists=facts is not None,
+        consent=recorded.consent,
+        legal_ground_recorded=recorded.legal_ground_recorded,
+        consent_event_id=envelope.event_id,
+    )
     ground = LEGAL_GROUND_RECORDED if recorded.legal_ground_recorded else None
     if may_share_personal_data(recorded.consent, ground):
         return
@@ -64,16 +69,27 @@ async def on_consent_recorded(envelope: Envelope, uow: UnitOfWork) -> None:
         if narrowed is None:
             continue
         await repo.narrow_sharing(narrowed)
-        uow.publish(envelope.caused(
-            ReferralSharingRestricted(referral_id=narrowed.id, case_id=narrowed.case_id,
-                                      agency_id=narrowed.agency_id, area=narrowed.area,
-                                      withheld_fields=list(narrowed.withheld)),
-            aggregate_id=narrowed.id, actor=SYSTEM, case_id=narrowed.case_id, occurred_at=now))
+        uow.publish(
+            envelope.caused(
+                ReferralSharingRestricted(
+                    referral_id=narrowed.id,
+                    case_id=narrowed.case_id,
+                    agency_id=narrowed.agency_id,
+                    area=narrowed.area,
+                    withheld_fields=list(narrowed.withheld),
+                ),
+                aggregate_id=narrowed.id,
+                actor=SYSTEM,
+                case_id=narrowed.case_id,
+                occurred_at=now,
+            )
+        )
         log.info("referral_sharing_restricted", referral_id=narrowed.id)
 
 
-async def with_known_case_facts(repo: ReferralRepository, request: ReferralRequest,
-                                request_event_id: str) -> ReferralRequest:
+async def with_known_case_facts(
+    repo: ReferralRepository, request: ReferralRequest, request_event_id: str
+) -> ReferralRequest:
     """Apply what later case events already told us (a move, a consent change) to a
     referral request that arrives after them."""
     facts = await repo.case_facts(request.case_id)

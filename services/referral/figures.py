@@ -24,8 +24,9 @@ def figures_area(caller: Identity) -> str | None:
     raise Forbidden("紹介の集計は、地域福祉コーディネーターと管理者のみ閲覧できます。")
 
 
-async def referral_figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData, kind: PeriodKind,
-                           at: Month | None) -> dict[str, Any]:
+async def referral_figures(
+    uow: UnitOfWork, caller: Identity, reference: ReferenceData, kind: PeriodKind, at: Month | None
+) -> dict[str, Any]:
     """``at``: any month of the wanted period; None: the current month (JST)."""
     area = figures_area(caller)
     now = uow.clock.now()
@@ -39,10 +40,18 @@ async def referral_figures(uow: UnitOfWork, caller: Identity, reference: Referen
         return agency.kind if agency else None
 
     # The directory's kinds in its order, then any only the data knows: both periods list the same.
-    kinds = list(dict.fromkeys([*(a.kind for a in reference.agencies),
-                                *(agency_kind(agency_id) or UNKNOWN_KIND for _, agency_id, _, _ in rows)]))
-    figures = {which: by_agency_kind([(a, o, n) for p, a, o, n in rows if p == index], agency_kind, kinds)
-               for index, which in enumerate(("previous", "current"))}
+    kinds = list(
+        dict.fromkeys(
+            [
+                *(a.kind for a in reference.agencies),
+                *(agency_kind(agency_id) or UNKNOWN_KIND for _, agency_id, _, _ in rows),
+            ]
+        )
+    )
+    figures = {
+        which: by_agency_kind([(a, o, n) for p, a, o, n in rows if p == index], agency_kind, kinds)
+        for index, which in enumerate(("previous", "current"))
+    }
     return {
         "generated_at_jst": jst_text(now),
         "scope": "市全域" if area is None else [area],

@@ -28,6 +28,7 @@ WHAT = "この紹介は見つかりません(または閲覧する権限があ�
 
 # Consuming referral.requested ------------------------------------------------------------
 
+
 async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, reference: ReferenceData) -> None:
     """Put the referral in its agency's inbox — once, however often it is delivered,
     with its deadlines from the follow-up policy of the reference data in use. Runs
@@ -39,31 +40,72 @@ async def on_referral_requested(envelope: Envelope, uow: UnitOfWork, *, referenc
         return
     agency = reference.agency(request.agency_id)
     now = uow.clock.now()
-    ask = await with_known_case_facts(repo, ReferralRequest(
-        id=request.referral_id, case_id=request.case_id, case_number=request.case_number, area=request.area,
-        agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
-        offered=request.shared, consent=request.consent, legal_ground=request.legal_ground,
-        requested_at=envelope.occurred_at, requested_by=envelope.actor.id), envelope.event_id)
-    deadlines = response_deadlines(reference.followups, envelope.occurred_at, agency_kind=agency.kind,
-                                   urgency=request.urgency, calendar=agency.calendar) if agency else None
+    ask = await with_known_case_facts(
+        repo,
+        ReferralRequest(
+            id=request.referral_id,
+            case_id=request.case_id,
+            case_number=request.case_number,
+            area=request.area,
+            agency_id=request.agency_id,
+            purpose=request.purpose,
+            urgency=request.urgency,
+            offered=request.shared,
+            consent=request.consent,
+            legal_ground=request.legal_ground,
+            requested_at=envelope.occurred_at,
+            requested_by=envelope.actor.id,
+        ),
+        envelope.event_id,
+    )
+    deadlines = (
+        response_deadlines(
+            reference.followups,
+            envelope.occurred_at,
+            agency_kind=agency.kind,
+            urgency=request.urgency,
+            calendar=agency.calendar,
+        )
+        if agency
+        else None
+    )
     referral, transition = domain.arrive(ask, deadlines, now)
     await repo.add(referral, request_event_id=envelope.event_id)
-    event = envelope.caused(event_for(referral, transition, agency_kind=agency.kind if agency else None),
-                            aggregate_id=referral.id, actor=SYSTEM, case_id=referral.case_id, occurred_at=now)
+    event = envelope.caused(
+        event_for(referral, transition, agency_kind=agency.kind if agency else None),
+        aggregate_id=referral.id,
+        actor=SYSTEM,
+        case_id=referral.case_id,
+        occurred_at=now,
+    )
     await repo.add_transition(referral.id, transition, SYSTEM, event.event_id)
     uow.publish(event)
     if agency is None:
         log.warning("referral_undeliverable", referral_id=referral.id, agency_id=request.agency_id)
     else:
-        log.info("referral_received", referral_id=referral.id, agency_id=referral.agency_id,
-                 withheld_fields=list(referral.withheld))
+        log.info(
+            "referral_received",
+            referral_id=referral.id,
+            agency_id=referral.agency_id,
+            withheld_fields=list(referral.withheld),
+        )
 
 
 # The moves ---------------------------------------------------------------------------
 
-async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: Identity, *, version: int,
-                    correlation_id: str, days_after_completion: int, reason: str | None = None,
-                    note: str | None = None) -> ReferralDetail:
+
+async def make_move(
+    uow: UnitOfWork,
+    referral_id: str,
+    action: Action,
+    caller: Identity,
+    *,
+    version: int,
+    correlation_id: str,
+    days_after_completion: int,
+    reason: str | None = None,
+    note: str | None = None,
+) -> ReferralDetail:
     """One move, in one transaction with its event (outbox) and history row. Answers
     the referral as the caller now sees it — which is itself a recorded read."""
     async with uow:
@@ -71,27 +113,36 @@ async def make_move(uow: UnitOfWork, referral_id: str, action: Action, caller: I
         referral = await _visible(repo, referral_id, caller)
         party = party_of(caller.role, caller.scope, agency_id=referral.agency_id, area=referral.area)
         try:
-            moved, transition = domain.move(referral, action, party, expected_version=version,
-                                            at=uow.clock.now(), reason=reason, note=note)
+            moved, transition = domain.move(
+                referral, action, party, expected_version=version, at=uow.clock.now(), reason=reason, note=note
+            )
         except NotYourMove as exc:
             raise Forbidden(_not_your_move(exc.action), action=action.value) from exc
         except StaleVersion as exc:
             raise _stale(referral) from exc
         except IllegalMove as exc:
-            raise Conflict(str(exc), current_status=referral.status.value,
-                           current_version=referral.version, action=action.value) from exc
+            raise Conflict(
+                str(exc), current_status=referral.status.value, current_version=referral.version, action=action.value
+            ) from exc
         except ReasonRequired as exc:
             raise InvalidInput(str(exc), field="reason") from exc
         if not await repo.save(moved, expected_version=referral.version):
             raise _stale(await repo.get(referral_id) or referral)  # a concurrent move won
-        envelope = Envelope.wrap(event_for(moved, transition), aggregate_id=moved.id, actor=caller.actor,
-                                 correlation_id=correlation_id, case_id=moved.case_id, occurred_at=transition.at)
+        envelope = Envelope.wrap(
+            event_for(moved, transition),
+            aggregate_id=moved.id,
+            actor=caller.actor,
+            correlation_id=correlation_id,
+            case_id=moved.case_id,
+            occurred_at=transition.at,
+        )
         await repo.add_transition(moved.id, transition, caller.actor, envelope.event_id)
         uow.publish(envelope)
         detail = await _shown(repo, moved, caller, transition.at, days_after_completion)
         await uow.commit()
-    log.info("referral_moved", referral_id=moved.id, action=action.value, status=moved.status.value,
-             version=moved.version)
+    log.info(
+        "referral_moved", referral_id=moved.id, action=action.value, status=moved.status.value, version=moved.version
+    )
     return detail
 
 
@@ -105,15 +156,17 @@ def _stale(current: Referral) -> Conflict:
     return Conflict(
         f"この紹介は他の操作で更新されています(現在の版: {current.version}、状態: "
         f"「{STATUS_LABELS[current.status]}」)。最新の内容を取得してからやり直してください。",
-        current_version=current.version, current_status=current.status.value)
+        current_version=current.version,
+        current_status=current.status.value,
+    )
 
 
 # Reads -------------------------------------------------------------------------------
 
+
 async def _visible(repo: ReferralRepository, referral_id: str, caller: Identity) -> Referral:
     referral = await repo.get(referral_id)
-    if referral is None or not can_see(caller.role, caller.scope, agency_id=referral.agency_id,
-                                       area=referral.area):
+    if referral is None or not can_see(caller.role, caller.scope, agency_id=referral.agency_id, area=referral.area):
         raise NotFound(WHAT)
     return referral
 
@@ -126,8 +179,9 @@ class ReferralDetail:
     closed_reason: str | None = None  # why an agency no longer sees the personal fields
 
 
-async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity, *,
-                          days_after_completion: int) -> ReferralDetail:
+async def referral_detail(
+    uow: UnitOfWork, referral_id: str, caller: Identity, *, days_after_completion: int
+) -> ReferralDetail:
     """One referral as the caller may see it; the read itself is recorded (who saw what)."""
     async with uow:
         repo = ReferralRepository(uow.db)
@@ -137,8 +191,9 @@ async def referral_detail(uow: UnitOfWork, referral_id: str, caller: Identity, *
     return detail
 
 
-async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity, at: Any,
-                 days_after_completion: int) -> ReferralDetail:
+async def _shown(
+    repo: ReferralRepository, referral: Referral, caller: Identity, at: Any, days_after_completion: int
+) -> ReferralDetail:
     closed = None
     shown = dict(referral.shared)
     if caller.role == "agency":
@@ -147,13 +202,21 @@ async def _shown(repo: ReferralRepository, referral: Referral, caller: Identity,
             shown = dict(without_personal_data(referral.shared, referral.withheld).fields)
     # The record of who saw what names only the fields this read showed.
     await repo.record_read(referral.id, caller.actor, sorted(shown), at)
-    return ReferralDetail(referral=referral, history=await repo.history(referral.id), shown=shown,
-                          closed_reason=closed)
+    return ReferralDetail(referral=referral, history=await repo.history(referral.id), shown=shown, closed_reason=closed)
 
 
-def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: str | None, area: str | None,
-                  case_id: str | None, overdue_at: Any, limit: int, offset: int,
-                  by_deadline: bool = False) -> ReferralFilter:
+def scoped_filter(
+    caller: Identity,
+    *,
+    statuses: list[str] | None,
+    agency_id: str | None,
+    area: str | None,
+    case_id: str | None,
+    overdue_at: Any,
+    limit: int,
+    offset: int,
+    by_deadline: bool = False,
+) -> ReferralFilter:
     """The caller's own slice: an agency its inbox, a coordinator their area."""
     if caller.role == "agency":
         agency_id, area = caller.scope, None
@@ -161,8 +224,16 @@ def scoped_filter(caller: Identity, *, statuses: list[str] | None, agency_id: st
         area = caller.scope
     elif caller.role != "supervisor":
         raise Forbidden("紹介の一覧は、機関・地域福祉コーディネーター・管理者のみ閲覧できます。")
-    return ReferralFilter(agency_id=agency_id, area=area, statuses=statuses, case_id=case_id,
-                          overdue_at=overdue_at, limit=limit, offset=offset, by_deadline=by_deadline)
+    return ReferralFilter(
+        agency_id=agency_id,
+        area=area,
+        statuses=statuses,
+        case_id=case_id,
+        overdue_at=overdue_at,
+        limit=limit,
+        offset=offset,
+        by_deadline=by_deadline,
+    )
 
 
 async def disclosures(uow: UnitOfWork, case_id: str, caller: Identity) -> list[Any]:

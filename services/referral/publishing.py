@@ -15,12 +15,22 @@ from shared.events import (
 
 
 def event_for(referral: Referral, transition: Transition, *, agency_kind: str | None = None) -> EventPayload:
-    ids = {"referral_id": referral.id, "case_id": referral.case_id, "agency_id": referral.agency_id,
-           "area": referral.area, "version": referral.version}
+    ids = {
+        "referral_id": referral.id,
+        "case_id": referral.case_id,
+        "agency_id": referral.agency_id,
+        "area": referral.area,
+        "version": referral.version,
+    }
     action = transition.action
     if action == Action.DELIVER:
-        return ReferralReceived(**ids, agency_kind=agency_kind, urgency=referral.urgency,
-                                acknowledge_by=referral.acknowledge_by, decide_by=referral.decide_by)
+        return ReferralReceived(
+            **ids,
+            agency_kind=agency_kind,
+            urgency=referral.urgency,
+            acknowledge_by=referral.acknowledge_by,
+            decide_by=referral.decide_by,
+        )
     if action == Action.ACKNOWLEDGE:
         return ReferralAcknowledged(**ids)
     if action == Action.ACCEPT:
@@ -28,5 +38,6 @@ def event_for(referral: Referral, transition: Transition, *, agency_kind: str | 
     if action == Action.DECLINE:
         return ReferralDeclined(**ids, reason=transition.reason or "")
     # start, resume, hold, complete, fail, cancel, undeliverable
-    return ReferralStatusChanged(**ids, status=transition.to_status.value, reason=transition.reason,
-                                 action=action.value, note=transition.note)
+    return ReferralStatusChanged(
+        **ids, status=transition.to_status.value, reason=transition.reason, action=action.value, note=transition.note
+    )

@@ -44,21 +44,23 @@ def asyncapi_document(service: str, consumes: Iterable[str]) -> dict[str, Any]:
     operations: dict[str, Any] = {}
     for action, types in (("send", sent), ("receive", received)):
         for stream in sorted({stream_for(t) for t in types}):
-            operations[f"{action}.{stream}"] = _operation(service, action, stream,
-                                                          [t for t in types if stream_for(t) == stream])
+            operations[f"{action}.{stream}"] = _operation(
+                service, action, stream, [t for t in types if stream_for(t) == stream]
+            )
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
             "title": f"Tsunagi {service}: events",
             "version": DOCUMENT_VERSION,
-            "description": (f"The Redis streams the {service} service publishes to and consumes, generated "
-                            "from the event contracts in shared/events/. Every event travels in one envelope; "
-                            "each consuming service reads a stream as one consumer group named after itself."),
+            "description": (
+                f"The Redis streams the {service} service publishes to and consumes, generated "
+                "from the event contracts in shared/events/. Every event travels in one envelope; "
+                "each consuming service reads a stream as one consumer group named after itself."
+            ),
         },
         "servers": {"redis": _SERVER},
         "defaultContentType": "application/json",
-        "channels": {stream: _channel(stream, [t for t in carried if stream_for(t) == stream])
-                     for stream in streams},
+        "channels": {stream: _channel(stream, [t for t in carried if stream_for(t) == stream]) for stream in streams},
         "operations": operations,
         "components": {
             "schemas": _schemas([EVENT_TYPES[t] for t in carried]),
@@ -77,7 +79,7 @@ _SERVER = {
     "protocol": "redis",
     "title": "Redis Streams",
     "description": "The Redis all services share (TSUNAGI_REDIS_URL). Each stream entry's `__data__` field "
-                   "holds FastStream's binary message format: the headers below and the JSON envelope.",
+    "holds FastStream's binary message format: the headers below and the JSON envelope.",
     "variables": {"host": {"description": "host:port of TSUNAGI_REDIS_URL"}},
 }
 
@@ -88,8 +90,7 @@ def _channel(stream: str, types: list[str]) -> dict[str, Any]:
     return {
         "address": stream,
         "title": stream,
-        "description": (f"The {family} family's stream: every {family}.* event. "
-                        f"Published by {', '.join(publishers)}."),
+        "description": (f"The {family} family's stream: every {family}.* event. Published by {', '.join(publishers)}."),
         "servers": [{"$ref": "#/servers/redis"}],
         "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in types},
     }
@@ -100,8 +101,10 @@ def _operation(service: str, action: str, stream: str, types: list[str]) -> dict
         summary = f"{service} publishes these events to {stream} (through its outbox)."
         extra: dict[str, Any] = {}
     else:
-        summary = (f"{service} applies these events from {stream}, as consumer group {service!r}; "
-                   "the stream's other events are acknowledged unapplied.")
+        summary = (
+            f"{service} applies these events from {stream}, as consumer group {service!r}; "
+            "the stream's other events are acknowledged unapplied."
+        )
         extra = {"x-consumer-group": service}
     return {
         "action": action,

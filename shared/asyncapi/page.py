@@ -22,8 +22,9 @@ _LITERAL = re.compile(r"``(.+?)``")
 def prose(text: str) -> Markup:
     """A docstring's text with its ``literals`` as code; everything else escaped."""
     parts = _LITERAL.split(text)
-    return Markup("").join(Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
-                           for i, part in enumerate(parts))
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part) for i, part in enumerate(parts)
+    )
 
 
 _templates.filters["prose"] = prose
@@ -112,12 +113,19 @@ def type_parts(schema: dict[str, Any]) -> TypeParts:
 
 def schema_view(name: str, schema: dict[str, Any]) -> SchemaView:
     required = set(schema.get("required", ()))
-    rows = [FieldRow(name=field, type=type_parts(prop), required=field in required,
-                     default=json.dumps(prop["default"], ensure_ascii=False) if "default" in prop else None,
-                     description=" ".join(prop.get("description", "").split()))
-            for field, prop in schema.get("properties", {}).items()]
-    return SchemaView(name=name, anchor=schema_anchor(name), description=" ".join(schema.get("description", "").split()),
-                      fields=rows)
+    rows = [
+        FieldRow(
+            name=field,
+            type=type_parts(prop),
+            required=field in required,
+            default=json.dumps(prop["default"], ensure_ascii=False) if "default" in prop else None,
+            description=" ".join(prop.get("description", "").split()),
+        )
+        for field, prop in schema.get("properties", {}).items()
+    ]
+    return SchemaView(
+        name=name, anchor=schema_anchor(name), description=" ".join(schema.get("description", "").split()), fields=rows
+    )
 
 
 def _message_views(document: dict[str, Any]) -> dict[str, MessageView]:
@@ -134,30 +142,61 @@ def _message_views(document: dict[str, Any]) -> dict[str, MessageView]:
         payload_name = message["payload"]["allOf"][1]["properties"]["payload"]["$ref"].rsplit("/", 1)[-1]
         stream = next(c["address"] for c in document["channels"].values() if event_type in c["messages"])
         views[event_type] = MessageView(
-            type=event_type, anchor=message_anchor(event_type), version=message["x-schema-version"], stream=stream,
-            aggregate=message["x-aggregate"], publisher=message["x-publisher"], roles=roles.get(event_type, []),
+            type=event_type,
+            anchor=message_anchor(event_type),
+            version=message["x-schema-version"],
+            stream=stream,
+            aggregate=message["x-aggregate"],
+            publisher=message["x-publisher"],
+            roles=roles.get(event_type, []),
             skipped=stream in read_streams and event_type not in roles,
-            description=message.get("description", ""), payload=schema_view(payload_name, schemas[payload_name]))
+            description=message.get("description", ""),
+            payload=schema_view(payload_name, schemas[payload_name]),
+        )
     return views
 
 
-def render_page(document: dict[str, Any], service: str, *, json_url: str = "asyncapi.json",
-                css_url: str = "asyncapi.css") -> str:
+def render_page(
+    document: dict[str, Any], service: str, *, json_url: str = "asyncapi.json", css_url: str = "asyncapi.css"
+) -> str:
     """Links are relative, so the page works behind a proxy's path prefix too."""
     messages = _message_views(document)
-    operations = [OperationView(role=ROLE_LABELS[op["action"]], stream=op["channel"]["$ref"].rsplit("/", 1)[-1],
-                                group=op.get("x-consumer-group"),
-                                messages=[messages[ref["$ref"].rsplit("/", 1)[-1]] for ref in op["messages"]])
-                  for op in document["operations"].values()]
-    channels = [ChannelView(stream=channel["address"], description=channel.get("description", ""),
-                            messages=[messages[t] for t in channel["messages"]])
-                for channel in document["channels"].values()]
+    operations = [
+        OperationView(
+            role=ROLE_LABELS[op["action"]],
+            stream=op["channel"]["$ref"].rsplit("/", 1)[-1],
+            group=op.get("x-consumer-group"),
+            messages=[messages[ref["$ref"].rsplit("/", 1)[-1]] for ref in op["messages"]],
+        )
+        for op in document["operations"].values()
+    ]
+    channels = [
+        ChannelView(
+            stream=channel["address"],
+            description=channel.get("description", ""),
+            messages=[messages[t] for t in channel["messages"]],
+        )
+        for channel in document["channels"].values()
+    ]
     payload_names = {m.payload.name for m in messages.values()}
     # The envelope first: it is every message's outer shape.
-    shared_schemas = sorted((schema_view(name, schema) for name, schema in document["components"]["schemas"].items()
-                             if name not in payload_names), key=lambda view: view.name != "Envelope")
+    shared_schemas = sorted(
+        (
+            schema_view(name, schema)
+            for name, schema in document["components"]["schemas"].items()
+            if name not in payload_names
+        ),
+        key=lambda view: view.name != "Envelope",
+    )
     return _templates.get_template("asyncapi.html").render(
-        service=service, info=document["info"], asyncapi_version=document["asyncapi"], json_url=json_url, css_url=css_url,
-        operations=operations, channels=channels,
-        used=[m for m in messages.values() if m.roles], passing=[m for m in messages.values() if not m.roles],
-        shared_schemas=shared_schemas)
+        service=service,
+        info=document["info"],
+        asyncapi_version=document["asyncapi"],
+        json_url=json_url,
+        css_url=css_url,
+        operations=operations,
+        channels=channels,
+        used=[m for m in messages.values() if m.roles],
+        passing=[m for m in messages.values() if not m.roles],
+        shared_schemas=shared_schemas,
+    )

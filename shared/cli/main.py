@@ -58,8 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(migrate(settings, args.service))
     app = build_app(args.service, settings)
     port = args.port or settings.port_of(args.service)
-    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
     return 0
 
 
@@ -97,11 +96,17 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tsunagi", description="Tsunagi: community welfare case management")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("token", help="print a development-key token for a role and scope (embedded and test "
-                                     "mode; people sign in to the console instead)")
+    t = sub.add_parser(
+        "token",
+        help="print a development-key token for a role and scope (embedded and test "
+        "mode; people sign in to the console instead)",
+    )
     t.add_argument("--role", required=True, choices=["reporter", "coordinator", "agency", "supervisor"])
-    t.add_argument("--scope", required=True,
-                   help="coordinator: area (e.g. 中部); agency: agency id; reporter: reporter id; supervisor: city")
+    t.add_argument(
+        "--scope",
+        required=True,
+        help="coordinator: area (e.g. 中部); agency: agency id; reporter: reporter id; supervisor: city",
+    )
     t.add_argument("--subject", help="who the token is for (default: role:scope)")
     t.set_defaults(func=cmd_token)
 
@@ -121,8 +126,13 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     u = sub.add_parser("up", help="start the whole system on this machine (embedded default)")
-    u.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N",
-                   help="run N processes of a service (repeatable), e.g. case=2")
+    u.add_argument(
+        "--replicas",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="run N processes of a service (repeatable), e.g. case=2",
+    )
     u.add_argument("--no-sample-data", action="store_true", help="do not load the sample consultations")
     u.add_argument("--exit-after-ready", action="store_true", help=argparse.SUPPRESS)
     u.set_defaults(func=cmd_up)

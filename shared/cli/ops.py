@@ -63,6 +63,7 @@ def _when(iso: str) -> str:
 
 # dlq --------------------------------------------------------------------------------
 
+
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     from shared.messaging.deadletter import list_dead_letters
 
@@ -76,8 +77,10 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
             return 0
         print(f"{'REF':<28} {'EVENT TYPE':<26} {'TRIES':>5}  {'DEAD-LETTERED':<23} ERROR")
         for d in letters:
-            print(f"{d.ref:<28} {d.get('event_type'):<26} {d.get('attempts'):>5}  "
-                  f"{_when(d.get('dead_lettered_at')):<23} {' '.join(d.get('error').split())[:70]}")
+            print(
+                f"{d.ref:<28} {d.get('event_type'):<26} {d.get('attempts'):>5}  "
+                f"{_when(d.get('dead_lettered_at')):<23} {' '.join(d.get('error').split())[:70]}"
+            )
         print(f"{len(letters)} dead letter(s); `tsunagi dlq show REF` for one, `replay` or `discard` to resolve")
         return 0
 
@@ -95,13 +98,15 @@ def cmd_dlq_show(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(letter.as_dict(), ensure_ascii=False, indent=2))
             return 0
-        print(f"dead letter    {letter.ref}\n"
-              f"event          {letter.get('event_type')} {letter.get('event_id')}\n"
-              f"from           {letter.get('stream')} entry {letter.get('message_id')} (group {letter.get('group')})\n"
-              f"attempts       {letter.get('attempts')}\n"
-              f"dead-lettered  {_when(letter.get('dead_lettered_at'))}\n"
-              f"error\n  " + letter.get("error").replace("\n", "\n  ") + "\n"
-              "envelope\n  " + json.dumps(letter.envelope, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        print(
+            f"dead letter    {letter.ref}\n"
+            f"event          {letter.get('event_type')} {letter.get('event_id')}\n"
+            f"from           {letter.get('stream')} entry {letter.get('message_id')} (group {letter.get('group')})\n"
+            f"attempts       {letter.get('attempts')}\n"
+            f"dead-lettered  {_when(letter.get('dead_lettered_at'))}\n"
+            f"error\n  " + letter.get("error").replace("\n", "\n  ") + "\n"
+            "envelope\n  " + json.dumps(letter.envelope, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        )
         return 0
 
     return _run(body)
@@ -135,8 +140,10 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
                 first_line = outcome.error.splitlines()[0] if outcome.error else "unknown error"
                 print(f"{letter.ref} {letter.get('event_type')}: still failing, kept: {first_line[:160]}")
             else:
-                print(f"{letter.ref} {letter.get('event_type')}: "
-                      f"{'applied' if outcome.applied else 'already applied, nothing changed'}")
+                print(
+                    f"{letter.ref} {letter.get('event_type')}: "
+                    f"{'applied' if outcome.applied else 'already applied, nothing changed'}"
+                )
         print(f"replayed {len(letters) - failed} of {len(letters)}")
         return EXIT_PROBLEM if failed else 0
 
@@ -154,8 +161,9 @@ def cmd_dlq_discard(args: argparse.Namespace) -> int:
         if not await resolve(redis, letter, outcome="discarded", by=args.by, reason=args.reason):
             print(f"{letter.ref} was resolved by someone else meanwhile", file=sys.stderr)
             return EXIT_NOT_FOUND
-        print(f"discarded {letter.ref} ({letter.get('event_type')} {letter.get('event_id')}) "
-              f"by {args.by}: {args.reason}")
+        print(
+            f"discarded {letter.ref} ({letter.get('event_type')} {letter.get('event_id')}) by {args.by}: {args.reason}"
+        )
         return 0
 
     return _run(body)
@@ -170,8 +178,10 @@ def cmd_dlq_history(args: argparse.Namespace) -> int:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
             return 0
         for r in rows:
-            print(f"{_when(r.get('resolved_at', '')):<23} {r.get('outcome', ''):<10} {r.get('dead_letter', ''):<28} "
-                  f"{r.get('event_type', ''):<24} by {r.get('by', '')}: {r.get('reason', '')}")
+            print(
+                f"{_when(r.get('resolved_at', '')):<23} {r.get('outcome', ''):<10} {r.get('dead_letter', ''):<28} "
+                f"{r.get('event_type', ''):<24} by {r.get('by', '')}: {r.get('reason', '')}"
+            )
         if not rows:
             print("nothing resolved yet")
         return 0
@@ -180,6 +190,7 @@ def cmd_dlq_history(args: argparse.Namespace) -> int:
 
 
 # check ------------------------------------------------------------------------------
+
 
 def cmd_check(args: argparse.Namespace) -> int:
     from shared.messaging.consistency import gather
@@ -235,8 +246,14 @@ def add_ops_commands(sub: Any) -> None:
 
     check = sub.add_parser("check", help="consistency across services: lost, duplicated, in flight")
     check.add_argument("--json", action="store_true")
-    check.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                       help="first wait up to SECONDS for outbox backlogs and pending entries to drain")
-    check.add_argument("--strict", action="store_true",
-                       help="also fail (exit 2) when work is still in flight or dead letters remain")
+    check.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for outbox backlogs and pending entries to drain",
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="also fail (exit 2) when work is still in flight or dead letters remain"
+    )
     check.set_defaults(func=cmd_check)

@@ -20,8 +20,12 @@ def load_samples(settings: Settings, intake_url: str) -> list[str]:
     references = []
     for item in json.loads(SAMPLES.read_text(encoding="utf-8")):
         token = issue_token(settings, role="reporter", scope=item["reporter_id"], subject=item["reporter_id"])
-        response = httpx.post(f"{intake_url}/v1/consultations", json=item["body"],
-                              headers={"authorization": f"Bearer {token}"}, timeout=10)
+        response = httpx.post(
+            f"{intake_url}/v1/consultations",
+            json=item["body"],
+            headers={"authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         response.raise_for_status()
         references.append(response.json()["reference"])
     return references

@@ -72,14 +72,32 @@ def start_embedded_redis(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     if binary is None:
         raise SystemExit(
             "redis-server was not found. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`, "
-            "macOS: `brew install redis`) or point TSUNAGI_REDIS_URL at a running Redis.")
+            "macOS: `brew install redis`) or point TSUNAGI_REDIS_URL at a running Redis."
+        )
     folder = data_dir / "redis"
     folder.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-         "--logfile", str(folder / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     if not wait_for_port(port):
         process.kill()
         raise SystemExit(f"redis-server did not start on port {port}; see {folder / 'redis.log'}")
@@ -112,7 +130,11 @@ class ServiceProcess:
         self._log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "shared.cli.main", "serve", self.service, "--no-migrate", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -138,23 +160,29 @@ class ServiceProcess:
 class Supervisor:
     """Starts and watches the service processes; restarts any that dies."""
 
-    def __init__(self, settings: Settings, env: dict[str, str], replicas: dict[str, int],
-                 log_dir: Path) -> None:
+    def __init__(self, settings: Settings, env: dict[str, str], replicas: dict[str, int], log_dir: Path) -> None:
         self.settings = settings
         self.processes: list[ServiceProcess] = []
         for service in SERVICES:
             for replica in range(1, replicas.get(service, 1) + 1):
                 port = settings.port_of(service) + REPLICA_PORT_STEP * (replica - 1)
                 name = service if replica == 1 else f"{service}-{replica}"
-                self.processes.append(ServiceProcess(
-                    service=service, replica=replica, port=port,
-                    env={k: v for k, v in env.items() if k != "TSUNAGI_CONSUMER_NAME"}, log_path=log_dir / f"{name}.log"))
+                self.processes.append(
+                    ServiceProcess(
+                        service=service,
+                        replica=replica,
+                        port=port,
+                        env={k: v for k, v in env.items() if k != "TSUNAGI_CONSUMER_NAME"},
+                        log_path=log_dir / f"{name}.log",
+                    )
+                )
 
     def start_all(self) -> None:
         for p in self.processes:
             if not port_free(p.port):
-                raise SystemExit(f"port {p.port} for {p.name} is in use; stop what uses it or set "
-                                 f"TSUNAGI_{p.service.upper()}_PORT")
+                raise SystemExit(
+                    f"port {p.port} for {p.name} is in use; stop what uses it or set TSUNAGI_{p.service.upper()}_PORT"
+                )
             p.start()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
@@ -180,8 +208,10 @@ class Supervisor:
                 continue
             if p.next_start == 0.0:
                 p.next_start = now + min(0.5 * (2 ** min(p.restarts, 5)), 10.0)
-                print(f"[tsunagi] {p.name} exited (code {p.process.returncode if p.process else '?'}); "
-                      f"restarting", flush=True)
+                print(
+                    f"[tsunagi] {p.name} exited (code {p.process.returncode if p.process else '?'}); restarting",
+                    flush=True,
+                )
             elif now >= p.next_start:
                 p.restarts += 1
                 p.next_start = 0.0
@@ -209,11 +239,22 @@ def child_env(settings: Settings, redis_url: str) -> dict[str, str]:
     return env
 
 
-def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, database: str,
-                 samples: list[tuple[str, str, str]], sample_password: str | None) -> None:
+def print_banner(
+    settings: Settings,
+    supervisor: Supervisor,
+    redis_url: str,
+    database: str,
+    samples: list[tuple[str, str, str]],
+    sample_password: str | None,
+) -> None:
     console = next(p for p in supervisor.processes if p.service == "console")
-    lines = ["", "Tsunagi is running (つなぎ). Ctrl-C stops everything.", "",
-             f"  つなぎの机 (the console — sign in here): {console.url}/", ""]
+    lines = [
+        "",
+        "Tsunagi is running (つなぎ). Ctrl-C stops everything.",
+        "",
+        f"  つなぎの机 (the console — sign in here): {console.url}/",
+        "",
+    ]
     if samples:
         lines.append(f"  SAMPLE accounts (サンプル), password: {sample_password}")
         for account_id, name, role in samples:
@@ -222,12 +263,14 @@ def print_banner(settings: Settings, supervisor: Supervisor, redis_url: str, dat
     for p in supervisor.processes:
         docs = "" if p.service == "console" else f"   API docs: {p.url}/docs"
         lines.append(f"  {p.name:<11} {p.url}{docs}   health: {p.url}/health")
+    smtp = os.environ.get("TSUNAGI_NOTIFY_SMTP_HOST")
+    mail = f"via {smtp}" if smtp else f"written to {settings.data_dir / 'mail'}"
     lines += [
         "",
         f"  redis       {redis_url}",
         f"  database    {database}",
         f"  logs        {settings.data_dir / 'logs'}",
-        f"  email       {'written to ' + str(settings.data_dir / 'mail') if not os.environ.get('TSUNAGI_NOTIFY_SMTP_HOST') else 'via ' + os.environ['TSUNAGI_NOTIFY_SMTP_HOST']}",
+        f"  email       {mail}",
         "",
         "  For curl, a development-key token (embedded mode only):",
         "    .venv/bin/tsunagi token --role coordinator --scope 中部 --subject csw-chubu-1",
@@ -256,12 +299,15 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
     async def create() -> list[tuple[str, str, str]]:
         engine = make_engine(settings, "console", pool_size=1)
         try:
-            made = await ensure_sample_accounts(lambda: UnitOfWork(engine, messaging, Clock.from_settings(settings)),
-                                                reference, password, timedelta(seconds=settings.console_token_ttl_s))
+            made = await ensure_sample_accounts(
+                lambda: UnitOfWork(engine, messaging, Clock.from_settings(settings)),
+                reference,
+                password,
+                timedelta(seconds=settings.console_token_ttl_s),
+            )
         finally:
             await engine.dispose()
-        return [(a.account_id, a.display_name, " / ".join(grant_label(g, reference) for g in a.grants))
-                for a in made]
+        return [(a.account_id, a.display_name, " / ".join(grant_label(g, reference) for g in a.grants)) for a in made]
 
     return asyncio.run(create()), password
 
@@ -277,17 +323,22 @@ def run_up(args: argparse.Namespace) -> int:
     if not redis_url:
         port = int(os.environ.get("TSUNAGI_EMBEDDED_REDIS_PORT", EMBEDDED_REDIS_PORT))
         if not port_free(port):
-            raise SystemExit(f"port {port} for the embedded Redis is in use (an earlier `make up` still running?). "
-                             "Stop it, or set TSUNAGI_EMBEDDED_REDIS_PORT or TSUNAGI_REDIS_URL.")
+            raise SystemExit(
+                f"port {port} for the embedded Redis is in use (an earlier `make up` still running?). "
+                "Stop it, or set TSUNAGI_EMBEDDED_REDIS_PORT or TSUNAGI_REDIS_URL."
+            )
         redis_process = start_embedded_redis(settings.data_dir, port)
         redis_url = f"redis://127.0.0.1:{port}/0"
-        print(f"[tsunagi] started redis-server (append-only) on port {port}, data in {settings.data_dir / 'redis'}",
-              flush=True)
+        print(
+            f"[tsunagi] started redis-server (append-only) on port {port}, data in {settings.data_dir / 'redis'}",
+            flush=True,
+        )
     database = settings.database_url or f"SQLite files in {settings.data_dir}"
     for service in SERVICES:
         asyncio.run(migrate(settings, service))
-    print(f"[tsunagi] migrated {', '.join(SERVICES)} ({'PostgreSQL' if settings.database_url else 'SQLite'})",
-          flush=True)
+    print(
+        f"[tsunagi] migrated {', '.join(SERVICES)} ({'PostgreSQL' if settings.database_url else 'SQLite'})", flush=True
+    )
     if ensure_key_pair(settings):
         print(f"[tsunagi] made the console's signing key pair in {verify_key_path(settings).parent}", flush=True)
     samples, sample_password = ([], None) if args.no_sample_data else create_sample_accounts(settings)

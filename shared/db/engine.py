@@ -52,12 +52,18 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         # The connection runs its calls in the event loop's thread (sqlite_inline.py:
         # no thread hand-off per statement) and waits for another process's
         # write lock with asyncio.sleep, never in SQLite's busy handler.
-        engine = create_async_engine(url, async_creator=inline_connector(make_url(url).database or ""),
-                                     hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60,
-                                     **JSON_CODEC)
+        engine = create_async_engine(
+            url,
+            async_creator=inline_connector(make_url(url).database or ""),
+            hide_parameters=True,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            **JSON_CODEC,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
             # We issue BEGIN ourselves (below), so the driver must not.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -68,7 +74,7 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
+        def _sqlite_begin_immediate(conn) -> None:
             # Take the write lock at BEGIN: a writer of another process then waits for
             # it there (sqlite_inline.py retries the BEGIN) instead of failing with
             # "database is locked" on upgrade, mid-transaction.
@@ -89,4 +95,3 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         connect_args={"server_settings": {"search_path": service}},
         **JSON_CODEC,
     )
-

@@ -81,7 +81,7 @@ class GroupCommit:
 
     async def _drain(self) -> None:
         while self._queue:
-            batch, self._queue = self._queue[:self._max], self._queue[self._max:]
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
             try:
                 await self._write(batch)
             except IntegrityError as clash:

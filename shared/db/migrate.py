@@ -29,8 +29,7 @@ def alembic_config(service: str) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, service: str, revision: str = "head", settings: Settings | None = None
-                  ) -> None:
+async def upgrade(engine: AsyncEngine, service: str, revision: str = "head", settings: Settings | None = None) -> None:
     """``settings`` reach the migrations as ``config.attributes["settings"]`` (a data
     migration may need a configured key); without them a migration reads ``Settings()``."""
     if is_postgres(engine):
@@ -38,7 +37,7 @@ async def upgrade(engine: AsyncEngine, service: str, revision: str = "head", set
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
     cfg = alembic_config(service)
 
-    def _run(sync_conn) -> None:  # noqa: ANN001
+    def _run(sync_conn) -> None:
         cfg.attributes["connection"] = sync_conn
         cfg.attributes["settings"] = settings
         command.upgrade(cfg, revision)
@@ -63,7 +62,7 @@ async def make_revision(service: str, message: str) -> None:
             await upgrade(engine, service, settings=settings)
             cfg = alembic_config(service)
 
-            def _revise(sync_conn) -> None:  # noqa: ANN001
+            def _revise(sync_conn) -> None:
                 cfg.attributes["connection"] = sync_conn
                 command.revision(cfg, message=message, autogenerate=True)
 

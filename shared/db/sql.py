@@ -25,8 +25,7 @@ def _insert(dialect: str, table: Table, returning: Column | None = None) -> Any:
 @cache
 def _upsert(dialect: str, table: Table, key: Column, columns: tuple[str, ...]) -> Any:
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return statement.on_conflict_do_update(index_elements=[key],
-                                           set_={c: statement.excluded[c] for c in columns})
+    return statement.on_conflict_do_update(index_elements=[key], set_={c: statement.excluded[c] for c in columns})
 
 
 @cache
@@ -60,8 +59,9 @@ async def insert_missing(db: AsyncConnection, table: Table, rows: list[dict[str,
         await db.execute(_insert(db.dialect.name, table), rows)
 
 
-async def upsert(db: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: Column,
-                 columns: tuple[str, ...]) -> None:
+async def upsert(
+    db: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: Column, columns: tuple[str, ...]
+) -> None:
     """Inserts each row, or sets ``columns`` from it on the row with its ``key``."""
     if rows:
         await db.execute(_upsert(db.dialect.name, table, key, columns), rows)

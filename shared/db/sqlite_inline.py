@@ -53,8 +53,10 @@ class _RunNow:
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or \
-        "database is locked" in str(exc)
+    return getattr(exc, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    ) or "database is locked" in str(exc)
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -88,6 +90,7 @@ class InlineConnection(aiosqlite.Connection):
 
 def inline_connector(path: str, *, busy_timeout_s: float = 30.0) -> Callable[[], Any]:
     """An ``async_creator`` for ``create_async_engine``: connections to the file at ``path``."""
+
     async def connect() -> InlineConnection:
         # timeout=0: SQLite's own busy handler would sleep in the loop's thread.
         connector = partial(sqlite3.connect, path, timeout=0, isolation_level=None, check_same_thread=False)

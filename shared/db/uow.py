@@ -21,8 +21,9 @@ from shared.events import Envelope, stream_for
 
 
 class UnitOfWork:
-    def __init__(self, engine: AsyncEngine, tables: MessagingTables, clock: Clock,
-                 outbox_signal: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, tables: MessagingTables, clock: Clock, outbox_signal: asyncio.Event | None = None
+    ) -> None:
         self._engine = engine
         self._tables = tables
         self.clock = clock
@@ -31,13 +32,14 @@ class UnitOfWork:
         self._commit_refusal: Callable[[], Exception] | None = None
         self.db: AsyncConnection
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.db = await self._engine.connect().start()
         self._pending_events = []
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if self.db.in_transaction():
                 await self.db.rollback()
@@ -59,17 +61,20 @@ class UnitOfWork:
 
     async def mark_applied(self, envelope: Envelope, stream: str) -> None:
         """Insert into the inbox; a concurrent duplicate fails on the primary key."""
-        await self.db.execute(insert(self._tables.inbox), dict(
-            event_id=envelope.event_id, event_type=envelope.type, stream=stream,
-            applied_at=self.clock.now()))
+        await self.db.execute(
+            insert(self._tables.inbox),
+            dict(event_id=envelope.event_id, event_type=envelope.type, stream=stream, applied_at=self.clock.now()),
+        )
 
     async def mark_applied_new(self, envelopes: Iterable[Envelope], stream: str) -> set[str]:
         """Insert the inbox rows of several events in one statement (an event twice: one
         row); returns the ids it inserted. An id it did not insert was applied before, or
         by a racing replica that committed first."""
         now = self.clock.now()
-        rows = {e.event_id: {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
-                for e in envelopes}
+        rows = {
+            e.event_id: {"event_id": e.event_id, "event_type": e.type, "stream": stream, "applied_at": now}
+            for e in envelopes
+        }
         inbox = self._tables.inbox
         return await insert_new(self.db, inbox, list(rows.values()), inbox.c.event_id)
 
@@ -84,18 +89,22 @@ class UnitOfWork:
             raise self._commit_refusal()
         if self._pending_events:
             now = self.clock.now()
-            await insert_rows(self.db, self._tables.outbox, [
-                {
-                    "event_id": e.event_id,
-                    "event_type": e.type,
-                    "stream": stream_for(e.type),
-                    "aggregate_id": e.aggregate_id,
-                    "envelope": e.model_dump(mode="json"),
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for e in self._pending_events
-            ])
+            await insert_rows(
+                self.db,
+                self._tables.outbox,
+                [
+                    {
+                        "event_id": e.event_id,
+                        "event_type": e.type,
+                        "stream": stream_for(e.type),
+                        "aggregate_id": e.aggregate_id,
+                        "envelope": e.model_dump(mode="json"),
+                        "created_at": now,
+                        "attempts": 0,
+                    }
+                    for e in self._pending_events
+                ],
+            )
         await self.db.commit()
         if self._pending_events and self._signal is not None:
             self._signal.set()

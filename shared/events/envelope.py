@@ -97,7 +97,7 @@ class Envelope(BaseModel):
         causation_id: str | None = None,
         case_id: str | None = None,
         occurred_at: datetime | None = None,
-    ) -> "Envelope":
+    ) -> Envelope:
         extra: dict[str, Any] = {"occurred_at": occurred_at} if occurred_at else {}
         trace = trace_carrier(causation_id)
         if trace:
@@ -115,8 +115,15 @@ class Envelope(BaseModel):
             **extra,
         )
 
-    def caused(self, payload: EventPayload, *, aggregate_id: str, actor: Actor,
-               case_id: str | None = None, occurred_at: datetime | None = None) -> "Envelope":
+    def caused(
+        self,
+        payload: EventPayload,
+        *,
+        aggregate_id: str,
+        actor: Actor,
+        case_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
         """An event caused by this one: same correlation id, causation = this event."""
         return Envelope.wrap(
             payload,

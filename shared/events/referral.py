@@ -24,8 +24,14 @@ ShareableField = Literal[
 SHAREABLE_FIELDS: tuple[str, ...] = ShareableField.__args__  # type: ignore[attr-defined]
 # What every page calls them (the coordinator choosing, the agency reading).
 SHAREABLE_LABELS: dict[str, str] = {
-    "person_name": "氏名", "age_group": "年代", "approximate_place": "おおよその場所", "school_district": "小学校区",
-    "categories": "相談分類", "household": "世帯構成(続柄・年代)", "noticed": "気づいたこと", "urgency": "緊急度",
+    "person_name": "氏名",
+    "age_group": "年代",
+    "approximate_place": "おおよその場所",
+    "school_district": "小学校区",
+    "categories": "相談分類",
+    "household": "世帯構成(続柄・年代)",
+    "noticed": "気づいたこと",
+    "urgency": "緊急度",
 }
 # Fields that identify or describe the person: sharing them needs consent or a
 # recorded legal ground.

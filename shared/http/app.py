@@ -43,8 +43,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = Problem(413, "リクエストが大きすぎます",
-                            f"本文は {self.max_bytes} バイトまでです。", type_="too-large")
+        too_large = Problem(
+            413, "リクエストが大きすぎます", f"本文は {self.max_bytes} バイトまでです。", type_="too-large"
+        )
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await problem_response(too_large)(scope, receive, send)
@@ -82,9 +83,15 @@ class UrlTextMiddleware:
             loc = control_character_field(scope.get("path", ""), scope.get("query_string", b""))
             if loc is not None:
                 where = "URL のパス" if loc == ["path"] else loc[1]
-                await problem_response(Problem(
-                    422, "入力内容に誤りがあります", f"次の項目を確認してください: {where}", type_="validation",
-                    errors=[{"loc": loc, "msg": MESSAGE_JA, "type": "control_character"}]))(scope, receive, send)
+                await problem_response(
+                    Problem(
+                        422,
+                        "入力内容に誤りがあります",
+                        f"次の項目を確認してください: {where}",
+                        type_="validation",
+                        errors=[{"loc": loc, "msg": MESSAGE_JA, "type": "control_character"}],
+                    )
+                )(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -136,8 +143,13 @@ class CorrelationMiddleware:
                 if self.metrics is not None:
                     self.metrics.observe_request(scope.get("method", ""), route, status, seconds)
                 if scope.get("path") not in ("/health", "/ready"):
-                    log.info("http_request", method=scope.get("method"), route=route, status=status,
-                             duration_ms=round(seconds * 1000, 1))
+                    log.info(
+                        "http_request",
+                        method=scope.get("method"),
+                        route=route,
+                        status=status,
+                        duration_ms=round(seconds * 1000, 1),
+                    )
 
 
 def route_template(scope: Scope, root_path: str) -> str:
@@ -146,7 +158,7 @@ def route_template(scope: Scope, root_path: str) -> str:
     route = getattr(scope.get("route"), "path", None)
     if route:
         return str(route)
-    mounted = scope.get("root_path", "")[len(root_path):]
+    mounted = scope.get("root_path", "")[len(root_path) :]
     return f"{mounted}/{{path}}" if mounted else "unmatched"
 
 
@@ -154,24 +166,38 @@ ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 # For `responses=` of a route answering CSV when asked (format=csv): the OpenAPI document says so.
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}}
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}
+}
 
 
-def create_api(*, service: str, title: str, description: str, settings: Settings,
-               lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
-               ready_check: ReadyCheck | None = None, tokens: TokenVerifier | None = None,
-               api_docs: bool = True, metrics: ServiceMetrics | None = None,
-               tracing: Tracing | None = None) -> FastAPI:
+def create_api(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: Settings,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    ready_check: ReadyCheck | None = None,
+    tokens: TokenVerifier | None = None,
+    api_docs: bool = True,
+    metrics: ServiceMetrics | None = None,
+    tracing: Tracing | None = None,
+) -> FastAPI:
     """``tokens`` reads each request's bearer token (the runtime's, which knows what the
     console has revoked; by default one that checks signatures and times only).
     ``metrics``: the registry /metrics serves (the runtime's; by default HTTP figures only).
     ``api_docs=False``: no /docs or /openapi.json (the console's pages are not an API).
     ``tracing``: the runtime's, when it traces (a server span per request)."""
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
-                  docs_url="/docs" if api_docs else None, redoc_url="/redoc" if api_docs else None,
-                  openapi_url="/openapi.json" if api_docs else None,
-                  responses={"4XX": {"description": "Problem details (RFC 9457)",
-                                     "content": {"application/problem+json": {}}}})
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs" if api_docs else None,
+        redoc_url="/redoc" if api_docs else None,
+        openapi_url="/openapi.json" if api_docs else None,
+        responses={"4XX": {"description": "Problem details (RFC 9457)", "content": {"application/problem+json": {}}}},
+    )
     app.state.settings = settings
     app.state.service = service
     app.state.tokens = tokens or TokenVerifier(settings)
@@ -192,8 +218,14 @@ def create_api(*, service: str, title: str, description: str, settings: Settings
     async def ready() -> Any:
         detail = await ready_check() if ready_check else {}
         if detail.get("ready", True) is False:
-            raise Problem(503, "準備中", "依存先に接続できません。", type_="not-ready",
-                          headers={"Retry-After": "2"}, checks=detail)
+            raise Problem(
+                503,
+                "準備中",
+                "依存先に接続できません。",
+                type_="not-ready",
+                headers={"Retry-After": "2"},
+                checks=detail,
+            )
         return {"status": "ready", "service": service, **detail}
 
     return app
@@ -207,25 +239,40 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
     """``POST /v1/admin/reference/reload`` (supervisor): re-read ``reference/*.yaml``.
     An invalid folder is refused with a 422 naming the file, entry and field; the data
     in use stays as it was."""
+
     @app.post("/v1/admin/reference/reload", tags=["ops"], summary="参照データの再読み込み (supervisor)")
     async def reload_reference(caller: CurrentIdentity) -> dict[str, Any]:
         require_role(caller, "supervisor")
         try:
             data = reference.reload()
         except ReferenceDataError as exc:
-            raise Problem(422, "参照データに誤りがあります", "参照データを読み込めませんでした。現在のデータを使い続けます。",
-                          type_="reference-data", errors=[{"loc": ["reference"], "msg": str(exc),
-                                                            "type": "reference-data"}]) from exc
+            raise Problem(
+                422,
+                "参照データに誤りがあります",
+                "参照データを読み込めませんでした。現在のデータを使い続けます。",
+                type_="reference-data",
+                errors=[{"loc": ["reference"], "msg": str(exc), "type": "reference-data"}],
+            ) from exc
         log.info("reference_reloaded", generation=reference.generation)
-        return {"status": "reloaded", "service": app.state.service, "generation": reference.generation,
-                "sample": data.sample, "school_districts": len(data.school_districts),
-                "agencies": len(data.agencies)}
+        return {
+            "status": "reloaded",
+            "service": app.state.service,
+            "generation": reference.generation,
+            "sample": data.sample,
+            "school_districts": len(data.school_districts),
+            "agencies": len(data.agencies),
+        }
 
 
 def add_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     """``GET /metrics``: this process's registry in Prometheus text format."""
 
-    @app.get("/metrics", tags=["ops"], response_class=Response, summary="Prometheus metrics (counts only)",
-             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=Response,
+        summary="Prometheus metrics (counts only)",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def prometheus_metrics() -> Response:
         return Response(await metrics.scrape(), media_type=CONTENT_TYPE)

@@ -18,13 +18,18 @@ def add_asyncapi(app: FastAPI, service: str, handlers: EventHandlers) -> None:
     stylesheet = STYLESHEET.read_bytes()
 
     # Under the ops tag: /docs is where an API's reader looks first, so the events are found from there.
-    @app.get("/asyncapi.json", tags=["ops"], response_class=JSONResponse,
-             summary="このサービスのイベント契約 (AsyncAPI 3.0.0 document)")
+    @app.get(
+        "/asyncapi.json",
+        tags=["ops"],
+        response_class=JSONResponse,
+        summary="このサービスのイベント契約 (AsyncAPI 3.0.0 document)",
+    )
     async def asyncapi_json() -> Response:
         return Response(body, media_type="application/json")
 
-    @app.get("/asyncapi", tags=["ops"], response_class=HTMLResponse,
-             summary="このサービスのイベント契約 (readable page)")
+    @app.get(
+        "/asyncapi", tags=["ops"], response_class=HTMLResponse, summary="このサービスのイベント契約 (readable page)"
+    )
     async def asyncapi_page() -> HTMLResponse:
         return HTMLResponse(page)
 

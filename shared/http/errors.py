@@ -62,14 +62,30 @@ def is_unavailable(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError,
-                                TimeoutError, RedisConnectionError, RedisTimeoutError)):
+        if isinstance(
+            current,
+            (
+                OperationalError,
+                InterfaceError,
+                PoolTimeout,
+                ConnectionError,
+                OSError,
+                TimeoutError,
+                RedisConnectionError,
+                RedisTimeoutError,
+            ),
+        ):
             return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         if type(current).__module__.startswith("asyncpg") and type(current).__name__ in (
-                "CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError",
-                "PostgresConnectionError", "AdminShutdownError", "ConnectionFailureError"):
+            "CannotConnectNowError",
+            "ConnectionDoesNotExistError",
+            "InterfaceError",
+            "PostgresConnectionError",
+            "AdminShutdownError",
+            "ConnectionFailureError",
+        ):
             return True
         current = current.__cause__ or current.__context__
     return False
@@ -78,9 +94,17 @@ def is_unavailable(exc: BaseException) -> bool:
 class Problem(Exception):
     """Raise anywhere in a request to answer with a problem-details body."""
 
-    def __init__(self, status: int, title: str, detail: str, *, type_: str = "about:blank",
-                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
-                 **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        type_: str = "about:blank",
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
@@ -91,8 +115,7 @@ class Problem(Exception):
         self.extensions = extensions
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status,
-                                "detail": self.detail}
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
         if instance:
             body["instance"] = instance
         if self.errors:
@@ -102,8 +125,12 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
-    return JSONResponse(problem.body(request.url.path if request else None), status_code=problem.status,
-                        media_type=MEDIA_TYPE, headers=problem.headers)
+    return JSONResponse(
+        problem.body(request.url.path if request else None),
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers=problem.headers,
+    )
 
 
 def not_found(what: str) -> Problem:
@@ -145,8 +172,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        errors = ([{"loc": exc.field.split("."), "msg": exc.message, "type": exc.type}]
-                  if exc.field else None)
+        errors = [{"loc": exc.field.split("."), "msg": exc.message, "type": exc.type}] if exc.field else None
         problem = Problem(exc.status, exc.title, exc.message, type_=exc.type, errors=errors, **exc.extensions)
         return problem_response(problem, request)
 
@@ -154,19 +180,33 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
-            problem = Problem(400, "リクエストの形式が正しくありません", "本文が正しい JSON ではありません。",
-                              type_="malformed", errors=errors)
+            problem = Problem(
+                400,
+                "リクエストの形式が正しくありません",
+                "本文が正しい JSON ではありません。",
+                type_="malformed",
+                errors=errors,
+            )
         else:
             fields = "、".join(".".join(e["loc"][1:] or e["loc"]) for e in errors)
-            problem = Problem(422, "入力内容に誤りがあります", f"次の項目を確認してください: {fields}",
-                              type_="validation", errors=errors)
+            problem = Problem(
+                422,
+                "入力内容に誤りがあります",
+                f"次の項目を確認してください: {fields}",
+                type_="validation",
+                errors=errors,
+            )
         return problem_response(problem, request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "見つかりません", 405: "許可されていないメソッドです", 413: "リクエストが大きすぎます"}
-        problem = Problem(exc.status_code, titles.get(exc.status_code, "エラー"), str(exc.detail),
-                          headers=getattr(exc, "headers", None))
+        problem = Problem(
+            exc.status_code,
+            titles.get(exc.status_code, "エラー"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
         return problem_response(problem, request)
 
     async def _unavailable_or_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -174,10 +214,16 @@ def install_error_handlers(app: FastAPI) -> None:
             # The database (or Redis) cannot be reached: nothing was stored, say so and
             # when to retry. Never claim to have accepted what was not stored.
             log.warning("dependency_unavailable", path=request.url.path, error_type=type(exc).__name__)
-            return problem_response(Problem(
-                503, "一時的に利用できません",
-                "データベースに接続できないため保存できませんでした。しばらくしてからもう一度送信してください。",
-                type_="unavailable", headers={"Retry-After": str(RETRY_AFTER_S)}), request)
+            return problem_response(
+                Problem(
+                    503,
+                    "一時的に利用できません",
+                    "データベースに接続できないため保存できませんでした。しばらくしてからもう一度送信してください。",
+                    type_="unavailable",
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                ),
+                request,
+            )
         log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
         return problem_response(Problem(500, "内部エラー", "予期しないエラーが発生しました。記録済みです。"), request)
 
@@ -195,5 +241,13 @@ def _connection_error_classes() -> tuple[type[Exception], ...]:
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    return (OSError, TimeoutError, DBAPIError, PoolTimeout, RedisConnectionError, RedisTimeoutError,
-            asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.InterfaceError)
+    return (
+        OSError,
+        TimeoutError,
+        DBAPIError,
+        PoolTimeout,
+        RedisConnectionError,
+        RedisTimeoutError,
+        asyncpg.exceptions.PostgresConnectionError,
+        asyncpg.exceptions.InterfaceError,
+    )

@@ -13,13 +13,17 @@ from shared.settings import Settings
 
 
 def make_broker(settings: Settings, *, publishes: tuple[str, ...] = ()) -> RedisBroker:
-    broker = RedisBroker(settings.effective_redis_url(), log_level=logging.DEBUG,
-                         logger=logging.getLogger("faststream"))
+    broker = RedisBroker(
+        settings.effective_redis_url(), log_level=logging.DEBUG, logger=logging.getLogger("faststream")
+    )
     # FastStream's own record of the streams published to; the AsyncAPI served is built from the contracts.
     for family in publishes:
-        broker.publisher(stream=stream_for(family), schema=Envelope,
-                         title=f"{stream_for(family)}:publish",
-                         description=f"Tsunagi {family}.* events in the common envelope")
+        broker.publisher(
+            stream=stream_for(family),
+            schema=Envelope,
+            title=f"{stream_for(family)}:publish",
+            description=f"Tsunagi {family}.* events in the common envelope",
+        )
     return broker
 
 
@@ -30,12 +34,20 @@ def make_broker(settings: Settings, *, publishes: tuple[str, ...] = ()) -> Redis
 # ``asyncio.wait_for``, which costs more CPU than the command itself on the hot path of
 # every relay and every ack. Callers that must answer in bounded time whatever Redis
 # does (readiness, metrics) set their own timeout.
-KEEPALIVE_OPTIONS = {opt: value for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3),
-                                                    ("TCP_USER_TIMEOUT", 10_000))
-                     if (opt := getattr(socket, name, None)) is not None}
+KEEPALIVE_OPTIONS = {
+    opt: value
+    for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3), ("TCP_USER_TIMEOUT", 10_000))
+    if (opt := getattr(socket, name, None)) is not None
+}
 
 
 def make_redis(settings: Settings) -> Redis:
     # socket_timeout=None said explicitly: redis-py's default is 5 s.
-    return Redis.from_url(settings.effective_redis_url(), socket_timeout=None, socket_connect_timeout=5,
-                          health_check_interval=30, socket_keepalive=True, socket_keepalive_options=KEEPALIVE_OPTIONS)
+    return Redis.from_url(
+        settings.effective_redis_url(),
+        socket_timeout=None,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+        socket_keepalive=True,
+        socket_keepalive_options=KEEPALIVE_OPTIONS,
+    )

@@ -56,7 +56,7 @@ def load_service(service: str, settings: Settings) -> tuple[ServiceParts | None,
     try:
         orm = _optional_module(f"services.{service}.adapters.orm", service)
         if orm is None or not hasattr(orm, "messaging"):
-            return None, "no services/%s/adapters/orm.py with messaging tables" % service
+            return None, f"no services/{service}/adapters/orm.py with messaging tables"
         consumers = _optional_module(f"services.{service}.entrypoints.consumers", service)
         handlers = getattr(consumers, "event_handlers", None) if consumers else None
         if not isinstance(handlers, EventHandlers):

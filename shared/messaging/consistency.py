@@ -47,10 +47,13 @@ class CausalRule:
 
 
 DEFAULT_RULES = (
-    CausalRule("consultation.submitted", "case", ("case.opened", "case.consultation_linked"),
-               "consultations accepted → exactly one case opened or joined"),
-    CausalRule("referral.requested", "referral", ("referral.received",),
-               "referrals requested → received exactly once"),
+    CausalRule(
+        "consultation.submitted",
+        "case",
+        ("case.opened", "case.consultation_linked"),
+        "consultations accepted → exactly one case opened or joined",
+    ),
+    CausalRule("referral.requested", "referral", ("referral.received",), "referrals requested → received exactly once"),
 )
 
 
@@ -103,8 +106,11 @@ class Report:
 
     @property
     def in_flight(self) -> int:
-        return (sum(self.backlog.values()) + sum(g.pending + g.undelivered for g in self.groups)
-                + sum(f.in_flight for f in self.flows))
+        return (
+            sum(self.backlog.values())
+            + sum(g.pending + g.undelivered for g in self.groups)
+            + sum(f.in_flight for f in self.flows)
+        )
 
     @property
     def ok(self) -> bool:
@@ -112,13 +118,27 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "lost": self.lost, "duplicated": self.duplicated, "duplicates": self.duplicated,
+            "ok": self.ok,
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "duplicates": self.duplicated,
             "in_flight": self.in_flight,
-            "republished": self.republished, "outbox_backlog": self.backlog, "dead_letters": self.dead_letters,
+            "republished": self.republished,
+            "outbox_backlog": self.backlog,
+            "dead_letters": self.dead_letters,
             "flows": [{**f.__dict__, "lost": f.lost[:50], "lost_count": len(f.lost)} for f in self.flows],
-            "rules": [{"description": r.rule.description, "cause": r.rule.cause, "service": r.rule.service,
-                       "effects": list(r.rule.effects), "causes": r.causes, "missing": r.missing[:50],
-                       "duplicated": r.duplicated[:50]} for r in self.rules],
+            "rules": [
+                {
+                    "description": r.rule.description,
+                    "cause": r.rule.cause,
+                    "service": r.rule.service,
+                    "effects": list(r.rule.effects),
+                    "causes": r.causes,
+                    "missing": r.missing[:50],
+                    "duplicated": r.duplicated[:50],
+                }
+                for r in self.rules
+            ],
             "groups": [g.__dict__ for g in self.groups],
             "skipped": self.skipped,
         }
@@ -145,10 +165,13 @@ def _event_id_of(fields: dict[bytes, bytes]) -> str | None:
 async def _read_outbox(engine: Any, parts: ServiceParts) -> list[OutboxRow]:
     outbox = parts.tables.outbox
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(outbox.c.event_id, outbox.c.event_type, outbox.c.published_at,
-                                          outbox.c.envelope))).all()
-    return [OutboxRow(r.event_id, r.event_type, r.published_at is not None, (r.envelope or {}).get("causation_id"))
-            for r in rows]
+        rows = (
+            await conn.execute(select(outbox.c.event_id, outbox.c.event_type, outbox.c.published_at, outbox.c.envelope))
+        ).all()
+    return [
+        OutboxRow(r.event_id, r.event_type, r.published_at is not None, (r.envelope or {}).get("causation_id"))
+        for r in rows
+    ]
 
 
 async def _read_inbox(engine: Any, parts: ServiceParts) -> dict[str, str]:
@@ -195,8 +218,12 @@ async def _read_stream(redis: Redis, stream: str) -> dict[str, list[str]]:
         start = "(" + rows[-1][0].decode()
 
 
-async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | None = None,
-                 loader: Callable[[str, Settings], tuple[ServiceParts | None, str]] | None = None) -> Report:
+async def gather(
+    settings: Settings,
+    redis: Redis,
+    services: tuple[str, ...] | None = None,
+    loader: Callable[[str, Settings], tuple[ServiceParts | None, str]] | None = None,
+) -> Report:
     """One snapshot of every service (``services`` and ``loader``: for tests)."""
     report = Report()
     parts: dict[str, ServiceParts] = {}
@@ -254,8 +281,9 @@ async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | N
                 flow = Flow(publisher, event_type, consumer, published=len(typed))
                 group_state = groups[stream].get(consumer)
                 for row in typed:
-                    _classify(flow, row, inboxes[consumer], dead_ids[consumer], streams[stream].get(row.event_id),
-                              group_state)
+                    _classify(
+                        flow, row, inboxes[consumer], dead_ids[consumer], streams[stream].get(row.event_id), group_state
+                    )
                 report.flows.append(flow)
 
     rules = list(DEFAULT_RULES) + [r for p in parts.values() for r in p.rules]
@@ -265,8 +293,14 @@ async def gather(settings: Settings, redis: Redis, services: tuple[str, ...] | N
     return report
 
 
-def _classify(flow: Flow, row: OutboxRow, inbox: dict[str, str], dead: set[str], entry_ids: list[str] | None,
-              group: tuple[str, set[str], int] | None) -> None:
+def _classify(
+    flow: Flow,
+    row: OutboxRow,
+    inbox: dict[str, str],
+    dead: set[str],
+    entry_ids: list[str] | None,
+    group: tuple[str, set[str], int] | None,
+) -> None:
     if row.event_id in inbox:
         flow.applied += 1
     elif row.event_id in dead:
@@ -295,6 +329,5 @@ def _judge_rule(rule: CausalRule, inbox: dict[str, str], outbox: list[OutboxRow]
                 result.missing.append(event_id)
     # Twice or more: judged on the outbox alone, so a lost inbox row cannot hide it
     # (a cause missing from the inbox is of unknown type; it counts here too).
-    result.duplicated = [cause for cause, n in effects.items()
-                         if n > 1 and inbox.get(cause, rule.cause) == rule.cause]
+    result.duplicated = [cause for cause, n in effects.items() if n > 1 and inbox.get(cause, rule.cause) == rule.cause]
     return result

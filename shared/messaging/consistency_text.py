@@ -11,8 +11,9 @@ def render(report: Report) -> str:
     lines.append(f"{'EVENTS':<50} {'PUBLISHED':>9} {'APPLIED':>8} {'IN FLIGHT':>9} {'DEAD':>5} {'LOST':>5}")
     for f in report.flows:
         name = f"{f.event_type} ({f.publisher} → {f.consumer})"
-        lines.append(f"{name:<50} {f.published:>9} {f.applied:>8} {f.in_flight:>9} {f.dead_lettered:>5} "
-                     f"{len(f.lost):>5}")
+        lines.append(
+            f"{name:<50} {f.published:>9} {f.applied:>8} {f.in_flight:>9} {f.dead_lettered:>5} {len(f.lost):>5}"
+        )
     if not report.flows:
         lines.append("(no events published yet)")
     lines += ["", f"{'RULE':<62} {'CAUSES':>7} {'MISSING':>8} {'TWICE+':>7}"]
@@ -27,19 +28,25 @@ def render(report: Report) -> str:
     for service, why in sorted(report.skipped.items()):
         lines.append(f"{service:<12} skipped: {why}")
     if report.republished:
-        lines.append(f"\n{report.republished} event(s) published more than once (relay at-least-once; "
-                     "consumers skipped the copies)")
+        lines.append(
+            f"\n{report.republished} event(s) published more than once (relay at-least-once; "
+            "consumers skipped the copies)"
+        )
     for f in report.flows:
         for event_id in f.lost[:10]:
             lines.append(f"LOST {f.event_type} {event_id}: published by {f.publisher}, never applied by {f.consumer}")
     for r in report.rules:
         for event_id in r.missing[:10]:
-            lines.append(f"LOST {r.rule.cause} {event_id}: applied by {r.rule.service} without "
-                         f"{' or '.join(r.rule.effects)}")
+            lines.append(
+                f"LOST {r.rule.cause} {event_id}: applied by {r.rule.service} without {' or '.join(r.rule.effects)}"
+            )
         for event_id in r.duplicated[:10]:
             lines.append(f"DUPLICATE {r.rule.cause} {event_id}: caused more than one {' / '.join(r.rule.effects)}")
-    verdict = "OK: nothing lost, nothing applied twice" if report.ok else (
-        f"PROBLEM: {report.lost} lost, {report.duplicated} duplicated")
+    verdict = (
+        "OK: nothing lost, nothing applied twice"
+        if report.ok
+        else (f"PROBLEM: {report.lost} lost, {report.duplicated} duplicated")
+    )
     if report.in_flight:
         verdict += f" ({report.in_flight} still in flight)"
     lines += ["", verdict]

@@ -93,6 +93,7 @@ class EventHandlers:
 
     def on_batch(self, *payloads: type[EventPayload]) -> Callable[[BatchHandler], BatchHandler]:
         """Like ``on``, for a handler that applies consecutive entries together."""
+
         def register(handler: BatchHandler) -> BatchHandler:
             self.on(*payloads)(_Batched(handler))
             return handler
@@ -123,8 +124,16 @@ class EventHandlers:
 
 
 class StreamConsumer:
-    def __init__(self, *, service: str, consumer: str, handlers: EventHandlers,
-                 unit_of_work: Callable[[], UnitOfWork], redis: Redis, spans: StreamSpans = NO_SPANS) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        consumer: str,
+        handlers: EventHandlers,
+        unit_of_work: Callable[[], UnitOfWork],
+        redis: Redis,
+        spans: StreamSpans = NO_SPANS,
+    ) -> None:
         self.service = service
         self.group = service
         self.consumer = consumer
@@ -171,8 +180,9 @@ class StreamConsumer:
             log.info("event_applied")
             return True
 
-    async def apply_entries(self, stream: str, entries: Iterable[tuple[bytes, dict[bytes, bytes]]], *,
-                            first_delivery: bool = False) -> list[bytes]:
+    async def apply_entries(
+        self, stream: str, entries: Iterable[tuple[bytes, dict[bytes, bytes]]], *, first_delivery: bool = False
+    ) -> list[bytes]:
         """Apply entries in order (in one transaction when possible); ack those applied.
         Returns the ids acked. ``first_delivery``: the entries were just read with ``>``,
         so none can have an error recorded by an earlier attempt to clear."""
@@ -187,8 +197,13 @@ class StreamConsumer:
                 # handler already ran for this delivery); the others go one by one.
                 failures[failed.index] = failed.error
             except Exception as exc:  # every other failure: all one by one
-                log.info("event_batch_fallback", stream=stream, entries=len(entries),
-                         error_type=type(exc).__name__, error=str(exc)[:300])
+                log.info(
+                    "event_batch_fallback",
+                    stream=stream,
+                    entries=len(entries),
+                    error_type=type(exc).__name__,
+                    error=str(exc)[:300],
+                )
         if done is None:
             done = []
             for index, (message_id, fields) in enumerate(entries):
@@ -212,8 +227,14 @@ class StreamConsumer:
         # Left pending (later entries still go on): reclaimed and retried after a growing
         # idle time, then dead-lettered.
         recorded = RecordedError.of(exc)
-        log.warning("event_apply_failed", stream=stream, message_id=message_id.decode(),
-                    error_type=type(exc).__name__, error=str(exc)[:300], transient=recorded.transient)
+        log.warning(
+            "event_apply_failed",
+            stream=stream,
+            message_id=message_id.decode(),
+            error_type=type(exc).__name__,
+            error=str(exc)[:300],
+            transient=recorded.transient,
+        )
         with contextlib.suppress(Exception):  # Redis down too: the reclaimer copes
             await self.redis.hset(self.error_key(stream), message_id, recorded.encode())
 
@@ -236,12 +257,17 @@ class StreamConsumer:
         self.duplicates_total += duplicates
         self.applied_total += len(todo)
         for _index, envelope, _handler in todo:
-            log.info("event_applied", correlation_id=envelope.correlation_id, event_id=envelope.event_id,
-                     event_type=envelope.type)
+            log.info(
+                "event_applied",
+                correlation_id=envelope.correlation_id,
+                event_id=envelope.event_id,
+                event_type=envelope.type,
+            )
         return ids
 
-    async def _apply_planned(self, stream: str, plan: list[tuple[int, Envelope, EventHandler]], spans: StreamSpans
-                             ) -> tuple[list[tuple[int, Envelope, EventHandler]], int]:
+    async def _apply_planned(
+        self, stream: str, plan: list[tuple[int, Envelope, EventHandler]], spans: StreamSpans
+    ) -> tuple[list[tuple[int, Envelope, EventHandler]], int]:
         """``_apply_batch``'s transaction; returns the entries applied and how many were
         duplicates."""
         async with self.unit_of_work() as uow:
@@ -252,8 +278,12 @@ class StreamConsumer:
                 if envelope.event_id not in new:  # applied before, by a replica, or twice in this batch
                     duplicates += 1
                     spans.duplicate(envelope)
-                    log.info("event_duplicate_skipped", correlation_id=envelope.correlation_id,
-                             event_id=envelope.event_id, event_type=envelope.type)
+                    log.info(
+                        "event_duplicate_skipped",
+                        correlation_id=envelope.correlation_id,
+                        event_id=envelope.event_id,
+                        event_type=envelope.type,
+                    )
                     continue
                 new.discard(envelope.event_id)
                 todo.append((index, envelope, handler))
@@ -267,7 +297,8 @@ class StreamConsumer:
                             await handler.handle([e for _i, e, _h in group], uow)
                         continue
                     with structlog.contextvars.bound_contextvars(
-                        correlation_id=envelope.correlation_id, event_id=envelope.event_id,
+                        correlation_id=envelope.correlation_id,
+                        event_id=envelope.event_id,
                         event_type=envelope.type,
                     ):
                         try:

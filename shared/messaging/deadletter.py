@@ -39,8 +39,9 @@ def decode_fields(raw: bytes | str) -> dict[bytes, bytes]:
     return {k.encode("latin-1"): v.encode("latin-1") for k, v in json.loads(raw).items()}
 
 
-def dead_letter_entry(*, service: str, stream: str, message_id: bytes, fields: dict[bytes, bytes],
-                      attempts: int, error: str) -> dict[bytes, bytes]:
+def dead_letter_entry(
+    *, service: str, stream: str, message_id: bytes, fields: dict[bytes, bytes], attempts: int, error: str
+) -> dict[bytes, bytes]:
     try:
         envelope = decode_entry(fields)
         event_id, event_type, envelope_json = envelope.event_id, envelope.type, envelope.model_dump_json()
@@ -106,7 +107,7 @@ async def list_dead_letters(redis: Redis, services: tuple[str, ...] | list[str])
 async def find_dead_letter(redis: Redis, ref: str, services: tuple[str, ...] | list[str]) -> DeadLetter | None:
     """``ref`` is ``<service>/<entry id>`` or a bare entry id (searched in every service)."""
     service, _, entry_id = ref.rpartition("/")
-    for candidate in ([service] if service else services):
+    for candidate in [service] if service else services:
         rows = entries_of(await redis.xrange(dead_letter_stream(candidate), min=entry_id, max=entry_id, count=1))
         if rows:
             return DeadLetter(candidate, entry_id, _text(rows[0][1]))
@@ -116,14 +117,17 @@ async def find_dead_letter(redis: Redis, ref: str, services: tuple[str, ...] | l
 async def resolve(redis: Redis, letter: DeadLetter, *, outcome: str, by: str, reason: str = "") -> bool:
     """Record the outcome and remove the entry; False if someone else resolved it first."""
     record = {
-        "outcome": outcome, "by": by, "reason": reason, "resolved_at": utcnow().isoformat(),
-        "dead_letter": letter.ref, "service": letter.service,
+        "outcome": outcome,
+        "by": by,
+        "reason": reason,
+        "resolved_at": utcnow().isoformat(),
+        "dead_letter": letter.ref,
+        "service": letter.service,
         **{k: letter.get(k) for k in ("stream", "message_id", "event_id", "event_type", "attempts", "error")},
         "original": letter.get("original"),
     }
     flat = [part for item in record.items() for part in item]
-    deleted = await redis.eval(_RESOLVE, 2, dead_letter_stream(letter.service), RESOLVED_STREAM,
-                               letter.id, *flat)
+    deleted = await redis.eval(_RESOLVE, 2, dead_letter_stream(letter.service), RESOLVED_STREAM, letter.id, *flat)
     return bool(deleted)
 
 

@@ -15,11 +15,23 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-TRANSIENT_TYPES = (ConnectionError, TimeoutError, socket.gaierror, DisconnectionError,
-                   RedisConnectionError, RedisTimeoutError)
+TRANSIENT_TYPES = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    DisconnectionError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
 
-TRANSIENT_MARKERS = ("database is locked", "connection was closed", "cannot connect now",
-                     "connection refused", "the database system is", "terminating connection")
+TRANSIENT_MARKERS = (
+    "database is locked",
+    "connection was closed",
+    "cannot connect now",
+    "connection refused",
+    "the database system is",
+    "terminating connection",
+)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -48,11 +60,11 @@ class RecordedError:
         return json.dumps({"error": self.error, "transient": self.transient}, ensure_ascii=False)
 
     @classmethod
-    def of(cls, exc: BaseException) -> "RecordedError":
+    def of(cls, exc: BaseException) -> RecordedError:
         return cls(f"{type(exc).__name__}: {str(exc)[:1000]}", is_transient(exc))
 
     @classmethod
-    def decode(cls, raw: bytes | str | None) -> "RecordedError":
+    def decode(cls, raw: bytes | str | None) -> RecordedError:
         if raw is None:
             return cls("unknown (the consumer stopped before recording an error)", False)
         text = raw.decode() if isinstance(raw, bytes) else raw

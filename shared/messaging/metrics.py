@@ -17,18 +17,23 @@ from shared.metrics import ServiceMetrics
 def watch_messaging(metrics: ServiceMetrics, consumer: StreamConsumer, relay: OutboxRelay, redis: Redis) -> None:
     def in_process() -> list[Metric]:
         return [
-            metrics.counter("tsunagi_events_applied", "Events this process applied (each exactly once).",
-                            consumer.applied_total),
-            metrics.counter("tsunagi_events_duplicate", "Events this process skipped: already applied.",
-                            consumer.duplicates_total),
-            metrics.gauge("tsunagi_outbox_relay_leader",
-                          "1 while this process holds the lease to publish the service's outbox.",
-                          1 if relay.is_leader else 0),
+            metrics.counter(
+                "tsunagi_events_applied", "Events this process applied (each exactly once).", consumer.applied_total
+            ),
+            metrics.counter(
+                "tsunagi_events_duplicate", "Events this process skipped: already applied.", consumer.duplicates_total
+            ),
+            metrics.gauge(
+                "tsunagi_outbox_relay_leader",
+                "1 while this process holds the lease to publish the service's outbox.",
+                1 if relay.is_leader else 0,
+            ),
         ]
 
     async def outbox() -> list[Metric]:
-        return [metrics.gauge("tsunagi_outbox_backlog", "Events committed but not yet published.",
-                              await relay.backlog())]
+        return [
+            metrics.gauge("tsunagi_outbox_backlog", "Events committed but not yet published.", await relay.backlog())
+        ]
 
     async def streams() -> list[Metric]:
         lag: dict[tuple[str, ...], float] = {}
@@ -41,10 +46,18 @@ def watch_messaging(metrics: ServiceMetrics, consumer: StreamConsumer, relay: Ou
                     pending[(stream,)] = group.get("pending") or 0
         dead = await redis.xlen(dead_letter_stream(consumer.service))
         return [
-            metrics.gauge("tsunagi_stream_lag", "Entries of the stream not yet delivered to this service's group.",
-                          lag, ["stream"]),
-            metrics.gauge("tsunagi_stream_pending", "Entries delivered to this service's group, not yet acknowledged.",
-                          pending, ["stream"]),
+            metrics.gauge(
+                "tsunagi_stream_lag",
+                "Entries of the stream not yet delivered to this service's group.",
+                lag,
+                ["stream"],
+            ),
+            metrics.gauge(
+                "tsunagi_stream_pending",
+                "Entries delivered to this service's group, not yet acknowledged.",
+                pending,
+                ["stream"],
+            ),
             metrics.gauge("tsunagi_dead_letters", "Events waiting in this service's dead-letter stream.", dead),
         ]
 

@@ -61,8 +61,16 @@ def backoff_ms(idle_ms: int, deliveries: int) -> int:
 
 
 class Reclaimer:
-    def __init__(self, consumer: StreamConsumer, redis: Redis, *, idle_ms: int, max_deliveries: int,
-                 batch_size: int = 100, forget_after_ms: int = FORGET_AFTER_MS) -> None:
+    def __init__(
+        self,
+        consumer: StreamConsumer,
+        redis: Redis,
+        *,
+        idle_ms: int,
+        max_deliveries: int,
+        batch_size: int = 100,
+        forget_after_ms: int = FORGET_AFTER_MS,
+    ) -> None:
         self.consumer = consumer
         self.redis = redis
         self.idle_ms = idle_ms
@@ -76,10 +84,17 @@ class Reclaimer:
     def group(self) -> str:
         return self.consumer.group
 
-    async def dead_letter(self, stream: str, message_id: bytes, fields: dict[bytes, bytes], attempts: int,
-                          error: RecordedError) -> None:
-        entry = dead_letter_entry(service=self.consumer.service, stream=stream, message_id=message_id,
-                                  fields=fields, attempts=attempts, error=error.error)
+    async def dead_letter(
+        self, stream: str, message_id: bytes, fields: dict[bytes, bytes], attempts: int, error: RecordedError
+    ) -> None:
+        entry = dead_letter_entry(
+            service=self.consumer.service,
+            stream=stream,
+            message_id=message_id,
+            fields=fields,
+            attempts=attempts,
+            error=error.error,
+        )
         async with self.redis.pipeline(transaction=True) as pipe:
             # xadd's fields are a dict (invariant) of any encodable: ours are all bytes
             pipe.xadd(dead_letter_stream(self.consumer.service), cast(dict[FieldT, EncodableT], entry))
@@ -87,8 +102,14 @@ class Reclaimer:
             pipe.hdel(self.consumer.error_key(stream), message_id)
             await pipe.execute()
         self.dead_lettered_total += 1
-        log.error("event_dead_lettered", stream=stream, message_id=message_id.decode(), attempts=attempts,
-                  event_id=entry[b"event_id"].decode(), error=error.error[:300])
+        log.error(
+            "event_dead_lettered",
+            stream=stream,
+            message_id=message_id.decode(),
+            attempts=attempts,
+            event_id=entry[b"event_id"].decode(),
+            error=error.error[:300],
+        )
 
     async def _due(self, stream: str, rows: list[dict]) -> tuple[list[bytes], dict[bytes, tuple[int, RecordedError]]]:
         """Split idle pending rows into (retry now, dead-letter now with attempts and error)."""
@@ -114,14 +135,22 @@ class Reclaimer:
         entries this process claimed."""
         start, claimed_total = "-", 0
         while True:
-            rows = await self.redis.xpending_range(stream, self.group, min=start, max="+",
-                                                   count=self.batch_size, idle=self.idle_ms)
+            rows = await self.redis.xpending_range(
+                stream, self.group, min=start, max="+", count=self.batch_size, idle=self.idle_ms
+            )
             if not rows:
                 return claimed_total
             retry, dead = await self._due(stream, rows)
             if retry or dead:
-                claimed = entries_of(await self.redis.xclaim(stream, self.group, self.consumer.consumer,
-                                                             min_idle_time=self.idle_ms, message_ids=[*retry, *dead]))
+                claimed = entries_of(
+                    await self.redis.xclaim(
+                        stream,
+                        self.group,
+                        self.consumer.consumer,
+                        min_idle_time=self.idle_ms,
+                        message_ids=[*retry, *dead],
+                    )
+                )
                 claimed_total += len(claimed)
                 to_apply = []
                 for message_id, fields in claimed:

@@ -50,10 +50,22 @@ MAX_BACKOFF_S = 5.0
 
 
 class OutboxRelay:
-    def __init__(self, *, service: str, owner: str, engine: AsyncEngine,
-                 tables: MessagingTables, broker: RedisBroker, redis: Redis, clock: Clock,
-                 signal: asyncio.Event, poll_interval_s: float = 0.5, batch_size: int = 200,
-                 lease_ms: int = LEASE_MS, spans: StreamSpans = NO_SPANS) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        owner: str,
+        engine: AsyncEngine,
+        tables: MessagingTables,
+        broker: RedisBroker,
+        redis: Redis,
+        clock: Clock,
+        signal: asyncio.Event,
+        poll_interval_s: float = 0.5,
+        batch_size: int = 200,
+        lease_ms: int = LEASE_MS,
+        spans: StreamSpans = NO_SPANS,
+    ) -> None:
         self.service = service
         self.owner = owner
         self.engine = engine
@@ -67,12 +79,20 @@ class OutboxRelay:
         self.lease = Lease(redis, f"tsunagi:relay:{service}", owner, ttl_ms=lease_ms)
         self.spans = spans  # a span per relayed batch (shared/tracing/context.py); none when off
         outbox = self.outbox
-        oldest = (select(outbox.c.id).where(outbox.c.published_at.is_(None))
-                  .order_by(outbox.c.id).limit(batch_size).scalar_subquery())
+        oldest = (
+            select(outbox.c.id)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(batch_size)
+            .scalar_subquery()
+        )
         # Built once (a statement built per call is re-keyed by SQLAlchemy each time).
-        self._mark_batch = (update(outbox).where(outbox.c.id.in_(oldest), outbox.c.published_at.is_(None))
-                            .values(published_at=bindparam("marked_at"))
-                            .returning(outbox.c.id, outbox.c.stream, outbox.c.envelope))
+        self._mark_batch = (
+            update(outbox)
+            .where(outbox.c.id.in_(oldest), outbox.c.published_at.is_(None))
+            .values(published_at=bindparam("marked_at"))
+            .returning(outbox.c.id, outbox.c.stream, outbox.c.envelope)
+        )
         self.published_total = 0
 
     @property
@@ -97,8 +117,9 @@ class OutboxRelay:
         a Redis error before the commit rolls the marks back, so the rows are published
         again later (a duplicate, which consumers skip) — never marked but unsent."""
         async with self.engine.connect() as conn:
-            rows = sorted((await conn.execute(self._mark_batch, {"marked_at": self.clock.now()})).all(),
-                          key=lambda r: r.id)
+            rows = sorted(
+                (await conn.execute(self._mark_batch, {"marked_at": self.clock.now()})).all(), key=lambda r: r.id
+            )
             if not rows:
                 return 0
             envelopes = [Envelope.model_validate(row.envelope) for row in rows]
@@ -106,9 +127,12 @@ class OutboxRelay:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for row, envelope in zip(rows, envelopes, strict=True):
                         await self.broker.publish(
-                            envelope, stream=row.stream,
-                            headers=headers_of(envelope), correlation_id=envelope.correlation_id,
-                            pipeline=pipe)
+                            envelope,
+                            stream=row.stream,
+                            headers=headers_of(envelope),
+                            correlation_id=envelope.correlation_id,
+                            pipeline=pipe,
+                        )
                     await pipe.execute()
             await conn.commit()
         self.published_total += len(rows)
@@ -142,13 +166,18 @@ class OutboxRelay:
                 await self.release_lease()
                 raise
             except Exception as exc:  # Redis or database down: keep everything, retry.
-                log.warning("outbox_relay_retry", error_type=type(exc).__name__, error=str(exc)[:200],
-                            backoff_s=backoff)
+                log.warning(
+                    "outbox_relay_retry", error_type=type(exc).__name__, error=str(exc)[:200], backoff_s=backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def backlog(self) -> int:
         async with self.engine.connect() as conn:
-            return int((await conn.execute(
-                select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
-            )).scalar_one())
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
+                    )
+                ).scalar_one()
+            )

@@ -44,14 +44,24 @@ async def replay(settings: Settings, redis: Redis, letter: DeadLetter, *, by: st
     if letter.get("event_type") and parts.handlers.get(letter.get("event_type")) is None:
         return ReplayOutcome(letter, False, f"{letter.service} no longer applies {letter.get('event_type')}")
     engine = service_engine(settings, letter.service)
-    consumer = StreamConsumer(service=letter.service, consumer=f"replay:{by}", handlers=parts.handlers,
-                              unit_of_work=lambda: UnitOfWork(engine, parts.tables, Clock()), redis=redis)
+    consumer = StreamConsumer(
+        service=letter.service,
+        consumer=f"replay:{by}",
+        handlers=parts.handlers,
+        unit_of_work=lambda: UnitOfWork(engine, parts.tables, Clock()),
+        redis=redis,
+    )
     try:
         applied = await consumer.apply(letter.get("stream"), letter.original_fields)
     except Exception as exc:
         return ReplayOutcome(letter, False, RecordedError.of(exc).error)
     finally:
         await engine.dispose()
-    await resolve(redis, letter, outcome="replayed", by=by,
-                  reason="applied" if applied else "already applied (inbox): nothing changed")
+    await resolve(
+        redis,
+        letter,
+        outcome="replayed",
+        by=by,
+        reason="applied" if applied else "already applied (inbox): nothing changed",
+    )
     return ReplayOutcome(letter, applied)

@@ -45,8 +45,14 @@ def _text(value: bytes | str) -> str:
 
 
 class StreamTrimmer:
-    def __init__(self, redis: Redis, streams: list[str] | tuple[str, ...], *, keep_recent: int = KEEP_RECENT,
-                 keep_age_ms: int = KEEP_AGE_MS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        streams: list[str] | tuple[str, ...],
+        *,
+        keep_recent: int = KEEP_RECENT,
+        keep_age_ms: int = KEEP_AGE_MS,
+    ) -> None:
         self.redis = redis
         self.streams = list(streams)
         self.keep_recent = keep_recent

@@ -54,5 +54,4 @@ def decode_entry(fields: dict[bytes, bytes]) -> Envelope:
 
 
 def headers_of(envelope: Envelope) -> dict[str, Any]:
-    return {"event_type": envelope.type, "event_id": envelope.event_id,
-            "schema_version": str(envelope.schema_version)}
+    return {"event_type": envelope.type, "event_id": envelope.event_id, "schema_version": str(envelope.schema_version)}

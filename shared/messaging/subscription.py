@@ -26,8 +26,14 @@ from faststream.redis.message import ConsumerProtocol, RedisBatchStreamMessage
 from shared.messaging.consumer import StreamConsumer
 
 
-def subscribe(consumer: StreamConsumer, broker: RedisBroker, *, batch_size: int, poll_interval_ms: int,
-              background_linger_ms: int = 0) -> None:
+def subscribe(
+    consumer: StreamConsumer,
+    broker: RedisBroker,
+    *,
+    batch_size: int,
+    poll_interval_ms: int,
+    background_linger_ms: int = 0,
+) -> None:
     handlers = consumer.handlers
     background = handlers.background_streams
     unknown = background - set(handlers.streams)
@@ -38,16 +44,23 @@ def subscribe(consumer: StreamConsumer, broker: RedisBroker, *, batch_size: int,
         _subscribe_one(consumer, broker, stream, batch_size, poll_interval_ms, linger_s)
 
 
-def _subscribe_one(consumer: StreamConsumer, broker: RedisBroker, stream: str, batch_size: int,
-                   poll_interval_ms: int, linger_s: float) -> None:
+def _subscribe_one(
+    consumer: StreamConsumer, broker: RedisBroker, stream: str, batch_size: int, poll_interval_ms: int, linger_s: float
+) -> None:
     async def parse(raw: dict[str, Any]) -> RedisBatchStreamMessage:
         # FastStream hands its own parser a Redis client too; its protocol's signatures just differ from redis-py's
         redis = cast(ConsumerProtocol, consumer.redis)
         return RedisBatchStreamMessage(raw_message=raw, body=b"", consumer=redis, group=consumer.group)
 
     subscriber = broker.subscriber(
-        stream=StreamSub(stream, group=consumer.group, consumer=consumer.consumer, batch=True,
-                         max_records=batch_size, polling_interval=poll_interval_ms),
+        stream=StreamSub(
+            stream,
+            group=consumer.group,
+            consumer=consumer.consumer,
+            batch=True,
+            max_records=batch_size,
+            polling_interval=poll_interval_ms,
+        ),
         ack_policy=AckPolicy.MANUAL,
         parser=parse,
         decoder=_raw_entries,

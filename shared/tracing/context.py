@@ -99,17 +99,27 @@ class TracedStreamSpans(StreamSpans):
         self.tracer = tracer
         self.service = service
 
-    def event_span(self, envelope: Envelope, stream: str, parent: Context | None,
-                   links: Iterable[Link] = ()) -> Span:
+    def event_span(self, envelope: Envelope, stream: str, parent: Context | None, links: Iterable[Link] = ()) -> Span:
         return self.tracer.start_span(
-            f"apply {envelope.type}", context=parent, kind=SpanKind.CONSUMER, links=list(links),
-            attributes={**self._event_attributes(envelope, stream, "process"),
-                        "messaging.consumer.group.name": self.service})
+            f"apply {envelope.type}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            links=list(links),
+            attributes={
+                **self._event_attributes(envelope, stream, "process"),
+                "messaging.consumer.group.name": self.service,
+            },
+        )
 
     def _event_attributes(self, envelope: Envelope, stream: str, operation: str) -> dict[str, str]:
-        return {"tsunagi.service": self.service, "tsunagi.event.id": envelope.event_id,
-                "tsunagi.event.type": envelope.type, "messaging.system": "redis",
-                "messaging.operation.type": operation, "messaging.destination.name": stream}
+        return {
+            "tsunagi.service": self.service,
+            "tsunagi.event.id": envelope.event_id,
+            "tsunagi.event.type": envelope.type,
+            "messaging.system": "redis",
+            "messaging.operation.type": operation,
+            "messaging.destination.name": stream,
+        }
 
     @contextlib.contextmanager
     def publishing(self, envelopes: Sequence[Envelope]) -> Iterator[object]:
@@ -120,13 +130,24 @@ class TracedStreamSpans(StreamSpans):
         if len(envelopes) == 1:
             envelope = envelopes[0]
             span = self.tracer.start_span(
-                f"publish {envelope.type}", context=parent_of(envelope), kind=SpanKind.PRODUCER,
-                attributes=self._event_attributes(envelope, stream_for(envelope.type), "send"))
+                f"publish {envelope.type}",
+                context=parent_of(envelope),
+                kind=SpanKind.PRODUCER,
+                attributes=self._event_attributes(envelope, stream_for(envelope.type), "send"),
+            )
         else:
             span = self.tracer.start_span(
-                "publish batch", context=Context(), kind=SpanKind.PRODUCER, links=[Link(c) for c in contexts],
-                attributes={"tsunagi.service": self.service, "messaging.system": "redis",
-                            "messaging.operation.type": "send", "messaging.batch.message_count": len(envelopes)})
+                "publish batch",
+                context=Context(),
+                kind=SpanKind.PRODUCER,
+                links=[Link(c) for c in contexts],
+                attributes={
+                    "tsunagi.service": self.service,
+                    "messaging.system": "redis",
+                    "messaging.operation.type": "send",
+                    "messaging.batch.message_count": len(envelopes),
+                },
+            )
         with running(span):
             yield None
 
@@ -140,12 +161,19 @@ class TracedStreamSpans(StreamSpans):
                 yield one
             return
         span = self.tracer.start_span(
-            f"apply batch {stream}", context=Context(), kind=SpanKind.CONSUMER,
+            f"apply batch {stream}",
+            context=Context(),
+            kind=SpanKind.CONSUMER,
             links=[Link(ctx) for ctx in _span_contexts(envelopes)],
-            attributes={"tsunagi.service": self.service, "messaging.system": "redis",
-                        "messaging.operation.type": "process", "messaging.destination.name": stream,
-                        "messaging.consumer.group.name": self.service,
-                        "messaging.batch.message_count": len(envelopes)})
+            attributes={
+                "tsunagi.service": self.service,
+                "messaging.system": "redis",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": stream,
+                "messaging.consumer.group.name": self.service,
+                "messaging.batch.message_count": len(envelopes),
+            },
+        )
         with running(span):
             yield _SeveralEvents(self, stream, span)
 
@@ -185,7 +213,8 @@ class _SeveralEvents(StreamSpans):
         for envelope in envelopes:
             parent = parent_of(envelope)  # none: the batch span is its parent, no link needed
             spans[envelope.event_id] = self.spans.event_span(
-                envelope, self.stream, parent, links=[self.batch_link] if parent is not None else [])
+                envelope, self.stream, parent, links=[self.batch_link] if parent is not None else []
+            )
         with _registered(spans):
             if len(spans) == 1:
                 with running(next(iter(spans.values()))):

@@ -14,21 +14,48 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
 
-ALLOWED_ATTRIBUTES = frozenset({
-    # HTTP: the method, the route template and the answer; both semantic-convention generations.
-    "http.method", "http.request.method", "http.route", "http.status_code", "http.response.status_code",
-    "http.scheme", "url.scheme", "http.flavor", "network.protocol.version", "error.type",
-    # Databases and Redis: statements with placeholders, command names without arguments.
-    "db.system", "db.system.name", "db.name", "db.namespace", "db.statement", "db.query.text",
-    "db.operation", "db.operation.name", "db.redis.database_index", "db.redis.args_length",
-    "db.redis.pipeline_length", "net.peer.name", "net.peer.port", "server.address", "server.port",
-    "net.host.port", "net.transport", "network.transport",
-    # The streams.
-    "messaging.system", "messaging.operation.type", "messaging.destination.name",
-    "messaging.consumer.group.name", "messaging.batch.message_count",
-    # An exception event keeps its type, never its message or stack trace.
-    "exception.type",
-})
+ALLOWED_ATTRIBUTES = frozenset(
+    {
+        # HTTP: the method, the route template and the answer; both semantic-convention generations.
+        "http.method",
+        "http.request.method",
+        "http.route",
+        "http.status_code",
+        "http.response.status_code",
+        "http.scheme",
+        "url.scheme",
+        "http.flavor",
+        "network.protocol.version",
+        "error.type",
+        # Databases and Redis: statements with placeholders, command names without arguments.
+        "db.system",
+        "db.system.name",
+        "db.name",
+        "db.namespace",
+        "db.statement",
+        "db.query.text",
+        "db.operation",
+        "db.operation.name",
+        "db.redis.database_index",
+        "db.redis.args_length",
+        "db.redis.pipeline_length",
+        "net.peer.name",
+        "net.peer.port",
+        "server.address",
+        "server.port",
+        "net.host.port",
+        "net.transport",
+        "network.transport",
+        # The streams.
+        "messaging.system",
+        "messaging.operation.type",
+        "messaging.destination.name",
+        "messaging.consumer.group.name",
+        "messaging.batch.message_count",
+        # An exception event keeps its type, never its message or stack trace.
+        "exception.type",
+    }
+)
 # Ours (shared/tracing/context.py): event ids and types, the service. Not the correlation
 # id: a caller may set it (X-Correlation-Id), and no header value goes out; logs carry the
 # event id too.
@@ -47,12 +74,17 @@ def listed_only(span: ReadableSpan) -> ReadableSpan:
     """A copy of ``span`` with only the listed attributes (on it and its events), links
     without attributes, and its status without a description."""
     return ReadableSpan(
-        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
         attributes=_listed(span.attributes),
         events=[Event(e.name, _listed(e.attributes), e.timestamp) for e in span.events],
         links=[Link(link.context) for link in span.links],
-        kind=span.kind, status=Status(span.status.status_code),
-        start_time=span.start_time, end_time=span.end_time,
+        kind=span.kind,
+        status=Status(span.status.status_code),
+        start_time=span.start_time,
+        end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
 

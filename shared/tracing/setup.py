@@ -63,9 +63,16 @@ class WorkStarts(Sampler):
     def __init__(self, ratio: float) -> None:
         self.ratio = TraceIdRatioBased(ratio)
 
-    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
-                      kind: SpanKind | None = None, attributes: Attributes = None,
-                      links: Sequence[Link] | None = None, trace_state: TraceState | None = None) -> SamplingResult:
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
         if kind in (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER):
             return self.ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
         return SamplingResult(Decision.DROP)
@@ -77,18 +84,25 @@ class WorkStarts(Sampler):
 class Tracing:
     def __init__(self, settings: Settings, service: str, instance: str, exporter: SpanExporter) -> None:
         self.service = service
-        resource = Resource.create({"service.name": f"tsunagi-{service}", "service.namespace": "tsunagi",
-                                    "service.instance.id": instance})
-        self.provider = TracerProvider(resource=resource,
-                                       sampler=ParentBased(root=WorkStarts(settings.trace_sample_ratio)))
+        resource = Resource.create(
+            {"service.name": f"tsunagi-{service}", "service.namespace": "tsunagi", "service.instance.id": instance}
+        )
+        self.provider = TracerProvider(
+            resource=resource, sampler=ParentBased(root=WorkStarts(settings.trace_sample_ratio))
+        )
         self.provider.add_span_processor(BatchSpanProcessor(ListedAttributesOnly(exporter)))
         self.spans = TracedStreamSpans(self.provider.get_tracer("tsunagi"), service)
         _tracing_started(carrier_for)
 
     def instrument_app(self, app: FastAPI) -> None:
         """A server span per request, named by method and route template."""
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=self.provider, meter_provider=_NO_METRICS,
-                                           excluded_urls=NOT_TRACED_URLS, exclude_spans=["receive", "send"])
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=self.provider,
+            meter_provider=_NO_METRICS,
+            excluded_urls=NOT_TRACED_URLS,
+            exclude_spans=["receive", "send"],
+        )
 
     def instrument_engine(self, engine: AsyncEngine) -> None:
         """A span per statement. The instrumentor's ``instrument(engine=…)`` works once per

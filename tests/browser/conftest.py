@@ -32,12 +32,29 @@ SCREENSHOTS = OUTPUT / "screenshots"
 # The screenshots the README shows, refreshed from a run with TSUNAGI_README_SCREENSHOTS=1.
 README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 # Each is a window's worth from the top; the dashboard's is taller so that a chart shows.
-README_NAMES = {"queue": 900, "case": 900, "refer": 900, "reporter-form": 900, "inbox": 900, "referral": 900,
-                "dashboard-fiscal-year": 1600, "overdue-supervisor": 900, "audit": 900}
+README_NAMES = {
+    "queue": 900,
+    "case": 900,
+    "refer": 900,
+    "reporter-form": 900,
+    "inbox": 900,
+    "referral": 900,
+    "dashboard-fiscal-year": 1600,
+    "overdue-supervisor": 900,
+    "audit": 900,
+}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _browser_redis(url: str) -> str:
@@ -67,14 +84,20 @@ class Shots:
             README_SHOTS.mkdir(parents=True, exist_ok=True)
             page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
             width = page.viewport_size["width"] if page.viewport_size else 1280
-            page.screenshot(path=str(README_SHOTS / f"{name}.png"), full_page=True,
-                            clip={"x": 0, "y": 0, "width": width, "height": README_NAMES[name]})
+            page.screenshot(
+                path=str(README_SHOTS / f"{name}.png"),
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": width, "height": README_NAMES[name]},
+            )
             self.readme_done.add(name)
         if name in self.axe_results:  # the same page in the same state was checked already
             return path
         violations = self.axe.run(page).response["violations"]
-        serious = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-                   for v in violations if v["impact"] in ("serious", "critical")]
+        serious = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
         self.axe_results[name] = [f"{v['id']} ({v['impact']})" for v in violations]
         assert not serious, f"axe on {name} ({page.url}): {serious}"
         return path
@@ -86,22 +109,27 @@ class Shots:
 
     def write_report(self) -> None:
         OUTPUT.mkdir(exist_ok=True)
-        (OUTPUT / "browser-report.json").write_text(json.dumps(
-            {"axe": self.axe_results, "server_ms": self.server_times}, ensure_ascii=False, indent=2),
-            encoding="utf-8")
+        (OUTPUT / "browser-report.json").write_text(
+            json.dumps({"axe": self.axe_results, "server_ms": self.server_times}, ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
 
 
 class Person:
     """One person in their own browser context (their own cookies), signing in as a user would."""
 
-    def __init__(self, browser: Browser, system: System, shots: Shots, account_id: str, *, phone: bool = False
-                 ) -> None:
+    def __init__(self, browser: Browser, system: System, shots: Shots, account_id: str, *, phone: bool = False) -> None:
         self.account_id = account_id
         self.base = system.url("console")
         self.shots = shots
         self.context: BrowserContext = browser.new_context(
-            viewport=PHONE if phone else DESKTOP, is_mobile=phone, has_touch=phone, locale="ja-JP",
-            timezone_id="Asia/Tokyo", device_scale_factor=1)
+            viewport=PHONE if phone else DESKTOP,
+            is_mobile=phone,
+            has_touch=phone,
+            locale="ja-JP",
+            timezone_id="Asia/Tokyo",
+            device_scale_factor=1,
+        )
         self.context.set_default_timeout(10_000)
         self.page: Page = self.context.new_page()
         self.page.on("response", self._timed)
@@ -155,9 +183,13 @@ def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def system(tmp_path_factory: pytest.TempPathFactory, session_redis_url: str, clock_file: Path) -> Iterator[System]:
     """The whole system once for the browser package, with the SAMPLE accounts and data
     ``make up`` loads; the queue refreshes every 2 s and revocations are read every second."""
-    env = {"TSUNAGI_CLOCK_FILE": str(clock_file), "TSUNAGI_SAMPLE_PASSWORD": PASSWORD,
-           "TSUNAGI_CONSOLE_QUEUE_REFRESH_S": "2", "TSUNAGI_ACCESS_REFRESH_S": "1",
-           "TSUNAGI_NOTIFY_FOLLOWUP_INTERVAL_S": "1"}
+    env = {
+        "TSUNAGI_CLOCK_FILE": str(clock_file),
+        "TSUNAGI_SAMPLE_PASSWORD": PASSWORD,
+        "TSUNAGI_CONSOLE_QUEUE_REFRESH_S": "2",
+        "TSUNAGI_ACCESS_REFRESH_S": "1",
+        "TSUNAGI_NOTIFY_FOLLOWUP_INTERVAL_S": "1",
+    }
     tmp = tmp_path_factory.mktemp("browser")
     with running_system(tmp, redis_url=_browser_redis(session_redis_url), extra_env=env) as running:
         create_sample_accounts(running.settings)
@@ -193,8 +225,9 @@ def people(browser: Browser, system: System, shots: Shots) -> Iterator[dict[str,
         person.close()
 
 
-def person_of(people: dict[str, Person], browser: Browser, system: System, shots: Shots, account_id: str,
-              *, phone: bool = False) -> Person:
+def person_of(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots, account_id: str, *, phone: bool = False
+) -> Person:
     if account_id not in people:
         people[account_id] = Person(browser, system, shots, account_id, phone=phone)
     return people[account_id]

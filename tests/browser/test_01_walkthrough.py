@@ -19,13 +19,15 @@ WALK: dict[str, Any] = {}
 PERSON_NAME = "サンプル 一郎"
 
 
-def _people(people: dict[str, Person], browser: Browser, system: System, shots: Shots, account_id: str,
-            **kw: Any) -> Person:
+def _people(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots, account_id: str, **kw: Any
+) -> Person:
     return person_of(people, browser, system, shots, account_id, **kw)
 
 
-def test_the_coordinator_opens_the_queue_before_anything_arrives(people: dict[str, Person], browser: Browser,
-                                                                   system: System, shots: Shots) -> None:
+def test_the_coordinator_opens_the_queue_before_anything_arrives(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     coordinator = _people(people, browser, system, shots, "csw-chubu-1")
     page = coordinator.sign_in()
     expect(page).to_have_url(re.compile(r"/queue$"))
@@ -34,8 +36,9 @@ def test_the_coordinator_opens_the_queue_before_anything_arrives(people: dict[st
     coordinator.shot("queue-before")
 
 
-def test_a_reporter_raises_a_consultation_on_a_phone(people: dict[str, Person], browser: Browser,
-                                                    system: System, shots: Shots) -> None:
+def test_a_reporter_raises_a_consultation_on_a_phone(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     reporter = _people(people, browser, system, shots, "vol-1", phone=True)
     page = reporter.sign_in()
     expect(page).to_have_url(re.compile(r"/report$"))
@@ -80,8 +83,11 @@ def test_the_new_case_appears_in_the_open_queue_without_a_reload(people: dict[st
     coordinator = people["csw-chubu-1"]
     page = coordinator.page
     # The queue refreshes itself (every 2 s here): the page is never reloaded.
-    wait_for(lambda: page.locator("#queue-results tbody tr").count() > WALK["rows_before"],
-               "the new case in the open queue", timeout=30)
+    wait_for(
+        lambda: page.locator("#queue-results tbody tr").count() > WALK["rows_before"],
+        "the new case in the open queue",
+        timeout=30,
+    )
     expect(page.locator("#queue-tabs")).to_contain_text("未割当")
     coordinator.shot("queue")
 
@@ -112,7 +118,8 @@ def test_the_coordinator_finds_takes_triages_and_records(people: dict[str, Perso
 
 
 def test_the_coordinator_refers_sharing_two_fields_and_the_consent_gate_refuses_a_third(
-        people: dict[str, Person]) -> None:
+    people: dict[str, Person],
+) -> None:
     coordinator = people["csw-chubu-1"]
     case_path = WALK["case_url"].removeprefix(coordinator.base)
     # Without JavaScript the refer form is a page of its own; the gate is the same there.
@@ -158,14 +165,17 @@ def test_with_consent_the_coordinator_refers_again_sharing_the_name(people: dict
 def _open_referral(agency: Person) -> None:
     """Signs in and opens the walk-through's referral from the inbox (once it has arrived)."""
     expect(agency.sign_in()).to_have_url(re.compile(r"/inbox$"))
-    wait_for(lambda: agency.go("/inbox", shot="inbox").get_by_role("link", name=WALK["case_number"]).count(),
-             f"the referral in {agency.account_id}'s inbox")
+    wait_for(
+        lambda: agency.go("/inbox", shot="inbox").get_by_role("link", name=WALK["case_number"]).count(),
+        f"the referral in {agency.account_id}'s inbox",
+    )
     agency.page.get_by_role("link", name=WALK["case_number"]).first.click()
     expect(agency.page.get_by_role("heading", name=f"依頼 {WALK['case_number']}")).to_be_visible()
 
 
-def test_the_agency_acknowledges_accepts_starts_and_completes(people: dict[str, Person], browser: Browser,
-                                                              system: System, shots: Shots) -> None:
+def test_the_agency_acknowledges_accepts_starts_and_completes(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     agency = _people(people, browser, system, shots, "hc-3-staff")
     _open_referral(agency)
     page = agency.page
@@ -197,7 +207,8 @@ def test_the_agency_acknowledges_accepts_starts_and_completes(people: dict[str, 
 
 
 def test_another_agency_declines_with_a_reason_and_then_sees_no_personal_fields(
-        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     agency = _people(people, browser, system, shots, "npo-hikikomori-staff")
     _open_referral(agency)
     page = agency.page
@@ -225,7 +236,8 @@ def test_the_decline_puts_the_case_in_front_of_its_coordinator(people: dict[str,
 
 
 def test_a_second_coordinator_reassigns_in_bulk_and_a_changed_case_is_reported(
-        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     second = _people(people, browser, system, shots, "csw-chubu-2")
     page = second.sign_in(role="コーディネーター(中部)")
     expect(page).to_have_url(re.compile(r"/queue"))

@@ -19,8 +19,7 @@ def _fresh(browser: Browser, system: System, shots: Shots, account_id: str, **kw
     return Person(browser, system, shots, account_id, **kw)  # type: ignore[arg-type]
 
 
-def test_a_wrong_password_says_so_without_saying_which_part(browser: Browser, system: System,
-                                                            shots: Shots) -> None:
+def test_a_wrong_password_says_so_without_saying_which_part(browser: Browser, system: System, shots: Shots) -> None:
     person = _fresh(browser, system, shots, "csw-seibu-1")
     page = person.sign_in("not-the-password")
     expect(page.locator(".banner--error")).to_contain_text("アカウントIDまたはパスワードが正しくありません")
@@ -45,12 +44,14 @@ def test_repeated_failures_lock_the_account_id(browser: Browser, system: System,
     person.close()
 
 
-def test_a_post_without_the_csrf_token_is_refused(people: dict[str, Person], browser: Browser, system: System,
-                                                  shots: Shots) -> None:
+def test_a_post_without_the_csrf_token_is_refused(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     person = person_of(people, browser, system, shots, "csw-seibu-1")
     person.sign_in()
-    response = person.context.request.post(person.base + "/notifications/01ABCDEFGHJKMNPQRSTVWXYZ00/read",
-                                           form={"nothing": "here"}, max_redirects=0)
+    response = person.context.request.post(
+        person.base + "/notifications/01ABCDEFGHJKMNPQRSTVWXYZ00/read", form={"nothing": "here"}, max_redirects=0
+    )
     assert response.status == 403
     assert "送信を受け付けられません" in response.text()
     forged = person.context.request.post(person.base + "/signout", form={"csrf_token": "forged"}, max_redirects=0)
@@ -58,8 +59,9 @@ def test_a_post_without_the_csrf_token_is_refused(people: dict[str, Person], bro
     expect(person.go("/queue").get_by_role("heading", name="キュー", exact=True)).to_be_visible()
 
 
-def test_a_coordinator_of_another_area_gets_nothing(people: dict[str, Person], browser: Browser,
-                                                    system: System, shots: Shots) -> None:
+def test_a_coordinator_of_another_area_gets_nothing(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     from tests.browser.test_01_walkthrough import WALK
 
     person = person_of(people, browser, system, shots, "csw-seibu-1")
@@ -128,8 +130,9 @@ def test_a_disabled_account_loses_access(browser: Browser, system: System, shots
     admin.close()
 
 
-def test_an_idle_session_ends_and_background_refreshes_do_not_count(browser: Browser, system: System,
-                                                                   shots: Shots, clock_file: Path) -> None:
+def test_an_idle_session_ends_and_background_refreshes_do_not_count(
+    browser: Browser, system: System, shots: Shots, clock_file: Path
+) -> None:
     person = _fresh(browser, system, shots, "csw-seibu-1")
     page = person.sign_in()
     expect(page.get_by_role("heading", name="キュー", exact=True)).to_be_visible()

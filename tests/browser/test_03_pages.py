@@ -18,8 +18,9 @@ def test_style_guide_and_error_pages(browser: Browser, system: System, shots: Sh
     visitor.close()
 
 
-def test_every_page_carries_the_security_headers(people: dict[str, Person], browser: Browser, system: System,
-                                                 shots: Shots) -> None:
+def test_every_page_carries_the_security_headers(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     person = person_of(people, browser, system, shots, "csw-chubu-1")
     for path in ("/queue", "/signin", "/no-such-page"):
         headers = person.context.request.get(person.base + path, max_redirects=0).headers

@@ -21,8 +21,9 @@ from tests.support.system import System
 DAY = 24 * 3600
 
 
-def test_an_ignored_referral_climbs_the_escalation_ladder(people: dict[str, Person], browser: Browser,
-                                                          system: System, shots: Shots, clock_file: Path) -> None:
+def test_an_ignored_referral_climbs_the_escalation_ladder(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots, clock_file: Path
+) -> None:
     coordinator = person_of(people, browser, system, shots, "csw-chubu-1")
     coordinator.sign_in()
     page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base) + "/refer", shot="refer-ignored")
@@ -52,8 +53,13 @@ def test_an_ignored_referral_climbs_the_escalation_ladder(people: dict[str, Pers
                 supervisor.sign_in()
                 page = supervisor.go("/overdue", shot=f"overdue-{reached}")
                 row = page.locator("#overdue-list tbody tr", has_text="サンプル保健所").filter(has_text="受領確認")
-                expect(row).to_contain_text({"agency": "機関に督促済み", "coordinator": "コーディネーターに通知済み",
-                                             "supervisor": "監督者に通知済み"}[reached])
+                expect(row).to_contain_text(
+                    {
+                        "agency": "機関に督促済み",
+                        "coordinator": "コーディネーターに通知済み",
+                        "supervisor": "監督者に通知済み",
+                    }[reached]
+                )
             if reached == "supervisor":
                 break
         assert seen == ["agency", "coordinator", "supervisor"], seen
@@ -63,7 +69,8 @@ def test_an_ignored_referral_climbs_the_escalation_ladder(people: dict[str, Pers
 
 
 def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosures(
-        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     supervisor = person_of(people, browser, system, shots, "sv-1")
     supervisor.sign_in()
     page = supervisor.go("/audit", shot="audit-search")
@@ -89,7 +96,8 @@ def test_operations_at_a_glance(people: dict[str, Person], browser: Browser, sys
 
 
 def test_the_dashboard_draws_the_figures_and_the_period_selector_changes_them(
-        people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
     supervisor = person_of(people, browser, system, shots, "sv-1")
     page = supervisor.sign_in()
     expect(page).to_have_url(re.compile(r"/dashboard$"))  # the supervisor's home

@@ -16,14 +16,34 @@ import pytest
 from shared.settings import PROJECT_ROOT
 
 
-@pytest.mark.skipif(not (PROJECT_ROOT / "services" / "case" / "bootstrap.py").exists(),
-                    reason="the case service (services/case/bootstrap.py) does not exist yet")
+@pytest.mark.skipif(
+    not (PROJECT_ROOT / "services" / "case" / "bootstrap.py").exists(),
+    reason="the case service (services/case/bootstrap.py) does not exist yet",
+)
 def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "TSUNAGI_DATABASE_URL"}  # SQLite only: keep it short
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--n", "5", "--referrals", "2", "--fixed-seconds", "1",
-         "--no-profile", "--out", str(tmp_path)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--n",
+            "5",
+            "--referrals",
+            "2",
+            "--fixed-seconds",
+            "1",
+            "--no-profile",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     results = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
@@ -31,8 +51,9 @@ def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
         assert {"cases_per_s", "p50_ms", "p99_ms"} <= set(results[side]), results[side]
     assert "ratio" in results
     runs = results["by_database"]["sqlite"]["runs"]
-    assert {"baseline_full", "baseline_fixed", "small", "large", "fixed", "fixed_no_referrals",
-            "two_replicas"} <= set(runs)
+    assert {"baseline_full", "baseline_fixed", "small", "large", "fixed", "fixed_no_referrals", "two_replicas"} <= set(
+        runs
+    )
     assert runs["large"]["accepted"] == 5  # every consultation was answered 201…
     assert runs["large"]["cases_opened"] == 5  # …and became a case
     assert runs["fixed"]["referrals"]["requested"] == 2

@@ -28,21 +28,21 @@ from shared.signing import load_signing_key
 from tests.support.system import running_system
 
 PASSWORD = "e2e-session-password"
-READS = {"intake": "/v1/consultations", "case": "/v1/cases", "referral": "/v1/referrals",
-         "notify": "/v1/notifications"}
+READS = {"intake": "/v1/consultations", "case": "/v1/cases", "referral": "/v1/referrals", "notify": "/v1/notifications"}
 
 
-def _console_db(settings: Settings, work):  # noqa: ANN001, ANN202
-    async def run():  # noqa: ANN202
+def _console_db(settings: Settings, work):
+    async def run():
         engine = make_engine(settings, "console", pool_size=1)
         try:
             return await work(lambda: UnitOfWork(engine, messaging, Clock()))
         finally:
             await engine.dispose()
+
     return asyncio.run(run())
 
 
-def _command(unit_of_work) -> AccountCommand:  # noqa: ANN001
+def _command(unit_of_work) -> AccountCommand:
     return AccountCommand(unit_of_work(), Actor(role="system", id="e2e"), "e2e", timedelta(minutes=5))
 
 
@@ -57,14 +57,15 @@ def _sign_in(console: httpx.Client) -> str:
 
 
 def _latest_session(settings: Settings) -> str:
-    async def read(unit_of_work):  # noqa: ANN001, ANN202
+    async def read(unit_of_work):
         async with unit_of_work() as uow:
             rows = await uow.db.execute(select(sessions.c.id).order_by(sessions.c.created_at.desc()).limit(1))
             return rows.scalar_one()
+
     return str(_console_db(settings, read))
 
 
-def _refused_everywhere(system, token: str, timeout: float = 30.0) -> float:  # noqa: ANN001
+def _refused_everywhere(system, token: str, timeout: float = 30.0) -> float:
     started = time.monotonic()
     waiting = dict(READS)
     while waiting and time.monotonic() - started < timeout:
@@ -82,15 +83,30 @@ def test_signing_out_and_disabling_are_refused_everywhere(tmp_path: Path, redis_
         settings = system.settings
         reference = load_reference_data(settings.reference_dir)
 
-        async def create(unit_of_work):  # noqa: ANN001, ANN202
-            await add_account(_command(unit_of_work), reference, account_id="csw-chubu-1", display_name="サンプル",
-                              password=PASSWORD, grants=[Grant("coordinator", "中部")], must_change_password=False)
+        async def create(unit_of_work):
+            await add_account(
+                _command(unit_of_work),
+                reference,
+                account_id="csw-chubu-1",
+                display_name="サンプル",
+                password=PASSWORD,
+                grants=[Grant("coordinator", "中部")],
+                must_change_password=False,
+            )
+
         _console_db(settings, create)
         key = load_signing_key(settings)
 
         def token_for(session_id: str) -> str:
-            return issue_console_token(key, subject="csw-chubu-1", role="coordinator", scope="中部",
-                                       session_id=session_id, now=utcnow(), ttl=timedelta(minutes=5))
+            return issue_console_token(
+                key,
+                subject="csw-chubu-1",
+                role="coordinator",
+                scope="中部",
+                session_id=session_id,
+                now=utcnow(),
+                ttl=timedelta(minutes=5),
+            )
 
         with httpx.Client(base_url=system.url("console")) as console:
             csrf = _sign_in(console)
@@ -103,11 +119,14 @@ def test_signing_out_and_disabling_are_refused_everywhere(tmp_path: Path, redis_
 
             _sign_in(console)
             second = token_for(_latest_session(settings))
-            assert httpx.get(system.url("case") + "/v1/cases",
-                             headers={"authorization": f"Bearer {second}"}).status_code == 200
+            assert (
+                httpx.get(system.url("case") + "/v1/cases", headers={"authorization": f"Bearer {second}"}).status_code
+                == 200
+            )
 
-            async def disable(unit_of_work):  # noqa: ANN001, ANN202
+            async def disable(unit_of_work):
                 await set_disabled(_command(unit_of_work), "csw-chubu-1", True)
+
             _console_db(settings, disable)
             disabled_after = _refused_everywhere(system, second)
             assert console.get("/queue").status_code == 303  # the console ends the session too

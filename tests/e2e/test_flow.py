@@ -21,8 +21,9 @@ def items(body: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_one_consultation_through_all_four_services(tmp_path: Path, redis_url: str, backend: str,
-                                                    request: pytest.FixtureRequest) -> None:
+def test_one_consultation_through_all_four_services(
+    tmp_path: Path, redis_url: str, backend: str, request: pytest.FixtureRequest
+) -> None:
     database_url = request.getfixturevalue("postgres_database_url") if backend == "postgresql" else None
     with running_system(tmp_path, redis_url=redis_url, database_url=database_url) as system:
         settings = system.settings
@@ -52,23 +53,37 @@ def test_one_consultation_through_all_four_services(tmp_path: Path, redis_url: s
         assert detail["area"] == "中部"
 
         # 3. The coordinator assigns it, then refers it to an agency, sharing two fields.
-        assigned = case.post(f"/v1/cases/{case_id}/assignment", headers=coordinator,
-                             json={"coordinator_id": "csw-chubu-1", "version": detail["version"]})
+        assigned = case.post(
+            f"/v1/cases/{case_id}/assignment",
+            headers=coordinator,
+            json={"coordinator_id": "csw-chubu-1", "version": detail["version"]},
+        )
         assert assigned.status_code == 200, assigned.text
-        stale = case.post(f"/v1/cases/{case_id}/assignment", headers=coordinator,
-                          json={"coordinator_id": "csw-chubu-2", "version": detail["version"]})
+        stale = case.post(
+            f"/v1/cases/{case_id}/assignment",
+            headers=coordinator,
+            json={"coordinator_id": "csw-chubu-2", "version": detail["version"]},
+        )
         assert stale.status_code == 409 and "current_version" in stale.json()
         version = case.get(f"/v1/cases/{case_id}", headers=coordinator).json()["version"]
-        referred = case.post(f"/v1/cases/{case_id}/referrals", headers=coordinator,
-                             json={"agency_id": "hc-3", "purpose": "サンプル: 世帯の状況確認と介護保険の相談",
-                                   "share": ["age_group", "categories"], "version": version})
+        referred = case.post(
+            f"/v1/cases/{case_id}/referrals",
+            headers=coordinator,
+            json={
+                "agency_id": "hc-3",
+                "purpose": "サンプル: 世帯の状況確認と介護保険の相談",
+                "share": ["age_group", "categories"],
+                "version": version,
+            },
+        )
         assert referred.status_code == 201, referred.text
         referral_id = referred.json()["referral_id"]
 
         # 4. The agency finds it in its inbox, sees only what was shared, and accepts it.
         def in_inbox() -> dict[str, Any] | None:
-            return next((r for r in items(referral.get("/v1/referrals", headers=agency).json())
-                         if r["id"] == referral_id), None)
+            return next(
+                (r for r in items(referral.get("/v1/referrals", headers=agency).json()) if r["id"] == referral_id), None
+            )
 
         wait_for(in_inbox, "the referral in hc-3's inbox")
         seen = referral.get(f"/v1/referrals/{referral_id}", headers=agency)
@@ -76,16 +91,26 @@ def test_one_consultation_through_all_four_services(tmp_path: Path, redis_url: s
         text = json.dumps(seen.json(), ensure_ascii=False)
         assert "新聞" not in text and "サンプル町" not in text  # noticed / place were not shared
         current = seen.json()["version"]
-        accepted = referral.post(f"/v1/referrals/{referral_id}/accept", headers=agency,
-                                 json={"version": current, "note": "サンプル: 訪問します"})
+        accepted = referral.post(
+            f"/v1/referrals/{referral_id}/accept",
+            headers=agency,
+            json={"version": current, "note": "サンプル: 訪問します"},
+        )
         assert accepted.status_code == 200, accepted.text
-        twice = referral.post(f"/v1/referrals/{referral_id}/accept", headers=agency,
-                              json={"version": accepted.json()["version"]})
+        twice = referral.post(
+            f"/v1/referrals/{referral_id}/accept", headers=agency, json={"version": accepted.json()["version"]}
+        )
         assert twice.status_code == 409
 
         # 5. The case's timeline has every step, in order, with actor and time.
-        expected = ["consultation.submitted", "case.opened", "case.assigned", "referral.requested",
-                    "referral.received", "referral.accepted"]
+        expected = [
+            "consultation.submitted",
+            "case.opened",
+            "case.assigned",
+            "referral.requested",
+            "referral.received",
+            "referral.accepted",
+        ]
 
         def timeline_complete() -> list[dict[str, Any]] | None:
             entries = items(case.get(f"/v1/cases/{case_id}/timeline", headers=supervisor).json())
@@ -112,6 +137,12 @@ def test_one_consultation_through_all_four_services(tmp_path: Path, redis_url: s
         assert "hc-3" not in reporter_text and "サンプル町" not in reporter_text
 
         # 7. The reporter sees the stage only.
-        status = wait_for(lambda: (s := intake.get(f"/v1/consultations/{reference}", headers=reporter).json())
-                          and s["stage"] == "つなぎ済" and s, "the reporter's stage つなぎ済")
+        status = wait_for(
+            lambda: (
+                (s := intake.get(f"/v1/consultations/{reference}", headers=reporter).json())
+                and s["stage"] == "つなぎ済"
+                and s
+            ),
+            "the reporter's stage つなぎ済",
+        )
         assert set(status) == {"reference", "stage", "received_at", "received_at_jst", "updated_at", "updated_at_jst"}

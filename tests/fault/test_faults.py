@@ -35,10 +35,16 @@ async def intake_counts(settings: Settings) -> tuple[int, int, int]:
     try:
         async with engine.connect() as conn:
             stored = (await conn.execute(select(func.count()).select_from(consultations))).scalar_one()
-            linked = (await conn.execute(select(func.count()).select_from(consultations)
-                                         .where(consultations.c.case_id.is_not(None)))).scalar_one()
-            cases = (await conn.execute(select(func.count(func.distinct(consultations.c.case_id)))
-                                        .select_from(consultations))).scalar_one()
+            linked = (
+                await conn.execute(
+                    select(func.count()).select_from(consultations).where(consultations.c.case_id.is_not(None))
+                )
+            ).scalar_one()
+            cases = (
+                await conn.execute(
+                    select(func.count(func.distinct(consultations.c.case_id))).select_from(consultations)
+                )
+            ).scalar_one()
             return int(stored), int(linked), int(cases)
     finally:
         await engine.dispose()
@@ -65,7 +71,7 @@ def assert_clean(system: System, figures: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def private_redis_server(tmp_path: Path):  # noqa: ANN201
+def private_redis_server(tmp_path: Path):
     server = RedisServer(tmp_path / "redis")
     server.start()
     yield server
@@ -73,7 +79,7 @@ def private_redis_server(tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.fixture
-def private_postgres(tmp_path: Path):  # noqa: ANN201
+def private_postgres(tmp_path: Path):
     server = PostgresServer(tmp_path / "pg")
     server.init()
     server.start()
@@ -84,8 +90,9 @@ def private_postgres(tmp_path: Path):  # noqa: ANN201
 N = 500
 
 
-async def test_kill_case_service_mid_load(tmp_path: Path, private_redis_server: RedisServer,
-                                          postgres_database_url: str) -> None:
+async def test_kill_case_service_mid_load(
+    tmp_path: Path, private_redis_server: RedisServer, postgres_database_url: str
+) -> None:
     with running_system(tmp_path, redis_url=private_redis_server.url, database_url=postgres_database_url) as system:
         killed_at: list[float] = []
 
@@ -100,10 +107,18 @@ async def test_kill_case_service_mid_load(tmp_path: Path, private_redis_server: 
         settle = await wait_all_linked(system.settings, N)
         _, _, cases = await intake_counts(system.settings)
         assert system.process("case").restarts >= 1
-        assert_clean(system, {"test": "kill -9 case", "sent": N, "accepted": len(load.accepted),
-                              "cases": cases, "case_restarts": system.process("case").restarts,
-                              "recovery_s": round(time.monotonic() - killed_at[0], 1),
-                              "settle_after_load_s": round(settle, 1)})
+        assert_clean(
+            system,
+            {
+                "test": "kill -9 case",
+                "sent": N,
+                "accepted": len(load.accepted),
+                "cases": cases,
+                "case_restarts": system.process("case").restarts,
+                "recovery_s": round(time.monotonic() - killed_at[0], 1),
+                "settle_after_load_s": round(settle, 1),
+            },
+        )
 
 
 async def test_restart_redis_mid_load(tmp_path: Path, private_redis_server: RedisServer) -> None:
@@ -121,13 +136,22 @@ async def test_restart_redis_mid_load(tmp_path: Path, private_redis_server: Redi
         assert restarted and len(load.accepted) == N and not load.other
         settle = await wait_all_linked(system.settings, N)
         _, _, cases = await intake_counts(system.settings)
-        assert_clean(system, {"test": "restart redis", "sent": N, "accepted": len(load.accepted), "cases": cases,
-                              "recovery_s": round(time.monotonic() - restarted[0], 1),
-                              "settle_after_load_s": round(settle, 1)})
+        assert_clean(
+            system,
+            {
+                "test": "restart redis",
+                "sent": N,
+                "accepted": len(load.accepted),
+                "cases": cases,
+                "recovery_s": round(time.monotonic() - restarted[0], 1),
+                "settle_after_load_s": round(settle, 1),
+            },
+        )
 
 
-async def test_postgres_down_for_ten_seconds(tmp_path: Path, private_redis_server: RedisServer,
-                                             private_postgres: PostgresServer) -> None:
+async def test_postgres_down_for_ten_seconds(
+    tmp_path: Path, private_redis_server: RedisServer, private_postgres: PostgresServer
+) -> None:
     with running_system(tmp_path, redis_url=private_redis_server.url, database_url=private_postgres.url) as system:
         outage: list[float] = []
 
@@ -150,25 +174,51 @@ async def test_postgres_down_for_ten_seconds(tmp_path: Path, private_redis_serve
         settle = await wait_all_linked(system.settings, N)
         stored, _, cases = await intake_counts(system.settings)
         assert stored == N, "exactly the accepted consultations were stored"
-        assert_clean(system, {"test": "postgres down 10s", "sent": load.sent, "accepted": len(load.accepted),
-                              "answered_503": load.unavailable, "stored": stored, "cases": cases,
-                              "outage_s": round(outage[1] - outage[0], 1), "settle_after_load_s": round(settle, 1)})
+        assert_clean(
+            system,
+            {
+                "test": "postgres down 10s",
+                "sent": load.sent,
+                "accepted": len(load.accepted),
+                "answered_503": load.unavailable,
+                "stored": stored,
+                "cases": cases,
+                "outage_s": round(outage[1] - outage[0], 1),
+                "settle_after_load_s": round(settle, 1),
+            },
+        )
 
 
-async def test_two_replicas_of_case_and_referral_share_the_work(tmp_path: Path, private_redis_server: RedisServer,
-                                                                postgres_database_url: str) -> None:
-    with running_system(tmp_path, redis_url=private_redis_server.url, database_url=postgres_database_url,
-                        replicas={"case": 2, "referral": 2}) as system:
+async def test_two_replicas_of_case_and_referral_share_the_work(
+    tmp_path: Path, private_redis_server: RedisServer, postgres_database_url: str
+) -> None:
+    with running_system(
+        tmp_path,
+        redis_url=private_redis_server.url,
+        database_url=postgres_database_url,
+        replicas={"case": 2, "referral": 2},
+    ) as system:
         load = await submit_many(system.url("intake"), system.settings, 300)
         assert len(load.accepted) == 300
         await wait_all_linked(system.settings, 300)
         _, _, cases = await intake_counts(system.settings)
         referred = await refer_cases(system, per_area=15)
-        applied = {p.name: p.log_path.read_text(encoding="utf-8").count('"event_applied"')
-                   for p in system.supervisor.processes if p.service in ("case", "referral")}
+        applied = {
+            p.name: p.log_path.read_text(encoding="utf-8").count('"event_applied"')
+            for p in system.supervisor.processes
+            if p.service in ("case", "referral")
+        }
         assert applied["case"] > 0 and applied["case-2"] > 0, f"both case replicas worked: {applied}"
-        assert_clean(system, {"test": "2 replicas case+referral", "sent": 300, "cases": cases,
-                              "referrals": referred, "applied_per_replica": applied})
+        assert_clean(
+            system,
+            {
+                "test": "2 replicas case+referral",
+                "sent": 300,
+                "cases": cases,
+                "referrals": referred,
+                "applied_per_replica": applied,
+            },
+        )
 
 
 async def refer_cases(system: System, per_area: int) -> int:
@@ -179,20 +229,35 @@ async def refer_cases(system: System, per_area: int) -> int:
 
     referred = 0
     async with httpx.AsyncClient(base_url=system.url("case"), timeout=30) as client:
+
         async def refer(case: dict[str, Any], headers: dict[str, str], coordinator: str) -> None:
             nonlocal referred
             version = case["version"]
-            assigned = await client.post(f"/v1/cases/{case['id']}/assignment", headers=headers,
-                                         json={"coordinator_id": coordinator, "version": version})
+            assigned = await client.post(
+                f"/v1/cases/{case['id']}/assignment",
+                headers=headers,
+                json={"coordinator_id": coordinator, "version": version},
+            )
             assert assigned.status_code == 200, assigned.text
-            made = await client.post(f"/v1/cases/{case['id']}/referrals", headers=headers,
-                                     json={"agency_id": "hc-3", "purpose": "サンプル: 負荷試験",
-                                           "share": ["age_group", "categories"], "version": version + 1})
+            made = await client.post(
+                f"/v1/cases/{case['id']}/referrals",
+                headers=headers,
+                json={
+                    "agency_id": "hc-3",
+                    "purpose": "サンプル: 負荷試験",
+                    "share": ["age_group", "categories"],
+                    "version": version + 1,
+                },
+            )
             assert made.status_code == 201, made.text
             referred += 1
 
-        for area, coordinator in (("北東部", "csw-hokutou-1"), ("中部", "csw-chubu-1"), ("西部", "csw-seibu-1"),
-                                  ("南部", "csw-nanbu-1")):
+        for area, coordinator in (
+            ("北東部", "csw-hokutou-1"),
+            ("中部", "csw-chubu-1"),
+            ("西部", "csw-seibu-1"),
+            ("南部", "csw-nanbu-1"),
+        ):
             headers = bearer(system.settings, "coordinator", area, subject=coordinator)
             listed = await client.get("/v1/cases", params={"area": area, "per_page": per_area}, headers=headers)
             assert listed.status_code == 200, listed.text
@@ -202,17 +267,26 @@ async def refer_cases(system: System, per_area: int) -> int:
 
 
 async def test_poison_message_is_dead_lettered_while_the_rest_flow_on(
-        tmp_path: Path, private_redis_server: RedisServer) -> None:
+    tmp_path: Path, private_redis_server: RedisServer
+) -> None:
     """A producer bug puts an event the case service cannot read on the stream. It is
     retried, dead-lettered with its error after the limit, the 100 consultations around
     it become cases, and the operator sees it, cannot replay it unchanged, and discards
     it with a recorded reason. (Replay after a fix applying exactly once is proven in
     tests/integration/messaging on real Redis and databases.)"""
-    with running_system(tmp_path, redis_url=private_redis_server.url,
-                        extra_env={"TSUNAGI_MAX_DELIVERIES": "3", "TSUNAGI_RECLAIM_IDLE_MS": "300"}) as system:
-        poison = Envelope(type="consultation.submitted", aggregate_type="consultation", aggregate_id="POISON",
-                          correlation_id="fault-test", actor=Actor(role="reporter", id="buggy-producer"),
-                          payload={"reference": "TSN-0000-BROKEN"})  # required fields missing
+    with running_system(
+        tmp_path,
+        redis_url=private_redis_server.url,
+        extra_env={"TSUNAGI_MAX_DELIVERIES": "3", "TSUNAGI_RECLAIM_IDLE_MS": "300"},
+    ) as system:
+        poison = Envelope(
+            type="consultation.submitted",
+            aggregate_type="consultation",
+            aggregate_id="POISON",
+            correlation_id="fault-test",
+            actor=Actor(role="reporter", id="buggy-producer"),
+            payload={"reference": "TSN-0000-BROKEN"},
+        )  # required fields missing
         broker = RedisBroker(private_redis_server.url)
         await broker.connect()
         first = asyncio.create_task(submit_many(system.url("intake"), system.settings, 50))
@@ -241,6 +315,13 @@ async def test_poison_message_is_dead_lettered_while_the_rest_flow_on(
         history = run_tsunagi(system.settings, "dlq", "history", "--json")
         assert "producer bug, payload incomplete" in history.stdout
         _, _, cases = await intake_counts(system.settings)
-        assert_clean(system, {"test": "poison message", "sent": 101, "cases": cases,
-                              "dead_lettered_after_s": round(time.monotonic() - started, 1),
-                              "attempts": int(letter["attempts"])})
+        assert_clean(
+            system,
+            {
+                "test": "poison message",
+                "sent": 101,
+                "cases": cases,
+                "dead_lettered_after_s": round(time.monotonic() - started, 1),
+                "attempts": int(letter["attempts"]),
+            },
+        )

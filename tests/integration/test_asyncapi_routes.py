@@ -19,8 +19,11 @@ async def test_each_service_serves_its_asyncapi_document_and_page(make_settings,
         assert document.headers["content-type"] == "application/json"
         assert document.text == (DOCS_DIR / f"{service}.json").read_text(encoding="utf-8")
         # The streams the runtime was told it publishes to (and trims) are those its contracts declare.
-        sends = {op["channel"]["$ref"].rsplit("/", 1)[-1] for op in document.json()["operations"].values()
-                 if op["action"] == "send"}
+        sends = {
+            op["channel"]["$ref"].rsplit("/", 1)[-1]
+            for op in document.json()["operations"].values()
+            if op["action"] == "send"
+        }
         assert set(client.app.state.services.runtime.trimmer.streams) == sends  # type: ignore[attr-defined]
 
         page = await client.get("/asyncapi")

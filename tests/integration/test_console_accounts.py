@@ -51,28 +51,50 @@ async def _outbox(unit_of_work: Any) -> list[dict[str, Any]]:
 
 
 async def test_an_account_is_told_to_the_services_without_names_or_hashes(console: Any) -> None:
-    await handlers.add_account(_cmd(console), REFERENCE, account_id="csw-chubu-1", display_name="サンプル 花子",
-                               password=PASSWORD, grants=[Grant("coordinator", "中部"), Grant("account_admin", "city")])
+    await handlers.add_account(
+        _cmd(console),
+        REFERENCE,
+        account_id="csw-chubu-1",
+        display_name="サンプル 花子",
+        password=PASSWORD,
+        grants=[Grant("coordinator", "中部"), Grant("account_admin", "city")],
+    )
     [created] = await _outbox(console)
     assert created["type"] == "account.created"
-    assert created["payload"] == {"account_id": "csw-chubu-1", "disabled": False,
-                                  "grants": [{"role": "coordinator", "scope": "中部"}]}  # console-only roles stay here
+    assert created["payload"] == {
+        "account_id": "csw-chubu-1",
+        "disabled": False,
+        "grants": [{"role": "coordinator", "scope": "中部"}],
+    }  # console-only roles stay here
     assert "サンプル" not in str(created) and "argon2" not in str(created)
     async with console() as uow:
         stored = (await uow.db.execute(select(accounts.c.password_hash))).scalar_one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     with pytest.raises(Conflict):
-        await handlers.add_account(_cmd(console), REFERENCE, account_id="csw-chubu-1", display_name="x",
-                                   password=PASSWORD, grants=[])
+        await handlers.add_account(
+            _cmd(console), REFERENCE, account_id="csw-chubu-1", display_name="x", password=PASSWORD, grants=[]
+        )
     with pytest.raises(InvalidInput) as refused:
-        await handlers.add_account(_cmd(console), REFERENCE, account_id="hc-9-staff", display_name="x",
-                                   password=PASSWORD, grants=[Grant("agency", "hc-99")])
+        await handlers.add_account(
+            _cmd(console),
+            REFERENCE,
+            account_id="hc-9-staff",
+            display_name="x",
+            password=PASSWORD,
+            grants=[Grant("agency", "hc-99")],
+        )
     assert refused.value.field == "scope"
 
 
 async def test_sign_in_locks_after_repeated_failures_whether_or_not_the_id_exists(console: Any) -> None:
-    await handlers.add_account(_cmd(console), REFERENCE, account_id="vol-7", display_name="サンプル",
-                               password=PASSWORD, grants=[Grant("reporter", "", "民生委員・児童委員")])
+    await handlers.add_account(
+        _cmd(console),
+        REFERENCE,
+        account_id="vol-7",
+        display_name="サンプル",
+        password=PASSWORD,
+        grants=[Grant("reporter", "", "民生委員・児童委員")],
+    )
     for login in ("vol-7", "nobody-here"):
         outcomes = [(await sign_in(console, POLICY, login, "wrong-password")).outcome for _ in range(3)]
         assert outcomes == ["failed", "failed", "locked"]
@@ -81,22 +103,29 @@ async def test_sign_in_locks_after_repeated_failures_whether_or_not_the_id_exist
 
 
 async def test_disabling_and_revoking_end_the_sessions_they_concern(console: Any) -> None:
-    await handlers.add_account(_cmd(console), REFERENCE, account_id="csw-chubu-2", display_name="サンプル",
-                               password=PASSWORD, grants=[Grant("coordinator", "中部"), Grant("account_admin", "city")])
+    await handlers.add_account(
+        _cmd(console),
+        REFERENCE,
+        account_id="csw-chubu-2",
+        display_name="サンプル",
+        password=PASSWORD,
+        grants=[Grant("coordinator", "中部"), Grant("account_admin", "city")],
+    )
     first = await sign_in(console, POLICY, "csw-chubu-2", PASSWORD)
     second = await sign_in(console, POLICY, "csw-chubu-2", PASSWORD)
     assert first.secret and second.secret
     # Two grants: nothing chosen yet; revoking a grant the sessions do not use ends none.
     await handlers.revoke_grant(_cmd(console), "csw-chubu-2", Grant("account_admin", "city"))
-    active = await current_session(console, first.secret, idle_timeout=timedelta(minutes=30), token_ttl=TTL,
-                                   background=False)
+    active = await current_session(
+        console, first.secret, idle_timeout=timedelta(minutes=30), token_ttl=TTL, background=False
+    )
     assert getattr(active, "account_id", None) == "csw-chubu-2"
     await handlers.set_disabled(_cmd(console), "csw-chubu-2", True)
     types = [e["type"] for e in await _outbox(console)]
-    assert types == ["account.created", "account.grants_changed", "session.ended", "session.ended",
-                     "account.disabled"]
-    ended = await current_session(console, second.secret, idle_timeout=timedelta(minutes=30), token_ttl=TTL,
-                                  background=False)
+    assert types == ["account.created", "account.grants_changed", "session.ended", "session.ended", "account.disabled"]
+    ended = await current_session(
+        console, second.secret, idle_timeout=timedelta(minutes=30), token_ttl=TTL, background=False
+    )
     assert getattr(ended, "reason", None) == "disabled"
     assert (await sign_in(console, POLICY, "csw-chubu-2", PASSWORD)).outcome == "disabled"
     async with console() as uow:
@@ -105,8 +134,14 @@ async def test_disabling_and_revoking_end_the_sessions_they_concern(console: Any
 
 
 async def test_a_coordinator_moves_area_only_as_the_reference_data_says(console: Any) -> None:
-    await handlers.add_account(_cmd(console), REFERENCE, account_id="csw-seibu-1", display_name="サンプル",
-                               password=PASSWORD, grants=[Grant("coordinator", "西部")])
+    await handlers.add_account(
+        _cmd(console),
+        REFERENCE,
+        account_id="csw-seibu-1",
+        display_name="サンプル",
+        password=PASSWORD,
+        grants=[Grant("coordinator", "西部")],
+    )
     with pytest.raises(InvalidInput) as refused:
         await handlers.move_coordinator(_cmd(console), REFERENCE, "csw-seibu-1", "南部")
     assert "西部の担当" in refused.value.message
@@ -116,8 +151,14 @@ async def test_a_coordinator_moves_area_only_as_the_reference_data_says(console:
 
 
 async def test_no_one_changes_their_own_grants(console: Any) -> None:
-    await handlers.add_account(_cmd(console), REFERENCE, account_id="admin-9", display_name="サンプル",
-                               password=PASSWORD, grants=[Grant("account_admin", "city")])
+    await handlers.add_account(
+        _cmd(console),
+        REFERENCE,
+        account_id="admin-9",
+        display_name="サンプル",
+        password=PASSWORD,
+        grants=[Grant("account_admin", "city")],
+    )
     themselves = AccountCommand(console(), Actor(role="account_admin", id="admin-9"), "corr-2", TTL)
     with pytest.raises(InvalidInput, match="自分の権限"):
         await handlers.add_grant(themselves, REFERENCE, "admin-9", Grant("supervisor", "city"))

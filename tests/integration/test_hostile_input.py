@@ -22,8 +22,9 @@ def _problem(response, status: int) -> dict:
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x07", "\x1b[31m", "\x7f", "\x85"])
-async def test_control_characters_in_a_consultation_are_a_422_naming_the_field(make_settings, database_backend,
-                                                                              bad) -> None:
+async def test_control_characters_in_a_consultation_are_a_422_naming_the_field(
+    make_settings, database_backend, bad
+) -> None:
     settings = make_settings()
     async with running_service("intake", settings) as intake:
         reporter = bearer(settings, "reporter", "vol-1")
@@ -58,11 +59,15 @@ async def test_case_commands_refuse_control_characters_and_huge_numbers(make_set
     settings = make_settings()
     async with running_service("case", settings) as case:
         coordinator = bearer(settings, "coordinator", "中部", "csw-chubu-1")
-        note = await case.post("/v1/cases/01ARZ3NDEKTSV4RRFFQ69G5FAV/notes", json={"version": 1, "body": "a\x00b"},
-                               headers=coordinator)
+        note = await case.post(
+            "/v1/cases/01ARZ3NDEKTSV4RRFFQ69G5FAV/notes", json={"version": 1, "body": "a\x00b"}, headers=coordinator
+        )
         assert _problem(note, 422)["errors"][0]["loc"] == ["body", "body"]
-        huge = await case.post("/v1/cases/01ARZ3NDEKTSV4RRFFQ69G5FAV/notes",
-                               json={"version": int(HUGE), "body": "メモ"}, headers=coordinator)
+        huge = await case.post(
+            "/v1/cases/01ARZ3NDEKTSV4RRFFQ69G5FAV/notes",
+            json={"version": int(HUGE), "body": "メモ"},
+            headers=coordinator,
+        )
         assert _problem(huge, 422)["errors"][0]["loc"] == ["body", "version"]
         for name in ("min_age_days", "max_age_days", "page", "per_page"):
             queue = await case.get(f"/v1/cases?{name}={HUGE}", headers=coordinator)
@@ -72,15 +77,19 @@ async def test_case_commands_refuse_control_characters_and_huge_numbers(make_set
         assert (await case.get("/v1/cases", headers=coordinator)).status_code == 200
 
 
-async def test_referral_offsets_beyond_64_bits_are_a_422_and_the_next_request_works(make_settings,
-                                                                                    database_backend) -> None:
+async def test_referral_offsets_beyond_64_bits_are_a_422_and_the_next_request_works(
+    make_settings, database_backend
+) -> None:
     settings = make_settings()
     async with running_service("referral", settings) as referral:
         supervisor = bearer(settings, "supervisor", "city", "sv-1")
         for name in ("offset", "limit"):
             _problem(await referral.get(f"/v1/referrals?{name}={HUGE}", headers=supervisor), 422)
-        move = await referral.post("/v1/referrals/01ARZ3NDEKTSV4RRFFQ69G5FAV/acknowledge",
-                                   json={"version": int(HUGE)}, headers=bearer(settings, "agency", "hc-3"))
+        move = await referral.post(
+            "/v1/referrals/01ARZ3NDEKTSV4RRFFQ69G5FAV/acknowledge",
+            json={"version": int(HUGE)},
+            headers=bearer(settings, "agency", "hc-3"),
+        )
         assert _problem(move, 422)["errors"][0]["loc"] == ["body", "version"]
         listed = await referral.get("/v1/referrals?offset=1000000", headers=supervisor)
         assert listed.status_code == 200, listed.text
@@ -95,9 +104,11 @@ async def test_a_malformed_correlation_id_is_replaced_not_a_500(make_settings, h
         assert health.status_code == 200
         replaced = health.headers["x-correlation-id"]
         assert replaced.isascii() and len(replaced) == 32 and replaced.encode() != header
-        created = await intake.post("/v1/consultations", json=EXAMPLE,
-                                    headers=[(b"x-correlation-id", header),
-                                             *bearer(settings, "reporter", "vol-1").items()])
+        created = await intake.post(
+            "/v1/consultations",
+            json=EXAMPLE,
+            headers=[(b"x-correlation-id", header), *bearer(settings, "reporter", "vol-1").items()],
+        )
         assert created.status_code == 201, created.text
         kept = await intake.get("/health", headers={"x-correlation-id": "req-42"})
         assert kept.headers["x-correlation-id"] == "req-42"

@@ -32,8 +32,14 @@ async def test_submit_publishes_through_the_outbox(make_settings, database_backe
 
         status = await intake.get(f"/v1/consultations/{reference.lower()}", headers=reporter)
         assert status.status_code == 200
-        assert set(status.json()) == {"reference", "stage", "received_at", "received_at_jst", "updated_at",
-                                      "updated_at_jst"}
+        assert set(status.json()) == {
+            "reference",
+            "stage",
+            "received_at",
+            "received_at_jst",
+            "updated_at",
+            "updated_at_jst",
+        }
         assert status.json()["stage"] == "受付済"
 
         # Another reporter cannot see it; a missing token is 401.
@@ -46,8 +52,7 @@ async def test_bad_input_is_a_problem_in_japanese(make_settings) -> None:
     settings = make_settings()
     async with running_service("intake", settings) as intake:
         reporter = bearer(settings, "reporter", "vol-1")
-        unknown = await intake.post("/v1/consultations", json={**EXAMPLE, "school_district": "SD99"},
-                                    headers=reporter)
+        unknown = await intake.post("/v1/consultations", json={**EXAMPLE, "school_district": "SD99"}, headers=reporter)
         assert unknown.status_code == 422
         assert unknown.headers["content-type"].startswith("application/problem+json")
         assert "小学校区" in unknown.json()["detail"]
@@ -56,8 +61,9 @@ async def test_bad_input_is_a_problem_in_japanese(make_settings) -> None:
         assert missing.status_code == 422
         assert any(e["loc"][-1] == "urgency" for e in missing.json()["errors"])
 
-        broken = await intake.post("/v1/consultations", content=b"{not json",
-                                   headers={**reporter, "content-type": "application/json"})
+        broken = await intake.post(
+            "/v1/consultations", content=b"{not json", headers={**reporter, "content-type": "application/json"}
+        )
         assert broken.status_code == 400
 
         agency = await intake.post("/v1/consultations", json=EXAMPLE, headers=bearer(settings, "agency", "hc-3"))
@@ -103,8 +109,16 @@ async def test_a_batch_of_case_events_links_every_consultation(make_settings, da
         await redis.aclose()
     # Published while intake is stopped: its next first read takes them as one batch.
     opened = [case_opened_for(decode_entry(fields)) for _id, fields in entries]
-    stages = [Envelope.wrap(CaseStageChanged(case_id=o.case_id, stage="対応中"), aggregate_id=o.case_id,
-                            actor=SYSTEM, correlation_id=o.correlation_id, case_id=o.case_id) for o in opened]
+    stages = [
+        Envelope.wrap(
+            CaseStageChanged(case_id=o.case_id, stage="対応中"),
+            aggregate_id=o.case_id,
+            actor=SYSTEM,
+            correlation_id=o.correlation_id,
+            case_id=o.case_id,
+        )
+        for o in opened
+    ]
     await publish(settings.redis_url, "tsunagi.case", *opened, *stages)
     async with running_service("intake", settings) as intake:
 
@@ -133,9 +147,14 @@ async def test_a_consultation_linked_to_an_older_case_is_not_updated_before_it_w
         entries = await eventually(lambda: _at_least(redis, "tsunagi.consultation", 1), what="the event")
         await redis.aclose()
         opened = case_opened_for(decode_entry(entries[-1][1]))
-        earlier = Envelope.wrap(CaseStageChanged(case_id=opened.case_id, stage="対応中"), aggregate_id=opened.case_id,
-                                actor=SYSTEM, correlation_id=opened.correlation_id, case_id=opened.case_id,
-                                occurred_at=opened.occurred_at - timedelta(days=3))
+        earlier = Envelope.wrap(
+            CaseStageChanged(case_id=opened.case_id, stage="対応中"),
+            aggregate_id=opened.case_id,
+            actor=SYSTEM,
+            correlation_id=opened.correlation_id,
+            case_id=opened.case_id,
+            occurred_at=opened.occurred_at - timedelta(days=3),
+        )
         await publish(settings.redis_url, "tsunagi.case", opened, earlier)
 
         async def staged() -> dict | None:

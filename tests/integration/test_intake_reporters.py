@@ -26,8 +26,9 @@ async def test_furigana_is_kana_only_and_travels_with_the_person(make_settings, 
     settings = make_settings()
     reporter = bearer(settings, "reporter", "vol-1")
     async with running_service("intake", settings) as intake:
-        created = await intake.post("/v1/consultations", headers=reporter,
-                                    json=with_person(name="サンプル 太郎", name_kana="ｻﾝﾌﾟﾙ　ﾀﾛｳ"))
+        created = await intake.post(
+            "/v1/consultations", headers=reporter, json=with_person(name="サンプル 太郎", name_kana="ｻﾝﾌﾟﾙ　ﾀﾛｳ")
+        )
         assert created.status_code == 201, created.text
         redis = aioredis.Redis.from_url(settings.redis_url)
         entries = await eventually(lambda: redis.xrange("tsunagi.consultation"), what="the submitted event")
@@ -58,8 +59,11 @@ async def test_each_reporter_lists_only_their_own_newest_first(make_settings, da
             created = await intake.post("/v1/consultations", headers=one, json=EXAMPLE)
             mine.append(created.json()["reference"])
         # About someone else (another district, nothing in common): a case of its own.
-        other_person = {**with_person(name="サンプル 次郎", approximate_place=None), "school_district": "SD08",
-                        "household": []}
+        other_person = {
+            **with_person(name="サンプル 次郎", approximate_place=None),
+            "school_district": "SD08",
+            "household": [],
+        }
         theirs = (await intake.post("/v1/consultations", headers=two, json=other_person)).json()
 
         listed = await intake.get("/v1/consultations", headers=one)
@@ -84,7 +88,11 @@ async def test_each_reporter_lists_only_their_own_newest_first(make_settings, da
         assert (await intake.get("/v1/consultations")).status_code == 401
         # Any role lists only what it submitted itself: here, nothing.
         assert (await intake.get("/v1/consultations", headers=chubu)).json() == {
-            "items": [], "total": 0, "page": 1, "per_page": 20}
+            "items": [],
+            "total": 0,
+            "page": 1,
+            "per_page": 20,
+        }
 
         # The stage follows the case: the coordinator takes it, the reporter sees 対応中.
         async def case_of_theirs() -> dict | None:
@@ -96,8 +104,11 @@ async def test_each_reporter_lists_only_their_own_newest_first(make_settings, da
             return None
 
         taken = await eventually(case_of_theirs, what="the case of vol-2's consultation")
-        assigned = await case.post(f"/v1/cases/{taken['id']}/assignment", headers=chubu,
-                                   json={"coordinator_id": "csw-chubu-1", "version": taken["version"]})
+        assigned = await case.post(
+            f"/v1/cases/{taken['id']}/assignment",
+            headers=chubu,
+            json={"coordinator_id": "csw-chubu-1", "version": taken["version"]},
+        )
         assert assigned.status_code == 200, assigned.text
 
         async def in_hand() -> dict | None:

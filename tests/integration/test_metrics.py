@@ -76,7 +76,9 @@ def assert_well_formed(scrape: Scrape, service: str, *, expected: dict[str, str]
     found = {name: scrape.families[name].type for name in expected if name in scrape.families}
     assert found == expected
     assert not {name for name in scrape.families if name.startswith("tsunagi_")} - {
-        *EVERY_SERVICE, *ONLY_IN.get(service, {})}, "a family this test does not know"
+        *EVERY_SERVICE,
+        *ONLY_IN.get(service, {}),
+    }, "a family this test does not know"
     for name, family in scrape.families.items():
         if name.startswith("tsunagi_"):
             assert all(s.labels["service"] == service for s in family.samples), name
@@ -94,8 +96,10 @@ async def test_each_service_serves_its_own_registry(service: str, make_settings)
     assert_well_formed(scrape, service)
     assert scrape.value("tsunagi_database_up") == 1
     assert scrape.value("tsunagi_redis_up") == 1
-    assert scrape.value("tsunagi_http_requests_total", route="/v1/admin/reference/reload", method="POST",
-                        status="401") == 1
+    assert (
+        scrape.value("tsunagi_http_requests_total", route="/v1/admin/reference/reload", method="POST", status="401")
+        == 1
+    )
     assert scrape.samples("tsunagi_http_requests_total", route="/health") == []  # probes are not counted
     assert scrape.samples("tsunagi_http_requests_total", route="/metrics") == []
     assert {s.labels["stream"] for s in scrape.samples("tsunagi_stream_lag")} == set(streams)
@@ -104,8 +108,7 @@ async def test_each_service_serves_its_own_registry(service: str, make_settings)
     assert scrape.value("tsunagi_events_applied_total") is not None
 
 
-async def test_a_consultation_is_counted_by_route_template_and_applied_by_case(make_settings,
-                                                                             database_backend) -> None:
+async def test_a_consultation_is_counted_by_route_template_and_applied_by_case(make_settings, database_backend) -> None:
     settings = make_settings()
     reporter = bearer(settings, "reporter", "vol-1")
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
@@ -123,12 +126,19 @@ async def test_a_consultation_is_counted_by_route_template_and_applied_by_case(m
     at_intake = Scrape(response.text)
     assert_well_formed(at_intake, "intake")
     assert_well_formed(at_case, "case")
-    assert at_intake.value("tsunagi_http_requests_total", route="/v1/consultations", method="POST",
-                           status="201") == 1
-    assert at_intake.value("tsunagi_http_request_duration_seconds_count", route="/v1/consultations",
-                           method="POST", status="201") == 1
-    assert at_intake.value("tsunagi_http_requests_total", route="/v1/consultations/{reference}", method="GET",
-                           status="200") == 1
+    assert at_intake.value("tsunagi_http_requests_total", route="/v1/consultations", method="POST", status="201") == 1
+    assert (
+        at_intake.value(
+            "tsunagi_http_request_duration_seconds_count", route="/v1/consultations", method="POST", status="201"
+        )
+        == 1
+    )
+    assert (
+        at_intake.value(
+            "tsunagi_http_requests_total", route="/v1/consultations/{reference}", method="GET", status="200"
+        )
+        == 1
+    )
     assert reference not in response.text  # a route template, never the path
     assert at_case.value("tsunagi_database_up") == 1
     assert at_case.samples("tsunagi_http_requests_total", route="/v1/consultations") == []  # its own registry
@@ -162,15 +172,18 @@ async def test_console_counts_sign_ins_and_open_sessions(make_settings) -> None:
     password = "metrics-pass-1"
     async with running_service("console", settings) as console:
         runtime = console.app.state.services.runtime  # type: ignore[attr-defined]
-        await add_account(AccountCommand(runtime.unit_of_work(), Actor(role="supervisor", id="sv-1"), "corr-1",
-                                         timedelta(minutes=5)),
-                          load_reference_data(PROJECT_ROOT / "reference"), account_id="csw-chubu-1",
-                          display_name="サンプル", password=password, grants=[Grant("coordinator", "中部")])
+        await add_account(
+            AccountCommand(runtime.unit_of_work(), Actor(role="supervisor", id="sv-1"), "corr-1", timedelta(minutes=5)),
+            load_reference_data(PROJECT_ROOT / "reference"),
+            account_id="csw-chubu-1",
+            display_name="サンプル",
+            password=password,
+            grants=[Grant("coordinator", "中部")],
+        )
         for attempt in ("wrong-password", password):
             form = await console.get("/signin")
             token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-            await console.post("/signin", data={"account_id": "csw-chubu-1", "password": attempt,
-                                                "csrf_token": token})
+            await console.post("/signin", data={"account_id": "csw-chubu-1", "password": attempt, "csrf_token": token})
         assert (await console.get("/static/console.css")).status_code == 200
         response = await console.get("/metrics")
     scrape = Scrape(response.text)
@@ -200,10 +213,18 @@ async def test_with_the_database_down_the_scrape_answers_database_up_0(make_sett
         # What is read from the database is left out rather than reported as 0.
         assert scrape.samples("tsunagi_outbox_backlog") == []
         assert scrape.samples("tsunagi_notify_deliveries") == []
-        expected = {name: kind for name, kind in {**EVERY_SERVICE, **ONLY_IN["notify"]}.items()
-                    if name not in ("tsunagi_outbox_backlog", "tsunagi_notify_followups_pending",
-                                    "tsunagi_notify_followups_due", "tsunagi_notify_followups_overdue",
-                                    "tsunagi_notify_deliveries")}
+        expected = {
+            name: kind
+            for name, kind in {**EVERY_SERVICE, **ONLY_IN["notify"]}.items()
+            if name
+            not in (
+                "tsunagi_outbox_backlog",
+                "tsunagi_notify_followups_pending",
+                "tsunagi_notify_followups_due",
+                "tsunagi_notify_followups_overdue",
+                "tsunagi_notify_deliveries",
+            )
+        }
         assert_well_formed(scrape, "notify", expected=expected)
     finally:
         server.remove()

@@ -42,8 +42,9 @@ async def test_reload_reference_data(make_settings, tmp_path: Path) -> None:
         assert reloaded.json()["school_districts"] == 21
         assert (await intake.post("/v1/consultations", json=body, headers=reporter)).status_code == 201
 
-        moved = geography.read_text(encoding="utf-8").replace("area: 西部\n    support_center_district: HC6\n",
-                                                              "area: 東部\n    support_center_district: HC6\n")
+        moved = geography.read_text(encoding="utf-8").replace(
+            "area: 西部\n    support_center_district: HC6\n", "area: 東部\n    support_center_district: HC6\n"
+        )
         geography.write_text(moved, encoding="utf-8")
         refused = await intake.post("/v1/admin/reference/reload", headers=supervisor)
         assert refused.status_code == 422

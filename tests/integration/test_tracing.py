@@ -25,9 +25,11 @@ SERVICES = ("intake", "case", "referral", "notify")
 NAME, KANA = "試験 花子", "シケン ハナコ"
 PLACE = "サンプル町3丁目の公園の近く"
 NOTICED = "サンプル: 郵便受けに手紙があふれている。"
-CONSULTATION = {**json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8")),
-                "person": {"name": NAME, "name_kana": KANA, "age_group": "80代", "approximate_place": PLACE},
-                "noticed": NOTICED}
+CONSULTATION = {
+    **json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8")),
+    "person": {"name": NAME, "name_kana": KANA, "age_group": "80代", "approximate_place": PLACE},
+    "noticed": NOTICED,
+}
 
 
 def _service(span: ReadableSpan) -> str:
@@ -63,7 +65,8 @@ class Spans:
 
 
 async def test_one_consultation_is_one_trace_and_no_span_holds_what_was_written(
-        make_settings, database_backend, tmp_path, monkeypatch) -> None:
+    make_settings, database_backend, tmp_path, monkeypatch
+) -> None:
     exporters: list[InMemorySpanExporter] = []
 
     def in_memory(_settings: Any) -> InMemorySpanExporter:
@@ -72,15 +75,15 @@ async def test_one_consultation_is_one_trace_and_no_span_holds_what_was_written(
 
     monkeypatch.setattr(tracing_setup, "otlp_exporter", in_memory)
     fast_loops(monkeypatch)
-    settings = make_settings(otlp_endpoint="http://collector.test:4318",
-                             reference_dir=in_app_only_reference(tmp_path))
+    settings = make_settings(otlp_endpoint="http://collector.test:4318", reference_dir=in_app_only_reference(tmp_path))
 
     def spans() -> Spans:
         return Spans(s for e in exporters for s in e.get_finished_spans())
 
     async with contextlib.AsyncExitStack() as stack:
         clients: dict[str, httpx.AsyncClient] = {
-            s: await stack.enter_async_context(running_service(s, settings)) for s in SERVICES}
+            s: await stack.enter_async_context(running_service(s, settings)) for s in SERVICES
+        }
 
         def flushed() -> Spans:
             for client in clients.values():
@@ -102,22 +105,36 @@ async def test_one_consultation_is_one_trace_and_no_span_holds_what_was_written(
             return (await case.get(f"/v1/cases/{listed[0]['id']}", headers=chubu)).json() if listed else None
 
         opened = await eventually(the_case, what="the case in 中部's queue")
-        await eventually(lambda: applied(("intake", "case.opened"), ("notify", "case.opened")),
-                         what="case.opened applied by intake and notify")
+        await eventually(
+            lambda: applied(("intake", "case.opened"), ("notify", "case.opened")),
+            what="case.opened applied by intake and notify",
+        )
         status = await clients["intake"].get(f"/v1/consultations/{reference}", headers=reporter)
         assert status.status_code == 200
         assert (await clients["intake"].get("/health")).status_code == 200  # probes are not traced
 
-        assigned = await case.post(f"/v1/cases/{opened['id']}/assignment", headers=chubu,
-                                   json={"coordinator_id": "csw-chubu-1", "version": opened["version"]})
+        assigned = await case.post(
+            f"/v1/cases/{opened['id']}/assignment",
+            headers=chubu,
+            json={"coordinator_id": "csw-chubu-1", "version": opened["version"]},
+        )
         assert assigned.status_code == 200, assigned.text
         version = (await case.get(f"/v1/cases/{opened['id']}", headers=chubu)).json()["version"]
-        referred = await case.post(f"/v1/cases/{opened['id']}/referrals", headers=chubu, json={
-            "agency_id": "hc-3", "purpose": "サンプル: 訪問をお願いします", "share": ["age_group", "categories"],
-            "version": version})
+        referred = await case.post(
+            f"/v1/cases/{opened['id']}/referrals",
+            headers=chubu,
+            json={
+                "agency_id": "hc-3",
+                "purpose": "サンプル: 訪問をお願いします",
+                "share": ["age_group", "categories"],
+                "version": version,
+            },
+        )
         assert referred.status_code == 201, referred.text
-        await eventually(lambda: applied(("referral", "referral.requested"), ("notify", "referral.received")),
-                         what="the referral applied by referral and notify")
+        await eventually(
+            lambda: applied(("referral", "referral.requested"), ("notify", "referral.received")),
+            what="the referral applied by referral and notify",
+        )
     found = spans()  # every service has stopped: its spans are exported
 
     # The consultation: intake's request is the root, and every service's work descends from it.
@@ -131,11 +148,19 @@ async def test_one_consultation_is_one_trace_and_no_span_holds_what_was_written(
     for service in ("intake", "notify"):
         found.under("apply case.opened", service, submitted)
     found.under("publish consultation.submitted", "intake", root)  # the relay, when it sent it alone
-    statements = [s for s in found.all if s.context.trace_id == root.context.trace_id
-                  and _service(s) == "case" and "db.statement" in (s.attributes or {})]
+    statements = [
+        s
+        for s in found.all
+        if s.context.trace_id == root.context.trace_id
+        and _service(s) == "case"
+        and "db.statement" in (s.attributes or {})
+    ]
     assert statements and all(found.descends(s, submitted) for s in statements)
     assert {_service(s) for s in found.all if s.context.trace_id == root.context.trace_id} >= {
-        "intake", "case", "notify"}
+        "intake",
+        "case",
+        "notify",
+    }
 
     # Paths are named by their template: the reference number is in no span.
     assert found.named("GET /v1/consultations/{reference}", "intake")
@@ -150,7 +175,9 @@ async def test_one_consultation_is_one_trace_and_no_span_holds_what_was_written(
 
     # Nothing the reporter wrote, nor the reference number, in any span's name or attributes.
     for span in found.all:
-        text = json.dumps([span.name, dict(span.attributes or {}),
-                           [dict(e.attributes or {}) for e in span.events]], ensure_ascii=False)
+        text = json.dumps(
+            [span.name, dict(span.attributes or {}), [dict(e.attributes or {}) for e in span.events]],
+            ensure_ascii=False,
+        )
         for secret in (NAME, KANA, PLACE, NOTICED, "郵便受け", reference, opened["case_number"]):
             assert secret not in text, f"{secret!r} in span {span.name!r}"

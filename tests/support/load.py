@@ -22,9 +22,13 @@ DISTRICTS = [f"SD{n:02d}" for n in range(1, 21)]
 
 
 def consultation(n: int) -> dict[str, Any]:
-    return {**EXAMPLE, "school_district": DISTRICTS[n % len(DISTRICTS)],
-            "person": {"age_group": f"{(n % 9 + 1) * 10}代"},
-            "noticed": f"サンプル: 負荷試験 {n}", "household": []}
+    return {
+        **EXAMPLE,
+        "school_district": DISTRICTS[n % len(DISTRICTS)],
+        "person": {"age_group": f"{(n % 9 + 1) * 10}代"},
+        "noticed": f"サンプル: 負荷試験 {n}",
+        "household": [],
+    }
 
 
 @dataclass
@@ -36,9 +40,15 @@ class LoadResult:
     seconds: float = 0.0
 
 
-async def submit_many(intake_url: str, settings: Settings, n: int, *, concurrency: int = 8,
-                      on_progress: Callable[[int], Awaitable[None]] | None = None,
-                      retry_unavailable: bool = True) -> LoadResult:
+async def submit_many(
+    intake_url: str,
+    settings: Settings,
+    n: int,
+    *,
+    concurrency: int = 8,
+    on_progress: Callable[[int], Awaitable[None]] | None = None,
+    retry_unavailable: bool = True,
+) -> LoadResult:
     """Submits ``n`` consultations; a 503 is retried after a pause (a client obeying
     Retry-After), a connection error too (the service may be restarting)."""
     result = LoadResult()
@@ -82,13 +92,24 @@ async def submit_many(intake_url: str, settings: Settings, n: int, *, concurrenc
 
 def run_tsunagi(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Runs the ``tsunagi`` command against the system's Redis and databases."""
-    env = {**os.environ, "TSUNAGI_DATA_DIR": str(settings.data_dir), "TSUNAGI_MODE": "test",
-           "TSUNAGI_REDIS_URL": settings.effective_redis_url(), "TSUNAGI_OPERATOR": "test"}
+    env = {
+        **os.environ,
+        "TSUNAGI_DATA_DIR": str(settings.data_dir),
+        "TSUNAGI_MODE": "test",
+        "TSUNAGI_REDIS_URL": settings.effective_redis_url(),
+        "TSUNAGI_OPERATOR": "test",
+    }
     env.pop("TSUNAGI_DATABASE_URL", None)
     if settings.database_url:
         env["TSUNAGI_DATABASE_URL"] = settings.database_url
-    return subprocess.run([sys.executable, "-m", "shared.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=PROJECT_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=PROJECT_ROOT,
+    )
 
 
 def tsunagi_check(settings: Settings, *, wait_s: int = 90) -> dict[str, Any]:

@@ -13,8 +13,12 @@ class Scrape:
 
     def samples(self, name: str, **labels: str) -> list[Sample]:
         """Samples named ``name`` (as written: ``…_total``, ``…_count``) carrying ``labels``."""
-        return [s for family in self.families.values() for s in family.samples
-                if s.name == name and labels.items() <= s.labels.items()]
+        return [
+            s
+            for family in self.families.values()
+            for s in family.samples
+            if s.name == name and labels.items() <= s.labels.items()
+        ]
 
     def value(self, name: str, **labels: str) -> float | None:
         """The sum of those samples; None when there is none."""

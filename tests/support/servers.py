@@ -39,10 +39,26 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-             "--logfile", str(self.folder / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port)
 
     def stop(self) -> None:
@@ -101,9 +117,19 @@ class PostgresServer:
         self._run([self._bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"])
 
     def start(self) -> None:
-        self._run([self._bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "pg.log"), "-w",
-                   "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                   "start"])
+        self._run(
+            [
+                self._bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "pg.log"),
+                "-w",
+                "-o",
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            ]
+        )
 
     def stop(self) -> None:
         self._run([self._bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], check=False)

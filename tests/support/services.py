@@ -23,8 +23,9 @@ def bearer(settings: Settings, role: str, scope: str, subject: str | None = None
 
 
 @contextlib.asynccontextmanager
-async def running_service(service: str, settings: Settings, clock: Clock | None = None
-                          ) -> AsyncIterator[httpx.AsyncClient]:
+async def running_service(
+    service: str, settings: Settings, clock: Clock | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """Migrate, build and start one service in this event loop; yields an HTTP client
     whose ``app`` attribute is the FastAPI app (``client.app.state.services``)."""
     import importlib
@@ -35,14 +36,16 @@ async def running_service(service: str, settings: Settings, clock: Clock | None 
     async with app.router.lifespan_context(app):
         runtime = app.state.services.runtime
         await asyncio.wait_for(runtime.messaging_started.wait(), timeout=15)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url=f"http://{service}.test") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{service}.test"
+        ) as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 15.0,
-                     interval: float = 0.05, what: str = "condition") -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 15.0, interval: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll ``check`` until it returns something truthy (its value is returned)."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None

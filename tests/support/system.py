@@ -46,7 +46,7 @@ class System:
     def client(self, service: str, replica: int = 1) -> httpx.Client:
         return httpx.Client(base_url=self.url(service, replica), timeout=10)
 
-    def process(self, service: str, replica: int = 1):  # noqa: ANN201
+    def process(self, service: str, replica: int = 1):
         return next(p for p in self.supervisor.processes if p.service == service and p.replica == replica)
 
     def logs(self) -> str:
@@ -58,9 +58,14 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(tmp: Path, *, redis_url: str, database_url: str | None = None,
-                   replicas: dict[str, int] | None = None, extra_env: dict[str, str] | None = None
-                   ) -> Iterator[System]:
+def running_system(
+    tmp: Path,
+    *,
+    redis_url: str,
+    database_url: str | None = None,
+    replicas: dict[str, int] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[System]:
     ports = {service: free_port() for service in SERVICES}
     env_values = {
         "TSUNAGI_MODE": "test",

@@ -52,7 +52,8 @@ def test_sends_and_receives_are_split_by_stream_with_the_consumer_group() -> Non
     assert types("receive.tsunagi.case") == ["case.consent_recorded", "case.moved"]
     assert "referral.requested" not in types("send.tsunagi.referral")
     assert set(types("send.tsunagi.referral")) == {t for t in EVENT_TYPES if t.startswith("referral.")} - {
-        "referral.requested"}
+        "referral.requested"
+    }
     assert ops["receive.tsunagi.case"]["x-consumer-group"] == "referral"
     assert "x-consumer-group" not in ops["send.tsunagi.referral"]
     assert {op["action"] for op in ops.values()} == {"send", "receive"}
@@ -83,8 +84,10 @@ def test_a_message_is_the_envelope_with_the_events_own_schema_as_payload() -> No
     assert unresolved_refs(doc) == []
 
 
-@pytest.mark.parametrize("service, consumes", [("console", []), ("referral", REFERRAL_CONSUMES),
-                                               ("case", ["consultation.submitted", "followup.fired"])])
+@pytest.mark.parametrize(
+    "service, consumes",
+    [("console", []), ("referral", REFERRAL_CONSUMES), ("case", ["consultation.submitted", "followup.fired"])],
+)
 def test_documents_validate_against_the_asyncapi_3_schema(service: str, consumes: list[str]) -> None:
     doc = asyncapi_document(service, consumes)
     assert doc["asyncapi"] == "3.0.0"
@@ -106,10 +109,15 @@ def test_a_type_no_contract_declares_is_refused() -> None:
 
 def test_types_read_as_people_write_them() -> None:
     assert type_parts({"type": "string", "format": "date-time"}) == [("string (date-time)", None)]
-    assert type_parts({"anyOf": [{"type": "string"}, {"type": "null"}]}) == [("string", None), (" | ", None),
-                                                                             ("null", None)]
+    assert type_parts({"anyOf": [{"type": "string"}, {"type": "null"}]}) == [
+        ("string", None),
+        (" | ", None),
+        ("null", None),
+    ]
     assert type_parts({"type": "array", "items": {"$ref": "#/components/schemas/Actor"}}) == [
-        ("array of ", None), ("Actor", "schema-Actor")]
+        ("array of ", None),
+        ("Actor", "schema-Actor"),
+    ]
     assert type_parts({"type": "string", "enum": ["受付済", "終結"]}) == [('"受付済" | "終結"', None)]
 
 

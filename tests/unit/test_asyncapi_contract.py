@@ -42,8 +42,13 @@ def test_the_committed_documents_match_the_contracts(generated: dict[str, str]) 
         assert path.exists(), f"docs/asyncapi/{name} is missing: {REGENERATE}"
         committed = path.read_text(encoding="utf-8")
         if committed != text:
-            diff = "".join(list(difflib.unified_diff(committed.splitlines(True), text.splitlines(True),
-                                                     f"committed/{name}", f"generated/{name}"))[:60])
+            diff = "".join(
+                list(
+                    difflib.unified_diff(
+                        committed.splitlines(True), text.splitlines(True), f"committed/{name}", f"generated/{name}"
+                    )
+                )[:60]
+            )
             pytest.fail(f"docs/asyncapi/{name} differs from the contracts: {REGENERATE}\n{diff}")
 
 

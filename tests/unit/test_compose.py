@@ -42,7 +42,7 @@ def test_one_container_per_service_with_health_checks() -> None:
 def test_environment_names_are_settings_the_code_reads() -> None:
     known = {f"TSUNAGI_{name.upper()}" for name in Settings.model_fields}
     for name, svc in COMPOSE["services"].items():
-        for key in (svc.get("environment") or {}):
+        for key in svc.get("environment") or {}:
             if key.startswith("TSUNAGI_") and not key.endswith("_PUBLISH"):
                 assert key in known, f"{name}: {key} is not a setting"
     env = COMPOSE["services"]["intake"]["environment"]

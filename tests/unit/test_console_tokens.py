@@ -23,10 +23,18 @@ def _settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(mode="test", data_dir=tmp_path, **overrides)  # type: ignore[arg-type]
 
 
-def _token(key: Ed25519PrivateKey, *, sid: str = "01SESSION0000000000000000A", ttl: int = 300,
-           role: str = "coordinator", scope: str = "中部", subject: str = "csw-chubu-1") -> str:
-    return issue_console_token(key, subject=subject, role=role, scope=scope, session_id=sid, now=NOW,
-                               ttl=timedelta(seconds=ttl))
+def _token(
+    key: Ed25519PrivateKey,
+    *,
+    sid: str = "01SESSION0000000000000000A",
+    ttl: int = 300,
+    role: str = "coordinator",
+    scope: str = "中部",
+    subject: str = "csw-chubu-1",
+) -> str:
+    return issue_console_token(
+        key, subject=subject, role=role, scope=scope, session_id=sid, now=NOW, ttl=timedelta(seconds=ttl)
+    )
 
 
 def _refusal(verifier: TokenVerifier, token: str) -> str:
@@ -43,7 +51,11 @@ def test_a_console_token_is_verified_with_the_public_key_only(tmp_path: Path) ->
     verifier = TokenVerifier(settings, clock=FrozenClock(NOW))
     identity = verifier.read(_token(key))
     assert (identity.subject, identity.role, identity.scope, identity.session_id) == (
-        "csw-chubu-1", "coordinator", "中部", "01SESSION0000000000000000A")
+        "csw-chubu-1",
+        "coordinator",
+        "中部",
+        "01SESSION0000000000000000A",
+    )
     # Signed by another key (a service cannot mint one: it has no private key).
     assert _refusal(verifier, _token(Ed25519PrivateKey.generate())) == "トークンが無効です。"
 
@@ -64,7 +76,7 @@ def test_the_clock_file_moves_every_reader(tmp_path: Path) -> None:
     clock = Clock(offset)
     assert abs((clock.now() - utcnow()).total_seconds()) < 1
     set_clock_offset(offset, 3600)
-    clock._checked = float("-inf")  # noqa: SLF001 — skip the re-read interval
+    clock._checked = float("-inf")
     assert 3599 < (clock.now() - utcnow()).total_seconds() < 3601
     with pytest.raises(ValueError, match="test mode"):
         Settings(mode="embedded", clock_file=offset)
@@ -91,13 +103,14 @@ def test_revoked_sessions_disabled_accounts_and_taken_grants_are_refused(tmp_pat
     key = load_signing_key(settings)
     access = AccessRegistry()
     verifier = TokenVerifier(settings, clock=FrozenClock(NOW), access=access)
-    access._ended = frozenset({"01ENDED000000000000000000A"})  # noqa: SLF001 — as refreshed from the tables
-    access._disabled = frozenset({"csw-gone"})  # noqa: SLF001
-    access._grants = {"csw-chubu-1": frozenset({("coordinator", "中部")})}  # noqa: SLF001
+    access._ended = frozenset({"01ENDED000000000000000000A"})
+    access._disabled = frozenset({"csw-gone"})
+    access._grants = {"csw-chubu-1": frozenset({("coordinator", "中部")})}
     assert verifier.read(_token(key)).subject == "csw-chubu-1"
     assert "セッションは終了" in _refusal(verifier, _token(key, sid="01ENDED000000000000000000A"))
     assert "利用停止" in _refusal(verifier, _token(key, subject="csw-gone"))
     assert "取り消され" in _refusal(verifier, _token(key, scope="南部"))
     # A development-key token of a disabled account is refused as well.
-    assert "利用停止" in _refusal(verifier, issue_token(settings, role="coordinator", scope="中部",
-                                                         subject="csw-gone", now=NOW))
+    assert "利用停止" in _refusal(
+        verifier, issue_token(settings, role="coordinator", scope="中部", subject="csw-gone", now=NOW)
+    )

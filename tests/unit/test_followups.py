@@ -48,6 +48,7 @@ def refused(raw: Any) -> str:
 
 # The city's file ------------------------------------------------------------------------
 
+
 def test_the_city_file_loads_with_its_sample_flag() -> None:
     policy = load_followup_policy(CITY_FILE)
     assert policy == POLICY and policy.sample is True
@@ -57,8 +58,11 @@ def test_the_city_file_loads_with_its_sample_flag() -> None:
 
 def test_defaults_are_one_three_and_ten_business_days() -> None:
     d = POLICY.deadlines("地域包括支援センター", "通常")
-    assert (d.acknowledge, d.decide, d.progress) == (Span(business_days=1), Span(business_days=3),
-                                                     Span(business_days=10))
+    assert (d.acknowledge, d.decide, d.progress) == (
+        Span(business_days=1),
+        Span(business_days=3),
+        Span(business_days=10),
+    )
     assert d.for_step("decide") == Span(business_days=3)
 
 
@@ -70,29 +74,37 @@ def test_emergency_is_in_hours() -> None:
 
 # Precedence ----------------------------------------------------------------------------
 
+
 def test_most_specific_wins_field_by_field() -> None:
-    assert POLICY.deadlines("NPO", "通常").decide == Span(business_days=5)       # kind
-    assert POLICY.deadlines("NPO", "高").decide == Span(business_days=2)        # urgency beats kind
+    assert POLICY.deadlines("NPO", "通常").decide == Span(business_days=5)  # kind
+    assert POLICY.deadlines("NPO", "高").decide == Span(business_days=2)  # urgency beats kind
     child = POLICY.deadlines("児童相談所", "高")
-    assert child.acknowledge == Span(hours=24)                                  # kind + urgency
-    assert child.decide == Span(business_days=2)                                # urgency, kept beside it
-    assert child.progress == Span(business_days=10)                             # default, kept beside both
+    assert child.acknowledge == Span(hours=24)  # kind + urgency
+    assert child.decide == Span(business_days=2)  # urgency, kept beside it
+    assert child.progress == Span(business_days=10)  # default, kept beside both
     assert POLICY.deadlines("unknown kind", None).acknowledge == Span(business_days=1)
     assert POLICY.deadlines(None, None) == POLICY.default
 
 
 def test_every_layer_in_order() -> None:
-    policy = FollowupPolicy.from_mapping({
-        "default": EVERY_SPAN,
-        "agency_kinds": {"保健所": {"acknowledge": {"business_days": 2}, "decide": {"business_days": 2},
-                                 "progress": {"business_days": 2},
-                                 "urgency": {"高": {"acknowledge": {"hours": 4}}}}},
-        "urgency": {"高": {"acknowledge": {"business_days": 3}, "decide": {"business_days": 3}}},
-    })
+    policy = FollowupPolicy.from_mapping(
+        {
+            "default": EVERY_SPAN,
+            "agency_kinds": {
+                "保健所": {
+                    "acknowledge": {"business_days": 2},
+                    "decide": {"business_days": 2},
+                    "progress": {"business_days": 2},
+                    "urgency": {"高": {"acknowledge": {"hours": 4}}},
+                }
+            },
+            "urgency": {"高": {"acknowledge": {"business_days": 3}, "decide": {"business_days": 3}}},
+        }
+    )
     d = policy.deadlines("保健所", "高")
-    assert d.acknowledge == Span(hours=4)               # kind + urgency beats urgency
-    assert d.decide == Span(business_days=3)            # urgency beats kind
-    assert d.progress == Span(business_days=2)          # kind beats default
+    assert d.acknowledge == Span(hours=4)  # kind + urgency beats urgency
+    assert d.decide == Span(business_days=3)  # urgency beats kind
+    assert d.progress == Span(business_days=2)  # kind beats default
     assert d.escalate_to_supervisor == Span(business_days=1)
     assert policy.deadlines("保健所", "通常").acknowledge == Span(business_days=2)
     assert policy.deadlines("NPO", "高").acknowledge == Span(business_days=3)
@@ -100,30 +112,40 @@ def test_every_layer_in_order() -> None:
 
 def test_due_counts_the_span_in_the_named_calendar() -> None:
     friday = jst(2026, 11, 20, 16)  # Monday 11/23 is a holiday
-    assert POLICY.due("acknowledge", friday, agency_kind="地域包括支援センター", urgency="通常",
-                      calendar="jp-public") == jst(2026, 11, 25, 0)
+    assert POLICY.due(
+        "acknowledge", friday, agency_kind="地域包括支援センター", urgency="通常", calendar="jp-public"
+    ) == jst(2026, 11, 25, 0)
     assert POLICY.due("decide", friday, agency_kind="NPO", urgency="通常", calendar=None) == jst(2026, 12, 1, 0)
     assert POLICY.due("decide", friday, agency_kind="NPO", urgency="緊急", calendar=None) == jst(2026, 11, 21, 16)
 
 
 # Calendars -----------------------------------------------------------------------------
 
+
 def test_calendars_by_name_with_japan_public_always_there() -> None:
-    policy = FollowupPolicy.from_mapping({"default": EVERY_SPAN, "calendars": {
-        "jp-public-sat": {"year_end_closure": None, "closed_days": [date(2026, 8, 14), "2026-08-13"]}}})
+    policy = FollowupPolicy.from_mapping(
+        {
+            "default": EVERY_SPAN,
+            "calendars": {
+                "jp-public-sat": {"year_end_closure": None, "closed_days": [date(2026, 8, 14), "2026-08-13"]}
+            },
+        }
+    )
     assert policy.has_calendar(DEFAULT_CALENDAR) and policy.has_calendar("jp-public-sat")
     assert not policy.has_calendar("jp-public-sun")
     assert policy.calendar(None) == BusinessCalendar() == policy.calendar("jp-public")
     special = policy.calendar("jp-public-sat")
     assert special.year_end_closure is None and special.closed_days == {date(2026, 8, 13), date(2026, 8, 14)}
     # Closed on Thursday 8/13 and Friday 8/14: one business day from Wednesday ends on Monday.
-    assert policy.due("acknowledge", jst(2026, 8, 12, 10), agency_kind=None, urgency=None,
-                      calendar="jp-public-sat") == jst(2026, 8, 18, 0)
+    assert policy.due(
+        "acknowledge", jst(2026, 8, 12, 10), agency_kind=None, urgency=None, calendar="jp-public-sat"
+    ) == jst(2026, 8, 18, 0)
 
 
 def test_the_city_can_redefine_japan_public() -> None:
-    policy = FollowupPolicy.from_mapping({"default": EVERY_SPAN,
-                                          "calendars": {"jp-public": {"year_end_closure": None}}})
+    policy = FollowupPolicy.from_mapping(
+        {"default": EVERY_SPAN, "calendars": {"jp-public": {"year_end_closure": None}}}
+    )
     assert policy.calendar(None).year_end_closure is None
 
 
@@ -132,8 +154,9 @@ def test_an_unknown_calendar_name_falls_back_to_japan_public() -> None:
 
 
 def test_empty_sections_are_allowed() -> None:
-    policy = FollowupPolicy.from_mapping({"sample": False, "default": EVERY_SPAN, "calendars": None,
-                                          "urgency": None, "agency_kinds": {"NPO": None}})
+    policy = FollowupPolicy.from_mapping(
+        {"sample": False, "default": EVERY_SPAN, "calendars": None, "urgency": None, "agency_kinds": {"NPO": None}}
+    )
     assert policy.deadlines("NPO", "高") == policy.default and policy.calendar(None) == BusinessCalendar()
 
 
@@ -141,17 +164,18 @@ def test_written_back_in_the_files_shape() -> None:
     dumped = POLICY.model_dump(exclude_none=True)
     assert dumped["default"]["decide"] == {"business_days": 3}
     assert dumped["urgency"]["緊急"]["acknowledge"] == {"hours": 4.0}
-    assert dumped["calendars"]["jp-public"] == {"year_end_closure": {"from": "12-29", "to": "01-03"},
-                                                "closed_days": []}
+    assert dumped["calendars"]["jp-public"] == {"year_end_closure": {"from": "12-29", "to": "01-03"}, "closed_days": []}
     assert FollowupPolicy.from_mapping(dumped) == POLICY
 
 
 # What the city is told when the file is wrong -------------------------------------------
 
+
 def test_an_unknown_section_is_named_with_what_is_allowed() -> None:
     message = refused(city(escalation={"hours": 1}))
-    assert message == ("followups.yaml: unknown section 'escalation'; allowed here: "
-                       "sample, calendars, default, urgency, agency_kinds")
+    assert message == (
+        "followups.yaml: unknown section 'escalation'; allowed here: sample, calendars, default, urgency, agency_kinds"
+    )
 
 
 def test_a_misspelt_key_is_named_where_it_is_with_the_likely_one() -> None:
@@ -180,25 +204,30 @@ def test_an_unknown_urgency_is_refused() -> None:
 
 def test_the_default_must_set_every_span() -> None:
     message = refused(city(default={"acknowledge": {"business_days": 1}}))
-    assert message == ("followups.yaml: default: must set every one of acknowledge, decide, progress, "
-                       "escalate_to_coordinator, escalate_to_supervisor "
-                       "(missing: decide, progress, escalate_to_coordinator, escalate_to_supervisor)")
+    assert message == (
+        "followups.yaml: default: must set every one of acknowledge, decide, progress, "
+        "escalate_to_coordinator, escalate_to_supervisor "
+        "(missing: decide, progress, escalate_to_coordinator, escalate_to_supervisor)"
+    )
     assert "default: must set every one of" in refused(city(default=None))
     without = city()
     del without["default"]
     assert refused(without).startswith("followups.yaml: default: missing: the default must set every one of")
 
 
-@pytest.mark.parametrize("span, says", [
-    ({"business_days": 0}, "business_days must be an integer ≥ 1, got 0"),
-    ({"business_days": 1.5}, "business_days must be an integer ≥ 1, got 1.5"),
-    ({"business_days": True}, "business_days must be an integer ≥ 1, got True"),
-    ({"hours": -1}, "hours must be a number > 0, got -1"),
-    ({"hours": "4"}, "hours must be a number > 0, got '4'"),
-    ({"days": 1}, "'days' is not a span: write {business_days: N} (integer ≥ 1) or {hours: H} (> 0)"),
-    ({"business_days": 1, "hours": 4}, "expected {business_days: N} or {hours: H}"),
-    (3, "expected {business_days: N} or {hours: H}, got 3"),
-])
+@pytest.mark.parametrize(
+    "span, says",
+    [
+        ({"business_days": 0}, "business_days must be an integer ≥ 1, got 0"),
+        ({"business_days": 1.5}, "business_days must be an integer ≥ 1, got 1.5"),
+        ({"business_days": True}, "business_days must be an integer ≥ 1, got True"),
+        ({"hours": -1}, "hours must be a number > 0, got -1"),
+        ({"hours": "4"}, "hours must be a number > 0, got '4'"),
+        ({"days": 1}, "'days' is not a span: write {business_days: N} (integer ≥ 1) or {hours: H} (> 0)"),
+        ({"business_days": 1, "hours": 4}, "expected {business_days: N} or {hours: H}"),
+        (3, "expected {business_days: N} or {hours: H}, got 3"),
+    ],
+)
 def test_a_bad_span_says_where_and_what_to_write(span: Any, says: str) -> None:
     raw = city()
     raw["agency_kinds"]["NPO"]["decide"] = span
@@ -207,17 +236,21 @@ def test_a_bad_span_says_where_and_what_to_write(span: Any, says: str) -> None:
 
 def test_a_span_left_empty_in_the_default_is_refused() -> None:
     assert refused(city(default={**EVERY_SPAN, "progress": None})).startswith(
-        "followups.yaml: default.progress: expected {business_days: N} or {hours: H}, got None")
+        "followups.yaml: default.progress: expected {business_days: N} or {hours: H}, got None"
+    )
 
 
-@pytest.mark.parametrize("calendar, says", [
-    ({"year_end_closure": "always"}, "year_end_closure must be {from: MM-DD, to: MM-DD} or null"),
-    ({"year_end_closure": {"from": "12-32", "to": "01-03"}}, "not a month-day like 12-29: '12-32'"),
-    ({"closed_days": ["2026-13-01"]}, "closed_days: not a date like 2026-08-14: '2026-13-01'"),
-    ({"closed_days": "2026-08-14"}, "closed_days must be a list of dates like [2026-08-14], got '2026-08-14'"),
-    ({"weekends": ["sat"]}, "unknown calendar settings: ['weekends']"),
-    ("jp", "expected the calendar's settings (year_end_closure, closed_days), got 'jp'"),
-])
+@pytest.mark.parametrize(
+    "calendar, says",
+    [
+        ({"year_end_closure": "always"}, "year_end_closure must be {from: MM-DD, to: MM-DD} or null"),
+        ({"year_end_closure": {"from": "12-32", "to": "01-03"}}, "not a month-day like 12-29: '12-32'"),
+        ({"closed_days": ["2026-13-01"]}, "closed_days: not a date like 2026-08-14: '2026-13-01'"),
+        ({"closed_days": "2026-08-14"}, "closed_days must be a list of dates like [2026-08-14], got '2026-08-14'"),
+        ({"weekends": ["sat"]}, "unknown calendar settings: ['weekends']"),
+        ("jp", "expected the calendar's settings (year_end_closure, closed_days), got 'jp'"),
+    ],
+)
 def test_a_bad_calendar_is_refused(calendar: Any, says: str) -> None:
     assert refused(city(calendars={"city-office": calendar})) == f"followups.yaml: calendars.city-office: {says}"
 
@@ -241,6 +274,7 @@ def test_a_file_is_named_by_its_path(tmp_path: Path) -> None:
 
 
 # With the reference data ----------------------------------------------------------------
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
@@ -272,10 +306,15 @@ def test_a_bad_policy_stops_the_reference_data_naming_the_file(folder: Path) -> 
 
 def test_an_agency_calendar_missing_from_the_policy_is_refused(folder: Path) -> None:
     agencies = folder / "agencies.yaml"
-    agencies.write_text(agencies.read_text(encoding="utf-8").replace("calendar: jp-public", "calendar: jp-public-sat",
-                                                                     1), encoding="utf-8")
-    with pytest.raises(ReferenceDataError, match=r"calendar: 'jp-public-sat' is not defined in followups.yaml "
-                                                 r"\(calendars: jp-public\)"):
+    agencies.write_text(
+        agencies.read_text(encoding="utf-8").replace("calendar: jp-public", "calendar: jp-public-sat", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ReferenceDataError,
+        match=r"calendar: 'jp-public-sat' is not defined in followups.yaml "
+        r"\(calendars: jp-public\)",
+    ):
         load_reference_data(folder)
     _write(folder / "followups.yaml", city(calendars={"jp-public-sat": {"closed_days": []}}))
     assert load_reference_data(folder).followups.has_calendar("jp-public-sat")

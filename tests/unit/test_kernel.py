@@ -20,8 +20,16 @@ from shared.settings import DEVELOPMENT_SECRET, PROJECT_ROOT, Settings
 
 
 def test_envelope_round_trip_and_causation() -> None:
-    opened = CaseOpened(case_id="C1", case_number="N-1", area="中部", consultation_id="X", reference="TSN-1",
-                        reporter_id="r", urgency="通常", categories=["孤立"])
+    opened = CaseOpened(
+        case_id="C1",
+        case_number="N-1",
+        area="中部",
+        consultation_id="X",
+        reference="TSN-1",
+        reporter_id="r",
+        urgency="通常",
+        categories=["孤立"],
+    )
     first = Envelope.wrap(opened, aggregate_id="C1", actor=SYSTEM, correlation_id="corr", case_id="C1")
     again = Envelope.model_validate_json(first.model_dump_json())
     assert again == first
@@ -85,9 +93,12 @@ def test_reference_data_errors_name_file_entry_and_field(tmp_path: Path) -> None
     folder = tmp_path / "reference"
     shutil.copytree(PROJECT_ROOT / "reference", folder)
     geo = (folder / "geography.yaml").read_text(encoding="utf-8")
-    (folder / "geography.yaml").write_text(geo.replace("area: 北東部\n    support_center_district: HC1",
-                                                       "area: 東部\n    support_center_district: HC1", 1),
-                                           encoding="utf-8")
+    (folder / "geography.yaml").write_text(
+        geo.replace(
+            "area: 北東部\n    support_center_district: HC1", "area: 東部\n    support_center_district: HC1", 1
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ReferenceDataError, match="unknown area '東部'"):
         load_reference_data(folder)
     (folder / "categories.yaml").write_text("categories: [oops", encoding="utf-8")

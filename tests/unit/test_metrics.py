@@ -18,8 +18,10 @@ def test_requests_are_counted_by_route_template_with_bounded_labels() -> None:
     for probe in ("/health", "/ready", "/metrics"):
         metrics.observe_request("GET", probe, 200, 0.001)
     scrape = Scrape(asyncio.run(metrics.scrape()))
-    counted = {(s.labels["route"], s.labels["method"], s.labels["status"]): s.value
-               for s in scrape.samples("tsunagi_http_requests_total")}
+    counted = {
+        (s.labels["route"], s.labels["method"], s.labels["status"]): s.value
+        for s in scrape.samples("tsunagi_http_requests_total")
+    }
     assert counted == {("/v1/consultations", "POST", "201"): 1, ("unmatched", "other", "405"): 1}
     assert scrape.value("tsunagi_http_request_duration_seconds_count", route="/v1/consultations") == 1
     assert all(family.documentation for family in scrape.families.values())

@@ -26,14 +26,17 @@ def test_january_to_march_belong_to_the_previous_fiscal_year() -> None:
     assert Month(2026, 12).fiscal_year == 2026
 
 
-@pytest.mark.parametrize(("at", "first", "last", "label"), [
-    (Month(2026, 4), Month(2026, 4), Month(2026, 6), "2026年度 第1四半期(4〜6月)"),
-    (Month(2026, 6), Month(2026, 4), Month(2026, 6), "2026年度 第1四半期(4〜6月)"),
-    (Month(2026, 7), Month(2026, 7), Month(2026, 9), "2026年度 第2四半期(7〜9月)"),
-    (Month(2026, 11), Month(2026, 10), Month(2026, 12), "2026年度 第3四半期(10〜12月)"),
-    (Month(2027, 1), Month(2027, 1), Month(2027, 3), "2026年度 第4四半期(1〜3月)"),
-    (Month(2027, 3), Month(2027, 1), Month(2027, 3), "2026年度 第4四半期(1〜3月)"),
-])
+@pytest.mark.parametrize(
+    ("at", "first", "last", "label"),
+    [
+        (Month(2026, 4), Month(2026, 4), Month(2026, 6), "2026年度 第1四半期(4〜6月)"),
+        (Month(2026, 6), Month(2026, 4), Month(2026, 6), "2026年度 第1四半期(4〜6月)"),
+        (Month(2026, 7), Month(2026, 7), Month(2026, 9), "2026年度 第2四半期(7〜9月)"),
+        (Month(2026, 11), Month(2026, 10), Month(2026, 12), "2026年度 第3四半期(10〜12月)"),
+        (Month(2027, 1), Month(2027, 1), Month(2027, 3), "2026年度 第4四半期(1〜3月)"),
+        (Month(2027, 3), Month(2027, 1), Month(2027, 3), "2026年度 第4四半期(1〜3月)"),
+    ],
+)
 def test_quarters_of_the_fiscal_year(at: Month, first: Month, last: Month, label: str) -> None:
     quarter = Period.containing("quarter", at)
     assert (quarter.first, quarter.last, quarter.label) == (first, last, label)
@@ -41,13 +44,29 @@ def test_quarters_of_the_fiscal_year(at: Month, first: Month, last: Month, label
 
 def test_labels_and_dates() -> None:
     assert Period.containing("month", Month(2026, 12)).as_dict() == {
-        "kind": "month", "label": "2026年12月", "start": "2026-12-01", "end": "2026-12-31"}
+        "kind": "month",
+        "label": "2026年12月",
+        "start": "2026-12-01",
+        "end": "2026-12-31",
+    }
     assert Period.containing("quarter", Month(2026, 12)).as_dict() == {
-        "kind": "quarter", "label": "2026年度 第3四半期(10〜12月)", "start": "2026-10-01", "end": "2026-12-31"}
+        "kind": "quarter",
+        "label": "2026年度 第3四半期(10〜12月)",
+        "start": "2026-10-01",
+        "end": "2026-12-31",
+    }
     assert Period.containing("fiscal_year", Month(2027, 2)).as_dict() == {
-        "kind": "fiscal_year", "label": "2026年度", "start": "2026-04-01", "end": "2027-03-31"}
-    assert Month(2026, 2).as_dict() == {"month": "2026-02", "label": "2026年2月", "start": "2026-02-01",
-                                        "end": "2026-02-28"}
+        "kind": "fiscal_year",
+        "label": "2026年度",
+        "start": "2026-04-01",
+        "end": "2027-03-31",
+    }
+    assert Month(2026, 2).as_dict() == {
+        "month": "2026-02",
+        "label": "2026年2月",
+        "start": "2026-02-01",
+        "end": "2026-02-28",
+    }
 
 
 def test_previous_periods() -> None:
@@ -83,8 +102,11 @@ def test_bounds_are_japan_midnights() -> None:
     assert Month.of(datetime(2026, 11, 30, 15, 0, tzinfo=UTC)) == Month(2026, 12)  # 12/1 00:00 JST
     assert Month.of(datetime(2026, 11, 30, 14, 59, tzinfo=UTC)) == Month(2026, 11)
     cuts = month_boundaries((Month(2026, 12), Month(2027, 1)))
-    assert cuts == [datetime(2026, 11, 30, 15, tzinfo=UTC), datetime(2026, 12, 31, 15, tzinfo=UTC),
-                    datetime(2027, 1, 31, 15, tzinfo=UTC)]
+    assert cuts == [
+        datetime(2026, 11, 30, 15, tzinfo=UTC),
+        datetime(2026, 12, 31, 15, tzinfo=UTC),
+        datetime(2027, 1, 31, 15, tzinfo=UTC),
+    ]
     assert month_boundaries(()) == []
 
 
@@ -93,13 +115,32 @@ def test_chart_months() -> None:
     assert month.chart_months()[0] == Month(2025, 4) and month.chart_months()[-1] == Month(2026, 3)
     assert len(month.chart_months()) == 12
     assert Period.containing("quarter", Month(2027, 1)).chart_months() == (
-        Month(2027, 1), Month(2027, 2), Month(2027, 3))
+        Month(2027, 1),
+        Month(2027, 2),
+        Month(2027, 3),
+    )
     assert Period.containing("fiscal_year", Month(2026, 9)).chart_months() == months_between(
-        Month(2026, 4), Month(2027, 3))
+        Month(2026, 4), Month(2027, 3)
+    )
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-1", "202612", "26-12", "2026/12", "", "abcd-ef",
-                                  "1999-12", "2100-01", "2026-12-01", "２０２６-12"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-13",
+        "2026-00",
+        "2026-1",
+        "202612",
+        "26-12",
+        "2026/12",
+        "",
+        "abcd-ef",
+        "1999-12",
+        "2100-01",
+        "2026-12-01",
+        "２０２６-12",
+    ],
+)
 def test_bad_months_are_refused_in_japanese(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         Month.parse(text)

@@ -17,8 +17,16 @@ from shared.tracing import NO_SPANS, start_tracing, trace_carrier
 from shared.tracing.privacy import listed_only
 from shared.tracing.setup import Tracing
 
-OPENED = CaseOpened(case_id="C1", case_number="K-1", area="中部", consultation_id="X", reference="TSN-1",
-                    reporter_id="r", urgency="通常", categories=["孤立"])
+OPENED = CaseOpened(
+    case_id="C1",
+    case_number="K-1",
+    area="中部",
+    consultation_id="X",
+    reference="TSN-1",
+    reporter_id="r",
+    urgency="通常",
+    categories=["孤立"],
+)
 
 
 def opened(correlation_id: str = "corr") -> Envelope:
@@ -86,15 +94,19 @@ def test_one_event_its_span_is_a_child_of_its_envelope_and_holds_the_transaction
         effect = cause.caused(OPENED, aggregate_id="C1", actor=SYSTEM)
         spans.duplicate(cause)
     spans_by_name = finished(tracing, exporter)
-    request, applied, statement = (spans_by_name[n] for n in ("POST /v1/consultations", "apply case.opened",
-                                                              "INSERT"))
+    request, applied, statement = (spans_by_name[n] for n in ("POST /v1/consultations", "apply case.opened", "INSERT"))
     assert applied.parent.span_id == request.context.span_id and applied.kind == SpanKind.CONSUMER
     assert statement.parent.span_id == applied.context.span_id
     assert dict(applied.attributes) == {
-        "tsunagi.service": "case", "tsunagi.event.id": cause.event_id, "tsunagi.event.type": "case.opened",
-        "messaging.system": "redis", "messaging.operation.type": "process",
-        "messaging.destination.name": "tsunagi.case", "messaging.consumer.group.name": "case",
-        "tsunagi.event.duplicate": True}
+        "tsunagi.service": "case",
+        "tsunagi.event.id": cause.event_id,
+        "tsunagi.event.type": "case.opened",
+        "messaging.system": "redis",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": "tsunagi.case",
+        "messaging.consumer.group.name": "case",
+        "tsunagi.event.duplicate": True,
+    }
     assert effect.trace["traceparent"].split("-")[2] == f"{applied.context.span_id:016x}"
 
 
@@ -119,15 +131,20 @@ def test_a_batch_of_two_traces_links_them_and_each_event_stays_in_its_own(traced
         assert span.context.trace_id == request.context.trace_id != batch.context.trace_id
         assert span.parent.span_id == request.context.span_id
         assert [link.context.span_id for link in span.links] == [batch.context.span_id]
-        assert effect.trace["traceparent"].split("-")[1:3] == [f"{span.context.trace_id:032x}",
-                                                               f"{span.context.span_id:016x}"]
+        assert effect.trace["traceparent"].split("-")[1:3] == [
+            f"{span.context.trace_id:032x}",
+            f"{span.context.span_id:016x}",
+        ]
 
 
 def test_a_failure_is_recorded_by_its_type_never_its_message(traced) -> None:
     tracing, exporter = traced
     envelope = opened()
-    with pytest.raises(ValueError), tracing.spans.applying("tsunagi.case", [envelope]) as spans, \
-            spans.events([envelope]):
+    with (
+        pytest.raises(ValueError),
+        tracing.spans.applying("tsunagi.case", [envelope]) as spans,
+        spans.events([envelope]),
+    ):
         raise ValueError("山田 花子 は見つかりません")
     span = finished(tracing, exporter)["apply case.opened"]
     assert span.status.status_code == StatusCode.ERROR and not span.status.description
@@ -137,15 +154,33 @@ def test_a_failure_is_recorded_by_its_type_never_its_message(traced) -> None:
 def test_only_listed_attributes_leave_the_process() -> None:
     span = ReadableSpan(
         name="GET /v1/consultations/{reference}",
-        attributes={"http.route": "/v1/consultations/{reference}", "http.target": "/v1/consultations/TSN-1",
-                    "url.path": "/v1/consultations/TSN-1", "url.query": "q=山田", "http.url": "http://x/?q=山田",
-                    "http.user_agent": "Mozilla", "net.peer.ip": "192.0.2.1", "client.address": "192.0.2.1",
-                    "http.status_code": 200, "db.statement": "SELECT 1", "tsunagi.event.id": "E1"},
-        events=[Event("exception", {"exception.type": "ValueError", "exception.message": "山田",
-                                    "exception.stacktrace": "…山田"})])
+        attributes={
+            "http.route": "/v1/consultations/{reference}",
+            "http.target": "/v1/consultations/TSN-1",
+            "url.path": "/v1/consultations/TSN-1",
+            "url.query": "q=山田",
+            "http.url": "http://x/?q=山田",
+            "http.user_agent": "Mozilla",
+            "net.peer.ip": "192.0.2.1",
+            "client.address": "192.0.2.1",
+            "http.status_code": 200,
+            "db.statement": "SELECT 1",
+            "tsunagi.event.id": "E1",
+        },
+        events=[
+            Event(
+                "exception",
+                {"exception.type": "ValueError", "exception.message": "山田", "exception.stacktrace": "…山田"},
+            )
+        ],
+    )
     kept = listed_only(span)
-    assert dict(kept.attributes) == {"http.route": "/v1/consultations/{reference}", "http.status_code": 200,
-                                     "db.statement": "SELECT 1", "tsunagi.event.id": "E1"}
+    assert dict(kept.attributes) == {
+        "http.route": "/v1/consultations/{reference}",
+        "http.status_code": 200,
+        "db.statement": "SELECT 1",
+        "tsunagi.event.id": "E1",
+    }
     assert [dict(e.attributes) for e in kept.events] == [{"exception.type": "ValueError"}]
 
 

@@ -44,12 +44,20 @@ class FigureQueries:
         """Per month (index into ``cuts``), area, school district and channel: how many
         consultations were received."""
         received = case_consultations.c.received_at
-        rows = (select(_bucket(received, cuts).label("month"), cases.c.area, case_consultations.c.school_district,
-                       case_consultations.c.channel)
-                .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
-                .where(_within(received, cuts), self._in_scope()).subquery())
-        query = (select(rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel, func.count())
-                 .group_by(rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel))
+        rows = (
+            select(
+                _bucket(received, cuts).label("month"),
+                cases.c.area,
+                case_consultations.c.school_district,
+                case_consultations.c.channel,
+            )
+            .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
+            .where(_within(received, cuts), self._in_scope())
+            .subquery()
+        )
+        query = select(rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel, func.count()).group_by(
+            rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel
+        )
         return [tuple(r) for r in (await self.db.execute(query)).all()]  # type: ignore[misc]
 
     async def categories(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
@@ -57,10 +65,14 @@ class FigureQueries:
         received = case_consultations.c.received_at
         # Grouped by the whole list as stored (a few distinct lists per month), then each
         # list is split here: no JSON function per row, the same SQL on both databases.
-        rows = (select(_bucket(received, cuts).label("month"),
-                       cast(case_consultations.c.categories, Text).label("categories"))
-                .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
-                .where(_within(received, cuts), self._in_scope()).subquery())
+        rows = (
+            select(
+                _bucket(received, cuts).label("month"), cast(case_consultations.c.categories, Text).label("categories")
+            )
+            .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
+            .where(_within(received, cuts), self._in_scope())
+            .subquery()
+        )
         query = select(rows.c.month, rows.c.categories, func.count()).group_by(rows.c.month, rows.c.categories)
         counted: Counter[tuple[int, str]] = Counter()
         listings: Sequence[tuple[int, str, int]] = (await self.db.execute(query)).all()
@@ -71,8 +83,11 @@ class FigureQueries:
 
     async def cases_opened(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
         """Per month and area: how many cases were opened."""
-        rows = (select(_bucket(cases.c.opened_at, cuts).label("month"), cases.c.area)
-                .where(_within(cases.c.opened_at, cuts), cases.c.merged_into.is_(None), self._in_scope()).subquery())
+        rows = (
+            select(_bucket(cases.c.opened_at, cuts).label("month"), cases.c.area)
+            .where(_within(cases.c.opened_at, cuts), cases.c.merged_into.is_(None), self._in_scope())
+            .subquery()
+        )
         query = select(rows.c.month, rows.c.area, func.count()).group_by(rows.c.month, rows.c.area)
         return [tuple(r) for r in (await self.db.execute(query)).all()]  # type: ignore[misc]
 
@@ -83,28 +98,44 @@ class FigureQueries:
         if measure not in MEASURES:
             raise ValueError(f"not a measure: {measure}")
         hours = self._hours(cases.c.opened_at, cases.c[measure])
-        rows = (select(_bucket(cases.c.opened_at, cuts).label("bucket"),
-                       case((hours < 0, 0.0), else_=hours).label("hours"))
-                .where(_within(cases.c.opened_at, cuts), cases.c[measure].is_not(None), cases.c.merged_into.is_(None),
-                       self._in_scope()).subquery())
-        ranked = select(rows.c.bucket, rows.c.hours,
-                        (func.row_number().over(partition_by=rows.c.bucket, order_by=rows.c.hours) - 1).label("rank"),
-                        func.count().over(partition_by=rows.c.bucket).label("n")).subquery()
+        rows = (
+            select(_bucket(cases.c.opened_at, cuts).label("bucket"), case((hours < 0, 0.0), else_=hours).label("hours"))
+            .where(
+                _within(cases.c.opened_at, cuts),
+                cases.c[measure].is_not(None),
+                cases.c.merged_into.is_(None),
+                self._in_scope(),
+            )
+            .subquery()
+        )
+        ranked = select(
+            rows.c.bucket,
+            rows.c.hours,
+            (func.row_number().over(partition_by=rows.c.bucket, order_by=rows.c.hours) - 1).label("rank"),
+            func.count().over(partition_by=rows.c.bucket).label("n"),
+        ).subquery()
         # The ranks quantile() reads are next to q * (n - 1); one more each side so the
         # database's float arithmetic (rounding or truncating) never leaves one out.
-        near = or_(*(and_(ranked.c.rank >= (ranked.c.n - 1) * q - 1, ranked.c.rank <= (ranked.c.n - 1) * q + 1)
-                     for q in QUANTILES))
+        near = or_(
+            *(
+                and_(ranked.c.rank >= (ranked.c.n - 1) * q - 1, ranked.c.rank <= (ranked.c.n - 1) * q + 1)
+                for q in QUANTILES
+            )
+        )
         query = select(ranked.c.bucket, ranked.c.rank, ranked.c.n, ranked.c.hours).where(near)
         ranks: Sequence[tuple[int, int, int, float | Decimal]] = (await self.db.execute(query)).all()
         return [(int(b), int(r), int(n), float(h)) for b, r, n, h in ranks]
 
-    async def open_case_ages(self, cutoffs: Sequence[tuple[str, datetime]], oldest: str,
-                             open_statuses: Iterable[str]) -> dict[str, int]:
+    async def open_case_ages(
+        self, cutoffs: Sequence[tuple[str, datetime]], oldest: str, open_statuses: Iterable[str]
+    ) -> dict[str, int]:
         """Open cases per age bucket: a case is in the first bucket opened after its cutoff."""
         bucket = case(*((cases.c.opened_at > cutoff, label) for label, cutoff in cutoffs), else_=oldest)
-        rows = (select(bucket.label("bucket"))
-                .where(cases.c.status.in_(list(open_statuses)), cases.c.merged_into.is_(None), self._in_scope())
-                .subquery())
+        rows = (
+            select(bucket.label("bucket"))
+            .where(cases.c.status.in_(list(open_statuses)), cases.c.merged_into.is_(None), self._in_scope())
+            .subquery()
+        )
         query = select(rows.c.bucket, func.count()).group_by(rows.c.bucket)
         counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
         return {label: int(n) for label, n in counts}

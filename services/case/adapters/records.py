@@ -28,14 +28,16 @@ class ReferralRepository:
         await self.db.execute(update(referrals).where(referrals.c.id == referral_id).values(**values))
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(referrals).where(referrals.c.case_id.in_(case_ids))
-                                          .order_by(referrals.c.id))
+        rows = await self.db.execute(
+            select(referrals).where(referrals.c.case_id.in_(case_ids)).order_by(referrals.c.id)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def needing_attention(self) -> list[dict[str, Any]]:
         """Declined referrals not yet dealt with (few at any time, whatever the case load)."""
-        rows = await self.db.execute(select(referrals).where(referrals.c.needs_attention.is_(True))
-                                     .order_by(referrals.c.id))
+        rows = await self.db.execute(
+            select(referrals).where(referrals.c.needs_attention.is_(True)).order_by(referrals.c.id)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def everything(self) -> list[dict[str, Any]]:
@@ -52,14 +54,16 @@ class RecordRepository:
         await self.db.execute(insert(contacts), row)
 
     async def contacts_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(contacts).where(contacts.c.case_id.in_(case_ids))
-                                          .order_by(contacts.c.contacted_at, contacts.c.id))
+        rows = await self.db.execute(
+            select(contacts).where(contacts.c.case_id.in_(case_ids)).order_by(contacts.c.contacted_at, contacts.c.id)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def add_note(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(notes), row)
 
     async def notes_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(notes).where(notes.c.case_id.in_(case_ids))
-                                          .order_by(notes.c.created_at, notes.c.id))
+        rows = await self.db.execute(
+            select(notes).where(notes.c.case_id.in_(case_ids)).order_by(notes.c.created_at, notes.c.id)
+        )
         return [dict(r) for r in rows.mappings().all()]

@@ -14,17 +14,24 @@ from services.case.domain.status import CLOSED
 from shared.db.sql import insert_rows
 from shared.errors import StaleVersion
 
-
 # The hot path's reads, built once (a statement built per call is re-keyed by SQLAlchemy
 # on every execution); empty lists are fine for expanding parameters.
 _KEY_COLUMNS = ("name_key", "place_key", "household_key")
 _OPEN_CANDIDATES = (
-    select(cases.c.id.label("case_id"), case_consultations.c.school_district, case_consultations.c.person,
-           case_consultations.c.household)
+    select(
+        cases.c.id.label("case_id"),
+        case_consultations.c.school_district,
+        case_consultations.c.person,
+        case_consultations.c.household,
+    )
     .select_from(cases.join(case_consultations, case_consultations.c.case_id == cases.c.id))
-    .where(or_(*(case_consultations.c[column].in_(bindparam(column, expanding=True)) for column in _KEY_COLUMNS)),
-           cases.c.status != CLOSED, cases.c.merged_into.is_(None))
-    .order_by(cases.c.opened_at, cases.c.id, case_consultations.c.received_at))
+    .where(
+        or_(*(case_consultations.c[column].in_(bindparam(column, expanding=True)) for column in _KEY_COLUMNS)),
+        cases.c.status != CLOSED,
+        cases.c.merged_into.is_(None),
+    )
+    .order_by(cases.c.opened_at, cases.c.id, case_consultations.c.received_at)
+)
 _NUMBERS_TAKEN = select(cases.c.case_number).where(cases.c.case_number.in_(bindparam("numbers", expanding=True)))
 
 
@@ -48,19 +55,24 @@ class CaseRepository:
         return dict(row) if row else None
 
     async def numbers_and_areas(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
-        rows = await self.db.execute(select(cases.c.id, cases.c.case_number, cases.c.area)
-                                     .where(cases.c.id.in_(case_ids)))
+        rows = await self.db.execute(
+            select(cases.c.id, cases.c.case_number, cases.c.area).where(cases.c.id.in_(case_ids))
+        )
         return {r.id: (r.case_number, r.area) for r in rows}
 
     async def save(self, case: dict[str, Any], changes: dict[str, Any], now: datetime) -> int:
         """Conditional update on the version the caller read; a concurrent change → 409."""
         result = await self.db.execute(
-            update(cases).where(cases.c.id == case["id"], cases.c.version == case["version"])
-            .values(**changes, updated_at=now, version=case["version"] + 1))
+            update(cases)
+            .where(cases.c.id == case["id"], cases.c.version == case["version"])
+            .values(**changes, updated_at=now, version=case["version"] + 1)
+        )
         if result.rowcount != 1:
             current = await self.db.execute(select(cases.c.version).where(cases.c.id == case["id"]))
-            raise StaleVersion("このケースは他の操作で更新されました。最新の内容を読み直してください。",
-                               current_version=current.scalar_one_or_none())
+            raise StaleVersion(
+                "このケースは他の操作で更新されました。最新の内容を読み直してください。",
+                current_version=current.scalar_one_or_none(),
+            )
         case.update(changes, updated_at=now, version=case["version"] + 1)
         return case["version"]
 
@@ -75,9 +87,14 @@ class CaseRepository:
         rows = await self.db.execute(_OPEN_CANDIDATES, wanted)
         return [dict(r) for r in rows.mappings().all()]
 
-    async def listing(self, areas: Iterable[str] | None, statuses: Iterable[str] | None,
-                      include_merged: bool = False, school_districts: Iterable[str] = (),
-                      columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    async def listing(
+        self,
+        areas: Iterable[str] | None,
+        statuses: Iterable[str] | None,
+        include_merged: bool = False,
+        school_districts: Iterable[str] = (),
+        columns: Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """``columns``: only these (a queue does not need each person's details)."""
         query = select(*(cases.c[c] for c in columns)) if columns else select(cases)
         if areas is not None:
@@ -100,15 +117,19 @@ class CaseRepository:
             await insert_rows(self.db, case_consultations, rows)
 
     async def consultations_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(case_consultations)
-                                          .where(case_consultations.c.case_id.in_(case_ids))
-                                          .order_by(case_consultations.c.received_at))
+        rows = await self.db.execute(
+            select(case_consultations)
+            .where(case_consultations.c.case_id.in_(case_ids))
+            .order_by(case_consultations.c.received_at)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def all_consultations(self) -> list[dict[str, Any]]:
         rows = await self.db.execute(
             select(case_consultations, cases.c.area).select_from(
-                case_consultations.join(cases, cases.c.id == case_consultations.c.case_id)))
+                case_consultations.join(cases, cases.c.id == case_consultations.c.case_id)
+            )
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def add_member(self, row: dict[str, Any]) -> None:
@@ -119,9 +140,11 @@ class CaseRepository:
             await insert_rows(self.db, household_members, rows)
 
     async def members_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(household_members)
-                                          .where(household_members.c.case_id.in_(case_ids))
-                                          .order_by(household_members.c.added_at, household_members.c.id))
+        rows = await self.db.execute(
+            select(household_members)
+            .where(household_members.c.case_id.in_(case_ids))
+            .order_by(household_members.c.added_at, household_members.c.id)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def households_of(self, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -139,20 +162,28 @@ class CaseRepository:
         # With both cases' numbers: the page names the other case as staff say it.
         source, candidate = cases.alias("source"), cases.alias("candidate")
         rows = await self.db.execute(
-            select(link_offers, source.c.case_number.label("case_number"),
-                   candidate.c.case_number.label("candidate_case_number"))
-            .select_from(link_offers.join(source, source.c.id == link_offers.c.case_id)
-                         .join(candidate, candidate.c.id == link_offers.c.candidate_case_id))
+            select(
+                link_offers,
+                source.c.case_number.label("case_number"),
+                candidate.c.case_number.label("candidate_case_number"),
+            )
+            .select_from(
+                link_offers.join(source, source.c.id == link_offers.c.case_id).join(
+                    candidate, candidate.c.id == link_offers.c.candidate_case_id
+                )
+            )
             .where(or_(link_offers.c.case_id.in_(case_ids), link_offers.c.candidate_case_id.in_(case_ids)))
-            .order_by(link_offers.c.created_at))
+            .order_by(link_offers.c.created_at)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def get_offer(self, offer_id: str) -> dict[str, Any] | None:
         row = (await self.db.execute(select(link_offers).where(link_offers.c.id == offer_id))).mappings().first()
         return dict(row) if row else None
 
-    async def set_offer_status(self, case_id: str, candidate_case_id: str | None, status: str,
-                               offer_id: str | None = None) -> None:
+    async def set_offer_status(
+        self, case_id: str, candidate_case_id: str | None, status: str, offer_id: str | None = None
+    ) -> None:
         query = update(link_offers).where(link_offers.c.case_id == case_id)
         if candidate_case_id is not None:
             query = query.where(link_offers.c.candidate_case_id == candidate_case_id)
@@ -164,8 +195,15 @@ class CaseRepository:
         await self.db.execute(insert(merges), row)
 
     async def active_merge_of(self, source_case_id: str) -> dict[str, Any] | None:
-        row = (await self.db.execute(select(merges).where(
-            merges.c.source_case_id == source_case_id, merges.c.undone_at.is_(None)))).mappings().first()
+        row = (
+            (
+                await self.db.execute(
+                    select(merges).where(merges.c.source_case_id == source_case_id, merges.c.undone_at.is_(None))
+                )
+            )
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     async def undo_merge(self, merge_id: str, by: str, at: datetime) -> None:

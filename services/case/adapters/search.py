@@ -33,8 +33,10 @@ class CaseSearch:
             named.append(case_consultations.c.kana_key == kana_key)
         holders = union(
             select(case_consultations.c.case_id).where(or_(*named) if named else false()),
-            select(household_members.c.case_id).where(household_members.c.name_key == name_key
-                                                      if name_key else false()))
+            select(household_members.c.case_id).where(
+                household_members.c.name_key == name_key if name_key else false()
+            ),
+        )
         return await self._surviving(_hit.c.id.in_(holders))
 
     async def _surviving(self, hit: ColumnElement[bool]) -> list[dict[str, Any]]:
@@ -42,6 +44,7 @@ class CaseSearch:
         once, the most recently opened first. Read by primary key: who may see them is
         the caller's filter (an area condition here would lead planners to scan an area)."""
         survivors = select(func.coalesce(_hit.c.merged_into, _hit.c.id)).where(hit)
-        rows = await self.db.execute(select(cases).where(cases.c.id.in_(survivors))
-                                     .order_by(cases.c.opened_at.desc(), cases.c.id.desc()))
+        rows = await self.db.execute(
+            select(cases).where(cases.c.id.in_(survivors)).order_by(cases.c.opened_at.desc(), cases.c.id.desc())
+        )
         return [dict(r) for r in rows.mappings().all()]

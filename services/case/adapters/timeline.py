@@ -29,22 +29,26 @@ class TimelineRepository:
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
         """In event-id order: ULIDs sort by time, whatever order the events arrived in."""
-        rows = await self.db.execute(select(timeline).where(timeline.c.case_id.in_(case_ids))
-                                          .order_by(timeline.c.event_id))
+        rows = await self.db.execute(
+            select(timeline).where(timeline.c.case_id.in_(case_ids)).order_by(timeline.c.event_id)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def of_types(self, types: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at)
-                                          .where(timeline.c.type.in_(types)))
+        rows = await self.db.execute(
+            select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at).where(timeline.c.type.in_(types))
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def record_read(self, case_id: str, role: str, reader_id: str, what: str, at: datetime) -> None:
-        await self.db.execute(insert(case_reads), dict(
-            case_id=case_id, reader_role=role, reader_id=reader_id, what=what, read_at=at))
+        await self.db.execute(
+            insert(case_reads), dict(case_id=case_id, reader_role=role, reader_id=reader_id, what=what, read_at=at)
+        )
 
     async def reads_of(self, case_id: str) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(case_reads).where(case_reads.c.case_id == case_id)
-                                          .order_by(case_reads.c.id))
+        rows = await self.db.execute(
+            select(case_reads).where(case_reads.c.case_id == case_id).order_by(case_reads.c.id)
+        )
         return [dict(r) for r in rows.mappings().all()]
 
 
@@ -52,10 +56,23 @@ def _row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, A
     summary = summarise(envelope.payload)
     occurred_at = as_utc(envelope.occurred_at)
     return dict(
-        event_id=envelope.event_id, case_id=case_id, type=envelope.type, occurred_at=occurred_at,
-        actor_role=envelope.actor.role, actor_id=envelope.actor.id,
-        correlation_id=envelope.correlation_id, causation_id=envelope.causation_id, summary=summary,
-        content_hash=content_hash(event_id=envelope.event_id, case_id=case_id, type_=envelope.type,
-                                  occurred_at=occurred_at, actor_role=envelope.actor.role,
-                                  actor_id=envelope.actor.id, summary=summary),
-        recorded_at=recorded_at)
+        event_id=envelope.event_id,
+        case_id=case_id,
+        type=envelope.type,
+        occurred_at=occurred_at,
+        actor_role=envelope.actor.role,
+        actor_id=envelope.actor.id,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id,
+        summary=summary,
+        content_hash=content_hash(
+            event_id=envelope.event_id,
+            case_id=case_id,
+            type_=envelope.type,
+            occurred_at=occurred_at,
+            actor_role=envelope.actor.role,
+            actor_id=envelope.actor.id,
+            summary=summary,
+        ),
+        recorded_at=recorded_at,
+    )

@@ -13,7 +13,11 @@ from shared.followups import FollowupPolicy
 from shared.reference import Agency
 
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-7日", 0, 7), ("8-30日", 8, 30), ("31-90日", 31, 90), ("91日以上", 91, None))
+    ("0-7日", 0, 7),
+    ("8-30日", 8, 30),
+    ("31-90日", 31, 90),
+    ("91日以上", 91, None),
+)
 # The quantiles a period's durations are summarised by: median and 90th percentile.
 QUANTILES: tuple[float, ...] = (0.5, 0.9)
 
@@ -24,8 +28,13 @@ def decide_by(policy: FollowupPolicy, requested_at: datetime, agency: Agency | N
     request in the agency's business calendar — the deadline the referral service shows
     the agency and judges its own figures by (both through ``FollowupPolicy.due``). An
     agency missing from the directory: the default span and calendar."""
-    return policy.due("decide", as_utc(requested_at), agency_kind=agency.kind if agency else None, urgency=urgency,
-                      calendar=agency.calendar if agency else None)
+    return policy.due(
+        "decide",
+        as_utc(requested_at),
+        agency_kind=agency.kind if agency else None,
+        urgency=urgency,
+        calendar=agency.calendar if agency else None,
+    )
 
 
 def accepted_within_deadline(accepted_at: datetime, deadline: datetime) -> bool:
@@ -41,8 +50,12 @@ def hours_between(start: datetime, end: datetime) -> float:
 def duration_stats(hours: list[float]) -> dict[str, float | int | None]:
     if not hours:
         return {"count": 0, "median_hours": None, "mean_hours": None, "max_hours": None}
-    return {"count": len(hours), "median_hours": round(statistics.median(hours), 1),
-            "mean_hours": round(statistics.fmean(hours), 1), "max_hours": round(max(hours), 1)}
+    return {
+        "count": len(hours),
+        "median_hours": round(statistics.median(hours), 1),
+        "mean_hours": round(statistics.fmean(hours), 1),
+        "max_hours": round(max(hours), 1),
+    }
 
 
 def quantile(ranked: Mapping[int, float], count: int, q: float) -> float | None:

@@ -69,13 +69,16 @@ class PersonFacts:
     household: tuple[tuple[str, str], ...]  # (relation, age group), sorted
 
     @classmethod
-    def of(cls, school_district: str, person: dict, household: Iterable[dict]) -> "PersonFacts":
-        members = tuple(sorted((normalise(m.get("relation")), normalise(m.get("age_group")))
-                               for m in household))
-        return cls(school_district=school_district, name=normalise_name(person.get("name")) or None,
-                   name_kana=normalise_kana(person.get("name_kana")) or None,
-                   age_group=normalise(person.get("age_group")) or None,
-                   approximate_place=normalise(person.get("approximate_place")) or None, household=members)
+    def of(cls, school_district: str, person: dict, household: Iterable[dict]) -> PersonFacts:
+        members = tuple(sorted((normalise(m.get("relation")), normalise(m.get("age_group"))) for m in household))
+        return cls(
+            school_district=school_district,
+            name=normalise_name(person.get("name")) or None,
+            name_kana=normalise_kana(person.get("name_kana")) or None,
+            age_group=normalise(person.get("age_group")) or None,
+            approximate_place=normalise(person.get("approximate_place")) or None,
+            household=members,
+        )
 
 
 def match_keys(facts: PersonFacts, keys: MatchKeys) -> dict[str, str | None]:
@@ -87,9 +90,11 @@ def match_keys(facts: PersonFacts, keys: MatchKeys) -> dict[str, str | None]:
     return {
         "name_key": keys.digest("name", facts.name) if facts.name else None,
         "place_key": keys.digest("place", facts.school_district, facts.approximate_place)
-        if known and facts.approximate_place else None,
+        if known and facts.approximate_place
+        else None,
         "household_key": keys.digest("household", facts.school_district, household)
-        if known and facts.household else None,
+        if known and facts.household
+        else None,
         "kana_key": keys.digest("kana", facts.name_kana) if facts.name_kana else None,
     }
 
@@ -112,8 +117,11 @@ def _compare(new: PersonFacts, old: PersonFacts) -> tuple[MatchKind, tuple[str, 
             return "exact", ("same_name", "same_school_district")
         if same_place and same_household and (new.name is None or old.name is None):
             return "exact", ("same_place", "same_household", "same_school_district")
-        reasons = tuple(r for r, hit in (("same_name", same_name), ("same_place", same_place),
-                                         ("same_household", same_household)) if hit)
+        reasons = tuple(
+            r
+            for r, hit in (("same_name", same_name), ("same_place", same_place), ("same_household", same_household))
+            if hit
+        )
         return ("likely", reasons + ("same_school_district",)) if reasons else None
     if same_name and ages_agree and (not known_district or old.school_district == UNKNOWN_DISTRICT):
         return "likely", ("same_name",)

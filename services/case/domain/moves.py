@@ -26,20 +26,30 @@ class CaseState:
     version: int
 
     @classmethod
-    def of(cls, case: Mapping[str, Any]) -> "CaseState":
-        return cls(status=case["status"], assigned=case["coordinator_id"] is not None,
-                   merged_into=case["merged_into"], version=case["version"])
+    def of(cls, case: Mapping[str, Any]) -> CaseState:
+        return cls(
+            status=case["status"],
+            assigned=case["coordinator_id"] is not None,
+            merged_into=case["merged_into"],
+            version=case["version"],
+        )
 
 
 def check_workable(state: CaseState, *, allow_closed: bool = False) -> None:
     """A merged case is worked on through the case it was merged into; a closed one is
     reopened first (notes and the reopening itself are allowed on it)."""
     if state.merged_into:
-        raise Conflict("このケースは別のケースに統合されています。統合先のケースで操作してください。",
-                       merged_into=state.merged_into, current_version=state.version)
+        raise Conflict(
+            "このケースは別のケースに統合されています。統合先のケースで操作してください。",
+            merged_into=state.merged_into,
+            current_version=state.version,
+        )
     if state.status == lifecycle.CLOSED and not allow_closed:
-        raise Conflict("終結したケースです。必要なら再開してから操作してください。", current_status=lifecycle.CLOSED,
-                       current_version=state.version)
+        raise Conflict(
+            "終結したケースです。必要なら再開してから操作してください。",
+            current_status=lifecycle.CLOSED,
+            current_version=state.version,
+        )
 
 
 def check_status_change(state: CaseState, target: str) -> lifecycle.Status:

@@ -66,23 +66,46 @@ def durations_by_group(rows: Iterable[tuple[int, int, int, float]]) -> dict[int,
     return summaries
 
 
-def compare_periods(span: Sequence[Month], current: Sequence[Month], previous: Sequence[Month], counted: Counted,
-                    keys: Keys, contact: Mapping[str, Durations], handoff: Mapping[str, Durations]
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+def compare_periods(
+    span: Sequence[Month],
+    current: Sequence[Month],
+    previous: Sequence[Month],
+    counted: Counted,
+    keys: Keys,
+    contact: Mapping[str, Durations],
+    handoff: Mapping[str, Durations],
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The figures of the current and the previous period (``contact`` and ``handoff`` are
     keyed ``"current"`` and ``"previous"``), with the same keys in every breakdown."""
     index = {month: i for i, month in enumerate(span)}
-    tallies = {which: _tallies({index[m] for m in months}, counted)
-               for which, months in (("current", current), ("previous", previous))}
-    order = {dimension: _order(getattr(keys, known), *(t[dimension] for t in tallies.values()))
-             for dimension, known in (("area", "areas"), ("school_district", "school_districts"),
-                                      ("category", "categories"), ("channel", "channels"), ("case_area", "areas"))}
-    return tuple(_figures(tallies[which], order, contact.get(which, NO_DURATIONS), handoff.get(which, NO_DURATIONS))
-                 for which in ("current", "previous"))  # type: ignore[return-value]
+    tallies = {
+        which: _tallies({index[m] for m in months}, counted)
+        for which, months in (("current", current), ("previous", previous))
+    }
+    order = {
+        dimension: _order(getattr(keys, known), *(t[dimension] for t in tallies.values()))
+        for dimension, known in (
+            ("area", "areas"),
+            ("school_district", "school_districts"),
+            ("category", "categories"),
+            ("channel", "channels"),
+            ("case_area", "areas"),
+        )
+    }
+    return tuple(
+        _figures(tallies[which], order, contact.get(which, NO_DURATIONS), handoff.get(which, NO_DURATIONS))
+        for which in ("current", "previous")
+    )  # type: ignore[return-value]
 
 
-def series(span: Sequence[Month], chart: Sequence[Month], counted: Counted, contact: Mapping[int, Durations],
-           handoff: Mapping[int, Durations], until: Month | None = None) -> list[dict[str, Any]]:
+def series(
+    span: Sequence[Month],
+    chart: Sequence[Month],
+    counted: Counted,
+    contact: Mapping[int, Durations],
+    handoff: Mapping[int, Durations],
+    until: Month | None = None,
+) -> list[dict[str, Any]]:
     """One entry per chart month (``contact`` and ``handoff`` keyed by the month's index in
     ``chart``): consultations, cases opened, and the times to first contact and handoff.
     A month after ``until`` has not happened yet: its counts are null, not zero."""
@@ -99,15 +122,21 @@ def series(span: Sequence[Month], chart: Sequence[Month], counted: Counted, cont
             return {"consultations": None, "cases_opened": None}
         return {"consultations": consultations[index[month]], "cases_opened": opened[index[month]]}
 
-    return [{**month.as_dict(), **counts(month),
-             "time_to_first_contact": contact.get(i, NO_DURATIONS).as_dict(),
-             "time_to_first_handoff": handoff.get(i, NO_DURATIONS).as_dict()}
-            for i, month in enumerate(chart)]
+    return [
+        {
+            **month.as_dict(),
+            **counts(month),
+            "time_to_first_contact": contact.get(i, NO_DURATIONS).as_dict(),
+            "time_to_first_handoff": handoff.get(i, NO_DURATIONS).as_dict(),
+        }
+        for i, month in enumerate(chart)
+    ]
 
 
 def _tallies(months: set[int], counted: Counted) -> dict[str, Counter[str]]:
-    tallies: dict[str, Counter[str]] = {name: Counter() for name in
-                                        ("area", "school_district", "channel", "category", "case_area")}
+    tallies: dict[str, Counter[str]] = {
+        name: Counter() for name in ("area", "school_district", "channel", "category", "case_area")
+    }
     for month, area, district, channel, n in counted.consultations:
         if month in months:
             tallies["area"][area] += n
@@ -128,16 +157,21 @@ def _order(known: Iterable[str], *seen: Counter[str]) -> list[str]:
     return first + sorted({key for counts in seen for key in counts} - set(first))
 
 
-def _figures(tally: dict[str, Counter[str]], order: dict[str, list[str]], contact: Durations,
-             handoff: Durations) -> dict[str, Any]:
+def _figures(
+    tally: dict[str, Counter[str]], order: dict[str, list[str]], contact: Durations, handoff: Durations
+) -> dict[str, Any]:
     def breakdown(dimension: str) -> dict[str, int]:
         return {key: tally[dimension][key] for key in order[dimension]}
 
     opened = sum(tally["case_area"].values())
     return {
-        "consultations": {"total": sum(tally["area"].values()), "by_area": breakdown("area"),
-                          "by_school_district": breakdown("school_district"), "by_category": breakdown("category"),
-                          "by_channel": breakdown("channel")},
+        "consultations": {
+            "total": sum(tally["area"].values()),
+            "by_area": breakdown("area"),
+            "by_school_district": breakdown("school_district"),
+            "by_category": breakdown("category"),
+            "by_channel": breakdown("channel"),
+        },
         "cases": {"opened": opened, "by_area": breakdown("case_area")},
         "time_to_first_contact": {**contact.as_dict(), "without_contact": opened - contact.count},
         "time_to_first_handoff": {**handoff.as_dict(), "without_handoff": opened - handoff.count},

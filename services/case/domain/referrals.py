@@ -28,9 +28,16 @@ RANK: dict[str, int] = {
 }
 
 STATUS_LABELS: dict[str, str] = {
-    "requested": "依頼済", "received": "受信済", "acknowledged": "確認済", "accepted": "受諾",
-    "declined": "辞退", "in_progress": "支援中", "on_hold": "保留", "completed": "完了",
-    "failed": "不調", "cancelled": "取消",
+    "requested": "依頼済",
+    "received": "受信済",
+    "acknowledged": "確認済",
+    "accepted": "受諾",
+    "declined": "辞退",
+    "in_progress": "支援中",
+    "on_hold": "保留",
+    "completed": "完了",
+    "failed": "不調",
+    "cancelled": "取消",
 }
 
 
@@ -52,14 +59,16 @@ def check_share(share: Iterable[str], consent: str, legal_ground: str | None) ->
     chosen = list(dict.fromkeys(share))
     unknown = [f for f in chosen if f not in SHAREABLE_FIELDS]
     if unknown:
-        raise InvalidInput(f"共有できない項目です: {unknown}(使える項目: {', '.join(SHAREABLE_FIELDS)})。",
-                           field="share")
+        raise InvalidInput(
+            f"共有できない項目です: {unknown}(使える項目: {', '.join(SHAREABLE_FIELDS)})。", field="share"
+        )
     personal = [f for f in chosen if f in PERSONAL_FIELDS]
     if personal and not may_share_personal(consent, legal_ground):
         raise InvalidInput(
             f"本人の同意がなく({consent})、法的根拠も記録されていないため、個人に関わる項目 {personal} は"
             "共有できません。同意を得るか、法的根拠(生命の危険・虐待など)を記録してください。",
-            field="share")
+            field="share",
+        )
     return chosen
 
 
@@ -74,14 +83,26 @@ class ShareOption:
 
 def share_options(consent: str, legal_ground: str | None) -> list[ShareOption]:
     """Every shareable field and whether ``check_share`` would accept it now."""
-    reason = None if may_share_personal(consent, legal_ground) else (
-        f"本人の同意がなく({consent})、法的根拠も記録されていないため共有できません。"
-        "同意を得るか、法的根拠(生命の危険・虐待など)を記録してください。")
+    reason = (
+        None
+        if may_share_personal(consent, legal_ground)
+        else (
+            f"本人の同意がなく({consent})、法的根拠も記録されていないため共有できません。"
+            "同意を得るか、法的根拠(生命の危険・虐待など)を記録してください。"
+        )
+    )
     options = []
     for f in SHAREABLE_FIELDS:
         refused = reason if f in PERSONAL_FIELDS else None
-        options.append(ShareOption(field=f, label=SHAREABLE_LABELS[f], personal=f in PERSONAL_FIELDS,
-                                   allowed=refused is None, reason=refused))
+        options.append(
+            ShareOption(
+                field=f,
+                label=SHAREABLE_LABELS[f],
+                personal=f in PERSONAL_FIELDS,
+                allowed=refused is None,
+                reason=refused,
+            )
+        )
     return options
 
 

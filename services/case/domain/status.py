@@ -51,8 +51,9 @@ def move(current: str, target: str) -> Status:
         raise Conflict(f"このケースはすでに「{current}」です。", current_status=current)
     if not can_move(current, target):
         allowed = "・".join(sorted(ALLOWED_MOVES.get(current, ()), key=STATUSES.index)) or "なし"
-        raise Conflict(f"「{current}」から「{target}」には変更できません(変更できる状態: {allowed})。",
-                       current_status=current)
+        raise Conflict(
+            f"「{current}」から「{target}」には変更できません(変更できる状態: {allowed})。", current_status=current
+        )
     return target  # type: ignore[return-value]
 
 
@@ -60,8 +61,10 @@ def check_referable(current: str) -> None:
     if current == CLOSED:
         raise Conflict("終結したケースには紹介を依頼できません(必要なら再開してください)。", current_status=current)
     if current not in REFERABLE:
-        raise Conflict(f"「{current}」のケースには紹介を依頼できません。先に担当を決めて対応を始めてください。",
-                       current_status=current)
+        raise Conflict(
+            f"「{current}」のケースには紹介を依頼できません。先に担当を決めて対応を始めてください。",
+            current_status=current,
+        )
 
 
 # What a reporter sees -------------------------------------------------------------------

@@ -43,13 +43,31 @@ def summarise(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k not in _DROPPED_KEYS}
 
 
-def content_hash(*, event_id: str, case_id: str, type_: str, occurred_at: datetime, actor_role: str,
-                 actor_id: str, summary: dict[str, Any]) -> str:
+def content_hash(
+    *,
+    event_id: str,
+    case_id: str,
+    type_: str,
+    occurred_at: datetime,
+    actor_role: str,
+    actor_id: str,
+    summary: dict[str, Any],
+) -> str:
     canonical = json.dumps(
-        {"event_id": event_id, "case_id": case_id, "type": type_,
-         "occurred_at": occurred_at.isoformat(timespec="microseconds"),
-         "actor_role": actor_role, "actor_id": actor_id, "summary": summary},
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+        {
+            "event_id": event_id,
+            "case_id": case_id,
+            "type": type_,
+            "occurred_at": occurred_at.isoformat(timespec="microseconds"),
+            "actor_role": actor_role,
+            "actor_id": actor_id,
+            "summary": summary,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -24,13 +24,14 @@ from shared.reference import UNKNOWN_DISTRICT
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 
-def _services(request: Request):  # noqa: ANN202
+def _services(request: Request):
     return request.app.state.services
 
 
 @router.get("/cases", response_model=Queue, summary="ケースの一覧(キュー)")
 async def list_cases(
-    request: Request, caller: CurrentIdentity,
+    request: Request,
+    caller: CurrentIdentity,
     view: Annotated[Literal["unassigned", "mine", "all"], Query(description="未割当 / 自分の担当 / すべて")] = "all",
     status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
     priority: Annotated[list[Literal["緊急", "高", "通常"]] | None, Query()] = None,
@@ -49,28 +50,52 @@ async def list_cases(
     reference = _services(request).reference
     unknown = [d for d in school_district or [] if d != UNKNOWN_DISTRICT and reference.school_district(d) is None]
     if unknown:
-        raise InvalidInput(f"小学校区 {unknown} は登録されていません(分からない場合は「{UNKNOWN_DISTRICT}」)。",
-                           field="school_district")
-    query = queries.QueueQuery(view=view, statuses=tuple(status or ()), priorities=tuple(priority or ()),
-                               categories=tuple(category or ()), school_districts=tuple(school_district or ()),
-                               area=area, min_age_days=min_age_days, max_age_days=max_age_days,
-                               needs_attention=needs_attention, page=page, per_page=per_page)
+        raise InvalidInput(
+            f"小学校区 {unknown} は登録されていません(分からない場合は「{UNKNOWN_DISTRICT}」)。",
+            field="school_district",
+        )
+    query = queries.QueueQuery(
+        view=view,
+        statuses=tuple(status or ()),
+        priorities=tuple(priority or ()),
+        categories=tuple(category or ()),
+        school_districts=tuple(school_district or ()),
+        area=area,
+        min_age_days=min_age_days,
+        max_age_days=max_age_days,
+        needs_attention=needs_attention,
+        page=page,
+        per_page=per_page,
+    )
     result = await queries.queue(_services(request).runtime.unit_of_work(), query, caller)
-    return Queue(items=[views.summary(c, result["now"]) for c in result["items"]], total=result["total"],
-                 page=result["page"], per_page=result["per_page"], counts=result["counts"])
+    return Queue(
+        items=[views.summary(c, result["now"]) for c in result["items"]],
+        total=result["total"],
+        page=result["page"],
+        per_page=result["per_page"],
+        counts=result["counts"],
+    )
 
 
 # Declared before /cases/{case_id}, which would otherwise take "search" for a case id.
-@router.get("/cases/search", response_model=SearchResult,
-            summary="ケースを探す(ケース番号・受付番号・氏名またはふりがなの完全一致)")
+@router.get(
+    "/cases/search",
+    response_model=SearchResult,
+    summary="ケースを探す(ケース番号・受付番号・氏名またはふりがなの完全一致)",
+)
 async def search_cases(
-    request: Request, caller: CurrentIdentity,
+    request: Request,
+    caller: CurrentIdentity,
     q: Annotated[str, Query(description="ケース番号 (K-…)、受付番号 (TSN-…)、または氏名・ふりがな")],
 ) -> SearchResult:
     services = _services(request)
     result = await search.search(services.runtime.unit_of_work(), services.match_keys, q, caller)
-    return SearchResult(query=result["query"], matched_by=result["matched_by"], total=result["total"],
-                        items=[views.summary(c, result["now"]) for c in result["items"]])
+    return SearchResult(
+        query=result["query"],
+        matched_by=result["matched_by"],
+        total=result["total"],
+        items=[views.summary(c, result["now"]) for c in result["items"]],
+    )
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
@@ -80,25 +105,41 @@ async def get_case(case_id: str, request: Request, caller: CurrentIdentity) -> C
     return views.detail(case, uow.clock.now())
 
 
-@router.get("/cases/{case_id}/timeline", response_model=Timeline, responses=CSV_RESPONSE,
-            summary="ケースの経過(全サービスのイベント)。format=csv / json で書き出し")
+@router.get(
+    "/cases/{case_id}/timeline",
+    response_model=Timeline,
+    responses=CSV_RESPONSE,
+    summary="ケースの経過(全サービスのイベント)。format=csv / json で書き出し",
+)
 async def get_timeline(
-    case_id: str, request: Request, caller: CurrentIdentity,
-    kind: Annotated[list[str] | None, Query(description="種類: consultation / case / referral / notification / "
-                                                        "followup、または referral.accepted など")] = None,
+    case_id: str,
+    request: Request,
+    caller: CurrentIdentity,
+    kind: Annotated[
+        list[str] | None,
+        Query(
+            description="種類: consultation / case / referral / notification / followup、または referral.accepted など"
+        ),
+    ] = None,
     format: Annotated[Literal["json", "csv"] | None, Query(description="書き出し形式")] = None,
 ) -> Response:
     kinds = [k.strip() for part in kind or [] for k in part.split(",") if k.strip()]
-    result = await queries.timeline_of(_services(request).runtime.unit_of_work(), case_id, kinds, caller,
-                                       what=f"export-{format}" if format else "timeline")
+    result = await queries.timeline_of(
+        _services(request).runtime.unit_of_work(),
+        case_id,
+        kinds,
+        caller,
+        what=f"export-{format}" if format else "timeline",
+    )
     view = views.timeline(result["case"], result["entries"])
     if format is None:
         return JSONResponse(view.model_dump(mode="json"))
     filename = f"timeline-{view.case_number}.{format}"
     disposition = {"content-disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        return Response(views.timeline_csv(view).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                        headers=disposition)
+        return Response(
+            views.timeline_csv(view).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=disposition
+        )
     return JSONResponse(view.model_dump(mode="json"), headers=disposition)
 
 
@@ -107,13 +148,20 @@ async def get_reads(case_id: str, request: Request, caller: CurrentIdentity) -> 
     return await queries.reads_of(_services(request).runtime.unit_of_work(), case_id, caller)
 
 
-@router.get("/figures", responses=CSV_RESPONSE, summary="PDCA の数値(監督者向け)。period で期間別、format=csv で書き出し")
+@router.get(
+    "/figures", responses=CSV_RESPONSE, summary="PDCA の数値(監督者向け)。period で期間別、format=csv で書き出し"
+)
 async def get_figures(
-    request: Request, caller: CurrentIdentity,
+    request: Request,
+    caller: CurrentIdentity,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
-    period: Annotated[PeriodKind | None, Query(
-        description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)。"
-                    "省略時(at もなし)は全期間の累計")] = None,
+    period: Annotated[
+        PeriodKind | None,
+        Query(
+            description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)。"
+            "省略時(at もなし)は全期間の累計"
+        ),
+    ] = None,
     at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
 ) -> Response:
     services = _services(request)
@@ -122,10 +170,14 @@ async def get_figures(
         name, as_csv = "figures", figures_handler.figures_csv
     else:
         month = Month.parse(at) if at is not None else None
-        figures = await period_figures(services.runtime.unit_of_work(), caller, services.reference.current,
-                                       period or "month", month)
+        figures = await period_figures(
+            services.runtime.unit_of_work(), caller, services.reference.current, period or "month", month
+        )
         name, as_csv = f"figures-{period or 'month'}-{figures['period']['start'][:7]}", period_figures_csv
     if format == "csv":
-        return Response(as_csv(figures).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            as_csv(figures).encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+        )
     return JSONResponse(figures)

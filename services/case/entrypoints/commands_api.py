@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/cases/{case_id}", tags=["case work"])
 many_router = APIRouter(prefix="/v1/cases", tags=["case work"])
 
 
-def _ctx(request: Request):  # noqa: ANN202
+def _ctx(request: Request):
     services = request.app.state.services
     return services.runtime.unit_of_work(), services.reference, correlation_id_of(request)
 
@@ -41,13 +41,22 @@ async def assign(case_id: str, body: AssignmentIn, request: Request, caller: Cur
     return CommandResult(case_id=case_id, version=version)
 
 
-@many_router.post("/assignments", response_model=BulkAssignmentResult,
-                  summary="複数のケースの担当をまとめて替える(ケースごとに結果を返す)")
+@many_router.post(
+    "/assignments",
+    response_model=BulkAssignmentResult,
+    summary="複数のケースの担当をまとめて替える(ケースごとに結果を返す)",
+)
 async def assign_many(body: BulkAssignmentIn, request: Request, caller: CurrentIdentity) -> BulkAssignmentResult:
     services = request.app.state.services
     wanted = [assignments.Wanted(case_id=i.case_id, version=i.version) for i in body.items]
-    result = await assignments.reassign(services.runtime.unit_of_work, services.reference, body.coordinator_id,
-                                        wanted, caller, correlation_id_of(request))
+    result = await assignments.reassign(
+        services.runtime.unit_of_work,
+        services.reference,
+        body.coordinator_id,
+        wanted,
+        caller,
+        correlation_id_of(request),
+    )
     return BulkAssignmentResult.model_validate(result)
 
 
@@ -89,8 +98,9 @@ async def clear_attention(case_id: str, body: VersionIn, request: Request, calle
 @router.post("/contacts", status_code=201, response_model=CommandResult, summary="接触記録を残す")
 async def add_contact(case_id: str, body: ContactIn, request: Request, caller: CurrentIdentity) -> CommandResult:
     uow, _, cid = _ctx(request)
-    contact_id, version = await records.record_contact(uow, case_id, body.contacted_at, body.channel, body.whom,
-                                                       body.outcome, body.version, caller, cid)
+    contact_id, version = await records.record_contact(
+        uow, case_id, body.contacted_at, body.channel, body.whom, body.outcome, body.version, caller, cid
+    )
     return CommandResult(case_id=case_id, version=version, contact_id=contact_id)
 
 
@@ -104,18 +114,27 @@ async def add_note(case_id: str, body: NoteIn, request: Request, caller: Current
 @router.post("/household/members", status_code=201, response_model=CommandResult, summary="世帯員を加える")
 async def add_member(case_id: str, body: MemberIn, request: Request, caller: CurrentIdentity) -> CommandResult:
     uow, _, cid = _ctx(request)
-    member_id, version = await records.add_household_member(uow, request.app.state.services.match_keys, case_id,
-                                                            body.relation, body.age_group, body.name, body.note,
-                                                            body.version, caller, cid)
+    member_id, version = await records.add_household_member(
+        uow,
+        request.app.state.services.match_keys,
+        case_id,
+        body.relation,
+        body.age_group,
+        body.name,
+        body.note,
+        body.version,
+        caller,
+        cid,
+    )
     return CommandResult(case_id=case_id, version=version, member_id=member_id)
 
 
 @router.post("/referrals", status_code=201, response_model=CommandResult, summary="関係機関へ紹介する(つなぐ)")
-async def request_referral(case_id: str, body: ReferralIn, request: Request, caller: CurrentIdentity
-                           ) -> CommandResult:
+async def request_referral(case_id: str, body: ReferralIn, request: Request, caller: CurrentIdentity) -> CommandResult:
     uow, ref, cid = _ctx(request)
-    referral_id, version = await referrals.request_referral(uow, ref, case_id, body.agency_id, body.purpose,
-                                                            body.share, body.version, caller, cid)
+    referral_id, version = await referrals.request_referral(
+        uow, ref, case_id, body.agency_id, body.purpose, body.share, body.version, caller, cid
+    )
     return CommandResult(case_id=case_id, version=version, referral_id=referral_id)
 
 
@@ -134,8 +153,9 @@ async def undo_merge(case_id: str, body: VersionIn, request: Request, caller: Cu
 
 
 @router.post("/link-offers/{offer_id}/dismiss", response_model=CommandResult, summary="統合候補を退ける(別人・別世帯)")
-async def dismiss_offer(case_id: str, offer_id: str, body: VersionIn, request: Request, caller: CurrentIdentity
-                        ) -> CommandResult:
+async def dismiss_offer(
+    case_id: str, offer_id: str, body: VersionIn, request: Request, caller: CurrentIdentity
+) -> CommandResult:
     uow, _, cid = _ctx(request)
     version = await merging.dismiss_offer(uow, case_id, offer_id, body.version, caller, cid)
     return CommandResult(case_id=case_id, version=version)

@@ -29,8 +29,9 @@ def make_event_handlers(reference: ReferenceData, keys: MatchKeys) -> EventHandl
     handlers = EventHandlers()
     on_consultations = partial(consultations.on_consultations_submitted, reference=reference, keys=keys)
     handlers.on_batch(ConsultationSubmitted)(on_consultations)
-    handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
-                ReferralStatusChanged)(agency_events.on_agency_move)
+    handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined, ReferralStatusChanged)(
+        agency_events.on_agency_move
+    )
     handlers.on_batch(NotificationRecorded)(agency_events.on_notifications_recorded)
     handlers.on(FollowupFired)(agency_events.on_followup_fired)
     # Timeline notes that a notification went out: in batches under load. Consultations

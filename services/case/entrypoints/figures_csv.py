@@ -21,16 +21,19 @@ def period_figures_csv(data: dict[str, Any]) -> str:
     scope = data["scope"] if isinstance(data["scope"], str) else " ".join(data["scope"])
     writer.writerow(("", "", "", "", "generated_at_jst", "", "", data["generated_at_jst"]))
     writer.writerow(("", "", "", "", "scope", "", "", scope))
-    for part, period, figures in (("current", data["period"], data["current"]),
-                                  ("previous", data["previous"], data["previous_figures"])):
+    for part, period, figures in (
+        ("current", data["period"], data["current"]),
+        ("previous", data["previous"], data["previous_figures"]),
+    ):
         where = (part, period["label"], period["start"], period["end"])
         writer.writerows(where + row for row in _flat(figures))
     for month in data["series"]:
         where = ("series", month["label"], month["start"], month["end"])
         writer.writerows(where + row for row in _flat({k: v for k, v in month.items() if k not in _MONTH_KEYS}))
     writer.writerows(("now", "", "", "") + row for row in _flat({"ageing_of_open_cases": data["ageing_of_open_cases"]}))
-    writer.writerows(("", "", "", "", "school_district_names", "", key, name)
-                     for key, name in data["school_district_names"].items())
+    writer.writerows(
+        ("", "", "", "", "school_district_names", "", key, name) for key, name in data["school_district_names"].items()
+    )
     return buffer.getvalue()
 
 

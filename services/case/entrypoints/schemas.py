@@ -93,8 +93,9 @@ class MemberIn(_Command):
 class ReferralIn(_Command):
     agency_id: Text = Field(min_length=1, max_length=64, description="紹介先 (reference/agencies.yaml)")
     purpose: Text = Field(min_length=1, max_length=1000, description="紹介の目的")
-    share: list[Text] = Field(default_factory=list, max_length=8,
-                             description="紹介先に共有する項目 (shared.events.referral.SHAREABLE_FIELDS)")
+    share: list[Text] = Field(
+        default_factory=list, max_length=8, description="紹介先に共有する項目 (shared.events.referral.SHAREABLE_FIELDS)"
+    )
 
 
 class MergeIn(_Command):
@@ -146,8 +147,9 @@ class Queue(BaseModel):
     total: int
     page: int
     per_page: int
-    counts: dict[str, int] = Field(description="列ごとの件数: unassigned / mine / all、および urgent (緊急) と "
-                                                     "needs_attention (辞退への対応待ち)")
+    counts: dict[str, int] = Field(
+        description="列ごとの件数: unassigned / mine / all、および urgent (緊急) と needs_attention (辞退への対応待ち)"
+    )
 
 
 class ShareOption(BaseModel):
@@ -161,7 +163,8 @@ class ShareOption(BaseModel):
 class SearchResult(BaseModel):
     query: str = Field(description="検索した言葉(前後の空白を除く)")
     matched_by: Literal["case_number", "reference", "name"] | None = Field(
-        description="何で見つかったか: ケース番号 / 受付番号 / 氏名・ふりがな(見つからなければ null)")
+        description="何で見つかったか: ケース番号 / 受付番号 / 氏名・ふりがな(見つからなければ null)"
+    )
     items: list[CaseSummary] = Field(description="見つかったケース(最大 50 件、新しい順。統合されたケースは統合先で)")
     total: int
 

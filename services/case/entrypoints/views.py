@@ -29,19 +29,39 @@ def _jst(value: datetime | None) -> str | None:
 
 
 def _attention(referrals: list[dict[str, Any]]) -> list[Attention]:
-    return [Attention(referral_id=r["id"], agency_id=r["agency_id"], reason=r["decline_reason"] or "(理由なし)",
-                      declined_at_jst=_jst(r["declined_at"])) for r in referrals]
+    return [
+        Attention(
+            referral_id=r["id"],
+            agency_id=r["agency_id"],
+            reason=r["decline_reason"] or "(理由なし)",
+            declined_at_jst=_jst(r["declined_at"]),
+        )
+        for r in referrals
+    ]
 
 
 def summary(case: dict[str, Any], now: datetime) -> CaseSummary:
     opened = as_utc(case["opened_at"])
     attention = case.get("attention", [])
     return CaseSummary(
-        id=case["id"], case_number=case["case_number"], area=case["area"], school_district=case["school_district"],
-        status=case["status"], stage=case["stage"], priority=case["priority"], categories=case["categories"],
-        coordinator_id=case["coordinator_id"], needs_attention=bool(attention), attention=_attention(attention),
-        opened_at=opened, opened_at_jst=jst_text(opened), age_days=age_days(opened, now),
-        merged_into=case["merged_into"], sample=case["sample"], version=case["version"])
+        id=case["id"],
+        case_number=case["case_number"],
+        area=case["area"],
+        school_district=case["school_district"],
+        status=case["status"],
+        stage=case["stage"],
+        priority=case["priority"],
+        categories=case["categories"],
+        coordinator_id=case["coordinator_id"],
+        needs_attention=bool(attention),
+        attention=_attention(attention),
+        opened_at=opened,
+        opened_at_jst=jst_text(opened),
+        age_days=age_days(opened, now),
+        merged_into=case["merged_into"],
+        sample=case["sample"],
+        version=case["version"],
+    )
 
 
 def _with_jst(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
@@ -57,38 +77,74 @@ def _with_jst(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
 
 
 def detail(case: dict[str, Any], now: datetime) -> CaseDetail:
-    referrals = _with_jst(case["referrals"], "requested_at", "received_at", "acknowledged_at", "accepted_at",
-                          "declined_at", "updated_at")
+    referrals = _with_jst(
+        case["referrals"], "requested_at", "received_at", "acknowledged_at", "accepted_at", "declined_at", "updated_at"
+    )
     for r in referrals:
         r["status_label"] = STATUS_LABELS.get(r["status"], r["status"])
         r.pop("status_event_id", None)
     return CaseDetail(
         **summary(case, now).model_dump(),
-        consent=case["consent"], legal_ground=case["legal_ground"], person=case["person"], channel=case["channel"],
-        first_contact_at_jst=_jst(case["first_contact_at"]), first_handoff_at_jst=_jst(case["first_handoff_at"]),
-        closed_at_jst=_jst(case["closed_at"]), merged_cases=case["merged_cases"],
+        consent=case["consent"],
+        legal_ground=case["legal_ground"],
+        person=case["person"],
+        channel=case["channel"],
+        first_contact_at_jst=_jst(case["first_contact_at"]),
+        first_handoff_at_jst=_jst(case["first_handoff_at"]),
+        closed_at_jst=_jst(case["closed_at"]),
+        merged_cases=case["merged_cases"],
         consultations=_with_jst(case["consultations"], "received_at"),
-        household=_with_jst(case["household"], "added_at"), referrals=referrals,
+        household=_with_jst(case["household"], "added_at"),
+        referrals=referrals,
         contacts=_with_jst(case["contacts"], "contacted_at", "recorded_at"),
-        notes=_with_jst(case["notes"], "created_at"), link_offers=_with_jst(case["link_offers"], "created_at"),
-        allowed_statuses=case["allowed_statuses"], referable=case["referable_reason"] is None,
+        notes=_with_jst(case["notes"], "created_at"),
+        link_offers=_with_jst(case["link_offers"], "created_at"),
+        allowed_statuses=case["allowed_statuses"],
+        referable=case["referable_reason"] is None,
         referable_reason=case["referable_reason"],
-        share_options=[ShareOption(**asdict(option)) for option in case["share_options"]])
+        share_options=[ShareOption(**asdict(option)) for option in case["share_options"]],
+    )
 
 
 def timeline(case: dict[str, Any], entries: list[dict[str, Any]]) -> Timeline:
-    shaped = [TimelineEntry(
-        event_id=e["event_id"], case_id=e["case_id"], type=e["type"], kind=e["type"].split(".", 1)[0],
-        label=LABELS.get(e["type"], e["type"]), occurred_at=e["occurred_at"], occurred_at_jst=jst_text(e["occurred_at"]),
-        actor=TimelineActor(role=e["actor_role"], id=e["actor_id"]), correlation_id=e["correlation_id"],
-        causation_id=e["causation_id"], summary=e["summary"], content_hash=e["content_hash"], intact=e["intact"])
-        for e in entries]
-    return Timeline(case_id=case["id"], case_number=case["case_number"], items=shaped,
-                    seal=chain([e.content_hash for e in shaped]))
+    shaped = [
+        TimelineEntry(
+            event_id=e["event_id"],
+            case_id=e["case_id"],
+            type=e["type"],
+            kind=e["type"].split(".", 1)[0],
+            label=LABELS.get(e["type"], e["type"]),
+            occurred_at=e["occurred_at"],
+            occurred_at_jst=jst_text(e["occurred_at"]),
+            actor=TimelineActor(role=e["actor_role"], id=e["actor_id"]),
+            correlation_id=e["correlation_id"],
+            causation_id=e["causation_id"],
+            summary=e["summary"],
+            content_hash=e["content_hash"],
+            intact=e["intact"],
+        )
+        for e in entries
+    ]
+    return Timeline(
+        case_id=case["id"], case_number=case["case_number"], items=shaped, seal=chain([e.content_hash for e in shaped])
+    )
 
 
-CSV_COLUMNS = ("event_id", "occurred_at", "occurred_at_jst", "type", "label", "actor_role", "actor_id",
-               "case_id", "correlation_id", "causation_id", "summary", "content_hash", "intact")
+CSV_COLUMNS = (
+    "event_id",
+    "occurred_at",
+    "occurred_at_jst",
+    "type",
+    "label",
+    "actor_role",
+    "actor_id",
+    "case_id",
+    "correlation_id",
+    "causation_id",
+    "summary",
+    "content_hash",
+    "intact",
+)
 
 
 def timeline_csv(view: Timeline) -> str:

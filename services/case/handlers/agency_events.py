@@ -26,14 +26,24 @@ from shared.events import (
 )
 
 # The agency moves ``on_agency_move`` applies (entrypoints/consumers.py registers these).
-_MOVES = {m.TYPE: m for m in (ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined,
-                              ReferralStatusChanged)}
+_MOVES = {
+    m.TYPE: m
+    for m in (ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined, ReferralStatusChanged)
+}
 # The status each agency event stands for (status_changed carries its own).
-_STATUS_OF = {"referral.received": "received", "referral.acknowledged": "acknowledged",
-              "referral.accepted": "accepted", "referral.declined": "declined"}
+_STATUS_OF = {
+    "referral.received": "received",
+    "referral.acknowledged": "acknowledged",
+    "referral.accepted": "accepted",
+    "referral.declined": "declined",
+}
 # The milestone time each status records (the first one seen wins; it never moves).
-_MILESTONE = {"received": "received_at", "acknowledged": "acknowledged_at", "accepted": "accepted_at",
-              "declined": "declined_at"}
+_MILESTONE = {
+    "received": "received_at",
+    "acknowledged": "acknowledged_at",
+    "accepted": "accepted_at",
+    "declined": "declined_at",
+}
 
 
 async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -57,10 +67,20 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     referrals = ReferralRepository(uow.db)
     referral = await referrals.get(move.referral_id, for_update=True)
     if referral is None:
-        await referrals.add({"id": move.referral_id, "case_id": case_id, "agency_id": move.agency_id,
-                             "purpose": None, "shared_fields": [], "urgency": urgency,
-                             "status": "requested",
-                             "status_event_id": None, "needs_attention": False, "updated_at": now})
+        await referrals.add(
+            {
+                "id": move.referral_id,
+                "case_id": case_id,
+                "agency_id": move.agency_id,
+                "purpose": None,
+                "shared_fields": [],
+                "urgency": urgency,
+                "status": "requested",
+                "status_event_id": None,
+                "needs_attention": False,
+                "updated_at": now,
+            }
+        )
         referral = await referrals.get(move.referral_id)
         assert referral is not None
     values: dict[str, Any] = {"updated_at": now}

@@ -37,8 +37,14 @@ def _outcome_of(exc: DomainError) -> str:
     return "invalid"  # merged, closed, or the coordinator is not this area's
 
 
-async def reassign(unit_of_work: Callable[[], UnitOfWork], reference: ReferenceData, coordinator_id: str,
-                   wanted: list[Wanted], caller: Identity, correlation_id: str) -> dict[str, Any]:
+async def reassign(
+    unit_of_work: Callable[[], UnitOfWork],
+    reference: ReferenceData,
+    coordinator_id: str,
+    wanted: list[Wanted],
+    caller: Identity,
+    correlation_id: str,
+) -> dict[str, Any]:
     require_writer(caller)
     repeated = sorted(case_id for case_id, n in Counter(w.case_id for w in wanted).items() if n > 1)
     if repeated:
@@ -46,20 +52,24 @@ async def reassign(unit_of_work: Callable[[], UnitOfWork], reference: ReferenceD
     commands.registered_coordinator(reference, coordinator_id)  # one answer for all, not one per case
     async with unit_of_work() as uow:
         known = await CaseRepository(uow.db).numbers_and_areas([w.case_id for w in wanted])
-    numbers = {case_id: number for case_id, (number, area) in known.items()
-               if may_see(caller.role, caller.scope, area)}
+    numbers = {case_id: number for case_id, (number, area) in known.items() if may_see(caller.role, caller.scope, area)}
     results = []
     for item in wanted:
         result: dict[str, Any] = {"case_id": item.case_id, "case_number": numbers.get(item.case_id)}
         try:
-            version = await commands.assign(unit_of_work(), reference, item.case_id, coordinator_id, item.version,
-                                            caller, correlation_id)
+            version = await commands.assign(
+                unit_of_work(), reference, item.case_id, coordinator_id, item.version, caller, correlation_id
+            )
             result.update(outcome="assigned", version=version)
         except DomainError as exc:
-            result.update(outcome=_outcome_of(exc), message=exc.message,
-                          current_version=exc.extensions.get("current_version"))
+            result.update(
+                outcome=_outcome_of(exc), message=exc.message, current_version=exc.extensions.get("current_version")
+            )
             if result["outcome"] == "not_found":
                 result["case_number"] = None
         results.append(result)
-    return {"coordinator_id": coordinator_id, "assigned": sum(r["outcome"] == "assigned" for r in results),
-            "results": results}
+    return {
+        "coordinator_id": coordinator_id,
+        "assigned": sum(r["outcome"] == "assigned" for r in results),
+        "results": results,
+    }

@@ -30,8 +30,15 @@ def registered_coordinator(reference: ReferenceData, coordinator_id: str) -> Coo
     return coordinator
 
 
-async def assign(uow: UnitOfWork, reference: ReferenceData, case_id: str, coordinator_id: str, version: int,
-                 caller: Identity, correlation_id: str) -> int:
+async def assign(
+    uow: UnitOfWork,
+    reference: ReferenceData,
+    case_id: str,
+    coordinator_id: str,
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+) -> int:
     """Take or hand over ownership. A case waiting in the city-wide queue moves to the
     area of the coordinator it is given to. A received case is now in hand (対応中)."""
     require_writer(caller)
@@ -41,8 +48,11 @@ async def assign(uow: UnitOfWork, reference: ReferenceData, case_id: str, coordi
         check_version(case, version)
         check_workable(case)
         if coordinator.area != case["area"] and case["area"] != CITY_WIDE:
-            raise InvalidInput(f"コーディネーター「{coordinator_id}」は{case['area']}の担当ではありません"
-                               f"(担当圏域: {coordinator.area})。", field="coordinator_id")
+            raise InvalidInput(
+                f"コーディネーター「{coordinator_id}」は{case['area']}の担当ではありません"
+                f"(担当圏域: {coordinator.area})。",
+                field="coordinator_id",
+            )
         if case["coordinator_id"] == coordinator_id:
             raise AlreadyDone("すでにこのコーディネーターが担当しています。", current_version=case["version"])
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
@@ -50,8 +60,14 @@ async def assign(uow: UnitOfWork, reference: ReferenceData, case_id: str, coordi
             update.set(area=coordinator.area)
             update.emit(CaseMoved(case_id=case_id, from_area=case["area"], to_area=coordinator.area))
         update.set(coordinator_id=coordinator_id)
-        update.emit(CaseAssigned(case_id=case_id, area=coordinator.area, coordinator_id=coordinator_id,
-                                 previous_coordinator_id=case["coordinator_id"]))
+        update.emit(
+            CaseAssigned(
+                case_id=case_id,
+                area=coordinator.area,
+                coordinator_id=coordinator_id,
+                previous_coordinator_id=case["coordinator_id"],
+            )
+        )
         if case["status"] == lifecycle.RECEIVED:
             _status_change(update, lifecycle.IN_HAND, "担当決定")
         new_version = await update.save()
@@ -68,12 +84,14 @@ def _status_change(update: CaseUpdate, target: str, reason: str | None) -> None:
         update.set(closed_at=update.uow.clock.now())
     elif current == lifecycle.CLOSED:
         update.set(closed_at=None)
-    update.emit(CaseStatusChanged(case_id=case["id"], area=case["area"], from_status=current, to_status=new,
-                                  reason=reason))
+    update.emit(
+        CaseStatusChanged(case_id=case["id"], area=case["area"], from_status=current, to_status=new, reason=reason)
+    )
 
 
-async def change_status(uow: UnitOfWork, case_id: str, target: str, reason: str | None, version: int,
-                        caller: Identity, correlation_id: str) -> int:
+async def change_status(
+    uow: UnitOfWork, case_id: str, target: str, reason: str | None, version: int, caller: Identity, correlation_id: str
+) -> int:
     """Move the case through its lifecycle; reopening is 終結 → 対応中."""
     require_writer(caller)
     lifecycle.check_status(target)
@@ -88,8 +106,16 @@ async def change_status(uow: UnitOfWork, case_id: str, target: str, reason: str 
     return new_version
 
 
-async def triage(uow: UnitOfWork, reference: ReferenceData, case_id: str, priority: str | None,
-                 categories: list[str] | None, version: int, caller: Identity, correlation_id: str) -> int:
+async def triage(
+    uow: UnitOfWork,
+    reference: ReferenceData,
+    case_id: str,
+    priority: str | None,
+    categories: list[str] | None,
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+) -> int:
     require_writer(caller)
     if priority is None and categories is None:
         raise InvalidInput("優先度か相談分類のどちらかを指定してください。", field="priority")
@@ -98,8 +124,10 @@ async def triage(uow: UnitOfWork, reference: ReferenceData, case_id: str, priori
     if categories is not None:
         unknown = [c for c in categories if c not in reference.ids("categories")]
         if unknown or not categories:
-            raise InvalidInput(f"相談分類 {unknown} は登録されていません。" if unknown else "相談分類を1つ以上選んでください。",
-                               field="categories")
+            raise InvalidInput(
+                f"相談分類 {unknown} は登録されていません。" if unknown else "相談分類を1つ以上選んでください。",
+                field="categories",
+            )
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
@@ -114,13 +142,21 @@ async def triage(uow: UnitOfWork, reference: ReferenceData, case_id: str, priori
     return new_version
 
 
-async def move_area(uow: UnitOfWork, reference: ReferenceData, case_id: str, area: str, version: int,
-                    caller: Identity, correlation_id: str) -> int:
+async def move_area(
+    uow: UnitOfWork,
+    reference: ReferenceData,
+    case_id: str,
+    area: str,
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+) -> int:
     """Route a case to another daily-life area's queue (its owner is released)."""
     require_writer(caller)
     if area not in reference.area_ids():
-        raise InvalidInput(f"圏域「{area}」はありません(使える値: {' / '.join(sorted(reference.area_ids()))})。",
-                           field="area")
+        raise InvalidInput(
+            f"圏域「{area}」はありません(使える値: {' / '.join(sorted(reference.area_ids()))})。", field="area"
+        )
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
@@ -135,8 +171,15 @@ async def move_area(uow: UnitOfWork, reference: ReferenceData, case_id: str, are
     return new_version
 
 
-async def record_consent(uow: UnitOfWork, case_id: str, consent: str, legal_ground: str | None, version: int,
-                         caller: Identity, correlation_id: str) -> int:
+async def record_consent(
+    uow: UnitOfWork,
+    case_id: str,
+    consent: str,
+    legal_ground: str | None,
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+) -> int:
     """Consent (同意) or, without it, the legal ground for sharing (risk to life, abuse)."""
     require_writer(caller)
     async with uow:
@@ -152,8 +195,7 @@ async def record_consent(uow: UnitOfWork, case_id: str, consent: str, legal_grou
     return new_version
 
 
-async def clear_attention(uow: UnitOfWork, case_id: str, version: int, caller: Identity,
-                          correlation_id: str) -> int:
+async def clear_attention(uow: UnitOfWork, case_id: str, version: int, caller: Identity, correlation_id: str) -> int:
     """The coordinator has dealt with the declined referrals that needed attention."""
     require_writer(caller)
     async with uow:

@@ -36,8 +36,7 @@ async def read_snapshot(uow: UnitOfWork) -> None:
         await uow.db.execution_options(isolation_level="REPEATABLE READ")
 
 
-async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_update: bool = False
-                       ) -> dict[str, Any]:
+async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_update: bool = False) -> dict[str, Any]:
     """The case, if the caller may see it; to anyone else it does not exist (404)."""
     case = await CaseRepository(uow.db).get(case_id, for_update=for_update)
     if case is None or not may_see(caller.role, caller.scope, case["area"]):
@@ -47,8 +46,11 @@ async def load_visible(uow: UnitOfWork, case_id: str, caller: Identity, *, for_u
 
 def check_version(case: dict[str, Any], version: int) -> None:
     if version != case["version"]:
-        raise StaleVersion(f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
-                           "最新の内容を読み直してから操作してください。", current_version=case["version"])
+        raise StaleVersion(
+            f"このケースは更新されています(あなたが見た版: {version}、現在の版: {case['version']})。"
+            "最新の内容を読み直してから操作してください。",
+            current_version=case["version"],
+        )
 
 
 def check_workable(case: dict[str, Any], *, allow_closed: bool = False) -> None:
@@ -70,8 +72,9 @@ class CaseUpdate:
     """Changes to one case and the events they cause, saved with the version guard.
     The reporter-visible stage is derived here, in one place."""
 
-    def __init__(self, uow: UnitOfWork, case: dict[str, Any], *, actor: Actor, correlation_id: str,
-                 cause: Envelope | None = None) -> None:
+    def __init__(
+        self, uow: UnitOfWork, case: dict[str, Any], *, actor: Actor, correlation_id: str, cause: Envelope | None = None
+    ) -> None:
         self.uow = uow
         self.case = case
         self.actor = actor
@@ -94,10 +97,17 @@ class CaseUpdate:
     def envelope(self, payload: EventPayload, aggregate_id: str) -> Envelope:
         now = self.uow.clock.now()
         if self.cause is not None:
-            return self.cause.caused(payload, aggregate_id=aggregate_id, actor=self.actor,
-                                     case_id=self.case["id"], occurred_at=now)
-        return Envelope.wrap(payload, aggregate_id=aggregate_id, actor=self.actor,
-                             correlation_id=self.correlation_id, case_id=self.case["id"], occurred_at=now)
+            return self.cause.caused(
+                payload, aggregate_id=aggregate_id, actor=self.actor, case_id=self.case["id"], occurred_at=now
+            )
+        return Envelope.wrap(
+            payload,
+            aggregate_id=aggregate_id,
+            actor=self.actor,
+            correlation_id=self.correlation_id,
+            case_id=self.case["id"],
+            occurred_at=now,
+        )
 
     async def save(self) -> int:
         status = self.changes.get("status", self.case["status"])

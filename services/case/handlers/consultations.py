@@ -20,16 +20,21 @@ from shared.reference import ReferenceData
 
 log = get_logger(__name__)
 
-REASON_TEXT = {"same_name": "氏名", "same_place": "おおよその場所", "same_household": "世帯構成",
-               "same_school_district": "小学校区"}
+REASON_TEXT = {
+    "same_name": "氏名",
+    "same_place": "おおよその場所",
+    "same_household": "世帯構成",
+    "same_school_district": "小学校区",
+}
 
 
 def reasons_text(reasons: tuple[str, ...] | list[str]) -> str:
     return "・".join(REASON_TEXT.get(r, r) for r in reasons)
 
 
-async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork, reference: ReferenceData,
-                                     keys: MatchKeys) -> None:
+async def on_consultations_submitted(
+    envelopes: list[Envelope], uow: UnitOfWork, reference: ReferenceData, keys: MatchKeys
+) -> None:
     """``consultation.submitted`` → a new case in the queue of the school district's
     daily-life area (unknown district → 市全域), or a link to the open case it exactly
     matches. Order: consultations are independent of each other; each is applied once
@@ -41,13 +46,17 @@ async def on_consultations_submitted(envelopes: list[Envelope], uow: UnitOfWork,
     for case-number collisions, and one executemany per table for the new cases — a
     batch costs about as many statements as one consultation did."""
     batch = [(envelope, envelope.payload_as(ConsultationSubmitted)) for envelope in envelopes]
-    facts = [PersonFacts.of(c.school_district, c.person.model_dump(), [m.model_dump() for m in c.household])
-             for _e, c in batch]
+    facts = [
+        PersonFacts.of(c.school_district, c.person.model_dump(), [m.model_dump() for m in c.household])
+        for _e, c in batch
+    ]
     repo = CaseRepository(uow.db)
     # Candidates: open cases sharing a key with any of them, oldest first; a case opened
     # or joined in this batch joins the pool for the consultations after it.
-    pool = [(c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"]))
-            for c in await repo.open_candidates([match_keys(f, keys) for f in facts])]
+    pool = [
+        (c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"]))
+        for c in await repo.open_candidates([match_keys(f, keys) for f in facts])
+    ]
     new_cases = _NewCases(uow, reference, keys, await _fresh_case_ids(repo, len(batch), uow.clock.now()))
     for (envelope, consultation), fact in zip(batch, facts, strict=True):
         matches = _best_per_case(find_matches(fact, pool))
@@ -81,22 +90,33 @@ def _best_per_case(matches: list[Match]) -> list[Match]:
     return list(seen.values())
 
 
-def _consultation_row(consultation: ConsultationSubmitted, case_id: str, how: str, at: Any,
-                      facts: PersonFacts, keys: MatchKeys) -> dict[str, Any]:
+def _consultation_row(
+    consultation: ConsultationSubmitted, case_id: str, how: str, at: Any, facts: PersonFacts, keys: MatchKeys
+) -> dict[str, Any]:
     return {
-        "consultation_id": consultation.consultation_id, "case_id": case_id,
-        "reference": consultation.reference, "reporter_id": consultation.reporter_id,
-        "reporter_role": consultation.reporter_role, "channel": consultation.channel,
-        "school_district": consultation.school_district, "categories": consultation.categories,
-        "urgency": consultation.urgency, "consent": consultation.consent,
-        "legal_ground": consultation.legal_ground, "person": consultation.person.model_dump(mode="json"),
+        "consultation_id": consultation.consultation_id,
+        "case_id": case_id,
+        "reference": consultation.reference,
+        "reporter_id": consultation.reporter_id,
+        "reporter_role": consultation.reporter_role,
+        "channel": consultation.channel,
+        "school_district": consultation.school_district,
+        "categories": consultation.categories,
+        "urgency": consultation.urgency,
+        "consent": consultation.consent,
+        "legal_ground": consultation.legal_ground,
+        "person": consultation.person.model_dump(mode="json"),
         "household": [m.model_dump(mode="json") for m in consultation.household],
-        "noticed": consultation.noticed, "how": how, "received_at": at, **match_keys(facts, keys),
+        "noticed": consultation.noticed,
+        "how": how,
+        "received_at": at,
+        **match_keys(facts, keys),
     }
 
 
-def _member_rows(case_id: str, consultation: ConsultationSubmitted, existing: list[dict[str, Any]],
-                 at: Any, keys: MatchKeys) -> list[dict[str, Any]]:
+def _member_rows(
+    case_id: str, consultation: ConsultationSubmitted, existing: list[dict[str, Any]], at: Any, keys: MatchKeys
+) -> list[dict[str, Any]]:
     """Members not yet known by relation and age group."""
     known = {(normalise(m["relation"]), normalise(m["age_group"])) for m in existing}
     rows = []
@@ -105,9 +125,19 @@ def _member_rows(case_id: str, consultation: ConsultationSubmitted, existing: li
         if key in known:
             continue
         known.add(key)
-        rows.append({"id": new_event_id(), "case_id": case_id, "relation": member.relation,
-                     "age_group": member.age_group, "name": member.name, "note": member.note,
-                     "source": consultation.consultation_id, "added_at": at, "name_key": keys.name(member.name)})
+        rows.append(
+            {
+                "id": new_event_id(),
+                "case_id": case_id,
+                "relation": member.relation,
+                "age_group": member.age_group,
+                "name": member.name,
+                "note": member.note,
+                "source": consultation.consultation_id,
+                "added_at": at,
+                "name_key": keys.name(member.name),
+            }
+        )
     return rows
 
 
@@ -129,42 +159,81 @@ class _NewCases:
         self.offers: list[dict[str, Any]] = []
         self.timeline: list[tuple[Envelope, str]] = []
 
-    def open(self, envelope: Envelope, consultation: ConsultationSubmitted, facts: PersonFacts,
-             likely: list[Match]) -> str:
+    def open(
+        self, envelope: Envelope, consultation: ConsultationSubmitted, facts: PersonFacts, likely: list[Match]
+    ) -> str:
         now = self.now
         case_id = self.case_ids.pop()
         area = self.reference.area_of_district(consultation.school_district)
         case = {
-            "id": case_id, "case_number": case_number(case_id, now), "area": area,
-            "school_district": consultation.school_district, "status": RECEIVED, "stage": "受付済",
-            "priority": consultation.urgency, "categories": list(consultation.categories), "coordinator_id": None,
-            "consent": consultation.consent, "legal_ground": consultation.legal_ground,
-            "person": consultation.person.model_dump(mode="json"), "channel": consultation.channel,
-            "sample": consultation.sample, "opened_at": now, "updated_at": now, "merged_into": None, "version": 1,
+            "id": case_id,
+            "case_number": case_number(case_id, now),
+            "area": area,
+            "school_district": consultation.school_district,
+            "status": RECEIVED,
+            "stage": "受付済",
+            "priority": consultation.urgency,
+            "categories": list(consultation.categories),
+            "coordinator_id": None,
+            "consent": consultation.consent,
+            "legal_ground": consultation.legal_ground,
+            "person": consultation.person.model_dump(mode="json"),
+            "channel": consultation.channel,
+            "sample": consultation.sample,
+            "opened_at": now,
+            "updated_at": now,
+            "merged_into": None,
+            "version": 1,
         }
         self.cases.append(case)
         self.consultations.append(_consultation_row(consultation, case_id, "opened", now, facts, self.keys))
         self.members.extend(_member_rows(case_id, consultation, [], now, self.keys))
         self.timeline.append((envelope, case_id))
         update = CaseUpdate(self.uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
-        update.emit(CaseOpened(case_id=case_id, case_number=case["case_number"], area=area,
-                               consultation_id=consultation.consultation_id, reference=consultation.reference,
-                               reporter_id=consultation.reporter_id, urgency=consultation.urgency,
-                               categories=list(consultation.categories)))
+        update.emit(
+            CaseOpened(
+                case_id=case_id,
+                case_number=case["case_number"],
+                area=area,
+                consultation_id=consultation.consultation_id,
+                reference=consultation.reference,
+                reporter_id=consultation.reporter_id,
+                urgency=consultation.urgency,
+                categories=list(consultation.categories),
+            )
+        )
         for match in likely:
             offer_id = new_event_id()
-            self.offers.append({"id": offer_id, "case_id": case_id, "candidate_case_id": match.case_id,
-                                "reasons": list(match.reasons), "status": "offered", "created_at": now})
-            update.emit(LinkOffered(case_id=case_id, offer_id=offer_id, candidate_case_id=match.case_id,
-                                    reasons=list(match.reasons)))
+            self.offers.append(
+                {
+                    "id": offer_id,
+                    "case_id": case_id,
+                    "candidate_case_id": match.case_id,
+                    "reasons": list(match.reasons),
+                    "status": "offered",
+                    "created_at": now,
+                }
+            )
+            update.emit(
+                LinkOffered(
+                    case_id=case_id, offer_id=offer_id, candidate_case_id=match.case_id, reasons=list(match.reasons)
+                )
+            )
         # A new case starts at version 1: its creation events are not an update. Each is
         # published and put on the case's timeline together (as ``record`` does).
         for payload, aggregate_id in update.events:
             published = update.envelope(payload, aggregate_id)
             self.uow.publish(published)
             self.timeline.append((published, case_id))
-        log.info("case_opened", case_id=case_id, area=area, urgency=consultation.urgency, link_offers=len(likely),
-                 correlation_id=envelope.correlation_id, event_id=envelope.event_id)
+        log.info(
+            "case_opened",
+            case_id=case_id,
+            area=area,
+            urgency=consultation.urgency,
+            link_offers=len(likely),
+            correlation_id=envelope.correlation_id,
+            event_id=envelope.event_id,
+        )
         return case_id
 
     async def flush(self) -> None:
@@ -177,8 +246,14 @@ class _NewCases:
         self._clear()
 
 
-async def _link(uow: UnitOfWork, keys: MatchKeys, envelope: Envelope, consultation: ConsultationSubmitted,
-                match: Match, facts: PersonFacts) -> None:
+async def _link(
+    uow: UnitOfWork,
+    keys: MatchKeys,
+    envelope: Envelope,
+    consultation: ConsultationSubmitted,
+    match: Match,
+    facts: PersonFacts,
+) -> None:
     repo = CaseRepository(uow.db)
     now = uow.clock.now()
     case = await repo.get(match.case_id, for_update=True)
@@ -195,10 +270,20 @@ async def _link(uow: UnitOfWork, keys: MatchKeys, envelope: Envelope, consultati
         update.set(consent=consultation.consent)
     if not case["legal_ground"] and consultation.legal_ground:
         update.set(legal_ground=consultation.legal_ground)
-    update.emit(ConsultationLinked(
-        case_id=case["id"], consultation_id=consultation.consultation_id, reference=consultation.reference,
-        reporter_id=consultation.reporter_id,
-        reason=f"同じ人・世帯の開いているケースと一致({reasons_text(match.reasons)})したため、自動で結び付けました。"))
+    update.emit(
+        ConsultationLinked(
+            case_id=case["id"],
+            consultation_id=consultation.consultation_id,
+            reference=consultation.reference,
+            reporter_id=consultation.reporter_id,
+            reason=f"同じ人・世帯の開いているケースと一致({reasons_text(match.reasons)})したため、自動で結び付けました。",
+        )
+    )
     await update.save()
-    log.info("consultation_linked", case_id=case["id"], match_reasons=list(match.reasons),
-             correlation_id=envelope.correlation_id, event_id=envelope.event_id)
+    log.info(
+        "consultation_linked",
+        case_id=case["id"],
+        match_reasons=list(match.reasons),
+        correlation_id=envelope.correlation_id,
+        event_id=envelope.event_id,
+    )

@@ -36,10 +36,16 @@ async def figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData) -
     by_category: Counter[str] = Counter()
     for c in consultations:
         by_category.update(c["categories"])
-    first_contact = [pdca.hours_between(as_utc(c["opened_at"]), as_utc(c["first_contact_at"]))
-                     for c in counted if c["first_contact_at"]]
-    first_handoff = [pdca.hours_between(as_utc(c["opened_at"]), as_utc(c["first_handoff_at"]))
-                     for c in counted if c["first_handoff_at"]]
+    first_contact = [
+        pdca.hours_between(as_utc(c["opened_at"]), as_utc(c["first_contact_at"]))
+        for c in counted
+        if c["first_contact_at"]
+    ]
+    first_handoff = [
+        pdca.hours_between(as_utc(c["opened_at"]), as_utc(c["first_handoff_at"]))
+        for c in counted
+        if c["first_handoff_at"]
+    ]
     ageing: Counter[str] = Counter()
     for c in counted:
         if c["status"] in OPEN_STATUSES:
@@ -61,10 +67,14 @@ async def figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData) -
             "by_status": dict(sorted(Counter(c["status"] for c in counted).items())),
             "by_month_opened": dict(sorted(Counter(pdca.month_of(as_utc(c["opened_at"])) for c in counted).items())),
         },
-        "time_to_first_contact": {**pdca.duration_stats(first_contact),
-                                  "without_contact": sum(1 for c in counted if not c["first_contact_at"])},
-        "time_to_first_handoff": {**pdca.duration_stats(first_handoff),
-                                  "without_handoff": sum(1 for c in counted if not c["first_handoff_at"])},
+        "time_to_first_contact": {
+            **pdca.duration_stats(first_contact),
+            "without_contact": sum(1 for c in counted if not c["first_contact_at"]),
+        },
+        "time_to_first_handoff": {
+            **pdca.duration_stats(first_handoff),
+            "without_handoff": sum(1 for c in counted if not c["first_handoff_at"]),
+        },
         "referrals": _referral_figures(referrals, now, reference),
         "ageing_of_open_cases": {label: ageing.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
     }
@@ -90,9 +100,13 @@ def _referral_figures(referrals: list[dict[str, Any]], now: Any, reference: Refe
             pending += 1
     decided = len(requested) - pending
     return {
-        "requested": len(requested), "accepted": within + late, "accepted_within_deadline": within,
-        "accepted_late": late, "declined": sum(1 for r in requested if r["declined_at"]),
-        "still_within_deadline": pending, "deadline_business_days": policy.default.decide.business_days,
+        "requested": len(requested),
+        "accepted": within + late,
+        "accepted_within_deadline": within,
+        "accepted_late": late,
+        "declined": sum(1 for r in requested if r["declined_at"]),
+        "still_within_deadline": pending,
+        "deadline_business_days": policy.default.decide.business_days,
         "share_accepted_within_deadline": round(within / decided, 3) if decided else None,
     }
 

@@ -14,8 +14,9 @@ from shared.events.case import CaseMerged, CaseMergeUndone
 from shared.identity import Identity
 
 
-async def merge(uow: UnitOfWork, case_id: str, into_case_id: str, version: int, caller: Identity,
-                correlation_id: str) -> int:
+async def merge(
+    uow: UnitOfWork, case_id: str, into_case_id: str, version: int, caller: Identity, correlation_id: str
+) -> int:
     """Merge ``case_id`` (the source) into ``into_case_id``. Returns the source's version."""
     require_writer(caller)
     if case_id == into_case_id:
@@ -31,12 +32,22 @@ async def merge(uow: UnitOfWork, case_id: str, into_case_id: str, version: int, 
             raise InvalidInput("統合先のケースが見つかりません。", field="into_case_id") from exc
         check_workable(target)
         if await repo.merged_children(case_id):
-            raise Conflict("このケースには統合されたケースがあります。統合先にはできても、統合元にはできません。",
-                           current_version=source["version"])
+            raise Conflict(
+                "このケースには統合されたケースがあります。統合先にはできても、統合元にはできません。",
+                current_version=source["version"],
+            )
         merge_id = new_event_id()
         now = uow.clock.now()
-        await repo.add_merge({"id": merge_id, "source_case_id": case_id, "target_case_id": into_case_id,
-                              "source_status": source["status"], "merged_by": caller.subject, "merged_at": now})
+        await repo.add_merge(
+            {
+                "id": merge_id,
+                "source_case_id": case_id,
+                "target_case_id": into_case_id,
+                "source_status": source["status"],
+                "merged_by": caller.subject,
+                "merged_at": now,
+            }
+        )
         await repo.set_offer_status(case_id, into_case_id, "merged")
         source_update = CaseUpdate(uow, source, actor=caller.actor, correlation_id=correlation_id)
         source_update.set(merged_into=into_case_id)
@@ -45,12 +56,19 @@ async def merge(uow: UnitOfWork, case_id: str, into_case_id: str, version: int, 
         target_update.emit(CaseMerged(case_id=into_case_id, source_case_id=case_id, merge_id=merge_id))
         # The reporters of the merged case now follow the target's stage.
         for consultation in await repo.consultations_of([case_id]):
-            target_update.emit(ConsultationLinked(
-                case_id=into_case_id, consultation_id=consultation["consultation_id"],
-                reference=consultation["reference"], reporter_id=consultation["reporter_id"],
-                reason="同じ人・世帯のケースとしてコーディネーターが統合しました。"))
-        target_update.set(priority=min(target["priority"], source["priority"], key=("緊急", "高", "通常").index),
-                          categories=list(dict.fromkeys([*target["categories"], *source["categories"]])))
+            target_update.emit(
+                ConsultationLinked(
+                    case_id=into_case_id,
+                    consultation_id=consultation["consultation_id"],
+                    reference=consultation["reference"],
+                    reporter_id=consultation["reporter_id"],
+                    reason="同じ人・世帯のケースとしてコーディネーターが統合しました。",
+                )
+            )
+        target_update.set(
+            priority=min(target["priority"], source["priority"], key=("緊急", "高", "通常").index),
+            categories=list(dict.fromkeys([*target["categories"], *source["categories"]])),
+        )
         await target_update.save()
         await uow.commit()
     return new_version
@@ -73,10 +91,15 @@ async def undo_merge(uow: UnitOfWork, case_id: str, version: int, caller: Identi
         source_update.set(merged_into=None)
         source_update.emit(CaseMergeUndone(case_id=case_id, source_case_id=case_id, merge_id=active["id"]))
         for consultation in await repo.consultations_of([case_id]):
-            source_update.emit(ConsultationLinked(
-                case_id=case_id, consultation_id=consultation["consultation_id"],
-                reference=consultation["reference"], reporter_id=consultation["reporter_id"],
-                reason="ケースの統合が取り消されたため、元のケースに戻しました。"))
+            source_update.emit(
+                ConsultationLinked(
+                    case_id=case_id,
+                    consultation_id=consultation["consultation_id"],
+                    reference=consultation["reference"],
+                    reporter_id=consultation["reporter_id"],
+                    reason="ケースの統合が取り消されたため、元のケースに戻しました。",
+                )
+            )
         new_version = await source_update.save()
         target_update = CaseUpdate(uow, target, actor=caller.actor, correlation_id=correlation_id)
         target_update.emit(CaseMergeUndone(case_id=target["id"], source_case_id=case_id, merge_id=active["id"]))
@@ -85,8 +108,9 @@ async def undo_merge(uow: UnitOfWork, case_id: str, version: int, caller: Identi
     return new_version
 
 
-async def dismiss_offer(uow: UnitOfWork, case_id: str, offer_id: str, version: int, caller: Identity,
-                        correlation_id: str) -> int:
+async def dismiss_offer(
+    uow: UnitOfWork, case_id: str, offer_id: str, version: int, caller: Identity, correlation_id: str
+) -> int:
     """The coordinator judged a likely match to be a different person or household."""
     require_writer(caller)
     async with uow:

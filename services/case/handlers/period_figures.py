@@ -25,8 +25,9 @@ from shared.periods import Month, Period, PeriodKind, month_boundaries, months_b
 from shared.reference import CITY_WIDE, UNKNOWN_DISTRICT, ReferenceData
 
 
-async def period_figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData, kind: PeriodKind,
-                         at: Month | None) -> dict[str, Any]:
+async def period_figures(
+    uow: UnitOfWork, caller: Identity, reference: ReferenceData, kind: PeriodKind, at: Month | None
+) -> dict[str, Any]:
     """``at``: any month of the wanted period; None: the current month (JST)."""
     require_reader(caller)
     areas = visible_areas(caller.role, caller.scope)
@@ -43,19 +44,31 @@ async def period_figures(uow: UnitOfWork, caller: Identity, reference: Reference
     async with uow:
         await read_snapshot(uow)
         queries = FigureQueries(uow.db, areas)
-        counted = Counted(consultations=await queries.consultations(by_month),
-                          categories=await queries.categories(by_month), cases=await queries.cases_opened(by_month))
-        durations = {(measure, grouping): durations_by_group(await queries.duration_ranks(measure, cuts))
-                     for measure in ("first_contact_at", "first_handoff_at")
-                     for grouping, cuts in (("period", by_period), ("month", by_chart_month))}
+        counted = Counted(
+            consultations=await queries.consultations(by_month),
+            categories=await queries.categories(by_month),
+            cases=await queries.cases_opened(by_month),
+        )
+        durations = {
+            (measure, grouping): durations_by_group(await queries.duration_ranks(measure, cuts))
+            for measure in ("first_contact_at", "first_handoff_at")
+            for grouping, cuts in (("period", by_period), ("month", by_chart_month))
+        }
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
 
     def of_periods(measure: str) -> dict[str, Durations]:
         found = durations[(measure, "period")]
         return {name: found[i] for i, name in enumerate(("previous", "current")) if i in found}
 
-    current, before = compare_periods(span, period.months, previous.months, counted, _keys(reference, areas),
-                                      of_periods("first_contact_at"), of_periods("first_handoff_at"))
+    current, before = compare_periods(
+        span,
+        period.months,
+        previous.months,
+        counted,
+        _keys(reference, areas),
+        of_periods("first_contact_at"),
+        of_periods("first_handoff_at"),
+    )
     return {
         "generated_at_jst": jst_text(now),
         "scope": "市全域" if areas is None else sorted(areas),
@@ -63,8 +76,14 @@ async def period_figures(uow: UnitOfWork, caller: Identity, reference: Reference
         "previous": previous.as_dict(),
         "current": current,
         "previous_figures": before,
-        "series": series(span, chart, counted, durations[("first_contact_at", "month")],
-                         durations[("first_handoff_at", "month")], until=Month.of(now)),
+        "series": series(
+            span,
+            chart,
+            counted,
+            durations[("first_contact_at", "month")],
+            durations[("first_handoff_at", "month")],
+            until=Month.of(now),
+        ),
         "ageing_of_open_cases": {label: ages.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
         "school_district_names": _district_names(reference),
     }
@@ -75,8 +94,12 @@ def _keys(reference: ReferenceData, areas: frozenset[str] | None) -> Keys:
     every category and channel."""
     shown = [a.id for a in reference.areas if areas is None or a.id in areas] + [CITY_WIDE]
     districts = [d.id for d in reference.school_districts if areas is None or d.area in areas] + [UNKNOWN_DISTRICT]
-    return Keys(areas=tuple(shown), school_districts=tuple(districts),
-                categories=tuple(c.id for c in reference.categories), channels=tuple(c.id for c in reference.channels))
+    return Keys(
+        areas=tuple(shown),
+        school_districts=tuple(districts),
+        categories=tuple(c.id for c in reference.categories),
+        channels=tuple(c.id for c in reference.channels),
+    )
 
 
 def _district_names(reference: ReferenceData) -> dict[str, str]:

@@ -19,10 +19,22 @@ from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
 
-
 # What a queue row shows (not the person, the consent or the milestones).
-QUEUE_COLUMNS = ("id", "case_number", "area", "school_district", "status", "stage", "priority", "categories",
-                 "coordinator_id", "opened_at", "merged_into", "sample", "version")
+QUEUE_COLUMNS = (
+    "id",
+    "case_number",
+    "area",
+    "school_district",
+    "status",
+    "stage",
+    "priority",
+    "categories",
+    "coordinator_id",
+    "opened_at",
+    "merged_into",
+    "sample",
+    "version",
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,12 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
         areas = frozenset({query.area}) if areas is None or query.area in areas else frozenset()
     async with uow:
         await read_snapshot(uow)
-        rows = await CaseRepository(uow.db).listing(areas, query.statuses or tuple(OPEN_STATUSES),
-                                                    school_districts=query.school_districts, columns=QUEUE_COLUMNS)
+        rows = await CaseRepository(uow.db).listing(
+            areas,
+            query.statuses or tuple(OPEN_STATUSES),
+            school_districts=query.school_districts,
+            columns=QUEUE_COLUMNS,
+        )
         attention = await attention_of(uow, [r["id"] for r in rows])
     now = uow.clock.now()
     for row in rows:
@@ -67,26 +83,36 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
         row["attention"] = attention.get(row["id"], [])
     filtered = [r for r in rows if _matches(r, query, now)]
     items = {r["id"]: QueueItem(r["id"], r["priority"], r["opened_at"], r["coordinator_id"]) for r in filtered}
-    counts = {view: sum(1 for i in items.values() if in_view(i, view, caller.subject))
-              for view in ("unassigned", "mine", "all")}
+    counts = {
+        view: sum(1 for i in items.values() if in_view(i, view, caller.subject))
+        for view in ("unassigned", "mine", "all")
+    }
     # 緊急 and declined handoffs are surfaced at once, whatever column is open.
     counts["urgent"] = sum(1 for r in filtered if r["priority"] == "緊急")
     counts["needs_attention"] = sum(1 for r in filtered if r["attention"])
     chosen = sorted((i for i in items.values() if in_view(i, query.view, caller.subject)), key=urgency_then_age)
     by_id = {r["id"]: r for r in filtered}
     start = (query.page - 1) * query.per_page
-    page = [by_id[i.case_id] for i in chosen[start:start + query.per_page]]
-    return {"items": page, "total": len(chosen), "page": query.page, "per_page": query.per_page,
-            "counts": counts, "now": now}
+    page = [by_id[i.case_id] for i in chosen[start : start + query.per_page]]
+    return {
+        "items": page,
+        "total": len(chosen),
+        "page": query.page,
+        "per_page": query.per_page,
+        "counts": counts,
+        "now": now,
+    }
 
 
 def _matches(row: dict[str, Any], query: QueueQuery, now: datetime) -> bool:
     age = age_days(row["opened_at"], now)
-    return ((not query.priorities or row["priority"] in query.priorities)
-            and (not query.categories or bool(set(query.categories) & set(row["categories"])))
-            and (query.min_age_days is None or age >= query.min_age_days)
-            and (query.max_age_days is None or age <= query.max_age_days)
-            and (query.needs_attention is None or bool(row["attention"]) == query.needs_attention))
+    return (
+        (not query.priorities or row["priority"] in query.priorities)
+        and (not query.categories or bool(set(query.categories) & set(row["categories"])))
+        and (query.min_age_days is None or age >= query.min_age_days)
+        and (query.max_age_days is None or age <= query.max_age_days)
+        and (query.needs_attention is None or bool(row["attention"]) == query.needs_attention)
+    )
 
 
 async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[str, Any]:
@@ -115,13 +141,13 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
 
 async def _record_read(uow: UnitOfWork, case_id: str, caller: Identity, what: str) -> None:
     if caller.role == "supervisor":
-        await TimelineRepository(uow.db).record_read(case_id, caller.role, caller.subject, what,
-                                                          uow.clock.now())
+        await TimelineRepository(uow.db).record_read(case_id, caller.role, caller.subject, what, uow.clock.now())
         await uow.commit()
 
 
-async def timeline_of(uow: UnitOfWork, case_id: str, kinds: list[str], caller: Identity,
-                      what: str = "timeline") -> dict[str, Any]:
+async def timeline_of(
+    uow: UnitOfWork, case_id: str, kinds: list[str], caller: Identity, what: str = "timeline"
+) -> dict[str, Any]:
     """Every event about the case (and the cases merged into it) from every service, in
     event-id order; each entry says whether it still matches the hash it was recorded with."""
     require_reader(caller)
@@ -133,9 +159,14 @@ async def timeline_of(uow: UnitOfWork, case_id: str, kinds: list[str], caller: I
     for entry in entries:
         entry["occurred_at"] = as_utc(entry["occurred_at"])
         entry["intact"] = entry["content_hash"] == content_hash(
-            event_id=entry["event_id"], case_id=entry["case_id"], type_=entry["type"],
-            occurred_at=entry["occurred_at"], actor_role=entry["actor_role"], actor_id=entry["actor_id"],
-            summary=entry["summary"])
+            event_id=entry["event_id"],
+            case_id=entry["case_id"],
+            type_=entry["type"],
+            occurred_at=entry["occurred_at"],
+            actor_role=entry["actor_role"],
+            actor_id=entry["actor_id"],
+            summary=entry["summary"],
+        )
     return {"case": case, "entries": [e for e in entries if matches_kind(e["type"], kinds)]}
 
 
@@ -145,5 +176,13 @@ async def reads_of(uow: UnitOfWork, case_id: str, caller: Identity) -> list[dict
     async with uow:
         await load_visible(uow, case_id, caller)
         reads = await TimelineRepository(uow.db).reads_of(case_id)
-    return [{"reader_role": r["reader_role"], "reader_id": r["reader_id"], "what": r["what"],
-             "read_at": as_utc(r["read_at"]).isoformat(), "read_at_jst": jst_text(r["read_at"])} for r in reads]
+    return [
+        {
+            "reader_role": r["reader_role"],
+            "reader_id": r["reader_id"],
+            "what": r["what"],
+            "read_at": as_utc(r["read_at"]).isoformat(),
+            "read_at_jst": jst_text(r["read_at"]),
+        }
+        for r in reads
+    ]

@@ -17,8 +17,17 @@ from shared.identity import Identity
 from shared.reference import ReferenceData
 
 
-async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: str, agency_id: str, purpose: str,
-                           share: list[str], version: int, caller: Identity, correlation_id: str) -> tuple[str, int]:
+async def request_referral(
+    uow: UnitOfWork,
+    reference: ReferenceData,
+    case_id: str,
+    agency_id: str,
+    purpose: str,
+    share: list[str],
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+) -> tuple[str, int]:
     """Checks the agency, the status and what may be shared; records the referral and
     publishes ``referral.requested`` carrying only the chosen fields' values. A case in
     hand moves to つなぎ中; earlier declines needing attention count as dealt with."""
@@ -38,21 +47,51 @@ async def request_referral(uow: UnitOfWork, reference: ReferenceData, case_id: s
         for earlier in await referrals.of_cases(family):
             if earlier["needs_attention"]:
                 await referrals.update(earlier["id"], needs_attention=False, updated_at=now)
-        await referrals.add({"id": referral_id, "case_id": case_id, "agency_id": agency_id, "purpose": purpose,
-                             "shared_fields": fields, "urgency": case["priority"], "status": "requested",
-                             "status_event_id": None, "requested_by": caller.subject, "requested_at": now,
-                             "needs_attention": False, "updated_at": now})
+        await referrals.add(
+            {
+                "id": referral_id,
+                "case_id": case_id,
+                "agency_id": agency_id,
+                "purpose": purpose,
+                "shared_fields": fields,
+                "urgency": case["priority"],
+                "status": "requested",
+                "status_event_id": None,
+                "requested_by": caller.subject,
+                "requested_at": now,
+                "needs_attention": False,
+                "updated_at": now,
+            }
+        )
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
         if case["first_handoff_at"] is None:
             update.set(first_handoff_at=now)
-        update.emit(ReferralRequested(
-            referral_id=referral_id, case_id=case_id, case_number=case["case_number"], area=case["area"],
-            agency_id=agency_id, purpose=purpose, urgency=case["priority"], shared=shared_values(facts, fields),
-            consent=case["consent"], legal_ground=case["legal_ground"]), aggregate_id=referral_id)
+        update.emit(
+            ReferralRequested(
+                referral_id=referral_id,
+                case_id=case_id,
+                case_number=case["case_number"],
+                area=case["area"],
+                agency_id=agency_id,
+                purpose=purpose,
+                urgency=case["priority"],
+                shared=shared_values(facts, fields),
+                consent=case["consent"],
+                legal_ground=case["legal_ground"],
+            ),
+            aggregate_id=referral_id,
+        )
         if case["status"] != lifecycle.CONNECTING:
             update.set(status=lifecycle.move(case["status"], lifecycle.CONNECTING))
-            update.emit(CaseStatusChanged(case_id=case_id, area=case["area"], from_status=case["status"],
-                                          to_status=lifecycle.CONNECTING, reason="紹介依頼"))
+            update.emit(
+                CaseStatusChanged(
+                    case_id=case_id,
+                    area=case["area"],
+                    from_status=case["status"],
+                    to_status=lifecycle.CONNECTING,
+                    reason="紹介依頼",
+                )
+            )
         new_version = await update.save()
         await uow.commit()
     return referral_id, new_version
@@ -64,9 +103,13 @@ async def _facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> Ca
     members = await repo.members_of(family)
     person = case["person"] or {}
     return CaseFacts(
-        person_name=person.get("name"), age_group=person.get("age_group"),
-        approximate_place=person.get("approximate_place"), school_district=case["school_district"],
+        person_name=person.get("name"),
+        age_group=person.get("age_group"),
+        approximate_place=person.get("approximate_place"),
+        school_district=case["school_district"],
         categories=list(case["categories"]),
         # Relations and age groups only: names and notes of members stay in the case.
         household=[{"relation": m["relation"], "age_group": m["age_group"]} for m in members],
-        noticed="\n---\n".join(c["noticed"] for c in consultations), urgency=case["priority"])
+        noticed="\n---\n".join(c["noticed"] for c in consultations),
+        urgency=case["priority"],
+    )

@@ -32,5 +32,10 @@ async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity) -> 
         attention = await attention_of(uow, [c["id"] for c in shown])
     for case in shown:
         case["attention"] = attention.get(case["id"], [])
-    return {"query": term.query, "matched_by": term.kind if found else None, "items": shown, "total": len(found),
-            "now": uow.clock.now()}
+    return {
+        "query": term.query,
+        "matched_by": term.kind if found else None,
+        "items": shown,
+        "total": len(found),
+        "now": uow.clock.now(),
+    }

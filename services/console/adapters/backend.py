@@ -86,8 +86,15 @@ class TokenMint:
         if cached and cached[1] - now > RENEW_BEFORE:
             return cached[0]
         grant = who.chosen.grant
-        token = issue_console_token(self.key, subject=who.account_id, role=grant.role, scope=grant.scope,
-                                    session_id=who.session_id, now=now, ttl=self.ttl)
+        token = issue_console_token(
+            self.key,
+            subject=who.account_id,
+            role=grant.role,
+            scope=grant.scope,
+            session_id=who.session_id,
+            now=now,
+            ttl=self.ttl,
+        )
         if len(self._cache) > 10_000:  # sessions come and go; never grow without bound
             self._cache.clear()
         self._cache[key] = (token, now + self.ttl)
@@ -97,15 +104,23 @@ class TokenMint:
 class Backend:
     def __init__(self, settings: Settings, mint: TokenMint) -> None:
         self.mint = mint
-        self.clients = {name: httpx.AsyncClient(base_url=settings.url_of(name), timeout=15.0)
-                        for name in BACKENDS}
+        self.clients = {name: httpx.AsyncClient(base_url=settings.url_of(name), timeout=15.0) for name in BACKENDS}
 
     async def aclose(self) -> None:
         for client in self.clients.values():
             await client.aclose()
 
-    async def request(self, service: str, method: str, path: str, who: SignedIn, *,
-                      params: Any = None, json: Any = None, correlation_id: str | None = None) -> httpx.Response:
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        who: SignedIn,
+        *,
+        params: Any = None,
+        json: Any = None,
+        correlation_id: str | None = None,
+    ) -> httpx.Response:
         headers = {"authorization": f"Bearer {self.mint.token_for(who)}"}
         if correlation_id:
             headers["x-correlation-id"] = correlation_id

@@ -34,12 +34,22 @@ class AccountRepository:
         await self.db.execute(insert(accounts), row)
 
     async def update(self, account_id: str, **values: Any) -> None:
-        await self.db.execute(update(accounts).where(accounts.c.id == account_id)
-                              .values(**values, version=accounts.c.version + 1))
+        await self.db.execute(
+            update(accounts).where(accounts.c.id == account_id).values(**values, version=accounts.c.version + 1)
+        )
 
     async def grants_of(self, account_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        rows = (await self.db.execute(select(grants).where(grants.c.account_id.in_(account_ids))
-                                      .order_by(grants.c.granted_at, grants.c.id))).mappings().all()
+        rows = (
+            (
+                await self.db.execute(
+                    select(grants)
+                    .where(grants.c.account_id.in_(account_ids))
+                    .order_by(grants.c.granted_at, grants.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
         found: dict[str, list[dict[str, Any]]] = {a: [] for a in account_ids}
         for row in rows:
             found[row["account_id"]].append(dict(row))
@@ -49,8 +59,11 @@ class AccountRepository:
         await self.db.execute(insert(grants), row)
 
     async def remove_grant(self, account_id: str, grant: Grant) -> int:
-        result = await self.db.execute(delete(grants).where(and_(
-            grants.c.account_id == account_id, grants.c.role == grant.role, grants.c.scope == grant.scope)))
+        result = await self.db.execute(
+            delete(grants).where(
+                and_(grants.c.account_id == account_id, grants.c.role == grant.role, grants.c.scope == grant.scope)
+            )
+        )
         return int(result.rowcount or 0)
 
 
@@ -70,24 +83,33 @@ class SessionRepository:
         return dict(row) if row else None
 
     async def open_of(self, account_id: str) -> list[dict[str, Any]]:
-        rows = await self.db.execute(select(sessions).where(and_(sessions.c.account_id == account_id,
-                                                                 sessions.c.ended_at.is_(None))))
+        rows = await self.db.execute(
+            select(sessions).where(and_(sessions.c.account_id == account_id, sessions.c.ended_at.is_(None)))
+        )
         return [dict(r) for r in rows.mappings().all()]
 
     async def count_active(self, since: datetime) -> int:
         """Sessions not ended and active at or after ``since``."""
-        return int((await self.db.execute(
-            select(func.count()).select_from(sessions)
-            .where(sessions.c.ended_at.is_(None), sessions.c.last_active_at >= since))).scalar_one())
+        return int(
+            (
+                await self.db.execute(
+                    select(func.count())
+                    .select_from(sessions)
+                    .where(sessions.c.ended_at.is_(None), sessions.c.last_active_at >= since)
+                )
+            ).scalar_one()
+        )
 
     async def update(self, session_id: str, **values: Any) -> None:
         await self.db.execute(update(sessions).where(sessions.c.id == session_id).values(**values))
 
     async def end(self, session_id: str, reason: str, now: datetime) -> bool:
         """True if this call ended it (an ended session stays ended, with its first reason)."""
-        result = await self.db.execute(update(sessions).where(and_(sessions.c.id == session_id,
-                                                                   sessions.c.ended_at.is_(None)))
-                                       .values(ended_at=now, end_reason=reason))
+        result = await self.db.execute(
+            update(sessions)
+            .where(and_(sessions.c.id == session_id, sessions.c.ended_at.is_(None)))
+            .values(ended_at=now, end_reason=reason)
+        )
         return bool(result.rowcount)
 
 
@@ -96,14 +118,18 @@ class FailureRepository:
         self.db = db
 
     async def get(self, login_id: str) -> dict[str, Any] | None:
-        row = (await self.db.execute(select(sign_in_failures)
-                                     .where(sign_in_failures.c.login_id == login_id))).mappings().first()
+        row = (
+            (await self.db.execute(select(sign_in_failures).where(sign_in_failures.c.login_id == login_id)))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     async def record(self, login_id: str, failures: int, now: datetime, locked_until: datetime | None) -> None:
         values = {"failures": failures, "last_failed_at": now, "locked_until": locked_until}
-        changed = await self.db.execute(update(sign_in_failures)
-                                        .where(sign_in_failures.c.login_id == login_id).values(**values))
+        changed = await self.db.execute(
+            update(sign_in_failures).where(sign_in_failures.c.login_id == login_id).values(**values)
+        )
         if not changed.rowcount:
             await self.db.execute(insert(sign_in_failures), {"login_id": login_id, **values})
 

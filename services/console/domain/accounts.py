@@ -26,8 +26,13 @@ from shared.reference import CITY_WIDE, ReferenceData
 CITY = "city"
 SERVICE_ROLES = ("coordinator", "agency", "supervisor", "reporter")
 ROLES = (*SERVICE_ROLES, "account_admin")
-ROLE_LABELS = {"coordinator": "コーディネーター", "agency": "関係機関", "supervisor": "監督者",
-               "reporter": "相談を寄せる人", "account_admin": "アカウント管理"}
+ROLE_LABELS = {
+    "coordinator": "コーディネーター",
+    "agency": "関係機関",
+    "supervisor": "監督者",
+    "reporter": "相談を寄せる人",
+    "account_admin": "アカウント管理",
+}
 
 ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
@@ -52,8 +57,10 @@ class Grant:
 
 def check_account_id(account_id: str) -> str:
     if not ACCOUNT_ID.fullmatch(account_id):
-        raise InvalidInput("アカウントIDは半角英小文字・数字と . _ - で、2〜64文字にしてください"
-                           "(先頭は英小文字か数字)。", field="account_id")
+        raise InvalidInput(
+            "アカウントIDは半角英小文字・数字と . _ - で、2〜64文字にしてください(先頭は英小文字か数字)。",
+            field="account_id",
+        )
     return account_id
 
 
@@ -84,8 +91,9 @@ def check_grant(account_id: str, grant: Grant, reference: ReferenceData) -> Gran
         return Grant("agency", grant.scope)
     if grant.role == "reporter":
         if grant.kind not in reference.ids("reporter_roles"):
-            raise InvalidInput(f"相談を寄せる人の区分「{grant.kind or ''}」は reporters.yaml に登録されていません。",
-                               field="kind")
+            raise InvalidInput(
+                f"相談を寄せる人の区分「{grant.kind or ''}」は reporters.yaml に登録されていません。", field="kind"
+            )
         # A reporter acts as themself: the scope is their own id.
         return Grant("reporter", account_id, grant.kind)
     if grant.scope != CITY:
@@ -95,16 +103,22 @@ def check_grant(account_id: str, grant: Grant, reference: ReferenceData) -> Gran
 
 def _coordinator(account_id: str, grant: Grant, reference: ReferenceData) -> Grant:
     if grant.scope not in reference.area_ids():
-        raise InvalidInput(f"圏域「{grant.scope}」はありません(使える値: "
-                           f"{' / '.join(sorted(reference.area_ids()))})。", field="scope")
+        raise InvalidInput(
+            f"圏域「{grant.scope}」はありません(使える値: {' / '.join(sorted(reference.area_ids()))})。", field="scope"
+        )
     listed = next((c for c in reference.coordinators if c.id == account_id), None)
     if listed is None:
-        raise InvalidInput(f"「{account_id}」は coordinators.yaml に登録されたコーディネーターではありません。"
-                           "先に参照データに登録してください。", field="account_id")
+        raise InvalidInput(
+            f"「{account_id}」は coordinators.yaml に登録されたコーディネーターではありません。"
+            "先に参照データに登録してください。",
+            field="account_id",
+        )
     if grant.scope != CITY_WIDE and listed.area != grant.scope:
-        raise InvalidInput(f"「{account_id}」は参照データでは{listed.area}の担当です。"
-                           f"{grant.scope}の権限を付けるには、先に coordinators.yaml の圏域を変更してください。",
-                           field="scope")
+        raise InvalidInput(
+            f"「{account_id}」は参照データでは{listed.area}の担当です。"
+            f"{grant.scope}の権限を付けるには、先に coordinators.yaml の圏域を変更してください。",
+            field="scope",
+        )
     return Grant("coordinator", grant.scope)
 
 

@@ -58,26 +58,32 @@ def _fill(style: str, pattern_id: str) -> str:
 def _legend(series: Sequence[Series], pattern_id: str, y: int) -> str:
     parts, x = [], 8
     for s in series:
-        parts.append(f'<rect x="{x}" y="{y - 11}" width="14" height="14" fill="{_fill(s.style, pattern_id)}" '
-                     f'stroke="{TEXT}" stroke-width="0.5"/>'
-                     f'<text x="{x + 20}" y="{y}" font-size="13" fill="{TEXT}">{escape(s.name)}</text>')
+        parts.append(
+            f'<rect x="{x}" y="{y - 11}" width="14" height="14" fill="{_fill(s.style, pattern_id)}" '
+            f'stroke="{TEXT}" stroke-width="0.5"/>'
+            f'<text x="{x + 20}" y="{y}" font-size="13" fill="{TEXT}">{escape(s.name)}</text>'
+        )
         x += 34 + int(_text_width(s.name, 13))
     return "".join(parts)
 
 
 def _frame(title: str, description: str, width: int, height: int, body: str, pattern_id: str) -> Markup:
     title_id, desc_id = f"chart-{pattern_id}-t", f"chart-{pattern_id}-d"
-    hatch = (f'<defs><pattern id="{pattern_id}" width="6" height="6" patternUnits="userSpaceOnUse" '
-             f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
-             f'<rect width="3" height="6" fill="{PREVIOUS}"/></pattern></defs>')
+    hatch = (
+        f'<defs><pattern id="{pattern_id}" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+        f'<rect width="3" height="6" fill="{PREVIOUS}"/></pattern></defs>'
+    )
     return Markup(
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" aria-labelledby="{title_id} {desc_id}" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="{title_id}">{escape(title)}</title>'
-        f'<desc id="{desc_id}">{escape(description)}</desc>{hatch}{body}</svg>')
+        f'<desc id="{desc_id}">{escape(description)}</desc>{hatch}{body}</svg>'
+    )
 
 
-def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, unit: str = "件",
-              width: int = 640) -> Markup:
+def bar_chart(
+    title: str, labels: Sequence[str], series: Sequence[Series], *, unit: str = "件", width: int = 640
+) -> Markup:
     """Horizontal bars, one group per label (a period and the one before it, side by side)."""
     pattern_id = f"p{next(_ids)}"
     label_w = int(max([_text_width(label, 13) for label in labels] + [40])) + 16
@@ -90,28 +96,43 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, un
     parts = [_legend(series, pattern_id, 16)]
     for i, label in enumerate(labels):
         y0 = top + i * group_h
-        parts.append(f'<text x="{label_w - 8}" y="{y0 + group_h / 2 - 2}" font-size="13" text-anchor="end" '
-                     f'fill="{TEXT}">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y0 + group_h / 2 - 2}" font-size="13" text-anchor="end" '
+            f'fill="{TEXT}">{escape(label)}</text>'
+        )
         for j, s in enumerate(series):
             value = s.values[i] if i < len(s.values) else None
             w = 0 if not value else max(2.0, plot_w * float(value) / peak)
             y = y0 + j * bar_h
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 3}" '
-                         f'fill="{_fill(s.style, pattern_id)}" stroke="{TEXT}" stroke-width="0.3"/>')
+            parts.append(
+                f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 3}" '
+                f'fill="{_fill(s.style, pattern_id)}" stroke="{TEXT}" stroke-width="0.3"/>'
+            )
             if value:  # a zero is in the table; a row of 「0件」 only hides the bars that matter
-                parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 5}" font-size="12" '
-                             f'fill="{TEXT}">{escape(_fmt(value, unit))}</text>')
+                parts.append(
+                    f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 5}" font-size="12" '
+                    f'fill="{TEXT}">{escape(_fmt(value, unit))}</text>'
+                )
     if not labels:
         parts.append(f'<text x="8" y="{top + 14}" font-size="13" fill="{TEXT}">この期間のデータはありません。</text>')
     else:
         parts.append(f'<line x1="{label_w}" y1="{top - 4}" x2="{label_w}" y2="{height - 6}" stroke="{GRID}"/>')
-    described = "、".join(f"{label}: " + " / ".join(_fmt(s.values[i] if i < len(s.values) else None, unit)
-                                                    for s in series) for i, label in enumerate(labels))
+    described = "、".join(
+        f"{label}: " + " / ".join(_fmt(s.values[i] if i < len(s.values) else None, unit) for s in series)
+        for i, label in enumerate(labels)
+    )
     return _frame(title, described, width, height, "".join(parts), pattern_id)
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, unit: str = "時間",
-               width: int = 640, height: int = 240) -> Markup:
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    unit: str = "時間",
+    width: int = 640,
+    height: int = 240,
+) -> Markup:
     """A line per series over the months (a gap where a month has no value)."""
     pattern_id = f"p{next(_ids)}"
     left, right, top, bottom = 56, 28, 40, 40
@@ -125,13 +146,17 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, u
     parts = [_legend(series, pattern_id, 16)]
     for value in ticks:  # horizontal grid with its scale
         y = top + plot_h * (1 - value / peak)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>'
-                     f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
-                     f'fill="{TEXT}">{escape(_fmt(value, ""))}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="{TEXT}">{escape(_fmt(value, ""))}</text>'
+        )
     for i, label in enumerate(labels):
         if len(labels) <= 12 or i % 2 == 0:
-            parts.append(f'<text x="{left + i * step:.1f}" y="{height - 18}" font-size="11" text-anchor="middle" '
-                         f'fill="{TEXT}">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{left + i * step:.1f}" y="{height - 18}" font-size="11" text-anchor="middle" '
+                f'fill="{TEXT}">{escape(label)}</text>'
+            )
     for s in series:
         color = CURRENT if s.style == "current" else (P90 if s.style == "p90" else PREVIOUS)
         dash = ' stroke-dasharray="6 4"' if s.style != "current" else ""
@@ -146,9 +171,13 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, u
                 path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2.5"{dash}/>')
             for x, y in run:
-                marker = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"/>' if s.style == "current"
-                          else f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{color}"/>')
+                marker = (
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"/>'
+                    if s.style == "current"
+                    else f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{color}"/>'
+                )
                 parts.append(marker)
-    described = "、".join(f"{label}: " + " / ".join(_fmt(s.values[i], unit) for s in series)
-                          for i, label in enumerate(labels))
+    described = "、".join(
+        f"{label}: " + " / ".join(_fmt(s.values[i], unit) for s in series) for i, label in enumerate(labels)
+    )
     return _frame(title, described, width, height, "".join(parts), pattern_id)

@@ -27,8 +27,10 @@ from shared.reference import ReferenceDataError, load_reference_data
 from shared.settings import Settings
 from shared.signing import generate_key_pair, signing_key_path, verify_key_path
 
-GRANT_HELP = ("ROLE[:SCOPE] — coordinator:中部, agency:hc-3, supervisor, account_admin, "
-              "reporter:民生委員・児童委員 (a reporter's scope is their kind)")
+GRANT_HELP = (
+    "ROLE[:SCOPE] — coordinator:中部, agency:hc-3, supervisor, account_admin, "
+    "reporter:民生委員・児童委員 (a reporter's scope is their kind)"
+)
 
 
 def parse_grant(text: str) -> Grant:
@@ -51,8 +53,10 @@ def _run(args: argparse.Namespace, action: Callable[[Settings, Callable[[], Acco
         actor = Actor(role="system", id=f"cli:{getpass.getuser()}"[:64])
         ttl = timedelta(seconds=settings.console_token_ttl_s)
         try:
-            return await action(settings, lambda: AccountCommand(UnitOfWork(engine, messaging, clock), actor,
-                                                                 f"cli-{secrets.token_hex(8)}", ttl))
+            return await action(
+                settings,
+                lambda: AccountCommand(UnitOfWork(engine, messaging, clock), actor, f"cli-{secrets.token_hex(8)}", ttl),
+            )
         finally:
             await engine.dispose()
 
@@ -69,19 +73,28 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     async def action(settings: Settings, command: Callable[[], AccountCommand]) -> None:
         reference = load_reference_data(settings.reference_dir)
-        await accounts.add_account(command(), reference, account_id=args.account_id, display_name=args.name,
-                                   password=password, grants=[parse_grant(g) for g in args.grant],
-                                   must_change_password=not args.password)
-        print(f"added {args.account_id}" + ("" if args.password else f"; temporary password: {password} "
-                                                                      "(to be changed at the first sign-in)"))
+        await accounts.add_account(
+            command(),
+            reference,
+            account_id=args.account_id,
+            display_name=args.name,
+            password=password,
+            grants=[parse_grant(g) for g in args.grant],
+            must_change_password=not args.password,
+        )
+        print(
+            f"added {args.account_id}"
+            + ("" if args.password else f"; temporary password: {password} (to be changed at the first sign-in)")
+        )
 
     return _run(args, action)
 
 
 def cmd_grant(args: argparse.Namespace) -> int:
     async def action(settings: Settings, command: Callable[[], AccountCommand]) -> None:
-        await accounts.add_grant(command(), load_reference_data(settings.reference_dir), args.account_id,
-                                 parse_grant(args.grant))
+        await accounts.add_grant(
+            command(), load_reference_data(settings.reference_dir), args.account_id, parse_grant(args.grant)
+        )
         print(f"granted {args.grant} to {args.account_id}")
 
     return _run(args, action)
@@ -111,8 +124,10 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
     async def action(_settings: Settings, command: Callable[[], AccountCommand]) -> None:
         await accounts.reset_password(command(), args.account_id, password)
-        print(f"reset {args.account_id}: temporary password {password} (to be changed at the next sign-in; "
-              "its sessions ended)")
+        print(
+            f"reset {args.account_id}: temporary password {password} (to be changed at the next sign-in; "
+            "its sessions ended)"
+        )
 
     return _run(args, action)
 
@@ -148,9 +163,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     rows = asyncio.run(fetch())
     if args.json:
-        print(json.dumps([{**{k: v for k, v in r.items() if k != "grants"},
-                           "grants": [g.__dict__ for g in r["grants"]]} for r in rows],
-                         ensure_ascii=False, default=str, indent=2))
+        print(
+            json.dumps(
+                [
+                    {**{k: v for k, v in r.items() if k != "grants"}, "grants": [g.__dict__ for g in r["grants"]]}
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                default=str,
+                indent=2,
+            )
+        )
         return 0
     for row in rows:
         state = "disabled" if row["disabled"] else "active"
@@ -167,8 +190,10 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         if args.if_missing:
             print(f"keys exist: {signing}, {verify}")
             return 0
-        print(f"error: {signing} or {verify} exists; remove them first (every token they signed stops working)",
-              file=sys.stderr)
+        print(
+            f"error: {signing} or {verify} exists; remove them first (every token they signed stops working)",
+            file=sys.stderr,
+        )
         return 2
     generate_key_pair(signing, verify)
     print(f"console signing key (the console only): {signing}\nverify key (every service): {verify}")
@@ -176,8 +201,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def add_console_commands(sub: Any) -> None:
-    user = sub.add_parser("user", help="console accounts: add, grant, revoke, disable, enable, reset-password, "
-                                       "move, list").add_subparsers(dest="command", required=True)
+    user = sub.add_parser(
+        "user", help="console accounts: add, grant, revoke, disable, enable, reset-password, move, list"
+    ).add_subparsers(dest="command", required=True)
     a = user.add_parser("add", help="add an account (a temporary password is printed unless --password)")
     a.add_argument("account_id")
     a.add_argument("--name", required=True, help="display name (staff name, shown in the console)")

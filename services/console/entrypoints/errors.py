@@ -30,9 +30,17 @@ def _page(request: Request, status: int, title: str | None = None, detail: str |
     """The error page (``errors/error.html`` words each status; ``title`` and ``detail``
     say what happened here)."""
     headers = {"Retry-After": "5"} if status == 503 else None
-    context: dict[str, Any] = {"status_code": status, "title": title, "message": detail,
-                               "request_id": getattr(request.state, "correlation_id", None),
-                               "user": None, "nav": [], "flashes": [], "sample": False, "csrf_token": None}
+    context: dict[str, Any] = {
+        "status_code": status,
+        "title": title,
+        "message": detail,
+        "request_id": getattr(request.state, "correlation_id", None),
+        "user": None,
+        "nav": [],
+        "flashes": [],
+        "sample": False,
+        "csrf_token": None,
+    }
     return render(request, "errors/error.html", context, status=status, headers=headers)
 
 

@@ -9,7 +9,7 @@ pages show ``2026年12月2日(水) 14:05`` and deadlines as ``あと2営業日``
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from shared.clock import JST
 
@@ -35,14 +35,14 @@ def parse_time(value: datetime | str | None) -> datetime | None:
     match = _JST_TEXT.fullmatch(text)
     if match:
         year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=JST).astimezone(timezone.utc)
+        return datetime(year, month, day, hour, minute, second, tzinfo=JST).astimezone(UTC)
     return _as_utc(datetime.fromisoformat(text))
 
 
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _jst_day(value: datetime | date | str | None) -> date | None:
@@ -94,7 +94,7 @@ def parse_datetime_local(text: str | None) -> datetime | None:
     local = datetime.fromisoformat(text.strip())
     if local.tzinfo is not None:
         raise ValueError("datetime-local values carry no time zone")
-    return local.replace(tzinfo=JST).astimezone(timezone.utc)
+    return local.replace(tzinfo=JST).astimezone(UTC)
 
 
 def days_waiting(days: int | None) -> str:

@@ -18,18 +18,27 @@ OUTCOMES: tuple[str, ...] = get_args(SignInOutcome)
 
 
 class ConsoleMetrics:
-    def __init__(self, metrics: ServiceMetrics, unit_of_work: Callable[[], UnitOfWork],
-                 idle_timeout: timedelta) -> None:
+    def __init__(
+        self, metrics: ServiceMetrics, unit_of_work: Callable[[], UnitOfWork], idle_timeout: timedelta
+    ) -> None:
         self.service = metrics.service
-        self.sign_ins = Counter("tsunagi_console_sign_ins", "Sign-in attempts by outcome (ok, failed, locked, "
-                                "disabled).", ["service", "outcome"], registry=metrics.registry)
+        self.sign_ins = Counter(
+            "tsunagi_console_sign_ins",
+            "Sign-in attempts by outcome (ok, failed, locked, disabled).",
+            ["service", "outcome"],
+            registry=metrics.registry,
+        )
         for outcome in OUTCOMES:  # every outcome from 0, so a rate works from the first failure
             self.sign_ins.labels(self.service, outcome)
 
         async def sessions() -> list[Metric]:
-            return [metrics.gauge("tsunagi_console_sessions_active",
-                                  "Sign-in sessions open and used within the idle timeout.",
-                                  await active_sessions(unit_of_work, idle_timeout))]
+            return [
+                metrics.gauge(
+                    "tsunagi_console_sessions_active",
+                    "Sign-in sessions open and used within the idle timeout.",
+                    await active_sessions(unit_of_work, idle_timeout),
+                )
+            ]
 
         metrics.on("database", sessions)
 

@@ -35,8 +35,10 @@ BACKGROUND_HEADER = "x-tsunagi-background"
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
 
 
 @dataclass
@@ -117,9 +119,13 @@ async def visitor(request: Request) -> SignedIn | None:
     request.state.session_ended = None
     if secret:
         console = console_of(request)
-        result = await current_session(console.runtime.unit_of_work, secret, idle_timeout=console.idle_timeout,
-                                       token_ttl=console.token_ttl,
-                                       background=request.headers.get(BACKGROUND_HEADER) == "1")
+        result = await current_session(
+            console.runtime.unit_of_work,
+            secret,
+            idle_timeout=console.idle_timeout,
+            token_ttl=console.token_ttl,
+            background=request.headers.get(BACKGROUND_HEADER) == "1",
+        )
         if isinstance(result, Ended):
             request.state.session_ended = result.reason
         elif result is not None:
@@ -153,8 +159,11 @@ def acting_as(*roles: str, csrf: bool = False) -> Callable[..., Awaitable[Signed
         if who.chosen is None:
             raise Redirect("/choose")
         if who.chosen.grant.role not in roles:
-            raise PageError(403, "このページは表示できません", "今の役割ではこのページを使えません。"
-                            "役割を切り替えるか、ホームに戻ってください。")
+            raise PageError(
+                403,
+                "このページは表示できません",
+                "今の役割ではこのページを使えません。役割を切り替えるか、ホームに戻ってください。",
+            )
         return who
 
     return check
@@ -168,19 +177,24 @@ async def csrf_protected(request: Request, who: Person) -> SignedIn:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, who.csrf_token):
-        raise PageError(403, "送信を受け付けられません",
-                        "フォームの有効期限が切れたか、別の画面から送られました。ページを開き直してからもう一度送信してください。")
+        raise PageError(
+            403,
+            "送信を受け付けられません",
+            "フォームの有効期限が切れたか、別の画面から送られました。ページを開き直してからもう一度送信してください。",
+        )
     return who
 
 
 Protected = Annotated[SignedIn, Depends(csrf_protected)]
 
 
-def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     console = console_of(request)
-    response: HTMLResponse = console.templates.TemplateResponse(request, template, context, status_code=status,
-                                                                headers=headers)
+    response: HTMLResponse = console.templates.TemplateResponse(
+        request, template, context, status_code=status, headers=headers
+    )
     return response
 
 
@@ -209,8 +223,10 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
-                    (b"server-timing", f'app;dur={total:.1f}, api;dur={times.seconds * 1000:.1f};'
-                                       f'desc="{times.calls} calls"'.encode()),
+                    (
+                        b"server-timing",
+                        f'app;dur={total:.1f}, api;dur={times.seconds * 1000:.1f};desc="{times.calls} calls"'.encode(),
+                    ),
                 ]
                 if not is_static:
                     headers.append((b"cache-control", b"no-store"))

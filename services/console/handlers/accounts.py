@@ -60,10 +60,12 @@ async def _publish_state(cmd: AccountCommand, account_id: str, event: type[Accou
     account = await repo.get(account_id)
     assert account is not None
     held = grants_from_rows((await repo.grants_of([account_id]))[account_id])
-    payload = event(account_id=account_id, disabled=account["disabled"],
-                    grants=[AccountGrant(role=g.role, scope=g.scope) for g in held if g.uses_services])
-    cmd.uow.publish(Envelope.wrap(payload, aggregate_id=account_id, actor=cmd.actor,
-                                  correlation_id=cmd.correlation_id))
+    payload = event(
+        account_id=account_id,
+        disabled=account["disabled"],
+        grants=[AccountGrant(role=g.role, scope=g.scope) for g in held if g.uses_services],
+    )
+    cmd.uow.publish(Envelope.wrap(payload, aggregate_id=account_id, actor=cmd.actor, correlation_id=cmd.correlation_id))
 
 
 async def end_sessions(cmd: AccountCommand, sessions: list[dict[str, Any]], reason: SessionEndReason) -> int:
@@ -74,16 +76,33 @@ async def end_sessions(cmd: AccountCommand, sessions: list[dict[str, Any]], reas
     for session in sessions:
         if await repo.end(session["id"], reason, now):
             ended += 1
-            cmd.uow.publish(Envelope.wrap(
-                SessionEnded(session_id=session["id"], account_id=session["account_id"], reason=reason,
-                             valid_until=now + cmd.token_ttl),
-                aggregate_id=session["id"], actor=cmd.actor, correlation_id=cmd.correlation_id))
+            cmd.uow.publish(
+                Envelope.wrap(
+                    SessionEnded(
+                        session_id=session["id"],
+                        account_id=session["account_id"],
+                        reason=reason,
+                        valid_until=now + cmd.token_ttl,
+                    ),
+                    aggregate_id=session["id"],
+                    actor=cmd.actor,
+                    correlation_id=cmd.correlation_id,
+                )
+            )
     return ended
 
 
-async def add_account(cmd: AccountCommand, reference: ReferenceData, *, account_id: str, display_name: str,
-                      password: str, grants: list[Grant], must_change_password: bool = True,
-                      sample: bool = False) -> None:
+async def add_account(
+    cmd: AccountCommand,
+    reference: ReferenceData,
+    *,
+    account_id: str,
+    display_name: str,
+    password: str,
+    grants: list[Grant],
+    must_change_password: bool = True,
+    sample: bool = False,
+) -> None:
     check_account_id(account_id)
     display_name = check_display_name(display_name)
     check_password(password, account_id)
@@ -94,9 +113,20 @@ async def add_account(cmd: AccountCommand, reference: ReferenceData, *, account_
         if await repo.get(account_id) is not None:
             raise Conflict(f"アカウント「{account_id}」はすでにあります。", field="account_id")
         now = uow.clock.now()
-        await repo.add({"id": account_id, "display_name": display_name, "password_hash": password_hash,
-                        "must_change_password": must_change_password, "disabled": False, "sample": sample,
-                        "created_at": now, "updated_at": now, "last_sign_in_at": None, "version": 1})
+        await repo.add(
+            {
+                "id": account_id,
+                "display_name": display_name,
+                "password_hash": password_hash,
+                "must_change_password": must_change_password,
+                "disabled": False,
+                "sample": sample,
+                "created_at": now,
+                "updated_at": now,
+                "last_sign_in_at": None,
+                "version": 1,
+            }
+        )
         for grant in dict.fromkeys(checked):
             await _insert_grant(cmd, account_id, grant)
         await _publish_state(cmd, account_id, AccountCreated)
@@ -104,9 +134,17 @@ async def add_account(cmd: AccountCommand, reference: ReferenceData, *, account_
 
 
 async def _insert_grant(cmd: AccountCommand, account_id: str, grant: Grant) -> None:
-    await AccountRepository(cmd.uow.db).add_grant({
-        "id": new_event_id(), "account_id": account_id, "role": grant.role, "scope": grant.scope,
-        "kind": grant.kind, "granted_by": cmd.actor.id, "granted_at": cmd.uow.clock.now()})
+    await AccountRepository(cmd.uow.db).add_grant(
+        {
+            "id": new_event_id(),
+            "account_id": account_id,
+            "role": grant.role,
+            "scope": grant.scope,
+            "kind": grant.kind,
+            "granted_by": cmd.actor.id,
+            "granted_at": cmd.uow.clock.now(),
+        }
+    )
 
 
 def _not_oneself(cmd: AccountCommand, account_id: str) -> None:
@@ -166,8 +204,11 @@ async def move_coordinator(cmd: AccountCommand, reference: ReferenceData, accoun
             await repo.remove_grant(account_id, Grant(row["role"], row["scope"]))
         await _insert_grant(cmd, account_id, new)
         await repo.update(account_id, updated_at=uow.clock.now())
-        await end_sessions(cmd, [s for s in await SessionRepository(uow.db).open_of(account_id)
-                                 if s["grant_id"] in ids], "grants_changed")
+        await end_sessions(
+            cmd,
+            [s for s in await SessionRepository(uow.db).open_of(account_id) if s["grant_id"] in ids],
+            "grants_changed",
+        )
         await _publish_state(cmd, account_id, AccountGrantsChanged)
         await uow.commit()
     return ", ".join(r["scope"] for r in rows)
@@ -195,8 +236,9 @@ async def reset_password(cmd: AccountCommand, account_id: str, password: str, *,
     password_hash = await hash_password(password)
     async with cmd.uow as uow:
         await _load(uow, account_id)
-        await AccountRepository(uow.db).update(account_id, password_hash=password_hash,
-                                               must_change_password=must_change, updated_at=uow.clock.now())
+        await AccountRepository(uow.db).update(
+            account_id, password_hash=password_hash, must_change_password=must_change, updated_at=uow.clock.now()
+        )
         await end_sessions(cmd, await SessionRepository(uow.db).open_of(account_id), "password_reset")
         await uow.commit()
 
@@ -207,5 +249,7 @@ async def listing(uow: UnitOfWork, account_ids: list[str] | None = None) -> list
         repo = AccountRepository(uow.db)
         rows = await repo.listing(account_ids)
         held = await repo.grants_of([r["id"] for r in rows])
-    return [{**{k: v for k, v in r.items() if k != "password_hash"}, "grants": grants_from_rows(held[r["id"]])}
-            for r in rows]
+    return [
+        {**{k: v for k, v in r.items() if k != "password_hash"}, "grants": grants_from_rows(held[r["id"]])}
+        for r in rows
+    ]

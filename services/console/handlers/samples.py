@@ -30,22 +30,32 @@ class SampleAccount:
 def sample_accounts(reference: ReferenceData) -> list[SampleAccount]:
     found = [SampleAccount(c.id, c.name, (Grant("coordinator", c.area),)) for c in reference.coordinators]
     # A coordinator who also keeps the office's accounts: a person with two grants.
-    found = [SampleAccount(a.account_id, a.display_name, (*a.grants, Grant("account_admin", "city")))
-             if a.account_id == "csw-chubu-2" else a for a in found]
+    found = [
+        SampleAccount(a.account_id, a.display_name, (*a.grants, Grant("account_admin", "city")))
+        if a.account_id == "csw-chubu-2"
+        else a
+        for a in found
+    ]
     found += [SampleAccount(s.id, s.name, (Grant("supervisor", "city"),)) for s in reference.supervisors]
     found += [SampleAccount(f"{a.id}-staff", f"{a.name} 職員", (Grant("agency", a.id),)) for a in reference.agencies]
-    reporters = (("vol-1", "サンプル民生委員1", "民生委員・児童委員"),
-                 ("sample-minsei-1", "サンプル民生委員2", "民生委員・児童委員"),
-                 ("sample-hotnet-1", "サンプルほっとネット推進員1", "ほっとネット推進員"),
-                 ("sample-linku-1", "サンプル生活支援コーディネーター1", "生活支援コーディネーター"))
-    found += [SampleAccount(i, n, (Grant("reporter", i, kind),)) for i, n, kind in reporters
-              if kind in reference.ids("reporter_roles")]
+    reporters = (
+        ("vol-1", "サンプル民生委員1", "民生委員・児童委員"),
+        ("sample-minsei-1", "サンプル民生委員2", "民生委員・児童委員"),
+        ("sample-hotnet-1", "サンプルほっとネット推進員1", "ほっとネット推進員"),
+        ("sample-linku-1", "サンプル生活支援コーディネーター1", "生活支援コーディネーター"),
+    )
+    found += [
+        SampleAccount(i, n, (Grant("reporter", i, kind),))
+        for i, n, kind in reporters
+        if kind in reference.ids("reporter_roles")
+    ]
     found.append(SampleAccount("admin-1", "サンプルアカウント管理者1", (Grant("account_admin", "city"),)))
     return found
 
 
-async def ensure_sample_accounts(unit_of_work: Callable[[], UnitOfWork], reference: ReferenceData,
-                                 password: str, token_ttl: timedelta) -> list[SampleAccount]:
+async def ensure_sample_accounts(
+    unit_of_work: Callable[[], UnitOfWork], reference: ReferenceData, password: str, token_ttl: timedelta
+) -> list[SampleAccount]:
     """Creates the sample accounts that do not exist yet; returns them all."""
     if not reference.sample:
         raise ValueError("sample accounts are only made on the labelled sample reference data")
@@ -56,6 +66,14 @@ async def ensure_sample_accounts(unit_of_work: Callable[[], UnitOfWork], referen
         if account.account_id in existing:
             continue
         cmd = AccountCommand(unit_of_work(), ACTOR, f"sample-{account.account_id}", token_ttl)
-        await add_account(cmd, reference, account_id=account.account_id, display_name=account.display_name,
-                          password=password, grants=list(account.grants), must_change_password=False, sample=True)
+        await add_account(
+            cmd,
+            reference,
+            account_id=account.account_id,
+            display_name=account.display_name,
+            password=password,
+            grants=list(account.grants),
+            must_change_password=False,
+            sample=True,
+        )
     return accounts

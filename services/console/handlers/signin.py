@@ -61,8 +61,13 @@ class SignInResult:
     locked_minutes: int = 0
 
 
-async def sign_in(unit_of_work: Callable[[], UnitOfWork], policy: LockoutPolicy, login_id: str,
-                  password: str, user_agent: str | None = None) -> SignInResult:
+async def sign_in(
+    unit_of_work: Callable[[], UnitOfWork],
+    policy: LockoutPolicy,
+    login_id: str,
+    password: str,
+    user_agent: str | None = None,
+) -> SignInResult:
     login_id = login_id.strip().lower()[:64]
     async with unit_of_work() as uow:
         now = uow.clock.now()
@@ -82,19 +87,28 @@ async def sign_in(unit_of_work: Callable[[], UnitOfWork], policy: LockoutPolicy,
         now = uow.clock.now()
         await FailureRepository(uow.db).clear(login_id)
         rows = (await AccountRepository(uow.db).grants_of([login_id]))[login_id]
-        await SessionRepository(uow.db).add({
-            "id": new_event_id(), "secret_hash": secret_hash(secret), "account_id": login_id,
-            # One grant: nothing to choose.
-            "grant_id": rows[0]["id"] if len(rows) == 1 else None,
-            "csrf_token": secrets.token_urlsafe(32), "created_at": now, "last_active_at": now,
-            "ended_at": None, "end_reason": None})
+        await SessionRepository(uow.db).add(
+            {
+                "id": new_event_id(),
+                "secret_hash": secret_hash(secret),
+                "account_id": login_id,
+                # One grant: nothing to choose.
+                "grant_id": rows[0]["id"] if len(rows) == 1 else None,
+                "csrf_token": secrets.token_urlsafe(32),
+                "created_at": now,
+                "last_active_at": now,
+                "ended_at": None,
+                "end_reason": None,
+            }
+        )
         await AccountRepository(uow.db).update(login_id, last_sign_in_at=now)
         await uow.commit()
     return SignInResult("ok", secret=secret)
 
 
-async def _failed(unit_of_work: Callable[[], UnitOfWork], policy: LockoutPolicy, login_id: str,
-                  failures_before: int) -> SignInResult:
+async def _failed(
+    unit_of_work: Callable[[], UnitOfWork], policy: LockoutPolicy, login_id: str, failures_before: int
+) -> SignInResult:
     async with unit_of_work() as uow:
         now = uow.clock.now()
         failures, locked_until = policy.after_failure(failures_before, now)
@@ -110,8 +124,14 @@ class Ended:
     reason: str
 
 
-async def current_session(unit_of_work: Callable[[], UnitOfWork], secret: str, *, idle_timeout: timedelta,
-                          token_ttl: timedelta, background: bool) -> SignedIn | Ended | None:
+async def current_session(
+    unit_of_work: Callable[[], UnitOfWork],
+    secret: str,
+    *,
+    idle_timeout: timedelta,
+    token_ttl: timedelta,
+    background: bool,
+) -> SignedIn | Ended | None:
     """The browser's session, or why it is over (None: there never was one). A
     background refresh (the queue polling for new cases) does not count as activity."""
     async with unit_of_work() as uow:
@@ -136,9 +156,15 @@ async def current_session(unit_of_work: Callable[[], UnitOfWork], secret: str, *
         rows = (await AccountRepository(uow.db).grants_of([account["id"]]))[account["id"]]
     held = tuple(HeldGrant(r["id"], Grant(r["role"], r["scope"], r["kind"])) for r in rows)
     chosen = next((h for h in held if h.id == session["grant_id"]), None)
-    return SignedIn(session_id=session["id"], account_id=account["id"], display_name=account["display_name"],
-                    csrf_token=session["csrf_token"], grants=held, chosen=chosen,
-                    must_change_password=account["must_change_password"])
+    return SignedIn(
+        session_id=session["id"],
+        account_id=account["id"],
+        display_name=account["display_name"],
+        csrf_token=session["csrf_token"],
+        grants=held,
+        chosen=chosen,
+        must_change_password=account["must_change_password"],
+    )
 
 
 async def active_sessions(unit_of_work: Callable[[], UnitOfWork], idle_timeout: timedelta) -> int:
@@ -157,8 +183,9 @@ async def choose_grant(unit_of_work: Callable[[], UnitOfWork], session: SignedIn
     return chosen
 
 
-async def sign_out(unit_of_work: Callable[[], UnitOfWork], session: SignedIn, token_ttl: timedelta,
-                   correlation_id: str) -> None:
+async def sign_out(
+    unit_of_work: Callable[[], UnitOfWork], session: SignedIn, token_ttl: timedelta, correlation_id: str
+) -> None:
     async with unit_of_work() as uow:
         row = await SessionRepository(uow.db).get(session.session_id)
         if row is not None:
@@ -167,8 +194,9 @@ async def sign_out(unit_of_work: Callable[[], UnitOfWork], session: SignedIn, to
             await uow.commit()
 
 
-async def change_own_password(unit_of_work: Callable[[], UnitOfWork], session: SignedIn, current: str,
-                              new: str) -> None:
+async def change_own_password(
+    unit_of_work: Callable[[], UnitOfWork], session: SignedIn, current: str, new: str
+) -> None:
     """The person's own new password; their other sessions stay as they are."""
     check_password(new, session.account_id)
     if current == new:
@@ -181,6 +209,7 @@ async def change_own_password(unit_of_work: Callable[[], UnitOfWork], session: S
         raise InvalidInput("今のパスワードが正しくありません。", field="current_password")
     password_hash = await hash_password(new)
     async with unit_of_work() as uow:
-        await AccountRepository(uow.db).update(session.account_id, password_hash=password_hash,
-                                               must_change_password=False, updated_at=uow.clock.now())
+        await AccountRepository(uow.db).update(
+            session.account_id, password_hash=password_hash, must_change_password=False, updated_at=uow.clock.now()
+        )
         await uow.commit()

@@ -10,12 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters.orm import case_stages, consultations
 
-
 # A consultation as its reporter may see it: the stage of the case it became.
-_WITH_STAGE = (
-    select(consultations.c.reference, consultations.c.reporter_id, consultations.c.received_at,
-           consultations.c.case_id, case_stages.c.stage, case_stages.c.updated_at)
-    .select_from(consultations.outerjoin(case_stages, consultations.c.case_id == case_stages.c.case_id)))
+_WITH_STAGE = select(
+    consultations.c.reference,
+    consultations.c.reporter_id,
+    consultations.c.received_at,
+    consultations.c.case_id,
+    case_stages.c.stage,
+    case_stages.c.updated_at,
+).select_from(consultations.outerjoin(case_stages, consultations.c.case_id == case_stages.c.case_id))
 
 
 class ConsultationRepository:
@@ -34,21 +37,27 @@ class ConsultationRepository:
         """A reporter's own consultations with their stage, newest first."""
         result = await self.db.execute(
             _WITH_STAGE.where(consultations.c.reporter_id == reporter_id)
-            .order_by(consultations.c.received_at.desc(), consultations.c.id.desc()).offset(offset).limit(limit))
+            .order_by(consultations.c.received_at.desc(), consultations.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         return list(result.all())
 
     async def count_of_reporter(self, reporter_id: str) -> int:
-        result = await self.db.execute(select(func.count()).select_from(consultations)
-                                       .where(consultations.c.reporter_id == reporter_id))
+        result = await self.db.execute(
+            select(func.count()).select_from(consultations).where(consultations.c.reporter_id == reporter_id)
+        )
         return int(result.scalar_one())
 
     async def link_cases(self, links: list[tuple[str, str]]) -> None:
         """(consultation id, case id) pairs, in one executemany."""
         if links:
             await self.db.execute(
-                update(consultations).where(consultations.c.id == bindparam("consultation_id"))
+                update(consultations)
+                .where(consultations.c.id == bindparam("consultation_id"))
                 .values(case_id=bindparam("linked_case_id")),
-                [{"consultation_id": c, "linked_case_id": k} for c, k in links])
+                [{"consultation_id": c, "linked_case_id": k} for c, k in links],
+            )
 
     async def stage_event_of(self, case_id: str) -> str | None:
         found = await self.db.execute(select(case_stages.c.event_id).where(case_stages.c.case_id == case_id))

@@ -41,8 +41,10 @@ def check_name_kana(value: str | None) -> str | None:
     if not kana:
         return None
     if not _KANA_ONLY.fullmatch(kana):
-        raise InvalidInput("ふりがなは、ひらがな・カタカナで入力してください(長音「ー」・中点「・」・空白は使えます)。",
-                           field="person.name_kana")
+        raise InvalidInput(
+            "ふりがなは、ひらがな・カタカナで入力してください(長音「ー」・中点「・」・空白は使えます)。",
+            field="person.name_kana",
+        )
     return kana
 
 
@@ -56,14 +58,14 @@ class ReporterView:
     updated_at: datetime
 
     @classmethod
-    def of(cls, reference: str, received_at: datetime, stage: str | None, stage_updated_at: datetime | None
-           ) -> "ReporterView":
+    def of(
+        cls, reference: str, received_at: datetime, stage: str | None, stage_updated_at: datetime | None
+    ) -> ReporterView:
         """The stage is its case's (received until the case says otherwise); a consultation
         linked to an older case must not read as updated before it was received."""
         received_at = as_utc(received_at)
         updated_at = max(received_at, as_utc(stage_updated_at)) if stage_updated_at else received_at
-        return cls(reference=reference, stage=stage or RECEIVED_STAGE, received_at=received_at,
-                   updated_at=updated_at)
+        return cls(reference=reference, stage=stage or RECEIVED_STAGE, received_at=received_at, updated_at=updated_at)
 
 
 def is_newer(candidate_event_id: str, current_event_id: str | None) -> bool:

@@ -21,38 +21,57 @@ from shared.identity import CurrentIdentity, require_role
 router = APIRouter(prefix="/v1", tags=["consultations"])
 
 
-@router.post("/consultations", status_code=201, response_model=ConsultationReceipt,
-             summary="相談を受け付ける (raise a consultation)")
+@router.post(
+    "/consultations",
+    status_code=201,
+    response_model=ConsultationReceipt,
+    summary="相談を受け付ける (raise a consultation)",
+)
 async def submit(body: ConsultationIn, request: Request, caller: CurrentIdentity) -> ConsultationReceipt:
     require_role(caller, "reporter", "coordinator")
     services = request.app.state.services
-    view = await handlers.submit_consultation(services.runtime.group_commit, services.reference, body,
-                                              caller, correlation_id_of(request))
-    return ConsultationReceipt(reference=view.reference, stage=view.stage, received_at=view.received_at,
-                               received_at_jst=jst_text(view.received_at),
-                               status_url=f"/v1/consultations/{view.reference}")
+    view = await handlers.submit_consultation(
+        services.runtime.group_commit, services.reference, body, caller, correlation_id_of(request)
+    )
+    return ConsultationReceipt(
+        reference=view.reference,
+        stage=view.stage,
+        received_at=view.received_at,
+        received_at_jst=jst_text(view.received_at),
+        status_url=f"/v1/consultations/{view.reference}",
+    )
 
 
 def _status(view: ReporterView) -> ConsultationStatus:
-    return ConsultationStatus(reference=view.reference, stage=view.stage, received_at=view.received_at,
-                              received_at_jst=jst_text(view.received_at), updated_at=view.updated_at,
-                              updated_at_jst=jst_text(view.updated_at))
+    return ConsultationStatus(
+        reference=view.reference,
+        stage=view.stage,
+        received_at=view.received_at,
+        received_at_jst=jst_text(view.received_at),
+        updated_at=view.updated_at,
+        updated_at_jst=jst_text(view.updated_at),
+    )
 
 
-@router.get("/consultations", response_model=MyConsultations,
-            summary="自分が受け付けてもらった相談の一覧(状況のみ、新しい順)")
+@router.get(
+    "/consultations", response_model=MyConsultations, summary="自分が受け付けてもらった相談の一覧(状況のみ、新しい順)"
+)
 async def mine(
-    request: Request, caller: CurrentIdentity,
+    request: Request,
+    caller: CurrentIdentity,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> MyConsultations:
-    views, total = await handlers.my_consultations(request.app.state.services.runtime.unit_of_work(), caller,
-                                                   page, per_page)
+    views, total = await handlers.my_consultations(
+        request.app.state.services.runtime.unit_of_work(), caller, page, per_page
+    )
     return MyConsultations(items=[_status(v) for v in views], total=total, page=page, per_page=per_page)
 
 
-@router.get("/consultations/{reference}", response_model=ConsultationStatus,
-            summary="受付番号で状況を確認する (status only, for its submitter)")
+@router.get(
+    "/consultations/{reference}",
+    response_model=ConsultationStatus,
+    summary="受付番号で状況を確認する (status only, for its submitter)",
+)
 async def status(reference: str, request: Request, caller: CurrentIdentity) -> ConsultationStatus:
-    return _status(await handlers.reporter_view(request.app.state.services.runtime.unit_of_work(), reference,
-                                                caller))
+    return _status(await handlers.reporter_view(request.app.state.services.runtime.unit_of_work(), reference, caller))

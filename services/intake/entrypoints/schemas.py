@@ -36,14 +36,17 @@ class ConsultationIn(BaseModel):
     reporter_role: Text = Field(min_length=1, max_length=40, description="通報者の区分 (reference/reporters.yaml)")
     channel: Text = Field(min_length=1, max_length=40, description="経路 (reference/reporters.yaml)")
     person: PersonIn = Field(description="相談の対象者(氏名は不明でもよい)")
-    school_district: Text = Field(min_length=1, max_length=40,
-                                 description="小学校区の id (reference/geography.yaml)、分からなければ「不明」")
+    school_district: Text = Field(
+        min_length=1, max_length=40, description="小学校区の id (reference/geography.yaml)、分からなければ「不明」"
+    )
     household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=20, description="世帯の構成")
     categories: list[Text] = Field(min_length=1, max_length=10, description="相談分類 (reference/categories.yaml)")
     noticed: Text = Field(min_length=1, max_length=4000, description="気づいたこと")
     urgency: Urgency = Field(description="緊急度: 緊急 / 高 / 通常")
     consent: Consent = Field(description="本人同意: 同意あり / 同意なし / 未確認")
-    legal_ground: Text | None = Field(None, max_length=500, description="同意がない場合の法的根拠(生命の危険・虐待など)")
+    legal_ground: Text | None = Field(
+        None, max_length=500, description="同意がない場合の法的根拠(生命の危険・虐待など)"
+    )
     sample: bool = Field(False, description="サンプルデータであることを示す")
 
 

@@ -26,30 +26,51 @@ class DeliveryRepository:
             await self.db.execute(insert(deliveries), rows)
 
     async def due_ids(self, now: datetime, limit: int) -> list[str]:
-        rows: Sequence[tuple[str]] = (await self.db.execute(
-            select(deliveries.c.id)
-            .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now,
-                   or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now))
-            .order_by(deliveries.c.next_attempt_at).limit(limit))).all()
+        rows: Sequence[tuple[str]] = (
+            await self.db.execute(
+                select(deliveries.c.id)
+                .where(
+                    deliveries.c.status == "pending",
+                    deliveries.c.next_attempt_at <= now,
+                    or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now),
+                )
+                .order_by(deliveries.c.next_attempt_at)
+                .limit(limit)
+            )
+        ).all()
         return [r for (r,) in rows]
 
     async def claim(self, delivery_id: str, worker: str, now: datetime, lease: timedelta) -> bool:
         result = await self.db.execute(
             update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.status == "pending",
-                   deliveries.c.next_attempt_at <= now,
-                   or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now))
-            .values(claimed_by=worker, claimed_until=now + lease))
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.status == "pending",
+                deliveries.c.next_attempt_at <= now,
+                or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now),
+            )
+            .values(claimed_by=worker, claimed_until=now + lease)
+        )
         return result.rowcount == 1
 
     async def with_notification(self, delivery_id: str) -> Any:
-        return (await self.db.execute(
-            select(deliveries, notifications.c.recipient_role, notifications.c.recipient_scope,
-                   notifications.c.kind, notifications.c.title, notifications.c.body,
-                   notifications.c.case_id, notifications.c.referral_id,
-                   notifications.c.created_at.label("notification_created_at"))
-            .select_from(deliveries.join(notifications, deliveries.c.notification_id == notifications.c.id))
-            .where(deliveries.c.id == delivery_id))).first()
+        return (
+            await self.db.execute(
+                select(
+                    deliveries,
+                    notifications.c.recipient_role,
+                    notifications.c.recipient_scope,
+                    notifications.c.kind,
+                    notifications.c.title,
+                    notifications.c.body,
+                    notifications.c.case_id,
+                    notifications.c.referral_id,
+                    notifications.c.created_at.label("notification_created_at"),
+                )
+                .select_from(deliveries.join(notifications, deliveries.c.notification_id == notifications.c.id))
+                .where(deliveries.c.id == delivery_id)
+            )
+        ).first()
 
     async def record_attempt(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(delivery_attempts), row)
@@ -57,15 +78,21 @@ class DeliveryRepository:
     async def finish(self, delivery_id: str, worker: str, **values: Any) -> bool:
         """Update a delivery this worker still holds; releases the claim."""
         result = await self.db.execute(
-            update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.claimed_by == worker)
-            .values(claimed_by=None, claimed_until=None, **values))
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.claimed_by == worker)
+            .values(claimed_by=None, claimed_until=None, **values)
+        )
         return result.rowcount == 1
 
     async def listing(self, status: str | None, channel: str | None, limit: int) -> list[Any]:
-        query = select(deliveries, notifications.c.recipient_role, notifications.c.recipient_scope,
-                       notifications.c.kind, notifications.c.referral_id, notifications.c.case_id
-                       ).select_from(deliveries.join(notifications,
-                                                     deliveries.c.notification_id == notifications.c.id))
+        query = select(
+            deliveries,
+            notifications.c.recipient_role,
+            notifications.c.recipient_scope,
+            notifications.c.kind,
+            notifications.c.referral_id,
+            notifications.c.case_id,
+        ).select_from(deliveries.join(notifications, deliveries.c.notification_id == notifications.c.id))
         if status:
             query = query.where(deliveries.c.status == status)
         if channel:
@@ -80,8 +107,10 @@ class DeliveryRepository:
         if not delivery_ids:
             return {}
         rows = await self.db.execute(
-            select(delivery_attempts).where(delivery_attempts.c.delivery_id.in_(delivery_ids))
-            .order_by(delivery_attempts.c.delivery_id, delivery_attempts.c.attempt))
+            select(delivery_attempts)
+            .where(delivery_attempts.c.delivery_id.in_(delivery_ids))
+            .order_by(delivery_attempts.c.delivery_id, delivery_attempts.c.attempt)
+        )
         found: dict[str, list[Any]] = {}
         for row in rows:
             found.setdefault(row.delivery_id, []).append(row)
@@ -89,14 +118,19 @@ class DeliveryRepository:
 
     async def requeue_failed(self, delivery_id: str, now: datetime) -> bool:
         result = await self.db.execute(
-            update(deliveries).where(deliveries.c.id == delivery_id, deliveries.c.status == "failed")
-            .values(status="pending", next_attempt_at=now, failed_at=None,
-                    claimed_by=None, claimed_until=None))
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status == "failed")
+            .values(status="pending", next_attempt_at=now, failed_at=None, claimed_by=None, claimed_until=None)
+        )
         return result.rowcount == 1
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """Deliveries by (channel, status)."""
-        rows: Sequence[tuple[str, str, int]] = (await self.db.execute(
-            select(deliveries.c.channel, deliveries.c.status, func.count())
-            .group_by(deliveries.c.channel, deliveries.c.status))).all()
+        rows: Sequence[tuple[str, str, int]] = (
+            await self.db.execute(
+                select(deliveries.c.channel, deliveries.c.status, func.count()).group_by(
+                    deliveries.c.channel, deliveries.c.status
+                )
+            )
+        ).all()
         return {(channel, status): count for channel, status, count in rows}

@@ -29,16 +29,21 @@ class FollowupRepository:
         return (await self.db.execute(query.limit(1))).first() is not None
 
     async def latest_round(self, referral_id: str, step: str) -> Any:
-        return (await self.db.execute(
-            select(followups).where(followups.c.referral_id == referral_id, followups.c.step == step)
-            .order_by(followups.c.round.desc()).limit(1))).first()
+        return (
+            await self.db.execute(
+                select(followups)
+                .where(followups.c.referral_id == referral_id, followups.c.step == step)
+                .order_by(followups.c.round.desc())
+                .limit(1)
+            )
+        ).first()
 
-    async def end_pending(self, referral_id: str, steps: list[str], status: str, at: datetime,
-                          event_id: str) -> int:
+    async def end_pending(self, referral_id: str, steps: list[str], status: str, at: datetime, event_id: str) -> int:
         result = await self.db.execute(
-            update(followups).where(followups.c.referral_id == referral_id, followups.c.step.in_(steps),
-                                    followups.c.status == "pending")
-            .values(status=status, next_fire_at=None, ended_at=at, ended_by_event=event_id))
+            update(followups)
+            .where(followups.c.referral_id == referral_id, followups.c.step.in_(steps), followups.c.status == "pending")
+            .values(status=status, next_fire_at=None, ended_at=at, ended_by_event=event_id)
+        )
         return int(result.rowcount or 0)
 
     async def move_case(self, case_id: str, area: str) -> None:
@@ -47,44 +52,63 @@ class FollowupRepository:
     async def align_due(self, referral_id: str, step: str, due_at: datetime) -> int:
         """Adopt the deadline the agency was shown, if nothing has fired yet."""
         result = await self.db.execute(
-            update(followups).where(followups.c.referral_id == referral_id, followups.c.step == step,
-                                    followups.c.round == 1, followups.c.status == "pending",
-                                    followups.c.level == 0)
-            .values(due_at=due_at, next_fire_at=due_at))
+            update(followups)
+            .where(
+                followups.c.referral_id == referral_id,
+                followups.c.step == step,
+                followups.c.round == 1,
+                followups.c.status == "pending",
+                followups.c.level == 0,
+            )
+            .values(due_at=due_at, next_fire_at=due_at)
+        )
         return int(result.rowcount or 0)
 
     async def due(self, now: datetime, limit: int) -> list[Any]:
         rows = await self.db.execute(
             select(followups.c.id, followups.c.level)
             .where(followups.c.status == "pending", followups.c.next_fire_at <= now)
-            .order_by(followups.c.next_fire_at, followups.c.id).limit(limit))
+            .order_by(followups.c.next_fire_at, followups.c.id)
+            .limit(limit)
+        )
         return list(rows.all())
 
     async def get(self, followup_id: str) -> Any:
         return (await self.db.execute(select(followups).where(followups.c.id == followup_id))).first()
 
-    async def advance(self, followup_id: str, *, from_level: int, now: datetime, next_fire_at: datetime | None,
-                      worker: str) -> bool:
+    async def advance(
+        self, followup_id: str, *, from_level: int, now: datetime, next_fire_at: datetime | None, worker: str
+    ) -> bool:
         """Fire one rung: succeeds for exactly one caller per (timer, level)."""
         result = await self.db.execute(
             update(followups)
-            .where(followups.c.id == followup_id, followups.c.level == from_level,
-                   followups.c.status == "pending", followups.c.next_fire_at <= now)
-            .values(level=from_level + 1, next_fire_at=next_fire_at, last_fired_at=now, fired_by=worker))
+            .where(
+                followups.c.id == followup_id,
+                followups.c.level == from_level,
+                followups.c.status == "pending",
+                followups.c.next_fire_at <= now,
+            )
+            .values(level=from_level + 1, next_fire_at=next_fire_at, last_fired_at=now, fired_by=worker)
+        )
         return result.rowcount == 1
 
     async def record_firing(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(followup_firings), row)
 
     async def for_referral(self, referral_id: str) -> list[Any]:
-        rows = await self.db.execute(select(followups).where(followups.c.referral_id == referral_id)
-                                          .order_by(followups.c.started_at, followups.c.step, followups.c.round))
+        rows = await self.db.execute(
+            select(followups)
+            .where(followups.c.referral_id == referral_id)
+            .order_by(followups.c.started_at, followups.c.step, followups.c.round)
+        )
         return list(rows.all())
 
     async def overdue(self, now: datetime, area: str | None, agency_id: str | None, limit: int) -> list[Any]:
-        query = (select(followups, referrals.c.case_number)
-                 .select_from(followups.outerjoin(referrals, followups.c.referral_id == referrals.c.referral_id))
-                 .where(and_(followups.c.status == "pending", followups.c.due_at < now)))
+        query = (
+            select(followups, referrals.c.case_number)
+            .select_from(followups.outerjoin(referrals, followups.c.referral_id == referrals.c.referral_id))
+            .where(and_(followups.c.status == "pending", followups.c.due_at < now))
+        )
         if area:
             query = query.where(followups.c.area == area)
         if agency_id:
@@ -95,8 +119,14 @@ class FollowupRepository:
         """Pending timers by step and rungs fired: how many, how many have a rung due
         to fire now, how many are past their deadline."""
         rows = await self.db.execute(
-            select(followups.c.step, followups.c.level, func.count().label("pending"),
-                   func.sum(case((followups.c.next_fire_at <= now, 1), else_=0)).label("due"),
-                   func.sum(case((followups.c.due_at < now, 1), else_=0)).label("overdue"))
-            .where(followups.c.status == "pending").group_by(followups.c.step, followups.c.level))
+            select(
+                followups.c.step,
+                followups.c.level,
+                func.count().label("pending"),
+                func.sum(case((followups.c.next_fire_at <= now, 1), else_=0)).label("due"),
+                func.sum(case((followups.c.due_at < now, 1), else_=0)).label("overdue"),
+            )
+            .where(followups.c.status == "pending")
+            .group_by(followups.c.step, followups.c.level)
+        )
         return list(rows.all())

@@ -75,8 +75,9 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=True),
     Column("read_by", String(128), nullable=True),
-    UniqueConstraint("about_event_id", "recipient_role", "recipient_scope", "kind",
-                     name="uq_notifications_once_per_event"),
+    UniqueConstraint(
+        "about_event_id", "recipient_role", "recipient_scope", "kind", name="uq_notifications_once_per_event"
+    ),
     Index("ix_notifications_inbox", "recipient_role", "recipient_scope", "created_at"),
 )
 

@@ -19,7 +19,8 @@ _IDS: BindParameter[str] = bindparam("ids", expanding=True)
 # The known cases (with their areas) and the cases taken up, in one round trip.
 _KNOWN = union_all(
     select(cases.c.case_id, cases.c.area, false().label("taken_up")).where(cases.c.case_id.in_(_IDS)),
-    select(referrals.c.case_id, null(), true()).distinct()
+    select(referrals.c.case_id, null(), true())
+    .distinct()
     .where(referrals.c.case_id.in_(_IDS), referrals.c.status.in_(TAKEN_UP)),
 )
 
@@ -38,9 +39,13 @@ class ProjectionRepository:
         return (await self.db.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
     async def reporters_of(self, case_id: str) -> list[str]:
-        rows: Sequence[tuple[str]] = (await self.db.execute(select(case_reporters.c.reporter_id)
-                                                            .where(case_reporters.c.case_id == case_id)
-                                                            .order_by(case_reporters.c.reporter_id))).all()
+        rows: Sequence[tuple[str]] = (
+            await self.db.execute(
+                select(case_reporters.c.reporter_id)
+                .where(case_reporters.c.case_id == case_id)
+                .order_by(case_reporters.c.reporter_id)
+            )
+        ).all()
         return [r for (r,) in rows]
 
     async def move_case(self, case_id: str, area: str) -> None:
@@ -75,8 +80,7 @@ class ProjectionRepository:
         await insert_missing(self.db, case_reporters, [{"case_id": c, "reporter_id": r} for c, r in pairs])
 
     async def referral(self, referral_id: str) -> Any:
-        return (await self.db.execute(
-            select(referrals).where(referrals.c.referral_id == referral_id))).first()
+        return (await self.db.execute(select(referrals).where(referrals.c.referral_id == referral_id))).first()
 
     async def add_referral(self, **values: Any) -> bool:
         return await insert_if_absent(self.db, referrals, values)
@@ -101,9 +105,14 @@ class NotificationRepository:
         return await insert_new(self.db, notifications, rows, notifications.c.id)
 
     async def exists(self, about_event_id: str, role: str, scope: str, kind: str) -> bool:
-        found = await self.db.execute(select(notifications.c.id).where(
-            notifications.c.about_event_id == about_event_id, notifications.c.recipient_role == role,
-            notifications.c.recipient_scope == scope, notifications.c.kind == kind))
+        found = await self.db.execute(
+            select(notifications.c.id).where(
+                notifications.c.about_event_id == about_event_id,
+                notifications.c.recipient_role == role,
+                notifications.c.recipient_scope == scope,
+                notifications.c.kind == kind,
+            )
+        )
         return found.first() is not None
 
     @staticmethod
@@ -112,13 +121,14 @@ class NotificationRepository:
 
     @staticmethod
     def _with_my_read(reader: str) -> Any:
-        mine = and_(notification_reads.c.notification_id == notifications.c.id,
-                    notification_reads.c.reader == reader)
-        return (select(notifications, notification_reads.c.read_at.label("my_read_at"))
-                .select_from(notifications.outerjoin(notification_reads, mine)))
+        mine = and_(notification_reads.c.notification_id == notifications.c.id, notification_reads.c.reader == reader)
+        return select(notifications, notification_reads.c.read_at.label("my_read_at")).select_from(
+            notifications.outerjoin(notification_reads, mine)
+        )
 
-    async def inbox(self, role: str, scopes: list[str], reader: str, *, unread_only: bool, limit: int,
-                    kind: str | None = None) -> list[Any]:
+    async def inbox(
+        self, role: str, scopes: list[str], reader: str, *, unread_only: bool, limit: int, kind: str | None = None
+    ) -> list[Any]:
         query = self._with_my_read(reader).where(self._mine(role, scopes))
         if unread_only:
             query = query.where(notification_reads.c.read_at.is_(None))
@@ -132,12 +142,19 @@ class NotificationRepository:
         return int((await self.db.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
 
     async def get_for(self, notification_id: str, role: str, scopes: list[str], reader: str) -> Any:
-        return (await self.db.execute(self._with_my_read(reader).where(
-            notifications.c.id == notification_id, self._mine(role, scopes)))).first()
+        return (
+            await self.db.execute(
+                self._with_my_read(reader).where(notifications.c.id == notification_id, self._mine(role, scopes))
+            )
+        ).first()
 
     async def mark_read(self, notification_id: str, reader: str, at: datetime) -> None:
         """Only a reader's first read counts; the notification keeps its first reader."""
-        await insert_if_absent(self.db, notification_reads,
-                               {"notification_id": notification_id, "reader": reader, "read_at": at})
-        await self.db.execute(update(notifications).where(
-            notifications.c.id == notification_id, notifications.c.read_at.is_(None)).values(read_at=at, read_by=reader))
+        await insert_if_absent(
+            self.db, notification_reads, {"notification_id": notification_id, "reader": reader, "read_at": at}
+        )
+        await self.db.execute(
+            update(notifications)
+            .where(notifications.c.id == notification_id, notifications.c.read_at.is_(None))
+            .values(read_at=at, read_by=reader)
+        )

@@ -16,7 +16,7 @@ KIND_HEADER = "X-Tsunagi-Kind"
 @dataclass(frozen=True)
 class ChannelTarget:
     channel: str  # "email" | "webhook"
-    target: str   # an address or a URL; "" when the directory lacks it (fails loudly)
+    target: str  # an address or a URL; "" when the directory lacks it (fails loudly)
 
 
 def channel_targets(channels: list[str], email: str | None, webhook_url: str | None) -> list[ChannelTarget]:

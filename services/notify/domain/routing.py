@@ -46,8 +46,9 @@ class Notice:
 CITY_WIDE = "市全域"
 
 
-def case_opened_notices(area: str, urgency: str, reporter_ids: list[str],
-                        all_areas: tuple[str, ...] = ()) -> list[Notice]:
+def case_opened_notices(
+    area: str, urgency: str, reporter_ids: list[str], all_areas: tuple[str, ...] = ()
+) -> list[Notice]:
     """The reporter hears the consultation was received; an urgent (緊急) case goes to
     its area's coordinators at once — to every area's when it waits in the city-wide
     queue (any coordinator may take it from there)."""
@@ -58,16 +59,19 @@ def case_opened_notices(area: str, urgency: str, reporter_ids: list[str],
     return notices
 
 
-def referral_notices(event_type: str, *, agency_id: str, area: str, reporter_ids: list[str],
-                     status: str | None = None) -> list[Notice]:
+def referral_notices(
+    event_type: str, *, agency_id: str, area: str, reporter_ids: list[str], status: str | None = None
+) -> list[Notice]:
     """Notifications for one referral event. Reporters only ever learn the stage."""
     if event_type == "referral.requested":
         return [Notice(agency(agency_id), "referral_new")]
     if event_type == "referral.acknowledged":
         return [Notice(coordinator(area), "referral_acknowledged")]
     if event_type == "referral.accepted":
-        return [Notice(coordinator(area), "referral_accepted"),
-                *(Notice(reporter(r), "reporter_connected") for r in reporter_ids)]
+        return [
+            Notice(coordinator(area), "referral_accepted"),
+            *(Notice(reporter(r), "reporter_connected") for r in reporter_ids),
+        ]
     if event_type == "referral.declined":
         return [Notice(coordinator(area), "referral_declined")]
     if event_type == "referral.status_changed":
@@ -96,10 +100,10 @@ def escalation_notice(rung: int, *, agency_id: str, area: str) -> Notice:
 class FollowupEffect:
     """What a referral move does to its timers."""
 
-    handles: frozenset[Step] = frozenset()   # pending timers of these steps are done
-    schedule: tuple[Step, ...] = ()          # start these steps (if not already there)
-    progress_reported: bool = False          # a progress report: start the next round
-    closes: bool = False                     # the referral is over: nothing more to follow
+    handles: frozenset[Step] = frozenset()  # pending timers of these steps are done
+    schedule: tuple[Step, ...] = ()  # start these steps (if not already there)
+    progress_reported: bool = False  # a progress report: start the next round
+    closes: bool = False  # the referral is over: nothing more to follow
 
 
 _ALL: frozenset[Step] = frozenset({"acknowledge", "decide", "progress"})

@@ -61,7 +61,7 @@ class TemplateBook:
         self.templates = templates
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any]) -> "TemplateBook":
+    def from_mapping(cls, raw: dict[str, Any]) -> TemplateBook:
         if not isinstance(raw, dict):
             raise TemplateError("templates: expected a mapping of kind → {recipient, title, body}")
         templates = {}
@@ -71,8 +71,9 @@ class TemplateBook:
             role = entry["recipient"]
             if role not in ALLOWED:
                 raise TemplateError(f"template {kind}: unknown recipient role {role!r}")
-            template = NotificationTemplate(kind=kind, recipient=role, title=Template(str(entry["title"])),
-                                            body=Template(str(entry["body"])))
+            template = NotificationTemplate(
+                kind=kind, recipient=role, title=Template(str(entry["title"])), body=Template(str(entry["body"]))
+            )
             if not (template.title.is_valid() and template.body.is_valid()):
                 raise TemplateError(f"template {kind}: a $ placeholder is malformed")
             forbidden = template.placeholders() - ALLOWED[role]

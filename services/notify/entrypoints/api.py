@@ -12,8 +12,8 @@ from services.notify.domain.templates import STEP_LABELS
 from services.notify.entrypoints.schemas import (
     Deliveries,
     DeliveryOut,
-    Followups,
     FollowupOut,
+    Followups,
     Inbox,
     NotificationOut,
     Overdue,
@@ -28,74 +28,132 @@ Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$
 Limit = Annotated[int, Query(ge=1, le=500, description="最大件数")]
 
 
-def _services(request: Request):  # noqa: ANN202
+def _services(request: Request):
     return request.app.state.services
 
 
-@router.get("/notifications", response_model=Inbox, tags=["notifications"],
-            summary="自分あての通知 (the caller's in-app inbox)")
-async def list_notifications(request: Request, caller: CurrentIdentity, unread: bool = False,
-                             kind: Annotated[str | None, Query(max_length=60)] = None,
-                             limit: Limit = 100) -> Inbox:
+@router.get(
+    "/notifications", response_model=Inbox, tags=["notifications"], summary="自分あての通知 (the caller's in-app inbox)"
+)
+async def list_notifications(
+    request: Request,
+    caller: CurrentIdentity,
+    unread: bool = False,
+    kind: Annotated[str | None, Query(max_length=60)] = None,
+    limit: Limit = 100,
+) -> Inbox:
     services = _services(request)
-    rows, unread_count = await queries.inbox(services.runtime.unit_of_work(), services.context, caller,
-                                             unread_only=unread, limit=limit, kind=kind)
+    rows, unread_count = await queries.inbox(
+        services.runtime.unit_of_work(), services.context, caller, unread_only=unread, limit=limit, kind=kind
+    )
     reporter = caller.role == "reporter"
-    return Inbox(recipient=f"{caller.role}:{caller.scope}", unread_count=unread_count,
-                 items=[NotificationOut.of(r, for_reporter=reporter) for r in rows])
+    return Inbox(
+        recipient=f"{caller.role}:{caller.scope}",
+        unread_count=unread_count,
+        items=[NotificationOut.of(r, for_reporter=reporter) for r in rows],
+    )
 
 
-@router.post("/notifications/{notification_id}/read", response_model=NotificationOut, tags=["notifications"],
-             summary="通知を既読にする (mark read; idempotent)")
+@router.post(
+    "/notifications/{notification_id}/read",
+    response_model=NotificationOut,
+    tags=["notifications"],
+    summary="通知を既読にする (mark read; idempotent)",
+)
 async def read_notification(notification_id: Id, request: Request, caller: CurrentIdentity) -> NotificationOut:
     row = await queries.mark_read(_services(request).runtime.unit_of_work(), caller, notification_id)
     return NotificationOut.of(row, for_reporter=caller.role == "reporter")
 
 
-@router.get("/deliveries", response_model=Deliveries, tags=["deliveries"],
-            summary="メール・Webhook の配信状況 (supervisors; ?status=failed)")
-async def list_deliveries(request: Request, caller: CurrentIdentity,
-                          status: Literal["pending", "delivered", "failed"] | None = None,
-                          channel: Literal["email", "webhook"] | None = None, limit: Limit = 100) -> Deliveries:
+@router.get(
+    "/deliveries",
+    response_model=Deliveries,
+    tags=["deliveries"],
+    summary="メール・Webhook の配信状況 (supervisors; ?status=failed)",
+)
+async def list_deliveries(
+    request: Request,
+    caller: CurrentIdentity,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    channel: Literal["email", "webhook"] | None = None,
+    limit: Limit = 100,
+) -> Deliveries:
     require_role(caller, "supervisor")
-    rows, attempts = await queries.deliveries(_services(request).runtime.unit_of_work(), status=status,
-                                              channel=channel, limit=limit)
+    rows, attempts = await queries.deliveries(
+        _services(request).runtime.unit_of_work(), status=status, channel=channel, limit=limit
+    )
     return Deliveries(items=[DeliveryOut.of(r, attempts.get(r.id, [])) for r in rows])
 
 
-@router.post("/deliveries/{delivery_id}/retry", status_code=202, tags=["deliveries"],
-             summary="失敗した配信をもう一度送る (supervisors)")
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    status_code=202,
+    tags=["deliveries"],
+    summary="失敗した配信をもう一度送る (supervisors)",
+)
 async def retry_delivery(delivery_id: Id, request: Request, caller: CurrentIdentity) -> dict[str, str]:
     require_role(caller, "supervisor")
     await queries.retry_delivery(_services(request).runtime.unit_of_work(), delivery_id)
     return {"status": "pending", "delivery_id": delivery_id}
 
 
-@router.get("/overdue", response_model=Overdue, tags=["follow-ups"],
-            summary="期限を過ぎた依頼 (coordinators: their area; supervisors: all)")
-async def list_overdue(request: Request, caller: CurrentIdentity,
-                       area: Annotated[str | None, Query(max_length=40)] = None,
-                       agency: Annotated[str | None, Query(max_length=64, description="agency id")] = None,
-                       limit: Limit = 200) -> Overdue:
+@router.get(
+    "/overdue",
+    response_model=Overdue,
+    tags=["follow-ups"],
+    summary="期限を過ぎた依頼 (coordinators: their area; supervisors: all)",
+)
+async def list_overdue(
+    request: Request,
+    caller: CurrentIdentity,
+    area: Annotated[str | None, Query(max_length=40)] = None,
+    agency: Annotated[str | None, Query(max_length=64, description="agency id")] = None,
+    limit: Limit = 200,
+) -> Overdue:
     services = _services(request)
     uow = services.runtime.unit_of_work()
     items = await queries.overdue(uow, services.context, caller, area=area, agency_id=agency, limit=limit)
     now = uow.clock.now()
-    return Overdue(as_of=as_utc(now), as_of_jst=jst_text(now), count=len(items), items=[
-        OverdueOut(referral_id=i.row.referral_id, case_id=i.row.case_id, case_number=i.row.case_number,
-                   agency_id=i.row.agency_id, agency_name=services.context.agency_name(i.row.agency_id),
-                   area=i.row.area, urgency=i.row.urgency, step=i.row.step,
-                   step_label=STEP_LABELS.get(i.row.step, i.row.step), round=i.row.round,
-                   due_at=as_utc(i.row.due_at), due_at_jst=jst_text(i.row.due_at),
-                   late_business_days=i.late_business_days, late_hours=i.late_hours, late=i.late_text,
-                   escalated_to=i.escalated_to)
-        for i in items])
+    return Overdue(
+        as_of=as_utc(now),
+        as_of_jst=jst_text(now),
+        count=len(items),
+        items=[
+            OverdueOut(
+                referral_id=i.row.referral_id,
+                case_id=i.row.case_id,
+                case_number=i.row.case_number,
+                agency_id=i.row.agency_id,
+                agency_name=services.context.agency_name(i.row.agency_id),
+                area=i.row.area,
+                urgency=i.row.urgency,
+                step=i.row.step,
+                step_label=STEP_LABELS.get(i.row.step, i.row.step),
+                round=i.row.round,
+                due_at=as_utc(i.row.due_at),
+                due_at_jst=jst_text(i.row.due_at),
+                late_business_days=i.late_business_days,
+                late_hours=i.late_hours,
+                late=i.late_text,
+                escalated_to=i.escalated_to,
+            )
+            for i in items
+        ],
+    )
 
 
-@router.get("/referrals/{referral_id}/followups", response_model=Followups, tags=["follow-ups"],
-            summary="依頼のフォローアップ(期限と督促の状況)")
+@router.get(
+    "/referrals/{referral_id}/followups",
+    response_model=Followups,
+    tags=["follow-ups"],
+    summary="依頼のフォローアップ(期限と督促の状況)",
+)
 async def referral_followups(referral_id: Id, request: Request, caller: CurrentIdentity) -> Followups:
-    referral, rows = await queries.referral_followups(_services(request).runtime.unit_of_work(), caller,
-                                                      referral_id)
-    return Followups(referral_id=referral_id, area=referral.area, agency_id=referral.agency_id,
-                     status=referral.status, items=[FollowupOut.of(r) for r in rows])
+    referral, rows = await queries.referral_followups(_services(request).runtime.unit_of_work(), caller, referral_id)
+    return Followups(
+        referral_id=referral_id,
+        area=referral.area,
+        agency_id=referral.agency_id,
+        status=referral.status,
+        items=[FollowupOut.of(r) for r in rows],
+    )

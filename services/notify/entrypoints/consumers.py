@@ -23,8 +23,14 @@ from shared.events.case import CaseMoved
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
-REFERRAL_EVENTS = (ReferralRequested, ReferralReceived, ReferralAcknowledged, ReferralAccepted,
-                   ReferralDeclined, ReferralStatusChanged)
+REFERRAL_EVENTS = (
+    ReferralRequested,
+    ReferralReceived,
+    ReferralAcknowledged,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReferralStatusChanged,
+)
 
 
 def event_handlers(ctx: NotifyContext) -> EventHandlers:

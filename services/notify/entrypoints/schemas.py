@@ -29,13 +29,20 @@ class NotificationOut(BaseModel):
     first_read_at: datetime | None = Field(None, description="when anyone sharing this inbox first read it")
 
     @classmethod
-    def of(cls, row: Any, *, for_reporter: bool) -> "NotificationOut":
-        return cls(id=row.id, kind=row.kind, title=row.title, body=row.body,
-                   case_id=None if for_reporter else row.case_id,
-                   referral_id=None if for_reporter else row.referral_id,
-                   created_at=as_utc(row.created_at), created_at_jst=jst_text(row.created_at),
-                   read=row.my_read_at is not None, read_at=_utc(row.my_read_at),
-                   first_read_at=_utc(row.read_at))
+    def of(cls, row: Any, *, for_reporter: bool) -> NotificationOut:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            case_id=None if for_reporter else row.case_id,
+            referral_id=None if for_reporter else row.referral_id,
+            created_at=as_utc(row.created_at),
+            created_at_jst=jst_text(row.created_at),
+            read=row.my_read_at is not None,
+            read_at=_utc(row.my_read_at),
+            first_read_at=_utc(row.read_at),
+        )
 
 
 class Inbox(BaseModel):
@@ -72,16 +79,35 @@ class DeliveryOut(BaseModel):
     attempt_log: list[AttemptOut]
 
     @classmethod
-    def of(cls, row: Any, attempts: list[Any]) -> "DeliveryOut":
-        return cls(id=row.id, notification_id=row.notification_id, kind=row.kind,
-                   recipient=f"{row.recipient_role}:{row.recipient_scope}", channel=row.channel,
-                   target=row.target, status=row.status, attempts=row.attempts, last_error=row.last_error,
-                   next_attempt_at=_utc(row.next_attempt_at) if row.status == "pending" else None,
-                   created_at=as_utc(row.created_at), delivered_at=_utc(row.delivered_at),
-                   failed_at=_utc(row.failed_at), referral_id=row.referral_id, case_id=row.case_id,
-                   attempt_log=[AttemptOut(attempt=a.attempt, ok=a.ok, detail=a.detail, worker=a.worker,
-                                           finished_at=as_utc(a.finished_at),
-                                           finished_at_jst=jst_text(a.finished_at)) for a in attempts])
+    def of(cls, row: Any, attempts: list[Any]) -> DeliveryOut:
+        return cls(
+            id=row.id,
+            notification_id=row.notification_id,
+            kind=row.kind,
+            recipient=f"{row.recipient_role}:{row.recipient_scope}",
+            channel=row.channel,
+            target=row.target,
+            status=row.status,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            next_attempt_at=_utc(row.next_attempt_at) if row.status == "pending" else None,
+            created_at=as_utc(row.created_at),
+            delivered_at=_utc(row.delivered_at),
+            failed_at=_utc(row.failed_at),
+            referral_id=row.referral_id,
+            case_id=row.case_id,
+            attempt_log=[
+                AttemptOut(
+                    attempt=a.attempt,
+                    ok=a.ok,
+                    detail=a.detail,
+                    worker=a.worker,
+                    finished_at=as_utc(a.finished_at),
+                    finished_at_jst=jst_text(a.finished_at),
+                )
+                for a in attempts
+            ],
+        )
 
 
 class Deliveries(BaseModel):
@@ -127,10 +153,19 @@ class FollowupOut(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, row: Any) -> "FollowupOut":
-        return cls(id=row.id, step=row.step, step_label=STEP_LABELS.get(row.step, row.step), round=row.round,
-                   status=row.status, due_at=as_utc(row.due_at), due_at_jst=jst_text(row.due_at),
-                   rungs_fired=row.level, next_fire_at=_utc(row.next_fire_at), ended_at=_utc(row.ended_at))
+    def of(cls, row: Any) -> FollowupOut:
+        return cls(
+            id=row.id,
+            step=row.step,
+            step_label=STEP_LABELS.get(row.step, row.step),
+            round=row.round,
+            status=row.status,
+            due_at=as_utc(row.due_at),
+            due_at_jst=jst_text(row.due_at),
+            rungs_fired=row.level,
+            next_fire_at=_utc(row.next_fire_at),
+            ended_at=_utc(row.ended_at),
+        )
 
 
 class Followups(BaseModel):
@@ -139,4 +174,3 @@ class Followups(BaseModel):
     agency_id: str
     status: str = Field(description="the referral's last known state, as notify learnt it")
     items: list[FollowupOut]
-

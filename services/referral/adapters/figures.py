@@ -25,20 +25,24 @@ def outcome(now: datetime) -> ColumnElement[str]:
         (r.decide_by.is_(None), "closed_without_decision"),
         (r.decide_by < func.coalesce(r.closed_at, at_now), "past_deadline_undecided"),
         (r.closed_at.is_(None), "still_within_deadline"),
-        else_="closed_without_decision")
+        else_="closed_without_decision",
+    )
 
 
-async def outcomes_by_period(db: AsyncConnection, cuts: Sequence[datetime], now: datetime,
-                             area: str | None) -> list[tuple[int, str, str, int]]:
+async def outcomes_by_period(
+    db: AsyncConnection, cuts: Sequence[datetime], now: datetime, area: str | None
+) -> list[tuple[int, str, str, int]]:
     """(period index, agency id, outcome, count) for the referrals requested in each range
     [cuts[i], cuts[i + 1]) — of ``area`` only, unless None."""
     requested = referrals.c.requested_at
     period = case(*((requested < cut, i) for i, cut in enumerate(cuts[1:])))
-    rows = (select(period.label("period"), referrals.c.agency_id, outcome(now).label("outcome"))
-            .where(requested >= cuts[0], requested < cuts[-1],
-                   true() if area is None else referrals.c.area == area)
-            .subquery())
-    query = (select(rows.c.period, rows.c.agency_id, rows.c.outcome, func.count())
-             .group_by(rows.c.period, rows.c.agency_id, rows.c.outcome))
+    rows = (
+        select(period.label("period"), referrals.c.agency_id, outcome(now).label("outcome"))
+        .where(requested >= cuts[0], requested < cuts[-1], true() if area is None else referrals.c.area == area)
+        .subquery()
+    )
+    query = select(rows.c.period, rows.c.agency_id, rows.c.outcome, func.count()).group_by(
+        rows.c.period, rows.c.agency_id, rows.c.outcome
+    )
     counts: Sequence[tuple[int, str, str, int]] = (await db.execute(query)).all()
     return [(int(p), a, o, int(n)) for p, a, o, n in counts]

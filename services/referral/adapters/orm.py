@@ -37,8 +37,8 @@ referrals = Table(
     Column("urgency", String(16), nullable=False),
     Column("consent", String(8), nullable=False),
     Column("legal_ground", Text, nullable=True),
-    Column("shared", JSON, nullable=False),      # only what the agency may see
-    Column("withheld", JSON, nullable=False),    # names of fields held back, never values
+    Column("shared", JSON, nullable=False),  # only what the agency may see
+    Column("withheld", JSON, nullable=False),  # names of fields held back, never values
     Column("status", String(20), nullable=False),
     Column("version", Integer, nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False),

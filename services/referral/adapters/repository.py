@@ -16,10 +16,35 @@ from services.referral.domain.referral import Referral, Transition
 from shared.clock import as_utc
 from shared.events import Actor
 
-_TIMES = ("requested_at", "received_at", "updated_at", "acknowledge_by", "decide_by", "acknowledged_at",
-          "decided_at", "closed_at")
-_FIELDS = ("id", "case_id", "case_number", "area", "agency_id", "purpose", "urgency", "consent",
-           "legal_ground", "shared", "withheld", "status", "version", *_TIMES, "reason", "note", "requested_by")
+_TIMES = (
+    "requested_at",
+    "received_at",
+    "updated_at",
+    "acknowledge_by",
+    "decide_by",
+    "acknowledged_at",
+    "decided_at",
+    "closed_at",
+)
+_FIELDS = (
+    "id",
+    "case_id",
+    "case_number",
+    "area",
+    "agency_id",
+    "purpose",
+    "urgency",
+    "consent",
+    "legal_ground",
+    "shared",
+    "withheld",
+    "status",
+    "version",
+    *_TIMES,
+    "reason",
+    "note",
+    "requested_by",
+)
 # What a move changes. Nothing else is written by a move, so a move racing a consent
 # withdrawal can never write the withdrawn fields back.
 _MOVE_FIELDS = ("status", "version", "updated_at", "acknowledged_at", "decided_at", "closed_at", "reason", "note")
@@ -56,10 +81,13 @@ class ReferralFilter:
     offset: int = 0
 
 
-def _next_deadline():  # noqa: ANN202
+def _next_deadline():
     """What the agency must do next, by when (as ``Referral.next_deadline``), in SQL."""
-    return case((referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by),
-                (referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by), else_=None)
+    return case(
+        (referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by),
+        (referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by),
+        else_=None,
+    )
 
 
 class ReferralRepository:
@@ -83,22 +111,31 @@ class ReferralRepository:
         result = await self.db.execute(
             update(referrals)
             .where(referrals.c.id == referral.id, referrals.c.version == expected_version)
-            .values(**values))
+            .values(**values)
+        )
         return result.rowcount == 1
 
     async def narrow_sharing(self, referral: Referral) -> None:
-        await self.db.execute(update(referrals).where(referrals.c.id == referral.id).values(
-            shared=dict(referral.shared), withheld=list(referral.withheld), consent=referral.consent,
-            legal_ground=referral.legal_ground, updated_at=referral.updated_at))
+        await self.db.execute(
+            update(referrals)
+            .where(referrals.c.id == referral.id)
+            .values(
+                shared=dict(referral.shared),
+                withheld=list(referral.withheld),
+                consent=referral.consent,
+                legal_ground=referral.legal_ground,
+                updated_at=referral.updated_at,
+            )
+        )
 
     async def of_case(self, case_id: str) -> list[Referral]:
-        rows = await self.db.execute(select(referrals).where(referrals.c.case_id == case_id)
-                                          .order_by(referrals.c.id))
+        rows = await self.db.execute(select(referrals).where(referrals.c.case_id == case_id).order_by(referrals.c.id))
         return [_to_referral(r) for r in rows.all()]
 
     async def move_case(self, case_id: str, area: str) -> int:
         result = await self.db.execute(
-            update(referrals).where(referrals.c.case_id == case_id, referrals.c.area != area).values(area=area))
+            update(referrals).where(referrals.c.case_id == case_id, referrals.c.area != area).values(area=area)
+        )
         return result.rowcount
 
     async def case_facts(self, case_id: str) -> Any:
@@ -111,35 +148,51 @@ class ReferralRepository:
             await self.db.execute(insert(case_facts), {"case_id": case_id, **values})
 
     async def add_transition(self, referral_id: str, transition: Transition, actor: Actor, event_id: str) -> None:
-        await self.db.execute(insert(referral_transitions), dict(
-            referral_id=referral_id, version=transition.version, action=transition.action.value,
-            from_status=transition.from_status.value, to_status=transition.to_status.value,
-            actor_role=actor.role, actor_id=actor.id, reason=transition.reason, note=transition.note,
-            at=transition.at, event_id=event_id))
+        await self.db.execute(
+            insert(referral_transitions),
+            dict(
+                referral_id=referral_id,
+                version=transition.version,
+                action=transition.action.value,
+                from_status=transition.from_status.value,
+                to_status=transition.to_status.value,
+                actor_role=actor.role,
+                actor_id=actor.id,
+                reason=transition.reason,
+                note=transition.note,
+                at=transition.at,
+                event_id=event_id,
+            ),
+        )
 
     async def history(self, referral_id: str) -> list[Any]:
         rows = await self.db.execute(
-            select(referral_transitions).where(referral_transitions.c.referral_id == referral_id)
-            .order_by(referral_transitions.c.version))
+            select(referral_transitions)
+            .where(referral_transitions.c.referral_id == referral_id)
+            .order_by(referral_transitions.c.version)
+        )
         return list(rows.all())
 
     async def record_read(self, referral_id: str, actor: Actor, fields: Sequence[str], at: datetime) -> None:
-        await self.db.execute(insert(referral_reads), dict(
-            referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields),
-            read_at=at))
+        await self.db.execute(
+            insert(referral_reads),
+            dict(referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields), read_at=at),
+        )
 
     async def reads_of_case(self, case_id: str) -> list[Any]:
         """Every read of the case's referrals, with the agency each was addressed to."""
         rows = await self.db.execute(
             select(referral_reads, referrals.c.agency_id, referrals.c.area)
             .select_from(referral_reads.join(referrals, referrals.c.id == referral_reads.c.referral_id))
-            .where(referrals.c.case_id == case_id).order_by(referral_reads.c.id))
+            .where(referrals.c.case_id == case_id)
+            .order_by(referral_reads.c.id)
+        )
         return list(rows.all())
 
     async def reads(self, referral_id: str) -> list[Any]:
         rows = await self.db.execute(
-            select(referral_reads).where(referral_reads.c.referral_id == referral_id)
-            .order_by(referral_reads.c.id))
+            select(referral_reads).where(referral_reads.c.referral_id == referral_id).order_by(referral_reads.c.id)
+        )
         return list(rows.all())
 
     async def find(self, criteria: ReferralFilter) -> tuple[list[Referral], int]:
@@ -154,15 +207,17 @@ class ReferralRepository:
             conditions.append(referrals.c.case_id == criteria.case_id)
         if criteria.overdue_at is not None:
             now = criteria.overdue_at
-            conditions.append(or_(
-                and_(referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by < now),
-                and_(referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by < now)))
+            conditions.append(
+                or_(
+                    and_(referrals.c.status == Status.RECEIVED.value, referrals.c.acknowledge_by < now),
+                    and_(referrals.c.status == Status.ACKNOWLEDGED.value, referrals.c.decide_by < now),
+                )
+            )
         where = and_(*conditions) if conditions else true()
         total = (await self.db.execute(select(func.count()).select_from(referrals).where(where))).scalar_one()
         newest_first = (referrals.c.received_at.desc(), referrals.c.id.desc())
-        order = ((_next_deadline().asc().nulls_last(), *newest_first) if criteria.by_deadline else newest_first)
+        order = (_next_deadline().asc().nulls_last(), *newest_first) if criteria.by_deadline else newest_first
         rows = await self.db.execute(
-            select(referrals).where(where)
-            .order_by(*order)
-            .limit(criteria.limit).offset(criteria.offset))
+            select(referrals).where(where).order_by(*order).limit(criteria.limit).offset(criteria.offset)
+        )
         return [_to_referral(r) for r in rows.all()], int(total)

@@ -41,8 +41,9 @@ def sees_everything_shared_and_withheld(role: str) -> bool:
     return role in ("coordinator", "supervisor")
 
 
-def personal_fields_closed(status: str, closed_at: datetime | None, now: datetime,
-                           days_after_completion: int) -> str | None:
+def personal_fields_closed(
+    status: str, closed_at: datetime | None, now: datetime, days_after_completion: int
+) -> str | None:
     """Why the agency may no longer read the referral's personal fields (Japanese), or
     None while it may. The one rule: they end when the referral is declined, cancelled or
     failed, and ``days_after_completion`` days after it is completed; the outcome and the
@@ -53,6 +54,10 @@ def personal_fields_closed(status: str, closed_at: datetime | None, now: datetim
         return "取り消された依頼のため、個人に関わる項目は表示されません。"
     if status == Status.FAILED:
         return "不成立となった依頼のため、個人に関わる項目は表示されません。"
-    if status == Status.COMPLETED and closed_at is not None and now >= closed_at + timedelta(days=days_after_completion):
+    if (
+        status == Status.COMPLETED
+        and closed_at is not None
+        and now >= closed_at + timedelta(days=days_after_completion)
+    ):
         return f"完了から{days_after_completion}日を過ぎたため、個人に関わる項目は表示されません。"
     return None

@@ -22,8 +22,9 @@ class ResponseDeadlines:
     decide_by: datetime
 
 
-def response_deadlines(policy: FollowupPolicy, requested_at: datetime, *, agency_kind: str, urgency: str,
-                       calendar: str) -> ResponseDeadlines:
+def response_deadlines(
+    policy: FollowupPolicy, requested_at: datetime, *, agency_kind: str, urgency: str, calendar: str
+) -> ResponseDeadlines:
     def due(step: str) -> datetime:
         return policy.due(step, requested_at, agency_kind=agency_kind, urgency=urgency, calendar=calendar)
 

@@ -23,8 +23,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-OUTCOMES: tuple[str, ...] = ("accepted_within_deadline", "accepted_late", "declined", "still_within_deadline",
-                             "past_deadline_undecided", "closed_without_decision")
+OUTCOMES: tuple[str, ...] = (
+    "accepted_within_deadline",
+    "accepted_late",
+    "declined",
+    "still_within_deadline",
+    "past_deadline_undecided",
+    "closed_without_decision",
+)
 JUDGED = ("accepted_within_deadline", "accepted_late", "declined", "past_deadline_undecided")
 UNKNOWN_KIND = "名簿にない機関"
 TOTAL = "合計"
@@ -43,8 +49,9 @@ def kind_figures(outcomes: Counter[str]) -> dict[str, Any]:
     }
 
 
-def by_agency_kind(rows: Iterable[tuple[str, str, int]], kind_of: Callable[[str], str | None],
-                   kinds: Sequence[str]) -> dict[str, Any]:
+def by_agency_kind(
+    rows: Iterable[tuple[str, str, int]], kind_of: Callable[[str], str | None], kinds: Sequence[str]
+) -> dict[str, Any]:
     """Rows (agency id, outcome, count) → one entry per agency kind — every kind of the
     directory in its order, zeros included, then a kind seen only in the data — and the
     total. ``kind_of``: an agency's kind (None: not in the directory)."""
@@ -54,5 +61,7 @@ def by_agency_kind(rows: Iterable[tuple[str, str, int]], kind_of: Callable[[str]
     total: Counter[str] = Counter()
     for outcomes in tallies.values():
         total.update(outcomes)
-    return {"by_agency_kind": [{"agency_kind": kind, **kind_figures(outcomes)} for kind, outcomes in tallies.items()],
-            "total": kind_figures(total)}
+    return {
+        "by_agency_kind": [{"agency_kind": kind, **kind_figures(outcomes)} for kind, outcomes in tallies.items()],
+        "total": kind_figures(total),
+    }

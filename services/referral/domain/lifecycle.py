@@ -142,8 +142,12 @@ MOVES: dict[Action, Move] = {
     Action.HOLD: Move(Party.AGENCY, frozenset({Status.ACCEPTED, Status.IN_PROGRESS}), Status.ON_HOLD),
     Action.RESUME: Move(Party.AGENCY, frozenset({Status.ON_HOLD}), Status.IN_PROGRESS),
     Action.COMPLETE: Move(Party.AGENCY, frozenset({Status.ACCEPTED, Status.IN_PROGRESS}), Status.COMPLETED),
-    Action.FAIL: Move(Party.AGENCY, frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD}),
-                      Status.FAILED, reason_required=True),
+    Action.FAIL: Move(
+        Party.AGENCY,
+        frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD}),
+        Status.FAILED,
+        reason_required=True,
+    ),
     Action.CANCEL: Move(Party.COORDINATOR, OPEN, Status.CANCELLED, reason_required=True),
 }
 
@@ -156,7 +160,8 @@ class IllegalMove(Exception):
         self.current = current
         super().__init__(
             f"現在の状態「{STATUS_LABELS[current]}」({current.value})では"
-            f"「{ACTION_LABELS[action]}」({action.value})はできません。")
+            f"「{ACTION_LABELS[action]}」({action.value})はできません。"
+        )
 
 
 class ReasonRequired(Exception):
@@ -181,5 +186,4 @@ def party_for(action: Action) -> Party:
 
 def allowed_actions(current: Status, party: Party | None = None) -> list[Action]:
     """The moves open from ``current`` (for ``party``, if given), in declaration order."""
-    return [a for a, m in MOVES.items()
-            if current in m.from_states and (party is None or m.party == party)]
+    return [a for a, m in MOVES.items() if current in m.from_states and (party is None or m.party == party)]

@@ -111,18 +111,30 @@ class ReferralRequest:
 UNKNOWN_AGENCY_REASON = "紹介先機関「{agency_id}」は機関名簿(reference/agencies.yaml)に登録されていません。"
 
 
-def arrive(request: ReferralRequest, deadlines: ResponseDeadlines | None, at: datetime
-           ) -> tuple[Referral, Transition]:
+def arrive(request: ReferralRequest, deadlines: ResponseDeadlines | None, at: datetime) -> tuple[Referral, Transition]:
     """Put a requested referral in its agency's inbox, with the agency's response
     deadlines. ``deadlines`` is None when the agency is not in the directory: the
     referral is then recorded as failed, never dropped."""
     shared = shareable_part(request.offered, request.consent, request.legal_ground)
     base = Referral(
-        id=request.id, case_id=request.case_id, case_number=request.case_number, area=request.area,
-        agency_id=request.agency_id, purpose=request.purpose, urgency=request.urgency,
-        consent=request.consent, legal_ground=request.legal_ground, shared=shared.fields,
-        withheld=shared.withheld, status=Status.REQUESTED, version=0, requested_at=request.requested_at,
-        received_at=at, updated_at=at, requested_by=request.requested_by)
+        id=request.id,
+        case_id=request.case_id,
+        case_number=request.case_number,
+        area=request.area,
+        agency_id=request.agency_id,
+        purpose=request.purpose,
+        urgency=request.urgency,
+        consent=request.consent,
+        legal_ground=request.legal_ground,
+        shared=shared.fields,
+        withheld=shared.withheld,
+        status=Status.REQUESTED,
+        version=0,
+        requested_at=request.requested_at,
+        received_at=at,
+        updated_at=at,
+        requested_by=request.requested_by,
+    )
     if deadlines is None:
         reason = UNKNOWN_AGENCY_REASON.format(agency_id=request.agency_id)
         return _apply(base, Action.UNDELIVERABLE, at, reason=reason)
@@ -130,8 +142,16 @@ def arrive(request: ReferralRequest, deadlines: ResponseDeadlines | None, at: da
     return _apply(base, Action.DELIVER, at)
 
 
-def move(referral: Referral, action: Action, party: Party | None, *, expected_version: int,
-         at: datetime, reason: str | None = None, note: str | None = None) -> tuple[Referral, Transition]:
+def move(
+    referral: Referral,
+    action: Action,
+    party: Party | None,
+    *,
+    expected_version: int,
+    at: datetime,
+    reason: str | None = None,
+    note: str | None = None,
+) -> tuple[Referral, Transition]:
     """One move by a caller acting as ``party``. Checks, in order: that it is that
     party's move, that the caller saw the current version, that the move is legal
     from the current state, and that a reason is given where one is required."""
@@ -142,8 +162,9 @@ def move(referral: Referral, action: Action, party: Party | None, *, expected_ve
     return _apply(referral, action, at, reason=reason, note=note)
 
 
-def _apply(referral: Referral, action: Action, at: datetime, *, reason: str | None = None,
-           note: str | None = None) -> tuple[Referral, Transition]:
+def _apply(
+    referral: Referral, action: Action, at: datetime, *, reason: str | None = None, note: str | None = None
+) -> tuple[Referral, Transition]:
     reason = reason.strip() if reason and reason.strip() else None
     note = note.strip() if note and note.strip() else None
     to = next_status(referral.status, action, reason)
@@ -160,8 +181,9 @@ def _apply(referral: Referral, action: Action, at: datetime, *, reason: str | No
     if note is not None:
         changes["note"] = note
     moved = replace(referral, **changes)
-    return moved, Transition(action=action, from_status=referral.status, to_status=to,
-                             version=moved.version, at=at, reason=reason, note=note)
+    return moved, Transition(
+        action=action, from_status=referral.status, to_status=to, version=moved.version, at=at, reason=reason, note=note
+    )
 
 
 def withdraw_personal_data(referral: Referral, consent: str, at: datetime) -> Referral | None:
@@ -170,5 +192,6 @@ def withdraw_personal_data(referral: Referral, consent: str, at: datetime) -> Re
     narrowed = without_personal_data(referral.shared, referral.withheld)
     if narrowed.fields == dict(referral.shared):
         return None
-    return replace(referral, shared=narrowed.fields, withheld=narrowed.withheld, consent=consent,
-                   legal_ground=None, updated_at=at)
+    return replace(
+        referral, shared=narrowed.fields, withheld=narrowed.withheld, consent=consent, legal_ground=None, updated_at=at
+    )

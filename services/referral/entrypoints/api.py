@@ -33,6 +33,7 @@ from shared.periods import Month, PeriodKind
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
+
 class FhirJSONResponse(JSONResponse):
     media_type = "application/fhir+json"  # so the OpenAPI document declares it, not application/json
 
@@ -40,23 +41,30 @@ class FhirJSONResponse(JSONResponse):
 ReferralId = Annotated[str, Path(min_length=1, max_length=64, description="紹介 id")]
 
 
-def _services(request: Request):  # noqa: ANN202
+def _services(request: Request):
     return request.app.state.services
 
 
-@router.get("/referrals", response_model=ReferralPage,
-            summary="紹介の一覧 (agency: its inbox; coordinator: their area; supervisor: all)")
+@router.get(
+    "/referrals",
+    response_model=ReferralPage,
+    summary="紹介の一覧 (agency: its inbox; coordinator: their area; supervisor: all)",
+)
 async def list_referrals(
-    request: Request, caller: CurrentIdentity,
+    request: Request,
+    caller: CurrentIdentity,
     status: Annotated[list[Status] | None, Query(description="状態で絞り込み(複数可)")] = None,
     agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
     area: Annotated[str | None, Query(max_length=40, description="圏域で絞り込み(管理者のみ)")] = None,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
-    open_only: Annotated[bool | None, Query(
-        alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")] = None,
+    open_only: Annotated[
+        bool | None, Query(alias="open", description="true: 対応中のもの(未完了)だけ、false: 終了したものだけ")
+    ] = None,
     overdue: Annotated[bool, Query(description="確認・回答の期限を過ぎたものだけ")] = False,
-    sort: Annotated[Literal["received", "deadline"], Query(
-        description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)")] = "received",
+    sort: Annotated[
+        Literal["received", "deadline"],
+        Query(description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)"),
+    ] = "received",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReferralPage:
@@ -65,34 +73,64 @@ async def list_referrals(
     statuses = None if status is None and open_only is None else {s.value for s in status or Status}
     if statuses is not None and open_only is not None:
         statuses &= {s.value for s in (OPEN if open_only else TERMINAL)}
-    criteria = handlers.scoped_filter(caller, statuses=sorted(statuses) if statuses is not None else None,
-                                      agency_id=agency_id,
-                                      area=area, case_id=case_id, overdue_at=now if overdue else None,
-                                      limit=limit, offset=offset, by_deadline=sort == "deadline")
+    criteria = handlers.scoped_filter(
+        caller,
+        statuses=sorted(statuses) if statuses is not None else None,
+        agency_id=agency_id,
+        area=area,
+        case_id=case_id,
+        overdue_at=now if overdue else None,
+        limit=limit,
+        offset=offset,
+        by_deadline=sort == "deadline",
+    )
     found, total = await handlers.list_referrals(services.runtime.unit_of_work(), criteria)
-    return ReferralPage(total=total, limit=limit, offset=offset,
-                        items=[summary(r, caller, services.reference, now, _calendar(services, r.agency_id))
-                               for r in found])
+    return ReferralPage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[summary(r, caller, services.reference, now, _calendar(services, r.agency_id)) for r in found],
+    )
 
 
-@router.get("/referrals/disclosures", response_model=Disclosures,
-            summary="開示の記録: どの機関(職員)が、ケースの紹介のどの共有項目を、いつ見たか")
-async def list_disclosures(request: Request, caller: CurrentIdentity,
-                           case_id: Annotated[str, Query(min_length=1, max_length=64)]) -> Disclosures:
+@router.get(
+    "/referrals/disclosures",
+    response_model=Disclosures,
+    summary="開示の記録: どの機関(職員)が、ケースの紹介のどの共有項目を、いつ見たか",
+)
+async def list_disclosures(
+    request: Request, caller: CurrentIdentity, case_id: Annotated[str, Query(min_length=1, max_length=64)]
+) -> Disclosures:
     reads = await handlers.disclosures(_services(request).runtime.unit_of_work(), case_id, caller)
-    return Disclosures(case_id=case_id, items=[
-        Disclosure(referral_id=r.referral_id, agency_id=r.agency_id, reader_role=r.reader_role,
-                   reader_id=r.reader_id, fields=list(r.fields or []), read_at=as_utc(r.read_at),
-                   read_at_jst=jst_text(r.read_at)) for r in reads])
+    return Disclosures(
+        case_id=case_id,
+        items=[
+            Disclosure(
+                referral_id=r.referral_id,
+                agency_id=r.agency_id,
+                reader_role=r.reader_role,
+                reader_id=r.reader_id,
+                fields=list(r.fields or []),
+                read_at=as_utc(r.read_at),
+                read_at_jst=jst_text(r.read_at),
+            )
+            for r in reads
+        ],
+    )
 
 
 # Declared before /referrals/{referral_id}, which would otherwise take "figures" for an id.
-@router.get("/referrals/figures", responses=CSV_RESPONSE,
-            summary="紹介の集計: 期限内に受諾された割合(機関の種別ごと、期間別)。format=csv で書き出し")
+@router.get(
+    "/referrals/figures",
+    responses=CSV_RESPONSE,
+    summary="紹介の集計: 期限内に受諾された割合(機関の種別ごと、期間別)。format=csv で書き出し",
+)
 async def get_referral_figures(
-    request: Request, caller: CurrentIdentity,
-    period: Annotated[PeriodKind, Query(
-        description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)")] = "month",
+    request: Request,
+    caller: CurrentIdentity,
+    period: Annotated[
+        PeriodKind, Query(description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)")
+    ] = "month",
     at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
 ) -> Response:
@@ -101,28 +139,46 @@ async def get_referral_figures(
     data = await referral_figures(services.runtime.unit_of_work(), caller, services.reference.current, period, month)
     if format == "csv":
         name = f"referral-figures-{period}-{data['period']['start'][:7]}.csv"
-        return Response(referral_figures_csv(data).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(
+            referral_figures_csv(data).encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
     return JSONResponse(data)
 
 
-@router.get("/referrals/{referral_id}", response_model=ReferralView,
-            summary="紹介の詳細 (an agency sees only what was shared with it)")
+@router.get(
+    "/referrals/{referral_id}",
+    response_model=ReferralView,
+    summary="紹介の詳細 (an agency sees only what was shared with it)",
+)
 async def get_referral(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> ReferralView:
     services = _services(request)
-    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller,
-                                            days_after_completion=services.reference.agency_access_days_after_completion)
+    detail = await handlers.referral_detail(
+        services.runtime.unit_of_work(),
+        referral_id,
+        caller,
+        days_after_completion=services.reference.agency_access_days_after_completion,
+    )
     return _view(detail, caller, request)
 
 
-@router.get("/referrals/{referral_id}/fhir-task", summary="FHIR R4 Task 形式 (coordinators and supervisors)",
-            response_class=FhirJSONResponse, response_description="FHIR R4 Task",
-            responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}})
+@router.get(
+    "/referrals/{referral_id}/fhir-task",
+    summary="FHIR R4 Task 形式 (coordinators and supervisors)",
+    response_class=FhirJSONResponse,
+    response_description="FHIR R4 Task",
+    responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}},
+)
 async def get_fhir_task(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> FhirJSONResponse:
     require_role(caller, "coordinator", "supervisor")
     services = _services(request)
-    detail = await handlers.referral_detail(services.runtime.unit_of_work(), referral_id, caller,
-                                            days_after_completion=services.reference.agency_access_days_after_completion)
+    detail = await handlers.referral_detail(
+        services.runtime.unit_of_work(),
+        referral_id,
+        caller,
+        days_after_completion=services.reference.agency_access_days_after_completion,
+    )
     agency = services.reference.agency(detail.referral.agency_id)
     return FhirJSONResponse(as_fhir_task(detail.referral, agency.name if agency else None))
 
@@ -136,7 +192,7 @@ def _view(detail: handlers.ReferralDetail, caller: Identity, request: Request) -
     return staff_view(detail.referral, caller, services.reference, detail.history, now, calendar)
 
 
-def _calendar(services, agency_id: str) -> BusinessCalendar:  # noqa: ANN001
+def _calendar(services, agency_id: str) -> BusinessCalendar:
     """The agency's business calendar: its deadlines are counted in its business days."""
     agency = services.reference.agency(agency_id)
     return services.reference.followups.calendar(agency.calendar if agency else None)
@@ -156,21 +212,27 @@ MOVES: list[tuple[Action, type[MoveIn], str]] = [
 
 
 def _register(action: Action, body_model: type[MoveIn], title: str) -> None:
-    async def move(referral_id: ReferralId, body: MoveIn, request: Request,
-                   caller: CurrentIdentity) -> ReferralView:
+    async def move(referral_id: ReferralId, body: MoveIn, request: Request, caller: CurrentIdentity) -> ReferralView:
         services = _services(request)
         detail = await handlers.make_move(
-            services.runtime.unit_of_work(), referral_id, action, caller, version=body.version,
-            correlation_id=correlation_id_of(request), reason=getattr(body, "reason", None),
+            services.runtime.unit_of_work(),
+            referral_id,
+            action,
+            caller,
+            version=body.version,
+            correlation_id=correlation_id_of(request),
+            reason=getattr(body, "reason", None),
             note=getattr(body, "note", None),
-            days_after_completion=services.reference.agency_access_days_after_completion)
+            days_after_completion=services.reference.agency_access_days_after_completion,
+        )
         return _view(detail, caller, request)
 
     move.__name__ = f"{action.value}_referral"
     # FastAPI parses the body as its annotation says: this move's own model (every one a MoveIn)
     move.__annotations__["body"] = body_model
-    router.add_api_route(f"/referrals/{{referral_id}}/{action.value}", move, methods=["POST"],
-                         response_model=ReferralView, summary=title)
+    router.add_api_route(
+        f"/referrals/{{referral_id}}/{action.value}", move, methods=["POST"], response_model=ReferralView, summary=title
+    )
 
 
 for _action, _body, _title in MOVES:

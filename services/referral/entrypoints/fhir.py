@@ -31,14 +31,17 @@ def as_fhir_task(referral: Referral, agency_name: str | None) -> dict[str, Any]:
         "authoredOn": _instant(referral.requested_at),
         "lastModified": _instant(referral.updated_at),
         "requester": {"identifier": {"system": f"{SYSTEM_BASE}/area", "value": referral.area}},
-        "owner": {"identifier": {"system": f"{SYSTEM_BASE}/agency-id", "value": referral.agency_id},
-                  **({"display": agency_name} if agency_name else {})},
+        "owner": {
+            "identifier": {"system": f"{SYSTEM_BASE}/agency-id", "value": referral.agency_id},
+            **({"display": agency_name} if agency_name else {}),
+        },
         "meta": {"versionId": str(referral.version)},
     }
     business = FHIR_BUSINESS_STATUS.get(referral.status)
-    task["businessStatus"] = {"coding": [{"system": f"{SYSTEM_BASE}/referral-status",
-                                          "code": business or referral.status.value}],
-                              "text": STATUS_LABELS[referral.status]}
+    task["businessStatus"] = {
+        "coding": [{"system": f"{SYSTEM_BASE}/referral-status", "code": business or referral.status.value}],
+        "text": STATUS_LABELS[referral.status],
+    }
     if referral.reason and referral.status.value in ("declined", "cancelled", "failed", "on_hold"):
         task["statusReason"] = {"text": referral.reason}
     if referral.decide_by is not None:

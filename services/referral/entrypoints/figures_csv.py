@@ -16,8 +16,10 @@ def referral_figures_csv(data: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
-    for part, period, figures in (("current", data["period"], data["current"]),
-                                  ("previous", data["previous"], data["previous_figures"])):
+    for part, period, figures in (
+        ("current", data["period"], data["current"]),
+        ("previous", data["previous"], data["previous_figures"]),
+    ):
         where = (part, period["label"], period["start"], period["end"])
         for row in [*figures["by_agency_kind"], {"agency_kind": TOTAL, **figures["total"]}]:
             writer.writerow((*where, row["agency_kind"], *("" if row[m] is None else row[m] for m in MEASURES)))

@@ -18,6 +18,7 @@ Text2000 = Annotated[Text, Field(min_length=1, max_length=2000)]
 
 # Requests --------------------------------------------------------------------------------
 
+
 class MoveIn(BaseModel):
     """Every move names the version it was decided on (楽観的排他制御): if the referral
     changed meanwhile, the move is refused with 409 and the current version."""
@@ -40,6 +41,7 @@ class OptionalReasonMoveIn(MoveIn):
 
 
 # Responses -------------------------------------------------------------------------------
+
 
 class Deadline(BaseModel):
     at: datetime
@@ -113,7 +115,8 @@ class AgencyReferral(BaseModel):
     urgency: str
     shared: dict[str, Any] = Field(description="コーディネーターが共有した項目のうち、今この機関に見せるもの")
     personal_fields_closed: str | None = Field(
-        None, description="個人に関わる項目をもう表示しない理由(辞退・取消・不成立、または完了から一定日数)")
+        None, description="個人に関わる項目をもう表示しない理由(辞退・取消・不成立、または完了から一定日数)"
+    )
     received_at: datetime
     received_at_jst: str
     updated_at_jst: str
@@ -123,7 +126,7 @@ class AgencyReferral(BaseModel):
     reason: str | None = Field(None, description="辞退・不成立などの理由")
     note: str | None = None
     contact: Contact
-    history: list["HistoryEntry"] = Field(default_factory=list, description="これまでの操作")
+    history: list[HistoryEntry] = Field(default_factory=list, description="これまでの操作")
 
 
 class HistoryEntry(BaseModel):
@@ -194,6 +197,8 @@ class AgencyOut(BaseModel):
 class AgencyDirectoryOut(BaseModel):
     sample: bool = Field(description="サンプルデータなら true")
     items: list[AgencyOut]
+
+
 class Disclosure(BaseModel):
     referral_id: str
     agency_id: str = Field(description="紹介先の機関")

@@ -32,15 +32,15 @@ def supervisor(settings: Settings) -> dict[str, str]:
     return bearer(settings, "supervisor", "city", "sv-1")
 
 
-async def submit(intake: httpx.AsyncClient, settings: Settings, body: dict[str, Any],
-                 reporter: str = "vol-1") -> str:
+async def submit(intake: httpx.AsyncClient, settings: Settings, body: dict[str, Any], reporter: str = "vol-1") -> str:
     created = await intake.post("/v1/consultations", json=body, headers=bearer(settings, "reporter", reporter))
     assert created.status_code == 201, created.text
     return created.json()["reference"]
 
 
-async def case_of(case: httpx.AsyncClient, settings: Settings, reference: str,
-                  headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def case_of(
+    case: httpx.AsyncClient, settings: Settings, reference: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Waits until the consultation with this reference is part of a visible case."""
     headers = headers or supervisor(settings)
 
@@ -62,15 +62,29 @@ async def detail(case: httpx.AsyncClient, headers: dict[str, str], case_id: str)
     return answer.json()
 
 
-async def publish(settings: Settings, payload: EventPayload, *, case_id: str, actor: Actor | None = None,
-                  envelope: Envelope | None = None) -> Envelope:
+async def publish(
+    settings: Settings,
+    payload: EventPayload,
+    *,
+    case_id: str,
+    actor: Actor | None = None,
+    envelope: Envelope | None = None,
+) -> Envelope:
     """Publish an event as another service's relay would (FastStream binary format)."""
-    envelope = envelope or Envelope.wrap(payload, aggregate_id=getattr(payload, "referral_id", case_id),
-                                         actor=actor or Actor(role="agency", id="hc-3"),
-                                         correlation_id="test-correlation", case_id=case_id)
+    envelope = envelope or Envelope.wrap(
+        payload,
+        aggregate_id=getattr(payload, "referral_id", case_id),
+        actor=actor or Actor(role="agency", id="hc-3"),
+        correlation_id="test-correlation",
+        case_id=case_id,
+    )
     async with RedisBroker(settings.redis_url) as broker:
-        await broker.publish(envelope, stream=f"tsunagi.{envelope.family}", headers=headers_of(envelope),
-                             correlation_id=envelope.correlation_id)
+        await broker.publish(
+            envelope,
+            stream=f"tsunagi.{envelope.family}",
+            headers=headers_of(envelope),
+            correlation_id=envelope.correlation_id,
+        )
     return envelope
 
 

@@ -29,12 +29,30 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
 async def _referred_case(intake, case, settings, **changes) -> tuple[str, str]:
     chubu = coordinator(settings)
     opened = await case_of(case, settings, await submit(intake, settings, consultation(**changes)), chubu)
-    v = (await _post(case, f"/v1/cases/{opened['id']}/assignment", chubu,
-                     {"coordinator_id": "csw-chubu-1", "version": opened["version"]}))["version"]
-    v = (await _post(case, f"/v1/cases/{opened['id']}/contacts", chubu, {
-        "channel": "電話", "whom": "民生委員", "outcome": "サンプル: 状況を聞き取り", "version": v}, 201))["version"]
-    referral = await _post(case, f"/v1/cases/{opened['id']}/referrals", chubu, {
-        "agency_id": "hc-3", "purpose": "訪問", "share": ["categories"], "version": v}, 201)
+    v = (
+        await _post(
+            case,
+            f"/v1/cases/{opened['id']}/assignment",
+            chubu,
+            {"coordinator_id": "csw-chubu-1", "version": opened["version"]},
+        )
+    )["version"]
+    v = (
+        await _post(
+            case,
+            f"/v1/cases/{opened['id']}/contacts",
+            chubu,
+            {"channel": "電話", "whom": "民生委員", "outcome": "サンプル: 状況を聞き取り", "version": v},
+            201,
+        )
+    )["version"]
+    referral = await _post(
+        case,
+        f"/v1/cases/{opened['id']}/referrals",
+        chubu,
+        {"agency_id": "hc-3", "purpose": "訪問", "share": ["categories"], "version": v},
+        201,
+    )
     return opened["id"], referral["referral_id"]
 
 
@@ -43,13 +61,34 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
     sv = supervisor(settings)
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
         case_id, referral_id = await _referred_case(intake, case, settings)
-        await publish(settings, NotificationRecorded(
-            notification_id="n1", recipient_role="agency", recipient_scope="hc-3", kind="referral_new",
-            case_id=case_id, referral_id=referral_id, about_event_id="x"), case_id=case_id, actor=NOTIFY)
-        await publish(settings, FollowupFired(
-            followup_id="f1", referral_id=referral_id, case_id=case_id, step="reminder-1",
-            recipient_role="agency", recipient_scope="hc-3", overdue_since="2026-11-20"), case_id=case_id,
-            actor=NOTIFY)
+        await publish(
+            settings,
+            NotificationRecorded(
+                notification_id="n1",
+                recipient_role="agency",
+                recipient_scope="hc-3",
+                kind="referral_new",
+                case_id=case_id,
+                referral_id=referral_id,
+                about_event_id="x",
+            ),
+            case_id=case_id,
+            actor=NOTIFY,
+        )
+        await publish(
+            settings,
+            FollowupFired(
+                followup_id="f1",
+                referral_id=referral_id,
+                case_id=case_id,
+                step="reminder-1",
+                recipient_role="agency",
+                recipient_scope="hc-3",
+                overdue_since="2026-11-20",
+            ),
+            case_id=case_id,
+            actor=NOTIFY,
+        )
 
         async def complete() -> list | None:
             entries = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv)).json()["items"]
@@ -64,11 +103,13 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
         assert first["occurred_at_jst"].endswith("JST") and first["label"] == "相談受付"
         assert "noticed" not in first["summary"] and "person" not in first["summary"]
 
-        only_referrals = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv,
-                                         params={"kind": "referral"})).json()["items"]
+        only_referrals = (
+            await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"kind": "referral"})
+        ).json()["items"]
         assert [e["type"] for e in only_referrals] == ["referral.requested"]
-        two_kinds = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv,
-                                    params={"kind": "followup,case.assigned"})).json()["items"]
+        two_kinds = (
+            await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"kind": "followup,case.assigned"})
+        ).json()["items"]
         assert sorted(e["type"] for e in two_kinds) == ["case.assigned", "followup.fired"]
 
         exported = await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"format": "csv"})
@@ -80,8 +121,9 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
         assert rows[-1][0] == "# seal"
         as_json = await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"format": "json"})
         assert as_json.json()["seal"] == rows[-1][1] and "attachment" in as_json.headers["content-disposition"]
-        assert (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv,
-                               params={"format": "xml"})).status_code == 422
+        assert (
+            await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"format": "xml"})
+        ).status_code == 422
 
         # The referral's follow-up shows on the case; every supervisor read was recorded.
         detail = (await case.get(f"/v1/cases/{case_id}", headers=sv)).json()
@@ -89,8 +131,9 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
         reads = (await case.get(f"/v1/cases/{case_id}/reads", headers=sv)).json()
         assert {r["what"] for r in reads} == {"timeline", "export-csv", "export-json", "detail"}
         assert all(r["reader_id"] == "sv-1" for r in reads)
-        assert (await case.get(f"/v1/cases/{case_id}/timeline",
-                               headers=bearer(settings, "agency", "hc-3"))).status_code == 403
+        assert (
+            await case.get(f"/v1/cases/{case_id}/timeline", headers=bearer(settings, "agency", "hc-3"))
+        ).status_code == 403
 
 
 async def test_pdca_figures(make_settings, database_backend) -> None:
@@ -98,14 +141,29 @@ async def test_pdca_figures(make_settings, database_backend) -> None:
     clock = FrozenClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday 10:00 JST
     async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
         case_id, referral_id = await _referred_case(intake, case, settings)
-        await submit(intake, settings, consultation(school_district="SD12", channel="窓口", categories=["就労"],
-                                                    household=[], person={"age_group": "40代"}))
+        await submit(
+            intake,
+            settings,
+            consultation(
+                school_district="SD12", channel="窓口", categories=["就労"], household=[], person={"age_group": "40代"}
+            ),
+        )
         await eventually(lambda: _count(case, supervisor(settings), 2), what="two cases")
         accepted = ReferralAccepted(referral_id=referral_id, case_id=case_id, agency_id="hc-3", area="中部")
         # The agency answers the same (frozen) morning.
-        await publish(settings, accepted, case_id=case_id, envelope=Envelope.wrap(
-            accepted, aggregate_id=referral_id, actor=Actor(role="agency", id="hc-3"), correlation_id="c",
-            case_id=case_id, occurred_at=clock.now() + timedelta(hours=2)))
+        await publish(
+            settings,
+            accepted,
+            case_id=case_id,
+            envelope=Envelope.wrap(
+                accepted,
+                aggregate_id=referral_id,
+                actor=Actor(role="agency", id="hc-3"),
+                correlation_id="c",
+                case_id=case_id,
+                occurred_at=clock.now() + timedelta(hours=2),
+            ),
+        )
 
         async def accepted_seen() -> bool:
             detail = (await case.get(f"/v1/cases/{case_id}", headers=supervisor(settings))).json()
@@ -140,7 +198,8 @@ async def _count(case, headers, expected: int) -> bool:
 
 
 async def test_pdca_figures_judge_each_referral_by_the_follow_up_policy_in_use(
-        make_settings, tmp_path: Path, database_backend) -> None:
+    make_settings, tmp_path: Path, database_backend
+) -> None:
     """The all-time figures count "accepted within the deadline" against the policy's
     decide span for the agency's kind and the referral's urgency (an emergency: 24 clock
     hours, not 3 business days), and a reference reload brings a changed policy in."""
@@ -153,9 +212,19 @@ async def test_pdca_figures_judge_each_referral_by_the_follow_up_policy_in_use(
         case_id, referral_id = await _referred_case(intake, case, settings, urgency="緊急")
         accepted = ReferralAccepted(referral_id=referral_id, case_id=case_id, agency_id="hc-3", area="中部")
         # Accepted 30 hours later: within 3 business days, but not within an emergency's 24 hours.
-        await publish(settings, accepted, case_id=case_id, envelope=Envelope.wrap(
-            accepted, aggregate_id=referral_id, actor=Actor(role="agency", id="hc-3"), correlation_id="c",
-            case_id=case_id, occurred_at=clock.now() + timedelta(hours=30)))
+        await publish(
+            settings,
+            accepted,
+            case_id=case_id,
+            envelope=Envelope.wrap(
+                accepted,
+                aggregate_id=referral_id,
+                actor=Actor(role="agency", id="hc-3"),
+                correlation_id="c",
+                case_id=case_id,
+                occurred_at=clock.now() + timedelta(hours=30),
+            ),
+        )
 
         async def accepted_seen() -> bool:
             return (await case.get(f"/v1/cases/{case_id}", headers=sv)).json()["stage"] == "つなぎ済"

@@ -7,6 +7,7 @@ import asyncio
 import random
 
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor
+
 from shared.events import Actor, Envelope, ReferralAccepted, ReferralAcknowledged, ReferralDeclined, ReferralReceived
 from tests.support.services import eventually, running_service
 
@@ -17,9 +18,9 @@ async def test_one_version_one_winner(make_settings, database_backend) -> None:
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
         opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
         path = f"/v1/cases/{opened['id']}/notes"
-        answers = await asyncio.gather(*(case.post(path, headers=chubu, json={"body": f"メモ{i}",
-                                                                             "version": opened["version"]})
-                                         for i in range(4)))
+        answers = await asyncio.gather(
+            *(case.post(path, headers=chubu, json={"body": f"メモ{i}", "version": opened["version"]}) for i in range(4))
+        )
         assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
         winner = next(a for a in answers if a.status_code == 201).json()
         assert all(a.json()["current_version"] == winner["version"] for a in answers if a.status_code == 409)
@@ -30,16 +31,27 @@ async def test_one_version_one_winner(make_settings, database_backend) -> None:
 async def test_two_replicas_apply_scrambled_moves(make_settings, database_backend) -> None:
     settings = make_settings()
     chubu = coordinator(settings)
-    async with running_service("intake", settings) as intake, running_service("case", settings) as case, \
-            running_service("case", settings) as _replica:
+    async with (
+        running_service("intake", settings) as intake,
+        running_service("case", settings) as case,
+        running_service("case", settings) as _replica,
+    ):
         opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
         case_id = opened["id"]
-        v = (await case.post(f"/v1/cases/{case_id}/assignment", headers=chubu, json={
-            "coordinator_id": "csw-chubu-1", "version": opened["version"]})).json()["version"]
+        v = (
+            await case.post(
+                f"/v1/cases/{case_id}/assignment",
+                headers=chubu,
+                json={"coordinator_id": "csw-chubu-1", "version": opened["version"]},
+            )
+        ).json()["version"]
         referral_ids = []
         for agency in ("hc-3", "hokenjo", "npo-hikikomori"):
-            answer = await case.post(f"/v1/cases/{case_id}/referrals", headers=chubu, json={
-                "agency_id": agency, "purpose": "支援", "share": ["categories"], "version": v})
+            answer = await case.post(
+                f"/v1/cases/{case_id}/referrals",
+                headers=chubu,
+                json={"agency_id": agency, "purpose": "支援", "share": ["categories"], "version": v},
+            )
             assert answer.status_code == 201, answer.text
             referral_ids.append((answer.json()["referral_id"], agency))
             v = answer.json()["version"]
@@ -52,8 +64,16 @@ async def test_two_replicas_apply_scrambled_moves(make_settings, database_backen
                 moves.append(ReferralAccepted(**base))
             elif outcomes[referral_id] == "declined":
                 moves.append(ReferralDeclined(**base, reason="対象外"))
-        envelopes = [Envelope.wrap(m, aggregate_id=m.referral_id, actor=Actor(role="agency", id=m.agency_id),
-                                   correlation_id="race", case_id=case_id) for m in moves]
+        envelopes = [
+            Envelope.wrap(
+                m,
+                aggregate_id=m.referral_id,
+                actor=Actor(role="agency", id=m.agency_id),
+                correlation_id="race",
+                case_id=case_id,
+            )
+            for m in moves
+        ]
         random.Random(7).shuffle(envelopes)
         for envelope in envelopes + envelopes[:3]:  # and a few redeliveries
             await publish(settings, None, case_id=case_id, envelope=envelope)  # type: ignore[arg-type]
@@ -62,8 +82,11 @@ async def test_two_replicas_apply_scrambled_moves(make_settings, database_backen
             current = await detail(case, supervisor(settings), case_id)
             if {r["id"]: r["status"] for r in current["referrals"]} != outcomes:
                 return None
-            timeline = (await case.get(f"/v1/cases/{case_id}/timeline", headers=supervisor(settings),
-                                       params={"kind": "referral"})).json()["items"]
+            timeline = (
+                await case.get(
+                    f"/v1/cases/{case_id}/timeline", headers=supervisor(settings), params={"kind": "referral"}
+                )
+            ).json()["items"]
             moves_seen = [e for e in timeline if e["type"] != "referral.requested"]
             return moves_seen if len(moves_seen) >= len(envelopes) else None
 

@@ -23,21 +23,42 @@ async def _ok(answer: httpx.Response, expected: int = 200) -> dict:
     return answer.json()
 
 
-async def _open(intake: httpx.AsyncClient, case: httpx.AsyncClient, settings: Settings, clock: FrozenClock,
-                at: datetime, headers: dict, **changes: object) -> dict:
+async def _open(
+    intake: httpx.AsyncClient,
+    case: httpx.AsyncClient,
+    settings: Settings,
+    clock: FrozenClock,
+    at: datetime,
+    headers: dict,
+    **changes: object,
+) -> dict:
     clock.at = at
     return await case_of(case, settings, await submit(intake, settings, consultation(**changes)), headers)
 
 
-async def _contact_after(case: httpx.AsyncClient, clock: FrozenClock, opened: dict, hours: float, headers: dict,
-                         subject: str) -> int:
+async def _contact_after(
+    case: httpx.AsyncClient, clock: FrozenClock, opened: dict, hours: float, headers: dict, subject: str
+) -> int:
     """Assign the case, then record its first contact ``hours`` after it was opened."""
     path = f"/v1/cases/{opened['id']}"
-    version = (await _ok(await case.post(f"{path}/assignment", headers=headers, json={
-        "coordinator_id": subject, "version": opened["version"]})))["version"]
+    version = (
+        await _ok(
+            await case.post(
+                f"{path}/assignment", headers=headers, json={"coordinator_id": subject, "version": opened["version"]}
+            )
+        )
+    )["version"]
     clock.advance(timedelta(hours=hours))
-    return (await _ok(await case.post(f"{path}/contacts", headers=headers, json={
-        "channel": "電話", "whom": "本人", "outcome": "サンプル: 様子を聞いた", "version": version}), 201))["version"]
+    return (
+        await _ok(
+            await case.post(
+                f"{path}/contacts",
+                headers=headers,
+                json={"channel": "電話", "whom": "本人", "outcome": "サンプル: 様子を聞いた", "version": version},
+            ),
+            201,
+        )
+    )["version"]
 
 
 async def _figures(case: httpx.AsyncClient, headers: dict, **params: str) -> dict:
@@ -51,36 +72,89 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
     place = {"name": None, "age_group": "80代"}
     async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
         # September (2026年度 第2四半期): a 中部 case, first contact after 4 hours.
-        a = await _open(intake, case, settings, clock, datetime(2026, 9, 10, 1, 0, tzinfo=UTC), chubu,
-                        person={**place, "approximate_place": "サンプル町1丁目"})
+        a = await _open(
+            intake,
+            case,
+            settings,
+            clock,
+            datetime(2026, 9, 10, 1, 0, tzinfo=UTC),
+            chubu,
+            person={**place, "approximate_place": "サンプル町1丁目"},
+        )
         await _contact_after(case, clock, a, 4, chubu, "csw-chubu-1")
         # 1 October 00:30 JST (still 30 September in UTC): counted in October, Q3.
-        b = await _open(intake, case, settings, clock, datetime(2026, 9, 30, 15, 30, tzinfo=UTC), seibu,
-                        school_district="SD12", channel="窓口", categories=["就労"], household=[],
-                        person={"age_group": "40代"})
+        b = await _open(
+            intake,
+            case,
+            settings,
+            clock,
+            datetime(2026, 9, 30, 15, 30, tzinfo=UTC),
+            seibu,
+            school_district="SD12",
+            channel="窓口",
+            categories=["就労"],
+            household=[],
+            person={"age_group": "40代"},
+        )
         version = await _contact_after(case, clock, b, 2, seibu, "csw-seibu-1")
         clock.advance(timedelta(hours=8))  # referred 10 hours after opening: the first handoff
-        await _ok(await case.post(f"/v1/cases/{b['id']}/referrals", headers=seibu, json={
-            "agency_id": "hc-5", "purpose": "就労の相談", "share": ["categories"], "version": version}), 201)
+        await _ok(
+            await case.post(
+                f"/v1/cases/{b['id']}/referrals",
+                headers=seibu,
+                json={"agency_id": "hc-5", "purpose": "就労の相談", "share": ["categories"], "version": version},
+            ),
+            201,
+        )
         # November: two 中部 cases reached after 1 and 3 hours, a second consultation joining
         # the first of them (a consultation, not a case), and a city-wide case not yet reached.
-        c = await _open(intake, case, settings, clock, datetime(2026, 11, 9, 1, 0, tzinfo=UTC), chubu,
-                        person={**place, "approximate_place": "サンプル町3丁目"})
+        c = await _open(
+            intake,
+            case,
+            settings,
+            clock,
+            datetime(2026, 11, 9, 1, 0, tzinfo=UTC),
+            chubu,
+            person={**place, "approximate_place": "サンプル町3丁目"},
+        )
         await _contact_after(case, clock, c, 1, chubu, "csw-chubu-1")
-        d = await _open(intake, case, settings, clock, datetime(2026, 11, 16, 1, 0, tzinfo=UTC), chubu,
-                        person={**place, "approximate_place": "サンプル町4丁目"}, categories=["孤立"])
+        d = await _open(
+            intake,
+            case,
+            settings,
+            clock,
+            datetime(2026, 11, 16, 1, 0, tzinfo=UTC),
+            chubu,
+            person={**place, "approximate_place": "サンプル町4丁目"},
+            categories=["孤立"],
+        )
         await _contact_after(case, clock, d, 3, chubu, "csw-chubu-1")
-        joined = await _open(intake, case, settings, clock, datetime(2026, 11, 20, 1, 0, tzinfo=UTC), chubu,
-                             person={**place, "approximate_place": "サンプル町3丁目"})
+        joined = await _open(
+            intake,
+            case,
+            settings,
+            clock,
+            datetime(2026, 11, 20, 1, 0, tzinfo=UTC),
+            chubu,
+            person={**place, "approximate_place": "サンプル町3丁目"},
+        )
         assert joined["id"] == c["id"]
-        await _open(intake, case, settings, clock, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), chubu,
-                    school_district="不明", categories=["生活困窮"], person={**place, "approximate_place": "駅前"})
+        await _open(
+            intake,
+            case,
+            settings,
+            clock,
+            datetime(2026, 11, 25, 1, 0, tzinfo=UTC),
+            chubu,
+            school_district="不明",
+            categories=["生活困窮"],
+            person={**place, "approximate_place": "駅前"},
+        )
         clock.at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 1 December, 12:00 JST
 
         month = await _figures(case, sv, period="month", at="2026-11")
         assert month["period"] == {"kind": "month", "label": "2026年11月", "start": "2026-11-01", "end": "2026-11-30"}
-        assert month["previous"] == {"kind": "month", "label": "2026年10月", "start": "2026-10-01",
-                                     "end": "2026-10-31"}
+        assert month["previous"] == {"kind": "month", "label": "2026年10月", "start": "2026-10-01", "end": "2026-10-31"}
         now = month["current"]
         assert now["consultations"]["total"] == 4
         assert now["consultations"]["by_area"] == {"北東部": 0, "中部": 3, "西部": 0, "南部": 0, "市全域": 1}
@@ -88,28 +162,50 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert now["consultations"]["by_school_district"]["不明"] == 1
         assert sum(now["consultations"]["by_school_district"].values()) == 4
         assert {k: v for k, v in now["consultations"]["by_category"].items() if v} == {
-            "孤立": 1, "生活困窮": 1, "ひきこもり": 2, "8050": 2}
-        assert now["consultations"]["by_channel"] == {"窓口": 0, "電話": 4, "メール": 0, "アウトリーチ": 0,
-                                                      "居場所・サロン": 0}
+            "孤立": 1,
+            "生活困窮": 1,
+            "ひきこもり": 2,
+            "8050": 2,
+        }
+        assert now["consultations"]["by_channel"] == {
+            "窓口": 0,
+            "電話": 4,
+            "メール": 0,
+            "アウトリーチ": 0,
+            "居場所・サロン": 0,
+        }
         assert now["cases"] == {"opened": 3, "by_area": {"北東部": 0, "中部": 2, "西部": 0, "南部": 0, "市全域": 1}}
-        assert now["time_to_first_contact"] == {"count": 2, "median_hours": 2.0, "p90_hours": 2.8,
-                                                "without_contact": 1}
+        assert now["time_to_first_contact"] == {"count": 2, "median_hours": 2.0, "p90_hours": 2.8, "without_contact": 1}
         assert now["time_to_first_handoff"] == {**EMPTY_DURATIONS, "without_handoff": 3}
         before = month["previous_figures"]
         assert before["consultations"]["total"] == 1 and before["consultations"]["by_area"]["西部"] == 1
         assert before["consultations"]["by_channel"]["窓口"] == 1
         assert list(before["consultations"]["by_category"]) == list(now["consultations"]["by_category"])
-        assert before["time_to_first_contact"] == {"count": 1, "median_hours": 2.0, "p90_hours": 2.0,
-                                                   "without_contact": 0}
-        assert before["time_to_first_handoff"] == {"count": 1, "median_hours": 10.0, "p90_hours": 10.0,
-                                                   "without_handoff": 0}
+        assert before["time_to_first_contact"] == {
+            "count": 1,
+            "median_hours": 2.0,
+            "p90_hours": 2.0,
+            "without_contact": 0,
+        }
+        assert before["time_to_first_handoff"] == {
+            "count": 1,
+            "median_hours": 10.0,
+            "p90_hours": 10.0,
+            "without_handoff": 0,
+        }
         series = month["series"]
         assert [s["month"] for s in series] == ["2025-12", *(f"2026-{m:02d}" for m in range(1, 12))]
         by_month = {s["month"]: s for s in series}
-        assert by_month["2025-12"] == {"month": "2025-12", "label": "2025年12月", "start": "2025-12-01",
-                                       "end": "2025-12-31", "consultations": 0, "cases_opened": 0,
-                                       "time_to_first_contact": EMPTY_DURATIONS,
-                                       "time_to_first_handoff": EMPTY_DURATIONS}
+        assert by_month["2025-12"] == {
+            "month": "2025-12",
+            "label": "2025年12月",
+            "start": "2025-12-01",
+            "end": "2025-12-31",
+            "consultations": 0,
+            "cases_opened": 0,
+            "time_to_first_contact": EMPTY_DURATIONS,
+            "time_to_first_handoff": EMPTY_DURATIONS,
+        }
         assert [by_month[m]["consultations"] for m in ("2026-09", "2026-10", "2026-11")] == [1, 1, 4]
         assert [by_month[m]["cases_opened"] for m in ("2026-09", "2026-10", "2026-11")] == [1, 1, 3]
         assert by_month["2026-09"]["time_to_first_contact"] == {"count": 1, "median_hours": 4.0, "p90_hours": 4.0}
@@ -124,17 +220,28 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert quarter["period"]["label"] == "2026年度 第3四半期(10〜12月)"
         assert quarter["previous"]["label"] == "2026年度 第2四半期(7〜9月)"
         assert quarter["current"]["consultations"]["total"] == 5 and quarter["current"]["cases"]["opened"] == 4
-        assert quarter["current"]["time_to_first_contact"] == {"count": 3, "median_hours": 2.0, "p90_hours": 2.8,
-                                                               "without_contact": 1}
+        assert quarter["current"]["time_to_first_contact"] == {
+            "count": 3,
+            "median_hours": 2.0,
+            "p90_hours": 2.8,
+            "without_contact": 1,
+        }
         assert quarter["previous_figures"]["consultations"]["total"] == 1
         assert [(s["month"], s["consultations"]) for s in quarter["series"]] == [
-            ("2026-10", 1), ("2026-11", 4), ("2026-12", 0)]
+            ("2026-10", 1),
+            ("2026-11", 4),
+            ("2026-12", 0),
+        ]
         assert quarter == await _figures(case, sv, period="quarter", at="2026-10")
 
         # February 2027 is in fiscal year 2026 (April to March).
         year = await _figures(case, sv, period="fiscal_year", at="2027-02")
-        assert year["period"] == {"kind": "fiscal_year", "label": "2026年度", "start": "2026-04-01",
-                                  "end": "2027-03-31"}
+        assert year["period"] == {
+            "kind": "fiscal_year",
+            "label": "2026年度",
+            "start": "2026-04-01",
+            "end": "2027-03-31",
+        }
         assert year["current"]["consultations"]["total"] == 6 and year["current"]["cases"]["opened"] == 5
         assert year["current"]["time_to_first_contact"]["median_hours"] == 2.5
         assert year["current"]["time_to_first_contact"]["p90_hours"] == 3.7
@@ -154,14 +261,46 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert 'filename="figures-quarter-2026-10.csv"' in exported.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
         assert rows[0] == ["part", "label", "start", "end", "section", "measure", "key", "value"]
-        assert ["current", "2026年度 第3四半期(10〜12月)", "2026-10-01", "2026-12-31", "consultations", "total", "",
-                "5"] in rows
-        assert ["previous", "2026年度 第2四半期(7〜9月)", "2026-07-01", "2026-09-30", "cases", "by_area", "中部",
-                "1"] in rows
-        assert ["series", "2026年11月", "2026-11-01", "2026-11-30", "time_to_first_contact", "p90_hours", "",
-                "2.8"] in rows
-        assert ["series", "2026年12月", "2026-12-01", "2026-12-31", "time_to_first_contact", "median_hours", "",
-                ""] in rows
+        assert [
+            "current",
+            "2026年度 第3四半期(10〜12月)",
+            "2026-10-01",
+            "2026-12-31",
+            "consultations",
+            "total",
+            "",
+            "5",
+        ] in rows
+        assert [
+            "previous",
+            "2026年度 第2四半期(7〜9月)",
+            "2026-07-01",
+            "2026-09-30",
+            "cases",
+            "by_area",
+            "中部",
+            "1",
+        ] in rows
+        assert [
+            "series",
+            "2026年11月",
+            "2026-11-01",
+            "2026-11-30",
+            "time_to_first_contact",
+            "p90_hours",
+            "",
+            "2.8",
+        ] in rows
+        assert [
+            "series",
+            "2026年12月",
+            "2026-12-01",
+            "2026-12-31",
+            "time_to_first_contact",
+            "median_hours",
+            "",
+            "",
+        ] in rows
         assert ["now", "", "", "", "ageing_of_open_cases", "31-90日", "", "2"] in rows
 
         # Without parameters: the all-time figures, as before.
@@ -172,8 +311,11 @@ async def test_bad_periods_are_refused_in_japanese(make_settings, database_backe
     settings = make_settings()
     async with running_service("case", settings) as case:
         sv = supervisor(settings)
-        for params, field in (({"period": "month", "at": "2026-13"}, ["at"]), ({"at": "26-1"}, ["at"]),
-                              ({"period": "week"}, ["query", "period"])):
+        for params, field in (
+            ({"period": "month", "at": "2026-13"}, ["at"]),
+            ({"at": "26-1"}, ["at"]),
+            ({"period": "week"}, ["query", "period"]),
+        ):
             refused = await case.get("/v1/figures", headers=sv, params=params)
             assert refused.status_code == 422, refused.text
             problem = refused.json()
@@ -181,5 +323,6 @@ async def test_bad_periods_are_refused_in_japanese(make_settings, database_backe
         empty = await _figures(case, sv, period="fiscal_year", at="2026-04")
         assert empty["current"]["consultations"]["total"] == 0 and len(empty["series"]) == 12
         assert empty["ageing_of_open_cases"] == {"0-7日": 0, "8-30日": 0, "31-90日": 0, "91日以上": 0}
-        assert (await case.get("/v1/figures", headers=bearer(settings, "reporter", "vol-1"),
-                               params={"period": "month"})).status_code == 403
+        assert (
+            await case.get("/v1/figures", headers=bearer(settings, "reporter", "vol-1"), params={"period": "month"})
+        ).status_code == 403

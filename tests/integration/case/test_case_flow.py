@@ -5,8 +5,8 @@ agency's moves (out of order, redelivered) land on the case and its timeline."""
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
+
 from shared.events import ReferralAccepted, ReferralReceived
 from shared.messaging.streams import decode_entry
 from tests.support.services import bearer, eventually, running_service
@@ -40,29 +40,50 @@ async def test_consultation_to_accepted_referral(make_settings, database_backend
             assert (await case.get("/v1/cases", headers=bearer(settings, role, scope))).status_code == 403
         assert (await case.get("/v1/cases")).status_code == 401
 
-        assigned = await case.post(f"/v1/cases/{case_id}/assignment", headers=chubu,
-                                   json={"coordinator_id": "csw-chubu-1", "version": opened["version"]})
+        assigned = await case.post(
+            f"/v1/cases/{case_id}/assignment",
+            headers=chubu,
+            json={"coordinator_id": "csw-chubu-1", "version": opened["version"]},
+        )
         assert assigned.status_code == 200, assigned.text
-        stale = await case.post(f"/v1/cases/{case_id}/assignment", headers=chubu,
-                                json={"coordinator_id": "csw-chubu-2", "version": opened["version"]})
+        stale = await case.post(
+            f"/v1/cases/{case_id}/assignment",
+            headers=chubu,
+            json={"coordinator_id": "csw-chubu-2", "version": opened["version"]},
+        )
         assert stale.status_code == 409
         assert stale.json()["current_version"] == assigned.json()["version"]
         after = await detail(case, chubu, case_id)
         assert (after["status"], after["stage"], after["coordinator_id"]) == ("対応中", "対応中", "csw-chubu-1")
 
-        refused = await case.post(f"/v1/cases/{case_id}/referrals", headers=chubu, json={
-            "agency_id": "hc-3", "purpose": "訪問をお願いします", "share": ["person_name", "age_group"],
-            "version": after["version"]})
+        refused = await case.post(
+            f"/v1/cases/{case_id}/referrals",
+            headers=chubu,
+            json={
+                "agency_id": "hc-3",
+                "purpose": "訪問をお願いします",
+                "share": ["person_name", "age_group"],
+                "version": after["version"],
+            },
+        )
         assert refused.status_code == 422
         assert "同意" in refused.json()["detail"]
-        referred = await case.post(f"/v1/cases/{case_id}/referrals", headers=chubu, json={
-            "agency_id": "hc-3", "purpose": "訪問をお願いします", "share": ["age_group", "categories"],
-            "version": after["version"]})
+        referred = await case.post(
+            f"/v1/cases/{case_id}/referrals",
+            headers=chubu,
+            json={
+                "agency_id": "hc-3",
+                "purpose": "訪問をお願いします",
+                "share": ["age_group", "categories"],
+                "version": after["version"],
+            },
+        )
         assert referred.status_code == 201, referred.text
         referral_id = referred.json()["referral_id"]
 
         requested = await eventually(
-            lambda: _find(settings, "tsunagi.referral", "referral.requested"), what="referral.requested")
+            lambda: _find(settings, "tsunagi.referral", "referral.requested"), what="referral.requested"
+        )
         assert requested.case_id == case_id and requested.payload["referral_id"] == referral_id
         assert requested.payload["shared"] == {"age_group": "80代", "categories": ["8050", "ひきこもり"]}
 

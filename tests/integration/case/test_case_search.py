@@ -4,6 +4,7 @@ match keys only), and the queue filtered by school district."""
 from __future__ import annotations
 
 from case_helpers import case_of, consultation, coordinator, detail, submit, supervisor
+
 from tests.support.services import bearer, running_service
 
 
@@ -26,17 +27,34 @@ async def test_search_by_number_reference_name_and_furigana(make_settings, datab
     chubu, sv = coordinator(settings), supervisor(settings)
     nanbu = coordinator(settings, "南部", "csw-nanbu-1")
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
-        reference = await submit(intake, settings, consultation(
-            person={"name": "髙橋 サンプル", "name_kana": "タカハシ サンプル", "age_group": "80代",
-                    "approximate_place": "サンプル町1丁目付近"},
-            household=[{"relation": "本人", "age_group": "80代"},
-                       {"relation": "長男", "age_group": "50代", "name": "サンプル 一郎"}]))
+        reference = await submit(
+            intake,
+            settings,
+            consultation(
+                person={
+                    "name": "髙橋 サンプル",
+                    "name_kana": "タカハシ サンプル",
+                    "age_group": "80代",
+                    "approximate_place": "サンプル町1丁目付近",
+                },
+                household=[
+                    {"relation": "本人", "age_group": "80代"},
+                    {"relation": "長男", "age_group": "50代", "name": "サンプル 一郎"},
+                ],
+            ),
+        )
         found = await case_of(case, settings, reference, chubu)
-        seibu_ref = await submit(intake, settings, consultation(
-            school_district="SD12", person={"name": "サンプル 次郎", "age_group": "70代"}, household=[]))
+        seibu_ref = await submit(
+            intake,
+            settings,
+            consultation(school_district="SD12", person={"name": "サンプル 次郎", "age_group": "70代"}, household=[]),
+        )
         seibu = await case_of(case, settings, seibu_ref, sv)
-        added = await case.post(f"/v1/cases/{found['id']}/household/members", headers=chubu, json={
-            "relation": "孫", "age_group": "10代", "name": "サンプル　三郎", "version": found["version"]})
+        added = await case.post(
+            f"/v1/cases/{found['id']}/household/members",
+            headers=chubu,
+            json={"relation": "孫", "age_group": "10代", "name": "サンプル　三郎", "version": found["version"]},
+        )
         assert added.status_code == 201, added.text
 
         number = found["case_number"]
@@ -47,10 +65,17 @@ async def test_search_by_number_reference_name_and_furigana(make_settings, datab
         for typed in (reference, reference.lower(), f"  {_to_full_width(reference)} "):
             result = await _search(case, chubu, typed)
             assert (result["matched_by"], _ids(result)) == ("reference", [found["id"]])
-        for name in ("髙橋 サンプル", "高橋サンプル", "高橋　サンプル",  # variant kanji, any spacing
-                     "タカハシ サンプル", "たかはし さんぷる", "ﾀｶﾊｼ ｻﾝﾌﾟﾙ", "タカハシ・サンプル",  # furigana
-                     "サンプル一郎",  # a member the consultation named
-                     "サンプル 三郎"):  # a member the coordinator added
+        for name in (
+            "髙橋 サンプル",
+            "高橋サンプル",
+            "高橋　サンプル",  # variant kanji, any spacing
+            "タカハシ サンプル",
+            "たかはし さんぷる",
+            "ﾀｶﾊｼ ｻﾝﾌﾟﾙ",
+            "タカハシ・サンプル",  # furigana
+            "サンプル一郎",  # a member the consultation named
+            "サンプル 三郎",
+        ):  # a member the coordinator added
             result = await _search(case, chubu, name)
             assert (result["matched_by"], _ids(result)) == ("name", [found["id"]]), name
         item = result["items"][0]
@@ -65,11 +90,13 @@ async def test_search_by_number_reference_name_and_furigana(make_settings, datab
         assert (await _search(case, chubu, "サンプル 次郎"))["items"] == []
         assert _ids(await _search(case, sv, "サンプル 次郎")) == [seibu["id"]]
         assert _ids(await _search(case, coordinator(settings, "西部", "csw-seibu-1"), seibu["case_number"])) == [
-            seibu["id"]]
+            seibu["id"]
+        ]
 
         for role, scope in (("reporter", "vol-1"), ("agency", "hc-3")):
-            assert (await case.get("/v1/cases/search", headers=bearer(settings, role, scope),
-                                   params={"q": number})).status_code == 403
+            assert (
+                await case.get("/v1/cases/search", headers=bearer(settings, role, scope), params={"q": number})
+            ).status_code == 403
         for q in ("", "   ", "あ" * 101):
             problem = await _search(case, chubu, q, 422)
             assert problem["errors"][0]["loc"] == ["q"] and problem["detail"]
@@ -80,18 +107,38 @@ async def test_a_merged_case_is_found_as_the_case_it_joined(make_settings, datab
     settings = make_settings()
     chubu = coordinator(settings)
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
-        target = await case_of(case, settings, await submit(intake, settings, consultation(
-            person={"name": "サンプル 五郎", "name_kana": "さんぷる ごろう", "age_group": "80代"},
-            household=[{"relation": "本人", "age_group": "80代"}, {"relation": "長女", "name": "サンプル 花代"}])),
-            chubu)
-        source_ref = await submit(intake, settings, consultation(
-            person={"age_group": "40代", "approximate_place": "サンプル町5丁目付近"},
-            household=[{"relation": "母", "age_group": "80代"}, {"relation": "本人", "name": "サンプル 花代"}]))
+        target = await case_of(
+            case,
+            settings,
+            await submit(
+                intake,
+                settings,
+                consultation(
+                    person={"name": "サンプル 五郎", "name_kana": "さんぷる ごろう", "age_group": "80代"},
+                    household=[
+                        {"relation": "本人", "age_group": "80代"},
+                        {"relation": "長女", "name": "サンプル 花代"},
+                    ],
+                ),
+            ),
+            chubu,
+        )
+        source_ref = await submit(
+            intake,
+            settings,
+            consultation(
+                person={"age_group": "40代", "approximate_place": "サンプル町5丁目付近"},
+                household=[{"relation": "母", "age_group": "80代"}, {"relation": "本人", "name": "サンプル 花代"}],
+            ),
+        )
         source = await case_of(case, settings, source_ref, chubu)
         assert source["id"] != target["id"]
         assert len((await _search(case, chubu, "サンプル花代"))["items"]) == 2
-        merged = await case.post(f"/v1/cases/{source['id']}/merge", headers=chubu,
-                                 json={"into_case_id": target["id"], "version": source["version"]})
+        merged = await case.post(
+            f"/v1/cases/{source['id']}/merge",
+            headers=chubu,
+            json={"into_case_id": target["id"], "version": source["version"]},
+        )
         assert merged.status_code == 200, merged.text
 
         for q in ("サンプル花代", source["case_number"], source_ref, "サンプル 五郎", "サンプルゴロウ"):
@@ -106,8 +153,11 @@ async def test_the_queue_filters_by_school_district(make_settings, database_back
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
         by_district = {}
         for district, urgency in (("SD07", "緊急"), ("SD08", "通常"), ("SD09", "通常")):
-            reference = await submit(intake, settings, consultation(
-                school_district=district, urgency=urgency, household=[], person={"age_group": "70代"}))
+            reference = await submit(
+                intake,
+                settings,
+                consultation(school_district=district, urgency=urgency, household=[], person={"age_group": "70代"}),
+            )
             by_district[district] = (await case_of(case, settings, reference, chubu))["id"]
 
         async def queue(**params) -> dict:

@@ -4,6 +4,7 @@ a declined referral, and bad input answered with problem details in Japanese."""
 from __future__ import annotations
 
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
+
 from shared.events import ReferralDeclined
 from tests.support.services import bearer, eventually, running_service
 
@@ -18,18 +19,28 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
     settings = make_settings()
     chubu = coordinator(settings)
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
-        normal = await submit(intake, settings, consultation(urgency="通常", person={"age_group": "70代"},
-                                                             household=[], school_district="SD08"))
-        urgent = await submit(intake, settings, consultation(urgency="緊急", categories=["虐待"], household=[],
-                                                             person={"approximate_place": "別の町"}))
+        normal = await submit(
+            intake,
+            settings,
+            consultation(urgency="通常", person={"age_group": "70代"}, household=[], school_district="SD08"),
+        )
+        urgent = await submit(
+            intake,
+            settings,
+            consultation(urgency="緊急", categories=["虐待"], household=[], person={"approximate_place": "別の町"}),
+        )
         first = await case_of(case, settings, normal, chubu)
         second = await case_of(case, settings, urgent, chubu)
 
         queue = (await case.get("/v1/cases", headers=chubu)).json()
         assert [i["id"] for i in queue["items"]] == [second["id"], first["id"]]  # 緊急 first
         assert queue["counts"] == {"unassigned": 2, "mine": 0, "all": 2, "urgent": 1, "needs_attention": 0}
-        await _post(case, f"/v1/cases/{first['id']}/assignment", chubu,
-                    {"coordinator_id": "csw-chubu-1", "version": first["version"]})
+        await _post(
+            case,
+            f"/v1/cases/{first['id']}/assignment",
+            chubu,
+            {"coordinator_id": "csw-chubu-1", "version": first["version"]},
+        )
         mine = (await case.get("/v1/cases", headers=chubu, params={"view": "mine"})).json()
         assert [i["id"] for i in mine["items"]] == [first["id"]]
         assert mine["counts"] == {"unassigned": 1, "mine": 1, "all": 2, "urgent": 1, "needs_attention": 0}
@@ -41,14 +52,41 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
 
         case_id = first["id"]
         current = await detail(case, chubu, case_id)
-        v = (await _post(case, f"/v1/cases/{case_id}/triage", chubu,
-                         {"priority": "高", "categories": ["孤立", "健康"], "version": current["version"]}))["version"]
-        v = (await _post(case, f"/v1/cases/{case_id}/contacts", chubu, {
-            "channel": "訪問", "whom": "本人", "outcome": "サンプル: 在宅を確認", "version": v}, 201))["version"]
-        v = (await _post(case, f"/v1/cases/{case_id}/notes", chubu,
-                         {"body": "サンプル: 次回は長男にも声をかける", "version": v}, 201))["version"]
-        v = (await _post(case, f"/v1/cases/{case_id}/household/members", chubu,
-                         {"relation": "長女", "age_group": "50代", "version": v}, 201))["version"]
+        v = (
+            await _post(
+                case,
+                f"/v1/cases/{case_id}/triage",
+                chubu,
+                {"priority": "高", "categories": ["孤立", "健康"], "version": current["version"]},
+            )
+        )["version"]
+        v = (
+            await _post(
+                case,
+                f"/v1/cases/{case_id}/contacts",
+                chubu,
+                {"channel": "訪問", "whom": "本人", "outcome": "サンプル: 在宅を確認", "version": v},
+                201,
+            )
+        )["version"]
+        v = (
+            await _post(
+                case,
+                f"/v1/cases/{case_id}/notes",
+                chubu,
+                {"body": "サンプル: 次回は長男にも声をかける", "version": v},
+                201,
+            )
+        )["version"]
+        v = (
+            await _post(
+                case,
+                f"/v1/cases/{case_id}/household/members",
+                chubu,
+                {"relation": "長女", "age_group": "50代", "version": v},
+                201,
+            )
+        )["version"]
         v = (await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "見守り", "version": v}))["version"]
         illegal = await case.post(f"/v1/cases/{case_id}/status", headers=chubu, json={"to": "受付", "version": v})
         assert illegal.status_code == 409 and "変更できません" in illegal.json()["detail"]
@@ -59,10 +97,15 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
         assert closed["contacts"][0]["outcome"] == "サンプル: 在宅を確認" and closed["first_contact_at_jst"]
         assert closed["notes"][0]["body"].startswith("サンプル") and closed["household"][-1]["relation"] == "長女"
         assert closed["id"] not in [i["id"] for i in (await case.get("/v1/cases", headers=chubu)).json()["items"]]
-        on_closed = await case.post(f"/v1/cases/{case_id}/referrals", headers=chubu, json={
-            "agency_id": "hc-3", "purpose": "x", "share": [], "version": v})
+        on_closed = await case.post(
+            f"/v1/cases/{case_id}/referrals",
+            headers=chubu,
+            json={"agency_id": "hc-3", "purpose": "x", "share": [], "version": v},
+        )
         assert on_closed.status_code == 409
-        v = (await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "対応中", "reason": "再相談", "version": v}))["version"]
+        v = (
+            await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "対応中", "reason": "再相談", "version": v})
+        )["version"]
         reopened = await detail(case, chubu, case_id)
         assert (reopened["status"], reopened["stage"], reopened["closed_at_jst"]) == ("対応中", "対応中", None)
 
@@ -81,13 +124,32 @@ async def test_declined_referral_needs_the_coordinators_attention(make_settings,
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
         opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
         case_id = opened["id"]
-        v = (await _post(case, f"/v1/cases/{case_id}/assignment", chubu,
-                         {"coordinator_id": "csw-chubu-1", "version": opened["version"]}))["version"]
-        referral = await _post(case, f"/v1/cases/{case_id}/referrals", chubu, {
-            "agency_id": "npo-hikikomori", "purpose": "長男への支援", "share": ["categories"], "version": v}, 201)
-        await publish(settings, ReferralDeclined(referral_id=referral["referral_id"], case_id=case_id,
-                                                 agency_id="npo-hikikomori", area="中部", reason="定員超過のため"),
-                      case_id=case_id)
+        v = (
+            await _post(
+                case,
+                f"/v1/cases/{case_id}/assignment",
+                chubu,
+                {"coordinator_id": "csw-chubu-1", "version": opened["version"]},
+            )
+        )["version"]
+        referral = await _post(
+            case,
+            f"/v1/cases/{case_id}/referrals",
+            chubu,
+            {"agency_id": "npo-hikikomori", "purpose": "長男への支援", "share": ["categories"], "version": v},
+            201,
+        )
+        await publish(
+            settings,
+            ReferralDeclined(
+                referral_id=referral["referral_id"],
+                case_id=case_id,
+                agency_id="npo-hikikomori",
+                area="中部",
+                reason="定員超過のため",
+            ),
+            case_id=case_id,
+        )
 
         async def flagged() -> dict | None:
             current = await detail(case, chubu, case_id)
@@ -100,8 +162,9 @@ async def test_declined_referral_needs_the_coordinators_attention(make_settings,
         assert [i["id"] for i in queue["items"]] == [case_id] and queue["counts"]["needs_attention"] == 1
         cleared = await _post(case, f"/v1/cases/{case_id}/attention/clear", chubu, {"version": current["version"]})
         assert not (await detail(case, chubu, case_id))["needs_attention"]
-        again = await case.post(f"/v1/cases/{case_id}/attention/clear", headers=chubu,
-                                json={"version": cleared["version"]})
+        again = await case.post(
+            f"/v1/cases/{case_id}/attention/clear", headers=chubu, json={"version": cleared["version"]}
+        )
         assert again.status_code == 409
 
 
@@ -111,46 +174,64 @@ async def test_bad_input_gets_problem_details(make_settings, database_backend) -
     async with running_service("intake", settings) as intake, running_service("case", settings) as case:
         opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
         case_id, v = opened["id"], opened["version"]
-        unknown_coordinator = await case.post(f"/v1/cases/{case_id}/assignment", headers=chubu,
-                                              json={"coordinator_id": "nobody", "version": v})
+        unknown_coordinator = await case.post(
+            f"/v1/cases/{case_id}/assignment", headers=chubu, json={"coordinator_id": "nobody", "version": v}
+        )
         assert unknown_coordinator.status_code == 422
         assert unknown_coordinator.headers["content-type"].startswith("application/problem+json")
-        wrong_area = await case.post(f"/v1/cases/{case_id}/assignment", headers=chubu,
-                                     json={"coordinator_id": "csw-seibu-1", "version": v})
+        wrong_area = await case.post(
+            f"/v1/cases/{case_id}/assignment", headers=chubu, json={"coordinator_id": "csw-seibu-1", "version": v}
+        )
         assert wrong_area.status_code == 422 and "担当ではありません" in wrong_area.json()["detail"]
-        not_in_hand = await case.post(f"/v1/cases/{case_id}/referrals", headers=chubu,
-                                      json={"agency_id": "hc-3", "purpose": "x", "version": v})
+        not_in_hand = await case.post(
+            f"/v1/cases/{case_id}/referrals", headers=chubu, json={"agency_id": "hc-3", "purpose": "x", "version": v}
+        )
         assert not_in_hand.status_code == 409
-        v = (await _post(case, f"/v1/cases/{case_id}/assignment", chubu,
-                         {"coordinator_id": "csw-chubu-2", "version": v}))["version"]
-        for body, status in (({"agency_id": "nowhere", "purpose": "x", "version": v}, 422),
-                             ({"agency_id": "hc-3", "purpose": "x", "share": ["phone"], "version": v}, 422),
-                             ({"agency_id": "hc-3", "purpose": "", "version": v}, 422),
-                             ({"agency_id": "hc-3", "purpose": "x"}, 422),
-                             ({"agency_id": "hc-3", "purpose": "x", "version": v, "extra": 1}, 422)):
+        v = (
+            await _post(case, f"/v1/cases/{case_id}/assignment", chubu, {"coordinator_id": "csw-chubu-2", "version": v})
+        )["version"]
+        for body, status in (
+            ({"agency_id": "nowhere", "purpose": "x", "version": v}, 422),
+            ({"agency_id": "hc-3", "purpose": "x", "share": ["phone"], "version": v}, 422),
+            ({"agency_id": "hc-3", "purpose": "", "version": v}, 422),
+            ({"agency_id": "hc-3", "purpose": "x"}, 422),
+            ({"agency_id": "hc-3", "purpose": "x", "version": v, "extra": 1}, 422),
+        ):
             answer = await case.post(f"/v1/cases/{case_id}/referrals", headers=chubu, json=body)
             assert answer.status_code == status, (body, answer.text)
             assert answer.json()["title"]
-        malformed = await case.post(f"/v1/cases/{case_id}/notes", headers={**chubu, "content-type": "application/json"},
-                                    content=b"{oops")
+        malformed = await case.post(
+            f"/v1/cases/{case_id}/notes", headers={**chubu, "content-type": "application/json"}, content=b"{oops"
+        )
         assert malformed.status_code == 400
-        assert (await case.post(f"/v1/cases/{case_id}/status", headers=chubu,
-                                json={"to": "保留", "version": v})).status_code == 422
+        assert (
+            await case.post(f"/v1/cases/{case_id}/status", headers=chubu, json={"to": "保留", "version": v})
+        ).status_code == 422
         assert (await case.get("/v1/cases", headers=chubu, params={"status": "保留"})).status_code == 422
         assert (await case.get("/v1/cases/01NOSUCHCASE", headers=chubu)).status_code == 404
-        assert (await case.post("/v1/cases/01NOSUCHCASE/notes", headers=chubu,
-                                json={"body": "x", "version": 1})).status_code == 404
-        readonly = await case.post(f"/v1/cases/{case_id}/notes", headers=supervisor(settings),
-                                   json={"body": "x", "version": v})
+        assert (
+            await case.post("/v1/cases/01NOSUCHCASE/notes", headers=chubu, json={"body": "x", "version": 1})
+        ).status_code == 404
+        readonly = await case.post(
+            f"/v1/cases/{case_id}/notes", headers=supervisor(settings), json={"body": "x", "version": v}
+        )
         assert readonly.status_code == 403
-        agency = await case.post(f"/v1/cases/{case_id}/notes", headers=bearer(settings, "agency", "hc-3"),
-                                 json={"body": "x", "version": v})
+        agency = await case.post(
+            f"/v1/cases/{case_id}/notes", headers=bearer(settings, "agency", "hc-3"), json={"body": "x", "version": v}
+        )
         assert agency.status_code == 403
-        future = await case.post(f"/v1/cases/{case_id}/contacts", headers=chubu, json={
-            "contacted_at": "2099-01-01T00:00:00+09:00", "channel": "電話", "whom": "本人", "outcome": "x",
-            "version": v})
+        future = await case.post(
+            f"/v1/cases/{case_id}/contacts",
+            headers=chubu,
+            json={
+                "contacted_at": "2099-01-01T00:00:00+09:00",
+                "channel": "電話",
+                "whom": "本人",
+                "outcome": "x",
+                "version": v,
+            },
+        )
         assert future.status_code == 422
-        huge = await case.post(f"/v1/cases/{case_id}/notes", headers=chubu,
-                               json={"body": "あ" * 70_000, "version": v})
+        huge = await case.post(f"/v1/cases/{case_id}/notes", headers=chubu, json={"body": "あ" * 70_000, "version": v})
         assert huge.status_code == 413
         assert (await detail(case, chubu, case_id))["version"] == v  # nothing half-written

@@ -33,8 +33,12 @@ SERVICES = ("intake", "case", "referral", "notify")
 EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8"))
 
 # Who calls: every role on every operation (a wrong role must be a 4xx, never a 5xx).
-CALLERS = {"coordinator": ("中部", "csw-chubu-1"), "supervisor": ("city", "sv-1"),
-           "reporter": ("vol-1", "vol-1"), "agency": ("hc-3", "hc-3")}
+CALLERS = {
+    "coordinator": ("中部", "csw-chubu-1"),
+    "supervisor": ("city", "sv-1"),
+    "reporter": ("vol-1", "vol-1"),
+    "agency": ("hc-3", "hc-3"),
+}
 
 # Known exclusions: operation label -> why. None today; add one only with its reason.
 EXCLUDED: dict[str, str] = {}
@@ -43,8 +47,9 @@ EXCLUDED: dict[str, str] = {}
 async def _seed(clients: dict[str, httpx.AsyncClient], settings: Settings) -> dict[str, list[str]]:
     """One consultation, its case, a referral of it to hc-3 and the notifications that follow."""
     coordinator = bearer(settings, "coordinator", *CALLERS["coordinator"])
-    created = await clients["intake"].post("/v1/consultations", json=EXAMPLE,
-                                           headers=bearer(settings, "reporter", "vol-1"))
+    created = await clients["intake"].post(
+        "/v1/consultations", json=EXAMPLE, headers=bearer(settings, "reporter", "vol-1")
+    )
     assert created.status_code == 201, created.text
     reference = created.json()["reference"]
 
@@ -53,21 +58,39 @@ async def _seed(clients: dict[str, httpx.AsyncClient], settings: Settings) -> di
         return items[0] if items else None
 
     case = await eventually(opened, what="the seeded case")
-    assigned = await clients["case"].post(f"/v1/cases/{case['id']}/assignment", headers=coordinator,
-                                          json={"coordinator_id": "csw-chubu-1", "version": case["version"]})
+    assigned = await clients["case"].post(
+        f"/v1/cases/{case['id']}/assignment",
+        headers=coordinator,
+        json={"coordinator_id": "csw-chubu-1", "version": case["version"]},
+    )
     assert assigned.status_code == 200, assigned.text
-    referred = await clients["case"].post(f"/v1/cases/{case['id']}/referrals", headers=coordinator, json={
-        "agency_id": "hc-3", "purpose": "訪問をお願いします", "share": ["age_group", "categories"],
-        "version": assigned.json()["version"]})
+    referred = await clients["case"].post(
+        f"/v1/cases/{case['id']}/referrals",
+        headers=coordinator,
+        json={
+            "agency_id": "hc-3",
+            "purpose": "訪問をお願いします",
+            "share": ["age_group", "categories"],
+            "version": assigned.json()["version"],
+        },
+    )
     assert referred.status_code == 201, referred.text
     referral_id = referred.json()["referral_id"]
     agency = bearer(settings, "agency", "hc-3")
-    await eventually(lambda: _ok(clients["referral"].get(f"/v1/referrals/{referral_id}", headers=agency)),
-                     what="the seeded referral")
-    inbox = await eventually(lambda: _items(clients["notify"].get("/v1/notifications", headers=agency)),
-                             what="a notification to hc-3")
-    return {"reference": [reference], "case_id": [case["id"]], "into_case_id": [case["id"]],
-            "referral_id": [referral_id], "agency_id": ["hc-3"], "notification_id": [n["id"] for n in inbox]}
+    await eventually(
+        lambda: _ok(clients["referral"].get(f"/v1/referrals/{referral_id}", headers=agency)), what="the seeded referral"
+    )
+    inbox = await eventually(
+        lambda: _items(clients["notify"].get("/v1/notifications", headers=agency)), what="a notification to hc-3"
+    )
+    return {
+        "reference": [reference],
+        "case_id": [case["id"]],
+        "into_case_id": [case["id"]],
+        "referral_id": [referral_id],
+        "agency_id": ["hc-3"],
+        "notification_id": [n["id"] for n in inbox],
+    }
 
 
 async def _ok(request: Any) -> bool:
@@ -88,8 +111,13 @@ def _strategy(operation: Any, known: dict[str, list[str]]) -> st.SearchStrategy:
     return st.one_of(modes)
 
 
-def _fuzz(schema: Any, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop,
-          tokens: dict[str, dict[str, str]], known: dict[str, list[str]]) -> list[str]:
+def _fuzz(
+    schema: Any,
+    client: httpx.AsyncClient,
+    loop: asyncio.AbstractEventLoop,
+    tokens: dict[str, dict[str, str]],
+    known: dict[str, list[str]],
+) -> list[str]:
     """Runs in a worker thread: hypothesis drives, the service answers in the test's loop."""
     failures: list[str] = []
     for result in schema.get_all_operations():
@@ -108,7 +136,7 @@ def _fuzz(schema: Any, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoo
         try:
             check()
         # FailureGroup is a BaseExceptionGroup: caught too, so every operation is tried and all reported.
-        except (Exception, FailureGroup) as exc:  # noqa: BLE001
+        except (Exception, FailureGroup) as exc:
             failures.append(f"{operation.label}: {exc}")
     return failures
 
@@ -130,14 +158,20 @@ async def _send(client: httpx.AsyncClient, kwargs: dict[str, Any]) -> httpx.Resp
 async def test_no_generated_request_gets_a_5xx_or_an_undeclared_answer(make_settings) -> None:
     settings = make_settings()
     tokens = {role: bearer(settings, role, scope, subject) for role, (scope, subject) in CALLERS.items()}
-    async with (running_service("intake", settings) as intake, running_service("case", settings) as case,
-                running_service("referral", settings) as referral, running_service("notify", settings) as notify):
+    async with (
+        running_service("intake", settings) as intake,
+        running_service("case", settings) as case,
+        running_service("referral", settings) as referral,
+        running_service("notify", settings) as notify,
+    ):
         clients = {"intake": intake, "case": case, "referral": referral, "notify": notify}
         known = await _seed(clients, settings)
         failures = []
         for service in SERVICES:
             client = clients[service]
             schema = schemathesis.openapi.from_dict(client.app.openapi())  # type: ignore[attr-defined]
-            failures += [f"{service} {f}" for f in await asyncio.to_thread(
-                _fuzz, schema, client, asyncio.get_running_loop(), tokens, known)]
+            failures += [
+                f"{service} {f}"
+                for f in await asyncio.to_thread(_fuzz, schema, client, asyncio.get_running_loop(), tokens, known)
+            ]
     assert not failures, "\n\n".join(failures)

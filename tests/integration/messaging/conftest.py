@@ -27,19 +27,34 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 def stage_event(case_id: str | None = None, stage: str = "対応中") -> Envelope:
     case_id = case_id or uuid.uuid4().hex[:26]
-    return Envelope.wrap(CaseStageChanged(case_id=case_id, stage=stage), aggregate_id=case_id, actor=SYSTEM,
-                         correlation_id=uuid.uuid4().hex, case_id=case_id)
+    return Envelope.wrap(
+        CaseStageChanged(case_id=case_id, stage=stage),
+        aggregate_id=case_id,
+        actor=SYSTEM,
+        correlation_id=uuid.uuid4().hex,
+        case_id=case_id,
+    )
 
 
 def case_opened_for(submitted: Envelope, case_id: str | None = None) -> Envelope:
     """The case.opened a case service would publish for a consultation.submitted."""
     case_id = case_id or uuid.uuid4().hex[:26]
     p = submitted.payload
-    return submitted.caused(CaseOpened(case_id=case_id, case_number=f"C-{case_id[:6]}", area="中部",
-                                       consultation_id=p["consultation_id"], reference=p["reference"],
-                                       reporter_id=p["reporter_id"], urgency=p["urgency"],
-                                       categories=p["categories"]),
-                            aggregate_id=case_id, actor=SYSTEM, case_id=case_id)
+    return submitted.caused(
+        CaseOpened(
+            case_id=case_id,
+            case_number=f"C-{case_id[:6]}",
+            area="中部",
+            consultation_id=p["consultation_id"],
+            reference=p["reference"],
+            reporter_id=p["reporter_id"],
+            urgency=p["urgency"],
+            categories=p["categories"],
+        ),
+        aggregate_id=case_id,
+        actor=SYSTEM,
+        case_id=case_id,
+    )
 
 
 async def publish(redis_url: str, stream: str, *envelopes: Envelope) -> None:
@@ -48,8 +63,9 @@ async def publish(redis_url: str, stream: str, *envelopes: Envelope) -> None:
     await broker.connect()
     try:
         for envelope in envelopes:
-            await broker.publish(envelope, stream=stream, headers=headers_of(envelope),
-                                 correlation_id=envelope.correlation_id)
+            await broker.publish(
+                envelope, stream=stream, headers=headers_of(envelope), correlation_id=envelope.correlation_id
+            )
     finally:
         await broker.stop()
 
@@ -101,8 +117,7 @@ def tsunagi(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
         capsys.readouterr()
         code = await asyncio.to_thread(main, list(argv))
         # The in-process services' log lines share stdout with the command: leave them out.
-        out = "".join(line for line in capsys.readouterr().out.splitlines(keepends=True)
-                      if not LOG_LINE.match(line))
+        out = "".join(line for line in capsys.readouterr().out.splitlines(keepends=True) if not LOG_LINE.match(line))
         return code, out
 
     return run

@@ -19,16 +19,23 @@ GROUP = "intake"
 
 
 def notification_for(envelope):
-    return envelope.caused(NotificationRecorded(
-        notification_id=new_event_id(), recipient_role="coordinator", recipient_scope="中部", kind="stage",
-        about_event_id=envelope.event_id), aggregate_id=envelope.aggregate_id, actor=SYSTEM)
+    return envelope.caused(
+        NotificationRecorded(
+            notification_id=new_event_id(),
+            recipient_role="coordinator",
+            recipient_scope="中部",
+            kind="stage",
+            about_event_id=envelope.event_id,
+        ),
+        aggregate_id=envelope.aggregate_id,
+        actor=SYSTEM,
+    )
 
 
 def consumer_of(db, redis, name: str, handler) -> StreamConsumer:
     handlers = EventHandlers()
     handlers.on(CaseStageChanged)(handler)
-    return StreamConsumer(service="intake", consumer=name, handlers=handlers, unit_of_work=db.unit_of_work,
-                          redis=redis)
+    return StreamConsumer(service="intake", consumer=name, handlers=handlers, unit_of_work=db.unit_of_work, redis=redis)
 
 
 async def counts(db) -> tuple[int, int]:
@@ -220,8 +227,9 @@ async def test_a_batch_handler_gets_consecutive_entries_together_and_a_poison_on
 
     await ensure_group(redis, STREAM, GROUP)
     await publish(settings.redis_url, STREAM, *events[:3])
-    consumer = StreamConsumer(service="intake", consumer="intake-1", handlers=handlers,
-                              unit_of_work=db.unit_of_work, redis=redis)
+    consumer = StreamConsumer(
+        service="intake", consumer="intake-1", handlers=handlers, unit_of_work=db.unit_of_work, redis=redis
+    )
     entries = await read_batch(redis, "intake-1")
     assert len(await consumer.apply_entries(STREAM, entries)) == 3
     assert calls == [[e.event_id for e in events[:3]]]  # one call for the whole run

@@ -26,9 +26,20 @@ PUB, CON = "checkpub", "checkcon"
 
 async def notify_once(envelope, uow) -> None:
     payload = envelope.payload_as(CaseStageChanged)
-    uow.publish(envelope.caused(NotificationRecorded(
-        notification_id=new_event_id(), recipient_role="coordinator", recipient_scope="中部", kind="stage",
-        case_id=payload.case_id, about_event_id=envelope.event_id), aggregate_id=payload.case_id, actor=SYSTEM))
+    uow.publish(
+        envelope.caused(
+            NotificationRecorded(
+                notification_id=new_event_id(),
+                recipient_role="coordinator",
+                recipient_scope="中部",
+                kind="stage",
+                case_id=payload.case_id,
+                about_event_id=envelope.event_id,
+            ),
+            aggregate_id=payload.case_id,
+            actor=SYSTEM,
+        )
+    )
 
 
 def parts_of() -> dict[str, ServiceParts]:
@@ -36,8 +47,10 @@ def parts_of() -> dict[str, ServiceParts]:
     handlers = EventHandlers()
     handlers.on(CaseStageChanged)(notify_once)
     rule = CausalRule("case.stage_changed", CON, ("notification.recorded",), "stage changes → one notification")
-    return {PUB: ServiceParts(PUB, messaging_tables(pub_meta), EventHandlers()),
-            CON: ServiceParts(CON, messaging_tables(con_meta), handlers, (rule,))}
+    return {
+        PUB: ServiceParts(PUB, messaging_tables(pub_meta), EventHandlers()),
+        CON: ServiceParts(CON, messaging_tables(con_meta), handlers, (rule,)),
+    }
 
 
 async def create_tables(settings, service: str, parts: ServiceParts) -> None:
@@ -51,8 +64,14 @@ async def create_tables(settings, service: str, parts: ServiceParts) -> None:
 
 
 async def started(settings, parts: ServiceParts, publishes: tuple[str, ...]) -> ServiceRuntime:
-    runtime = ServiceRuntime(service=parts.name, settings=settings, metadata=parts.tables.outbox.metadata,
-                             tables=parts.tables, handlers=parts.handlers, publishes=publishes)
+    runtime = ServiceRuntime(
+        service=parts.name,
+        settings=settings,
+        metadata=parts.tables.outbox.metadata,
+        tables=parts.tables,
+        handlers=parts.handlers,
+        publishes=publishes,
+    )
     await runtime.start()
     await asyncio.wait_for(runtime.messaging_started.wait(), timeout=15)
     return runtime
@@ -66,7 +85,8 @@ async def write_events(runtime: ServiceRuntime, count: int) -> None:
 
 
 async def test_check_is_clean_then_detects_lost_and_duplicated_events(
-        make_settings, database_backend, monkeypatch: pytest.MonkeyPatch, tsunagi) -> None:
+    make_settings, database_backend, monkeypatch: pytest.MonkeyPatch, tsunagi
+) -> None:
     settings = make_settings()
     parts = parts_of()
     for name, service_parts in parts.items():
@@ -108,12 +128,23 @@ async def test_check_is_clean_then_detects_lost_and_duplicated_events(
         async with engine.begin() as conn:
             applied = (await conn.execute(select(tables.inbox.c.event_id))).scalars().all()
             await conn.execute(delete(tables.inbox).where(tables.inbox.c.event_id == applied[0]))
-            effect = (await conn.execute(select(tables.outbox).where(
-                tables.outbox.c.envelope.is_not(None)).limit(1))).mappings().one()
-            await conn.execute(insert(tables.outbox).values(
-                event_id=new_event_id(), event_type=effect["event_type"], stream=effect["stream"],
-                aggregate_id=effect["aggregate_id"], envelope=effect["envelope"], created_at=effect["created_at"],
-                published_at=effect["published_at"], attempts=0))
+            effect = (
+                (await conn.execute(select(tables.outbox).where(tables.outbox.c.envelope.is_not(None)).limit(1)))
+                .mappings()
+                .one()
+            )
+            await conn.execute(
+                insert(tables.outbox).values(
+                    event_id=new_event_id(),
+                    event_type=effect["event_type"],
+                    stream=effect["stream"],
+                    aggregate_id=effect["aggregate_id"],
+                    envelope=effect["envelope"],
+                    created_at=effect["created_at"],
+                    published_at=effect["published_at"],
+                    attempts=0,
+                )
+            )
         await engine.dispose()
         code, out = await tsunagi(settings, "check", "--json")
         report = json.loads(out)

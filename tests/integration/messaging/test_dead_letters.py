@@ -35,14 +35,18 @@ async def _zero(awaitable) -> bool:
 
 async def case_of(runtime, consultation_id: str) -> str | None:
     async with runtime.engine.connect() as session:
-        return (await session.execute(select(consultations.c.case_id)
-                                      .where(consultations.c.id == consultation_id))).scalar_one()
+        return (
+            await session.execute(select(consultations.c.case_id).where(consultations.c.id == consultation_id))
+        ).scalar_one()
 
 
 async def inbox_count(runtime, event_id: str) -> int:
     async with runtime.engine.connect() as session:
-        return (await session.execute(select(func.count()).select_from(messaging.inbox)
-                                      .where(messaging.inbox.c.event_id == event_id))).scalar_one()
+        return (
+            await session.execute(
+                select(func.count()).select_from(messaging.inbox).where(messaging.inbox.c.event_id == event_id)
+            )
+        ).scalar_one()
 
 
 def fail_for(monkeypatch: pytest.MonkeyPatch, consultation_id: str) -> None:
@@ -54,11 +58,12 @@ def fail_for(monkeypatch: pytest.MonkeyPatch, consultation_id: str) -> None:
             raise RuntimeError(f"bug: cannot link {consultation_id}")
         await real(envelope, uow)
 
-    monkeypatch.setitem(event_handlers._by_type, "case.opened", buggy)  # noqa: SLF001
+    monkeypatch.setitem(event_handlers._by_type, "case.opened", buggy)
 
 
 async def test_poison_is_dead_lettered_while_others_flow_then_replayed_once(
-        make_settings, database_backend, monkeypatch, tsunagi) -> None:
+    make_settings, database_backend, monkeypatch, tsunagi
+) -> None:
     settings = make_settings(max_deliveries=3, reclaim_idle_ms=100, reclaim_interval_s=0.05)
     async with running_service("intake", settings) as intake:
         runtime = intake.app.state.services.runtime

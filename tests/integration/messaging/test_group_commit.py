@@ -19,11 +19,24 @@ from tests.integration.messaging.conftest import stage_event
 
 
 def consultation_row(reference: str | None = None) -> dict:
-    return {"id": uuid.uuid4().hex[:26], "reference": reference or f"TSN-T-{uuid.uuid4().hex[:10]}",
-            "reporter_id": "vol-1", "reporter_role": "volunteer", "channel": "visit", "school_district": "不明",
-            "categories": ["elderly"], "urgency": "normal", "consent": "yes", "legal_ground": None,
-            "person": {"label": "SAMPLE"}, "household": [], "noticed": "SAMPLE", "sample": True,
-            "received_at": Clock().now(), "case_id": None}
+    return {
+        "id": uuid.uuid4().hex[:26],
+        "reference": reference or f"TSN-T-{uuid.uuid4().hex[:10]}",
+        "reporter_id": "vol-1",
+        "reporter_role": "volunteer",
+        "channel": "visit",
+        "school_district": "不明",
+        "categories": ["elderly"],
+        "urgency": "normal",
+        "consent": "yes",
+        "legal_ground": None,
+        "person": {"label": "SAMPLE"},
+        "household": [],
+        "noticed": "SAMPLE",
+        "sample": True,
+        "received_at": Clock().now(),
+        "case_id": None,
+    }
 
 
 async def stored(db) -> tuple[set[str], set[str]]:
@@ -60,9 +73,12 @@ async def test_a_command_that_breaks_a_constraint_fails_alone(intake_db) -> None
 
     good = [consultation_row() for _ in range(5)]
     clash = consultation_row(reference=taken["reference"])  # unique reference already stored
-    commands = [(r, stage_event()) for r in good[:2]] + [(clash, stage_event())] + [(r, stage_event()) for r in good[2:]]
-    results = await asyncio.gather(*(writes.insert([(consultations, r)], [e]) for r, e in commands),
-                                   return_exceptions=True)
+    commands = (
+        [(r, stage_event()) for r in good[:2]] + [(clash, stage_event())] + [(r, stage_event()) for r in good[2:]]
+    )
+    results = await asyncio.gather(
+        *(writes.insert([(consultations, r)], [e]) for r, e in commands), return_exceptions=True
+    )
 
     assert [type(r) for r in results] == [type(None)] * 2 + [IntegrityError] + [type(None)] * 3
     references, event_ids = await stored(db)
@@ -97,12 +113,15 @@ async def test_a_database_error_reaches_every_waiting_command(tmp_path) -> None:
     from shared.db.uow import UnitOfWork
 
     # The services' own SQLite connection (no worker thread left to outlive the test's loop).
-    engine = create_async_engine("sqlite+aiosqlite://",
-                                 async_creator=inline_connector(str(tmp_path / "missing" / "intake.db")))
+    engine = create_async_engine(
+        "sqlite+aiosqlite://", async_creator=inline_connector(str(tmp_path / "missing" / "intake.db"))
+    )
     writes = GroupCommit(lambda: UnitOfWork(engine, messaging, Clock()))
     try:
-        results = await asyncio.gather(*(writes.insert([(consultations, consultation_row())], [stage_event()])
-                                         for _ in range(3)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(writes.insert([(consultations, consultation_row())], [stage_event()]) for _ in range(3)),
+            return_exceptions=True,
+        )
     finally:
         await engine.dispose()
     assert all(isinstance(r, OperationalError) for r in results), results
@@ -112,8 +131,9 @@ async def test_a_database_error_reaches_every_waiting_command(tmp_path) -> None:
 async def test_a_writer_cancelled_at_shutdown_cancels_its_waiting_callers(intake_db) -> None:
     _settings, db = intake_db
     writes = GroupCommit(db.unit_of_work)
-    callers = [asyncio.create_task(writes.insert([(consultations, consultation_row())], [stage_event()]))
-               for _ in range(3)]
+    callers = [
+        asyncio.create_task(writes.insert([(consultations, consultation_row())], [stage_event()])) for _ in range(3)
+    ]
     await asyncio.sleep(0)  # queued, and the writer started
     assert writes._writer is not None
     writes._writer.cancel()

@@ -18,8 +18,7 @@ STREAM = "tsunagi.case"
 def consumer_of(db, redis, name: str, handler) -> StreamConsumer:
     handlers = EventHandlers()
     handlers.on(CaseStageChanged)(handler)
-    return StreamConsumer(service="intake", consumer=name, handlers=handlers, unit_of_work=db.unit_of_work,
-                          redis=redis)
+    return StreamConsumer(service="intake", consumer=name, handlers=handlers, unit_of_work=db.unit_of_work, redis=redis)
 
 
 async def test_pending_entries_of_a_dead_consumer_are_applied_by_a_survivor(intake_db, redis) -> None:

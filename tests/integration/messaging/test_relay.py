@@ -11,11 +11,11 @@ import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 from sqlalchemy import select, update
 
+from services.intake.adapters.orm import consultations
 from shared.clock import Clock
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.streams import decode_entry
 from shared.settings import PROJECT_ROOT
-from services.intake.adapters.orm import consultations
 from tests.integration.messaging.conftest import case_opened_for, publish, stage_event
 from tests.support.servers import RedisServer
 from tests.support.services import bearer, eventually, running_service
@@ -44,9 +44,19 @@ async def stream_event_ids(redis: aioredis.Redis) -> list[str]:
 def make_relay(settings, db, owner: str, *, batch_size: int = 3, lease_ms: int = 10_000) -> OutboxRelay:
     broker = RedisBroker(settings.redis_url)
     redis = aioredis.Redis.from_url(settings.redis_url)
-    return OutboxRelay(service="intake", owner=owner, engine=db.engine, tables=db.tables, broker=broker,
-                       redis=redis, clock=Clock(), signal=asyncio.Event(), poll_interval_s=0.05,
-                       batch_size=batch_size, lease_ms=lease_ms)
+    return OutboxRelay(
+        service="intake",
+        owner=owner,
+        engine=db.engine,
+        tables=db.tables,
+        broker=broker,
+        redis=redis,
+        clock=Clock(),
+        signal=asyncio.Event(),
+        poll_interval_s=0.05,
+        batch_size=batch_size,
+        lease_ms=lease_ms,
+    )
 
 
 async def close(relay: OutboxRelay) -> None:
@@ -147,8 +157,11 @@ async def test_http_writes_commit_to_the_outbox_while_redis_is_down(make_setting
 
             async def linked() -> bool:
                 async with runtime.engine.connect() as session:
-                    found = await session.execute(select(consultations.c.case_id).where(
-                        consultations.c.id == submitted.payload["consultation_id"]))
+                    found = await session.execute(
+                        select(consultations.c.case_id).where(
+                            consultations.c.id == submitted.payload["consultation_id"]
+                        )
+                    )
                     return found.scalar_one() is not None
 
             await eventually(linked, timeout=20, what="intake applied a case event after the restart")

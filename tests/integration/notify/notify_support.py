@@ -57,34 +57,67 @@ def jst(*args: int) -> datetime:
 
 
 def envelope(payload: EventPayload, *, actor: Actor, at: datetime, correlation_id: str | None = None) -> Envelope:
-    return Envelope.wrap(payload, aggregate_id=getattr(payload, "referral_id", None) or payload.case_id,
-                         actor=actor, correlation_id=correlation_id or new_event_id(),
-                         case_id=payload.case_id, occurred_at=at)
+    return Envelope.wrap(
+        payload,
+        aggregate_id=getattr(payload, "referral_id", None) or payload.case_id,
+        actor=actor,
+        correlation_id=correlation_id or new_event_id(),
+        case_id=payload.case_id,
+        occurred_at=at,
+    )
 
 
 def case_opened(case_id: str, at: datetime, *, urgency: str = "通常", reporter_id: str = "vol-1") -> Envelope:
-    return envelope(CaseOpened(case_id=case_id, case_number=f"C-{case_id[-4:]}", area=AREA,
-                               consultation_id=new_event_id(), reference="TSN-2611-ABCDEF",
-                               reporter_id=reporter_id, urgency=urgency, categories=["高齢"]),
-                    actor=SYSTEM, at=at)
+    return envelope(
+        CaseOpened(
+            case_id=case_id,
+            case_number=f"C-{case_id[-4:]}",
+            area=AREA,
+            consultation_id=new_event_id(),
+            reference="TSN-2611-ABCDEF",
+            reporter_id=reporter_id,
+            urgency=urgency,
+            categories=["高齢"],
+        ),
+        actor=SYSTEM,
+        at=at,
+    )
 
 
-def requested(referral_id: str, case_id: str, at: datetime, *, agency_id: str = "hc-3",
-              urgency: str = "通常") -> Envelope:
-    return envelope(ReferralRequested(referral_id=referral_id, case_id=case_id, case_number=f"C-{case_id[-4:]}",
-                                      area=AREA, agency_id=agency_id, purpose="サンプルの依頼目的",
-                                      urgency=urgency, shared={"person_name": "サンプル西東京花子"},
-                                      consent="同意あり"),
-                    actor=COORDINATOR, at=at)
+def requested(
+    referral_id: str, case_id: str, at: datetime, *, agency_id: str = "hc-3", urgency: str = "通常"
+) -> Envelope:
+    return envelope(
+        ReferralRequested(
+            referral_id=referral_id,
+            case_id=case_id,
+            case_number=f"C-{case_id[-4:]}",
+            area=AREA,
+            agency_id=agency_id,
+            purpose="サンプルの依頼目的",
+            urgency=urgency,
+            shared={"person_name": "サンプル西東京花子"},
+            consent="同意あり",
+        ),
+        actor=COORDINATOR,
+        at=at,
+    )
 
 
-def agency_move(kind: str, referral_id: str, case_id: str, at: datetime, *, agency_id: str = "hc-3",
-                **extra: Any) -> Envelope:
-    cls = {"received": ReferralReceived, "acknowledged": ReferralAcknowledged, "accepted": ReferralAccepted,
-           "declined": ReferralDeclined, "status_changed": ReferralStatusChanged}[kind]
+def agency_move(
+    kind: str, referral_id: str, case_id: str, at: datetime, *, agency_id: str = "hc-3", **extra: Any
+) -> Envelope:
+    cls = {
+        "received": ReferralReceived,
+        "acknowledged": ReferralAcknowledged,
+        "accepted": ReferralAccepted,
+        "declined": ReferralDeclined,
+        "status_changed": ReferralStatusChanged,
+    }[kind]
     actor = COORDINATOR if extra.get("status") == "cancelled" else AGENCY
-    return envelope(cls(referral_id=referral_id, case_id=case_id, agency_id=agency_id, area=AREA, **extra),
-                    actor=actor, at=at)
+    return envelope(
+        cls(referral_id=referral_id, case_id=case_id, agency_id=agency_id, area=AREA, **extra), actor=actor, at=at
+    )
 
 
 async def publish(settings: Settings, *envelopes: Envelope) -> None:
@@ -106,8 +139,7 @@ async def published(settings: Settings, family: str) -> list[Envelope]:
     return [decode_entry(fields) for _id, fields in entries]
 
 
-async def inbox(client: httpx.AsyncClient, settings: Settings, role: str, scope: str,
-                **params: Any) -> dict[str, Any]:
+async def inbox(client: httpx.AsyncClient, settings: Settings, role: str, scope: str, **params: Any) -> dict[str, Any]:
     response = await client.get("/v1/notifications", params=params, headers=bearer(settings, role, scope))
     assert response.status_code == 200, response.text
     return response.json()

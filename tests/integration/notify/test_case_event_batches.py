@@ -27,19 +27,38 @@ GROUP = "notify"
 ONE, BATCH = "To9_", "Tb9_"  # in every id of each run (and in nothing else)
 
 
-def opened(tag: str, case: str, *, area: str = "中部", urgency: str = "通常", reporter: str = "vol-1",
-           at: Any) -> Envelope:
+def opened(
+    tag: str, case: str, *, area: str = "中部", urgency: str = "通常", reporter: str = "vol-1", at: Any
+) -> Envelope:
     case_id = f"{tag}{case}"
-    return envelope(CaseOpened(case_id=case_id, case_number=f"C-{tag}{case}", area=area,
-                               consultation_id=new_event_id(), reference=f"R-{tag}{case}",
-                               reporter_id=f"{tag}{reporter}", urgency=urgency, categories=["孤立"]),
-                    actor=SYSTEM, at=at)
+    return envelope(
+        CaseOpened(
+            case_id=case_id,
+            case_number=f"C-{tag}{case}",
+            area=area,
+            consultation_id=new_event_id(),
+            reference=f"R-{tag}{case}",
+            reporter_id=f"{tag}{reporter}",
+            urgency=urgency,
+            categories=["孤立"],
+        ),
+        actor=SYSTEM,
+        at=at,
+    )
 
 
 def linked(tag: str, case: str, *, reporter: str, at: Any) -> Envelope:
-    return envelope(ConsultationLinked(case_id=f"{tag}{case}", consultation_id=new_event_id(),
-                                       reference=f"R-{tag}{case}-{reporter}", reporter_id=f"{tag}{reporter}",
-                                       reason="同一人物"), actor=SYSTEM, at=at)
+    return envelope(
+        ConsultationLinked(
+            case_id=f"{tag}{case}",
+            consultation_id=new_event_id(),
+            reference=f"R-{tag}{case}-{reporter}",
+            reporter_id=f"{tag}{reporter}",
+            reason="同一人物",
+        ),
+        actor=SYSTEM,
+        at=at,
+    )
 
 
 def seeds(tag: str, at: Any) -> list[Envelope]:
@@ -47,7 +66,8 @@ def seeds(tag: str, at: Any) -> list[Envelope]:
     opened, a case moved before it was opened, a case already known."""
     referral_id = f"{tag}refx"
     return [
-        requested(referral_id, f"{tag}casex", at), agency_move("accepted", referral_id, f"{tag}casex", at),
+        requested(referral_id, f"{tag}casex", at),
+        agency_move("accepted", referral_id, f"{tag}casex", at),
         envelope(CaseMoved(case_id=f"{tag}casem", from_area="中部", to_area="東部"), actor=SYSTEM, at=at),
         opened(tag, "casek", area="西部", at=at),
     ]
@@ -56,15 +76,15 @@ def seeds(tag: str, at: Any) -> list[Envelope]:
 def scenario(tag: str, at: Any) -> list[Envelope]:
     return [
         opened(tag, "casea", at=at),
-        linked(tag, "casea", reporter="vol-2", at=at),               # a case opened earlier in the batch
-        linked(tag, "casel", reporter="vol-1", at=at),               # a case notify does not know yet …
-        opened(tag, "casel", area="市全域", urgency="緊急", at=at),   # … opened after it: every area's coordinators
-        opened(tag, "casex", reporter="vol-3", at=at),               # taken up already: the reporter is told
-        opened(tag, "casem", urgency="緊急", at=at),                  # moved already: keeps the area it moved to
-        linked(tag, "casex", reporter="vol-1", at=at),               # taken up: this reporter is told too
+        linked(tag, "casea", reporter="vol-2", at=at),  # a case opened earlier in the batch
+        linked(tag, "casel", reporter="vol-1", at=at),  # a case notify does not know yet …
+        opened(tag, "casel", area="市全域", urgency="緊急", at=at),  # … opened after it: every area's coordinators
+        opened(tag, "casex", reporter="vol-3", at=at),  # taken up already: the reporter is told
+        opened(tag, "casem", urgency="緊急", at=at),  # moved already: keeps the area it moved to
+        linked(tag, "casex", reporter="vol-1", at=at),  # taken up: this reporter is told too
         opened(tag, "caseb", urgency="緊急", reporter="vol-2", at=at),
-        linked(tag, "casea", reporter="vol-2", at=at),               # the same reporter again
-        linked(tag, "casek", reporter="vol-4", at=at),               # a case known before the batch
+        linked(tag, "casea", reporter="vol-2", at=at),  # the same reporter again
+        linked(tag, "casek", reporter="vol-4", at=at),  # a case known before the batch
     ]
 
 
@@ -97,16 +117,34 @@ async def outcome(db: Any, tag: str, batch: list[Envelope]) -> dict[str, Any]:
     events.update({e.correlation_id: f"<correlation {i}>" for i, e in enumerate(batch)})
     outbox = messaging.outbox
     async with db() as session:
-        rows = [dict(r._mapping) for r in await session.execute(
-            select(notifications).where(notifications.c.about_event_id.in_([e.event_id for e in batch])).order_by(notifications.c.id))]
+        rows = [
+            dict(r._mapping)
+            for r in await session.execute(
+                select(notifications)
+                .where(notifications.c.about_event_id.in_([e.event_id for e in batch]))
+                .order_by(notifications.c.id)
+            )
+        ]
         ids = {r["id"]: f"<notification {i}>" for i, r in enumerate(rows)}
-        published = [e for e in (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id))).scalars()
-                     if e["payload"].get("about_event_id") in {e.event_id for e in batch}]
-        case_rows = [dict(r._mapping) for r in await session.execute(
-            select(cases).where(cases.c.case_id.startswith(tag)).order_by(cases.c.case_id))]
-        reporter_rows = [tuple(r) for r in await session.execute(
-            select(case_reporters).where(case_reporters.c.case_id.startswith(tag))
-            .order_by(case_reporters.c.case_id, case_reporters.c.reporter_id))]
+        published = [
+            e
+            for e in (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id))).scalars()
+            if e["payload"].get("about_event_id") in {e.event_id for e in batch}
+        ]
+        case_rows = [
+            dict(r._mapping)
+            for r in await session.execute(
+                select(cases).where(cases.c.case_id.startswith(tag)).order_by(cases.c.case_id)
+            )
+        ]
+        reporter_rows = [
+            tuple(r)
+            for r in await session.execute(
+                select(case_reporters)
+                .where(case_reporters.c.case_id.startswith(tag))
+                .order_by(case_reporters.c.case_id, case_reporters.c.reporter_id)
+            )
+        ]
     return {
         "notifications": normalise(rows, tag, events, ids),
         "published": normalise(published, tag, events, ids),
@@ -115,8 +153,7 @@ async def outcome(db: Any, tag: str, batch: list[Envelope]) -> dict[str, Any]:
     }
 
 
-async def test_a_batch_of_case_events_ends_as_one_at_a_time_would(make_settings, database_backend,
-                                                                   monkeypatch) -> None:
+async def test_a_batch_of_case_events_ends_as_one_at_a_time_would(make_settings, database_backend, monkeypatch) -> None:
     from services.notify.bootstrap import build_app
 
     batch_sizes: list[int] = []
@@ -164,8 +201,9 @@ async def test_a_batch_of_case_events_ends_as_one_at_a_time_would(make_settings,
         assert got == expected
 
         # And what one at a time decides is what the rules say.
-        told = {(n["about_event_id"], n["recipient_role"], n["recipient_scope"], n["kind"])
-                for n in got["notifications"]}
+        told = {
+            (n["about_event_id"], n["recipient_role"], n["recipient_scope"], n["kind"]) for n in got["notifications"]
+        }
         areas = sorted(a.id for a in app.state.services.context.reference.areas)
         assert {("<event 3>", "coordinator", area, "urgent_case") for area in areas} <= told
         assert ("<event 4>", "reporter", "<tag>vol-3", "reporter_connected") in told

@@ -35,7 +35,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
@@ -80,10 +80,16 @@ async def test_email_and_signed_webhook_reach_the_agency(make_settings, tmp_path
     smtp.start()
     try:
         async with receiver() as hook:
-            fast_loops(monkeypatch, TSUNAGI_NOTIFY_SMTP_HOST="127.0.0.1", TSUNAGI_NOTIFY_SMTP_PORT=str(smtp.port),
-                       TSUNAGI_NOTIFY_SMTP_FROM="tsunagi@example.jp", TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET)
-            folder = reference_with_channels(tmp_path, "hc-3", channels=["in_app", "email", "webhook"],
-                                             email="hc3@example.jp", webhook_url=hook.url)
+            fast_loops(
+                monkeypatch,
+                TSUNAGI_NOTIFY_SMTP_HOST="127.0.0.1",
+                TSUNAGI_NOTIFY_SMTP_PORT=str(smtp.port),
+                TSUNAGI_NOTIFY_SMTP_FROM="tsunagi@example.jp",
+                TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET,
+            )
+            folder = reference_with_channels(
+                tmp_path, "hc-3", channels=["in_app", "email", "webhook"], email="hc3@example.jp", webhook_url=hook.url
+            )
             settings = make_settings(reference_dir=folder)
             clock = FrozenClock(jst(2026, 11, 20, 10, 0))
             referral_id = new_event_id()
@@ -109,15 +115,17 @@ async def test_email_and_signed_webhook_reach_the_agency(make_settings, tmp_path
                 supervisor = bearer(settings, "supervisor", "city")
 
                 async def delivered() -> list:
-                    items = (await notify.get("/v1/deliveries", params={"status": "delivered"},
-                                              headers=supervisor)).json()["items"]
+                    items = (
+                        await notify.get("/v1/deliveries", params={"status": "delivered"}, headers=supervisor)
+                    ).json()["items"]
                     return items if len(items) == 2 else []
 
                 items = await eventually(delivered, what="deliveries recorded as delivered")
                 assert sorted(i["channel"] for i in items) == ["email", "webhook"]
                 assert all(i["attempts"] == 1 and i["attempt_log"][0]["ok"] for i in items)
-                assert (await notify.get("/v1/deliveries", params={"status": "failed"},
-                                         headers=supervisor)).json()["items"] == []
+                assert (await notify.get("/v1/deliveries", params={"status": "failed"}, headers=supervisor)).json()[
+                    "items"
+                ] == []
     finally:
         smtp.stop()
 
@@ -135,8 +143,9 @@ async def test_failing_webhook_is_retried_then_reported(make_settings, tmp_path,
             supervisor = bearer(settings, "supervisor", "city")
 
             async def failed() -> list:
-                items = (await notify.get("/v1/deliveries", params={"status": "failed"},
-                                          headers=supervisor)).json()["items"]
+                items = (await notify.get("/v1/deliveries", params={"status": "failed"}, headers=supervisor)).json()[
+                    "items"
+                ]
                 return items
 
             [item] = await eventually(failed, what="delivery reported failed")
@@ -153,8 +162,9 @@ async def test_failing_webhook_is_retried_then_reported(make_settings, tmp_path,
             assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
 
             async def reported() -> list:
-                return [e for e in await published(settings, "notification")
-                        if e.type == "notification.delivery_failed"]
+                return [
+                    e for e in await published(settings, "notification") if e.type == "notification.delivery_failed"
+                ]
 
             [event] = await eventually(reported, what="notification.delivery_failed")
             assert event.payload["delivery_id"] == item["id"] and event.payload["attempts"] == 3
@@ -165,8 +175,9 @@ async def test_failing_webhook_is_retried_then_reported(make_settings, tmp_path,
             assert retry.status_code == 202
 
             async def redelivered() -> list:
-                return (await notify.get("/v1/deliveries", params={"status": "delivered"},
-                                         headers=supervisor)).json()["items"]
+                return (await notify.get("/v1/deliveries", params={"status": "delivered"}, headers=supervisor)).json()[
+                    "items"
+                ]
 
             [done] = await eventually(redelivered, what="manual retry delivered")
             assert done["attempts"] == 4
@@ -174,8 +185,7 @@ async def test_failing_webhook_is_retried_then_reported(make_settings, tmp_path,
             assert again.status_code == 409
 
 
-async def test_email_without_smtp_configured_fails_at_once_and_loudly(make_settings, tmp_path,
-                                                                     monkeypatch) -> None:
+async def test_email_without_smtp_configured_fails_at_once_and_loudly(make_settings, tmp_path, monkeypatch) -> None:
     fast_loops(monkeypatch)
     monkeypatch.delenv("TSUNAGI_NOTIFY_SMTP_HOST", raising=False)
     folder = reference_with_channels(tmp_path, "hc-3", channels=["in_app", "email"], email="hc3@example.jp")
@@ -184,8 +194,11 @@ async def test_email_without_smtp_configured_fails_at_once_and_loudly(make_setti
         await publish(settings, requested(new_event_id(), new_event_id(), utcnow()))
 
         async def failed() -> list:
-            return (await notify.get("/v1/deliveries", params={"status": "failed"},
-                                     headers=bearer(settings, "supervisor", "city"))).json()["items"]
+            return (
+                await notify.get(
+                    "/v1/deliveries", params={"status": "failed"}, headers=bearer(settings, "supervisor", "city")
+                )
+            ).json()["items"]
 
         [item] = await eventually(failed, what="failed delivery")
         assert item["attempts"] == 1 and "SMTP サーバーが設定されていません" in item["last_error"]
@@ -204,8 +217,9 @@ async def test_two_replicas_send_each_webhook_once(make_settings, tmp_path, data
             supervisor = bearer(settings_a, "supervisor", "city")
 
             async def delivered() -> list:
-                items = (await a.get("/v1/deliveries", params={"status": "delivered"},
-                                     headers=supervisor)).json()["items"]
+                items = (await a.get("/v1/deliveries", params={"status": "delivered"}, headers=supervisor)).json()[
+                    "items"
+                ]
                 return items if len(items) == 8 else []
 
             items = await eventually(delivered, what="8 webhooks delivered")
@@ -232,19 +246,22 @@ async def test_a_crashed_workers_claim_expires_and_another_sends(make_settings, 
             await publish(settings, requested(new_event_id(), new_event_id(), clock.now()))
             await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="request applied")
             supervisor = bearer(settings, "supervisor", "city")
-            [pending] = (await notify.get("/v1/deliveries", params={"status": "pending"},
-                                          headers=supervisor)).json()["items"]
+            [pending] = (await notify.get("/v1/deliveries", params={"status": "pending"}, headers=supervisor)).json()[
+                "items"
+            ]
 
             # Another replica claims it and dies before sending.
-            crashed = DeliveryWorker(replace(services.context, worker="notify-crashed"),
-                                     services.runtime.unit_of_work, {})
+            crashed = DeliveryWorker(
+                replace(services.context, worker="notify-crashed"), services.runtime.unit_of_work, {}
+            )
             assert await crashed.claim(pending["id"]) is not None
             assert await services.worker.run_once() == 0  # claimed: not ours to send
             clock.advance(timedelta(seconds=119))
             assert await services.worker.run_once() == 0
-            clock.advance(timedelta(seconds=2))           # the claim has expired
+            clock.advance(timedelta(seconds=2))  # the claim has expired
             assert await services.worker.run_once() == 1
-            [done] = (await notify.get("/v1/deliveries", params={"status": "delivered"},
-                                       headers=supervisor)).json()["items"]
+            [done] = (await notify.get("/v1/deliveries", params={"status": "delivered"}, headers=supervisor)).json()[
+                "items"
+            ]
             assert done["attempts"] == 1 and done["attempt_log"][0]["worker"] != "notify-crashed"
             assert len(hook.requests) == 1

@@ -27,13 +27,14 @@ from tests.support.metrics import Scrape
 from tests.support.services import bearer, eventually, running_service
 
 
-async def settle(notify) -> int:  # noqa: ANN001
+async def settle(notify) -> int:
     """Run the timer once more ourselves: whatever is due has fired when this returns."""
     return await notify.app.state.services.timer.run_once()
 
 
 async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_day(
-        make_settings, tmp_path, database_backend, monkeypatch) -> None:
+    make_settings, tmp_path, database_backend, monkeypatch
+) -> None:
     fast_loops(monkeypatch)
     settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     # Friday 2026-11-20 10:00 JST; Monday 11/23 is 勤労感謝の日. Acknowledge within 1
@@ -45,31 +46,32 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
         await publish(settings, requested(referral_id, case_id, clock.now()))
         await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="new referral notice")
 
-        clock.at = jst(2026, 11, 23, 18, 0)   # the holiday Monday: not late
+        clock.at = jst(2026, 11, 23, 18, 0)  # the holiday Monday: not late
         await settle(notify)
         clock.at = jst(2026, 11, 24, 23, 59)  # Tuesday night: still not late
         await settle(notify)
         assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
         assert (await notify.get("/v1/overdue", headers=coordinator)).json()["count"] == 0
 
-        clock.at = jst(2026, 11, 25, 0, 1)    # Wednesday: overdue → reminder to the agency
+        clock.at = jst(2026, 11, 25, 0, 1)  # Wednesday: overdue → reminder to the agency
         await settle(notify)
         assert await kinds(notify, settings, "agency", "hc-3") == ["followup_reminder", "referral_new"]
         assert await kinds(notify, settings, "coordinator", AREA) == []
         overdue = (await notify.get("/v1/overdue", headers=coordinator)).json()
         assert [(i["step"], i["late_business_days"], i["escalated_to"]) for i in overdue["items"]] == [
-            ("acknowledge", 1, "agency")]
+            ("acknowledge", 1, "agency")
+        ]
 
-        clock.at = jst(2026, 11, 25, 23, 0)   # one business day later not yet over
+        clock.at = jst(2026, 11, 25, 23, 0)  # one business day later not yet over
         await settle(notify)
         assert await kinds(notify, settings, "coordinator", AREA) == []
 
-        clock.at = jst(2026, 11, 26, 0, 1)    # Thursday: escalate to the coordinator
+        clock.at = jst(2026, 11, 26, 0, 1)  # Thursday: escalate to the coordinator
         await settle(notify)
         assert await kinds(notify, settings, "coordinator", AREA) == ["followup_escalation"]
         assert await kinds(notify, settings, "supervisor", "city") == []
 
-        clock.at = jst(2026, 11, 27, 0, 1)    # Friday: to the supervisor
+        clock.at = jst(2026, 11, 27, 0, 1)  # Friday: to the supervisor
         await settle(notify)
         supervisor = await kinds(notify, settings, "supervisor", "city")
         assert supervisor == ["followup_escalation_supervisor"]
@@ -77,8 +79,9 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
         agency = await kinds(notify, settings, "agency", "hc-3")
         assert agency.count("followup_reminder") == 2
 
-        overdue = (await notify.get("/v1/overdue", headers=bearer(settings, "supervisor", "city"),
-                                    params={"agency": "hc-3"})).json()
+        overdue = (
+            await notify.get("/v1/overdue", headers=bearer(settings, "supervisor", "city"), params={"agency": "hc-3"})
+        ).json()
         ack = next(i for i in overdue["items"] if i["step"] == "acknowledge")
         assert ack["late_business_days"] == 3 and ack["escalated_to"] == "supervisor"
         assert ack["late"] == "3営業日目" and ack["due_at_jst"] == "2026-11-25 00:00:00 JST"
@@ -92,7 +95,10 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
 
         events = await eventually(fired, what="followup.fired events")
         assert [(e.payload["rung"], e.payload["recipient_role"]) for e in events] == [
-            (1, "agency"), (2, "coordinator"), (3, "supervisor")]
+            (1, "agency"),
+            (2, "coordinator"),
+            (3, "supervisor"),
+        ]
         assert all(e.case_id == case_id for e in events)
 
 
@@ -105,12 +111,18 @@ async def test_handled_referral_cancels_its_followups(make_settings, tmp_path, d
 
     async def steps() -> dict[str, str]:
         response = await notify.get(f"/v1/referrals/{referral_id}/followups", headers=coordinator)
-        return {f"{f['step']}{f['round']}": f["status"] for f in response.json()["items"]} \
-            if response.status_code == 200 else {}
+        return (
+            {f"{f['step']}{f['round']}": f["status"] for f in response.json()["items"]}
+            if response.status_code == 200
+            else {}
+        )
 
     async with running_service("notify", settings, clock) as notify:
-        await publish(settings, requested(referral_id, case_id, clock.now()),
-                      agency_move("acknowledged", referral_id, case_id, clock.now() + timedelta(hours=1)))
+        await publish(
+            settings,
+            requested(referral_id, case_id, clock.now()),
+            agency_move("acknowledged", referral_id, case_id, clock.now() + timedelta(hours=1)),
+        )
         await eventually(lambda: kinds(notify, settings, "coordinator", AREA), what="acknowledged notice")
         assert await steps() == {"acknowledge1": "done", "decide1": "pending"}
 
@@ -118,33 +130,38 @@ async def test_handled_referral_cancels_its_followups(make_settings, tmp_path, d
         await settle(notify)
         assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
 
-        clock.at = jst(2026, 11, 27, 0, 1)   # decide (3 business days) is overdue
+        clock.at = jst(2026, 11, 27, 0, 1)  # decide (3 business days) is overdue
         await settle(notify)
         assert await kinds(notify, settings, "agency", "hc-3") == ["followup_reminder", "referral_new"]
 
         await publish(settings, agency_move("accepted", referral_id, case_id, clock.now()))
         await eventually(lambda: _has(steps, "progress1"), what="progress scheduled")
         assert (await steps())["decide1"] == "done"
-        await publish(settings, agency_move("status_changed", referral_id, case_id, clock.now(),
-                                            status="in_progress"))
+        await publish(settings, agency_move("status_changed", referral_id, case_id, clock.now(), status="in_progress"))
         await eventually(lambda: _has(steps, "progress2"), what="next progress round")
-        await publish(settings, agency_move("status_changed", referral_id, case_id, clock.now(),
-                                            status="cancelled", reason="本人が転居"))
+        await publish(
+            settings,
+            agency_move("status_changed", referral_id, case_id, clock.now(), status="cancelled", reason="本人が転居"),
+        )
         await eventually(lambda: _all_ended(steps), what="all follow-ups ended")
-        assert await steps() == {"acknowledge1": "done", "decide1": "done", "progress1": "done",
-                                 "progress2": "cancelled"}
+        assert await steps() == {
+            "acknowledge1": "done",
+            "decide1": "done",
+            "progress1": "done",
+            "progress2": "cancelled",
+        }
         assert "referral_cancelled" in await kinds(notify, settings, "agency", "hc-3")
 
-        clock.at = jst(2027, 2, 1, 9, 0)     # long after every deadline: nothing more fires
+        clock.at = jst(2027, 2, 1, 9, 0)  # long after every deadline: nothing more fires
         assert await settle(notify) == 0
         assert (await notify.get("/v1/overdue", headers=coordinator)).json()["count"] == 0
 
 
-async def _has(steps, key: str) -> bool:  # noqa: ANN001
+async def _has(steps, key: str) -> bool:
     return key in await steps()
 
 
-async def _all_ended(steps) -> bool:  # noqa: ANN001
+async def _all_ended(steps) -> bool:
     found = await steps()
     return bool(found) and "pending" not in found.values()
 
@@ -159,8 +176,9 @@ async def test_an_out_of_order_request_does_not_restart_done_steps(make_settings
         await publish(settings, agency_move("accepted", referral_id, case_id, clock.now()))
         await publish(settings, requested(referral_id, case_id, clock.now() - timedelta(hours=1)))
         await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="request applied")
-        response = await notify.get(f"/v1/referrals/{referral_id}/followups",
-                                    headers=bearer(settings, "supervisor", "city"))
+        response = await notify.get(
+            f"/v1/referrals/{referral_id}/followups", headers=bearer(settings, "supervisor", "city")
+        )
         assert [f["step"] for f in response.json()["items"]] == ["progress"]
 
 
@@ -184,9 +202,13 @@ async def test_two_replicas_fire_each_reminder_once(make_settings, tmp_path, dat
         await asyncio.gather(*(s.timer.run_once() for s in services))
 
         async with services[0].runtime.engine.connect() as session:
-            firings = (await session.execute(select(followup_firings.c.followup_id, followup_firings.c.rung,
-                                                    func.count()).group_by(followup_firings.c.followup_id,
-                                                                           followup_firings.c.rung))).all()
+            firings = (
+                await session.execute(
+                    select(followup_firings.c.followup_id, followup_firings.c.rung, func.count()).group_by(
+                        followup_firings.c.followup_id, followup_firings.c.rung
+                    )
+                )
+            ).all()
         # 6 referrals × 2 steps (acknowledge, decide) × 3 rungs, each exactly once.
         assert len(firings) == 36 and all(count == 1 for *_key, count in firings)
         agency = await kinds(a, settings_a, "agency", "hc-3")
@@ -213,6 +235,7 @@ async def test_catches_up_after_downtime(make_settings, tmp_path, monkeypatch) -
     # Down over the whole escalation period; the timers are rows, so they survive.
     clock.at = jst(2026, 12, 1, 9, 0)
     async with running_service("notify", settings, clock) as notify:
+
         async def escalated() -> bool:
             return "followup_escalation_supervisor" in await kinds(notify, settings, "supervisor", "city")
 
@@ -221,7 +244,8 @@ async def test_catches_up_after_downtime(make_settings, tmp_path, monkeypatch) -
 
 
 async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_escalates_to_its_new_area(
-        make_settings, tmp_path, monkeypatch) -> None:
+    make_settings, tmp_path, monkeypatch
+) -> None:
     from shared.events import SYSTEM
     from shared.events.case import CaseMoved
     from tests.integration.notify.notify_support import envelope
@@ -233,19 +257,31 @@ async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_es
     shown_ack = jst(2026, 11, 26, 0, 0)  # the referral service told the agency: end of Wednesday
     async with running_service("notify", settings, clock) as notify:
         await publish(settings, requested(referral_id, case_id, clock.now()))
-        await publish(settings, agency_move("received", referral_id, case_id, clock.now(),
-                                            agency_kind="地域包括支援センター", urgency="通常",
-                                            acknowledge_by=shown_ack, decide_by=jst(2026, 11, 27, 0, 0)))
-        await publish(settings, envelope(CaseMoved(case_id=case_id, from_area=AREA, to_area="西部"),
-                                         actor=SYSTEM, at=clock.now()))
+        await publish(
+            settings,
+            agency_move(
+                "received",
+                referral_id,
+                case_id,
+                clock.now(),
+                agency_kind="地域包括支援センター",
+                urgency="通常",
+                acknowledge_by=shown_ack,
+                decide_by=jst(2026, 11, 27, 0, 0),
+            ),
+        )
+        await publish(
+            settings, envelope(CaseMoved(case_id=case_id, from_area=AREA, to_area="西部"), actor=SYSTEM, at=clock.now())
+        )
         supervisor = bearer(settings, "supervisor", "city")
 
         async def aligned() -> bool:
             response = await notify.get(f"/v1/referrals/{referral_id}/followups", headers=supervisor)
             body = response.json()
             items = {f["step"]: f for f in body.get("items", [])}
-            return (items.get("acknowledge", {}).get("due_at_jst") == "2026-11-26 00:00:00 JST"
-                    and body["area"] == "西部")
+            return (
+                items.get("acknowledge", {}).get("due_at_jst") == "2026-11-26 00:00:00 JST" and body["area"] == "西部"
+            )
 
         await eventually(aligned, what="deadline aligned with the one shown, case moved")
 
@@ -253,7 +289,7 @@ async def test_agency_is_chased_on_the_deadline_it_was_shown_and_a_moved_case_es
         await settle(notify)
         assert await kinds(notify, settings, "agency", "hc-3") == ["referral_new"]
 
-        clock.at = jst(2026, 11, 27, 0, 1)   # reminder (26th) and coordinator escalation (27th) due
+        clock.at = jst(2026, 11, 27, 0, 1)  # reminder (26th) and coordinator escalation (27th) due
         await settle(notify)
         assert await kinds(notify, settings, "coordinator", "西部") == ["followup_escalation"]
         assert await kinds(notify, settings, "coordinator", AREA) == []
@@ -271,13 +307,13 @@ async def test_emergency_referral_is_chased_in_hours_over_a_weekend(make_setting
         await eventually(lambda: kinds(notify, settings, "agency", "hc-3"), what="request applied")
         clock.at = jst(2026, 11, 21, 23, 59)
         assert await settle(notify) == 0
-        clock.at = jst(2026, 11, 22, 0, 0)    # 4 clock hours: Sunday is no excuse
+        clock.at = jst(2026, 11, 22, 0, 0)  # 4 clock hours: Sunday is no excuse
         await settle(notify)
         assert "followup_reminder" in await kinds(notify, settings, "agency", "hc-3")
-        clock.at = jst(2026, 11, 22, 2, 0)    # +2 hours: the coordinator
+        clock.at = jst(2026, 11, 22, 2, 0)  # +2 hours: the coordinator
         await settle(notify)
         assert await kinds(notify, settings, "coordinator", AREA) == ["followup_escalation"]
-        clock.at = jst(2026, 11, 22, 4, 30)   # +2 hours: the supervisor
+        clock.at = jst(2026, 11, 22, 4, 30)  # +2 hours: the supervisor
         await settle(notify)
         assert await kinds(notify, settings, "supervisor", "city") == ["followup_escalation_supervisor"]
         overdue = (await notify.get("/v1/overdue", headers=bearer(settings, "supervisor", "city"))).json()
@@ -286,7 +322,8 @@ async def test_emergency_referral_is_chased_in_hours_over_a_weekend(make_setting
 
 
 async def test_another_policy_file_is_used_and_reloaded_with_the_reference_data(
-        make_settings, tmp_path, monkeypatch) -> None:
+    make_settings, tmp_path, monkeypatch
+) -> None:
     """TSUNAGI_NOTIFY_FOLLOWUP_POLICY: another follow-up policy file, loaded through the
     reference data — so ``POST /v1/admin/reference/reload`` re-reads it too."""
     policy_file = tmp_path / "fast-followups.yaml"

@@ -28,13 +28,15 @@ async def test_each_party_is_told_what_it_must_know(make_settings, tmp_path, dat
     async with running_service("notify", settings, clock) as notify:
         at = clock.now()
         await publish(settings, case_opened(case_id, at), requested(referral_id, case_id, at))
-        await publish(settings, agency_move("received", referral_id, case_id, at),
-                      agency_move("acknowledged", referral_id, case_id, at),
-                      agency_move("accepted", referral_id, case_id, at))
+        await publish(
+            settings,
+            agency_move("received", referral_id, case_id, at),
+            agency_move("acknowledged", referral_id, case_id, at),
+            agency_move("accepted", referral_id, case_id, at),
+        )
 
         async def coordinator_told() -> bool:
-            return await kinds(notify, settings, "coordinator", AREA) == ["referral_accepted",
-                                                                          "referral_acknowledged"]
+            return await kinds(notify, settings, "coordinator", AREA) == ["referral_accepted", "referral_acknowledged"]
 
         await eventually(coordinator_told, what="coordinator notifications")
         agency_box = await inbox(notify, settings, "agency", "hc-3")
@@ -42,7 +44,7 @@ async def test_each_party_is_told_what_it_must_know(make_settings, tmp_path, dat
         new = agency_box["items"][0]
         assert new["title"] == "新しい依頼が届きました"
         assert "2026-11-25 00:00:00 JST" in new["body"]  # end of Tuesday: Monday 11/23 is a holiday
-        assert "サンプル西東京花子" not in new["body"]    # shared fields never go in a notification
+        assert "サンプル西東京花子" not in new["body"]  # shared fields never go in a notification
 
         async def reporter_told() -> dict:
             # case.* and referral.* are separate streams: either may be applied first.
@@ -89,12 +91,15 @@ async def test_each_party_is_told_what_it_must_know(make_settings, tmp_path, dat
         assert all(e.causation_id for e in events)
 
         # Accepted: acknowledge and decide are done, progress is now followed.
-        followups = await notify.get(f"/v1/referrals/{referral_id}/followups",
-                                     headers=bearer(settings, "coordinator", AREA))
+        followups = await notify.get(
+            f"/v1/referrals/{referral_id}/followups", headers=bearer(settings, "coordinator", AREA)
+        )
         by_step = {f["step"]: f for f in followups.json()["items"]}
         assert by_step["acknowledge"]["status"] == "done" and by_step["decide"]["status"] == "done"
         assert by_step["progress"]["status"] == "pending"
-        assert by_step["progress"]["due_at_jst"] == "2026-12-08 00:00:00 JST"  # end of Mon 12/7: 10 business days after 11/20
+        assert (
+            by_step["progress"]["due_at_jst"] == "2026-12-08 00:00:00 JST"
+        )  # end of Mon 12/7: 10 business days after 11/20
 
 
 async def test_a_redelivered_event_notifies_once(make_settings, tmp_path, monkeypatch) -> None:
@@ -138,9 +143,15 @@ async def test_agency_hears_when_consent_is_withdrawn(make_settings, tmp_path, m
     settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     case_id, referral_id = new_event_id(), new_event_id()
     async with running_service("notify", settings) as notify:
-        restricted = ReferralSharingRestricted(referral_id=referral_id, case_id=case_id, agency_id="hc-3",
-                                               area=AREA, withheld_fields=["person_name", "noticed"])
+        restricted = ReferralSharingRestricted(
+            referral_id=referral_id,
+            case_id=case_id,
+            agency_id="hc-3",
+            area=AREA,
+            withheld_fields=["person_name", "noticed"],
+        )
         await publish(settings, envelope(restricted, actor=SYSTEM, at=jst(2026, 11, 24, 9, 0)))
+
         async def told() -> list:
             return (await inbox(notify, settings, "agency", "hc-3"))["items"]
 
@@ -154,16 +165,19 @@ async def test_bad_requests_are_problems_in_japanese(make_settings, tmp_path, mo
     settings = make_settings(reference_dir=in_app_only_reference(tmp_path))
     async with running_service("notify", settings) as notify:
         assert (await notify.get("/v1/notifications")).status_code == 401
-        bad = await notify.get("/v1/notifications", params={"unread": "maybe"},
-                               headers=bearer(settings, "agency", "hc-3"))
+        bad = await notify.get(
+            "/v1/notifications", params={"unread": "maybe"}, headers=bearer(settings, "agency", "hc-3")
+        )
         assert bad.status_code == 422 and "unread" in bad.json()["detail"]
-        status = await notify.get("/v1/deliveries", params={"status": "lost"},
-                                  headers=bearer(settings, "supervisor", "city"))
+        status = await notify.get(
+            "/v1/deliveries", params={"status": "lost"}, headers=bearer(settings, "supervisor", "city")
+        )
         assert status.status_code == 422 and "使える値" in status.json()["errors"][0]["msg"]
         forbidden = await notify.get("/v1/deliveries", headers=bearer(settings, "coordinator", AREA))
         assert forbidden.status_code == 403
-        other_area = await notify.get("/v1/overdue", params={"area": "西部"},
-                                      headers=bearer(settings, "coordinator", AREA))
+        other_area = await notify.get(
+            "/v1/overdue", params={"area": "西部"}, headers=bearer(settings, "coordinator", AREA)
+        )
         assert other_area.status_code == 403 and "担当地域" in other_area.json()["detail"]
         supervisor = bearer(settings, "supervisor", "city")
         unknown_area = await notify.get("/v1/overdue", params={"area": "東部"}, headers=supervisor)
@@ -178,9 +192,11 @@ async def test_bad_requests_are_problems_in_japanese(make_settings, tmp_path, mo
         assert reporter.status_code == 403
         weird = await notify.post("/v1/notifications/..%2F/read", headers=bearer(settings, "agency", "hc-3"))
         assert 400 <= weird.status_code < 500
-        missing = await notify.post(f"/v1/deliveries/{new_event_id()}/retry",
-                                    headers=bearer(settings, "supervisor", "city"))
+        missing = await notify.post(
+            f"/v1/deliveries/{new_event_id()}/retry", headers=bearer(settings, "supervisor", "city")
+        )
         assert missing.status_code == 404
-        unknown_referral = await notify.get(f"/v1/referrals/{new_event_id()}/followups",
-                                            headers=bearer(settings, "supervisor", "city"))
+        unknown_referral = await notify.get(
+            f"/v1/referrals/{new_event_id()}/followups", headers=bearer(settings, "supervisor", "city")
+        )
         assert unknown_referral.status_code == 404

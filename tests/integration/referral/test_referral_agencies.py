@@ -14,7 +14,14 @@ async def test_the_directory_lists_agencies_without_secrets(make_settings) -> No
         directory = response.json()
         assert directory["sample"] is True
         kinds = {a["kind"] for a in directory["items"]}
-        assert {"地域包括支援センター", "子ども家庭支援センター", "保健所", "社会福祉法人", "NPO", "市の担当課"} <= kinds
+        assert {
+            "地域包括支援センター",
+            "子ども家庭支援センター",
+            "保健所",
+            "社会福祉法人",
+            "NPO",
+            "市の担当課",
+        } <= kinds
         assert len([a for a in directory["items"] if a["kind"] == "地域包括支援センター"]) == 8
         assert "webhook_url" not in response.text and "example.invalid/" not in response.text
         hc3 = next(a for a in directory["items"] if a["id"] == "hc-3")

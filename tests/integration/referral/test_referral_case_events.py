@@ -18,13 +18,12 @@ from tests.integration.referral.referral_support import (
 from tests.support.services import bearer, eventually, running_service
 
 
-async def _status(referral, rid: str, headers) -> dict | None:  # noqa: ANN001
+async def _status(referral, rid: str, headers) -> dict | None:
     response = await referral.get(f"/v1/referrals/{rid}", headers=headers)
     return response.json() if response.status_code == 200 else None
 
 
-async def test_withdrawn_consent_removes_personal_fields_from_the_agency_view(make_settings,
-                                                                             database_backend) -> None:
+async def test_withdrawn_consent_removes_personal_fields_from_the_agency_view(make_settings, database_backend) -> None:
     settings = make_settings()
     request = requested(case_id="CASE-W")
     rid = request.payload["referral_id"]
@@ -43,8 +42,9 @@ async def test_withdrawn_consent_removes_personal_fields_from_the_agency_view(ma
         after = await eventually(narrowed, what="personal fields removed")
         assert after["shared"] == NON_PERSONAL
         assert PERSONAL["noticed"] not in json.dumps(after, ensure_ascii=False)
-        events = await eventually(lambda: _of_type(settings, rid, "referral.sharing_restricted"),
-                                  what="sharing_restricted event")
+        events = await eventually(
+            lambda: _of_type(settings, rid, "referral.sharing_restricted"), what="sharing_restricted event"
+        )
         assert set(events[0].payload["withheld_fields"]) >= {"person_name", "noticed", "household"}
         assert events[0].case_id == "CASE-W"
 
@@ -93,17 +93,18 @@ async def test_referrals_follow_their_case_to_another_area(make_settings) -> Non
         assert await _status(referral, rid, chubu) is None and await _status(referral, rid, seibu) is None
         nanbu = bearer(settings, "coordinator", "南部")
         assert (await _status(referral, rid, nanbu))["area"] == "南部"
-        cancelled = await referral.post(f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "南部で対応"},
-                                        headers=nanbu)
+        cancelled = await referral.post(
+            f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "南部で対応"}, headers=nanbu
+        )
         assert cancelled.status_code == 200
         events = await eventually(lambda: _of_type(settings, rid, "referral.status_changed"), what="cancel")
         assert events[0].payload["area"] == "南部"
 
 
-async def _applied(referral, n: int) -> bool:  # noqa: ANN001
+async def _applied(referral, n: int) -> bool:
     consumer = referral.app.state.services.runtime.consumer
     return consumer.applied_total >= n
 
 
-async def _of_type(settings, rid: str, event_type: str):  # noqa: ANN001, ANN202
+async def _of_type(settings, rid: str, event_type: str):
     return [e for e in await published(settings, referral_id=rid) if e.type == event_type] or None

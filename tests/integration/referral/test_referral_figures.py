@@ -53,11 +53,13 @@ async def test_accepted_within_deadline_per_agency_kind(make_settings, database_
 
         # Monday 2 November (3 November is a holiday): hc-3 must decide by Friday 6th, the NPO by Tuesday 10th.
         clock.at = _at(11, 2)
-        await publish(settings, *(requested(rid, occurred_at=clock.now()) for rid in ("r-on-time", "r-late",
-                                                                                      "r-ignored", "r-cancelled")),
-                      requested("r-declined", agency_id="npo-hikikomori", occurred_at=clock.now()),
-                      requested("r-npo-day-5", agency_id="npo-hikikomori", occurred_at=clock.now()),
-                      requested("r-nowhere", agency_id="no-such-agency", occurred_at=clock.now()))
+        await publish(
+            settings,
+            *(requested(rid, occurred_at=clock.now()) for rid in ("r-on-time", "r-late", "r-ignored", "r-cancelled")),
+            requested("r-declined", agency_id="npo-hikikomori", occurred_at=clock.now()),
+            requested("r-npo-day-5", agency_id="npo-hikikomori", occurred_at=clock.now()),
+            requested("r-nowhere", agency_id="no-such-agency", occurred_at=clock.now()),
+        )
         await _arrived(referral, sv, 8)
         clock.at = _at(11, 3)
         await _move(referral, "r-cancelled", "cancel", chubu, reason="本人が辞退")
@@ -81,18 +83,33 @@ async def test_accepted_within_deadline_per_agency_kind(make_settings, database_
         assert answer.status_code == 200, answer.text
         figures = answer.json()
         assert figures["scope"] == "市全域"
-        assert figures["period"] == {"kind": "month", "label": "2026年11月", "start": "2026-11-01",
-                                     "end": "2026-11-30"}
+        assert figures["period"] == {"kind": "month", "label": "2026年11月", "start": "2026-11-01", "end": "2026-11-30"}
         assert figures["previous"]["label"] == "2026年10月"
         current = figures["current"]
         assert _kind(current, HC) == {
-            "agency_kind": HC, "requested": 6, "accepted": 3, "accepted_within_deadline": 2, "accepted_late": 1,
-            "declined": 0, "still_within_deadline": 1, "past_deadline_undecided": 1, "closed_without_decision": 1,
-            "share_accepted_within_deadline": 0.5}
+            "agency_kind": HC,
+            "requested": 6,
+            "accepted": 3,
+            "accepted_within_deadline": 2,
+            "accepted_late": 1,
+            "declined": 0,
+            "still_within_deadline": 1,
+            "past_deadline_undecided": 1,
+            "closed_without_decision": 1,
+            "share_accepted_within_deadline": 0.5,
+        }
         assert _kind(current, NPO) == {
-            "agency_kind": NPO, "requested": 2, "accepted": 1, "accepted_within_deadline": 1, "accepted_late": 0,
-            "declined": 1, "still_within_deadline": 0, "past_deadline_undecided": 0, "closed_without_decision": 0,
-            "share_accepted_within_deadline": 0.5}
+            "agency_kind": NPO,
+            "requested": 2,
+            "accepted": 1,
+            "accepted_within_deadline": 1,
+            "accepted_late": 0,
+            "declined": 1,
+            "still_within_deadline": 0,
+            "past_deadline_undecided": 0,
+            "closed_without_decision": 0,
+            "share_accepted_within_deadline": 0.5,
+        }
         assert _kind(current, "名簿にない機関")["closed_without_decision"] == 1
         assert _kind(current, "名簿にない機関")["share_accepted_within_deadline"] is None
         assert _kind(current, "保健所")["requested"] == 0
@@ -100,7 +117,8 @@ async def test_accepted_within_deadline_per_agency_kind(make_settings, database_
         assert [k["agency_kind"] for k in current["by_agency_kind"]][:2] == [HC, "子ども家庭支援センター"]
         previous = figures["previous_figures"]
         assert [k["agency_kind"] for k in previous["by_agency_kind"]] == [
-            k["agency_kind"] for k in current["by_agency_kind"]]
+            k["agency_kind"] for k in current["by_agency_kind"]
+        ]
         assert _kind(previous, HC)["accepted_within_deadline"] == 1
         assert previous["total"]["share_accepted_within_deadline"] == 1.0
 
@@ -123,16 +141,45 @@ async def test_accepted_within_deadline_per_agency_kind(make_settings, database_
         assert 'filename="referral-figures-month-2026-11.csv"' in exported.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
         assert rows[0][:6] == ["part", "label", "start", "end", "agency_kind", "requested"]
-        assert ["current", "2026年11月", "2026-11-01", "2026-11-30", HC, "6", "3", "2", "1", "0", "1", "1", "1",
-                "0.5"] in rows
-        assert ["current", "2026年11月", "2026-11-01", "2026-11-30", "名簿にない機関", "1", "0", "0", "0", "0", "0",
-                "0", "1", ""] in rows
+        assert [
+            "current",
+            "2026年11月",
+            "2026-11-01",
+            "2026-11-30",
+            HC,
+            "6",
+            "3",
+            "2",
+            "1",
+            "0",
+            "1",
+            "1",
+            "1",
+            "0.5",
+        ] in rows
+        assert [
+            "current",
+            "2026年11月",
+            "2026-11-01",
+            "2026-11-30",
+            "名簿にない機関",
+            "1",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1",
+            "",
+        ] in rows
         assert rows[-1][:5] == ["previous", "2026年10月", "2026-10-01", "2026-10-31", "合計"]
 
         # Agencies and reporters do not get the figures; a bad month or period is a 422 on the field.
         assert (await referral.get("/v1/referrals/figures", headers=hc3)).status_code == 403
-        assert (await referral.get("/v1/referrals/figures",
-                                   headers=bearer(settings, "reporter", "vol-1"))).status_code == 403
+        assert (
+            await referral.get("/v1/referrals/figures", headers=bearer(settings, "reporter", "vol-1"))
+        ).status_code == 403
         refused = await referral.get("/v1/referrals/figures", headers=sv, params={"at": "2026-4"})
         assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["at"]
         assert "YYYY-MM" in refused.json()["detail"]

@@ -3,7 +3,7 @@ a requested referral reaches the agency's inbox and travels the whole loop."""
 
 from __future__ import annotations
 
-from tests.integration.referral.referral_support import published, publish, requested
+from tests.integration.referral.referral_support import publish, published, requested
 from tests.support.services import bearer, eventually, running_service
 
 
@@ -32,21 +32,34 @@ async def test_a_referral_travels_the_whole_loop(make_settings, database_backend
         assert received.payload["acknowledge_by"] is not None
 
         version = 1
-        for action, body in [("acknowledge", {}), ("accept", {"note": "来週訪問します"}), ("start", {}),
-                             ("hold", {"reason": "本人入院中"}), ("resume", {}), ("complete", {"note": "サービス開始"})]:
-            moved = await referral.post(f"/v1/referrals/{rid}/{action}", json={"version": version, **body},
-                                        headers=agency)
+        for action, body in [
+            ("acknowledge", {}),
+            ("accept", {"note": "来週訪問します"}),
+            ("start", {}),
+            ("hold", {"reason": "本人入院中"}),
+            ("resume", {}),
+            ("complete", {"note": "サービス開始"}),
+        ]:
+            moved = await referral.post(
+                f"/v1/referrals/{rid}/{action}", json={"version": version, **body}, headers=agency
+            )
             assert moved.status_code == 200, (action, moved.text)
             assert moved.json()["version"] == version + 1
             version += 1
         assert moved.json()["status"] == "completed" and moved.json()["allowed_actions"] == []
 
         events = await eventually(
-            lambda: _when(published(settings, referral_id=rid), lambda es: len(es) == 7), what="seven events")
+            lambda: _when(published(settings, referral_id=rid), lambda es: len(es) == 7), what="seven events"
+        )
         assert [(e.type, e.payload.get("status")) for e in events] == [
-            ("referral.received", None), ("referral.acknowledged", None), ("referral.accepted", None),
-            ("referral.status_changed", "in_progress"), ("referral.status_changed", "on_hold"),
-            ("referral.status_changed", "in_progress"), ("referral.status_changed", "completed")]
+            ("referral.received", None),
+            ("referral.acknowledged", None),
+            ("referral.accepted", None),
+            ("referral.status_changed", "in_progress"),
+            ("referral.status_changed", "on_hold"),
+            ("referral.status_changed", "in_progress"),
+            ("referral.status_changed", "completed"),
+        ]
         assert all(e.case_id == "CASE01" and e.aggregate_id == rid for e in events)
         assert [e.payload["version"] for e in events] == list(range(1, 8))
         assert events[1].actor.role == "agency" and events[1].actor.id == "hc-3-staff-1"
@@ -58,7 +71,14 @@ async def test_a_referral_travels_the_whole_loop(make_settings, database_backend
         detail = staff.json()
         assert detail["view"] == "staff" and detail["fhir_status"] == "completed"
         assert [h["to_status"] for h in detail["history"]] == [
-            "received", "acknowledged", "accepted", "in_progress", "on_hold", "in_progress", "completed"]
+            "received",
+            "acknowledged",
+            "accepted",
+            "in_progress",
+            "on_hold",
+            "in_progress",
+            "completed",
+        ]
         assert detail["history"][0]["actor_role"] == "system"
         assert detail["agency_name"] == "サンプル地域包括支援センター第3"
 
@@ -109,6 +129,6 @@ async def test_an_unknown_agency_is_recorded_as_failed_and_announced(make_settin
         assert staff["agency_name"] is None and staff["allowed_actions"] == []
 
 
-async def _when(awaitable, predicate):  # noqa: ANN001, ANN202
+async def _when(awaitable, predicate):
     value = await awaitable
     return value if predicate(value) else None

@@ -9,7 +9,7 @@ from tests.integration.referral.referral_support import publish, published, requ
 from tests.support.services import bearer, eventually, running_service
 
 
-async def _received(referral, settings, **kwargs) -> str:  # noqa: ANN001
+async def _received(referral, settings, **kwargs) -> str:
     request = requested(**kwargs)
     rid = request.payload["referral_id"]
     await publish(settings, request)
@@ -22,7 +22,7 @@ async def _received(referral, settings, **kwargs) -> str:  # noqa: ANN001
     return rid
 
 
-def _problem(response, status: int) -> dict:  # noqa: ANN001
+def _problem(response, status: int) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     return response.json()
@@ -36,36 +36,54 @@ async def test_wrong_party_stale_version_illegal_move_and_missing_reason(make_se
         coordinator = bearer(settings, "coordinator", "中部")
 
         # Only the agency accepts; only the coordinator cancels; the supervisor moves nothing.
-        assert "機関のみ" in _problem(await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1},
-                                                           headers=coordinator), 403)["detail"]
-        assert "コーディネーター" in _problem(await referral.post(
-            f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "重複"}, headers=agency), 403)["detail"]
-        _problem(await referral.post(f"/v1/referrals/{rid}/acknowledge", json={"version": 1},
-                                     headers=bearer(settings, "supervisor", "city")), 403)
+        assert (
+            "機関のみ"
+            in _problem(
+                await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1}, headers=coordinator), 403
+            )["detail"]
+        )
+        assert (
+            "コーディネーター"
+            in _problem(
+                await referral.post(
+                    f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "重複"}, headers=agency
+                ),
+                403,
+            )["detail"]
+        )
+        _problem(
+            await referral.post(
+                f"/v1/referrals/{rid}/acknowledge", json={"version": 1}, headers=bearer(settings, "supervisor", "city")
+            ),
+            403,
+        )
 
         # Illegal from "received": complete. The message names the current state.
-        illegal = _problem(await referral.post(f"/v1/referrals/{rid}/complete", json={"version": 1},
-                                               headers=agency), 409)
+        illegal = _problem(
+            await referral.post(f"/v1/referrals/{rid}/complete", json={"version": 1}, headers=agency), 409
+        )
         assert "受信済" in illegal["detail"] and illegal["current_status"] == "received"
         assert illegal["current_version"] == 1
 
         # A reason is required to decline; blank does not count.
-        missing = _problem(await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1},
-                                               headers=agency), 422)
+        missing = _problem(
+            await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1}, headers=agency), 422
+        )
         assert any(e["loc"][-1] == "reason" for e in missing["errors"])
-        blank = _problem(await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "  "},
-                                             headers=agency), 422)
+        blank = _problem(
+            await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "  "}, headers=agency),
+            422,
+        )
         assert "理由" in blank["detail"]
 
         # Accept on version 1, then a second accept on the stale version: 409 with the current one.
-        assert (await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1},
-                                    headers=agency)).status_code == 200
-        stale = _problem(await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1},
-                                             headers=agency), 409)
+        assert (
+            await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1}, headers=agency)
+        ).status_code == 200
+        stale = _problem(await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1}, headers=agency), 409)
         assert stale["current_version"] == 2 and stale["current_status"] == "accepted"
         assert "受諾" in stale["detail"]
-        again = _problem(await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 2},
-                                             headers=agency), 409)
+        again = _problem(await referral.post(f"/v1/referrals/{rid}/accept", json={"version": 2}, headers=agency), 409)
         assert "受諾" in again["detail"] and "できません" in again["detail"]
 
         # Nothing refused left a trace: one received, one accepted.
@@ -73,8 +91,9 @@ async def test_wrong_party_stale_version_illegal_move_and_missing_reason(make_se
         assert [e.type for e in events] == ["referral.received", "referral.accepted"]
 
         # The coordinator cancels with a reason; the agency then cannot move it.
-        cancelled = await referral.post(f"/v1/referrals/{rid}/cancel",
-                                        json={"version": 2, "reason": "本人が転居したため"}, headers=coordinator)
+        cancelled = await referral.post(
+            f"/v1/referrals/{rid}/cancel", json={"version": 2, "reason": "本人が転居したため"}, headers=coordinator
+        )
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
         assert cancelled.json()["view"] == "staff" and cancelled.json()["reason"] == "本人が転居したため"
         late = _problem(await referral.post(f"/v1/referrals/{rid}/start", json={"version": 3}, headers=agency), 409)
@@ -89,14 +108,20 @@ async def test_bad_bodies_and_unknown_ids(make_settings) -> None:
         rid = await _received(referral, settings)
         agency = bearer(settings, "agency", "hc-3")
         url = f"/v1/referrals/{rid}/acknowledge"
-        _problem(await referral.post(url, content=b"{version: 1", headers={**agency, "content-type":
-                                                                             "application/json"}), 400)
+        _problem(
+            await referral.post(url, content=b"{version: 1", headers={**agency, "content-type": "application/json"}),
+            400,
+        )
         _problem(await referral.post(url, json={}, headers=agency), 422)
         _problem(await referral.post(url, json={"version": "one"}, headers=agency), 422)
         _problem(await referral.post(url, json={"version": -1}, headers=agency), 422)
         _problem(await referral.post(url, json={"version": 1, "extra": "x"}, headers=agency), 422)
-        _problem(await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "あ" * 2001},
-                                     headers=agency), 422)
+        _problem(
+            await referral.post(
+                f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "あ" * 2001}, headers=agency
+            ),
+            422,
+        )
         _problem(await referral.post(f"/v1/referrals/{rid}/teleport", json={"version": 1}, headers=agency), 404)
         _problem(await referral.post("/v1/referrals/NOPE/acknowledge", json={"version": 1}, headers=agency), 404)
         _problem(await referral.get("/v1/referrals/" + "x" * 65, headers=agency), 422)
@@ -112,8 +137,7 @@ async def test_two_concurrent_moves_one_wins(make_settings, database_backend) ->
         rid = await _received(referral, settings)
         agency = bearer(settings, "agency", "hc-3")
         accept = referral.post(f"/v1/referrals/{rid}/accept", json={"version": 1}, headers=agency)
-        decline = referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "対象外"},
-                                headers=agency)
+        decline = referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "対象外"}, headers=agency)
         results = await asyncio.gather(accept, decline)
         assert sorted(r.status_code for r in results) == [200, 409]
         staff = (await referral.get(f"/v1/referrals/{rid}", headers=bearer(settings, "supervisor", "city"))).json()
@@ -156,6 +180,6 @@ async def test_list_filters_and_overdue(make_settings) -> None:
         assert paged["total"] == 3 and len(paged["items"]) == 1
 
 
-async def _count(awaitable, n: int):  # noqa: ANN001, ANN202
+async def _count(awaitable, n: int):
     value = await awaitable
     return value if len(value) >= n else None

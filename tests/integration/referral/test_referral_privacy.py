@@ -10,14 +10,43 @@ from services.referral.adapters.orm import referral_reads
 from tests.integration.referral.referral_support import NON_PERSONAL, PERSONAL, publish, requested
 from tests.support.services import bearer, eventually, running_service
 
-AGENCY_KEYS = {"view", "id", "case_number", "status", "status_label", "version", "purpose", "urgency",
-               "shared", "personal_fields_closed", "received_at", "received_at_jst", "updated_at_jst",
-               "acknowledge_by", "decide_by", "allowed_actions", "reason", "note", "contact", "history"}
-AGENCY_SUMMARY_KEYS = {"view", "id", "case_number", "status", "status_label", "version", "urgency",
-                       "purpose", "received_at_jst", "next_deadline"}
+AGENCY_KEYS = {
+    "view",
+    "id",
+    "case_number",
+    "status",
+    "status_label",
+    "version",
+    "purpose",
+    "urgency",
+    "shared",
+    "personal_fields_closed",
+    "received_at",
+    "received_at_jst",
+    "updated_at_jst",
+    "acknowledge_by",
+    "decide_by",
+    "allowed_actions",
+    "reason",
+    "note",
+    "contact",
+    "history",
+}
+AGENCY_SUMMARY_KEYS = {
+    "view",
+    "id",
+    "case_number",
+    "status",
+    "status_label",
+    "version",
+    "urgency",
+    "purpose",
+    "received_at_jst",
+    "next_deadline",
+}
 
 
-def _strings(value) -> list[str]:  # noqa: ANN001
+def _strings(value) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
@@ -60,16 +89,20 @@ async def test_the_agency_never_sees_a_field_that_was_not_shared(make_settings, 
 
         # The coordinator sees what was held back — by name only.
         staff = (await referral.get(f"/v1/referrals/{rid}", headers=bearer(settings, "coordinator", "中部"))).json()
-        assert staff["withheld"] == sorted(["approximate_place", "case_notes", "household", "noticed",
-                                            "person_name", "phone"])
+        assert staff["withheld"] == sorted(
+            ["approximate_place", "case_notes", "household", "noticed", "person_name", "phone"]
+        )
         assert "サンプル西東京花子" not in json.dumps(staff, ensure_ascii=False)
 
         # Every read is recorded: who saw which fields.
         async with referral.app.state.services.runtime.engine.connect() as session:
             reads = (await session.execute(select(referral_reads).order_by(referral_reads.c.id))).all()
         # (the detail, the answer to the acknowledge move, the coordinator's detail)
-        assert [(r.reader_role, r.reader_id) for r in reads] == [("agency", "agency:hc-3"), ("agency", "agency:hc-3"),
-                                                                 ("coordinator", "coordinator:中部")]
+        assert [(r.reader_role, r.reader_id) for r in reads] == [
+            ("agency", "agency:hc-3"),
+            ("agency", "agency:hc-3"),
+            ("coordinator", "coordinator:中部"),
+        ]
         assert reads[0].fields == reads[1].fields == sorted(NON_PERSONAL)
 
 
@@ -105,8 +138,9 @@ async def test_the_agency_stops_seeing_personal_fields_once_it_declines(make_set
             return response.json() if response.status_code == 200 else None
 
         body = await eventually(detail, what="referral visible to hc-3")
-        declined = await referral.post(f"/v1/referrals/{rid}/decline", headers=agency,
-                                       json={"version": body["version"], "reason": "担当区域外"})
+        declined = await referral.post(
+            f"/v1/referrals/{rid}/decline", headers=agency, json={"version": body["version"], "reason": "担当区域外"}
+        )
         assert declined.status_code == 200, declined.text
         after = declined.json()
         assert after["shared"] == {"age_group": "80代"} and "辞退" in after["personal_fields_closed"]
@@ -118,16 +152,25 @@ async def test_the_agency_stops_seeing_personal_fields_once_it_declines(make_set
         assert staff["shared"]["person_name"] == "サンプル西東京花子"
         uow = referral.app.state.services.runtime.unit_of_work()
         async with uow:
-            reads = (await uow.db.execute(select(referral_reads.c.reader_role, referral_reads.c.fields)
-                                          .order_by(referral_reads.c.id))).all()
+            reads = (
+                await uow.db.execute(
+                    select(referral_reads.c.reader_role, referral_reads.c.fields).order_by(referral_reads.c.id)
+                )
+            ).all()
         assert [r.fields for r in reads if r.reader_role == "agency"][-1] == ["age_group"]
         # The same record, for the audit: which agency saw which fields, and when.
-        shown = (await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"},
-                                    headers=bearer(settings, "supervisor", "city"))).json()["items"]
+        shown = (
+            await referral.get(
+                "/v1/referrals/disclosures",
+                params={"case_id": "CASE01"},
+                headers=bearer(settings, "supervisor", "city"),
+            )
+        ).json()["items"]
         assert [d["fields"] for d in shown if d["reader_role"] == "agency"][0] == ["age_group", "person_name"]
         assert {d["agency_id"] for d in shown} == {"hc-3"}
-        other_area = await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"},
-                                        headers=bearer(settings, "coordinator", "南部"))
+        other_area = await referral.get(
+            "/v1/referrals/disclosures", params={"case_id": "CASE01"}, headers=bearer(settings, "coordinator", "南部")
+        )
         assert other_area.json()["items"] == []
         refused = await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"}, headers=agency)
         assert refused.status_code == 403
@@ -152,8 +195,9 @@ async def test_a_referral_is_invisible_outside_its_agency_and_area(make_settings
             assert response.headers["content-type"].startswith("application/problem+json")
             assert "見つかりません" in response.json()["detail"]
             # Even a move is 404: the referral's existence does not leak.
-            moved = await referral.post(f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "x"},
-                                        headers=caller)
+            moved = await referral.post(
+                f"/v1/referrals/{rid}/cancel", json={"version": 1, "reason": "x"}, headers=caller
+            )
             assert moved.status_code == 404, (role, scope)
         other_inbox = (await referral.get("/v1/referrals", headers=bearer(settings, "agency", "hc-1"))).json()
         assert other_inbox["total"] == 0
@@ -173,7 +217,7 @@ class _RecordingLog:
     def __init__(self) -> None:
         self.lines: list[tuple[str, dict]] = []
 
-    def _record(self, event: str, **values) -> None:  # noqa: ANN003
+    def _record(self, event: str, **values) -> None:
         self.lines.append((event, values))
 
     info = warning = error = debug = exception = _record
@@ -195,14 +239,20 @@ async def test_the_service_logs_no_names_or_free_text(make_settings, monkeypatch
             return (await referral.get(f"/v1/referrals/{rid}", headers=agency)).status_code == 200
 
         await eventually(arrived, what="referral stored")
-        await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "担当外の相談内容のため"},
-                            headers=agency)
+        await referral.post(
+            f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "担当外の相談内容のため"}, headers=agency
+        )
         await eventually(lambda: _has(recorder, "referral_undeliverable"), what="undeliverable logged")
     events = [event for event, _ in recorder.lines]
     assert {"referral_received", "referral_moved", "referral_undeliverable"} <= set(events)
     logged = json.dumps([values for _, values in recorder.lines], ensure_ascii=False)
-    for text in [*_strings(PERSONAL), *_strings(NON_PERSONAL), "担当外の相談内容のため",
-                 request.payload["purpose"], "登録されていません"]:
+    for text in [
+        *_strings(PERSONAL),
+        *_strings(NON_PERSONAL),
+        "担当外の相談内容のため",
+        request.payload["purpose"],
+        "登録されていません",
+    ]:
         assert text not in logged, text
 
 

@@ -19,8 +19,10 @@ def _validator() -> Draft7Validator:
 
 def asyncapi_errors(document: dict[str, Any]) -> list[str]:
     """Where ``document`` breaks the AsyncAPI 3.0.0 schema (empty: it is valid)."""
-    return [f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message[:300]}"
-            for error in _validator().iter_errors(document)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message[:300]}"
+        for error in _validator().iter_errors(document)
+    ]
 
 
 def unresolved_refs(document: dict[str, Any]) -> list[str]:

@@ -61,7 +61,10 @@ def test_variant_kanji_of_a_name_match_exactly() -> None:
     [match] = find_matches(facts(name="髙橋 サンプル"), [("c1", facts(name="高橋サンプル"))])
     assert match.kind == "exact" and "same_name" in match.reasons
     keys = MatchKeys(b"k" * 32)
-    assert match_keys(facts(name="渡邊 サンプル"), keys)["name_key"] == match_keys(facts(name="渡辺サンプル"), keys)["name_key"]
+    assert (
+        match_keys(facts(name="渡邊 サンプル"), keys)["name_key"]
+        == match_keys(facts(name="渡辺サンプル"), keys)["name_key"]
+    )
 
 
 def test_keys_depend_on_the_secret() -> None:
@@ -90,6 +93,8 @@ def test_unknown_facts_have_no_key() -> None:
 
 def test_furigana_keys_ignore_script_width_and_dots() -> None:
     keys = MatchKeys(b"k" * 32)
-    assert keys.kana("ヤマダ タロウ") == keys.kana("やまだたろう") == keys.kana("ﾔﾏﾀﾞ ﾀﾛｳ") == keys.kana("ヤマダ・タロウ")
+    assert (
+        keys.kana("ヤマダ タロウ") == keys.kana("やまだたろう") == keys.kana("ﾔﾏﾀﾞ ﾀﾛｳ") == keys.kana("ヤマダ・タロウ")
+    )
     assert keys.kana("やまだ たろう") != keys.name("やまだ たろう")  # a reading and a name are different keys
     assert keys.name("   ") is None and keys.kana(None) is None

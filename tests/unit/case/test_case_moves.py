@@ -16,13 +16,14 @@ from services.case.domain.moves import (
     referral_refusal,
 )
 from services.case.domain.referrals import check_share, share_options
-from shared.events.referral import SHAREABLE_LABELS
 from services.case.domain.status import ALLOWED_MOVES, CLOSED, CONNECTING, IN_HAND, RECEIVED, STATUSES, WATCHING
 from shared.errors import Conflict, InvalidInput
-from shared.events.referral import PERSONAL_FIELDS, SHAREABLE_FIELDS
+from shared.events.referral import PERSONAL_FIELDS, SHAREABLE_FIELDS, SHAREABLE_LABELS
 
-STATES = [CaseState(status=s, assigned=a, merged_into=m, version=3)
-          for s, a, m in itertools.product(STATUSES, (True, False), (None, "01MERGEDINTO"))]
+STATES = [
+    CaseState(status=s, assigned=a, merged_into=m, version=3)
+    for s, a, m in itertools.product(STATUSES, (True, False), (None, "01MERGEDINTO"))
+]
 
 
 def _accepts(state: CaseState, target: str) -> bool:
@@ -38,16 +39,19 @@ def test_offered_statuses_are_exactly_the_accepted_ones(state: CaseState) -> Non
     assert allowed_statuses(state) == [t for t in STATUSES if _accepts(state, t)]
 
 
-@pytest.mark.parametrize(("status", "assigned", "offered"), [
-    (RECEIVED, False, [CLOSED]),  # an owner first: 対応中 needs one
-    (RECEIVED, True, [IN_HAND, CLOSED]),
-    (IN_HAND, True, [CONNECTING, WATCHING, CLOSED]),
-    (IN_HAND, False, [CLOSED]),  # released by a move to another area
-    (CONNECTING, True, [IN_HAND, WATCHING, CLOSED]),
-    (WATCHING, True, [IN_HAND, CONNECTING, CLOSED]),
-    (CLOSED, True, [IN_HAND]),
-    (CLOSED, False, []),
-])
+@pytest.mark.parametrize(
+    ("status", "assigned", "offered"),
+    [
+        (RECEIVED, False, [CLOSED]),  # an owner first: 対応中 needs one
+        (RECEIVED, True, [IN_HAND, CLOSED]),
+        (IN_HAND, True, [CONNECTING, WATCHING, CLOSED]),
+        (IN_HAND, False, [CLOSED]),  # released by a move to another area
+        (CONNECTING, True, [IN_HAND, WATCHING, CLOSED]),
+        (WATCHING, True, [IN_HAND, CONNECTING, CLOSED]),
+        (CLOSED, True, [IN_HAND]),
+        (CLOSED, False, []),
+    ],
+)
 def test_offered_statuses_follow_the_lifecycle(status: str, assigned: bool, offered: list[str]) -> None:
     state = CaseState(status=status, assigned=assigned, merged_into=None, version=1)
     assert allowed_statuses(state) == offered
@@ -84,8 +88,10 @@ def test_refusals_are_japanese() -> None:
         check_status_change(received, IN_HAND)
 
 
-@pytest.mark.parametrize(("consent", "ground"), list(itertools.product(
-    ("同意あり", "同意なし", "未確認"), (None, "", "  ", "生命の危険(サンプル)"))))
+@pytest.mark.parametrize(
+    ("consent", "ground"),
+    list(itertools.product(("同意あり", "同意なし", "未確認"), (None, "", "  ", "生命の危険(サンプル)"))),
+)
 def test_share_options_agree_with_check_share(consent: str, ground: str | None) -> None:
     options = share_options(consent, ground)
     assert [o.field for o in options] == list(SHAREABLE_FIELDS)
@@ -105,4 +111,12 @@ def test_share_options_agree_with_check_share(consent: str, ground: str | None) 
 
 def test_labels_are_the_pages_words() -> None:
     assert [SHAREABLE_LABELS[f] for f in SHAREABLE_FIELDS] == [
-        "氏名", "年代", "おおよその場所", "小学校区", "相談分類", "世帯構成(続柄・年代)", "気づいたこと", "緊急度"]
+        "氏名",
+        "年代",
+        "おおよその場所",
+        "小学校区",
+        "相談分類",
+        "世帯構成(続柄・年代)",
+        "気づいたこと",
+        "緊急度",
+    ]

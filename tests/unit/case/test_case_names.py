@@ -25,13 +25,35 @@ def test_every_variant_kanji_folds_to_its_usual_form(variant: str, usual: str) -
     assert normalise_name(usual) == usual  # the usual form is a fixed point
 
 
-@pytest.mark.parametrize(("one", "other"), [
-    ("髙橋 花子", "高橋花子"), ("山﨑", "山崎"), ("山嵜", "山崎"), ("渡邊", "渡辺"), ("渡邉", "渡辺"),
-    ("澤田", "沢田"), ("濱田", "浜田"), ("廣瀬", "広瀬"), ("國分", "国分"), ("櫻井", "桜井"), ("長瀨", "長瀬"),
-    ("眞子", "真子"), ("德永", "徳永"), ("惠子", "恵子"), ("冨田", "富田"), ("大嶋", "大島"), ("大嶌", "大島"),
-    ("齋藤", "斉藤"), ("齊藤", "斉藤"), ("斎藤", "斉藤"), ("藪内", "薮内"), ("槇原", "槙原"), ("髮", "髪"),
-    ("𠮷田", "吉田"),
-])
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("髙橋 花子", "高橋花子"),
+        ("山﨑", "山崎"),
+        ("山嵜", "山崎"),
+        ("渡邊", "渡辺"),
+        ("渡邉", "渡辺"),
+        ("澤田", "沢田"),
+        ("濱田", "浜田"),
+        ("廣瀬", "広瀬"),
+        ("國分", "国分"),
+        ("櫻井", "桜井"),
+        ("長瀨", "長瀬"),
+        ("眞子", "真子"),
+        ("德永", "徳永"),
+        ("惠子", "恵子"),
+        ("冨田", "富田"),
+        ("大嶋", "大島"),
+        ("大嶌", "大島"),
+        ("齋藤", "斉藤"),
+        ("齊藤", "斉藤"),
+        ("斎藤", "斉藤"),
+        ("藪内", "薮内"),
+        ("槇原", "槙原"),
+        ("髮", "髪"),
+        ("𠮷田", "吉田"),
+    ],
+)
 def test_names_written_with_variants_are_one_name(one: str, other: str) -> None:
     assert normalise_name(one) == normalise_name(other)
 
@@ -42,11 +64,22 @@ def test_different_names_stay_different() -> None:
 
 
 def test_variation_selectors_are_dropped() -> None:
-    assert normalise_name("葛\U000E0100西") == normalise_name("葛西")
+    assert normalise_name("葛\U000e0100西") == normalise_name("葛西")
 
 
-@pytest.mark.parametrize("reading", ["ヤマダ タロウ", "やまだ たろう", "ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ・タロウ", "ﾔﾏﾀﾞ･ﾀﾛｳ",
-                                     "やまだ・たろう", "ヤマダ　タロウ", "ヤマダタロウ"])
+@pytest.mark.parametrize(
+    "reading",
+    [
+        "ヤマダ タロウ",
+        "やまだ たろう",
+        "ﾔﾏﾀﾞ ﾀﾛｳ",
+        "ヤマダ・タロウ",
+        "ﾔﾏﾀﾞ･ﾀﾛｳ",
+        "やまだ・たろう",
+        "ヤマダ　タロウ",
+        "ヤマダタロウ",
+    ],
+)
 def test_furigana_in_any_script_or_width_is_one_reading(reading: str) -> None:
     assert normalise_kana(reading) == "やまだたろう"
 

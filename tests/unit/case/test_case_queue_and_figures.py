@@ -25,8 +25,12 @@ NPO = Agency(id="npo", name="NPO", kind="NPO")
 
 
 def test_urgency_first_then_longest_waiting() -> None:
-    items = [QueueItem("a", "通常", T0, None), QueueItem("b", "緊急", T0 + timedelta(days=2), None),
-             QueueItem("c", "高", T0 + timedelta(days=1), None), QueueItem("d", "通常", T0 - timedelta(days=5), "x")]
+    items = [
+        QueueItem("a", "通常", T0, None),
+        QueueItem("b", "緊急", T0 + timedelta(days=2), None),
+        QueueItem("c", "高", T0 + timedelta(days=1), None),
+        QueueItem("d", "通常", T0 - timedelta(days=5), "x"),
+    ]
     assert [i.case_id for i in sorted(items, key=urgency_then_age)] == ["b", "c", "d", "a"]
 
 
@@ -56,9 +60,12 @@ def test_the_deadline_follows_the_agency_kind_the_urgency_and_the_calendar() -> 
     assert decide_by(POLICY, T0, CENTRE, "高") == datetime(2026, 11, 5, 15, 0, tzinfo=UTC)  # 2 days
     assert decide_by(POLICY, T0, CENTRE, "緊急") == T0 + timedelta(hours=24)  # clock hours
     assert decide_by(POLICY, T0, None, None) == decide_by(POLICY, T0, CENTRE, "通常")  # not in the directory
-    closed = FollowupPolicy.model_validate({
-        **POLICY.model_dump(exclude={"calendars"}),
-        "calendars": {"closed-thursday": BusinessCalendar(closed_days=frozenset({datetime(2026, 11, 5).date()}))}})
+    closed = FollowupPolicy.model_validate(
+        {
+            **POLICY.model_dump(exclude={"calendars"}),
+            "calendars": {"closed-thursday": BusinessCalendar(closed_days=frozenset({datetime(2026, 11, 5).date()}))},
+        }
+    )
     saturday_after = datetime(2026, 11, 9, 15, 0, tzinfo=UTC)  # Thu 5 closed: Wed 4, Fri 6, Mon 9
     assert decide_by(closed, T0, CENTRE.model_copy(update={"calendar": "closed-thursday"}), "通常") == saturday_after
 
@@ -66,16 +73,30 @@ def test_the_deadline_follows_the_agency_kind_the_urgency_and_the_calendar() -> 
 def test_durations_ageing_and_months() -> None:
     assert duration_stats([]) == {"count": 0, "median_hours": None, "mean_hours": None, "max_hours": None}
     assert duration_stats([1, 2, 10])["median_hours"] == 2
-    assert [ageing_bucket(d) for d in (0, 7, 8, 30, 31, 90, 91)] == ["0-7日", "0-7日", "8-30日", "8-30日",
-                                                                     "31-90日", "31-90日", "91日以上"]
+    assert [ageing_bucket(d) for d in (0, 7, 8, 30, 31, 90, 91)] == [
+        "0-7日",
+        "0-7日",
+        "8-30日",
+        "8-30日",
+        "31-90日",
+        "31-90日",
+        "91日以上",
+    ]
     assert month_of(datetime(2026, 10, 31, 16, 0, tzinfo=UTC)) == "2026-11"  # JST
 
 
 def test_timeline_keeps_no_free_text_and_shows_tampering() -> None:
     summary = summarise({"referral_id": "r", "noticed": "…", "person": {}, "shared": {}, "reason": "定員"})
     assert summary == {"referral_id": "r", "reason": "定員"}
-    args = dict(event_id="01", case_id="c", type_="referral.declined", occurred_at=T0, actor_role="agency",
-                actor_id="hc-3", summary=summary)
+    args = dict(
+        event_id="01",
+        case_id="c",
+        type_="referral.declined",
+        occurred_at=T0,
+        actor_role="agency",
+        actor_id="hc-3",
+        summary=summary,
+    )
     assert content_hash(**args) == content_hash(**args)
     assert content_hash(**{**args, "summary": {"referral_id": "r", "reason": "改ざん"}}) != content_hash(**args)
     assert chain(["a", "b"]) != chain(["b", "a"])

@@ -18,8 +18,14 @@ def _final(moves: list[tuple[str, str]]) -> str:
     return status
 
 
-@pytest.mark.parametrize("order", list(itertools.permutations(
-    [("received", "01A"), ("acknowledged", "01B"), ("accepted", "01C"), ("in_progress", "01D")])))
+@pytest.mark.parametrize(
+    "order",
+    list(
+        itertools.permutations(
+            [("received", "01A"), ("acknowledged", "01B"), ("accepted", "01C"), ("in_progress", "01D")]
+        )
+    ),
+)
 def test_status_is_the_same_whatever_the_arrival_order(order) -> None:
     assert _final(list(order)) == "in_progress"
 
@@ -42,7 +48,10 @@ def test_personal_fields_need_consent_or_a_legal_ground() -> None:
     with pytest.raises(InvalidInput):
         check_share(["noticed"], "同意なし", "   ")
     assert check_share(["person_name"], "同意あり", None) == ["person_name"]
-    assert check_share(["household", "noticed"], "同意なし", "児童虐待の疑い(児童虐待防止法)") == ["household", "noticed"]
+    assert check_share(["household", "noticed"], "同意なし", "児童虐待の疑い(児童虐待防止法)") == [
+        "household",
+        "noticed",
+    ]
     assert check_share(["age_group", "categories", "age_group"], "未確認", None) == ["age_group", "categories"]
 
 
@@ -53,7 +62,14 @@ def test_unknown_fields_are_refused() -> None:
 
 
 def test_only_chosen_values_leave_the_case() -> None:
-    facts = CaseFacts(person_name="山田", age_group="80代", approximate_place="1丁目", school_district="SD07",
-                      categories=["8050"], household=[{"relation": "長男", "age_group": "50代"}], noticed="…",
-                      urgency="高")
+    facts = CaseFacts(
+        person_name="山田",
+        age_group="80代",
+        approximate_place="1丁目",
+        school_district="SD07",
+        categories=["8050"],
+        household=[{"relation": "長男", "age_group": "50代"}],
+        noticed="…",
+        urgency="高",
+    )
     assert shared_values(facts, ["age_group", "urgency"]) == {"age_group": "80代", "urgency": "高"}

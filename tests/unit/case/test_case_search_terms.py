@@ -9,8 +9,19 @@ from services.case.domain.search import normalise_number, parse_search
 from shared.errors import InvalidInput
 
 
-@pytest.mark.parametrize("typed", ["K-2611-7K3Q9M", "k-2611-7k3q9m", "Ｋ－２６１１－７Ｋ３Ｑ９Ｍ", " K-2611-7K3Q9M\u3000",
-                                   "K‐2611‐7K3Q9M", "K−2611−7K3Q9M", "Kー2611ー7K3Q9M", "K - 2611 - 7K3Q9M"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "K-2611-7K3Q9M",
+        "k-2611-7k3q9m",
+        "Ｋ－２６１１－７Ｋ３Ｑ９Ｍ",
+        " K-2611-7K3Q9M\u3000",
+        "K‐2611‐7K3Q9M",
+        "K−2611−7K3Q9M",
+        "Kー2611ー7K3Q9M",
+        "K - 2611 - 7K3Q9M",
+    ],
+)
 def test_case_numbers_as_typed(typed: str) -> None:
     term = parse_search(typed)
     assert (term.kind, term.value) == ("case_number", "K-2611-7K3Q9M")
@@ -28,8 +39,19 @@ def test_look_alike_letters_are_read_as_digits() -> None:
     assert normalise_number("tsn-2611-abc") == "TSN-2611-ABC"
 
 
-@pytest.mark.parametrize("typed", ["山田 太郎", "やまだ たろう", "K-2611", "TSN-2611-7K3Q9", "K-26110-7K3Q9M",
-                                   "TSN-2611-7K3Q9U", "X-2611-7K3Q9M", "K-２６１１-7K3Q9MM"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "山田 太郎",
+        "やまだ たろう",
+        "K-2611",
+        "TSN-2611-7K3Q9",
+        "K-26110-7K3Q9M",
+        "TSN-2611-7K3Q9U",
+        "X-2611-7K3Q9M",
+        "K-２６１１-7K3Q9MM",
+    ],
+)
 def test_anything_else_is_a_name(typed: str) -> None:
     term = parse_search(typed)
     assert (term.kind, term.value) == ("name", typed)

@@ -21,10 +21,17 @@ from services.case.domain.status import (
 from shared.errors import Conflict, InvalidInput
 
 LEGAL = {
-    (RECEIVED, IN_HAND), (RECEIVED, CLOSED),
-    (IN_HAND, CONNECTING), (IN_HAND, WATCHING), (IN_HAND, CLOSED),
-    (CONNECTING, IN_HAND), (CONNECTING, WATCHING), (CONNECTING, CLOSED),
-    (WATCHING, IN_HAND), (WATCHING, CONNECTING), (WATCHING, CLOSED),
+    (RECEIVED, IN_HAND),
+    (RECEIVED, CLOSED),
+    (IN_HAND, CONNECTING),
+    (IN_HAND, WATCHING),
+    (IN_HAND, CLOSED),
+    (CONNECTING, IN_HAND),
+    (CONNECTING, WATCHING),
+    (CONNECTING, CLOSED),
+    (WATCHING, IN_HAND),
+    (WATCHING, CONNECTING),
+    (WATCHING, CLOSED),
     (CLOSED, IN_HAND),
 }
 ILLEGAL = sorted(set(itertools.product(STATUSES, STATUSES)) - LEGAL)
@@ -67,10 +74,18 @@ def test_referrals_need_a_case_in_hand(status: str) -> None:
         check_referable(ok)
 
 
-@pytest.mark.parametrize(("status", "accepted", "stage"), [
-    (RECEIVED, False, "受付済"), (IN_HAND, False, "対応中"), (CONNECTING, False, "対応中"),
-    (CONNECTING, True, "つなぎ済"), (WATCHING, True, "つなぎ済"), (WATCHING, False, "対応中"),
-    (CLOSED, True, "終結"), (CLOSED, False, "終結"),
-])
+@pytest.mark.parametrize(
+    ("status", "accepted", "stage"),
+    [
+        (RECEIVED, False, "受付済"),
+        (IN_HAND, False, "対応中"),
+        (CONNECTING, False, "対応中"),
+        (CONNECTING, True, "つなぎ済"),
+        (WATCHING, True, "つなぎ済"),
+        (WATCHING, False, "対応中"),
+        (CLOSED, True, "終結"),
+        (CLOSED, False, "終結"),
+    ],
+)
 def test_reporter_stage(status: str, accepted: bool, stage: str) -> None:
     assert reporter_stage(status, accepted) == stage

@@ -21,8 +21,11 @@ def test_the_label_column_is_as_wide_as_the_longest_label() -> None:
 
 
 def test_lines_leave_a_gap_where_a_month_has_no_value_and_axes_are_round() -> None:
-    svg = line_chart("最初の接触まで", ["1月", "2月", "3月", "4月"],
-                     [Series("中央値", [1.5, None, 3.0, 4.2]), Series("90パーセンタイル", [5, 6, 7, 8], "p90")])
+    svg = line_chart(
+        "最初の接触まで",
+        ["1月", "2月", "3月", "4月"],
+        [Series("中央値", [1.5, None, 3.0, 4.2]), Series("90パーセンタイル", [5, 6, 7, 8], "p90")],
+    )
     assert svg.count("<polyline") == 2  # the median: one run after the gap needs two points
     assert _scale(5) == (6, [0, 2, 4, 6]) and _scale(0) == (1.0, [0.0, 1.0])
     assert _scale(37)[0] == 40 and _scale(0.4)[0] == 0.4

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from services.console.entrypoints.formatting import (
 )
 from shared.clock import JST, jst_text
 
-UTC = timezone.utc
+UTC = UTC
 EXPECTED = datetime(2026, 12, 2, 5, 5, tzinfo=UTC)  # 2026年12月2日(水) 14:05 JST
 
 
@@ -153,6 +153,13 @@ def test_datetime_local_rejects_what_the_input_cannot_send(text: str) -> None:
 
 
 def test_filters_are_registered_under_their_names() -> None:
-    assert set(FILTERS) == {"jst_datetime", "jst_date", "jst_time", "days_waiting", "business_days_left", "hours_left",
-                            "datetime_local_value"}
+    assert set(FILTERS) == {
+        "jst_datetime",
+        "jst_date",
+        "jst_time",
+        "days_waiting",
+        "business_days_left",
+        "hours_left",
+        "datetime_local_value",
+    }
     assert all(FILTERS[name].__name__ == name for name in FILTERS)

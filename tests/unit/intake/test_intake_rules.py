@@ -10,11 +10,21 @@ from services.intake.domain.consultation import ReporterView, check_name_kana, n
 from shared.errors import InvalidInput
 
 
-@pytest.mark.parametrize(("given", "stored"), [
-    ("さんぷる たろう", "さんぷる たろう"), ("サンプル・タロウ", "サンプル・タロウ"), ("ｻﾝﾌﾟﾙ ﾀﾛｳ", "サンプル タロウ"),
-    ("サトー", "サトー"), ("  ヤマダ\u3000タロウ  ", "ヤマダ タロウ"), ("ヴィ", "ヴィ"), ("ゝゞヽヾ", "ゝゞヽヾ"),
-    (None, None), ("", None), ("\u3000", None),
-])
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("さんぷる たろう", "さんぷる たろう"),
+        ("サンプル・タロウ", "サンプル・タロウ"),
+        ("ｻﾝﾌﾟﾙ ﾀﾛｳ", "サンプル タロウ"),
+        ("サトー", "サトー"),
+        ("  ヤマダ\u3000タロウ  ", "ヤマダ タロウ"),
+        ("ヴィ", "ヴィ"),
+        ("ゝゞヽヾ", "ゝゞヽヾ"),
+        (None, None),
+        ("", None),
+        ("\u3000", None),
+    ],
+)
 def test_kana_is_stored_after_nfkc(given: str | None, stored: str | None) -> None:
     assert check_name_kana(given) == stored
 

@@ -15,8 +15,14 @@ def test_original_fields_round_trip_byte_for_byte() -> None:
 
 
 def test_a_dead_letter_keeps_the_envelope_or_says_it_could_not_decode_it() -> None:
-    entry = dead_letter_entry(service="case", stream="tsunagi.case", message_id=b"1-0",
-                              fields={b"junk": b"x"}, attempts=5, error="ValueError: no __data__")
+    entry = dead_letter_entry(
+        service="case",
+        stream="tsunagi.case",
+        message_id=b"1-0",
+        fields={b"junk": b"x"},
+        attempts=5,
+        error="ValueError: no __data__",
+    )
     letter = DeadLetter("case", "9-0", {k.decode(): v.decode() for k, v in entry.items()})
     assert letter.ref == "case/9-0" and letter.get("attempts") == "5"
     assert "undecodable" in letter.envelope
@@ -48,10 +54,18 @@ def test_classification_of_one_published_event() -> None:
 
 def test_a_causal_rule_finds_missing_and_doubled_effects() -> None:
     rule = CausalRule("consultation.submitted", "case", ("case.opened", "case.consultation_linked"), "one case")
-    inbox = {"c1": "consultation.submitted", "c2": "consultation.submitted", "c3": "consultation.submitted",
-             "x": "referral.accepted"}
-    outbox = [OutboxRow("e1", "case.opened", True, "c1"), OutboxRow("e2", "case.consultation_linked", True, "c2"),
-              OutboxRow("e3", "case.opened", True, "c2"), OutboxRow("e4", "case.stage_changed", True, "c3")]
+    inbox = {
+        "c1": "consultation.submitted",
+        "c2": "consultation.submitted",
+        "c3": "consultation.submitted",
+        "x": "referral.accepted",
+    }
+    outbox = [
+        OutboxRow("e1", "case.opened", True, "c1"),
+        OutboxRow("e2", "case.consultation_linked", True, "c2"),
+        OutboxRow("e3", "case.opened", True, "c2"),
+        OutboxRow("e4", "case.stage_changed", True, "c3"),
+    ]
     result = _judge_rule(rule, inbox, outbox)
     assert result.causes == 3 and result.missing == ["c3"] and result.duplicated == ["c2"]
 

@@ -17,22 +17,28 @@ def test_backoff_doubles_per_delivery_up_to_a_cap() -> None:
     assert backoff_ms(100, 50) == 100 * MAX_BACKOFF_FACTOR
 
 
-@pytest.mark.parametrize("exc", [
-    ConnectionRefusedError("refused"),
-    TimeoutError(),
-    OperationalError("SELECT 1", {}, Exception("database is locked")),
-    OperationalError("SELECT 1", {}, ConnectionRefusedError("Connect call failed")),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConnectionRefusedError("refused"),
+        TimeoutError(),
+        OperationalError("SELECT 1", {}, Exception("database is locked")),
+        OperationalError("SELECT 1", {}, ConnectionRefusedError("Connect call failed")),
+    ],
+)
 def test_infrastructure_failures_are_transient(exc: BaseException) -> None:
     assert is_transient(exc)
 
 
-@pytest.mark.parametrize("exc", [
-    ValueError("bad payload"),
-    KeyError("case_id"),
-    IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: notes.id")),
-    OperationalError("SELECT", {}, Exception("no such table: cases")),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("bad payload"),
+        KeyError("case_id"),
+        IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: notes.id")),
+        OperationalError("SELECT", {}, Exception("no such table: cases")),
+    ],
+)
 def test_handler_failures_are_not(exc: BaseException) -> None:
     assert not is_transient(exc)
 
@@ -73,8 +79,12 @@ class FakeConsumer:
 def test_due_entries_retry_after_their_backoff_and_dead_letter_at_the_limit() -> None:
     bad = RecordedError("ValueError: bad", False).encode()
     outage = RecordedError("ConnectionRefusedError: down", True).encode()
-    reclaimer = Reclaimer(FakeConsumer(), FakeRedis({b"3": bad, b"4": outage, b"5": outage}),  # type: ignore[arg-type]
-                          idle_ms=100, max_deliveries=3)
+    reclaimer = Reclaimer(
+        FakeConsumer(),
+        FakeRedis({b"3": bad, b"4": outage, b"5": outage}),  # type: ignore[arg-type]
+        idle_ms=100,
+        max_deliveries=3,
+    )
     rows = [
         {"message_id": b"1", "times_delivered": 2, "time_since_delivered": 150},  # needs 200: wait
         {"message_id": b"2", "times_delivered": 2, "time_since_delivered": 250},  # retry
@@ -82,6 +92,6 @@ def test_due_entries_retry_after_their_backoff_and_dead_letter_at_the_limit() ->
         {"message_id": b"4", "times_delivered": 3, "time_since_delivered": 450},  # transient: retry
         {"message_id": b"5", "times_delivered": 9, "time_since_delivered": 110},  # transient: no backoff
     ]
-    retry, dead = asyncio.run(reclaimer._due("tsunagi.case", rows))  # noqa: SLF001
+    retry, dead = asyncio.run(reclaimer._due("tsunagi.case", rows))
     assert retry == [b"2", b"4", b"5"]
     assert list(dead) == [b"3"] and dead[b"3"][0] == 3 and "bad" in dead[b"3"][1].error

@@ -18,14 +18,14 @@ def jst(*args: int) -> datetime:
 
 
 def test_weekends_holidays_and_closure_are_not_business_days() -> None:
-    assert CAL.is_business_day(date(2026, 11, 20))       # Friday
-    assert not CAL.is_business_day(date(2026, 11, 21))   # Saturday
-    assert not CAL.is_business_day(date(2026, 11, 22))   # Sunday
-    assert not CAL.is_business_day(date(2026, 11, 23))   # 勤労感謝の日 (Monday)
+    assert CAL.is_business_day(date(2026, 11, 20))  # Friday
+    assert not CAL.is_business_day(date(2026, 11, 21))  # Saturday
+    assert not CAL.is_business_day(date(2026, 11, 22))  # Sunday
+    assert not CAL.is_business_day(date(2026, 11, 23))  # 勤労感謝の日 (Monday)
     assert CAL.holiday_name(date(2026, 11, 23)) is not None
-    assert not CAL.is_business_day(date(2026, 12, 29))   # year-end closure, a Tuesday
-    assert not CAL.is_business_day(date(2027, 1, 3))     # closure (and a Sunday)
-    assert CAL.is_business_day(date(2027, 1, 4))         # Monday after the closure is open
+    assert not CAL.is_business_day(date(2026, 12, 29))  # year-end closure, a Tuesday
+    assert not CAL.is_business_day(date(2027, 1, 3))  # closure (and a Sunday)
+    assert CAL.is_business_day(date(2027, 1, 4))  # Monday after the closure is open
 
 
 def test_friday_before_a_holiday_weekend_is_due_end_of_tuesday() -> None:
@@ -43,7 +43,7 @@ def test_silver_week_counts_three_holidays_in_a_row() -> None:
 def test_golden_week() -> None:
     # 2026: 4/29 Wed holiday; 5/2–5/6 Sat..Wed (5/6 振替休日). Thu 4/30, Fri 5/1 are open.
     assert CAL.business_deadline(jst(2026, 4, 28, 10, 0), 1) == jst(2026, 5, 1, 0, 0)  # Thu 4/30
-    assert CAL.business_deadline(jst(2026, 5, 1, 10, 0), 1) == jst(2026, 5, 8, 0, 0)   # Thu 5/7
+    assert CAL.business_deadline(jst(2026, 5, 1, 10, 0), 1) == jst(2026, 5, 8, 0, 0)  # Thu 5/7
     assert CAL.business_deadline(jst(2026, 5, 1, 10, 0), 3) == jst(2026, 5, 12, 0, 0)  # Mon 5/11
 
 
@@ -55,8 +55,9 @@ def test_year_end_closure_pushes_deadlines_into_january() -> None:
 
 
 def test_closure_is_configurable() -> None:
-    cal = BusinessCalendar.from_config({"year_end_closure": {"from": "12-28", "to": "01-05"},
-                                        "closed_days": ["2026-08-14"]})
+    cal = BusinessCalendar.from_config(
+        {"year_end_closure": {"from": "12-28", "to": "01-05"}, "closed_days": ["2026-08-14"]}
+    )
     assert not cal.is_business_day(date(2026, 12, 28))
     assert not cal.is_business_day(date(2027, 1, 5))
     assert not cal.is_business_day(date(2026, 8, 14))
@@ -82,8 +83,8 @@ def test_chained_deadline_moves_one_business_day() -> None:
 def test_lateness_in_business_days_and_hours() -> None:
     deadline = jst(2026, 11, 20, 0, 0)  # end of Thursday 11/19
     assert CAL.business_days_late(deadline, deadline) == 0
-    assert CAL.business_days_late(deadline, jst(2026, 11, 20, 10, 0)) == 1   # Friday in progress
-    assert CAL.business_days_late(deadline, jst(2026, 11, 23, 10, 0)) == 1   # weekend + holiday do not count
+    assert CAL.business_days_late(deadline, jst(2026, 11, 20, 10, 0)) == 1  # Friday in progress
+    assert CAL.business_days_late(deadline, jst(2026, 11, 23, 10, 0)) == 1  # weekend + holiday do not count
     assert CAL.business_days_late(deadline, jst(2026, 11, 24, 10, 0)) == 2
     assert hours_late(deadline, deadline + timedelta(hours=5, minutes=30)) == 5.5
     assert hours_late(deadline, deadline - timedelta(hours=1)) == 0

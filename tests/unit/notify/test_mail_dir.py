@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,19 @@ from services.notify.adapters.channels import DeliveryError, Outgoing
 from services.notify.adapters.channels.email import EmailSender
 from services.notify.settings import NotifySettings
 
-ITEM = Outgoing(delivery_id="D1", notification_id="N1", channel="email", target="sample@example.invalid",
-                kind="referral_new", recipient_role="agency", recipient_scope="hc-3", title="新しいつなぎ",
-                body="サンプル本文", referral_id="R1", created_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+ITEM = Outgoing(
+    delivery_id="D1",
+    notification_id="N1",
+    channel="email",
+    target="sample@example.invalid",
+    kind="referral_new",
+    recipient_role="agency",
+    recipient_scope="hc-3",
+    title="新しいつなぎ",
+    body="サンプル本文",
+    referral_id="R1",
+    created_at=datetime(2026, 11, 23, tzinfo=UTC),
+)
 
 
 async def test_mail_is_written_to_the_pickup_folder(tmp_path: Path) -> None:

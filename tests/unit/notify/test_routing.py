@@ -25,19 +25,23 @@ def test_each_party_hears_what_it_must() -> None:
     assert notices("referral.requested") == [Notice(Recipient("agency", A), "referral_new")]
     assert notices("referral.received") == []
     assert notices("referral.acknowledged") == [Notice(Recipient("coordinator", AREA), "referral_acknowledged")]
-    assert notices("referral.accepted") == [Notice(Recipient("coordinator", AREA), "referral_accepted"),
-                                            Notice(Recipient("reporter", "vol-1"), "reporter_connected")]
+    assert notices("referral.accepted") == [
+        Notice(Recipient("coordinator", AREA), "referral_accepted"),
+        Notice(Recipient("reporter", "vol-1"), "reporter_connected"),
+    ]
     assert notices("referral.declined") == [Notice(Recipient("coordinator", AREA), "referral_declined")]
     assert notices("referral.status_changed", "completed") == [
-        Notice(Recipient("coordinator", AREA), "referral_completed")]
+        Notice(Recipient("coordinator", AREA), "referral_completed")
+    ]
     assert notices("referral.status_changed", "cancelled") == [Notice(Recipient("agency", A), "referral_cancelled")]
     assert notices("referral.status_changed", "in_progress") == []
 
 
 def test_urgent_case_reaches_the_area_coordinators_at_once() -> None:
     assert Notice(Recipient("coordinator", AREA), "urgent_case") in case_opened_notices(AREA, "緊急", REPORTERS)
-    assert case_opened_notices(AREA, "通常", REPORTERS) == [Notice(Recipient("reporter", "vol-1"),
-                                                                 "consultation_received")]
+    assert case_opened_notices(AREA, "通常", REPORTERS) == [
+        Notice(Recipient("reporter", "vol-1"), "consultation_received")
+    ]
 
 
 def test_urgent_city_wide_case_reaches_every_area() -> None:
@@ -75,7 +79,7 @@ def test_channels_backoff_and_signature() -> None:
     targets = channel_targets(["in_app", "email", "webhook"], "a@example.jp", None)
     assert [(t.channel, t.target) for t in targets] == [("email", "a@example.jp"), ("webhook", "")]
     assert [retry_delay(n, 1.0, 5.0).total_seconds() for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
-    body = '{"a":1}'.encode()
+    body = b'{"a":1}'
     assert signature_valid("s3cret", body, sign("s3cret", body))
     assert not signature_valid("s3cret", body + b" ", sign("s3cret", body))
     assert not signature_valid("other", body, sign("s3cret", body))

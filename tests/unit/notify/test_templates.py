@@ -10,11 +10,22 @@ from services.notify.domain.templates import ALLOWED, TemplateBook, TemplateErro
 
 BOOK = load_templates()
 EVERYTHING = {
-    "agency_name": "サンプル地域包括支援センター第3", "referral_ref": "01REF", "urgency": "通常",
-    "deadline": "2026-11-25 00:00:00 JST", "step_label": "受領確認", "late": "1営業日目",
-    "case_number": "C-2611-0001", "area": "中部", "reason": "定員超過", "channel_label": "メール",
-    "recipient": "hc-3", "notification_title": "新しい依頼", "attempts": 3, "error": "timeout",
-    "person_name": "西東京 花子", "noticed": "近所で見かけない",
+    "agency_name": "サンプル地域包括支援センター第3",
+    "referral_ref": "01REF",
+    "urgency": "通常",
+    "deadline": "2026-11-25 00:00:00 JST",
+    "step_label": "受領確認",
+    "late": "1営業日目",
+    "case_number": "C-2611-0001",
+    "area": "中部",
+    "reason": "定員超過",
+    "channel_label": "メール",
+    "recipient": "hc-3",
+    "notification_title": "新しい依頼",
+    "attempts": 3,
+    "error": "timeout",
+    "person_name": "西東京 花子",
+    "noticed": "近所で見かけない",
 }
 
 

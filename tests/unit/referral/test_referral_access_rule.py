@@ -3,14 +3,14 @@ and some days after completion; everything else keeps them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.referral.domain.access import personal_fields_closed
 from services.referral.domain.lifecycle import Status
 
-NOW = datetime(2026, 12, 2, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 3, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("status", [Status.DECLINED, Status.CANCELLED, Status.FAILED])
@@ -18,8 +18,10 @@ def test_a_refused_cancelled_or_failed_referral_closes_them_at_once(status: Stat
     assert personal_fields_closed(status, NOW, NOW, 30)
 
 
-@pytest.mark.parametrize("status", [Status.RECEIVED, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.IN_PROGRESS,
-                                    Status.ON_HOLD, Status.REQUESTED])
+@pytest.mark.parametrize(
+    "status",
+    [Status.RECEIVED, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD, Status.REQUESTED],
+)
 def test_open_referrals_keep_them(status: Status) -> None:
     assert personal_fields_closed(status, None, NOW, 30) is None
 

@@ -20,10 +20,18 @@ POLICY = load_followup_policy(PROJECT_ROOT / "reference" / "followups.yaml")
 
 def request(**overrides: object) -> ReferralRequest:
     values: dict[str, object] = dict(
-        id="R1", case_id="C1", case_number="CASE-2611-0001", area="中部", agency_id="hc-3",
-        purpose="見守り体制の相談", urgency="通常",
+        id="R1",
+        case_id="C1",
+        case_number="CASE-2611-0001",
+        area="中部",
+        agency_id="hc-3",
+        purpose="見守り体制の相談",
+        urgency="通常",
         offered={"age_group": "80代", "person_name": "サンプル花子", "noticed": "新聞がたまっている"},
-        consent="同意あり", legal_ground=None, requested_at=AT)
+        consent="同意あり",
+        legal_ground=None,
+        requested_at=AT,
+    )
     values.update(overrides)
     return ReferralRequest(**values)  # type: ignore[arg-type]
 
@@ -37,7 +45,10 @@ def test_arrival_puts_it_in_the_inbox_with_deadlines() -> None:
     referral, transition = received()
     assert referral.status == Status.RECEIVED and referral.version == 1
     assert (transition.from_status, transition.to_status, transition.action) == (
-        Status.REQUESTED, Status.RECEIVED, Action.DELIVER)
+        Status.REQUESTED,
+        Status.RECEIVED,
+        Action.DELIVER,
+    )
     # Tuesday: acknowledge by end of Wednesday, decide by end of Friday (24:00 JST).
     assert referral.acknowledge_by == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     assert referral.decide_by == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
@@ -73,9 +84,16 @@ def test_decline_keeps_the_reason_trimmed() -> None:
     assert referral.status == Status.DECLINED and referral.reason == "対象外です" == t.reason
 
 
-@pytest.mark.parametrize(("action", "party"), [
-    (Action.ACCEPT, Party.COORDINATOR), (Action.ACCEPT, None), (Action.CANCEL, Party.AGENCY),
-    (Action.ACKNOWLEDGE, Party.COORDINATOR), (Action.DELIVER, Party.AGENCY)])
+@pytest.mark.parametrize(
+    ("action", "party"),
+    [
+        (Action.ACCEPT, Party.COORDINATOR),
+        (Action.ACCEPT, None),
+        (Action.CANCEL, Party.AGENCY),
+        (Action.ACKNOWLEDGE, Party.COORDINATOR),
+        (Action.DELIVER, Party.AGENCY),
+    ],
+)
 def test_only_the_right_party_moves(action: Action, party: Party | None) -> None:
     referral, _ = received()
     with pytest.raises(NotYourMove):
@@ -106,15 +124,33 @@ def test_overdue_since() -> None:
 
 # Privacy -------------------------------------------------------------------------------
 
-OFFERED = {"person_name": "サンプル花子", "approximate_place": "サンプル町1丁目", "household": [{"relation": "長男"}],
-           "noticed": "新聞がたまっている", "age_group": "80代", "categories": ["高齢"], "school_district": "SD06",
-           "urgency": "高", "phone": "000", "case_notes": "内部メモ", "blank": None}
+OFFERED = {
+    "person_name": "サンプル花子",
+    "approximate_place": "サンプル町1丁目",
+    "household": [{"relation": "長男"}],
+    "noticed": "新聞がたまっている",
+    "age_group": "80代",
+    "categories": ["高齢"],
+    "school_district": "SD06",
+    "urgency": "高",
+    "phone": "000",
+    "case_notes": "内部メモ",
+    "blank": None,
+}
 
 
 def test_with_consent_only_shareable_fields_pass() -> None:
     shared = shareable_part(OFFERED, "同意あり", None)
-    assert set(shared.fields) == {"person_name", "approximate_place", "household", "noticed", "age_group",
-                                  "categories", "school_district", "urgency"}
+    assert set(shared.fields) == {
+        "person_name",
+        "approximate_place",
+        "household",
+        "noticed",
+        "age_group",
+        "categories",
+        "school_district",
+        "urgency",
+    }
     assert shared.withheld == ("case_notes", "phone")
 
 
@@ -122,8 +158,7 @@ def test_with_consent_only_shareable_fields_pass() -> None:
 def test_without_consent_personal_fields_are_withheld(consent: str) -> None:
     shared = shareable_part(OFFERED, consent, None)
     assert set(shared.fields) == {"age_group", "categories", "school_district", "urgency"}
-    assert set(shared.withheld) == {"person_name", "approximate_place", "household", "noticed", "phone",
-                                    "case_notes"}
+    assert set(shared.withheld) == {"person_name", "approximate_place", "household", "noticed", "phone", "case_notes"}
     assert "サンプル花子" not in repr(shared)
 
 
@@ -140,15 +175,19 @@ def test_arrival_applies_the_privacy_filter() -> None:
 
 # Access ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("role", "scope", "sees", "party"), [
-    ("agency", "hc-3", True, Party.AGENCY),
-    ("agency", "hc-1", False, None),
-    ("coordinator", "中部", True, Party.COORDINATOR),
-    ("coordinator", "西部", False, None),
-    ("supervisor", "city", True, None),
-    ("reporter", "hc-3", False, None),
-    ("reporter", "中部", False, None),
-])
+
+@pytest.mark.parametrize(
+    ("role", "scope", "sees", "party"),
+    [
+        ("agency", "hc-3", True, Party.AGENCY),
+        ("agency", "hc-1", False, None),
+        ("coordinator", "中部", True, Party.COORDINATOR),
+        ("coordinator", "西部", False, None),
+        ("supervisor", "city", True, None),
+        ("reporter", "hc-3", False, None),
+        ("reporter", "中部", False, None),
+    ],
+)
 def test_who_sees_and_who_acts(role: str, scope: str, sees: bool, party: Party | None) -> None:
     assert can_see(role, scope, agency_id="hc-3", area="中部") is sees
     assert party_of(role, scope, agency_id="hc-3", area="中部") == party

@@ -26,8 +26,9 @@ def policy() -> FollowupPolicy:
 
 def test_a_friday_referral_before_a_holiday_weekend(policy) -> None:
     # Fri 2026-11-20 16:00; Mon 11-23 is 勤労感謝の日: acknowledge by end of Tue 11-24.
-    due = response_deadlines(policy, jst(2026, 11, 20, 16), agency_kind="地域包括支援センター", urgency="通常",
-                             calendar="jp-public")
+    due = response_deadlines(
+        policy, jst(2026, 11, 20, 16), agency_kind="地域包括支援センター", urgency="通常", calendar="jp-public"
+    )
     assert due.acknowledge_by == jst(2026, 11, 25, 0)
     assert due.decide_by == jst(2026, 11, 27, 0)  # Tue, Wed, Thu → end of Thursday
 

@@ -21,15 +21,18 @@ def test_the_sample_directory_is_valid_and_labelled() -> None:
             assert address is None or "example.invalid" in address, agency.id
 
 
-@pytest.mark.parametrize("fields", [
-    {"channels": ["email"]},                                   # no email address
-    {"channels": ["webhook"]},                                 # no webhook_url
-    {"channels": ["fax"]},                                     # unknown channel
-    {"channels": []},
-    {"email": "not-an-address"},
-    {"channels": ["webhook"], "webhook_url": "ftp://x.example.invalid"},
-    {"kind": ""},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"channels": ["email"]},  # no email address
+        {"channels": ["webhook"]},  # no webhook_url
+        {"channels": ["fax"]},  # unknown channel
+        {"channels": []},
+        {"email": "not-an-address"},
+        {"channels": ["webhook"], "webhook_url": "ftp://x.example.invalid"},
+        {"kind": ""},
+    ],
+)
 def test_a_bad_agency_entry_is_refused(fields: dict) -> None:
     with pytest.raises(ValidationError):
         Agency.model_validate({"id": "a", "name": "サンプル", "kind": "NPO", **fields})

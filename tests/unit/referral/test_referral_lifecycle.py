@@ -42,8 +42,10 @@ LEGAL: dict[tuple[Status, Action], Status] = {
     (S.ACCEPTED, A.FAIL): S.FAILED,
     (S.IN_PROGRESS, A.FAIL): S.FAILED,
     (S.ON_HOLD, A.FAIL): S.FAILED,
-    **{(state, A.CANCEL): S.CANCELLED for state in
-       (S.REQUESTED, S.RECEIVED, S.ACKNOWLEDGED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)},
+    **{
+        (state, A.CANCEL): S.CANCELLED
+        for state in (S.REQUESTED, S.RECEIVED, S.ACKNOWLEDGED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)
+    },
 }
 ILLEGAL = [pair for pair in itertools.product(Status, Action) if pair not in LEGAL]
 
@@ -108,6 +110,18 @@ def test_fhir_mapping() -> None:
     assert FHIR_BUSINESS_STATUS == {S.RECEIVED: "received", S.ACKNOWLEDGED: "acknowledged"}
     assert FHIR_STATUS[S.DECLINED] == "rejected"
     assert FHIR_STATUS[S.IN_PROGRESS] == "in-progress" and FHIR_STATUS[S.ON_HOLD] == "on-hold"
-    fhir_task_codes = {"draft", "requested", "received", "accepted", "rejected", "ready", "cancelled",
-                       "in-progress", "on-hold", "failed", "completed", "entered-in-error"}
+    fhir_task_codes = {
+        "draft",
+        "requested",
+        "received",
+        "accepted",
+        "rejected",
+        "ready",
+        "cancelled",
+        "in-progress",
+        "on-hold",
+        "failed",
+        "completed",
+        "entered-in-error",
+    }
     assert set(FHIR_STATUS.values()) <= fhir_task_codes

@@ -20,6 +20,20 @@ from services.console.entrypoints.pages import (
     timeline,
 )
 
-ROUTERS: list[APIRouter] = [auth.router, queue.router, search.router, case.router, case_actions.router, refer.router,
-                            timeline.router, notifications.router, reporter.router, inbox.router, admin.router,
-                            styleguide.router, overdue.router, audit.router, dashboard.router]
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    queue.router,
+    search.router,
+    case.router,
+    case_actions.router,
+    refer.router,
+    timeline.router,
+    notifications.router,
+    reporter.router,
+    inbox.router,
+    admin.router,
+    styleguide.router,
+    overdue.router,
+    audit.router,
+    dashboard.router,
+]

@@ -29,8 +29,12 @@ AdminAction = Annotated[SignedIn, Depends(acting_as(*ADMINS, csrf=True))]
 
 def _command(request: Request, console: Console, who: SignedIn) -> AccountCommand:
     role = who.chosen.grant.role if who.chosen else "system"
-    return AccountCommand(console.runtime.unit_of_work(), Actor(role=role, id=who.account_id),
-                          correlation_id_of(request), timedelta(seconds=console.settings.console_token_ttl_s))
+    return AccountCommand(
+        console.runtime.unit_of_work(),
+        Actor(role=role, id=who.account_id),
+        correlation_id_of(request),
+        timedelta(seconds=console.settings.console_token_ttl_s),
+    )
 
 
 def _grant_options(console: Console) -> dict[str, Any]:
@@ -49,12 +53,17 @@ def _grant_from(values: Any) -> Grant:
     return Grant(role, str(scope), str(values.get("kind") or "") or None)
 
 
-async def _list_page(request: Request, console: Console, who: SignedIn, *, status: int = 200,
-                     **extra: Any) -> Response:
+async def _list_page(request: Request, console: Console, who: SignedIn, *, status: int = 200, **extra: Any) -> Response:
     rows = await accounts.listing(console.runtime.unit_of_work())
     reference = console.reference.current
-    context = {"accounts": rows, "label": lambda g: grant_label(g, reference), "values": {}, "errors": {},
-               **_grant_options(console), **extra}
+    context = {
+        "accounts": rows,
+        "label": lambda g: grant_label(g, reference),
+        "values": {},
+        "errors": {},
+        **_grant_options(console),
+        **extra,
+    }
     return render(request, "admin/accounts.html", await page(request, who, "アカウント", **context), status=status)
 
 
@@ -68,13 +77,24 @@ async def add_account(request: Request, who: AdminAction, console: ConsoleDep) -
     values = dict(await request.form())
     password = secrets.token_urlsafe(12)
     try:
-        await accounts.add_account(_command(request, console, who), console.reference.current,
-                                   account_id=str(values.get("account_id") or "").strip(),
-                                   display_name=str(values.get("display_name") or ""), password=password,
-                                   grants=[_grant_from(values)])
+        await accounts.add_account(
+            _command(request, console, who),
+            console.reference.current,
+            account_id=str(values.get("account_id") or "").strip(),
+            display_name=str(values.get("display_name") or ""),
+            password=password,
+            grants=[_grant_from(values)],
+        )
     except DomainError as exc:
-        return await _list_page(request, console, who, status=422, values=values,
-                                errors={exc.field or "account_id": exc.message}, add_open=True)
+        return await _list_page(
+            request,
+            console,
+            who,
+            status=422,
+            values=values,
+            errors={exc.field or "account_id": exc.message},
+            add_open=True,
+        )
     return await _list_page(request, console, who, created=(values.get("account_id"), password))
 
 
@@ -84,13 +104,15 @@ async def move(request: Request, who: AdminAction, console: ConsoleDep) -> Respo
     form = await request.form()
     picked, area = [str(v) for v in form.getlist("account")][:200], str(form.get("area") or "")
     if not picked or not area:
-        return await _list_page(request, console, who, status=422,
-                                move_errors={"area": "移動する人と、移動先の圏域を選んでください。"})
+        return await _list_page(
+            request, console, who, status=422, move_errors={"area": "移動する人と、移動先の圏域を選んでください。"}
+        )
     results = []
     for account_id in picked:
         try:
-            old = await accounts.move_coordinator(_command(request, console, who), console.reference.current,
-                                                  account_id, area)
+            old = await accounts.move_coordinator(
+                _command(request, console, who), console.reference.current, account_id, area
+            )
             results.append((account_id, True, f"{old} → {area}"))
         except DomainError as exc:
             results.append((account_id, False, exc.message))
@@ -102,20 +124,29 @@ async def account_page(request: Request, account_id: str, who: Admin, console: C
     return await _account_page(request, console, who, account_id)
 
 
-async def _account_page(request: Request, console: Console, who: SignedIn, account_id: str, *,
-                        status: int = 200, **extra: Any) -> Response:
+async def _account_page(
+    request: Request, console: Console, who: SignedIn, account_id: str, *, status: int = 200, **extra: Any
+) -> Response:
     found = await accounts.listing(console.runtime.unit_of_work(), [account_id])
     if not found:
         raise PageError(404, "アカウントが見つかりません", f"アカウント「{account_id[:64]}」は登録されていません。")
     reference = console.reference.current
-    context = {"account": found[0], "label": lambda g: grant_label(g, reference), "errors": {}, "values": {},
-               "me": who.account_id, **_grant_options(console), **extra}
+    context = {
+        "account": found[0],
+        "label": lambda g: grant_label(g, reference),
+        "errors": {},
+        "values": {},
+        "me": who.account_id,
+        **_grant_options(console),
+        **extra,
+    }
     return render(request, "admin/account.html", await page(request, who, "アカウント", **context), status=status)
 
 
 @router.post("/admin/accounts/{account_id}/{action}")
-async def account_action(request: Request, account_id: str, action: str, who: AdminAction,
-                         console: ConsoleDep) -> Response:
+async def account_action(
+    request: Request, account_id: str, action: str, who: AdminAction, console: ConsoleDep
+) -> Response:
     values = await request.form()
     cmd = _command(request, console, who)
     password = None
@@ -133,8 +164,16 @@ async def account_action(request: Request, account_id: str, action: str, who: Ad
         else:
             raise PageError(404, "ページが見つかりません", "この操作はありません。")
     except DomainError as exc:
-        return await _account_page(request, console, who, account_id, status=422,
-                                   errors={exc.field or "role": exc.message}, values=dict(values), action=action)
+        return await _account_page(
+            request,
+            console,
+            who,
+            account_id,
+            status=422,
+            errors={exc.field or "role": exc.message},
+            values=dict(values),
+            action=action,
+        )
     if password:
         return await _account_page(request, console, who, account_id, temporary_password=password)
     return redirect_response(request, f"/admin/accounts/{account_id}?notice=account_saved")

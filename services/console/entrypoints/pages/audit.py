@@ -26,11 +26,20 @@ from shared.http.app import correlation_id_of
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
-SERVICE_NAMES = {"console": "つなぎの机", "intake": "相談受付", "case": "ケース管理", "referral": "紹介・つなぎ",
-                 "notify": "通知・督促"}
+SERVICE_NAMES = {
+    "console": "つなぎの机",
+    "intake": "相談受付",
+    "case": "ケース管理",
+    "referral": "紹介・つなぎ",
+    "notify": "通知・督促",
+}
 # The metrics the operations page sums over their labels (streams, groups).
-SUMMED = {"tsunagi_stream_lag": "lag", "tsunagi_stream_pending": "pending", "tsunagi_dead_letters": "dead_letters",
-          "tsunagi_outbox_backlog": "outbox"}
+SUMMED = {
+    "tsunagi_stream_lag": "lag",
+    "tsunagi_stream_pending": "pending",
+    "tsunagi_dead_letters": "dead_letters",
+    "tsunagi_outbox_backlog": "outbox",
+}
 
 
 @router.get("/audit")
@@ -38,8 +47,9 @@ async def audit_search(request: Request, who: Supervisor, console: ConsoleDep, q
     query, result, error = q.strip()[:100], None, None
     if query:
         try:
-            result = await console.backend.get("case", "/v1/cases/search", who, params={"q": query},
-                                               correlation_id=correlation_id_of(request))
+            result = await console.backend.get(
+                "case", "/v1/cases/search", who, params={"q": query}, correlation_id=correlation_id_of(request)
+            )
         except ApiError as exc:
             error = next(iter(exc.field_errors().values()), exc.detail)
         if result and len(result.get("items", [])) == 1:
@@ -55,18 +65,35 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
     timeline, reads, disclosures = await asyncio.gather(
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who, correlation_id=cid),
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/reads", who, correlation_id=cid),
-        console.backend.get("referral", "/v1/referrals/disclosures", who, params={"case_id": case_id},
-                            correlation_id=cid))
+        console.backend.get(
+            "referral", "/v1/referrals/disclosures", who, params={"case_id": case_id}, correlation_id=cid
+        ),
+    )
     broken = [e for e in timeline["items"] if not e["intact"]]
-    context = {"case": case, "timeline": timeline, "reads": reads, "disclosures": disclosures["items"],
-               "broken": broken, "labels": Labels(console.reference.current), "actor_roles": ACTOR_ROLES,
-               "field_labels": SHAREABLE_LABELS}
+    context = {
+        "case": case,
+        "timeline": timeline,
+        "reads": reads,
+        "disclosures": disclosures["items"],
+        "broken": broken,
+        "labels": Labels(console.reference.current),
+        "actor_roles": ACTOR_ROLES,
+        "field_labels": SHAREABLE_LABELS,
+    }
     return render(request, "audit_case.html", await page(request, who, f"ケース監査 {case['case_number']}", **context))
 
 
 async def _service_state(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
-    state: dict[str, Any] = {"name": name, "label": SERVICE_NAMES.get(name, name), "ready": False, "checks": {},
-                             "lag": 0, "pending": 0, "dead_letters": 0, "outbox": 0}
+    state: dict[str, Any] = {
+        "name": name,
+        "label": SERVICE_NAMES.get(name, name),
+        "ready": False,
+        "checks": {},
+        "lag": 0,
+        "pending": 0,
+        "dead_letters": 0,
+        "outbox": 0,
+    }
     try:
         ready = await client.get("/ready", timeout=3.0)
         state["checks"] = ready.json().get("checks") or ready.json()
@@ -92,19 +119,32 @@ async def _own_state(console: Console) -> dict[str, Any]:
         outbox = await console.runtime.relay.backlog()
     except Exception:  # its database is down: readiness says so
         outbox = 0
-    return {"name": "console", "label": SERVICE_NAMES["console"], "ready": bool(checks.get("ready")),
-            "checks": checks, "lag": 0, "pending": 0, "dead_letters": 0, "outbox": outbox}
+    return {
+        "name": "console",
+        "label": SERVICE_NAMES["console"],
+        "ready": bool(checks.get("ready")),
+        "checks": checks,
+        "lag": 0,
+        "pending": 0,
+        "dead_letters": 0,
+        "outbox": outbox,
+    }
 
 
 async def service_states(console: Console) -> list[dict[str, Any]]:
     """Each service's own answer to /ready and /metrics; the console's, from itself."""
-    return [await _own_state(console),
-            *await asyncio.gather(*(_service_state(console.backend.clients[n], n) for n in BACKENDS))]
+    return [
+        await _own_state(console),
+        *await asyncio.gather(*(_service_state(console.backend.clients[n], n) for n in BACKENDS)),
+    ]
 
 
 @router.get("/operations")
 async def operations(request: Request, who: Supervisor, console: ConsoleDep) -> Response:
     states = await service_states(console)
-    context = {"states": states, "all_ready": all(s["ready"] for s in states),
-               "dead_letters": sum(s["dead_letters"] for s in states)}
+    context = {
+        "states": states,
+        "all_ready": all(s["ready"] for s in states),
+        "dead_letters": sum(s["dead_letters"] for s in states),
+    }
     return render(request, "operations.html", await page(request, who, "運用状況", **context))

@@ -40,12 +40,14 @@ def check_case_id(case_id: str) -> str:
 
 async def load_case(request: Request, console: Console, who: SignedIn, case_id: str) -> dict[str, Any]:
     try:
-        case: dict[str, Any] = await console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}", who,
-                                                         correlation_id=correlation_id_of(request))
+        case: dict[str, Any] = await console.backend.get(
+            "case", f"/v1/cases/{check_case_id(case_id)}", who, correlation_id=correlation_id_of(request)
+        )
     except ApiError as exc:
         if exc.status in (403, 404):
-            raise PageError(404, "ケースが見つかりません",
-                            "このケースは見つかりません(または表示する権限がありません)。") from exc
+            raise PageError(
+                404, "ケースが見つかりません", "このケースは見つかりません(または表示する権限がありません)。"
+            ) from exc
         raise
     return case
 
@@ -73,11 +75,20 @@ def refer_options(case: dict[str, Any], labels: Labels) -> dict[str, Any]:
     # One reason for every refused field (the usual case: no consent): said once above
     # the fields, and in short beside each.
     shared_reason = reasons.pop() if len(reasons) == 1 else None
-    shares = [{"value": o["field"], "text": o["label"], "disabled": not o["allowed"],
-               "disabled_reason": SHORT_REASON if shared_reason and not o["allowed"] else o.get("reason")}
-              for o in options]
-    return {"agency_options": [{"group": kind, "options": options} for kind, options in groups.items()],
-            "share_options": shares, "share_refusal": shared_reason}
+    shares = [
+        {
+            "value": o["field"],
+            "text": o["label"],
+            "disabled": not o["allowed"],
+            "disabled_reason": SHORT_REASON if shared_reason and not o["allowed"] else o.get("reason"),
+        }
+        for o in options
+    ]
+    return {
+        "agency_options": [{"group": kind, "options": options} for kind, options in groups.items()],
+        "share_options": shares,
+        "share_refusal": shared_reason,
+    }
 
 
 def what_changed(seen: dict[str, str], case: dict[str, Any], labels: Labels) -> str:
@@ -93,24 +104,47 @@ def what_changed(seen: dict[str, str], case: dict[str, Any], labels: Labels) -> 
     return "あなたがこのページを開いた後に、このケースに記録が追加されました。"
 
 
-async def render_case(request: Request, console: Console, who: SignedIn, case_id: str, *,
-                      case: dict[str, Any] | None = None, form: str | None = None,
-                      values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                      conflict: str | None = None, anchor: str | None = None, status: int = 200) -> Response:
+async def render_case(
+    request: Request,
+    console: Console,
+    who: SignedIn,
+    case_id: str,
+    *,
+    case: dict[str, Any] | None = None,
+    form: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: str | None = None,
+    anchor: str | None = None,
+    status: int = 200,
+) -> Response:
     case = case or await load_case(request, console, who, case_id)
     labels = Labels(console.reference.current)
-    referrals = await console.backend.get("referral", "/v1/referrals", who,
-                                          params={"case_id": case["id"], "limit": 200},
-                                          correlation_id=correlation_id_of(request))
+    referrals = await console.backend.get(
+        "referral",
+        "/v1/referrals",
+        who,
+        params={"case_id": case["id"], "limit": 200},
+        correlation_id=correlation_id_of(request),
+    )
     deadlines = {r["id"]: r.get("next_deadline") for r in referrals.get("items", [])}
     writer = who.chosen is not None and who.chosen.grant.role == "coordinator"
     context = {
-        "case": case, "labels": labels, "deadlines": deadlines, "writer": writer, "me": who.account_id,
-        "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict, "anchor": anchor,
+        "case": case,
+        "labels": labels,
+        "deadlines": deadlines,
+        "writer": writer,
+        "me": who.account_id,
+        "form": form,
+        "values": values or {},
+        "errors": errors or {},
+        "conflict": conflict,
+        "anchor": anchor,
         "open_section": request.query_params.get("open"),
         "colleagues": labels.coordinators_of(case["area"]),
         "status_options": [(s, s) for s in allowed_statuses(case)],
-        "priority_options": [(p, p) for p in PRIORITIES], "consent_options": [(c, c) for c in CONSENTS],
+        "priority_options": [(p, p) for p in PRIORITIES],
+        "consent_options": [(c, c) for c in CONSENTS],
         "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
         "category_options": labels.category_options(),
         "seen": seen_of(case),

@@ -18,15 +18,25 @@ from services.console.handlers.signin import SignedIn
 # お知らせ is in the header (with the unread count) for every role that has notifications.
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [("/queue", "キュー"), ("/overdue", "期限超過")],
-    "supervisor": [("/dashboard", "ダッシュボード"), ("/queue", "キュー(全圏域)"), ("/overdue", "期限超過"),
-                   ("/audit", "ケース監査"),
-                   ("/operations", "運用状況"), ("/admin/accounts", "アカウント")],
+    "supervisor": [
+        ("/dashboard", "ダッシュボード"),
+        ("/queue", "キュー(全圏域)"),
+        ("/overdue", "期限超過"),
+        ("/audit", "ケース監査"),
+        ("/operations", "運用状況"),
+        ("/admin/accounts", "アカウント"),
+    ],
     "agency": [("/inbox", "届いた依頼")],
     "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
     "account_admin": [("/admin/accounts", "アカウント")],
 }
-HOME = {"coordinator": "/queue", "supervisor": "/dashboard", "agency": "/inbox", "reporter": "/report",
-        "account_admin": "/admin/accounts"}
+HOME = {
+    "coordinator": "/queue",
+    "supervisor": "/dashboard",
+    "agency": "/inbox",
+    "reporter": "/report",
+    "account_admin": "/admin/accounts",
+}
 SEARCH_ROLES = ("coordinator", "supervisor")
 
 # Messages shown after a redirect (?notice=…): codes only, never text from the URL.
@@ -80,8 +90,9 @@ async def unread_count(request: Request, who: SignedIn) -> int | None:
     if who.chosen is None or not who.chosen.grant.uses_services:
         return None
     try:
-        inbox = await console_of(request).backend.get("notify", "/v1/notifications", who,
-                                                      params={"unread": "true", "limit": 1})
+        inbox = await console_of(request).backend.get(
+            "notify", "/v1/notifications", who, params={"unread": "true", "limit": 1}
+        )
     except (ApiError, ServiceUnavailable):
         return None
     return int(inbox.get("unread_count") or 0)
@@ -99,19 +110,29 @@ async def page(request: Request, who: SignedIn | None, title: str, **context: An
         "page_title": title,
         "sample": console.reference.sample,
         "flashes": flashes,
-        "user": None, "nav": [], "unread_count": None, "search_enabled": False, "csrf_token": None,
+        "user": None,
+        "nav": [],
+        "unread_count": None,
+        "search_enabled": False,
+        "csrf_token": None,
         "search_q": "",
     }
     if who is not None:
         base.update(
-            user=UserView(display_name=who.display_name, account_id=who.account_id,
-                          role_label=grant_label(who.chosen.grant, console.reference.live) if who.chosen else "役割を選択",
-                          can_switch_role=len(who.grants) > 1),
-            nav=[{"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
-                 for href, text in NAV.get(role or "", [])],
+            user=UserView(
+                display_name=who.display_name,
+                account_id=who.account_id,
+                role_label=grant_label(who.chosen.grant, console.reference.live) if who.chosen else "役割を選択",
+                can_switch_role=len(who.grants) > 1,
+            ),
+            nav=[
+                {"href": href, "text": text, "current": path == href or path.startswith(href + "/")}
+                for href, text in NAV.get(role or "", [])
+            ],
             unread_count=await unread_count(request, who),
             search_enabled=role in SEARCH_ROLES,
-            csrf_token=who.csrf_token)
+            csrf_token=who.csrf_token,
+        )
     base.update(context)
     return base
 
@@ -139,5 +160,11 @@ def pager(page_no: int, per_page: int, total: int, base: str, params: list[tuple
         if links and links[-1]["number"] is not None and n - links[-1]["number"] > 1:
             links.append({"number": None, "href": None, "current": False})
         links.append({"number": n, "href": href(n), "current": n == page_no})
-    return Pager(page=page_no, pages=pages, total=total, prev_href=href(page_no - 1) if page_no > 1 else None,
-                 next_href=href(page_no + 1) if page_no < pages else None, links=links)
+    return Pager(
+        page=page_no,
+        pages=pages,
+        total=total,
+        prev_href=href(page_no - 1) if page_no > 1 else None,
+        next_href=href(page_no + 1) if page_no < pages else None,
+        links=links,
+    )

@@ -39,11 +39,19 @@ class Figure:
     rows: list[tuple[str, ...]]
 
 
-def _pair(title: str, fid: str, labels: list[str], current: list[Any], previous: list[Any], names: tuple[str, str],
-          unit: str = "件") -> Figure:
+def _pair(
+    title: str,
+    fid: str,
+    labels: list[str],
+    current: list[Any],
+    previous: list[Any],
+    names: tuple[str, str],
+    unit: str = "件",
+) -> Figure:
     chart = bar_chart(title, labels, [Series(names[0], current), Series(names[1], previous, "previous")], unit=unit)
-    rows: list[tuple[str, ...]] = [(label, _cell(a, unit), _cell(b, unit))
-                                   for label, a, b in zip(labels, current, previous, strict=True)]
+    rows: list[tuple[str, ...]] = [
+        (label, _cell(a, unit), _cell(b, unit)) for label, a, b in zip(labels, current, previous, strict=True)
+    ]
     return Figure(fid, title, chart, ("", names[0], names[1]), rows)
 
 
@@ -53,11 +61,15 @@ def _cell(value: Any, unit: str = "") -> str:
     return f"{value:,}{unit}" if isinstance(value, int) else f"{value:,.1f}{unit}"
 
 
-def _by(section: dict[str, Any], previous: dict[str, Any], key: str, names: dict[str, str] | None = None
-        ) -> tuple[list[str], list[Any], list[Any]]:
+def _by(
+    section: dict[str, Any], previous: dict[str, Any], key: str, names: dict[str, str] | None = None
+) -> tuple[list[str], list[Any], list[Any]]:
     keys = list(section.get(key, {}))
-    return ([(names or {}).get(k, k) for k in keys], [section[key][k] for k in keys],
-            [previous.get(key, {}).get(k) for k in keys])
+    return (
+        [(names or {}).get(k, k) for k in keys],
+        [section[key][k] for k in keys],
+        [previous.get(key, {}).get(k) for k in keys],
+    )
 
 
 def figures_of(case: dict[str, Any], referral: dict[str, Any], labels: Labels) -> list[Figure]:
@@ -66,45 +78,86 @@ def figures_of(case: dict[str, Any], referral: dict[str, Any], labels: Labels) -
     # The axis names the month only; the year is in the table beside the chart.
     months = [f"{int(m['month'][5:])}月" for m in case["series"]]
     figures = [
-        Figure("monthly", "相談と開設したケース(月別)", line_chart(
-            "相談と開設したケース(月別)", months,
-            [Series("相談", [m["consultations"] for m in case["series"]]),
-             Series("開設したケース", [m["cases_opened"] for m in case["series"]], "p90")], unit="件"),
+        Figure(
+            "monthly",
+            "相談と開設したケース(月別)",
+            line_chart(
+                "相談と開設したケース(月別)",
+                months,
+                [
+                    Series("相談", [m["consultations"] for m in case["series"]]),
+                    Series("開設したケース", [m["cases_opened"] for m in case["series"]], "p90"),
+                ],
+                unit="件",
+            ),
             ("月", "相談", "開設したケース"),
-            [(m["label"], _cell(m["consultations"]), _cell(m["cases_opened"])) for m in case["series"]]),
+            [(m["label"], _cell(m["consultations"]), _cell(m["cases_opened"])) for m in case["series"]],
+        ),
     ]
-    for measure, title in (("time_to_first_contact", "最初の接触までの時間(月別)"),
-                           ("time_to_first_handoff", "最初のつなぎまでの時間(月別)")):
+    for measure, title in (
+        ("time_to_first_contact", "最初の接触までの時間(月別)"),
+        ("time_to_first_handoff", "最初のつなぎまでの時間(月別)"),
+    ):
         medians = [m[measure]["median_hours"] for m in case["series"]]
         p90s = [m[measure]["p90_hours"] for m in case["series"]]
-        figures.append(Figure(measure, title, line_chart(
-            title, months, [Series("中央値", medians), Series("90パーセンタイル", p90s, "p90")]),
-            ("月", "中央値", "90パーセンタイル", "件数"),
-            [(m["label"], _cell(m[measure]["median_hours"], "時間"), _cell(m[measure]["p90_hours"], "時間"),
-              _cell(m[measure]["count"])) for m in case["series"]]))
-    for key, title, label_names in (("by_area", "圏域別の相談", None),
-                                    ("by_school_district", "小学校区別の相談", case.get("school_district_names")),
-                                    ("by_category", "相談分類別の相談", {c: labels.category(c) for c in
-                                                                         now["consultations"]["by_category"]}),
-                                    ("by_channel", "経路別の相談", None)):
+        figures.append(
+            Figure(
+                measure,
+                title,
+                line_chart(title, months, [Series("中央値", medians), Series("90パーセンタイル", p90s, "p90")]),
+                ("月", "中央値", "90パーセンタイル", "件数"),
+                [
+                    (
+                        m["label"],
+                        _cell(m[measure]["median_hours"], "時間"),
+                        _cell(m[measure]["p90_hours"], "時間"),
+                        _cell(m[measure]["count"]),
+                    )
+                    for m in case["series"]
+                ],
+            )
+        )
+    for key, title, label_names in (
+        ("by_area", "圏域別の相談", None),
+        ("by_school_district", "小学校区別の相談", case.get("school_district_names")),
+        ("by_category", "相談分類別の相談", {c: labels.category(c) for c in now["consultations"]["by_category"]}),
+        ("by_channel", "経路別の相談", None),
+    ):
         shown, current, previous = _by(now["consultations"], before["consultations"], key, label_names)
         figures.append(_pair(title, key, shown, current, previous, names))
     previous_kinds = {k["agency_kind"]: k for k in referral["previous_figures"]["by_agency_kind"]}
     # The kinds referred to in either period (the directory has many more).
-    kinds = [k for k in referral["current"]["by_agency_kind"]
-             if k["requested"] or previous_kinds.get(k["agency_kind"], {}).get("requested")]
+    kinds = [
+        k
+        for k in referral["current"]["by_agency_kind"]
+        if k["requested"] or previous_kinds.get(k["agency_kind"], {}).get("requested")
+    ]
 
     def percent(row: dict[str, Any] | None) -> float | None:
         share = (row or {}).get("share_accepted_within_deadline")
         return None if share is None else round(share * 100, 1)
 
-    figures.append(_pair("期限内に受諾された紹介の割合(機関の種別)", "acceptance",
-                         [k["agency_kind"] for k in kinds], [percent(k) for k in kinds],
-                         [percent(previous_kinds.get(k["agency_kind"])) for k in kinds], names, unit="%"))
+    figures.append(
+        _pair(
+            "期限内に受諾された紹介の割合(機関の種別)",
+            "acceptance",
+            [k["agency_kind"] for k in kinds],
+            [percent(k) for k in kinds],
+            [percent(previous_kinds.get(k["agency_kind"])) for k in kinds],
+            names,
+            unit="%",
+        )
+    )
     ageing = case["ageing_of_open_cases"]
-    figures.append(Figure("ageing", "終結していないケースの経過日数(いま)", bar_chart(
-        "終結していないケースの経過日数(いま)", list(ageing), [Series("ケース", list(ageing.values()))]),
-        ("経過日数", "ケース"), [(k, _cell(v)) for k, v in ageing.items()]))
+    figures.append(
+        Figure(
+            "ageing",
+            "終結していないケースの経過日数(いま)",
+            bar_chart("終結していないケースの経過日数(いま)", list(ageing), [Series("ケース", list(ageing.values()))]),
+            ("経過日数", "ケース"),
+            [(k, _cell(v)) for k, v in ageing.items()],
+        )
+    )
     return figures
 
 
@@ -120,10 +173,16 @@ def headline(case: dict[str, Any], referral: dict[str, Any]) -> list[tuple[str, 
     return [
         ("相談", _cell(now["consultations"]["total"], "件"), _cell(before["consultations"]["total"], "件")),
         ("開設したケース", _cell(now["cases"]["opened"], "件"), _cell(before["cases"]["opened"], "件")),
-        ("最初の接触まで(中央値)", _cell(now["time_to_first_contact"]["median_hours"], "時間"),
-         _cell(before["time_to_first_contact"]["median_hours"], "時間")),
-        ("最初のつなぎまで(中央値)", _cell(now["time_to_first_handoff"]["median_hours"], "時間"),
-         _cell(before["time_to_first_handoff"]["median_hours"], "時間")),
+        (
+            "最初の接触まで(中央値)",
+            _cell(now["time_to_first_contact"]["median_hours"], "時間"),
+            _cell(before["time_to_first_contact"]["median_hours"], "時間"),
+        ),
+        (
+            "最初のつなぎまで(中央値)",
+            _cell(now["time_to_first_handoff"]["median_hours"], "時間"),
+            _cell(before["time_to_first_handoff"]["median_hours"], "時間"),
+        ),
         ("期限内に受諾された紹介", pct(total_now), pct(total_before)),
     ]
 
@@ -138,35 +197,48 @@ def _chosen(period: str, at: str, errors: dict[str, str]) -> dict[str, str]:
     return params
 
 
-async def load(console: Console, who: SignedIn, params: dict[str, str], correlation_id: str
-               ) -> tuple[dict[str, Any], dict[str, Any]]:
+async def load(
+    console: Console, who: SignedIn, params: dict[str, str], correlation_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     case, referral = await asyncio.gather(
         console.backend.get("case", "/v1/figures", who, params=params, correlation_id=correlation_id),
-        console.backend.get("referral", "/v1/referrals/figures", who, params=params, correlation_id=correlation_id))
+        console.backend.get("referral", "/v1/referrals/figures", who, params=params, correlation_id=correlation_id),
+    )
     return case, referral
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, who: Supervisor, console: ConsoleDep, period: str = "month",
-                    at: str = "") -> Response:
+async def dashboard(
+    request: Request, who: Supervisor, console: ConsoleDep, period: str = "month", at: str = ""
+) -> Response:
     errors: dict[str, str] = {}
     params = _chosen(period, at.strip(), errors)
     case, referral = await load(console, who, params, correlation_id_of(request))
     labels = Labels(console.reference.current)
-    context = {"case": case, "referral": referral, "figures": figures_of(case, referral, labels),
-               "headline": headline(case, referral), "params": params, "errors": errors, "at": at,
-               "period_options": list(PERIODS), "query": "&".join(f"{k}={v}" for k, v in params.items())}
+    context = {
+        "case": case,
+        "referral": referral,
+        "figures": figures_of(case, referral, labels),
+        "headline": headline(case, referral),
+        "params": params,
+        "errors": errors,
+        "at": at,
+        "period_options": list(PERIODS),
+        "query": "&".join(f"{k}={v}" for k, v in params.items()),
+    }
     return render(request, "dashboard.html", await page(request, who, "ダッシュボード", **context))
 
 
 @router.get("/dashboard/{which}.csv")
-async def dashboard_csv(request: Request, which: str, who: Supervisor, console: ConsoleDep, period: str = "month",
-                        at: str = "") -> Response:
+async def dashboard_csv(
+    request: Request, which: str, who: Supervisor, console: ConsoleDep, period: str = "month", at: str = ""
+) -> Response:
     source = {"figures": ("case", "/v1/figures"), "referrals": ("referral", "/v1/referrals/figures")}.get(which)
     if source is None:
         return Response(status_code=404)
     params = {**_chosen(period, at.strip(), {}), "format": "csv"}
-    upstream = await console.backend.request(source[0], "GET", source[1], who, params=params,
-                                             correlation_id=correlation_id_of(request))
+    upstream = await console.backend.request(
+        source[0], "GET", source[1], who, params=params, correlation_id=correlation_id_of(request)
+    )
     headers = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "content-disposition")}
     return Response(upstream.content, headers=headers)

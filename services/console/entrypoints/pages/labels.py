@@ -52,13 +52,15 @@ class Labels:
 
     def coordinators_of(self, area: str) -> list[tuple[str, str]]:
         """The coordinators a case of ``area`` may be given to (the city-wide queue: anyone)."""
-        return [(c.id, f"{c.name}({c.area})") for c in self.reference.coordinators
-                if area == CITY_WIDE or c.area == area]
+        return [
+            (c.id, f"{c.name}({c.area})") for c in self.reference.coordinators if area == CITY_WIDE or c.area == area
+        ]
 
     def district_options(self, area: str | None) -> list[tuple[str, str]]:
         """The school districts of an area (every one for the city-wide queue or a supervisor)."""
-        return [(d.id, d.name) for d in self.reference.school_districts
-                if area in (None, CITY_WIDE) or d.area == area] + [(UNKNOWN_DISTRICT, "不明")]
+        return [
+            (d.id, d.name) for d in self.reference.school_districts if area in (None, CITY_WIDE) or d.area == area
+        ] + [(UNKNOWN_DISTRICT, "不明")]
 
     def category_options(self) -> list[tuple[str, str]]:
         return [(c.id, c.name) for c in self.reference.categories]

@@ -23,11 +23,18 @@ NOTIFICATION_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 @router.get("/notifications")
 async def notifications(request: Request, who: Reader, console: ConsoleDep, unread: str = "") -> Response:
-    inbox = await console.backend.get("notify", "/v1/notifications", who,
-                                      params={"unread": "true" if unread == "1" else "false", "limit": 100},
-                                      correlation_id=correlation_id_of(request))
-    context = {"inbox": inbox, "unread_only": unread == "1",
-               "case_links": who.chosen is not None and who.chosen.grant.role in ("coordinator", "supervisor")}
+    inbox = await console.backend.get(
+        "notify",
+        "/v1/notifications",
+        who,
+        params={"unread": "true" if unread == "1" else "false", "limit": 100},
+        correlation_id=correlation_id_of(request),
+    )
+    context = {
+        "inbox": inbox,
+        "unread_only": unread == "1",
+        "case_links": who.chosen is not None and who.chosen.grant.role in ("coordinator", "supervisor"),
+    }
     return render(request, "notifications.html", await page(request, who, "お知らせ", **context))
 
 
@@ -35,6 +42,7 @@ async def notifications(request: Request, who: Reader, console: ConsoleDep, unre
 async def mark_read(request: Request, notification_id: str, who: Marker, console: ConsoleDep) -> Response:
     if not NOTIFICATION_ID.fullmatch(notification_id):
         raise PageError(404, "お知らせが見つかりません", "このお知らせは見つかりません。")
-    await console.backend.post("notify", f"/v1/notifications/{notification_id}/read", who, None,
-                               correlation_id=correlation_id_of(request))
+    await console.backend.post(
+        "notify", f"/v1/notifications/{notification_id}/read", who, None, correlation_id=correlation_id_of(request)
+    )
     return redirect_response(request, "/notifications?notice=read")

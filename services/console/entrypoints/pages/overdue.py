@@ -22,8 +22,9 @@ RUNGS = {"agency": "機関に督促済み", "coordinator": "コーディネー�
 
 @router.get("/overdue")
 async def overdue(request: Request, who: Watcher, console: ConsoleDep) -> Response:
-    found = await console.backend.get("notify", "/v1/overdue", who, params={"limit": 500},
-                                      correlation_id=correlation_id_of(request))
+    found = await console.backend.get(
+        "notify", "/v1/overdue", who, params={"limit": 500}, correlation_id=correlation_id_of(request)
+    )
     items = sorted(found.get("items", []), key=lambda i: (-(i.get("late_hours") or 0), i["due_at"]))
     by_agency = Counter(i["agency_name"] for i in items).most_common()
     by_area = Counter(i["area"] for i in items).most_common()

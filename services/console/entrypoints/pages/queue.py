@@ -46,8 +46,15 @@ class QueueFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.status or self.priority or self.category or self.school_district or self.needs_attention
-                    or self.min_age_days is not None or self.max_age_days is not None)
+        return bool(
+            self.status
+            or self.priority
+            or self.category
+            or self.school_district
+            or self.needs_attention
+            or self.min_age_days is not None
+            or self.max_age_days is not None
+        )
 
     def params(self, *, view: str | None = None, page: int | None = None) -> list[tuple[str, str]]:
         """The address of this queue (another view or page keeps every filter)."""
@@ -84,9 +91,12 @@ def read_filters(request: Request, labels: Labels) -> QueueFilters:
     """Filters from the address; a value that is not an option is dropped with a message."""
     q = request.query_params
     errors: dict[str, str] = {}
-    known = {"status": set(CASE_STATUSES), "priority": set(PRIORITIES),
-             "category": {c for c, _ in labels.category_options()},
-             "school_district": {d for d, _ in labels.district_options(None)}}
+    known = {
+        "status": set(CASE_STATUSES),
+        "priority": set(PRIORITIES),
+        "category": {c for c, _ in labels.category_options()},
+        "school_district": {d for d, _ in labels.district_options(None)},
+    }
     chosen = {name: [v for v in q.getlist(name) if v in allowed] for name, allowed in known.items()}
     min_age = _int(q.get("min_age_days"), "min_age_days", errors, 0, MAX_AGE_DAYS)
     max_age = _int(q.get("max_age_days"), "max_age_days", errors, 0, MAX_AGE_DAYS)
@@ -96,8 +106,15 @@ def read_filters(request: Request, labels: Labels) -> QueueFilters:
     page_no = _int(q.get("page"), "page", {}, 1, 10_000) or 1
     view = q.get("view") if q.get("view") in dict(VIEWS) else "all"
     attention = q.get("needs_attention") if q.get("needs_attention") in ("yes", "no") else ""
-    return QueueFilters(view=view or "all", min_age_days=min_age, max_age_days=max_age, needs_attention=attention or "",
-                        page=page_no, errors=errors, **chosen)
+    return QueueFilters(
+        view=view or "all",
+        min_age_days=min_age,
+        max_age_days=max_age,
+        needs_attention=attention or "",
+        page=page_no,
+        errors=errors,
+        **chosen,
+    )
 
 
 def ticked(values: list[str]) -> dict[str, str]:
@@ -106,24 +123,43 @@ def ticked(values: list[str]) -> dict[str, str]:
     return {v.partition(":")[0]: v for v in values if ":" in v}
 
 
-async def _queue_context(request: Request, console: Any, who: SignedIn, filters: QueueFilters,
-                         selected: dict[str, str]) -> dict[str, Any]:
+async def _queue_context(
+    request: Request, console: Any, who: SignedIn, filters: QueueFilters, selected: dict[str, str]
+) -> dict[str, Any]:
     labels = Labels(console.reference.current)
-    queue = await console.backend.get("case", "/v1/cases", who, params=filters.api_params(),
-                                      correlation_id=correlation_id_of(request))
+    queue = await console.backend.get(
+        "case", "/v1/cases", who, params=filters.api_params(), correlation_id=correlation_id_of(request)
+    )
     counts = queue.get("counts", {})
-    tabs = [{"href": "/queue?" + urlencode(filters.params(view=v)), "text": text, "count": counts.get(v, 0),
-             "current": filters.view == v} for v, text in VIEWS]
+    tabs = [
+        {
+            "href": "/queue?" + urlencode(filters.params(view=v)),
+            "text": text,
+            "count": counts.get(v, 0),
+            "current": filters.view == v,
+        }
+        for v, text in VIEWS
+    ]
     area = who.chosen.grant.scope if who.chosen and who.chosen.grant.role == "coordinator" else None
-    return {"queue": queue, "filters": filters, "tabs": tabs, "labels": labels, "selected": selected,
-            "pager": pager(filters.page, PER_PAGE, int(queue.get("total", 0)), "/queue", filters.params()),
-            "results_href": "/queue/results?" + urlencode(filters.params(page=filters.page)),
-            "can_reassign": area is not None, "colleagues": labels.coordinators_of(area or CITY_WIDE),
-            "district_options": labels.district_options(area), "category_options": labels.category_options(),
-            "status_options": [(s, s) for s in CASE_STATUSES], "priority_options": [(p, p) for p in PRIORITIES],
-            "query": urlencode(filters.params(page=filters.page)), "me": who.account_id,
-            "refresh_s": console.settings.console_queue_refresh_s,
-            "updated_at": console.runtime.clock.now()}
+    return {
+        "queue": queue,
+        "filters": filters,
+        "tabs": tabs,
+        "labels": labels,
+        "selected": selected,
+        "pager": pager(filters.page, PER_PAGE, int(queue.get("total", 0)), "/queue", filters.params()),
+        "results_href": "/queue/results?" + urlencode(filters.params(page=filters.page)),
+        "can_reassign": area is not None,
+        "colleagues": labels.coordinators_of(area or CITY_WIDE),
+        "district_options": labels.district_options(area),
+        "category_options": labels.category_options(),
+        "status_options": [(s, s) for s in CASE_STATUSES],
+        "priority_options": [(p, p) for p in PRIORITIES],
+        "query": urlencode(filters.params(page=filters.page)),
+        "me": who.account_id,
+        "refresh_s": console.settings.console_queue_refresh_s,
+        "updated_at": console.runtime.clock.now(),
+    }
 
 
 @router.get("/queue")
@@ -143,8 +179,12 @@ async def queue_results(request: Request, who: Desk, console: ConsoleDep) -> Res
 
 
 @router.post("/queue/reassign")
-async def reassign(request: Request, who: CoordinatorAction, console: ConsoleDep,
-                   coordinator_id: Annotated[str, Form(max_length=64)] = "") -> Response:
+async def reassign(
+    request: Request,
+    who: CoordinatorAction,
+    console: ConsoleDep,
+    coordinator_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
     """まとめて担当替え: one command to the case service, a result per case."""
     form = await request.form()
     picked = [str(v) for v in form.getlist("case")][:100]
@@ -162,12 +202,18 @@ async def reassign(request: Request, who: CoordinatorAction, console: ConsoleDep
             if version.isdigit():
                 items.append({"case_id": case_id, "version": int(version)})
         try:
-            outcome = await console.backend.post("case", "/v1/cases/assignments", who,
-                                                 {"coordinator_id": coordinator_id, "items": items},
-                                                 correlation_id=correlation_id_of(request))
+            outcome = await console.backend.post(
+                "case",
+                "/v1/cases/assignments",
+                who,
+                {"coordinator_id": coordinator_id, "items": items},
+                correlation_id=correlation_id_of(request),
+            )
         except ApiError as exc:
-            errors.update({k.split(".")[0] if k != "_form" else "coordinator_id": v
-                           for k, v in exc.field_errors().items()} or {"coordinator_id": exc.detail})
+            errors.update(
+                {k.split(".")[0] if k != "_form" else "coordinator_id": v for k, v in exc.field_errors().items()}
+                or {"coordinator_id": exc.detail}
+            )
     # After a reassignment only the cases not reassigned stay ticked, to look at again.
     failed = {r["case_id"] for r in (outcome or {}).get("results", []) if r.get("outcome") != "assigned"}
     kept = {k: v for k, v in ticked(picked).items() if not outcome or k in failed}

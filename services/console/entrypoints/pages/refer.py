@@ -23,15 +23,31 @@ Referrer = Annotated[SignedIn, Depends(acting_as("coordinator"))]
 ReferAction = Annotated[SignedIn, Depends(acting_as("coordinator", csrf=True))]
 
 
-async def _render(request: Request, console: Console, who: SignedIn, case_id: str, *,
-                  case: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
-                  errors: dict[str, str] | None = None, conflict: str | None = None, status: int = 200,
-                  **_ignored: Any) -> Response:
+async def _render(
+    request: Request,
+    console: Console,
+    who: SignedIn,
+    case_id: str,
+    *,
+    case: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: str | None = None,
+    status: int = 200,
+    **_ignored: Any,
+) -> Response:
     case = case or await load_case(request, console, who, case_id)
     labels = Labels(console.reference.current)
-    context = {"case": case, "labels": labels, "form": "refer", "values": values or {}, "errors": errors or {},
-               "conflict": conflict, "seen": seen_of(case),
-               **refer_options(case, labels)}
+    context = {
+        "case": case,
+        "labels": labels,
+        "form": "refer",
+        "values": values or {},
+        "errors": errors or {},
+        "conflict": conflict,
+        "seen": seen_of(case),
+        **refer_options(case, labels),
+    }
     title = f"つなぐ ケース {case['case_number']}"
     return render(request, "refer.html", await page(request, who, title, **context), status=status)
 
@@ -44,8 +60,12 @@ async def refer_page(request: Request, case_id: str, who: Referrer, console: Con
 @router.post("/cases/{case_id}/refer")
 async def refer(request: Request, case_id: str, who: ReferAction, console: ConsoleDep) -> Response:
     values = await read_form(request)
-    body = {"agency_id": values.get("agency_id") or "", "purpose": str(values.get("purpose") or "").strip(),
-            "share": values.get("share") or [], "version": version_of(values)}
+    body = {
+        "agency_id": values.get("agency_id") or "",
+        "purpose": str(values.get("purpose") or "").strip(),
+        "share": values.get("share") or [],
+        "version": version_of(values),
+    }
     refused = {}
     if not body["agency_id"]:
         refused["agency_id"] = "紹介先を選んでください。"
@@ -54,9 +74,23 @@ async def refer(request: Request, case_id: str, who: ReferAction, console: Conso
     if refused:
         return await _render(request, console, who, case_id, values=values, errors=refused, status=422)
     try:
-        await console.backend.post("case", f"/v1/cases/{check_case_id(case_id)}/referrals", who, body,
-                                   correlation_id=correlation_id_of(request))
+        await console.backend.post(
+            "case",
+            f"/v1/cases/{check_case_id(case_id)}/referrals",
+            who,
+            body,
+            correlation_id=correlation_id_of(request),
+        )
     except ApiError as exc:
-        return await answer_refusal(request, console, who, case_id, exc, form="refer", values=values,
-                                    anchor="refer", rerender=partial(_render, request, console, who, case_id))
+        return await answer_refusal(
+            request,
+            console,
+            who,
+            case_id,
+            exc,
+            form="refer",
+            values=values,
+            anchor="refer",
+            rerender=partial(_render, request, console, who, case_id),
+        )
     return redirect_response(request, f"/cases/{case_id}?notice=referred#referrals")

@@ -22,19 +22,38 @@ Reporter = Annotated[SignedIn, Depends(acting_as("reporter"))]
 Submitting = Annotated[SignedIn, Depends(acting_as("reporter", csrf=True))]
 
 AGE_GROUPS = ("乳幼児", "10歳未満", "10代", "20代", "30代", "40代", "50代", "60代", "70代", "80代", "90代", "100歳以上")
-URGENCY = (("通常", "通常", None), ("高", "高(早めの対応が必要)", None),
-           ("緊急", "緊急(命や安全に関わる)",
-            "すぐに対応が必要なとき。急を要する場合は、ためらわず110番・119番にも連絡してください。"))
-CONSENT = (("同意あり", "本人が相談に同意している", None), ("同意なし", "本人は同意していない", None),
-           ("未確認", "まだ確かめていない", None))
+URGENCY = (
+    ("通常", "通常", None),
+    ("高", "高(早めの対応が必要)", None),
+    (
+        "緊急",
+        "緊急(命や安全に関わる)",
+        "すぐに対応が必要なとき。急を要する場合は、ためらわず110番・119番にも連絡してください。",
+    ),
+)
+CONSENT = (
+    ("同意あり", "本人が相談に同意している", None),
+    ("同意なし", "本人は同意していない", None),
+    ("未確認", "まだ確かめていない", None),
+)
 HOUSEHOLD_ROWS, MAX_HOUSEHOLD = 2, 20
 CHOICES = {"reporter_role", "channel", "school_district", "urgency", "consent"}  # an empty one: 「選んでください」
 REFERENCE_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 PER_PAGE = 20
-FIELD_LABELS = {"reporter_role": "あなたの立場", "channel": "どのように知りましたか", "person.name": "氏名",
-                "person.name_kana": "ふりがな", "person.age_group": "年代", "school_district": "小学校区",
-                "person.approximate_place": "おおよその場所", "categories": "困りごと", "noticed": "気づいたこと",
-                "urgency": "急ぎ具合", "consent": "本人の同意", "legal_ground": "同意がなくても相談する理由"}
+FIELD_LABELS = {
+    "reporter_role": "あなたの立場",
+    "channel": "どのように知りましたか",
+    "person.name": "氏名",
+    "person.name_kana": "ふりがな",
+    "person.age_group": "年代",
+    "school_district": "小学校区",
+    "person.approximate_place": "おおよその場所",
+    "categories": "困りごと",
+    "noticed": "気づいたこと",
+    "urgency": "急ぎ具合",
+    "consent": "本人の同意",
+    "legal_ground": "同意がなくても相談する理由",
+}
 
 
 def form_options(reference: ReferenceData) -> dict[str, Any]:
@@ -59,24 +78,45 @@ def _household(values: dict[str, Any], rows: int) -> list[dict[str, str]]:
 
 def body_of(values: dict[str, Any], rows: int) -> dict[str, Any]:
     """The consultation as intake takes it; empty optional fields are left out."""
+
     def text(name: str) -> str | None:
         return str(values.get(name) or "").strip() or None
 
     person = {k: text(f"person.{k}") for k in ("name", "name_kana", "age_group", "approximate_place")}
     household = [{k: v or None for k, v in m.items()} for m in _household(values, rows) if m["relation"]]
-    return {"reporter_role": text("reporter_role") or "", "channel": text("channel") or "",
-            "person": {k: v for k, v in person.items() if v is not None},
-            "school_district": text("school_district") or "", "household": household,
-            "categories": values.get("categories") or [], "noticed": text("noticed") or "",
-            "urgency": text("urgency") or "", "consent": text("consent") or "",
-            "legal_ground": text("legal_ground")}
+    return {
+        "reporter_role": text("reporter_role") or "",
+        "channel": text("channel") or "",
+        "person": {k: v for k, v in person.items() if v is not None},
+        "school_district": text("school_district") or "",
+        "household": household,
+        "categories": values.get("categories") or [],
+        "noticed": text("noticed") or "",
+        "urgency": text("urgency") or "",
+        "consent": text("consent") or "",
+        "legal_ground": text("legal_ground"),
+    }
 
 
-async def _form_page(request: Request, console: Any, who: SignedIn, values: dict[str, Any], rows: int,
-                     errors: dict[str, str], status: int = 200) -> Response:
+async def _form_page(
+    request: Request,
+    console: Any,
+    who: SignedIn,
+    values: dict[str, Any],
+    rows: int,
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
     default_kind = who.chosen.grant.kind if who.chosen else None
-    context = {"values": values, "errors": errors, "rows": rows, "household": _household(values, rows),
-               "default_role": default_kind, "field_labels": FIELD_LABELS, **form_options(console.reference.current)}
+    context = {
+        "values": values,
+        "errors": errors,
+        "rows": rows,
+        "household": _household(values, rows),
+        "default_role": default_kind,
+        "field_labels": FIELD_LABELS,
+        **form_options(console.reference.current),
+    }
     return render(request, "report.html", await page(request, who, "相談する", **context), status=status)
 
 
@@ -89,13 +129,21 @@ async def report_form(request: Request, who: Reporter, console: ConsoleDep) -> R
 async def report(request: Request, who: Submitting, console: ConsoleDep) -> Response:
     form = await request.form()
     values: dict[str, Any] = {k: (form.getlist(k) if k == "categories" else form.get(k)) for k in form}
-    rows = min(max(int(str(values.get("rows") or HOUSEHOLD_ROWS)) if str(values.get("rows") or "").isdigit()
-                   else HOUSEHOLD_ROWS, 1), MAX_HOUSEHOLD)
+    rows = min(
+        max(
+            int(str(values.get("rows") or HOUSEHOLD_ROWS))
+            if str(values.get("rows") or "").isdigit()
+            else HOUSEHOLD_ROWS,
+            1,
+        ),
+        MAX_HOUSEHOLD,
+    )
     if values.get("add_row"):  # 「世帯の人を増やす」: the same form with one more row, nothing sent
         return await _form_page(request, console, who, values, min(rows + 1, MAX_HOUSEHOLD), {})
     try:
-        receipt = await console.backend.post("intake", "/v1/consultations", who, body_of(values, rows),
-                                             correlation_id=correlation_id_of(request))
+        receipt = await console.backend.post(
+            "intake", "/v1/consultations", who, body_of(values, rows), correlation_id=correlation_id_of(request)
+        )
     except ApiError as exc:
         if exc.status not in (400, 422):
             raise
@@ -109,13 +157,20 @@ async def report(request: Request, who: Submitting, console: ConsoleDep) -> Resp
 
 
 @router.get("/my")
-async def my_consultations(request: Request, who: Reporter, console: ConsoleDep,
-                           page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1) -> Response:
-    listing = await console.backend.get("intake", "/v1/consultations", who,
-                                        params={"page": page_no, "per_page": PER_PAGE},
-                                        correlation_id=correlation_id_of(request))
-    context = {"listing": listing,
-               "pager": pager(page_no, PER_PAGE, int(listing.get("total", 0)), "/my", [])}
+async def my_consultations(
+    request: Request,
+    who: Reporter,
+    console: ConsoleDep,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> Response:
+    listing = await console.backend.get(
+        "intake",
+        "/v1/consultations",
+        who,
+        params={"page": page_no, "per_page": PER_PAGE},
+        correlation_id=correlation_id_of(request),
+    )
+    context = {"listing": listing, "pager": pager(page_no, PER_PAGE, int(listing.get("total", 0)), "/my", [])}
     return render(request, "my.html", await page(request, who, "わたしの相談", **context))
 
 
@@ -124,8 +179,9 @@ async def my_consultation(request: Request, reference: str, who: Reporter, conso
     if not REFERENCE_NUMBER.fullmatch(reference):
         raise PageError(404, "相談が見つかりません", "この受付番号の相談は見つかりません。番号を確かめてください。")
     try:
-        status = await console.backend.get("intake", f"/v1/consultations/{reference}", who,
-                                           correlation_id=correlation_id_of(request))
+        status = await console.backend.get(
+            "intake", f"/v1/consultations/{reference}", who, correlation_id=correlation_id_of(request)
+        )
     except ApiError as exc:
         if exc.status == 404:
             raise PageError(404, "相談が見つかりません", exc.detail) from exc

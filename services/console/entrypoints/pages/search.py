@@ -29,14 +29,25 @@ async def search(request: Request, who: Searcher, console: ConsoleDep, q: str = 
         error = "ケース番号・受付番号・氏名のどれかを入力してください。"
     else:
         try:
-            result = await console.backend.get("case", "/v1/cases/search", who, params={"q": query},
-                                               correlation_id=correlation_id_of(request))
+            result = await console.backend.get(
+                "case", "/v1/cases/search", who, params={"q": query}, correlation_id=correlation_id_of(request)
+            )
         except ApiError as exc:
             error = next(iter(exc.field_errors().values()), exc.detail)
     if result and result.get("matched_by") in ("case_number", "reference") and len(result.get("items", [])) == 1:
         return redirect_response(request, f"/cases/{result['items'][0]['id']}")
-    context = {"q": query, "result": result, "error": error, "labels": Labels(console.reference.current),
-               "matched_by": MATCHED_BY.get((result or {}).get("matched_by") or "", ""), "me": who.account_id}
+    context = {
+        "q": query,
+        "result": result,
+        "error": error,
+        "labels": Labels(console.reference.current),
+        "matched_by": MATCHED_BY.get((result or {}).get("matched_by") or "", ""),
+        "me": who.account_id,
+    }
     # The query is not put in the title: a name must not reach the browser's history list.
-    return render(request, "search.html", await page(request, who, "検索", search_q=query, **context),
-                  status=422 if error and query else 200)
+    return render(
+        request,
+        "search.html",
+        await page(request, who, "検索", search_q=query, **context),
+        status=422 if error and query else 200,
+    )

@@ -18,21 +18,42 @@ from shared.http.app import correlation_id_of
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[SignedIn, Depends(acting_as("coordinator", "supervisor"))]
 
-KINDS = (("consultation", "相談"), ("case", "ケース"), ("referral", "紹介"), ("notification", "通知"),
-         ("followup", "督促"))
-ACTOR_ROLES = {"reporter": "相談を寄せた人", "coordinator": "コーディネーター", "agency": "関係機関",
-               "supervisor": "監督者", "system": "システム"}
+KINDS = (
+    ("consultation", "相談"),
+    ("case", "ケース"),
+    ("referral", "紹介"),
+    ("notification", "通知"),
+    ("followup", "督促"),
+)
+ACTOR_ROLES = {
+    "reporter": "相談を寄せた人",
+    "coordinator": "コーディネーター",
+    "agency": "関係機関",
+    "supervisor": "監督者",
+    "system": "システム",
+}
 
 
 @router.get("/cases/{case_id}/timeline")
 async def timeline_page(request: Request, case_id: str, who: Reader, console: ConsoleDep) -> Response:
     kinds = [k for k in request.query_params.getlist("kind") if k in dict(KINDS)]
     params = [("kind", k) for k in kinds]
-    timeline = await console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who,
-                                         params=params, correlation_id=correlation_id_of(request))
+    timeline = await console.backend.get(
+        "case",
+        f"/v1/cases/{check_case_id(case_id)}/timeline",
+        who,
+        params=params,
+        correlation_id=correlation_id_of(request),
+    )
     case = await load_case(request, console, who, case_id)
-    context = {"case": case, "timeline": timeline, "kinds": kinds, "kind_options": list(KINDS),
-               "actor_roles": ACTOR_ROLES, "labels": Labels(console.reference.current)}
+    context = {
+        "case": case,
+        "timeline": timeline,
+        "kinds": kinds,
+        "kind_options": list(KINDS),
+        "actor_roles": ACTOR_ROLES,
+        "labels": Labels(console.reference.current),
+    }
     return render(request, "timeline.html", await page(request, who, f"経過 ケース {case['case_number']}", **context))
 
 
@@ -40,7 +61,13 @@ async def timeline_page(request: Request, case_id: str, who: Reader, console: Co
 async def timeline_download(request: Request, case_id: str, fmt: str, who: Reader, console: ConsoleDep) -> Response:
     if fmt not in ("csv", "json"):
         return Response(status_code=404)
-    upstream = await console.backend.request("case", "GET", f"/v1/cases/{check_case_id(case_id)}/timeline", who,
-                                             params=[("format", fmt)], correlation_id=correlation_id_of(request))
+    upstream = await console.backend.request(
+        "case",
+        "GET",
+        f"/v1/cases/{check_case_id(case_id)}/timeline",
+        who,
+        params=[("format", fmt)],
+        correlation_id=correlation_id_of(request),
+    )
     headers = {k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "content-disposition")}
     return Response(upstream.content, status_code=200, headers=headers)

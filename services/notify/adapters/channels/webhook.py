@@ -20,17 +20,21 @@ class WebhookSender:
         self.clock = clock
 
     def body(self, item: Outgoing) -> bytes:
-        return json.dumps({
-            "delivery_id": item.delivery_id,
-            "notification_id": item.notification_id,
-            "kind": item.kind,
-            "recipient": {"role": item.recipient_role, "scope": item.recipient_scope},
-            "title": item.title,
-            "body": item.body,
-            "referral_id": item.referral_id,
-            "created_at": item.created_at.isoformat(),
-            "sent_at": self.clock.now().isoformat(),
-        }, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(
+            {
+                "delivery_id": item.delivery_id,
+                "notification_id": item.notification_id,
+                "kind": item.kind,
+                "recipient": {"role": item.recipient_role, "scope": item.recipient_scope},
+                "title": item.title,
+                "body": item.body,
+                "referral_id": item.referral_id,
+                "created_at": item.created_at.isoformat(),
+                "sent_at": self.clock.now().isoformat(),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
 
     async def send(self, item: Outgoing) -> str:
         if not item.target:
