@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test test-fast bench install clean screenshots asyncapi fuzz
+.PHONY: up test test-fast lint bench install clean screenshots asyncapi fuzz
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -19,9 +19,15 @@ install: $(STAMP)
 up: $(STAMP)
 	$(BIN)/tsunagi up $(ARGS)
 
-## Run the full test suite (unit, integration on SQLite + PostgreSQL, e2e, fault).
+## Lint, format check and types (ruff, mypy; configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Run the full test suite (unit, integration on SQLite + PostgreSQL, e2e, fault), after lint.
 ## pytest's exit code 5 (no tests collected) counts as a failure.
-test: $(STAMP)
+test: $(STAMP) lint
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
 
