@@ -15,13 +15,13 @@ from fastapi import FastAPI
 from services.notify.adapters.channels.email import EmailSender
 from services.notify.adapters.channels.webhook import WebhookSender
 from services.notify.adapters.orm import access, messaging, metadata
-from services.notify.context import NotifyContext, load_templates
-from services.notify.deliveries import DeliveryWorker
 from services.notify.entrypoints.api import router
 from services.notify.entrypoints.consumers import event_handlers
 from services.notify.entrypoints.metrics import watch_notify
+from services.notify.entrypoints.timer import FollowupTimer
+from services.notify.handlers.context import NotifyContext, load_templates
+from services.notify.handlers.deliveries import DeliveryWorker
 from services.notify.settings import NotifySettings
-from services.notify.timer import FollowupTimer
 from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api

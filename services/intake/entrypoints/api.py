@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.intake import handlers
 from services.intake.domain.consultation import ReporterView
 from services.intake.entrypoints.schemas import (
     ConsultationIn,
@@ -14,6 +13,7 @@ from services.intake.entrypoints.schemas import (
     ConsultationStatus,
     MyConsultations,
 )
+from services.intake.handlers import consultations as handlers
 from shared.clock import jst_text
 from shared.http.app import correlation_id_of
 from shared.identity import CurrentIdentity, require_role

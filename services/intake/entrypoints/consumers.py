@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.intake import handlers
 from services.intake.adapters.orm import access
+from services.intake.handlers import consultations as handlers
 from shared.access import on_access_events
 from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked
 from shared.messaging.consumer import EventHandlers

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from services.notify import queries
 from services.notify.domain.templates import STEP_LABELS
 from services.notify.entrypoints.schemas import (
     Deliveries,
@@ -19,6 +18,7 @@ from services.notify.entrypoints.schemas import (
     Overdue,
     OverdueOut,
 )
+from services.notify.handlers import queries
 from shared.clock import as_utc, jst_text
 from shared.identity import CurrentIdentity, require_role
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.notify import handlers
 from services.notify.adapters.orm import access
-from services.notify.context import NotifyContext
+from services.notify.handlers import events as handlers
+from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
 from shared.events import (
     CaseOpened,

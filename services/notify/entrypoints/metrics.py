@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from prometheus_client.core import Metric
 
-from services.notify import queries
-from services.notify.deliveries import DeliveryWorker
-from services.notify.timer import FollowupTimer
+from services.notify.entrypoints.timer import FollowupTimer
+from services.notify.handlers import queries
+from services.notify.handlers.deliveries import DeliveryWorker
 from shared.db.uow import UnitOfWork
 from shared.metrics import ServiceMetrics
 

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from services.referral import handlers
 from services.referral.domain.lifecycle import OPEN, TERMINAL, Action, Status
 from services.referral.entrypoints.fhir import as_fhir_task
 from services.referral.entrypoints.figures_csv import referral_figures_csv
@@ -23,7 +22,8 @@ from services.referral.entrypoints.schemas import (
     ReferralView,
 )
 from services.referral.entrypoints.views import agency_view, staff_view, summary
-from services.referral.figures import referral_figures
+from services.referral.handlers import referrals as handlers
+from services.referral.handlers.figures import referral_figures
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
 from shared.http.app import CSV_RESPONSE, correlation_id_of

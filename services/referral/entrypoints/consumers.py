@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.referral import case_events, handlers
 from services.referral.adapters.orm import access
+from services.referral.handlers import case_events
+from services.referral.handlers import referrals as handlers
 from shared.access import on_access_events
 from shared.events import ReferralRequested
 from shared.events.case import CaseMoved, ConsentRecorded

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.notify import handlers
 from services.notify.adapters.orm import case_reporters, cases, messaging, notifications
+from services.notify.handlers import events as handlers
 from shared.clock import FrozenClock
 from shared.db.migrate import migrate
 from shared.events import SYSTEM, CaseOpened, ConsultationLinked, Envelope, new_event_id

@@ -233,7 +233,7 @@ async def test_a_crashed_workers_claim_expires_and_another_sends(make_settings, 
     from dataclasses import replace
     from datetime import timedelta
 
-    from services.notify.deliveries import DeliveryWorker
+    from services.notify.handlers.deliveries import DeliveryWorker
 
     async with receiver() as hook:
         fast_loops(monkeypatch, TSUNAGI_NOTIFY_DELIVERY_CLAIM_S="120", TSUNAGI_NOTIFY_WEBHOOK_SECRET=SECRET)

@@ -224,7 +224,7 @@ class _RecordingLog:
 
 
 async def test_the_service_logs_no_names_or_free_text(make_settings, monkeypatch) -> None:
-    from services.referral import handlers
+    from services.referral.handlers import referrals as handlers
 
     recorder = _RecordingLog()
     monkeypatch.setattr(handlers, "log", recorder)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.notify.context import load_templates
 from services.notify.domain.templates import ALLOWED, TemplateBook, TemplateError
+from services.notify.handlers.context import load_templates
 
 BOOK = load_templates()
 EVERYTHING = {

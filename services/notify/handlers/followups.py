@@ -8,11 +8,11 @@ from typing import Any
 
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
-from services.notify.context import NotifyContext
 from services.notify.domain.policy import LADDER, ladder_times
 from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step
 from services.notify.domain.templates import STEP_LABELS
-from services.notify.notifying import emit, record_notification
+from services.notify.handlers.context import NotifyContext
+from services.notify.handlers.notifying import emit, record_notification
 from shared.calendar import BusinessCalendar, hours_late
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork

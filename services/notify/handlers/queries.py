@@ -9,10 +9,10 @@ from typing import Any
 from services.notify.adapters.delivery_repository import DeliveryRepository
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import NotificationRepository, ProjectionRepository
-from services.notify.context import NotifyContext
 from services.notify.domain.policy import LADDER
 from services.notify.domain.routing import SUPERVISOR_SCOPE
-from services.notify.followups import lateness
+from services.notify.handlers.context import NotifyContext
+from services.notify.handlers.followups import lateness
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.identity import Identity

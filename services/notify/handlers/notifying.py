@@ -9,9 +9,9 @@ from typing import Any
 
 from services.notify.adapters.delivery_repository import DeliveryRepository
 from services.notify.adapters.repository import NotificationRepository
-from services.notify.context import NOTIFY_ACTOR, NotifyContext
 from services.notify.domain.delivery import channel_targets
 from services.notify.domain.routing import Notice
+from services.notify.handlers.context import NOTIFY_ACTOR, NotifyContext
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, NotificationRecorded, new_event_id
 from shared.logging import get_logger

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 from services.notify.adapters.channels import DeliveryError, Outgoing
 from services.notify.adapters.delivery_repository import DeliveryRepository
-from services.notify.context import NotifyContext
 from services.notify.domain.delivery import retry_delay
 from services.notify.domain.routing import SUPERVISOR, Notice
 from services.notify.domain.templates import CHANNEL_LABELS
-from services.notify.notifying import emit, record_notification
+from services.notify.handlers.context import NotifyContext
+from services.notify.handlers.notifying import emit, record_notification
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.events.notification import DeliveryFailed

@@ -9,8 +9,8 @@ import asyncio
 from collections.abc import Callable
 
 from services.notify.adapters.followup_repository import FollowupRepository
-from services.notify.context import NotifyContext
-from services.notify.followups import fire_rung
+from services.notify.handlers.context import NotifyContext
+from services.notify.handlers.followups import fire_rung
 from shared.db.uow import UnitOfWork
 from shared.logging import get_logger
 

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.referral.adapters.repository import ReferralFilter, ReferralRepository
-from services.referral.case_events import with_known_case_facts
 from services.referral.domain import referral as domain
 from services.referral.domain.access import can_see, party_of, personal_fields_closed
 from services.referral.domain.deadlines import response_deadlines
 from services.referral.domain.lifecycle import STATUS_LABELS, Action, IllegalMove, ReasonRequired
 from services.referral.domain.referral import NotYourMove, Referral, ReferralRequest, StaleVersion
 from services.referral.domain.sharing import without_personal_data
-from services.referral.publishing import event_for
+from services.referral.handlers.case_events import with_known_case_facts
+from services.referral.handlers.publishing import event_for
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import SYSTEM, Envelope, ReferralRequested

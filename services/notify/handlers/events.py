@@ -8,7 +8,6 @@ from typing import Any
 
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
-from services.notify.context import NotifyContext
 from services.notify.domain.routing import (
     Notice,
     agency,
@@ -17,8 +16,9 @@ from services.notify.domain.routing import (
     referral_notices,
     reporter,
 )
-from services.notify.followups import apply_effect
-from services.notify.notifying import Recording, record_notification, record_notifications
+from services.notify.handlers.context import NotifyContext
+from services.notify.handlers.followups import apply_effect
+from services.notify.handlers.notifying import Recording, record_notification, record_notifications
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested

@@ -16,7 +16,7 @@ from shared.followups import FollowupPolicy
 from shared.reference import ReferenceData
 
 NOTIFY_ACTOR = Actor(role="system", id="notify")
-TEMPLATES_FILE = Path(__file__).resolve().parent / "templates" / "ja.yaml"
+TEMPLATES_FILE = Path(__file__).resolve().parent.parent / "templates" / "ja.yaml"
 
 
 @dataclass

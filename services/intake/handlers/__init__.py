@@ -1,0 +1,1 @@
+"""Intake's commands: one unit of work each, events through the outbox."""
