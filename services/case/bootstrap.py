@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import FastAPI
 
 from services.case.adapters.orm import access, messaging, metadata
@@ -12,6 +10,7 @@ from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
+from services.case.entrypoints.dependencies import CaseServices
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
@@ -20,13 +19,6 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
 SERVICE = "case"
-
-
-@dataclass
-class CaseServices:
-    runtime: ServiceRuntime
-    reference: ReloadableReference
-    match_keys: MatchKeys
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:

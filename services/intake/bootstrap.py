@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import FastAPI
 
 from services.intake.adapters.orm import access, messaging, metadata
 from services.intake.entrypoints.api import router
 from services.intake.entrypoints.consumers import event_handlers
+from services.intake.entrypoints.dependencies import IntakeServices
 from services.intake.entrypoints.options import router as options_router
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
@@ -18,12 +17,6 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
 SERVICE = "intake"
-
-
-@dataclass
-class IntakeServices:
-    runtime: ServiceRuntime
-    reference: ReloadableReference
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:

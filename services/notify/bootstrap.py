@@ -4,11 +4,8 @@ the follow-up timer and the channel delivery worker."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -17,6 +14,7 @@ from services.notify.adapters.channels.webhook import WebhookSender
 from services.notify.adapters.orm import access, messaging, metadata
 from services.notify.entrypoints.api import router
 from services.notify.entrypoints.consumers import event_handlers
+from services.notify.entrypoints.dependencies import NotifyServices
 from services.notify.entrypoints.metrics import watch_notify
 from services.notify.entrypoints.timer import FollowupTimer
 from services.notify.handlers.context import NotifyContext, load_templates
@@ -28,38 +26,11 @@ from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
 from shared.logging import get_logger
 from shared.reference import ReloadableReference
-from shared.runtime import ServiceRuntime, cancel_until_done
+from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
 SERVICE = "notify"
 log = get_logger(__name__)
-
-
-@dataclass
-class NotifyServices:
-    runtime: ServiceRuntime
-    context: NotifyContext
-    timer: FollowupTimer
-    worker: DeliveryWorker
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    @property
-    def reference(self) -> Any:
-        return self.context.reference
-
-    async def start_loops(self) -> None:
-        options = self.context.options
-        self.tasks = [
-            asyncio.create_task(self.timer.run(options.followup_interval_s), name="notify-followup-timer"),
-            asyncio.create_task(self.worker.run(options.delivery_interval_s), name="notify-delivery-worker"),
-        ]
-
-    async def stop_loops(self) -> None:
-        await cancel_until_done(self.tasks)
-        for task in self.tasks:
-            if not task.cancelled() and task.exception() is not None:
-                log.error("notify_loop_crashed", task=task.get_name(), error=str(task.exception())[:200])
-        self.tasks.clear()
 
 
 def build_app(settings: Settings, clock: Clock | None = None, options: NotifySettings | None = None) -> FastAPI:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import FastAPI
 
 from services.referral.adapters.orm import access, messaging, metadata
 from services.referral.entrypoints.agencies_api import router as agencies_router
 from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
+from services.referral.entrypoints.dependencies import ReferralServices
 from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
@@ -19,13 +18,6 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
 SERVICE = "referral"
-
-
-@dataclass
-class ReferralServices:
-    runtime: ServiceRuntime
-    # The agency directory and the follow-up policy (deadlines, calendars), reloadable.
-    reference: ReloadableReference
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:

@@ -8,10 +8,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
@@ -163,6 +163,7 @@ def route_template(scope: Scope, root_path: str) -> str:
 
 
 ReadyCheck = Callable[[], Awaitable[dict[str, Any]]]
+T = TypeVar("T")
 
 # For `responses=` of a route answering CSV when asked (format=csv): the OpenAPI document says so.
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -276,3 +277,16 @@ def add_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     )
     async def prometheus_metrics() -> Response:
         return Response(await metrics.scrape(), media_type=CONTENT_TYPE)
+
+
+def services_of(kind: type[T]) -> Callable[[Request], T]:
+    """A FastAPI dependency giving a route its service's parts (``app.state.services``, set
+    by the service's ``build_app``), typed: ``Annotated[CaseServices, Depends(services_of(CaseServices))]``."""
+
+    def services(request: Request) -> T:
+        found = request.app.state.services
+        if not isinstance(found, kind):
+            raise TypeError(f"app.state.services is {type(found).__name__}, not {kind.__name__}")
+        return found
+
+    return services

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
+from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.figures_csv import period_figures_csv
 from services.case.entrypoints.schemas import CaseDetail, Queue, SearchResult, Timeline
 from services.case.handlers import figures as figures_handler
@@ -24,13 +25,10 @@ from shared.reference import UNKNOWN_DISTRICT
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 
-def _services(request: Request):
-    return request.app.state.services
-
-
 @router.get("/cases", response_model=Queue, summary="ケースの一覧(キュー)")
 async def list_cases(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     view: Annotated[Literal["unassigned", "mine", "all"], Query(description="未割当 / 自分の担当 / すべて")] = "all",
     status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
@@ -47,7 +45,7 @@ async def list_cases(
     unknown = [s for s in status or [] if s not in STATUSES]
     if unknown:
         raise InvalidInput(f"状態 {unknown} はありません(使える値: {' / '.join(STATUSES)})。", field="status")
-    reference = _services(request).reference
+    reference = services.reference
     unknown = [d for d in school_district or [] if d != UNKNOWN_DISTRICT and reference.school_district(d) is None]
     if unknown:
         raise InvalidInput(
@@ -67,7 +65,7 @@ async def list_cases(
         page=page,
         per_page=per_page,
     )
-    result = await queries.queue(_services(request).runtime.unit_of_work(), query, caller)
+    result = await queries.queue(services.runtime.unit_of_work(), query, caller)
     return Queue(
         items=[views.summary(c, result["now"]) for c in result["items"]],
         total=result["total"],
@@ -85,10 +83,10 @@ async def list_cases(
 )
 async def search_cases(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     q: Annotated[str, Query(description="ケース番号 (K-…)、受付番号 (TSN-…)、または氏名・ふりがな")],
 ) -> SearchResult:
-    services = _services(request)
     result = await search.search(services.runtime.unit_of_work(), services.match_keys, q, caller)
     return SearchResult(
         query=result["query"],
@@ -99,8 +97,8 @@ async def search_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
-async def get_case(case_id: str, request: Request, caller: CurrentIdentity) -> CaseDetail:
-    uow = _services(request).runtime.unit_of_work()
+async def get_case(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> CaseDetail:
+    uow = services.runtime.unit_of_work()
     case = await queries.case_detail(uow, case_id, caller)
     return views.detail(case, uow.clock.now())
 
@@ -114,6 +112,7 @@ async def get_case(case_id: str, request: Request, caller: CurrentIdentity) -> C
 async def get_timeline(
     case_id: str,
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     kind: Annotated[
         list[str] | None,
@@ -125,7 +124,7 @@ async def get_timeline(
 ) -> Response:
     kinds = [k.strip() for part in kind or [] for k in part.split(",") if k.strip()]
     result = await queries.timeline_of(
-        _services(request).runtime.unit_of_work(),
+        services.runtime.unit_of_work(),
         case_id,
         kinds,
         caller,
@@ -144,8 +143,8 @@ async def get_timeline(
 
 
 @router.get("/cases/{case_id}/reads", summary="ケースの閲覧記録(監督者の閲覧は記録されます)")
-async def get_reads(case_id: str, request: Request, caller: CurrentIdentity) -> list[dict]:
-    return await queries.reads_of(_services(request).runtime.unit_of_work(), case_id, caller)
+async def get_reads(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> list[dict]:
+    return await queries.reads_of(services.runtime.unit_of_work(), case_id, caller)
 
 
 @router.get(
@@ -153,6 +152,7 @@ async def get_reads(case_id: str, request: Request, caller: CurrentIdentity) -> 
 )
 async def get_figures(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
     period: Annotated[
@@ -164,7 +164,6 @@ async def get_figures(
     ] = None,
     at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
 ) -> Response:
-    services = _services(request)
     if period is None and at is None:
         figures = await figures_handler.figures(services.runtime.unit_of_work(), caller, services.reference.current)
         name, as_csv = "figures", figures_handler.figures_csv

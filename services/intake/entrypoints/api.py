@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from services.intake.domain.consultation import ReporterView
+from services.intake.entrypoints.dependencies import Services
 from services.intake.entrypoints.schemas import (
     ConsultationIn,
     ConsultationReceipt,
@@ -27,11 +28,12 @@ router = APIRouter(prefix="/v1", tags=["consultations"])
     response_model=ConsultationReceipt,
     summary="相談を受け付ける (raise a consultation)",
 )
-async def submit(body: ConsultationIn, request: Request, caller: CurrentIdentity) -> ConsultationReceipt:
+async def submit(
+    body: ConsultationIn, request: Request, services: Services, caller: CurrentIdentity
+) -> ConsultationReceipt:
     require_role(caller, "reporter", "coordinator")
-    services = request.app.state.services
     view = await handlers.submit_consultation(
-        services.runtime.group_commit, services.reference, body, caller, correlation_id_of(request)
+        services.runtime.group_commit, services.reference.live, body, caller, correlation_id_of(request)
     )
     return ConsultationReceipt(
         reference=view.reference,
@@ -58,13 +60,12 @@ def _status(view: ReporterView) -> ConsultationStatus:
 )
 async def mine(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> MyConsultations:
-    views, total = await handlers.my_consultations(
-        request.app.state.services.runtime.unit_of_work(), caller, page, per_page
-    )
+    views, total = await handlers.my_consultations(services.runtime.unit_of_work(), caller, page, per_page)
     return MyConsultations(items=[_status(v) for v in views], total=total, page=page, per_page=per_page)
 
 
@@ -73,5 +74,5 @@ async def mine(
     response_model=ConsultationStatus,
     summary="受付番号で状況を確認する (status only, for its submitter)",
 )
-async def status(reference: str, request: Request, caller: CurrentIdentity) -> ConsultationStatus:
-    return _status(await handlers.reporter_view(request.app.state.services.runtime.unit_of_work(), reference, caller))
+async def status(reference: str, request: Request, services: Services, caller: CurrentIdentity) -> ConsultationStatus:
+    return _status(await handlers.reporter_view(services.runtime.unit_of_work(), reference, caller))

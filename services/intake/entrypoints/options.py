@@ -8,14 +8,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from services.intake.entrypoints.dependencies import Services
 from shared.reference import UNKNOWN_DISTRICT
 
 router = APIRouter()
 
 
 @router.get("/v1/options", tags=["consultations"], summary="フォームの選択肢 (reference data, no personal data)")
-async def options(request: Request) -> dict[str, Any]:
-    ref = request.app.state.services.reference
+async def options(request: Request, services: Services) -> dict[str, Any]:
+    ref = services.reference
     return {
         "sample": ref.sample,
         "reporter_roles": [{"id": r.id, "name": r.name} for r in ref.reporter_roles],

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from services.notify.domain.templates import STEP_LABELS
+from services.notify.entrypoints.dependencies import Services
 from services.notify.entrypoints.schemas import (
     Deliveries,
     DeliveryOut,
@@ -28,21 +29,17 @@ Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$
 Limit = Annotated[int, Query(ge=1, le=500, description="最大件数")]
 
 
-def _services(request: Request):
-    return request.app.state.services
-
-
 @router.get(
     "/notifications", response_model=Inbox, tags=["notifications"], summary="自分あての通知 (the caller's in-app inbox)"
 )
 async def list_notifications(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     unread: bool = False,
     kind: Annotated[str | None, Query(max_length=60)] = None,
     limit: Limit = 100,
 ) -> Inbox:
-    services = _services(request)
     rows, unread_count = await queries.inbox(
         services.runtime.unit_of_work(), services.context, caller, unread_only=unread, limit=limit, kind=kind
     )
@@ -60,8 +57,10 @@ async def list_notifications(
     tags=["notifications"],
     summary="通知を既読にする (mark read; idempotent)",
 )
-async def read_notification(notification_id: Id, request: Request, caller: CurrentIdentity) -> NotificationOut:
-    row = await queries.mark_read(_services(request).runtime.unit_of_work(), caller, notification_id)
+async def read_notification(
+    notification_id: Id, request: Request, services: Services, caller: CurrentIdentity
+) -> NotificationOut:
+    row = await queries.mark_read(services.runtime.unit_of_work(), caller, notification_id)
     return NotificationOut.of(row, for_reporter=caller.role == "reporter")
 
 
@@ -73,6 +72,7 @@ async def read_notification(notification_id: Id, request: Request, caller: Curre
 )
 async def list_deliveries(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     status: Literal["pending", "delivered", "failed"] | None = None,
     channel: Literal["email", "webhook"] | None = None,
@@ -80,7 +80,7 @@ async def list_deliveries(
 ) -> Deliveries:
     require_role(caller, "supervisor")
     rows, attempts = await queries.deliveries(
-        _services(request).runtime.unit_of_work(), status=status, channel=channel, limit=limit
+        services.runtime.unit_of_work(), status=status, channel=channel, limit=limit
     )
     return Deliveries(items=[DeliveryOut.of(r, attempts.get(r.id, [])) for r in rows])
 
@@ -91,9 +91,11 @@ async def list_deliveries(
     tags=["deliveries"],
     summary="失敗した配信をもう一度送る (supervisors)",
 )
-async def retry_delivery(delivery_id: Id, request: Request, caller: CurrentIdentity) -> dict[str, str]:
+async def retry_delivery(
+    delivery_id: Id, request: Request, services: Services, caller: CurrentIdentity
+) -> dict[str, str]:
     require_role(caller, "supervisor")
-    await queries.retry_delivery(_services(request).runtime.unit_of_work(), delivery_id)
+    await queries.retry_delivery(services.runtime.unit_of_work(), delivery_id)
     return {"status": "pending", "delivery_id": delivery_id}
 
 
@@ -105,12 +107,12 @@ async def retry_delivery(delivery_id: Id, request: Request, caller: CurrentIdent
 )
 async def list_overdue(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     area: Annotated[str | None, Query(max_length=40)] = None,
     agency: Annotated[str | None, Query(max_length=64, description="agency id")] = None,
     limit: Limit = 200,
 ) -> Overdue:
-    services = _services(request)
     uow = services.runtime.unit_of_work()
     items = await queries.overdue(uow, services.context, caller, area=area, agency_id=agency, limit=limit)
     now = uow.clock.now()
@@ -148,8 +150,10 @@ async def list_overdue(
     tags=["follow-ups"],
     summary="依頼のフォローアップ(期限と督促の状況)",
 )
-async def referral_followups(referral_id: Id, request: Request, caller: CurrentIdentity) -> Followups:
-    referral, rows = await queries.referral_followups(_services(request).runtime.unit_of_work(), caller, referral_id)
+async def referral_followups(
+    referral_id: Id, request: Request, services: Services, caller: CurrentIdentity
+) -> Followups:
+    referral, rows = await queries.referral_followups(services.runtime.unit_of_work(), caller, referral_id)
     return Followups(
         referral_id=referral_id,
         area=referral.area,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from services.referral.entrypoints.dependencies import Services
 from services.referral.entrypoints.schemas import AgencyDirectoryOut, AgencyOut
 from shared.errors import NotFound
 from shared.identity import CurrentIdentity
@@ -33,11 +34,12 @@ def _out(agency: Agency) -> AgencyOut:
 @router.get("/agencies", response_model=AgencyDirectoryOut, summary="機関名簿 (any signed-in role)")
 async def list_agencies(
     request: Request,
+    services: Services,
     _caller: CurrentIdentity,
     kind: Annotated[str | None, Query(max_length=40, description="種別で絞り込み(例: 地域包括支援センター)")] = None,
     area: Annotated[str | None, Query(max_length=40, description="この圏域を担当する機関(市全域の機関を含む)")] = None,
 ) -> AgencyDirectoryOut:
-    reference = request.app.state.services.reference
+    reference = services.reference
     agencies = [
         a
         for a in reference.agencies
@@ -48,9 +50,9 @@ async def list_agencies(
 
 @router.get("/agencies/{agency_id}", response_model=AgencyOut, summary="機関の詳細")
 async def get_agency(
-    agency_id: Annotated[str, Path(max_length=64)], request: Request, _caller: CurrentIdentity
+    agency_id: Annotated[str, Path(max_length=64)], request: Request, services: Services, _caller: CurrentIdentity
 ) -> AgencyOut:
-    agency = request.app.state.services.reference.agency(agency_id)
+    agency = services.reference.agency(agency_id)
     if agency is None:
         raise NotFound(f"機関「{agency_id}」は機関名簿に登録されていません。")
     return _out(agency)

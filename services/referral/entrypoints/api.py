@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.referral.domain.lifecycle import OPEN, TERMINAL, Action, Status
+from services.referral.entrypoints.dependencies import Services
 from services.referral.entrypoints.fhir import as_fhir_task
 from services.referral.entrypoints.figures_csv import referral_figures_csv
 from services.referral.entrypoints.schemas import (
@@ -41,10 +42,6 @@ class FhirJSONResponse(JSONResponse):
 ReferralId = Annotated[str, Path(min_length=1, max_length=64, description="紹介 id")]
 
 
-def _services(request: Request):
-    return request.app.state.services
-
-
 @router.get(
     "/referrals",
     response_model=ReferralPage,
@@ -52,6 +49,7 @@ def _services(request: Request):
 )
 async def list_referrals(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     status: Annotated[list[Status] | None, Query(description="状態で絞り込み(複数可)")] = None,
     agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
@@ -68,7 +66,6 @@ async def list_referrals(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReferralPage:
-    services = _services(request)
     now = services.runtime.clock.now()
     statuses = None if status is None and open_only is None else {s.value for s in status or Status}
     if statuses is not None and open_only is not None:
@@ -89,7 +86,7 @@ async def list_referrals(
         total=total,
         limit=limit,
         offset=offset,
-        items=[summary(r, caller, services.reference, now, _calendar(services, r.agency_id)) for r in found],
+        items=[summary(r, caller, services.reference.live, now, _calendar(services, r.agency_id)) for r in found],
     )
 
 
@@ -99,9 +96,12 @@ async def list_referrals(
     summary="開示の記録: どの機関(職員)が、ケースの紹介のどの共有項目を、いつ見たか",
 )
 async def list_disclosures(
-    request: Request, caller: CurrentIdentity, case_id: Annotated[str, Query(min_length=1, max_length=64)]
+    request: Request,
+    services: Services,
+    caller: CurrentIdentity,
+    case_id: Annotated[str, Query(min_length=1, max_length=64)],
 ) -> Disclosures:
-    reads = await handlers.disclosures(_services(request).runtime.unit_of_work(), case_id, caller)
+    reads = await handlers.disclosures(services.runtime.unit_of_work(), case_id, caller)
     return Disclosures(
         case_id=case_id,
         items=[
@@ -127,6 +127,7 @@ async def list_disclosures(
 )
 async def get_referral_figures(
     request: Request,
+    services: Services,
     caller: CurrentIdentity,
     period: Annotated[
         PeriodKind, Query(description="集計期間: month(月)/ quarter(四半期)/ fiscal_year(年度、4月始まり)")
@@ -134,7 +135,6 @@ async def get_referral_figures(
     at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
 ) -> Response:
-    services = _services(request)
     month = Month.parse(at) if at is not None else None
     data = await referral_figures(services.runtime.unit_of_work(), caller, services.reference.current, period, month)
     if format == "csv":
@@ -152,15 +152,16 @@ async def get_referral_figures(
     response_model=ReferralView,
     summary="紹介の詳細 (an agency sees only what was shared with it)",
 )
-async def get_referral(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> ReferralView:
-    services = _services(request)
+async def get_referral(
+    referral_id: ReferralId, request: Request, services: Services, caller: CurrentIdentity
+) -> ReferralView:
     detail = await handlers.referral_detail(
         services.runtime.unit_of_work(),
         referral_id,
         caller,
         days_after_completion=services.reference.agency_access_days_after_completion,
     )
-    return _view(detail, caller, request)
+    return _view(detail, caller, services)
 
 
 @router.get(
@@ -170,9 +171,10 @@ async def get_referral(referral_id: ReferralId, request: Request, caller: Curren
     response_description="FHIR R4 Task",
     responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}}},
 )
-async def get_fhir_task(referral_id: ReferralId, request: Request, caller: CurrentIdentity) -> FhirJSONResponse:
+async def get_fhir_task(
+    referral_id: ReferralId, request: Request, services: Services, caller: CurrentIdentity
+) -> FhirJSONResponse:
     require_role(caller, "coordinator", "supervisor")
-    services = _services(request)
     detail = await handlers.referral_detail(
         services.runtime.unit_of_work(),
         referral_id,
@@ -183,16 +185,15 @@ async def get_fhir_task(referral_id: ReferralId, request: Request, caller: Curre
     return FhirJSONResponse(as_fhir_task(detail.referral, agency.name if agency else None))
 
 
-def _view(detail: handlers.ReferralDetail, caller: Identity, request: Request) -> ReferralView:
-    services = _services(request)
+def _view(detail: handlers.ReferralDetail, caller: Identity, services: Services) -> ReferralView:
     now = services.runtime.clock.now()
     calendar = _calendar(services, detail.referral.agency_id)
     if caller.role == "agency":
-        return agency_view(detail, services.reference, now, calendar)
-    return staff_view(detail.referral, caller, services.reference, detail.history, now, calendar)
+        return agency_view(detail, services.reference.live, now, calendar)
+    return staff_view(detail.referral, caller, services.reference.live, detail.history, now, calendar)
 
 
-def _calendar(services, agency_id: str) -> BusinessCalendar:
+def _calendar(services: Services, agency_id: str) -> BusinessCalendar:
     """The agency's business calendar: its deadlines are counted in its business days."""
     agency = services.reference.agency(agency_id)
     return services.reference.followups.calendar(agency.calendar if agency else None)
@@ -212,8 +213,9 @@ MOVES: list[tuple[Action, type[MoveIn], str]] = [
 
 
 def _register(action: Action, body_model: type[MoveIn], title: str) -> None:
-    async def move(referral_id: ReferralId, body: MoveIn, request: Request, caller: CurrentIdentity) -> ReferralView:
-        services = _services(request)
+    async def move(
+        referral_id: ReferralId, body: MoveIn, request: Request, services: Services, caller: CurrentIdentity
+    ) -> ReferralView:
         detail = await handlers.make_move(
             services.runtime.unit_of_work(),
             referral_id,
@@ -225,7 +227,7 @@ def _register(action: Action, body_model: type[MoveIn], title: str) -> None:
             note=getattr(body, "note", None),
             days_after_completion=services.reference.agency_access_days_after_completion,
         )
-        return _view(detail, caller, request)
+        return _view(detail, caller, services)
 
     move.__name__ = f"{action.value}_referral"
     # FastAPI parses the body as its annotation says: this move's own model (every one a MoveIn)
