@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import MetaData, text
 
 from shared.access import AccessRegistry
+from shared.backoff import Backoff
 from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.db.group_commit import GroupCommit
@@ -145,7 +146,7 @@ class ServiceRuntime:
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)
         meanwhile."""
-        backoff = 0.2
+        backoff = Backoff(first_s=0.2, cap_s=5.0)
         while True:
             try:
                 for stream in self.consumer.handlers.streams:
@@ -158,8 +159,7 @@ class ServiceRuntime:
                 log.warning("messaging_start_retry", error_type=type(exc).__name__, error=str(exc)[:200])
                 with contextlib.suppress(Exception):
                     await self.broker.stop()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                await backoff.sleep()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
         self._tasks.append(
             asyncio.create_task(self.reclaimer.run(self.settings.reclaim_interval_s), name=f"{self.service}-reclaim")

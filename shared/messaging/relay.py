@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.backoff import Backoff
 from shared.clock import Clock
 from shared.db.tables import MessagingTables
 from shared.events import Envelope
@@ -151,7 +152,7 @@ class OutboxRelay:
         return total
 
     async def run(self) -> None:
-        backoff = 0.1
+        backoff = Backoff(first_s=0.1, cap_s=MAX_BACKOFF_S)
         while True:
             try:
                 # Cleared before reading, so a commit during the batch wakes the next one.
@@ -159,7 +160,7 @@ class OutboxRelay:
                 # Renewed only when half the lease is gone (not two Redis round trips per wake-up).
                 if await self.lease.ensure(min_remaining_s=self.lease.ttl_ms / 2000):
                     await self.publish_while_leader()
-                backoff = 0.1
+                backoff.reset()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.signal.wait(), timeout=self.poll_interval_s)
             except asyncio.CancelledError:
@@ -167,10 +168,9 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # Redis or database down: keep everything, retry.
                 log.warning(
-                    "outbox_relay_retry", error_type=type(exc).__name__, error=str(exc)[:200], backoff_s=backoff
+                    "outbox_relay_retry", error_type=type(exc).__name__, error=str(exc)[:200], backoff_s=backoff.delay_s
                 )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                await backoff.sleep()
 
     async def backlog(self) -> int:
         async with self.engine.connect() as conn:
