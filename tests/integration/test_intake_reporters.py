@@ -92,6 +92,8 @@ async def test_each_reporter_lists_only_their_own_newest_first(make_settings, da
             "total": 0,
             "page": 1,
             "per_page": 20,
+            "offset": 0,
+            "limit": 20,
         }
 
         # The stage follows the case: the coordinator takes it, the reporter sees 対応中.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.case.domain.status import STATUSES
@@ -17,6 +17,7 @@ from services.case.handlers import queries, search
 from services.case.handlers.period_figures import period_figures
 from shared.errors import InvalidInput
 from shared.http.app import CSV_RESPONSE
+from shared.http.paging import Window, page_of, paging
 from shared.http.text import MAX_DAYS
 from shared.identity import CurrentIdentity
 from shared.periods import Month, PeriodKind
@@ -30,6 +31,7 @@ async def list_cases(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=50, maximum=100))],
     view: Annotated[Literal["unassigned", "mine", "all"], Query(description="未割当 / 自分の担当 / すべて")] = "all",
     status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
     priority: Annotated[list[Literal["緊急", "高", "通常"]] | None, Query()] = None,
@@ -39,8 +41,6 @@ async def list_cases(
     min_age_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
     max_age_days: Annotated[int | None, Query(ge=0, le=MAX_DAYS)] = None,
     needs_attention: bool | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Queue:
     unknown = [s for s in status or [] if s not in STATUSES]
     if unknown:
@@ -62,17 +62,12 @@ async def list_cases(
         min_age_days=min_age_days,
         max_age_days=max_age_days,
         needs_attention=needs_attention,
-        page=page,
-        per_page=per_page,
+        offset=window.offset,
+        limit=window.limit,
     )
     result = await queries.queue(services.runtime.unit_of_work(), query, caller)
-    return Queue(
-        items=[views.summary(c, result["now"]) for c in result["items"]],
-        total=result["total"],
-        page=result["page"],
-        per_page=result["per_page"],
-        counts=result["counts"],
-    )
+    items = [views.summary(c, result["now"]) for c in result["items"]]
+    return Queue(**page_of(window, items, result["total"]), counts=result["counts"])
 
 
 # Declared before /cases/{case_id}, which would otherwise take "search" for a case id.

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.case.domain.queue import Priority
 from shared.events.consultation import Consent
+from shared.http.paging import Page
 from shared.http.text import MAX_VERSION, Text
 
 ContactChannel = Literal["訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他"]
@@ -142,11 +143,7 @@ class CaseSummary(BaseModel):
     version: int
 
 
-class Queue(BaseModel):
-    items: list[CaseSummary]
-    total: int
-    page: int
-    per_page: int
+class Queue(Page[CaseSummary]):
     counts: dict[str, int] = Field(
         description="列ごとの件数: unassigned / mine / all、および urgent (緊急) と needs_attention (辞退への対応待ち)"
     )

@@ -48,8 +48,8 @@ class QueueQuery:
     min_age_days: int | None = None
     max_age_days: int | None = None
     needs_attention: bool | None = None
-    page: int = 1
-    per_page: int = 50
+    offset: int = 0
+    limit: int = 50
 
 
 async def attention_of(uow: UnitOfWork, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -92,13 +92,10 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
     counts["needs_attention"] = sum(1 for r in filtered if r["attention"])
     chosen = sorted((i for i in items.values() if in_view(i, query.view, caller.subject)), key=urgency_then_age)
     by_id = {r["id"]: r for r in filtered}
-    start = (query.page - 1) * query.per_page
-    page = [by_id[i.case_id] for i in chosen[start : start + query.per_page]]
+    page = [by_id[i.case_id] for i in chosen[query.offset : query.offset + query.limit]]
     return {
         "items": page,
         "total": len(chosen),
-        "page": query.page,
-        "per_page": query.per_page,
         "counts": counts,
         "now": now,
     }

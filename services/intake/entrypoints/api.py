@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from services.intake.domain.consultation import ReporterView
 from services.intake.entrypoints.dependencies import Services
@@ -17,6 +17,7 @@ from services.intake.entrypoints.schemas import (
 from services.intake.handlers import consultations as handlers
 from shared.clock import jst_text
 from shared.http.app import correlation_id_of
+from shared.http.paging import Window, page_of, paging
 from shared.identity import CurrentIdentity, require_role
 
 router = APIRouter(prefix="/v1", tags=["consultations"])
@@ -62,11 +63,10 @@ async def mine(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    window: Annotated[Window, Depends(paging(default=20, maximum=100))],
 ) -> MyConsultations:
-    views, total = await handlers.my_consultations(services.runtime.unit_of_work(), caller, page, per_page)
-    return MyConsultations(items=[_status(v) for v in views], total=total, page=page, per_page=per_page)
+    views, total = await handlers.my_consultations(services.runtime.unit_of_work(), caller, window.offset, window.limit)
+    return MyConsultations(**page_of(window, [_status(v) for v in views], total))
 
 
 @router.get(

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.consultation import Consent, HouseholdMember, PersonConcerned, Urgency
+from shared.http.paging import Page
 from shared.http.text import Text
 
 
@@ -69,10 +70,5 @@ class ConsultationStatus(BaseModel):
     updated_at_jst: str
 
 
-class MyConsultations(BaseModel):
+class MyConsultations(Page[ConsultationStatus]):
     """The caller's own consultations, newest first: the stage of each, nothing else."""
-
-    items: list[ConsultationStatus]
-    total: int
-    page: int
-    per_page: int

@@ -110,13 +110,13 @@ async def reporter_view(uow: UnitOfWork, reference: str, caller: Identity) -> Re
 
 
 async def my_consultations(
-    uow: UnitOfWork, caller: Identity, page: int, per_page: int
+    uow: UnitOfWork, caller: Identity, offset: int, limit: int
 ) -> tuple[list[ReporterView], int]:
     """What the caller submitted themselves (whatever their role), newest first: the
     stage of each, never anything about its case or what others raised."""
     async with uow:
         repo = ConsultationRepository(uow.db)
-        rows = await repo.of_reporter(caller.subject, offset=(page - 1) * per_page, limit=per_page)
+        rows = await repo.of_reporter(caller.subject, offset=offset, limit=limit)
         total = await repo.count_of_reporter(caller.subject)
     return [ReporterView.of(r.reference, r.received_at, r.stage, r.updated_at) for r in rows], total
 

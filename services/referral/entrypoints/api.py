@@ -5,7 +5,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.referral.domain.lifecycle import OPEN, TERMINAL, Action, Status
@@ -28,7 +28,7 @@ from services.referral.handlers.figures import referral_figures
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
 from shared.http.app import CSV_RESPONSE, correlation_id_of
-from shared.http.text import MAX_OFFSET
+from shared.http.paging import Window, page_of, paging
 from shared.identity import CurrentIdentity, Identity, require_role
 from shared.periods import Month, PeriodKind
 
@@ -51,6 +51,7 @@ async def list_referrals(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=50, maximum=200))],
     status: Annotated[list[Status] | None, Query(description="状態で絞り込み(複数可)")] = None,
     agency_id: Annotated[str | None, Query(max_length=64, description="機関で絞り込み(職員のみ)")] = None,
     area: Annotated[str | None, Query(max_length=40, description="圏域で絞り込み(管理者のみ)")] = None,
@@ -63,8 +64,6 @@ async def list_referrals(
         Literal["received", "deadline"],
         Query(description="received: 新しい順 / deadline: 次の期限が近い順(期限のないものは後)"),
     ] = "received",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ReferralPage:
     now = services.runtime.clock.now()
     statuses = None if status is None and open_only is None else {s.value for s in status or Status}
@@ -77,17 +76,13 @@ async def list_referrals(
         area=area,
         case_id=case_id,
         overdue_at=now if overdue else None,
-        limit=limit,
-        offset=offset,
+        limit=window.limit,
+        offset=window.offset,
         by_deadline=sort == "deadline",
     )
     found, total = await handlers.list_referrals(services.runtime.unit_of_work(), criteria)
-    return ReferralPage(
-        total=total,
-        limit=limit,
-        offset=offset,
-        items=[summary(r, caller, services.reference.live, now, _calendar(services, r.agency_id)) for r in found],
-    )
+    items = [summary(r, caller, services.reference.live, now, _calendar(services, r.agency_id)) for r in found]
+    return ReferralPage(**page_of(window, items, total))
 
 
 @router.get(

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.http.paging import Page
 from shared.http.text import MAX_VERSION, Text
 
 Text2000 = Annotated[Text, Field(min_length=1, max_length=2000)]
@@ -84,11 +85,8 @@ class StaffReferralSummary(BaseModel):
 ReferralSummary = Annotated[AgencyReferralSummary | StaffReferralSummary, Field(discriminator="view")]
 
 
-class ReferralPage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[ReferralSummary]
+class ReferralPage(Page[ReferralSummary]):
+    pass
 
 
 class Contact(BaseModel):
