@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bench.procs import free_port
-from shared.cli.up import REPLICA_PORT_STEP, ServiceProcess, Supervisor, port_free
+from shared.cli.processes import REPLICA_PORT_STEP, ServiceProcess, Supervisor, port_free
 from shared.db.migrate import migrate
 from shared.settings import SERVICES, Settings
 

@@ -79,7 +79,7 @@ class CaseStageChanged(EventPayload):
     stage: ReporterStage
 
 
-# Coordination on the case (issue 6). Identifiers and choices only: no names, notes or
+# Coordination on the case. Identifiers and choices only: no names, notes or
 # free text leave the case service in these events.
 
 

@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from shared.cli.up import free_port
-from shared.cli.up import wait_for_port as port_answers
+from shared.cli.processes import free_port
+from shared.cli.processes import wait_for_port as port_answers
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from shared.cli.up import Supervisor, child_env
+from shared.cli.processes import Supervisor, child_env
 from shared.db.migrate import migrate
 from shared.settings import SERVICES, Settings
 from shared.signing import ensure_key_pair
