@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # trace follows its start).
     trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0)
 
+    # How long an embedded SQLite writer waits for another process's write lock.
+    sqlite_busy_timeout_s: float = Field(30.0, gt=0, le=600)
+
     # Messaging
     consumer_name: str | None = None
     batch_size: int = 100
