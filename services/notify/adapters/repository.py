@@ -6,11 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, false, func, insert, null, select, true, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    false,
+    insert,
+    null,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
-from shared.db.sql import insert_if_absent, insert_missing, insert_new, upsert
+from shared.db.sql import count_of, insert_if_absent, insert_missing, insert_new, upsert
 
 TAKEN_UP = ("accepted", "in_progress", "on_hold", "completed")
 
@@ -126,20 +138,33 @@ class NotificationRepository:
             notifications.outerjoin(notification_reads, mine)
         )
 
-    async def inbox(
-        self, role: str, scopes: list[str], reader: str, *, unread_only: bool, limit: int, kind: str | None = None
-    ) -> list[Any]:
+    def _inbox(self, role: str, scopes: list[str], reader: str, *, unread_only: bool, kind: str | None) -> Select[Any]:
         query = self._with_my_read(reader).where(self._mine(role, scopes))
         if unread_only:
             query = query.where(notification_reads.c.read_at.is_(None))
         if kind:
             query = query.where(notifications.c.kind == kind)
-        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
-        return list((await self.db.execute(query)).all())
+        return query
+
+    async def inbox(
+        self,
+        role: str,
+        scopes: list[str],
+        reader: str,
+        *,
+        unread_only: bool,
+        offset: int,
+        limit: int,
+        kind: str | None = None,
+    ) -> tuple[list[Any], int]:
+        """One page of the reader's notifications, newest first, and how many match in all."""
+        query = self._inbox(role, scopes, reader, unread_only=unread_only, kind=kind)
+        page = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).offset(offset).limit(limit)
+        rows = list((await self.db.execute(page)).all())
+        return rows, await count_of(self.db, query)
 
     async def unread_count(self, role: str, scopes: list[str], reader: str) -> int:
-        query = self._with_my_read(reader).where(self._mine(role, scopes), notification_reads.c.read_at.is_(None))
-        return int((await self.db.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
+        return await count_of(self.db, self._inbox(role, scopes, reader, unread_only=True, kind=None))
 
     async def get_for(self, notification_id: str, role: str, scopes: list[str], reader: str) -> Any:
         return (
