@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, cast, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import cases, referrals
-from services.case.domain.queue import PRIORITIES
+from services.case.domain.queue import PRIORITIES, priority_rank
+from shared.clock import as_utc
+from shared.errors import InvalidInput
+from shared.http.paging import UNREADABLE_CURSOR
 
 # Priority as the queue sorts it (unknown values last).
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=cases.c.priority, else_=len(PRIORITIES))
@@ -71,6 +74,27 @@ def _in_view(view: str, me: str) -> ColumnElement[bool] | None:
     return None
 
 
+def sort_key(row: dict[str, Any]) -> list[Any]:
+    """A row's place in the queue's order, as a cursor carries it."""
+    return [priority_rank(row["priority"]), as_utc(row["opened_at"]).isoformat(), row["id"]]
+
+
+def _after(key: tuple[Any, ...]) -> ColumnElement[bool]:
+    """The rows that come after ``key`` in the queue's order (a cursor from ``sort_key``)."""
+    try:
+        rank, opened_text, case_id = key
+        opened = datetime.fromisoformat(opened_text)
+        if not isinstance(rank, int) or not isinstance(case_id, str) or opened.tzinfo is None:
+            raise TypeError
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(UNREADABLE_CURSOR, field="cursor") from exc
+    return or_(
+        PRIORITY_RANK > rank,
+        and_(PRIORITY_RANK == rank, cases.c.opened_at > opened),
+        and_(PRIORITY_RANK == rank, cases.c.opened_at == opened, cases.c.id > case_id),
+    )
+
+
 class QueueRepository:
     def __init__(self, db: AsyncConnection) -> None:
         self.db = db
@@ -92,12 +116,24 @@ class QueueRepository:
         return {name: int(value or 0) for name, value in row._mapping.items()}
 
     async def page(
-        self, wanted: QueueFilter, view: str, me: str, now: datetime, columns: Iterable[str], offset: int, limit: int
+        self,
+        wanted: QueueFilter,
+        view: str,
+        me: str,
+        now: datetime,
+        columns: Iterable[str],
+        offset: int,
+        limit: int,
+        after: tuple[Any, ...] | None = None,
     ) -> list[dict[str, Any]]:
+        """One page in the queue's order: ``limit`` rows from ``offset``, or after the
+        sort key ``after``."""
         where = _conditions(self.db.dialect.name, wanted, now)
         chosen = _in_view(view, me)
         if chosen is not None:
             where.append(chosen)
+        if after is not None:
+            where.append(_after(after))
         query = (
             select(*(cases.c[c] for c in columns))
             .where(and_(*where))

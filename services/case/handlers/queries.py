@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.case.adapters.queue import QueueFilter, QueueRepository
+from services.case.adapters.queue import QueueFilter, QueueRepository, sort_key
 from services.case.adapters.records import RecordRepository, ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.adapters.timeline import TimelineRepository
@@ -50,6 +50,7 @@ class QueueQuery:
     needs_attention: bool | None = None
     offset: int = 0
     limit: int = 50
+    after: tuple[Any, ...] | None = None  # a cursor's sort key
 
 
 async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[str, Any]:
@@ -75,13 +76,14 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
         repo = QueueRepository(uow.db)
         counts = await repo.counts(wanted, caller.subject, now)
         page = await repo.page(
-            wanted, query.view, caller.subject, now, QUEUE_COLUMNS, offset=query.offset, limit=query.limit
+            wanted, query.view, caller.subject, now, QUEUE_COLUMNS, query.offset, query.limit, query.after
         )
         attention = await repo.attention_of([r["id"] for r in page])
     for row in page:
         row["opened_at"] = as_utc(row["opened_at"])
         row["attention"] = attention.get(row["id"], [])
-    return {"items": page, "total": counts[query.view], "counts": counts, "now": now}
+    last_key = sort_key(page[-1]) if page else None
+    return {"items": page, "total": counts[query.view], "counts": counts, "now": now, "last_key": last_key}
 
 
 async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[str, Any]:

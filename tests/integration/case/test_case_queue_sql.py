@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import insert
 
 from services.case.adapters.orm import cases, referrals
-from services.case.adapters.queue import QueueFilter, QueueRepository
+from services.case.adapters.queue import QueueFilter, QueueRepository, sort_key
 from shared.db.engine import make_engine
 from shared.db.migrate import migrate
+from shared.errors import InvalidInput
+from shared.http.paging import decode_cursor, encode_cursor
 
 NOW = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
 OPEN = ("受付", "対応中", "つなぎ中", "見守り")
@@ -72,10 +74,13 @@ def chubu(**changes: object) -> QueueFilter:
     return QueueFilter(**(wanted | changes))  # type: ignore[arg-type]
 
 
-async def ids(engine, wanted: QueueFilter, view: str = "all", offset: int = 0, limit: int = 50) -> list[str]:
+async def rows_of(engine, wanted: QueueFilter, view: str = "all", offset: int = 0, limit: int = 50, after=None):
     async with engine.connect() as db:
-        rows = await QueueRepository(db).page(wanted, view, "me", NOW, COLUMNS, offset, limit)
-    return [r["id"] for r in rows]
+        return await QueueRepository(db).page(wanted, view, "me", NOW, COLUMNS, offset, limit, after)
+
+
+async def ids(engine, wanted: QueueFilter, view: str = "all", offset: int = 0, limit: int = 50) -> list[str]:
+    return [r["id"] for r in await rows_of(engine, wanted, view, offset, limit)]
 
 
 async def test_order_views_and_counts(queue_db) -> None:
@@ -108,3 +113,17 @@ async def test_age_is_counted_in_whole_days(queue_db) -> None:
     assert await ids(queue_db, chubu(min_age_days=10, max_age_days=10)) == ["c01"]
     assert await ids(queue_db, chubu(min_age_days=30)) == ["c04"]
     assert await ids(queue_db, chubu(max_age_days=0)) == ["c02"]
+
+
+async def test_pages_read_by_cursor_follow_the_same_order(queue_db) -> None:
+    walked, after = [], None
+    while True:
+        rows = await rows_of(queue_db, chubu(), limit=2, after=after)
+        walked += [r["id"] for r in rows]
+        if len(rows) < 2:
+            break
+        after = decode_cursor(encode_cursor(sort_key(rows[-1])))
+    assert walked == await ids(queue_db, chubu())
+    for bad in ((0, "yesterday", "c01"), (0, "2026-12-03T00:00:00", "c01"), ("0", NOW.isoformat(), "c01"), (1,)):
+        with pytest.raises(InvalidInput):
+            await rows_of(queue_db, chubu(), after=bad)

@@ -48,6 +48,14 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
         assert [i["id"] for i in filtered.json()["items"]] == [second["id"]]
         paged = (await case.get("/v1/cases", headers=chubu, params={"per_page": 1, "page": 2})).json()
         assert [i["id"] for i in paged["items"]] == [first["id"]] and paged["total"] == 2
+        # The same page by cursor (keyset), and a cursor that is not one is a 422 naming it.
+        top = (await case.get("/v1/cases", headers=chubu, params={"per_page": 1})).json()
+        by_cursor = (
+            await case.get("/v1/cases", headers=chubu, params={"per_page": 1, "cursor": top["next_cursor"]})
+        ).json()
+        assert [i["id"] for i in by_cursor["items"]] == [first["id"]] and by_cursor["page"] is None
+        bad = await case.get("/v1/cases", headers=chubu, params={"cursor": "not-a-cursor"})
+        assert bad.status_code == 422 and "cursor" in bad.text
         assert (await case.get("/v1/cases", headers=chubu, params={"min_age_days": 1})).json()["total"] == 0
 
         case_id = first["id"]
