@@ -19,6 +19,9 @@ from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
 
+# Contacts and notes a case detail holds: the newest (with how many there are in all).
+LATEST_RECORDS = 20
+
 # What a queue row shows (not the person, the consent or the milestones).
 QUEUE_COLUMNS = (
     "id",
@@ -97,8 +100,8 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
         case["consultations"] = await repo.consultations_of(family)
         case["household"] = await repo.members_of(family)
         case["referrals"] = await ReferralRepository(uow.db).of_cases(family)
-        case["contacts"] = await records.contacts_of(family)
-        case["notes"] = await records.notes_of(family)
+        case["contacts"], case["contacts_total"] = await records.contacts_of(family, LATEST_RECORDS)
+        case["notes"], case["notes_total"] = await records.notes_of(family, LATEST_RECORDS)
         case["link_offers"] = await repo.offers_about([case_id])
         case["attention"] = [r for r in case["referrals"] if r["needs_attention"]]
         await _record_read(uow, case_id, caller, "detail")

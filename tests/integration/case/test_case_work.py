@@ -104,6 +104,7 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
         assert closed["priority"] == "高" and closed["categories"] == ["孤立", "健康"]
         assert closed["contacts"][0]["outcome"] == "サンプル: 在宅を確認" and closed["first_contact_at_jst"]
         assert closed["notes"][0]["body"].startswith("サンプル") and closed["household"][-1]["relation"] == "長女"
+        assert (closed["contacts_total"], closed["notes_total"]) == (len(closed["contacts"]), len(closed["notes"]))
         assert closed["id"] not in [i["id"] for i in (await case.get("/v1/cases", headers=chubu)).json()["items"]]
         on_closed = await case.post(
             f"/v1/cases/{case_id}/referrals",
@@ -243,3 +244,22 @@ async def test_bad_input_gets_problem_details(make_settings, database_backend) -
         huge = await case.post(f"/v1/cases/{case_id}/notes", headers=chubu, json={"body": "あ" * 70_000, "version": v})
         assert huge.status_code == 413
         assert (await detail(case, chubu, case_id))["version"] == v  # nothing half-written
+
+
+async def test_a_case_detail_holds_its_newest_notes_and_says_how_many_there_are(make_settings) -> None:
+    settings = make_settings()
+    chubu = coordinator(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
+        version = opened["version"]
+        for i in range(22):
+            added = await case.post(
+                f"/v1/cases/{opened['id']}/notes",
+                headers=chubu,
+                json={"body": f"サンプル: メモ{i}", "version": version},
+            )
+            assert added.status_code == 201, added.text
+            version = added.json()["version"]
+        shown = await detail(case, chubu, opened["id"])
+    assert shown["notes_total"] == 22
+    assert [n["body"] for n in shown["notes"]] == [f"サンプル: メモ{i}" for i in range(2, 22)]
