@@ -31,6 +31,7 @@ from shared.messaging.retention import StreamTrimmer
 from shared.messaging.streams import ensure_group
 from shared.messaging.subscription import subscribe
 from shared.metrics import ServiceMetrics
+from shared.reference import ReferenceData
 from shared.settings import Settings
 from shared.tracing import NO_SPANS, start_tracing
 
@@ -66,7 +67,9 @@ class ServiceRuntime:
         publishes: tuple[str, ...],
         clock: Clock | None = None,
         access_tables: AccessTables | None = None,
+        reference: ReferenceData | None = None,
     ) -> None:
+        """``reference``: the service's live reference data, which tokens' scopes are checked against."""
         self.service = service
         self.settings = settings
         self.metadata = metadata
@@ -75,7 +78,9 @@ class ServiceRuntime:
         # What the console revoked (a service that applies account.* / session.ended).
         self.access_tables = access_tables
         self.access = AccessRegistry()
-        self.tokens = TokenVerifier(settings, clock=self.clock, access=self.access if access_tables else None)
+        self.tokens = TokenVerifier(
+            settings, clock=self.clock, access=self.access if access_tables else None, reference=reference
+        )
         self.consumer_name = settings.unique_consumer_name(service)
         self.engine = make_engine(settings, service)
         self.broker = make_broker(settings, publishes=publishes)

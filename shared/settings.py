@@ -27,7 +27,9 @@ class Settings(BaseSettings):
 
     mode: Literal["embedded", "test", "production"] = "embedded"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
-    token_ttl_hours: int = 12
+    # The longest any token may live, the console's and the development key's alike (a
+    # stolen token is good for at most this long; revocation covers the console's sooner).
+    token_max_lifetime_s: int = Field(3600, ge=60, le=12 * 3600)
     # Keys the case service's name, place and household match keys (HMAC): without it a
     # dictionary of names would reverse them. Changing it makes the stored keys stale.
     match_key: SecretStr = SecretStr(DEVELOPMENT_MATCH_KEY)
@@ -83,6 +85,11 @@ class Settings(BaseSettings):
 
     # HTTP
     max_body_bytes: int = 64 * 1024
+    # Production: /metrics, /docs, /redoc, /openapi.json and /asyncapi answer only a request
+    # carrying `Authorization: Bearer <this>`; unset, they are refused unless
+    # operator_endpoints_open says the services are bound to the operator's network only.
+    operator_token: SecretStr | None = None
+    operator_endpoints_open: bool = False
 
     # Identity. The console signs the API tokens it hands out with its private key (EdDSA);
     # the services hold only the public key. Unset: files in <data_dir>/keys, made by
@@ -112,6 +119,10 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_SECRET_KEY is the development key; set a real secret outside embedded mode")
         if self.mode == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_SECRET_KEY must be at least 32 characters in production")
+        if self.console_token_ttl_s > self.token_max_lifetime_s:
+            raise ValueError("TSUNAGI_CONSOLE_TOKEN_TTL_S must not exceed TSUNAGI_TOKEN_MAX_LIFETIME_S")
+        if self.operator_token is not None and len(self.operator_token.get_secret_value()) < 32:
+            raise ValueError("TSUNAGI_OPERATOR_TOKEN must be at least 32 characters")
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
         match_key = self.match_key.get_secret_value()

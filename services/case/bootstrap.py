@@ -34,6 +34,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         publishes=("case", "referral"),
         clock=clock,
         access_tables=access,
+        reference=reference.live,
     )
     app = create_api(
         service=SERVICE,

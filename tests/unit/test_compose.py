@@ -50,6 +50,7 @@ def test_environment_names_are_settings_the_code_reads() -> None:
     assert env["TSUNAGI_DATABASE_URL"].startswith("postgresql://")
     assert env["TSUNAGI_SECRET_KEY"].startswith("${TSUNAGI_SECRET_KEY:?"), "production needs a real key"
     assert env["TSUNAGI_MATCH_KEY"].startswith("${TSUNAGI_MATCH_KEY:?"), "production needs a real match key"
+    assert env["TSUNAGI_OPERATOR_TOKEN"].startswith("${TSUNAGI_OPERATOR_TOKEN:?"), "/metrics and docs need it"
 
 
 def test_migrations_run_once_before_the_services() -> None:

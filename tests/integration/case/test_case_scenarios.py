@@ -142,8 +142,8 @@ async def test_8050_household_raised_twice_by_different_reporters(make_settings,
 
         household_case = await eventually(linked, what="the second report linked to the first case")
         assert [c["reporter_id"] for c in household_case["consultations"]] == [
-            "reporter:minsei-1",
-            "reporter:neighbour-2",
+            "minsei-1",
+            "neighbour-2",
         ]
         assert [c["how"] for c in household_case["consultations"]] == ["opened", "linked"]
         assert household_case["priority"] == "緊急"
