@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
 
-from shared.events import ReferralDeclined
+from shared.events import Actor, ReferralDeclined, new_event_id
+from shared.events.notification import DeliveryFailed
+from shared.events.referral import ReferralSharingRestricted
 from tests.support.services import bearer, eventually, running_service
 
 
@@ -263,3 +265,36 @@ async def test_a_case_detail_holds_its_newest_notes_and_says_how_many_there_are(
         shown = await detail(case, chubu, opened["id"])
     assert shown["notes_total"] == 22
     assert [n["body"] for n in shown["notes"]] == [f"サンプル: メモ{i}" for i in range(2, 22)]
+
+
+async def test_a_withdrawn_share_and_a_failed_delivery_go_on_the_timeline(make_settings) -> None:
+    settings = make_settings()
+    chubu = coordinator(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        case_id = (await case_of(case, settings, await submit(intake, settings, consultation()), chubu))["id"]
+        referral_id = new_event_id()
+        restricted = ReferralSharingRestricted(
+            referral_id=referral_id, case_id=case_id, agency_id="hc-3", area="中部", withheld_fields=["name"]
+        )
+        await publish(settings, restricted, case_id=case_id, actor=Actor(role="system", id="referral"))
+        failed = DeliveryFailed(
+            notification_id=new_event_id(),
+            delivery_id=new_event_id(),
+            channel="webhook",
+            attempts=5,
+            error="サンプル: 接続できません https://hooks.example/secret",
+            recipient_role="agency",
+            recipient_scope="hc-3",
+            case_id=case_id,
+            referral_id=referral_id,
+        )
+        await publish(settings, failed, case_id=case_id, actor=Actor(role="system", id="notify"))
+
+        async def both() -> list[dict] | None:
+            items = (await case.get(f"/v1/cases/{case_id}/timeline", headers=chubu)).json()["items"]
+            found = [i for i in items if i["type"] in (restricted.TYPE, failed.TYPE)]
+            return found if len(found) == 2 else None
+
+        entries = await eventually(both, what="the two entries on the timeline")
+    assert {e["label"] for e in entries} == {"共有項目の取り下げ(同意の撤回)", "通知の配信失敗"}
+    assert "secret" not in str(entries)  # a delivery's error text stays with notify
