@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     console_queue_refresh_s: int = Field(20, ge=1, le=600)
     console_lockout_attempts: int = Field(5, ge=1, le=100)
     console_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # Staff roles that must sign in with a second factor besides supervisors and account
+    # administrators (who always must): comma-separated, from "coordinator" and "agency".
+    console_second_factor_roles: str = ""
     # The password of the SAMPLE accounts `tsunagi up` creates (a printed default if unset).
     sample_password: SecretStr | None = None
     # How often a service re-reads the accounts and ended sessions it learned from the
@@ -109,6 +112,12 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_SECRET_KEY is the development key; set a real secret outside embedded mode")
         if self.mode == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_SECRET_KEY must be at least 32 characters in production")
+        unknown = set(self.second_factor_roles) - {"coordinator", "agency"}
+        if unknown:
+            raise ValueError(
+                f"TSUNAGI_CONSOLE_SECOND_FACTOR_ROLES: {', '.join(sorted(unknown))} not allowed "
+                "(coordinator, agency; supervisors and account administrators always need one, reporters never)"
+            )
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
         match_key = self.match_key.get_secret_value()
@@ -119,6 +128,10 @@ class Settings(BaseSettings):
         if self.mode == "production" and match_key == self.secret_key.get_secret_value():
             raise ValueError("TSUNAGI_MATCH_KEY must differ from TSUNAGI_SECRET_KEY")
         return self
+
+    @property
+    def second_factor_roles(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.console_second_factor_roles.split(",") if r.strip())
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

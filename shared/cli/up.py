@@ -56,10 +56,16 @@ def print_banner(
         "",
     ]
     if samples:
+        from services.console.handlers.samples import SAMPLE_TOTP_SECRET
+
         lines.append(f"  SAMPLE accounts (サンプル), password: {sample_password}")
         for account_id, name, role in samples:
             lines.append(f"    {account_id:<26} {role:<34} {name}")
-        lines.append("")
+        lines += [
+            f"  * 2段階認証: the SAMPLE authenticator key {SAMPLE_TOTP_SECRET} (add it to an authenticator",
+            "    app, or print the current code: .venv/bin/tsunagi user sample-code)",
+            "",
+        ]
     for p in supervisor.processes:
         docs = "" if p.service == "console" else f"   API docs: {p.url}/docs"
         lines.append(f"  {p.name:<11} {p.url}{docs}   health: {p.url}/health")
@@ -84,8 +90,9 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
     from datetime import timedelta
 
     from services.console.adapters.orm import messaging
+    from services.console.adapters.totp import SecretBox
     from services.console.domain.accounts import grant_label
-    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts
+    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts, needs_second_factor
     from shared.clock import Clock
     from shared.db.engine import make_engine
     from shared.db.uow import UnitOfWork
@@ -104,10 +111,19 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
                 reference,
                 password,
                 timedelta(seconds=settings.console_token_ttl_s),
+                SecretBox(settings.secret_key.get_secret_value()),
+                settings.second_factor_roles,
             )
         finally:
             await engine.dispose()
-        return [(a.account_id, a.display_name, " / ".join(grant_label(g, reference) for g in a.grants)) for a in made]
+        return [
+            (
+                a.account_id + (" *" if needs_second_factor(a, settings.second_factor_roles) else ""),
+                a.display_name,
+                " / ".join(grant_label(g, reference) for g in a.grants),
+            )
+            for a in made
+        ]
 
     return asyncio.run(create()), password
 

@@ -59,6 +59,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "moved": ("success", "担当圏域を変更しました。"),
     "read": ("success", "既読にしました。"),
     "account_saved": ("success", "アカウントを保存しました。"),
+    "second_factor_reset": ("success", "2段階認証を解除しました。次のサインインで本人が設定し直します。"),
     "submitted": ("success", "相談を受け付けました。"),
     "referral_acknowledge": ("success", "確認したことを記録しました。期限までに受諾か辞退を決めてください。"),
     "referral_accept": ("success", "受諾しました。コーディネーターに伝わります。"),
