@@ -12,6 +12,7 @@ from fastapi import Request
 
 from services.console.adapters.backend import ApiError, ServiceUnavailable
 from services.console.domain.accounts import grant_label
+from services.console.domain.second_factor import may_enrol
 from services.console.entrypoints.web import console_of
 from services.console.handlers.signin import SignedIn
 
@@ -84,6 +85,7 @@ class UserView:
     account_id: str
     role_label: str
     can_switch_role: bool
+    can_enrol: bool  # staff: the header links to their second factor
 
 
 async def unread_count(request: Request, who: SignedIn) -> int | None:
@@ -125,6 +127,7 @@ async def page(request: Request, who: SignedIn | None, title: str, **context: An
                 account_id=who.account_id,
                 role_label=grant_label(who.chosen.grant, console.reference.live) if who.chosen else "役割を選択",
                 can_switch_role=len(who.grants) > 1,
+                can_enrol=may_enrol(h.grant for h in who.grants),
             ),
             nav=[
                 {"href": href, "text": text, "current": path == href or path.startswith(href + "/")}

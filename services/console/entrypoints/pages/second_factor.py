@@ -67,6 +67,7 @@ async def _enrol_page(request: Request, who: SignedIn, console: ConsoleDep, *, e
         None if who.awaiting else who,
         "2段階認証の設定",
         csrf_token=who.csrf_token,
+        account_id=who.account_id,
         enrolled=enrolled,
         recovery_left=left,
         enrolment=enrolment,
