@@ -25,7 +25,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from services.console.domain.second_factor import RECOVERY_ALPHABET, RECOVERY_CODES, RECOVERY_LENGTH, TOTP_WINDOW
 
 ISSUER = "つなぎの机"
-_hasher = PasswordHasher()
+# Argon2id as for passwords, lighter: the codes are random (about 50 bits, not chosen by a
+# person), and ten are hashed at enrolment and up to ten tried at each use.
+_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 
 
 class SecretBox:
