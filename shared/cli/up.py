@@ -44,7 +44,7 @@ def print_banner(
     supervisor: Supervisor,
     redis_url: str,
     database: str,
-    samples: list[tuple[str, str, str]],
+    samples: list[tuple[str, str, str, bool]],
     sample_password: str | None,
 ) -> None:
     console = next(p for p in supervisor.processes if p.service == "console")
@@ -59,8 +59,8 @@ def print_banner(
         from services.console.handlers.samples import SAMPLE_TOTP_SECRET
 
         lines.append(f"  SAMPLE accounts (サンプル), password: {sample_password}")
-        for account_id, name, role in samples:
-            lines.append(f"    {account_id:<26} {role:<34} {name}")
+        for account_id, name, role, second_factor in samples:
+            lines.append(f"    {account_id + (' *' if second_factor else ''):<26} {role:<34} {name}")
         lines += [
             f"  * 2段階認証: the SAMPLE authenticator key {SAMPLE_TOTP_SECRET} (add it to an authenticator",
             "    app, or print the current code: .venv/bin/tsunagi user sample-code)",
@@ -85,7 +85,7 @@ def print_banner(
     print("\n".join(lines), flush=True)
 
 
-def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str]], str]:
+def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str, bool]], str]:
     """The labelled SAMPLE accounts (sample reference data, embedded mode only)."""
     from datetime import timedelta
 
@@ -103,7 +103,7 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
     if not reference.sample or settings.mode == "production":
         return [], password
 
-    async def create() -> list[tuple[str, str, str]]:
+    async def create() -> list[tuple[str, str, str, bool]]:
         engine = make_engine(settings, "console", pool_size=1)
         try:
             made = await ensure_sample_accounts(
@@ -118,9 +118,10 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
             await engine.dispose()
         return [
             (
-                a.account_id + (" *" if needs_second_factor(a, settings.second_factor_roles) else ""),
+                a.account_id,
                 a.display_name,
                 " / ".join(grant_label(g, reference) for g in a.grants),
+                needs_second_factor(a, settings.second_factor_roles),
             )
             for a in made
         ]

@@ -47,7 +47,8 @@ async def code(
     result = await second_factor.verify_second_step(
         console.runtime.unit_of_work, console.secret_box, console.lockout, who, code, console.token_ttl
     )
-    console.metrics.signed_in(result.outcome)
+    if result.outcome != "ok":  # a sign-in is counted once, at its password step
+        console.metrics.signed_in(result.outcome)
     if result.delay_s:
         await asyncio.sleep(result.delay_s)  # each failure makes the next guess slower
     if result.outcome == "locked":
