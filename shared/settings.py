@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     console_queue_refresh_s: int = Field(20, ge=1, le=600)
     console_lockout_attempts: int = Field(5, ge=1, le=100)
     console_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # Staff roles that must sign in with a second factor besides supervisors and account
+    # administrators (who always must): comma-separated, from "coordinator" and "agency".
+    console_second_factor_roles: str = ""
     # The password of the SAMPLE accounts `tsunagi up` creates (a printed default if unset).
     sample_password: SecretStr | None = None
     # How often a service re-reads the accounts and ended sessions it learned from the
@@ -123,6 +126,12 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_CONSOLE_TOKEN_TTL_S must not exceed TSUNAGI_TOKEN_MAX_LIFETIME_S")
         if self.operator_token is not None and len(self.operator_token.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_OPERATOR_TOKEN must be at least 32 characters")
+        unknown = set(self.second_factor_roles) - {"coordinator", "agency"}
+        if unknown:
+            raise ValueError(
+                f"TSUNAGI_CONSOLE_SECOND_FACTOR_ROLES: {', '.join(sorted(unknown))} not allowed "
+                "(coordinator, agency; supervisors and account administrators always need one, reporters never)"
+            )
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
         match_key = self.match_key.get_secret_value()
@@ -133,6 +142,10 @@ class Settings(BaseSettings):
         if self.mode == "production" and match_key == self.secret_key.get_secret_value():
             raise ValueError("TSUNAGI_MATCH_KEY must differ from TSUNAGI_SECRET_KEY")
         return self
+
+    @property
+    def second_factor_roles(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.console_second_factor_roles.split(",") if r.strip())
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.console.adapters.backend import Backend, TokenMint
 from services.console.adapters.orm import messaging, metadata
+from services.console.adapters.totp import SecretBox
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import errors
 from services.console.entrypoints.consumers import event_handlers
@@ -82,6 +83,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         metrics=ConsoleMetrics(
             runtime.metrics, runtime.unit_of_work, timedelta(minutes=settings.console_idle_timeout_minutes)
         ),
+        secret_box=SecretBox(settings.secret_key.get_secret_value()),
     )
     app.state.services = app.state.console  # its .runtime: what tests and `tsunagi check` look for
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)

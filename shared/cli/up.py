@@ -44,7 +44,7 @@ def print_banner(
     supervisor: Supervisor,
     redis_url: str,
     database: str,
-    samples: list[tuple[str, str, str]],
+    samples: list[tuple[str, str, str, bool]],
     sample_password: str | None,
 ) -> None:
     console = next(p for p in supervisor.processes if p.service == "console")
@@ -56,10 +56,16 @@ def print_banner(
         "",
     ]
     if samples:
+        from services.console.handlers.samples import SAMPLE_TOTP_SECRET
+
         lines.append(f"  SAMPLE accounts (サンプル), password: {sample_password}")
-        for account_id, name, role in samples:
-            lines.append(f"    {account_id:<26} {role:<34} {name}")
-        lines.append("")
+        for account_id, name, role, second_factor in samples:
+            lines.append(f"    {account_id + (' *' if second_factor else ''):<26} {role:<34} {name}")
+        lines += [
+            f"  * 2段階認証: the SAMPLE authenticator key {SAMPLE_TOTP_SECRET} (add it to an authenticator",
+            "    app, or print the current code: .venv/bin/tsunagi user sample-code)",
+            "",
+        ]
     for p in supervisor.processes:
         docs = "" if p.service == "console" else f"   API docs: {p.url}/docs"
         lines.append(f"  {p.name:<11} {p.url}{docs}   health: {p.url}/health")
@@ -79,13 +85,14 @@ def print_banner(
     print("\n".join(lines), flush=True)
 
 
-def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str]], str]:
+def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str, bool]], str]:
     """The labelled SAMPLE accounts (sample reference data, embedded mode only)."""
     from datetime import timedelta
 
     from services.console.adapters.orm import messaging
+    from services.console.adapters.totp import SecretBox
     from services.console.domain.accounts import grant_label
-    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts
+    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts, needs_second_factor
     from shared.clock import Clock
     from shared.db.engine import make_engine
     from shared.db.uow import UnitOfWork
@@ -96,7 +103,7 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
     if not reference.sample or settings.mode == "production":
         return [], password
 
-    async def create() -> list[tuple[str, str, str]]:
+    async def create() -> list[tuple[str, str, str, bool]]:
         engine = make_engine(settings, "console", pool_size=1)
         try:
             made = await ensure_sample_accounts(
@@ -104,10 +111,20 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
                 reference,
                 password,
                 timedelta(seconds=settings.console_token_ttl_s),
+                SecretBox(settings.secret_key.get_secret_value()),
+                settings.second_factor_roles,
             )
         finally:
             await engine.dispose()
-        return [(a.account_id, a.display_name, " / ".join(grant_label(g, reference) for g in a.grants)) for a in made]
+        return [
+            (
+                a.account_id,
+                a.display_name,
+                " / ".join(grant_label(g, reference) for g in a.grants),
+                needs_second_factor(a, settings.second_factor_roles),
+            )
+            for a in made
+        ]
 
     return asyncio.run(create()), password
 

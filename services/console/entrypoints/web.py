@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.console.adapters.backend import Backend, CallTimes, call_times
+from services.console.adapters.totp import SecretBox
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import formatting
 from services.console.entrypoints.metrics import ConsoleMetrics
@@ -50,6 +51,7 @@ class Console:
     templates: Jinja2Templates
     lockout: LockoutPolicy
     metrics: ConsoleMetrics
+    secret_box: SecretBox
 
     @property
     def token_ttl(self) -> timedelta:
@@ -141,7 +143,12 @@ async def person(request: Request, who: Visitor) -> SignedIn:
     if who is None:
         reason = getattr(request.state, "session_ended", None)
         raise Redirect(f"/signin?ended={reason}" if reason else "/signin", forget_session=reason is not None)
-    if who.must_change_password and request.url.path not in ("/password", "/signout"):
+    path = request.url.path
+    if who.awaiting == "code" and path not in ("/signin/code", "/signout"):
+        raise Redirect("/signin/code")
+    if who.awaiting == "enrolment" and path not in ("/two-factor", "/signout"):
+        raise Redirect("/two-factor")
+    if who.must_change_password and path not in ("/password", "/signout", "/two-factor"):
         raise Redirect("/password")
     return who
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     false,
     insert,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -59,6 +60,35 @@ class ProjectionRepository:
             )
         ).all()
         return [r for (r,) in rows]
+
+    async def assign_case(self, case_id: str, coordinator_id: str, area: str, event_id: str) -> None:
+        """Record the assignment unless a later one is recorded already (events of one case
+        may be applied out of order; event ids sort by time)."""
+        await insert_if_absent(self.db, cases, {"case_id": case_id})  # assigned before notify saw it open
+        await self.db.execute(
+            update(cases)
+            .where(
+                cases.c.case_id == case_id,
+                or_(cases.c.assignment_event_id.is_(None), cases.c.assignment_event_id < event_id),
+            )
+            .values(coordinator_id=coordinator_id, assigned_area=area, assignment_event_id=event_id)
+        )
+
+    async def release_case(self, case_id: str) -> None:
+        await self.db.execute(update(cases).where(cases.c.case_id == case_id).values(coordinator_id=None))
+
+    async def assignees(self, case_ids: list[str]) -> dict[str, str]:
+        """The assigned coordinator of each of these cases that has one."""
+        if not case_ids:
+            return {}
+        rows: Sequence[tuple[str, str]] = (
+            await self.db.execute(
+                select(cases.c.case_id, cases.c.coordinator_id).where(
+                    cases.c.case_id.in_(case_ids), cases.c.coordinator_id.is_not(None)
+                )
+            )
+        ).all()
+        return dict(rows)
 
     async def move_case(self, case_id: str, area: str) -> None:
         await self.upsert_case(case_id, area=area)
@@ -128,8 +158,28 @@ class NotificationRepository:
         return found.first() is not None
 
     @staticmethod
-    def _mine(role: str, scopes: list[str]) -> Any:
-        return and_(notifications.c.recipient_role == role, notifications.c.recipient_scope.in_(scopes))
+    def _mine(role: str, scopes: list[str], reader: str) -> Any:
+        """Of the caller's scope: a coordinator sees what is addressed to them, and what is
+        addressed to their area about a case no one else is assigned to (yet)."""
+        scope = and_(notifications.c.recipient_role == role, notifications.c.recipient_scope.in_(scopes))
+        if role != "coordinator":
+            return scope
+        someone_else_has_it = (
+            select(cases.c.case_id)
+            .where(
+                cases.c.case_id == notifications.c.case_id,
+                cases.c.coordinator_id.is_not(None),
+                cases.c.coordinator_id != reader,
+            )
+            .exists()
+        )
+        return and_(
+            scope,
+            or_(
+                notifications.c.recipient_person == reader,
+                and_(notifications.c.recipient_person.is_(None), ~someone_else_has_it),
+            ),
+        )
 
     @staticmethod
     def _with_my_read(reader: str) -> Any:
@@ -139,7 +189,7 @@ class NotificationRepository:
         )
 
     def _inbox(self, role: str, scopes: list[str], reader: str, *, unread_only: bool, kind: str | None) -> Select[Any]:
-        query = self._with_my_read(reader).where(self._mine(role, scopes))
+        query = self._with_my_read(reader).where(self._mine(role, scopes, reader))
         if unread_only:
             query = query.where(notification_reads.c.read_at.is_(None))
         if kind:
@@ -169,7 +219,9 @@ class NotificationRepository:
     async def get_for(self, notification_id: str, role: str, scopes: list[str], reader: str) -> Any:
         return (
             await self.db.execute(
-                self._with_my_read(reader).where(notifications.c.id == notification_id, self._mine(role, scopes))
+                self._with_my_read(reader).where(
+                    notifications.c.id == notification_id, self._mine(role, scopes, reader)
+                )
             )
         ).first()
 
