@@ -32,7 +32,15 @@ class Settings(BaseSettings):
     # dictionary of names would reverse them. Changing it makes the stored keys stale.
     match_key: SecretStr = SecretStr(DEVELOPMENT_MATCH_KEY)
 
-    # None: `tsunagi up` starts its own redis-server in the data folder.
+    # The keys that seal the personal fields of event payloads (shared/keyring.py):
+    # `id:base64url,…`, the current one TSUNAGI_PAYLOAD_KEY_ID (unset: the last listed).
+    # Unset: embedded mode keeps them in <data_dir>/keys, test mode uses a fixed test key;
+    # production must set them.
+    payload_keys: SecretStr | None = None
+    payload_key_id: str | None = None
+
+    # None: `tsunagi up` starts its own redis-server in the data folder (with a password).
+    # TLS: a rediss:// URL (e.g. rediss://user:pw@host:6380/0?ssl_cert_reqs=required).
     redis_url: str | None = None
     # None: one SQLite file per service in the data folder. A PostgreSQL URL: one
     # schema per service in that database.

@@ -17,6 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from shared.clock import utcnow
+from shared.messaging.failures import error_text
 from shared.messaging.streams import dead_letter_stream, decode_entry, entries_of
 
 RESOLVED_STREAM = "tsunagi.dlq.resolved"
@@ -46,7 +47,7 @@ def dead_letter_entry(
         envelope = decode_entry(fields)
         event_id, event_type, envelope_json = envelope.event_id, envelope.type, envelope.model_dump_json()
     except Exception as exc:  # an undecodable entry is dead-lettered too: keep what we have
-        event_id, event_type, envelope_json = "", "", json.dumps({"undecodable": str(exc)[:300]})
+        event_id, event_type, envelope_json = "", "", json.dumps({"undecodable": error_text(exc, 300)})
     return {
         b"service": service.encode(),
         b"stream": stream.encode(),
