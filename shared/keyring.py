@@ -22,7 +22,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ TEST_KEY_ID = "test-1"
 _TEST_KEY = hashlib.sha256(b"tsunagi-test-payload-key-not-for-production").digest()
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NONCE_BYTES = 12
+_SEALED_IN_TEXT = re.compile(re.escape(SEALED_PREFIX) + r"([A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_-]{16,}")
 
 
 class KeyRingError(ValueError):
@@ -187,13 +188,7 @@ def ensure_key_file(path: Path) -> KeyRing:
     return KeyRing.load_file(path)
 
 
-def sealed_key_ids(value: Any) -> Iterator[str]:
-    """The key ids of every sealed value inside ``value`` (for ``tsunagi keys usage``)."""
-    if is_sealed(value):
-        yield key_id_of(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from sealed_key_ids(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from sealed_key_ids(v)
+def key_ids_in(text: str) -> list[str]:
+    """The key id of every sealed value in a text (an envelope's JSON, a dead letter's
+    copy of the original entry, however deeply escaped): for ``tsunagi keys usage``."""
+    return _SEALED_IN_TEXT.findall(text)

@@ -145,9 +145,11 @@ def parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_asyncapi)
 
     from services.console.entrypoints.cli import add_console_commands
+    from shared.cli.keys import add_keys_commands
     from shared.cli.ops import add_ops_commands
 
     add_ops_commands(sub)
+    add_keys_commands(sub)
     add_console_commands(sub)
     return p
 

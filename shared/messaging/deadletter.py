@@ -17,6 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from shared.clock import utcnow
+from shared.events.personal import Sealer, open_tree
 from shared.messaging.failures import error_text
 from shared.messaging.streams import dead_letter_stream, decode_entry, entries_of
 
@@ -88,9 +89,18 @@ class DeadLetter:
         except ValueError:
             return {}
 
-    def as_dict(self) -> dict[str, Any]:
+    def opened_envelope(self, keys: Sealer) -> tuple[dict[str, Any], str]:
+        """The envelope with its payload's sealed values opened, for the operator, and a
+        note saying whether they could be (the stored entry stays sealed)."""
+        envelope = self.envelope
+        try:
+            return {**envelope, "payload": open_tree(envelope.get("payload"), keys)}, "opened with the key ring"
+        except ValueError as exc:  # a key no longer (or not yet) in this ring
+            return envelope, f"left sealed: {exc}"
+
+    def as_dict(self, envelope: dict[str, Any] | None = None) -> dict[str, Any]:
         shown = {k: v for k, v in self.fields.items() if k not in ("original", "envelope")}
-        return {"ref": self.ref, **shown, "envelope": self.envelope}
+        return {"ref": self.ref, **shown, "envelope": self.envelope if envelope is None else envelope}
 
 
 def _text(fields: dict[bytes, bytes]) -> dict[str, str]:
