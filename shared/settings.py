@@ -20,6 +20,9 @@ DEVELOPMENT_MATCH_KEY = "tsunagi-development-match-key-not-for-production"
 # The console is the web front end; the other four are the case-work services it calls.
 SERVICES = ("console", "intake", "case", "referral", "notify")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# `make up`'s private Redis: its password and URL, in <data_dir>/keys.
+REDIS_PASSWORD_FILE = "redis-password"
+REDIS_URL_FILE = "redis-url"
 
 
 class Settings(BaseSettings):
@@ -137,7 +140,14 @@ class Settings(BaseSettings):
         return configured or f"http://{host}:{self.port_of(service)}"
 
     def effective_redis_url(self) -> str:
-        return self.redis_url or "redis://127.0.0.1:6379/0"
+        """The configured URL; in embedded mode without one, the private Redis `make up`
+        started (its URL, password included, kept in the data folder)."""
+        if self.redis_url:
+            return self.redis_url
+        started = self.data_dir / "keys" / REDIS_URL_FILE
+        if self.mode == "embedded" and started.exists():
+            return started.read_text(encoding="utf-8").strip()
+        return "redis://127.0.0.1:6379/0"
 
     def unique_consumer_name(self, service: str) -> str:
         """Consumer names are unique per process, so a dead process's pending entries
