@@ -50,7 +50,15 @@ def cmd_keys_new(_args: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(_args: argparse.Namespace) -> int:
     settings = Settings()
-    ring = KeyRing.from_settings(settings).rotated()
+    before = KeyRing.from_settings(settings)
+    ring = before.rotated()
+    if settings.payload_keys is not None:
+        # In two steps: a service still without the new key could not open what it seals.
+        print("1. Set on every service and restart them all (the new key opens, the old one still seals):")
+        print(f"   TSUNAGI_PAYLOAD_KEYS={ring.as_setting()}")
+        print(f"   TSUNAGI_PAYLOAD_KEY_ID={before.current}")
+        print(f"2. Then seal with the new key: TSUNAGI_PAYLOAD_KEY_ID={ring.current}, and restart them again.")
+        return 0
     old = ", ".join(k for k in ring.keys if k != ring.current)
     return _change(settings, ring, f"new current key {ring.current} (kept to open older values: {old})")
 

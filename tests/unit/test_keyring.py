@@ -149,3 +149,39 @@ def test_error_text_keeps_where_and_what_but_not_the_input() -> None:
     assert NAME not in text
     assert "person.name: Input should be a valid string [type=string_type]" in text
     assert "urgency:" in text
+
+
+def test_keys_rotate_keeps_the_old_key_in_the_embedded_ring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.cli.main import main
+
+    monkeypatch.setenv("TSUNAGI_MODE", "embedded")
+    monkeypatch.setenv("TSUNAGI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TSUNAGI_PAYLOAD_KEYS", raising=False)
+    first = KeyRing.from_settings(Settings())
+    sealed = first.seal(NAME)
+    assert main(["keys", "rotate"]) == 0
+    rotated = KeyRing.from_settings(Settings())
+    assert rotated.current != first.current and first.current in rotated.keys
+    assert rotated.open(sealed) == NAME
+    assert "restart" in capsys.readouterr().out
+
+
+def test_keys_rotate_in_production_is_two_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.cli.main import main
+
+    ring = KeyRing.new()
+    monkeypatch.setenv("TSUNAGI_MODE", "production")
+    monkeypatch.setenv("TSUNAGI_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("TSUNAGI_MATCH_KEY", "m" * 40)
+    monkeypatch.setenv("TSUNAGI_PAYLOAD_KEYS", ring.as_setting())
+    assert main(["keys", "rotate"]) == 0
+    out = capsys.readouterr().out
+    step_one = next(line for line in out.splitlines() if "TSUNAGI_PAYLOAD_KEYS=" in line)
+    widened = KeyRing.parse(step_one.split("=", 1)[1], ring.current)
+    assert set(widened.keys) > set(ring.keys) and widened.current == ring.current
+    new_id = (set(widened.keys) - set(ring.keys)).pop()
+    assert f"TSUNAGI_PAYLOAD_KEY_ID={new_id}" in out
