@@ -106,22 +106,26 @@ def tsunagi(system: System, redis_url: str, keys: str, *args: str) -> subprocess
     )
 
 
+def sealed_consultation(ring: KeyRing, consultation_id: str) -> Envelope:
+    """A consultation.submitted as a producer would put it on the stream, sealed with ``ring``."""
+    submitted = ConsultationSubmitted.model_validate(
+        {
+            **CONSULTATION,
+            "consultation_id": consultation_id,
+            "reference": f"R-{consultation_id}",
+            "reporter_id": "vol-sealed",
+            "person": {**CONSULTATION["person"], "approximate_place": f"暗号化確認町三丁目 {consultation_id}"},
+        }
+    )
+    envelope = Envelope.wrap(submitted, aggregate_id=consultation_id, actor=SYSTEM, correlation_id=consultation_id)
+    return envelope.model_copy(update={"payload": seal_payload(ConsultationSubmitted, envelope.payload, ring)})
+
+
 def poison(ring: KeyRing) -> Envelope:
     """A consultation.submitted whose sealed name is a list: the case service's handler
     fails validating it — and pydantic's own error text would repeat the name."""
-    good = ConsultationSubmitted.model_validate(
-        {
-            **{k: v for k, v in CONSULTATION.items() if k != "person"},
-            "consultation_id": "poison-1",
-            "reference": "P-1",
-            "reporter_id": "vol-poison",
-            "reporter_role": "民生委員・児童委員",
-            "person": {"age_group": "80代"},
-        }
-    )
-    envelope = Envelope.wrap(good, aggregate_id="poison-1", actor=SYSTEM, correlation_id="poison")
-    payload = seal_payload(ConsultationSubmitted, envelope.payload, ring)
-    payload["person"]["name"] = ring.seal([NAME])
+    envelope = sealed_consultation(ring, "poison-1")
+    payload = {**envelope.payload, "person": {**envelope.payload["person"], "name": ring.seal([NAME])}}
     return envelope.model_copy(update={"payload": payload})
 
 
@@ -199,15 +203,24 @@ def test_personal_fields_are_sealed_in_streams_aof_outboxes_and_dead_letters(
 
             wait_for(timeline_reason, "the decline reason on the case's timeline")
 
-            # A poison entry carrying the name, sealed: dead-lettered by the case service.
+            # A poison entry carrying the name, sealed, and a good one sealed with a key the
+            # services do not hold: both dead-lettered by the case service.
             reader = Redis.from_url(redis_server.url("case"))
             bad = poison(ring)
-            reader.xadd("tsunagi.consultation", {DATA_FIELD: bad.model_dump_json().encode()})
-            letter = wait_for(lambda: reader.xrange("tsunagi.dlq.case"), "the poison entry dead-lettered")
-            letter_id, letter_fields = letter[0]
+            stranger = KeyRing.new()
+            strange = sealed_consultation(stranger, "strange-1")
+            for entry in (bad, strange):
+                reader.xadd("tsunagi.consultation", {DATA_FIELD: entry.model_dump_json().encode()})
+            letters = wait_for(
+                lambda: len(found := reader.xrange("tsunagi.dlq.case")) == 2 and found, "both entries dead-lettered"
+            )
+            by_event = {fields[b"event_id"].decode(): (entry_id, fields) for entry_id, fields in letters}
+            letter_id, letter_fields = by_event[bad.event_id]
             error = letter_fields[b"error"].decode()
             assert "person.name" in error and "string_type" in error, error
-            assert letter_fields[b"event_id"].decode() == bad.event_id
+            strange_id, strange_fields = by_event[strange.event_id]
+            assert f"payload key '{stranger.current}'" in strange_fields[b"error"].decode()
+            assert "does not hold" in strange_fields[b"error"].decode()
 
             # Nothing personal anywhere: raw stream entries (dead letters included) …
             streams = raw_streams(reader)
@@ -259,7 +272,15 @@ def test_personal_fields_are_sealed_in_streams_aof_outboxes_and_dead_letters(
             # `tsunagi check` needs no key: the envelopes and identifiers are readable.
             check = tsunagi(system, redis_server.url("case"), other_ring, "check", "--json")
             assert "Traceback" not in check.stderr, check.stderr
-            assert json.loads(check.stdout)["dead_letters"]["case"] == 1
+            assert json.loads(check.stdout)["dead_letters"]["case"] == 2
+            # With the missing key back in the ring, the good one replays, once.
+            wider = KeyRing(current=ring.current, keys={**stranger.keys, **ring.keys}).as_setting()
+            replayed = tsunagi(system, redis_server.url("case"), wider, "dlq", "replay", f"case/{strange_id.decode()}")
+            assert replayed.returncode == 0 and "applied" in replayed.stdout, replayed.stdout + replayed.stderr
+            still_sealed = tsunagi(
+                system, redis_server.url("case"), keys, "dlq", "replay", f"case/{letter_id.decode()}"
+            )
+            assert still_sealed.returncode == 1 and NAME not in still_sealed.stdout + still_sealed.stderr
             # Which keys are still in use, and the current one cannot be retired.
             usage = tsunagi(system, redis_server.url("case"), keys, "keys", "usage", "--json")
             assert usage.returncode == 0, usage.stderr
