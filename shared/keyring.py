@@ -23,7 +23,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ def new_key_id() -> str:
 class KeyRing:
     current: str
     keys: Mapping[str, bytes]
+    # One cipher per key, made once (making one costs more than sealing a short value).
+    _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
@@ -76,28 +78,29 @@ class KeyRing:
                 raise KeyRingError(f"payload key id {key_id!r}: letters, digits, - and _ only (1–32)")
             if len(key) != 32:
                 raise KeyRingError(f"payload key {key_id!r} must be 32 bytes (AES-256), not {len(key)}")
+        object.__setattr__(self, "_ciphers", {key_id: AESGCM(key) for key_id, key in self.keys.items()})
 
     def seal(self, value: Any) -> str:
         """The value's JSON, encrypted and authenticated with the current key."""
         nonce = os.urandom(_NONCE_BYTES)
         header = f"{PREFIX}{self.current}."
         plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plain, header.encode())
+        sealed = self._ciphers[self.current].encrypt(nonce, plain, header.encode())
         return header + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
     def open(self, token: str) -> Any:
         if not is_sealed(token):
             raise KeyRingError("not a sealed value")
         key_id, _, body = token[len(PREFIX) :].partition(".")
-        key = self.keys.get(key_id)
-        if key is None:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
             raise KeyRingError(
                 f"sealed with payload key {key_id!r}, which this key ring does not hold "
                 f"(it has: {', '.join(self.keys)})"
             )
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], f"{PREFIX}{key_id}.".encode())
+            plain = cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], f"{PREFIX}{key_id}.".encode())
         except (InvalidTag, ValueError) as exc:
             raise KeyRingError(f"a value sealed with payload key {key_id!r} was altered or is damaged") from exc
         return json.loads(plain)
