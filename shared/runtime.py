@@ -21,6 +21,7 @@ from shared.db.tables import AccessTables, MessagingTables
 from shared.db.uow import UnitOfWork
 from shared.events import stream_for
 from shared.identity import TokenVerifier
+from shared.keyring import KeyRing
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
 from shared.messaging.consumer import EventHandlers, StreamConsumer
@@ -82,6 +83,8 @@ class ServiceRuntime:
             settings, clock=self.clock, access=self.access if access_tables else None, reference=reference
         )
         self.consumer_name = settings.unique_consumer_name(service)
+        # Seals the personal fields of the events this service publishes, opens those it applies.
+        self.keys = KeyRing.from_settings(settings)
         self.engine = make_engine(settings, service)
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
@@ -102,6 +105,7 @@ class ServiceRuntime:
             unit_of_work=self.unit_of_work,
             redis=self.redis,
             spans=spans,
+            keys=self.keys,
         )
         subscribe(
             self.consumer,
@@ -146,7 +150,7 @@ class ServiceRuntime:
         watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.tables, self.clock, self.outbox_signal)
+        return UnitOfWork(self.engine, self.tables, self.clock, self.outbox_signal, keys=self.keys)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)

@@ -20,6 +20,9 @@ DEVELOPMENT_MATCH_KEY = "tsunagi-development-match-key-not-for-production"
 # The console is the web front end; the other four are the case-work services it calls.
 SERVICES = ("console", "intake", "case", "referral", "notify")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# `make up`'s private Redis: its password and URL, in <data_dir>/keys.
+REDIS_PASSWORD_FILE = "redis-password"
+REDIS_URL_FILE = "redis-url"
 
 
 class Settings(BaseSettings):
@@ -34,7 +37,15 @@ class Settings(BaseSettings):
     # dictionary of names would reverse them. Changing it makes the stored keys stale.
     match_key: SecretStr = SecretStr(DEVELOPMENT_MATCH_KEY)
 
-    # None: `tsunagi up` starts its own redis-server in the data folder.
+    # The keys that seal the personal fields of event payloads (shared/keyring.py):
+    # `id:base64url,…`, the current one TSUNAGI_PAYLOAD_KEY_ID (unset: the last listed).
+    # Unset: embedded mode keeps them in <data_dir>/keys, test mode uses a fixed test key;
+    # production must set them.
+    payload_keys: SecretStr | None = None
+    payload_key_id: str | None = None
+
+    # None: `tsunagi up` starts its own redis-server in the data folder (with a password).
+    # TLS: a rediss:// URL (e.g. rediss://user:pw@host:6380/0?ssl_cert_reqs=required).
     redis_url: str | None = None
     # None: one SQLite file per service in the data folder. A PostgreSQL URL: one
     # schema per service in that database.
@@ -156,7 +167,14 @@ class Settings(BaseSettings):
         return configured or f"http://{host}:{self.port_of(service)}"
 
     def effective_redis_url(self) -> str:
-        return self.redis_url or "redis://127.0.0.1:6379/0"
+        """The configured URL; in embedded mode without one, the private Redis `make up`
+        started (its URL, password included, kept in the data folder)."""
+        if self.redis_url:
+            return self.redis_url
+        started = self.data_dir / "keys" / REDIS_URL_FILE
+        if self.mode == "embedded" and started.exists():
+            return started.read_text(encoding="utf-8").strip()
+        return "redis://127.0.0.1:6379/0"
 
     def unique_consumer_name(self, service: str) -> str:
         """Consumer names are unique per process, so a dead process's pending entries

@@ -77,13 +77,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.db.migrate import migrate
+    from shared.keyring import KeyRingError
     from shared.logging import configure_logging
+    from shared.signing import SigningKeyError
 
     settings = Settings()
     configure_logging(args.service, settings.log_level, settings.log_json)
     if not args.no_migrate:
         asyncio.run(migrate(settings, args.service))
-    app = build_app(args.service, settings)
+    try:
+        app = build_app(args.service, settings)
+    except (KeyRingError, SigningKeyError) as exc:  # a missing key in production: one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     port = args.port or settings.port_of(args.service)
     uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
     return 0
@@ -176,9 +182,11 @@ def parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_asyncapi)
 
     from services.console.entrypoints.cli import add_console_commands
+    from shared.cli.keys import add_keys_commands
     from shared.cli.ops import add_ops_commands
 
     add_ops_commands(sub)
+    add_keys_commands(sub)
     add_console_commands(sub)
     return p
 

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from shared.cli.processes import (
     Supervisor,
@@ -22,6 +23,7 @@ from shared.cli.processes import (
     port_free,
     start_embedded_redis,
 )
+from shared.keyring import KeyRing, key_file_path
 from shared.settings import SERVICES, Settings
 from shared.signing import ensure_key_pair, verify_key_path
 
@@ -37,6 +39,15 @@ def parse_replicas(values: list[str]) -> dict[str, int]:
                 raise SystemExit(f"--replicas expects SERVICE=N with SERVICE in {', '.join(SERVICES)}: {part!r}")
             replicas[name] = int(count)
     return replicas
+
+
+def shown_url(url: str) -> str:
+    """A URL fit to print: its password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.hostname}:{parts.port}"))
 
 
 def print_banner(
@@ -73,7 +84,7 @@ def print_banner(
     mail = f"via {smtp}" if smtp else f"written to {settings.data_dir / 'mail'}"
     lines += [
         "",
-        f"  redis       {redis_url}",
+        f"  redis       {shown_url(redis_url)}",
         f"  database    {database}",
         f"  logs        {settings.data_dir / 'logs'}",
         f"  email       {mail}",
@@ -144,10 +155,10 @@ def run_up(args: argparse.Namespace) -> int:
                 f"port {port} for the embedded Redis is in use (an earlier `make up` still running?). "
                 "Stop it, or set TSUNAGI_EMBEDDED_REDIS_PORT or TSUNAGI_REDIS_URL."
             )
-        redis_process = start_embedded_redis(settings.data_dir, port)
-        redis_url = f"redis://127.0.0.1:{port}/0"
+        redis_process, redis_url = start_embedded_redis(settings.data_dir, port)
         print(
-            f"[tsunagi] started redis-server (append-only) on port {port}, data in {settings.data_dir / 'redis'}",
+            f"[tsunagi] started redis-server (append-only, with a password) on port {port}, "
+            f"data in {settings.data_dir / 'redis'}",
             flush=True,
         )
     database = settings.database_url or f"SQLite files in {settings.data_dir}"
@@ -158,6 +169,11 @@ def run_up(args: argparse.Namespace) -> int:
     )
     if ensure_key_pair(settings):
         print(f"[tsunagi] made the console's signing key pair in {verify_key_path(settings).parent}", flush=True)
+    if settings.mode == "embedded" and settings.payload_keys is None and not key_file_path(settings).exists():
+        KeyRing.from_settings(settings)  # made once here, before the services read it
+        print(
+            f"[tsunagi] made the key ring that seals personal fields in events: {key_file_path(settings)}", flush=True
+        )
     samples, sample_password = ([], None) if args.no_sample_data else create_sample_accounts(settings)
 
     supervisor = Supervisor(settings, child_env(settings, redis_url), replicas, settings.data_dir / "logs")

@@ -22,7 +22,11 @@ def database_url_for(settings: Settings, service: str) -> str:
         stem = base[:-3] if base.endswith(".db") else base
         return str(url.set(drivername="sqlite+aiosqlite", database=f"{stem}-{service}.db"))
     if url.get_backend_name() == "postgresql":
-        return str(url.set(drivername="postgresql+asyncpg"))
+        # TLS as libpq spells it (sslmode=require / verify-ca / verify-full): asyncpg calls it ssl.
+        if "sslmode" in url.query:
+            url = url.difference_update_query(["sslmode"]).update_query_dict({"ssl": url.query["sslmode"]})
+        # render_as_string: str() of a URL masks its password as ***.
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database: {url.get_backend_name()}")
 
 

@@ -53,7 +53,8 @@ class TimelineRepository:
 
 
 def _row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:
-    summary = summarise(envelope.payload)
+    # Personal detail is dropped before anything is opened; a reason the timeline shows is opened.
+    summary = envelope.opened(summarise(envelope.payload))
     occurred_at = as_utc(envelope.occurred_at)
     return dict(
         event_id=envelope.event_id,
