@@ -24,6 +24,7 @@ from shared.events.referral import (
     ReferralReceived,
     ReferralRequested,
     ReferralStatusChanged,
+    ReferralViewed,
 )
 
 
@@ -79,6 +80,7 @@ __all__ = [
     "ReferralReceived",
     "ReferralRequested",
     "ReferralStatusChanged",
+    "ReferralViewed",
     "SessionEnded",
     "new_event_id",
     "stream_for",

@@ -130,3 +130,19 @@ class ReferralSharingRestricted(EventPayload):
     agency_id: str
     area: str
     withheld_fields: list[str]
+
+
+class ReferralViewed(EventPayload):
+    """Someone read a referral (the actor of the envelope): the case service keeps it with
+    the case's other reads, so a supervisor sees every read of a case in one place.
+    ``fields_shown`` are the shared fields that read showed, names only."""
+
+    TYPE: ClassVar[str] = "referral.viewed"
+    AGGREGATE: ClassVar[str] = "referral"
+    PUBLISHER: ClassVar[str] = "referral"
+
+    referral_id: str
+    case_id: str
+    agency_id: str
+    view: Literal["detail", "fhir", "move"]
+    fields_shown: list[str]

@@ -64,6 +64,7 @@ case     GET  /v1/cases/search                                    401  200  200e
 case     GET  /v1/cases/{case_id}                                 401  200  404  200  403  403  403  403
 case     GET  /v1/cases/{case_id}/timeline                        401  200  404  200  403  403  403  403
 case     GET  /v1/cases/{case_id}/reads                           401  200  404  200  403  403  403  403
+case     GET  /v1/reads                                           401  403  403  200  403  403  403  403
 case     GET  /v1/figures                                         401  200  200  200  403  403  403  403
 case     POST /v1/cases/{case_id}/assignment                      401  409  404  403  403  403  403  403
 case     POST /v1/cases/{case_id}/status                          401  409  404  403  403  403  403  403
@@ -135,6 +136,7 @@ BODIES: dict[str, dict[str, Any]] = {
 PARAMS: dict[str, dict[str, str]] = {
     "/v1/cases/search": {"q": "{case_number}"},
     "/v1/referrals/disclosures": {"case_id": "{case_id}"},
+    "/v1/reads": {"reader_id": "csw-chubu-1"},
 }
 
 

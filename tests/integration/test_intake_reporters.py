@@ -95,6 +95,7 @@ async def test_each_reporter_lists_only_their_own_newest_first(make_settings, da
             "per_page": 20,
             "offset": 0,
             "limit": 20,
+            "next_cursor": None,
         }
 
         # The stage follows the case: the coordinator takes it, the reporter sees 対応中.

@@ -191,4 +191,7 @@ case_reads = Table(
     Column("reader_id", String(64), nullable=False),
     Column("what", String(16), nullable=False),
     _at("read_at", False),
+    # A read of one of the case's referrals (referral.viewed from the referral service).
+    Column("referral_id", String(26), nullable=True),
+    Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
 )

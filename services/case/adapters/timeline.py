@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.case.adapters.orm import case_reads, timeline
+from services.case.adapters.orm import timeline
 from services.case.domain.timeline import content_hash, summarise
 from shared.clock import as_utc
 from shared.db.sql import insert_rows
@@ -37,17 +37,6 @@ class TimelineRepository:
     async def of_types(self, types: list[str]) -> list[dict[str, Any]]:
         rows = await self.db.execute(
             select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at).where(timeline.c.type.in_(types))
-        )
-        return [dict(r) for r in rows.mappings().all()]
-
-    async def record_read(self, case_id: str, role: str, reader_id: str, what: str, at: datetime) -> None:
-        await self.db.execute(
-            insert(case_reads), dict(case_id=case_id, reader_role=role, reader_id=reader_id, what=what, read_at=at)
-        )
-
-    async def reads_of(self, case_id: str) -> list[dict[str, Any]]:
-        rows = await self.db.execute(
-            select(case_reads).where(case_reads.c.case_id == case_id).order_by(case_reads.c.id)
         )
         return [dict(r) for r in rows.mappings().all()]
 

@@ -11,9 +11,9 @@ from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
 from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.figures_csv import period_figures_csv
-from services.case.entrypoints.schemas import CaseDetail, Queue, SearchResult, Timeline
+from services.case.entrypoints.schemas import CaseDetail, Queue, Reads, SearchResult, Timeline
 from services.case.handlers import figures as figures_handler
-from services.case.handlers import queries, search
+from services.case.handlers import queries, reads, search
 from services.case.handlers.period_figures import period_figures
 from shared.errors import InvalidInput
 from shared.http.app import CSV_RESPONSE
@@ -138,9 +138,51 @@ async def get_timeline(
     return JSONResponse(view.model_dump(mode="json"), headers=disposition)
 
 
-@router.get("/cases/{case_id}/reads", summary="ケースの閲覧記録(監督者の閲覧は記録されます)")
-async def get_reads(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> list[dict]:
-    return await queries.reads_of(services.runtime.unit_of_work(), case_id, caller)
+@router.get(
+    "/cases/{case_id}/reads",
+    response_model=Reads,
+    responses=CSV_RESPONSE,
+    summary="ケースの閲覧記録(誰が、いつ、どの画面で。紹介の閲覧を含む)。format=csv で書き出し",
+)
+async def get_reads(
+    case_id: str,
+    request: Request,
+    services: Services,
+    caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=100, maximum=1000))],
+    format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
+) -> Response:
+    rows, total = await reads.reads_of_case(services.runtime.unit_of_work(), case_id, caller, window)
+    return _reads_answer(window, rows, total, format, f"reads-{case_id}.csv")
+
+
+@router.get(
+    "/reads",
+    response_model=Reads,
+    responses=CSV_RESPONSE,
+    summary="人ごとの閲覧記録: その人が読んだケース・紹介(監督者のみ)。format=csv で書き出し",
+)
+async def get_reads_of_person(
+    request: Request,
+    services: Services,
+    caller: CurrentIdentity,
+    reader_id: Annotated[str, Query(min_length=1, max_length=128, description="読んだ人のアカウント id")],
+    window: Annotated[Window, Depends(paging(default=100, maximum=1000))],
+    format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
+) -> Response:
+    rows, total = await reads.reads_of_person(services.runtime.unit_of_work(), reader_id, caller, window)
+    return _reads_answer(window, rows, total, format, "reads-by-person.csv")
+
+
+def _reads_answer(window: Window, rows: list[dict], total: int, format: str, filename: str) -> Response:
+    items = [reads.shaped(r) for r in rows]
+    if format == "csv":
+        return Response(
+            views.reads_csv(items).encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{filename}"'},
+        )
+    return JSONResponse(Reads(**page_of(window, items, total)).model_dump(mode="json"))
 
 
 @router.get(

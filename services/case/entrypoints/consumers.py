@@ -7,7 +7,7 @@ from functools import partial
 
 from services.case.adapters.orm import access
 from services.case.domain.matching import MatchKeys
-from services.case.handlers import agency_events, consultations
+from services.case.handlers import agency_events, consultations, reads
 from shared.access import on_access_events
 from shared.events import (
     ConsultationSubmitted,
@@ -17,6 +17,7 @@ from shared.events import (
     ReferralDeclined,
     ReferralReceived,
     ReferralStatusChanged,
+    ReferralViewed,
 )
 from shared.messaging.consumer import EventHandlers
 from shared.reference import ReferenceData
@@ -32,6 +33,7 @@ def make_event_handlers(reference: ReferenceData, keys: MatchKeys) -> EventHandl
         agency_events.on_agency_move
     )
     handlers.on_batch(*agency_events.TIMELINE_ONLY)(agency_events.on_timeline_facts)
+    handlers.on_batch(ReferralViewed)(reads.on_referrals_viewed)
     handlers.on(FollowupFired)(agency_events.on_followup_fired)
     # Timeline notes that a notification went out: in batches under load. Consultations
     # (a new case in the queue), agency moves and follow-ups stay prompt.

@@ -215,3 +215,19 @@ class Timeline(BaseModel):
     case_number: str
     items: list[TimelineEntry]
     seal: str = Field(description="全エントリのハッシュを順に連結したダイジェスト")
+
+
+class ReadOut(BaseModel):
+    case_id: str
+    referral_id: str | None = Field(description="紹介を読んだときはその紹介")
+    reader_role: str
+    reader_id: str
+    what: str = Field(
+        description="detail / timeline / export-csv / referral.detail / referral.fhir / referral.move など"
+    )
+    read_at: datetime
+    read_at_jst: str
+
+
+class Reads(Page[ReadOut]):
+    pass

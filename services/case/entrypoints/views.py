@@ -160,3 +160,15 @@ def timeline_csv(view: Timeline) -> str:
         writer.writerow([row[c] for c in CSV_COLUMNS])
     writer.writerow(["# seal", view.seal])
     return buffer.getvalue()
+
+
+READ_COLUMNS = ("read_at", "read_at_jst", "reader_role", "reader_id", "what", "case_id", "referral_id")
+
+
+def reads_csv(items: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(READ_COLUMNS)
+    for item in items:
+        writer.writerow([item[c] or "" for c in READ_COLUMNS])
+    return buffer.getvalue()

@@ -1,4 +1,4 @@
-"""Reads: the queue, one case in full, its timeline. Supervisors' reads are recorded."""
+"""Reads: the queue, one case in full, its timeline. Every read of a case is recorded."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from services.case.domain.referrals import share_options
 from services.case.domain.status import OPEN_STATUSES
 from services.case.domain.timeline import content_hash, matches_kind
 from services.case.handlers.common import family_ids, load_visible, read_snapshot, require_reader
-from shared.clock import as_utc, jst_text
+from services.case.handlers.reads import record_read
+from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
 
@@ -104,19 +105,13 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
         case["notes"], case["notes_total"] = await records.notes_of(family, LATEST_RECORDS)
         case["link_offers"] = await repo.offers_about([case_id])
         case["attention"] = [r for r in case["referrals"] if r["needs_attention"]]
-        await _record_read(uow, case_id, caller, "detail")
+        await record_read(uow, case_id, caller, "detail")
     # What the page may offer: the same rules the commands refuse with.
     state = CaseState.of(case)
     case["allowed_statuses"] = allowed_statuses(state)
     case["referable_reason"] = referral_refusal(state)
     case["share_options"] = share_options(case["consent"], case["legal_ground"])
     return case
-
-
-async def _record_read(uow: UnitOfWork, case_id: str, caller: Identity, what: str) -> None:
-    if caller.role == "supervisor":
-        await TimelineRepository(uow.db).record_read(case_id, caller.role, caller.subject, what, uow.clock.now())
-        await uow.commit()
 
 
 async def timeline_of(
@@ -129,7 +124,7 @@ async def timeline_of(
         await read_snapshot(uow)
         case = await load_visible(uow, case_id, caller)
         entries = await TimelineRepository(uow.db).of_cases(await family_ids(uow, case_id))
-        await _record_read(uow, case_id, caller, what)
+        await record_read(uow, case_id, caller, what)
     for entry in entries:
         entry["occurred_at"] = as_utc(entry["occurred_at"])
         entry["intact"] = entry["content_hash"] == content_hash(
@@ -142,21 +137,3 @@ async def timeline_of(
             summary=entry["summary"],
         )
     return {"case": case, "entries": [e for e in entries if matches_kind(e["type"], kinds)]}
-
-
-async def reads_of(uow: UnitOfWork, case_id: str, caller: Identity) -> list[dict[str, Any]]:
-    """Who read the case, for the case's coordinators and supervisors (not itself recorded)."""
-    require_reader(caller)
-    async with uow:
-        await load_visible(uow, case_id, caller)
-        reads = await TimelineRepository(uow.db).reads_of(case_id)
-    return [
-        {
-            "reader_role": r["reader_role"],
-            "reader_id": r["reader_id"],
-            "what": r["what"],
-            "read_at": as_utc(r["read_at"]).isoformat(),
-            "read_at_jst": jst_text(r["read_at"]),
-        }
-        for r in reads
-    ]

@@ -155,6 +155,7 @@ async def get_referral(
         referral_id,
         caller,
         days_after_completion=services.reference.agency_access_days_after_completion,
+        correlation_id=correlation_id_of(request),
     )
     return _view(detail, caller, services)
 
@@ -175,6 +176,8 @@ async def get_fhir_task(
         referral_id,
         caller,
         days_after_completion=services.reference.agency_access_days_after_completion,
+        correlation_id=correlation_id_of(request),
+        view="fhir",
     )
     agency = services.reference.agency(detail.referral.agency_id)
     return FhirJSONResponse(as_fhir_task(detail.referral, agency.name if agency else None))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from services.referral.adapters.repository import ReferralFilter, ReferralRepository
 from services.referral.domain import referral as domain
@@ -16,7 +16,7 @@ from services.referral.handlers.case_events import with_known_case_facts
 from services.referral.handlers.publishing import event_for
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-from shared.events import SYSTEM, Envelope, ReferralRequested
+from shared.events import SYSTEM, Envelope, ReferralRequested, ReferralViewed
 from shared.identity import Identity
 from shared.logging import get_logger
 from shared.reference import ReferenceData
@@ -138,7 +138,7 @@ async def make_move(
         )
         await repo.add_transition(moved.id, transition, caller.actor, envelope.event_id)
         uow.publish(envelope)
-        detail = await _shown(repo, moved, caller, transition.at, days_after_completion)
+        detail = await _shown(uow, moved, caller, transition.at, days_after_completion, correlation_id, "move")
         await uow.commit()
     log.info(
         "referral_moved", referral_id=moved.id, action=action.value, status=moved.status.value, version=moved.version
@@ -180,20 +180,35 @@ class ReferralDetail:
 
 
 async def referral_detail(
-    uow: UnitOfWork, referral_id: str, caller: Identity, *, days_after_completion: int
+    uow: UnitOfWork,
+    referral_id: str,
+    caller: Identity,
+    *,
+    days_after_completion: int,
+    correlation_id: str,
+    view: Literal["detail", "fhir"] = "detail",
 ) -> ReferralDetail:
     """One referral as the caller may see it; the read itself is recorded (who saw what)."""
     async with uow:
         repo = ReferralRepository(uow.db)
         referral = await _visible(repo, referral_id, caller)
-        detail = await _shown(repo, referral, caller, uow.clock.now(), days_after_completion)
+        detail = await _shown(uow, referral, caller, uow.clock.now(), days_after_completion, correlation_id, view)
         await uow.commit()
     return detail
 
 
 async def _shown(
-    repo: ReferralRepository, referral: Referral, caller: Identity, at: Any, days_after_completion: int
+    uow: UnitOfWork,
+    referral: Referral,
+    caller: Identity,
+    at: Any,
+    days_after_completion: int,
+    correlation_id: str,
+    view: Literal["detail", "fhir", "move"],
 ) -> ReferralDetail:
+    """What this caller is shown of the referral; the read is recorded here and told to
+    the case service (``referral.viewed``, through the outbox in the same transaction)."""
+    repo = ReferralRepository(uow.db)
     closed = None
     shown = dict(referral.shared)
     if caller.role == "agency":
@@ -202,6 +217,23 @@ async def _shown(
             shown = dict(without_personal_data(referral.shared, referral.withheld).fields)
     # The record of who saw what names only the fields this read showed.
     await repo.record_read(referral.id, caller.actor, sorted(shown), at)
+    viewed = ReferralViewed(
+        referral_id=referral.id,
+        case_id=referral.case_id,
+        agency_id=referral.agency_id,
+        view=view,
+        fields_shown=sorted(shown),
+    )
+    uow.publish(
+        Envelope.wrap(
+            viewed,
+            aggregate_id=referral.id,
+            actor=caller.actor,
+            correlation_id=correlation_id,
+            case_id=referral.case_id,
+            occurred_at=at,
+        )
+    )
     return ReferralDetail(referral=referral, history=await repo.history(referral.id), shown=shown, closed_reason=closed)
 
 

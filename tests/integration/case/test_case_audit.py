@@ -125,12 +125,23 @@ async def test_timeline_export_and_reads(make_settings, database_backend) -> Non
             await case.get(f"/v1/cases/{case_id}/timeline", headers=sv, params={"format": "xml"})
         ).status_code == 422
 
-        # The referral's follow-up shows on the case; every supervisor read was recorded.
+        # The referral's follow-up shows on the case; every read, by every role, was recorded.
         detail = (await case.get(f"/v1/cases/{case_id}", headers=sv)).json()
         assert detail["referrals"][0]["last_followup"].endswith("reminder-1")
         reads = (await case.get(f"/v1/cases/{case_id}/reads", headers=sv)).json()
-        assert {r["what"] for r in reads} == {"timeline", "export-csv", "export-json", "detail"}
-        assert all(r["reader_id"] == "sv-1" for r in reads)
+        by_sv = [r for r in reads["items"] if r["reader_id"] == "sv-1"]
+        assert {r["what"] for r in by_sv} == {"timeline", "export-csv", "export-json", "detail"}
+        assert {r["reader_role"] for r in reads["items"]} == {"coordinator", "supervisor"}
+        assert reads["total"] == len(reads["items"])
+        # …and asked the other way round: what this person read, also as CSV.
+        person = (await case.get("/v1/reads", headers=sv, params={"reader_id": "sv-1"})).json()
+        assert [r["what"] for r in person["items"]] == [r["what"] for r in by_sv]
+        as_csv = await case.get("/v1/reads", headers=sv, params={"reader_id": "sv-1", "format": "csv"})
+        rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+        assert rows[0][:5] == ["read_at", "read_at_jst", "reader_role", "reader_id", "what"]
+        assert len(rows) == len(person["items"]) + 1
+        coordinator_asks = await case.get("/v1/reads", headers=coordinator(settings), params={"reader_id": "sv-1"})
+        assert coordinator_asks.status_code == 403
         assert (
             await case.get(f"/v1/cases/{case_id}/timeline", headers=bearer(settings, "agency", "hc-3"))
         ).status_code == 403

@@ -76,7 +76,8 @@ async def publish(settings: Settings, *envelopes: Envelope) -> None:
 
 
 async def published(settings: Settings, *, referral_id: str | None = None) -> list[Envelope]:
-    """What the referral service published (everything on the stream but the requests)."""
+    """What the referral service published about the referral's course (everything on
+    the stream but the requests and the records of who read it, ``referral.viewed``)."""
     client = aioredis.Redis.from_url(settings.redis_url)
     try:
         entries = await client.xrange(STREAM)
@@ -84,7 +85,10 @@ async def published(settings: Settings, *, referral_id: str | None = None) -> li
         await client.aclose()
     found = [opened_entry(fields) for _id, fields in entries]
     return [
-        e for e in found if e.type != "referral.requested" and (referral_id is None or e.aggregate_id == referral_id)
+        e
+        for e in found
+        if e.type not in ("referral.requested", "referral.viewed")
+        and (referral_id is None or e.aggregate_id == referral_id)
     ]
 
 

@@ -65,7 +65,9 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
     case = await load_case(request, console, who, case_id)
     timeline, reads, disclosures = await asyncio.gather(
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who, correlation_id=cid),
-        console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/reads", who, correlation_id=cid),
+        console.backend.get(
+            "case", f"/v1/cases/{check_case_id(case_id)}/reads", who, params={"per_page": 1000}, correlation_id=cid
+        ),
         console.backend.get(
             "referral", "/v1/referrals/disclosures", who, params={"case_id": case_id}, correlation_id=cid
         ),
@@ -74,7 +76,8 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
     context = {
         "case": case,
         "timeline": timeline,
-        "reads": reads,
+        "reads": reads["items"],
+        "reads_total": reads["total"],
         "disclosures": disclosures["items"],
         "broken": broken,
         "labels": Labels(console.reference.current),
