@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.http.paging import Page
 from shared.http.text import MAX_VERSION, Text
+from shared.plausible import FreeText
 
-Text2000 = Annotated[Text, Field(min_length=1, max_length=2000)]
+Text2000 = Annotated[FreeText, Field(min_length=1, max_length=2000)]
 
 
 # Requests --------------------------------------------------------------------------------
