@@ -8,7 +8,7 @@ import socket
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,8 +20,8 @@ DEVELOPMENT_MATCH_KEY = "tsunagi-development-match-key-not-for-production"
 # The console is the web front end; the other four are the case-work services it calls.
 SERVICES = ("console", "intake", "case", "referral", "notify")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Writes per account per minute: a person raises a few consultations, staff record a
-# working day's steps; a script sending dozens a second is refused.
+# Writes per account per window (60 s unless set): a person raises a few consultations,
+# staff record a working day's steps; a script sending dozens a second is refused.
 PRODUCTION_WRITE_LIMITS = {"reporter": 20, "coordinator": 300, "supervisor": 300, "agency": 120, "default": 60}
 # Embedded and test mode: above what the benchmark sends per account.
 GENEROUS_WRITE_LIMITS = {"default": 6000}
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # Writes (POST/PUT/PATCH/DELETE) one account may make per window, by role ("default":
     # any other role; 0: no limit), counted in Redis so every replica counts the same.
     # Unset: PRODUCTION_WRITE_LIMITS in production, generous ones elsewhere (tests, benchmark).
-    write_limits: dict[str, int] | None = None
+    write_limits: dict[str, Annotated[int, Field(ge=0)]] | None = None
     write_limit_window_s: int = Field(60, ge=1, le=3600)
     # How long a POST's Idempotency-Key is remembered (a repeat gets the first answer).
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 7)

@@ -168,3 +168,29 @@ async def test_the_openapi_declares_the_key_and_the_answers(make_settings) -> No
         writes = ("put", "patch", "delete")
         others = [op for path in document["paths"].values() for m, op in path.items() if m in writes]
         assert all("429" in op["responses"] for op in others), service
+
+
+async def test_a_repeat_while_the_first_is_unanswered_waits_then_is_told_to_retry(
+    make_settings, database_backend, monkeypatch
+) -> None:
+    """The first request's claim without an answer (it is still running, or its process
+    died): a repeat waits for the answer, then gets a 409 with Retry-After; a claim left
+    unanswered for over a minute is taken over."""
+    monkeypatch.setattr("shared.http.idempotency.WAIT_FOR_FIRST_S", 0.3)
+    settings = make_settings()
+    clock = FrozenClock(START)
+    async with running_service("intake", settings, clock) as intake:
+        keyed = {**bearer(settings, "reporter", "vol-1"), "idempotency-key": "in-flight"}
+        first = await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)
+        runtime = intake.app.state.services.runtime  # type: ignore[attr-defined]
+        async with runtime.engine.begin() as db:  # as if its answer had not been given yet
+            await db.execute(idempotency.update().values(status=None, body=None))
+        waiting = await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)
+        assert waiting.status_code == 409
+        assert waiting.headers["retry-after"] == "1" and "処理しています" in waiting.json()["detail"]
+        assert await _count(intake) == 1
+
+        clock.advance(timedelta(minutes=1))
+        taken_over = await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)
+        assert taken_over.status_code == 201 and taken_over.json()["reference"] != first.json()["reference"]
+        assert await _count(intake) == 2
