@@ -37,7 +37,8 @@ def _not_blank(value: str) -> str:
 
 
 FreeText = Annotated[Text, AfterValidator(_not_blank)]
-"""Required free text (what was noticed, a note, an outcome): whitespace alone is refused."""
+"""Free text (what was noticed, a note, an outcome, a reason; ``FreeText | None`` where it
+may be left out): whitespace alone is refused — leave it out instead."""
 
 
 def _not_before_epoch(value: datetime) -> datetime:

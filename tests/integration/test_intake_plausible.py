@@ -43,6 +43,16 @@ async def test_implausible_consultations_are_refused(make_settings, database_bac
         )
         assert "household.0.relation" in _errors(relation)
 
+        # Optional text is left out, not sent as blanks.
+        blanks = {
+            **EXAMPLE,
+            "person": {**EXAMPLE["person"], "approximate_place": "  "},
+            "household": [{"relation": "本人", "note": "\u3000"}],
+            "legal_ground": " ",
+        }
+        optional = _errors(await intake.post("/v1/consultations", json=blanks, headers=reporter))
+        assert {"person.approximate_place", "household.0.note", "legal_ground"} <= optional.keys()
+
         mine = (await intake.get("/v1/consultations", headers=reporter)).json()
         assert mine["total"] == 0  # nothing was raised
 
@@ -63,3 +73,7 @@ async def test_a_referral_move_needs_a_reason_that_is_more_than_blanks(make_sett
             "/v1/referrals/01JDZ0000000000000000000AA/decline", json={"version": 1, "reason": "   "}, headers=agency
         )
         assert _errors(blank)["reason"].startswith("空白だけでは")
+        optional = await referral.post(
+            "/v1/referrals/01JDZ0000000000000000000AA/accept", json={"version": 1, "note": " "}, headers=agency
+        )
+        assert "note" in _errors(optional)

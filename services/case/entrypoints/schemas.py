@@ -57,7 +57,7 @@ class BulkAssignmentResult(BaseModel):
 
 class StatusIn(_Command):
     to: Text = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
-    reason: Text | None = Field(None, max_length=500, description="理由(任意)")
+    reason: FreeText | None = Field(None, max_length=500, description="理由(任意)")
 
 
 class TriageIn(_Command):
@@ -71,7 +71,7 @@ class AreaIn(_Command):
 
 class ConsentIn(_Command):
     consent: Consent
-    legal_ground: Text | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
+    legal_ground: FreeText | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
 
 
 class ContactIn(_Command):
@@ -90,8 +90,8 @@ class NoteIn(_Command):
 class MemberIn(_Command):
     relation: FreeText = Field(min_length=1, max_length=40, description="続柄")
     age_group: Text | None = Field(None, max_length=20, description="年代 (reference/age_groups.yaml)")
-    name: Text | None = Field(None, max_length=100)
-    note: Text | None = Field(None, max_length=500)
+    name: FreeText | None = Field(None, max_length=100)
+    note: FreeText | None = Field(None, max_length=500)
 
 
 class ReferralIn(_Command):

@@ -15,9 +15,9 @@ from shared.plausible import FreeText
 class PersonIn(PersonConcerned):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Text | None = Field(None, max_length=100, description="氏名(不明なら省略)")
+    name: FreeText | None = Field(None, max_length=100, description="氏名(不明なら省略)")
     age_group: Text | None = Field(None, max_length=20, description="年代 (reference/age_groups.yaml)")
-    approximate_place: Text | None = Field(None, max_length=200, description="おおよその場所")
+    approximate_place: FreeText | None = Field(None, max_length=200, description="おおよその場所")
     name_kana: Text | None = Field(None, max_length=100, description="ふりがな(ひらがな・カタカナ、任意)")
 
 
@@ -26,8 +26,8 @@ class HouseholdMemberIn(HouseholdMember):
 
     relation: FreeText = Field(min_length=1, max_length=40, description="続柄(例: 長男)")
     age_group: Text | None = Field(None, max_length=20, description="年代 (reference/age_groups.yaml)")
-    name: Text | None = Field(None, max_length=100)
-    note: Text | None = Field(None, max_length=500)
+    name: FreeText | None = Field(None, max_length=100)
+    note: FreeText | None = Field(None, max_length=500)
 
 
 class ConsultationIn(BaseModel):
@@ -46,7 +46,7 @@ class ConsultationIn(BaseModel):
     noticed: FreeText = Field(min_length=1, max_length=4000, description="気づいたこと")
     urgency: Urgency = Field(description="緊急度: 緊急 / 高 / 通常")
     consent: Consent = Field(description="本人同意: 同意あり / 同意なし / 未確認")
-    legal_ground: Text | None = Field(
+    legal_ground: FreeText | None = Field(
         None, max_length=500, description="同意がない場合の法的根拠(生命の危険・虐待など)"
     )
     sample: bool = Field(False, description="サンプルデータであることを示す")
