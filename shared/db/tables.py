@@ -97,7 +97,7 @@ def idempotency_table(metadata: MetaData) -> Table:
     return Table(
         "idempotency_keys",
         metadata,
-        Column("account_id", String(64), primary_key=True),
+        Column("account_id", String(64), primary_key=True),  # SHA-256 of the token's subject
         Column("key", String(128), primary_key=True),
         Column("fingerprint", String(64), nullable=False),
         # None while the first request is still being answered.
