@@ -1,7 +1,7 @@
 """idempotency keys
 
 Revision ID: e4a27b5d3f69
-Revises: 0a39f73ae155
+Revises: 9c4e1a7b2d58
 Create Date: 2026-12-03 05:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e4a27b5d3f69"
-down_revision: str | None = "0a39f73ae155"
+down_revision: str | None = "9c4e1a7b2d58"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
