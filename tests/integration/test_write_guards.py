@@ -194,3 +194,12 @@ async def test_a_repeat_while_the_first_is_unanswered_waits_then_is_told_to_retr
         taken_over = await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)
         assert taken_over.status_code == 201 and taken_over.json()["reference"] != first.json()["reference"]
         assert await _count(intake) == 2
+
+
+async def test_a_keyed_body_over_the_limit_is_still_a_413(make_settings) -> None:
+    settings = make_settings()
+    async with running_service("intake", settings) as intake:
+        keyed = {**bearer(settings, "reporter", "vol-1"), "idempotency-key": "huge"}
+        huge = await intake.post("/v1/consultations", json={**EXAMPLE, "noticed": "あ" * 30_000}, headers=keyed)
+        assert huge.status_code == 413
+        assert (await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)).status_code == 201
