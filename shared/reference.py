@@ -90,6 +90,7 @@ class ReferenceData(BaseModel):
     categories: list[_Item]
     reporter_roles: list[_Item]
     channels: list[_Item]
+    age_groups: list[_Item]
     coordinators: list[Coordinator]
     supervisors: list[_Item]
     agencies: list[Agency]
@@ -110,6 +111,7 @@ class ReferenceData(BaseModel):
             "categories",
             "reporter_roles",
             "channels",
+            "age_groups",
             "coordinators",
             "agencies",
         ):
@@ -181,7 +183,14 @@ class ReferenceDataError(Exception):
     pass
 
 
-FILES = ("geography.yaml", "categories.yaml", "reporters.yaml", "coordinators.yaml", "agencies.yaml")
+FILES = (
+    "geography.yaml",
+    "categories.yaml",
+    "reporters.yaml",
+    "age_groups.yaml",
+    "coordinators.yaml",
+    "agencies.yaml",
+)
 
 
 def load_reference_data(folder: Path, followups_file: Path | None = None) -> ReferenceData:

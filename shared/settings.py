@@ -8,7 +8,7 @@ import socket
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # `make up`'s private Redis: its password and URL, in <data_dir>/keys.
 REDIS_PASSWORD_FILE = "redis-password"
 REDIS_URL_FILE = "redis-url"
+# Writes per account per window (60 s unless set): a person raises a few consultations,
+# staff record a working day's steps; a script sending dozens a second is refused.
+PRODUCTION_WRITE_LIMITS = {"reporter": 20, "coordinator": 300, "supervisor": 300, "agency": 120, "default": 60}
+# Embedded and test mode: above what the benchmark sends per account.
+GENEROUS_WRITE_LIMITS = {"default": 6000}
 
 
 class Settings(BaseSettings):
@@ -101,6 +106,13 @@ class Settings(BaseSettings):
     # operator_endpoints_open says the services are bound to the operator's network only.
     operator_token: SecretStr | None = None
     operator_endpoints_open: bool = False
+    # Writes (POST/PUT/PATCH/DELETE) one account may make per window, by role ("default":
+    # any other role; 0: no limit), counted in Redis so every replica counts the same.
+    # Unset: PRODUCTION_WRITE_LIMITS in production, generous ones elsewhere (tests, benchmark).
+    write_limits: dict[str, Annotated[int, Field(ge=0)]] | None = None
+    write_limit_window_s: int = Field(60, ge=1, le=3600)
+    # How long a POST's Idempotency-Key is remembered (a repeat gets the first answer).
+    idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 7)
 
     # Identity. The console signs the API tokens it hands out with its private key (EdDSA);
     # the services hold only the public key. Unset: files in <data_dir>/keys, made by
@@ -157,6 +169,10 @@ class Settings(BaseSettings):
     @property
     def second_factor_roles(self) -> tuple[str, ...]:
         return tuple(r.strip() for r in self.console_second_factor_roles.split(",") if r.strip())
+
+    def effective_write_limits(self) -> dict[str, int]:
+        defaults = PRODUCTION_WRITE_LIMITS if self.mode == "production" else GENEROUS_WRITE_LIMITS
+        return {**defaults, **(self.write_limits or {})}
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

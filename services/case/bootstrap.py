@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.case.adapters.orm import access, messaging, metadata
+from services.case.adapters.orm import access, idempotency, messaging, metadata
 from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import many_router as many_command_router
@@ -14,6 +14,7 @@ from services.case.entrypoints.dependencies import CaseServices
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
+from shared.http.guards import add_write_guards
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -49,6 +50,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tracing=runtime.tracing,
     )
     app.state.services = CaseServices(runtime=runtime, reference=reference, match_keys=keys)
+    add_write_guards(app, runtime, idempotency)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
     app.include_router(read_router)

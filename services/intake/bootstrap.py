@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake.adapters.orm import access, messaging, metadata
+from services.intake.adapters.orm import access, idempotency, messaging, metadata
 from services.intake.entrypoints.api import router
 from services.intake.entrypoints.consumers import event_handlers
 from services.intake.entrypoints.dependencies import IntakeServices
@@ -12,6 +12,7 @@ from services.intake.entrypoints.options import router as options_router
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
+from shared.http.guards import add_write_guards
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -44,6 +45,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tracing=runtime.tracing,
     )
     app.state.services = IntakeServices(runtime=runtime, reference=reference)
+    add_write_guards(app, runtime, idempotency)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
     app.include_router(router)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.notify.adapters.channels.email import EmailSender
 from services.notify.adapters.channels.webhook import WebhookSender
-from services.notify.adapters.orm import access, messaging, metadata
+from services.notify.adapters.orm import access, idempotency, messaging, metadata
 from services.notify.entrypoints.api import router
 from services.notify.entrypoints.consumers import event_handlers
 from services.notify.entrypoints.dependencies import NotifyServices
@@ -24,6 +24,7 @@ from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
+from shared.http.guards import add_write_guards
 from shared.logging import get_logger
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
@@ -86,6 +87,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
         tracing=runtime.tracing,
     )
     app.state.services = services
+    add_write_guards(app, runtime, idempotency)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, reference)
     app.include_router(router)

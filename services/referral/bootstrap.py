@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.referral.adapters.orm import access, messaging, metadata
+from services.referral.adapters.orm import access, idempotency, messaging, metadata
 from services.referral.entrypoints.agencies_api import router as agencies_router
 from services.referral.entrypoints.api import router as referrals_router
 from services.referral.entrypoints.consumers import build_event_handlers
@@ -13,6 +13,7 @@ from shared.calendar import load_holidays
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
+from shared.http.guards import add_write_guards
 from shared.reference import ReloadableReference
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -49,6 +50,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tracing=runtime.tracing,
     )
     app.state.services = ReferralServices(runtime=runtime, reference=reference)
+    add_write_guards(app, runtime, idempotency)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
     app.include_router(referrals_router)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -87,3 +88,22 @@ def access_tables(metadata: MetaData) -> AccessTables:
         Column("valid_until", DateTime(timezone=True), nullable=False, index=True),
     )
     return AccessTables(accounts=accounts, ended_sessions=ended_sessions)
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """The POSTs a client sent with an ``Idempotency-Key`` (``shared/http/idempotency.py``):
+    one row per account and key — the primary key stops a concurrent duplicate — holding
+    what was sent (a hash) and, once answered, the answer to replay."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("account_id", String(64), primary_key=True),  # SHA-256 of the token's subject
+        Column("key", String(128), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        # None while the first request is still being answered.
+        Column("status", Integer, nullable=True),
+        Column("content_type", String(100), nullable=True),
+        Column("body", LargeBinary, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    )

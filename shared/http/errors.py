@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.errors import DomainError
 from shared.http.text import MESSAGE_JA
 from shared.logging import get_logger
+from shared.plausible import JA_TYPES
 
 PROBLEM_BASE = "https://tsunagi.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -133,6 +134,16 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     )
 
 
+def unavailable() -> Problem:
+    return Problem(
+        503,
+        "一時的に利用できません",
+        "データベースに接続できないため保存できませんでした。しばらくしてからもう一度送信してください。",
+        type_="unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def not_found(what: str) -> Problem:
     return Problem(404, "見つかりません", f"{what}は見つかりません(または閲覧権限がありません)。", type_="not-found")
 
@@ -150,7 +161,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
-        ja = _JA_MESSAGES.get(err.get("type", ""), "値が正しくありません")
+        kind = err.get("type", "")
+        ja = err["msg"] if kind in JA_TYPES else _JA_MESSAGES.get(kind, "値が正しくありません")
         ctx = err.get("ctx", {})
         if err.get("type") == "literal_error" and "expected" in ctx:
             ja = f"{ja}(使える値: {ctx['expected']})"
@@ -214,16 +226,7 @@ def install_error_handlers(app: FastAPI) -> None:
             # The database (or Redis) cannot be reached: nothing was stored, say so and
             # when to retry. Never claim to have accepted what was not stored.
             log.warning("dependency_unavailable", path=request.url.path, error_type=type(exc).__name__)
-            return problem_response(
-                Problem(
-                    503,
-                    "一時的に利用できません",
-                    "データベースに接続できないため保存できませんでした。しばらくしてからもう一度送信してください。",
-                    type_="unavailable",
-                    headers={"Retry-After": str(RETRY_AFTER_S)},
-                ),
-                request,
-            )
+            return problem_response(unavailable(), request)
         log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
         return problem_response(Problem(500, "内部エラー", "予期しないエラーが発生しました。記録済みです。"), request)
 

@@ -132,10 +132,11 @@ async def add_note(
 async def add_member(
     case_id: str, body: MemberIn, request: Request, services: Services, caller: CurrentIdentity
 ) -> CommandResult:
-    uow, _, cid = _ctx(request, services)
+    uow, ref, cid = _ctx(request, services)
     member_id, version = await records.add_household_member(
         uow,
         services.match_keys,
+        ref.live,
         case_id,
         body.relation,
         body.age_group,

@@ -11,6 +11,7 @@ from services.case.domain.queue import Priority
 from shared.events.consultation import Consent
 from shared.http.paging import Page
 from shared.http.text import MAX_VERSION, Text
+from shared.plausible import FreeText, RecordedTime
 
 ContactChannel = Literal["訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他"]
 
@@ -56,7 +57,7 @@ class BulkAssignmentResult(BaseModel):
 
 class StatusIn(_Command):
     to: Text = Field(min_length=1, max_length=8, description="受付 / 対応中 / つなぎ中 / 見守り / 終結")
-    reason: Text | None = Field(None, max_length=500, description="理由(任意)")
+    reason: FreeText | None = Field(None, max_length=500, description="理由(任意)")
 
 
 class TriageIn(_Command):
@@ -70,30 +71,32 @@ class AreaIn(_Command):
 
 class ConsentIn(_Command):
     consent: Consent
-    legal_ground: Text | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
+    legal_ground: FreeText | None = Field(None, max_length=500, description="同意がない場合の法的根拠")
 
 
 class ContactIn(_Command):
-    contacted_at: datetime | None = Field(None, description="接触日時(省略時は現在)")
+    contacted_at: RecordedTime | None = Field(
+        None, description="接触日時(省略時は現在。ケースの受付より前・未来は不可。時差なしは日本時間)"
+    )
     channel: ContactChannel
-    whom: Text = Field(min_length=1, max_length=100, description="誰と(例: 本人、長男、民生委員)")
-    outcome: Text = Field(min_length=1, max_length=2000, description="結果")
+    whom: FreeText = Field(min_length=1, max_length=100, description="誰と(例: 本人、長男、民生委員)")
+    outcome: FreeText = Field(min_length=1, max_length=2000, description="結果")
 
 
 class NoteIn(_Command):
-    body: Text = Field(min_length=1, max_length=4000)
+    body: FreeText = Field(min_length=1, max_length=4000)
 
 
 class MemberIn(_Command):
-    relation: Text = Field(min_length=1, max_length=40, description="続柄")
-    age_group: Text | None = Field(None, max_length=20)
-    name: Text | None = Field(None, max_length=100)
-    note: Text | None = Field(None, max_length=500)
+    relation: FreeText = Field(min_length=1, max_length=40, description="続柄")
+    age_group: Text | None = Field(None, max_length=20, description="年代 (reference/age_groups.yaml)")
+    name: FreeText | None = Field(None, max_length=100)
+    note: FreeText | None = Field(None, max_length=500)
 
 
 class ReferralIn(_Command):
     agency_id: Text = Field(min_length=1, max_length=64, description="紹介先 (reference/agencies.yaml)")
-    purpose: Text = Field(min_length=1, max_length=1000, description="紹介の目的")
+    purpose: FreeText = Field(min_length=1, max_length=1000, description="紹介の目的")
     share: list[Text] = Field(
         default_factory=list, max_length=8, description="紹介先に共有する項目 (shared.events.referral.SHAREABLE_FIELDS)"
     )

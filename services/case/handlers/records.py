@@ -9,12 +9,13 @@ from services.case.adapters.records import RecordRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.domain.matching import MatchKeys
 from services.case.handlers.common import CaseUpdate, check_version, check_workable, load_visible, require_writer
-from shared.clock import JST, as_utc
+from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
-from shared.errors import InvalidInput
 from shared.events import new_event_id
 from shared.events.case import ContactRecorded, HouseholdMemberAdded, NoteAdded
 from shared.identity import Identity
+from shared.plausible import check_age_group, check_moment
+from shared.reference import ReferenceData
 
 
 async def record_contact(
@@ -32,15 +33,15 @@ async def record_contact(
     the case's first contact (PDCA: time to first contact)."""
     require_writer(caller)
     now = uow.clock.now()
-    if contacted_at is not None and contacted_at.tzinfo is None:
-        contacted_at = contacted_at.replace(tzinfo=JST)  # staff write Japan time
-    when = as_utc(contacted_at) if contacted_at else now
-    if when > now:
-        raise InvalidInput("接触日時が未来になっています。", field="contacted_at")
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
         check_workable(case)
+        when = now
+        if contacted_at is not None:
+            when = check_moment(
+                contacted_at, now=now, field="contacted_at", floor=case["opened_at"], floor_label="ケースの受付"
+            )
         contact_id = new_event_id()
         await RecordRepository(uow.db).add_contact(
             {
@@ -94,6 +95,7 @@ async def add_note(
 async def add_household_member(
     uow: UnitOfWork,
     keys: MatchKeys,
+    reference: ReferenceData,
     case_id: str,
     relation: str,
     age_group: str | None,
@@ -105,6 +107,7 @@ async def add_household_member(
 ) -> tuple[str, int]:
     """A member the coordinator learnt of; a name is also kept as its search key."""
     require_writer(caller)
+    check_age_group(age_group, reference, "age_group")
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)

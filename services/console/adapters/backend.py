@@ -122,10 +122,13 @@ class Backend:
         params: Any = None,
         json: Any = None,
         correlation_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
         headers = {"authorization": f"Bearer {self.mint.token_for(who)}"}
         if correlation_id:
             headers["x-correlation-id"] = correlation_id
+        if idempotency_key:  # a repeat of this POST (a double-click, a retry) gets the first answer
+            headers["idempotency-key"] = idempotency_key
         started = time.perf_counter()
         try:
             response = await self.clients[service].request(method, path, params=params, json=json, headers=headers)

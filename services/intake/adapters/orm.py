@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, MetaData, String, Table, Text
 
-from shared.db.tables import access_tables, messaging_tables
+from shared.db.tables import access_tables, idempotency_table, messaging_tables
 
 metadata = MetaData()
 messaging = messaging_tables(metadata)
 access = access_tables(metadata)
+idempotency = idempotency_table(metadata)
 
 consultations = Table(
     "consultations",

@@ -1,5 +1,5 @@
 """The options a consultation form offers (reporter roles, channels, school districts,
-categories), read from the city's reference data. The reporters' form itself is the
+categories, age groups), read from the city's reference data. The reporters' form itself is the
 console's (相談する)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ async def options(request: Request, services: Services) -> dict[str, Any]:
         "school_districts": [{"id": d.id, "name": d.name, "area": d.area} for d in ref.school_districts]
         + [{"id": UNKNOWN_DISTRICT, "name": "不明(分からない)", "area": "市全域"}],
         "categories": [{"id": c.id, "name": c.name} for c in ref.categories],
+        "age_groups": [{"id": a.id, "name": a.name} for a in ref.age_groups],
         "urgency": ["緊急", "高", "通常"],
         "consent": ["同意あり", "同意なし", "未確認"],
     }

@@ -9,24 +9,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.events.consultation import Consent, HouseholdMember, PersonConcerned, Urgency
 from shared.http.paging import Page
 from shared.http.text import Text
+from shared.plausible import FreeText
 
 
 class PersonIn(PersonConcerned):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Text | None = Field(None, max_length=100, description="氏名(不明なら省略)")
-    age_group: Text | None = Field(None, max_length=20, description="年代(例: 80代)")
-    approximate_place: Text | None = Field(None, max_length=200, description="おおよその場所")
+    name: FreeText | None = Field(None, max_length=100, description="氏名(不明なら省略)")
+    age_group: Text | None = Field(None, max_length=20, description="年代 (reference/age_groups.yaml)")
+    approximate_place: FreeText | None = Field(None, max_length=200, description="おおよその場所")
     name_kana: Text | None = Field(None, max_length=100, description="ふりがな(ひらがな・カタカナ、任意)")
 
 
 class HouseholdMemberIn(HouseholdMember):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    relation: Text = Field(min_length=1, max_length=40, description="続柄(例: 長男)")
-    age_group: Text | None = Field(None, max_length=20)
-    name: Text | None = Field(None, max_length=100)
-    note: Text | None = Field(None, max_length=500)
+    relation: FreeText = Field(min_length=1, max_length=40, description="続柄(例: 長男)")
+    age_group: Text | None = Field(None, max_length=20, description="年代 (reference/age_groups.yaml)")
+    name: FreeText | None = Field(None, max_length=100)
+    note: FreeText | None = Field(None, max_length=500)
 
 
 class ConsultationIn(BaseModel):
@@ -42,10 +43,10 @@ class ConsultationIn(BaseModel):
     )
     household: list[HouseholdMemberIn] = Field(default_factory=list, max_length=20, description="世帯の構成")
     categories: list[Text] = Field(min_length=1, max_length=10, description="相談分類 (reference/categories.yaml)")
-    noticed: Text = Field(min_length=1, max_length=4000, description="気づいたこと")
+    noticed: FreeText = Field(min_length=1, max_length=4000, description="気づいたこと")
     urgency: Urgency = Field(description="緊急度: 緊急 / 高 / 通常")
     consent: Consent = Field(description="本人同意: 同意あり / 同意なし / 未確認")
-    legal_ground: Text | None = Field(
+    legal_ground: FreeText | None = Field(
         None, max_length=500, description="同意がない場合の法的根拠(生命の危険・虐待など)"
     )
     sample: bool = Field(False, description="サンプルデータであることを示す")

@@ -21,6 +21,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked, ConsultationSubmitted, Envelope
 from shared.events.envelope import new_event_id
 from shared.identity import Identity
+from shared.plausible import check_age_group
 from shared.reference import UNKNOWN_DISTRICT, ReferenceData
 
 
@@ -37,6 +38,9 @@ def validate_against_reference(data: ConsultationIn, ref: ReferenceData) -> None
         raise InvalidInput(f"通報者の区分「{data.reporter_role}」は登録されていません。", field="reporter_role")
     if data.channel not in ref.ids("channels"):
         raise InvalidInput(f"経路「{data.channel}」は登録されていません。", field="channel")
+    check_age_group(data.person.age_group, ref, "person.age_group")
+    for i, member in enumerate(data.household):
+        check_age_group(member.age_group, ref, f"household.{i}.age_group")
 
 
 async def submit_consultation(

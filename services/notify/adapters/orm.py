@@ -17,11 +17,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shared.db.tables import BigId, access_tables, messaging_tables
+from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
 
 metadata = MetaData()
 messaging = messaging_tables(metadata)
 access = access_tables(metadata)
+idempotency = idempotency_table(metadata)
 
 # Projections of other services' events: just what routing and follow-ups need.
 cases = Table(

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.http.paging import Page
-from shared.http.text import MAX_VERSION, Text
+from shared.http.text import MAX_VERSION
+from shared.plausible import FreeText
 
-Text2000 = Annotated[Text, Field(min_length=1, max_length=2000)]
+Text2000 = Annotated[FreeText, Field(min_length=1, max_length=2000)]
 
 
 # Requests --------------------------------------------------------------------------------
@@ -30,7 +31,7 @@ class MoveIn(BaseModel):
 
 
 class NoteMoveIn(MoveIn):
-    note: Text | None = Field(None, max_length=2000, description="メモ(任意)")
+    note: FreeText | None = Field(None, max_length=2000, description="メモ(任意)")
 
 
 class ReasonMoveIn(MoveIn):
@@ -38,7 +39,7 @@ class ReasonMoveIn(MoveIn):
 
 
 class OptionalReasonMoveIn(MoveIn):
-    reason: Text | None = Field(None, max_length=2000, description="理由(任意)")
+    reason: FreeText | None = Field(None, max_length=2000, description="理由(任意)")
 
 
 # Responses -------------------------------------------------------------------------------

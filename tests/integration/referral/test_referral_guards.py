@@ -74,7 +74,10 @@ async def test_wrong_party_stale_version_illegal_move_and_missing_reason(make_se
             await referral.post(f"/v1/referrals/{rid}/decline", json={"version": 1, "reason": "  "}, headers=agency),
             422,
         )
-        assert "理由" in blank["detail"]
+        assert "reason" in blank["detail"]
+        assert [e["msg"] for e in blank["errors"] if e["loc"][-1] == "reason"] == [
+            "空白だけでは入力になりません。内容を書いてください"
+        ]
 
         # Accept on version 1, then a second accept on the stale version: 409 with the current one.
         assert (

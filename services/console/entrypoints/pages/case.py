@@ -147,6 +147,7 @@ async def render_case(
         "consent_options": [(c, c) for c in CONSENTS],
         "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
         "category_options": labels.category_options(),
+        "age_group_options": [(a.id, a.name) for a in labels.reference.age_groups],
         "seen": seen_of(case),
         **refer_options(case, labels),
     }

@@ -5,6 +5,7 @@ only (受付済 / 対応中 / つなぎ済 / 終結), never the case."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,7 +22,6 @@ router = APIRouter(include_in_schema=False)
 Reporter = Annotated[SignedIn, Depends(acting_as("reporter"))]
 Submitting = Annotated[SignedIn, Depends(acting_as("reporter", csrf=True))]
 
-AGE_GROUPS = ("乳幼児", "10歳未満", "10代", "20代", "30代", "40代", "50代", "60代", "70代", "80代", "90代", "100歳以上")
 URGENCY = (
     ("通常", "通常", None),
     ("高", "高(早めの対応が必要)", None),
@@ -39,6 +39,8 @@ CONSENT = (
 HOUSEHOLD_ROWS, MAX_HOUSEHOLD = 2, 20
 CHOICES = {"reporter_role", "channel", "school_district", "urgency", "consent"}  # an empty one: 「選んでください」
 REFERENCE_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+# The form's Idempotency-Key, made when it is shown: sending it twice raises one consultation.
+FORM_KEY = re.compile(r"^[0-9a-f]{32}$")
 PER_PAGE = 20
 FIELD_LABELS = {
     "reporter_role": "あなたの立場",
@@ -62,7 +64,7 @@ def form_options(reference: ReferenceData) -> dict[str, Any]:
         "channels": [(c.id, c.name) for c in reference.channels],
         "districts": [(d.id, d.name) for d in reference.school_districts] + [(UNKNOWN_DISTRICT, "分からない")],
         "categories": [(c.id, c.name) for c in reference.categories],
-        "age_groups": [(a, a) for a in AGE_GROUPS],
+        "age_groups": [(a.id, a.name) for a in reference.age_groups],
         "urgency_options": [{"value": v, "text": t, "hint": h} for v, t, h in URGENCY],
         "consent_options": [{"value": v, "text": t, "hint": h} for v, t, h in CONSENT],
     }
@@ -122,7 +124,7 @@ async def _form_page(
 
 @router.get("/report")
 async def report_form(request: Request, who: Reporter, console: ConsoleDep) -> Response:
-    return await _form_page(request, console, who, {}, HOUSEHOLD_ROWS, {})
+    return await _form_page(request, console, who, {"idempotency_key": uuid.uuid4().hex}, HOUSEHOLD_ROWS, {})
 
 
 @router.post("/report")
@@ -140,19 +142,28 @@ async def report(request: Request, who: Submitting, console: ConsoleDep) -> Resp
     )
     if values.get("add_row"):  # 「世帯の人を増やす」: the same form with one more row, nothing sent
         return await _form_page(request, console, who, values, min(rows + 1, MAX_HOUSEHOLD), {})
+    key = str(values.get("idempotency_key") or "")
     try:
         receipt = await console.backend.post(
-            "intake", "/v1/consultations", who, body_of(values, rows), correlation_id=correlation_id_of(request)
+            "intake",
+            "/v1/consultations",
+            who,
+            body_of(values, rows),
+            correlation_id=correlation_id_of(request),
+            idempotency_key=key if FORM_KEY.fullmatch(key) else None,
         )
     except ApiError as exc:
-        if exc.status not in (400, 422):
+        if exc.status not in (400, 409, 422, 429):
             raise
         # intake names each field by its place in the body (household.0.relation): the form's names.
         errors = exc.field_errors() or {"_form": exc.detail}
         for name in CHOICES & errors.keys():
             if not values.get(name):
                 errors[name] = "選んでください"
-        return await _form_page(request, console, who, values, rows, errors, status=422)
+        # Nothing was raised: the corrected form is a new submission.
+        values["idempotency_key"] = uuid.uuid4().hex
+        status = exc.status if exc.status in (409, 429) else 422
+        return await _form_page(request, console, who, values, rows, errors, status=status)
     return redirect_response(request, f"/my/{receipt['reference']}?notice=submitted")
 
 

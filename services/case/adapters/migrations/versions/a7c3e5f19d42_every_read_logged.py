@@ -6,7 +6,7 @@ referral it was: ``referral_id``. Supervisors ask "what did this person read", h
 index by reader and time.
 
 Revision ID: a7c3e5f19d42
-Revises: 5e1c0f7a9b24
+Revises: c2e85f3b1d47
 Create Date: 2026-12-03 05:30:00.000000
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7c3e5f19d42"
-down_revision: str | None = "5e1c0f7a9b24"
+down_revision: str | None = "c2e85f3b1d47"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
