@@ -13,6 +13,7 @@ import pytest
 import structlog
 from sqlalchemy import select
 
+from shared.keyring import KeyRing
 from shared.settings import PROJECT_ROOT, Settings
 from shared.signing import ensure_key_pair, verify_key_path
 from tests.support.services import bearer, running_service
@@ -101,6 +102,7 @@ def _production(make_settings, **overrides: object) -> Settings:
         secret_key="s" * 40,
         match_key="m" * 40,
         console_verify_key_file=verify_key_path(keys),
+        payload_keys=KeyRing.new().as_setting(),
         **overrides,
     )
 
