@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.access import AccessRegistry
 from shared.backoff import Backoff
@@ -66,9 +67,12 @@ class ServiceRuntime:
         publishes: tuple[str, ...],
         clock: Clock | None = None,
         access_tables: AccessTables | None = None,
+        # A service whose transactions end with writes of its own passes its UnitOfWork.
+        unit_of_work: Callable[[AsyncEngine, MessagingTables, Clock, asyncio.Event], UnitOfWork] = UnitOfWork,
     ) -> None:
         self.service = service
         self.settings = settings
+        self._unit_of_work = unit_of_work
         self.metadata = metadata
         self.tables = tables
         self.clock = clock or Clock.from_settings(settings)
@@ -141,7 +145,7 @@ class ServiceRuntime:
         watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.tables, self.clock, self.outbox_signal)
+        return self._unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)

@@ -84,9 +84,13 @@ class UnitOfWork:
         end a transaction only through ``commit``, never on ``db`` directly."""
         self._commit_refusal = error
 
+    async def before_commit(self) -> None:
+        """A service's own last writes of the transaction (case: the timeline's chain)."""
+
     async def commit(self) -> None:
         if self._commit_refusal is not None:
             raise self._commit_refusal()
+        await self.before_commit()
         if self._pending_events:
             now = self.clock.now()
             await insert_rows(

@@ -122,6 +122,8 @@ def timeline(case: dict[str, Any], entries: list[dict[str, Any]]) -> Timeline:
             summary=e["summary"],
             content_hash=e["content_hash"],
             intact=e["intact"],
+            seq=e["seq"],
+            chain_hmac=e["chain_hmac"],
         )
         for e in entries
     ]
@@ -144,6 +146,8 @@ CSV_COLUMNS = (
     "summary",
     "content_hash",
     "intact",
+    "seq",
+    "chain_hmac",
 )
 
 
