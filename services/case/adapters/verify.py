@@ -77,12 +77,13 @@ async def verify_chains(
         emptied = emptied.where(timeline_checkpoints.c.case_id.in_(case_ids))
     pending: dict[str, list[Entry]] = {}
     stream = await db.stream(query.execution_options(yield_per=FETCH_ROWS))
-    async for row in stream:
-        if row.case_id not in pending and len(pending) >= CASES_PER_CHECKPOINT_READ:
-            for result in await _verify_cases(db, key, pending):
-                yield result
-            pending = {}
-        pending.setdefault(row.case_id, []).append(_entry(row))
+    async for rows in stream.partitions():  # a batch at a time: one hand-over per batch, not per row
+        for row in rows:
+            if row.case_id not in pending and len(pending) >= CASES_PER_CHECKPOINT_READ:
+                for result in await _verify_cases(db, key, pending):
+                    yield result
+                pending = {}
+            pending.setdefault(row.case_id, []).append(_entry(row))
     if pending:
         for result in await _verify_cases(db, key, pending):
             yield result

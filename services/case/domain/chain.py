@@ -31,7 +31,7 @@ KINDS = {
 
 def link(key: bytes, case_id: str, seq: int, previous: str, content: str) -> str:
     message = f"{case_id}\n{seq}\n{previous}\n{content}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, hashlib.sha256).hex()
 
 
 @dataclass(frozen=True)
