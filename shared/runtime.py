@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.access import AccessRegistry
 from shared.backoff import Backoff
@@ -19,7 +18,7 @@ from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.db.group_commit import GroupCommit
 from shared.db.tables import AccessTables, MessagingTables
-from shared.db.uow import UnitOfWork
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import stream_for
 from shared.identity import TokenVerifier
 from shared.logging import get_logger
@@ -68,11 +67,11 @@ class ServiceRuntime:
         clock: Clock | None = None,
         access_tables: AccessTables | None = None,
         # A service whose transactions end with writes of its own passes its UnitOfWork.
-        unit_of_work: Callable[[AsyncEngine, MessagingTables, Clock, asyncio.Event], UnitOfWork] = UnitOfWork,
+        unit_of_work: UnitOfWorkFactory = UnitOfWork,
     ) -> None:
         self.service = service
         self.settings = settings
-        self._unit_of_work = unit_of_work
+        self.make_unit_of_work = unit_of_work
         self.metadata = metadata
         self.tables = tables
         self.clock = clock or Clock.from_settings(settings)
@@ -145,7 +144,7 @@ class ServiceRuntime:
         watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
-        return self._unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal)
+        return self.make_unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -18,6 +19,14 @@ from shared.clock import Clock
 from shared.db.sql import insert_new, insert_rows
 from shared.db.tables import MessagingTables
 from shared.events import Envelope, stream_for
+
+
+class UnitOfWorkFactory(Protocol):
+    """``UnitOfWork`` itself, or a service's own kind (the case service's chains its timeline)."""
+
+    def __call__(
+        self, engine: AsyncEngine, tables: MessagingTables, clock: Clock, outbox_signal: asyncio.Event | None = None
+    ) -> UnitOfWork: ...
 
 
 class UnitOfWork:

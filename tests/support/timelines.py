@@ -6,9 +6,6 @@ operator runs it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -20,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.case.adapters.chain import TimelineChain
 from services.case.adapters.chain_key import timeline_key
 from shared.events import Actor, CaseAssigned, Envelope, new_event_id
-from shared.settings import PROJECT_ROOT, Settings
+from shared.settings import Settings
+from tests.support.load import run_tsunagi
 
 APPEND_ONLY_TRIGGERS = {
     "timeline": ("timeline_no_update", "timeline_no_delete"),
@@ -71,22 +69,6 @@ async def triggers_off(engine: AsyncEngine, table: str = "timeline") -> AsyncIte
 
 def run_verify(settings: Settings, *args: str) -> tuple[int, dict[str, Any]]:
     """``tsunagi verify --json [args]`` in its own process, on the settings' database."""
-    env = dict(os.environ)
-    env.update(TSUNAGI_MODE=settings.mode, TSUNAGI_DATA_DIR=str(settings.data_dir), TSUNAGI_LOG_JSON="false")
-    for name in ("TSUNAGI_DATABASE_URL", "TSUNAGI_TIMELINE_KEY"):
-        env.pop(name, None)
-    if settings.timeline_key is not None:
-        env["TSUNAGI_TIMELINE_KEY"] = settings.timeline_key.get_secret_value()
-    if settings.database_url:
-        env["TSUNAGI_DATABASE_URL"] = settings.database_url
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    done = subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", "verify", "--json", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_tsunagi(settings, "verify", "--json", *args)
     assert done.stdout.strip(), done.stderr
     return done.returncode, json.loads(done.stdout)
