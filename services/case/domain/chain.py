@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 GENESIS = ""  # the "previous link" of a case's first entry
 
@@ -59,8 +59,7 @@ class Break:
     detail: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "label": KINDS[self.kind], "seq": self.seq, "event_id": self.event_id,
-                "detail": self.detail}  # fmt: skip
+        return {**asdict(self), "label": KINDS[self.kind]}
 
 
 @dataclass(frozen=True)
@@ -115,16 +114,20 @@ class _Walk:
                 return expected - 1, self._classify(entry, following, previous)
             if self.checkpoints.get(entry.seq, {entry.link}) != {entry.link}:
                 return expected - 1, Break(
-                    "deleted", entry.seq, entry.event_id,
+                    "deleted",
+                    entry.seq,
+                    entry.event_id,
                     f"{entry.seq}番目以降の経過が削除され、別の経過に置き換わっています(チェックポイントと不一致)。",
-                )  # fmt: skip
+                )
             expected, previous = expected + 1, entry.link
         last = max(self.checkpoints, default=0)
         if last >= expected:
             return expected - 1, Break(
-                "truncated", expected, None,
+                "truncated",
+                expected,
+                None,
                 f"{expected}番目以降の経過が失われています(チェックポイントの記録では{last}番目まであります)。",
-            )  # fmt: skip
+            )
         return expected - 1, None
 
     def _classify(self, entry: Entry, following: Entry | None, previous: str) -> Break:
