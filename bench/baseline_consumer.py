@@ -1,6 +1,6 @@
 """The raw baseline's consumer, run as its own process (as each service is): redis-py
 XREADGROUP in a consumer group, one INSERT per message in its own transaction on the
-same driver Tsunagi uses (aiosqlite run in the loop's thread as Tsunagi runs it, or
+same driver Tsunagi uses (aiosqlite, or
 asyncpg), XACK after the commits. Nothing else:
 no HTTP, no outbox, no inbox, no logging, no validation. Exits after ``--n`` messages
 and writes each message's commit time to ``--out``."""
@@ -26,11 +26,11 @@ class SqliteStore:
         self.path, self.table = path, table
 
     async def open(self) -> None:
-        from shared.db.sqlite_inline import inline_connector
+        import aiosqlite
 
         # The connection and pragmas of Tsunagi's SQLite engine (shared/db/engine.py).
-        self.db = await inline_connector(self.path)()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=0"):
+        self.db = await aiosqlite.connect(self.path, timeout=30, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
             await self.db.execute(f"PRAGMA {pragma}")
         await self.db.execute(CREATE.format(table=self.table))
 

@@ -18,9 +18,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 def private_redis(folder: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A redis-server configured as ``make up`` starts it (append-only, fsync every second)."""
     port = free_port()
-    process = start_embedded_redis(folder, port)
+    process, url = start_embedded_redis(folder, port)
     try:
-        yield f"redis://127.0.0.1:{port}/0", process
+        yield url, process
     finally:
         process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -17,8 +17,6 @@ PACKAGES = [
     ("sqlalchemy", "sqlalchemy"),
     ("aiosqlite", "aiosqlite"),
     ("sqlite3 (driver)", "sqlite3"),
-    # The embedded connection calls sqlite3 in its own frames: their self time is SQLite's C work.
-    ("sqlite3 C library (called inline)", "sqlite_inline.py"),
     ("asyncpg", "asyncpg"),
     ("redis-py", "/redis/"),
     ("faststream", "faststream"),

@@ -94,10 +94,16 @@ class AccessRegistry:
         if subject in self._disabled:
             return "このアカウントは利用停止されています。"
         grants = self._grants.get(subject)
-        # A console session acts under one grant; once it is taken away, so is the token.
-        if session_id is not None and grants is not None and (role, scope) not in grants:
-            return "この役割の権限は取り消されています。もう一度サインインしてください。"
+        if grants is not None and (role, scope) not in grants:
+            # A console session acts under one grant; once it is taken away, so is the token.
+            if session_id is not None:
+                return "この役割の権限は取り消されています。もう一度サインインしてください。"
+            return "このアカウントはこの役割・範囲の権限を持っていません。"
         return None
+
+    def knows(self, subject: str) -> bool:
+        """Whether the subject is an account the console has told this service about."""
+        return subject in self._grants
 
     async def refresh(self, engine: AsyncEngine, tables: AccessTables, now: datetime) -> None:
         async with engine.connect() as db:

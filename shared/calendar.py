@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import holidays
@@ -30,6 +30,8 @@ from shared.clock import JST, as_utc
 MonthDay = tuple[int, int]
 DEFAULT_YEAR_END_CLOSURE: tuple[MonthDay, MonthDay] = ((12, 29), (1, 3))
 _TINY = timedelta(microseconds=1)
+# Running counts of business days start here (any year works; this keeps the recursion short).
+_FIRST_YEAR = 2020
 
 
 @lru_cache(maxsize=1)
@@ -155,13 +157,38 @@ class BusinessCalendar:
         return self.business_days_between(as_utc(now).astimezone(JST).date(), self.jst_day_of(deadline))
 
     def business_days_between(self, first: date, last: date) -> int:
-        """Business days after ``first`` up to and including ``last``."""
-        count, day = 0, first
-        while day < last:
-            day += timedelta(days=1)
-            if self.is_business_day(day):
-                count += 1
-        return count
+        """Business days after ``first`` up to and including ``last``: a difference of two
+        running counts (each year's counted once), so a long overdue list costs no more
+        per row than a short one."""
+        if last <= first:
+            return 0
+        return self._running_count(last) - self._running_count(first)
+
+    def _running_count(self, day: date) -> int:
+        """Business days from 1 January of ``day``'s year up to and including ``day``,
+        plus those of every earlier year since ``_FIRST_YEAR`` (a constant offset
+        before it: only differences are used)."""
+        return self._year_start(day.year) + self._year_counts(day.year)[day.timetuple().tm_yday - 1]
+
+    def _year_counts(self, year: int) -> list[int]:
+        cache = self._cache
+        if year not in cache:
+            day, running, counts = date(year, 1, 1), 0, []
+            while day.year == year:
+                running += self.is_business_day(day)
+                counts.append(running)
+                day += timedelta(days=1)
+            cache[year] = counts
+        return cache[year]
+
+    def _year_start(self, year: int) -> int:
+        if year <= _FIRST_YEAR:
+            return -sum(self._year_counts(y)[-1] for y in range(year, _FIRST_YEAR))
+        return self._year_start(year - 1) + self._year_counts(year - 1)[-1]
+
+    @cached_property
+    def _cache(self) -> dict[int, list[int]]:
+        return {}
 
 
 def hours_late(deadline: datetime, now: datetime) -> float:

@@ -10,7 +10,9 @@ Tokens come from the console, which signs them with its private key (EdDSA) for 
 signed-in person's session (``sid``) and for minutes only; the services verify them with
 the console's public key and refuse what the console has since revoked (``access.py``).
 Outside production, tokens signed with the shared development key are accepted too
-(``tsunagi token``, for operators' curl and for tests)."""
+(``tsunagi token``, for operators' curl and for tests). Every token lives at most
+``token_max_lifetime_s``, and its subject, role and scope must agree with the reference
+data and the accounts the service knows (``token_rules.py``)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ from shared.access import AccessRegistry
 from shared.clock import Clock, utcnow
 from shared.events.envelope import Actor
 from shared.http.errors import Problem
+from shared.reference import ReferenceData, load_reference_data
 from shared.settings import Settings
 from shared.signing import key_id, load_verify_key
+from shared.token_rules import token_refusal
 
 UserRole = Literal["reporter", "coordinator", "agency", "supervisor"]
 ROLES: tuple[str, ...] = UserRole.__args__  # type: ignore[attr-defined]
@@ -35,8 +39,6 @@ ALGORITHM = "HS256"
 CONSOLE_ALGORITHM = "EdDSA"
 CONSOLE_ISSUER = "tsunagi-console"
 AUDIENCE = "tsunagi"
-# A console token lives minutes; one claiming more than this was not made by the console.
-MAX_CONSOLE_TOKEN_LIFETIME = timedelta(hours=1)
 # Processes share a clock, but not to the millisecond.
 CLOCK_SKEW = timedelta(seconds=30)
 
@@ -64,18 +66,20 @@ def issue_token(
     ttl: timedelta | None = None,
     now: datetime | None = None,
 ) -> str:
-    """A development-key token (embedded and test mode; production refuses them)."""
+    """A development-key token (embedded and test mode; production refuses them). Without
+    a subject: a reporter's own id is the scope; anyone else gets ``role:scope``, which
+    no account id can be (``tsunagi token`` checks what it signs, ``mint_checked_token``)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not scope:
         raise ValueError("scope must not be empty")
     now = now or utcnow()
     claims = {
-        "sub": subject or f"{role}:{scope}",
+        "sub": subject or (scope if role == "reporter" else f"{role}:{scope}"),
         "role": role,
         "scope": scope,
         "iat": int(now.timestamp()),
-        "exp": int((now + (ttl or timedelta(hours=settings.token_ttl_hours))).timestamp()),
+        "exp": int((now + (ttl or timedelta(seconds=settings.token_max_lifetime_s))).timestamp()),
     }
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
 
@@ -110,11 +114,14 @@ class TokenVerifier:
         *,
         clock: Clock | None = None,
         access: AccessRegistry | None = None,
+        reference: ReferenceData | None = None,
         verify_key: Ed25519PublicKey | None | Literal["from-settings"] = "from-settings",
     ) -> None:
+        """``reference``: the service's (live) reference data; None: read from the settings' folder."""
         self.settings = settings
         self.clock = clock or Clock.from_settings(settings)
         self.access = access
+        self._reference = reference
         self._from_settings = verify_key == "from-settings"
         self.verify_key = load_verify_key(settings) if verify_key == "from-settings" else verify_key
 
@@ -126,11 +133,11 @@ class TokenVerifier:
         if algorithm == CONSOLE_ALGORITHM:
             claims = self._console_claims(token)
             # Minted on the clock the processes share (a test system may run ahead of the machine).
-            self._check_times(claims, self.clock.now())
+            self._check_times(claims, self.clock.now(), self.settings.token_max_lifetime_s)
         elif algorithm == ALGORITHM:
             claims = self._development_claims(token)
             # Minted on the machine's clock by `tsunagi token` and tests.
-            self._check_times(claims, utcnow())
+            self._check_times(claims, utcnow(), self.settings.token_max_lifetime_s)
         else:
             raise _unauthorized("トークンが無効です。")
         try:
@@ -139,16 +146,23 @@ class TokenVerifier:
             )
         except ValueError as exc:
             raise _unauthorized("トークンが無効です。") from exc
-        refusal = (
-            self.access.refusal(
-                subject=identity.subject, role=identity.role, scope=identity.scope, session_id=identity.session_id
-            )
-            if self.access
-            else None
+        refusal = token_refusal(
+            subject=identity.subject,
+            role=identity.role,
+            scope=identity.scope,
+            session_id=identity.session_id,
+            reference=self.reference,
+            access=self.access,
         )
         if refusal:
             raise _unauthorized(refusal)
         return identity
+
+    @property
+    def reference(self) -> ReferenceData:
+        if self._reference is None:
+            self._reference = load_reference_data(self.settings.reference_dir)
+        return self._reference
 
     def _console_claims(self, token: str) -> dict[str, Any]:
         if self.verify_key is None and self._from_settings:
@@ -172,8 +186,6 @@ class TokenVerifier:
             )
         except jwt.InvalidTokenError as exc:
             raise _unauthorized("トークンが無効です。") from exc
-        if int(claims["exp"]) - int(claims["iat"]) > MAX_CONSOLE_TOKEN_LIFETIME.total_seconds():
-            raise _unauthorized("トークンの有効期間が長すぎます。")
         return claims
 
     def _development_claims(self, token: str) -> dict[str, Any]:
@@ -187,7 +199,7 @@ class TokenVerifier:
                 self.settings.secret_key.get_secret_value(),
                 algorithms=[ALGORITHM],
                 options={
-                    "require": ["sub", "exp", "role", "scope"],
+                    "require": ["sub", "exp", "iat", "role", "scope"],
                     "verify_exp": False,
                     "verify_iat": False,
                     "verify_nbf": False,
@@ -198,21 +210,36 @@ class TokenVerifier:
         return claims
 
     @staticmethod
-    def _check_times(claims: dict[str, Any], at: datetime) -> None:
+    def _check_times(claims: dict[str, Any], at: datetime, max_lifetime_s: int) -> None:
         now = at.timestamp()
         try:
-            expires, issued = float(claims["exp"]), float(claims.get("iat", now))
+            expires, issued = float(claims["exp"]), float(claims["iat"])
         except (TypeError, ValueError) as exc:
             raise _unauthorized("トークンが無効です。") from exc
+        if expires - issued > max_lifetime_s:
+            raise _unauthorized(f"トークンの有効期間が長すぎます({max_lifetime_s} 秒まで)。")
         if expires <= now:
             raise _unauthorized("トークンの有効期限が切れています。")
         if issued > now + CLOCK_SKEW.total_seconds():
             raise _unauthorized("トークンの発行時刻が未来になっています。")
 
 
-def read_token(settings: Settings, token: str) -> Identity:
-    """A token read without revocation checks (the command line, tests)."""
-    return TokenVerifier(settings).read(token)
+def read_token(settings: Settings, token: str, access: AccessRegistry | None = None) -> Identity:
+    """A token read as a service reads it (revocation only with ``access``)."""
+    return TokenVerifier(settings, access=access).read(token)
+
+
+def mint_checked_token(
+    settings: Settings, *, role: str, scope: str, subject: str | None = None, access: AccessRegistry | None = None
+) -> str:
+    """``tsunagi token``: a development-key token, signed only if the services would accept
+    it; otherwise ValueError with their reason."""
+    token = issue_token(settings, role=role, scope=scope, subject=subject)
+    try:
+        read_token(settings, token, access)
+    except Problem as refused:
+        raise ValueError(refused.detail) from refused
+    return token
 
 
 async def current_identity(request: Request) -> Identity:

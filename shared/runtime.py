@@ -21,6 +21,7 @@ from shared.db.tables import AccessTables, MessagingTables
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import stream_for
 from shared.identity import TokenVerifier
+from shared.keyring import KeyRing
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
 from shared.messaging.consumer import EventHandlers, StreamConsumer
@@ -31,6 +32,7 @@ from shared.messaging.retention import StreamTrimmer
 from shared.messaging.streams import ensure_group
 from shared.messaging.subscription import subscribe
 from shared.metrics import ServiceMetrics
+from shared.reference import ReferenceData
 from shared.settings import Settings
 from shared.tracing import NO_SPANS, start_tracing
 
@@ -66,9 +68,11 @@ class ServiceRuntime:
         publishes: tuple[str, ...],
         clock: Clock | None = None,
         access_tables: AccessTables | None = None,
+        reference: ReferenceData | None = None,
         # A service whose transactions end with writes of its own passes its UnitOfWork.
         unit_of_work: UnitOfWorkFactory = UnitOfWork,
     ) -> None:
+        """``reference``: the service's live reference data, which tokens' scopes are checked against."""
         self.service = service
         self.settings = settings
         self.make_unit_of_work = unit_of_work
@@ -78,8 +82,12 @@ class ServiceRuntime:
         # What the console revoked (a service that applies account.* / session.ended).
         self.access_tables = access_tables
         self.access = AccessRegistry()
-        self.tokens = TokenVerifier(settings, clock=self.clock, access=self.access if access_tables else None)
+        self.tokens = TokenVerifier(
+            settings, clock=self.clock, access=self.access if access_tables else None, reference=reference
+        )
         self.consumer_name = settings.unique_consumer_name(service)
+        # Seals the personal fields of the events this service publishes, opens those it applies.
+        self.keys = KeyRing.from_settings(settings)
         self.engine = make_engine(settings, service)
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
@@ -100,6 +108,7 @@ class ServiceRuntime:
             unit_of_work=self.unit_of_work,
             redis=self.redis,
             spans=spans,
+            keys=self.keys,
         )
         subscribe(
             self.consumer,
@@ -144,7 +153,7 @@ class ServiceRuntime:
         watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
-        return self.make_unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal)
+        return self.make_unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal, keys=self.keys)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)

@@ -20,6 +20,9 @@ DEVELOPMENT_MATCH_KEY = "tsunagi-development-match-key-not-for-production"
 # The console is the web front end; the other four are the case-work services it calls.
 SERVICES = ("console", "intake", "case", "referral", "notify")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# `make up`'s private Redis: its password and URL, in <data_dir>/keys.
+REDIS_PASSWORD_FILE = "redis-password"
+REDIS_URL_FILE = "redis-url"
 
 
 class Settings(BaseSettings):
@@ -27,7 +30,9 @@ class Settings(BaseSettings):
 
     mode: Literal["embedded", "test", "production"] = "embedded"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
-    token_ttl_hours: int = 12
+    # The longest any token may live, the console's and the development key's alike (a
+    # stolen token is good for at most this long; revocation covers the console's sooner).
+    token_max_lifetime_s: int = Field(3600, ge=60, le=12 * 3600)
     # Keys the case service's name, place and household match keys (HMAC): without it a
     # dictionary of names would reverse them. Changing it makes the stored keys stale.
     match_key: SecretStr = SecretStr(DEVELOPMENT_MATCH_KEY)
@@ -37,7 +42,15 @@ class Settings(BaseSettings):
     # production. Changing it makes every stored chain fail verification.
     timeline_key: SecretStr | None = None
 
-    # None: `tsunagi up` starts its own redis-server in the data folder.
+    # The keys that seal the personal fields of event payloads (shared/keyring.py):
+    # `id:base64url,…`, the current one TSUNAGI_PAYLOAD_KEY_ID (unset: the last listed).
+    # Unset: embedded mode keeps them in <data_dir>/keys, test mode uses a fixed test key;
+    # production must set them.
+    payload_keys: SecretStr | None = None
+    payload_key_id: str | None = None
+
+    # None: `tsunagi up` starts its own redis-server in the data folder (with a password).
+    # TLS: a rediss:// URL (e.g. rediss://user:pw@host:6380/0?ssl_cert_reqs=required).
     redis_url: str | None = None
     # None: one SQLite file per service in the data folder. A PostgreSQL URL: one
     # schema per service in that database.
@@ -68,6 +81,9 @@ class Settings(BaseSettings):
     # trace follows its start).
     trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0)
 
+    # How long an embedded SQLite writer waits for another process's write lock.
+    sqlite_busy_timeout_s: float = Field(30.0, gt=0, le=600)
+
     # Messaging
     consumer_name: str | None = None
     batch_size: int = 100
@@ -85,6 +101,11 @@ class Settings(BaseSettings):
 
     # HTTP
     max_body_bytes: int = 64 * 1024
+    # Production: /metrics, /docs, /redoc, /openapi.json and /asyncapi answer only a request
+    # carrying `Authorization: Bearer <this>`; unset, they are refused unless
+    # operator_endpoints_open says the services are bound to the operator's network only.
+    operator_token: SecretStr | None = None
+    operator_endpoints_open: bool = False
 
     # Identity. The console signs the API tokens it hands out with its private key (EdDSA);
     # the services hold only the public key. Unset: files in <data_dir>/keys, made by
@@ -98,6 +119,9 @@ class Settings(BaseSettings):
     console_queue_refresh_s: int = Field(20, ge=1, le=600)
     console_lockout_attempts: int = Field(5, ge=1, le=100)
     console_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # Staff roles that must sign in with a second factor besides supervisors and account
+    # administrators (who always must): comma-separated, from "coordinator" and "agency".
+    console_second_factor_roles: str = ""
     # The password of the SAMPLE accounts `tsunagi up` creates (a printed default if unset).
     sample_password: SecretStr | None = None
     # How often a service re-reads the accounts and ended sessions it learned from the
@@ -114,6 +138,16 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_SECRET_KEY is the development key; set a real secret outside embedded mode")
         if self.mode == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_SECRET_KEY must be at least 32 characters in production")
+        if self.console_token_ttl_s > self.token_max_lifetime_s:
+            raise ValueError("TSUNAGI_CONSOLE_TOKEN_TTL_S must not exceed TSUNAGI_TOKEN_MAX_LIFETIME_S")
+        if self.operator_token is not None and len(self.operator_token.get_secret_value()) < 32:
+            raise ValueError("TSUNAGI_OPERATOR_TOKEN must be at least 32 characters")
+        unknown = set(self.second_factor_roles) - {"coordinator", "agency"}
+        if unknown:
+            raise ValueError(
+                f"TSUNAGI_CONSOLE_SECOND_FACTOR_ROLES: {', '.join(sorted(unknown))} not allowed "
+                "(coordinator, agency; supervisors and account administrators always need one, reporters never)"
+            )
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")
         match_key = self.match_key.get_secret_value()
@@ -137,6 +171,10 @@ class Settings(BaseSettings):
         if key in (self.secret_key.get_secret_value(), self.match_key.get_secret_value()):
             raise ValueError("TSUNAGI_TIMELINE_KEY must differ from TSUNAGI_SECRET_KEY and TSUNAGI_MATCH_KEY")
 
+    @property
+    def second_factor_roles(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.console_second_factor_roles.split(",") if r.strip())
+
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
 
@@ -146,7 +184,14 @@ class Settings(BaseSettings):
         return configured or f"http://{host}:{self.port_of(service)}"
 
     def effective_redis_url(self) -> str:
-        return self.redis_url or "redis://127.0.0.1:6379/0"
+        """The configured URL; in embedded mode without one, the private Redis `make up`
+        started (its URL, password included, kept in the data folder)."""
+        if self.redis_url:
+            return self.redis_url
+        started = self.data_dir / "keys" / REDIS_URL_FILE
+        if self.mode == "embedded" and started.exists():
+            return started.read_text(encoding="utf-8").strip()
+        return "redis://127.0.0.1:6379/0"
 
     def unique_consumer_name(self, service: str) -> str:
         """Consumer names are unique per process, so a dead process's pending entries

@@ -39,6 +39,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         publishes=("case", "referral"),
         clock=clock,
         access_tables=access,
+        reference=reference.live,
         unit_of_work=partial(CaseUnitOfWork, chain=chain),
     )
     app = create_api(

@@ -16,12 +16,13 @@ from fastapi.staticfiles import StaticFiles
 
 from services.console.adapters.backend import Backend, TokenMint
 from services.console.adapters.orm import messaging, metadata
+from services.console.adapters.totp import SecretBox
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import errors
 from services.console.entrypoints.consumers import event_handlers
 from services.console.entrypoints.metrics import ConsoleMetrics
 from services.console.entrypoints.pages import ROUTERS
-from services.console.entrypoints.web import STATIC, Console, SecurityHeaders, make_templates
+from services.console.entrypoints.web import CSP, STATIC, Console, ServerTiming, make_templates
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
@@ -44,6 +45,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         handlers=event_handlers,
         publishes=("account", "session"),
         clock=clock,
+        reference=reference.live,
     )
     mint = TokenMint(load_signing_key(settings), runtime.clock, timedelta(seconds=settings.console_token_ttl_s))
     backend = Backend(settings, mint)
@@ -65,6 +67,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         ready_check=runtime.readiness,
         tokens=runtime.tokens,
         api_docs=False,
+        content_security_policy=CSP,
         metrics=runtime.metrics,
         tracing=runtime.tracing,
     )
@@ -80,11 +83,12 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         metrics=ConsoleMetrics(
             runtime.metrics, runtime.unit_of_work, timedelta(minutes=settings.console_idle_timeout_minutes)
         ),
+        secret_box=SecretBox(settings.secret_key.get_secret_value()),
     )
     app.state.services = app.state.console  # its .runtime: what tests and `tsunagi check` look for
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerTiming)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_reference_reload(app, reference)
     for router in ROUTERS:

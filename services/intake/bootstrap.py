@@ -20,6 +20,7 @@ SERVICE = "intake"
 
 
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    reference = ReloadableReference(settings.reference_dir)
     runtime = ServiceRuntime(
         service=SERVICE,
         settings=settings,
@@ -29,6 +30,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         publishes=("consultation",),
         clock=clock,
         access_tables=access,
+        reference=reference.live,
     )
     app = create_api(
         service=SERVICE,
@@ -41,7 +43,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         metrics=runtime.metrics,
         tracing=runtime.tracing,
     )
-    app.state.services = IntakeServices(runtime=runtime, reference=ReloadableReference(settings.reference_dir))
+    app.state.services = IntakeServices(runtime=runtime, reference=reference)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)
     app.include_router(router)

@@ -52,6 +52,7 @@ def build_app(settings: Settings, clock: Clock | None = None, options: NotifySet
         publishes=("notification", "followup"),
         clock=clock,
         access_tables=access,
+        reference=reference.live,
     )
     services = NotifyServices(
         runtime=runtime,

@@ -32,6 +32,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         publishes=("referral",),
         clock=clock,
         access_tables=access,
+        reference=reference.live,
     )
     app = create_api(
         service=SERVICE,

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 from shared.settings import PROJECT_ROOT, SERVICES, Settings
@@ -18,15 +19,41 @@ def build_app(service: str, settings: Settings) -> Any:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from shared.identity import issue_token
+    from shared.identity import mint_checked_token
 
     settings = Settings()
     try:
-        print(issue_token(settings, role=args.role, scope=args.scope, subject=args.subject))
+        access = asyncio.run(known_accounts(settings))
+        print(mint_checked_token(settings, role=args.role, scope=args.scope, subject=args.subject, access=access))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+async def known_accounts(settings: Settings) -> Any:
+    """The accounts the case service has learned from the console's events, so a token is
+    refused here as the services would refuse it (None: no case database yet)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.case.adapters.orm import access as tables
+    from shared.access import AccessRegistry
+    from shared.clock import utcnow
+    from shared.db.engine import database_url_for, make_engine
+
+    url = make_url(database_url_for(settings, "case"))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return None
+    engine = make_engine(settings, "case")
+    try:
+        registry = AccessRegistry()
+        await registry.refresh(engine, tables, utcnow())
+        return registry
+    except (SQLAlchemyError, OSError):  # not migrated yet, or the database is down
+        return None
+    finally:
+        await engine.dispose()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -50,13 +77,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shared.db.migrate import migrate
+    from shared.keyring import KeyRingError
     from shared.logging import configure_logging
+    from shared.signing import SigningKeyError
 
     settings = Settings()
     configure_logging(args.service, settings.log_level, settings.log_json)
     if not args.no_migrate:
         asyncio.run(migrate(settings, args.service))
-    app = build_app(args.service, settings)
+    try:
+        app = build_app(args.service, settings)
+    except (KeyRingError, SigningKeyError) as exc:  # a missing key in production: one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     port = args.port or settings.port_of(args.service)
     uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
     return 0
@@ -107,7 +140,11 @@ def parser() -> argparse.ArgumentParser:
         required=True,
         help="coordinator: area (e.g. 中部); agency: agency id; reporter: reporter id; supervisor: city",
     )
-    t.add_argument("--subject", help="who the token is for (default: role:scope)")
+    t.add_argument(
+        "--subject",
+        help="who the token is for: an account id, which must hold the grant (default: a reporter's scope, "
+        "else role:scope); refused as the services would refuse it",
+    )
     t.set_defaults(func=cmd_token)
 
     m = sub.add_parser("migrate", help="upgrade the services' databases to the latest schema")
@@ -146,9 +183,11 @@ def parser() -> argparse.ArgumentParser:
 
     from services.case.entrypoints.cli import add_case_commands
     from services.console.entrypoints.cli import add_console_commands
+    from shared.cli.keys import add_keys_commands
     from shared.cli.ops import add_ops_commands
 
     add_ops_commands(sub)
+    add_keys_commands(sub)
     add_console_commands(sub)
     add_case_commands(sub)
     return p

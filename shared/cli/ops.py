@@ -1,7 +1,8 @@
 """Operator commands: the dead-letter streams and the consistency check.
 
     tsunagi dlq list [--service S] [--json]
-    tsunagi dlq show REF [--json]                  REF is <service>/<entry id> (or the bare id)
+    tsunagi dlq show REF [--json] [--sealed]       REF is <service>/<entry id> (or the bare id);
+                                                   personal fields opened with the key ring
     tsunagi dlq replay REF... | --all [--service S]
     tsunagi dlq discard REF --reason TEXT
     tsunagi dlq history [--count N]                replays and discards, newest first
@@ -88,15 +89,21 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_show(args: argparse.Namespace) -> int:
+    from shared.keyring import KeyRing
     from shared.messaging.deadletter import find_dead_letter
 
-    async def body(_settings: Settings, redis: Redis) -> int:
+    async def body(settings: Settings, redis: Redis) -> int:
         letter = await find_dead_letter(redis, args.ref, SERVICES)
         if letter is None:
             print(f"no dead letter {args.ref}", file=sys.stderr)
             return EXIT_NOT_FOUND
+        envelope, how = (
+            (letter.envelope, "left sealed (--sealed)")
+            if args.sealed
+            else letter.opened_envelope(KeyRing.from_settings(settings))
+        )
         if args.json:
-            print(json.dumps(letter.as_dict(), ensure_ascii=False, indent=2))
+            print(json.dumps(letter.as_dict(envelope), ensure_ascii=False, indent=2))
             return 0
         print(
             f"dead letter    {letter.ref}\n"
@@ -105,7 +112,8 @@ def cmd_dlq_show(args: argparse.Namespace) -> int:
             f"attempts       {letter.get('attempts')}\n"
             f"dead-lettered  {_when(letter.get('dead_lettered_at'))}\n"
             f"error\n  " + letter.get("error").replace("\n", "\n  ") + "\n"
-            "envelope\n  " + json.dumps(letter.envelope, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            f"envelope (personal fields {how})\n  "
+            + json.dumps(envelope, ensure_ascii=False, indent=2).replace("\n", "\n  ")
         )
         return 0
 
@@ -224,6 +232,7 @@ def add_ops_commands(sub: Any) -> None:
     show = dsub.add_parser("show", help="one dead letter: error, attempts, the original envelope")
     show.add_argument("ref", help="<service>/<entry id> as `dlq list` prints it")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--sealed", action="store_true", help="show personal fields as stored (sealed)")
     show.set_defaults(func=cmd_dlq_show)
 
     rp = dsub.add_parser("replay", help="apply dead letters again through their service's consumer (once)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.settings import SERVICES, Settings
+from shared.settings import REDIS_PASSWORD_FILE, REDIS_URL_FILE, SERVICES, Settings
 
 REPLICA_PORT_STEP = 10  # replica 2 of case (8002) answers on 8012, replica 3 on 8022, ...
 
@@ -49,7 +50,26 @@ def wait_for_port(port: int, timeout: float = 20.0) -> bool:
     return False
 
 
-def start_embedded_redis(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _private_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def embedded_redis_password(data_dir: Path) -> str:
+    """The private Redis's password, made once and kept in the data folder."""
+    path = data_dir / "keys" / REDIS_PASSWORD_FILE
+    if not path.exists():
+        _private_file(path, secrets.token_hex(24))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def start_embedded_redis(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server on 127.0.0.1 with a password (``requirepass`` in a config file only
+    its owner reads, not on the command line where ``ps`` shows it); returns it and the
+    URL the services use. The URL is also kept in the data folder, where the operator
+    commands find it (``Settings.effective_redis_url``)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit(
@@ -58,9 +78,13 @@ def start_embedded_redis(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         )
     folder = data_dir / "redis"
     folder.mkdir(parents=True, exist_ok=True)
+    password = embedded_redis_password(data_dir)
+    config = folder / "redis.conf"
+    _private_file(config, f"requirepass {password}\n")
     process = subprocess.Popen(
         [
             binary,
+            str(config),
             "--port",
             str(port),
             "--bind",
@@ -83,7 +107,9 @@ def start_embedded_redis(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     if not wait_for_port(port):
         process.kill()
         raise SystemExit(f"redis-server did not start on port {port}; see {folder / 'redis.log'}")
-    return process
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
+    _private_file(data_dir / "keys" / REDIS_URL_FILE, url)
+    return process, url
 
 
 @dataclass

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from shared.cli.processes import (
     Supervisor,
@@ -22,6 +23,7 @@ from shared.cli.processes import (
     port_free,
     start_embedded_redis,
 )
+from shared.keyring import KeyRing, key_file_path
 from shared.settings import SERVICES, Settings
 from shared.signing import ensure_key_pair, verify_key_path
 
@@ -39,12 +41,21 @@ def parse_replicas(values: list[str]) -> dict[str, int]:
     return replicas
 
 
+def shown_url(url: str) -> str:
+    """A URL fit to print: its password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.hostname}:{parts.port}"))
+
+
 def print_banner(
     settings: Settings,
     supervisor: Supervisor,
     redis_url: str,
     database: str,
-    samples: list[tuple[str, str, str]],
+    samples: list[tuple[str, str, str, bool]],
     sample_password: str | None,
 ) -> None:
     console = next(p for p in supervisor.processes if p.service == "console")
@@ -56,10 +67,16 @@ def print_banner(
         "",
     ]
     if samples:
+        from services.console.handlers.samples import SAMPLE_TOTP_SECRET
+
         lines.append(f"  SAMPLE accounts (サンプル), password: {sample_password}")
-        for account_id, name, role in samples:
-            lines.append(f"    {account_id:<26} {role:<34} {name}")
-        lines.append("")
+        for account_id, name, role, second_factor in samples:
+            lines.append(f"    {account_id + (' *' if second_factor else ''):<26} {role:<34} {name}")
+        lines += [
+            f"  * 2段階認証: the SAMPLE authenticator key {SAMPLE_TOTP_SECRET} (add it to an authenticator",
+            "    app, or print the current code: .venv/bin/tsunagi user sample-code)",
+            "",
+        ]
     for p in supervisor.processes:
         docs = "" if p.service == "console" else f"   API docs: {p.url}/docs"
         lines.append(f"  {p.name:<11} {p.url}{docs}   health: {p.url}/health")
@@ -67,7 +84,7 @@ def print_banner(
     mail = f"via {smtp}" if smtp else f"written to {settings.data_dir / 'mail'}"
     lines += [
         "",
-        f"  redis       {redis_url}",
+        f"  redis       {shown_url(redis_url)}",
         f"  database    {database}",
         f"  logs        {settings.data_dir / 'logs'}",
         f"  email       {mail}",
@@ -79,13 +96,14 @@ def print_banner(
     print("\n".join(lines), flush=True)
 
 
-def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str]], str]:
+def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str, bool]], str]:
     """The labelled SAMPLE accounts (sample reference data, embedded mode only)."""
     from datetime import timedelta
 
     from services.console.adapters.orm import messaging
+    from services.console.adapters.totp import SecretBox
     from services.console.domain.accounts import grant_label
-    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts
+    from services.console.handlers.samples import DEFAULT_SAMPLE_PASSWORD, ensure_sample_accounts, needs_second_factor
     from shared.clock import Clock
     from shared.db.engine import make_engine
     from shared.db.uow import UnitOfWork
@@ -96,7 +114,7 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
     if not reference.sample or settings.mode == "production":
         return [], password
 
-    async def create() -> list[tuple[str, str, str]]:
+    async def create() -> list[tuple[str, str, str, bool]]:
         engine = make_engine(settings, "console", pool_size=1)
         try:
             made = await ensure_sample_accounts(
@@ -104,10 +122,20 @@ def create_sample_accounts(settings: Settings) -> tuple[list[tuple[str, str, str
                 reference,
                 password,
                 timedelta(seconds=settings.console_token_ttl_s),
+                SecretBox(settings.secret_key.get_secret_value()),
+                settings.second_factor_roles,
             )
         finally:
             await engine.dispose()
-        return [(a.account_id, a.display_name, " / ".join(grant_label(g, reference) for g in a.grants)) for a in made]
+        return [
+            (
+                a.account_id,
+                a.display_name,
+                " / ".join(grant_label(g, reference) for g in a.grants),
+                needs_second_factor(a, settings.second_factor_roles),
+            )
+            for a in made
+        ]
 
     return asyncio.run(create()), password
 
@@ -127,10 +155,10 @@ def run_up(args: argparse.Namespace) -> int:
                 f"port {port} for the embedded Redis is in use (an earlier `make up` still running?). "
                 "Stop it, or set TSUNAGI_EMBEDDED_REDIS_PORT or TSUNAGI_REDIS_URL."
             )
-        redis_process = start_embedded_redis(settings.data_dir, port)
-        redis_url = f"redis://127.0.0.1:{port}/0"
+        redis_process, redis_url = start_embedded_redis(settings.data_dir, port)
         print(
-            f"[tsunagi] started redis-server (append-only) on port {port}, data in {settings.data_dir / 'redis'}",
+            f"[tsunagi] started redis-server (append-only, with a password) on port {port}, "
+            f"data in {settings.data_dir / 'redis'}",
             flush=True,
         )
     database = settings.database_url or f"SQLite files in {settings.data_dir}"
@@ -141,6 +169,11 @@ def run_up(args: argparse.Namespace) -> int:
     )
     if ensure_key_pair(settings):
         print(f"[tsunagi] made the console's signing key pair in {verify_key_path(settings).parent}", flush=True)
+    if settings.mode == "embedded" and settings.payload_keys is None and not key_file_path(settings).exists():
+        KeyRing.from_settings(settings)  # made once here, before the services read it
+        print(
+            f"[tsunagi] made the key ring that seals personal fields in events: {key_file_path(settings)}", flush=True
+        )
     samples, sample_password = ([], None) if args.no_sample_data else create_sample_accounts(settings)
 
     supervisor = Supervisor(settings, child_env(settings, redis_url), replicas, settings.data_dir / "logs")

@@ -8,7 +8,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from shared.db.sqlite_inline import inline_connector
 from shared.settings import Settings
 
 
@@ -23,7 +22,11 @@ def database_url_for(settings: Settings, service: str) -> str:
         stem = base[:-3] if base.endswith(".db") else base
         return str(url.set(drivername="sqlite+aiosqlite", database=f"{stem}-{service}.db"))
     if url.get_backend_name() == "postgresql":
-        return str(url.set(drivername="postgresql+asyncpg"))
+        # TLS as libpq spells it (sslmode=require / verify-ca / verify-full): asyncpg calls it ssl.
+        if "sslmode" in url.query:
+            url = url.difference_update_query(["sslmode"]).update_query_dict({"ssl": url.query["sslmode"]})
+        # render_as_string: str() of a URL masks its password as ***.
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database: {url.get_backend_name()}")
 
 
@@ -55,12 +58,11 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         # several connections a waiting writer sleeps in SQLite's busy handler (in steps
         # of up to 100 ms) — seconds of tail latency under load. With one, transactions
         # queue fairly in asyncio (the pool) and start the moment the previous one ends.
-        # The connection runs its calls in the event loop's thread (sqlite_inline.py:
-        # no thread hand-off per statement) and waits for another process's
-        # write lock with asyncio.sleep, never in SQLite's busy handler.
+        # aiosqlite runs each connection's calls in its own thread, so SQLite's busy
+        # handler may wait there for another process's write lock without blocking the loop.
         engine = create_async_engine(
             url,
-            async_creator=inline_connector(make_url(url).database or ""),
+            connect_args={"timeout": settings.sqlite_busy_timeout_s},
             hide_parameters=True,
             pool_size=1,
             max_overflow=0,
@@ -77,13 +79,12 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=0")  # the connection waits for locks itself, in asyncio
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin_immediate(conn) -> None:
             # Take the write lock at BEGIN: a writer of another process then waits for
-            # it there (sqlite_inline.py retries the BEGIN) instead of failing with
+            # it there (in SQLite's busy handler) instead of failing with
             # "database is locked" on upgrade, mid-transaction.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 

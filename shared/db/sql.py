@@ -2,14 +2,14 @@
 executemany inserts, and inserts both SQLite and PostgreSQL support that skip (or
 update) rows whose key already exists. Two replicas writing the same key at once then
 meet on the primary key instead of failing one of their transactions (on PostgreSQL the
-second waits for the first's commit, then skips)."""
+second waits for the first's commit, then skips). And the count of a paged list's query."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Table, insert
+from sqlalchemy import Column, Select, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -65,3 +65,8 @@ async def upsert(
     """Inserts each row, or sets ``columns`` from it on the row with its ``key``."""
     if rows:
         await db.execute(_upsert(db.dialect.name, table, key, columns), rows)
+
+
+async def count_of(db: AsyncConnection, query: Select[Any]) -> int:
+    """How many rows ``query`` matches in all (a paged list's ``total``)."""
+    return int((await db.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -18,25 +18,41 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.clock import Clock
 from shared.db.sql import insert_new, insert_rows
 from shared.db.tables import MessagingTables
-from shared.events import Envelope, stream_for
+from shared.events import EVENT_TYPES, Envelope, stream_for
+from shared.events.personal import Sealer, personal_fields, seal_payload
 
 
 class UnitOfWorkFactory(Protocol):
     """``UnitOfWork`` itself, or a service's own kind (the case service's chains its timeline)."""
 
     def __call__(
-        self, engine: AsyncEngine, tables: MessagingTables, clock: Clock, outbox_signal: asyncio.Event | None = None
+        self,
+        engine: AsyncEngine,
+        tables: MessagingTables,
+        clock: Clock,
+        outbox_signal: asyncio.Event | None = None,
+        *,
+        keys: Sealer | None = None,
     ) -> UnitOfWork: ...
 
 
 class UnitOfWork:
     def __init__(
-        self, engine: AsyncEngine, tables: MessagingTables, clock: Clock, outbox_signal: asyncio.Event | None = None
+        self,
+        engine: AsyncEngine,
+        tables: MessagingTables,
+        clock: Clock,
+        outbox_signal: asyncio.Event | None = None,
+        *,
+        keys: Sealer | None = None,
     ) -> None:
         self._engine = engine
         self._tables = tables
         self.clock = clock
         self._signal = outbox_signal
+        # Seals the personal fields of what it publishes; None only where nothing it
+        # publishes has any (the console's account events), else ``commit`` refuses.
+        self.keys = keys
         self._pending_events: list[Envelope] = []
         self._commit_refusal: Callable[[], Exception] | None = None
         self.db: AsyncConnection
@@ -93,6 +109,17 @@ class UnitOfWork:
         end a transaction only through ``commit``, never on ``db`` directly."""
         self._commit_refusal = error
 
+    def _sealed(self, envelope: Envelope) -> dict[str, Any]:
+        """The outbox row's JSON: the relay publishes it as it is, so the stream carries
+        this same ciphertext."""
+        row = envelope.model_dump(mode="json")
+        model = EVENT_TYPES.get(envelope.type)
+        if model is not None and personal_fields(model):
+            if self.keys is None:
+                raise RuntimeError(f"{envelope.type} has personal fields to seal and this unit of work has no key ring")
+            row["payload"] = seal_payload(model, row["payload"], self.keys)
+        return row
+
     async def before_commit(self) -> None:
         """A service's own last writes of the transaction (case: the timeline's chain)."""
 
@@ -111,7 +138,7 @@ class UnitOfWork:
                         "event_type": e.type,
                         "stream": stream_for(e.type),
                         "aggregate_id": e.aggregate_id,
-                        "envelope": e.model_dump(mode="json"),
+                        "envelope": self._sealed(e),
                         "created_at": now,
                         "attempts": 0,
                     }

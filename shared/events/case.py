@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from shared.events.envelope import EventPayload
+from shared.events.personal import OptionalPersonalText
 
 # What a reporter may see of a case: the stage, never its contents.
 ReporterStage = Literal["受付済", "対応中", "つなぎ済", "終結"]
@@ -65,7 +66,7 @@ class CaseStatusChanged(EventPayload):
     area: str
     from_status: str
     to_status: str
-    reason: str | None = None
+    reason: OptionalPersonalText = None  # the coordinator's own words
 
 
 class CaseStageChanged(EventPayload):

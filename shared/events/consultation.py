@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.events.envelope import EventPayload
+from shared.events.personal import OptionalPersonalText, PersonalText
 
 Urgency = Literal["緊急", "高", "通常"]
 Consent = Literal["同意あり", "同意なし", "未確認"]
@@ -15,19 +16,20 @@ Consent = Literal["同意あり", "同意なし", "未確認"]
 class HouseholdMember(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    # The relation and age group are coarse choices from a list; name and note identify.
     relation: str
     age_group: str | None = None
-    name: str | None = None
-    note: str | None = None
+    name: OptionalPersonalText = None
+    note: OptionalPersonalText = None
 
 
 class PersonConcerned(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    name: str | None = None  # may be unknown
+    name: OptionalPersonalText = None  # may be unknown
     age_group: str | None = None
-    approximate_place: str | None = None
-    name_kana: str | None = None  # furigana (kana only), if the reporter knows it
+    approximate_place: OptionalPersonalText = None
+    name_kana: OptionalPersonalText = None  # furigana (kana only), if the reporter knows it
 
 
 class ConsultationSubmitted(EventPayload):
@@ -50,5 +52,5 @@ class ConsultationSubmitted(EventPayload):
     legal_ground: str | None = None
     person: PersonConcerned
     household: list[HouseholdMember] = []
-    noticed: str
+    noticed: PersonalText
     sample: bool = False

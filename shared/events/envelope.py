@@ -7,10 +7,11 @@ import threading
 from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from ulid import ULID
 
 from shared.clock import utcnow
+from shared.events.personal import Sealer, open_tree
 from shared.tracing import trace_carrier
 
 Role = Literal["reporter", "coordinator", "agency", "supervisor", "account_admin", "system"]
@@ -85,6 +86,14 @@ class Envelope(BaseModel):
     # W3C trace context (traceparent, tracestate) of the span that recorded the event, so
     # its consumers' spans join the same trace. Left out of the JSON when tracing is off.
     trace: dict[str, str] | None = Field(default=None, exclude_if=lambda value: value is None)
+    # The key ring that opens the payload's sealed personal fields (set by whoever decoded
+    # the entry from a stream); never serialised.
+    _keys: Sealer | None = PrivateAttr(default=None)
+
+    def opened_with(self, keys: Sealer | None) -> Envelope:
+        """This envelope, its sealed fields to be opened with ``keys`` when a handler asks."""
+        self._keys = keys
+        return self
 
     @classmethod
     def wrap(
@@ -138,7 +147,13 @@ class Envelope(BaseModel):
     def payload_as(self, model: builtins.type[P]) -> P:  # in this class ``type`` names the field
         if model.TYPE != self.type:
             raise ValueError(f"envelope holds {self.type}, not {model.TYPE}")
-        return model.model_validate(self.payload)
+        # Only the personal fields ``model`` declares are opened, and only now.
+        return model.model_validate(self.payload, context={"keys": self._keys})
+
+    def opened(self, part: Any) -> Any:
+        """A part of the raw payload (a dict, a list, a value) with its sealed values opened,
+        for a handler that keeps the payload untyped."""
+        return open_tree(part, self._keys)
 
     @property
     def family(self) -> str:

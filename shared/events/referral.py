@@ -5,9 +5,10 @@ service."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from shared.events.envelope import EventPayload
+from shared.events.personal import PERSONAL, OptionalPersonalText, PersonalText
 
 # The fields a coordinator may choose to share with an agency. Nothing else about a
 # case ever leaves the case service in a referral.
@@ -50,9 +51,9 @@ class ReferralRequested(EventPayload):
     case_number: str
     area: str
     agency_id: str
-    purpose: str
+    purpose: PersonalText
     urgency: str
-    shared: dict[str, Any]
+    shared: Annotated[dict[str, Any], PERSONAL]  # sealed as one value: which fields were chosen says enough
     consent: str
     legal_ground: str | None = None
 
@@ -92,14 +93,14 @@ class ReferralAccepted(_AgencyMove):
     """The agency accepted the referral."""
 
     TYPE: ClassVar[str] = "referral.accepted"
-    note: str | None = None
+    note: OptionalPersonalText = None
 
 
 class ReferralDeclined(_AgencyMove):
     """The agency declined the referral, with its reason."""
 
     TYPE: ClassVar[str] = "referral.declined"
-    reason: str
+    reason: PersonalText
 
 
 class ReferralStatusChanged(_AgencyMove):
@@ -109,10 +110,10 @@ class ReferralStatusChanged(_AgencyMove):
 
     TYPE: ClassVar[str] = "referral.status_changed"
     status: Literal["in_progress", "on_hold", "completed", "failed", "cancelled"]
-    reason: str | None = None
+    reason: OptionalPersonalText = None
     # The move that caused it (start, resume, hold, complete, fail, cancel, undeliverable).
     action: str | None = None
-    note: str | None = None
+    note: OptionalPersonalText = None
 
 
 class ReferralSharingRestricted(EventPayload):

@@ -1,5 +1,6 @@
 """What every service's HTTP app has: problem-details errors, a body-size limit,
-a correlation id per request, /health, /ready and /metrics."""
+a correlation id per request, security headers, /health, /ready, /metrics and the API
+docs (the last two the operator's: ``operator.py``)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import Problem, install_error_handlers, problem_response
+from shared.http.headers import API_CSP, SecurityHeaders
+from shared.http.operator import add_api_docs, add_metrics
 from shared.http.text import MESSAGE_JA, control_character_field
 from shared.identity import CurrentIdentity, TokenVerifier, require_role
 from shared.logging import get_logger
-from shared.metrics import CONTENT_TYPE, ServiceMetrics
+from shared.metrics import ServiceMetrics
 from shared.reference import ReferenceDataError
 from shared.settings import Settings
 
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "x-correlation-id"
-# What a client's correlation id may hold: visible ASCII only (it goes into logs, events and a header).
+# What a client's correlation id may hold: visible ASCII only (it goes into the logs).
 _CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
@@ -98,8 +101,8 @@ class UrlTextMiddleware:
 
 def client_correlation_id(raw: bytes | None) -> str | None:
     """The client's correlation id, if usable. A malformed one (not ASCII, control or
-    space characters) is ignored and the server makes its own: it is tracing metadata,
-    and refusing a request over it would lose a consultation for no fault in its content."""
+    space characters) is dropped: it is tracing metadata, and refusing a request over it
+    would lose a consultation for no fault in its content."""
     if not raw:
         return None
     text = raw[:64].decode("latin-1")
@@ -107,7 +110,11 @@ def client_correlation_id(raw: bytes | None) -> str | None:
 
 
 class CorrelationMiddleware:
-    """Binds the correlation id; logs and measures each request once it is answered."""
+    """Makes each request's correlation id (the one its events, audit lines and logs
+    carry, and the response's ``X-Correlation-Id``): always the server's own, so no client
+    chooses what is stored. A client's id, if well-formed, is logged beside it as
+    ``client_correlation_id`` to join the two sides' logs. Logs and measures each request
+    once it is answered."""
 
     def __init__(self, app: ASGIApp, metrics: ServiceMetrics | None = None) -> None:
         self.app = app
@@ -118,10 +125,13 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(CORRELATION_HEADER.encode())
-        correlation_id = client_correlation_id(incoming) or uuid.uuid4().hex
-        if incoming and correlation_id != incoming[:64].decode("latin-1"):
-            log.warning("correlation_id_ignored", reason="malformed")
-        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        from_client = client_correlation_id(incoming)
+        if incoming and from_client is None:
+            log.warning("client_correlation_id_ignored", reason="malformed")
+        correlation_id = uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["correlation_id"] = correlation_id
+        state["client_correlation_id"] = from_client
 
         status = 500
         started = time.perf_counter()
@@ -134,7 +144,10 @@ class CorrelationMiddleware:
                 message.setdefault("headers", []).append((CORRELATION_HEADER.encode(), correlation_id.encode()))
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        bound = {"correlation_id": correlation_id}
+        if from_client is not None:
+            bound["client_correlation_id"] = from_client
+        with structlog.contextvars.bound_contextvars(**bound):
             try:
                 await self.app(scope, receive, send_with_header)
             finally:
@@ -183,20 +196,23 @@ def create_api(
     api_docs: bool = True,
     metrics: ServiceMetrics | None = None,
     tracing: Tracing | None = None,
+    content_security_policy: str = API_CSP,
 ) -> FastAPI:
     """``tokens`` reads each request's bearer token (the runtime's, which knows what the
     console has revoked; by default one that checks signatures and times only).
     ``metrics``: the registry /metrics serves (the runtime's; by default HTTP figures only).
     ``api_docs=False``: no /docs or /openapi.json (the console's pages are not an API).
-    ``tracing``: the runtime's, when it traces (a server span per request)."""
+    ``tracing``: the runtime's, when it traces (a server span per request).
+    ``content_security_policy``: of every answer but the docs pages (the console's pages' own)."""
     app = FastAPI(
         title=title,
         description=description,
         version="1",
         lifespan=lifespan,
-        docs_url="/docs" if api_docs else None,
-        redoc_url="/redoc" if api_docs else None,
-        openapi_url="/openapi.json" if api_docs else None,
+        # Ours instead (add_api_docs): offline, and the operator's in production.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         responses={"4XX": {"description": "Problem details (RFC 9457)", "content": {"application/problem+json": {}}}},
     )
     app.state.settings = settings
@@ -207,7 +223,11 @@ def create_api(
     app.add_middleware(UrlTextMiddleware)
     metrics = metrics or ServiceMetrics(service)
     app.add_middleware(CorrelationMiddleware, metrics=metrics)
+    # Outermost: the body-limit and URL refusals carry the headers too.
+    app.add_middleware(SecurityHeaders, csp=content_security_policy)
     add_metrics(app, metrics)
+    if api_docs:
+        add_api_docs(app, title)
     if tracing is not None:
         tracing.instrument_app(app)
 
@@ -263,20 +283,6 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
             "school_districts": len(data.school_districts),
             "agencies": len(data.agencies),
         }
-
-
-def add_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
-    """``GET /metrics``: this process's registry in Prometheus text format."""
-
-    @app.get(
-        "/metrics",
-        tags=["ops"],
-        response_class=Response,
-        summary="Prometheus metrics (counts only)",
-        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
-    )
-    async def prometheus_metrics() -> Response:
-        return Response(await metrics.scrape(), media_type=CONTENT_TYPE)
 
 
 def services_of(kind: type[T]) -> Callable[[Request], T]:

@@ -1,6 +1,7 @@
 """``GET /asyncapi`` (the page) and ``GET /asyncapi.json`` (the AsyncAPI 3.0 document) of a
-service's events, public like ``/docs``. Both are built once, from the contracts and the
-handlers this process runs, so they say what the process really sends and applies."""
+service's events, open or behind the operator's token like ``/docs`` (``operator.py``).
+Both are built once, from the contracts and the handlers this process runs, so they say
+what the process really sends and applies."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from shared.asyncapi import STYLESHEET, asyncapi_document, document_json, render_page
+from shared.http.operator import OperatorOnly
 from shared.messaging.consumer import EventHandlers
 
 
@@ -23,12 +25,17 @@ def add_asyncapi(app: FastAPI, service: str, handlers: EventHandlers) -> None:
         tags=["ops"],
         response_class=JSONResponse,
         summary="このサービスのイベント契約 (AsyncAPI 3.0.0 document)",
+        dependencies=[OperatorOnly],
     )
     async def asyncapi_json() -> Response:
         return Response(body, media_type="application/json")
 
     @app.get(
-        "/asyncapi", tags=["ops"], response_class=HTMLResponse, summary="このサービスのイベント契約 (readable page)"
+        "/asyncapi",
+        tags=["ops"],
+        response_class=HTMLResponse,
+        summary="このサービスのイベント契約 (readable page)",
+        dependencies=[OperatorOnly],
     )
     async def asyncapi_page() -> HTMLResponse:
         return HTMLResponse(page)

@@ -41,8 +41,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, stream_for
+from shared.events.personal import Sealer
 from shared.logging import get_logger
-from shared.messaging.failures import RecordedError
+from shared.messaging.failures import RecordedError, error_text
 from shared.messaging.streams import decode_entry
 from shared.tracing import NO_SPANS, StreamSpans
 
@@ -133,6 +134,7 @@ class StreamConsumer:
         unit_of_work: Callable[[], UnitOfWork],
         redis: Redis,
         spans: StreamSpans = NO_SPANS,
+        keys: Sealer | None = None,
     ) -> None:
         self.service = service
         self.group = service
@@ -141,6 +143,7 @@ class StreamConsumer:
         self.unit_of_work = unit_of_work
         self.redis = redis
         self.spans = spans  # a span per applied event (shared/tracing/context.py); none when off
+        self.keys = keys  # opens the personal fields a handler asks for (Envelope.payload_as)
         self.applied_total = 0
         self.duplicates_total = 0
 
@@ -150,7 +153,7 @@ class StreamConsumer:
     async def apply(self, stream: str, fields: dict[bytes, bytes]) -> bool:
         """Apply one entry exactly once. Returns False when it was already applied (or is
         not this service's concern); raises if it could not be applied."""
-        envelope = decode_entry(fields)
+        envelope = decode_entry(fields, self.keys)
         handler = self.handlers.get(envelope.type)
         with structlog.contextvars.bound_contextvars(
             correlation_id=envelope.correlation_id, event_id=envelope.event_id, event_type=envelope.type
@@ -202,7 +205,7 @@ class StreamConsumer:
                     stream=stream,
                     entries=len(entries),
                     error_type=type(exc).__name__,
-                    error=str(exc)[:300],
+                    error=error_text(exc, 300),
                 )
         if done is None:
             done = []
@@ -232,7 +235,7 @@ class StreamConsumer:
             stream=stream,
             message_id=message_id.decode(),
             error_type=type(exc).__name__,
-            error=str(exc)[:300],
+            error=recorded.error[:300],
             transient=recorded.transient,
         )
         with contextlib.suppress(Exception):  # Redis down too: the reclaimer copes
@@ -245,7 +248,7 @@ class StreamConsumer:
         raises."""
         plan: list[tuple[int, Envelope, EventHandler]] = []
         for index, (_message_id, fields) in enumerate(entries):
-            envelope = decode_entry(fields)  # a bad entry: the one-by-one path isolates it
+            envelope = decode_entry(fields, self.keys)  # a bad entry: the one-by-one path isolates it
             handler = self.handlers.get(envelope.type)
             if handler is not None:  # otherwise another service's concern: acked
                 plan.append((index, envelope, handler))

@@ -17,6 +17,8 @@ from typing import Any
 from redis.asyncio import Redis
 
 from shared.clock import utcnow
+from shared.events.personal import Sealer, open_tree
+from shared.messaging.failures import error_text
 from shared.messaging.streams import dead_letter_stream, decode_entry, entries_of
 
 RESOLVED_STREAM = "tsunagi.dlq.resolved"
@@ -46,7 +48,7 @@ def dead_letter_entry(
         envelope = decode_entry(fields)
         event_id, event_type, envelope_json = envelope.event_id, envelope.type, envelope.model_dump_json()
     except Exception as exc:  # an undecodable entry is dead-lettered too: keep what we have
-        event_id, event_type, envelope_json = "", "", json.dumps({"undecodable": str(exc)[:300]})
+        event_id, event_type, envelope_json = "", "", json.dumps({"undecodable": error_text(exc, 300)})
     return {
         b"service": service.encode(),
         b"stream": stream.encode(),
@@ -87,9 +89,18 @@ class DeadLetter:
         except ValueError:
             return {}
 
-    def as_dict(self) -> dict[str, Any]:
+    def opened_envelope(self, keys: Sealer) -> tuple[dict[str, Any], str]:
+        """The envelope with its payload's sealed values opened, for the operator, and a
+        note saying whether they could be (the stored entry stays sealed)."""
+        envelope = self.envelope
+        try:
+            return {**envelope, "payload": open_tree(envelope.get("payload"), keys)}, "opened with the key ring"
+        except ValueError as exc:  # a key no longer (or not yet) in this ring
+            return envelope, f"left sealed: {exc}"
+
+    def as_dict(self, envelope: dict[str, Any] | None = None) -> dict[str, Any]:
         shown = {k: v for k, v in self.fields.items() if k not in ("original", "envelope")}
-        return {"ref": self.ref, **shown, "envelope": self.envelope}
+        return {"ref": self.ref, **shown, "envelope": self.envelope if envelope is None else envelope}
 
 
 def _text(fields: dict[bytes, bytes]) -> dict[str, str]:

@@ -11,9 +11,10 @@ import json
 import socket
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
 
 TRANSIENT_TYPES = (
     ConnectionError,
@@ -51,6 +52,26 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def error_text(exc: BaseException, limit: int = 1000) -> str:
+    """What went wrong, without the values that went in: it is kept in dead letters and
+    logs, which must never carry a name or a note. A validation error keeps each error's
+    location, type and message (pydantic's text repeats the input); a database error its
+    driver's first line (SQLAlchemy appends the statement's parameters, PostgreSQL a
+    DETAIL line with the key's value)."""
+    if isinstance(exc, ValidationError):
+        lines = [f"{exc.error_count()} validation error(s) for {exc.title}"]
+        for error in exc.errors(include_input=False, include_url=False, include_context=False):
+            where = ".".join(str(part) for part in error["loc"]) or "(payload)"
+            lines.append(f"{where}: {error['msg']} [type={error['type']}]")
+        text = "\n".join(lines)
+    elif isinstance(exc, StatementError) and exc.orig is not None:
+        first = str(exc.orig).strip().splitlines()
+        text = f"{type(exc.orig).__name__}: {first[0] if first else ''}"
+    else:
+        text = str(exc)
+    return f"{type(exc).__name__}: {text[:limit]}"
+
+
 @dataclass(frozen=True)
 class RecordedError:
     error: str
@@ -61,7 +82,7 @@ class RecordedError:
 
     @classmethod
     def of(cls, exc: BaseException) -> RecordedError:
-        return cls(f"{type(exc).__name__}: {str(exc)[:1000]}", is_transient(exc))
+        return cls(error_text(exc), is_transient(exc))
 
     @classmethod
     def decode(cls, raw: bytes | str | None) -> RecordedError:

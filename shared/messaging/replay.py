@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from shared.clock import Clock
+from shared.keyring import KeyRing
 from shared.messaging.catalog import load_service, service_engine
 from shared.messaging.consumer import StreamConsumer
 from shared.messaging.deadletter import DeadLetter, resolve
@@ -43,12 +44,14 @@ async def replay(settings: Settings, redis: Redis, letter: DeadLetter, *, by: st
     if letter.get("event_type") and parts.handlers.get(letter.get("event_type")) is None:
         return ReplayOutcome(letter, False, f"{letter.service} no longer applies {letter.get('event_type')}")
     engine = service_engine(settings, letter.service)
+    keys = KeyRing.from_settings(settings)
     consumer = StreamConsumer(
         service=letter.service,
         consumer=f"replay:{by}",
         handlers=parts.handlers,
-        unit_of_work=lambda: parts.unit_of_work(engine, parts.tables, Clock()),
+        unit_of_work=lambda: parts.unit_of_work(engine, parts.tables, Clock(), keys=keys),
         redis=redis,
+        keys=keys,
     )
     try:
         applied = await consumer.apply(letter.get("stream"), letter.original_fields)

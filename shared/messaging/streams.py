@@ -10,6 +10,7 @@ from redis.exceptions import ResponseError
 from redis.typing import XClaimResponse
 
 from shared.events import Envelope
+from shared.events.personal import Sealer
 
 DATA_FIELD = b"__data__"
 
@@ -44,13 +45,15 @@ async def ensure_group(redis: Redis, stream: str, group: str) -> None:
             raise
 
 
-def decode_entry(fields: dict[bytes, bytes]) -> Envelope:
-    """An entry written by FastStream's publisher (binary format) or a raw JSON one."""
+def decode_entry(fields: dict[bytes, bytes], keys: Sealer | None = None) -> Envelope:
+    """An entry written by FastStream's publisher (binary format) or a raw JSON one. With
+    ``keys``, ``payload_as`` opens the personal fields it returns; without, the envelope
+    and identifiers read as usual and a sealed field refuses to open."""
     raw = fields.get(DATA_FIELD)
     if raw is None:
         raise ValueError("stream entry has no __data__ field")
     body, _headers = BinaryMessageFormatV1.parse(raw)
-    return Envelope.model_validate_json(body)
+    return Envelope.model_validate_json(body).opened_with(keys)
 
 
 def headers_of(envelope: Envelope) -> dict[str, Any]:

@@ -57,8 +57,7 @@ ALLOWED_ATTRIBUTES = frozenset(
     }
 )
 # Ours (shared/tracing/context.py): event ids and types, the service. Not the correlation
-# id: a caller may set it (X-Correlation-Id), and no header value goes out; logs carry the
-# event id too.
+# id: traces and logs join on the event id, which logs carry too.
 ALLOWED_PREFIX = "tsunagi."
 
 

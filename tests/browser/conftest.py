@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from services.console.domain.second_factor import is_fresh
+from services.console.handlers.samples import SAMPLE_TOTP_SECRET
 from shared.cli.seed import seed_once
 from shared.cli.up import create_sample_accounts
-from shared.clock import set_clock_offset
+from shared.clock import Clock, set_clock_offset
 from shared.settings import PROJECT_ROOT
 from tests.support.system import System, running_system
 
@@ -115,11 +118,19 @@ class Shots:
         )
 
 
+# Second factors set up during the run (the SAMPLE key otherwise), and the time step of
+# each account's last accepted code, as the console keeps it.
+SECOND_FACTOR_KEYS: dict[str, str] = {}
+USED_STEPS: dict[str, int] = {}
+
+
 class Person:
     """One person in their own browser context (their own cookies), signing in as a user would."""
 
     def __init__(self, browser: Browser, system: System, shots: Shots, account_id: str, *, phone: bool = False) -> None:
         self.account_id = account_id
+        self.settings = system.settings
+        self.recovery_codes: list[str] = []
         self.base = system.url("console")
         self.shots = shots
         self.context: BrowserContext = browser.new_context(
@@ -150,13 +161,23 @@ class Person:
     def shot(self, name: str) -> Path:
         return self.shots.take(self.page, name)
 
-    def sign_in(self, password: str = PASSWORD, *, role: str | None = None) -> Page:
-        """Signs in afresh (whatever session this browser held)."""
+    def sign_in(self, password: str = PASSWORD, *, role: str | None = None, code: str | None = None) -> Page:
+        """Signs in afresh (whatever session this browser held), with the second factor
+        where the console asks for it: the code the person's authenticator app shows at
+        the system's shared time (or ``code``, e.g. a recovery code), or, where one must
+        be set up, the enrolment as the person does it."""
         self.context.clear_cookies()
         page = self.go("/signin", shot="signin")
         page.get_by_label("アカウントID").fill(self.account_id)
         page.get_by_label("パスワード").fill(password)
         page.get_by_role("button", name="サインイン").click()
+        page.wait_for_load_state()
+        if urlparse(page.url).path == "/two-factor":
+            self.enrol()
+        elif urlparse(page.url).path == "/signin/code":
+            self.shot("signin-code")
+            page.get_by_label("コード").fill(code or self.current_code())
+            page.get_by_role("button", name="確認する").click()
         if role is not None:
             expect(page.get_by_role("heading", name="役割を選ぶ")).to_be_visible()
             self.shot("choose-role")
@@ -165,6 +186,38 @@ class Person:
         page.wait_for_load_state()
         self.shot(f"after-signin-{self.account_id}")  # each person's home page
         return page
+
+    def current_code(self) -> str:
+        """The authenticator app's code now, by the system's clock. A code is accepted
+        once: when every code of this half-minute was used, the shared clock moves on."""
+        clock_file = self.settings.clock_file
+        assert clock_file is not None
+        totp = pyotp.TOTP(SECOND_FACTOR_KEYS.get(self.account_id, SAMPLE_TOTP_SECRET))
+        while True:
+            clock = Clock(clock_file)
+            current = totp.timecode(clock.now())
+            fresh = [s for s in (current, current + 1) if is_fresh(s, USED_STEPS.get(self.account_id))]
+            if fresh:
+                USED_STEPS[self.account_id] = fresh[0]
+                return str(totp.generate_otp(fresh[0]))
+            set_clock_offset(clock_file, clock.offset().total_seconds() + 30)
+
+    def enrol(self) -> list[str]:
+        """Sets up the second factor as the person would: reads the key beside the QR code
+        into their app, confirms with its code, and keeps the recovery codes shown once."""
+        page = self.page
+        expect(page.get_by_role("heading", name="2段階認証の設定")).to_be_visible()
+        self.shot("two-factor-enrol")
+        SECOND_FACTOR_KEYS[self.account_id] = page.locator(".secret-key").inner_text().replace(" ", "")
+        USED_STEPS.pop(self.account_id, None)
+        page.get_by_label("確認コード").fill(self.current_code())
+        page.get_by_role("button", name="設定する").click()
+        expect(page.get_by_role("heading", name="リカバリーコード")).to_be_visible()
+        self.shot("two-factor-recovery-codes")
+        self.recovery_codes = page.locator(".recovery-codes li").all_inner_texts()
+        page.get_by_role("link", name="控えたので続ける").click()
+        page.wait_for_load_state()
+        return self.recovery_codes
 
     def close(self) -> None:
         self.context.close()

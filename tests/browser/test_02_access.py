@@ -150,3 +150,36 @@ def test_an_idle_session_ends_and_background_refreshes_do_not_count(
     finally:
         set_clock_offset(clock_file, 0)
     person.close()
+
+
+def test_a_supervisor_signs_in_with_a_second_factor_and_sets_it_up_again_after_a_reset(
+    browser: Browser, system: System, shots: Shots
+) -> None:
+    supervisor = _fresh(browser, system, shots, "sv-1")
+    expect(supervisor.sign_in()).to_have_url(re.compile(r"/dashboard$"))  # the SAMPLE key's code
+    page = supervisor.sign_in(code="000000")
+    expect(page.locator("main")).to_contain_text("コードが正しくありません")
+    expect(page.get_by_label("コード")).to_be_visible()
+    supervisor.shot("signin-code-wrong")
+
+    # The phone is lost: an administrator clears the second factor.
+    admin = _fresh(browser, system, shots, "admin-1")
+    admin.sign_in()
+    page = admin.go("/admin/accounts/sv-1", shot="account-second-factor")
+    expect(page.locator("main")).to_contain_text("設定済み")
+    page.get_by_role("button", name="2段階認証を解除する").click()
+    expect(page.locator(".banner--success")).to_contain_text("2段階認証を解除しました")
+    admin.shot("account-second-factor-reset")
+
+    # The next sign-in sets it up again (a new key, ten recovery codes shown once).
+    expect(supervisor.sign_in()).to_have_url(re.compile(r"/dashboard$"))
+    codes = supervisor.recovery_codes
+    assert len(codes) == 10 and len(set(codes)) == 10
+    expect(supervisor.sign_in(code=codes[0])).to_have_url(re.compile(r"/dashboard$"))
+    page = supervisor.sign_in(code=codes[0])
+    expect(page.locator("main")).to_contain_text("未使用のリカバリーコード")
+    expect(supervisor.sign_in()).to_have_url(re.compile(r"/dashboard$"))
+    page = supervisor.go("/two-factor", shot="two-factor-enrolled")
+    expect(page.locator("main")).to_contain_text("残り9個")
+    supervisor.close()
+    admin.close()

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from shared.messaging.streams import decode_entry
 from shared.settings import PROJECT_ROOT
-from tests.support.services import bearer, eventually, running_service
+from tests.support.services import bearer, eventually, opened_entry, running_service
 
 EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8"))
 
@@ -33,7 +33,8 @@ async def test_furigana_is_kana_only_and_travels_with_the_person(make_settings, 
         redis = aioredis.Redis.from_url(settings.redis_url)
         entries = await eventually(lambda: redis.xrange("tsunagi.consultation"), what="the submitted event")
         await redis.aclose()
-        person = decode_entry(entries[0][1]).payload["person"]
+        assert decode_entry(entries[0][1]).payload["person"]["name_kana"].startswith("tsk1."), "sealed on the stream"
+        person = opened_entry(entries[0][1]).payload["person"]
         assert person["name_kana"] == "サンプル タロウ"  # NFKC: half-width katakana and the wide space folded
 
         for accepted in ("さんぷる たろう", "サンプル・タロウ", "サトー", "   "):

@@ -137,3 +137,53 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ComposeRedis:
+    """redis-server started with docker-compose.yml's own command (its ACL users, one per
+    service, append-only), each ``${…_PASSWORD}`` filled with a fresh password: the
+    production Redis, on a free port in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        import re
+        import secrets
+
+        import yaml
+
+        from shared.settings import PROJECT_ROOT
+
+        compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+        self.folder = folder
+        self.port = free_port()
+        self.passwords: dict[str, str] = {}
+
+        def fill(match: re.Match[str]) -> str:
+            service = match.group(1).lower()
+            return self.passwords.setdefault(service, secrets.token_hex(16))
+
+        pattern = re.compile(r"\$\{TSUNAGI_REDIS_([A-Z]+)_PASSWORD[^}]*\}")
+        self.command = [pattern.sub(fill, arg) for arg in compose["services"]["redis"]["command"]]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, service: str) -> str:
+        return f"redis://{service}:{self.passwords[service]}@127.0.0.1:{self.port}/0"
+
+    @property
+    def aof_dir(self) -> Path:
+        return self.folder / "appendonlydir"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        where = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(
+            [*self.command, *where, "--logfile", str(self.folder / "redis.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None

@@ -14,7 +14,10 @@ import httpx
 
 from shared.clock import Clock
 from shared.db.migrate import migrate
+from shared.events import Envelope
 from shared.identity import issue_token
+from shared.keyring import KeyRing
+from shared.messaging.streams import decode_entry
 from shared.settings import Settings
 
 
@@ -58,3 +61,10 @@ async def eventually(
             last_error = exc
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f": {last_error}" if last_error else ""))
+
+
+def opened_entry(fields: dict[bytes, bytes]) -> Envelope:
+    """A stream entry as a consumer holding the test key ring reads it: the envelope with
+    its sealed personal fields opened (the entry itself stays sealed)."""
+    envelope = decode_entry(fields, KeyRing.for_tests())
+    return envelope.model_copy(update={"payload": envelope.opened(envelope.payload)})

@@ -65,7 +65,9 @@ def running_system(
     database_url: str | None = None,
     replicas: dict[str, int] | None = None,
     extra_env: dict[str, str] | None = None,
+    service_env: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[System]:
+    """``service_env``: variables for one service's processes only (e.g. its own Redis user)."""
     ports = {service: free_port() for service in SERVICES}
     env_values = {
         "TSUNAGI_MODE": "test",
@@ -89,6 +91,8 @@ def running_system(
                 pool.submit(asyncio.run, migrate(settings, service)).result()
         ensure_key_pair(settings)  # as `tsunagi up` does: before any process reads it
         supervisor = Supervisor(settings, child_env(settings, redis_url), replicas or {}, tmp / "logs")
+        for process in supervisor.processes:
+            process.env.update((service_env or {}).get(process.service, {}))
     finally:
         for key, value in saved.items():
             if value is None:

@@ -50,6 +50,7 @@ def test_environment_names_are_settings_the_code_reads() -> None:
     assert env["TSUNAGI_DATABASE_URL"].startswith("postgresql://")
     assert env["TSUNAGI_SECRET_KEY"].startswith("${TSUNAGI_SECRET_KEY:?"), "production needs a real key"
     assert env["TSUNAGI_MATCH_KEY"].startswith("${TSUNAGI_MATCH_KEY:?"), "production needs a real match key"
+    assert env["TSUNAGI_OPERATOR_TOKEN"].startswith("${TSUNAGI_OPERATOR_TOKEN:?"), "/metrics and docs need it"
 
 
 def test_migrations_run_once_before_the_services() -> None:
@@ -72,3 +73,44 @@ def test_only_the_console_holds_the_signing_key() -> None:
     assert console["TSUNAGI_CONSOLE_SIGNING_KEY_FILE"] == "/run/secrets/console_signing_key"
     for backend in SERVICES[1:]:
         assert console[f"TSUNAGI_{backend.upper()}_URL"] == f"http://{backend}:{Settings().port_of(backend)}"
+
+
+def redis_users(command: list[str]) -> dict[str, list[str]]:
+    """The ACL rules of each ``--user`` line of redis-server's command."""
+    users: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for arg in command:
+        if arg.startswith("--"):
+            current = [] if arg == "--user" else None
+            continue
+        if current is not None:
+            if not current:
+                users[arg] = current
+            current.append(arg)
+    return {name: rules[1:] for name, rules in users.items()}
+
+
+def test_redis_has_one_acl_user_per_service_and_each_service_uses_its_own() -> None:
+    services = COMPOSE["services"]
+    users = redis_users(services["redis"]["command"])
+    assert set(users) == {"default", *SERVICES}
+    assert users["default"] == ["on", "nopass", "resetchannels", "-@all", "+ping"], "anonymous: PING only"
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    passwords = set()
+    for name in SERVICES:
+        rules = users[name]
+        password = f"${{TSUNAGI_REDIS_{name.upper()}_PASSWORD:?set TSUNAGI_REDIS_{name.upper()}_PASSWORD}}"
+        assert rules[0] == "on" and f">{password}" in rules, f"{name}: its own required password"
+        assert "nopass" not in rules and "~*" not in rules and "allkeys" not in rules
+        assert "~tsunagi*" in rules, f"{name}: Tsunagi's keys only"
+        assert rules.index("-@dangerous") > rules.index("+@all"), f"{name}: no dangerous commands"
+        passwords.add(password)
+        url = services[name]["environment"]["TSUNAGI_REDIS_URL"]
+        assert url == f"redis://{name}:${{TSUNAGI_REDIS_{name.upper()}_PASSWORD}}@redis:6379/0"
+    assert len(passwords) == len(SERVICES)
+    assert "TSUNAGI_REDIS_URL" not in services["migrate"]["environment"], "migrations need no Redis"
+
+
+def test_production_needs_the_payload_key_ring() -> None:
+    env = COMPOSE["services"]["case"]["environment"]
+    assert env["TSUNAGI_PAYLOAD_KEYS"].startswith("${TSUNAGI_PAYLOAD_KEYS:?")

@@ -19,6 +19,7 @@ from shared.db.sql import insert_rows
 from shared.db.tables import MessagingTables
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope
+from shared.events.personal import Sealer
 
 _LATEST = (
     select(timeline.c.case_id, func.max(timeline.c.seq).label("seq"))
@@ -82,9 +83,10 @@ class CaseUnitOfWork(UnitOfWork):
         clock: Clock,
         outbox_signal: asyncio.Event | None = None,
         *,
+        keys: Sealer | None = None,
         chain: TimelineChain,
     ) -> None:
-        super().__init__(engine, tables, clock, outbox_signal)
+        super().__init__(engine, tables, clock, outbox_signal, keys=keys)
         self.chain = chain
         self._timeline: list[tuple[Envelope, str]] = []
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import contacts, notes, referrals
+from shared.db.sql import count_of
 
 
 class ReferralRepository:
@@ -53,17 +54,23 @@ class RecordRepository:
     async def add_contact(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(contacts), row)
 
-    async def contacts_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(
-            select(contacts).where(contacts.c.case_id.in_(case_ids)).order_by(contacts.c.contacted_at, contacts.c.id)
-        )
-        return [dict(r) for r in rows.mappings().all()]
+    async def contacts_of(self, case_ids: list[str], latest: int) -> tuple[list[dict[str, Any]], int]:
+        """The ``latest`` contacts, oldest of them first, and how many there are in all."""
+        query = select(contacts).where(contacts.c.case_id.in_(case_ids))
+        return await _latest(self.db, query, (contacts.c.contacted_at, contacts.c.id), latest)
 
     async def add_note(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(notes), row)
 
-    async def notes_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
-        rows = await self.db.execute(
-            select(notes).where(notes.c.case_id.in_(case_ids)).order_by(notes.c.created_at, notes.c.id)
-        )
-        return [dict(r) for r in rows.mappings().all()]
+    async def notes_of(self, case_ids: list[str], latest: int) -> tuple[list[dict[str, Any]], int]:
+        """The ``latest`` notes, oldest of them first, and how many there are in all."""
+        query = select(notes).where(notes.c.case_id.in_(case_ids))
+        return await _latest(self.db, query, (notes.c.created_at, notes.c.id), latest)
+
+
+async def _latest(
+    db: AsyncConnection, query: Select[Any], order: tuple[ColumnElement[Any], ...], latest: int
+) -> tuple[list[dict[str, Any]], int]:
+    newest_first = query.order_by(*(c.desc() for c in order)).limit(latest)
+    rows = [dict(r) for r in (await db.execute(newest_first)).mappings().all()]
+    return rows[::-1], await count_of(db, query)

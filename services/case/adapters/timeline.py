@@ -46,7 +46,8 @@ class TimelineRepository:
 
 def timeline_row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:
     """The entry's columns except its place in the chain (adapters/chain.py adds it)."""
-    summary = summarise(envelope.payload)
+    # Personal detail is dropped before anything is opened; a reason the timeline shows is opened.
+    summary = envelope.opened(summarise(envelope.payload))
     occurred_at = as_utc(envelope.occurred_at)
     return dict(
         event_id=envelope.event_id,

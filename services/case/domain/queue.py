@@ -1,8 +1,8 @@
-"""The coordinator's queue: who sees which case, priorities and the sort. No I/O."""
+"""The coordinator's queue: who sees which case, and the priorities in the queue's order
+(the sort itself is SQL: adapters/queue.py). No I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -41,27 +41,6 @@ def visible_areas(role: str, scope: str) -> frozenset[str] | None:
 def may_see(role: str, scope: str, area: str) -> bool:
     areas = visible_areas(role, scope)
     return areas is None or area in areas
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    case_id: str
-    priority: str
-    opened_at: datetime
-    coordinator_id: str | None
-
-
-def urgency_then_age(item: QueueItem) -> tuple[int, datetime, str]:
-    """Most urgent first; within one priority, the longest waiting first."""
-    return (priority_rank(item.priority), item.opened_at, item.case_id)
-
-
-def in_view(item: QueueItem, view: str, me: str) -> bool:
-    if view == "unassigned":
-        return item.coordinator_id is None
-    if view == "mine":
-        return item.coordinator_id == me
-    return True
 
 
 def age_days(opened_at: datetime, now: datetime) -> int:

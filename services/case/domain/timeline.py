@@ -9,7 +9,7 @@ from typing import Any
 
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
-_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose"})
+_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose", "error"})
 
 LABELS: dict[str, str] = {
     "consultation.submitted": "相談受付",
@@ -35,6 +35,8 @@ LABELS: dict[str, str] = {
     "referral.declined": "紹介先が辞退",
     "referral.status_changed": "紹介の進捗",
     "notification.recorded": "通知",
+    "notification.delivery_failed": "通知の配信失敗",
+    "referral.sharing_restricted": "共有項目の取り下げ(同意の撤回)",
     "followup.fired": "フォローアップ",
 }
 

@@ -32,7 +32,7 @@ async def list_cases(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
-    window: Annotated[Window, Depends(paging(default=50, maximum=100))],
+    window: Annotated[Window, Depends(paging(default=50, maximum=100, keyset=True))],
     view: Annotated[Literal["unassigned", "mine", "all"], Query(description="未割当 / 自分の担当 / すべて")] = "all",
     status: Annotated[list[str] | None, Query(description="状態(複数可、省略時は終結以外)")] = None,
     priority: Annotated[list[Literal["緊急", "高", "通常"]] | None, Query()] = None,
@@ -65,10 +65,11 @@ async def list_cases(
         needs_attention=needs_attention,
         offset=window.offset,
         limit=window.limit,
+        after=window.after,
     )
     result = await queries.queue(services.runtime.unit_of_work(), query, caller)
     items = [views.summary(c, result["now"]) for c in result["items"]]
-    return Queue(**page_of(window, items, result["total"]), counts=result["counts"])
+    return Queue(**page_of(window, items, result["total"], result["last_key"]), counts=result["counts"])
 
 
 # Declared before /cases/{case_id}, which would otherwise take "search" for a case id.

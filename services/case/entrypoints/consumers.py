@@ -12,7 +12,6 @@ from shared.access import on_access_events
 from shared.events import (
     ConsultationSubmitted,
     FollowupFired,
-    NotificationRecorded,
     ReferralAccepted,
     ReferralAcknowledged,
     ReferralDeclined,
@@ -32,7 +31,7 @@ def make_event_handlers(reference: ReferenceData, keys: MatchKeys) -> EventHandl
     handlers.on(ReferralReceived, ReferralAcknowledged, ReferralAccepted, ReferralDeclined, ReferralStatusChanged)(
         agency_events.on_agency_move
     )
-    handlers.on_batch(NotificationRecorded)(agency_events.on_notifications_recorded)
+    handlers.on_batch(*agency_events.TIMELINE_ONLY)(agency_events.on_timeline_facts)
     handlers.on(FollowupFired)(agency_events.on_followup_fired)
     # Timeline notes that a notification went out: in batches under load. Consultations
     # (a new case in the queue), agency moves and follow-ups stay prompt.

@@ -178,8 +178,10 @@ class CaseDetail(CaseSummary):
     consultations: list[dict[str, Any]]
     household: list[dict[str, Any]]
     referrals: list[dict[str, Any]]
-    contacts: list[dict[str, Any]]
-    notes: list[dict[str, Any]]
+    contacts: list[dict[str, Any]] = Field(description="新しい20件(古い順)")
+    contacts_total: int = Field(description="接触記録の件数(すべて)")
+    notes: list[dict[str, Any]] = Field(description="新しい20件(古い順)")
+    notes_total: int = Field(description="メモの件数(すべて)")
     link_offers: list[dict[str, Any]]
     allowed_statuses: list[str] = Field(description="POST /status がいま受け付ける状態(理由はどれも任意)")
     referable: bool = Field(description="いま紹介を依頼できるか")

@@ -24,6 +24,8 @@ from shared.events import (
     ReferralReceived,
     ReferralStatusChanged,
 )
+from shared.events.notification import DeliveryFailed
+from shared.events.referral import ReferralSharingRestricted
 
 # The agency moves ``on_agency_move`` applies (entrypoints/consumers.py registers these).
 _MOVES = {
@@ -113,13 +115,19 @@ async def _effective_case(uow: UnitOfWork, case_id: str) -> dict[str, Any] | Non
     return case
 
 
-async def on_notifications_recorded(envelopes: list[Envelope], uow: UnitOfWork) -> None:
-    """``notification.recorded``: timeline only, a batch in one executemany. Order-free
-    (the timeline is ordered by event id). A notification about no case is not the case
-    service's concern."""
+# Facts about a case that only go on its timeline.
+TIMELINE_ONLY = (NotificationRecorded, DeliveryFailed, ReferralSharingRestricted)
+
+
+async def on_timeline_facts(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+    """``notification.recorded``, ``notification.delivery_failed``,
+    ``referral.sharing_restricted``: timeline only, a batch in one executemany.
+    Order-free (the timeline is ordered by event id). An event about no case is not the
+    case service's concern."""
+    models = {m.TYPE: m for m in TIMELINE_ONLY}
     entries = []
     for envelope in envelopes:
-        case_id = envelope.case_id or envelope.payload_as(NotificationRecorded).case_id
+        case_id = envelope.case_id or getattr(envelope.payload_as(models[envelope.type]), "case_id", None)
         if case_id:
             entries.append((envelope, case_id))
     add_to_timeline(uow, *entries)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from services.case.adapters.queue import QueueFilter, QueueRepository, sort_key
 from services.case.adapters.records import RecordRepository, ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.adapters.timeline import TimelineRepository
 from services.case.domain.moves import CaseState, allowed_statuses, referral_refusal
-from services.case.domain.queue import QueueItem, age_days, in_view, urgency_then_age, visible_areas
+from services.case.domain.queue import visible_areas
 from services.case.domain.referrals import share_options
 from services.case.domain.status import OPEN_STATUSES
 from services.case.domain.timeline import content_hash, matches_kind
@@ -18,6 +18,9 @@ from services.case.handlers.common import family_ids, load_visible, read_snapsho
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
+
+# Contacts and notes a case detail holds: the newest (with how many there are in all).
+LATEST_RECORDS = 20
 
 # What a queue row shows (not the person, the consent or the milestones).
 QUEUE_COLUMNS = (
@@ -50,15 +53,7 @@ class QueueQuery:
     needs_attention: bool | None = None
     offset: int = 0
     limit: int = 50
-
-
-async def attention_of(uow: UnitOfWork, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    wanted = set(case_ids)
-    found: dict[str, list[dict[str, Any]]] = {}
-    for r in await ReferralRepository(uow.db).needing_attention():
-        if r["case_id"] in wanted:
-            found.setdefault(r["case_id"], []).append(r)
-    return found
+    after: tuple[Any, ...] | None = None  # a cursor's sort key
 
 
 async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[str, Any]:
@@ -68,48 +63,30 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
     areas = visible_areas(caller.role, caller.scope)
     if query.area is not None:
         areas = frozenset({query.area}) if areas is None or query.area in areas else frozenset()
+    wanted = QueueFilter(
+        areas=areas,
+        statuses=query.statuses or tuple(OPEN_STATUSES),
+        priorities=query.priorities,
+        categories=query.categories,
+        school_districts=query.school_districts,
+        min_age_days=query.min_age_days,
+        max_age_days=query.max_age_days,
+        needs_attention=query.needs_attention,
+    )
+    now = uow.clock.now()
     async with uow:
         await read_snapshot(uow)
-        rows = await CaseRepository(uow.db).listing(
-            areas,
-            query.statuses or tuple(OPEN_STATUSES),
-            school_districts=query.school_districts,
-            columns=QUEUE_COLUMNS,
+        repo = QueueRepository(uow.db)
+        counts = await repo.counts(wanted, caller.subject, now)
+        page = await repo.page(
+            wanted, query.view, caller.subject, now, QUEUE_COLUMNS, query.offset, query.limit, query.after
         )
-        attention = await attention_of(uow, [r["id"] for r in rows])
-    now = uow.clock.now()
-    for row in rows:
+        attention = await repo.attention_of([r["id"] for r in page])
+    for row in page:
         row["opened_at"] = as_utc(row["opened_at"])
         row["attention"] = attention.get(row["id"], [])
-    filtered = [r for r in rows if _matches(r, query, now)]
-    items = {r["id"]: QueueItem(r["id"], r["priority"], r["opened_at"], r["coordinator_id"]) for r in filtered}
-    counts = {
-        view: sum(1 for i in items.values() if in_view(i, view, caller.subject))
-        for view in ("unassigned", "mine", "all")
-    }
-    # 緊急 and declined handoffs are surfaced at once, whatever column is open.
-    counts["urgent"] = sum(1 for r in filtered if r["priority"] == "緊急")
-    counts["needs_attention"] = sum(1 for r in filtered if r["attention"])
-    chosen = sorted((i for i in items.values() if in_view(i, query.view, caller.subject)), key=urgency_then_age)
-    by_id = {r["id"]: r for r in filtered}
-    page = [by_id[i.case_id] for i in chosen[query.offset : query.offset + query.limit]]
-    return {
-        "items": page,
-        "total": len(chosen),
-        "counts": counts,
-        "now": now,
-    }
-
-
-def _matches(row: dict[str, Any], query: QueueQuery, now: datetime) -> bool:
-    age = age_days(row["opened_at"], now)
-    return (
-        (not query.priorities or row["priority"] in query.priorities)
-        and (not query.categories or bool(set(query.categories) & set(row["categories"])))
-        and (query.min_age_days is None or age >= query.min_age_days)
-        and (query.max_age_days is None or age <= query.max_age_days)
-        and (query.needs_attention is None or bool(row["attention"]) == query.needs_attention)
-    )
+    last_key = sort_key(page[-1]) if page else None
+    return {"items": page, "total": counts[query.view], "counts": counts, "now": now, "last_key": last_key}
 
 
 async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[str, Any]:
@@ -123,8 +100,8 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
         case["consultations"] = await repo.consultations_of(family)
         case["household"] = await repo.members_of(family)
         case["referrals"] = await ReferralRepository(uow.db).of_cases(family)
-        case["contacts"] = await records.contacts_of(family)
-        case["notes"] = await records.notes_of(family)
+        case["contacts"], case["contacts_total"] = await records.contacts_of(family, LATEST_RECORDS)
+        case["notes"], case["notes_total"] = await records.notes_of(family, LATEST_RECORDS)
         case["link_offers"] = await repo.offers_about([case_id])
         case["attention"] = [r for r in case["referrals"] if r["needs_attention"]]
         await _record_read(uow, case_id, caller, "detail")

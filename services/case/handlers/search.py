@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case.adapters.queue import QueueRepository
 from services.case.adapters.search import CaseSearch
 from services.case.domain.matching import MatchKeys
 from services.case.domain.queue import may_see
 from services.case.domain.search import MAX_RESULTS, parse_search
 from services.case.handlers.common import read_snapshot, require_reader
-from services.case.handlers.queries import attention_of
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
 
@@ -29,7 +29,7 @@ async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity) -> 
             hits = await cases.by_name(keys.name(term.value), keys.kana(term.value))
         found = [c for c in hits if may_see(caller.role, caller.scope, c["area"])]
         shown = found[:MAX_RESULTS]
-        attention = await attention_of(uow, [c["id"] for c in shown])
+        attention = await QueueRepository(uow.db).attention_of([c["id"] for c in shown])
     for case in shown:
         case["attention"] = attention.get(case["id"], [])
     return {

@@ -80,6 +80,8 @@ class TokenMint:
     def token_for(self, who: SignedIn) -> str:
         if who.chosen is None or not who.chosen.grant.uses_services:
             raise PermissionError("no service grant chosen")
+        if who.awaiting is not None:  # the password alone opens no service
+            raise PermissionError("the second factor is still to come")
         now = self.clock.now()
         key = (who.session_id, who.chosen.id)
         cached = self._cache.get(key)

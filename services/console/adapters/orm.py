@@ -1,9 +1,10 @@
-"""The console's own tables (schema ``console``): accounts and their grants, sign-in
-sessions, failed sign-ins. Nothing of the cases: those stay in the services."""
+"""The console's own tables (schema ``console``): accounts and their grants, second
+factors, sign-in sessions, failed sign-ins. Nothing of the cases: those stay in the services."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -39,6 +40,22 @@ accounts = Table(
     _at("updated_at", False),
     _at("last_sign_in_at"),
     Column("version", Integer, nullable=False, default=1),
+    # The TOTP secret, encrypted (adapters/totp.py); set at enrolment, confirmed by a code.
+    Column("totp_secret", String(200), nullable=True),
+    _at("totp_confirmed_at"),
+    # The time step of the last code accepted: the same code is refused a second time.
+    Column("totp_last_step", BigInteger, nullable=True),
+)
+
+# One-time recovery codes (Argon2id like passwords), shown once at enrolment.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("code_hash", String(200), nullable=False),
+    _at("created_at", False),
+    _at("used_at"),
 )
 
 grants = Table(
@@ -62,6 +79,8 @@ sessions = Table(
     Column("secret_hash", String(64), nullable=False, unique=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
     Column("grant_id", String(26), nullable=True),  # the grant chosen after signing in
+    # What the password alone does not open yet: "code" (the second step) or "enrolment".
+    Column("awaiting", String(20), nullable=True),
     Column("csrf_token", String(64), nullable=False),
     _at("created_at", False),
     _at("last_active_at", False),

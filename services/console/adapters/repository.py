@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.console.adapters.orm import accounts, grants, sessions, sign_in_failures
+from services.console.adapters.orm import accounts, grants, recovery_codes, sessions, sign_in_failures
 from services.console.domain.accounts import Grant
 
 
@@ -135,3 +135,35 @@ class FailureRepository:
 
     async def clear(self, login_id: str) -> None:
         await self.db.execute(delete(sign_in_failures).where(sign_in_failures.c.login_id == login_id))
+
+
+class RecoveryCodeRepository:
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
+
+    async def replace(self, account_id: str, rows: list[dict[str, Any]]) -> None:
+        """The account's codes from now on (any earlier ones stop working)."""
+        await self.remove_all(account_id)
+        if rows:
+            await self.db.execute(insert(recovery_codes), rows)
+
+    async def remove_all(self, account_id: str) -> None:
+        await self.db.execute(delete(recovery_codes).where(recovery_codes.c.account_id == account_id))
+
+    async def unused(self, account_id: str) -> dict[str, str]:
+        """Unused codes: id → hash."""
+        rows = await self.db.execute(
+            select(recovery_codes.c.id, recovery_codes.c.code_hash).where(
+                recovery_codes.c.account_id == account_id, recovery_codes.c.used_at.is_(None)
+            )
+        )
+        return {str(code_id): str(code_hash) for code_id, code_hash in rows.all()}
+
+    async def use(self, code_id: str, now: datetime) -> bool:
+        """True if this call spent it (a code is spent once, even by two requests at once)."""
+        result = await self.db.execute(
+            update(recovery_codes)
+            .where(recovery_codes.c.id == code_id, recovery_codes.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(result.rowcount)

@@ -16,8 +16,9 @@ from typing import Any
 
 from services.console.adapters.orm import messaging
 from services.console.domain.accounts import CITY, Grant, grant_label
-from services.console.handlers import accounts
+from services.console.handlers import accounts, second_factor
 from services.console.handlers.accounts import AccountCommand
+from services.console.handlers.samples import sample_code
 from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.db.uow import UnitOfWork
@@ -132,6 +133,24 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return _run(args, action)
 
 
+def cmd_reset_second_factor(args: argparse.Namespace) -> int:
+    async def action(_settings: Settings, command: Callable[[], AccountCommand]) -> None:
+        await second_factor.reset(command(), args.account_id)
+        print(f"reset {args.account_id}'s second factor (set up again at the next sign-in where required)")
+
+    return _run(args, action)
+
+
+def cmd_sample_code(args: argparse.Namespace) -> int:
+    """The SAMPLE accounts' current TOTP code (sample data, embedded and test mode only)."""
+    settings = Settings()
+    if settings.mode == "production":
+        print("error: the SAMPLE key is for sample data only; refused in production", file=sys.stderr)
+        return 2
+    print(sample_code(Clock.from_settings(settings).now()))
+    return 0
+
+
 def cmd_move(args: argparse.Namespace) -> int:
     """人事異動: several coordinators to another area at once, each reported."""
     failed = 0
@@ -202,7 +221,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def add_console_commands(sub: Any) -> None:
     user = sub.add_parser(
-        "user", help="console accounts: add, grant, revoke, disable, enable, reset-password, move, list"
+        "user",
+        help="console accounts: add, grant, revoke, disable, enable, reset-password, reset-second-factor, move, list, "
+        "sample-code",
     ).add_subparsers(dest="command", required=True)
     a = user.add_parser("add", help="add an account (a temporary password is printed unless --password)")
     a.add_argument("account_id")
@@ -223,6 +244,11 @@ def add_console_commands(sub: Any) -> None:
     r.add_argument("account_id")
     r.add_argument("--password")
     r.set_defaults(func=cmd_reset)
+    f = user.add_parser("reset-second-factor", help="clear a person's second factor (lost phone); logged")
+    f.add_argument("account_id")
+    f.set_defaults(func=cmd_reset_second_factor)
+    c = user.add_parser("sample-code", help="the SAMPLE accounts' current 2段階認証 code (sample data only)")
+    c.set_defaults(func=cmd_sample_code)
     m = user.add_parser("move", help="人事異動: move coordinators to another area")
     m.add_argument("account_ids", nargs="+")
     m.add_argument("--area", required=True)

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.console.adapters.backend import Backend, CallTimes, call_times
+from services.console.adapters.totp import SecretBox
 from services.console.domain.signin import LockoutPolicy
 from services.console.entrypoints import formatting
 from services.console.entrypoints.metrics import ConsoleMetrics
@@ -50,6 +51,7 @@ class Console:
     templates: Jinja2Templates
     lockout: LockoutPolicy
     metrics: ConsoleMetrics
+    secret_box: SecretBox
 
     @property
     def token_ttl(self) -> timedelta:
@@ -141,7 +143,12 @@ async def person(request: Request, who: Visitor) -> SignedIn:
     if who is None:
         reason = getattr(request.state, "session_ended", None)
         raise Redirect(f"/signin?ended={reason}" if reason else "/signin", forget_session=reason is not None)
-    if who.must_change_password and request.url.path not in ("/password", "/signout"):
+    path = request.url.path
+    if who.awaiting == "code" and path not in ("/signin/code", "/signout"):
+        raise Redirect("/signin/code")
+    if who.awaiting == "enrolment" and path not in ("/two-factor", "/signout"):
+        raise Redirect("/two-factor")
+    if who.must_change_password and path not in ("/password", "/signout", "/two-factor"):
         raise Redirect("/password")
     return who
 
@@ -198,9 +205,9 @@ def render(
     return response
 
 
-class SecurityHeaders:
-    """CSP without inline script, no framing, no sniffing; pages are never cached (they
-    carry personal data); a Server-Timing header says where each page's time went."""
+class ServerTiming:
+    """A Server-Timing header says where each page's time went (the security headers are
+    every service's: ``shared/http/headers.py``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -212,24 +219,16 @@ class SecurityHeaders:
         times = CallTimes()
         token = call_times.set(times)
         started = time.perf_counter()
-        is_static = str(scope.get("path", "")).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
                 total = (time.perf_counter() - started) * 1000
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
+                message.setdefault("headers", []).append(
                     (
                         b"server-timing",
                         f'app;dur={total:.1f}, api;dur={times.seconds * 1000:.1f};desc="{times.calls} calls"'.encode(),
-                    ),
-                ]
-                if not is_static:
-                    headers.append((b"cache-control", b"no-store"))
+                    )
+                )
             await send(message)
 
         try:

@@ -244,12 +244,20 @@ async def reset_password(cmd: AccountCommand, account_id: str, password: str, *,
 
 
 async def listing(uow: UnitOfWork, account_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Accounts with their grants (never the password hash)."""
+    """Accounts with their grants and whether they have a second factor (never the
+    password hash or the second factor's secret)."""
     async with uow:
         repo = AccountRepository(uow.db)
         rows = await repo.listing(account_ids)
         held = await repo.grants_of([r["id"] for r in rows])
     return [
-        {**{k: v for k, v in r.items() if k != "password_hash"}, "grants": grants_from_rows(held[r["id"]])}
+        {
+            **{k: v for k, v in r.items() if k not in _SECRET_COLUMNS},
+            "second_factor": r["totp_confirmed_at"] is not None,
+            "grants": grants_from_rows(held[r["id"]]),
+        }
         for r in rows
     ]
+
+
+_SECRET_COLUMNS = ("password_hash", "totp_secret", "totp_last_step")

@@ -1,15 +1,21 @@
 """The SAMPLE accounts ``tsunagi up`` creates on the labelled sample data: one per
 sample coordinator, agency and supervisor, a few reporters and an account administrator,
-all with one password (``TSUNAGI_SAMPLE_PASSWORD``, or the printed default). Never on a
-city's real reference data, never in production."""
+all with one password (``TSUNAGI_SAMPLE_PASSWORD``, or the printed default). Those whose
+roles need a second factor are enrolled with one published SAMPLE key, printed with
+them, so anyone trying the system can add it to an authenticator app. Never on a city's
+real reference data, never in production."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import pyotp
 
 from services.console.adapters.repository import AccountRepository
+from services.console.adapters.totp import SecretBox
+from services.console.domain import second_factor
 from services.console.domain.accounts import Grant
 from services.console.handlers.accounts import AccountCommand, add_account
 from shared.db.uow import UnitOfWork
@@ -17,6 +23,8 @@ from shared.events import Actor
 from shared.reference import ReferenceData
 
 DEFAULT_SAMPLE_PASSWORD = "tsunagi-sample-2026"
+# The SAMPLE accounts' TOTP key: published on purpose (sample data only, never production).
+SAMPLE_TOTP_SECRET = "TSUNAGISAMPLE2FAKEYSAMPLEDATA234"
 ACTOR = Actor(role="system", id="tsunagi-up")
 
 
@@ -53,10 +61,26 @@ def sample_accounts(reference: ReferenceData) -> list[SampleAccount]:
     return found
 
 
+def sample_code(at: datetime, steps_ahead: int = 0) -> str:
+    """The SAMPLE key's code at ``at`` (or that many 30-second steps later)."""
+    totp = pyotp.TOTP(SAMPLE_TOTP_SECRET)
+    return str(totp.generate_otp(totp.timecode(at) + steps_ahead))
+
+
+def needs_second_factor(account: SampleAccount, second_factor_roles: tuple[str, ...] = ()) -> bool:
+    return second_factor.required(account.grants, second_factor_roles)
+
+
 async def ensure_sample_accounts(
-    unit_of_work: Callable[[], UnitOfWork], reference: ReferenceData, password: str, token_ttl: timedelta
+    unit_of_work: Callable[[], UnitOfWork],
+    reference: ReferenceData,
+    password: str,
+    token_ttl: timedelta,
+    box: SecretBox,
+    second_factor_roles: tuple[str, ...] = (),
 ) -> list[SampleAccount]:
-    """Creates the sample accounts that do not exist yet; returns them all."""
+    """Creates the sample accounts that do not exist yet, and enrols those that need a
+    second factor with the SAMPLE key; returns them all."""
     if not reference.sample:
         raise ValueError("sample accounts are only made on the labelled sample reference data")
     accounts = sample_accounts(reference)
@@ -76,4 +100,17 @@ async def ensure_sample_accounts(
             must_change_password=False,
             sample=True,
         )
+    async with unit_of_work() as uow:
+        repo = AccountRepository(uow.db)
+        for account in accounts:
+            row = await repo.get(account.account_id)
+            if (
+                row
+                and row["sample"]
+                and row["totp_confirmed_at"] is None
+                and needs_second_factor(account, second_factor_roles)
+            ):
+                now = uow.clock.now()
+                await repo.update(account.account_id, totp_secret=box.seal(SAMPLE_TOTP_SECRET), totp_confirmed_at=now)
+        await uow.commit()
     return accounts

@@ -15,6 +15,7 @@ from typing import Literal
 
 from services.console.adapters.passwords import hash_password, verify_password
 from services.console.adapters.repository import AccountRepository, FailureRepository, SessionRepository
+from services.console.domain import second_factor
 from services.console.domain.accounts import Grant, check_password
 from services.console.domain.signin import LockoutPolicy, is_idle, is_locked, minutes_left, should_record_activity
 from services.console.handlers.accounts import AccountCommand, end_sessions
@@ -43,6 +44,8 @@ class SignedIn:
     grants: tuple[HeldGrant, ...]
     chosen: HeldGrant | None
     must_change_password: bool
+    # "code": the second step is still to come; "enrolment": a second factor must be set up.
+    awaiting: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -66,8 +69,10 @@ async def sign_in(
     policy: LockoutPolicy,
     login_id: str,
     password: str,
-    user_agent: str | None = None,
+    second_factor_roles: tuple[str, ...] = (),
 ) -> SignInResult:
+    """The password step. With a second factor enrolled the session waits for its code;
+    without one where the person's roles require it, for its enrolment."""
     login_id = login_id.strip().lower()[:64]
     async with unit_of_work() as uow:
         now = uow.clock.now()
@@ -78,7 +83,7 @@ async def sign_in(
             return SignInResult("locked", locked_minutes=minutes_left(locked_until, now))
         account = await AccountRepository(uow.db).get(login_id)
     if not await verify_password(account["password_hash"] if account else None, password):
-        return await _failed(unit_of_work, policy, login_id, failure["failures"] if failure else 0)
+        return await record_failure(unit_of_work, policy, login_id, failure["failures"] if failure else 0)
     assert account is not None
     if account["disabled"]:
         return SignInResult("disabled")
@@ -87,6 +92,11 @@ async def sign_in(
         now = uow.clock.now()
         await FailureRepository(uow.db).clear(login_id)
         rows = (await AccountRepository(uow.db).grants_of([login_id]))[login_id]
+        held = [Grant(r["role"], r["scope"], r["kind"]) for r in rows]
+        if account["totp_confirmed_at"] is not None:
+            awaiting: str | None = "code"
+        else:
+            awaiting = "enrolment" if second_factor.required(held, second_factor_roles) else None
         await SessionRepository(uow.db).add(
             {
                 "id": new_event_id(),
@@ -94,6 +104,7 @@ async def sign_in(
                 "account_id": login_id,
                 # One grant: nothing to choose.
                 "grant_id": rows[0]["id"] if len(rows) == 1 else None,
+                "awaiting": awaiting,
                 "csrf_token": secrets.token_urlsafe(32),
                 "created_at": now,
                 "last_active_at": now,
@@ -106,7 +117,7 @@ async def sign_in(
     return SignInResult("ok", secret=secret)
 
 
-async def _failed(
+async def record_failure(
     unit_of_work: Callable[[], UnitOfWork], policy: LockoutPolicy, login_id: str, failures_before: int
 ) -> SignInResult:
     async with unit_of_work() as uow:
@@ -164,6 +175,7 @@ async def current_session(
         grants=held,
         chosen=chosen,
         must_change_password=account["must_change_password"],
+        awaiting=session["awaiting"],
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import deliveries, delivery_attempts, notifications
+from shared.db.sql import count_of
 
 
 class DeliveryRepository:
@@ -84,7 +85,8 @@ class DeliveryRepository:
         )
         return result.rowcount == 1
 
-    async def listing(self, status: str | None, channel: str | None, limit: int) -> list[Any]:
+    async def listing(self, status: str | None, channel: str | None, offset: int, limit: int) -> tuple[list[Any], int]:
+        """One page of deliveries, newest first, and how many match in all."""
         query = select(
             deliveries,
             notifications.c.recipient_role,
@@ -97,8 +99,8 @@ class DeliveryRepository:
             query = query.where(deliveries.c.status == status)
         if channel:
             query = query.where(deliveries.c.channel == channel)
-        query = query.order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc()).limit(limit)
-        return list((await self.db.execute(query)).all())
+        page = query.order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc()).offset(offset).limit(limit)
+        return list((await self.db.execute(page)).all()), await count_of(self.db, query)
 
     async def get(self, delivery_id: str) -> Any:
         return (await self.db.execute(select(deliveries).where(deliveries.c.id == delivery_id))).first()

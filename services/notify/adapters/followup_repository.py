@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import followup_firings, followups, referrals
-from shared.db.sql import insert_if_absent
+from shared.db.sql import count_of, insert_if_absent
 
 
 class FollowupRepository:
@@ -103,7 +103,10 @@ class FollowupRepository:
         )
         return list(rows.all())
 
-    async def overdue(self, now: datetime, area: str | None, agency_id: str | None, limit: int) -> list[Any]:
+    async def overdue(
+        self, now: datetime, area: str | None, agency_id: str | None, offset: int, limit: int
+    ) -> tuple[list[Any], int]:
+        """One page of the timers past their deadline, oldest first, and how many there are."""
         query = (
             select(followups, referrals.c.case_number)
             .select_from(followups.outerjoin(referrals, followups.c.referral_id == referrals.c.referral_id))
@@ -113,7 +116,8 @@ class FollowupRepository:
             query = query.where(followups.c.area == area)
         if agency_id:
             query = query.where(followups.c.agency_id == agency_id)
-        return list((await self.db.execute(query.order_by(followups.c.due_at).limit(limit))).all())
+        page = query.order_by(followups.c.due_at, followups.c.id).offset(offset).limit(limit)
+        return list((await self.db.execute(page)).all()), await count_of(self.db, query)
 
     async def counts(self, now: datetime) -> list[Any]:
         """Pending timers by step and rungs fired: how many, how many have a rung due

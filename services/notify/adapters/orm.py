@@ -32,6 +32,11 @@ cases = Table(
     Column("area", String(40), nullable=True),
     Column("urgency", String(8), nullable=True),
     Column("opened_at", DateTime(timezone=True), nullable=True),
+    # The coordinator the case is assigned to (from case.assigned; None: unassigned), the
+    # area they were given it in, and the event that said so (a later one wins).
+    Column("coordinator_id", String(64), nullable=True),
+    Column("assigned_area", String(40), nullable=True),
+    Column("assignment_event_id", String(64), nullable=True),
 )
 
 case_reporters = Table(
@@ -66,6 +71,9 @@ notifications = Table(
     Column("id", String(26), primary_key=True),
     Column("recipient_role", String(20), nullable=False),
     Column("recipient_scope", String(64), nullable=False),
+    # The person it is addressed to within that scope (a case's assigned coordinator);
+    # None: everyone of the scope.
+    Column("recipient_person", String(64), nullable=True),
     Column("kind", String(60), nullable=False),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),

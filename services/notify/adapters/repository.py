@@ -6,11 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, false, func, insert, null, select, true, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    false,
+    insert,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
-from shared.db.sql import insert_if_absent, insert_missing, insert_new, upsert
+from shared.db.sql import count_of, insert_if_absent, insert_missing, insert_new, upsert
 
 TAKEN_UP = ("accepted", "in_progress", "on_hold", "completed")
 
@@ -47,6 +60,35 @@ class ProjectionRepository:
             )
         ).all()
         return [r for (r,) in rows]
+
+    async def assign_case(self, case_id: str, coordinator_id: str, area: str, event_id: str) -> None:
+        """Record the assignment unless a later one is recorded already (events of one case
+        may be applied out of order; event ids sort by time)."""
+        await insert_if_absent(self.db, cases, {"case_id": case_id})  # assigned before notify saw it open
+        await self.db.execute(
+            update(cases)
+            .where(
+                cases.c.case_id == case_id,
+                or_(cases.c.assignment_event_id.is_(None), cases.c.assignment_event_id < event_id),
+            )
+            .values(coordinator_id=coordinator_id, assigned_area=area, assignment_event_id=event_id)
+        )
+
+    async def release_case(self, case_id: str) -> None:
+        await self.db.execute(update(cases).where(cases.c.case_id == case_id).values(coordinator_id=None))
+
+    async def assignees(self, case_ids: list[str]) -> dict[str, str]:
+        """The assigned coordinator of each of these cases that has one."""
+        if not case_ids:
+            return {}
+        rows: Sequence[tuple[str, str]] = (
+            await self.db.execute(
+                select(cases.c.case_id, cases.c.coordinator_id).where(
+                    cases.c.case_id.in_(case_ids), cases.c.coordinator_id.is_not(None)
+                )
+            )
+        ).all()
+        return dict(rows)
 
     async def move_case(self, case_id: str, area: str) -> None:
         await self.upsert_case(case_id, area=area)
@@ -116,8 +158,28 @@ class NotificationRepository:
         return found.first() is not None
 
     @staticmethod
-    def _mine(role: str, scopes: list[str]) -> Any:
-        return and_(notifications.c.recipient_role == role, notifications.c.recipient_scope.in_(scopes))
+    def _mine(role: str, scopes: list[str], reader: str) -> Any:
+        """Of the caller's scope: a coordinator sees what is addressed to them, and what is
+        addressed to their area about a case no one else is assigned to (yet)."""
+        scope = and_(notifications.c.recipient_role == role, notifications.c.recipient_scope.in_(scopes))
+        if role != "coordinator":
+            return scope
+        someone_else_has_it = (
+            select(cases.c.case_id)
+            .where(
+                cases.c.case_id == notifications.c.case_id,
+                cases.c.coordinator_id.is_not(None),
+                cases.c.coordinator_id != reader,
+            )
+            .exists()
+        )
+        return and_(
+            scope,
+            or_(
+                notifications.c.recipient_person == reader,
+                and_(notifications.c.recipient_person.is_(None), ~someone_else_has_it),
+            ),
+        )
 
     @staticmethod
     def _with_my_read(reader: str) -> Any:
@@ -126,25 +188,40 @@ class NotificationRepository:
             notifications.outerjoin(notification_reads, mine)
         )
 
-    async def inbox(
-        self, role: str, scopes: list[str], reader: str, *, unread_only: bool, limit: int, kind: str | None = None
-    ) -> list[Any]:
-        query = self._with_my_read(reader).where(self._mine(role, scopes))
+    def _inbox(self, role: str, scopes: list[str], reader: str, *, unread_only: bool, kind: str | None) -> Select[Any]:
+        query = self._with_my_read(reader).where(self._mine(role, scopes, reader))
         if unread_only:
             query = query.where(notification_reads.c.read_at.is_(None))
         if kind:
             query = query.where(notifications.c.kind == kind)
-        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
-        return list((await self.db.execute(query)).all())
+        return query
+
+    async def inbox(
+        self,
+        role: str,
+        scopes: list[str],
+        reader: str,
+        *,
+        unread_only: bool,
+        offset: int,
+        limit: int,
+        kind: str | None = None,
+    ) -> tuple[list[Any], int]:
+        """One page of the reader's notifications, newest first, and how many match in all."""
+        query = self._inbox(role, scopes, reader, unread_only=unread_only, kind=kind)
+        page = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).offset(offset).limit(limit)
+        rows = list((await self.db.execute(page)).all())
+        return rows, await count_of(self.db, query)
 
     async def unread_count(self, role: str, scopes: list[str], reader: str) -> int:
-        query = self._with_my_read(reader).where(self._mine(role, scopes), notification_reads.c.read_at.is_(None))
-        return int((await self.db.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
+        return await count_of(self.db, self._inbox(role, scopes, reader, unread_only=True, kind=None))
 
     async def get_for(self, notification_id: str, role: str, scopes: list[str], reader: str) -> Any:
         return (
             await self.db.execute(
-                self._with_my_read(reader).where(notifications.c.id == notification_id, self._mine(role, scopes))
+                self._with_my_read(reader).where(
+                    notifications.c.id == notification_id, self._mine(role, scopes, reader)
+                )
             )
         ).first()
 

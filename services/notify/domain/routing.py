@@ -1,5 +1,5 @@
-"""Who must know what (issue 7 item 4), and what a referral move does to its
-follow-ups. Pure rules: the handlers supply the facts, these decide."""
+"""Who must know what — the person responsible where there is one — and what a
+referral move does to its follow-ups. Pure rules: the handlers supply the facts, these decide."""
 
 from __future__ import annotations
 
@@ -33,6 +33,20 @@ def reporter(reporter_id: str) -> Recipient:
 
 
 SUPERVISOR = Recipient("supervisor", SUPERVISOR_SCOPE)
+
+
+def addressed_person(recipient: Recipient, assignee: str | None) -> str | None:
+    """The person a notification about a case goes to: the coordinator it is assigned to.
+    While it is unassigned, every coordinator of its area (None); an agency's staff, the
+    supervisors and a reporter are addressed as a whole, as before."""
+    return assignee if recipient.role == "coordinator" else None
+
+
+def move_releases(assigned_area: str | None, to_area: str) -> bool:
+    """A case moved to another area's queue loses its coordinator — unless they were given
+    it in that area (taking a case from the city-wide queue moves it to their own area in
+    the same step, and the two events may be applied in either order)."""
+    return assigned_area != to_area
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.notify.domain.templates import STEP_LABELS
 from services.notify.entrypoints.dependencies import Services
@@ -21,12 +21,12 @@ from services.notify.entrypoints.schemas import (
 )
 from services.notify.handlers import queries
 from shared.clock import as_utc, jst_text
+from shared.http.paging import Window, page_of, paging
 from shared.identity import CurrentIdentity, require_role
 
 router = APIRouter(prefix="/v1")
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")]
-Limit = Annotated[int, Query(ge=1, le=500, description="最大件数")]
 
 
 @router.get(
@@ -36,18 +36,18 @@ async def list_notifications(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=100, maximum=500))],
     unread: bool = False,
     kind: Annotated[str | None, Query(max_length=60)] = None,
-    limit: Limit = 100,
 ) -> Inbox:
-    rows, unread_count = await queries.inbox(
-        services.runtime.unit_of_work(), services.context, caller, unread_only=unread, limit=limit, kind=kind
+    rows, total, unread_count = await queries.inbox(
+        services.runtime.unit_of_work(), services.context, caller, unread_only=unread, window=window, kind=kind
     )
     reporter = caller.role == "reporter"
     return Inbox(
         recipient=f"{caller.role}:{caller.scope}",
         unread_count=unread_count,
-        items=[NotificationOut.of(r, for_reporter=reporter) for r in rows],
+        **page_of(window, [NotificationOut.of(r, for_reporter=reporter) for r in rows], total),
     )
 
 
@@ -74,15 +74,15 @@ async def list_deliveries(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=100, maximum=500))],
     status: Literal["pending", "delivered", "failed"] | None = None,
     channel: Literal["email", "webhook"] | None = None,
-    limit: Limit = 100,
 ) -> Deliveries:
     require_role(caller, "supervisor")
-    rows, attempts = await queries.deliveries(
-        services.runtime.unit_of_work(), status=status, channel=channel, limit=limit
+    rows, total, attempts = await queries.deliveries(
+        services.runtime.unit_of_work(), status=status, channel=channel, window=window
     )
-    return Deliveries(items=[DeliveryOut.of(r, attempts.get(r.id, [])) for r in rows])
+    return Deliveries(**page_of(window, [DeliveryOut.of(r, attempts.get(r.id, [])) for r in rows], total))
 
 
 @router.post(
@@ -109,39 +109,35 @@ async def list_overdue(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=200, maximum=500))],
     area: Annotated[str | None, Query(max_length=40)] = None,
     agency: Annotated[str | None, Query(max_length=64, description="agency id")] = None,
-    limit: Limit = 200,
 ) -> Overdue:
     uow = services.runtime.unit_of_work()
-    items = await queries.overdue(uow, services.context, caller, area=area, agency_id=agency, limit=limit)
+    items, total = await queries.overdue(uow, services.context, caller, area=area, agency_id=agency, window=window)
     now = uow.clock.now()
-    return Overdue(
-        as_of=as_utc(now),
-        as_of_jst=jst_text(now),
-        count=len(items),
-        items=[
-            OverdueOut(
-                referral_id=i.row.referral_id,
-                case_id=i.row.case_id,
-                case_number=i.row.case_number,
-                agency_id=i.row.agency_id,
-                agency_name=services.context.agency_name(i.row.agency_id),
-                area=i.row.area,
-                urgency=i.row.urgency,
-                step=i.row.step,
-                step_label=STEP_LABELS.get(i.row.step, i.row.step),
-                round=i.row.round,
-                due_at=as_utc(i.row.due_at),
-                due_at_jst=jst_text(i.row.due_at),
-                late_business_days=i.late_business_days,
-                late_hours=i.late_hours,
-                late=i.late_text,
-                escalated_to=i.escalated_to,
-            )
-            for i in items
-        ],
-    )
+    rows = [
+        OverdueOut(
+            referral_id=i.row.referral_id,
+            case_id=i.row.case_id,
+            case_number=i.row.case_number,
+            agency_id=i.row.agency_id,
+            agency_name=services.context.agency_name(i.row.agency_id),
+            area=i.row.area,
+            urgency=i.row.urgency,
+            step=i.row.step,
+            step_label=STEP_LABELS.get(i.row.step, i.row.step),
+            round=i.row.round,
+            due_at=as_utc(i.row.due_at),
+            due_at_jst=jst_text(i.row.due_at),
+            late_business_days=i.late_business_days,
+            late_hours=i.late_hours,
+            late=i.late_text,
+            escalated_to=i.escalated_to,
+        )
+        for i in items
+    ]
+    return Overdue(as_of=as_utc(now), as_of_jst=jst_text(now), count=total, **page_of(window, rows, total))
 
 
 @router.get(

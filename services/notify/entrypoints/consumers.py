@@ -1,4 +1,5 @@
-"""The events notify applies: cases (areas, reporters, urgent cases) and every
+"""The events notify applies: cases (areas, assigned coordinators, reporters, urgent
+cases) and every
 referral move. Handlers are bound to the service's context in ``bootstrap``."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from shared.events import (
     ReferralRequested,
     ReferralStatusChanged,
 )
-from shared.events.case import CaseMoved
+from shared.events.case import CaseAssigned, CaseMoved
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
@@ -37,6 +38,7 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry = EventHandlers()
     registry.on_batch(CaseOpened, ConsultationLinked)(partial(handlers.on_case_events, ctx))
     registry.on(CaseMoved)(partial(handlers.on_case_moved, ctx))
+    registry.on(CaseAssigned)(partial(handlers.on_case_assigned, ctx))
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
     registry.on(ReferralSharingRestricted)(partial(handlers.on_sharing_restricted, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):

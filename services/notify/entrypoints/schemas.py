@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.notify.domain.templates import STEP_LABELS
 from shared.clock import as_utc, jst_text
+from shared.http.paging import Page
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -45,10 +46,9 @@ class NotificationOut(BaseModel):
         )
 
 
-class Inbox(BaseModel):
+class Inbox(Page[NotificationOut]):
     recipient: str = Field(description="role:scope whose inbox this is")
     unread_count: int
-    items: list[NotificationOut]
 
 
 class AttemptOut(BaseModel):
@@ -110,8 +110,8 @@ class DeliveryOut(BaseModel):
         )
 
 
-class Deliveries(BaseModel):
-    items: list[DeliveryOut]
+class Deliveries(Page[DeliveryOut]):
+    pass
 
 
 class OverdueOut(BaseModel):
@@ -133,11 +133,10 @@ class OverdueOut(BaseModel):
     escalated_to: str | None = Field(description="the last rung fired: agency, coordinator or supervisor")
 
 
-class Overdue(BaseModel):
+class Overdue(Page[OverdueOut]):
     as_of: datetime
     as_of_jst: str
-    count: int
-    items: list[OverdueOut]
+    count: int = Field(description="= total (kept for older clients)")
 
 
 class FollowupOut(BaseModel):

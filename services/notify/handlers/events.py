@@ -13,6 +13,7 @@ from services.notify.domain.routing import (
     agency,
     case_opened_notices,
     followup_effect,
+    move_releases,
     referral_notices,
     reporter,
 )
@@ -22,7 +23,7 @@ from services.notify.handlers.notifying import Recording, record_notification, r
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested
-from shared.events.case import CaseMoved
+from shared.events.case import CaseAssigned, CaseMoved
 from shared.events.referral import ReferralSharingRestricted
 
 _MOVE_STATUS = {
@@ -101,10 +102,22 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
 
 
 async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
-    """The case now belongs to another area's coordinators: so do its escalations."""
+    """The case now belongs to another area's coordinators: so do its escalations, and
+    its coordinator (if any) lets it go unless it was given to them in that area."""
     p = envelope.payload_as(CaseMoved)
-    await ProjectionRepository(uow.db).move_case(p.case_id, p.to_area)
+    repo = ProjectionRepository(uow.db)
+    case = await repo.case(p.case_id)
+    await repo.move_case(p.case_id, p.to_area)
     await FollowupRepository(uow.db).move_case(p.case_id, p.to_area)
+    if case is not None and case.coordinator_id is not None and move_releases(case.assigned_area, p.to_area):
+        await repo.release_case(p.case_id)
+
+
+async def on_case_assigned(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """From now on the case's notifications go to this coordinator (a reassignment moves
+    them to the new one; what the previous one was sent stays theirs)."""
+    p = envelope.payload_as(CaseAssigned)
+    await ProjectionRepository(uow.db).assign_case(p.case_id, p.coordinator_id, p.area, envelope.event_id)
 
 
 async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:

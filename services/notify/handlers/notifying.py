@@ -1,5 +1,6 @@
-"""Recording one notification: the in-app inbox row, a delivery per external channel
-of the recipient, and ``notification.recorded`` in the outbox — inside the caller's
+"""Recording one notification: the in-app inbox row (addressed to the case's assigned
+coordinator where the recipient is its area's coordinators), a delivery per external
+channel of the recipient, and ``notification.recorded`` in the outbox — inside the caller's
 unit of work, so all of it commits (or not) with the cause."""
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.notify.adapters.delivery_repository import DeliveryRepository
-from services.notify.adapters.repository import NotificationRepository
+from services.notify.adapters.repository import NotificationRepository, ProjectionRepository
 from services.notify.domain.delivery import channel_targets
-from services.notify.domain.routing import Notice
+from services.notify.domain.routing import Notice, addressed_person
 from services.notify.handlers.context import NOTIFY_ACTOR, NotifyContext
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, EventPayload, NotificationRecorded, new_event_id
@@ -58,6 +59,7 @@ async def record_notification(
     role, scope = notice.recipient.role, notice.recipient.scope
     if await notifications.exists(about_event_id, role, scope, notice.kind):
         return None
+    assignees = await _assignees(uow, [Recording(notice, values, about_event_id, correlation_id, case_id)])
     rendered = ctx.templates.render(notice.kind, role, values)
     now = uow.clock.now()
     notification_id = new_event_id()
@@ -66,6 +68,7 @@ async def record_notification(
             "id": notification_id,
             "recipient_role": role,
             "recipient_scope": scope,
+            "recipient_person": addressed_person(notice.recipient, assignees.get(case_id or "")),
             "kind": notice.kind,
             "title": rendered.title,
             "body": rendered.body,
@@ -127,6 +130,7 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
     recipient and kind), one for their deliveries. Returns each one's new id, or None
     if it was already recorded."""
     rows: list[dict[str, Any]] = []
+    assignees = await _assignees(uow, items)
     keys: set[tuple[str, str, str, str]] = set()
     deliveries: dict[str, list[dict[str, Any]]] = {}
     for item in items:
@@ -144,6 +148,7 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
                 "id": notification_id,
                 "recipient_role": role,
                 "recipient_scope": scope,
+                "recipient_person": addressed_person(item.notice.recipient, assignees.get(item.case_id or "")),
                 "kind": kind,
                 "title": rendered.title,
                 "body": rendered.body,
@@ -205,6 +210,12 @@ async def record_notifications(uow: UnitOfWork, ctx: NotifyContext, items: list[
         )
         ids.append(notification_id)
     return ids
+
+
+async def _assignees(uow: UnitOfWork, items: list[Recording]) -> dict[str, str]:
+    """The assigned coordinators of the cases these notify coordinators about."""
+    case_ids = {i.case_id for i in items if i.case_id and i.notice.recipient.role == "coordinator"}
+    return await ProjectionRepository(uow.db).assignees(sorted(case_ids))
 
 
 def external_channels(ctx: NotifyContext, role: str, scope: str) -> list:

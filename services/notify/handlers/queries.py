@@ -15,6 +15,7 @@ from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.followups import lateness
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.http.paging import Window
 from shared.identity import Identity
 
 
@@ -28,8 +29,9 @@ def inbox_scopes(caller: Identity) -> list[str]:
 
 
 async def inbox(
-    uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread_only: bool, limit: int, kind: str | None
-) -> tuple[list[Any], int]:
+    uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, unread_only: bool, window: Window, kind: str | None
+) -> tuple[list[Any], int, int]:
+    """One page of the caller's notifications, how many match in all, and how many are unread."""
     if kind is not None and kind not in ctx.templates.templates:
         raise InvalidInput(
             f"通知の種類「{kind}」はありません(使える値: {', '.join(sorted(ctx.templates.templates))})。", field="kind"
@@ -37,8 +39,16 @@ async def inbox(
     async with uow:
         repo = NotificationRepository(uow.db)
         scopes = inbox_scopes(caller)
-        rows = await repo.inbox(caller.role, scopes, caller.subject, unread_only=unread_only, limit=limit, kind=kind)
-        return rows, await repo.unread_count(caller.role, scopes, caller.subject)
+        rows, total = await repo.inbox(
+            caller.role,
+            scopes,
+            caller.subject,
+            unread_only=unread_only,
+            offset=window.offset,
+            limit=window.limit,
+            kind=kind,
+        )
+        return rows, total, await repo.unread_count(caller.role, scopes, caller.subject)
 
 
 async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> Any:
@@ -53,12 +63,12 @@ async def mark_read(uow: UnitOfWork, caller: Identity, notification_id: str) -> 
 
 
 async def deliveries(
-    uow: UnitOfWork, *, status: str | None, channel: str | None, limit: int
-) -> tuple[list[Any], dict[str, list[Any]]]:
+    uow: UnitOfWork, *, status: str | None, channel: str | None, window: Window
+) -> tuple[list[Any], int, dict[str, list[Any]]]:
     async with uow:
         repo = DeliveryRepository(uow.db)
-        rows = await repo.listing(status, channel, limit)
-        return rows, await repo.attempts_of([r.id for r in rows])
+        rows, total = await repo.listing(status, channel, window.offset, window.limit)
+        return rows, total, await repo.attempts_of([r.id for r in rows])
 
 
 async def retry_delivery(uow: UnitOfWork, delivery_id: str) -> None:
@@ -93,8 +103,8 @@ def visible_area(caller: Identity, area: str | None) -> str | None:
 
 
 async def overdue(
-    uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None, agency_id: str | None, limit: int
-) -> list[OverdueItem]:
+    uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None, agency_id: str | None, window: Window
+) -> tuple[list[OverdueItem], int]:
     area = visible_area(caller, area)
     if area is not None and area not in ctx.reference.area_ids():
         raise InvalidInput(f"地域「{area}」は登録されていません。", field="area")
@@ -102,7 +112,7 @@ async def overdue(
         raise InvalidInput(f"関連機関「{agency_id}」は登録されていません。", field="agency")
     async with uow:
         now = uow.clock.now()
-        rows = await FollowupRepository(uow.db).overdue(now, area, agency_id, limit)
+        rows, total = await FollowupRepository(uow.db).overdue(now, area, agency_id, window.offset, window.limit)
     items = []
     for row in rows:
         days, hours, text = lateness(ctx, row, now)
@@ -115,7 +125,7 @@ async def overdue(
                 escalated_to=LADDER[row.level - 1] if row.level else None,
             )
         )
-    return items
+    return items, total
 
 
 async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str) -> tuple[Any, list[Any]]:

@@ -8,14 +8,13 @@ import redis.asyncio as aioredis
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
 
 from shared.events import ReferralAccepted, ReferralReceived
-from shared.messaging.streams import decode_entry
-from tests.support.services import bearer, eventually, running_service
+from tests.support.services import bearer, eventually, opened_entry, running_service
 
 
 async def _events(settings, stream: str) -> list:
     redis = aioredis.Redis.from_url(settings.redis_url)
     try:
-        return [decode_entry(fields) for _, fields in await redis.xrange(stream)]
+        return [opened_entry(fields) for _, fields in await redis.xrange(stream)]
     finally:
         await redis.aclose()
 

@@ -7,8 +7,7 @@ import redis.asyncio as aioredis
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, timeline_types
 
 from shared.events import ReferralAccepted, ReferralReceived
-from shared.messaging.streams import decode_entry
-from tests.support.services import bearer, eventually, running_service
+from tests.support.services import bearer, eventually, opened_entry, running_service
 
 
 async def _stage(intake, settings, reference: str, reporter: str) -> str:
@@ -142,8 +141,8 @@ async def test_8050_household_raised_twice_by_different_reporters(make_settings,
 
         household_case = await eventually(linked, what="the second report linked to the first case")
         assert [c["reporter_id"] for c in household_case["consultations"]] == [
-            "reporter:minsei-1",
-            "reporter:neighbour-2",
+            "minsei-1",
+            "neighbour-2",
         ]
         assert [c["how"] for c in household_case["consultations"]] == ["opened", "linked"]
         assert household_case["priority"] == "緊急"
@@ -226,7 +225,7 @@ async def test_urgent_abuse_report_without_consent(make_settings, database_backe
         redis = aioredis.Redis.from_url(settings.redis_url)
 
         async def requested():
-            entries = [decode_entry(f) for _, f in await redis.xrange("tsunagi.referral")]
+            entries = [opened_entry(f) for _, f in await redis.xrange("tsunagi.referral")]
             return next((e for e in entries if e.type == "referral.requested"), None)
 
         event = await eventually(requested, what="referral.requested")

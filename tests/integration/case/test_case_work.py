@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
 
-from shared.events import ReferralDeclined
+from shared.events import Actor, ReferralDeclined, new_event_id
+from shared.events.notification import DeliveryFailed
+from shared.events.referral import ReferralSharingRestricted
 from tests.support.services import bearer, eventually, running_service
 
 
@@ -48,6 +50,14 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
         assert [i["id"] for i in filtered.json()["items"]] == [second["id"]]
         paged = (await case.get("/v1/cases", headers=chubu, params={"per_page": 1, "page": 2})).json()
         assert [i["id"] for i in paged["items"]] == [first["id"]] and paged["total"] == 2
+        # The same page by cursor (keyset), and a cursor that is not one is a 422 naming it.
+        top = (await case.get("/v1/cases", headers=chubu, params={"per_page": 1})).json()
+        by_cursor = (
+            await case.get("/v1/cases", headers=chubu, params={"per_page": 1, "cursor": top["next_cursor"]})
+        ).json()
+        assert [i["id"] for i in by_cursor["items"]] == [first["id"]] and by_cursor["page"] is None
+        bad = await case.get("/v1/cases", headers=chubu, params={"cursor": "not-a-cursor"})
+        assert bad.status_code == 422 and "cursor" in bad.text
         assert (await case.get("/v1/cases", headers=chubu, params={"min_age_days": 1})).json()["total"] == 0
 
         case_id = first["id"]
@@ -96,6 +106,7 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
         assert closed["priority"] == "高" and closed["categories"] == ["孤立", "健康"]
         assert closed["contacts"][0]["outcome"] == "サンプル: 在宅を確認" and closed["first_contact_at_jst"]
         assert closed["notes"][0]["body"].startswith("サンプル") and closed["household"][-1]["relation"] == "長女"
+        assert (closed["contacts_total"], closed["notes_total"]) == (len(closed["contacts"]), len(closed["notes"]))
         assert closed["id"] not in [i["id"] for i in (await case.get("/v1/cases", headers=chubu)).json()["items"]]
         on_closed = await case.post(
             f"/v1/cases/{case_id}/referrals",
@@ -235,3 +246,55 @@ async def test_bad_input_gets_problem_details(make_settings, database_backend) -
         huge = await case.post(f"/v1/cases/{case_id}/notes", headers=chubu, json={"body": "あ" * 70_000, "version": v})
         assert huge.status_code == 413
         assert (await detail(case, chubu, case_id))["version"] == v  # nothing half-written
+
+
+async def test_a_case_detail_holds_its_newest_notes_and_says_how_many_there_are(make_settings) -> None:
+    settings = make_settings()
+    chubu = coordinator(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        opened = await case_of(case, settings, await submit(intake, settings, consultation()), chubu)
+        version = opened["version"]
+        for i in range(22):
+            added = await case.post(
+                f"/v1/cases/{opened['id']}/notes",
+                headers=chubu,
+                json={"body": f"サンプル: メモ{i}", "version": version},
+            )
+            assert added.status_code == 201, added.text
+            version = added.json()["version"]
+        shown = await detail(case, chubu, opened["id"])
+    assert shown["notes_total"] == 22
+    assert [n["body"] for n in shown["notes"]] == [f"サンプル: メモ{i}" for i in range(2, 22)]
+
+
+async def test_a_withdrawn_share_and_a_failed_delivery_go_on_the_timeline(make_settings) -> None:
+    settings = make_settings()
+    chubu = coordinator(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        case_id = (await case_of(case, settings, await submit(intake, settings, consultation()), chubu))["id"]
+        referral_id = new_event_id()
+        restricted = ReferralSharingRestricted(
+            referral_id=referral_id, case_id=case_id, agency_id="hc-3", area="中部", withheld_fields=["name"]
+        )
+        await publish(settings, restricted, case_id=case_id, actor=Actor(role="system", id="referral"))
+        failed = DeliveryFailed(
+            notification_id=new_event_id(),
+            delivery_id=new_event_id(),
+            channel="webhook",
+            attempts=5,
+            error="サンプル: 接続できません https://hooks.example/secret",
+            recipient_role="agency",
+            recipient_scope="hc-3",
+            case_id=case_id,
+            referral_id=referral_id,
+        )
+        await publish(settings, failed, case_id=case_id, actor=Actor(role="system", id="notify"))
+
+        async def both() -> list[dict] | None:
+            items = (await case.get(f"/v1/cases/{case_id}/timeline", headers=chubu)).json()["items"]
+            found = [i for i in items if i["type"] in (restricted.TYPE, failed.TYPE)]
+            return found if len(found) == 2 else None
+
+        entries = await eventually(both, what="the two entries on the timeline")
+    assert {e["label"] for e in entries} == {"共有項目の取り下げ(同意の撤回)", "通知の配信失敗"}
+    assert "secret" not in str(entries)  # a delivery's error text stays with notify

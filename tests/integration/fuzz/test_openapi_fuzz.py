@@ -11,7 +11,6 @@ examples (3 × TSUNAGI_FUZZ_EXAMPLES an operation) with TSUNAGI_FUZZ_SEED."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from typing import Any
 
@@ -23,82 +22,16 @@ from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 from schemathesis.core.failures import FailureGroup
 
-from shared.settings import PROJECT_ROOT, Settings
-from tests.support.services import bearer, eventually, running_service
+from tests.support.seeded import CALLERS, seed_one_referral
+from tests.support.services import bearer, running_service
 
 EXAMPLES = int(os.environ.get("TSUNAGI_FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("TSUNAGI_FUZZ_SEED", "19"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 SERVICES = ("intake", "case", "referral", "notify")
-EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "consultation.json").read_text(encoding="utf-8"))
-
-# Who calls: every role on every operation (a wrong role must be a 4xx, never a 5xx).
-CALLERS = {
-    "coordinator": ("中部", "csw-chubu-1"),
-    "supervisor": ("city", "sv-1"),
-    "reporter": ("vol-1", "vol-1"),
-    "agency": ("hc-3", "hc-3"),
-}
 
 # Known exclusions: operation label -> why. None today; add one only with its reason.
 EXCLUDED: dict[str, str] = {}
-
-
-async def _seed(clients: dict[str, httpx.AsyncClient], settings: Settings) -> dict[str, list[str]]:
-    """One consultation, its case, a referral of it to hc-3 and the notifications that follow."""
-    coordinator = bearer(settings, "coordinator", *CALLERS["coordinator"])
-    created = await clients["intake"].post(
-        "/v1/consultations", json=EXAMPLE, headers=bearer(settings, "reporter", "vol-1")
-    )
-    assert created.status_code == 201, created.text
-    reference = created.json()["reference"]
-
-    async def opened() -> dict[str, Any] | None:
-        items = (await clients["case"].get("/v1/cases", headers=coordinator)).json()["items"]
-        return items[0] if items else None
-
-    case = await eventually(opened, what="the seeded case")
-    assigned = await clients["case"].post(
-        f"/v1/cases/{case['id']}/assignment",
-        headers=coordinator,
-        json={"coordinator_id": "csw-chubu-1", "version": case["version"]},
-    )
-    assert assigned.status_code == 200, assigned.text
-    referred = await clients["case"].post(
-        f"/v1/cases/{case['id']}/referrals",
-        headers=coordinator,
-        json={
-            "agency_id": "hc-3",
-            "purpose": "訪問をお願いします",
-            "share": ["age_group", "categories"],
-            "version": assigned.json()["version"],
-        },
-    )
-    assert referred.status_code == 201, referred.text
-    referral_id = referred.json()["referral_id"]
-    agency = bearer(settings, "agency", "hc-3")
-    await eventually(
-        lambda: _ok(clients["referral"].get(f"/v1/referrals/{referral_id}", headers=agency)), what="the seeded referral"
-    )
-    inbox = await eventually(
-        lambda: _items(clients["notify"].get("/v1/notifications", headers=agency)), what="a notification to hc-3"
-    )
-    return {
-        "reference": [reference],
-        "case_id": [case["id"]],
-        "into_case_id": [case["id"]],
-        "referral_id": [referral_id],
-        "agency_id": ["hc-3"],
-        "notification_id": [n["id"] for n in inbox],
-    }
-
-
-async def _ok(request: Any) -> bool:
-    return (await request).status_code == 200
-
-
-async def _items(request: Any) -> list[dict[str, Any]]:
-    return (await request).json().get("items", [])
 
 
 def _strategy(operation: Any, known: dict[str, list[str]]) -> st.SearchStrategy:
@@ -165,7 +98,7 @@ async def test_no_generated_request_gets_a_5xx_or_an_undeclared_answer(make_sett
         running_service("notify", settings) as notify,
     ):
         clients = {"intake": intake, "case": case, "referral": referral, "notify": notify}
-        known = await _seed(clients, settings)
+        known = await seed_one_referral(clients, settings)
         failures = []
         for service in SERVICES:
             client = clients[service]

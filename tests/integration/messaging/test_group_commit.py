@@ -109,13 +109,9 @@ async def test_a_cancelled_caller_does_not_withdraw_its_command(intake_db) -> No
 
 async def test_a_database_error_reaches_every_waiting_command(tmp_path) -> None:
     from services.intake.adapters.orm import messaging
-    from shared.db.sqlite_inline import inline_connector
     from shared.db.uow import UnitOfWork
 
-    # The services' own SQLite connection (no worker thread left to outlive the test's loop).
-    engine = create_async_engine(
-        "sqlite+aiosqlite://", async_creator=inline_connector(str(tmp_path / "missing" / "intake.db"))
-    )
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'intake.db'}")
     writes = GroupCommit(lambda: UnitOfWork(engine, messaging, Clock()))
     try:
         results = await asyncio.gather(

@@ -123,6 +123,8 @@ async def test_email_and_signed_webhook_reach_the_agency(make_settings, tmp_path
                 items = await eventually(delivered, what="deliveries recorded as delivered")
                 assert sorted(i["channel"] for i in items) == ["email", "webhook"]
                 assert all(i["attempts"] == 1 and i["attempt_log"][0]["ok"] for i in items)
+                one = (await notify.get("/v1/deliveries", params={"limit": 1, "offset": 1}, headers=supervisor)).json()
+                assert (one["total"], [i["id"] for i in one["items"]]) == (2, [items[1]["id"]])
                 assert (await notify.get("/v1/deliveries", params={"status": "failed"}, headers=supervisor)).json()[
                     "items"
                 ] == []

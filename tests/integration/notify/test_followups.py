@@ -61,6 +61,9 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
         assert [(i["step"], i["late_business_days"], i["escalated_to"]) for i in overdue["items"]] == [
             ("acknowledge", 1, "agency")
         ]
+        assert (overdue["total"], overdue["count"]) == (1, 1)
+        beyond = (await notify.get("/v1/overdue", params={"offset": 1}, headers=coordinator)).json()
+        assert (beyond["items"], beyond["total"]) == ([], 1)
 
         clock.at = jst(2026, 11, 25, 23, 0)  # one business day later not yet over
         await settle(notify)

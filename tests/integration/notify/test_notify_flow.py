@@ -77,6 +77,10 @@ async def test_each_party_is_told_what_it_must_know(make_settings, tmp_path, dat
         theirs = (await notify.get("/v1/notifications", params={"unread": "true"}, headers=second)).json()
         assert theirs["unread_count"] == 2 and len(theirs["items"]) == 2
         assert theirs["items"][0]["first_read_at"] is not None  # they can see a colleague has read it
+        # Paged like every list: the second page of one holds the older of the two.
+        second_page = (await notify.get("/v1/notifications", params={"page": 2, "per_page": 1}, headers=first)).json()
+        assert (second_page["total"], second_page["page"], second_page["offset"]) == (2, 2, 1)
+        assert [i["id"] for i in second_page["items"]] == [box["items"][1]["id"]]
         other = await notify.post(f"/v1/notifications/{new['id']}/read", headers=bearer(settings, "agency", "hc-1"))
         assert other.status_code == 404
         assert other.headers["content-type"].startswith("application/problem+json")

@@ -11,8 +11,9 @@ from faststream.redis import RedisBroker
 
 from shared.events import Actor, Envelope, ReferralRequested, new_event_id, stream_for
 from shared.events.case import CaseMoved, ConsentRecorded
-from shared.messaging.streams import decode_entry, headers_of
+from shared.messaging.streams import headers_of
 from shared.settings import Settings
+from tests.support.services import opened_entry
 
 STREAM = "tsunagi.referral"
 COORDINATOR = Actor(role="coordinator", id="csw-chubu-1")
@@ -81,7 +82,7 @@ async def published(settings: Settings, *, referral_id: str | None = None) -> li
         entries = await client.xrange(STREAM)
     finally:
         await client.aclose()
-    found = [decode_entry(fields) for _id, fields in entries]
+    found = [opened_entry(fields) for _id, fields in entries]
     return [
         e for e in found if e.type != "referral.requested" and (referral_id is None or e.aggregate_id == referral_id)
     ]

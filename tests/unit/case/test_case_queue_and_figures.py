@@ -1,4 +1,4 @@
-"""Queue order and visibility; PDCA arithmetic; the timeline's tamper evidence."""
+"""Queue visibility; PDCA arithmetic; the timeline's tamper evidence."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from services.case.domain.figures import (
     duration_stats,
     month_of,
 )
-from services.case.domain.queue import QueueItem, in_view, may_see, urgency_then_age, visible_areas
+from services.case.domain.queue import may_see, visible_areas
 from services.case.domain.timeline import chain, content_hash, matches_kind, summarise
 from shared.calendar import BusinessCalendar
 from shared.followups import FollowupPolicy, load_followup_policy
@@ -22,23 +22,6 @@ T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday 09:00 JST
 POLICY = load_followup_policy(PROJECT_ROOT / "reference" / "followups.yaml")
 CENTRE = Agency(id="hc", name="センター", kind="地域包括支援センター")
 NPO = Agency(id="npo", name="NPO", kind="NPO")
-
-
-def test_urgency_first_then_longest_waiting() -> None:
-    items = [
-        QueueItem("a", "通常", T0, None),
-        QueueItem("b", "緊急", T0 + timedelta(days=2), None),
-        QueueItem("c", "高", T0 + timedelta(days=1), None),
-        QueueItem("d", "通常", T0 - timedelta(days=5), "x"),
-    ]
-    assert [i.case_id for i in sorted(items, key=urgency_then_age)] == ["b", "c", "d", "a"]
-
-
-def test_views() -> None:
-    mine, free = QueueItem("a", "高", T0, "me"), QueueItem("b", "高", T0, None)
-    assert [in_view(i, "unassigned", "me") for i in (mine, free)] == [False, True]
-    assert [in_view(i, "mine", "me") for i in (mine, free)] == [True, False]
-    assert [in_view(i, "all", "me") for i in (mine, free)] == [True, True]
 
 
 def test_coordinators_see_their_area_and_the_city_wide_queue() -> None:

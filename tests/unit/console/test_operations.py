@@ -31,6 +31,8 @@ def _client(ready: int, metrics: str) -> httpx.AsyncClient:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/ready":
             return httpx.Response(ready, json={"checks": {"database": "ok" if ready == 200 else "down"}})
+        if request.headers.get("authorization") == "Bearer wrong":
+            return httpx.Response(401, json={"detail": "運用者トークンが必要です。"})
         return httpx.Response(200, text=metrics)
 
     return httpx.AsyncClient(base_url="http://case.test", transport=httpx.MockTransport(answer))
@@ -41,6 +43,12 @@ async def test_the_figures_are_summed_over_their_labels() -> None:
         state = await _service_state(client, "case")
     assert state["ready"] is True
     assert (state["lag"], state["pending"], state["dead_letters"], state["outbox"]) == (5, 1, 4, 7)
+
+
+async def test_the_operator_token_goes_with_the_scrape() -> None:
+    async with _client(200, METRICS) as client:
+        state = await _service_state(client, "case", {"authorization": "Bearer wrong"})
+    assert state["checks"]["metrics"] == "読み取れません(HTTP 401)" and state["dead_letters"] == 0
 
 
 async def test_a_service_not_ready_or_not_answering_says_so() -> None:

@@ -3,6 +3,7 @@ holidays, the year-end closure."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -95,3 +96,20 @@ def test_emergency_hours_are_clock_hours_even_on_holidays() -> None:
 
     sent = jst(2026, 11, 22, 22, 0)  # Sunday night before a holiday
     assert Span(hours=4).after(sent, CAL) == jst(2026, 11, 23, 2, 0)
+
+
+def test_business_days_between_counts_every_span_as_a_day_by_day_walk_would() -> None:
+    calendar = BusinessCalendar.from_config({"closed_days": ["2026-08-14"]})
+
+    def walked(first: date, last: date) -> int:
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            count += calendar.is_business_day(day)
+        return count
+
+    rng = random.Random(22)
+    for _ in range(2000):
+        first = date(2016, 1, 1) + timedelta(days=rng.randrange(0, 5000))
+        last = first + timedelta(days=rng.randrange(-40, 900))
+        assert calendar.business_days_between(first, last) == walked(first, last), (first, last)

@@ -7,11 +7,16 @@ from services.notify.domain.routing import (
     SUPERVISOR,
     Notice,
     Recipient,
+    addressed_person,
+    agency,
     case_opened_notices,
+    coordinator,
     escalation_notice,
     followup_effect,
+    move_releases,
     opens_step,
     referral_notices,
+    reporter,
 )
 
 A, AREA, REPORTERS = "hc-3", "中部", ["vol-1"]
@@ -83,3 +88,17 @@ def test_channels_backoff_and_signature() -> None:
     assert signature_valid("s3cret", body, sign("s3cret", body))
     assert not signature_valid("s3cret", body + b" ", sign("s3cret", body))
     assert not signature_valid("other", body, sign("s3cret", body))
+
+
+def test_a_case_notification_goes_to_its_assigned_coordinator_else_the_area() -> None:
+    assert addressed_person(coordinator("中部"), "csw-chubu-1") == "csw-chubu-1"
+    assert addressed_person(coordinator("中部"), None) is None
+    # Agencies, supervisors and reporters are addressed as a whole.
+    assert addressed_person(agency("hc-3"), "csw-chubu-1") is None
+    assert addressed_person(SUPERVISOR, "csw-chubu-1") is None
+    assert addressed_person(reporter("vol-1"), "csw-chubu-1") is None
+
+
+def test_a_move_releases_the_case_unless_it_was_given_there() -> None:
+    assert move_releases("中部", "西部")
+    assert not move_releases("中部", "中部")  # taken from the city-wide queue into their own area

@@ -16,12 +16,14 @@ from services.console.entrypoints.pages import (
     refer,
     reporter,
     search,
+    second_factor,
     styleguide,
     timeline,
 )
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    second_factor.router,
     queue.router,
     search.router,
     case.router,

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from services.console.domain.accounts import ROLE_LABELS, Grant, grant_label
 from services.console.entrypoints.pages.common import page
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, redirect_response, render
-from services.console.handlers import accounts
+from services.console.handlers import accounts, second_factor
 from services.console.handlers.accounts import AccountCommand
 from services.console.handlers.signin import SignedIn
 from shared.errors import DomainError
@@ -158,6 +158,8 @@ async def account_action(
             await accounts.revoke_grant(cmd, account_id, grant)
         elif action in ("disable", "enable"):
             await accounts.set_disabled(cmd, account_id, action == "disable")
+        elif action == "reset-second-factor":
+            await second_factor.reset(cmd, account_id)
         elif action == "reset-password":
             password = secrets.token_urlsafe(12)
             await accounts.reset_password(cmd, account_id, password)
@@ -176,4 +178,5 @@ async def account_action(
         )
     if password:
         return await _account_page(request, console, who, account_id, temporary_password=password)
-    return redirect_response(request, f"/admin/accounts/{account_id}?notice=account_saved")
+    notice = "second_factor_reset" if action == "reset-second-factor" else "account_saved"
+    return redirect_response(request, f"/admin/accounts/{account_id}?notice={notice}")

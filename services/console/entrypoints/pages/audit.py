@@ -24,6 +24,7 @@ from services.console.entrypoints.web import Console, ConsoleDep, acting_as, red
 from services.console.handlers.signin import SignedIn
 from shared.events.referral import SHAREABLE_LABELS
 from shared.http.app import correlation_id_of
+from shared.http.operator import operator_headers
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
@@ -87,7 +88,10 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
     return render(request, "audit_case.html", await page(request, who, f"ケース監査 {case['case_number']}", **context))
 
 
-async def _service_state(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
+async def _service_state(
+    client: httpx.AsyncClient, name: str, operator: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``operator``: the headers /metrics needs in production (the operator's token)."""
     state: dict[str, Any] = {
         "name": name,
         "label": SERVICE_NAMES.get(name, name),
@@ -102,9 +106,12 @@ async def _service_state(client: httpx.AsyncClient, name: str) -> dict[str, Any]
         ready = await client.get("/ready", timeout=3.0)
         state["checks"] = ready.json().get("checks") or ready.json()
         state["ready"] = ready.status_code == 200
-        metrics = await client.get("/metrics", timeout=5.0)
+        metrics = await client.get("/metrics", timeout=5.0, headers=operator)
     except (httpx.HTTPError, ValueError):
         state["checks"] = {"http": "応答がありません"}
+        return state
+    if metrics.status_code != 200:  # e.g. the operator's token is missing or wrong
+        state["checks"] = {**state["checks"], "metrics": f"読み取れません(HTTP {metrics.status_code})"}
         return state
     try:
         families = list(text_string_to_metric_families(metrics.text))
@@ -139,7 +146,9 @@ async def service_states(console: Console) -> list[dict[str, Any]]:
     """Each service's own answer to /ready and /metrics; the console's, from itself."""
     return [
         await _own_state(console),
-        *await asyncio.gather(*(_service_state(console.backend.clients[n], n) for n in BACKENDS)),
+        *await asyncio.gather(
+            *(_service_state(console.backend.clients[n], n, operator_headers(console.settings)) for n in BACKENDS)
+        ),
     ]
 
 

@@ -37,6 +37,10 @@ ENDED_MESSAGES = {
         "info",
         "パスワードが再設定されたため、サインアウトしました。新しいパスワードでサインインしてください。",
     ),
+    "locked": (
+        "error",
+        "コードの誤りが続いたため、このアカウントIDでは一時的にサインインできません。しばらくたってから、もう一度お試しください。",
+    ),
 }
 FAILED = "アカウントIDまたはパスワードが正しくありません。"
 
@@ -98,7 +102,9 @@ async def signin(
         return await _signin_page(
             request, account_id=account_id, status=422, error="アカウントIDとパスワードを入力してください。"
         )
-    result = await sign_in(console.runtime.unit_of_work, console.lockout, account_id, password)
+    result = await sign_in(
+        console.runtime.unit_of_work, console.lockout, account_id, password, console.settings.second_factor_roles
+    )
     console.metrics.signed_in(result.outcome)
     if result.delay_s:
         await asyncio.sleep(result.delay_s)  # each failure makes the next guess slower

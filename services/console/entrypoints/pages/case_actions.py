@@ -6,6 +6,7 @@ stale version (409) says what changed meanwhile."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
@@ -125,81 +126,6 @@ def _text(values: dict[str, Any], name: str) -> str | None:
     return text or None
 
 
-@router.post("/cases/{case_id}/assign")
-async def assign(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    target = values.get("coordinator_id") or (who.account_id if values.get("take") else None)
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="assign",
-        path="assignment",
-        body={"coordinator_id": target},
-        notice="assigned",
-        anchor="actions",
-        values=values,
-        refused=None if target else {"coordinator_id": "担当者を選んでください。"},
-    )
-
-
-@router.post("/cases/{case_id}/status")
-async def change_status(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="status",
-        path="status",
-        body={"to": values.get("to"), "reason": _text(values, "reason")},
-        notice="status_changed",
-        anchor="actions",
-        values=values,
-        refused=None if values.get("to") else {"to": "変更後の状態を選んでください。"},
-    )
-
-
-@router.post("/cases/{case_id}/triage")
-async def triage(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    body = {"priority": values.get("priority") or None, "categories": values.get("categories") or []}
-    refused = None if body["categories"] else {"categories": "相談分類を1つ以上選んでください。"}
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="triage",
-        path="triage",
-        body=body,
-        notice="triaged",
-        anchor="triage",
-        values=values,
-        refused=refused,
-    )
-
-
-@router.post("/cases/{case_id}/consent")
-async def consent(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    body = {"consent": values.get("consent"), "legal_ground": _text(values, "legal_ground")}
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="consent",
-        path="consent",
-        body=body,
-        notice="consent_recorded",
-        anchor="consent",
-        values=values,
-    )
-
-
 def _contacted_at(values: dict[str, Any]) -> str | None:
     """The datetime-local field (JST, as typed) as an aware time for the service."""
     try:
@@ -209,139 +135,118 @@ def _contacted_at(values: dict[str, Any]) -> str | None:
     return moment.isoformat() if moment else None
 
 
-@router.post("/cases/{case_id}/contacts")
-async def add_contact(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    refused, contacted_at = None, None
-    try:
-        contacted_at = _contacted_at(values)
-    except FormProblem as exc:
-        refused = exc.errors
-    body = {
-        "contacted_at": contacted_at,
-        "channel": values.get("channel"),
-        "whom": _text(values, "whom"),
-        "outcome": _text(values, "outcome"),
-    }
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="contact",
-        path="contacts",
-        body=body,
-        notice="contact_added",
-        anchor="contacts",
-        values=values,
-        refused=refused,
-    )
+Values = dict[str, Any]
 
 
-@router.post("/cases/{case_id}/notes")
-async def add_note(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="note",
-        path="notes",
-        body={"body": _text(values, "body")},
-        notice="note_added",
-        anchor="notes",
-        values=values,
-    )
+@dataclass(frozen=True)
+class CaseForm:
+    """One form of the case page: where it posts, the case service's command it becomes,
+    and where the page goes afterwards."""
+
+    route: str  # below /cases/{case_id}/
+    form: str
+    command: str  # below /v1/cases/{case_id}/; {name} is a path parameter of the route
+    notice: str
+    anchor: str
+    body: Callable[[Values, SignedIn], dict[str, Any]] = lambda values, who: {}
+    # The console's own refusal of a form it cannot send (None: send it).
+    refusal: Callable[[dict[str, Any]], dict[str, str] | None] = lambda body: None
 
 
-@router.post("/cases/{case_id}/members")
-async def add_member(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    body = {
-        "relation": _text(values, "relation"),
-        "age_group": _text(values, "age_group"),
-        "name": _text(values, "name"),
-        "note": _text(values, "note"),
-    }
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="member",
-        path="household/members",
-        body=body,
-        notice="member_added",
-        anchor="household",
-        values=values,
-    )
+def _assignee(values: Values, who: SignedIn) -> dict[str, Any]:
+    return {"coordinator_id": values.get("coordinator_id") or (who.account_id if values.get("take") else None)}
 
 
-@router.post("/cases/{case_id}/merge")
-async def merge(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="offers",
-        path="merge",
-        body={"into_case_id": values.get("into_case_id")},
-        notice="merged",
-        anchor="offers",
-        values=values,
-    )
+FORMS = (
+    CaseForm(
+        "assign",
+        "assign",
+        "assignment",
+        "assigned",
+        "actions",
+        body=_assignee,
+        refusal=lambda b: None if b["coordinator_id"] else {"coordinator_id": "担当者を選んでください。"},
+    ),
+    CaseForm(
+        "status",
+        "status",
+        "status",
+        "status_changed",
+        "actions",
+        body=lambda v, _: {"to": v.get("to"), "reason": _text(v, "reason")},
+        refusal=lambda b: None if b["to"] else {"to": "変更後の状態を選んでください。"},
+    ),
+    CaseForm(
+        "triage",
+        "triage",
+        "triage",
+        "triaged",
+        "triage",
+        body=lambda v, _: {"priority": v.get("priority") or None, "categories": v.get("categories") or []},
+        refusal=lambda b: None if b["categories"] else {"categories": "相談分類を1つ以上選んでください。"},
+    ),
+    CaseForm(
+        "consent",
+        "consent",
+        "consent",
+        "consent_recorded",
+        "consent",
+        body=lambda v, _: {"consent": v.get("consent"), "legal_ground": _text(v, "legal_ground")},
+    ),
+    CaseForm(
+        "contacts",
+        "contact",
+        "contacts",
+        "contact_added",
+        "contacts",
+        body=lambda v, _: {
+            "contacted_at": _contacted_at(v),
+            "channel": v.get("channel"),
+            "whom": _text(v, "whom"),
+            "outcome": _text(v, "outcome"),
+        },
+    ),
+    CaseForm("notes", "note", "notes", "note_added", "notes", body=lambda v, _: {"body": _text(v, "body")}),
+    CaseForm(
+        "members",
+        "member",
+        "household/members",
+        "member_added",
+        "household",
+        body=lambda v, _: {name: _text(v, name) for name in ("relation", "age_group", "name", "note")},
+    ),
+    CaseForm("merge", "offers", "merge", "merged", "offers", body=lambda v, _: {"into_case_id": v.get("into_case_id")}),
+    CaseForm("merge/undo", "offers", "merge/undo", "merge_undone", "summary"),
+    CaseForm("offers/{offer_id}/dismiss", "offers", "link-offers/{offer_id}/dismiss", "offer_dismissed", "offers"),
+    CaseForm("attention/clear", "referrals", "attention/clear", "attention_cleared", "referrals"),
+)
 
 
-@router.post("/cases/{case_id}/merge/undo")
-async def undo_merge(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="offers",
-        path="merge/undo",
-        body={},
-        notice="merge_undone",
-        anchor="summary",
-        values=values,
-    )
+def _posting(spec: CaseForm) -> Callable[..., Awaitable[Response]]:
+    async def post_form(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
+        values = await read_form(request)
+        others = {k: check_case_id(v) for k, v in request.path_params.items() if k != "case_id"}
+        try:
+            body = spec.body(values, who)
+            refused = spec.refusal(body)
+        except FormProblem as exc:
+            body, refused = {}, exc.errors
+        return await run_command(
+            request,
+            console,
+            who,
+            case_id,
+            form=spec.form,
+            path=spec.command.format(**others),
+            body=body,
+            notice=spec.notice,
+            anchor=spec.anchor,
+            values=values,
+            refused=refused,
+        )
+
+    return post_form
 
 
-@router.post("/cases/{case_id}/offers/{offer_id}/dismiss")
-async def dismiss_offer(request: Request, case_id: str, offer_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    path = f"link-offers/{check_case_id(offer_id)}/dismiss"
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="offers",
-        path=path,
-        body={},
-        notice="offer_dismissed",
-        anchor="offers",
-        values=values,
-    )
-
-
-@router.post("/cases/{case_id}/attention/clear")
-async def clear_attention(request: Request, case_id: str, who: CaseWork, console: ConsoleDep) -> Response:
-    values = await read_form(request)
-    return await run_command(
-        request,
-        console,
-        who,
-        case_id,
-        form="referrals",
-        path="attention/clear",
-        body={},
-        notice="attention_cleared",
-        anchor="referrals",
-        values=values,
-    )
+for _spec in FORMS:
+    router.add_api_route(f"/cases/{{case_id}}/{_spec.route}", _posting(_spec), methods=["POST"])

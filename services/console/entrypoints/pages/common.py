@@ -12,6 +12,7 @@ from fastapi import Request
 
 from services.console.adapters.backend import ApiError, ServiceUnavailable
 from services.console.domain.accounts import grant_label
+from services.console.domain.second_factor import may_enrol
 from services.console.entrypoints.web import console_of
 from services.console.handlers.signin import SignedIn
 
@@ -59,6 +60,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "moved": ("success", "担当圏域を変更しました。"),
     "read": ("success", "既読にしました。"),
     "account_saved": ("success", "アカウントを保存しました。"),
+    "second_factor_reset": ("success", "2段階認証を解除しました。次のサインインで本人が設定し直します。"),
     "submitted": ("success", "相談を受け付けました。"),
     "referral_acknowledge": ("success", "確認したことを記録しました。期限までに受諾か辞退を決めてください。"),
     "referral_accept": ("success", "受諾しました。コーディネーターに伝わります。"),
@@ -83,6 +85,7 @@ class UserView:
     account_id: str
     role_label: str
     can_switch_role: bool
+    can_enrol: bool  # staff: the header links to their second factor
 
 
 async def unread_count(request: Request, who: SignedIn) -> int | None:
@@ -124,6 +127,7 @@ async def page(request: Request, who: SignedIn | None, title: str, **context: An
                 account_id=who.account_id,
                 role_label=grant_label(who.chosen.grant, console.reference.live) if who.chosen else "役割を選択",
                 can_switch_role=len(who.grants) > 1,
+                can_enrol=may_enrol(h.grant for h in who.grants),
             ),
             nav=[
                 {"href": href, "text": text, "current": path == href or path.startswith(href + "/")}

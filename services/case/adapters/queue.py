@@ -1,0 +1,158 @@
+"""The queue in SQL: filters, the counts of every view in one statement, and one page in
+the queue's order (most urgent first, then the longest waiting) — so a read costs what
+the page shows, not the whole area's cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, cast, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, array
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.case.adapters.orm import cases, referrals
+from services.case.domain.queue import PRIORITIES, priority_rank
+from shared.clock import as_utc
+from shared.errors import InvalidInput
+from shared.http.paging import UNREADABLE_CURSOR
+
+# Priority as the queue sorts it (unknown values last).
+PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=cases.c.priority, else_=len(PRIORITIES))
+NEEDS_ATTENTION = exists().where(referrals.c.case_id == cases.c.id, referrals.c.needs_attention.is_(True))
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which cases a queue holds (before the view: unassigned, mine or all)."""
+
+    areas: frozenset[str] | None  # None: every area
+    statuses: tuple[str, ...]
+    priorities: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    school_districts: tuple[str, ...] = ()
+    min_age_days: int | None = None
+    max_age_days: int | None = None
+    needs_attention: bool | None = None
+
+
+def _any_category(dialect: str, categories: Iterable[str]) -> ColumnElement[bool]:
+    wanted = list(categories)
+    if dialect == "postgresql":
+        return cast(cases.c.categories, JSONB).has_any(array(wanted))
+    each = func.json_each(cases.c.categories).table_valued("value")
+    return exists().select_from(each).where(each.c.value.in_(wanted))
+
+
+def _conditions(dialect: str, wanted: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [cases.c.merged_into.is_(None), cases.c.status.in_(wanted.statuses)]
+    if wanted.areas is not None:
+        where.append(cases.c.area.in_(sorted(wanted.areas)))
+    if wanted.school_districts:
+        where.append(cases.c.school_district.in_(wanted.school_districts))
+    if wanted.priorities:
+        where.append(cases.c.priority.in_(wanted.priorities))
+    if wanted.categories:
+        where.append(_any_category(dialect, wanted.categories))
+    # A case's age is the whole days since it opened (domain.queue.age_days).
+    if wanted.min_age_days is not None:
+        where.append(cases.c.opened_at <= now - timedelta(days=wanted.min_age_days))
+    if wanted.max_age_days is not None:
+        where.append(cases.c.opened_at > now - timedelta(days=wanted.max_age_days + 1))
+    if wanted.needs_attention is not None:
+        where.append(NEEDS_ATTENTION if wanted.needs_attention else ~NEEDS_ATTENTION)
+    return where
+
+
+def _in_view(view: str, me: str) -> ColumnElement[bool] | None:
+    if view == "unassigned":
+        return cases.c.coordinator_id.is_(None)
+    if view == "mine":
+        return cases.c.coordinator_id == me
+    return None
+
+
+def sort_key(row: dict[str, Any]) -> list[Any]:
+    """A row's place in the queue's order, as a cursor carries it."""
+    return [priority_rank(row["priority"]), as_utc(row["opened_at"]).isoformat(), row["id"]]
+
+
+def _after(key: tuple[Any, ...]) -> ColumnElement[bool]:
+    """The rows that come after ``key`` in the queue's order (a cursor from ``sort_key``)."""
+    try:
+        rank, opened_text, case_id = key
+        opened = datetime.fromisoformat(opened_text)
+        if not isinstance(rank, int) or not isinstance(case_id, str) or opened.tzinfo is None:
+            raise TypeError
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(UNREADABLE_CURSOR, field="cursor") from exc
+    return or_(
+        PRIORITY_RANK > rank,
+        and_(PRIORITY_RANK == rank, cases.c.opened_at > opened),
+        and_(PRIORITY_RANK == rank, cases.c.opened_at == opened, cases.c.id > case_id),
+    )
+
+
+class QueueRepository:
+    def __init__(self, db: AsyncConnection) -> None:
+        self.db = db
+
+    async def counts(self, wanted: QueueFilter, me: str, now: datetime) -> dict[str, int]:
+        """How many cases each view holds, how many are 緊急 and how many need attention."""
+        where = _conditions(self.db.dialect.name, wanted, now)
+        row = (
+            await self.db.execute(
+                select(
+                    func.count().filter(cases.c.coordinator_id.is_(None)).label("unassigned"),
+                    func.count().filter(cases.c.coordinator_id == me).label("mine"),
+                    func.count().label("all"),
+                    func.count().filter(cases.c.priority == PRIORITIES[0]).label("urgent"),
+                    func.count().filter(NEEDS_ATTENTION).label("needs_attention"),
+                ).where(and_(*where))
+            )
+        ).one()
+        return {name: int(value or 0) for name, value in row._mapping.items()}
+
+    async def page(
+        self,
+        wanted: QueueFilter,
+        view: str,
+        me: str,
+        now: datetime,
+        columns: Iterable[str],
+        offset: int,
+        limit: int,
+        after: tuple[Any, ...] | None = None,
+    ) -> list[dict[str, Any]]:
+        """One page in the queue's order: ``limit`` rows from ``offset``, or after the
+        sort key ``after``."""
+        where = _conditions(self.db.dialect.name, wanted, now)
+        chosen = _in_view(view, me)
+        if chosen is not None:
+            where.append(chosen)
+        if after is not None:
+            where.append(_after(after))
+        query = (
+            select(*(cases.c[c] for c in columns))
+            .where(and_(*where))
+            .order_by(PRIORITY_RANK, cases.c.opened_at, cases.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [dict(r) for r in (await self.db.execute(query)).mappings().all()]
+
+    async def attention_of(self, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The declined referrals not yet dealt with, of these cases only."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        if not case_ids:
+            return found
+        rows = await self.db.execute(
+            select(referrals)
+            .where(referrals.c.case_id.in_(case_ids), referrals.c.needs_attention.is_(True))
+            .order_by(referrals.c.id)
+        )
+        for r in rows.mappings().all():
+            found.setdefault(r["case_id"], []).append(dict(r))
+        return found
