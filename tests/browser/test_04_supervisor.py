@@ -109,8 +109,8 @@ def test_the_case_audit_says_what_is_broken_in_a_tampered_timeline(
             database.execute(trigger)
     finally:
         database.close()
+    # Still signed in from the audit before (a second sign-in would reuse its one-time code).
     supervisor = person_of(people, browser, system, shots, "sv-1")
-    supervisor.sign_in()
     page = supervisor.go(f"/audit/{victim['id']}", shot="audit-broken")
     banner = page.locator(".banner--error")
     expect(banner).to_contain_text("ハッシュチェーンが壊れています")
