@@ -18,7 +18,7 @@ from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.db.group_commit import GroupCommit
 from shared.db.tables import AccessTables, MessagingTables
-from shared.db.uow import UnitOfWork
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.events import stream_for
 from shared.identity import TokenVerifier
 from shared.keyring import KeyRing
@@ -69,10 +69,13 @@ class ServiceRuntime:
         clock: Clock | None = None,
         access_tables: AccessTables | None = None,
         reference: ReferenceData | None = None,
+        # A service whose transactions end with writes of its own passes its UnitOfWork.
+        unit_of_work: UnitOfWorkFactory = UnitOfWork,
     ) -> None:
         """``reference``: the service's live reference data, which tokens' scopes are checked against."""
         self.service = service
         self.settings = settings
+        self.make_unit_of_work = unit_of_work
         self.metadata = metadata
         self.tables = tables
         self.clock = clock or Clock.from_settings(settings)
@@ -150,7 +153,7 @@ class ServiceRuntime:
         watch_messaging(self.metrics, self.consumer, self.relay, self.redis)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.tables, self.clock, self.outbox_signal, keys=self.keys)
+        return self.make_unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal, keys=self.keys)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Keys the case service's name, place and household match keys (HMAC): without it a
     # dictionary of names would reverse them. Changing it makes the stored keys stale.
     match_key: SecretStr = SecretStr(DEVELOPMENT_MATCH_KEY)
+    # Keys the case timeline's hash chain (HMAC): a database writer without it cannot
+    # forge a chain that verifies. Unset: a fixed key in test mode, a key file made in
+    # <data_dir>/keys in embedded mode (services/case/adapters/chain_key.py); required in
+    # production. Changing it makes every stored chain fail verification.
+    timeline_key: SecretStr | None = None
 
     # The keys that seal the personal fields of event payloads (shared/keyring.py):
     # `id:base64url,…`, the current one TSUNAGI_PAYLOAD_KEY_ID (unset: the last listed).
@@ -164,7 +169,19 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_MATCH_KEY must be at least 32 characters in production")
         if self.mode == "production" and match_key == self.secret_key.get_secret_value():
             raise ValueError("TSUNAGI_MATCH_KEY must differ from TSUNAGI_SECRET_KEY")
+        self._check_timeline_key()
         return self
+
+    def _check_timeline_key(self) -> None:
+        if self.mode != "production":
+            return
+        if self.timeline_key is None:
+            raise ValueError("TSUNAGI_TIMELINE_KEY is required in production (it keys the timeline's hash chain)")
+        key = self.timeline_key.get_secret_value()
+        if len(key) < 32:
+            raise ValueError("TSUNAGI_TIMELINE_KEY must be at least 32 characters in production")
+        if key in (self.secret_key.get_secret_value(), self.match_key.get_secret_value()):
+            raise ValueError("TSUNAGI_TIMELINE_KEY must differ from TSUNAGI_SECRET_KEY and TSUNAGI_MATCH_KEY")
 
     @property
     def second_factor_roles(self) -> tuple[str, ...]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
+from services.case.adapters.chain import CaseUnitOfWork, TimelineChain
+from services.case.adapters.chain_key import timeline_key
 from services.case.adapters.orm import access, idempotency, messaging, metadata
 from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router
@@ -25,6 +29,7 @@ SERVICE = "case"
 def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     reference = ReloadableReference(settings.reference_dir)
     keys = MatchKeys(settings.match_key.get_secret_value().encode())
+    chain = TimelineChain(timeline_key(settings))
     # case.* events, and referral.requested (a coordinator decides a referral here).
     runtime = ServiceRuntime(
         service=SERVICE,
@@ -36,6 +41,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         clock=clock,
         access_tables=access,
         reference=reference.live,
+        unit_of_work=partial(CaseUnitOfWork, chain=chain),
     )
     app = create_api(
         service=SERVICE,
@@ -49,7 +55,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         metrics=runtime.metrics,
         tracing=runtime.tracing,
     )
-    app.state.services = CaseServices(runtime=runtime, reference=reference, match_keys=keys)
+    app.state.services = CaseServices(runtime=runtime, reference=reference, match_keys=keys, chain=chain)
     add_write_guards(app, runtime, idempotency)
     add_asyncapi(app, SERVICE, runtime.consumer.handlers)
     add_reference_reload(app, app.state.services.reference)

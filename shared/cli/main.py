@@ -181,6 +181,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--write", action="store_true", help="regenerate the documents instead of checking them")
     a.set_defaults(func=cmd_asyncapi)
 
+    from services.case.entrypoints.cli import add_case_commands
     from services.console.entrypoints.cli import add_console_commands
     from shared.cli.keys import add_keys_commands
     from shared.cli.ops import add_ops_commands
@@ -188,6 +189,7 @@ def parser() -> argparse.ArgumentParser:
     add_ops_commands(sub)
     add_keys_commands(sub)
     add_console_commands(sub)
+    add_case_commands(sub)
     return p
 
 

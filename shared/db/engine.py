@@ -30,6 +30,12 @@ def database_url_for(settings: Settings, service: str) -> str:
     raise ValueError(f"unsupported database: {url.get_backend_name()}")
 
 
+def audit_schema(service: str) -> str:
+    """Where a service keeps its append-only audit trail: its own schema on PostgreSQL
+    (own grants and triggers); on SQLite, tables of the service's file (the name maps to none)."""
+    return f"{service}_audit"
+
+
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -61,6 +67,7 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
+            execution_options={"schema_translate_map": {audit_schema(service): None}},
             **JSON_CODEC,
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,6 +20,20 @@ from shared.db.sql import insert_new, insert_rows
 from shared.db.tables import MessagingTables
 from shared.events import EVENT_TYPES, Envelope, stream_for
 from shared.events.personal import Sealer, personal_fields, seal_payload
+
+
+class UnitOfWorkFactory(Protocol):
+    """``UnitOfWork`` itself, or a service's own kind (the case service's chains its timeline)."""
+
+    def __call__(
+        self,
+        engine: AsyncEngine,
+        tables: MessagingTables,
+        clock: Clock,
+        outbox_signal: asyncio.Event | None = None,
+        *,
+        keys: Sealer | None = None,
+    ) -> UnitOfWork: ...
 
 
 class UnitOfWork:
@@ -106,9 +120,13 @@ class UnitOfWork:
             row["payload"] = seal_payload(model, row["payload"], self.keys)
         return row
 
+    async def before_commit(self) -> None:
+        """A service's own last writes of the transaction (case: the timeline's chain)."""
+
     async def commit(self) -> None:
         if self._commit_refusal is not None:
             raise self._commit_refusal()
+        await self.before_commit()
         if self._pending_events:
             now = self.clock.now()
             await insert_rows(

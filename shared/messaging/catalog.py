@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import database_url_for, make_engine
 from shared.db.tables import MessagingTables
+from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 from shared.messaging.consumer import EventHandlers
 from shared.settings import Settings
 
@@ -29,6 +30,8 @@ class ServiceParts:
     handlers: EventHandlers
     # Extra causal rules the service declares (``consistency_rules`` in its consumers module).
     rules: tuple[Any, ...] = field(default_factory=tuple)
+    # The service's own kind of unit of work, when its runtime has one.
+    unit_of_work: UnitOfWorkFactory = UnitOfWork
 
 
 def _optional_module(name: str, service: str) -> ModuleType | None:
@@ -40,15 +43,12 @@ def _optional_module(name: str, service: str) -> ModuleType | None:
         raise
 
 
-def _handlers_from_bootstrap(service: str, settings: Settings) -> EventHandlers | None:
+def _runtime_from_bootstrap(service: str, settings: Settings) -> Any:
     bootstrap = _optional_module(f"services.{service}.bootstrap", service)
     if bootstrap is None:
         return None
     app = bootstrap.build_app(settings)
-    state = getattr(app.state, "services", None)
-    runtime = getattr(state, "runtime", None)
-    consumer = getattr(runtime, "consumer", None)
-    return getattr(consumer, "handlers", None)
+    return getattr(getattr(app.state, "services", None), "runtime", None)
 
 
 def load_service(service: str, settings: Settings) -> tuple[ServiceParts | None, str]:
@@ -59,10 +59,13 @@ def load_service(service: str, settings: Settings) -> tuple[ServiceParts | None,
             return None, f"no services/{service}/adapters/orm.py with messaging tables"
         consumers = _optional_module(f"services.{service}.entrypoints.consumers", service)
         handlers = getattr(consumers, "event_handlers", None) if consumers else None
+        unit_of_work: UnitOfWorkFactory = UnitOfWork
         if not isinstance(handlers, EventHandlers):
-            handlers = _handlers_from_bootstrap(service, settings) or EventHandlers()
+            runtime = _runtime_from_bootstrap(service, settings)
+            handlers = getattr(getattr(runtime, "consumer", None), "handlers", None) or EventHandlers()
+            unit_of_work = getattr(runtime, "make_unit_of_work", UnitOfWork)
         rules = tuple(getattr(consumers, "consistency_rules", ()) or ())
-        return ServiceParts(service, orm.messaging, handlers, rules), ""
+        return ServiceParts(service, orm.messaging, handlers, rules, unit_of_work), ""
     except Exception as exc:  # a half-written service must not stop the report on the others
         return None, f"could not load: {type(exc).__name__}: {str(exc)[:200]}"
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from shared.clock import Clock
-from shared.db.uow import UnitOfWork
 from shared.keyring import KeyRing
 from shared.messaging.catalog import load_service, service_engine
 from shared.messaging.consumer import StreamConsumer
@@ -50,7 +49,7 @@ async def replay(settings: Settings, redis: Redis, letter: DeadLetter, *, by: st
         service=letter.service,
         consumer=f"replay:{by}",
         handlers=parts.handlers,
-        unit_of_work=lambda: UnitOfWork(engine, parts.tables, Clock(), keys=keys),
+        unit_of_work=lambda: parts.unit_of_work(engine, parts.tables, Clock(), keys=keys),
         redis=redis,
         keys=keys,
     )

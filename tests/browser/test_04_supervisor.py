@@ -1,12 +1,14 @@
 """The supervisor's desk: an ignored referral climbs the escalation ladder as time moves
 (the clock file all the processes read, a day at a time — never by waiting), the overdue
 list shows the rung it has reached; the case audit shows the whole timeline verified, who
-read the case and which agency saw which fields, and exports it; the operations page says
+read the case and which agency saw which fields, and exports it — and names the break
+of a timeline tampered with in the database; the operations page says
 every service is healthy."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from pathlib import Path
 
@@ -78,6 +80,7 @@ def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosure
     page.get_by_role("button", name="探す").click()
     expect(page.get_by_role("heading", name=re.compile("^ケース監査"))).to_be_visible()
     expect(page.locator(".banner--success")).to_contain_text("検証済")
+    expect(page.locator(".banner--success")).to_contain_text("ハッシュチェーンを検証しました")
     expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("サンプルひきこもり支援NPO")
     expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("氏名")
     expect(page.locator("#reads-heading").locator("..")).to_contain_text("sv-1")
@@ -85,6 +88,34 @@ def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosure
     with page.expect_download() as download:
         page.get_by_role("link", name="経過をCSVで書き出す").click()
     assert download.value.suggested_filename == f"timeline-{WALK['case_number']}.csv"
+
+
+def test_the_case_audit_says_what_is_broken_in_a_tampered_timeline(
+    people: dict[str, Person], browser: Browser, system: System, shots: Shots
+) -> None:
+    """An entry deleted behind the service's back — its trigger dropped first, as an
+    attacker with DDL rights would — and the case audit names the break."""
+    token = bearer(system.settings, "supervisor", "city", subject="sv-1")
+    cases = system.client("case").get("/v1/cases", headers=token, params={"per_page": 100}).json()["items"]
+    victim = next(c for c in cases if c["id"] not in WALK["case_url"])
+    database = sqlite3.connect(system.settings.data_dir / "case.db")
+    try:
+        (trigger,) = database.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'timeline_no_delete'"
+        ).fetchone()
+        with database:
+            database.execute("DROP TRIGGER timeline_no_delete")
+            database.execute("DELETE FROM timeline WHERE case_id = ? AND seq = 1", (victim["id"],))
+            database.execute(trigger)
+    finally:
+        database.close()
+    # Still signed in from the audit before (a second sign-in would reuse its one-time code).
+    supervisor = person_of(people, browser, system, shots, "sv-1")
+    page = supervisor.go(f"/audit/{victim['id']}", shot="audit-broken")
+    banner = page.locator(".banner--error")
+    expect(banner).to_contain_text("ハッシュチェーンが壊れています")
+    expect(banner).to_contain_text("削除: 1番目の経過が削除されています")
+    expect(page.locator(".banner--success")).to_have_count(0)
 
 
 def test_operations_at_a_glance(people: dict[str, Person], browser: Browser, system: System, shots: Shots) -> None:

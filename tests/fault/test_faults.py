@@ -1,5 +1,5 @@
 """Fault tests (issue 5): real processes, real Redis and PostgreSQL, things killed and
-restarted mid-load. Each ends with ``tsunagi check`` clean. Tests that stop Redis or
+restarted mid-load. Each ends with ``tsunagi check`` clean and ``tsunagi verify`` exit 0. Tests that stop Redis or
 PostgreSQL start private servers and never touch the machine's shared ones.
 
 Each prints its figures (run with ``-s`` to see them): messages sent, cases opened,
@@ -26,6 +26,7 @@ from shared.settings import Settings
 from tests.support.load import run_tsunagi, submit_many, tsunagi_check
 from tests.support.servers import PostgresServer, RedisServer
 from tests.support.system import System, running_system
+from tests.support.timelines import run_verify
 
 
 async def intake_counts(settings: Settings) -> tuple[int, int, int]:
@@ -66,8 +67,12 @@ def assert_clean(system: System, figures: dict[str, Any]) -> None:
     figures["check_exit_code"] = report["exit_code"]
     figures["lost"] = report.get("lost", report.get("summary", {}).get("lost"))
     figures["duplicates"] = report.get("duplicates", report.get("summary", {}).get("duplicates"))
+    code, verified = run_verify(system.settings)
+    figures["verify_exit_code"] = code
     print("\nFIGURES " + json.dumps(figures, ensure_ascii=False))
     assert report["exit_code"] == 0, json.dumps(report, ensure_ascii=False)[:3000]
+    # Whatever was killed mid-append, every case's timeline chain still verifies.
+    assert code == 0 and verified["entries"] > 0, json.dumps(verified, ensure_ascii=False)[:3000]
 
 
 @pytest.fixture

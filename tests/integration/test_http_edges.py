@@ -101,6 +101,7 @@ def _production(make_settings, **overrides: object) -> Settings:
         mode="production",
         secret_key="s" * 40,
         match_key="m" * 40,
+        timeline_key="t" * 40,
         console_verify_key_file=verify_key_path(keys),
         payload_keys=KeyRing.new().as_setting(),
         **overrides,

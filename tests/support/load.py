@@ -99,9 +99,12 @@ def run_tsunagi(settings: Settings, *args: str, timeout: float = 120) -> subproc
         "TSUNAGI_REDIS_URL": settings.effective_redis_url(),
         "TSUNAGI_OPERATOR": "test",
     }
-    env.pop("TSUNAGI_DATABASE_URL", None)
+    for name in ("TSUNAGI_DATABASE_URL", "TSUNAGI_TIMELINE_KEY"):
+        env.pop(name, None)
     if settings.database_url:
         env["TSUNAGI_DATABASE_URL"] = settings.database_url
+    if settings.timeline_key is not None:
+        env["TSUNAGI_TIMELINE_KEY"] = settings.timeline_key.get_secret_value()
     return subprocess.run(
         [sys.executable, "-m", "shared.cli.main", *args],
         env=env,

@@ -87,12 +87,16 @@ def test_development_tokens_are_refused_in_production(tmp_path: Path) -> None:
     token = issue_token(dev, role="supervisor", scope="city", subject="sv-1")
     assert TokenVerifier(dev).read(token).subject == "sv-1"
     ensure_key_pair(dev)
-    production = Settings(mode="production", data_dir=tmp_path, secret_key="s" * 40, match_key="m" * 40)
+    production = Settings(
+        mode="production", data_dir=tmp_path, secret_key="s" * 40, match_key="m" * 40, timeline_key="t" * 40
+    )
     assert "本番環境" in _refusal(TokenVerifier(production), token)
 
 
 def test_production_needs_the_console_public_key(tmp_path: Path) -> None:
-    production = Settings(mode="production", data_dir=tmp_path, secret_key="s" * 40, match_key="m" * 40)
+    production = Settings(
+        mode="production", data_dir=tmp_path, secret_key="s" * 40, match_key="m" * 40, timeline_key="t" * 40
+    )
     with pytest.raises(RuntimeError, match="TSUNAGI_CONSOLE_VERIFY_KEY_FILE"):
         load_verify_key(production)
 

@@ -67,7 +67,7 @@ def test_tokens_carry_role_and_scope_and_expire() -> None:
 def test_production_refuses_the_development_key() -> None:
     with pytest.raises(ValueError, match="development key"):
         Settings(mode="production", secret_key=DEVELOPMENT_SECRET)
-    Settings(mode="production", secret_key="x" * 40, match_key="y" * 40)
+    Settings(mode="production", secret_key="x" * 40, match_key="y" * 40, timeline_key="t" * 40)
     Settings(mode="embedded")  # the development key is fine on one machine
 
 
@@ -126,3 +126,14 @@ def test_event_ids_increase_strictly_within_a_process() -> None:
     ids = [new_event_id() for _ in range(5000)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(len(i) == 26 for i in ids)
+
+
+def test_production_requires_its_own_timeline_key() -> None:
+    keys = {"secret_key": "x" * 40, "match_key": "y" * 40}
+    with pytest.raises(ValueError, match="TSUNAGI_TIMELINE_KEY is required"):
+        Settings(mode="production", **keys)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least 32"):
+        Settings(mode="production", timeline_key="short", **keys)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="differ"):
+        Settings(mode="production", timeline_key="y" * 40, **keys)  # type: ignore[arg-type]
+    Settings(mode="production", timeline_key="t" * 40, **keys)  # type: ignore[arg-type]

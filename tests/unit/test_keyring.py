@@ -102,7 +102,9 @@ def test_where_the_keys_come_from(tmp_path: Path) -> None:
     assert stored.stat().st_mode & 0o077 == 0
     assert json.loads(stored.read_text())["current"] == embedded.current
     assert ensure_key_file(stored) == embedded
-    production = Settings(mode="production", data_dir=tmp_path, secret_key="s" * 40, match_key="m" * 40)
+    production = Settings(
+        mode="production", data_dir=tmp_path, secret_key="s" * 40, match_key="m" * 40, timeline_key="t" * 40
+    )
     with pytest.raises(KeyRingError, match="TSUNAGI_PAYLOAD_KEYS"):
         KeyRing.from_settings(production)
     configured = production.model_copy(update={"payload_keys": embedded.as_setting()})
@@ -177,6 +179,7 @@ def test_keys_rotate_in_production_is_two_steps(
     monkeypatch.setenv("TSUNAGI_MODE", "production")
     monkeypatch.setenv("TSUNAGI_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("TSUNAGI_MATCH_KEY", "m" * 40)
+    monkeypatch.setenv("TSUNAGI_TIMELINE_KEY", "t" * 40)
     monkeypatch.setenv("TSUNAGI_PAYLOAD_KEYS", ring.as_setting())
     assert main(["keys", "rotate"]) == 0
     out = capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
+from shared.db.engine import audit_schema
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
 
 metadata = MetaData()
@@ -164,7 +165,9 @@ notes = Table(
     _at("created_at", False),
 )
 
-# Every event about a case, from every service, once (event id is the key and the order).
+# Every event about a case, from every service, once (event id is the key). Each case's
+# entries form a hash chain (domain/chain.py) in the order they were appended (seq).
+# Append-only: triggers refuse UPDATE and DELETE (adapters/append_only.py).
 timeline = Table(
     "timeline",
     metadata,
@@ -180,9 +183,35 @@ timeline = Table(
     # sha256 of the entry as recorded: a changed row no longer matches its hash.
     Column("content_hash", String(64), nullable=False),
     _at("recorded_at", False),
+    # The entry's number in its case's sequence, and its link: HMAC over the case, seq,
+    # the previous entry's link and content_hash.
+    Column("seq", Integer, nullable=False),
+    Column("chain_hmac", String(64), nullable=False),
+    Index("ux_timeline_case_seq", "case_id", "seq", unique=True),
 )
 
+# Each commit's last (seq, link) of every case it appended to: removing the newest
+# entries leaves the checkpoints pointing past the end. Its own schema on PostgreSQL;
+# append-only like the timeline.
+timeline_checkpoints = Table(
+    "timeline_checkpoints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(26), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("chain_hmac", String(64), nullable=False),
+    _at("recorded_at", False),
+    Index("ix_timeline_checkpoints_case_seq", "case_id", "seq"),
+    schema=audit_schema("case"),
+)
+
+# SQLite only (PostgreSQL uses the transaction's tsunagi.erasure setting): the cases
+# retention is erasing, written and removed inside its own transaction; the append-only
+# triggers let their rows change (adapters/append_only.py).
+erasing_cases = Table("erasing_cases", metadata, Column("case_id", String(26), primary_key=True))
+
 # Who read which case (supervisors' reads are recorded, as the city's rules ask).
+# Append-only, like the timeline.
 case_reads = Table(
     "case_reads",
     metadata,

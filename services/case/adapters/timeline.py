@@ -1,4 +1,5 @@
-"""The merged timeline's rows, and the record of who read a case."""
+"""Reading the merged timeline's rows, and the record of who read a case. Entries are
+appended through the chain (adapters/chain.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.case.adapters.orm import timeline
 from services.case.domain.timeline import content_hash, summarise
 from shared.clock import as_utc
-from shared.db.sql import insert_rows
 from shared.events import Envelope
 
 
 class TimelineRepository:
     def __init__(self, db: AsyncConnection) -> None:
         self.db = db
-
-    async def add(self, envelope: Envelope, case_id: str, recorded_at: datetime) -> None:
-        await self.add_many([(envelope, case_id)], recorded_at)
-
-    async def add_many(self, entries: list[tuple[Envelope, str]], recorded_at: datetime) -> None:
-        """Several timeline rows in one statement (an executemany)."""
-        if entries:
-            await insert_rows(self.db, timeline, [_row(e, c, recorded_at) for e, c in entries])
 
     async def of_cases(self, case_ids: list[str]) -> list[dict[str, Any]]:
         """In event-id order: ULIDs sort by time, whatever order the events arrived in."""
@@ -41,7 +33,8 @@ class TimelineRepository:
         return [dict(r) for r in rows.mappings().all()]
 
 
-def _row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:
+def timeline_row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:
+    """The entry's columns except its place in the chain (adapters/chain.py adds it)."""
     # Personal detail is dropped before anything is opened; a reason the timeline shows is opened.
     summary = envelope.opened(summarise(envelope.payload))
     occurred_at = as_utc(envelope.occurred_at)

@@ -11,10 +11,11 @@ from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
 from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.figures_csv import period_figures_csv
-from services.case.entrypoints.schemas import CaseDetail, Queue, Reads, SearchResult, Timeline
+from services.case.entrypoints.schemas import CaseDetail, Queue, Reads, SearchResult, Timeline, TimelineVerification
 from services.case.handlers import figures as figures_handler
 from services.case.handlers import queries, reads, search
 from services.case.handlers.period_figures import period_figures
+from services.case.handlers.verification import verification_of
 from shared.errors import InvalidInput
 from shared.http.app import CSV_RESPONSE
 from shared.http.paging import Window, page_of, paging
@@ -136,6 +137,15 @@ async def get_timeline(
             views.timeline_csv(view).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=disposition
         )
     return JSONResponse(view.model_dump(mode="json"), headers=disposition)
+
+
+@router.get(
+    "/cases/{case_id}/verification",
+    response_model=TimelineVerification,
+    summary="経過のハッシュチェーンの検証結果(統合されたケースの経過を含む)",
+)
+async def get_verification(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> dict:
+    return await verification_of(services.runtime.unit_of_work(), services.chain.key, case_id, caller)
 
 
 @router.get(

@@ -1,5 +1,5 @@
 """What case's routes are given (``Services``): its runtime, reference data and
-match-key hasher, built once by ``bootstrap``."""
+match-key hasher and the timeline's chain (its key), built once by ``bootstrap``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from services.case.adapters.chain import TimelineChain
 from services.case.domain.matching import MatchKeys
 from shared.http.app import services_of
 from shared.reference import ReloadableReference
@@ -19,6 +20,7 @@ class CaseServices:
     runtime: ServiceRuntime
     reference: ReloadableReference
     match_keys: MatchKeys
+    chain: TimelineChain
 
 
 Services = Annotated[CaseServices, Depends(services_of(CaseServices))]

@@ -211,6 +211,8 @@ class TimelineEntry(BaseModel):
     summary: dict[str, Any]
     content_hash: str
     intact: bool = Field(description="記録時のハッシュと一致するか(改ざん検知)")
+    seq: int = Field(description="ケースの経過の通し番号(追記された順)")
+    chain_hmac: str = Field(description="ハッシュチェーンのリンク(前の経過のリンクと内容の HMAC)")
 
 
 class Timeline(BaseModel):
@@ -234,3 +236,27 @@ class ReadOut(BaseModel):
 
 class Reads(Page[ReadOut]):
     pass
+
+
+class ChainBreak(BaseModel):
+    kind: Literal["edited", "deleted", "inserted", "reordered", "truncated"]
+    label: str = Field(description="書き換え / 削除 / 挿入 / 順序の入れ替え / 末尾の切り詰め")
+    seq: int = Field(description="最初に壊れている経過の番号(ケースごとの通し番号)")
+    event_id: str | None
+    detail: str
+
+
+class ChainVerification(BaseModel):
+    case_id: str
+    entries: int
+    verified: int = Field(description="最初の破損までに検証できた経過の数")
+    intact: bool
+    broken: ChainBreak | None
+
+
+class TimelineVerification(BaseModel):
+    case_id: str
+    intact: bool = Field(description="ケース(と統合されたケース)の経過のハッシュチェーンがすべて検証できたか")
+    entries: int
+    chains: list[ChainVerification]
+    verified_at_jst: str

@@ -124,6 +124,8 @@ def timeline(case: dict[str, Any], entries: list[dict[str, Any]]) -> Timeline:
             summary=e["summary"],
             content_hash=e["content_hash"],
             intact=e["intact"],
+            seq=e["seq"],
+            chain_hmac=e["chain_hmac"],
         )
         for e in entries
     ]
@@ -146,6 +148,8 @@ CSV_COLUMNS = (
     "summary",
     "content_hash",
     "intact",
+    "seq",
+    "chain_hmac",
 )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
-from services.case.adapters.timeline import TimelineRepository
 from services.case.domain.referrals import supersedes
 from services.case.handlers.common import CaseUpdate
 from shared.clock import as_utc
@@ -63,7 +63,7 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     move = envelope.payload_as(_MOVES[envelope.type])
     case_id = envelope.case_id or move.case_id
     now = uow.clock.now()
-    await TimelineRepository(uow.db).add(envelope, case_id, now)
+    add_to_timeline(uow, (envelope, case_id))
     status = move.status if isinstance(move, ReferralStatusChanged) else _STATUS_OF[envelope.type]
     urgency = getattr(move, "urgency", None)  # only referral.received carries it
     referrals = ReferralRepository(uow.db)
@@ -130,7 +130,7 @@ async def on_timeline_facts(envelopes: list[Envelope], uow: UnitOfWork) -> None:
         case_id = envelope.case_id or getattr(envelope.payload_as(models[envelope.type]), "case_id", None)
         if case_id:
             entries.append((envelope, case_id))
-    await TimelineRepository(uow.db).add_many(entries, uow.clock.now())
+    add_to_timeline(uow, *entries)
 
 
 async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -138,7 +138,7 @@ async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
     event id wins, so a late reminder never hides an escalation that came after it)."""
     fired = envelope.payload_as(FollowupFired)
     case_id = envelope.case_id or fired.case_id
-    await TimelineRepository(uow.db).add(envelope, case_id, uow.clock.now())
+    add_to_timeline(uow, (envelope, case_id))
     referrals = ReferralRepository(uow.db)
     referral = await referrals.get(fired.referral_id, for_update=True)
     if referral is not None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
-from services.case.adapters.timeline import TimelineRepository
 from services.case.domain import moves
 from services.case.domain.queue import may_see
 from services.case.domain.status import reporter_stage
@@ -65,7 +65,7 @@ async def family_ids(uow: UnitOfWork, case_id: str) -> list[str]:
 async def record(uow: UnitOfWork, envelope: Envelope, case_id: str) -> None:
     """Publish through the outbox and put the event on the case's timeline, together."""
     uow.publish(envelope)
-    await TimelineRepository(uow.db).add(envelope, case_id, uow.clock.now())
+    add_to_timeline(uow, (envelope, case_id))
 
 
 class CaseUpdate:

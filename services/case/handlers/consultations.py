@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.repository import CaseRepository
-from services.case.adapters.timeline import TimelineRepository
 from services.case.domain.case_number import case_number
 from services.case.domain.matching import Match, MatchKeys, PersonFacts, find_matches, match_keys, normalise
 from services.case.domain.queue import higher_priority
@@ -242,7 +242,7 @@ class _NewCases:
         await repo.add_consultations(self.consultations)
         await repo.add_members(self.members)
         await repo.add_offers(self.offers)
-        await TimelineRepository(self.uow.db).add_many(self.timeline, self.now)
+        add_to_timeline(self.uow, *self.timeline)
         self._clear()
 
 
@@ -260,7 +260,7 @@ async def _link(
     assert case is not None  # a candidate read in this transaction
     await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", now, facts, keys)])
     await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now, keys))
-    await TimelineRepository(uow.db).add(envelope, case["id"], now)
+    add_to_timeline(uow, (envelope, case["id"]))
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
     priority = higher_priority(consultation.urgency, case["priority"])
     categories = list(dict.fromkeys([*case["categories"], *consultation.categories]))

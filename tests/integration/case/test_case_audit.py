@@ -12,10 +12,13 @@ from pathlib import Path
 import yaml
 from case_helpers import case_of, consultation, coordinator, publish, submit, supervisor
 
+from services.case.adapters.orm import timeline
 from shared.clock import FrozenClock
+from shared.db.engine import make_engine
 from shared.events import Actor, Envelope, FollowupFired, NotificationRecorded, ReferralAccepted
 from shared.settings import PROJECT_ROOT
 from tests.support.services import bearer, eventually, running_service
+from tests.support.timelines import triggers_off
 
 NOTIFY = Actor(role="system", id="notify")
 
@@ -253,3 +256,37 @@ async def test_pdca_figures_judge_each_referral_by_the_follow_up_policy_in_use(
         referrals = (await case.get("/v1/figures", headers=sv)).json()["referrals"]
         assert (referrals["accepted_within_deadline"], referrals["accepted_late"]) == (1, 0)
         assert referrals["share_accepted_within_deadline"] == 1.0
+
+
+async def test_the_case_verification_says_whether_its_chain_holds(make_settings, database_backend) -> None:
+    """``GET /v1/cases/{id}/verification``: the same walk as ``tsunagi verify`` over the
+    case's chain; an entry removed behind the service's back is named."""
+    settings = make_settings()
+    sv = supervisor(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        case_id, _referral_id = await _referred_case(intake, case, settings)
+        entries = (await case.get(f"/v1/cases/{case_id}/timeline", headers=sv)).json()["items"]
+        assert sorted(e["seq"] for e in entries) == list(range(1, len(entries) + 1))
+        verified = (await case.get(f"/v1/cases/{case_id}/verification", headers=sv)).json()
+        assert verified["intact"] is True and verified["entries"] == len(entries)
+        assert verified["chains"] == [
+            {"case_id": case_id, "entries": len(entries), "verified": len(entries), "intact": True, "broken": None}
+        ]
+        mine = await case.get(f"/v1/cases/{case_id}/verification", headers=coordinator(settings))
+        assert mine.status_code == 200
+        agency = bearer(settings, "agency", "hc-3")
+        assert (await case.get(f"/v1/cases/{case_id}/verification", headers=agency)).status_code == 403
+        elsewhere = coordinator(settings, "西部", "csw-seibu-1")
+        assert (await case.get(f"/v1/cases/{case_id}/verification", headers=elsewhere)).status_code == 404
+
+        engine = make_engine(settings, "case")
+        try:
+            async with triggers_off(engine) as db:
+                await db.execute(timeline.delete().where(timeline.c.case_id == case_id, timeline.c.seq == 2))
+        finally:
+            await engine.dispose()
+        verified = (await case.get(f"/v1/cases/{case_id}/verification", headers=sv)).json()
+        assert verified["intact"] is False
+        assert verified["chains"][0]["broken"]["kind"] == "deleted"
+        assert verified["chains"][0]["broken"]["seq"] == 2
+        assert "2番目の経過が削除されています" in verified["chains"][0]["broken"]["detail"]

@@ -1,5 +1,6 @@
 """ケース監査 / 運用状況 — the supervisor's checks. A case's complete timeline with every
-actor and time and whether each entry still matches the hash it was recorded with, who
+actor and time, whether its hash chain verifies (the case service's verification, the
+same walk as ``tsunagi verify``) and each entry still matches its recorded hash, who
 read the case, which agency saw which shared fields and when, and the exports; and
 whether every service is healthy, how far behind its streams are, what waits in its
 dead-letter stream (the console reads the services' own /ready and /metrics)."""
@@ -63,8 +64,9 @@ async def audit_search(request: Request, who: Supervisor, console: ConsoleDep, q
 async def audit_case(request: Request, case_id: str, who: Supervisor, console: ConsoleDep) -> Response:
     cid = correlation_id_of(request)
     case = await load_case(request, console, who, case_id)
-    timeline, reads, disclosures = await asyncio.gather(
+    timeline, verification, reads, disclosures = await asyncio.gather(
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who, correlation_id=cid),
+        console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/verification", who, correlation_id=cid),
         console.backend.get(
             "case", f"/v1/cases/{check_case_id(case_id)}/reads", who, params={"per_page": 1000}, correlation_id=cid
         ),
@@ -76,6 +78,8 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
     context = {
         "case": case,
         "timeline": timeline,
+        "verification": verification,
+        "chain_breaks": [c for c in verification["chains"] if not c["intact"]],
         "reads": reads["items"],
         "reads_total": reads["total"],
         "disclosures": disclosures["items"],
