@@ -63,6 +63,7 @@ case     GET  /v1/cases                                           401  200  200e
 case     GET  /v1/cases/search                                    401  200  200e 200  403  403  403  403
 case     GET  /v1/cases/{case_id}                                 401  200  404  200  403  403  403  403
 case     GET  /v1/cases/{case_id}/timeline                        401  200  404  200  403  403  403  403
+case     GET  /v1/cases/{case_id}/verification                  401  200  404  200  403  403  403  403
 case     GET  /v1/cases/{case_id}/reads                           401  200  404  200  403  403  403  403
 case     GET  /v1/reads                                           401  403  403  200  403  403  403  403
 case     GET  /v1/figures                                         401  200  200  200  403  403  403  403

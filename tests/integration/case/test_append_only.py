@@ -17,7 +17,8 @@ from structlog.testing import capture_logs
 
 from services.case.adapters.append_only import erasure
 from services.case.adapters.orm import case_reads, timeline, timeline_checkpoints
-from services.case.adapters.timeline import TimelineRepository, timeline_row
+from services.case.adapters.reads import ReadLog
+from services.case.adapters.timeline import timeline_row
 from services.case.adapters.verify import verify_chains
 from shared.db.engine import make_engine
 from shared.db.migrate import migrate, upgrade
@@ -39,7 +40,7 @@ async def case_db(make_settings, database_backend) -> AsyncIterator[tuple[Settin
 async def _with_a_read(engine: AsyncEngine, settings: Settings, case_id: str) -> None:
     await append(engine, chain_of(settings), case_id, 2)
     async with engine.begin() as db:
-        await TimelineRepository(db).record_read(case_id, "supervisor", "sv-1", "timeline", datetime.now(UTC))
+        await ReadLog(db).record(case_id, "supervisor", "sv-1", "timeline", datetime.now(UTC))
 
 
 CHANGES = {
