@@ -54,6 +54,7 @@ def add_write_guards(app: FastAPI, runtime: ServiceRuntime, idempotency: Table) 
             table=idempotency,
             clock=runtime.clock,
             tokens=runtime.tokens,
+            keys=runtime.keys,
             ttl=timedelta(hours=settings.idempotency_ttl_hours),
         )
     )

@@ -8,11 +8,13 @@ duplicates through; the other waits for the first one's answer and gets it too (
 past ``WAIT_FOR_FIRST_S``, a 409 saying the first is still in progress). The answer
 is stored once given; a 5xx (nothing done) releases the key so a retry runs again. The
 same key with another request (method, path, query or body) is a 422. Keys are kept
-``idempotency_ttl_hours`` on the shared clock."""
+``idempotency_ttl_hours`` on the shared clock. A stored answer can hold personal data (an
+agency's referral after a move): it is kept sealed with the payload key ring."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import re
 from datetime import datetime, timedelta
@@ -27,6 +29,7 @@ from shared.clock import Clock, as_utc
 from shared.http.callers import account_of
 from shared.http.errors import Problem, is_unavailable, problem_response, unavailable
 from shared.identity import TokenVerifier
+from shared.keyring import KeyRing, KeyRingError, is_sealed
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -70,6 +73,15 @@ def _reused_key() -> Problem:
     )
 
 
+def _unreadable() -> Problem:
+    return Problem(
+        409,
+        "競合しています",
+        f"この {HEADER} の最初の応答を読み出せません(鍵が替わりました)。新しいキーで送り直してください。",
+        type_="idempotency-key-unreadable",
+    )
+
+
 def _in_progress() -> Problem:
     return Problem(
         409,
@@ -89,9 +101,11 @@ class IdempotencyMiddleware:
         table: Table,
         clock: Clock,
         tokens: TokenVerifier,
+        keys: KeyRing,
         ttl: timedelta,
     ) -> None:
         self.app = app
+        self.keys = keys
         self.engine = engine
         self.table = table
         self.clock = clock
@@ -159,7 +173,7 @@ class IdempotencyMiddleware:
             if row.status is not None:
                 age_s = int((now - as_utc(row.created_at)).total_seconds())
                 log.info("idempotent_replay", status=row.status, age_s=age_s)
-                return _Replay(row.status, row.content_type, row.body)
+                return self._replay(row)
             await asyncio.sleep(POLL_S)
         return problem_response(_in_progress())
 
@@ -187,12 +201,23 @@ class IdempotencyMiddleware:
         if status is None or status >= 500:  # nothing was done: a retry must run again
             await self._release(mine)
             return
-        answer = dict(status=status, content_type=(content_type or b"").decode("latin-1")[:100], body=b"".join(chunks))
+        sealed = self.keys.seal(base64.b64encode(b"".join(chunks)).decode("ascii")).encode("ascii")
+        answer = dict(status=status, content_type=(content_type or b"").decode("latin-1")[:100], body=sealed)
         try:
             async with self.engine.begin() as db:
                 await db.execute(update(t).where(mine).values(**answer))
         except Exception as exc:  # answered already; a repeat within a minute is told to wait
             log.warning("idempotency_answer_not_stored", error_type=type(exc).__name__)
+
+    def _replay(self, row: Any) -> Any:
+        stored = (row.body or b"").decode("ascii", "replace")
+        if not is_sealed(stored):
+            return _Replay(row.status, row.content_type, row.body)
+        try:
+            body = base64.b64decode(self.keys.open(stored))
+        except KeyRingError:
+            return problem_response(_unreadable())
+        return _Replay(row.status, row.content_type, body)
 
     async def _release(self, mine: Any) -> None:
         try:

@@ -39,6 +39,10 @@ async def test_a_repeat_with_the_same_key_gets_the_first_answer(make_settings, d
         assert again.headers["idempotent-replayed"] == "true"
         assert again.headers["content-type"] == first.headers["content-type"]
         assert await _count(intake) == 1
+        # The stored answer is sealed (an agency's answer can hold shared personal fields).
+        async with intake.app.state.services.runtime.engine.connect() as db:  # type: ignore[attr-defined]
+            stored = (await db.execute(select(idempotency.c.body))).scalar_one()
+        assert stored.startswith(b"tsk1.") and first.json()["reference"].encode() not in stored
 
         # The same key with another body: refused, nothing raised.
         changed = await intake.post("/v1/consultations", json={**EXAMPLE, "urgency": "緊急"}, headers=reporter)

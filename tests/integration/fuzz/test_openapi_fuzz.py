@@ -1,7 +1,7 @@
 """Issue 19: no input gives a 5xx. Schemathesis generates requests from each service's
 OpenAPI document (valid and invalid ones, each with a coordinator's, a supervisor's, a
 reporter's or an agency's token) and sends them to the four services running in-process
-on SQLite, with one consultation, its case and a referral in them (path parameters are
+on SQLite and on PostgreSQL, with one consultation, its case and a referral in them (path parameters are
 sometimes their real ids). A 5xx, or an answer its document does not declare (status
 body schema, content type), fails the test.
 
@@ -88,7 +88,7 @@ async def _send(client: httpx.AsyncClient, kwargs: dict[str, Any]) -> httpx.Resp
     return await client.request(**kwargs)
 
 
-async def test_no_generated_request_gets_a_5xx_or_an_undeclared_answer(make_settings) -> None:
+async def test_no_generated_request_gets_a_5xx_or_an_undeclared_answer(make_settings, database_backend) -> None:
     settings = make_settings()
     tokens = {role: bearer(settings, role, scope, subject) for role, (scope, subject) in CALLERS.items()}
     async with (
