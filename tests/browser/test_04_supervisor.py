@@ -84,6 +84,9 @@ def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosure
     expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("サンプルひきこもり支援NPO")
     expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("氏名")
     expect(page.locator("#reads-heading").locator("..")).to_contain_text("sv-1")
+    # Every role's reads: the coordinator's of the case and the agency's of its referral.
+    expect(page.locator("#reads-heading").locator("..")).to_contain_text("紹介の詳細")
+    expect(page.locator("#decisions-heading").locator("..")).to_contain_text("サンプルひきこもり支援NPO")
     supervisor.shot("audit")
     with page.expect_download() as download:
         page.get_by_role("link", name="経過をCSVで書き出す").click()

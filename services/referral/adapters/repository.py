@@ -179,15 +179,28 @@ class ReferralRepository:
             dict(referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields), read_at=at),
         )
 
-    async def reads_of_case(self, case_id: str) -> list[Any]:
-        """Every read of the case's referrals, with the agency each was addressed to."""
-        rows = await self.db.execute(
-            select(referral_reads, referrals.c.agency_id, referrals.c.area)
-            .select_from(referral_reads.join(referrals, referrals.c.id == referral_reads.c.referral_id))
-            .where(referrals.c.case_id == case_id)
-            .order_by(referral_reads.c.id)
+    async def reads_of(self, *, case_id: str | None, agency_id: str | None) -> list[Any]:
+        """Every read of a case's (or an agency's) referrals, with the agency each was addressed to."""
+        query = select(referral_reads, referrals.c.agency_id, referrals.c.area).select_from(
+            referral_reads.join(referrals, referrals.c.id == referral_reads.c.referral_id)
         )
-        return list(rows.all())
+        return list((await self.db.execute(_of(query, case_id, agency_id).order_by(referral_reads.c.id))).all())
+
+    async def share_decisions(self, *, case_id: str | None, agency_id: str | None) -> list[Any]:
+        """What each referral shared, on which ground, and what it held back (names only)."""
+        query = select(
+            referrals.c.id,
+            referrals.c.case_id,
+            referrals.c.agency_id,
+            referrals.c.area,
+            referrals.c.consent,
+            referrals.c.legal_ground,
+            referrals.c.shared,
+            referrals.c.withheld,
+            referrals.c.requested_by,
+            referrals.c.requested_at,
+        )
+        return list((await self.db.execute(_of(query, case_id, agency_id).order_by(referrals.c.requested_at))).all())
 
     async def reads(self, referral_id: str) -> list[Any]:
         rows = await self.db.execute(
@@ -221,3 +234,11 @@ class ReferralRepository:
             select(referrals).where(where).order_by(*order).limit(criteria.limit).offset(criteria.offset)
         )
         return [_to_referral(r) for r in rows.all()], int(total)
+
+
+def _of(query: Any, case_id: str | None, agency_id: str | None) -> Any:
+    if case_id is not None:
+        query = query.where(referrals.c.case_id == case_id)
+    if agency_id is not None:
+        query = query.where(referrals.c.agency_id == agency_id)
+    return query

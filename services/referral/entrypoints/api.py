@@ -21,6 +21,7 @@ from services.referral.entrypoints.schemas import (
     ReasonMoveIn,
     ReferralPage,
     ReferralView,
+    ShareDecision,
 )
 from services.referral.entrypoints.views import agency_view, staff_view, summary
 from services.referral.handlers import referrals as handlers
@@ -88,17 +89,21 @@ async def list_referrals(
 @router.get(
     "/referrals/disclosures",
     response_model=Disclosures,
-    summary="開示の記録: どの機関(職員)が、ケースの紹介のどの共有項目を、いつ見たか",
+    summary="開示の記録: 誰が紹介のどの共有項目をいつ見たか、各紹介の共有の判断(ケースごと・機関ごと)",
 )
 async def list_disclosures(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
-    case_id: Annotated[str, Query(min_length=1, max_length=64)],
+    case_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    agency_id: Annotated[str | None, Query(min_length=1, max_length=64, description="機関ごとに見るとき")] = None,
 ) -> Disclosures:
-    reads = await handlers.disclosures(services.runtime.unit_of_work(), case_id, caller)
+    reads, decisions = await handlers.disclosures(
+        services.runtime.unit_of_work(), caller, case_id=case_id, agency_id=agency_id
+    )
     return Disclosures(
         case_id=case_id,
+        agency_id=agency_id,
         items=[
             Disclosure(
                 referral_id=r.referral_id,
@@ -110,6 +115,21 @@ async def list_disclosures(
                 read_at_jst=jst_text(r.read_at),
             )
             for r in reads
+        ],
+        decisions=[
+            ShareDecision(
+                referral_id=d.id,
+                case_id=d.case_id,
+                agency_id=d.agency_id,
+                fields_shared=sorted(d.shared or {}),
+                fields_withheld=list(d.withheld or []),
+                consent=d.consent,
+                legal_ground=d.legal_ground,
+                decided_by=d.requested_by,
+                decided_at=as_utc(d.requested_at),
+                decided_at_jst=jst_text(d.requested_at),
+            )
+            for d in decisions
         ],
     )
 

@@ -208,9 +208,24 @@ class Disclosure(BaseModel):
     read_at_jst: str
 
 
-class Disclosures(BaseModel):
+class ShareDecision(BaseModel):
+    referral_id: str
     case_id: str
-    items: list[Disclosure]
+    agency_id: str
+    fields_shared: list[str] = Field(description="共有した項目の名前(値は含まない)")
+    fields_withheld: list[str] = Field(description="共有しなかった個人の項目の名前(同意の撤回などで)")
+    consent: str = Field(description="本人同意(同意あり / 同意なし / 未確認)")
+    legal_ground: str | None = Field(description="同意がないときの法的根拠")
+    decided_by: str | None = Field(description="紹介を決めたコーディネーター")
+    decided_at: datetime
+    decided_at_jst: str
+
+
+class Disclosures(BaseModel):
+    case_id: str | None
+    agency_id: str | None
+    items: list[Disclosure] = Field(description="閲覧ごとに表示された共有項目")
+    decisions: list[ShareDecision] = Field(description="紹介ごとの共有の判断")
 
 
 AgencyReferral.model_rebuild()

@@ -268,14 +268,25 @@ def scoped_filter(
     )
 
 
-async def disclosures(uow: UnitOfWork, case_id: str, caller: Identity) -> list[Any]:
-    """Which agency (or staff) saw which shared fields of a case's referrals, and when:
-    for supervisors, and for the coordinators of the referrals' area."""
+async def disclosures(
+    uow: UnitOfWork, caller: Identity, *, case_id: str | None, agency_id: str | None
+) -> tuple[list[Any], list[Any]]:
+    """For a case or an agency: which agency (or staff) saw which shared fields, and
+    when; and each referral's share decision (fields shared, the ground, fields held back).
+    For supervisors, and for the coordinators of the referrals' area."""
     if caller.role not in ("supervisor", "coordinator"):
         raise Forbidden("開示の記録は、地域福祉コーディネーターと管理者のみ閲覧できます。")
+    if case_id is None and agency_id is None:
+        raise InvalidInput("case_id か agency_id を指定してください。", field="case_id")
     async with uow:
-        reads = await ReferralRepository(uow.db).reads_of_case(case_id)
-    return [r for r in reads if can_see(caller.role, caller.scope, agency_id=r.agency_id, area=r.area)]
+        repo = ReferralRepository(uow.db)
+        reads = await repo.reads_of(case_id=case_id, agency_id=agency_id)
+        decisions = await repo.share_decisions(case_id=case_id, agency_id=agency_id)
+
+    def visible(row: Any) -> bool:
+        return can_see(caller.role, caller.scope, agency_id=row.agency_id, area=row.area)
+
+    return [r for r in reads if visible(r)], [d for d in decisions if visible(d)]
 
 
 async def list_referrals(uow: UnitOfWork, criteria: ReferralFilter) -> tuple[list[Referral], int]:

@@ -171,9 +171,23 @@ async def test_the_agency_stops_seeing_personal_fields_once_it_declines(make_set
         other_area = await referral.get(
             "/v1/referrals/disclosures", params={"case_id": "CASE01"}, headers=bearer(settings, "coordinator", "南部")
         )
-        assert other_area.json()["items"] == []
+        assert other_area.json()["items"] == [] and other_area.json()["decisions"] == []
         refused = await referral.get("/v1/referrals/disclosures", params={"case_id": "CASE01"}, headers=agency)
         assert refused.status_code == 403
+        # By agency too, with each referral's share decision (names of fields, the ground).
+        by_agency = (
+            await referral.get(
+                "/v1/referrals/disclosures",
+                params={"agency_id": "hc-3"},
+                headers=bearer(settings, "supervisor", "city"),
+            )
+        ).json()
+        assert {d["agency_id"] for d in by_agency["items"]} == {"hc-3"} and len(by_agency["items"]) == len(shown)
+        [decision] = by_agency["decisions"]
+        assert decision["referral_id"] == rid and "person_name" in decision["fields_shared"]
+        assert decision["consent"] and "サンプル西東京花子" not in str(by_agency)
+        neither = await referral.get("/v1/referrals/disclosures", headers=bearer(settings, "supervisor", "city"))
+        assert neither.status_code == 422 and "case_id" in neither.text
 
 
 async def test_a_referral_is_invisible_outside_its_agency_and_area(make_settings) -> None:

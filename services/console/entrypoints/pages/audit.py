@@ -83,6 +83,7 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
         "reads": reads["items"],
         "reads_total": reads["total"],
         "disclosures": disclosures["items"],
+        "decisions": disclosures.get("decisions", []),
         "broken": broken,
         "labels": Labels(console.reference.current),
         "actor_roles": ACTOR_ROLES,
