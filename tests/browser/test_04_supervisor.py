@@ -7,6 +7,7 @@ every service is healthy."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -91,6 +92,13 @@ def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosure
     with page.expect_download() as download:
         page.get_by_role("link", name="経過をCSVで書き出す").click()
     assert download.value.suggested_filename == f"timeline-{WALK['case_number']}.csv"
+    # 開示請求: everything every service holds about the case, in one file.
+    with page.expect_download() as bundle:
+        page.get_by_role("link", name="開示請求用にすべて書き出す(JSON)").click()
+    exported = json.loads(Path(bundle.value.path()).read_text(encoding="utf-8"))
+    assert exported["case_number"] == WALK["case_number"] and exported["case"]["consultations"]
+    assert exported["timeline"]["items"] and exported["referrals"] and exported["reads"]["items"]
+    assert {d["agency_id"] for d in exported["disclosures"]["decisions"]} >= {"npo-hikikomori"}
 
 
 def test_the_case_audit_says_what_is_broken_in_a_tampered_timeline(

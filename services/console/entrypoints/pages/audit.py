@@ -8,6 +8,7 @@ dead-letter stream (the console reads the services' own /ready and /metrics)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any
 
 import httpx
@@ -90,6 +91,49 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
         "field_labels": SHAREABLE_LABELS,
     }
     return render(request, "audit_case.html", await page(request, who, f"ケース監査 {case['case_number']}", **context))
+
+
+@router.get("/audit/{case_id}/export.json")
+async def audit_export(request: Request, case_id: str, who: Supervisor, console: ConsoleDep) -> Response:
+    """開示請求: everything held about one case, gathered from every service that holds it,
+    as one JSON bundle for the supervisor (each read it makes is itself recorded)."""
+    cid = correlation_id_of(request)
+    checked = check_case_id(case_id)
+    case = await load_case(request, console, who, case_id)
+    timeline, reads, disclosures, referrals = await asyncio.gather(
+        console.backend.get("case", f"/v1/cases/{checked}/timeline", who, correlation_id=cid),
+        console.backend.get("case", f"/v1/cases/{checked}/reads", who, params={"per_page": 1000}, correlation_id=cid),
+        console.backend.get(
+            "referral", "/v1/referrals/disclosures", who, params={"case_id": case_id}, correlation_id=cid
+        ),
+        console.backend.get(
+            "referral", "/v1/referrals", who, params={"case_id": case_id, "limit": 200}, correlation_id=cid
+        ),
+    )
+    details = await asyncio.gather(
+        *(
+            console.backend.get("referral", f"/v1/referrals/{check_case_id(r['id'])}", who, correlation_id=cid)
+            for r in referrals.get("items", [])
+        )
+    )
+    bundle = {
+        "kind": "tsunagi.case-export",
+        "case_id": case_id,
+        "case_number": case.get("case_number"),
+        "exported_by": who.account_id,
+        "exported_at": console.runtime.clock.now().isoformat(),
+        "case": case,
+        "timeline": timeline,
+        "referrals": list(details),
+        "reads": reads,
+        "disclosures": disclosures,
+    }
+    filename = f"case-export-{case.get('case_number') or case_id}.json"
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+        media_type="application/json; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def _service_state(
