@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -90,7 +91,9 @@ async def retention(settings: Settings, dry_run: bool) -> dict[str, Any]:
 
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
-    report = asyncio.run(retention(Settings(), args.dry_run))
+    # The run's log lines (each erasure is logged) go to stderr; the report to stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        report = asyncio.run(retention(Settings(), args.dry_run))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
