@@ -179,6 +179,9 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         erasure = [e for e in shown if e["type"] == "case.retention_erased"]
         assert len(erasure) == 1 and erasure[0]["seq"] > len(before[old]["case.timeline"])
         assert "notes.body" in erasure[0]["summary"]["erased"]
+        assert all(e["intact"] for e in shown)  # an erased entry is not shown as tampered with
+        assert set(before[old]["case.timeline"]) <= {e["event_id"] for e in shown if e["erased_at"]}
+        assert erasure[0]["erased_at"] is None
 
         for untouched in (recent, still_open):
             assert _unchanged(before[untouched], await _snapshot(settings, untouched))
