@@ -5,11 +5,17 @@ still breaks the chain."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from services.case.domain.chain import verify_case
 from services.case.domain.retention import ERASED, closed_before, erased_summary
+from shared.reference import ReferenceDataError, load_reference_data
+from shared.settings import PROJECT_ROOT
 from tests.unit.case.test_case_chain import CASE, KEY, _chain, _checkpoints
 
 
@@ -42,3 +48,16 @@ def test_an_erased_entry_whose_recorded_hash_was_changed_still_breaks() -> None:
     forged = replace(entries[1], content_hash="1" * 64, recomputed="1" * 64, erased=True)
     broken = verify_case(KEY, CASE, [entries[0], forged, *entries[2:]], _checkpoints(entries, 4)).broken
     assert broken is not None and broken.seq == 2
+
+
+def test_the_period_is_reference_data_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "reference"
+    shutil.copytree(PROJECT_ROOT / "reference", folder)
+    assert load_reference_data(folder).closed_case_retention_years == 5  # the SAMPLE value
+    retention = folder / "retention.yaml"
+    retention.write_text("closed_case_retention_years: 0\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="closed_case_retention_years"):
+        load_reference_data(folder)
+    retention.unlink()
+    with pytest.raises(ReferenceDataError, match="reference data file missing: .*retention.yaml"):
+        load_reference_data(folder)
