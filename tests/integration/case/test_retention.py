@@ -186,10 +186,6 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         for untouched in (recent, still_open):
             assert _unchanged(before[untouched], await _snapshot(settings, untouched))
 
-        code, report = run_verify(settings)
-        assert code == 0, report
-        assert report["intact"] is True
-
         figures_after = (await case.get("/v1/figures", headers=sv)).json()
         # What is counted of the cases themselves; the ageing of open cases and the
         # referrals' lateness move with the clock, not with the erasure.
@@ -201,3 +197,36 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert figures_after["consultations"]["total"] == 3
 
         assert _retention(settings)["cases"] == []  # erased once; a second run finds nothing
+    # The operator's verify, once the services are stopped (SQLite: no writer beside it).
+    code, report = run_verify(settings)
+    assert code == 0, report
+    assert report["intact"] is True and report["cases"] >= 3
+
+
+async def test_the_case_service_runs_retention_on_its_schedule(make_settings, database_backend, tmp_path) -> None:
+    """``TSUNAGI_RETENTION_INTERVAL_S``: the running case service erases a case that
+    fell due, with no command run; the erasure is on the case's timeline."""
+    clock_file = tmp_path / "clock-offset"
+    clock_file.write_text("0", encoding="utf-8")
+    settings = make_settings(clock_file=clock_file, retention_interval_s=0.3)
+    sv = supervisor(settings)
+    async with (
+        running_service("intake", settings) as intake,
+        running_service("case", settings) as case,
+        running_service("referral", settings) as referral,
+        running_service("notify", settings),
+    ):
+        closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True)
+        held = await _snapshot(settings, closed)
+        assert all(c["erased_at"] is None for c in held["case.cases"].values())  # not due yet: kept
+        clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
+
+        async def erased() -> list[dict[str, Any]] | None:
+            shown = (await case.get(f"/v1/cases/{closed}/timeline", headers=sv)).json()["items"]
+            return [e for e in shown if e["type"] == "case.retention_erased"] or None
+
+        assert len(await eventually(erased, what="the scheduled erasure")) == 1
+        after = await _snapshot(settings, closed)
+        assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
+    code, report = run_verify(settings)
+    assert code == 0, report
