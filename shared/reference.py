@@ -96,6 +96,8 @@ class ReferenceData(BaseModel):
     agencies: list[Agency]
     # Days an agency may still read a completed referral's personal fields.
     agency_access_days_after_completion: int = Field(30, ge=0, le=3650)
+    # Years after closing (終結) a case's personal fields are kept (retention.yaml).
+    closed_case_retention_years: int = Field(ge=1, le=100)
     # The follow-up deadlines (followups.yaml), checked on their own before this model.
     followups: FollowupPolicy
 
@@ -190,6 +192,7 @@ FILES = (
     "age_groups.yaml",
     "coordinators.yaml",
     "agencies.yaml",
+    "retention.yaml",
 )
 
 

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     reclaim_idle_ms: int = 15_000
     reclaim_interval_s: float = 5.0
     max_deliveries: int = 5
+    # The case service runs retention (保存期間) this often (0: never; cron runs
+    # `tsunagi retention run` instead); the first run is one interval after start.
+    retention_interval_s: float = Field(86_400.0, ge=0)
 
     # HTTP
     max_body_bytes: int = 64 * 1024

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from functools import partial
 
 from fastapi import FastAPI
@@ -15,6 +18,7 @@ from services.case.entrypoints.commands_api import many_router as many_command_r
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
+from services.case.entrypoints.schedule import RetentionSchedule
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
@@ -43,13 +47,29 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         reference=reference.live,
         unit_of_work=partial(CaseUnitOfWork, chain=chain),
     )
+    schedule = RetentionSchedule(runtime.unit_of_work, reference.live, only_when=lambda: runtime.relay.is_leader)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            if not settings.retention_interval_s:
+                yield
+                return
+            task = asyncio.create_task(schedule.run(settings.retention_interval_s), name="case-retention")
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
     app = create_api(
         service=SERVICE,
         title="Tsunagi case (ケース管理)",
         description="Coordinators' area queues, cases and households, referrals and the timeline; "
         "PDCA figures for supervisors.",
         settings=settings,
-        lifespan=runtime.lifespan,
+        lifespan=lifespan,
         ready_check=runtime.readiness,
         tokens=runtime.tokens,
         metrics=runtime.metrics,

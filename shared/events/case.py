@@ -203,3 +203,23 @@ class AttentionCleared(EventPayload):
 
     case_id: str
     referral_ids: list[str]
+
+
+# What erased required text reads as, in every service.
+ERASED_TEXT = "(消去済み)"
+
+
+class CaseRetentionErased(EventPayload):
+    """The case was closed longer than the city's retention period (保存期間): every
+    service erases the personal fields it holds of ``case_ids`` (the case and the cases
+    merged into it). Identifiers and field names only."""
+
+    TYPE: ClassVar[str] = "case.retention_erased"
+    AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
+
+    case_id: str
+    case_ids: list[str]
+    closed_at: str
+    retention_years: int
+    erased: list[str]  # "table.column" the case service erased

@@ -42,6 +42,7 @@ cases = Table(
     # Set while this case is merged into another (undone: back to NULL).
     Column("merged_into", String(26), nullable=True, index=True),
     Column("version", Integer, nullable=False),
+    _at("erased_at"),  # retention erased its personal fields (services/case/handlers/retention.py)
     Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
 )
 
@@ -187,6 +188,8 @@ timeline = Table(
     # the previous entry's link and content_hash.
     Column("seq", Integer, nullable=False),
     Column("chain_hmac", String(64), nullable=False),
+    # Retention erased the entry's summary: its content hash stays in the chain as recorded.
+    _at("erased_at"),
     Index("ux_timeline_case_seq", "case_id", "seq", unique=True),
 )
 

@@ -31,6 +31,7 @@ _ENTRIES = select(
     timeline.c.summary,
     timeline.c.content_hash,
     timeline.c.chain_hmac,
+    timeline.c.erased_at,
 ).order_by(timeline.c.case_id, timeline.c.seq, timeline.c.event_id)
 _CHECKPOINTS = (
     select(timeline_checkpoints.c.case_id, timeline_checkpoints.c.seq, timeline_checkpoints.c.chain_hmac)
@@ -56,7 +57,7 @@ def _entry(row: Any) -> Entry:
         actor_id=row.actor_id,
         summary=row.summary,
     )
-    return Entry(row.event_id, row.seq, row.content_hash, recomputed, row.chain_hmac)
+    return Entry(row.event_id, row.seq, row.content_hash, recomputed, row.chain_hmac, row.erased_at is not None)
 
 
 async def _verify_cases(db: AsyncConnection, key: bytes, entries_of: dict[str, list[Entry]]) -> list[CaseVerification]:

@@ -9,7 +9,11 @@ Verification walks one case's entries in sequence order and names the first brea
 ``edited`` (the entry's content or link no longer fits, but the chain continues from
 it), ``deleted`` (numbers missing), ``inserted`` (an entry the chain does not account
 for), ``reordered`` (two neighbours swapped), ``truncated`` (the checkpoints saw more
-than is there)."""
+than is there).
+
+An entry retention erased (``erased``) no longer matches its recorded content hash —
+its summary is gone — so the recorded hash stands in for the content: the chain still
+proves the entry was there, in that place, and nothing after it changed."""
 
 from __future__ import annotations
 
@@ -36,13 +40,20 @@ def link(key: bytes, case_id: str, seq: int, previous: str, content: str) -> str
 
 @dataclass(frozen=True)
 class Entry:
-    """One stored entry: ``content_hash`` as recorded, ``recomputed`` from its fields now."""
+    """One stored entry: ``content_hash`` as recorded, ``recomputed`` from its fields now;
+    ``erased``: marked erased by retention."""
 
     event_id: str
     seq: int
     content_hash: str
     recomputed: str
     link: str
+    erased: bool = False
+
+    @property
+    def content(self) -> str:
+        """What the entry's link is checked over: an erased entry's recorded hash."""
+        return self.content_hash if self.erased else self.recomputed
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,8 @@ class _Walk:
             self.checkpoints.setdefault(c.seq, set()).add(c.link)
 
     def fits(self, entry: Entry, seq: int, previous: str) -> bool:
-        return entry.recomputed == entry.content_hash and hmac.compare_digest(
-            entry.link, link(self.key, self.case_id, seq, previous, entry.recomputed)
+        return entry.content == entry.content_hash and hmac.compare_digest(
+            entry.link, link(self.key, self.case_id, seq, previous, entry.content)
         )
 
     def genuine_link(self, entry: Entry, following: Entry | None) -> bool:
@@ -136,7 +147,7 @@ class _Walk:
             if self.fits(entry, seq + 1, following.link):
                 return self._break("reordered", entry, f"{seq}番目と{seq + 1}番目の経過の順序が入れ替えられています")
             return self._break("inserted", entry, "鎖に含まれない経過が差し込まれています")
-        if entry.recomputed != entry.content_hash or self.genuine_link(entry, following):
+        if entry.content != entry.content_hash or self.genuine_link(entry, following):
             return self._break("edited", entry, "記録後に内容が書き換えられています")
         return self._break("inserted", entry, "鎖に含まれない経過が差し込まれています")
 

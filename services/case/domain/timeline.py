@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     "case.merged": "ケース統合",
     "case.merge_undone": "ケース統合の取消",
     "case.attention_cleared": "辞退への対応",
+    "case.retention_erased": "保存期間経過による個人情報の消去",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",

@@ -1,19 +1,33 @@
-"""``tsunagi verify [--case ID] [--json]``: walks every case's timeline chain (or one
+"""The case service's operator commands.
+
+``tsunagi verify [--case ID] [--json]``: walks every case's timeline chain (or one
 case's) and reports the first broken link of each case. Exit 0 only when every chain
-verifies; 1 when any is broken; 3 when ``--case`` has no timeline at all."""
+verifies; 1 when any is broken; 3 when ``--case`` has no timeline at all.
+
+``tsunagi retention run [--dry-run] [--json]``: erases the personal fields of every
+closed case past the retention period (reference/retention.yaml) on the shared clock;
+``case.retention_erased`` leaves through the case database's outbox (the running case
+service's relay publishes it). ``--dry-run`` lists the cases and changes nothing."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 from typing import Any
 
+from services.case.adapters.chain import CaseUnitOfWork, TimelineChain
 from services.case.adapters.chain_key import timeline_key
+from services.case.adapters.orm import messaging
 from services.case.adapters.verify import verify_chains
+from services.case.handlers.retention import run_retention
+from shared.clock import Clock
 from shared.db.engine import make_engine
+from shared.keyring import KeyRing
+from shared.reference import load_reference_data
 from shared.settings import Settings
 
 EXIT_BROKEN = 1
@@ -59,8 +73,49 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report["intact"] else EXIT_BROKEN
 
 
+async def retention(settings: Settings, dry_run: bool) -> dict[str, Any]:
+    engine = make_engine(settings, "case", pool_size=1)
+    chain, clock, keys = (
+        TimelineChain(timeline_key(settings)),
+        Clock.from_settings(settings),
+        KeyRing.from_settings(settings),
+    )
+    try:
+        return await run_retention(
+            lambda: CaseUnitOfWork(engine, messaging, clock, keys=keys, chain=chain),
+            load_reference_data(settings.reference_dir),
+            dry_run=dry_run,
+        )
+    finally:
+        await engine.dispose()
+
+
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    # The run's log lines (each erasure is logged) go to stderr; the report to stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        report = asyncio.run(retention(Settings(), args.dry_run))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        verb = "would erase" if args.dry_run else "erased"
+        for case in report["cases"]:
+            print(f"{verb} {case['case_number']} ({case['case_id']})")
+        print(
+            f"{len(report['cases'])} case(s) closed before {report['closed_before']} "
+            f"({report['retention_years']} years): {verb}"
+        )
+    return 0
+
+
 def add_case_commands(sub: Any) -> None:
     v = sub.add_parser("verify", help="verify the case timelines' hash chains (exit 0 only when all verify)")
     v.add_argument("--case", metavar="ID", help="only this case's chain (its case id)")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=cmd_verify)
+
+    r = sub.add_parser("retention", help="retention (保存期間): erase closed cases past the period")
+    rsub = r.add_subparsers(dest="retention_command", required=True)
+    run = rsub.add_parser("run", help="erase the personal fields of closed cases past the retention period")
+    run.add_argument("--dry-run", action="store_true", help="list the cases that are due; change nothing")
+    run.add_argument("--json", action="store_true")
+    run.set_defaults(func=cmd_retention_run)

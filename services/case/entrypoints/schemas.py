@@ -213,6 +213,9 @@ class TimelineEntry(BaseModel):
     intact: bool = Field(description="記録時のハッシュと一致するか(改ざん検知)")
     seq: int = Field(description="ケースの経過の通し番号(追記された順)")
     chain_hmac: str = Field(description="ハッシュチェーンのリンク(前の経過のリンクと内容の HMAC)")
+    erased_at: datetime | None = Field(
+        None, description="保存期間の経過で要約の個人情報を消去した日時(ハッシュは記録時のまま)"
+    )
 
 
 class Timeline(BaseModel):

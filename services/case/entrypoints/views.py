@@ -126,6 +126,7 @@ def timeline(case: dict[str, Any], entries: list[dict[str, Any]]) -> Timeline:
             intact=e["intact"],
             seq=e["seq"],
             chain_hmac=e["chain_hmac"],
+            erased_at=e["erased_at"],
         )
         for e in entries
     ]
@@ -150,6 +151,7 @@ CSV_COLUMNS = (
     "intact",
     "seq",
     "chain_hmac",
+    "erased_at",
 )
 
 

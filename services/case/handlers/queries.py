@@ -118,7 +118,8 @@ async def timeline_of(
     uow: UnitOfWork, case_id: str, kinds: list[str], caller: Identity, what: str = "timeline"
 ) -> dict[str, Any]:
     """Every event about the case (and the cases merged into it) from every service, in
-    event-id order; each entry says whether it still matches the hash it was recorded with."""
+    event-id order; each entry says whether it still matches the hash it was recorded with
+    (an entry retention erased stands by its recorded hash, as in verification)."""
     require_reader(caller)
     async with uow:
         await read_snapshot(uow)
@@ -127,7 +128,7 @@ async def timeline_of(
         await record_read(uow, case_id, caller, what)
     for entry in entries:
         entry["occurred_at"] = as_utc(entry["occurred_at"])
-        entry["intact"] = entry["content_hash"] == content_hash(
+        entry["intact"] = entry["erased_at"] is not None or entry["content_hash"] == content_hash(
             event_id=entry["event_id"],
             case_id=entry["case_id"],
             type_=entry["type"],

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters.orm import case_stages, consultations
+from shared.events.case import ERASED_TEXT
 
 # A consultation as its reporter may see it: the stage of the case it became.
 _WITH_STAGE = select(
@@ -24,6 +25,15 @@ _WITH_STAGE = select(
 class ConsultationRepository:
     def __init__(self, db: AsyncConnection) -> None:
         self.db = db
+
+    async def erase_personal(self, case_ids: list[str]) -> int:
+        """Retention: the consultations of ``case_ids`` keep no person, household, words or legal ground."""
+        done = await self.db.execute(
+            update(consultations)
+            .where(consultations.c.case_id.in_(case_ids))
+            .values(person={}, household={}, noticed=ERASED_TEXT, legal_ground=None)
+        )
+        return int(done.rowcount or 0)
 
     async def reference_exists(self, reference: str) -> bool:
         found = await self.db.execute(select(consultations.c.id).where(consultations.c.reference == reference))

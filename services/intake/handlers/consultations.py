@@ -19,10 +19,14 @@ from shared.db.group_commit import GroupCommit
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput, NotFound
 from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked, ConsultationSubmitted, Envelope
+from shared.events.case import CaseRetentionErased
 from shared.events.envelope import new_event_id
 from shared.identity import Identity
+from shared.logging import get_logger
 from shared.plausible import check_age_group
 from shared.reference import UNKNOWN_DISTRICT, ReferenceData
+
+log = get_logger(__name__)
 
 
 def validate_against_reference(data: ConsultationIn, ref: ReferenceData) -> None:
@@ -145,3 +149,10 @@ async def on_case_stage_changed(envelope: Envelope, uow: UnitOfWork) -> None:
         await repo.set_stage(
             payload.case_id, payload.stage, envelope.event_id, envelope.occurred_at, exists=current is not None
         )
+
+
+async def on_retention_erased(envelope: Envelope, uow: UnitOfWork) -> None:
+    """``case.retention_erased``: the case's consultations keep nothing personal."""
+    erased = envelope.payload_as(CaseRetentionErased)
+    count = await ConsultationRepository(uow.db).erase_personal(erased.case_ids)
+    log.info("retention_erased", case_id=erased.case_id, consultations=count)

@@ -22,8 +22,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notify.adapters.orm import case_reporters, cases, notification_reads, notifications, referrals
+from services.notify.adapters.orm import (
+    case_reporters,
+    cases,
+    deliveries,
+    delivery_attempts,
+    notification_reads,
+    notifications,
+    referrals,
+)
 from shared.db.sql import count_of, insert_if_absent, insert_missing, insert_new, upsert
+from shared.events.case import ERASED_TEXT
 
 TAKEN_UP = ("accepted", "in_progress", "on_hold", "completed")
 
@@ -140,6 +149,20 @@ class NotificationRepository:
 
     async def add(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(notifications), row)
+
+    async def erase_of_cases(self, case_ids: list[str]) -> int:
+        """Retention: a notice's text may quote someone's words (a decline reason), a
+        delivery's error anything the far end said — neither is kept for these cases."""
+        about = select(notifications.c.id).where(notifications.c.case_id.in_(case_ids)).scalar_subquery()
+        done = await self.db.execute(
+            update(notifications).where(notifications.c.case_id.in_(case_ids)).values(body=ERASED_TEXT)
+        )
+        await self.db.execute(update(deliveries).where(deliveries.c.notification_id.in_(about)).values(last_error=None))
+        attempts = select(deliveries.c.id).where(deliveries.c.notification_id.in_(about)).scalar_subquery()
+        await self.db.execute(
+            update(delivery_attempts).where(delivery_attempts.c.delivery_id.in_(attempts)).values(detail=None)
+        )
+        return int(done.rowcount or 0)
 
     async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
         """Insert the rows not recorded yet (same event, recipient and kind), in one

@@ -1,6 +1,6 @@
 """The events notify applies: cases (areas, assigned coordinators, reporters, urgent
 cases) and every
-referral move. Handlers are bound to the service's context in ``bootstrap``."""
+referral move; retention's erasure. Handlers are bound to the service's context in ``bootstrap``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from shared.events import (
     ReferralRequested,
     ReferralStatusChanged,
 )
-from shared.events.case import CaseAssigned, CaseMoved
+from shared.events.case import CaseAssigned, CaseMoved, CaseRetentionErased
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
@@ -41,6 +41,7 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(CaseAssigned)(partial(handlers.on_case_assigned, ctx))
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
     registry.on(ReferralSharingRestricted)(partial(handlers.on_sharing_restricted, ctx))
+    registry.on(CaseRetentionErased)(partial(handlers.on_retention_erased, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.notify.adapters.followup_repository import FollowupRepository
-from services.notify.adapters.repository import ProjectionRepository
+from services.notify.adapters.repository import NotificationRepository, ProjectionRepository
 from services.notify.domain.routing import (
     Notice,
     agency,
@@ -23,8 +23,11 @@ from services.notify.handlers.notifying import Recording, record_notification, r
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import EVENT_TYPES, CaseOpened, ConsultationLinked, Envelope, ReferralRequested
-from shared.events.case import CaseAssigned, CaseMoved
+from shared.events.case import CaseAssigned, CaseMoved, CaseRetentionErased
 from shared.events.referral import ReferralSharingRestricted
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 _MOVE_STATUS = {
     "referral.requested": "requested",
@@ -162,6 +165,13 @@ async def on_sharing_restricted(ctx: NotifyContext, envelope: Envelope, uow: Uni
         case_id=p.case_id,
         referral_id=p.referral_id,
     )
+
+
+async def on_retention_erased(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The case is past the retention period: its notices' texts are erased."""
+    erased = envelope.payload_as(CaseRetentionErased)
+    count = await NotificationRepository(uow.db).erase_of_cases(erased.case_ids)
+    log.info("retention_erased", case_id=erased.case_id, notifications=count)
 
 
 async def _track_referral(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, payload: Any, status: str) -> Any:

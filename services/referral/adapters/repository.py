@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from services.referral.domain.lifecycle import Status
 from services.referral.domain.referral import Referral, Transition
 from shared.clock import as_utc
 from shared.events import Actor
+from shared.events.case import ERASED_TEXT
 
 _TIMES = (
     "requested_at",
@@ -131,6 +132,34 @@ class ReferralRepository:
     async def of_case(self, case_id: str) -> list[Referral]:
         rows = await self.db.execute(select(referrals).where(referrals.c.case_id == case_id).order_by(referrals.c.id))
         return [_to_referral(r) for r in rows.all()]
+
+    async def erase_personal(self, case_ids: list[str], shared_of: Callable[[Referral], Referral]) -> int:
+        """Retention: the referrals of ``case_ids`` keep no personal field, purpose,
+        legal ground, reason or note (nor do their transitions); ``shared_of`` narrows
+        what the agency was shown."""
+        rows = await self.db.execute(select(referrals).where(referrals.c.case_id.in_(case_ids)))
+        found = [_to_referral(r) for r in rows.all()]
+        for referral in found:
+            narrowed = shared_of(referral)
+            await self.db.execute(
+                update(referrals)
+                .where(referrals.c.id == referral.id)
+                .values(
+                    shared=dict(narrowed.shared),
+                    withheld=list(narrowed.withheld),
+                    purpose=ERASED_TEXT,
+                    legal_ground=None,
+                    reason=None,
+                    note=None,
+                )
+            )
+        if found:
+            await self.db.execute(
+                update(referral_transitions)
+                .where(referral_transitions.c.referral_id.in_([r.id for r in found]))
+                .values(reason=None, note=None)
+            )
+        return len(found)
 
     async def move_case(self, case_id: str, area: str) -> int:
         result = await self.db.execute(

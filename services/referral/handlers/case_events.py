@@ -4,7 +4,9 @@ transaction; the consumer commits):
 - ``case.moved``: the case now belongs to another daily-life area, so its referrals
   follow — that area's coordinator sees and may cancel them;
 - ``case.consent_recorded``: consent withdrawn with no legal ground recorded — every
-  personal field is removed from what the agencies see, at once.
+  personal field is removed from what the agencies see, at once;
+- ``case.retention_erased``: the case is past the retention period — its referrals
+  keep no personal field, purpose, reason or note.
 
 Each fact is kept per case with the id of the event that set it: the later event
 wins whatever the arrival order, and a referral requested before a later fact
@@ -19,7 +21,7 @@ from services.referral.domain.referral import ReferralRequest, withdraw_personal
 from services.referral.domain.sharing import may_share_personal_data
 from shared.db.uow import UnitOfWork
 from shared.events import SYSTEM, Envelope
-from shared.events.case import CaseMoved, ConsentRecorded
+from shared.events.case import CaseMoved, CaseRetentionErased, ConsentRecorded
 from shared.events.referral import ReferralSharingRestricted
 from shared.logging import get_logger
 
@@ -85,6 +87,15 @@ async def on_consent_recorded(envelope: Envelope, uow: UnitOfWork) -> None:
             )
         )
         log.info("referral_sharing_restricted", referral_id=narrowed.id)
+
+
+async def on_retention_erased(envelope: Envelope, uow: UnitOfWork) -> None:
+    erased = envelope.payload_as(CaseRetentionErased)
+    now = uow.clock.now()
+    count = await ReferralRepository(uow.db).erase_personal(
+        erased.case_ids, lambda r: withdraw_personal_data(r, r.consent, now) or r
+    )
+    log.info("retention_erased", case_id=erased.case_id, referrals=count)
 
 
 async def with_known_case_facts(

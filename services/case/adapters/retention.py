@@ -1,0 +1,84 @@
+"""Retention's SQL in the case database: the closed cases past the period, and erasing
+the personal fields of a case and the cases merged into it. Columns that may be NULL
+become NULL; required text becomes ``ERASED``; JSON becomes empty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.case.adapters.append_only import erasure
+from services.case.adapters.orm import (
+    case_consultations,
+    cases,
+    contacts,
+    household_members,
+    notes,
+    referrals,
+    timeline,
+)
+from services.case.domain.retention import ERASED, erased_summary
+from services.case.domain.status import CLOSED
+
+# What is erased of a case, per table: the personal columns and what they become.
+PERSONAL: dict[Table, dict[str, Any]] = {
+    cases: {"person": {}, "legal_ground": None},
+    case_consultations: {
+        "person": {},
+        "household": {},
+        "noticed": ERASED,
+        "legal_ground": None,
+        "name_key": None,
+        "place_key": None,
+        "household_key": None,
+        "kana_key": None,
+    },
+    household_members: {"name": None, "note": None, "name_key": None},
+    contacts: {"whom": ERASED, "outcome": ERASED},
+    notes: {"body": ERASED},
+    referrals: {"purpose": None, "decline_reason": None},
+}
+ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
+
+
+async def due(db: AsyncConnection, closed_before: datetime) -> list[dict[str, Any]]:
+    """Closed cases (not merged into another) closed before ``closed_before``, not yet erased."""
+    rows = await db.execute(
+        select(cases.c.id, cases.c.case_number, cases.c.closed_at)
+        .where(
+            cases.c.status == CLOSED,
+            cases.c.closed_at < closed_before,
+            cases.c.erased_at.is_(None),
+            cases.c.merged_into.is_(None),
+        )
+        .order_by(cases.c.closed_at, cases.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def erase(db: AsyncConnection, case_ids: list[str], now: datetime, *, reason: str) -> int:
+    """Erase the personal fields of ``case_ids`` in ``db``'s open transaction; the
+    timeline entries' summaries through the one append-only exception. Returns how many
+    timeline entries were erased."""
+    for table, values in PERSONAL.items():
+        key = table.c.id if table is cases else table.c.case_id
+        await db.execute(update(table).where(key.in_(case_ids)).values(**values))
+    await db.execute(update(cases).where(cases.c.id.in_(case_ids)).values(erased_at=now))
+    rows = (
+        await db.execute(
+            select(timeline.c.event_id, timeline.c.summary).where(
+                timeline.c.case_id.in_(case_ids), timeline.c.erased_at.is_(None)
+            )
+        )
+    ).all()
+    async with erasure(db, reason=reason, case_ids=case_ids):
+        for row in rows:
+            await db.execute(
+                update(timeline)
+                .where(timeline.c.event_id == row.event_id)
+                .values(summary=erased_summary(row.summary), erased_at=now)
+            )
+    return len(rows)

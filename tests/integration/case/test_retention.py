@@ -1,0 +1,232 @@
+"""Retention (保存期間): ``tsunagi retention run`` erases a case closed longer than the
+reference data's period in every service that holds it — case, intake, referral,
+notify — while a case closed recently or still open is untouched; the chain still
+verifies, the erasure is on the timeline, the figures still count the case, and a dry
+run changes nothing. The four services run in-process on one clock file; the command
+runs as the operator runs it, in its own process."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from case_helpers import case_of, consultation, coordinator, submit, supervisor
+from sqlalchemy import select
+
+from services.case.adapters import orm as case_orm
+from services.intake.adapters import orm as intake_orm
+from services.notify.adapters import orm as notify_orm
+from services.referral.adapters import orm as referral_orm
+from shared.db.engine import make_engine
+from shared.events.case import ERASED_TEXT
+from shared.settings import Settings
+from tests.support.load import run_tsunagi
+from tests.support.services import bearer, eventually, running_service
+from tests.support.timelines import run_verify
+
+YEAR = timedelta(days=365)
+
+
+async def _post(case, path: str, headers: dict, body: dict, expected: int = 200) -> dict:
+    answer = await case.post(path, headers=headers, json=body)
+    assert answer.status_code == expected, answer.text
+    return answer.json()
+
+
+async def _worked_case(intake, case, referral, settings: Settings, *, name: str, close: bool) -> str:
+    """A case with a contact, a note and a referral the referral service holds; closed if ``close``."""
+    chubu = coordinator(settings)
+    body = consultation(person={**consultation()["person"], "name": name})
+    opened = await case_of(case, settings, await submit(intake, settings, body), chubu)
+    path = f"/v1/cases/{opened['id']}"
+    v = (
+        await _post(case, f"{path}/assignment", chubu, {"coordinator_id": "csw-chubu-1", "version": opened["version"]})
+    )["version"]
+    contact = {"channel": "電話", "whom": "サンプル長女", "outcome": "サンプル: 聞き取り", "version": v}
+    v = (await _post(case, f"{path}/contacts", chubu, contact, 201))["version"]
+    v = (await _post(case, f"{path}/notes", chubu, {"body": "サンプル: 自宅の様子", "version": v}, 201))["version"]
+    share = {"agency_id": "hc-3", "purpose": "サンプル: 訪問の依頼", "share": ["categories"], "version": v}
+    made = await _post(case, f"{path}/referrals", chubu, share, 201)
+    agency = bearer(settings, "agency", "hc-3")
+
+    async def held() -> bool:
+        return (await referral.get(f"/v1/referrals/{made['referral_id']}", headers=agency)).status_code == 200
+
+    await eventually(held, what="the referral in the referral service")
+    if close:
+        v = made["version"]
+        await _post(case, f"{path}/status", chubu, {"to": "終結", "reason": "サンプル: 本人の希望", "version": v})
+    return opened["id"]
+
+
+async def _rows(settings: Settings, service: str, table: Any, column: Any, case_id: str) -> list[dict[str, Any]]:
+    engine = make_engine(settings, service, pool_size=1)
+    try:
+        async with engine.connect() as db:
+            return [dict(r) for r in (await db.execute(select(table).where(column == case_id))).mappings()]
+    finally:
+        await engine.dispose()
+
+
+# What each service holds of a case that retention erases (and, for the timeline, what
+# proves it): per table, row id → those columns.
+PERSONAL: list[tuple[str, Any, Any, Any, tuple[str, ...]]] = [
+    ("case", case_orm.cases, case_orm.cases.c.id, "id", ("person", "legal_ground", "erased_at")),
+    ("case", case_orm.case_consultations, None, "consultation_id", ("person", "household", "noticed", "name_key")),
+    ("case", case_orm.contacts, None, "id", ("whom", "outcome")),
+    ("case", case_orm.notes, None, "id", ("body",)),
+    ("case", case_orm.referrals, None, "id", ("purpose",)),
+    ("case", case_orm.timeline, None, "event_id", ("summary", "content_hash", "chain_hmac", "seq", "erased_at")),
+    ("intake", intake_orm.consultations, None, "id", ("person", "household", "noticed")),
+    ("referral", referral_orm.referrals, None, "id", ("purpose", "shared", "reason")),
+    ("notify", notify_orm.notifications, None, "id", ("body",)),
+]
+
+
+async def _snapshot(settings: Settings, case_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+    held: dict[str, dict[str, dict[str, Any]]] = {}
+    for service, table, key, row_id, columns in PERSONAL:
+        rows = await _rows(settings, service, table, key if key is not None else table.c.case_id, case_id)
+        held[f"{service}.{table.name}"] = {r[row_id]: {c: r[c] for c in columns} for r in rows}
+    return held
+
+
+def _unchanged(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> bool:
+    """Every row seen before is still there as it was (the running system may add rows)."""
+    return all(now[part].get(row_id) == row for part, rows in before.items() for row_id, row in rows.items())
+
+
+def _retention(settings: Settings, *args: str) -> dict[str, Any]:
+    done = run_tsunagi(settings, "retention", "run", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_proof(
+    make_settings, database_backend, tmp_path, monkeypatch
+) -> None:
+    clock_file = tmp_path / "clock-offset"
+    clock_file.write_text("0", encoding="utf-8")
+    monkeypatch.setenv("TSUNAGI_CLOCK_FILE", str(clock_file))  # the command reads the same clock
+    settings = make_settings(clock_file=clock_file)
+    sv = supervisor(settings)
+    async with (
+        running_service("intake", settings) as intake,
+        running_service("case", settings) as case,
+        running_service("referral", settings) as referral,
+        running_service("notify", settings),
+    ):
+        old = await _worked_case(intake, case, referral, settings, name="サンプル 古川", close=True)
+        clock_file.write_text(str((3 * YEAR).total_seconds()), encoding="utf-8")
+        recent = await _worked_case(intake, case, referral, settings, name="サンプル 新田", close=True)
+        still_open = await _worked_case(intake, case, referral, settings, name="サンプル 開口", close=False)
+        clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
+
+        figures_before = (await case.get("/v1/figures", headers=sv)).json()
+        before = {c: await _snapshot(settings, c) for c in (old, recent, still_open)}
+        assert all(r["noticed"] != ERASED_TEXT for r in before[old]["intake.consultations"].values())
+        assert before[old]["notify.notifications"], "notify recorded notices about the case"
+
+        dry = _retention(settings, "--dry-run")
+        assert [c["case_id"] for c in dry["cases"]] == [old]
+        assert dry["dry_run"] is True and dry["retention_years"] == 5
+        for c in (old, recent, still_open):
+            assert _unchanged(before[c], await _snapshot(settings, c))
+
+        run = _retention(settings)
+        assert [c["case_id"] for c in run["cases"]] == [old]
+        assert run["cases"][0]["entries"] >= len(before[old]["case.timeline"])
+
+        async def erased_everywhere() -> dict[str, Any] | None:
+            now = await _snapshot(settings, old)
+            done = (
+                all(r["noticed"] == ERASED_TEXT and r["person"] == {} for r in now["intake.consultations"].values())
+                and all(r["purpose"] == ERASED_TEXT and r["reason"] is None for r in now["referral.referrals"].values())
+                # The notices recorded before the run (a later delivery failure's notice quotes no one).
+                and all(
+                    now["notify.notifications"][n]["body"] == ERASED_TEXT for n in before[old]["notify.notifications"]
+                )
+            )
+            return now if done else None
+
+        after = await eventually(erased_everywhere, timeout=30, what="every service erased the old case")
+        assert [(c["person"], c["legal_ground"]) for c in after["case.cases"].values()] == [({}, None)]
+        assert all(c["erased_at"] is not None for c in after["case.cases"].values())
+        assert all(
+            c["person"] == {} and c["noticed"] == ERASED_TEXT and c["name_key"] is None
+            for c in after["case.case_consultations"].values()
+        )
+        assert list(after["case.contacts"].values()) == [{"whom": ERASED_TEXT, "outcome": ERASED_TEXT}]
+        assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
+        assert [r["purpose"] for r in after["case.referrals"].values()] == [None]
+        timeline_after = after["case.timeline"]
+        for event_id, entry in before[old]["case.timeline"].items():
+            kept = timeline_after[event_id]
+            assert (kept["content_hash"], kept["chain_hmac"], kept["seq"]) == (
+                entry["content_hash"],
+                entry["chain_hmac"],
+                entry["seq"],
+            )
+            assert kept["erased_at"] is not None
+        reasons = [
+            e["summary"].get("reason") for e in timeline_after.values() if e["summary"].get("to_status") == "終結"
+        ]
+        assert reasons == [ERASED_TEXT]
+        assert "サンプル" not in json.dumps([e["summary"] for e in timeline_after.values()], ensure_ascii=False)
+
+        shown = (await case.get(f"/v1/cases/{old}/timeline", headers=sv)).json()["items"]
+        erasure = [e for e in shown if e["type"] == "case.retention_erased"]
+        assert len(erasure) == 1 and erasure[0]["seq"] > len(before[old]["case.timeline"])
+        assert "notes.body" in erasure[0]["summary"]["erased"]
+        assert all(e["intact"] for e in shown)  # an erased entry is not shown as tampered with
+        assert set(before[old]["case.timeline"]) <= {e["event_id"] for e in shown if e["erased_at"]}
+        assert erasure[0]["erased_at"] is None
+
+        for untouched in (recent, still_open):
+            assert _unchanged(before[untouched], await _snapshot(settings, untouched))
+
+        figures_after = (await case.get("/v1/figures", headers=sv)).json()
+        # What is counted of the cases themselves; the ageing of open cases and the
+        # referrals' lateness move with the clock, not with the erasure.
+        for figures in (figures_before, figures_after):
+            for moving in ("generated_at_jst", "ageing_of_open_cases"):
+                figures.pop(moving, None)
+            figures["referrals"] = {"requested": figures["referrals"]["requested"]}
+        assert figures_after == figures_before
+        assert figures_after["consultations"]["total"] == 3
+
+        assert _retention(settings)["cases"] == []  # erased once; a second run finds nothing
+    # The operator's verify, once the services are stopped (SQLite: no writer beside it).
+    code, report = run_verify(settings)
+    assert code == 0, report
+    assert report["intact"] is True and report["cases"] >= 3
+
+
+async def test_the_case_service_runs_retention_on_its_schedule(make_settings, database_backend, tmp_path) -> None:
+    """``TSUNAGI_RETENTION_INTERVAL_S``: the running case service erases a case that
+    fell due, with no command run; the erasure is on the case's timeline."""
+    clock_file = tmp_path / "clock-offset"
+    clock_file.write_text("0", encoding="utf-8")
+    settings = make_settings(clock_file=clock_file, retention_interval_s=0.3)
+    sv = supervisor(settings)
+    async with (
+        running_service("intake", settings) as intake,
+        running_service("case", settings) as case,
+        running_service("referral", settings) as referral,
+        running_service("notify", settings),
+    ):
+        closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True)
+        held = await _snapshot(settings, closed)
+        assert all(c["erased_at"] is None for c in held["case.cases"].values())  # not due yet: kept
+        clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
+
+        async def erased() -> list[dict[str, Any]] | None:
+            shown = (await case.get(f"/v1/cases/{closed}/timeline", headers=sv)).json()["items"]
+            return [e for e in shown if e["type"] == "case.retention_erased"] or None
+
+        assert len(await eventually(erased, what="the scheduled erasure")) == 1
+        after = await _snapshot(settings, closed)
+        assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
+    code, report = run_verify(settings)
+    assert code == 0, report
