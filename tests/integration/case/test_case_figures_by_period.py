@@ -8,61 +8,13 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-import httpx
-from case_helpers import case_of, consultation, coordinator, submit, supervisor
+from case_helpers import coordinator, supervisor
+from figures_support import contact_after, figures_of, ok, open_case_at
 
 from shared.clock import FrozenClock
-from shared.settings import Settings
 from tests.support.services import bearer, running_service
 
 EMPTY_DURATIONS = {"count": 0, "median_hours": None, "p90_hours": None}
-
-
-async def _ok(answer: httpx.Response, expected: int = 200) -> dict:
-    assert answer.status_code == expected, answer.text
-    return answer.json()
-
-
-async def _open(
-    intake: httpx.AsyncClient,
-    case: httpx.AsyncClient,
-    settings: Settings,
-    clock: FrozenClock,
-    at: datetime,
-    headers: dict,
-    **changes: object,
-) -> dict:
-    clock.at = at
-    return await case_of(case, settings, await submit(intake, settings, consultation(**changes)), headers)
-
-
-async def _contact_after(
-    case: httpx.AsyncClient, clock: FrozenClock, opened: dict, hours: float, headers: dict, subject: str
-) -> int:
-    """Assign the case, then record its first contact ``hours`` after it was opened."""
-    path = f"/v1/cases/{opened['id']}"
-    version = (
-        await _ok(
-            await case.post(
-                f"{path}/assignment", headers=headers, json={"coordinator_id": subject, "version": opened["version"]}
-            )
-        )
-    )["version"]
-    clock.advance(timedelta(hours=hours))
-    return (
-        await _ok(
-            await case.post(
-                f"{path}/contacts",
-                headers=headers,
-                json={"channel": "電話", "whom": "本人", "outcome": "サンプル: 様子を聞いた", "version": version},
-            ),
-            201,
-        )
-    )["version"]
-
-
-async def _figures(case: httpx.AsyncClient, headers: dict, **params: str) -> dict:
-    return await _ok(await case.get("/v1/figures", headers=headers, params=params))
 
 
 async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_backend) -> None:
@@ -72,7 +24,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
     place = {"name": None, "age_group": "80代"}
     async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
         # September (2026年度 第2四半期): a 中部 case, first contact after 4 hours.
-        a = await _open(
+        a = await open_case_at(
             intake,
             case,
             settings,
@@ -81,9 +33,9 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             chubu,
             person={**place, "approximate_place": "サンプル町1丁目"},
         )
-        await _contact_after(case, clock, a, 4, chubu, "csw-chubu-1")
+        await contact_after(case, clock, a, 4, chubu, "csw-chubu-1")
         # 1 October 00:30 JST (still 30 September in UTC): counted in October, Q3.
-        b = await _open(
+        b = await open_case_at(
             intake,
             case,
             settings,
@@ -96,9 +48,9 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             household=[],
             person={"age_group": "40代"},
         )
-        version = await _contact_after(case, clock, b, 2, seibu, "csw-seibu-1")
+        version = await contact_after(case, clock, b, 2, seibu, "csw-seibu-1")
         clock.advance(timedelta(hours=8))  # referred 10 hours after opening: the first handoff
-        await _ok(
+        await ok(
             await case.post(
                 f"/v1/cases/{b['id']}/referrals",
                 headers=seibu,
@@ -108,7 +60,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         )
         # November: two 中部 cases reached after 1 and 3 hours, a second consultation joining
         # the first of them (a consultation, not a case), and a city-wide case not yet reached.
-        c = await _open(
+        c = await open_case_at(
             intake,
             case,
             settings,
@@ -117,8 +69,8 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             chubu,
             person={**place, "approximate_place": "サンプル町3丁目"},
         )
-        await _contact_after(case, clock, c, 1, chubu, "csw-chubu-1")
-        d = await _open(
+        await contact_after(case, clock, c, 1, chubu, "csw-chubu-1")
+        d = await open_case_at(
             intake,
             case,
             settings,
@@ -128,8 +80,8 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             person={**place, "approximate_place": "サンプル町4丁目"},
             categories=["孤立"],
         )
-        await _contact_after(case, clock, d, 3, chubu, "csw-chubu-1")
-        joined = await _open(
+        await contact_after(case, clock, d, 3, chubu, "csw-chubu-1")
+        joined = await open_case_at(
             intake,
             case,
             settings,
@@ -139,7 +91,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             person={**place, "approximate_place": "サンプル町3丁目"},
         )
         assert joined["id"] == c["id"]
-        await _open(
+        await open_case_at(
             intake,
             case,
             settings,
@@ -152,7 +104,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         )
         clock.at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 1 December, 12:00 JST
 
-        month = await _figures(case, sv, period="month", at="2026-11")
+        month = await figures_of(case, sv, period="month", at="2026-11")
         assert month["period"] == {"kind": "month", "label": "2026年11月", "start": "2026-11-01", "end": "2026-11-30"}
         assert month["previous"] == {"kind": "month", "label": "2026年10月", "start": "2026-10-01", "end": "2026-10-31"}
         now = month["current"]
@@ -216,7 +168,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert month["scope"] == "市全域" and month["school_district_names"]["SD12"]
 
         # The quarter chosen by default: the one holding today (JST), against Jul–Sep.
-        quarter = await _figures(case, sv, period="quarter")
+        quarter = await figures_of(case, sv, period="quarter")
         assert quarter["period"]["label"] == "2026年度 第3四半期(10〜12月)"
         assert quarter["previous"]["label"] == "2026年度 第2四半期(7〜9月)"
         assert quarter["current"]["consultations"]["total"] == 5 and quarter["current"]["cases"]["opened"] == 4
@@ -232,10 +184,10 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             ("2026-11", 4),
             ("2026-12", 0),
         ]
-        assert quarter == await _figures(case, sv, period="quarter", at="2026-10")
+        assert quarter == await figures_of(case, sv, period="quarter", at="2026-10")
 
         # February 2027 is in fiscal year 2026 (April to March).
-        year = await _figures(case, sv, period="fiscal_year", at="2027-02")
+        year = await figures_of(case, sv, period="fiscal_year", at="2027-02")
         assert year["period"] == {
             "kind": "fiscal_year",
             "label": "2026年度",
@@ -249,7 +201,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert [s["month"] for s in year["series"]][::11] == ["2026-04", "2027-03"]
 
         # A coordinator gets their own area (and the city-wide queue) only.
-        west = await _figures(case, seibu, period="month", at="2026-11")
+        west = await figures_of(case, seibu, period="month", at="2026-11")
         assert west["scope"] == ["市全域", "西部"]
         assert west["current"]["consultations"]["by_area"] == {"西部": 0, "市全域": 1}
         assert west["previous_figures"]["consultations"]["by_area"] == {"西部": 1, "市全域": 0}
@@ -304,7 +256,7 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert ["now", "", "", "", "ageing_of_open_cases", "31-90日", "", "2"] in rows
 
         # Without parameters: the all-time figures, as before.
-        assert (await _figures(case, sv))["consultations"]["total"] == 6
+        assert (await figures_of(case, sv))["consultations"]["total"] == 6
 
 
 async def test_bad_periods_are_refused_in_japanese(make_settings, database_backend) -> None:
@@ -320,7 +272,7 @@ async def test_bad_periods_are_refused_in_japanese(make_settings, database_backe
             assert refused.status_code == 422, refused.text
             problem = refused.json()
             assert problem["errors"][0]["loc"] == field and problem["title"] == "入力内容に誤りがあります"
-        empty = await _figures(case, sv, period="fiscal_year", at="2026-04")
+        empty = await figures_of(case, sv, period="fiscal_year", at="2026-04")
         assert empty["current"]["consultations"]["total"] == 0 and len(empty["series"]) == 12
         assert empty["ageing_of_open_cases"] == {"0-7日": 0, "8-30日": 0, "31-90日": 0, "91日以上": 0}
         assert (
