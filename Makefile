@@ -26,9 +26,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## Run the full test suite (unit, integration on SQLite + PostgreSQL, e2e, fault), after lint.
-## pytest's exit code 5 (no tests collected) counts as a failure.
+## pytest's exit code 5 (no tests collected) counts as a failure. Tests run on WORKERS
+## pytest-xdist workers (they mostly wait on Redis, databases and processes); a module
+## is one unit of work, and the browser tests are one (tests/conftest.py).
+WORKERS ?= 2
 test: $(STAMP) lint
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -n $(WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
 
 ## Everything except the slow fault-injection tests.

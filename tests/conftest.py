@@ -9,6 +9,8 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import asyncpg
 import pytest
@@ -31,10 +33,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, kind))
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist, a test module is one unit of work, and the browser tests are one
+    together (in order, on one worker: one system for their session). xdist's own
+    ``xdist_group`` marks are lost under pytest 9.2, whose node ids no longer follow ``_nodeid``."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndBrowserTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/browser" if nodeid.startswith("tests/browser/") else nodeid.split("::", 1)[0]
+
+    return ModulesAndBrowserTogether(config, log)
+
+
+def worker_redis_url(url: str) -> str:
+    """Under pytest-xdist, each worker flushes a Redis database of its own: worker ``n``
+    takes the given database + 2n (the browser tests use the one after it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parsed = urlparse(url)
+    db = int(parsed.path.strip("/") or 0) + 2 * int(worker.removeprefix("gw"))
+    return parsed._replace(path=f"/{db % 16}").geturl()
+
+
 @pytest.fixture(scope="session")
 def session_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_REDIS_URL:
-        yield TEST_REDIS_URL
+        yield worker_redis_url(TEST_REDIS_URL)
         return
     with private_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
