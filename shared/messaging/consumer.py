@@ -115,6 +115,14 @@ class EventHandlers:
     def get(self, event_type: str) -> EventHandler | None:
         return self._by_type.get(event_type)
 
+    def replaced(self, event_type: str, handler: EventHandler) -> EventHandlers:
+        """A copy in which ``handler`` applies ``event_type`` (the service's own registry
+        stays as it is: it may be a module's, shared by every runtime in the process)."""
+        copy = EventHandlers()
+        copy._by_type = {**self._by_type, event_type: handler}
+        copy._background = set(self._background)
+        return copy
+
     @property
     def streams(self) -> list[str]:
         return sorted({stream_for(t) for t in self._by_type})
