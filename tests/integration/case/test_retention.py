@@ -48,8 +48,11 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
     return answer.json()
 
 
-async def _worked_case(intake, case, referral, settings: Settings, *, name: str, close: bool) -> str:
-    """A case with a contact, a note and a referral the referral service holds; closed if ``close``."""
+async def _worked_case(
+    intake, case, referral, settings: Settings, *, name: str, close: bool, merge_in: str | None = None
+) -> str:
+    """A case with a contact, a note and a referral the referral service holds; the case
+    ``merge_in`` merged into it; closed if ``close``."""
     chubu = coordinator(settings)
     body = consultation(person={**consultation()["person"], "name": name})
     opened = await case_of(case, settings, await submit(intake, settings, body), chubu)
@@ -68,8 +71,14 @@ async def _worked_case(intake, case, referral, settings: Settings, *, name: str,
         return (await referral.get(f"/v1/referrals/{made['referral_id']}", headers=agency)).status_code == 200
 
     await eventually(held, what="the referral in the referral service")
+    v = made["version"]
+    if merge_in is not None:
+        source = (await case.get(f"/v1/cases/{merge_in}", headers=chubu)).json()
+        await _post(
+            case, f"/v1/cases/{merge_in}/merge", chubu, {"into_case_id": opened["id"], "version": source["version"]}
+        )
+        v = (await case.get(path, headers=chubu)).json()["version"]
     if close:
-        v = made["version"]
         await _post(case, f"{path}/status", chubu, {"to": "終結", "reason": "サンプル: 本人の希望", "version": v})
     return opened["id"]
 
@@ -256,7 +265,8 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
 
 async def test_the_case_service_runs_retention_on_its_schedule(make_settings, database_backend, tmp_path) -> None:
     """``TSUNAGI_RETENTION_INTERVAL_S``: the running case service erases a case that
-    fell due, with no command run; the erasure is on the case's timeline."""
+    fell due, with no command run; the erasure is on the case's timeline, and on that
+    of the case merged into it (else verify would name its erased entries unrecorded)."""
     clock_file = tmp_path / "clock-offset"
     clock_file.write_text("0", encoding="utf-8")
     settings = make_settings(clock_file=clock_file, retention_interval_s=0.3)
@@ -267,7 +277,9 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
         running_service("referral", settings) as referral,
         running_service("notify", settings),
     ):
-        closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True)
+        body = consultation(person={**consultation()["person"], "name": "サンプル 併合"})
+        merged = (await case_of(case, settings, await submit(intake, settings, body), coordinator(settings)))["id"]
+        closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True, merge_in=merged)
         held = await _snapshot(settings, closed)
         assert all(c["erased_at"] is None for c in held["case.cases"].values())  # not due yet: kept
         clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
@@ -276,7 +288,8 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
             shown = (await case.get(f"/v1/cases/{closed}/timeline", headers=sv)).json()["items"]
             return [e for e in shown if e["type"] == "case.retention_erased"] or None
 
-        assert len(await eventually(erased, what="the scheduled erasure")) == 1
+        records = await eventually(erased, what="the scheduled erasure")
+        assert sorted(e["case_id"] for e in records) == sorted([closed, merged])
         after = await _snapshot(settings, closed)
         assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
     code, report = await verify(settings)
