@@ -6,7 +6,8 @@ by the runtime); the case service runs it as it erases (services/case/handlers/r
 * **Outbox**: the rows of the case's aggregates (the cases, their consultations and
   referrals) whose event has personal fields keep their ids, type and causes but lose
   those fields (``erase_payload``), and are marked ``erased_at`` — ``tsunagi check``
-  then counts an event no one applied as erased, not lost.
+  then counts an event no one applied as erased, not lost. A row the relay had not
+  published yet is marked published: it is never sent.
 * **Streams**: the entries of those events are deleted (XDEL). Why not crypto-shredding:
   the key ring has one key for every case, so nothing short of a per-case key store
   could make one case's ciphertext unopenable; deleting the entries is simple and true.
@@ -90,7 +91,13 @@ async def erase_outbox(
         if model is None or not personal_fields(model):
             continue  # nothing personal in it: kept as it is
         envelope = {**row.envelope, "payload": erase_payload(model, row.envelope.get("payload") or {})}
-        await db.execute(update(outbox).where(outbox.c.id == row.id).values(envelope=envelope, erased_at=now))
+        # A row not yet published never will be: no consumer is to apply it now.
+        published_at = row.published_at or now
+        await db.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(envelope=envelope, erased_at=now, published_at=published_at)
+        )
         erased.append(ErasedEvent(row.event_id, row.stream, row.published_at is not None))
     return erased
 
