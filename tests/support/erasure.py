@@ -53,7 +53,8 @@ async def dead_letter_in(redis: Redis, service: str, event_type: str, event_id: 
     """``service`` failed the event's entry: once resolved (discarded) by an operator,
     then dead-lettered again; its inbox has no row of it."""
     stream = stream_for(event_type)
-    [(entry_id, fields)] = [e for e in entries_of(await redis.xrange(stream)) if event_id_of(e[1]) == event_id]
+    # The first copy: the relay may have published it twice (at least once).
+    entry_id, fields = next(e for e in entries_of(await redis.xrange(stream)) if event_id_of(e[1]) == event_id)
     letter = dead_letter_entry(
         service=service, stream=stream, message_id=entry_id, fields=fields, attempts=5, error="ValueError: test"
     )
