@@ -25,6 +25,7 @@ from shared.keyring import KeyRing
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
 from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.erasure import with_message_erasure
 from shared.messaging.metrics import watch_messaging
 from shared.messaging.reclaim import Reclaimer
 from shared.messaging.relay import OutboxRelay
@@ -91,6 +92,8 @@ class ServiceRuntime:
         self.engine = make_engine(settings, service)
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
+        # Applying case.retention_erased erases the case's events kept here too.
+        handlers = with_message_erasure(handlers, redis=self.redis, service=service, outbox=tables.outbox)
         # None unless TSUNAGI_OTLP_ENDPOINT is set (the app is instrumented by create_api).
         self.tracing = start_tracing(settings, service, self.consumer_name)
         spans = NO_SPANS

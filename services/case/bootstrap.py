@@ -47,7 +47,9 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         reference=reference.live,
         unit_of_work=partial(CaseUnitOfWork, chain=chain),
     )
-    schedule = RetentionSchedule(runtime.unit_of_work, reference.live, only_when=lambda: runtime.relay.is_leader)
+    schedule = RetentionSchedule(
+        runtime.unit_of_work, reference.live, runtime.redis, only_when=lambda: runtime.relay.is_leader
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

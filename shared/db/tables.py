@@ -45,7 +45,10 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("published_at", DateTime(timezone=True), nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
+        # Retention removed the personal fields of this row's event (shared/messaging/erasure.py).
+        Column("erased_at", DateTime(timezone=True), nullable=True),
         Index("ix_outbox_unpublished", "published_at", "id"),
+        Index("ix_outbox_aggregate", "aggregate_id"),
     )
     inbox = Table(
         "inbox",

@@ -212,7 +212,9 @@ ERASED_TEXT = "(消去済み)"
 class CaseRetentionErased(EventPayload):
     """The case was closed longer than the city's retention period (保存期間): every
     service erases the personal fields it holds of ``case_ids`` (the case and the cases
-    merged into it). Identifiers and field names only."""
+    merged into it), and those of the events it published or dead-lettered about them
+    (``aggregate_ids``: their consultations and referrals, whose events carry the
+    case's personal fields under their own ids). Identifiers and field names only."""
 
     TYPE: ClassVar[str] = "case.retention_erased"
     AGGREGATE: ClassVar[str] = "case"
@@ -223,3 +225,4 @@ class CaseRetentionErased(EventPayload):
     closed_at: str
     retention_years: int
     erased: list[str]  # "table.column" the case service erased
+    aggregate_ids: list[str] = []

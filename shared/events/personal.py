@@ -14,6 +14,7 @@ existed) pass through unchanged."""
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Protocol, Union, get_args, get_origin
 
@@ -129,22 +130,35 @@ def personal_paths(model: type[BaseModel]) -> list[str]:
     return walk(personal_fields(model), "")
 
 
-def seal_payload(model: type[BaseModel], payload: dict[str, Any], keys: Sealer) -> dict[str, Any]:
-    """A copy of the JSON payload with every personal field of ``model`` sealed (None stays None)."""
+def _map_personal(model: type[BaseModel], payload: dict[str, Any], change: Callable[[Any], Any]) -> dict[str, Any]:
+    """A copy of the JSON payload with ``change`` applied to every personal value of ``model`` (None stays None)."""
 
-    def seal(tree: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    def walk(tree: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         out = dict(data)
         for name, node in tree.items():
             value = out.get(name)
-            if value is None or (isinstance(value, str) and value.startswith(SEALED_PREFIX)):
+            if value is None:
                 continue
             if node is True:
-                out[name] = keys.seal(value)
+                out[name] = change(value)
             elif node[1] and isinstance(value, list):
-                out[name] = [seal(node[0], item) if isinstance(item, dict) else item for item in value]
+                out[name] = [walk(node[0], item) if isinstance(item, dict) else item for item in value]
             elif isinstance(value, dict):
-                out[name] = seal(node[0], value)
+                out[name] = walk(node[0], value)
         return out
 
     tree = personal_fields(model)
-    return seal(tree, payload) if tree else payload
+    return walk(tree, payload) if tree else payload
+
+
+def seal_payload(model: type[BaseModel], payload: dict[str, Any], keys: Sealer) -> dict[str, Any]:
+    """A copy of the JSON payload with every personal field of ``model`` sealed (None stays None)."""
+    return _map_personal(
+        model, payload, lambda v: v if isinstance(v, str) and v.startswith(SEALED_PREFIX) else keys.seal(v)
+    )
+
+
+def erase_payload(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the JSON payload with every personal field of ``model`` gone (None):
+    retention's erasure of an event kept after publication (shared/messaging/erasure.py)."""
+    return _map_personal(model, payload, lambda _v: None)

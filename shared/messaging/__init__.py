@@ -9,5 +9,7 @@
 - ``replay.py``      ``tsunagi dlq replay``: apply a dead letter once, for its service only
 - ``retention.py``   trimming that never removes what a group still needs
 - ``consistency.py`` ``tsunagi check``: lost / duplicated / in flight, from outboxes, inboxes and Redis
+  (``consistency_snapshot.py`` reads, ``consistency_judge.py`` judges, ``consistency_report.py`` reports)
+- ``erasure.py``     retention's erasure of a case's events: outbox rows, stream entries, dead letters
 - ``catalog.py``     what the operator commands find in each service package
 - ``streams.py``     stream names, groups and entry encoding"""

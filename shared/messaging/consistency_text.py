@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from shared.clock import jst_text, utcnow
-from shared.messaging.consistency import Report
+from shared.messaging.consistency_report import Report
 
 
 def render(report: Report) -> str:
     lines = [f"Tsunagi consistency check — {jst_text(utcnow())}", ""]
-    lines.append(f"{'EVENTS':<50} {'PUBLISHED':>9} {'APPLIED':>8} {'IN FLIGHT':>9} {'DEAD':>5} {'LOST':>5}")
+    lines.append(
+        f"{'EVENTS':<50} {'PUBLISHED':>9} {'APPLIED':>8} {'IN FLIGHT':>9} {'DEAD':>5} {'ERASED':>6} {'LOST':>5}"
+    )
     for f in report.flows:
         name = f"{f.event_type} ({f.publisher} → {f.consumer})"
-        lines.append(
-            f"{name:<50} {f.published:>9} {f.applied:>8} {f.in_flight:>9} {f.dead_lettered:>5} {len(f.lost):>5}"
-        )
+        counts = f"{f.published:>9} {f.applied:>8} {f.in_flight:>9} {f.dead_lettered:>5} {f.erased:>6} {len(f.lost):>5}"
+        lines.append(f"{name:<50} {counts}")
     if not report.flows:
         lines.append("(no events published yet)")
     lines += ["", f"{'RULE':<62} {'CAUSES':>7} {'MISSING':>8} {'TWICE+':>7}"]
@@ -27,6 +28,10 @@ def render(report: Report) -> str:
         lines.append(f"{service:<12} {report.backlog.get(service, 0):>15} {report.dead_letters.get(service, 0):>13}")
     for service, why in sorted(report.skipped.items()):
         lines.append(f"{service:<12} skipped: {why}")
+    if report.erased:
+        lines.append(
+            f"\n{report.erased} event(s) erased by retention (保存期間) before a consumer applied them: not lost"
+        )
     if report.republished:
         lines.append(
             f"\n{report.republished} event(s) published more than once (relay at-least-once; "

@@ -80,9 +80,11 @@ class _EntryFailed(Exception):
 class EventHandlers:
     """Which handler applies which event type, for one service."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: EventHandlers | None = None) -> None:
         self._by_type: dict[str, EventHandler] = {}
         self._background: set[str] = set()
+        # ``replaced``'s registry: what it does not override is looked up in ``base``, live.
+        self._base = base
 
     def on(self, *payloads: type[EventPayload]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:
@@ -110,18 +112,27 @@ class EventHandlers:
 
     @property
     def background_streams(self) -> frozenset[str]:
-        return frozenset(self._background)
+        return frozenset(self._background | (self._base.background_streams if self._base else set()))
 
     def get(self, event_type: str) -> EventHandler | None:
-        return self._by_type.get(event_type)
+        own = self._by_type.get(event_type)
+        return own if own is not None or self._base is None else self._base.get(event_type)
 
-    @property
-    def streams(self) -> list[str]:
-        return sorted({stream_for(t) for t in self._by_type})
+    def replaced(self, event_type: str, handler: EventHandler) -> EventHandlers:
+        """These handlers, but ``handler`` applies ``event_type``. This registry stays as
+        it is (it may be a module's, shared by every runtime in the process) and is read
+        through for every other type."""
+        overlay = EventHandlers(base=self)
+        overlay._by_type[event_type] = handler
+        return overlay
 
     @property
     def event_types(self) -> list[str]:
-        return sorted(self._by_type)
+        return sorted({*self._by_type, *(self._base.event_types if self._base else ())})
+
+    @property
+    def streams(self) -> list[str]:
+        return sorted({stream_for(t) for t in self.event_types})
 
 
 class StreamConsumer:

@@ -125,8 +125,16 @@ async def find_dead_letter(redis: Redis, ref: str, services: tuple[str, ...] | l
     return None
 
 
-async def resolve(redis: Redis, letter: DeadLetter, *, outcome: str, by: str, reason: str = "") -> bool:
-    """Record the outcome and remove the entry; False if someone else resolved it first."""
+# What a record of a resolution may hold of the event: its error and original entry
+# can quote personal fields, so retention's erasure keeps neither (shared/messaging/erasure.py).
+PERSONAL_RECORD_FIELDS = ("error", "original")
+
+
+async def resolve(
+    redis: Redis, letter: DeadLetter, *, outcome: str, by: str, reason: str = "", erased: bool = False
+) -> bool:
+    """Record the outcome and remove the entry; False if someone else resolved it first.
+    ``erased``: the record keeps nothing that could quote the event's personal fields."""
     record = {
         "outcome": outcome,
         "by": by,
@@ -137,6 +145,8 @@ async def resolve(redis: Redis, letter: DeadLetter, *, outcome: str, by: str, re
         **{k: letter.get(k) for k in ("stream", "message_id", "event_id", "event_type", "attempts", "error")},
         "original": letter.get("original"),
     }
+    if erased:
+        record = {k: v for k, v in record.items() if k not in PERSONAL_RECORD_FIELDS}
     flat = [part for item in record.items() for part in item]
     deleted = await redis.eval(_RESOLVE, 2, dead_letter_stream(letter.service), RESOLVED_STREAM, letter.id, *flat)
     return bool(deleted)

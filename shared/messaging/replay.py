@@ -22,6 +22,7 @@ from shared.keyring import KeyRing
 from shared.messaging.catalog import load_service, service_engine
 from shared.messaging.consumer import StreamConsumer
 from shared.messaging.deadletter import DeadLetter, resolve
+from shared.messaging.erasure import with_message_erasure
 from shared.messaging.failures import RecordedError
 from shared.settings import Settings
 
@@ -48,7 +49,7 @@ async def replay(settings: Settings, redis: Redis, letter: DeadLetter, *, by: st
     consumer = StreamConsumer(
         service=letter.service,
         consumer=f"replay:{by}",
-        handlers=parts.handlers,
+        handlers=with_message_erasure(parts.handlers, redis=redis, service=letter.service, outbox=parts.tables.outbox),
         unit_of_work=lambda: parts.unit_of_work(engine, parts.tables, Clock(), keys=keys),
         redis=redis,
         keys=keys,

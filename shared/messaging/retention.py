@@ -14,7 +14,9 @@ reads), so a floor computed a moment ago is still safe when XTRIM runs; the one
 exception, an operator moving a group back with ``XGROUP SETID``, is what the margin
 is for too. Trimming is idempotent, so any process may run it; the runtime lets the
 relay leader do it. Dead-letter streams are never trimmed here (operators resolve
-them with ``tsunagi dlq``)."""
+them with ``tsunagi dlq``). The entries of a case retention erased do not wait for
+this trim (its margin may keep them for long in a quiet stream): ``erasure.py``
+deletes them, and resolves the case's dead letters, as the erasure is applied."""
 
 from __future__ import annotations
 

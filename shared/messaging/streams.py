@@ -58,3 +58,14 @@ def decode_entry(fields: dict[bytes, bytes], keys: Sealer | None = None) -> Enve
 
 def headers_of(envelope: Envelope) -> dict[str, Any]:
     return {"event_type": envelope.type, "event_id": envelope.event_id, "schema_version": str(envelope.schema_version)}
+
+
+def event_id_of(fields: dict[bytes, bytes]) -> str | None:
+    """The event id of a stream entry: from its headers, else its envelope (None: undecodable)."""
+    try:
+        _body, headers = BinaryMessageFormatV1.parse(fields[DATA_FIELD])
+        if headers.get("event_id"):
+            return str(headers["event_id"])
+        return decode_entry(fields).event_id
+    except Exception:
+        return None

@@ -5,6 +5,7 @@ operator runs it."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.case.adapters.chain import TimelineChain
 from services.case.adapters.chain_key import timeline_key
+from services.case.entrypoints.cli import add_case_commands
+from services.case.entrypoints.cli import verify as verify_command
 from shared.events import Actor, CaseAssigned, Envelope, new_event_id
 from shared.settings import Settings
 from tests.support.load import run_tsunagi
@@ -68,7 +71,18 @@ async def triggers_off(engine: AsyncEngine, table: str = "timeline") -> AsyncIte
 
 
 def run_verify(settings: Settings, *args: str) -> tuple[int, dict[str, Any]]:
-    """``tsunagi verify --json [args]`` in its own process, on the settings' database."""
+    """``tsunagi verify --json [args]`` in its own process, on the settings' database
+    (≈2 s of imports: for the one test of the command itself)."""
     done = run_tsunagi(settings, "verify", "--json", *args)
     assert done.stdout.strip(), done.stderr
     return done.returncode, json.loads(done.stdout)
+
+
+async def verify(settings: Settings, *args: str) -> tuple[int, dict[str, Any]]:
+    """What ``run_verify`` answers (exit code, JSON report), from the command's own
+    function in this process: its arguments parsed by the command's own parser."""
+    parser = argparse.ArgumentParser()
+    add_case_commands(parser.add_subparsers())
+    parsed = parser.parse_args(["verify", "--json", *args])
+    code, report = await verify_command(settings, parsed.case)
+    return code, json.loads(json.dumps(report))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from shared.events import SYSTEM, ConsultationSubmitted, Envelope, ReferralRequested
 from shared.events.consultation import HouseholdMember, PersonConcerned
-from shared.events.personal import personal_paths, seal_payload
+from shared.events.personal import erase_payload, personal_paths, seal_payload
 from shared.keyring import KeyRing, KeyRingError, ensure_key_file, is_sealed
 from shared.messaging.failures import error_text
 from shared.settings import Settings
@@ -137,6 +137,16 @@ def test_a_sealed_payload_keeps_identifiers_and_opens_only_with_the_ring() -> No
         on_stream.opened_with(None).payload_as(ConsultationSubmitted)
     # A payload made before sealing existed still reads.
     assert envelope.payload_as(ConsultationSubmitted) == submitted()
+
+
+def test_an_erased_payload_keeps_identifiers_and_no_personal_field() -> None:
+    """What retention leaves of an event kept in an outbox (shared/messaging/erasure.py)."""
+    sealed = seal_payload(ConsultationSubmitted, submitted().model_dump(mode="json"), KeyRing.for_tests())
+    erased = erase_payload(ConsultationSubmitted, sealed)
+    assert erased["consultation_id"] == "c1" and erased["household"][0]["relation"] == "妻"
+    assert (erased["person"]["name"], erased["household"][0]["note"], erased["noticed"]) == (None, None, None)
+    assert "tsk1." not in json.dumps(erased)
+    assert erase_payload(ConsultationSubmitted, erased) == erased
 
 
 def test_error_text_keeps_where_and_what_but_not_the_input() -> None:

@@ -59,6 +59,14 @@ async def due(db: AsyncConnection, closed_before: datetime) -> list[dict[str, An
     return [dict(r) for r in rows.mappings()]
 
 
+async def aggregates_of(db: AsyncConnection, case_ids: list[str]) -> list[str]:
+    """The consultations and referrals of ``case_ids``: their events carry the cases'
+    personal fields under their own ids."""
+    consultations = select(case_consultations.c.consultation_id).where(case_consultations.c.case_id.in_(case_ids))
+    referred = select(referrals.c.id).where(referrals.c.case_id.in_(case_ids))
+    return sorted({*(await db.execute(consultations)).scalars(), *(await db.execute(referred)).scalars()})
+
+
 async def erase(db: AsyncConnection, case_ids: list[str], now: datetime, *, reason: str) -> int:
     """Erase the personal fields of ``case_ids`` in ``db``'s open transaction; the
     timeline entries' summaries through the one append-only exception. Returns how many

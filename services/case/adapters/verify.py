@@ -57,7 +57,9 @@ def _entry(row: Any) -> Entry:
         actor_id=row.actor_id,
         summary=row.summary,
     )
-    return Entry(row.event_id, row.seq, row.content_hash, recomputed, row.chain_hmac, row.erased_at is not None)
+    return Entry(
+        row.event_id, row.seq, row.content_hash, recomputed, row.chain_hmac, row.erased_at is not None, row.type
+    )
 
 
 async def _verify_cases(db: AsyncConnection, key: bytes, entries_of: dict[str, list[Entry]]) -> list[CaseVerification]:

@@ -13,7 +13,10 @@ than is there).
 
 An entry retention erased (``erased``) no longer matches its recorded content hash —
 its summary is gone — so the recorded hash stands in for the content: the chain still
-proves the entry was there, in that place, and nothing after it changed."""
+proves the entry was there, in that place, and nothing after it changed. That mark is
+only believed when the erasure is itself on the chain: an erased entry with no
+``case.retention_erased`` entry after it is ``unrecorded_erasure`` (else anyone who can
+set the mark could edit an entry unseen)."""
 
 from __future__ import annotations
 
@@ -30,7 +33,9 @@ KINDS = {
     "inserted": "挿入",
     "reordered": "順序の入れ替え",
     "truncated": "末尾の切り詰め",
+    "unrecorded_erasure": "記録のない消去",
 }
+ERASURE = "case.retention_erased"
 
 
 def link(key: bytes, case_id: str, seq: int, previous: str, content: str) -> str:
@@ -49,6 +54,7 @@ class Entry:
     recomputed: str
     link: str
     erased: bool = False
+    type: str = ""
 
     @property
     def content(self) -> str:
@@ -139,6 +145,13 @@ class _Walk:
                 None,
                 f"{expected}番目以降の経過が失われています(チェックポイントの記録では{last}番目まであります)。",
             )
+        unrecorded = _unrecorded_erasure(entries)
+        if unrecorded is not None:
+            return unrecorded.seq - 1, self._break(
+                "unrecorded_erasure",
+                unrecorded,
+                "消去済みの印がありますが、その後に保存期間による消去の記録がありません",
+            )
         return expected - 1, None
 
     def _classify(self, entry: Entry, following: Entry | None, previous: str) -> Break:
@@ -153,6 +166,12 @@ class _Walk:
 
     def _break(self, kind: str, entry: Entry, what: str) -> Break:
         return Break(kind, entry.seq, entry.event_id, f"{entry.seq}番目の経過({entry.event_id}): {what}。")
+
+
+def _unrecorded_erasure(entries: Sequence[Entry]) -> Entry | None:
+    """The first entry marked erased after the chain's last record of an erasure."""
+    recorded = max((e.seq for e in entries if e.type == ERASURE and not e.erased), default=0)
+    return next((e for e in entries if e.erased and e.seq > recorded), None)
 
 
 def verify_case(

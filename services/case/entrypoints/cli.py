@@ -5,7 +5,8 @@ case's) and reports the first broken link of each case. Exit 0 only when every c
 verifies; 1 when any is broken; 3 when ``--case`` has no timeline at all.
 
 ``tsunagi retention run [--dry-run] [--json]``: erases the personal fields of every
-closed case past the retention period (reference/retention.yaml) on the shared clock;
+closed case past the retention period (reference/retention.yaml) on the shared clock,
+and the case's events this service keeps (outbox, streams, dead letters);
 ``case.retention_erased`` leaves through the case database's outbox (the running case
 service's relay publishes it). ``--dry-run`` lists the cases and changes nothing."""
 
@@ -27,6 +28,7 @@ from services.case.handlers.retention import run_retention
 from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.keyring import KeyRing
+from shared.messaging.broker import make_redis
 from shared.reference import load_reference_data
 from shared.settings import Settings
 
@@ -57,8 +59,16 @@ async def verify_all(settings: Settings, case_ids: list[str]) -> dict[str, Any]:
     }
 
 
+async def verify(settings: Settings, case: str | None) -> tuple[int, dict[str, Any]]:
+    """The exit code and the report of ``tsunagi verify [--case ID]``."""
+    report = await verify_all(settings, [case] if case else [])
+    if case and report["cases"] == 0:
+        return EXIT_NOT_FOUND, report
+    return (0 if report["intact"] else EXIT_BROKEN), report
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = asyncio.run(verify_all(Settings(), [args.case] if args.case else []))
+    code, report = asyncio.run(verify(Settings(), args.case))
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -67,14 +77,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"BROKEN {case['case_id']}  {b['kind']} at #{b['seq']}  {b['detail']}")
         verdict = "all verified" if report["intact"] else f"{len(report['broken'])} broken"
         print(f"{report['cases']} case(s), {report['entries']} entries: {verdict} ({report['seconds']} s)")
-    if args.case and report["cases"] == 0:
+    if code == EXIT_NOT_FOUND:
         print(f"no timeline for case {args.case}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    return 0 if report["intact"] else EXIT_BROKEN
+    return code
 
 
 async def retention(settings: Settings, dry_run: bool) -> dict[str, Any]:
     engine = make_engine(settings, "case", pool_size=1)
+    redis = make_redis(settings)
     chain, clock, keys = (
         TimelineChain(timeline_key(settings)),
         Clock.from_settings(settings),
@@ -84,9 +94,11 @@ async def retention(settings: Settings, dry_run: bool) -> dict[str, Any]:
         return await run_retention(
             lambda: CaseUnitOfWork(engine, messaging, clock, keys=keys, chain=chain),
             load_reference_data(settings.reference_dir),
+            redis,
             dry_run=dry_run,
         )
     finally:
+        await redis.aclose()
         await engine.dispose()
 
 

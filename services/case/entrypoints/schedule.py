@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from redis.asyncio import Redis
+
 from services.case.handlers.retention import run_retention
 from shared.db.uow import UnitOfWork
 from shared.logging import get_logger
@@ -21,9 +23,11 @@ class RetentionSchedule:
         self,
         unit_of_work: Callable[[], UnitOfWork],
         reference: ReferenceData,
+        redis: Redis,
         only_when: Callable[[], bool],
     ) -> None:
         self.unit_of_work = unit_of_work
+        self.redis = redis
         self.reference = reference
         self.only_when = only_when
 
@@ -33,7 +37,7 @@ class RetentionSchedule:
             if not self.only_when():
                 continue
             try:
-                await run_retention(self.unit_of_work, self.reference)
+                await run_retention(self.unit_of_work, self.reference, self.redis)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # database away: the next tick tries again

@@ -14,7 +14,7 @@ from shared.events import Actor, Envelope, FollowupFired
 from shared.messaging.deadletter import dead_letter_entry
 from shared.messaging.streams import dead_letter_stream, headers_of
 from tests.support.load import run_tsunagi
-from tests.support.timelines import append, chain_of, new_case_id, run_verify
+from tests.support.timelines import append, chain_of, new_case_id, verify
 
 
 async def test_a_replayed_dead_letter_is_chained_on_the_timeline(make_settings, database_backend) -> None:
@@ -57,4 +57,4 @@ async def test_a_replayed_dead_letter_is_chained_on_the_timeline(make_settings, 
         ).all()
     await engine.dispose()
     assert [(s, t) for s, t in rows] == [(1, "case.assigned"), (2, "case.assigned"), (3, "followup.fired")]
-    assert run_verify(settings, "--case", case_id)[0] == 0
+    assert (await verify(settings, "--case", case_id))[0] == 0

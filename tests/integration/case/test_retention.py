@@ -2,8 +2,10 @@
 reference data's period in every service that holds it — case, intake, referral,
 notify — while a case closed recently or still open is untouched; the chain still
 verifies, the erasure is on the timeline, the figures still count the case, and a dry
-run changes nothing. The four services run in-process on one clock file; the command
-runs as the operator runs it, in its own process."""
+run changes nothing. The erasure reaches the messaging too — every outbox, the streams,
+the dead letters — and ``tsunagi check`` counts what it erased unapplied as erased, not
+lost. The four services run in-process on one clock file; the command runs as the
+operator runs it, in its own process."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from case_helpers import case_of, consultation, coordinator, submit, supervisor
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from services.case.adapters import orm as case_orm
@@ -20,10 +23,21 @@ from services.notify.adapters import orm as notify_orm
 from services.referral.adapters import orm as referral_orm
 from shared.db.engine import make_engine
 from shared.events.case import ERASED_TEXT
+from shared.messaging.broker import make_redis
+from shared.messaging.streams import dead_letter_stream
 from shared.settings import Settings
+from tests.support.erasure import (
+    check,
+    dead_letter_in,
+    erased,
+    event_ids_in_streams,
+    forget_applied,
+    outbox_rows,
+    resolved_records,
+)
 from tests.support.load import run_tsunagi
 from tests.support.services import bearer, eventually, running_service
-from tests.support.timelines import run_verify
+from tests.support.timelines import verify
 
 YEAR = timedelta(days=365)
 
@@ -34,8 +48,11 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
     return answer.json()
 
 
-async def _worked_case(intake, case, referral, settings: Settings, *, name: str, close: bool) -> str:
-    """A case with a contact, a note and a referral the referral service holds; closed if ``close``."""
+async def _worked_case(
+    intake, case, referral, settings: Settings, *, name: str, close: bool, merge_in: str | None = None
+) -> str:
+    """A case with a contact, a note and a referral the referral service holds; the case
+    ``merge_in`` merged into it; closed if ``close``."""
     chubu = coordinator(settings)
     body = consultation(person={**consultation()["person"], "name": name})
     opened = await case_of(case, settings, await submit(intake, settings, body), chubu)
@@ -54,8 +71,14 @@ async def _worked_case(intake, case, referral, settings: Settings, *, name: str,
         return (await referral.get(f"/v1/referrals/{made['referral_id']}", headers=agency)).status_code == 200
 
     await eventually(held, what="the referral in the referral service")
+    v = made["version"]
+    if merge_in is not None:
+        source = (await case.get(f"/v1/cases/{merge_in}", headers=chubu)).json()
+        await _post(
+            case, f"/v1/cases/{merge_in}/merge", chubu, {"into_case_id": opened["id"], "version": source["version"]}
+        )
+        v = (await case.get(path, headers=chubu)).json()["version"]
     if close:
-        v = made["version"]
         await _post(case, f"{path}/status", chubu, {"to": "終結", "reason": "サンプル: 本人の希望", "version": v})
     return opened["id"]
 
@@ -97,6 +120,35 @@ def _unchanged(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]
     return all(now[part].get(row_id) == row for part, rows in before.items() for row_id, row in rows.items())
 
 
+def _aggregates(held: dict[str, dict[str, dict[str, Any]]]) -> set[str]:
+    """The case, its consultations and referrals: the aggregates its events are about."""
+    return {*held["case.cases"], *held["case.case_consultations"], *held["case.referrals"]}
+
+
+async def _messages_erased(settings: Settings, redis: Redis, old: set[str], recent: set[str], failed: str) -> None:
+    """The old case's events lost their personal fields in every outbox, their stream
+    entries, its dead letter and the record of the earlier one's copy; ``tsunagi check``
+    counts the dead-lettered one as erased, and still finds a real loss."""
+    rows = [r for service in ("intake", "case", "referral") for r in await outbox_rows(settings, service, old)]
+    assert {r["event_type"] for r in rows} >= {"consultation.submitted", "referral.requested", "case.status_changed"}
+    assert all(erased(r) for r in rows), rows
+    assert not {r["event_id"] for r in rows} & await event_ids_in_streams(redis)
+    kept = await outbox_rows(settings, "case", recent)
+    assert kept and all(r["erased_at"] is None for r in kept)
+    assert await redis.xlen(dead_letter_stream("notify")) == 0
+    records = await resolved_records(redis, "notify")
+    assert sorted(r[b"outcome"] for r in records) == [b"discarded", b"erased"]
+    assert not any(b"original" in r or b"error" in r for r in records)
+
+    report = await check(settings, redis)
+    flow = next(f for f in report.flows if (f.event_type, f.consumer) == ("referral.requested", "notify"))
+    assert report.ok and (flow.erased, flow.lost) == (1, []), report.as_dict()
+    real = next(r for r in kept if r["event_type"] == "referral.requested")["event_id"]
+    await forget_applied(settings, "notify", real)
+    report = await check(settings, redis)
+    assert report.lost == 1 and [f.lost for f in report.flows if f.lost] == [[real]], report.as_dict()
+
+
 def _retention(settings: Settings, *args: str) -> dict[str, Any]:
     done = run_tsunagi(settings, "retention", "run", "--json", *args)
     assert done.returncode == 0, done.stderr
@@ -111,6 +163,7 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
     monkeypatch.setenv("TSUNAGI_CLOCK_FILE", str(clock_file))  # the command reads the same clock
     settings = make_settings(clock_file=clock_file)
     sv = supervisor(settings)
+    redis = make_redis(settings)
     async with (
         running_service("intake", settings) as intake,
         running_service("case", settings) as case,
@@ -125,6 +178,11 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
 
         figures_before = (await case.get("/v1/figures", headers=sv)).json()
         before = {c: await _snapshot(settings, c) for c in (old, recent, still_open)}
+        # Notify failed the old case's referral request: dead-lettered (once resolved before).
+        old_ids, recent_ids = (_aggregates(before[c]) for c in (old, recent))
+        requested = [r for r in await outbox_rows(settings, "case", old_ids) if r["event_type"] == "referral.requested"]
+        await dead_letter_in(redis, "notify", "referral.requested", requested[0]["event_id"])
+        await forget_applied(settings, "notify", requested[0]["event_id"])
         assert all(r["noticed"] != ERASED_TEXT for r in before[old]["intake.consultations"].values())
         assert before[old]["notify.notifications"], "notify recorded notices about the case"
 
@@ -151,6 +209,7 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
             return now if done else None
 
         after = await eventually(erased_everywhere, timeout=30, what="every service erased the old case")
+        await _messages_erased(settings, redis, old_ids, recent_ids, requested[0]["event_id"])
         assert [(c["person"], c["legal_ground"]) for c in after["case.cases"].values()] == [({}, None)]
         assert all(c["erased_at"] is not None for c in after["case.cases"].values())
         assert all(
@@ -197,15 +256,17 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert figures_after["consultations"]["total"] == 3
 
         assert _retention(settings)["cases"] == []  # erased once; a second run finds nothing
+    await redis.aclose()
     # The operator's verify, once the services are stopped (SQLite: no writer beside it).
-    code, report = run_verify(settings)
+    code, report = await verify(settings)
     assert code == 0, report
     assert report["intact"] is True and report["cases"] >= 3
 
 
 async def test_the_case_service_runs_retention_on_its_schedule(make_settings, database_backend, tmp_path) -> None:
     """``TSUNAGI_RETENTION_INTERVAL_S``: the running case service erases a case that
-    fell due, with no command run; the erasure is on the case's timeline."""
+    fell due, with no command run; the erasure is on the case's timeline, and on that
+    of the case merged into it (else verify would name its erased entries unrecorded)."""
     clock_file = tmp_path / "clock-offset"
     clock_file.write_text("0", encoding="utf-8")
     settings = make_settings(clock_file=clock_file, retention_interval_s=0.3)
@@ -216,7 +277,9 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
         running_service("referral", settings) as referral,
         running_service("notify", settings),
     ):
-        closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True)
+        body = consultation(person={**consultation()["person"], "name": "サンプル 併合"})
+        merged = (await case_of(case, settings, await submit(intake, settings, body), coordinator(settings)))["id"]
+        closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True, merge_in=merged)
         held = await _snapshot(settings, closed)
         assert all(c["erased_at"] is None for c in held["case.cases"].values())  # not due yet: kept
         clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
@@ -225,8 +288,9 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
             shown = (await case.get(f"/v1/cases/{closed}/timeline", headers=sv)).json()["items"]
             return [e for e in shown if e["type"] == "case.retention_erased"] or None
 
-        assert len(await eventually(erased, what="the scheduled erasure")) == 1
+        records = await eventually(erased, what="the scheduled erasure")
+        assert sorted(e["case_id"] for e in records) == sorted([closed, merged])
         after = await _snapshot(settings, closed)
         assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
-    code, report = run_verify(settings)
+    code, report = await verify(settings)
     assert code == 0, report

@@ -1,7 +1,8 @@
 """The case timelines' hash chains on SQLite and PostgreSQL: appended entries verify;
 an attacker who can switch the append-only triggers off and edit, delete, insert,
-reorder or truncate entries is named by ``tsunagi verify`` (exit 1), the other cases
-still verify; appenders racing on one case still make one chain."""
+reorder or truncate entries, or mark an entry erased with no record of the erasure
+after it, is named by ``tsunagi verify`` (exit 1), the other cases still verify;
+appenders racing on one case still make one chain."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from services.case.domain.timeline import content_hash
 from shared.clock import as_utc
 from shared.db.engine import make_engine
 from shared.db.migrate import migrate
+from shared.events import SYSTEM, Envelope
+from shared.events.case import CaseRetentionErased
 from shared.settings import Settings
-from tests.support.timelines import append, chain_of, entry, new_case_id, run_verify, triggers_off
+from tests.support.timelines import append, chain_of, entry, new_case_id, run_verify, triggers_off, verify
 
 
 @pytest.fixture
@@ -40,6 +43,8 @@ async def _seqs(engine: AsyncEngine, case_id: str) -> list[int]:
 
 
 async def test_appended_entries_are_numbered_chained_and_checkpointed(case_db) -> None:
+    """The one test of ``tsunagi verify`` as the operator runs it (its own process, its
+    JSON, exit 0 and 3); the others call the command's function in this process."""
     settings, engine = case_db
     chain = chain_of(settings)
     first, second = new_case_id(), new_case_id()
@@ -58,7 +63,7 @@ async def test_appended_entries_are_numbered_chained_and_checkpointed(case_db) -
     assert [(c, s) for c, s in checkpoints] == [(first, 2), (first, 4), (first, 5), (first, 6), (second, 2)]
     code, report = run_verify(settings)
     assert (code, report["intact"], report["cases"], report["entries"]) == (0, True, 2, 8)
-    code, report = run_verify(settings, "--case", second)
+    code, report = await verify(settings, "--case", second)
     assert (code, report["cases"], report["entries"]) == (0, 1, 2)
     code, _report = run_verify(settings, "--case", new_case_id())
     assert code == 3
@@ -146,13 +151,37 @@ async def test_verify_names_each_break(case_db, tamper, kind: str, seq: int) -> 
     await append(engine, chain, bystander, 4)
     async with triggers_off(engine) as db:
         await tamper(db, victim)
-    code, report = run_verify(settings)
+    code, report = await verify(settings)
     assert code == 1 and report["intact"] is False
     assert [b["case_id"] for b in report["broken"]] == [victim]
     broken = report["broken"][0]["broken"]
     assert (broken["kind"], broken["seq"]) == (kind, seq), broken
     assert report["broken"][0]["verified"] == seq - 1
-    assert run_verify(settings, "--case", bystander)[0] == 0
+    assert (await verify(settings, "--case", bystander))[0] == 0
+
+
+async def test_an_erased_mark_needs_the_erasure_on_the_chain_after_it(case_db) -> None:
+    settings, engine = case_db
+    chain, now = chain_of(settings), datetime.now(UTC)
+    forged, erased = new_case_id(), new_case_id()
+    await append(engine, chain, forged, 4)
+    await append(engine, chain, erased, 3)
+    async with triggers_off(engine) as db:
+        # An edit dressed up as retention's: the summary changed, the entry marked erased.
+        at = (timeline.c.case_id == forged, timeline.c.seq == 2)
+        await db.execute(update(timeline).where(*at).values(summary={"coordinator_id": "x"}, erased_at=now))
+        await db.execute(update(timeline).where(timeline.c.case_id == erased).values(erased_at=now))
+    payload = CaseRetentionErased(
+        case_id=erased, case_ids=[erased], closed_at=now.isoformat(), retention_years=5, erased=[]
+    )
+    record = Envelope.wrap(payload, aggregate_id=erased, actor=SYSTEM, correlation_id="retention-test", case_id=erased)
+    async with engine.begin() as db:
+        await chain.append(db, [(record, erased)], now)  # the erasure, on the chain after the marks
+    code, report = await verify(settings)
+    assert code == 1 and [b["case_id"] for b in report["broken"]] == [forged]
+    broken = report["broken"][0]["broken"]
+    assert (broken["kind"], broken["seq"], broken["label"]) == ("unrecorded_erasure", 2, "記録のない消去")
+    assert (await verify(settings, "--case", erased))[0] == 0
 
 
 async def test_emptying_a_case_is_named_a_truncation(case_db) -> None:
@@ -161,7 +190,7 @@ async def test_emptying_a_case_is_named_a_truncation(case_db) -> None:
     await append(engine, chain_of(settings), victim, 3)
     async with triggers_off(engine) as db:
         await db.execute(timeline.delete().where(timeline.c.case_id == victim))
-    code, report = run_verify(settings, "--case", victim)
+    code, report = await verify(settings, "--case", victim)
     assert code == 1 and report["broken"][0]["broken"]["kind"] == "truncated"
 
 
@@ -174,7 +203,7 @@ async def test_removing_the_newest_entry_then_appending_is_caught_by_the_checkpo
     async with triggers_off(engine) as db:
         await db.execute(timeline.delete().where(timeline.c.case_id == victim, timeline.c.seq == 4))
     await append(engine, chain, victim, 2)
-    code, report = run_verify(settings, "--case", victim)
+    code, report = await verify(settings, "--case", victim)
     assert code == 1
     assert (report["broken"][0]["broken"]["kind"], report["broken"][0]["broken"]["seq"]) == ("deleted", 4)
 
@@ -194,7 +223,7 @@ async def test_appenders_racing_on_one_case_make_one_chain(case_db) -> None:
     async with engine.connect() as db:
         count = (await db.execute(select(func.count()).select_from(timeline_checkpoints))).scalar_one()
     assert count == 40
-    code, report = run_verify(settings)
+    code, report = await verify(settings)
     assert (code, report["cases"], report["entries"]) == (0, 21, 40)
 
 
@@ -202,7 +231,7 @@ async def test_a_wrong_key_verifies_nothing(case_db) -> None:
     settings, engine = case_db
     await append(engine, chain_of(settings), new_case_id(), 2)
     other = settings.model_copy(update={"timeline_key": SecretStr("another-timeline-key-another-timeline-key")})
-    code, report = run_verify(other)
+    code, report = await verify(other)
     assert code == 1 and report["broken"][0]["broken"]["seq"] == 1
 
 

@@ -15,7 +15,7 @@ from shared.db.tables import messaging_tables
 from shared.events import SYSTEM, CaseStageChanged, NotificationRecorded, new_event_id
 from shared.messaging import consistency
 from shared.messaging.catalog import ServiceParts
-from shared.messaging.consistency import CausalRule
+from shared.messaging.consistency_report import CausalRule
 from shared.messaging.consumer import EventHandlers
 from shared.runtime import ServiceRuntime
 from tests.integration.messaging.conftest import stage_event

@@ -1,7 +1,8 @@
 """Retention's rules (domain/retention.py) and the chain's walk over erased entries
-(domain/chain.py): an entry marked erased verifies by its recorded content hash; the
-same change without the mark is an edit; an erased entry's recorded hash changed too
-still breaks the chain."""
+(domain/chain.py): an entry marked erased verifies by its recorded content hash when
+the erasure is on the chain after it; the same change without the mark is an edit; the
+mark with no record of the erasure after it is an unrecorded erasure; an erased entry's
+recorded hash changed too still breaks the chain."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from services.case.domain.chain import verify_case
+from services.case.domain.chain import ERASURE, Entry, verify_case
 from services.case.domain.retention import ERASED, closed_before, erased_summary
 from shared.reference import ReferenceDataError, load_reference_data
 from shared.settings import PROJECT_ROOT
@@ -29,11 +30,30 @@ def test_an_erased_summary_keeps_identifiers_and_choices_not_words() -> None:
     assert erased_summary(summary) == {**summary, "reason": ERASED}
 
 
+def _erased(entries: list[Entry], upto: int) -> list[Entry]:
+    return [replace(e, recomputed="0" * 64, erased=True) for e in entries[:upto]] + entries[upto:]
+
+
 def test_an_entry_marked_erased_verifies_by_its_recorded_hash() -> None:
     entries = _chain(4)
-    erased = [replace(e, recomputed="0" * 64, erased=True) for e in entries[:3]] + [entries[3]]
+    erased = _erased(entries[:3], 3) + [replace(entries[3], type=ERASURE)]
     result = verify_case(KEY, CASE, erased, _checkpoints(entries, 4))
     assert result.intact and result.verified == 4
+
+
+def test_an_erased_mark_with_no_record_of_the_erasure_after_it_breaks() -> None:
+    entries = _chain(5)
+    unrecorded = _erased(entries, 3)  # the fourth entry is no erasure record
+    broken = verify_case(KEY, CASE, unrecorded, _checkpoints(entries, 5)).broken
+    assert broken is not None and (broken.kind, broken.seq) == ("unrecorded_erasure", 1)
+    # Recorded, then an entry erased after the record: that one is unrecorded.
+    marked_later = [*_erased(entries[:3], 3), replace(entries[3], type=ERASURE), *_erased(entries[4:], 1)]
+    result = verify_case(KEY, CASE, marked_later, _checkpoints(entries, 5))
+    assert result.broken is not None and (result.broken.kind, result.broken.seq, result.verified) == (
+        "unrecorded_erasure",
+        5,
+        4,
+    )
 
 
 def test_the_same_change_without_the_mark_is_an_edit() -> None:

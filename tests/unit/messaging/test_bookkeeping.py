@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from shared.messaging.consistency import CausalRule, Flow, OutboxRow, Report, _classify, _judge_rule
+from shared.messaging.consistency_judge import classify, judge_rule
+from shared.messaging.consistency_report import CausalRule, Flow, OutboxRow, Report
 from shared.messaging.consistency_text import render
 from shared.messaging.deadletter import DeadLetter, dead_letter_entry, decode_fields, encode_fields
 from shared.messaging.retention import parse_id
@@ -40,15 +41,20 @@ def _row(event_id: str, published: bool = True) -> OutboxRow:
 def test_classification_of_one_published_event() -> None:
     flow = Flow("case", "case.opened", "intake")
     group = ("5-0", {"4-0"}, 1)  # last delivered 5-0; 4-0 still pending
-    _classify(flow, _row("applied"), {"applied": "case.opened"}, set(), ["1-0"], group)
-    _classify(flow, _row("dead"), {}, {"dead"}, ["2-0"], group)
-    _classify(flow, _row("outbox", published=False), {}, set(), None, group)
-    _classify(flow, _row("pending"), {}, set(), ["4-0"], group)
-    _classify(flow, _row("unread"), {}, set(), ["6-0"], group)
-    _classify(flow, _row("nogroup"), {}, set(), ["6-0"], None)
-    _classify(flow, _row("acked"), {}, set(), ["3-0"], group)
-    _classify(flow, _row("trimmed"), {}, set(), None, group)
-    assert (flow.applied, flow.dead_lettered, flow.in_flight) == (1, 1, 4)
+    classify(flow, _row("applied"), {"applied": "case.opened"}, set(), ["1-0"], group)
+    classify(flow, _row("dead"), {}, {"dead"}, ["2-0"], group)
+    classify(flow, _row("outbox", published=False), {}, set(), None, group)
+    classify(flow, _row("pending"), {}, set(), ["4-0"], group)
+    classify(flow, _row("unread"), {}, set(), ["6-0"], group)
+    classify(flow, _row("nogroup"), {}, set(), ["6-0"], None)
+    classify(flow, _row("acked"), {}, set(), ["3-0"], group)
+    classify(flow, _row("trimmed"), {}, set(), None, group)
+    # Retention erased it (entries deleted) before this consumer applied it: not lost.
+    classify(flow, OutboxRow("erased", "case.opened", True, None, erased=True), {}, set(), None, group)
+    # Erased after it was applied, or erased while still in the outbox: as before.
+    classify(flow, OutboxRow("old", "case.opened", True, None, erased=True), {"old": "case.opened"}, set(), None, group)
+    classify(flow, OutboxRow("unsent", "case.opened", False, None, erased=True), {}, set(), None, group)
+    assert (flow.applied, flow.dead_lettered, flow.in_flight, flow.erased) == (2, 1, 5, 1)
     assert flow.lost == ["acked", "trimmed"]
 
 
@@ -66,7 +72,7 @@ def test_a_causal_rule_finds_missing_and_doubled_effects() -> None:
         OutboxRow("e3", "case.opened", True, "c2"),
         OutboxRow("e4", "case.stage_changed", True, "c3"),
     ]
-    result = _judge_rule(rule, inbox, outbox)
+    result = judge_rule(rule, inbox, outbox)
     assert result.causes == 3 and result.missing == ["c3"] and result.duplicated == ["c2"]
 
 
@@ -76,3 +82,5 @@ def test_the_report_reads_as_a_verdict() -> None:
     assert "consultation.submitted (intake → case)" in text
     assert "LOST consultation.submitted e9" in text and text.endswith("PROBLEM: 1 lost, 0 duplicated")
     assert render(Report()).endswith("OK: nothing lost, nothing applied twice")
+    erased = render(Report(flows=[Flow("case", "case.status_changed", "notify", published=2, applied=1, erased=1)]))
+    assert "1 event(s) erased by retention" in erased and erased.endswith("OK: nothing lost, nothing applied twice")
