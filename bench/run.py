@@ -26,6 +26,7 @@ from pathlib import Path
 import redis
 
 from bench.baseline import run_baseline
+from bench.floor.system import running_floor
 from bench.procs import private_redis
 from bench.profiling import summarise_profile
 from bench.report import headline, write_results
@@ -101,6 +102,20 @@ class Bench:
         self.flush_redis()
         return results
 
+    async def floor(self, kind: str, admin_url: str | None, load: Load) -> dict:
+        """The equivalent-work floor (``bench/floor``) on a fresh database and streams:
+        the same warm-up, load generator and clock points as Tsunagi's runs."""
+        folder = self.folder / f"{kind}-floor"
+        load.http_checks = 0  # the floor has no case API to read
+        async with _database(admin_url) as database_url:
+            async with running_floor(folder, redis_url=self.redis_url, database_url=database_url) as system:
+                await run_load(system, self.redis_url, Load("warm-up", n=min(10, self.args.n), http_checks=0), {})
+                result = await run_load(system, self.redis_url, load, self.extra_pids)
+        result["database"] = kind
+        say(brief(result))
+        self.flush_redis()
+        return result
+
     async def baseline(self, kind: str, admin_url: str | None, label: str, n: int, rate: float | None) -> dict:
         async with _database(admin_url) as database_url:
             database = database_url or str(self.folder / f"baseline-{label}.db")
@@ -131,8 +146,12 @@ class Bench:
                 # The same rate and count without the referral workflows: what they add to the
                 # consultations' latency and CPU when they run beside them.
                 Load("tsunagi half saturation, no referrals", n, rate=a.rate or 0, concurrency=a.concurrency),
+                mixed_load(a),
+                Load(f"realistic mix N={a.realistic}", a.realistic, concurrency=a.concurrency, realistic=True),
             ],
         )
+        say(f"{kind}: the equivalent-work floor, {n} at full speed")
+        floor = await self.floor(kind, admin_url, Load(f"floor N={n} full speed", n, concurrency=a.concurrency))
         fixed = one[2]
         baseline_fixed = await self.baseline(
             kind, admin_url, "baseline same fixed rate", fixed["n"], fixed["rate_per_s"]
@@ -157,6 +176,9 @@ class Bench:
             "large": one[1],
             "fixed": fixed,
             "fixed_no_referrals": one[3],
+            "floor": floor,
+            "mixed": one[4],
+            "realistic": one[5],
             "two_replicas": two[0] if two else None,
         }
         return {"headline": headline(runs), "runs": runs, "profile": profile}
@@ -182,6 +204,22 @@ class Bench:
             if raw.exists():
                 shutil.copy(raw, self.args.out / f"profile-{kind}-{service}.txt")
         return out
+
+
+def mixed_load(a: argparse.Namespace) -> Load:
+    """Consultations at a steady rate while coordinators read (queues and case pages) and
+    refer (``a.mixed_referrals_per_s``: cases chosen at random among the run's, so spread
+    evenly over it)."""
+    n = max(2, int(a.mixed_rate * a.mixed_seconds))
+    referrals = max(1, round(n * a.mixed_referrals_per_s / a.mixed_rate))
+    return Load(
+        f"mixed {a.mixed_rate:g}/s",
+        n,
+        rate=a.mixed_rate,
+        concurrency=a.concurrency,
+        referrals=referrals,
+        reads_per_s=a.mixed_reads_per_s,
+    )
 
 
 def _database(admin_url: str | None):
@@ -214,6 +252,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="longest fixed-rate run: it sends N consultations, or fewer when N would take longer",
     )
     p.add_argument("--referrals", type=int, default=20, help="cases referred to an agency in the fixed-rate run")
+    p.add_argument("--mixed-rate", type=float, default=50.0, help="consultations per second in the mixed run")
+    p.add_argument("--mixed-seconds", type=float, default=20.0, help="how long the mixed run sends")
+    p.add_argument("--mixed-reads-per-s", type=float, default=10.0, help="coordinators' reads per second beside it")
+    p.add_argument("--mixed-referrals-per-s", type=float, default=1.0, help="referrals per second beside it")
+    p.add_argument(
+        "--realistic", type=int, default=2000, help="consultations of the realistic mix (likely-match offers)"
+    )
     p.add_argument(
         "--database",
         choices=["sqlite", "postgresql", "both"],

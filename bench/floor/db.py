@@ -1,0 +1,101 @@
+"""A database connection for the floor: the driver itself (aiosqlite with Tsunagi's
+pragmas, or asyncpg with the service's search path), multi-row INSERTs written out as
+SQL text, explicit transactions. No SQLAlchemy at run time: only the column names come
+from Tsunagi's table definitions, so the rows are the same rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pydantic_core
+from sqlalchemy import Table
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return pydantic_core.to_json(value).decode()
+    if isinstance(value, datetime):  # SQLAlchemy's DateTime on SQLite: naive ISO text
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+    return value
+
+
+def _postgres_value(value: Any) -> Any:
+    return pydantic_core.to_json(value).decode() if isinstance(value, dict | list) else value
+
+
+class Db:
+    def __init__(self, url: str, service: str) -> None:
+        self.url, self.service = url, service
+        self.postgres = url.startswith("postgresql")
+
+    async def open(self) -> Db:
+        if self.postgres:
+            import asyncpg
+
+            self.conn: Any = await asyncpg.connect(
+                self.url, server_settings={"search_path": f"{self.service},{self.service}_audit"}
+            )
+        else:
+            import aiosqlite
+
+            self.conn = await aiosqlite.connect(self.url, timeout=30, isolation_level=None)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+                await self.conn.execute(f"PRAGMA {pragma}")
+        return self
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    def _sql(self, sql: str) -> str:
+        """``?`` placeholders, numbered for asyncpg."""
+        if not self.postgres:
+            return sql
+        parts = sql.split("?")
+        return "".join(f"{p}${i}" if i < len(parts) else p for i, p in enumerate(parts, 1))
+
+    async def begin(self) -> None:
+        await self.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+
+    async def commit(self) -> None:
+        await self.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self.execute("ROLLBACK")
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        if self.postgres:
+            await self.conn.execute(self._sql(sql), *args)
+        else:
+            await self.conn.execute(sql, args)
+
+    async def many(self, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            if self.postgres:
+                await self.conn.executemany(self._sql(sql), rows)
+            else:
+                await self.conn.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple]:
+        if self.postgres:
+            return [tuple(r) for r in await self.conn.fetch(self._sql(sql), *args)]
+        async with self.conn.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    def value(self, value: Any) -> Any:
+        return _postgres_value(value) if self.postgres else _sqlite_value(value)
+
+    async def insert(self, table: Table, rows: list[dict[str, Any]], tail: str = "") -> list[tuple]:
+        """One multi-row INSERT of ``rows`` (every column of ``table`` the rows name);
+        ``tail``: ON CONFLICT … / RETURNING …, whose rows it returns."""
+        if not rows:
+            return []
+        columns = [c.name for c in table.c if c.name in rows[0]]
+        one = "(" + ", ".join("?" * len(columns)) + ")"
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} {tail}"
+        args = [self.value(row.get(c)) for row in rows for c in columns]
+        return await self.fetch(sql, *args)
+
+    def ids(self, values: list[str]) -> tuple[str, list[str]]:
+        """An IN list's placeholders and values."""
+        return ", ".join("?" * len(values)), values
