@@ -35,6 +35,7 @@ def floor_lines(h: dict) -> list[str]:
     rows = [["consultations", *work["consultations"]], ["transactions committed", *work["transactions"]]]
     rows += [[f"rows: {name}", *pair] for name, pair in work["rows"].items()]
     rows += [[f"stream entries: {name}", *pair] for name, pair in work["stream_entries"].items()]
+    rows += [[f"CPU ms per case: {name}", *pair] for name, pair in work.get("cpu_ms_per_case", {}).items()]
     lines += ["The work each side did in that run, counted afterwards:", ""]
     lines += _table(["", "Tsunagi", "floor"], rows)
     return lines

@@ -90,6 +90,11 @@ def _floor(large: dict, floor: dict | None) -> dict:
             "transactions": [mine.get("transactions"), its.get("transactions")],
             "rows": side_by_side("rows"),
             "stream_entries": side_by_side("stream_entries"),
+            # Where the time goes: CPU per case of each side's processes.
+            "cpu_ms_per_case": {
+                name.removeprefix("floor "): [large["cpu_ms_per_case"].get(name.removeprefix("floor ")), value]
+                for name, value in floor["cpu_ms_per_case"].items()
+            },
         },
     }
 

@@ -1,14 +1,18 @@
-"""``make bench``: the whole system under load, next to a raw Redis + database pipeline.
+"""``make bench``: the whole system under load, next to two floors: the equivalent-work
+floor (``bench/floor``: Tsunagi's work by hand) and the transport floor (a raw Redis +
+database pipeline, ``bench/baseline.py``).
 
 Per database (SQLite; PostgreSQL too when ``TSUNAGI_DATABASE_URL`` is set):
 
-1. baseline at full speed (N messages);
+1. the transport floor at full speed (N messages);
 2. Tsunagi, one replica each: N/10 and N consultations at full speed (10× load), then a
    fixed rate at half the measured saturation, referring some cases to agencies, and the
-   same rate again without referrals;
-3. the baseline at that same fixed rate;
-4. Tsunagi with two case replicas, N at full speed;
-5. a profiled run (intake and case under py-spy), N at full speed.
+   same rate again without referrals; then the mixed run (consultations at 50/s while
+   coordinators read and refer) and the realistic mix (likely-match offers);
+3. the equivalent-work floor, N at full speed, and the work both did side by side;
+4. the transport floor at the fixed rate of 2;
+5. Tsunagi with two case replicas, N at full speed;
+6. a profiled run (intake and case under py-spy), N at full speed.
 
 Figures go to ``bench/results/latest.{json,md,png}``."""
 

@@ -44,7 +44,7 @@ async def add_outbox(db: Db, tables: MessagingTables, keys: Sealer, events: list
     await db.insert(tables.outbox, rows)
 
 
-async def relay(db: Db, redis: Redis, signal: asyncio.Event, clock: Any, lock: asyncio.Lock) -> None:
+async def relay(db: Db, lock: asyncio.Lock, redis: Redis, signal: asyncio.Event, clock: Any) -> None:
     """Publishes committed outbox rows in id order; wakes on ``signal`` or every 0.5 s."""
     while True:
         signal.clear()

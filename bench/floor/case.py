@@ -11,8 +11,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bench.floor.bus import add_outbox, consume
-from bench.floor.db import Db
+from bench.floor.bus import add_outbox, consume, relay
+from bench.floor.db import Db, Lanes
 from services.case.adapters.orm import (
     case_consultations,
     cases,
@@ -32,10 +32,12 @@ from shared.events.case import LinkOffered
 
 
 class Case:
-    def __init__(self, db: Db, redis: Redis, keys: Any, reference: Any, clock: Any, match: Any, chain: bytes) -> None:
-        self.db, self.redis, self.keys, self.reference, self.clock = db, redis, keys, reference, clock
+    def __init__(
+        self, lanes: Lanes, redis: Redis, keys: Any, reference: Any, clock: Any, match: Any, chain: bytes
+    ) -> None:
+        self.lanes, self.redis, self.keys, self.reference, self.clock = lanes, redis, keys, reference, clock
         self.match, self.chain_key = match, chain
-        self.lock, self.signal = asyncio.Lock(), asyncio.Event()
+        self.signal = asyncio.Event()
 
     async def on_consultations(self, db: Db, envelopes: list[Envelope]) -> None:
         now = self.clock.now()
@@ -163,15 +165,30 @@ class Case:
         ]
         await db.insert(timeline_checkpoints, checkpoints)
 
-    def consumers(self) -> list:
-        args = (self.db, self.redis, messaging, self.keys)
-        common = (self.clock, self.lock, self.signal)
-        return [
-            consume(*args, "tsunagi.consultation", "case", {"consultation.submitted": self.on_consultations}, *common),
-            consume(
-                *args, "tsunagi.notification", "case", {"notification.recorded": self.on_notifications}, *common, 0.1
-            ),
-        ]
+    async def tasks(self) -> list:
+        streams = (
+            ("tsunagi.consultation", {"consultation.submitted": self.on_consultations}, 0.0),
+            ("tsunagi.notification", {"notification.recorded": self.on_notifications}, 0.1),
+        )
+        tasks = []
+        for stream, handlers, linger in streams:
+            db, lock = await self.lanes.get(stream)
+            tasks.append(
+                consume(
+                    db,
+                    self.redis,
+                    messaging,
+                    self.keys,
+                    stream,
+                    "case",
+                    handlers,
+                    self.clock,
+                    lock,
+                    self.signal,
+                    linger,
+                )
+            )
+        return [*tasks, relay(*await self.lanes.get("relay"), self.redis, self.signal, self.clock)]
 
 
 def _json(value: Any) -> Any:

@@ -5,6 +5,7 @@ from Tsunagi's table definitions, so the rows are the same rows."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -99,3 +100,20 @@ class Db:
     def ids(self, values: list[str]) -> tuple[str, list[str]]:
         """An IN list's placeholders and values."""
         return ", ".join("?" * len(values)), values
+
+
+class Lanes:
+    """A connection for each of a service's concurrent tasks (HTTP writes, each consumer,
+    the relay), as Tsunagi's pool gives them: on SQLite one connection shared in turn (its
+    pool holds one), on PostgreSQL one each."""
+
+    def __init__(self, url: str, service: str) -> None:
+        self.url, self.service = url, service
+        self.open: dict[str, tuple[Db, asyncio.Lock]] = {}
+
+    async def get(self, name: str) -> tuple[Db, asyncio.Lock]:
+        if not self.url.startswith("postgresql"):
+            name = "the one"
+        if name not in self.open:
+            self.open[name] = (await Db(self.url, self.service).open(), asyncio.Lock())
+        return self.open[name]

@@ -14,8 +14,8 @@ from typing import Any
 import pydantic
 from redis.asyncio import Redis
 
-from bench.floor.bus import add_outbox, consume
-from bench.floor.db import Db
+from bench.floor.bus import add_outbox, consume, relay
+from bench.floor.db import Db, Lanes
 from services.intake.adapters.orm import consultations, messaging
 from services.intake.domain.consultation import RECEIVED_STAGE, new_reference
 from services.intake.entrypoints.schemas import ConsultationIn
@@ -28,10 +28,10 @@ from shared.identity import TokenVerifier
 
 
 class Intake:
-    def __init__(self, settings: Any, db: Db, redis: Redis, keys: Any, reference: Any, clock: Any) -> None:
-        self.db, self.redis, self.keys, self.reference, self.clock = db, redis, keys, reference, clock
+    def __init__(self, settings: Any, lanes: Lanes, redis: Redis, keys: Any, reference: Any, clock: Any) -> None:
+        self.lanes, self.redis, self.keys, self.reference, self.clock = lanes, redis, keys, reference, clock
         self.tokens = TokenVerifier(settings, clock=clock, reference=reference)
-        self.lock, self.signal = asyncio.Lock(), asyncio.Event()
+        self.signal = asyncio.Event()
         self.queue: list[tuple[dict, Envelope, asyncio.Future]] = []
         self.writing = False
 
@@ -128,12 +128,25 @@ class Intake:
             [(e.payload["case_id"], e.payload["consultation_id"]) for e in envelopes],
         )
 
-    def consumers(self) -> list:
-        args = (self.db, self.redis, messaging, self.keys)
+    async def tasks(self) -> list:
+        self.db, self.lock = await self.lanes.get("write")
+        db, lock = await self.lanes.get("consumer")
+        handlers = {"case.opened": self.on_cases}
         return [
             consume(
-                *args, "tsunagi.case", "intake", {"case.opened": self.on_cases}, self.clock, self.lock, self.signal, 0.1
-            )
+                db,
+                self.redis,
+                messaging,
+                self.keys,
+                "tsunagi.case",
+                "intake",
+                handlers,
+                self.clock,
+                lock,
+                self.signal,
+                0.1,
+            ),
+            relay(*await self.lanes.get("relay"), self.redis, self.signal, self.clock),
         ]
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bench.floor.bus import consume, relay
-from bench.floor.db import Db
+from bench.floor.bus import consume
+from bench.floor.db import Lanes
 from shared.clock import Clock
 from shared.keyring import KeyRing
 from shared.reference import load_reference_data
@@ -26,7 +26,7 @@ async def serve(service: str, port: int) -> None:
     keys = KeyRing.from_settings(settings)
     reference = load_reference_data(settings.reference_dir)
     url = settings.database_url or str(Path(settings.data_dir) / f"{service}.db")
-    db = await Db(url, service).open()
+    lanes = Lanes(url, service)
     redis = Redis.from_url(settings.effective_redis_url())
     tasks: list = []
     if service == "intake":
@@ -34,31 +34,26 @@ async def serve(service: str, port: int) -> None:
 
         from bench.floor.intake import Intake
 
-        app = Intake(settings, db, redis, keys, reference, clock)
+        app = Intake(settings, lanes, redis, keys, reference, clock)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-        tasks = [server.serve(), *app.consumers()]
+        tasks = [server.serve(), *await app.tasks()]
     elif service == "case":
         from bench.floor.case import Case
         from services.case.adapters.chain_key import timeline_key
         from services.case.domain.matching import MatchKeys
 
         match = MatchKeys(settings.match_key.get_secret_value().encode())
-        app = Case(db, redis, keys, reference, clock, match, timeline_key(settings))
-        tasks = app.consumers()
+        tasks = await Case(lanes, redis, keys, reference, clock, match, timeline_key(settings)).tasks()
     elif service == "notify":
         from bench.floor.notify import Notify
         from services.notify.handlers.context import load_templates
 
-        app = Notify(db, redis, keys, reference, clock, load_templates())
-        tasks = app.consumers()
+        tasks = await Notify(lanes, redis, keys, reference, clock, load_templates()).tasks()
     elif service == "referral":
         from services.referral.adapters.orm import messaging
 
-        app = None
-        lock, signal = asyncio.Lock(), asyncio.Event()
-        tasks = [consume(db, redis, messaging, keys, "tsunagi.case", "referral", {}, clock, lock, signal, 0.1)]
-    if app is not None:
-        tasks.append(relay(db, redis, app.signal, clock, app.lock))
+        db, lock = await lanes.get("consumer")
+        tasks = [consume(db, redis, messaging, keys, "tsunagi.case", "referral", {}, clock, lock, asyncio.Event(), 0.1)]
     print("ready", flush=True)
     await asyncio.gather(*tasks)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bench.floor.bus import add_outbox, consume
-from bench.floor.db import Db
+from bench.floor.bus import add_outbox, consume, relay
+from bench.floor.db import Db, Lanes
 from services.notify.adapters.orm import case_reporters, cases, messaging, notifications
 from services.notify.adapters.repository import TAKEN_UP
 from services.notify.domain.routing import case_opened_notices
@@ -21,11 +21,11 @@ from shared.events import CaseOpened, Envelope, NotificationRecorded, new_event_
 
 
 class Notify:
-    def __init__(self, db: Db, redis: Redis, keys: Any, reference: Any, clock: Any, templates: Any) -> None:
-        self.db, self.redis, self.keys, self.reference, self.clock = db, redis, keys, reference, clock
+    def __init__(self, lanes: Lanes, redis: Redis, keys: Any, reference: Any, clock: Any, templates: Any) -> None:
+        self.lanes, self.redis, self.keys, self.reference, self.clock = lanes, redis, keys, reference, clock
         self.templates = templates
         self.areas = tuple(sorted(a.id for a in reference.areas))
-        self.lock, self.signal = asyncio.Lock(), asyncio.Event()
+        self.signal = asyncio.Event()
 
     async def on_opened(self, db: Db, envelopes: list[Envelope]) -> None:
         now = self.clock.now()
@@ -106,7 +106,22 @@ class Notify:
         inserted = {r[0] for r in await db.insert(notifications, rows, "ON CONFLICT DO NOTHING RETURNING id")}
         await add_outbox(db, messaging, self.keys, [e for e in events if e.aggregate_id in inserted], now)
 
-    def consumers(self) -> list:
-        args = (self.db, self.redis, messaging, self.keys)
+    async def tasks(self) -> list:
+        db, lock = await self.lanes.get("consumer")
         handlers = {"case.opened": self.on_opened}
-        return [consume(*args, "tsunagi.case", "notify", handlers, self.clock, self.lock, self.signal, 0.1)]
+        return [
+            consume(
+                db,
+                self.redis,
+                messaging,
+                self.keys,
+                "tsunagi.case",
+                "notify",
+                handlers,
+                self.clock,
+                lock,
+                self.signal,
+                0.1,
+            ),
+            relay(*await self.lanes.get("relay"), self.redis, self.signal, self.clock),
+        ]
