@@ -32,6 +32,12 @@ def floor_lines(h: dict) -> list[str]:
             ],
         ],
     )
+    pairs = h.get("equivalent_floor_pairs") or []
+    if len(pairs) > 1:
+        lines += [
+            f"Tsunagi / floor in {len(pairs)} alternated pairs: {pairs}; median **{h['equivalent_floor_ratio']}**.",
+            "",
+        ]
     rows = [["consultations", *work["consultations"]], ["transactions committed", *work["transactions"]]]
     rows += [[f"rows: {name}", *pair] for name, pair in work["rows"].items()]
     rows += [[f"stream entries: {name}", *pair] for name, pair in work["stream_entries"].items()]

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ from bench.procs import private_redis
 from bench.profiling import summarise_profile
 from bench.report import headline, write_results
 from bench.scenario import Load, run_load
+from bench.stats import ratio
 from bench.system import running_system, scratch_postgres
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -170,6 +172,16 @@ class Bench:
                 {"case": 2},
                 [Load(f"tsunagi N={n} full speed, case x2", n, concurrency=a.concurrency)],
             )
+        pairs = [ratio(one[1]["cases_per_s"], floor["cases_per_s"])]
+        for k in range(a.floor_pairs - 1):
+            # More pairs, each side on a fresh system, alternated: a shared machine's load
+            # moves more between runs than the ratio does.
+            say(f"{kind}: Tsunagi and the floor again, pair {k + 2} of {a.floor_pairs}")
+            mine = await self.tsunagi(
+                kind, admin_url, f"pair-{k}", {"case": 1}, [Load(f"pair N={n}", n, concurrency=a.concurrency)]
+            )
+            its = await self.floor(kind, admin_url, Load(f"floor pair N={n}", n, concurrency=a.concurrency))
+            pairs.append(ratio(mine[0]["cases_per_s"], its["cases_per_s"]))
         profile: dict = {}
         if not a.no_profile:
             profile = await self.profiled(kind, admin_url)
@@ -185,7 +197,11 @@ class Bench:
             "realistic": one[5],
             "two_replicas": two[0] if two else None,
         }
-        return {"headline": headline(runs), "runs": runs, "profile": profile}
+        head = headline(runs)
+        head["equivalent_floor_pairs"] = pairs
+        if len(pairs) > 1:
+            head["equivalent_floor_ratio"] = statistics.median(p for p in pairs if p is not None)
+        return {"headline": head, "runs": runs, "profile": profile}
 
     async def profiled(self, kind: str, admin_url: str | None) -> dict:
         if not shutil.which("py-spy", path=str(Path(sys.executable).parent)):
@@ -268,6 +284,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=["sqlite", "postgresql", "both"],
         default=None,
         help="default: sqlite, plus postgresql when TSUNAGI_DATABASE_URL is set",
+    )
+    p.add_argument(
+        "--floor-pairs",
+        type=int,
+        default=1,
+        help="Tsunagi/floor pairs at N (fresh systems, alternated); the ratio is their median",
     )
     p.add_argument("--no-scaling", action="store_true", help="skip the 2-replica run")
     p.add_argument("--no-profile", action="store_true", help="skip the profiled run")

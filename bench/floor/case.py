@@ -50,10 +50,10 @@ class Case:
         wanted = [k[column] for k in keys for column in LOOKUP_KEYS if k[column]]
         pool = []
         if wanted:
-            marks, values = db.ids(wanted)
+            among, values = db.among(wanted)
             found = await db.fetch(
                 "SELECT cases.id, cc.school_district, cc.person, cc.household FROM cases JOIN case_consultations cc"
-                f" ON cc.case_id = cases.id WHERE (cc.name_key IN ({marks}) OR cc.place_key IN ({marks}))"
+                f" ON cc.case_id = cases.id WHERE (cc.name_key {among} OR cc.place_key {among})"
                 " AND cases.status != ? AND cases.merged_into IS NULL"
                 " ORDER BY cases.opened_at, cases.id, cc.received_at",
                 *values,
@@ -62,8 +62,8 @@ class Case:
             )
             pool = [(r[0], PersonFacts.of(r[1], _json(r[2]), _json(r[3]))) for r in found]
         ids = [new_event_id() for _ in batch]
-        marks, numbers = db.ids([case_number(i, now) for i in ids])
-        if await db.fetch(f"SELECT case_number FROM cases WHERE case_number IN ({marks})", *numbers):
+        among, numbers = db.among([case_number(i, now) for i in ids])
+        if await db.fetch(f"SELECT case_number FROM cases WHERE case_number {among}", *numbers):
             raise RuntimeError("a case number clash: the floor does not retry (one in a billion)")
         rows: dict[Any, list] = {cases: [], case_consultations: [], household_members: [], link_offers: []}
         events, entries = [], []
@@ -136,7 +136,7 @@ class Case:
         if not entries:
             return
         case_ids = sorted({c for _e, c in entries})
-        marks, values = db.ids(case_ids)
+        among, values = db.among(case_ids)
         if db.postgres:
             await db.fetch(
                 "SELECT pg_advisory_xact_lock(29811, h) FROM (SELECT DISTINCT hashtext(c) AS h"
@@ -145,7 +145,7 @@ class Case:
             )
         found = await db.fetch(
             "SELECT t.case_id, t.seq, t.chain_hmac FROM timeline t JOIN (SELECT case_id, max(seq) AS seq FROM timeline"
-            f" WHERE case_id IN ({marks}) GROUP BY case_id) m ON t.case_id = m.case_id AND t.seq = m.seq",
+            f" WHERE case_id {among} GROUP BY case_id) m ON t.case_id = m.case_id AND t.seq = m.seq",
             *values,
         )
         heads = {r[0]: (r[1], r[2]) for r in found}

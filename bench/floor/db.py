@@ -87,19 +87,30 @@ class Db:
         return _postgres_value(value) if self.postgres else _sqlite_value(value)
 
     async def insert(self, table: Table, rows: list[dict[str, Any]], tail: str = "") -> list[tuple]:
-        """One multi-row INSERT of ``rows`` (every column of ``table`` the rows name);
-        ``tail``: ON CONFLICT … / RETURNING …, whose rows it returns."""
+        """One INSERT of ``rows`` (every column of ``table`` the rows name); ``tail``: ON
+        CONFLICT … / RETURNING …, whose rows it returns. SQLite: one multi-row VALUES;
+        PostgreSQL: the rows as one JSON parameter, so the statement's text (and its
+        prepared plan) is the same whatever the number of rows."""
         if not rows:
             return []
         columns = [c.name for c in table.c if c.name in rows[0]]
+        names = ", ".join(columns)
+        if self.postgres:
+            records = pydantic_core.to_json([{c: row.get(c) for c in columns} for row in rows]).decode()
+            source = f"SELECT {names} FROM jsonb_populate_recordset(NULL::{table.name}, ?::jsonb)"
+            return await self.fetch(f"INSERT INTO {table.name} ({names}) {source} {tail}", records)
         one = "(" + ", ".join("?" * len(columns)) + ")"
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * len(rows))} {tail}"
         args = [self.value(row.get(c)) for row in rows for c in columns]
-        return await self.fetch(sql, *args)
+        return await self.fetch(
+            f"INSERT INTO {table.name} ({names}) VALUES {', '.join([one] * len(rows))} {tail}", *args
+        )
 
-    def ids(self, values: list[str]) -> tuple[str, list[str]]:
-        """An IN list's placeholders and values."""
-        return ", ".join("?" * len(values)), values
+    def among(self, values: list[str]) -> tuple[str, list]:
+        """``IN (…)`` of these values, and its arguments (PostgreSQL: one array parameter,
+        the same statement text for any number of values)."""
+        if self.postgres:
+            return "= ANY(?::text[])", [list(values)]
+        return "IN (" + ", ".join("?" * len(values)) + ")", list(values)
 
 
 class Lanes:

@@ -30,17 +30,18 @@ class Notify:
     async def on_opened(self, db: Db, envelopes: list[Envelope]) -> None:
         now = self.clock.now()
         run = [(e, e.payload_as(CaseOpened)) for e in envelopes]
-        marks, ids = db.ids([p.case_id for _e, p in run])
+        among, ids = db.among([p.case_id for _e, p in run])
+        taken_up, statuses = db.among(list(TAKEN_UP))
         known = await db.fetch(
-            f"SELECT case_id, area FROM cases WHERE case_id IN ({marks}) UNION ALL SELECT DISTINCT case_id, NULL"
-            f" FROM referrals WHERE case_id IN ({marks}) AND status IN ({db.ids(list(TAKEN_UP))[0]})",
+            f"SELECT case_id, area FROM cases WHERE case_id {among} UNION ALL SELECT DISTINCT case_id, NULL"
+            f" FROM referrals WHERE case_id {among} AND status {taken_up}",
             *ids,
             *ids,
-            *TAKEN_UP,
+            *statuses,
         )
         areas = {r[0]: r[1] for r in known}
         assigned = await db.fetch(
-            f"SELECT case_id, coordinator_id FROM cases WHERE case_id IN ({marks}) AND coordinator_id IS NOT NULL", *ids
+            f"SELECT case_id, coordinator_id FROM cases WHERE case_id {among} AND coordinator_id IS NOT NULL", *ids
         )
         assignee = dict(assigned)
         opened, rows, events = [], [], []
