@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench.load import submit_all
-from bench.mixed import read_while
+from bench.mixed import check_visible_over_http, read_while
 from bench.stats import latency_summary, per_second
 from bench.system import BenchSystem
 from bench.watch import Sampler, StreamWatcher, wait_until_drained, wait_until_idle
@@ -95,52 +95,6 @@ async def refer_cases(
                 break
         await asyncio.sleep(0.02)
     return results
-
-
-async def check_visible_over_http(
-    system: BenchSystem,
-    client: httpx.AsyncClient,
-    watcher: StreamWatcher,
-    accepted: dict[int, str],
-    indices: list[int],
-    done_loading: asyncio.Event,
-    timeout_s: float,
-) -> dict:
-    """During the run: as soon as the watcher sees the case.opened of one of the sampled
-    consultations, reads that case over HTTP (supervisor). Each must already be there —
-    the check that the stream entry's time is a fair 'visible in the queue' time. Reports
-    how long after the entry each read went out (the watcher's and this loop's delay)."""
-    token = issue_token(system.settings, role="supervisor", scope="city", subject="bench-supervisor")
-    headers = {"authorization": f"Bearer {token}"}
-    visible, errors, read_after_ms = 0, [], []
-    waiting = list(indices)
-    deadline = None
-    while waiting:
-        if done_loading.is_set():
-            deadline = deadline or time.monotonic() + timeout_s
-            if time.monotonic() > deadline:
-                break
-        seen = [(i, watcher.case_of(accepted[i])) for i in waiting if i in accepted]
-        seen = [(i, opened) for i, opened in seen if opened is not None]
-        if done_loading.is_set():  # every answer is in: one that was not accepted has nothing to read
-            waiting = [i for i in waiting if i in accepted]
-        if not seen:
-            await asyncio.sleep(0.002)
-            continue
-        for index, (entered, case_id, _area) in seen:
-            waiting.remove(index)
-            read_after_ms.append(round((time.time() - entered) * 1000, 1))
-            answer = await client.get(f"/v1/cases/{case_id}", headers=headers)
-            if answer.status_code == 200:
-                visible += 1
-            else:
-                errors.append(f"{answer.status_code}: {answer.text[:120]}")
-    return {
-        "checked": len(read_after_ms),
-        "visible": visible,
-        "errors": errors[:3],
-        "read_after_entry_ms_max": max(read_after_ms, default=None),
-    }
 
 
 async def wait_for_cases(watcher: StreamWatcher, references: set[str], stall_s: float) -> None:
