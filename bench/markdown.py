@@ -19,7 +19,7 @@ def headline_table(h: dict) -> list[str]:
     t, b = h["tsunagi"], h["baseline"]
     rate = t["latency_at_rate_per_s"]
     return _table(
-        ["", "Tsunagi", "raw baseline", "Tsunagi / baseline"],
+        ["", "Tsunagi", "transport floor (raw baseline)", "Tsunagi / baseline"],
         [
             ["cases opened per s (full speed)", t["cases_per_s"], b["cases_per_s"], h["ratio"]],
             ["work settled per s (every consumer idle again)", t.get("settled_per_s"), None, None],
@@ -169,6 +169,10 @@ def render_markdown(doc: dict) -> str:
         f"{doc['bench_seconds']} s. Shared, noisy machine: read the ratios.",
         "",
     ]
+    from bench.markdown_work import floor_lines, mixed_lines, summary_lines
+
+    if doc.get("summary"):
+        lines += summary_lines(doc["summary"])
     for kind, result in doc["by_database"].items():
         h, runs = result["headline"], result["runs"]
         lines += [f"## {kind}", "", *headline_table(h)]
@@ -193,6 +197,7 @@ def render_markdown(doc: dict) -> str:
             f"{check.get('read_after_entry_ms_max')} ms after the entry) were already visible.",
             "",
         ]
+        lines += [*floor_lines(h), *mixed_lines(h)]
         lines += ["### All runs", "", *runs_table(runs)]
         lines += ["### Where the latency goes", "", *breakdown_table(runs)]
         lines += ["### Consumer lag and pending (peaks during the run)", "", *groups_table(runs)]

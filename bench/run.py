@@ -1,14 +1,18 @@
-"""``make bench``: the whole system under load, next to a raw Redis + database pipeline.
+"""``make bench``: the whole system under load, next to two floors: the equivalent-work
+floor (``bench/floor``: Tsunagi's work by hand) and the transport floor (a raw Redis +
+database pipeline, ``bench/baseline.py``).
 
 Per database (SQLite; PostgreSQL too when ``TSUNAGI_DATABASE_URL`` is set):
 
-1. baseline at full speed (N messages);
+1. the transport floor at full speed (N messages);
 2. Tsunagi, one replica each: N/10 and N consultations at full speed (10× load), then a
    fixed rate at half the measured saturation, referring some cases to agencies, and the
-   same rate again without referrals;
-3. the baseline at that same fixed rate;
-4. Tsunagi with two case replicas, N at full speed;
-5. a profiled run (intake and case under py-spy), N at full speed.
+   same rate again without referrals; then the mixed run (consultations at 50/s while
+   coordinators read and refer) and the realistic mix (likely-match offers);
+3. the equivalent-work floor, N at full speed, and the work both did side by side;
+4. the transport floor at the fixed rate of 2;
+5. Tsunagi with two case replicas, N at full speed;
+6. a profiled run (intake and case under py-spy), N at full speed.
 
 Figures go to ``bench/results/latest.{json,md,png}``."""
 
@@ -18,6 +22,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -26,13 +31,14 @@ from pathlib import Path
 import redis
 
 from bench.baseline import run_baseline
+from bench.floor.system import running_floor
+from bench.options import databases, parse_args
 from bench.procs import private_redis
 from bench.profiling import summarise_profile
 from bench.report import headline, write_results
 from bench.scenario import Load, run_load
+from bench.stats import ratio
 from bench.system import running_system, scratch_postgres
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def say(text: str) -> None:
@@ -101,6 +107,20 @@ class Bench:
         self.flush_redis()
         return results
 
+    async def floor(self, kind: str, admin_url: str | None, load: Load) -> dict:
+        """The equivalent-work floor (``bench/floor``) on a fresh database and streams:
+        the same warm-up, load generator and clock points as Tsunagi's runs."""
+        folder = self.folder / f"{kind}-floor"
+        load.http_checks = 0  # the floor has no case API to read
+        async with _database(admin_url) as database_url:
+            async with running_floor(folder, redis_url=self.redis_url, database_url=database_url) as system:
+                await run_load(system, self.redis_url, Load("warm-up", n=min(10, self.args.n), http_checks=0), {})
+                result = await run_load(system, self.redis_url, load, self.extra_pids)
+        result["database"] = kind
+        say(brief(result))
+        self.flush_redis()
+        return result
+
     async def baseline(self, kind: str, admin_url: str | None, label: str, n: int, rate: float | None) -> dict:
         async with _database(admin_url) as database_url:
             database = database_url or str(self.folder / f"baseline-{label}.db")
@@ -131,8 +151,12 @@ class Bench:
                 # The same rate and count without the referral workflows: what they add to the
                 # consultations' latency and CPU when they run beside them.
                 Load("tsunagi half saturation, no referrals", n, rate=a.rate or 0, concurrency=a.concurrency),
+                mixed_load(a),
+                Load(f"realistic mix N={a.realistic}", a.realistic, concurrency=a.concurrency, realistic=True),
             ],
         )
+        say(f"{kind}: the equivalent-work floor, {n} at full speed")
+        floor = await self.floor(kind, admin_url, Load(f"floor N={n} full speed", n, concurrency=a.concurrency))
         fixed = one[2]
         baseline_fixed = await self.baseline(
             kind, admin_url, "baseline same fixed rate", fixed["n"], fixed["rate_per_s"]
@@ -147,6 +171,16 @@ class Bench:
                 {"case": 2},
                 [Load(f"tsunagi N={n} full speed, case x2", n, concurrency=a.concurrency)],
             )
+        pairs = [ratio(one[1]["cases_per_s"], floor["cases_per_s"])]
+        for k in range(a.floor_pairs - 1):
+            # More pairs, each side on a fresh system, alternated: a shared machine's load
+            # moves more between runs than the ratio does.
+            say(f"{kind}: Tsunagi and the floor again, pair {k + 2} of {a.floor_pairs}")
+            mine = await self.tsunagi(
+                kind, admin_url, f"pair-{k}", {"case": 1}, [Load(f"pair N={n}", n, concurrency=a.concurrency)]
+            )
+            its = await self.floor(kind, admin_url, Load(f"floor pair N={n}", n, concurrency=a.concurrency))
+            pairs.append(ratio(mine[0]["cases_per_s"], its["cases_per_s"]))
         profile: dict = {}
         if not a.no_profile:
             profile = await self.profiled(kind, admin_url)
@@ -157,9 +191,16 @@ class Bench:
             "large": one[1],
             "fixed": fixed,
             "fixed_no_referrals": one[3],
+            "floor": floor,
+            "mixed": one[4],
+            "realistic": one[5],
             "two_replicas": two[0] if two else None,
         }
-        return {"headline": headline(runs), "runs": runs, "profile": profile}
+        head = headline(runs)
+        head["equivalent_floor_pairs"] = pairs
+        if len(pairs) > 1:
+            head["equivalent_floor_ratio"] = statistics.median(p for p in pairs if p is not None)
+        return {"headline": head, "runs": runs, "profile": profile}
 
     async def profiled(self, kind: str, admin_url: str | None) -> dict:
         if not shutil.which("py-spy", path=str(Path(sys.executable).parent)):
@@ -184,6 +225,22 @@ class Bench:
         return out
 
 
+def mixed_load(a: argparse.Namespace) -> Load:
+    """Consultations at a steady rate while coordinators read (queues and case pages) and
+    refer (``a.mixed_referrals_per_s``: cases chosen at random among the run's, so spread
+    evenly over it)."""
+    n = max(2, int(a.mixed_rate * a.mixed_seconds))
+    referrals = max(1, round(n * a.mixed_referrals_per_s / a.mixed_rate))
+    return Load(
+        f"mixed {a.mixed_rate:g}/s",
+        n,
+        rate=a.mixed_rate,
+        concurrency=a.concurrency,
+        referrals=referrals,
+        reads_per_s=a.mixed_reads_per_s,
+    )
+
+
 def _database(admin_url: str | None):
     if admin_url:
         return scratch_postgres(admin_url)
@@ -196,51 +253,6 @@ class _no_database:
 
     async def __aexit__(self, *_: object) -> None:
         return None
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--n", type=int, default=500, help="consultations in the large runs (small: N/10)")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
-    p.add_argument(
-        "--rate", type=float, default=None, help="fixed rate per second (default: half of the measured saturation)"
-    )
-    p.add_argument(
-        "--fixed-seconds",
-        type=float,
-        default=15.0,
-        help="longest fixed-rate run: it sends N consultations, or fewer when N would take longer",
-    )
-    p.add_argument("--referrals", type=int, default=20, help="cases referred to an agency in the fixed-rate run")
-    p.add_argument(
-        "--database",
-        choices=["sqlite", "postgresql", "both"],
-        default=None,
-        help="default: sqlite, plus postgresql when TSUNAGI_DATABASE_URL is set",
-    )
-    p.add_argument("--no-scaling", action="store_true", help="skip the 2-replica run")
-    p.add_argument("--no-profile", action="store_true", help="skip the profiled run")
-    p.add_argument("--out", type=Path, default=RESULTS, help="where latest.{json,md,png} go")
-    p.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
-    return p.parse_args(argv)
-
-
-def databases(args: argparse.Namespace) -> list[tuple[str, str | None]]:
-    url = os.environ.get("TSUNAGI_DATABASE_URL")
-    wanted = args.database or ("both" if url else "sqlite")
-    if wanted in ("postgresql", "both") and not url:
-        raise SystemExit(
-            "--database postgresql needs TSUNAGI_DATABASE_URL (a server the bench may create "
-            "scratch databases on), e.g. postgresql://postgres@127.0.0.1:5432/postgres"
-        )
-    kinds: list[tuple[str, str | None]] = []
-    if wanted in ("sqlite", "both"):
-        kinds.append(("sqlite", None))
-    if wanted in ("postgresql", "both"):
-        kinds.append(("postgresql", url))
-    return kinds
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -264,7 +276,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(main_async(parse_args(argv)))
+    return asyncio.run(main_async(parse_args(argv, __doc__ or "")))
 
 
 if __name__ == "__main__":

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 import httpx
 
 from bench.load import submit_all
+from bench.mixed import check_visible_over_http, read_while
 from bench.stats import latency_summary, per_second
 from bench.system import BenchSystem
 from bench.watch import Sampler, StreamWatcher, wait_until_drained, wait_until_idle
-from bench.workload import consultations, reporter_tokens
+from bench.work import Where, difference, snapshot
+from bench.workload import COORDINATOR_OF_AREA, consultations, realistic_consultations, reporter_tokens
 from shared.identity import issue_token
 
 AGENCY_OF_AREA = {"北東部": "hc-1", "中部": "hc-3", "西部": "hc-5", "南部": "hc-7"}
-COORDINATOR_OF_AREA = {"北東部": "csw-hokutou-1", "中部": "csw-chubu-1", "西部": "csw-seibu-1", "南部": "csw-nanbu-1"}
 HTTP_CHECKS = 10  # cases read over HTTP as soon as their case.opened is seen, to confirm visibility
 
 
@@ -31,6 +32,9 @@ class Load:
     concurrency: int = 16
     referrals: int = 0  # how many of the cases to refer to an agency
     stall_s: float = 20.0  # give up waiting when no case opened for this long
+    realistic: bool = False  # the realistic mix (people reported again, shared places) instead of one case each
+    reads_per_s: float = 0.0  # coordinators' reads beside the load (the mixed run)
+    http_checks: int = HTTP_CHECKS  # cases read over HTTP once seen (none on the floor: no case API)
 
 
 async def refer_cases(
@@ -93,52 +97,6 @@ async def refer_cases(
     return results
 
 
-async def check_visible_over_http(
-    system: BenchSystem,
-    client: httpx.AsyncClient,
-    watcher: StreamWatcher,
-    accepted: dict[int, str],
-    indices: list[int],
-    done_loading: asyncio.Event,
-    timeout_s: float,
-) -> dict:
-    """During the run: as soon as the watcher sees the case.opened of one of the sampled
-    consultations, reads that case over HTTP (supervisor). Each must already be there —
-    the check that the stream entry's time is a fair 'visible in the queue' time. Reports
-    how long after the entry each read went out (the watcher's and this loop's delay)."""
-    token = issue_token(system.settings, role="supervisor", scope="city", subject="bench-supervisor")
-    headers = {"authorization": f"Bearer {token}"}
-    visible, errors, read_after_ms = 0, [], []
-    waiting = list(indices)
-    deadline = None
-    while waiting:
-        if done_loading.is_set():
-            deadline = deadline or time.monotonic() + timeout_s
-            if time.monotonic() > deadline:
-                break
-        seen = [(i, watcher.case_of(accepted[i])) for i in waiting if i in accepted]
-        seen = [(i, opened) for i, opened in seen if opened is not None]
-        if done_loading.is_set():  # every answer is in: one that was not accepted has nothing to read
-            waiting = [i for i in waiting if i in accepted]
-        if not seen:
-            await asyncio.sleep(0.002)
-            continue
-        for index, (entered, case_id, _area) in seen:
-            waiting.remove(index)
-            read_after_ms.append(round((time.time() - entered) * 1000, 1))
-            answer = await client.get(f"/v1/cases/{case_id}", headers=headers)
-            if answer.status_code == 200:
-                visible += 1
-            else:
-                errors.append(f"{answer.status_code}: {answer.text[:120]}")
-    return {
-        "checked": len(read_after_ms),
-        "visible": visible,
-        "errors": errors[:3],
-        "read_after_entry_ms_max": max(read_after_ms, default=None),
-    }
-
-
 async def wait_for_cases(watcher: StreamWatcher, references: set[str], stall_s: float) -> None:
     last_count, last_change = -1, time.monotonic()
     while True:
@@ -165,7 +123,7 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     """``extra_pids``: further processes to measure (redis-server, the load generator)."""
     drained_s, backlog_left = await asyncio.to_thread(wait_until_drained, redis_url, 60.0)
     # Bodies and tokens first: the load generator's CPU is counted from the sampler's start.
-    bodies = consultations(load.n)
+    bodies = realistic_consultations(load.n) if load.realistic else consultations(load.n)
     tokens = reporter_tokens(system.settings)
     # Made before the sampler too: an httpx client loads the CA certificates (50–90 ms of
     # CPU, holding the GIL) even for plain http.
@@ -175,29 +133,41 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     # this machine: nothing else uses the server during the bench).
     server = {"postgresql server": "postgres"} if system.database_url else None
     sampler = Sampler(redis_url, {**system.pids(), **extra_pids}, by_name=server)
+    where = Where(redis_url, system.database_url, system.settings.data_dir)
+    before = await snapshot(where)
     watcher.start()
     sampler.start()
     chosen = sorted(random.Random(load.n).sample(range(load.n), min(load.referrals, load.n)))
     done_loading = asyncio.Event()
     accepted_refs: dict[int, str] = {}
-    referring = None
+    referring = reading = None
     checking = asyncio.create_task(
         check_visible_over_http(
-            system, client, watcher, accepted_refs, list(range(min(HTTP_CHECKS, load.n))), done_loading, load.stall_s
+            system,
+            client,
+            watcher,
+            accepted_refs,
+            list(range(min(load.http_checks, load.n))),
+            done_loading,
+            load.stall_s,
         )
     )
     try:
         started = time.time()
         if chosen:
             referring = asyncio.create_task(refer_cases(system, client, watcher, chosen, accepted_refs, done_loading))
+        if load.reads_per_s:
+            reading = asyncio.create_task(read_while(system, client, watcher, load.reads_per_s, done_loading))
         submissions = await submit_all(
             system.url("intake"), bodies, tokens, concurrency=load.concurrency, rate=load.rate, accepted=accepted_refs
         )
         done_loading.set()
         accepted = [s for s in submissions if s.status == 201 and s.reference]
         references = {s.reference for s in accepted}
-        await wait_for_cases(watcher, references, load.stall_s)
+        # In the realistic mix some consultations join a case: no case.opened to wait for.
+        await wait_for_cases(watcher, references, 2.0 if load.realistic else load.stall_s)
         finished = time.time()
+        reads = await reading if reading else None
         referrals = await referring if referring else []
         referral_ids = {r["referral_id"] for r in referrals if "referral_id" in r}
         await wait_for_referrals(watcher, referral_ids, timeout_s=load.stall_s)
@@ -206,6 +176,9 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
         # and referral may still be applying case.opened after the last case opened):
         # CPU is counted up to then, and settled/s is the rate the whole system sustains.
         _waited, unsettled, settled = await asyncio.to_thread(wait_until_idle, redis_url, 60.0)
+        if system.database_url:
+            await asyncio.sleep(1.1)  # PostgreSQL publishes a backend's transaction counts within a second
+        work = difference(before, await snapshot(where), len(accepted))
     finally:
         checking.cancel()  # done already, unless the run failed
         await asyncio.gather(checking, return_exceptions=True)  # before its client closes
@@ -216,6 +189,12 @@ async def run_load(system: BenchSystem, redis_url: str, load: Load, extra_pids: 
     result["settled_per_s"] = per_second(len(accepted), started, settled) if not unsettled else None
     result["unsettled_backlog"] = unsettled
     result["before_start"] = {"waited_for_idle_groups_s": drained_s, "backlog_left": backlog_left}
+    result["work"] = work
+    if reads is not None:
+        result["reads"] = reads
+    if load.realistic:
+        offers = work["rows"].get("case.link_offers", 0)
+        result["likely_offers_per_consultation"] = round(offers / len(accepted), 3) if accepted else None
     return result
 
 

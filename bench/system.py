@@ -168,12 +168,11 @@ async def scratch_postgres(admin_url: str) -> AsyncIterator[str]:
             await admin.close()
 
 
-@contextlib.asynccontextmanager
-async def running_system(
-    folder: Path, *, redis_url: str, database_url: str | None, replicas: dict[str, int], profile: tuple[str, ...] = ()
-) -> AsyncIterator[BenchSystem]:
-    """Migrate, start every service (``profile`` ones under py-spy), wait until healthy."""
-    ports = service_ports(replicas)
+async def prepared(
+    folder: Path, redis_url: str, database_url: str | None, ports: dict[str, int]
+) -> tuple[dict[str, str], Settings]:
+    """The services' environment (a private data folder, these ports) and settings, with
+    every service's database migrated: the same for Tsunagi and the floor."""
     env = {k: v for k, v in os.environ.items() if k != "TSUNAGI_DATABASE_URL"}
     env.update(
         {
@@ -192,6 +191,16 @@ async def running_system(
     settings = settings_from(env)
     for service in SERVICES:
         await migrate(settings, service)
+    return env, settings
+
+
+@contextlib.asynccontextmanager
+async def running_system(
+    folder: Path, *, redis_url: str, database_url: str | None, replicas: dict[str, int], profile: tuple[str, ...] = ()
+) -> AsyncIterator[BenchSystem]:
+    """Migrate, start every service (``profile`` ones under py-spy), wait until healthy."""
+    ports = service_ports(replicas)
+    env, settings = await prepared(folder, redis_url, database_url, ports)
     supervisor = Supervisor(settings, env, replicas, folder / "logs")
     for i, p in enumerate(supervisor.processes):
         if p.service in profile and p.replica == 1:

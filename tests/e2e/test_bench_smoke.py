@@ -34,6 +34,10 @@ def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
             "--fixed-seconds",
             "1",
             "--no-profile",
+            "--mixed-seconds",
+            "0.2",
+            "--realistic",
+            "20",
             "--out",
             str(tmp_path),
         ],
@@ -63,6 +67,27 @@ def test_bench_runs_end_to_end_with_a_tiny_n(tmp_path: Path) -> None:
     check = runs["large"]["http_visibility_check"]  # read during the run, once case.opened was seen
     assert check["checked"] == 5 and check["visible"] == 5, check
     assert "case" in results["peak_rss_mb"]
+    # The equivalent-work floor did the same work: the same rows in the same tables and
+    # the same stream entries for the same consultations.
+    work = results["work_tsunagi_vs_floor"]
+    assert work["consultations"] == [5, 5]
+    assert work["rows"]["case.cases"] == [5, 5] and work["rows"]["intake.outbox"] == [5, 5]
+    assert work["stream_entries"]["tsunagi.consultation"] == [5, 5]
+    assert runs["floor"]["cases_opened"] == 5 and results["equivalent_floor_ratio"]
+    assert runs["mixed"]["reads"]["rate_per_s"] == 10.0 and runs["mixed"]["cases_opened"] == runs["mixed"]["accepted"]
+    assert results["realistic"]["consultations"] == 20
+    assert set(results["summary"]) >= {
+        "equivalent_floor_ratio",
+        "mixed_rate_per_s",
+        "mixed_p99_ms",
+        "reads_cases",
+        "reads_p95_ms",
+        "figures_p95_ms",
+        "loop_block_max_ms",
+        "likely_offers_per_consultation",
+        "case_rss_mb",
+        "commit",
+    }
 
     markdown = (tmp_path / "latest.md").read_text(encoding="utf-8")
     assert "Tsunagi / baseline" in markdown and "### All runs" in markdown

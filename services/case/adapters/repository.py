@@ -10,13 +10,13 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
+from services.case.domain.matching import LOOKUP_KEYS
 from services.case.domain.status import CLOSED
 from shared.db.sql import insert_rows
 from shared.errors import StaleVersion
 
 # The hot path's reads, built once (a statement built per call is re-keyed by SQLAlchemy
 # on every execution); empty lists are fine for expanding parameters.
-_KEY_COLUMNS = ("name_key", "place_key", "household_key")
 _OPEN_CANDIDATES = (
     select(
         cases.c.id.label("case_id"),
@@ -26,7 +26,7 @@ _OPEN_CANDIDATES = (
     )
     .select_from(cases.join(case_consultations, case_consultations.c.case_id == cases.c.id))
     .where(
-        or_(*(case_consultations.c[column].in_(bindparam(column, expanding=True)) for column in _KEY_COLUMNS)),
+        or_(*(case_consultations.c[column].in_(bindparam(column, expanding=True)) for column in LOOKUP_KEYS)),
         cases.c.status != CLOSED,
         cases.c.merged_into.is_(None),
     )
@@ -81,7 +81,7 @@ class CaseRepository:
         ``keys`` (``match_keys`` of the new consultations), oldest case first (each case
         is compared through every report it holds). Index lookups: the cost does not
         grow with the number of open cases."""
-        wanted = {column: sorted({value for k in keys if (value := k[column])}) for column in _KEY_COLUMNS}
+        wanted = {column: sorted({value for k in keys if (value := k[column])}) for column in LOOKUP_KEYS}
         if not any(wanted.values()):
             return []
         rows = await self.db.execute(_OPEN_CANDIDATES, wanted)

@@ -4,17 +4,23 @@ No I/O: the service layer hands in the open cases' facts.
 - **exact** (linked automatically, said so on the timeline): same school district and
   either the same known name (age groups not contradicting), or — for anonymous
   reports — the same approximate place and the same household make-up.
-- **likely** (offered to the coordinator, who may merge): same school district and one
-  of the same name, the same place, or the same household make-up; or, where the
-  district is unknown, the same known name anywhere.
+- **likely** (offered to the coordinator, who may merge), within the same school
+  district: the same name (ages contradicting); or the same place together with the
+  same household make-up or the person's same age group. Where the district is unknown:
+  the same known name anywhere. A household make-up alone is never a match: "本人 80代"
+  is every 80-year-old living alone in the district; nor is a place alone, which a whole
+  block of flats shares.
+- At most ``MAX_LIKELY_OFFERS`` likely matches are offered, the strongest first (a name,
+  then place and household, then place and age group): more than a coordinator reads.
 
 Names are compared in their ``names.normalise_name`` form (variant kanji folded).
 
 **Match keys.** Every rule above needs the same name, or — within one known district —
-the same place or the same household make-up. So each consultation of a case is stored
-with three keys of those facts, indexed, and a new consultation is compared only with
-the consultations sharing one of its keys (``match_keys``): the cost per consultation
-does not grow with the open case load. A fourth key, of the furigana, serves search.
+the same place. So each consultation of a case is stored with keys of those facts,
+indexed, and a new consultation is compared only with the consultations sharing its
+name or place key (``LOOKUP_KEYS``): the cost per consultation does not grow with the
+open case load. The household key is stored but not looked up (no rule needs it alone);
+the furigana key serves search.
 
 The keys are keyed hashes (HMAC-SHA256 with the city's ``TSUNAGI_MATCH_KEY``, handed in
 as ``MatchKeys``), never bare hashes: a bare hash of a name is reversed by hashing a
@@ -33,9 +39,24 @@ from typing import Literal
 from services.case.domain.names import normalise, normalise_kana, normalise_name
 from shared.reference import UNKNOWN_DISTRICT
 
-__all__ = ["Match", "MatchKeys", "PersonFacts", "find_matches", "match_keys", "normalise"]
+__all__ = [
+    "LOOKUP_KEYS",
+    "MAX_LIKELY_OFFERS",
+    "Match",
+    "MatchKeys",
+    "PersonFacts",
+    "find_matches",
+    "likely_offers",
+    "match_keys",
+    "normalise",
+]
 
 MatchKind = Literal["exact", "likely"]
+
+MAX_LIKELY_OFFERS = 5
+LOOKUP_KEYS = ("name_key", "place_key")
+# Likely matches, strongest first: the reasons that make one (besides the district).
+_LIKELY_RULES = (("same_name",), ("same_place", "same_household"), ("same_place", "same_age_group"))
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,7 @@ class PersonFacts:
 
 def match_keys(facts: PersonFacts, keys: MatchKeys) -> dict[str, str | None]:
     """The indexed keys of a consultation (``None`` where the fact is unknown). Two
-    consultations ``_compare`` can match always share at least one of the first three;
+    consultations ``_compare`` can match always share one of ``LOOKUP_KEYS``;
     ``kana_key`` (the furigana) is for search."""
     known = facts.school_district != UNKNOWN_DISTRICT
     household = ";".join(f"{relation}:{age}" for relation, age in facts.household)
@@ -109,6 +130,7 @@ class Match:
 def _compare(new: PersonFacts, old: PersonFacts) -> tuple[MatchKind, tuple[str, ...]] | None:
     same_name = new.name is not None and new.name == old.name
     ages_agree = new.age_group is None or old.age_group is None or new.age_group == old.age_group
+    same_age = new.age_group is not None and new.age_group == old.age_group
     same_place = new.approximate_place is not None and new.approximate_place == old.approximate_place
     same_household = bool(new.household) and new.household == old.household
     known_district = new.school_district != UNKNOWN_DISTRICT
@@ -117,15 +139,24 @@ def _compare(new: PersonFacts, old: PersonFacts) -> tuple[MatchKind, tuple[str, 
             return "exact", ("same_name", "same_school_district")
         if same_place and same_household and (new.name is None or old.name is None):
             return "exact", ("same_place", "same_household", "same_school_district")
-        reasons = tuple(
-            r
-            for r, hit in (("same_name", same_name), ("same_place", same_place), ("same_household", same_household))
-            if hit
-        )
-        return ("likely", reasons + ("same_school_district",)) if reasons else None
+        hits = {
+            "same_name": same_name,
+            "same_place": same_place,
+            "same_household": same_household,
+            "same_age_group": same_place and same_age,  # a reason only beside the place
+        }
+        if not any(all(hits[r] for r in rule) for rule in _LIKELY_RULES):
+            return None
+        return "likely", tuple(r for r, hit in hits.items() if hit) + ("same_school_district",)
     if same_name and ages_agree and (not known_district or old.school_district == UNKNOWN_DISTRICT):
         return "likely", ("same_name",)
     return None
+
+
+def _strength(match: Match) -> int:
+    """The index of the strongest likely rule the match's reasons meet (lower: stronger)."""
+    reasons = set(match.reasons)
+    return next((i for i, rule in enumerate(_LIKELY_RULES) if reasons.issuperset(rule)), len(_LIKELY_RULES))
 
 
 def find_matches(new: PersonFacts, open_cases: Iterable[tuple[str, PersonFacts]]) -> list[Match]:
@@ -136,3 +167,9 @@ def find_matches(new: PersonFacts, open_cases: Iterable[tuple[str, PersonFacts]]
         if result is not None:
             found.append(Match(case_id=case_id, kind=result[0], reasons=result[1]))
     return sorted(found, key=lambda m: m.kind != "exact")
+
+
+def likely_offers(matches: Iterable[Match], limit: int = MAX_LIKELY_OFFERS) -> list[Match]:
+    """The likely matches worth offering: the ``limit`` strongest, ties in the order given."""
+    likely = [m for m in matches if m.kind == "likely"]
+    return sorted(likely, key=_strength)[:limit]

@@ -8,7 +8,15 @@ from typing import Any
 from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.repository import CaseRepository
 from services.case.domain.case_number import case_number
-from services.case.domain.matching import Match, MatchKeys, PersonFacts, find_matches, match_keys, normalise
+from services.case.domain.matching import (
+    Match,
+    MatchKeys,
+    PersonFacts,
+    find_matches,
+    likely_offers,
+    match_keys,
+    normalise,
+)
 from services.case.domain.queue import higher_priority
 from services.case.domain.status import RECEIVED
 from services.case.handlers.common import CaseUpdate
@@ -24,6 +32,7 @@ REASON_TEXT = {
     "same_name": "氏名",
     "same_place": "おおよその場所",
     "same_household": "世帯構成",
+    "same_age_group": "年代",
     "same_school_district": "小学校区",
 }
 
@@ -66,7 +75,7 @@ async def on_consultations_submitted(
             await _link(uow, keys, envelope, consultation, exact, fact)
             pool.append((exact.case_id, fact))
         else:
-            case_id = new_cases.open(envelope, consultation, fact, [m for m in matches if m.kind == "likely"])
+            case_id = new_cases.open(envelope, consultation, fact, likely_offers(matches))
             pool.append((case_id, fact))
     await new_cases.flush()
 

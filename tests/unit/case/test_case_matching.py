@@ -3,7 +3,15 @@ keys are keyed hashes (HMAC) of the normalised facts."""
 
 from __future__ import annotations
 
-from services.case.domain.matching import MatchKeys, PersonFacts, find_matches, match_keys, normalise
+from services.case.domain.matching import (
+    MAX_LIKELY_OFFERS,
+    MatchKeys,
+    PersonFacts,
+    find_matches,
+    likely_offers,
+    match_keys,
+    normalise,
+)
 
 HOUSEHOLD = [{"relation": "本人", "age_group": "80代"}, {"relation": "長男", "age_group": "50代"}]
 
@@ -36,7 +44,39 @@ def test_anonymous_same_place_and_household_is_exact() -> None:
 def test_same_place_other_household_is_likely() -> None:
     other = [{"relation": "本人", "age_group": "70代"}]
     [match] = find_matches(facts(household=other), [("c1", facts())])
-    assert match.kind == "likely" and match.reasons[0] == "same_place"
+    assert match.kind == "likely" and match.reasons == ("same_place", "same_age_group", "same_school_district")
+
+
+def test_same_place_and_household_of_two_named_people_is_likely() -> None:
+    [match] = find_matches(facts(name="山田花子", age="70代"), [("c1", facts(name="山田太郎"))])
+    assert match.kind == "likely" and match.reasons == ("same_place", "same_household", "same_school_district")
+
+
+def test_a_household_make_up_alone_is_not_a_match() -> None:
+    alone = [{"relation": "本人", "age_group": "80代"}]
+    assert find_matches(facts(place="サンプル町2丁目", household=alone), [("c1", facts(household=alone))]) == []
+    assert find_matches(facts(place=None, household=alone), [("c1", facts(household=alone))]) == []
+
+
+def test_a_place_alone_is_not_a_match() -> None:
+    other = [{"relation": "本人", "age_group": "30代"}]
+    assert find_matches(facts(age="30代", household=other), [("c1", facts())]) == []
+    assert find_matches(facts(age=None, household=other), [("c1", facts())]) == []
+
+
+def test_the_same_age_group_alone_is_not_a_match() -> None:
+    assert find_matches(facts(place="別の町", household=[]), [("c1", facts())]) == []
+
+
+def test_offers_are_capped_strongest_first() -> None:
+    place_and_age = [(f"age{i}", facts(household=[])) for i in range(MAX_LIKELY_OFFERS)]
+    household = ("household", facts(name="山田太郎"))
+    name = ("name", facts(name="山田花子", age="40代", place="別の町"))
+    matches = find_matches(facts(name="山田花子", age="80代"), [*place_and_age, household, name])
+    offered = likely_offers(matches)
+    assert len(matches) == MAX_LIKELY_OFFERS + 2 and len(offered) == MAX_LIKELY_OFFERS
+    assert [m.case_id for m in offered] == ["name", "household", "age0", "age1", "age2"]
+    assert likely_offers([m for m in matches if m.case_id == "age3"]) == [matches[3]]
 
 
 def test_other_district_does_not_match() -> None:
@@ -54,6 +94,7 @@ def test_unknown_district_with_a_known_name_is_likely_anywhere() -> None:
 
 def test_exact_matches_come_first() -> None:
     matches = find_matches(facts(), [("likely", facts(household=[])), ("exact", facts())])
+    assert matches[1].kind == "likely"
     assert [m.case_id for m in matches] == ["exact", "likely"]
 
 

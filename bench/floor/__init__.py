@@ -1,0 +1,1 @@
+"""The equivalent-work floor: Tsunagi's work for a consultation by hand (README.md)."""
