@@ -18,8 +18,8 @@ from services.case.entrypoints.commands_api import many_router as many_command_r
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
-from services.case.entrypoints.watch_api import router as watch_router
 from services.case.entrypoints.schedule import RetentionSchedule
+from services.case.entrypoints.watch_api import router as watch_router
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi

@@ -89,7 +89,9 @@ def check_until(until: date, today: date) -> date:
     if until < today:
         raise InvalidInput("終了日は今日以降の日付にしてください。", field="until")
     if until > today + MAX_LENGTH:
-        raise InvalidInput("見守りの期間は1年までです。続けるときは、終了日の前に計画を変更してください。", field="until")
+        raise InvalidInput(
+            "見守りの期間は1年までです。続けるときは、終了日の前に計画を変更してください。", field="until"
+        )
     return until
 
 

@@ -24,7 +24,9 @@ router = APIRouter(prefix="/v1/cases/{case_id}/watch", tags=["見守り"])
 
 
 class PlanBody(_Command):
-    watcher_kind: WatcherKind = Field(description="見守る人: coordinator(担当) / helper(地域の支援者) / agency(関係機関)")
+    watcher_kind: WatcherKind = Field(
+        description="見守る人: coordinator(担当) / helper(地域の支援者) / agency(関係機関)"
+    )
     watcher_id: Text | None = Field(
         None, min_length=1, max_length=64, description="支援者のアカウント id または機関 id(担当のときは不要)"
     )
