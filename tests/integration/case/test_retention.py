@@ -8,7 +8,7 @@ runs as the operator runs it, in its own process."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from case_helpers import case_of, consultation, coordinator, submit, supervisor
@@ -35,7 +35,8 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
 
 
 async def _worked_case(intake, case, referral, settings: Settings, *, name: str, close: bool) -> str:
-    """A case with a contact, a note and a referral the referral service holds; closed if ``close``."""
+    """A case with a watch plan (見守り) and a check-in, a contact, a note and a referral the
+    referral service holds; closed if ``close`` (its watch ended first)."""
     chubu = coordinator(settings)
     body = consultation(person={**consultation()["person"], "name": name})
     opened = await case_of(case, settings, await submit(intake, settings, body), chubu)
@@ -43,6 +44,13 @@ async def _worked_case(intake, case, referral, settings: Settings, *, name: str,
     v = (
         await _post(case, f"{path}/assignment", chubu, {"coordinator_id": "csw-chubu-1", "version": opened["version"]})
     )["version"]
+    until = (datetime.fromisoformat(opened["opened_at"]) + timedelta(days=30)).date().isoformat()
+    plan = {"watcher_kind": "coordinator", "every": 7, "unit": "days", "look_for": "サンプル: 夜の明かり"}
+    watch = await _post(case, f"{path}/watch", chubu, {**plan, "until": until, "version": v}, 201)
+    checkin = {"kind": "電話", "outcome": "変わりなし", "note": "サンプル: 元気そう", "version": watch["version"]}
+    v = (await _post(case, f"{path}/watch/{watch['plan_id']}/checkins", chubu, checkin, 201))["version"]
+    if close:
+        v = (await _post(case, f"{path}/watch/{watch['plan_id']}/end", chubu, {"version": v}))["version"]
     contact = {"channel": "電話", "whom": "サンプル長女", "outcome": "サンプル: 聞き取り", "version": v}
     v = (await _post(case, f"{path}/contacts", chubu, contact, 201))["version"]
     v = (await _post(case, f"{path}/notes", chubu, {"body": "サンプル: 自宅の様子", "version": v}, 201))["version"]
@@ -77,6 +85,8 @@ PERSONAL: list[tuple[str, Any, Any, Any, tuple[str, ...]]] = [
     ("case", case_orm.contacts, None, "id", ("whom", "outcome")),
     ("case", case_orm.notes, None, "id", ("body",)),
     ("case", case_orm.referrals, None, "id", ("purpose",)),
+    ("case", case_orm.watch_plans, None, "id", ("look_for",)),
+    ("case", case_orm.watch_checkins, None, "id", ("note",)),
     ("case", case_orm.timeline, None, "event_id", ("summary", "content_hash", "chain_hmac", "seq", "erased_at")),
     ("intake", intake_orm.consultations, None, "id", ("person", "household", "noticed")),
     ("referral", referral_orm.referrals, None, "id", ("purpose", "shared", "reason")),
@@ -160,6 +170,8 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert list(after["case.contacts"].values()) == [{"whom": ERASED_TEXT, "outcome": ERASED_TEXT}]
         assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
         assert [r["purpose"] for r in after["case.referrals"].values()] == [None]
+        assert list(after["case.watch_plans"].values()) == [{"look_for": ERASED_TEXT}]
+        assert list(after["case.watch_checkins"].values()) == [{"note": None}]
         timeline_after = after["case.timeline"]
         for event_id, entry in before[old]["case.timeline"].items():
             kept = timeline_after[event_id]
