@@ -33,6 +33,9 @@ WATCHER_KINDS = [("coordinator", "担当コーディネーター"), ("helper", "
 WATCH_UNITS = [("days", "日ごと"), ("business_days", "営業日ごと")]
 CHECKIN_KINDS = get_args(CheckInKind)
 CHECKIN_OUTCOMES = get_args(CheckInOutcome)
+# The check-in form's fields as the page names them (the contact and household forms
+# already have an "outcome" and a "note" on the same page).
+CHECKIN_FIELDS = {"kind": "checkin_kind", "outcome": "checkin_outcome", "note": "checkin_note"}
 SHORT_REASON = "本人の同意か法的根拠がないため共有できません"
 # What a stale form compares to say what changed meanwhile.
 SEEN_FIELDS = {"status": "状態", "priority": "優先度", "coordinator_id": "担当", "consent": "本人同意"}
@@ -125,6 +128,8 @@ async def render_case(
     status: int = 200,
 ) -> Response:
     case = case or await load_case(request, console, who, case_id)
+    if form == "checkin" and errors:
+        errors = {CHECKIN_FIELDS.get(name, name): text for name, text in errors.items()}
     labels = Labels(console.reference.current)
     referrals = await console.backend.get(
         "referral",

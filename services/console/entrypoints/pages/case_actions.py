@@ -246,9 +246,9 @@ FORMS = (
         "watch",
         body=lambda v, _: {
             "checked_at": _checked_at(v),
-            "kind": v.get("kind") or None,
-            "outcome": v.get("outcome") or None,
-            "note": _text(v, "note"),
+            "kind": v.get("checkin_kind") or None,
+            "outcome": v.get("checkin_outcome") or None,
+            "note": _text(v, "checkin_note"),
         },
     ),
     CaseForm("watch/{plan_id}/end", "watch", "watch/{plan_id}/end", "watch_ended", "watch"),
