@@ -75,6 +75,7 @@ class Plan(BaseModel):
     last_checkin_at: datetime | None
     next_due_at: datetime | None
     next_due_at_jst: str | None
+    next_due_on: date | None = Field(description="次の確認の予定日(この日の終わりまで。日本時間)")
     overdue: bool
     business_days_left: int | None = Field(description="次の確認まで残り営業日(超過はマイナス)")
     ended_at: datetime | None
@@ -108,6 +109,7 @@ def _plan(row: dict[str, Any], now: datetime, calendar: BusinessCalendar) -> Pla
         last_checkin_at=as_utc(row["last_checkin_at"]) if row["last_checkin_at"] else None,
         next_due_at=due,
         next_due_at_jst=jst_text(due) if due else None,
+        next_due_on=calendar.jst_day_of(due) if due else None,
         overdue=due is not None and now > due,
         business_days_left=calendar.business_days_left(due, now) if due else None,
         ended_at=as_utc(row["ended_at"]) if row["ended_at"] else None,

@@ -80,7 +80,10 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
         await post("/watch", {**plan, "version": version}, 409)
         await post("/status", {"to": "終結", "version": version}, 409)
         watch = (await case.get(f"/v1/cases/{case_id}/watch", headers=chubu)).json()
-        assert watch["current"]["next_due_at_jst"] == "2026-11-21 00:00:00 JST"
+        assert (watch["current"]["next_due_on"], watch["current"]["next_due_at_jst"]) == (
+            "2026-11-20",
+            "2026-11-21 00:00:00 JST",
+        )
         assert watch["current"]["rhythm"] == "14日ごと" and watch["current"]["look_for"] == plan["look_for"]
         await eventually(lambda: _pending_checkins(notify), what="notify chasing the first check-in")
 
@@ -142,7 +145,7 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
 
         await eventually(alerted, what="the coordinator alerted of the change")
         after = (await case.get(f"/v1/cases/{case_id}/watch", headers=chubu)).json()
-        assert after["current"]["next_due_at_jst"] == "2026-12-11 00:00:00 JST"
+        assert after["current"]["next_due_on"] == "2026-12-10"  # a fortnight after the check-in
         assert [c["outcome"] for c in after["checkins"]] == ["気になる変化"]
         assert {"case.watch_started", "case.checked_in", "followup.fired"} <= set(
             await timeline_types(case, supervisor(settings), case_id)
