@@ -2,7 +2,8 @@
 test (nothing waits for days). An elderly person living alone is put on a fortnightly
 watch by a ほっとネット推進員; the check-in due on the Friday before a holiday weekend
 is missed and chased on the business days after it (推進員 → coordinator →
-supervisor); the next check-in reports 気になる変化 and the coordinator is alerted."""
+supervisor); the next check-in reports 気になる変化 and the coordinator is alerted, then
+緊急 like an urgent consultation; the watch ends and the case can close."""
 
 from __future__ import annotations
 
@@ -152,3 +153,21 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
         )
         reads = (await case.get(f"/v1/cases/{case_id}/reads", headers=supervisor(settings))).json()["items"]
         assert any(r["what"] == "watch" for r in reads)
+
+        # 緊急 is told like an urgent consultation; ending the watch stops the chase and
+        # lets the case be closed.
+        urgent = {"kind": "電話", "outcome": "緊急", "version": after["version"]}
+        version = (await post(checkins, urgent, 201))["version"]
+
+        async def urgent_told() -> bool:
+            return "watch_urgent" in await _mine(notify, chubu)
+
+        await eventually(urgent_told, what="the coordinator told of the emergency")
+        version = (await post(f"/watch/{plan_id}/end", {"version": version}))["version"]
+        await post(checkins, {**urgent, "version": version}, 409)
+
+        async def nothing_chased() -> bool:
+            return await _pending_checkins(notify) == 0
+
+        await eventually(nothing_chased, what="the ended watch no longer chased")
+        await post("/status", {"to": "終結", "version": version})
