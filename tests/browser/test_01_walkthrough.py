@@ -265,6 +265,11 @@ def test_the_coordinator_puts_the_person_on_a_fortnightly_watch_and_a_change_rea
     expect(page.locator(".banner--success")).to_contain_text("見守りの確認を記録しました")
     expect(page.locator("#watch")).to_contain_text("足元がおぼつかない")
     coordinator.shot("case-watch")
+    page.locator("summary", has_text="見守り計画を変える").click()
+    page.locator("#watch").get_by_label(re.compile("^間隔")).fill("7")
+    page.get_by_role("button", name="計画を変える").click()
+    expect(page.locator(".banner--success")).to_contain_text("見守り計画を変えました")
+    expect(page.locator("#watch")).to_contain_text("7日ごと")
     wait_for(
         lambda: "気になる変化がありました" in coordinator.go("/notifications").locator("main").inner_text(),
         "the coordinator alerted of the change",

@@ -105,14 +105,24 @@ def check_watcher(kind: str, watcher_id: str | None, known_agency: bool) -> None
 
 
 def check_start(case: CaseState, active_plan: bool, watcher_kind: str) -> None:
-    """``POST /watch``: an open, workable case without an active plan; a coordinator
-    can only watch a case someone is assigned to."""
+    """``POST /watch``: an open, workable case without an active plan."""
     check_workable(case)
     if active_plan:
         raise Conflict(
             "このケースにはすでに見守り計画があります。変更するか、終えてから始めてください。",
             current_version=case.version,
         )
+    _check_coordinator_watches(case, watcher_kind)
+
+
+def check_change(case: CaseState, plan: PlanState, watcher_kind: str) -> None:
+    """``POST /watch/{plan}``: the plan still runs; the new watcher may watch."""
+    check_active(case, plan, "変更")
+    _check_coordinator_watches(case, watcher_kind)
+
+
+def _check_coordinator_watches(case: CaseState, watcher_kind: str) -> None:
+    """The coordinator watching is the case's own: someone must be assigned."""
     if watcher_kind == "coordinator" and not case.assigned:
         raise Conflict("担当が決まっていないケースです。先に担当を決めてください。", current_version=case.version)
 

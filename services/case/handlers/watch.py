@@ -123,9 +123,7 @@ async def change(
     async with uow:
         case, row = await _load(uow, case_id, plan_id, version, caller)
         state = rules.PlanState.of(row)
-        rules.check_active(CaseState.of(case), state, "変更")
-        if plan.watcher_kind == "coordinator" and case["coordinator_id"] is None:
-            rules.check_start(CaseState.of(case), False, plan.watcher_kind)  # refuses: unassigned
+        rules.check_change(CaseState.of(case), state, plan.watcher_kind)
         due = rules.next_due(
             rhythm, state.started_at, state.last_checkin_at, plan.until, reference.followups.calendar(None)
         )

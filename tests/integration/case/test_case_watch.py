@@ -10,6 +10,7 @@ from __future__ import annotations
 from case_helpers import case_of, consultation, coordinator, submit, supervisor, timeline_types
 
 from shared.clock import FrozenClock
+from shared.events.personal import SEALED_PREFIX
 from tests.integration.notify.notify_support import fast_loops, jst, kinds, published, settle
 from tests.support.metrics import Scrape
 from tests.support.services import eventually, running_service
@@ -87,6 +88,8 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
         )
         assert watch["current"]["rhythm"] == "14日ごと" and watch["current"]["look_for"] == plan["look_for"]
         await eventually(lambda: _pending_checkins(notify), what="notify chasing the first check-in")
+        sealed = [e for e in await published(settings, "case") if e.type == "case.watch_started"]
+        assert sealed[0].payload["look_for"].startswith(SEALED_PREFIX)  # the coordinator's words
 
         checkins = f"/watch/{plan_id}/checkins"
         # Check-in times obey the plausibility rules: not before the plan, not in the future.

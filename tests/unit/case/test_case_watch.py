@@ -82,6 +82,15 @@ def test_a_plan_starts_only_on_an_open_unmerged_case_without_one() -> None:
     rules.check_start(CaseState("受付", False, None, 3), active_plan=False, watcher_kind="helper")
 
 
+def test_a_change_to_the_coordinator_watching_needs_one_assigned() -> None:
+    running = rules.PlanState(rules.ACTIVE, STARTED, date(2027, 3, 31), None)
+    rules.check_change(OPEN, running, "coordinator")
+    with pytest.raises(Conflict, match="担当"):
+        rules.check_change(CaseState("受付", False, None, 3), running, "coordinator")
+    with pytest.raises(Conflict, match="変更"):
+        rules.check_change(OPEN, rules.PlanState(rules.ENDED, STARTED, date(2027, 3, 31), None), "helper")
+
+
 @pytest.mark.parametrize("doing", ["変更", "終了", "記録"])
 def test_an_ended_plan_is_neither_changed_nor_ended_nor_checked_in(doing: str) -> None:
     running = rules.PlanState(rules.ACTIVE, STARTED, date(2027, 3, 31), None)

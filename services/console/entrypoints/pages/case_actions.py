@@ -160,6 +160,10 @@ def _watch_plan(values: Values, _who: SignedIn) -> dict[str, Any]:
     }
 
 
+def _needs_every(body: dict[str, Any]) -> dict[str, str] | None:
+    return None if body["every"] else {"every": "間隔を入力してください。"}
+
+
 @dataclass(frozen=True)
 class CaseForm:
     """One form of the case page: where it posts, the case service's command it becomes,
@@ -229,15 +233,8 @@ FORMS = (
         },
     ),
     CaseForm("notes", "note", "notes", "note_added", "notes", body=lambda v, _: {"body": _text(v, "body")}),
-    CaseForm(
-        "watch",
-        "watch",
-        "watch",
-        "watch_started",
-        "watch",
-        body=_watch_plan,
-        refusal=lambda b: None if b["every"] else {"every": "間隔を入力してください。"},
-    ),
+    CaseForm("watch", "watch", "watch", "watch_started", "watch", body=_watch_plan, refusal=_needs_every),
+    CaseForm("watch/{plan_id}", "watch_change", "watch/{plan_id}", "watch_changed", "watch", _watch_plan, _needs_every),
     CaseForm(
         "watch/{plan_id}/checkins",
         "checkin",

@@ -53,6 +53,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "note_added": ("success", "メモを追加しました。"),
     "watch_started": ("success", "見守りを始めました。確認の予定日を過ぎると、見守る人から順にお知らせします。"),
     "checked_in": ("success", "見守りの確認を記録しました。"),
+    "watch_changed": ("success", "見守り計画を変えました。次の確認の予定日を計算し直しました。"),
     "watch_ended": ("success", "見守りを終えました。"),
     "member_added": ("success", "世帯員を追加しました。"),
     "referred": ("success", "紹介を依頼しました。紹介先の受領確認を待っています。"),
