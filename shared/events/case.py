@@ -209,6 +209,7 @@ class AttentionCleared(EventPayload):
 # (``next_due_at``) on the follow-up ladder and alerts the area on a worrying one.
 
 WatcherKind = Literal["coordinator", "helper", "agency"]
+WATCHER_LABELS: dict[str, str] = {"coordinator": "担当コーディネーター", "helper": "地域の支援者", "agency": "関係機関"}
 WatchUnit = Literal["days", "business_days"]
 CheckInKind = Literal["訪問", "電話", "様子見"]
 CheckInOutcome = Literal["変わりなし", "気になる変化", "緊急"]

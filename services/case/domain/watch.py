@@ -29,7 +29,6 @@ MAX_LENGTH = timedelta(days=366)
 # Outcomes the area's coordinators hear of at once.
 ALERTING: frozenset[str] = frozenset({"気になる変化", "緊急"})
 UNIT_LABELS = {"days": "日", "business_days": "営業日"}
-WATCHER_LABELS = {"coordinator": "担当コーディネーター", "helper": "地域の支援者", "agency": "関係機関"}
 
 
 @dataclass(frozen=True)

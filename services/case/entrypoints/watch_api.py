@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from services.case.domain.watch import UNIT_LABELS, WATCHER_LABELS, Rhythm
+from services.case.domain.watch import UNIT_LABELS, Rhythm
 from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.schemas import CommandResult, VersionIn, _Command
 from services.case.handlers import watch
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
-from shared.events.case import CheckInKind, CheckInOutcome, WatcherKind, WatchUnit
+from shared.events.case import WATCHER_LABELS, CheckInKind, CheckInOutcome, WatcherKind, WatchUnit
 from shared.http.app import correlation_id_of
 from shared.http.text import Text
 from shared.identity import CurrentIdentity

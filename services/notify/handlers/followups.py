@@ -17,20 +17,20 @@ from shared.calendar import BusinessCalendar, hours_late
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, FollowupFired, ReferralReceived, new_event_id
+from shared.events.case import WATCHER_LABELS
 from shared.followups import STEPS, Deadlines, Step
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
-WATCHER_LABELS = {"coordinator": "担当コーディネーター", "helper": "地域の支援者"}
 
 
 def watcher_label(ctx: NotifyContext, kind: str | None, watcher_id: str) -> str:
     """Who watches, as the coordinator reads it (an agency by name; a helper by account id)."""
     if kind == "agency":
         return ctx.agency_name(watcher_id)
-    label = WATCHER_LABELS.get(kind or "", "見守る人")
+    label = WATCHER_LABELS.get(kind or "coordinator", "見守る人")
     return label if kind == "coordinator" else f"{label} {watcher_id}"
 
 

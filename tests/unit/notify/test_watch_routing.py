@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.case.domain.watch import WATCHER_LABELS
 from services.notify.domain.routing import checkin_notices, watch_escalation_notice
+from shared.events.case import WATCHER_LABELS
 from shared.followups import FollowupPolicy, FollowupPolicyError
 
 

@@ -19,7 +19,7 @@ from services.console.entrypoints.pages.common import page
 from services.console.entrypoints.pages.labels import CONSENTS, PRIORITIES, Labels
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, render
 from services.console.handlers.signin import SignedIn
-from shared.events.case import CheckInKind, CheckInOutcome
+from shared.events.case import WATCHER_LABELS, CheckInKind, CheckInOutcome
 from shared.http.app import correlation_id_of
 from shared.reference import CITY_WIDE
 
@@ -29,7 +29,7 @@ Desk = Annotated[SignedIn, Depends(acting_as("coordinator", "supervisor"))]
 CASE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 CONTACT_CHANNELS = ("訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他")
 # 見守り: the choices of the watch forms (the case service's contract names them).
-WATCHER_KINDS = [("coordinator", "担当コーディネーター"), ("helper", "地域の支援者"), ("agency", "関係機関")]
+WATCHER_KINDS = list(WATCHER_LABELS.items())
 WATCH_UNITS = [("days", "日ごと"), ("business_days", "営業日ごと")]
 CHECKIN_KINDS = get_args(CheckInKind)
 CHECKIN_OUTCOMES = get_args(CheckInOutcome)
