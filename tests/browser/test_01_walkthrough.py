@@ -258,7 +258,6 @@ def test_the_coordinator_puts_the_person_on_a_fortnightly_watch_and_a_change_rea
     page.get_by_label("気になる変化", exact=True).check()
     page.get_by_role("button", name="確認を記録する").click()
     expect(page.locator("#f-checked_at-error")).to_contain_text("見守りの開始")
-    coordinator.shot("case-watch-error")
     page.locator("#f-checked_at").fill("")
     page.get_by_label(re.compile("^ひとこと")).fill("サンプル: 足元がおぼつかない様子")
     page.get_by_role("button", name="確認を記録する").click()
