@@ -8,7 +8,7 @@ runs as the operator runs it, in its own process."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from case_helpers import case_of, consultation, coordinator, submit, supervisor
@@ -18,6 +18,7 @@ from services.case.adapters import orm as case_orm
 from services.intake.adapters import orm as intake_orm
 from services.notify.adapters import orm as notify_orm
 from services.referral.adapters import orm as referral_orm
+from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.events.case import ERASED_TEXT
 from shared.settings import Settings
@@ -44,7 +45,9 @@ async def _worked_case(intake, case, referral, settings: Settings, *, name: str,
     v = (
         await _post(case, f"{path}/assignment", chubu, {"coordinator_id": "csw-chubu-1", "version": opened["version"]})
     )["version"]
-    until = (datetime.fromisoformat(opened["opened_at"]) + timedelta(days=30)).date().isoformat()
+    # A month from the shared clock's today (not the case's opening: the case service may
+    # have opened it just before it read a moved clock).
+    until = (Clock(settings.clock_file).now() + timedelta(days=30)).date().isoformat()
     plan = {"watcher_kind": "coordinator", "every": 7, "unit": "days", "look_for": "サンプル: 夜の明かり"}
     watch = await _post(case, f"{path}/watch", chubu, {**plan, "until": until, "version": v}, 201)
     checkin = {"kind": "電話", "outcome": "変わりなし", "note": "サンプル: 元気そう", "version": watch["version"]}
