@@ -1,7 +1,8 @@
 """The city's follow-up policy (``reference/followups.yaml``): how long an agency has to
 acknowledge a referral, to accept or decline it and between progress reports, and
 after how long a missed deadline is escalated — by agency kind and urgency, in the
-agency's business calendar.
+agency's business calendar — and the same ladder for a missed 見守り check-in
+(``watch``: its escalation spans; the check-in's own due time is the watch plan's).
 
 One model, read with the rest of the reference data (``shared.reference``), so a
 reference reload reloads it too. The referral service shows the deadlines from it,
@@ -147,6 +148,17 @@ def _urgencies(raw: Any) -> Any:
     return raw
 
 
+class WatchOverrides(_Section):
+    """A missed check-in of a watch plan (見守り): after how long the watcher's reminder
+    is escalated to the coordinator, then to the supervisor (the default's spans if unset)."""
+
+    escalate_to_coordinator: PolicySpan | None = None
+    escalate_to_supervisor: PolicySpan | None = None
+
+    def given(self) -> dict[str, Span]:
+        return {key: span for key in SPAN_KEYS[3:] if (span := getattr(self, key)) is not None}
+
+
 class KindOverrides(Overrides):
     """An agency kind's spans, and under ``urgency`` its spans per urgency."""
 
@@ -196,6 +208,7 @@ class FollowupPolicy(_Section):
     default: Deadlines
     urgency: dict[str, Overrides] = {}
     agency_kinds: dict[str, KindOverrides] = {}
+    watch: WatchOverrides = WatchOverrides()
 
     @field_validator("urgency", mode="before")
     @classmethod
@@ -220,6 +233,11 @@ class FollowupPolicy(_Section):
             if layer is not None:
                 merged.update(layer.given())
         return self.default.model_copy(update=merged) if merged else self.default
+
+    def watch_deadlines(self) -> Deadlines:
+        """The spans that chase a missed check-in: the default, overridden by ``watch``."""
+        given = self.watch.given()
+        return self.default.model_copy(update=given) if given else self.default
 
     def has_calendar(self, name: str) -> bool:
         return name in self.calendars

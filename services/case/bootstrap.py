@@ -19,6 +19,7 @@ from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
 from services.case.entrypoints.schedule import RetentionSchedule
+from services.case.entrypoints.watch_api import router as watch_router
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
 from shared.http.asyncapi import add_asyncapi
@@ -84,4 +85,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(read_router)
     app.include_router(command_router)
     app.include_router(many_command_router)
+    app.include_router(watch_router)
     return app

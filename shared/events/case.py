@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from shared.events.envelope import EventPayload
-from shared.events.personal import OptionalPersonalText
+from shared.events.personal import OptionalPersonalText, PersonalText
 
 # What a reporter may see of a case: the stage, never its contents.
 ReporterStage = Literal["受付済", "対応中", "つなぎ済", "終結"]
@@ -203,6 +203,73 @@ class AttentionCleared(EventPayload):
 
     case_id: str
     referral_ids: list[str]
+
+
+# 見守り: a watch plan on the case, and each check-in. Notify chases the next check-in
+# (``next_due_at``) on the follow-up ladder and alerts the area on a worrying one.
+
+WatcherKind = Literal["coordinator", "helper", "agency"]
+WATCHER_LABELS: dict[str, str] = {"coordinator": "担当コーディネーター", "helper": "地域の支援者", "agency": "関係機関"}
+WatchUnit = Literal["days", "business_days"]
+CheckInKind = Literal["訪問", "電話", "様子見"]
+CheckInOutcome = Literal["変わりなし", "気になる変化", "緊急"]
+
+
+class WatchStarted(EventPayload):
+    """A watch plan began: who watches (an account id or agency id, never a name), how
+    often, until when; what to look for is the coordinator's words (sealed)."""
+
+    TYPE: ClassVar[str] = "case.watch_started"
+    AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
+
+    case_id: str
+    plan_id: str
+    area: str
+    watcher_kind: WatcherKind
+    watcher_id: str
+    every: int
+    unit: WatchUnit
+    until: str  # the last day (JST date)
+    look_for: PersonalText
+    next_due_at: str | None  # the end of the day the first check-in is due; None: past ``until``
+
+
+class WatchChanged(WatchStarted):
+    """The watch plan was changed: the plan as it now is (the next check-in recomputed)."""
+
+    TYPE: ClassVar[str] = "case.watch_changed"
+
+
+class WatchEnded(EventPayload):
+    """The watch plan ended: no more check-ins are chased."""
+
+    TYPE: ClassVar[str] = "case.watch_ended"
+    AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
+
+    case_id: str
+    plan_id: str
+    area: str
+
+
+class CheckInRecorded(EventPayload):
+    """A visit or call of a watch plan (見守りの確認) and what the watcher found;
+    気になる変化 and 緊急 alert the area's coordinators."""
+
+    TYPE: ClassVar[str] = "case.checked_in"
+    AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
+
+    case_id: str
+    plan_id: str
+    checkin_id: str
+    area: str
+    kind: CheckInKind
+    outcome: CheckInOutcome
+    checked_at: str
+    note: OptionalPersonalText = None
+    next_due_at: str | None
 
 
 # What erased required text reads as, in every service.

@@ -24,14 +24,15 @@ class NotificationRecorded(EventPayload):
 
 
 class FollowupFired(EventPayload):
-    """A follow-up on a handoff came due: a reminder or an escalation."""
+    """A follow-up came due: a reminder or an escalation — of a handoff (``referral_id``)
+    or of a watch plan's missed check-in (``plan_id``, step ``checkin``)."""
 
     TYPE: ClassVar[str] = "followup.fired"
     AGGREGATE: ClassVar[str] = "referral"
     PUBLISHER: ClassVar[str] = "notify"
 
     followup_id: str
-    referral_id: str
+    referral_id: str | None = None
     case_id: str
     step: str
     recipient_role: str
@@ -41,6 +42,7 @@ class FollowupFired(EventPayload):
     # 3 supervisor) and the lateness as shown to people.
     rung: int | None = None
     late: str | None = None
+    plan_id: str | None = None  # additive (v1)
 
 
 class DeliveryFailed(EventPayload):

@@ -3,11 +3,13 @@ raises a consultation on a phone; the coordinator finds it in the queue (it appe
 without a reload), takes it, triages, records a contact and refers it sharing two
 fields while the consent gate refuses a third; a second coordinator reassigns cases in
 bulk (one changed meanwhile is reported, not overwritten); a stale form says what
-changed and keeps what was typed. The tests run in order and share ``WALK``."""
+changed and keeps what was typed; after the handoffs the coordinator puts the person on a
+watch (見守り) and a worrying check-in reaches her. The tests run in order and share ``WALK``."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Browser, expect
@@ -233,6 +235,46 @@ def test_the_decline_puts_the_case_in_front_of_its_coordinator(people: dict[str,
     expect(row).to_contain_text("要対応", timeout=20_000)
     expect(row).to_contain_text("対象年齢の外のため")
     coordinator.shot("queue-needs-attention")
+
+
+def test_the_coordinator_puts_the_person_on_a_fortnightly_watch_and_a_change_reaches_her(
+    people: dict[str, Person],
+) -> None:
+    """見守り: a ほっとネット推進員 will look in every two weeks; a check-in dated before the
+    plan began is refused next to its field; a 気になる変化 is in the coordinator's お知らせ."""
+    coordinator = people["csw-chubu-1"]
+    page = coordinator.go(WALK["case_url"].removeprefix(coordinator.base))
+    page.locator("summary", has_text="見守りを始める").click()
+    page.get_by_label("地域の支援者", exact=True).check()
+    page.get_by_label("支援者のID・機関ID").fill("hotnet-12")
+    page.get_by_label(re.compile("^気をつけて見ること")).fill("サンプル: 新聞がたまっていないか、夜に明かりがつくか")
+    page.get_by_label(re.compile("^終了日")).fill((date.today() + timedelta(days=90)).isoformat())
+    page.get_by_role("button", name="見守りを始める").click()
+    expect(page.locator(".banner--success")).to_contain_text("見守りを始めました")
+    expect(page.locator("#watch")).to_contain_text("14日ごと")
+    page.locator("summary", has_text="見守りの確認を記録する").click()
+    page.locator("#f-checked_at").fill((datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#f-checkin_kind").select_option("訪問")
+    page.get_by_label("気になる変化", exact=True).check()
+    page.get_by_role("button", name="確認を記録する").click()
+    expect(page.locator("#f-checked_at-error")).to_contain_text("見守りの開始")
+    page.locator("#f-checked_at").fill("")
+    page.get_by_label(re.compile("^ひとこと")).fill("サンプル: 足元がおぼつかない様子")
+    page.get_by_role("button", name="確認を記録する").click()
+    expect(page.locator(".banner--success")).to_contain_text("見守りの確認を記録しました")
+    expect(page.locator("#watch")).to_contain_text("足元がおぼつかない")
+    coordinator.shot("case-watch")
+    page.locator("summary", has_text="見守り計画を変える").click()
+    page.locator("#watch").get_by_label(re.compile("^間隔")).fill("7")
+    page.get_by_role("button", name="計画を変える").click()
+    expect(page.locator(".banner--success")).to_contain_text("見守り計画を変えました")
+    expect(page.locator("#watch")).to_contain_text("7日ごと")
+
+    def alerted() -> bool:  # お知らせ is screenshotted and checked at the end of the walk
+        page.goto(coordinator.base + "/notifications")
+        return "気になる変化がありました" in page.locator("main").inner_text()
+
+    wait_for(alerted, "the coordinator alerted of the change")
 
 
 def test_a_second_coordinator_reassigns_in_bulk_and_a_changed_case_is_reported(

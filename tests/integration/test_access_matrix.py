@@ -17,6 +17,7 @@ longer exists."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -81,6 +82,11 @@ case     POST /v1/cases/{case_id}/merge                           401  409  404 
 case     POST /v1/cases/{case_id}/merge/undo                      401  409  404  403  403  403  403  403
 case     POST /v1/cases/{case_id}/link-offers/{offer_id}/dismiss  401  409  404  403  403  403  403  403
 case     POST /v1/cases/assignments                               401  200  200  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/watch                           401  200  404  200  403  403  403  403
+case     POST /v1/cases/{case_id}/watch                           401  409  404  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch/{plan_id}                 401  409  404  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch/{plan_id}/end             401  409  404  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch/{plan_id}/checkins        401  409  404  403  403  403  403  403
 referral GET  /health                                             200  200  200  200  200  200  200  200
 referral GET  /ready                                              200  200  200  200  200  200  200  200
 referral GET  /metrics                                            200  200  200  200  200  200  200  200
@@ -117,6 +123,15 @@ notify   GET  /v1/overdue                                         401  200e 200e
 notify   GET  /v1/referrals/{referral_id}/followups               401  200  404  200  403  403  403  403
 """
 
+# A watch plan (見守り) ending a month from the day the test runs (a past day is refused).
+WATCH_PLAN = {
+    "watcher_kind": "helper",
+    "watcher_id": "hotnet-1",
+    "every": 14,
+    "unit": "days",
+    "look_for": "サンプル: 新聞がたまっていないか",
+    "until": (date.today() + timedelta(days=30)).isoformat(),
+}
 # A valid body per command (the version is always the stale one).
 BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/assignment": {"coordinator_id": "csw-chubu-2"},
@@ -129,6 +144,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/household/members": {"relation": "長男"},
     "/v1/cases/{case_id}/referrals": {"agency_id": "hc-1", "purpose": "サンプル: 訪問", "share": ["age_group"]},
     "/v1/cases/{case_id}/merge": {"into_case_id": UNKNOWN_ID},
+    "/v1/cases/{case_id}/watch": WATCH_PLAN,
+    "/v1/cases/{case_id}/watch/{plan_id}": WATCH_PLAN,
+    "/v1/cases/{case_id}/watch/{plan_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
     "/v1/referrals/{referral_id}/decline": {"reason": "サンプル: 対象外"},
     "/v1/referrals/{referral_id}/fail": {"reason": "サンプル: 連絡が取れない"},
     "/v1/referrals/{referral_id}/cancel": {"reason": "サンプル: 取り下げ"},
@@ -193,7 +211,12 @@ async def test_every_operation_answers_every_caller_as_the_matrix_says(make_sett
         seeded = await seed_one_referral(clients, settings)
         known = {name: values[0] for name, values in seeded.items()}
         seen = await case.get(f"/v1/cases/{known['case_id']}", headers=_headers(settings, "coord"))
-        known |= {"case_number": seen.json()["case_number"], "offer_id": known["case_id"], "delivery_id": UNKNOWN_ID}
+        known |= {
+            "case_number": seen.json()["case_number"],
+            "offer_id": known["case_id"],
+            "delivery_id": UNKNOWN_ID,
+            "plan_id": UNKNOWN_ID,
+        }
         operations = {
             (service, method.upper(), path)
             for service in SERVICES

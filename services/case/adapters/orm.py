@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 from shared.db.engine import audit_schema
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
@@ -43,6 +43,7 @@ cases = Table(
     Column("merged_into", String(26), nullable=True, index=True),
     Column("version", Integer, nullable=False),
     _at("erased_at"),  # retention erased its personal fields (services/case/handlers/retention.py)
+    Column("watch_plan_id", String(26), nullable=True),  # the running watch plan (見守り), if any
     Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
 )
 
@@ -164,6 +165,42 @@ notes = Table(
     Column("body", Text, nullable=False),
     Column("author_id", String(64), nullable=False),
     _at("created_at", False),
+)
+
+# Watch plans (見守り) and their check-ins (domain/watch.py). ``look_for`` and ``note``
+# are the coordinator's words: personal, erased by retention.
+watch_plans = Table(
+    "watch_plans",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("status", String(8), nullable=False),  # active → ended
+    Column("watcher_kind", String(12), nullable=False),
+    Column("watcher_id", String(64), nullable=False),
+    Column("every", Integer, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("look_for", Text, nullable=False),
+    Column("until", Date, nullable=False),
+    _at("started_at", False),
+    _at("last_checkin_at"),
+    _at("next_due_at"),
+    _at("ended_at"),
+    Column("created_by", String(64), nullable=False),
+    _at("updated_at", False),
+)
+
+watch_checkins = Table(
+    "watch_checkins",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("plan_id", String(26), nullable=False, index=True),
+    Column("case_id", String(26), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("outcome", String(12), nullable=False),
+    Column("note", Text, nullable=True),
+    _at("checked_at", False),
+    Column("recorded_by", String(64), nullable=False),
+    _at("recorded_at", False),
 )
 
 # Every event about a case, from every service, once (event id is the key). Each case's

@@ -19,6 +19,8 @@ from services.case.adapters.orm import (
     notes,
     referrals,
     timeline,
+    watch_checkins,
+    watch_plans,
 )
 from services.case.domain.retention import ERASED, erased_summary
 from services.case.domain.status import CLOSED
@@ -40,6 +42,8 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     contacts: {"whom": ERASED, "outcome": ERASED},
     notes: {"body": ERASED},
     referrals: {"purpose": None, "decline_reason": None},
+    watch_plans: {"look_for": ERASED},
+    watch_checkins: {"note": None},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

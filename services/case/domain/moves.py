@@ -24,6 +24,7 @@ class CaseState:
     assigned: bool
     merged_into: str | None
     version: int
+    watching: bool = False  # a watch plan (見守り) is running
 
     @classmethod
     def of(cls, case: Mapping[str, Any]) -> CaseState:
@@ -32,6 +33,7 @@ class CaseState:
             assigned=case["coordinator_id"] is not None,
             merged_into=case["merged_into"],
             version=case["version"],
+            watching=case.get("watch_plan_id") is not None,
         )
 
 
@@ -58,7 +60,18 @@ def check_status_change(state: CaseState, target: str) -> lifecycle.Status:
     check_workable(state, allow_closed=True)
     if target in lifecycle.REFERABLE and not state.assigned:
         raise Conflict("担当が決まっていないケースです。先に担当を決めてください。", current_version=state.version)
+    if target == lifecycle.CLOSED:
+        check_not_watched(state)
     return lifecycle.move(state.status, target)
+
+
+def check_not_watched(state: CaseState) -> None:
+    """A case is not closed, nor merged away, while someone is still watching over the
+    person: the watch plan is ended first (on purpose, not as a side effect)."""
+    if state.watching:
+        raise Conflict(
+            "見守り計画が続いています。先に見守りを終えてから操作してください。", current_version=state.version
+        )
 
 
 def check_referral(state: CaseState) -> None:

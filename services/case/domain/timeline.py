@@ -9,7 +9,7 @@ from typing import Any
 
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
-_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose", "error"})
+_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for"})
 
 LABELS: dict[str, str] = {
     "consultation.submitted": "相談受付",
@@ -29,6 +29,10 @@ LABELS: dict[str, str] = {
     "case.merge_undone": "ケース統合の取消",
     "case.attention_cleared": "辞退への対応",
     "case.retention_erased": "保存期間経過による個人情報の消去",
+    "case.watch_started": "見守りの開始",
+    "case.watch_changed": "見守り計画の変更",
+    "case.watch_ended": "見守りの終了",
+    "case.checked_in": "見守りの確認",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",

@@ -139,6 +139,8 @@ async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
     fired = envelope.payload_as(FollowupFired)
     case_id = envelope.case_id or fired.case_id
     add_to_timeline(uow, (envelope, case_id))
+    if fired.referral_id is None:
+        return  # a watch plan's missed check-in: the timeline is all
     referrals = ReferralRepository(uow.db)
     referral = await referrals.get(fired.referral_id, for_update=True)
     if referral is not None:

@@ -6,6 +6,7 @@ Undoing clears the pointer — nothing has to be put back."""
 from __future__ import annotations
 
 from services.case.adapters.repository import CaseRepository
+from services.case.domain import moves
 from services.case.handlers.common import CaseUpdate, check_version, check_workable, load_visible, require_writer
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -26,6 +27,7 @@ async def merge(
         source = await load_visible(uow, case_id, caller, for_update=True)
         check_version(source, version)
         check_workable(source)
+        moves.check_not_watched(moves.CaseState.of(source))
         try:
             target = await load_visible(uow, into_case_id, caller, for_update=True)
         except NotFound as exc:

@@ -106,11 +106,12 @@ class FollowupRepository:
     async def overdue(
         self, now: datetime, area: str | None, agency_id: str | None, offset: int, limit: int
     ) -> tuple[list[Any], int]:
-        """One page of the timers past their deadline, oldest first, and how many there are."""
+        """One page of the referrals' timers past their deadline, oldest first, and how many
+        there are (a watch plan's missed check-in shows on its case page)."""
         query = (
             select(followups, referrals.c.case_number)
             .select_from(followups.outerjoin(referrals, followups.c.referral_id == referrals.c.referral_id))
-            .where(and_(followups.c.status == "pending", followups.c.due_at < now))
+            .where(and_(followups.c.status == "pending", followups.c.due_at < now, followups.c.subject == "referral"))
         )
         if area:
             query = query.where(followups.c.area == area)

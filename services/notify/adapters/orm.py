@@ -134,10 +134,15 @@ delivery_attempts = Table(
     Column("detail", Text, nullable=True),
 )
 
+# A timer chases a referral's step, or (subject "watch") a watch plan's next check-in
+# (見守り): then referral_id holds the plan, agency_id the watcher (of watcher_kind),
+# step is "checkin" and round counts the check-ins chased.
 followups = Table(
     "followups",
     metadata,
     Column("id", String(26), primary_key=True),
+    Column("subject", String(12), nullable=False, server_default="referral"),
+    Column("watcher_kind", String(12), nullable=True),
     Column("referral_id", String(26), nullable=False),
     Column("case_id", String(26), nullable=False),
     Column("agency_id", String(64), nullable=False),

@@ -110,6 +110,46 @@ def escalation_notice(rung: int, *, agency_id: str, area: str) -> Notice:
     raise ValueError(f"no escalation rung {rung}")
 
 
+# 見守り (watch plans) ---------------------------------------------------------------
+CHECKIN = "checkin"  # the follow-up step of a watch plan's next check-in
+
+
+def watcher(kind: str | None, watcher_id: str, area: str) -> Recipient:
+    """Whom a watch plan's reminder goes to: the watching agency, the community helper
+    (their account), or — the coordinator watching — the area's coordinators (addressed
+    to the case's coordinator)."""
+    if kind == "agency":
+        return agency(watcher_id)
+    if kind == "helper":
+        return Recipient("helper", watcher_id)
+    return coordinator(area)
+
+
+def watch_escalation_notice(rung: int, *, watcher_kind: str | None, watcher_id: str, area: str) -> Notice:
+    """The same ladder as a referral's: rung 1 reminds the watcher, 2 the area's
+    coordinator, 3 the supervisor."""
+    if rung == 1:
+        recipient = watcher(watcher_kind, watcher_id, area)
+        return Notice(recipient, f"watch_reminder_{recipient.role}")
+    if rung == 2:
+        return Notice(coordinator(area), "watch_escalation")
+    if rung == 3:
+        return Notice(SUPERVISOR, "watch_escalation_supervisor")
+    raise ValueError(f"no escalation rung {rung}")
+
+
+def checkin_notices(outcome: str, area: str, all_areas: tuple[str, ...] = ()) -> list[Notice]:
+    """A check-in that found a change (気になる変化) alerts the area's coordinators at
+    once; an emergency (緊急) is told like an urgent consultation (every area's while
+    the case waits in the city-wide queue). 変わりなし tells no one."""
+    if outcome == "気になる変化":
+        return [Notice(coordinator(area), "watch_concern")]
+    if outcome == URGENT:
+        areas = all_areas if area == CITY_WIDE and all_areas else (area,)
+        return [Notice(coordinator(a), "watch_urgent") for a in areas]
+    return []
+
+
 @dataclass(frozen=True)
 class FollowupEffect:
     """What a referral move does to its timers."""

@@ -1,6 +1,6 @@
 """The events notify applies: cases (areas, assigned coordinators, reporters, urgent
-cases) and every
-referral move; retention's erasure. Handlers are bound to the service's context in ``bootstrap``."""
+cases), watch plans and check-ins (見守り), every referral move; retention's erasure.
+Handlers are bound to the service's context in ``bootstrap``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from functools import partial
 
 from services.notify.adapters.orm import access
 from services.notify.handlers import events as handlers
+from services.notify.handlers import watch
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
 from shared.events import (
@@ -20,7 +21,15 @@ from shared.events import (
     ReferralRequested,
     ReferralStatusChanged,
 )
-from shared.events.case import CaseAssigned, CaseMoved, CaseRetentionErased
+from shared.events.case import (
+    CaseAssigned,
+    CaseMoved,
+    CaseRetentionErased,
+    CheckInRecorded,
+    WatchChanged,
+    WatchEnded,
+    WatchStarted,
+)
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
@@ -42,6 +51,9 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(*REFERRAL_EVENTS)(partial(handlers.on_referral_event, ctx))
     registry.on(ReferralSharingRestricted)(partial(handlers.on_sharing_restricted, ctx))
     registry.on(CaseRetentionErased)(partial(handlers.on_retention_erased, ctx))
+    registry.on(WatchStarted, WatchChanged)(partial(watch.on_watch_plan, ctx))
+    registry.on(WatchEnded)(partial(watch.on_watch_ended, ctx))
+    registry.on(CheckInRecorded)(partial(watch.on_checked_in, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

@@ -9,7 +9,7 @@ from typing import Any
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
 from services.notify.domain.policy import LADDER, ladder_times
-from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step
+from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step, watch_escalation_notice
 from services.notify.domain.templates import STEP_LABELS
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.notifying import emit, record_notification
@@ -17,10 +17,21 @@ from shared.calendar import BusinessCalendar, hours_late
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, FollowupFired, ReferralReceived, new_event_id
-from shared.followups import Deadlines, Step
+from shared.events.case import WATCHER_LABELS
+from shared.followups import STEPS, Deadlines, Step
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
+
+
+def watcher_label(ctx: NotifyContext, kind: str | None, watcher_id: str) -> str:
+    """Who watches, as the coordinator reads it (an agency by name; a helper by account id)."""
+    if kind == "agency":
+        return ctx.agency_name(watcher_id)
+    label = WATCHER_LABELS.get(kind or "coordinator", "見守る人")
+    return label if kind == "coordinator" else f"{label} {watcher_id}"
 
 
 async def apply_effect(
@@ -78,8 +89,11 @@ def shown_deadlines(envelope: Envelope) -> dict[str, datetime]:
 
 
 def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
-    """The spans and the business calendar of a running timer (the policy in use now)."""
+    """The spans and the business calendar of a running timer (the policy in use now):
+    a watch plan's check-in is chased on the policy's ``watch`` spans."""
     policy = ctx.policy
+    if row.subject == WATCH:
+        return policy.watch_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -128,7 +142,7 @@ def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, s
     due = as_utc(row.due_at)
     days = calendar.business_days_late(due, now)
     hours = hours_late(due, now)
-    hourly = deadlines.for_step(row.step).hours is not None
+    hourly = row.step in STEPS and deadlines.for_step(row.step).hours is not None
     return days, hours, (f"{hours:g}時間" if hourly else f"{days}営業日目")
 
 
@@ -147,14 +161,22 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         next_at = times[rung] if rung < len(times) else None
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
-        notice = escalation_notice(rung, agency_id=row.agency_id, area=row.area)
-        referral = await ProjectionRepository(uow.db).referral(row.referral_id)
+        watched = row.subject == WATCH
+        if watched:
+            notice = watch_escalation_notice(
+                rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area
+            )
+            about = await ProjectionRepository(uow.db).case(row.case_id)
+        else:
+            notice = escalation_notice(rung, agency_id=row.agency_id, area=row.area)
+            about = await ProjectionRepository(uow.db).referral(row.referral_id)
         _days, _hours, late_text = lateness(ctx, row, now)
         fired = emit(
             uow,
             FollowupFired(
                 followup_id=row.id,
-                referral_id=row.referral_id,
+                referral_id=None if watched else row.referral_id,
+                plan_id=row.referral_id if watched else None,
                 case_id=row.case_id,
                 step=row.step,
                 recipient_role=notice.recipient.role,
@@ -169,13 +191,15 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             causation_id=None,
         )
         values = {
-            "agency_name": ctx.agency_name(row.agency_id),
+            "agency_name": watcher_label(ctx, row.watcher_kind, row.agency_id)
+            if watched
+            else ctx.agency_name(row.agency_id),
             "referral_ref": row.referral_id,
             "step_label": STEP_LABELS.get(row.step, row.step),
             "deadline": jst_text(row.due_at),
             "late": late_text,
             "area": row.area,
-            "case_number": (referral.case_number if referral else None) or row.case_id,
+            "case_number": (about.case_number if about else None) or row.case_id,
             "urgency": row.urgency,
         }
         notification_id = await record_notification(
@@ -186,7 +210,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             about_event_id=fired.event_id,
             correlation_id=fired.correlation_id,
             case_id=row.case_id,
-            referral_id=row.referral_id,
+            referral_id=None if watched else row.referral_id,
         )
         await repo.record_firing(
             {

@@ -21,6 +21,7 @@ from services.case.adapters import orm as case_orm
 from services.intake.adapters import orm as intake_orm
 from services.notify.adapters import orm as notify_orm
 from services.referral.adapters import orm as referral_orm
+from shared.clock import Clock
 from shared.db.engine import make_engine
 from shared.events.case import ERASED_TEXT
 from shared.messaging.broker import make_redis
@@ -51,8 +52,9 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
 async def _worked_case(
     intake, case, referral, settings: Settings, *, name: str, close: bool, merge_in: str | None = None
 ) -> str:
-    """A case with a contact, a note and a referral the referral service holds; the case
-    ``merge_in`` merged into it; closed if ``close``."""
+    """A case with a watch plan (見守り) and a check-in, a contact, a note and a referral the
+    referral service holds; the case ``merge_in`` merged into it; closed if ``close`` (its
+    watch ended first)."""
     chubu = coordinator(settings)
     body = consultation(person={**consultation()["person"], "name": name})
     opened = await case_of(case, settings, await submit(intake, settings, body), chubu)
@@ -60,6 +62,15 @@ async def _worked_case(
     v = (
         await _post(case, f"{path}/assignment", chubu, {"coordinator_id": "csw-chubu-1", "version": opened["version"]})
     )["version"]
+    # A month from the shared clock's today (not the case's opening: the case service may
+    # have opened it just before it read a moved clock).
+    until = (Clock(settings.clock_file).now() + timedelta(days=30)).date().isoformat()
+    plan = {"watcher_kind": "coordinator", "every": 7, "unit": "days", "look_for": "サンプル: 夜の明かり"}
+    watch = await _post(case, f"{path}/watch", chubu, {**plan, "until": until, "version": v}, 201)
+    checkin = {"kind": "電話", "outcome": "変わりなし", "note": "サンプル: 元気そう", "version": watch["version"]}
+    v = (await _post(case, f"{path}/watch/{watch['plan_id']}/checkins", chubu, checkin, 201))["version"]
+    if close:
+        v = (await _post(case, f"{path}/watch/{watch['plan_id']}/end", chubu, {"version": v}))["version"]
     contact = {"channel": "電話", "whom": "サンプル長女", "outcome": "サンプル: 聞き取り", "version": v}
     v = (await _post(case, f"{path}/contacts", chubu, contact, 201))["version"]
     v = (await _post(case, f"{path}/notes", chubu, {"body": "サンプル: 自宅の様子", "version": v}, 201))["version"]
@@ -100,6 +111,8 @@ PERSONAL: list[tuple[str, Any, Any, Any, tuple[str, ...]]] = [
     ("case", case_orm.contacts, None, "id", ("whom", "outcome")),
     ("case", case_orm.notes, None, "id", ("body",)),
     ("case", case_orm.referrals, None, "id", ("purpose",)),
+    ("case", case_orm.watch_plans, None, "id", ("look_for",)),
+    ("case", case_orm.watch_checkins, None, "id", ("note",)),
     ("case", case_orm.timeline, None, "event_id", ("summary", "content_hash", "chain_hmac", "seq", "erased_at")),
     ("intake", intake_orm.consultations, None, "id", ("person", "household", "noticed")),
     ("referral", referral_orm.referrals, None, "id", ("purpose", "shared", "reason")),
@@ -219,6 +232,8 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert list(after["case.contacts"].values()) == [{"whom": ERASED_TEXT, "outcome": ERASED_TEXT}]
         assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
         assert [r["purpose"] for r in after["case.referrals"].values()] == [None]
+        assert list(after["case.watch_plans"].values()) == [{"look_for": ERASED_TEXT}]
+        assert list(after["case.watch_checkins"].values()) == [{"note": None}]
         timeline_after = after["case.timeline"]
         for event_id, entry in before[old]["case.timeline"].items():
             kept = timeline_after[event_id]

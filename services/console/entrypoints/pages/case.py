@@ -1,6 +1,6 @@
 """ケース: one case on one page — summary, every consultation, the household, likely
 matches, triage, assignment, status moves (only the legal ones), consent, referrals with
-their deadlines, contacts and notes; the timeline on a page of its own.
+their deadlines, the watch plan (見守り) and its check-ins, contacts and notes; the timeline on a page of its own.
 
 A form that fails is shown again with what the person typed and the message next to the
 field; a form based on an old version shows what changed meanwhile and the current state
@@ -9,7 +9,7 @@ field; a form based on an old version shows what changed meanwhile and the curre
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -19,6 +19,7 @@ from services.console.entrypoints.pages.common import page
 from services.console.entrypoints.pages.labels import CONSENTS, PRIORITIES, Labels
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, render
 from services.console.handlers.signin import SignedIn
+from shared.events.case import WATCHER_LABELS, CheckInKind, CheckInOutcome
 from shared.http.app import correlation_id_of
 from shared.reference import CITY_WIDE
 
@@ -27,6 +28,14 @@ Desk = Annotated[SignedIn, Depends(acting_as("coordinator", "supervisor"))]
 
 CASE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 CONTACT_CHANNELS = ("訪問", "電話", "来所", "メール", "オンライン", "同行", "ケース会議", "その他")
+# 見守り: the choices of the watch forms (the case service's contract names them).
+WATCHER_KINDS = list(WATCHER_LABELS.items())
+WATCH_UNITS = [("days", "日ごと"), ("business_days", "営業日ごと")]
+CHECKIN_KINDS = get_args(CheckInKind)
+CHECKIN_OUTCOMES = get_args(CheckInOutcome)
+# The check-in form's fields as the page names them (the contact and household forms
+# already have an "outcome" and a "note" on the same page).
+CHECKIN_FIELDS = {"kind": "checkin_kind", "outcome": "checkin_outcome", "note": "checkin_note"}
 SHORT_REASON = "本人の同意か法的根拠がないため共有できません"
 # What a stale form compares to say what changed meanwhile.
 SEEN_FIELDS = {"status": "状態", "priority": "優先度", "coordinator_id": "担当", "consent": "本人同意"}
@@ -119,6 +128,8 @@ async def render_case(
     status: int = 200,
 ) -> Response:
     case = case or await load_case(request, console, who, case_id)
+    if form == "checkin" and errors:
+        errors = {CHECKIN_FIELDS.get(name, name): text for name, text in errors.items()}
     labels = Labels(console.reference.current)
     referrals = await console.backend.get(
         "referral",
@@ -128,6 +139,9 @@ async def render_case(
         correlation_id=correlation_id_of(request),
     )
     deadlines = {r["id"]: r.get("next_deadline") for r in referrals.get("items", [])}
+    watch = await console.backend.get(
+        "case", f"/v1/cases/{case['id']}/watch", who, correlation_id=correlation_id_of(request)
+    )
     writer = who.chosen is not None and who.chosen.grant.role == "coordinator"
     context = {
         "case": case,
@@ -146,6 +160,11 @@ async def render_case(
         "priority_options": [(p, p) for p in PRIORITIES],
         "consent_options": [(c, c) for c in CONSENTS],
         "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
+        "watch": watch,
+        "watcher_kinds": WATCHER_KINDS,
+        "watch_units": WATCH_UNITS,
+        "checkin_kinds": [(k, k) for k in CHECKIN_KINDS],
+        "checkin_outcomes": [(o, o) for o in CHECKIN_OUTCOMES],
         "category_options": labels.category_options(),
         "age_group_options": [(a.id, a.name) for a in labels.reference.age_groups],
         "seen": seen_of(case),

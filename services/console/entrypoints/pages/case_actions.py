@@ -138,6 +138,32 @@ def _contacted_at(values: dict[str, Any]) -> str | None:
 Values = dict[str, Any]
 
 
+def _checked_at(values: Values) -> str | None:
+    try:
+        moment = parse_datetime_local(_text(values, "checked_at"))
+    except ValueError as exc:
+        raise FormProblem({"checked_at": "日時を「2026/12/02 14:05」の形で入力してください。"}) from exc
+    return moment.isoformat() if moment else None
+
+
+def _watch_plan(values: Values, _who: SignedIn) -> dict[str, Any]:
+    every = _text(values, "every")
+    if every is not None and not every.isdigit():
+        raise FormProblem({"every": "間隔は数字で入力してください(例: 14)。"})
+    return {
+        "watcher_kind": values.get("watcher_kind") or None,
+        "watcher_id": _text(values, "watcher_id") if values.get("watcher_kind") != "coordinator" else None,
+        "every": int(every) if every else None,
+        "unit": values.get("unit") or None,
+        "look_for": _text(values, "look_for"),
+        "until": _text(values, "until"),
+    }
+
+
+def _needs_every(body: dict[str, Any]) -> dict[str, str] | None:
+    return None if body["every"] else {"every": "間隔を入力してください。"}
+
+
 @dataclass(frozen=True)
 class CaseForm:
     """One form of the case page: where it posts, the case service's command it becomes,
@@ -207,6 +233,22 @@ FORMS = (
         },
     ),
     CaseForm("notes", "note", "notes", "note_added", "notes", body=lambda v, _: {"body": _text(v, "body")}),
+    CaseForm("watch", "watch", "watch", "watch_started", "watch", body=_watch_plan, refusal=_needs_every),
+    CaseForm("watch/{plan_id}", "watch_change", "watch/{plan_id}", "watch_changed", "watch", _watch_plan, _needs_every),
+    CaseForm(
+        "watch/{plan_id}/checkins",
+        "checkin",
+        "watch/{plan_id}/checkins",
+        "checked_in",
+        "watch",
+        body=lambda v, _: {
+            "checked_at": _checked_at(v),
+            "kind": v.get("checkin_kind") or None,
+            "outcome": v.get("checkin_outcome") or None,
+            "note": _text(v, "checkin_note"),
+        },
+    ),
+    CaseForm("watch/{plan_id}/end", "watch", "watch/{plan_id}/end", "watch_ended", "watch"),
     CaseForm(
         "members",
         "member",
