@@ -65,7 +65,7 @@ async def health_watch(case_url: str, stop: asyncio.Event, out: list[float]) -> 
             await asyncio.sleep(HEALTH_EVERY_S)
 
 
-async def measure(system: Any, cases: int, repeat: int) -> dict[str, Any]:
+async def measure(system: Any, cases: int, repeat: int, figures_repeat: int) -> dict[str, Any]:
     found = await find(cases)
     tok = tokens(system.settings, found)
     urls = {s: system.url(s) for s in ("case", "referral", "notify")}
@@ -81,7 +81,7 @@ async def measure(system: Any, cases: int, repeat: int) -> dict[str, Any]:
         watcher = asyncio.create_task(health_watch(urls["case"], stop, health))
         figures = {}
         for read in figures_reads():
-            figures[read.name] = await timed(clients[read.service], read, tok[read.who], max(3, repeat // 4))
+            figures[read.name] = await timed(clients[read.service], read, tok[read.who], figures_repeat)
             print(
                 f"  {read.name}: {figures[read.name].get('p50_ms')} / {figures[read.name].get('p95_ms')} ms", flush=True
             )
@@ -104,13 +104,14 @@ def commit() -> str:
     return found.stdout.strip() or "unknown"
 
 
-def summarise(found: dict[str, Any], cases: int, repeat: int, load_s: float) -> dict[str, Any]:
+def summarise(found: dict[str, Any], cases: int, repeat: int, figures_repeat: int, load_s: float) -> dict[str, Any]:
     p95 = {name: r.get("p95_ms") for name, r in found["reads"].items()}
     case_figures = [r.get("p95_ms") or 0 for n, r in found["figures"].items() if n.startswith("figures")]
     return {
         "database": "PostgreSQL",
         "reads_cases": cases,
         "repeat": repeat,
+        "figures_repeat": figures_repeat,
         "dataset_seconds": round(load_s, 1),
         "reads_p95_ms": p95,
         "figures_p95_ms": max(case_figures, default=None),
@@ -125,7 +126,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# Page-level reads at {results['reads_cases']:,} cases, PostgreSQL (commit `{results['commit']}`)",
         "",
-        f"One client at a time, {results['repeat']} reads each after a warm-up read (figures: fewer); ms.",
+        f"One client at a time, {results['repeat']} reads each after a warm-up read "
+        f"(figures: {results['figures_repeat']}); ms.",
         "",
         "| read | p50 | p95 | bytes |",
         "| --- | --- | --- | --- |",
@@ -157,8 +159,8 @@ async def main_async(args: argparse.Namespace) -> int:
             from shared.reference import load_reference_data
 
             system.settings_reference = load_reference_data(system.settings.reference_dir)
-            found = await measure(system, args.cases, args.repeat)
-    results = summarise(found, args.cases, args.repeat, load_s)
+            found = await measure(system, args.cases, args.repeat, args.figures_repeat)
+    results = summarise(found, args.cases, args.repeat, args.figures_repeat, load_s)
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / "scale-postgresql"
     stem.with_suffix(".json").write_text(
@@ -173,6 +175,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20, help="timed reads of each page")
+    parser.add_argument("--figures-repeat", type=int, default=3, help="timed reads of each figures page")
     parser.add_argument("--fresh", action="store_true", help="generate the dataset even if a cached dump exists")
     return asyncio.run(main_async(parser.parse_args()))
 

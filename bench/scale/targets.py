@@ -153,6 +153,27 @@ async def all_reads(case_url: str, tok: dict[str, str], found: Found, school_dis
         ),
         Read("timeline (3,000), CSV", "case", "supervisor", f"/v1/cases/{long_id}/timeline", [("format", "csv")]),
         Read(
+            "timeline (3,000), page 1 of 100",
+            "case",
+            "supervisor",
+            f"/v1/cases/{long_id}/timeline",
+            [("per_page", "100")],
+        ),
+        Read(
+            "timeline (3,000), page 20 of 100",
+            "case",
+            "supervisor",
+            f"/v1/cases/{long_id}/timeline",
+            [("page", "20"), ("per_page", "100")],
+        ),
+        Read(
+            "timeline (3,000), kind=referral, page 1",
+            "case",
+            "supervisor",
+            f"/v1/cases/{long_id}/timeline",
+            [("kind", "referral"), ("per_page", "100")],
+        ),
+        Read(
             "agency inbox",
             "referral",
             "agency",
