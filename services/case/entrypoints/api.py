@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
@@ -142,9 +142,7 @@ async def get_timeline(
     filename = f"timeline-{view.case_number}.{format}"
     disposition = {"content-disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        return Response(
-            views.timeline_csv(view).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=disposition
-        )
+        return StreamingResponse(views.timeline_csv(view), media_type="text/csv; charset=utf-8", headers=disposition)
     return JSONResponse(view.model_dump(mode="json"), headers=disposition)
 
 
