@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
 from shared.db.engine import audit_schema
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
@@ -44,6 +44,18 @@ cases = Table(
     Column("version", Integer, nullable=False),
     _at("erased_at"),  # retention erased its personal fields (services/case/handlers/retention.py)
     Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
+    # The queue's filters, counts and order, read from the index alone (adapters/queue.py).
+    Index(
+        "ix_cases_queue",
+        "area",
+        "status",
+        "coordinator_id",
+        "priority",
+        "opened_at",
+        "id",
+        postgresql_where=text("merged_into IS NULL"),
+        sqlite_where=text("merged_into IS NULL"),
+    ),
 )
 
 # Each consultation as it joined a case (opened it, was linked, or came with a merge).
@@ -141,6 +153,13 @@ referrals = Table(
     Column("needs_attention", Boolean, nullable=False, default=False),
     Column("last_followup", String(120), nullable=True),
     _at("updated_at", False),
+    # The declined referrals waiting for their coordinator (the queue's needs-attention count).
+    Index(
+        "ix_referrals_needs_attention",
+        "case_id",
+        postgresql_where=text("needs_attention IS TRUE"),
+        sqlite_where=text("needs_attention IS 1"),
+    ),
 )
 
 contacts = Table(

@@ -134,12 +134,19 @@ class QueueRepository:
             where.append(chosen)
         if after is not None:
             where.append(_after(after))
-        query = (
-            select(*(cases.c[c] for c in columns))
+        # The page's ids first (from ix_cases_queue alone when the filters allow), then
+        # the shown columns of those rows only: the table's rows are wide.
+        ids = (
+            select(cases.c.id)
             .where(and_(*where))
             .order_by(PRIORITY_RANK, cases.c.opened_at, cases.c.id)
             .offset(offset)
             .limit(limit)
+        )
+        query = (
+            select(*(cases.c[c] for c in columns))
+            .where(cases.c.id.in_(ids.scalar_subquery()))
+            .order_by(PRIORITY_RANK, cases.c.opened_at, cases.c.id)
         )
         return [dict(r) for r in (await self.db.execute(query)).mappings().all()]
 
