@@ -150,6 +150,9 @@ def markdown(results: dict[str, Any]) -> str:
 
 async def main_async(args: argparse.Namespace) -> int:
     load_s = await ensure_dataset(args.cases, CACHE / "data", fresh=args.fresh)
+    # A restored database has no visibility map yet (index-only scans read the heap);
+    # autovacuum sets it on a live one.
+    subprocess.run(["psql", database_url(args.cases), "-qc", "VACUUM (ANALYZE)"], check=True)
     print(f"dataset ready in {load_s:.0f} s", flush=True)
     os.environ["TSUNAGI_TIMELINE_KEY"] = TIMELINE_KEY
     with tempfile.TemporaryDirectory(prefix="tsunagi-scale-") as tmp, private_redis(Path(tmp) / "redis") as (redis, _):
