@@ -52,7 +52,7 @@ def database_url(cases: int = FULL_SIZE, admin_url: str = ADMIN_URL) -> str:
 def cache_key(cases: int) -> str:
     """Changes when the generator, a migration or the size changes."""
     digest = hashlib.sha256(str(cases).encode())
-    files = [Path(__file__).with_name(f) for f in ("load.py", "story.py", "referral.py")]
+    files = [Path(__file__).with_name(f) for f in ("load.py", "story.py", "people.py", "referral.py")]
     files += sorted(p for s in DATA_SERVICES for p in migrations_dir(s).rglob("*.py"))
     for path in files:
         digest.update(path.read_bytes())

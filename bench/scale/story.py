@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ulid import ULID
-
+from bench.scale import people
+from bench.scale.people import ulid_at
 from services.case.domain.case_number import case_number
 from services.case.domain.matching import MatchKeys, PersonFacts
 from services.case.handlers.consultations import _consultation_row, _member_rows
@@ -24,42 +24,10 @@ from shared.events.case import (
     ContactRecorded,
     NoteAdded,
 )
-from shared.events.consultation import ConsultationSubmitted, HouseholdMember, PersonConcerned
 from shared.events.envelope import SYSTEM, Actor, EventPayload
 from shared.reference import ReferenceData
 
-SURNAMES = [
-    ("佐藤", "さとう"),
-    ("鈴木", "すずき"),
-    ("高橋", "たかはし"),
-    ("田中", "たなか"),
-    ("伊藤", "いとう"),
-    ("渡辺", "わたなべ"),
-    ("山本", "やまもと"),
-    ("中村", "なかむら"),
-    ("小林", "こばやし"),
-    ("加藤", "かとう"),
-]
-GIVEN = [
-    ("花子", "はなこ"),
-    ("太郎", "たろう"),
-    ("一郎", "いちろう"),
-    ("幸子", "さちこ"),
-    ("健", "けん"),
-    ("美咲", "みさき"),
-    ("翔", "しょう"),
-    ("和子", "かずこ"),
-    ("茂", "しげる"),
-    ("陽菜", "ひな"),
-]
-RELATIONS = ["配偶者", "子", "父", "母", "孫"]
 CONTACT_CHANNELS = ["電話", "訪問", "来所"]
-
-
-def ulid_at(at: datetime, rng: random.Random) -> str:
-    """A ULID of that millisecond (ids sort by time, as ``new_event_id`` makes them)."""
-    millis = int(at.timestamp() * 1000)
-    return str(ULID.from_int((millis << 80) | rng.getrandbits(80)))
 
 
 @dataclass
@@ -101,7 +69,7 @@ class Teller:
             status = rng.choices(["受付", "対応中", "つなぎ中", "見守り"], [30, 40, 20, 10])[0]
         referred = status != "受付" and rng.random() < (0.3 / 0.75)
         t = _Times(opened, rng, min(1.0, max(age_days, 0.1) / 40))
-        consultation = self._consultation(t.next(0))
+        consultation = people.consultation(rng, t.next(0), self.districts, self.categories, self.reporters)
         case_id = ulid_at(opened, rng)
         story = Story(case_id)
         area = self.reference.area_of_district(consultation.school_district)
@@ -243,32 +211,6 @@ class Teller:
             },
         )
         return story
-
-    def _consultation(self, at: datetime) -> ConsultationSubmitted:
-        rng = self.rng
-        surname, given = rng.choice(SURNAMES), rng.choice(GIVEN)
-        consultation_id = ulid_at(at, rng)
-        return ConsultationSubmitted(
-            consultation_id=consultation_id,
-            reference=f"TSN-{at:%y%m%d}-{consultation_id[-6:]}",
-            reporter_id=rng.choice(self.reporters),
-            reporter_role=rng.choice(["民生委員", "学校", "自治会", "医療機関"]),
-            channel="web",
-            school_district=rng.choice(self.districts),
-            categories=rng.sample(self.categories, rng.choice([1, 1, 2])),
-            urgency=rng.choices(["緊急", "高", "通常"], [5, 25, 70])[0],
-            consent=rng.choice(["同意あり", "同意なし", "未確認"]),
-            person=PersonConcerned(
-                name=f"{surname[0]} {given[0]}",
-                name_kana=f"{surname[1]} {given[1]}",
-                age_group=rng.choice(["10代", "30代", "50代", "70代", "80代以上"]),
-                approximate_place=f"{rng.randint(1, 6)}丁目付近",
-            ),
-            household=[
-                HouseholdMember(relation=rng.choice(RELATIONS), age_group="50代") for _ in range(rng.randint(0, 2))
-            ],
-            noticed="最近姿を見かけない。郵便物がたまっている。",
-        )
 
     def _event(
         self,
