@@ -22,6 +22,14 @@ from shared.http.paging import UNREADABLE_CURSOR
 # Priority as the queue sorts it (unknown values last).
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=cases.c.priority, else_=len(PRIORITIES))
 NEEDS_ATTENTION = exists().where(referrals.c.case_id == cases.c.id, referrals.c.needs_attention.is_(True))
+# The same cases as a set joined once: the counts then cost no probe per case (a few
+# referrals wait for attention at any time).
+ATTENTION_CASES = (
+    select(referrals.c.case_id.label("case_id"))
+    .where(referrals.c.needs_attention.is_(True))
+    .distinct()
+    .subquery("attention_cases")
+)
 
 
 @dataclass(frozen=True)
@@ -109,8 +117,10 @@ class QueueRepository:
                     func.count().filter(cases.c.coordinator_id == me).label("mine"),
                     func.count().label("all"),
                     func.count().filter(cases.c.priority == PRIORITIES[0]).label("urgent"),
-                    func.count().filter(NEEDS_ATTENTION).label("needs_attention"),
-                ).where(and_(*where))
+                    func.count().filter(ATTENTION_CASES.c.case_id.is_not(None)).label("needs_attention"),
+                )
+                .select_from(cases.outerjoin(ATTENTION_CASES, ATTENTION_CASES.c.case_id == cases.c.id))
+                .where(and_(*where))
             )
         ).one()
         return {name: int(value or 0) for name, value in row._mapping.items()}
