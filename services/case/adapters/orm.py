@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
+from services.case.domain.queue import PRIORITIES
 from shared.db.engine import audit_schema
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
 
@@ -16,6 +17,14 @@ idempotency = idempotency_table(metadata)
 def _at(name: str, nullable: bool = True) -> Column:
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
+
+# A priority's place in the queue's order (domain.queue.PRIORITIES, unknown last), as the
+# SQL both the queue's ORDER BY and its index say: an index serves only the same expression.
+PRIORITY_RANK_SQL = text(
+    "(CASE priority "
+    + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES))
+    + f" ELSE {len(PRIORITIES)} END)"
+)
 
 cases = Table(
     "cases",
@@ -44,6 +53,19 @@ cases = Table(
     Column("version", Integer, nullable=False),
     _at("erased_at"),  # retention erased its personal fields (services/case/handlers/retention.py)
     Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
+    # The queue in its order (adapters/queue.py): a page walks it and stops, the filters
+    # read from the index too.
+    Index(
+        "ix_cases_queue_order",
+        PRIORITY_RANK_SQL,
+        "opened_at",
+        "id",
+        "area",
+        "status",
+        "coordinator_id",
+        postgresql_where=text("merged_into IS NULL"),
+        sqlite_where=text("merged_into IS NULL"),
+    ),
     # The queue's filters, counts and order, read from the index alone (adapters/queue.py).
     Index(
         "ix_cases_queue",
@@ -210,6 +232,7 @@ timeline = Table(
     # Retention erased the entry's summary: its content hash stays in the chain as recorded.
     _at("erased_at"),
     Index("ux_timeline_case_seq", "case_id", "seq", unique=True),
+    Index("ix_timeline_case_event", "case_id", "event_id"),  # a case's page in event-id order
 )
 
 # Each commit's last (seq, link) of every case it appended to: removing the newest

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, literal, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.case.adapters.orm import cases, referrals
+from services.case.adapters.orm import PRIORITY_RANK_SQL, cases, referrals
 from services.case.domain.queue import PRIORITIES, priority_rank
 from shared.clock import as_utc
 from shared.errors import InvalidInput
 from shared.http.paging import UNREADABLE_CURSOR
 
 # Priority as the queue sorts it (unknown values last).
-PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=cases.c.priority, else_=len(PRIORITIES))
+PRIORITY_RANK = literal_column(PRIORITY_RANK_SQL.text, Integer)
 NEEDS_ATTENTION = exists().where(referrals.c.case_id == cases.c.id, referrals.c.needs_attention.is_(True))
 # The same cases as a set joined once: the counts then cost no probe per case (a few
 # referrals wait for attention at any time).
@@ -96,10 +96,9 @@ def _after(key: tuple[Any, ...]) -> ColumnElement[bool]:
             raise TypeError
     except (TypeError, ValueError) as exc:
         raise InvalidInput(UNREADABLE_CURSOR, field="cursor") from exc
-    return or_(
-        PRIORITY_RANK > rank,
-        and_(PRIORITY_RANK == rank, cases.c.opened_at > opened),
-        and_(PRIORITY_RANK == rank, cases.c.opened_at == opened, cases.c.id > case_id),
+    # A row comparison: the index on the queue's order starts right after the key.
+    return tuple_(PRIORITY_RANK, cases.c.opened_at, cases.c.id) > tuple_(
+        literal(rank, Integer), literal(opened, cases.c.opened_at.type), literal(case_id, cases.c.id.type)
     )
 
 
