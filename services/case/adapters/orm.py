@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
+from services.case.domain.queue import PRIORITIES
 from shared.db.engine import audit_schema
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
 
@@ -16,6 +17,14 @@ idempotency = idempotency_table(metadata)
 def _at(name: str, nullable: bool = True) -> Column:
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
+
+# A priority's place in the queue's order (domain.queue.PRIORITIES, unknown last), as the
+# SQL both the queue's ORDER BY and its index say: an index serves only the same expression.
+PRIORITY_RANK_SQL = text(
+    "(CASE priority "
+    + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES))
+    + f" ELSE {len(PRIORITIES)} END)"
+)
 
 cases = Table(
     "cases",
@@ -45,6 +54,31 @@ cases = Table(
     _at("erased_at"),  # retention erased its personal fields (services/case/handlers/retention.py)
     Column("watch_plan_id", String(26), nullable=True),  # the running watch plan (見守り), if any
     Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
+    # The queue in its order (adapters/queue.py): a page walks it and stops, the filters
+    # read from the index too.
+    Index(
+        "ix_cases_queue_order",
+        PRIORITY_RANK_SQL,
+        "opened_at",
+        "id",
+        "area",
+        "status",
+        "coordinator_id",
+        postgresql_where=text("merged_into IS NULL"),
+        sqlite_where=text("merged_into IS NULL"),
+    ),
+    # The queue's filters, counts and order, read from the index alone (adapters/queue.py).
+    Index(
+        "ix_cases_queue",
+        "area",
+        "status",
+        "coordinator_id",
+        "priority",
+        "opened_at",
+        "id",
+        postgresql_where=text("merged_into IS NULL"),
+        sqlite_where=text("merged_into IS NULL"),
+    ),
 )
 
 # Each consultation as it joined a case (opened it, was linked, or came with a merge).
@@ -142,6 +176,13 @@ referrals = Table(
     Column("needs_attention", Boolean, nullable=False, default=False),
     Column("last_followup", String(120), nullable=True),
     _at("updated_at", False),
+    # The declined referrals waiting for their coordinator (the queue's needs-attention count).
+    Index(
+        "ix_referrals_needs_attention",
+        "case_id",
+        postgresql_where=text("needs_attention IS TRUE"),
+        sqlite_where=text("needs_attention IS 1"),
+    ),
 )
 
 contacts = Table(
@@ -228,6 +269,7 @@ timeline = Table(
     # Retention erased the entry's summary: its content hash stays in the chain as recorded.
     _at("erased_at"),
     Index("ux_timeline_case_seq", "case_id", "seq", unique=True),
+    Index("ix_timeline_case_event", "case_id", "event_id"),  # a case's page in event-id order
 )
 
 # Each commit's last (seq, link) of every case it appended to: removing the newest

@@ -9,19 +9,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, literal, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.case.adapters.orm import cases, referrals
+from services.case.adapters.orm import PRIORITY_RANK_SQL, cases, referrals
 from services.case.domain.queue import PRIORITIES, priority_rank
 from shared.clock import as_utc
 from shared.errors import InvalidInput
 from shared.http.paging import UNREADABLE_CURSOR
 
 # Priority as the queue sorts it (unknown values last).
-PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=cases.c.priority, else_=len(PRIORITIES))
+PRIORITY_RANK = literal_column(PRIORITY_RANK_SQL.text, Integer)
 NEEDS_ATTENTION = exists().where(referrals.c.case_id == cases.c.id, referrals.c.needs_attention.is_(True))
+# The same cases as a set joined once: the counts then cost no probe per case (a few
+# referrals wait for attention at any time).
+ATTENTION_CASES = (
+    select(referrals.c.case_id.label("case_id"))
+    .where(referrals.c.needs_attention.is_(True))
+    .distinct()
+    .subquery("attention_cases")
+)
 
 
 @dataclass(frozen=True)
@@ -88,10 +96,9 @@ def _after(key: tuple[Any, ...]) -> ColumnElement[bool]:
             raise TypeError
     except (TypeError, ValueError) as exc:
         raise InvalidInput(UNREADABLE_CURSOR, field="cursor") from exc
-    return or_(
-        PRIORITY_RANK > rank,
-        and_(PRIORITY_RANK == rank, cases.c.opened_at > opened),
-        and_(PRIORITY_RANK == rank, cases.c.opened_at == opened, cases.c.id > case_id),
+    # A row comparison: the index on the queue's order starts right after the key.
+    return tuple_(PRIORITY_RANK, cases.c.opened_at, cases.c.id) > tuple_(
+        literal(rank, Integer), literal(opened, cases.c.opened_at.type), literal(case_id, cases.c.id.type)
     )
 
 
@@ -109,8 +116,10 @@ class QueueRepository:
                     func.count().filter(cases.c.coordinator_id == me).label("mine"),
                     func.count().label("all"),
                     func.count().filter(cases.c.priority == PRIORITIES[0]).label("urgent"),
-                    func.count().filter(NEEDS_ATTENTION).label("needs_attention"),
-                ).where(and_(*where))
+                    func.count().filter(ATTENTION_CASES.c.case_id.is_not(None)).label("needs_attention"),
+                )
+                .select_from(cases.outerjoin(ATTENTION_CASES, ATTENTION_CASES.c.case_id == cases.c.id))
+                .where(and_(*where))
             )
         ).one()
         return {name: int(value or 0) for name, value in row._mapping.items()}
@@ -134,12 +143,19 @@ class QueueRepository:
             where.append(chosen)
         if after is not None:
             where.append(_after(after))
-        query = (
-            select(*(cases.c[c] for c in columns))
+        # The page's ids first (from ix_cases_queue alone when the filters allow), then
+        # the shown columns of those rows only: the table's rows are wide.
+        ids = (
+            select(cases.c.id)
             .where(and_(*where))
             .order_by(PRIORITY_RANK, cases.c.opened_at, cases.c.id)
             .offset(offset)
             .limit(limit)
+        )
+        query = (
+            select(*(cases.c[c] for c in columns))
+            .where(cases.c.id.in_(ids.scalar_subquery()))
+            .order_by(PRIORITY_RANK, cases.c.opened_at, cases.c.id)
         )
         return [dict(r) for r in (await self.db.execute(query)).mappings().all()]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import timeline
@@ -26,11 +26,31 @@ class TimelineRepository:
         )
         return [dict(r) for r in rows.mappings().all()]
 
+    async def page_of_cases(
+        self, case_ids: list[str], kinds: list[str], offset: int = 0, limit: int | None = None, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The entries of ``kinds`` (domain.timeline.matches_kind, in SQL) in event-id order:
+        ``limit`` of them (None: all) after the event id ``after``, or from ``offset``; and
+        how many match."""
+        wanted = timeline.c.case_id.in_(case_ids) & of_kinds(kinds)
+        total = await self.db.scalar(select(func.count()).select_from(timeline).where(wanted))
+        query = select(timeline).where(wanted).order_by(timeline.c.event_id).limit(limit)
+        query = query.where(timeline.c.event_id > after) if after is not None else query.offset(offset)
+        rows = await self.db.execute(query)
+        return [dict(r) for r in rows.mappings().all()], int(total or 0)
+
     async def of_types(self, types: list[str]) -> list[dict[str, Any]]:
         rows = await self.db.execute(
             select(timeline.c.case_id, timeline.c.type, timeline.c.occurred_at).where(timeline.c.type.in_(types))
         )
         return [dict(r) for r in rows.mappings().all()]
+
+
+def of_kinds(kinds: list[str]) -> ColumnElement[bool]:
+    """``matches_kind`` as SQL: a kind is a type (``referral.accepted``) or its prefix (``referral``)."""
+    if not kinds:
+        return true()
+    return or_(timeline.c.type.in_(kinds), *(timeline.c.type.startswith(f"{k}.", autoescape=True) for k in kinds))
 
 
 def timeline_row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:

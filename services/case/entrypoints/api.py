@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
@@ -25,6 +25,8 @@ from shared.periods import Month, PeriodKind
 from shared.reference import UNKNOWN_DISTRICT
 
 router = APIRouter(prefix="/v1", tags=["cases"])
+PAGING_PARAMS = ("page", "per_page", "limit", "offset", "cursor")
+PAGE_FIELDS = {"total", "page", "per_page", "offset", "limit", "next_cursor"}
 
 
 @router.get("/cases", response_model=Queue, summary="ケースの一覧(キュー)")
@@ -111,6 +113,7 @@ async def get_timeline(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=100, maximum=500, keyset=True))],
     kind: Annotated[
         list[str] | None,
         Query(
@@ -120,22 +123,26 @@ async def get_timeline(
     format: Annotated[Literal["json", "csv"] | None, Query(description="書き出し形式")] = None,
 ) -> Response:
     kinds = [k.strip() for part in kind or [] for k in part.split(",") if k.strip()]
+    # Without page, per_page, limit, offset or cursor: every entry, as before paging existed.
+    paged = format is None and any(p in request.query_params for p in PAGING_PARAMS)
     result = await queries.timeline_of(
         services.runtime.unit_of_work(),
         case_id,
         kinds,
         caller,
         what=f"export-{format}" if format else "timeline",
+        window=window if paged else None,
     )
     view = views.timeline(result["case"], result["entries"])
+    if paged:
+        fields = page_of(window, view.items, result["total"], result["last_key"])
+        view = view.model_copy(update={k: v for k, v in fields.items() if k != "items"})
     if format is None:
-        return JSONResponse(view.model_dump(mode="json"))
+        return JSONResponse(view.model_dump(mode="json", exclude=None if paged else PAGE_FIELDS))
     filename = f"timeline-{view.case_number}.{format}"
     disposition = {"content-disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        return Response(
-            views.timeline_csv(view).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=disposition
-        )
+        return StreamingResponse(views.timeline_csv(view), media_type="text/csv; charset=utf-8", headers=disposition)
     return JSONResponse(view.model_dump(mode="json"), headers=disposition)
 
 

@@ -223,6 +223,13 @@ class Timeline(BaseModel):
     case_number: str
     items: list[TimelineEntry]
     seal: str = Field(description="全エントリのハッシュを順に連結したダイジェスト")
+    # Paged (page / per_page / limit / offset / cursor given): where this page sits, as a Page says.
+    total: int | None = Field(None, description="条件に合う件数(ページで読んだとき)")
+    page: int | None = None
+    per_page: int | None = None
+    offset: int | None = None
+    limit: int | None = None
+    next_cursor: str | None = Field(None, description="次のページを読むときの cursor(ページで読んだとき)")
 
 
 class ReadOut(BaseModel):

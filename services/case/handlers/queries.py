@@ -13,11 +13,12 @@ from services.case.domain.moves import CaseState, allowed_statuses, referral_ref
 from services.case.domain.queue import visible_areas
 from services.case.domain.referrals import share_options
 from services.case.domain.status import OPEN_STATUSES
-from services.case.domain.timeline import content_hash, matches_kind
+from services.case.domain.timeline import content_hash
 from services.case.handlers.common import family_ids, load_visible, read_snapshot, require_reader
 from services.case.handlers.reads import record_read
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
+from shared.http.paging import Window
 from shared.identity import Identity
 
 # Contacts and notes a case detail holds: the newest (with how many there are in all).
@@ -115,16 +116,28 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
 
 
 async def timeline_of(
-    uow: UnitOfWork, case_id: str, kinds: list[str], caller: Identity, what: str = "timeline"
+    uow: UnitOfWork,
+    case_id: str,
+    kinds: list[str],
+    caller: Identity,
+    what: str = "timeline",
+    window: Window | None = None,
 ) -> dict[str, Any]:
     """Every event about the case (and the cases merged into it) from every service, in
-    event-id order; each entry says whether it still matches the hash it was recorded with
-    (an entry retention erased stands by its recorded hash, as in verification)."""
+    event-id order, or the ``window`` of them (``after``: the event id of the page before);
+    each entry says whether it still matches the hash it was recorded with (an entry
+    retention erased stands by its recorded hash, as in verification)."""
     require_reader(caller)
     async with uow:
         await read_snapshot(uow)
         case = await load_visible(uow, case_id, caller)
-        entries = await TimelineRepository(uow.db).of_cases(await family_ids(uow, case_id))
+        family = await family_ids(uow, case_id)
+        repo = TimelineRepository(uow.db)
+        if window is None:
+            entries, total = await repo.page_of_cases(family, kinds)
+        else:
+            after = str(window.after[0]) if window.after else None
+            entries, total = await repo.page_of_cases(family, kinds, window.offset, window.limit, after)
         await record_read(uow, case_id, caller, what)
     for entry in entries:
         entry["occurred_at"] = as_utc(entry["occurred_at"])
@@ -137,4 +150,5 @@ async def timeline_of(
             actor_id=entry["actor_id"],
             summary=entry["summary"],
         )
-    return {"case": case, "entries": [e for e in entries if matches_kind(e["type"], kinds)]}
+    last_key = (entries[-1]["event_id"],) if entries else None
+    return {"case": case, "entries": entries, "total": total, "last_key": last_key}

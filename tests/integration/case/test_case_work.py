@@ -3,8 +3,10 @@ a declined referral, and bad input answered with problem details in Japanese."""
 
 from __future__ import annotations
 
+import httpx
 from case_helpers import case_of, consultation, coordinator, detail, publish, submit, supervisor, timeline_types
 
+from services.case.domain.timeline import matches_kind
 from shared.events import Actor, ReferralDeclined, new_event_id
 from shared.events.notification import DeliveryFailed
 from shared.events.referral import ReferralSharingRestricted
@@ -127,6 +129,34 @@ async def test_queue_triage_contacts_notes_and_lifecycle(make_settings, database
         # The note's text never leaves the case service in an event or on the timeline.
         timeline = (await case.get(f"/v1/cases/{case_id}/timeline", headers=chubu)).text
         assert "次回は長男" not in timeline and "在宅を確認" not in timeline
+        await _pages_match_the_whole_timeline(case, chubu, case_id)
+
+
+async def _pages_match_the_whole_timeline(case: httpx.AsyncClient, headers: dict[str, str], case_id: str) -> None:
+    """Paged (by cursor or by page), the timeline gives the same entries in the same order,
+    the kind filter as before; unpaged, it has no paging fields."""
+    url = f"/v1/cases/{case_id}/timeline"
+    whole = (await case.get(url, headers=headers)).json()
+    assert "total" not in whole and len(whole["items"]) > 8
+    wanted = [e["event_id"] for e in whole["items"] if matches_kind(e["type"], ["case", "consultation.submitted"])]
+    params: dict[str, str] = {"kind": "case,consultation.submitted", "per_page": "4"}
+    by_cursor: list[str] = []
+    while True:
+        page = (await case.get(url, headers=headers, params=params)).json()
+        assert page["total"] == len(wanted) and (page["page"] is None) == ("cursor" in params)
+        by_cursor += [e["event_id"] for e in page["items"]]
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+    second = (
+        await case.get(
+            url, headers=headers, params={"kind": ["case", "consultation.submitted"], "page": 2, "per_page": 4}
+        )
+    ).json()
+    assert by_cursor == wanted and [e["event_id"] for e in second["items"]] == wanted[4:8]
+    assert (second["page"], second["total"]) == (2, len(wanted))
+    bad = await case.get(url, headers=headers, params={"cursor": "***"})
+    assert bad.status_code == 422 and "cursor" in bad.text
 
 
 async def test_declined_referral_needs_the_coordinators_attention(make_settings, database_backend) -> None:

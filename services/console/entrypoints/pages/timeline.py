@@ -4,6 +4,7 @@ kind, and downloaded as CSV or JSON (the case service's own export, passed throu
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -14,8 +15,10 @@ from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import ConsoleDep, acting_as, render
 from services.console.handlers.signin import SignedIn
 from shared.http.app import correlation_id_of
+from shared.http.paging import MAX_CURSOR
 
 router = APIRouter(include_in_schema=False)
+PER_PAGE = 100
 Reader = Annotated[SignedIn, Depends(acting_as("coordinator", "supervisor"))]
 
 KINDS = (
@@ -37,7 +40,9 @@ ACTOR_ROLES = {
 @router.get("/cases/{case_id}/timeline")
 async def timeline_page(request: Request, case_id: str, who: Reader, console: ConsoleDep) -> Response:
     kinds = [k for k in request.query_params.getlist("kind") if k in dict(KINDS)]
-    params = [("kind", k) for k in kinds]
+    # A page at a time (a long case has thousands of entries); the next by the case service's cursor.
+    cursor = request.query_params.get("cursor", "")[:MAX_CURSOR]
+    params = [*(("kind", k) for k in kinds), ("per_page", str(PER_PAGE)), *((("cursor", cursor),) if cursor else ())]
     timeline = await console.backend.get(
         "case",
         f"/v1/cases/{check_case_id(case_id)}/timeline",
@@ -50,11 +55,19 @@ async def timeline_page(request: Request, case_id: str, who: Reader, console: Co
         "case": case,
         "timeline": timeline,
         "kinds": kinds,
+        "next_href": _next_href(case_id, kinds, timeline.get("next_cursor")),
+        "first_href": f"/cases/{case_id}/timeline?" + urlencode([("kind", k) for k in kinds]) if cursor else None,
         "kind_options": list(KINDS),
         "actor_roles": ACTOR_ROLES,
         "labels": Labels(console.reference.current),
     }
     return render(request, "timeline.html", await page(request, who, f"経過 ケース {case['case_number']}", **context))
+
+
+def _next_href(case_id: str, kinds: list[str], cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    return f"/cases/{case_id}/timeline?" + urlencode([*(("kind", k) for k in kinds), ("cursor", cursor)])
 
 
 @router.get("/cases/{case_id}/timeline.{fmt}")
