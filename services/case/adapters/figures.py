@@ -62,24 +62,35 @@ class FigureQueries:
 
     async def categories(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
         """Per month and category: how many consultations carried it."""
+        counted: Counter[tuple[int, str]] = Counter()
+        for month, _, category, n in await self.categories_by_area(cuts):
+            counted[(month, category)] += n
+        return [(month, category, n) for (month, category), n in counted.items()]
+
+    async def categories_by_area(self, cuts: Sequence[datetime]) -> list[tuple[int, str, str, int]]:
+        """Per month, area and category: how many consultations carried it."""
         received = case_consultations.c.received_at
         # Grouped by the whole list as stored (a few distinct lists per month), then each
         # list is split here: no JSON function per row, the same SQL on both databases.
         rows = (
             select(
-                _bucket(received, cuts).label("month"), cast(case_consultations.c.categories, Text).label("categories")
+                _bucket(received, cuts).label("month"),
+                cases.c.area,
+                cast(case_consultations.c.categories, Text).label("categories"),
             )
             .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
             .where(_within(received, cuts), self._in_scope())
             .subquery()
         )
-        query = select(rows.c.month, rows.c.categories, func.count()).group_by(rows.c.month, rows.c.categories)
-        counted: Counter[tuple[int, str]] = Counter()
-        listings: Sequence[tuple[int, str, int]] = (await self.db.execute(query)).all()
-        for month, listed, n in listings:
+        query = select(rows.c.month, rows.c.area, rows.c.categories, func.count()).group_by(
+            rows.c.month, rows.c.area, rows.c.categories
+        )
+        counted: Counter[tuple[int, str, str]] = Counter()
+        listings: Sequence[tuple[int, str, str, int]] = (await self.db.execute(query)).all()
+        for month, area, listed, n in listings:
             for category in json.loads(listed):
-                counted[(int(month), category)] += int(n)
-        return [(month, category, n) for (month, category), n in counted.items()]
+                counted[(int(month), area, category)] += int(n)
+        return [(month, area, category, n) for (month, area, category), n in counted.items()]
 
     async def cases_opened(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
         """Per month and area: how many cases were opened."""
