@@ -10,8 +10,8 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.case.adapters.chain import CaseUnitOfWork, TimelineChain
-from services.case.adapters.figure_projection import FigureProjection
 from services.case.adapters.chain_key import timeline_key
+from services.case.adapters.figure_projection import FigureProjection
 from services.case.adapters.orm import access, idempotency, messaging, metadata
 from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.adapters.orm import case_consultations, cases, figure_counts, figure_durations, figure_months
@@ -88,7 +88,8 @@ async def months_of_cases(db: AsyncConnection, case_ids: Sequence[str], before: 
                 case_consultations.c.received_at < before,
             ),
         )
-        found |= {Month.of(at) for at in (await db.execute(query, {"ids": chunk})).scalars()}
+        moments: Sequence[datetime] = (await db.execute(query, {"ids": chunk})).scalars().all()
+        found |= {Month.of(at) for at in moments}
     return found
 
 
@@ -118,7 +119,8 @@ async def projected_months(db: AsyncConnection, months: Sequence[Month]) -> froz
         return frozenset()
     wanted = {m.text: m for m in months}
     query = select(figure_months.c.month).where(figure_months.c.month.in_(list(wanted)))
-    return frozenset(wanted[text] for text in (await db.execute(query)).scalars())
+    texts: Sequence[str] = (await db.execute(query)).scalars().all()
+    return frozenset(wanted[text] for text in texts)
 
 
 async def read_projected(db: AsyncConnection, months: Sequence[Month], areas: Iterable[str] | None) -> Projected:
@@ -130,14 +132,19 @@ async def read_projected(db: AsyncConnection, months: Sequence[Month], areas: It
     by_text = {m.text: m for m in have}
     texts = list(by_text)
     counts = select(
-        figure_counts.c.month, figure_counts.c.area, figure_counts.c.measure, figure_counts.c.key,
-        figure_counts.c.detail, figure_counts.c.n,
+        figure_counts.c.month,
+        figure_counts.c.area,
+        figure_counts.c.measure,
+        figure_counts.c.key,
+        figure_counts.c.detail,
+        figure_counts.c.n,
     ).where(figure_counts.c.month.in_(texts))
     if areas is not None:
         counts = counts.where(figure_counts.c.area.in_(sorted(areas)))
     found = Projected(months=have)
     categories: dict[tuple[Month, str], int] = {}
-    for month, area, measure, key, detail, n in (await db.execute(counts)).all():
+    rows: Sequence[tuple[str, str, str, str, str, int]] = (await db.execute(counts)).all()
+    for month, area, measure, key, detail, n in rows:
         m = by_text[month]
         if measure == "consultations":
             found.consultations.append((m, area, key, detail, int(n)))
@@ -168,8 +175,21 @@ async def closed_months_with_data(db: AsyncConnection, now: datetime) -> tuple[M
     return months_between(Month.of(min(starts)), Month.of(now).shifted(-1))
 
 
-async def forget_open_months(db: AsyncConnection, now: datetime) -> None:
-    """Only closed months are kept: drop anything kept for the current month or later."""
-    current = Month.of(now).text
+async def forget_other_months(db: AsyncConnection, keep: Sequence[Month]) -> None:
+    """Drop whatever is kept for a month not in ``keep`` (the current month, a month
+    before the first case)."""
+    texts = [m.text for m in keep]
     for table in (figure_counts, figure_durations, figure_months):
-        await db.execute(delete(table).where(table.c.month >= current))
+        await db.execute(delete(table).where(table.c.month.not_in(texts)))
+
+
+async def rebuild(engine: AsyncEngine, now: datetime) -> tuple[Month, ...]:
+    """Project every closed month again from the case data, one transaction a month
+    (meanwhile a month not yet redone reads as before, or live)."""
+    async with engine.begin() as db:
+        months = await closed_months_with_data(db, now)
+        await forget_other_months(db, months)
+    for month in months:
+        async with engine.begin() as db:
+            await refresh(db, [month], now)
+    return months

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases
@@ -150,6 +150,41 @@ class FigureQueries:
         query = select(rows.c.bucket, func.count()).group_by(rows.c.bucket)
         counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
         return {label: int(n) for label, n in counts}
+
+    async def first_and_last(self) -> tuple[datetime, datetime] | None:
+        """The earliest and latest moment a consultation was received or a case opened."""
+        received = case_consultations.c.received_at
+        joined = case_consultations.join(cases, cases.c.id == case_consultations.c.case_id)
+        query = union_all(
+            select(func.min(received), func.max(received)).select_from(joined).where(self._in_scope()),
+            select(func.min(cases.c.opened_at), func.max(cases.c.opened_at)).where(self._in_scope()),
+        )
+        ends = [at for row in (await self.db.execute(query)).all() for at in row if at is not None]
+        return (min(ends), max(ends)) if ends else None
+
+    async def cases_by_status(self) -> dict[str, int]:
+        """Cases (not merged into another) per status, now."""
+        query = (
+            select(cases.c.status, func.count())
+            .where(cases.c.merged_into.is_(None), self._in_scope())
+            .group_by(cases.c.status)
+        )
+        counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
+        return {status: int(n) for status, n in counts}
+
+    async def duration_totals(self, measure: str) -> tuple[int, float | None, float | None]:
+        """For every case (not merged) that reached ``measure``: how many, the mean and
+        the longest time it took, in hours."""
+        if measure not in MEASURES:
+            raise ValueError(f"not a measure: {measure}")
+        hours = self._hours(cases.c.opened_at, cases.c[measure])
+        clamped = case((hours < 0, 0.0), else_=hours)
+        query = select(func.count(), func.avg(clamped), func.max(clamped)).where(
+            cases.c[measure].is_not(None), cases.c.merged_into.is_(None), self._in_scope()
+        )
+        totals: tuple[int, float | Decimal | None, float | Decimal | None] = (await self.db.execute(query)).one()
+        n, mean, longest = totals
+        return int(n), None if mean is None else float(mean), None if longest is None else float(longest)
 
     def _hours(self, start: Any, end: Any) -> ColumnElement[float | Decimal]:
         if self.db.dialect.name == "postgresql":

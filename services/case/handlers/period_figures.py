@@ -45,7 +45,7 @@ async def period_figures(
         await read_snapshot(uow)
         kept = await read_projected(uow.db, [m for m in span if m < Month.of(now)], areas)
         queries = FigureQueries(uow.db, areas)
-        counted = await _counted(queries, span, kept)
+        counted = await counted_months(queries, span, kept)
         durations = {}
         for measure in MEASURES:
             durations[(measure, "month")] = await _month_durations(queries, measure, chart, kept)
@@ -110,7 +110,7 @@ def _live_from(months: Sequence[Month], kept: Projected) -> int:
     return next((i for i, m in enumerate(months) if m not in kept.months), len(months))
 
 
-async def _counted(queries: FigureQueries, span: Sequence[Month], kept: Projected) -> Counted:
+async def counted_months(queries: FigureQueries, span: Sequence[Month], kept: Projected) -> Counted:
     """The counts of every month of ``span`` (indexed by position): kept ones from the
     projection, the rest counted live in one pass over their time range."""
     split = _live_from(span, kept)
