@@ -18,7 +18,7 @@ from services.case.domain.period_figures import Counted, durations_by_group
 from services.case.domain.queue import visible_areas
 from services.case.domain.status import OPEN_STATUSES
 from services.case.handlers.common import read_snapshot, require_reader
-from services.case.handlers.period_figures import counted_months
+from services.case.handlers.figure_months import counted_months
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity

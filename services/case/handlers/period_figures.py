@@ -3,28 +3,25 @@ the charts (supervisors: the city; a coordinator: their own area)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from services.case.adapters.figure_projection import Projected, read_projected
+from services.case.adapters.figure_projection import read_projected
 from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.domain import figures as pdca
 from services.case.domain.period_figures import (
-    NO_DURATIONS,
-    Counted,
     Durations,
     Keys,
     compare_periods,
-    durations_by_group,
     series,
 )
 from services.case.domain.queue import visible_areas
 from services.case.domain.status import OPEN_STATUSES
 from services.case.handlers.common import read_snapshot, require_reader
+from services.case.handlers.figure_months import counted_months, month_durations, period_durations
 from shared.clock import jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
-from shared.periods import Month, Period, PeriodKind, month_boundaries, months_between
+from shared.periods import Month, Period, PeriodKind, months_between
 from shared.reference import CITY_WIDE, UNKNOWN_DISTRICT, ReferenceData
 
 
@@ -48,8 +45,8 @@ async def period_figures(
         counted = await counted_months(queries, span, kept)
         durations = {}
         for measure in MEASURES:
-            durations[(measure, "month")] = await _month_durations(queries, measure, chart, kept)
-            durations[(measure, "period")] = await _period_durations(queries, measure, (previous, period), kept)
+            durations[(measure, "month")] = await month_durations(queries, measure, chart, kept)
+            durations[(measure, "period")] = await period_durations(queries, measure, (previous, period), kept)
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
 
     def of_periods(measure: str) -> dict[str, Durations]:
@@ -102,51 +99,3 @@ def _district_names(reference: ReferenceData) -> dict[str, str]:
     """Names for the school district ids the breakdowns are keyed by (the ids stay stable
     when a name is corrected)."""
     return {**{d.id: d.name for d in reference.school_districts}, UNKNOWN_DISTRICT: "不明"}
-
-
-def _live_from(months: Sequence[Month], kept: Projected) -> int:
-    """Where the months stop being projected: those after are counted live (usually just
-    the current month)."""
-    return next((i for i, m in enumerate(months) if m not in kept.months), len(months))
-
-
-async def counted_months(queries: FigureQueries, span: Sequence[Month], kept: Projected) -> Counted:
-    """The counts of every month of ``span`` (indexed by position): kept ones from the
-    projection, the rest counted live in one pass over their time range."""
-    split = _live_from(span, kept)
-    index = {m: i for i, m in enumerate(span)}
-    consultations = [(index[m], *rest) for m, *rest in kept.consultations if index.get(m, split) < split]
-    categories = [(index[m], c, n) for m, c, n in kept.categories if index.get(m, split) < split]
-    opened = [(index[m], a, n) for m, a, n in kept.cases if index.get(m, split) < split]
-    if split < len(span):
-        cuts = month_boundaries(tuple(span[split:]))
-        consultations += [(i + split, *rest) for i, *rest in await queries.consultations(cuts)]
-        categories += [(i + split, c, n) for i, c, n in await queries.categories(cuts)]
-        opened += [(i + split, a, n) for i, a, n in await queries.cases_opened(cuts)]
-    return Counted(consultations=consultations, categories=categories, cases=opened)  # type: ignore[arg-type]
-
-
-async def _month_durations(
-    queries: FigureQueries, measure: str, chart: Sequence[Month], kept: Projected
-) -> dict[int, Durations]:
-    """Each chart month's durations (by position): kept ones (city-wide only) from the
-    projection, the rest ranked live."""
-    split = _live_from(chart, kept) if queries.areas is None else 0
-    found = {i: kept.durations[(m, measure)] for i, m in enumerate(chart[:split]) if (m, measure) in kept.durations}
-    if split < len(chart):
-        live = durations_by_group(await queries.duration_ranks(measure, month_boundaries(tuple(chart[split:]))))
-        found.update({i + split: d for i, d in live.items()})
-    return found
-
-
-async def _period_durations(
-    queries: FigureQueries, measure: str, periods: tuple[Period, Period], kept: Projected
-) -> dict[int, Durations]:
-    """The durations of the previous period (0) and the period (1): a kept month's own
-    (city-wide) when each period is one projected month, else ranked live — a median
-    of several months is not made of theirs."""
-    months = [p.first for p in periods]
-    if queries.areas is None and all(p.kind == "month" and p.first in kept.months for p in periods):
-        return {i: kept.durations.get((m, measure), NO_DURATIONS) for i, m in enumerate(months)}
-    cuts = [periods[0].first.starts_at, periods[1].first.starts_at, periods[1].bounds[1]]
-    return durations_by_group(await queries.duration_ranks(measure, cuts))
