@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.adapters.orm import case_consultations, cases, figure_counts, figure_durations, figure_months
-from services.case.domain.period_figures import Durations, durations_by_group
+from services.case.domain.period_figures import Durations
 from shared.db.sql import insert_missing, insert_rows
 from shared.periods import Month, month_boundaries, months_between
 
@@ -62,7 +62,7 @@ async def refresh(db: AsyncConnection, months: Iterable[Month], now: datetime) -
         await insert_rows(db, figure_counts, rows)
         durations = []
         for measure in MEASURES:
-            found = durations_by_group(await queries.duration_ranks(measure, cuts)).get(0)
+            found = (await queries.durations(measure, cuts)).get(0)
             if found is not None:
                 durations.append({"month": key, "measure": measure, **found.as_dict()})
         await insert_rows(db, figure_durations, durations)
@@ -106,7 +106,7 @@ class FigureProjection:
         current, ids = Month.of(now), list(case_ids)
         stale = await months_of_cases(db, ids, current.starts_at) if ids else set()
         closed = Month.of(now - GRACE).shifted(-1)
-        if closed != self.last_closed_seen and closed < current:
+        if closed != self.last_closed_seen:
             if closed not in await projected_months(db, [closed]):
                 stale.add(closed)
             self.last_closed_seen = closed

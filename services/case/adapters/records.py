@@ -53,7 +53,11 @@ class ReferralRepository:
         )
         if areas is not None:
             query = query.where(cases.c.area.in_(sorted(areas)))
-        return [tuple(row) for row in (await self.db.execute(query)).all()]
+        # Read in slices, so the event loop serves other requests between them.
+        found: list[tuple[Any, ...]] = []
+        async for rows in (await self.db.stream(query)).partitions(2000):
+            found.extend(tuple(row) for row in rows)
+        return found
 
 
 class RecordRepository:

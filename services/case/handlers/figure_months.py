@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from services.case.adapters.figure_projection import Projected
 from services.case.adapters.figures import FigureQueries
-from services.case.domain.period_figures import NO_DURATIONS, Counted, Durations, durations_by_group
+from services.case.domain.period_figures import NO_DURATIONS, Counted, Durations
 from shared.periods import Month, Period, month_boundaries
 
 
@@ -50,7 +50,7 @@ async def month_durations(
         kept = Projected()
     found = {i: kept.durations.get((m, measure), NO_DURATIONS) for i, m in enumerate(months) if m in kept.months}
     for at, run in live_runs(months, kept):
-        live = durations_by_group(await queries.duration_ranks(measure, month_boundaries(run)))
+        live = await queries.durations(measure, month_boundaries(run))
         found.update({i + at: d for i, d in live.items()})
     return found
 
@@ -63,4 +63,4 @@ async def period_durations(
     if all(p.kind == "month" for p in periods):
         return await month_durations(queries, measure, [p.first for p in periods], kept)
     cuts = [periods[0].first.starts_at, periods[1].first.starts_at, periods[1].bounds[1]]
-    return durations_by_group(await queries.duration_ranks(measure, cuts))
+    return await queries.durations(measure, cuts)

@@ -14,7 +14,7 @@ from services.case.adapters.figure_projection import read_projected
 from services.case.adapters.figures import FigureQueries
 from services.case.adapters.records import ReferralRepository
 from services.case.domain import figures as pdca
-from services.case.domain.period_figures import Counted, durations_by_group
+from services.case.domain.period_figures import Counted
 from services.case.domain.queue import visible_areas
 from services.case.domain.status import OPEN_STATUSES
 from services.case.handlers.common import read_snapshot, require_reader
@@ -44,12 +44,10 @@ async def figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData) -
         statuses = await queries.cases_by_status()
         durations = {}
         for measure in ("first_contact_at", "first_handoff_at"):
-            n, mean, longest = await queries.duration_totals(measure)
-            ranks = await queries.duration_ranks(measure, month_boundaries(span)) if n else []
-            median = durations_by_group(ranks).get(0)
+            n, median, mean, longest = await queries.duration_summary(measure, month_boundaries(span))
             durations[measure] = {
                 "count": n,
-                "median_hours": median.median_hours if median else None,
+                "median_hours": median,
                 "mean_hours": None if mean is None else round(mean, 1),
                 "max_hours": None if longest is None else round(longest, 1),
             }
