@@ -107,9 +107,10 @@ class FigureProjection:
         stale = await months_of_cases(db, ids, current.starts_at) if ids else set()
         closed = Month.of(now - GRACE).shifted(-1)
         if closed != self.last_closed_seen:
-            if closed not in await projected_months(db, [closed]):
+            if closed in await projected_months(db, [closed]):
+                self.last_closed_seen = closed  # only once seen committed: this transaction may yet fail
+            else:
                 stale.add(closed)
-            self.last_closed_seen = closed
         if stale:
             await refresh(db, stale, now)
 
