@@ -102,9 +102,13 @@ class FigureProjection:
 
     async def refresh_touched(self, db: AsyncConnection, case_ids: Iterable[str], now: datetime) -> None:
         """In the transaction that changed these cases: count again the closed months
-        they belong to, and project the month that just closed if nobody has yet."""
-        current, ids = Month.of(now), list(case_ids)
-        stale = await months_of_cases(db, ids, current.starts_at) if ids else set()
+        they belong to, and project the month that just closed if nobody has yet. A
+        transaction that changed no case (a read writing the read log, under its
+        snapshot) is left alone."""
+        ids = list(case_ids)
+        if not ids:
+            return
+        stale = await months_of_cases(db, ids, Month.of(now).starts_at)
         closed = Month.of(now - GRACE).shifted(-1)
         if closed != self.last_closed_seen:
             if closed in await projected_months(db, [closed]):
