@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from services.case.adapters.chain import CaseUnitOfWork, TimelineChain
 from services.case.adapters.chain_key import timeline_key
+from services.case.adapters.figure_projection import FigureProjection
 from services.case.adapters.orm import access, idempotency, messaging, metadata
 from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router
@@ -46,7 +47,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         clock=clock,
         access_tables=access,
         reference=reference.live,
-        unit_of_work=partial(CaseUnitOfWork, chain=chain),
+        unit_of_work=partial(CaseUnitOfWork, chain=chain, figures=FigureProjection()),
     )
     schedule = RetentionSchedule(
         runtime.unit_of_work, reference.live, runtime.redis, only_when=lambda: runtime.relay.is_leader

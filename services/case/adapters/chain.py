@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.case.adapters.figure_projection import FigureProjection
 from services.case.adapters.orm import timeline, timeline_checkpoints
 from services.case.adapters.timeline import timeline_row
 from services.case.domain.chain import GENESIS, link
@@ -85,23 +86,35 @@ class CaseUnitOfWork(UnitOfWork):
         *,
         keys: Sealer | None = None,
         chain: TimelineChain,
+        figures: FigureProjection | None = None,
     ) -> None:
         super().__init__(engine, tables, clock, outbox_signal, keys=keys)
         self.chain = chain
+        self.figures = figures or FigureProjection()
         self._timeline: list[tuple[Envelope, str]] = []
+        self._changed: set[str] = set()
 
     async def __aenter__(self) -> CaseUnitOfWork:
         self._timeline = []
+        self._changed = set()
         await super().__aenter__()
         return self
 
     def add_to_timeline(self, *entries: tuple[Envelope, str]) -> None:
         self._timeline.extend(entries)
+        self._changed.update(case_id for _, case_id in entries)
+
+    def case_changed(self, case_id: str) -> None:
+        self._changed.add(case_id)
 
     async def before_commit(self) -> None:
         if self._timeline:
             await self.chain.append(self.db, self._timeline, self.clock.now())
             self._timeline = []
+        # The figures of the closed months these changes reach, counted again in this
+        # same transaction (services/case/adapters/figure_projection.py).
+        await self.figures.refresh_touched(self.db, self._changed, self.clock.now())
+        self._changed = set()
 
 
 def add_to_timeline(uow: UnitOfWork, *entries: tuple[Envelope, str]) -> None:
@@ -109,3 +122,10 @@ def add_to_timeline(uow: UnitOfWork, *entries: tuple[Envelope, str]) -> None:
     if not isinstance(uow, CaseUnitOfWork):
         raise TypeError("the case timeline is written through CaseUnitOfWork (bootstrap builds it)")
     uow.add_to_timeline(*entries)
+
+
+def case_changed(uow: UnitOfWork, case_id: str) -> None:
+    """A change to the case with no event on its own timeline (a merge's source): its
+    months' figures are counted again when ``uow`` commits."""
+    if isinstance(uow, CaseUnitOfWork):
+        uow.case_changed(case_id)

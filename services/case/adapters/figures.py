@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases
 from services.case.domain.figures import QUANTILES
+from services.case.domain.period_figures import Durations, durations_by_group
 
 MEASURES = ("first_contact_at", "first_handoff_at")
 
@@ -40,46 +41,58 @@ class FigureQueries:
     def _in_scope(self) -> ColumnElement[bool]:
         return true() if self.areas is None else cases.c.area.in_(self.areas)
 
+    def _received(self, cuts: Sequence[datetime], *columns: Any) -> Any:
+        """The consultations received within ``cuts`` (month: the index of theirs) with
+        their case's area, in scope. Over one month (the current one, mostly) the area is
+        looked up per consultation by the case's key — a few thousand lookups instead of
+        hashing every case; over more months a join hashes the cases once."""
+        received = case_consultations.c.received_at
+        if len(cuts) > 2:
+            rows = (
+                select(_bucket(received, cuts).label("month"), cases.c.area, *columns)
+                .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
+                .where(_within(received, cuts), self._in_scope())
+                .subquery()
+            )
+            return rows, true()
+        area = select(cases.c.area).where(cases.c.id == case_consultations.c.case_id).scalar_subquery()
+        rows = (
+            select(_bucket(received, cuts).label("month"), area.label("area"), *columns)
+            .where(_within(received, cuts))
+            .subquery()
+        )
+        # Every consultation has its case (written together, never deleted): no filter
+        # for the city, so the lookup runs once a row.
+        return rows, true() if self.areas is None else rows.c.area.in_(self.areas)
+
     async def consultations(self, cuts: Sequence[datetime]) -> list[tuple[int, str, str, str, int]]:
         """Per month (index into ``cuts``), area, school district and channel: how many
         consultations were received."""
-        received = case_consultations.c.received_at
-        rows = (
-            select(
-                _bucket(received, cuts).label("month"),
-                cases.c.area,
-                case_consultations.c.school_district,
-                case_consultations.c.channel,
-            )
-            .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
-            .where(_within(received, cuts), self._in_scope())
-            .subquery()
-        )
-        query = select(rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel, func.count()).group_by(
-            rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel
-        )
+        rows, in_scope = self._received(cuts, case_consultations.c.school_district, case_consultations.c.channel)
+        keys = (rows.c.month, rows.c.area, rows.c.school_district, rows.c.channel)
+        query = select(*keys, func.count()).where(in_scope).group_by(*keys)
         return [tuple(r) for r in (await self.db.execute(query)).all()]  # type: ignore[misc]
 
     async def categories(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
         """Per month and category: how many consultations carried it."""
-        received = case_consultations.c.received_at
+        counted: Counter[tuple[int, str]] = Counter()
+        for month, _, category, n in await self.categories_by_area(cuts):
+            counted[(month, category)] += n
+        return [(month, category, n) for (month, category), n in counted.items()]
+
+    async def categories_by_area(self, cuts: Sequence[datetime]) -> list[tuple[int, str, str, int]]:
+        """Per month, area and category: how many consultations carried it."""
         # Grouped by the whole list as stored (a few distinct lists per month), then each
         # list is split here: no JSON function per row, the same SQL on both databases.
-        rows = (
-            select(
-                _bucket(received, cuts).label("month"), cast(case_consultations.c.categories, Text).label("categories")
-            )
-            .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
-            .where(_within(received, cuts), self._in_scope())
-            .subquery()
-        )
-        query = select(rows.c.month, rows.c.categories, func.count()).group_by(rows.c.month, rows.c.categories)
-        counted: Counter[tuple[int, str]] = Counter()
-        listings: Sequence[tuple[int, str, int]] = (await self.db.execute(query)).all()
-        for month, listed, n in listings:
+        rows, in_scope = self._received(cuts, cast(case_consultations.c.categories, Text).label("categories"))
+        keys = (rows.c.month, rows.c.area, rows.c.categories)
+        query = select(*keys, func.count()).where(in_scope).group_by(*keys)
+        counted: Counter[tuple[int, str, str]] = Counter()
+        listings: Sequence[tuple[int, str, str, int]] = (await self.db.execute(query)).all()
+        for month, area, listed, n in listings:
             for category in json.loads(listed):
-                counted[(int(month), category)] += int(n)
-        return [(month, category, n) for (month, category), n in counted.items()]
+                counted[(int(month), area, category)] += int(n)
+        return [(month, area, category, n) for (month, area, category), n in counted.items()]
 
     async def cases_opened(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
         """Per month and area: how many cases were opened."""
@@ -91,14 +104,25 @@ class FigureQueries:
         query = select(rows.c.month, rows.c.area, func.count()).group_by(rows.c.month, rows.c.area)
         return [tuple(r) for r in (await self.db.execute(query)).all()]  # type: ignore[misc]
 
-    async def duration_ranks(self, measure: str, cuts: Sequence[datetime]) -> list[tuple[int, int, int, float]]:
-        """For the cases opened in each range that reached ``measure`` (first contact or
-        first handoff): the hours it took at the ranks around each quantile, as
-        (range, 0-based rank, cases in the range, hours) — ``durations_by_group`` reads them."""
+    async def durations(self, measure: str, cuts: Sequence[datetime]) -> dict[int, Durations]:
+        """For the cases opened in each range that reached ``measure``: how many, the
+        median and the 90th percentile of the hours it took. PostgreSQL: percentile_cont
+        (one sort per range); SQLite: the ranks around each quantile (``duration_ranks``),
+        interpolated the same way."""
+        if self.db.dialect.name != "postgresql":
+            return durations_by_group(await self.duration_ranks(measure, cuts))
+        rows = self._durations_of(measure, cuts)
+        median, p90 = (func.percentile_cont(q).within_group(rows.c.hours) for q in QUANTILES)
+        query = select(rows.c.bucket, func.count(), median, p90).group_by(rows.c.bucket)
+        found: Sequence[tuple[int, int, float | None, float | None]] = (await self.db.execute(query)).all()
+        return {int(b): Durations.of(int(n), _float(m), _float(p)) for b, n, m, p in found}
+
+    def _durations_of(self, measure: str, cuts: Sequence[datetime]) -> Any:
+        """(bucket, hours) of each case opened in ``cuts`` that reached ``measure``."""
         if measure not in MEASURES:
             raise ValueError(f"not a measure: {measure}")
         hours = self._hours(cases.c.opened_at, cases.c[measure])
-        rows = (
+        return (
             select(_bucket(cases.c.opened_at, cuts).label("bucket"), case((hours < 0, 0.0), else_=hours).label("hours"))
             .where(
                 _within(cases.c.opened_at, cuts),
@@ -108,6 +132,12 @@ class FigureQueries:
             )
             .subquery()
         )
+
+    async def duration_ranks(self, measure: str, cuts: Sequence[datetime]) -> list[tuple[int, int, int, float]]:
+        """For the cases opened in each range that reached ``measure`` (first contact or
+        first handoff): the hours it took at the ranks around each quantile, as
+        (range, 0-based rank, cases in the range, hours) — ``durations_by_group`` reads them."""
+        rows = self._durations_of(measure, cuts)
         ranked = select(
             rows.c.bucket,
             rows.c.hours,
@@ -140,7 +170,48 @@ class FigureQueries:
         counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
         return {label: int(n) for label, n in counts}
 
+    async def first_and_last(self) -> tuple[datetime, datetime] | None:
+        """The earliest and latest moment a consultation was received or a case opened,
+        city-wide (the indexes' two ends; a month without the caller's cases counts 0)."""
+        received, opened = case_consultations.c.received_at, cases.c.opened_at
+        query = union_all(select(func.min(received), func.max(received)), select(func.min(opened), func.max(opened)))
+        ends = [at for row in (await self.db.execute(query)).all() for at in row if at is not None]
+        return (min(ends), max(ends)) if ends else None
+
+    async def cases_by_status(self) -> dict[str, int]:
+        """Cases (not merged into another) per status, now."""
+        query = (
+            select(cases.c.status, func.count())
+            .where(cases.c.merged_into.is_(None), self._in_scope())
+            .group_by(cases.c.status)
+        )
+        counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
+        return {status: int(n) for status, n in counts}
+
+    async def duration_summary(
+        self, measure: str, cuts: Sequence[datetime]
+    ) -> tuple[int, float | None, float | None, float | None]:
+        """For every case opened within ``cuts`` (not merged) that reached ``measure``:
+        how many, the median (one decimal), the mean and the longest time it took, in
+        hours. PostgreSQL: one pass, percentile_cont for the median."""
+        rows = self._durations_of(measure, cuts)
+        totals: list[Any] = [func.count(), func.avg(rows.c.hours), func.max(rows.c.hours)]
+        if self.db.dialect.name == "postgresql":
+            totals.append(func.percentile_cont(0.5).within_group(rows.c.hours))
+        found: Sequence[Any] = (await self.db.execute(select(*totals))).one()
+        n, mean, longest = int(found[0]), _float(found[1]), _float(found[2])
+        if len(found) > 3:
+            median = Durations.of(n, _float(found[3]), None).median_hours
+        else:
+            ranked = durations_by_group(await self.duration_ranks(measure, cuts)).get(0) if n else None
+            median = ranked.median_hours if ranked else None
+        return n, median, mean, longest
+
     def _hours(self, start: Any, end: Any) -> ColumnElement[float | Decimal]:
         if self.db.dialect.name == "postgresql":
             return extract("epoch", end - start) / 3600.0
         return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _float(value: float | Decimal | None) -> float | None:
+    return None if value is None else float(value)

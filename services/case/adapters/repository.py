@@ -124,14 +124,6 @@ class CaseRepository:
         )
         return [dict(r) for r in rows.mappings().all()]
 
-    async def all_consultations(self) -> list[dict[str, Any]]:
-        rows = await self.db.execute(
-            select(case_consultations, cases.c.area).select_from(
-                case_consultations.join(cases, cases.c.id == case_consultations.c.case_id)
-            )
-        )
-        return [dict(r) for r in rows.mappings().all()]
-
     async def add_member(self, row: dict[str, Any]) -> None:
         await self.add_members([row])
 

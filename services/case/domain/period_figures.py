@@ -47,6 +47,11 @@ class Durations:
     def as_dict(self) -> dict[str, Any]:
         return {"count": self.count, "median_hours": self.median_hours, "p90_hours": self.p90_hours}
 
+    @classmethod
+    def of(cls, count: int, median: float | None, p90: float | None) -> Durations:
+        """Hours to one decimal, as shown."""
+        return cls(count=count, median_hours=_round(median), p90_hours=_round(p90))
+
 
 NO_DURATIONS = Durations()
 
@@ -62,7 +67,7 @@ def durations_by_group(rows: Iterable[tuple[int, int, int, float]]) -> dict[int,
     summaries = {}
     for group, size in sizes.items():
         median, p90 = (quantile(ranked[group], size, q) for q in QUANTILES)
-        summaries[group] = Durations(count=size, median_hours=_round(median), p90_hours=_round(p90))
+        summaries[group] = Durations.of(size, median, p90)
     return summaries
 
 

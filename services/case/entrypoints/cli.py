@@ -8,7 +8,11 @@ verifies; 1 when any is broken; 3 when ``--case`` has no timeline at all.
 closed case past the retention period (reference/retention.yaml) on the shared clock,
 and the case's events this service keeps (outbox, streams, dead letters);
 ``case.retention_erased`` leaves through the case database's outbox (the running case
-service's relay publishes it). ``--dry-run`` lists the cases and changes nothing."""
+service's relay publishes it). ``--dry-run`` lists the cases and changes nothing.
+
+``tsunagi figures rebuild [--json]``: projects every closed month's figures again from
+the case data (services/case/adapters/figure_projection.py), one transaction a month;
+safe beside the running service."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from typing import Any
 
 from services.case.adapters.chain import CaseUnitOfWork, TimelineChain
 from services.case.adapters.chain_key import timeline_key
+from services.case.adapters.figure_projection import rebuild
 from services.case.adapters.orm import messaging
 from services.case.adapters.verify import verify_chains
 from services.case.handlers.retention import run_retention
@@ -119,6 +124,30 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+async def rebuild_figures(settings: Settings) -> dict[str, Any]:
+    engine = make_engine(settings, "case", pool_size=1)
+    started = time.perf_counter()
+    try:
+        months = await rebuild(engine, Clock.from_settings(settings).now())
+    finally:
+        await engine.dispose()
+    return {
+        "months": [m.text for m in months],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def cmd_figures_rebuild(args: argparse.Namespace) -> int:
+    report = asyncio.run(rebuild_figures(Settings()))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        months = report["months"]
+        span = f"{months[0]} to {months[-1]}" if months else "none (no cases yet)"
+        print(f"{len(months)} closed month(s) projected: {span} ({report['seconds']} s)")
+    return 0
+
+
 def add_case_commands(sub: Any) -> None:
     v = sub.add_parser("verify", help="verify the case timelines' hash chains (exit 0 only when all verify)")
     v.add_argument("--case", metavar="ID", help="only this case's chain (its case id)")
@@ -131,3 +160,9 @@ def add_case_commands(sub: Any) -> None:
     run.add_argument("--dry-run", action="store_true", help="list the cases that are due; change nothing")
     run.add_argument("--json", action="store_true")
     run.set_defaults(func=cmd_retention_run)
+
+    f = sub.add_parser("figures", help="the PDCA figures kept for closed months")
+    fsub = f.add_subparsers(dest="figures_command", required=True)
+    rb = fsub.add_parser("rebuild", help="project every closed month's figures again from the case data")
+    rb.add_argument("--json", action="store_true")
+    rb.set_defaults(func=cmd_figures_rebuild)

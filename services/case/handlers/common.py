@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.case.adapters.chain import add_to_timeline
+from services.case.adapters.chain import add_to_timeline, case_changed
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import moves
@@ -118,6 +118,7 @@ class CaseUpdate:
             self.emit(CaseStageChanged(case_id=self.case["id"], stage=stage))
         if self.changes or self.touched or self.events:
             await CaseRepository(self.uow.db).save(self.case, self.changes, self.uow.clock.now())
+            case_changed(self.uow, self.case["id"])
         for payload, aggregate_id in self.events:
             await record(self.uow, self.envelope(payload, aggregate_id), self.case["id"])
         return self.case["version"]

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.case.adapters.figures import FigureQueries
+from services.case.adapters.figure_projection import read_projected
+from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.domain import figures as pdca
 from services.case.domain.period_figures import (
-    Counted,
     Durations,
     Keys,
     compare_periods,
-    durations_by_group,
     series,
 )
 from services.case.domain.queue import visible_areas
 from services.case.domain.status import OPEN_STATUSES
 from services.case.handlers.common import read_snapshot, require_reader
+from services.case.handlers.figure_months import counted_months, month_durations, period_durations
 from shared.clock import jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
-from shared.periods import Month, Period, PeriodKind, month_boundaries, months_between
+from shared.periods import Month, Period, PeriodKind, months_between
 from shared.reference import CITY_WIDE, UNKNOWN_DISTRICT, ReferenceData
 
 
@@ -37,23 +37,16 @@ async def period_figures(
     chart = period.chart_months()
     # Every month any part of the answer reads: the chart's, the period's and the previous one's.
     span = months_between(min(chart[0], previous.first), period.last)
-    by_month = month_boundaries(span)
-    by_period = [previous.first.starts_at, period.first.starts_at, period.bounds[1]]
-    by_chart_month = month_boundaries(chart)
     cutoffs, oldest = pdca.ageing_cutoffs(now)
     async with uow:
         await read_snapshot(uow)
+        kept = await read_projected(uow.db, [m for m in span if m < Month.of(now)], areas)
         queries = FigureQueries(uow.db, areas)
-        counted = Counted(
-            consultations=await queries.consultations(by_month),
-            categories=await queries.categories(by_month),
-            cases=await queries.cases_opened(by_month),
-        )
-        durations = {
-            (measure, grouping): durations_by_group(await queries.duration_ranks(measure, cuts))
-            for measure in ("first_contact_at", "first_handoff_at")
-            for grouping, cuts in (("period", by_period), ("month", by_chart_month))
-        }
+        counted = await counted_months(queries, span, kept)
+        durations = {}
+        for measure in MEASURES:
+            durations[(measure, "month")] = await month_durations(queries, measure, chart, kept)
+            durations[(measure, "period")] = await period_durations(queries, measure, (previous, period), kept)
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
 
     def of_periods(measure: str) -> dict[str, Durations]:
