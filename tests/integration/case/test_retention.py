@@ -9,8 +9,10 @@ operator runs it, in its own process."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from case_helpers import case_of, consultation, coordinator, submit, supervisor
@@ -21,7 +23,7 @@ from services.case.adapters import orm as case_orm
 from services.intake.adapters import orm as intake_orm
 from services.notify.adapters import orm as notify_orm
 from services.referral.adapters import orm as referral_orm
-from shared.clock import Clock
+from shared.clock import Clock, set_clock_offset
 from shared.db.engine import make_engine
 from shared.events.case import ERASED_TEXT
 from shared.messaging.broker import make_redis
@@ -47,6 +49,13 @@ async def _post(case, path: str, headers: dict, body: dict, expected: int = 200)
     answer = await case.post(path, headers=headers, json=body)
     assert answer.status_code == expected, answer.text
     return answer.json()
+
+
+async def _move_clock(clock_file: Path, ahead: timedelta) -> None:
+    """Moves every process's clock, and waits until each has read it again (they recheck
+    the file every ``Clock.RECHECK_S``): a plan's dates are judged by the service's today."""
+    set_clock_offset(clock_file, ahead.total_seconds())
+    await asyncio.sleep(2 * Clock.RECHECK_S)
 
 
 async def _worked_case(
@@ -184,10 +193,10 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         running_service("notify", settings),
     ):
         old = await _worked_case(intake, case, referral, settings, name="サンプル 古川", close=True)
-        clock_file.write_text(str((3 * YEAR).total_seconds()), encoding="utf-8")
+        await _move_clock(clock_file, 3 * YEAR)
         recent = await _worked_case(intake, case, referral, settings, name="サンプル 新田", close=True)
         still_open = await _worked_case(intake, case, referral, settings, name="サンプル 開口", close=False)
-        clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
+        await _move_clock(clock_file, 6 * YEAR)
 
         figures_before = (await case.get("/v1/figures", headers=sv)).json()
         before = {c: await _snapshot(settings, c) for c in (old, recent, still_open)}
@@ -297,7 +306,7 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
         closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True, merge_in=merged)
         held = await _snapshot(settings, closed)
         assert all(c["erased_at"] is None for c in held["case.cases"].values())  # not due yet: kept
-        clock_file.write_text(str((6 * YEAR).total_seconds()), encoding="utf-8")
+        await _move_clock(clock_file, 6 * YEAR)
 
         async def erased() -> list[dict[str, Any]] | None:
             shown = (await case.get(f"/v1/cases/{closed}/timeline", headers=sv)).json()["items"]
