@@ -52,11 +52,30 @@ _JA_MESSAGES = {
 RETRY_AFTER_S = 5
 
 
+# What an outage looks like below SQLAlchemy: asyncpg's connection, operator and resource
+# errors (by class, anywhere in the error's MRO) and SQLite's busy or unreachable file.
+# Anything else the database refuses (a bad statement, too many bind parameters) is a bug.
+_ASYNCPG_OUTAGES = frozenset({"PostgresConnectionError", "OperatorInterventionError", "InsufficientResourcesError"})
+_SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def _is_outage(error: BaseException) -> bool:
+    kind = type(error)
+    if kind.__module__.startswith("asyncpg"):
+        if any(base.__name__ in _ASYNCPG_OUTAGES for base in kind.__mro__):
+            return True
+        return kind.__name__ == "InterfaceError" and "closed" in str(error)
+    if kind.__module__ == "sqlite3" and kind.__name__ == "OperationalError":
+        return str(error).lower().startswith(_SQLITE_OUTAGES)
+    return False
+
+
 def is_unavailable(exc: BaseException) -> bool:
-    """A lost or refused connection to the database or Redis (not a bug)."""
+    """A lost or refused connection to the database or Redis (not a bug): answered 503.
+    A database error that is not an outage is not reported as one."""
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     seen: set[int] = set()
@@ -66,9 +85,8 @@ def is_unavailable(exc: BaseException) -> bool:
         if isinstance(
             current,
             (
-                OperationalError,
-                InterfaceError,
                 PoolTimeout,
+                DisconnectionError,
                 ConnectionError,
                 OSError,
                 TimeoutError,
@@ -79,14 +97,7 @@ def is_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
-        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in (
-            "CannotConnectNowError",
-            "ConnectionDoesNotExistError",
-            "InterfaceError",
-            "PostgresConnectionError",
-            "AdminShutdownError",
-            "ConnectionFailureError",
-        ):
+        if _is_outage(current):
             return True
         current = current.__cause__ or current.__context__
     return False

@@ -83,3 +83,45 @@ async def test_readiness_and_metrics_answer_when_redis_hangs(make_settings, monk
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_database_error_that_is_not_an_outage_is_not_reported_as_one(
+    postgres_database_url: str, tmp_path: Path
+) -> None:
+    """Too many bind parameters or a bad statement is a bug (a logged 500), not 503; a
+    refused connection and a locked SQLite file are outages."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from shared.http.errors import is_unavailable
+
+    async def error_of(url: str, statement: str, params: dict | None = None) -> BaseException:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as db:
+                await db.execute(text(statement), params or {})
+        except Exception as exc:  # the error is what is judged
+            return exc
+        finally:
+            await engine.dispose()
+        raise AssertionError(f"{statement[:40]} did not fail")
+
+    pg = postgres_database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    many = {f"p{i}": i for i in range(40_000)}
+    in_list = "SELECT 1 WHERE 0 IN (" + ", ".join(f":p{i}" for i in range(40_000)) + ")"
+    assert not is_unavailable(await error_of(pg, in_list, many))
+    assert not is_unavailable(await error_of(pg, "SELECT * FROM no_such_table"))
+    assert not is_unavailable(await error_of(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "SELEC 1"))
+    assert is_unavailable(await error_of("postgresql+asyncpg://postgres@127.0.0.1:1/postgres", "SELECT 1"))
+
+    locked = tmp_path / "locked.db"
+    holder = create_async_engine(f"sqlite+aiosqlite:///{locked}")
+    try:
+        async with holder.connect() as db:
+            await db.execute(text("CREATE TABLE t (x INTEGER)"))
+            await db.commit()
+            await db.execute(text("INSERT INTO t VALUES (1)"))  # holds the write lock, uncommitted
+            url = f"sqlite+aiosqlite:///{locked}?timeout=0"
+            assert is_unavailable(await error_of(url, "INSERT INTO t VALUES (2)"))
+    finally:
+        await holder.dispose()
