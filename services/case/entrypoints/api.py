@@ -123,7 +123,7 @@ async def get_timeline(
     format: Annotated[Literal["json", "csv"] | None, Query(description="書き出し形式")] = None,
 ) -> Response:
     kinds = [k.strip() for part in kind or [] for k in part.split(",") if k.strip()]
-    # Without page, per_page, limit, offset or cursor: every entry, as before paging existed.
+    # Without paging parameters: every entry (the audit view and its exports need the whole chain).
     paged = format is None and any(p in request.query_params for p in PAGING_PARAMS)
     result = await queries.timeline_of(
         services.runtime.unit_of_work(),
