@@ -45,6 +45,12 @@ cases = Table(
     Column("sample", Boolean, nullable=False, default=False),
     _at("opened_at", False),
     _at("updated_at", False),
+    # When intake received the consultation that opened it: its times are measured from here.
+    _at("received_at"),
+    _at("assigned_at"),  # first given to a coordinator
+    _at("triaged_at"),  # first triaged
+    # Every referral ended: the coordinator owes the next step (要判断) since then.
+    _at("decision_needed_at"),
     _at("first_contact_at"),
     _at("first_handoff_at"),
     _at("closed_at"),

@@ -69,7 +69,8 @@ async def list_cases(
         limit=window.limit,
         after=window.after,
     )
-    result = await queries.queue(services.runtime.unit_of_work(), query, caller)
+    calendar = reference.current.followups.calendar(None)
+    result = await queries.queue(services.runtime.unit_of_work(), query, caller, calendar)
     items = [views.summary(c, result["now"]) for c in result["items"]]
     return Queue(**page_of(window, items, result["total"], result["last_key"]), counts=result["counts"])
 
@@ -98,7 +99,7 @@ async def search_cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
 async def get_case(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> CaseDetail:
     uow = services.runtime.unit_of_work()
-    case = await queries.case_detail(uow, case_id, caller)
+    case = await queries.case_detail(uow, case_id, caller, services.reference.current.followups.calendar(None))
     return views.detail(case, uow.clock.now())
 
 

@@ -17,6 +17,7 @@ from services.notify.domain.routing import (
     referral_notices,
     reporter,
 )
+from services.notify.handlers import case_followups
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.followups import apply_effect
 from services.notify.handlers.notifying import Recording, record_notification, record_notifications
@@ -102,6 +103,7 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
     await repo.add_cases([c for c in keys_only if c not in opened])  # opened later in the run: upserted
     await repo.add_reporters(list(reporters))
     await record_notifications(uow, ctx, recordings)
+    await case_followups.on_cases_opened(ctx, uow, [(e, p) for e, p in run if isinstance(p, CaseOpened)])
 
 
 async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -121,6 +123,7 @@ async def on_case_assigned(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWo
     them to the new one; what the previous one was sent stays theirs)."""
     p = envelope.payload_as(CaseAssigned)
     await ProjectionRepository(uow.db).assign_case(p.case_id, p.coordinator_id, p.area, envelope.event_id)
+    await case_followups.on_assigned(ctx, uow, envelope, p.case_id, p.area)
 
 
 async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:

@@ -1,0 +1,184 @@
+"""Nothing left untriaged: a case's own follow-up timers, on the same table and timer
+loop as a referral's steps. From intake's receipt a case waits to be assigned
+(``assign``: the area's coordinators, then the supervisor); once assigned it waits for
+its first contact (``contact``: its coordinator). The case's events end them. Every
+referral of the case ended: its coordinator is asked to decide the next step. Inside
+the consumer's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.notify.adapters.followup_repository import FollowupRepository
+from services.notify.adapters.repository import ProjectionRepository
+from services.notify.domain.policy import case_ladder_times
+from services.notify.domain.routing import ASSIGN, CASE_STEPS, CONTACT, decision_notice
+from services.notify.handlers.context import NotifyContext
+from services.notify.handlers.notifying import record_notification
+from shared.clock import as_utc
+from shared.db.uow import UnitOfWork
+from shared.events import CaseOpened, Envelope, new_event_id
+from shared.events.case import CaseMerged, CaseStatusChanged, ContactRecorded, DecisionNeeded
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+CASE = "case"  # a timer's subject: the case itself (referral_id then holds the case id)
+CLOSED = "終結"
+
+
+def received_at(envelope: Envelope, opened: CaseOpened) -> datetime:
+    """Intake's receipt, as the case service passed it on (older events: the opening)."""
+    return as_utc(datetime.fromisoformat(opened.received_at)) if opened.received_at else as_utc(envelope.occurred_at)
+
+
+def case_rungs(ctx: NotifyContext, row: Any) -> list[datetime]:
+    """When each rung of a case's timer fires, by the policy in use now."""
+    policy = ctx.policy
+    return case_ladder_times(row.step, policy.case_deadlines(row.urgency), as_utc(row.due_at), policy.calendar(None))
+
+
+async def _start(
+    uow: UnitOfWork,
+    ctx: NotifyContext,
+    envelope: Envelope,
+    *,
+    case_id: str,
+    area: str,
+    urgency: str | None,
+    step: str,
+    start: datetime,
+) -> None:
+    policy = ctx.policy
+    spans = policy.case_deadlines(urgency)
+    span = spans.assign if step == ASSIGN else spans.first_contact
+    due = span.after(start, policy.calendar(None))
+    row = {
+        "id": new_event_id(),
+        "subject": CASE,
+        "watcher_kind": None,
+        "referral_id": case_id,
+        "case_id": case_id,
+        "agency_id": "",
+        "agency_kind": None,
+        "area": area,
+        "urgency": urgency,
+        "calendar": None,
+        "correlation_id": envelope.correlation_id,
+        "step": step,
+        "round": 1,
+        "started_at": start,
+        "due_at": due,
+        "level": 0,
+        "status": "pending",
+    }
+    row["next_fire_at"] = case_rungs(ctx, _Row(row))[0]
+    if await FollowupRepository(uow.db).add(row):
+        log.info("case_followup_scheduled", case_id=case_id, step=step, due_at=due.isoformat())
+
+
+class _Row:
+    """A timer row not yet stored, read like a stored one."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+async def on_cases_opened(ctx: NotifyContext, uow: UnitOfWork, opened: list[tuple[Envelope, CaseOpened]]) -> None:
+    """A new case waits for a coordinator from the moment intake received it."""
+    cases = ProjectionRepository(uow.db)
+    for envelope, p in opened:
+        row = await cases.case(p.case_id)
+        if row is not None and row.coordinator_id is not None:
+            continue  # already assigned (its events may be applied out of order)
+        area = (row.area if row is not None and row.area else None) or p.area
+        start = received_at(envelope, p)
+        await _start(uow, ctx, envelope, case_id=p.case_id, area=area, urgency=p.urgency, step=ASSIGN, start=start)
+
+
+async def on_assigned(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, case_id: str, area: str) -> None:
+    """Taken: the wait for a coordinator is over, the wait for the first contact begins
+    (once: a reassignment keeps the clock running; a case contacted already waits for nothing)."""
+    repo = FollowupRepository(uow.db)
+    await repo.end_pending(case_id, [ASSIGN], "done", uow.clock.now(), envelope.event_id)
+    if await repo.exists(case_id, CONTACT):
+        return
+    case = await ProjectionRepository(uow.db).case(case_id)
+    await _start(
+        uow,
+        ctx,
+        envelope,
+        case_id=case_id,
+        area=area,
+        urgency=case.urgency if case is not None else None,
+        step=CONTACT,
+        start=as_utc(envelope.occurred_at),
+    )
+
+
+async def on_contact_recorded(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The first contact ends the wait for it; recorded before any timer (an assignment
+    not yet applied), it leaves a finished one so that none starts."""
+    p = envelope.payload_as(ContactRecorded)
+    repo = FollowupRepository(uow.db)
+    now = uow.clock.now()
+    if await repo.exists(p.case_id, CONTACT):
+        await repo.end_pending(p.case_id, [CONTACT], "done", now, envelope.event_id)
+        return
+    case = await ProjectionRepository(uow.db).case(p.case_id)
+    await repo.add(
+        {
+            "id": new_event_id(),
+            "subject": CASE,
+            "referral_id": p.case_id,
+            "case_id": p.case_id,
+            "agency_id": "",
+            "area": (case.area if case is not None else None) or "",
+            "urgency": case.urgency if case is not None else None,
+            "step": CONTACT,
+            "round": 1,
+            "started_at": as_utc(envelope.occurred_at),
+            "due_at": as_utc(envelope.occurred_at),
+            "level": 0,
+            "next_fire_at": None,
+            "status": "done",
+            "ended_at": now,
+            "ended_by_event": envelope.event_id,
+        }
+    )
+
+
+async def on_status_changed(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """A closed case (終結) waits for nothing."""
+    p = envelope.payload_as(CaseStatusChanged)
+    if p.to_status == CLOSED:
+        await _cancel(uow, envelope, p.case_id)
+
+
+async def on_merged(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    """A case merged into another is worked as that one: its own timers end."""
+    await _cancel(uow, envelope, envelope.payload_as(CaseMerged).source_case_id)
+
+
+async def _cancel(uow: UnitOfWork, envelope: Envelope, case_id: str) -> None:
+    ended = await FollowupRepository(uow.db).end_pending(
+        case_id, list(CASE_STEPS), "cancelled", uow.clock.now(), envelope.event_id
+    )
+    if ended:
+        log.info("case_followups_ended", case_id=case_id, count=ended)
+
+
+async def on_decision_needed(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
+    p = envelope.payload_as(DecisionNeeded)
+    case = await ProjectionRepository(uow.db).case(p.case_id)
+    area = (case.area if case is not None and case.area else None) or p.area
+    await record_notification(
+        uow,
+        ctx,
+        decision_notice(area),
+        {"area": area, "case_number": (case.case_number if case else None) or p.case_id},
+        about_event_id=envelope.event_id,
+        correlation_id=envelope.correlation_id,
+        case_id=p.case_id,
+    )
