@@ -49,6 +49,7 @@ async def _start(
     urgency: str | None,
     step: str,
     start: datetime,
+    round_: int = 1,
 ) -> None:
     policy = ctx.policy
     spans = policy.case_deadlines(urgency)
@@ -67,7 +68,7 @@ async def _start(
         "calendar": None,
         "correlation_id": envelope.correlation_id,
         "step": step,
-        "round": 1,
+        "round": round_,
         "started_at": start,
         "due_at": due,
         "level": 0,
@@ -99,10 +100,12 @@ async def on_cases_opened(ctx: NotifyContext, uow: UnitOfWork, opened: list[tupl
 
 async def on_assigned(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, case_id: str, area: str) -> None:
     """Taken: the wait for a coordinator is over, the wait for the first contact begins
-    (once: a reassignment keeps the clock running; a case contacted already waits for nothing)."""
+    (a reassignment keeps its clock running; a case contacted already waits for nothing;
+    after a move released it, a new round)."""
     repo = FollowupRepository(uow.db)
     await repo.end_pending(case_id, [ASSIGN], "done", uow.clock.now(), envelope.event_id)
-    if await repo.exists(case_id, CONTACT):
+    latest = await repo.latest_round(case_id, CONTACT)
+    if latest is not None and latest.status != "cancelled":
         return
     case = await ProjectionRepository(uow.db).case(case_id)
     await _start(
@@ -114,17 +117,40 @@ async def on_assigned(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, c
         urgency=case.urgency if case is not None else None,
         step=CONTACT,
         start=as_utc(envelope.occurred_at),
+        round_=(latest.round + 1) if latest is not None else 1,
+    )
+
+
+async def on_released(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, case: Any, area: str) -> None:
+    """Moved to another area's queue without its coordinator: it waits for one again,
+    from the move (and for its first contact once someone new has it)."""
+    repo = FollowupRepository(uow.db)
+    await repo.end_pending(case.case_id, [CONTACT], "cancelled", uow.clock.now(), envelope.event_id)
+    latest = await repo.latest_round(case.case_id, ASSIGN)
+    await _start(
+        uow,
+        ctx,
+        envelope,
+        case_id=case.case_id,
+        area=area,
+        urgency=case.urgency,
+        step=ASSIGN,
+        start=as_utc(envelope.occurred_at),
+        round_=(latest.round + 1) if latest else 1,
     )
 
 
 async def on_contact_recorded(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
-    """The first contact ends the wait for it; recorded before any timer (an assignment
-    not yet applied), it leaves a finished one so that none starts."""
+    """The first contact ends the wait for it; recorded while none runs (an assignment not
+    yet applied, a coordinator released by a move), it leaves a finished one so that none
+    starts."""
     p = envelope.payload_as(ContactRecorded)
     repo = FollowupRepository(uow.db)
     now = uow.clock.now()
-    if await repo.exists(p.case_id, CONTACT):
-        await repo.end_pending(p.case_id, [CONTACT], "done", now, envelope.event_id)
+    if await repo.end_pending(p.case_id, [CONTACT], "done", now, envelope.event_id):
+        return
+    latest = await repo.latest_round(p.case_id, CONTACT)
+    if latest is not None and latest.status == "done":
         return
     case = await ProjectionRepository(uow.db).case(p.case_id)
     await repo.add(
@@ -137,7 +163,7 @@ async def on_contact_recorded(ctx: NotifyContext, envelope: Envelope, uow: UnitO
             "area": (case.area if case is not None else None) or "",
             "urgency": case.urgency if case is not None else None,
             "step": CONTACT,
-            "round": 1,
+            "round": (latest.round + 1) if latest is not None else 1,
             "started_at": as_utc(envelope.occurred_at),
             "due_at": as_utc(envelope.occurred_at),
             "level": 0,

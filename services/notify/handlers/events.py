@@ -116,6 +116,7 @@ async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork)
     await FollowupRepository(uow.db).move_case(p.case_id, p.to_area)
     if case is not None and case.coordinator_id is not None and move_releases(case.assigned_area, p.to_area):
         await repo.release_case(p.case_id)
+        await case_followups.on_released(ctx, uow, envelope, case, p.to_area)
 
 
 async def on_case_assigned(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
