@@ -7,6 +7,7 @@ the consumer's transaction."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from services.notify.domain.policy import case_ladder_times
 from services.notify.domain.routing import ASSIGN, CASE_STEPS, CONTACT, decision_notice
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.notifying import record_notification
+from shared.calendar import hours_late
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.events import CaseOpened, Envelope, new_event_id
@@ -33,10 +35,22 @@ def received_at(envelope: Envelope, opened: CaseOpened) -> datetime:
     return as_utc(datetime.fromisoformat(opened.received_at)) if opened.received_at else as_utc(envelope.occurred_at)
 
 
-def case_rungs(ctx: NotifyContext, row: Any) -> list[datetime]:
+def case_rungs(ctx: NotifyContext, step: str, urgency: str | None, due_at: datetime) -> list[datetime]:
     """When each rung of a case's timer fires, by the policy in use now."""
     policy = ctx.policy
-    return case_ladder_times(row.step, policy.case_deadlines(row.urgency), as_utc(row.due_at), policy.calendar(None))
+    return case_ladder_times(step, policy.case_deadlines(urgency), as_utc(due_at), policy.calendar(None))
+
+
+def case_lateness(ctx: NotifyContext, row: Any, now: datetime) -> str:
+    """How late, as people read it: in the unit of the step's span (営業時間, 時間, 営業日目)."""
+    spans, calendar = ctx.policy.case_deadlines(row.urgency), ctx.policy.calendar(None)
+    span = spans.assign if row.step == ASSIGN else spans.first_contact
+    due = as_utc(row.due_at)
+    if span.business_hours is not None:
+        return f"{math.floor(calendar.business_hours_between(due, now))}営業時間"
+    if span.hours is not None:
+        return f"{hours_late(due, now):g}時間"
+    return f"{calendar.business_days_late(due, now)}営業日目"
 
 
 async def _start(
@@ -74,16 +88,9 @@ async def _start(
         "level": 0,
         "status": "pending",
     }
-    row["next_fire_at"] = case_rungs(ctx, _Row(row))[0]
+    row["next_fire_at"] = case_rungs(ctx, step, urgency, due)[0]
     if await FollowupRepository(uow.db).add(row):
         log.info("case_followup_scheduled", case_id=case_id, step=step, due_at=due.isoformat())
-
-
-class _Row:
-    """A timer row not yet stored, read like a stored one."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 async def on_cases_opened(ctx: NotifyContext, uow: UnitOfWork, opened: list[tuple[Envelope, CaseOpened]]) -> None:

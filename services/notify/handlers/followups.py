@@ -18,7 +18,7 @@ from services.notify.domain.routing import (
     watch_escalation_notice,
 )
 from services.notify.domain.templates import STEP_LABELS
-from services.notify.handlers.case_followups import CASE, case_rungs
+from services.notify.handlers.case_followups import CASE, case_lateness, case_rungs
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.notifying import emit, record_notification
 from shared.calendar import BusinessCalendar, hours_late
@@ -147,13 +147,8 @@ async def schedule(
 def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, str]:
     """(business days begun since the deadline, clock hours late, the text people read)."""
     due = as_utc(row.due_at)
-    if row.subject == CASE:
-        spans, calendar = ctx.policy.case_deadlines(row.urgency), ctx.policy.calendar(None)
-        step_span = spans.assign if row.step == "assign" else spans.first_contact
-        hourly = step_span.hours is not None or step_span.business_hours is not None
-    else:
-        deadlines, calendar = _rules(ctx, row)
-        hourly = row.step in STEPS and deadlines.for_step(row.step).hours is not None
+    deadlines, calendar = _rules(ctx, row)
+    hourly = row.step in STEPS and deadlines.for_step(row.step).hours is not None
     days = calendar.business_days_late(due, now)
     hours = hours_late(due, now)
     return days, hours, (f"{hours:g}時間" if hourly else f"{days}営業日目")
@@ -161,7 +156,7 @@ def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, s
 
 def _rung_times(ctx: NotifyContext, row: Any) -> list[datetime]:
     if row.subject == CASE:
-        return case_rungs(ctx, row)
+        return case_rungs(ctx, row.step, row.urgency, row.due_at)
     deadlines, calendar = _rules(ctx, row)
     return ladder_times(deadlines, as_utc(row.due_at), calendar)
 
@@ -198,7 +193,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
             about = await ProjectionRepository(uow.db).referral(row.referral_id)
-        _days, _hours, late_text = lateness(ctx, row, now)
+        late_text = case_lateness(ctx, row, now) if own else lateness(ctx, row, now)[2]
         fired = emit(
             uow,
             FollowupFired(
