@@ -15,7 +15,7 @@ from case_helpers import case_of, consultation, coordinator, publish, submit, su
 
 from shared.clock import FrozenClock
 from shared.events import ReferralDeclined
-from tests.integration.notify.notify_support import fast_loops, jst, kinds, settle
+from tests.integration.notify.notify_support import fast_loops, inbox, jst, kinds, settle
 from tests.support.metrics import Scrape
 from tests.support.services import eventually, running_service
 
@@ -72,6 +72,8 @@ async def test_an_unassigned_case_is_chased_on_business_hours_then_its_first_con
         clock.at = jst(2026, 11, 24, 15, 16)  # 4 business hours later: the supervisor
         await settle(notify)
         assert await kinds(notify, settings, "supervisor", "city") == ["case_unassigned_escalation_supervisor"]
+        told = (await inbox(notify, settings, "supervisor", "city"))["items"][0]["body"]
+        assert "超過 4営業時間" in told and "期限(2026-11-24 11:15" in told, told
 
         clock.at = jst(2026, 11, 24, 15, 30)
         version = (await _row(case, chubu, case_id))["version"]
