@@ -27,8 +27,8 @@ async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity) -> 
             hits = await cases.by_reference(term.value)
         else:
             hits = await cases.by_name(keys.name(term.value), keys.kana(term.value))
-        found = [c for c in hits if may_see(caller.role, caller.scope, c["area"])]
-        shown = found[:MAX_RESULTS]
+        found = [c["id"] for c in hits if may_see(caller.role, caller.scope, c["area"])]
+        shown = await cases.rows_of(found[:MAX_RESULTS])
         attention = await QueueRepository(uow.db).attention_of([c["id"] for c in shown])
     for case in shown:
         case["attention"] = attention.get(case["id"], [])

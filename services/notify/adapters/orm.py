@@ -179,6 +179,7 @@ followups = Table(
     Column("ended_by_event", String(64), nullable=True),
     UniqueConstraint("referral_id", "step", "round", name="uq_followups_step_round"),
     Index("ix_followups_due", "status", "next_fire_at"),
+    Index("ix_followups_overdue", "status", "subject", "due_at", "id"),  # the overdue list in its order
 )
 
 followup_firings = Table(

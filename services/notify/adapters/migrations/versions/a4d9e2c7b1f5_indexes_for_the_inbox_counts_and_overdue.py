@@ -1,9 +1,11 @@
-"""indexes for the inbox's counts: who a notification is for, a reader's reads, assigned cases
+"""indexes for the inbox's counts (who a notification is for, a reader's reads, assigned cases) and the overdue list
 
 ``ix_notifications_person`` (role, scope, person, case, id): the inbox's entries are
 counted from the index alone; ``ix_notification_reads_reader``: what one reader has read
 (the unread count is the inbox less those); ``ix_cases_assigned`` (case, coordinator where
-assigned): whether someone else has a case, read without the table.
+assigned): whether someone else has a case, read without the table;
+``ix_followups_overdue`` (status, subject, due_at, id): a page of the overdue list walks
+it in its order and stops, instead of sorting every pending timer joined to every referral.
 
 Revision ID: a4d9e2c7b1f5
 Revises: f2c6a9d1e847
@@ -37,9 +39,11 @@ def upgrade() -> None:
         postgresql_where=sa.text(ASSIGNED),
         sqlite_where=sa.text(ASSIGNED),
     )
+    op.create_index("ix_followups_overdue", "followups", ["status", "subject", "due_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_followups_overdue", table_name="followups")
     op.drop_index("ix_cases_assigned", table_name="cases")
     op.drop_index("ix_notification_reads_reader", table_name="notification_reads")
     op.drop_index("ix_notifications_person", table_name="notifications")
