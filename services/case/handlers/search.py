@@ -29,8 +29,8 @@ async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity, win
             hits = await cases.by_reference(term.value)
         else:
             hits = await cases.by_name(keys.name(term.value), keys.kana(term.value))
-        found = [c for c in hits if may_see(caller.role, caller.scope, c["area"])]
-        shown = found[window.offset : window.offset + window.limit]
+        found = [c["id"] for c in hits if may_see(caller.role, caller.scope, c["area"])]
+        shown = await cases.rows_of(found[window.offset : window.offset + window.limit])
         attention = await QueueRepository(uow.db).attention_of([c["id"] for c in shown])
     for case in shown:
         case["attention"] = attention.get(case["id"], [])
