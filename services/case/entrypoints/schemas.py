@@ -175,13 +175,13 @@ class ShareOption(BaseModel):
     reason: str | None = Field(description="共有できない理由(共有できるときは null)")
 
 
-class SearchResult(BaseModel):
+class SearchResult(Page[CaseSummary]):
+    """The cases found, most recently opened first (a merged case as the case it joined)."""
+
     query: str = Field(description="検索した言葉(前後の空白を除く)")
     matched_by: Literal["case_number", "reference", "name"] | None = Field(
         description="何で見つかったか: ケース番号 / 受付番号 / 氏名・ふりがな(見つからなければ null)"
     )
-    items: list[CaseSummary] = Field(description="見つかったケース(最大 50 件、新しい順。統合されたケースは統合先で)")
-    total: int
 
 
 class CaseDetail(CaseSummary):

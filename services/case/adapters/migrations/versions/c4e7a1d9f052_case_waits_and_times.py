@@ -7,7 +7,7 @@ triaged at their first ``case.assigned`` / ``case.triaged`` on the timeline. Run
 ``tsunagi figures rebuild`` afterwards to keep the closed months' new durations.
 
 Revision ID: c4e7a1d9f052
-Revises: b6d1f0c3a8e2
+Revises: c8e1f4a2d7b3
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4e7a1d9f052"
-down_revision: str | None = "b6d1f0c3a8e2"
+down_revision: str | None = "c8e1f4a2d7b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
