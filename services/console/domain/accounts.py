@@ -131,11 +131,14 @@ def _coordinator(account_id: str, grant: Grant, reference: ReferenceData) -> Gra
 def _helper(grant: Grant, reference: ReferenceData) -> Grant:
     areas = sorted(reference.ids("areas"))
     if grant.scope not in areas:
-        raise InvalidInput(f"地域の支援者の圏域「{grant.scope}」はありません(使える値: {' / '.join(areas)})。", field="scope")
+        raise InvalidInput(
+            f"地域の支援者の圏域「{grant.scope}」はありません(使える値: {' / '.join(areas)})。", field="scope"
+        )
     if grant.kind not in reference.ids("helper_kinds"):
         kinds = " / ".join(k.id for k in reference.helper_kinds)
         raise InvalidInput(
-            f"地域の支援者の区分「{grant.kind or ''}」は reporters.yaml の helper_kinds にありません(使える値: {kinds})。",
+            f"地域の支援者の区分「{grant.kind or ''}」は reporters.yaml の helper_kinds にありません"
+            f"(使える値: {kinds})。",
             field="kind",
         )
     return Grant("helper", grant.scope, grant.kind)

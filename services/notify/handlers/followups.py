@@ -9,7 +9,14 @@ from typing import Any
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
 from services.notify.domain.policy import LADDER, ladder_times
-from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step, watch_escalation_notice
+from services.notify.domain.routing import (
+    FollowupEffect,
+    Notice,
+    escalation_notice,
+    helper_task_escalation_notice,
+    opens_step,
+    watch_escalation_notice,
+)
 from services.notify.domain.templates import STEP_LABELS
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.notifying import emit, record_notification
@@ -24,6 +31,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
+HELPER_TASK = "helper_task"  # a timer's subject: a community helper's task past its due day
 
 
 def watcher_label(ctx: NotifyContext, kind: str | None, watcher_id: str) -> str:
@@ -94,6 +102,8 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
     policy = ctx.policy
     if row.subject == WATCH:
         return policy.watch_deadlines(), policy.calendar(row.calendar)
+    if row.subject == HELPER_TASK:
+        return policy.helper_task_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -161,22 +171,20 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         next_at = times[rung] if rung < len(times) else None
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
-        watched = row.subject == WATCH
-        if watched:
-            notice = watch_escalation_notice(
-                rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area
-            )
+        watched, tasked = row.subject == WATCH, row.subject == HELPER_TASK
+        notice = _rung_notice(row, rung)
+        if watched or tasked:
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
-            notice = escalation_notice(rung, agency_id=row.agency_id, area=row.area)
             about = await ProjectionRepository(uow.db).referral(row.referral_id)
         _days, _hours, late_text = lateness(ctx, row, now)
         fired = emit(
             uow,
             FollowupFired(
                 followup_id=row.id,
-                referral_id=None if watched else row.referral_id,
+                referral_id=None if watched or tasked else row.referral_id,
                 plan_id=row.referral_id if watched else None,
+                task_id=row.referral_id if tasked else None,
                 case_id=row.case_id,
                 step=row.step,
                 recipient_role=notice.recipient.role,
@@ -201,6 +209,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             "area": row.area,
             "case_number": (about.case_number if about else None) or row.case_id,
             "urgency": row.urgency,
+            "helper_id": row.agency_id,
         }
         notification_id = await record_notification(
             uow,
@@ -210,7 +219,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             about_event_id=fired.event_id,
             correlation_id=fired.correlation_id,
             case_id=row.case_id,
-            referral_id=None if watched else row.referral_id,
+            referral_id=None if watched or tasked else row.referral_id,
         )
         await repo.record_firing(
             {
@@ -226,3 +235,11 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         await uow.commit()
     log.info("followup_fired", referral_id=row.referral_id, step=row.step, rung=rung)
     return True
+
+
+def _rung_notice(row: Any, rung: int) -> Notice:
+    if row.subject == WATCH:
+        return watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)
+    if row.subject == HELPER_TASK:
+        return helper_task_escalation_notice(rung, helper_id=row.agency_id, area=row.area)
+    return escalation_notice(rung, agency_id=row.agency_id, area=row.area)

@@ -27,9 +27,7 @@ def test_the_legal_moves(action: str, status: str) -> None:
     assert rules.move(status, action, DOER[action]) == LEGAL[(action, status)]
 
 
-@pytest.mark.parametrize(
-    ("action", "status"), [(a, s) for a in DOER for s in STATUSES if (a, s) not in LEGAL]
-)
+@pytest.mark.parametrize(("action", "status"), [(a, s) for a in DOER for s in STATUSES if (a, s) not in LEGAL])
 def test_every_other_move_is_refused(action: str, status: str) -> None:
     with pytest.raises(Conflict) as refused:
         rules.move(status, action, DOER[action])
