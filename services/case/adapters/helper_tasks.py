@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Text, cast, insert, select, update
+from sqlalchemy import Text, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import access, helper_task_checkins, helper_tasks
@@ -47,6 +47,17 @@ class HelperTaskRepository:
             query.order_by(helper_tasks.c.assigned_at.desc(), helper_tasks.c.id.desc()).limit(limit)
         )
         return [dict(r) for r in rows.mappings().all()]
+
+    async def open_counts(self, helper_ids: list[str], statuses: frozenset[str]) -> dict[str, int]:
+        """How many tasks of ``statuses`` each helper holds (one query)."""
+        if not helper_ids:
+            return {}
+        rows = await self.db.execute(
+            select(helper_tasks.c.helper_id, func.count())
+            .where(helper_tasks.c.helper_id.in_(helper_ids), helper_tasks.c.status.in_(sorted(statuses)))
+            .group_by(helper_tasks.c.helper_id)
+        )
+        return {str(r[0]): int(r[1]) for r in rows.all()}
 
     async def add_checkin(self, row: dict[str, Any]) -> None:
         await self.db.execute(insert(helper_task_checkins), row)

@@ -4,7 +4,6 @@ allows them now; and the registry of helpers by area. Reads of personal data are
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from services.case.adapters.helper_tasks import HelperRegistry, HelperTaskRepository
@@ -88,10 +87,8 @@ async def registry(
     areas = _areas_for(caller, area, reference)
     async with uow:
         helpers = [h for h in await HelperRegistry(uow.db).helpers() if areas is None or h.area in areas]
-        load: Counter[str] = Counter()
-        for h in helpers:
-            load[h.account_id] = len(await HelperTaskRepository(uow.db).of_helper(h.account_id, rules.OPEN, MY_TASKS))
-    return helpers, dict(load)
+        load = await HelperTaskRepository(uow.db).open_counts([h.account_id for h in helpers], rules.OPEN)
+    return helpers, load
 
 
 async def counts(uow: UnitOfWork, reference: ReferenceData, caller: Identity) -> dict[str, dict[str, int]]:
