@@ -142,6 +142,12 @@ def move(status: str, action: str, role: str) -> str:
     return target
 
 
+def check_reason(action: str, reason: str | None) -> None:
+    """A decline says why: the coordinator needs it to find someone else."""
+    if action == "decline" and not (reason or "").strip():
+        raise InvalidInput("辞退の理由を入力してください。", field="reason")
+
+
 def check_recordable(status: str) -> None:
     """A check-in is recorded on a task the helper has taken on and not yet ended."""
     if status != ACCEPTED:

@@ -15,7 +15,6 @@ from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.schemas import CommandResult, _Command
 from services.case.handlers import helper_reads, helper_tasks
 from shared.clock import as_utc, jst_text
-from shared.errors import InvalidInput
 from shared.events.case import CheckInKind, CheckInOutcome
 from shared.events.helper import HelperTaskKind
 from shared.events.referral import SHAREABLE_LABELS, ShareableField
@@ -242,8 +241,6 @@ async def move_task(
     services: Services,
     caller: CurrentIdentity,
 ) -> HelperMoveResult:
-    if action == "decline" and not body.reason:
-        raise InvalidInput("辞退の理由を入力してください。", field="reason")
     status = await helper_tasks.helper_move(
         services.runtime.unit_of_work(), task_id, action, body.reason, caller, correlation_id_of(request)
     )

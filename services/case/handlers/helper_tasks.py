@@ -131,7 +131,8 @@ async def cancel(
 async def helper_move(
     uow: UnitOfWork, task_id: str, action: str, reason: str | None, caller: Identity, correlation_id: str
 ) -> str:
-    """The helper takes the task on, declines it or reports it done; returns the new status."""
+    """The helper takes the task on, declines it (saying why) or reports it done; returns the new status."""
+    rules.check_reason(action, reason)
     async with uow:
         case, task = await _helpers_task(uow, task_id, caller)
         target = rules.move(task["status"], action, "helper")

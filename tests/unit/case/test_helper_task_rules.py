@@ -120,3 +120,12 @@ def test_the_due_date_is_today_to_half_a_year() -> None:
         with pytest.raises(InvalidInput) as refused:
             rules.check_due(wrong, today)
         assert refused.value.field == "due_on"
+
+
+def test_a_decline_says_why() -> None:
+    rules.check_reason("decline", "サンプル: 入院中のため")
+    rules.check_reason("done", None)
+    for blank in (None, "", "  "):
+        with pytest.raises(InvalidInput) as refused:
+            rules.check_reason("decline", blank)
+        assert refused.value.field == "reason"
