@@ -165,11 +165,17 @@ async def test_a_helper_is_given_a_task_sees_only_what_it_shares_and_is_chased_p
         second = await post(
             tasks, {**task, "kind": "声かけ", "share": ["age_group"], "due_on": None, "version": version}, 201
         )
-        await post(f"{tasks}/{second['task_id']}/cancel", {"version": second["version"]})
+        withdrawn = await post(f"{tasks}/{second['task_id']}/cancel", {"version": second["version"]})
         await post(f"/v1/helper/tasks/{second['task_id']}/accept", {}, 409, helper)
         await eventually(
             lambda: _kinds(notify, helper, ["helper_task_cancelled"]), what="the helper told of the withdrawal"
         )
+        # A declined task says why, and the coordinator hears of it.
+        third = await post(tasks, {**task, "share": [], "due_on": None, "version": withdrawn["version"]}, 201)
+        refused = await post(f"/v1/helper/tasks/{third['task_id']}/decline", {}, 422, helper)
+        assert refused["errors"][0]["loc"] == ["reason"], refused
+        await post(f"/v1/helper/tasks/{third['task_id']}/decline", {"reason": "サンプル: 入院のため"}, 200, helper)
+        await eventually(lambda: _kinds(notify, chubu, ["helper_task_declined"]), what="the coordinator told")
 
 
 async def _kinds(notify, headers: dict[str, str], wanted: list[str] | None = None) -> list[str]:
