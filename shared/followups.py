@@ -2,8 +2,9 @@
 acknowledge a referral, to accept or decline it and between progress reports, and
 after how long a missed deadline is escalated — by agency kind and urgency, in the
 agency's business calendar — and the same ladder for a missed 見守り check-in
-(``watch``: its escalation spans; the check-in's own due time is the watch plan's), and
-a case waiting to be assigned or first contacted (``cases``).
+(``watch``: its escalation spans; the check-in's own due time is the watch plan's), a
+case waiting to be assigned or first contacted (``cases``), and a community helper's
+task past its due day (``helper_tasks``: escalation spans, as ``watch``).
 
 One model, read with the rest of the reference data (``shared.reference``), so a
 reference reload reloads it too. The referral service shows the deadlines from it,
@@ -155,8 +156,9 @@ def _urgencies(raw: Any) -> Any:
 
 
 class WatchOverrides(_Section):
-    """A missed check-in of a watch plan (見守り): after how long the watcher's reminder
-    is escalated to the coordinator, then to the supervisor (the default's spans if unset)."""
+    """A chase whose due time is set elsewhere — a watch plan's missed check-in (見守り),
+    a helper's task past its due day: after how long the first reminder is escalated to
+    the coordinator, then to the supervisor (the default's spans if unset)."""
 
     escalate_to_coordinator: PolicySpan | None = None
     escalate_to_supervisor: PolicySpan | None = None
@@ -252,6 +254,7 @@ class FollowupPolicy(_Section):
     agency_kinds: dict[str, KindOverrides] = {}
     watch: WatchOverrides = WatchOverrides()
     cases: CasesSection = CasesSection()
+    helper_tasks: WatchOverrides = WatchOverrides()
 
     @field_validator("urgency", mode="before")
     @classmethod
@@ -279,7 +282,14 @@ class FollowupPolicy(_Section):
 
     def watch_deadlines(self) -> Deadlines:
         """The spans that chase a missed check-in: the default, overridden by ``watch``."""
-        given = self.watch.given()
+        return self._escalations(self.watch)
+
+    def helper_task_deadlines(self) -> Deadlines:
+        """The spans that chase a helper's task past its due day: the default, overridden by ``helper_tasks``."""
+        return self._escalations(self.helper_tasks)
+
+    def _escalations(self, section: WatchOverrides) -> Deadlines:
+        given = section.given()
         return self.default.model_copy(update=given) if given else self.default
 
     def case_deadlines(self, urgency: str | None) -> CaseDeadlines:

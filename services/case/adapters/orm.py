@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
 from services.case.adapters.figure_tables import figure_counts, figure_durations, figure_months
+from services.case.adapters.helper_tables import helper_task_checkins, helper_tasks
 from services.case.adapters.queue_tables import case_categories, closed_counts
 from services.case.adapters.schema import at as _at
 from services.case.adapters.schema import metadata
@@ -308,6 +309,8 @@ __all__ = [
     "figure_counts",
     "figure_durations",
     "figure_months",
+    "helper_task_checkins",
+    "helper_tasks",
     "idempotency",
     "messaging",
     "metadata",

@@ -121,7 +121,7 @@ def watcher(kind: str | None, watcher_id: str, area: str) -> Recipient:
     if kind == "agency":
         return agency(watcher_id)
     if kind == "helper":
-        return Recipient("helper", watcher_id)
+        return helper(watcher_id)
     return coordinator(area)
 
 
@@ -136,6 +136,38 @@ def watch_escalation_notice(rung: int, *, watcher_kind: str | None, watcher_id: 
     if rung == 3:
         return Notice(SUPERVISOR, "watch_escalation_supervisor")
     raise ValueError(f"no escalation rung {rung}")
+
+
+# Community helpers' tasks --------------------------------------------------------------
+HELPER_TASK = "helper_task"  # the follow-up step of a helper's task with a due day
+
+
+def helper(account_id: str) -> Recipient:
+    """A community helper, addressed by their account (their inbox is theirs alone)."""
+    return Recipient("helper", account_id)
+
+
+def helper_task_escalation_notice(rung: int, *, helper_id: str, area: str) -> Notice:
+    """A task past its due day: rung 1 reminds the helper, 2 the area's coordinator, 3 the supervisor."""
+    if rung == 1:
+        return Notice(helper(helper_id), "helper_task_reminder")
+    if rung == 2:
+        return Notice(coordinator(area), "helper_task_escalation")
+    if rung == 3:
+        return Notice(SUPERVISOR, "helper_task_escalation_supervisor")
+    raise ValueError(f"no escalation rung {rung}")
+
+
+def helper_task_notices(event_type: str, *, helper_id: str, area: str) -> list[Notice]:
+    """Who hears of a task's move: the helper of a new or withdrawn task, the area's
+    coordinators (addressed to the case's) of a declined one."""
+    if event_type == "case.helper_task_assigned":
+        return [Notice(helper(helper_id), "helper_task_new")]
+    if event_type == "case.helper_task_cancelled":
+        return [Notice(helper(helper_id), "helper_task_cancelled")]
+    if event_type == "case.helper_task_declined":
+        return [Notice(coordinator(area), "helper_task_declined")]
+    return []
 
 
 def checkin_notices(outcome: str, area: str, all_areas: tuple[str, ...] = ()) -> list[Notice]:

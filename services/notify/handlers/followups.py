@@ -14,6 +14,7 @@ from services.notify.domain.routing import (
     Notice,
     case_escalation_notices,
     escalation_notice,
+    helper_task_escalation_notice,
     opens_step,
     watch_escalation_notice,
 )
@@ -32,6 +33,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
+HELPER_TASK = "helper_task"  # a timer's subject: a community helper's task past its due day
 
 
 def watcher_label(ctx: NotifyContext, kind: str | None, watcher_id: str) -> str:
@@ -102,6 +104,8 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
     policy = ctx.policy
     if row.subject == WATCH:
         return policy.watch_deadlines(), policy.calendar(row.calendar)
+    if row.subject == HELPER_TASK:
+        return policy.helper_task_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -166,6 +170,8 @@ def _notices(ctx: NotifyContext, row: Any, rung: int) -> list[Notice]:
         return case_escalation_notices(row.step, rung, row.area, tuple(sorted(a.id for a in ctx.reference.areas)))
     if row.subject == WATCH:
         return [watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)]
+    if row.subject == HELPER_TASK:
+        return [helper_task_escalation_notice(rung, helper_id=row.agency_id, area=row.area)]
     return [escalation_notice(rung, agency_id=row.agency_id, area=row.area)]
 
 
@@ -185,11 +191,11 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         next_at = times[rung] if rung < len(times) else None
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
-        watched = row.subject == WATCH
+        watched, tasked = row.subject == WATCH, row.subject == HELPER_TASK
         own = row.subject == CASE  # the case's own wait: no referral, no plan
         notices = _notices(ctx, row, rung)
         notice = notices[0]
-        if watched or own:
+        if watched or tasked or own:
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
             about = await ProjectionRepository(uow.db).referral(row.referral_id)
@@ -198,8 +204,9 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             uow,
             FollowupFired(
                 followup_id=row.id,
-                referral_id=None if watched or own else row.referral_id,
+                referral_id=None if watched or tasked or own else row.referral_id,
                 plan_id=row.referral_id if watched else None,
+                task_id=row.referral_id if tasked else None,
                 case_id=row.case_id,
                 step=row.step,
                 recipient_role=notice.recipient.role,
@@ -224,6 +231,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             "area": row.area,
             "case_number": (about.case_number if about else None) or row.case_id,
             "urgency": row.urgency or "通常",
+            "helper_id": row.agency_id,
         }
         recorded = [
             await record_notification(
@@ -234,7 +242,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
                 about_event_id=fired.event_id,
                 correlation_id=fired.correlation_id,
                 case_id=row.case_id,
-                referral_id=None if watched or own else row.referral_id,
+                referral_id=None if watched or tasked or own else row.referral_id,
             )
             for each in notices
         ]
