@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.append_only import erasure
 from services.case.adapters.orm import (
+    approvals,
     case_consultations,
     cases,
     contacts,
@@ -19,6 +20,7 @@ from services.case.adapters.orm import (
     notes,
     referrals,
     timeline,
+    unmet_needs,
     watch_checkins,
     watch_plans,
 )
@@ -44,6 +46,8 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     referrals: {"purpose": None, "decline_reason": None},
     watch_plans: {"look_for": ERASED},
     watch_checkins: {"note": None},
+    approvals: {"reason": ERASED, "decision_reason": None, "params": {}},
+    unmet_needs: {"missing": ERASED},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

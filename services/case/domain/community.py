@@ -8,7 +8,7 @@ every other move is refused. A need belongs to at most one issue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from shared.errors import Conflict, InvalidInput
@@ -65,7 +65,7 @@ def check_category(category: str, known: Iterable[str]) -> str:
     return category
 
 
-def _check_needs(area: str, needs: list[Mapping[str, Any]], asked: list[str]) -> None:
+def _check_needs(area: str, needs: Sequence[Mapping[str, Any]], asked: list[str]) -> None:
     """Every need asked for found, of ``area``'s cases, not already in an issue."""
     found = {n["id"] for n in needs}
     missing = [i for i in asked if i not in found]
@@ -79,14 +79,14 @@ def _check_needs(area: str, needs: list[Mapping[str, Any]], asked: list[str]) ->
         raise Conflict(f"ニーズ {taken} はすでに地域課題にまとめられています。")
 
 
-def check_gathering(area: str, needs: list[Mapping[str, Any]], asked: list[str]) -> None:
+def check_gathering(area: str, needs: Sequence[Mapping[str, Any]], asked: list[str]) -> None:
     """A new issue of ``area``: its needs come from at least two cases."""
     _check_needs(area, needs, asked)
     if len({n["case_id"] for n in needs}) < MIN_NEEDS:
         raise InvalidInput("地域課題は2つ以上のケースのニーズからまとめてください。", field="need_ids")
 
 
-def check_adding(status: str, area: str, needs: list[Mapping[str, Any]], asked: list[str]) -> None:
+def check_adding(status: str, area: str, needs: Sequence[Mapping[str, Any]], asked: list[str]) -> None:
     """More needs for an issue not yet addressed."""
     if status == ADDRESSED:
         raise Conflict("解決した地域課題にはニーズを追加できません。", current_status=status)

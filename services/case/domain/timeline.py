@@ -9,7 +9,9 @@ from typing import Any
 
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
-_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for"})
+_DROPPED_KEYS = frozenset(
+    {"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for", "reason", "missing", "title"}
+)
 
 LABELS: dict[str, str] = {
     "consultation.submitted": "相談受付",
@@ -33,6 +35,12 @@ LABELS: dict[str, str] = {
     "case.watch_changed": "見守り計画の変更",
     "case.watch_ended": "見守りの終了",
     "case.checked_in": "見守りの確認",
+    "case.approval_requested": "監督者への承認依頼",
+    "case.approval_decided": "監督者の判断",
+    "case.approval_withdrawn": "承認依頼の取り下げ",
+    "case.approval_carried_out": "承認された操作の実行",
+    "case.unmet_need_recorded": "サービスがないニーズの記録",
+    "case.need_gathered": "地域課題へのとりまとめ",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",
