@@ -26,7 +26,7 @@ class ApprovalRequested(EventPayload):
     area: str
     kind: ApprovalKind
     move: ApprovalMove
-    reason: PersonalText
+    request_reason: PersonalText
     requested_by: str
     decide_by: str  # the end of the business day it should be decided by (UTC ISO)
 
@@ -44,7 +44,7 @@ class ApprovalDecided(EventPayload):
     kind: ApprovalKind
     move: ApprovalMove
     decision: Literal["approved", "refused"]
-    reason: PersonalText
+    decision_reason: PersonalText
     requested_by: str
 
 

@@ -10,7 +10,20 @@ from typing import Any
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
 _DROPPED_KEYS = frozenset(
-    {"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for", "reason", "missing", "title"}
+    {
+        "noticed",
+        "person",
+        "household",
+        "shared",
+        "note",
+        "purpose",
+        "error",
+        "look_for",
+        "request_reason",
+        "decision_reason",
+        "missing",
+        "title",
+    }
 )
 
 LABELS: dict[str, str] = {

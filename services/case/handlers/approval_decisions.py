@@ -75,7 +75,7 @@ async def decide(
                     kind=row["kind"],
                     move=row["move"],
                     decision="approved" if target == rules.APPROVED else "refused",
-                    reason=reason,
+                    decision_reason=reason,
                     requested_by=row["requested_by"],
                 )
             )

@@ -195,7 +195,7 @@ async def add_request(
             area=case["area"],
             kind=kind,
             move=move,
-            reason=reason,
+            request_reason=reason,
             requested_by=requested_by,
             decide_by=decide_by.isoformat(),
         )
