@@ -12,7 +12,7 @@ from services.case.domain import status as lifecycle
 from services.case.domain.queue import visible_areas
 from services.case.handlers import commands, merging, referrals
 from services.case.handlers.approval_gates import Approved
-from services.case.handlers.common import CaseUpdate, load_visible, read_snapshot, require_reader
+from services.case.handlers.common import CaseUpdate, load_visible, read_snapshot, require_reader, require_writer
 from services.case.handlers.reads import record_read
 from shared.db.uow import UnitOfWork
 from shared.errors import DomainError, InvalidInput, NotFound, StaleVersion
@@ -181,6 +181,7 @@ async def _failed(uow: UnitOfWork, approval_id: str, message: str, caller: Ident
 
 async def withdraw(uow: UnitOfWork, approval_id: str, caller: Identity, correlation_id: str) -> dict[str, Any]:
     """The requesting coordinator takes back a request not yet decided."""
+    require_writer(caller)
     async with uow:
         row, case = await _load(uow, approval_id, caller)
         rules.check_withdrawer(caller.role, caller.subject, row["requested_by"])
