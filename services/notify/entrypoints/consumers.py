@@ -7,8 +7,8 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify.adapters.orm import access
+from services.notify.handlers import approvals, watch
 from services.notify.handlers import events as handlers
-from services.notify.handlers import watch
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
 from shared.events import (
@@ -21,6 +21,7 @@ from shared.events import (
     ReferralRequested,
     ReferralStatusChanged,
 )
+from shared.events.approvals import ApprovalDecided, ApprovalRequested, ApprovalWithdrawn
 from shared.events.case import (
     CaseAssigned,
     CaseMoved,
@@ -54,6 +55,9 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(WatchStarted, WatchChanged)(partial(watch.on_watch_plan, ctx))
     registry.on(WatchEnded)(partial(watch.on_watch_ended, ctx))
     registry.on(CheckInRecorded)(partial(watch.on_checked_in, ctx))
+    registry.on(ApprovalRequested)(partial(approvals.on_approval_requested, ctx))
+    registry.on(ApprovalDecided)(partial(approvals.on_approval_decided, ctx))
+    registry.on(ApprovalWithdrawn)(partial(approvals.on_approval_withdrawn, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

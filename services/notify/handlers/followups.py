@@ -8,6 +8,7 @@ from typing import Any
 
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
+from services.notify.domain.approval_routing import APPROVAL, approval_escalation_notice
 from services.notify.domain.policy import LADDER, ladder_times
 from services.notify.domain.routing import FollowupEffect, escalation_notice, opens_step, watch_escalation_notice
 from services.notify.domain.templates import STEP_LABELS
@@ -94,6 +95,8 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
     policy = ctx.policy
     if row.subject == WATCH:
         return policy.watch_deadlines(), policy.calendar(row.calendar)
+    if row.subject == APPROVAL:
+        return policy.approval_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -162,9 +165,12 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
         watched = row.subject == WATCH
-        if watched:
-            notice = watch_escalation_notice(
-                rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area
+        asked = row.subject == APPROVAL  # an approval request: ``referral_id`` holds its id
+        if watched or asked:
+            notice = (
+                watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)
+                if watched
+                else approval_escalation_notice(rung, area=row.area)
             )
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
@@ -175,8 +181,9 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             uow,
             FollowupFired(
                 followup_id=row.id,
-                referral_id=None if watched else row.referral_id,
+                referral_id=None if watched or asked else row.referral_id,
                 plan_id=row.referral_id if watched else None,
+                approval_id=row.referral_id if asked else None,
                 case_id=row.case_id,
                 step=row.step,
                 recipient_role=notice.recipient.role,
@@ -210,7 +217,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             about_event_id=fired.event_id,
             correlation_id=fired.correlation_id,
             case_id=row.case_id,
-            referral_id=None if watched else row.referral_id,
+            referral_id=None if watched or asked else row.referral_id,
         )
         await repo.record_firing(
             {
