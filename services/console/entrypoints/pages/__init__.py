@@ -4,10 +4,12 @@ from fastapi import APIRouter
 
 from services.console.entrypoints.pages import (
     admin,
+    approvals,
     audit,
     auth,
     case,
     case_actions,
+    community,
     dashboard,
     inbox,
     notifications,
@@ -38,4 +40,6 @@ ROUTERS: list[APIRouter] = [
     overdue.router,
     audit.router,
     dashboard.router,
+    approvals.router,
+    community.router,
 ]
