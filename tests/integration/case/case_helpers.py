@@ -95,15 +95,22 @@ async def timeline_types(case: httpx.AsyncClient, headers: dict[str, str], case_
 
 
 async def close_case(
-    case: httpx.AsyncClient, settings: Settings, case_id: str, headers: dict[str, str], version: int
+    case: httpx.AsyncClient,
+    settings: Settings,
+    case_id: str,
+    headers: dict[str, str],
+    version: int,
+    reason: str | None = None,
 ) -> int:
     """Close the case; with work still open (a referral, a watch plan) the close waits for
     a supervisor, who approves it here. Returns the case's version once closed."""
-    answer = await case.post(f"/v1/cases/{case_id}/status", headers=headers, json={"to": "終結", "version": version})
+    closing = {"to": "終結", "reason": reason, "version": version}
+    answer = await case.post(f"/v1/cases/{case_id}/status", headers=headers, json=closing)
     if answer.status_code == 200:
         return int(answer.json()["version"])
     assert answer.status_code == 409 and answer.json().get("approval_required"), answer.text
-    body = {"move": answer.json()["approval_required"], "reason": "サンプル: 終結する", "version": version}
+    move = answer.json()["approval_required"]
+    body = {"move": move, "reason": "サンプル: 終結する", "status_reason": reason, "version": version}
     asked = await case.post(f"/v1/cases/{case_id}/approvals", headers=headers, json=body)
     assert asked.status_code == 201, asked.text
     decision = {"decision": "approve", "reason": "サンプル: 承認"}

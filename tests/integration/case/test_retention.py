@@ -99,7 +99,7 @@ async def _worked_case(
         )
         v = (await case.get(path, headers=chubu)).json()["version"]
     if close:
-        await close_case(case, settings, opened["id"], chubu, v)  # its referral is still open
+        await close_case(case, settings, opened["id"], chubu, v, "サンプル: 本人の希望")  # its referral is open
     return opened["id"]
 
 
