@@ -63,22 +63,24 @@ async def status_gate(update: CaseUpdate, reference: ReferenceData, target: str,
     if target == lifecycle.CLOSED and case["status"] != lifecycle.CLOSED:
         count = await open_referrals(uow, case["id"])
         watching = case["watch_plan_id"] is not None
-        if rules.close_needs(count, watching, policy):
-            if approved is None:
-                why = (f"終わっていない紹介が{count}件あります。" if count else "") + (
-                    "見守り計画が続いています。" if watching else ""
-                )
-                raise rules.approval_required(rules.CLOSE, why, case["version"])
+        if approved is not None:  # approved: made even if the open work ended meanwhile
             await claim(update, approved, rules.CLOSE)
             if watching:
                 await _end_watch(update)
+        elif rules.close_needs(count, watching, policy):
+            why = (f"終わっていない紹介が{count}件あります。" if count else "") + (
+                "見守り計画が続いています。" if watching else ""
+            )
+            raise rules.approval_required(rules.CLOSE, why, case["version"])
     elif target == lifecycle.IN_HAND and case["status"] == lifecycle.CLOSED:
         closed_at = as_utc(case["closed_at"]) if case["closed_at"] else None
-        if rules.reopen_needs(closed_at, uow.clock.now(), policy):
-            if approved is None:
-                days = policy.reopen_after_long.after_days
-                raise rules.approval_required(rules.REOPEN, f"終結から{days}日以上たっています。", case["version"])
+        if approved is not None:
             await claim(update, approved, rules.REOPEN)
+        elif rules.reopen_needs(closed_at, uow.clock.now(), policy):
+            days = policy.reopen_after_long.after_days
+            raise rules.approval_required(rules.REOPEN, f"終結から{days}日以上たっています。", case["version"])
+    elif approved is not None:
+        raise Conflict("承認された操作とは別の状態変更です。", current_version=case["version"])
 
 
 def share_needs(case: dict[str, Any], fields: list[str], reference: ReferenceData) -> str | None:
