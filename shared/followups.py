@@ -3,8 +3,9 @@ acknowledge a referral, to accept or decline it and between progress reports, an
 after how long a missed deadline is escalated — by agency kind and urgency, in the
 agency's business calendar — and the same ladder for a missed 見守り check-in
 (``watch``: its escalation spans; the check-in's own due time is the watch plan's), a
-case waiting to be assigned or first contacted (``cases``), and a community helper's
-task past its due day (``helper_tasks``: escalation spans, as ``watch``).
+case waiting to be assigned or first contacted (``cases``), a community helper's task
+past its due day (``helper_tasks``: escalation spans, as ``watch``), and a supervisor's
+approval request (``approvals``: how long it may wait).
 
 One model, read with the rest of the reference data (``shared.reference``), so a
 reference reload reloads it too. The referral service shows the deadlines from it,
@@ -203,6 +204,20 @@ class CasesSection(CaseOverrides):
         return _urgencies(raw)
 
 
+class ApprovalOverrides(_Section):
+    """A supervisor's approval request (監督者の承認): ``decide`` is how long it may wait
+    in the supervisor's queue; past it the supervisor is reminded, then the requesting
+    area's coordinator hears it still waits, then the supervisor again (the default's
+    spans where unset)."""
+
+    decide: PolicySpan | None = None
+    escalate_to_coordinator: PolicySpan | None = None
+    escalate_to_supervisor: PolicySpan | None = None
+
+    def given(self) -> dict[str, Span]:
+        return {key: span for key in ("decide", *SPAN_KEYS[3:]) if (span := getattr(self, key)) is not None}
+
+
 class KindOverrides(Overrides):
     """An agency kind's spans, and under ``urgency`` its spans per urgency."""
 
@@ -255,6 +270,7 @@ class FollowupPolicy(_Section):
     watch: WatchOverrides = WatchOverrides()
     cases: CasesSection = CasesSection()
     helper_tasks: WatchOverrides = WatchOverrides()
+    approvals: ApprovalOverrides = ApprovalOverrides()
 
     @field_validator("urgency", mode="before")
     @classmethod
@@ -300,6 +316,12 @@ class FollowupPolicy(_Section):
         if layer is not None:
             merged.update(layer.given())
         return CaseDeadlines().model_copy(update=merged)
+
+    def approval_deadlines(self) -> Deadlines:
+        """The spans of an approval request: ``decide`` (how long it may wait) and its
+        escalations — the default, overridden by ``approvals``."""
+        given = self.approvals.given()
+        return self.default.model_copy(update=given) if given else self.default
 
     def has_calendar(self, name: str) -> bool:
         return name in self.calendars

@@ -12,6 +12,7 @@ from typing import Any, Literal, cast
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shared.approvals import ApprovalPolicy
 from shared.followups import FILE as FOLLOWUPS_FILE
 from shared.followups import FollowupPolicy, FollowupPolicyError, load_followup_policy
 
@@ -103,6 +104,8 @@ class ReferenceData(BaseModel):
     closed_case_retention_years: int = Field(ge=1, le=100)
     # The follow-up deadlines (followups.yaml), checked on their own before this model.
     followups: FollowupPolicy
+    # Which moves need a supervisor's approval (approvals.yaml).
+    approvals: ApprovalPolicy = ApprovalPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> ReferenceData:
@@ -201,6 +204,7 @@ FILES = (
     "coordinators.yaml",
     "agencies.yaml",
     "retention.yaml",
+    "approvals.yaml",
 )
 
 

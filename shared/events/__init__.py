@@ -1,5 +1,6 @@
 """Event contracts, declared once. Services import them; they never redeclare them."""
 
+from shared.events import approvals as _approvals  # noqa: F401  (its events join EVENT_TYPES)
 from shared.events.account import (
     AccountCreated,
     AccountDisabled,

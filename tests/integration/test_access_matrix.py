@@ -88,6 +88,20 @@ case     POST /v1/cases/{case_id}/watch                           401  409  404 
 case     POST /v1/cases/{case_id}/watch/{plan_id}                 401  409  404  403  403  403  403  403  403
 case     POST /v1/cases/{case_id}/watch/{plan_id}/end             401  409  404  403  403  403  403  403  403
 case     POST /v1/cases/{case_id}/watch/{plan_id}/checkins        401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/approvals                       401  409  404  403  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/approvals                       401  200  404  200  403  403  403  403  403
+case     GET  /v1/approvals                                       401  200  200e 200  403  403  403  403  403
+case     GET  /v1/approvals/{approval_id}                         401  404  404  404  403  403  403  403  403
+case     POST /v1/approvals/{approval_id}/decision                401  403  403  404  403  403  403  403  403
+case     POST /v1/approvals/{approval_id}/withdraw                401  404  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/unmet-needs                     401  409  404  403  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/unmet-needs                     401  200  404  200  403  403  403  403  403
+case     POST /v1/community-issues                                401  422  422  403  403  403  403  403  403
+case     GET  /v1/community-issues                                401  200  200e 200  403  403  403  403  403
+case     GET  /v1/community-issues/{issue_id}                     401  404  404  404  403  403  403  403  403
+case     POST /v1/community-issues/{issue_id}/needs               401  404  404  404  403  403  403  403  403
+case     POST /v1/community-issues/{issue_id}/status              401  404  404  404  403  403  403  403  403
+case     GET  /v1/unmet-needs/counts                              401  403  403  200  403  403  403  403  403
 case     GET  /v1/cases/{case_id}/helper-tasks                    401  200  404  200  403  403  403  403  403
 case     POST /v1/cases/{case_id}/helper-tasks                    401  409  404  403  403  403  403  403  403
 case     POST /v1/cases/{case_id}/helper-tasks/{task_id}/cancel   401  409  404  403  403  403  403  403  403
@@ -157,6 +171,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/watch": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
+    "/v1/cases/{case_id}/approvals": {"move": "close_with_open_work", "reason": "サンプル: 転居"},
+    "/v1/approvals/{approval_id}/decision": {"decision": "approve", "reason": "サンプル: 妥当"},
+    "/v1/cases/{case_id}/unmet-needs": {"category": "孤立", "missing": "サンプル: 居場所がない"},
+    "/v1/community-issues": {"title": "サンプル: 居場所", "need_ids": [UNKNOWN_ID, UNKNOWN_ID]},
+    "/v1/community-issues/{issue_id}/needs": {"version": STALE, "need_ids": [UNKNOWN_ID]},
+    "/v1/community-issues/{issue_id}/status": {"version": STALE, "to": "discussed"},
     "/v1/cases/{case_id}/helper-tasks": {
         "helper_id": "hotnet-1",
         "kind": "声かけ",
@@ -234,6 +254,8 @@ async def test_every_operation_answers_every_caller_as_the_matrix_says(make_sett
             "offer_id": known["case_id"],
             "delivery_id": UNKNOWN_ID,
             "plan_id": UNKNOWN_ID,
+            "approval_id": UNKNOWN_ID,
+            "issue_id": UNKNOWN_ID,
             "task_id": UNKNOWN_ID,
             "action": "accept",
         }

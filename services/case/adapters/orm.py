@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
+from services.case.adapters.approval_tables import approvals, community_issues, unmet_needs
 from services.case.adapters.figure_tables import figure_counts, figure_durations, figure_months
 from services.case.adapters.helper_tables import helper_task_checkins, helper_tasks
 from services.case.adapters.queue_tables import case_categories, closed_counts
@@ -304,8 +305,10 @@ case_reads = Table(
 
 __all__ = [
     "access",
+    "approvals",
     "case_categories",
     "closed_counts",
+    "community_issues",
     "figure_counts",
     "figure_durations",
     "figure_months",
@@ -314,6 +317,7 @@ __all__ = [
     "idempotency",
     "messaging",
     "metadata",
+    "unmet_needs",
     "watch_checkins",
     "watch_plans",
 ]

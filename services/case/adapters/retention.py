@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.append_only import erasure
 from services.case.adapters.orm import (
+    approvals,
     case_consultations,
     cases,
     contacts,
@@ -21,6 +22,7 @@ from services.case.adapters.orm import (
     notes,
     referrals,
     timeline,
+    unmet_needs,
     watch_checkins,
     watch_plans,
 )
@@ -48,6 +50,8 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     watch_checkins: {"note": None},
     helper_tasks: {"instructions": ERASED, "reason": None, "note": None},
     helper_task_checkins: {"note": None},
+    approvals: {"reason": ERASED, "decision_reason": None, "params": {}},
+    unmet_needs: {"missing": ERASED},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

@@ -10,7 +10,22 @@ from typing import Any
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
 _DROPPED_KEYS = frozenset(
-    {"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for", "instructions", "remark"}
+    {
+        "noticed",
+        "person",
+        "household",
+        "shared",
+        "note",
+        "purpose",
+        "error",
+        "look_for",
+        "instructions",
+        "remark",
+        "request_reason",
+        "decision_reason",
+        "missing",
+        "title",
+    }
 )
 
 LABELS: dict[str, str] = {
@@ -42,6 +57,12 @@ LABELS: dict[str, str] = {
     "case.helper_task_checked_in": "支援者の確認",
     "case.helper_task_done": "支援者の依頼が完了",
     "case.helper_task_cancelled": "支援者への依頼の取消",
+    "case.approval_requested": "監督者への承認依頼",
+    "case.approval_decided": "監督者の判断",
+    "case.approval_withdrawn": "承認依頼の取り下げ",
+    "case.approval_carried_out": "承認された操作の実行",
+    "case.unmet_need_recorded": "サービスがないニーズの記録",
+    "case.need_gathered": "地域課題へのとりまとめ",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",

@@ -67,8 +67,8 @@ async def assign_many(
 async def change_status(
     case_id: str, body: StatusIn, request: Request, services: Services, caller: CurrentIdentity
 ) -> CommandResult:
-    uow, _, cid = _ctx(request, services)
-    version = await commands.change_status(uow, case_id, body.to, body.reason, body.version, caller, cid)
+    uow, ref, cid = _ctx(request, services)
+    version = await commands.change_status(uow, case_id, body.to, body.reason, body.version, caller, cid, reference=ref)
     return CommandResult(case_id=case_id, version=version)
 
 
@@ -164,8 +164,8 @@ async def request_referral(
 async def merge(
     case_id: str, body: MergeIn, request: Request, services: Services, caller: CurrentIdentity
 ) -> CommandResult:
-    uow, _, cid = _ctx(request, services)
-    version = await merging.merge(uow, case_id, body.into_case_id, body.version, caller, cid)
+    uow, ref, cid = _ctx(request, services)
+    version = await merging.merge(uow, case_id, body.into_case_id, body.version, caller, cid, reference=ref)
     return CommandResult(case_id=case_id, version=version)
 
 

@@ -7,6 +7,7 @@ from services.case.adapters.records import ReferralRepository
 from services.case.domain import moves
 from services.case.domain import status as lifecycle
 from services.case.domain.queue import check_priority
+from services.case.handlers.approval_gates import Approved, mover, status_gate
 from services.case.handlers.common import (
     CaseUpdate,
     check_version,
@@ -92,16 +93,27 @@ def _status_change(update: CaseUpdate, target: str, reason: str | None) -> None:
 
 
 async def change_status(
-    uow: UnitOfWork, case_id: str, target: str, reason: str | None, version: int, caller: Identity, correlation_id: str
+    uow: UnitOfWork,
+    case_id: str,
+    target: str,
+    reason: str | None,
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+    *,
+    reference: ReferenceData,
+    approved: Approved | None = None,
 ) -> int:
-    """Move the case through its lifecycle; reopening is 終結 → 対応中."""
-    require_writer(caller)
+    """Move the case through its lifecycle; reopening is 終結 → 対応中. Closing with open
+    work or reopening long after waits for a supervisor (``approved``: carrying it out)."""
+    actor = mover(caller, approved)
     lifecycle.check_status(target)
     async with uow:
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
-        moves.check_status_change(moves.CaseState.of(case), target)
-        update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
+        update = CaseUpdate(uow, case, actor=actor, correlation_id=correlation_id)
+        await status_gate(update, reference, target, approved)
+        moves.check_status_change(moves.CaseState.of({**case, **update.changes}), target)
         _status_change(update, target, reason)
         new_version = await update.save()
         await uow.commit()

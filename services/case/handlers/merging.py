@@ -7,19 +7,31 @@ from __future__ import annotations
 
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import moves
+from services.case.domain.approvals import MERGE
+from services.case.handlers.approval_gates import Approved, claim, merge_target, mover
 from services.case.handlers.common import CaseUpdate, check_version, check_workable, load_visible, require_writer
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import ConsultationLinked, new_event_id
 from shared.events.case import CaseMerged, CaseMergeUndone
 from shared.identity import Identity
+from shared.reference import ReferenceData
 
 
 async def merge(
-    uow: UnitOfWork, case_id: str, into_case_id: str, version: int, caller: Identity, correlation_id: str
+    uow: UnitOfWork,
+    case_id: str,
+    into_case_id: str,
+    version: int,
+    caller: Identity,
+    correlation_id: str,
+    *,
+    reference: ReferenceData,
+    approved: Approved | None = None,
 ) -> int:
-    """Merge ``case_id`` (the source) into ``into_case_id``. Returns the source's version."""
-    require_writer(caller)
+    """Merge ``case_id`` (the source) into ``into_case_id``. Returns the source's version.
+    Into a case of another area: only on a supervisor's approval (``approved``)."""
+    actor = mover(caller, approved)
     if case_id == into_case_id:
         raise InvalidInput("同じケースには統合できません。", field="into_case_id")
     async with uow:
@@ -28,10 +40,7 @@ async def merge(
         check_version(source, version)
         check_workable(source)
         moves.check_not_watched(moves.CaseState.of(source))
-        try:
-            target = await load_visible(uow, into_case_id, caller, for_update=True)
-        except NotFound as exc:
-            raise InvalidInput("統合先のケースが見つかりません。", field="into_case_id") from exc
+        target = await merge_target(uow, caller, source, into_case_id, reference, approved)
         check_workable(target)
         if await repo.merged_children(case_id):
             raise Conflict(
@@ -51,10 +60,12 @@ async def merge(
             }
         )
         await repo.set_offer_status(case_id, into_case_id, "merged")
-        source_update = CaseUpdate(uow, source, actor=caller.actor, correlation_id=correlation_id)
+        source_update = CaseUpdate(uow, source, actor=actor, correlation_id=correlation_id)
+        if approved is not None:
+            await claim(source_update, approved, MERGE, result_id=merge_id)
         source_update.set(merged_into=into_case_id)
         new_version = await source_update.save()
-        target_update = CaseUpdate(uow, target, actor=caller.actor, correlation_id=correlation_id)
+        target_update = CaseUpdate(uow, target, actor=actor, correlation_id=correlation_id)
         target_update.emit(CaseMerged(case_id=into_case_id, source_case_id=case_id, merge_id=merge_id))
         # The reporters of the merged case now follow the target's stage.
         for consultation in await repo.consultations_of([case_id]):

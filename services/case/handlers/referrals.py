@@ -8,8 +8,10 @@ from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import moves
 from services.case.domain import status as lifecycle
+from services.case.domain.approvals import REVIEW, SHARE
 from services.case.domain.referrals import CaseFacts, check_share, shared_values
-from services.case.handlers.common import CaseUpdate, check_version, family_ids, load_visible, require_writer
+from services.case.handlers.approval_gates import Approved, add_request, claim, mover, share_gate
+from services.case.handlers.common import CaseUpdate, check_version, family_ids, load_visible
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput
 from shared.events import CaseStatusChanged, ReferralRequested, new_event_id
@@ -27,11 +29,15 @@ async def request_referral(
     version: int,
     caller: Identity,
     correlation_id: str,
+    *,
+    approved: Approved | None = None,
 ) -> tuple[str, int]:
     """Checks the agency, the status and what may be shared; records the referral and
     publishes ``referral.requested`` carrying only the chosen fields' values. A case in
-    hand moves to つなぎ中; earlier declines needing attention count as dealt with."""
-    require_writer(caller)
+    hand moves to つなぎ中; earlier declines needing attention count as dealt with.
+    Personal fields without consent wait for a supervisor (``approved``: carrying it
+    out), unless the case is 緊急: shared now, the supervisor reviews it afterwards."""
+    actor = mover(caller, approved)
     if reference.agency(agency_id) is None:
         raise InvalidInput(f"紹介先「{agency_id}」は登録されていません。", field="agency_id")
     async with uow:
@@ -39,6 +45,7 @@ async def request_referral(
         check_version(case, version)
         moves.check_referral(moves.CaseState.of(case))
         fields = check_share(share, case["consent"], case["legal_ground"])
+        needs = share_gate(case, fields, reference, approved)
         family = await family_ids(uow, case_id)
         facts = await case_facts(uow, case, family)
         referral_id = new_event_id()
@@ -57,14 +64,26 @@ async def request_referral(
                 "urgency": case["priority"],
                 "status": "requested",
                 "status_event_id": None,
-                "requested_by": caller.subject,
+                "requested_by": approved.requested_by if approved else caller.subject,
                 "requested_at": now,
                 "needs_attention": False,
                 "updated_at": now,
             }
         )
-        update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
+        update = CaseUpdate(uow, case, actor=actor, correlation_id=correlation_id)
         update.set(decision_needed_at=None)  # another referral is the decision
+        if approved is not None:
+            await claim(update, approved, SHARE, result_id=referral_id)
+        elif needs == REVIEW:
+            await add_request(
+                update,
+                reference,
+                kind=REVIEW,
+                move=SHARE,
+                params={"referral_id": referral_id, "agency_id": agency_id, "share": fields},
+                reason=case["legal_ground"],
+                requested_by=caller.subject,
+            )
         if case["first_handoff_at"] is None:
             update.set(first_handoff_at=now)
         update.emit(

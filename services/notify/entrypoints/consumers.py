@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify.adapters.orm import access
-from services.notify.handlers import case_followups, helper_tasks, watch
+from services.notify.handlers import approvals, case_followups, helper_tasks, watch
 from services.notify.handlers import events as handlers
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
@@ -21,6 +21,7 @@ from shared.events import (
     ReferralRequested,
     ReferralStatusChanged,
 )
+from shared.events.approvals import ApprovalDecided, ApprovalRequested, ApprovalWithdrawn
 from shared.events.case import (
     CaseAssigned,
     CaseMerged,
@@ -66,6 +67,9 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(HelperTaskAssigned)(partial(helper_tasks.on_assigned, ctx))
     registry.on(*helper_tasks.MOVES)(partial(helper_tasks.on_moved, ctx))
     registry.on(HelperTaskCheckedIn)(partial(helper_tasks.on_checked_in, ctx))
+    registry.on(ApprovalRequested)(partial(approvals.on_approval_requested, ctx))
+    registry.on(ApprovalDecided)(partial(approvals.on_approval_decided, ctx))
+    registry.on(ApprovalWithdrawn)(partial(approvals.on_approval_withdrawn, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.notify.adapters.followup_repository import FollowupRepository
 from services.notify.adapters.repository import ProjectionRepository
+from services.notify.domain.approval_routing import APPROVAL, approval_escalation_notice
 from services.notify.domain.policy import LADDER, ladder_times
 from services.notify.domain.routing import (
     FollowupEffect,
@@ -106,6 +107,8 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
         return policy.watch_deadlines(), policy.calendar(row.calendar)
     if row.subject == HELPER_TASK:
         return policy.helper_task_deadlines(), policy.calendar(row.calendar)
+    if row.subject == APPROVAL:
+        return policy.approval_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -172,6 +175,8 @@ def _notices(ctx: NotifyContext, row: Any, rung: int) -> list[Notice]:
         return [watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)]
     if row.subject == HELPER_TASK:
         return [helper_task_escalation_notice(rung, helper_id=row.agency_id, area=row.area)]
+    if row.subject == APPROVAL:
+        return [approval_escalation_notice(rung, area=row.area)]
     return [escalation_notice(rung, agency_id=row.agency_id, area=row.area)]
 
 
@@ -192,10 +197,11 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
         watched, tasked = row.subject == WATCH, row.subject == HELPER_TASK
+        asked = row.subject == APPROVAL  # an approval request: ``referral_id`` holds its id
         own = row.subject == CASE  # the case's own wait: no referral, no plan
         notices = _notices(ctx, row, rung)
         notice = notices[0]
-        if watched or tasked or own:
+        if watched or tasked or asked or own:
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
             about = await ProjectionRepository(uow.db).referral(row.referral_id)
@@ -204,9 +210,10 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             uow,
             FollowupFired(
                 followup_id=row.id,
-                referral_id=None if watched or tasked or own else row.referral_id,
+                referral_id=None if watched or tasked or asked or own else row.referral_id,
                 plan_id=row.referral_id if watched else None,
                 task_id=row.referral_id if tasked else None,
+                approval_id=row.referral_id if asked else None,
                 case_id=row.case_id,
                 step=row.step,
                 recipient_role=notice.recipient.role,
@@ -242,7 +249,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
                 about_event_id=fired.event_id,
                 correlation_id=fired.correlation_id,
                 case_id=row.case_id,
-                referral_id=None if watched or tasked or own else row.referral_id,
+                referral_id=None if watched or tasked or asked or own else row.referral_id,
             )
             for each in notices
         ]

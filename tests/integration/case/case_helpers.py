@@ -92,3 +92,30 @@ async def timeline_types(case: httpx.AsyncClient, headers: dict[str, str], case_
     answer = await case.get(f"/v1/cases/{case_id}/timeline", headers=headers)
     assert answer.status_code == 200, answer.text
     return [e["type"] for e in answer.json()["items"]]
+
+
+async def close_case(
+    case: httpx.AsyncClient,
+    settings: Settings,
+    case_id: str,
+    headers: dict[str, str],
+    version: int,
+    reason: str | None = None,
+) -> int:
+    """Close the case; with work still open (a referral, a watch plan) the close waits for
+    a supervisor, who approves it here. Returns the case's version once closed."""
+    closing = {"to": "終結", "reason": reason, "version": version}
+    answer = await case.post(f"/v1/cases/{case_id}/status", headers=headers, json=closing)
+    if answer.status_code == 200:
+        return int(answer.json()["version"])
+    assert answer.status_code == 409 and answer.json().get("approval_required"), answer.text
+    move = answer.json()["approval_required"]
+    body = {"move": move, "reason": "サンプル: 終結する", "status_reason": reason, "version": version}
+    asked = await case.post(f"/v1/cases/{case_id}/approvals", headers=headers, json=body)
+    assert asked.status_code == 201, asked.text
+    decision = {"decision": "approve", "reason": "サンプル: 承認"}
+    sv = bearer(settings, "supervisor", "city", "sv-1")
+    done = await case.post(f"/v1/approvals/{asked.json()['approval_id']}/decision", headers=sv, json=decision)
+    assert done.status_code == 200 and done.json()["status"] == "carried_out", done.text
+    current = await case.get(f"/v1/cases/{case_id}", headers=headers)
+    return int(current.json()["version"])

@@ -3,7 +3,7 @@ referred and which fields may be shared — and the commands agree with it."""
 
 from __future__ import annotations
 
-from case_helpers import case_of, consultation, coordinator, detail, submit
+from case_helpers import case_of, close_case, consultation, coordinator, detail, submit
 
 from services.case.domain.status import STATUSES
 from tests.support.services import running_service
@@ -112,13 +112,7 @@ async def test_offers_follow_the_case_and_the_commands_agree(make_settings, data
         connecting = await detail(case, chubu, received["id"])
         assert connecting["status"] == "つなぎ中"
         assert connecting["allowed_statuses"] == ["対応中", "見守り", "終結"]
-        closed_version = (
-            await case.post(
-                f"/v1/cases/{received['id']}/status",
-                headers=chubu,
-                json={"to": "終結", "version": connecting["version"]},
-            )
-        ).json()["version"]
+        closed_version = await close_case(case, settings, received["id"], chubu, connecting["version"])
         closed = await detail(case, chubu, received["id"])
         assert closed["version"] == closed_version
         assert await _statuses_the_command_accepts(case, chubu, closed) == ["対応中"]

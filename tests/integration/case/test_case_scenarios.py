@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-from case_helpers import case_of, consultation, coordinator, detail, publish, submit, timeline_types
+from case_helpers import case_of, close_case, consultation, coordinator, detail, publish, submit, timeline_types
 
 from shared.events import ReferralAccepted, ReferralReceived
 from tests.support.services import bearer, eventually, opened_entry, running_service
@@ -100,7 +100,7 @@ async def test_anonymous_phone_report(make_settings, database_backend) -> None:
         v = (await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "見守り", "version": current["version"]}))[
             "version"
         ]
-        await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "終結", "version": v})
+        await close_case(case, settings, case_id, chubu, v)  # the accepted referral is still open
         await _reporter_sees(intake, settings, reference, "minsei-7", "終結")
         status = await intake.get(f"/v1/consultations/{reference}", headers=bearer(settings, "reporter", "minsei-7"))
         assert set(status.json()) == {

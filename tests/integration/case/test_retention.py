@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from case_helpers import case_of, consultation, coordinator, submit, supervisor
+from case_helpers import case_of, close_case, consultation, coordinator, submit, supervisor
 from redis.asyncio import Redis
 from sqlalchemy import select
 
@@ -99,7 +99,7 @@ async def _worked_case(
         )
         v = (await case.get(path, headers=chubu)).json()["version"]
     if close:
-        await _post(case, f"{path}/status", chubu, {"to": "終結", "reason": "サンプル: 本人の希望", "version": v})
+        await close_case(case, settings, opened["id"], chubu, v, "サンプル: 本人の希望")  # its referral is open
     return opened["id"]
 
 

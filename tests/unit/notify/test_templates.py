@@ -17,6 +17,7 @@ EVERYTHING = {
     "step_label": "受領確認",
     "late": "1営業日目",
     "case_number": "C-2611-0001",
+    "move_label": "未完了の紹介・見守りがあるケースの終結",
     "area": "中部",
     "reason": "定員超過",
     "channel_label": "メール",

@@ -4,10 +4,12 @@ from fastapi import APIRouter
 
 from services.console.entrypoints.pages import (
     admin,
+    approvals,
     audit,
     auth,
     case,
     case_actions,
+    community,
     dashboard,
     helpers,
     inbox,
@@ -40,4 +42,6 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     dashboard.router,
     helpers.router,
+    approvals.router,
+    community.router,
 ]

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.formatting import parse_datetime_local
+from services.console.entrypoints.pages.approvals import approval_request_page
 from services.console.entrypoints.pages.case import SEEN_FIELDS, check_case_id, load_case, render_case, what_changed
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response
@@ -63,7 +64,11 @@ async def answer_refusal(
     rerender: Rerender,
 ) -> Response:
     """The page again after the case service refused a form: a stale version says what
-    changed meanwhile (the form keeps what was typed); any other refusal is the form's error."""
+    changed meanwhile (the form keeps what was typed); a move that waits for a supervisor
+    offers to ask for it; any other refusal is the form's error."""
+    if exc.status == 409 and exc.problem.get("approval_required"):
+        move = str(exc.problem["approval_required"])
+        return await approval_request_page(request, console, who, case_id, move, exc.detail, values)
     if exc.status == 409:
         case = await load_case(request, console, who, case_id)
         current = exc.problem.get("current_version")

@@ -18,11 +18,18 @@ from services.console.handlers.signin import SignedIn
 
 # お知らせ is in the header (with the unread count) for every role that has notifications.
 NAV: dict[str, list[tuple[str, str]]] = {
-    "coordinator": [("/queue", "キュー"), ("/overdue", "期限超過")],
+    "coordinator": [
+        ("/queue", "キュー"),
+        ("/overdue", "期限超過"),
+        ("/approvals", "承認"),
+        ("/community-issues", "地域課題"),
+    ],
     "supervisor": [
         ("/dashboard", "ダッシュボード"),
         ("/queue", "キュー(全圏域)"),
         ("/overdue", "期限超過"),
+        ("/approvals", "承認"),
+        ("/community-issues", "地域課題"),
         ("/audit", "ケース監査"),
         ("/operations", "運用状況"),
         ("/admin/accounts", "アカウント"),
@@ -71,6 +78,10 @@ NOTICES: dict[str, tuple[str, str]] = {
     "attention_cleared": ("success", "辞退への対応を済にしました。"),
     "moved": ("success", "担当圏域を変更しました。"),
     "read": ("success", "既読にしました。"),
+    "approval_requested": ("success", "監督者に承認を依頼しました。判断が出るとお知らせが届きます。"),
+    "approval_decided": ("success", "判断を記録しました。承認した操作はシステムが行いました。"),
+    "approval_withdrawn": ("success", "承認の依頼を取り下げました。"),
+    "issue_moved": ("success", "地域課題の状態を進めました。"),
     "account_saved": ("success", "アカウントを保存しました。"),
     "second_factor_reset": ("success", "2段階認証を解除しました。次のサインインで本人が設定し直します。"),
     "submitted": ("success", "相談を受け付けました。"),
