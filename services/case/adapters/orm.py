@@ -295,16 +295,8 @@ case_reads = Table(
     Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
 )
 
+# Named here for the modules that import every table from this one.
 __all__ = [
-    "access",
-    "case_categories",
-    "closed_counts",
-    "figure_counts",
-    "figure_durations",
-    "figure_months",
-    "idempotency",
-    "messaging",
-    "metadata",
-    "watch_checkins",
-    "watch_plans",
-]
+    "access", "case_categories", "closed_counts", "figure_counts", "figure_durations", "figure_months",
+    "idempotency", "messaging", "metadata", "watch_checkins", "watch_plans",
+]  # fmt: skip
