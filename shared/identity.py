@@ -5,6 +5,7 @@ a subject (the person).
 - coordinator: scope = their daily-life area (sees their area's cases)
 - agency: scope = the agency's id (sees only the referrals addressed to it)
 - supervisor: scope = "city" (reads everything; every case read is recorded)
+- helper: scope = the community helper's daily-life area (sees only the tasks given to them)
 
 Tokens come from the console, which signs them with its private key (EdDSA) for the
 signed-in person's session (``sid``) and for minutes only; the services verify them with
@@ -33,7 +34,7 @@ from shared.settings import Settings
 from shared.signing import key_id, load_verify_key
 from shared.token_rules import token_refusal
 
-UserRole = Literal["reporter", "coordinator", "agency", "supervisor"]
+UserRole = Literal["reporter", "coordinator", "agency", "supervisor", "helper"]
 ROLES: tuple[str, ...] = UserRole.__args__  # type: ignore[attr-defined]
 ALGORITHM = "HS256"
 CONSOLE_ALGORITHM = "EdDSA"

@@ -89,6 +89,9 @@ class ReferenceData(BaseModel):
     school_districts: list[SchoolDistrict]
     categories: list[_Item]
     reporter_roles: list[_Item]
+    # Community helpers' kinds (地域の支援者: ほっとネット推進員, 民生委員・児童委員, 協力員):
+    # each is a reporter kind too, since a helper also raises consultations.
+    helper_kinds: list[_Item] = []
     channels: list[_Item]
     age_groups: list[_Item]
     coordinators: list[Coordinator]
@@ -112,6 +115,7 @@ class ReferenceData(BaseModel):
             "school_districts",
             "categories",
             "reporter_roles",
+            "helper_kinds",
             "channels",
             "age_groups",
             "coordinators",
@@ -131,6 +135,10 @@ class ReferenceData(BaseModel):
                 problems.append(
                     f"school_districts[{d.id}].support_center_district: unknown {d.support_center_district!r}"
                 )
+        reporter_kinds = {r.id for r in self.reporter_roles}
+        for k in self.helper_kinds:
+            if k.id not in reporter_kinds:
+                problems.append(f"helper_kinds[{k.id}]: not one of reporter_roles")
         for co in self.coordinators:
             if co.area not in areas:
                 problems.append(f"coordinators[{co.id}].area: unknown area {co.area!r}")

@@ -157,11 +157,11 @@ class Settings(BaseSettings):
             raise ValueError("TSUNAGI_CONSOLE_TOKEN_TTL_S must not exceed TSUNAGI_TOKEN_MAX_LIFETIME_S")
         if self.operator_token is not None and len(self.operator_token.get_secret_value()) < 32:
             raise ValueError("TSUNAGI_OPERATOR_TOKEN must be at least 32 characters")
-        unknown = set(self.second_factor_roles) - {"coordinator", "agency"}
+        unknown = set(self.second_factor_roles) - {"coordinator", "agency", "helper"}
         if unknown:
             raise ValueError(
                 f"TSUNAGI_CONSOLE_SECOND_FACTOR_ROLES: {', '.join(sorted(unknown))} not allowed "
-                "(coordinator, agency; supervisors and account administrators always need one, reporters never)"
+                "(coordinator, agency, helper; supervisors and account administrators always need one, reporters never)"
             )
         if self.clock_file is not None and self.mode != "test":
             raise ValueError("TSUNAGI_CLOCK_FILE moves the clock for tests; it is refused outside test mode")

@@ -7,6 +7,7 @@ before it signs one. No I/O: the reference data and the accounts are handed in.
   listed in ``coordinators.yaml`` only for their own area (or 市全域);
 - agency: scope = an agency of ``agencies.yaml``;
 - supervisor: scope = ``city``;
+- helper: scope = a daily-life area of ``geography.yaml`` (a community helper works in one);
 - reporter: scope = the subject (a reporter acts as themself: the console gives each
   reporter account the grant ``reporter`` / its own id, and intake files a consultation
   under the subject);
@@ -35,6 +36,8 @@ def scope_refusal(*, subject: str, role: str, scope: str, reference: ReferenceDa
         return f"コーディネーターの範囲「{scope}」は圏域(geography.yaml)にありません。"
     if role == "agency" and reference.agency(scope) is None:
         return f"機関「{scope}」は機関名簿(agencies.yaml)にありません。"
+    if role == "helper" and scope not in reference.ids("areas"):
+        return f"地域の支援者の範囲「{scope}」は日常生活圏域(geography.yaml)にありません。"
     if role == "supervisor" and scope != SUPERVISOR_SCOPE:
         return f"監督者の範囲は「{SUPERVISOR_SCOPE}」だけです。"
     if role == "reporter" and scope != subject:

@@ -19,6 +19,7 @@ from services.case.entrypoints.commands_api import many_router as many_command_r
 from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
+from services.case.entrypoints.helper_api import router as helper_router
 from services.case.entrypoints.schedule import RetentionSchedule
 from services.case.entrypoints.watch_api import router as watch_router
 from shared.clock import Clock
@@ -87,4 +88,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(command_router)
     app.include_router(many_command_router)
     app.include_router(watch_router)
+    app.include_router(helper_router)
     return app

@@ -134,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
         help="print a development-key token for a role and scope (embedded and test "
         "mode; people sign in to the console instead)",
     )
-    t.add_argument("--role", required=True, choices=["reporter", "coordinator", "agency", "supervisor"])
+    t.add_argument("--role", required=True, choices=["reporter", "coordinator", "agency", "supervisor", "helper"])
     t.add_argument(
         "--scope",
         required=True,

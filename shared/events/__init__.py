@@ -16,6 +16,7 @@ from shared.events.case import (
 )
 from shared.events.consultation import ConsultationSubmitted
 from shared.events.envelope import SYSTEM, Actor, Envelope, EventPayload, new_event_id
+from shared.events.helper import HelperTaskAssigned
 from shared.events.notification import FollowupFired, NotificationRecorded
 from shared.events.referral import (
     ReferralAccepted,
@@ -73,6 +74,7 @@ __all__ = [
     "Envelope",
     "EventPayload",
     "FollowupFired",
+    "HelperTaskAssigned",
     "NotificationRecorded",
     "ReferralAccepted",
     "ReferralAcknowledged",

@@ -23,6 +23,8 @@ class AccountGrant(BaseModel):
 
     role: str
     scope: str
+    # A community helper's kind (ほっとネット推進員, 民生委員・児童委員, …): the registry of helpers by area.
+    kind: str | None = None
 
 
 class AccountState(EventPayload):

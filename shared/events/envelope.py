@@ -14,7 +14,7 @@ from shared.clock import utcnow
 from shared.events.personal import Sealer, open_tree
 from shared.tracing import trace_carrier
 
-Role = Literal["reporter", "coordinator", "agency", "supervisor", "account_admin", "system"]
+Role = Literal["reporter", "coordinator", "agency", "supervisor", "helper", "account_admin", "system"]
 
 
 _last_id = 0

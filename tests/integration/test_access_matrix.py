@@ -40,87 +40,97 @@ COLUMNS: dict[str, tuple[str, str, str] | None] = {
     "rep2": ("reporter", "vol-2", "vol-2"),
     "agency": ("agency", "hc-3", "hc-3"),
     "agency2": ("agency", "hc-1", "hc-1"),
+    "helper": ("helper", "中部", "hotnet-1"),
 }
 
-# service method path                                               none coord coord2 sv rep rep2 agency agency2
+# service method path                                               none coord coord2 sv rep rep2 agency agency2 helper
 MATRIX = """
-intake   GET  /health                                             200  200  200  200  200  200  200  200
-intake   GET  /ready                                              200  200  200  200  200  200  200  200
-intake   GET  /metrics                                            200  200  200  200  200  200  200  200
-intake   GET  /asyncapi                                           200  200  200  200  200  200  200  200
-intake   GET  /asyncapi.json                                      200  200  200  200  200  200  200  200
-intake   POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403
-intake   POST /v1/consultations                                   401  201  201  403  201  201  403  403
-intake   GET  /v1/consultations                                   401  200e 200e 200e 200  200e 200e 200e
-intake   GET  /v1/consultations/{reference}                       401  404  404  404  200  404  404  404
-intake   GET  /v1/options                                         200  200  200  200  200  200  200  200
-case     GET  /health                                             200  200  200  200  200  200  200  200
-case     GET  /ready                                              200  200  200  200  200  200  200  200
-case     GET  /metrics                                            200  200  200  200  200  200  200  200
-case     GET  /asyncapi                                           200  200  200  200  200  200  200  200
-case     GET  /asyncapi.json                                      200  200  200  200  200  200  200  200
-case     POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403
-case     GET  /v1/cases                                           401  200  200e 200  403  403  403  403
-case     GET  /v1/cases/search                                    401  200  200e 200  403  403  403  403
-case     GET  /v1/cases/{case_id}                                 401  200  404  200  403  403  403  403
-case     GET  /v1/cases/{case_id}/timeline                        401  200  404  200  403  403  403  403
-case     GET  /v1/cases/{case_id}/verification                  401  200  404  200  403  403  403  403
-case     GET  /v1/cases/{case_id}/reads                           401  200  404  200  403  403  403  403
-case     GET  /v1/reads                                           401  403  403  200  403  403  403  403
-case     GET  /v1/figures                                         401  200  200  200  403  403  403  403
-case     POST /v1/cases/{case_id}/assignment                      401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/status                          401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/triage                          401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/area                            401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/consent                         401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/attention/clear                 401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/contacts                        401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/notes                           401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/household/members               401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/referrals                       401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/merge                           401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/merge/undo                      401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/link-offers/{offer_id}/dismiss  401  409  404  403  403  403  403  403
-case     POST /v1/cases/assignments                               401  200  200  403  403  403  403  403
-case     GET  /v1/cases/{case_id}/watch                           401  200  404  200  403  403  403  403
-case     POST /v1/cases/{case_id}/watch                           401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/watch/{plan_id}                 401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/watch/{plan_id}/end             401  409  404  403  403  403  403  403
-case     POST /v1/cases/{case_id}/watch/{plan_id}/checkins        401  409  404  403  403  403  403  403
-referral GET  /health                                             200  200  200  200  200  200  200  200
-referral GET  /ready                                              200  200  200  200  200  200  200  200
-referral GET  /metrics                                            200  200  200  200  200  200  200  200
-referral GET  /asyncapi                                           200  200  200  200  200  200  200  200
-referral GET  /asyncapi.json                                      200  200  200  200  200  200  200  200
-referral POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403
-referral GET  /v1/referrals                                       401  200  200e 200  403  403  200  200e
-referral GET  /v1/referrals/disclosures                           401  200  200e 200  403  403  403  403
-referral GET  /v1/referrals/figures                               401  200  200  200  403  403  403  403
-referral GET  /v1/referrals/{referral_id}                         401  200  404  200  404  404  200  404
-referral GET  /v1/referrals/{referral_id}/fhir-task               401  200  404  200  403  403  403  403
-referral POST /v1/referrals/{referral_id}/acknowledge             401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/accept                  401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/decline                 401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/start                   401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/hold                    401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/resume                  401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/complete                401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/fail                    401  403  404  403  404  404  409  404
-referral POST /v1/referrals/{referral_id}/cancel                  401  409  404  403  404  404  403  404
-referral GET  /v1/agencies                                        401  200  200  200  200  200  200  200
-referral GET  /v1/agencies/{agency_id}                            401  200  200  200  200  200  200  200
-notify   GET  /health                                             200  200  200  200  200  200  200  200
-notify   GET  /ready                                              200  200  200  200  200  200  200  200
-notify   GET  /metrics                                            200  200  200  200  200  200  200  200
-notify   GET  /asyncapi                                           200  200  200  200  200  200  200  200
-notify   GET  /asyncapi.json                                      200  200  200  200  200  200  200  200
-notify   POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403
-notify   GET  /v1/notifications                                   401  200  200e 200  200  200e 200  200e
-notify   POST /v1/notifications/{notification_id}/read            401  404  404  404  404  404  200  404
-notify   GET  /v1/deliveries                                      401  403  403  200  403  403  403  403
-notify   POST /v1/deliveries/{delivery_id}/retry                  401  403  403  404  403  403  403  403
-notify   GET  /v1/overdue                                         401  200e 200e 200e 403  403  403  403
-notify   GET  /v1/referrals/{referral_id}/followups               401  200  404  200  403  403  403  403
+intake   GET  /health                                             200  200  200  200  200  200  200  200  200
+intake   GET  /ready                                              200  200  200  200  200  200  200  200  200
+intake   GET  /metrics                                            200  200  200  200  200  200  200  200  200
+intake   GET  /asyncapi                                           200  200  200  200  200  200  200  200  200
+intake   GET  /asyncapi.json                                      200  200  200  200  200  200  200  200  200
+intake   POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403  403
+intake   POST /v1/consultations                                   401  201  201  403  201  201  403  403  403
+intake   GET  /v1/consultations                                   401  200e 200e 200e 200  200e 200e 200e  200e
+intake   GET  /v1/consultations/{reference}                       401  404  404  404  200  404  404  404  404
+intake   GET  /v1/options                                         200  200  200  200  200  200  200  200  200
+case     GET  /health                                             200  200  200  200  200  200  200  200  200
+case     GET  /ready                                              200  200  200  200  200  200  200  200  200
+case     GET  /metrics                                            200  200  200  200  200  200  200  200  200
+case     GET  /asyncapi                                           200  200  200  200  200  200  200  200  200
+case     GET  /asyncapi.json                                      200  200  200  200  200  200  200  200  200
+case     POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403  403
+case     GET  /v1/cases                                           401  200  200e 200  403  403  403  403  403
+case     GET  /v1/cases/search                                    401  200  200e 200  403  403  403  403  403
+case     GET  /v1/cases/{case_id}                                 401  200  404  200  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/timeline                        401  200  404  200  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/verification                  401  200  404  200  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/reads                           401  200  404  200  403  403  403  403  403
+case     GET  /v1/reads                                           401  403  403  200  403  403  403  403  403
+case     GET  /v1/figures                                         401  200  200  200  403  403  403  403  403
+case     POST /v1/cases/{case_id}/assignment                      401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/status                          401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/triage                          401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/area                            401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/consent                         401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/attention/clear                 401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/contacts                        401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/notes                           401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/household/members               401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/referrals                       401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/merge                           401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/merge/undo                      401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/link-offers/{offer_id}/dismiss  401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/assignments                               401  200  200  403  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/watch                           401  200  404  200  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch                           401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch/{plan_id}                 401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch/{plan_id}/end             401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/watch/{plan_id}/checkins        401  409  404  403  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/helper-tasks                    401  200  404  200  403  403  403  403  403
+case     POST /v1/cases/{case_id}/helper-tasks                    401  409  404  403  403  403  403  403  403
+case     POST /v1/cases/{case_id}/helper-tasks/{task_id}/cancel   401  409  404  403  403  403  403  403  403
+case     GET  /v1/helper/tasks                                    401  403  403  403  403  403  403  403  200e
+case     GET  /v1/helper/tasks/{task_id}                          401  403  403  403  403  403  403  403  404
+case     POST /v1/helper/tasks/{task_id}/checkins                 401  403  403  403  403  403  403  403  404
+case     POST /v1/helper/tasks/{task_id}/{action}                 401  403  403  403  403  403  403  403  404
+case     GET  /v1/helpers                                         401  200  200  200  403  403  403  403  403
+case     GET  /v1/helpers/counts                                  401  200  200  200  403  403  403  403  403
+referral GET  /health                                             200  200  200  200  200  200  200  200  200
+referral GET  /ready                                              200  200  200  200  200  200  200  200  200
+referral GET  /metrics                                            200  200  200  200  200  200  200  200  200
+referral GET  /asyncapi                                           200  200  200  200  200  200  200  200  200
+referral GET  /asyncapi.json                                      200  200  200  200  200  200  200  200  200
+referral POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403  403
+referral GET  /v1/referrals                                       401  200  200e 200  403  403  200  200e  403
+referral GET  /v1/referrals/disclosures                           401  200  200e 200  403  403  403  403  403
+referral GET  /v1/referrals/figures                               401  200  200  200  403  403  403  403  403
+referral GET  /v1/referrals/{referral_id}                         401  200  404  200  404  404  200  404  404
+referral GET  /v1/referrals/{referral_id}/fhir-task               401  200  404  200  403  403  403  403  403
+referral POST /v1/referrals/{referral_id}/acknowledge             401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/accept                  401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/decline                 401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/start                   401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/hold                    401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/resume                  401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/complete                401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/fail                    401  403  404  403  404  404  409  404  404
+referral POST /v1/referrals/{referral_id}/cancel                  401  409  404  403  404  404  403  404  404
+referral GET  /v1/agencies                                        401  200  200  200  200  200  200  200  200
+referral GET  /v1/agencies/{agency_id}                            401  200  200  200  200  200  200  200  200
+notify   GET  /health                                             200  200  200  200  200  200  200  200  200
+notify   GET  /ready                                              200  200  200  200  200  200  200  200  200
+notify   GET  /metrics                                            200  200  200  200  200  200  200  200  200
+notify   GET  /asyncapi                                           200  200  200  200  200  200  200  200  200
+notify   GET  /asyncapi.json                                      200  200  200  200  200  200  200  200  200
+notify   POST /v1/admin/reference/reload                          401  403  403  200  403  403  403  403  403
+notify   GET  /v1/notifications                                   401  200  200e 200  200  200e 200  200e  200e
+notify   POST /v1/notifications/{notification_id}/read            401  404  404  404  404  404  200  404  404
+notify   GET  /v1/deliveries                                      401  403  403  200  403  403  403  403  403
+notify   POST /v1/deliveries/{delivery_id}/retry                  401  403  403  404  403  403  403  403  403
+notify   GET  /v1/overdue                                         401  200e 200e 200e 403  403  403  403  403
+notify   GET  /v1/referrals/{referral_id}/followups               401  200  404  200  403  403  403  403  403
 """
 
 # A watch plan (見守り) ending a month from the day the test runs (a past day is refused).
@@ -147,6 +157,14 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/watch": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
+    "/v1/cases/{case_id}/helper-tasks": {
+        "helper_id": "hotnet-1",
+        "kind": "声かけ",
+        "instructions": "サンプル: 週に一度、声をかけてください",
+        "share": ["age_group"],
+    },
+    "/v1/cases/{case_id}/helper-tasks/{task_id}/cancel": {"reason": "サンプル: 取り下げ"},
+    "/v1/helper/tasks/{task_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
     "/v1/referrals/{referral_id}/decline": {"reason": "サンプル: 対象外"},
     "/v1/referrals/{referral_id}/fail": {"reason": "サンプル: 連絡が取れない"},
     "/v1/referrals/{referral_id}/cancel": {"reason": "サンプル: 取り下げ"},
@@ -216,6 +234,8 @@ async def test_every_operation_answers_every_caller_as_the_matrix_says(make_sett
             "offer_id": known["case_id"],
             "delivery_id": UNKNOWN_ID,
             "plan_id": UNKNOWN_ID,
+            "task_id": UNKNOWN_ID,
+            "action": "accept",
         }
         operations = {
             (service, method.upper(), path)

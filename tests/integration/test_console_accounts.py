@@ -64,8 +64,8 @@ async def test_an_account_is_told_to_the_services_without_names_or_hashes(consol
     assert created["payload"] == {
         "account_id": "csw-chubu-1",
         "disabled": False,
-        "grants": [{"role": "coordinator", "scope": "中部"}],
-    }  # console-only roles stay here
+        "grants": [{"role": "coordinator", "scope": "中部", "kind": None}],
+    }  # console-only roles stay here; only a helper's kind travels (the registry of helpers)
     assert "サンプル" not in str(created) and "argon2" not in str(created)
     async with console() as uow:
         stored = (await uow.db.execute(select(accounts.c.password_hash))).scalar_one()
@@ -162,3 +162,19 @@ async def test_no_one_changes_their_own_grants(console: Any) -> None:
     themselves = AccountCommand(console(), Actor(role="account_admin", id="admin-9"), "corr-2", TTL)
     with pytest.raises(InvalidInput, match="自分の権限"):
         await handlers.add_grant(themselves, REFERENCE, "admin-9", Grant("supervisor", "city"))
+
+
+async def test_a_helpers_area_and_kind_are_told_to_the_services(console: Any) -> None:
+    await handlers.add_account(
+        _cmd(console),
+        REFERENCE,
+        account_id="hotnet-9",
+        display_name="サンプル 推進員",
+        password=PASSWORD,
+        grants=[Grant("reporter", "", "ほっとネット推進員"), Grant("helper", "中部", "ほっとネット推進員")],
+    )
+    [created] = await _outbox(console)
+    assert created["payload"]["grants"] == [
+        {"role": "reporter", "scope": "hotnet-9", "kind": None},
+        {"role": "helper", "scope": "中部", "kind": "ほっとネット推進員"},
+    ]

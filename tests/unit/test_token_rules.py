@@ -17,8 +17,10 @@ from shared.cli.main import main
 from shared.clock import FrozenClock, utcnow
 from shared.http.errors import Problem
 from shared.identity import TokenVerifier, issue_console_token, issue_token, mint_checked_token
-from shared.settings import Settings
+from shared.reference import load_reference_data
+from shared.settings import PROJECT_ROOT, Settings
 from shared.signing import ensure_key_pair, load_signing_key
+from shared.token_rules import scope_refusal
 
 NOW = utcnow()
 SID = "01SESSION0000000000000000A"
@@ -202,3 +204,10 @@ def test_the_token_command_prints_a_refusal_not_a_token(
     assert main(["token", "--role", "reporter", "--scope", "vol-1"]) == 0
     printed = capsys.readouterr().out.strip()
     assert TokenVerifier(_settings(tmp_path)).read(printed).subject == "vol-1"
+
+
+def test_a_helper_token_names_a_daily_life_area() -> None:
+    reference = load_reference_data(PROJECT_ROOT / "reference")
+    assert scope_refusal(subject="hotnet-9", role="helper", scope="中部", reference=reference) is None
+    for scope in ("市全域", "city", "hotnet-9"):
+        assert scope_refusal(subject="hotnet-9", role="helper", scope=scope, reference=reference)

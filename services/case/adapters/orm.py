@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
 from services.case.adapters.figure_tables import figure_counts, figure_durations, figure_months
+from services.case.adapters.helper_tables import helper_task_checkins, helper_tasks
 from services.case.adapters.queue_tables import case_categories, closed_counts
 from services.case.adapters.schema import at as _at
 from services.case.adapters.schema import metadata
@@ -53,6 +54,12 @@ cases = Table(
     Column("sample", Boolean, nullable=False, default=False),
     _at("opened_at", False),
     _at("updated_at", False),
+    # When intake received the consultation that opened it: its times are measured from here.
+    _at("received_at"),
+    _at("assigned_at"),  # first given to a coordinator
+    _at("triaged_at"),  # first triaged
+    # Every referral ended: the coordinator owes the next step (要判断) since then.
+    _at("decision_needed_at"),
     _at("first_contact_at"),
     _at("first_handoff_at"),
     _at("closed_at"),
@@ -298,5 +305,5 @@ case_reads = Table(
 # Named here for the modules that import every table from this one.
 __all__ = [
     "access", "case_categories", "closed_counts", "figure_counts", "figure_durations", "figure_months",
-    "idempotency", "messaging", "metadata", "watch_checkins", "watch_plans",
+    "helper_task_checkins", "helper_tasks", "idempotency", "messaging", "metadata", "watch_checkins", "watch_plans",
 ]  # fmt: skip

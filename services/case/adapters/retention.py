@@ -15,6 +15,8 @@ from services.case.adapters.orm import (
     case_consultations,
     cases,
     contacts,
+    helper_task_checkins,
+    helper_tasks,
     household_members,
     notes,
     referrals,
@@ -44,6 +46,8 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     referrals: {"purpose": None, "decline_reason": None},
     watch_plans: {"look_for": ERASED},
     watch_checkins: {"note": None},
+    helper_tasks: {"instructions": ERASED, "reason": None, "note": None},
+    helper_task_checkins: {"note": None},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

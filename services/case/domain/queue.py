@@ -32,9 +32,12 @@ def visible_areas(role: str, scope: str) -> frozenset[str] | None:
     """The areas a caller's queue covers; None = every area (a supervisor).
 
     A coordinator sees their own daily-life area and the city-wide queue (consultations
-    whose school district is unknown wait there for someone to route them)."""
+    whose school district is unknown wait there for someone to route them). Anyone else:
+    no area (a helper reads only the tasks given to them)."""
     if role == "supervisor":
         return None
+    if role != "coordinator":
+        return frozenset()  # agencies, reporters and helpers reach no case through the queue
     return frozenset({scope, CITY_WIDE})
 
 

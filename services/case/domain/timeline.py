@@ -9,7 +9,9 @@ from typing import Any
 
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
-_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for"})
+_DROPPED_KEYS = frozenset(
+    {"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for", "instructions", "remark"}
+)
 
 LABELS: dict[str, str] = {
     "consultation.submitted": "相談受付",
@@ -28,11 +30,18 @@ LABELS: dict[str, str] = {
     "case.merged": "ケース統合",
     "case.merge_undone": "ケース統合の取消",
     "case.attention_cleared": "辞退への対応",
+    "case.decision_needed": "次の対応の判断待ち(紹介がすべて終了)",
     "case.retention_erased": "保存期間経過による個人情報の消去",
     "case.watch_started": "見守りの開始",
     "case.watch_changed": "見守り計画の変更",
     "case.watch_ended": "見守りの終了",
     "case.checked_in": "見守りの確認",
+    "case.helper_task_assigned": "地域の支援者への依頼",
+    "case.helper_task_accepted": "支援者が依頼を引き受け",
+    "case.helper_task_declined": "支援者が依頼を辞退",
+    "case.helper_task_checked_in": "支援者の確認",
+    "case.helper_task_done": "支援者の依頼が完了",
+    "case.helper_task_cancelled": "支援者への依頼の取消",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",

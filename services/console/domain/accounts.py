@@ -9,6 +9,9 @@ One account per person; each account holds grants (role + scope):
 - supervisor: scope = ``city``;
 - reporter: scope = the account's own id, with the reporter's kind (民生委員・児童委員,
   ほっとネット推進員, …) from ``reference/reporters.yaml``;
+- helper: scope = the daily-life area the community helper works in, with their kind
+  (ほっとネット推進員, 民生委員・児童委員, 協力員) from ``helper_kinds`` of
+  ``reference/reporters.yaml``; held beside their reporter grant;
 - account_admin: scope = ``city``; manages accounts in the console only (the services
   never see this role).
 
@@ -24,13 +27,14 @@ from shared.errors import InvalidInput
 from shared.reference import CITY_WIDE, ReferenceData
 
 CITY = "city"
-SERVICE_ROLES = ("coordinator", "agency", "supervisor", "reporter")
+SERVICE_ROLES = ("coordinator", "agency", "supervisor", "reporter", "helper")
 ROLES = (*SERVICE_ROLES, "account_admin")
 ROLE_LABELS = {
     "coordinator": "コーディネーター",
     "agency": "関係機関",
     "supervisor": "監督者",
     "reporter": "相談を寄せる人",
+    "helper": "地域の支援者",
     "account_admin": "アカウント管理",
 }
 
@@ -43,7 +47,7 @@ MAX_PASSWORD = 128
 class Grant:
     role: str
     scope: str
-    kind: str | None = None  # a reporter's kind
+    kind: str | None = None  # a reporter's or a community helper's kind
 
     @property
     def key(self) -> tuple[str, str]:
@@ -96,6 +100,8 @@ def check_grant(account_id: str, grant: Grant, reference: ReferenceData) -> Gran
             )
         # A reporter acts as themself: the scope is their own id.
         return Grant("reporter", account_id, grant.kind)
+    if grant.role == "helper":
+        return _helper(grant, reference)
     if grant.scope != CITY:
         raise InvalidInput(f"{ROLE_LABELS[grant.role]}の範囲は「{CITY}」(市全体)だけです。", field="scope")
     return Grant(grant.role, CITY)
@@ -122,6 +128,22 @@ def _coordinator(account_id: str, grant: Grant, reference: ReferenceData) -> Gra
     return Grant("coordinator", grant.scope)
 
 
+def _helper(grant: Grant, reference: ReferenceData) -> Grant:
+    areas = sorted(reference.ids("areas"))
+    if grant.scope not in areas:
+        raise InvalidInput(
+            f"地域の支援者の圏域「{grant.scope}」はありません(使える値: {' / '.join(areas)})。", field="scope"
+        )
+    if grant.kind not in reference.ids("helper_kinds"):
+        kinds = " / ".join(k.id for k in reference.helper_kinds)
+        raise InvalidInput(
+            f"地域の支援者の区分「{grant.kind or ''}」は reporters.yaml の helper_kinds にありません"
+            f"(使える値: {kinds})。",
+            field="kind",
+        )
+    return Grant("helper", grant.scope, grant.kind)
+
+
 def grant_label(grant: Grant, reference: ReferenceData | None = None) -> str:
     """「コーディネーター(中部)」「関係機関(サンプル地域包括支援センター第3)」…"""
     role = ROLE_LABELS.get(grant.role, grant.role)
@@ -130,6 +152,8 @@ def grant_label(grant: Grant, reference: ReferenceData | None = None) -> str:
         return f"{role}({agency.name if agency else grant.scope})"
     if grant.role == "reporter":
         return f"{role}({grant.kind})" if grant.kind else role
+    if grant.role == "helper":
+        return f"{role}({grant.kind}・{grant.scope})"
     if grant.scope == CITY:
         return role
     return f"{role}({grant.scope})"

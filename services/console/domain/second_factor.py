@@ -2,7 +2,7 @@
 what a typed code looks like, and which codes are spent. No I/O.
 
 Supervisors and account administrators always need one (they read everything or hand
-out access); the other staff roles when the settings say so; reporters never (they
+out access); the other staff roles and community helpers when the settings say so; reporters never (they
 raise consultations from a phone, often once)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from services.console.domain.accounts import Grant
 
 ALWAYS_REQUIRED = ("supervisor", "account_admin")
-OPTIONAL = ("coordinator", "agency")
+OPTIONAL = ("coordinator", "agency", "helper")
 RECOVERY_CODES = 10
 # Unambiguous letters and digits (no 0/o, 1/l/i): read from paper, typed by hand.
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

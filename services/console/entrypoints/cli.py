@@ -30,7 +30,8 @@ from shared.signing import generate_key_pair, signing_key_path, verify_key_path
 
 GRANT_HELP = (
     "ROLE[:SCOPE] — coordinator:中部, agency:hc-3, supervisor, account_admin, "
-    "reporter:民生委員・児童委員 (a reporter's scope is their kind)"
+    "reporter:民生委員・児童委員 (a reporter's scope is their kind), "
+    "helper:中部:ほっとネット推進員 (a community helper's area and kind)"
 )
 
 
@@ -38,6 +39,9 @@ def parse_grant(text: str) -> Grant:
     role, _, scope = text.partition(":")
     if role == "reporter":
         return Grant("reporter", "", scope or None)
+    if role == "helper":
+        area, _, kind = scope.partition(":")
+        return Grant("helper", area, kind or None)
     return Grant(role, scope or CITY)
 
 

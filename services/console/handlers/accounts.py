@@ -63,9 +63,14 @@ async def _publish_state(cmd: AccountCommand, account_id: str, event: type[Accou
     payload = event(
         account_id=account_id,
         disabled=account["disabled"],
-        grants=[AccountGrant(role=g.role, scope=g.scope) for g in held if g.uses_services],
+        grants=[_published(g) for g in held if g.uses_services],
     )
     cmd.uow.publish(Envelope.wrap(payload, aggregate_id=account_id, actor=cmd.actor, correlation_id=cmd.correlation_id))
+
+
+def _published(grant: Grant) -> AccountGrant:
+    """A helper's kind goes with the grant: the services keep the registry of helpers by area."""
+    return AccountGrant(role=grant.role, scope=grant.scope, kind=grant.kind if grant.role == "helper" else None)
 
 
 async def end_sessions(cmd: AccountCommand, sessions: list[dict[str, Any]], reason: SessionEndReason) -> int:

@@ -57,6 +57,13 @@ def sample_accounts(reference: ReferenceData) -> list[SampleAccount]:
         for i, n, kind in reporters
         if kind in reference.ids("reporter_roles")
     ]
+    # A community helper (地域の支援者): raises consultations and takes on small tasks.
+    helpers = (("sample-helper-1", "サンプルほっとネット推進員2", "中部", "ほっとネット推進員"),)
+    found += [
+        SampleAccount(i, n, (Grant("reporter", i, kind), Grant("helper", area, kind)))
+        for i, n, area, kind in helpers
+        if kind in reference.ids("helper_kinds") and area in reference.ids("areas")
+    ]
     found.append(SampleAccount("admin-1", "サンプルアカウント管理者1", (Grant("account_admin", "city"),)))
     return found
 

@@ -121,7 +121,7 @@ def watcher(kind: str | None, watcher_id: str, area: str) -> Recipient:
     if kind == "agency":
         return agency(watcher_id)
     if kind == "helper":
-        return Recipient("helper", watcher_id)
+        return helper(watcher_id)
     return coordinator(area)
 
 
@@ -138,6 +138,38 @@ def watch_escalation_notice(rung: int, *, watcher_kind: str | None, watcher_id: 
     raise ValueError(f"no escalation rung {rung}")
 
 
+# Community helpers' tasks --------------------------------------------------------------
+HELPER_TASK = "helper_task"  # the follow-up step of a helper's task with a due day
+
+
+def helper(account_id: str) -> Recipient:
+    """A community helper, addressed by their account (their inbox is theirs alone)."""
+    return Recipient("helper", account_id)
+
+
+def helper_task_escalation_notice(rung: int, *, helper_id: str, area: str) -> Notice:
+    """A task past its due day: rung 1 reminds the helper, 2 the area's coordinator, 3 the supervisor."""
+    if rung == 1:
+        return Notice(helper(helper_id), "helper_task_reminder")
+    if rung == 2:
+        return Notice(coordinator(area), "helper_task_escalation")
+    if rung == 3:
+        return Notice(SUPERVISOR, "helper_task_escalation_supervisor")
+    raise ValueError(f"no escalation rung {rung}")
+
+
+def helper_task_notices(event_type: str, *, helper_id: str, area: str) -> list[Notice]:
+    """Who hears of a task's move: the helper of a new or withdrawn task, the area's
+    coordinators (addressed to the case's) of a declined one."""
+    if event_type == "case.helper_task_assigned":
+        return [Notice(helper(helper_id), "helper_task_new")]
+    if event_type == "case.helper_task_cancelled":
+        return [Notice(helper(helper_id), "helper_task_cancelled")]
+    if event_type == "case.helper_task_declined":
+        return [Notice(coordinator(area), "helper_task_declined")]
+    return []
+
+
 def checkin_notices(outcome: str, area: str, all_areas: tuple[str, ...] = ()) -> list[Notice]:
     """A check-in that found a change (気になる変化) alerts the area's coordinators at
     once; an emergency (緊急) is told like an urgent consultation (every area's while
@@ -148,6 +180,31 @@ def checkin_notices(outcome: str, area: str, all_areas: tuple[str, ...] = ()) ->
         areas = all_areas if area == CITY_WIDE and all_areas else (area,)
         return [Notice(coordinator(a), "watch_urgent") for a in areas]
     return []
+
+
+# Nothing left untriaged: a case's own timers --------------------------------------
+ASSIGN = "assign"  # waiting for a coordinator to take it (from intake's receipt)
+CONTACT = "contact"  # assigned, waiting for the first contact (from the assignment)
+CASE_STEPS = (ASSIGN, CONTACT)
+
+
+def case_escalation_notices(step: str, rung: int, area: str, all_areas: tuple[str, ...] = ()) -> list[Notice]:
+    """An unassigned case: rung 1 reminds the area's coordinators (every area's while it
+    waits in the city-wide queue), rung 2 the supervisor. An uncontacted case: rung 1
+    reminds its coordinator (the area's coordinators, addressed to the assignee)."""
+    if step == ASSIGN and rung == 1:
+        areas = all_areas if area == CITY_WIDE and all_areas else (area,)
+        return [Notice(coordinator(a), "case_unassigned_reminder") for a in areas]
+    if step == ASSIGN and rung == 2:
+        return [Notice(SUPERVISOR, "case_unassigned_escalation_supervisor")]
+    if step == CONTACT and rung == 1:
+        return [Notice(coordinator(area), "case_contact_reminder")]
+    raise ValueError(f"no rung {rung} for a case's {step}")
+
+
+def decision_notice(area: str) -> Notice:
+    """Every referral of the case ended: its coordinator decides the next step."""
+    return Notice(coordinator(area), "case_decision_needed")
 
 
 @dataclass(frozen=True)

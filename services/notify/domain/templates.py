@@ -12,8 +12,8 @@ from typing import Any
 
 _AGENCY = frozenset({"agency_name", "referral_ref", "urgency", "deadline", "step_label", "late"})
 # A community helper watching over someone (見守り): when, never whom or where.
-_HELPER = frozenset({"deadline", "late"})
-_COORDINATOR = _AGENCY | {"case_number", "area", "reason"}
+_HELPER = frozenset({"deadline", "late", "task_kind"})
+_COORDINATOR = _AGENCY | {"case_number", "area", "reason", "task_kind", "helper_id"}
 _SUPERVISOR = _COORDINATOR | {"channel_label", "recipient", "notification_title", "attempts", "error"}
 ALLOWED: dict[str, frozenset[str]] = {
     "reporter": frozenset(),  # the stage only, never details
@@ -23,7 +23,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "supervisor": _SUPERVISOR,
 }
 
-STEP_LABELS = {"acknowledge": "受領確認", "decide": "受諾の判断", "progress": "経過報告", "checkin": "見守りの確認"}
+STEP_LABELS = {
+    "acknowledge": "受領確認",
+    "decide": "受諾の判断",
+    "progress": "経過報告",
+    "checkin": "見守りの確認",
+    "helper_task": "支援者への依頼",
+}
 CHANNEL_LABELS = {"email": "メール", "webhook": "Webhook", "in_app": "アプリ内通知"}
 
 

@@ -43,9 +43,9 @@ async def list_notifications(
     rows, total, unread_count = await queries.inbox(
         services.runtime.unit_of_work(), services.context, caller, unread_only=unread, window=window, kind=kind
     )
-    reporter = caller.role == "reporter"
+    reporter = caller.role in ("reporter", "helper")  # no case or referral ids for them
     return Inbox(
-        recipient=f"{caller.role}:{caller.scope}",
+        recipient=f"{caller.role}:{queries.inbox_scopes(caller)[0] if caller.role == 'helper' else caller.scope}",
         unread_count=unread_count,
         **page_of(window, [NotificationOut.of(r, for_reporter=reporter) for r in rows], total),
     )
@@ -61,7 +61,7 @@ async def read_notification(
     notification_id: Id, request: Request, services: Services, caller: CurrentIdentity
 ) -> NotificationOut:
     row = await queries.mark_read(services.runtime.unit_of_work(), caller, notification_id)
-    return NotificationOut.of(row, for_reporter=caller.role == "reporter")
+    return NotificationOut.of(row, for_reporter=caller.role in ("reporter", "helper"))
 
 
 @router.get(

@@ -1,5 +1,5 @@
 """The events notify applies: cases (areas, assigned coordinators, reporters, urgent
-cases), watch plans and check-ins (見守り), every referral move; retention's erasure.
+cases), watch plans and check-ins (見守り), community helpers' tasks, every referral move; retention's erasure.
 Handlers are bound to the service's context in ``bootstrap``."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify.adapters.orm import access
+from services.notify.handlers import case_followups, helper_tasks, watch
 from services.notify.handlers import events as handlers
-from services.notify.handlers import watch
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
 from shared.events import (
@@ -23,13 +23,18 @@ from shared.events import (
 )
 from shared.events.case import (
     CaseAssigned,
+    CaseMerged,
     CaseMoved,
     CaseRetentionErased,
+    CaseStatusChanged,
     CheckInRecorded,
+    ContactRecorded,
+    DecisionNeeded,
     WatchChanged,
     WatchEnded,
     WatchStarted,
 )
+from shared.events.helper import HelperTaskAssigned, HelperTaskCheckedIn
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
@@ -54,6 +59,13 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(WatchStarted, WatchChanged)(partial(watch.on_watch_plan, ctx))
     registry.on(WatchEnded)(partial(watch.on_watch_ended, ctx))
     registry.on(CheckInRecorded)(partial(watch.on_checked_in, ctx))
+    registry.on(ContactRecorded)(partial(case_followups.on_contact_recorded, ctx))
+    registry.on(CaseStatusChanged)(partial(case_followups.on_status_changed, ctx))
+    registry.on(CaseMerged)(partial(case_followups.on_merged, ctx))
+    registry.on(DecisionNeeded)(partial(case_followups.on_decision_needed, ctx))
+    registry.on(HelperTaskAssigned)(partial(helper_tasks.on_assigned, ctx))
+    registry.on(*helper_tasks.MOVES)(partial(helper_tasks.on_moved, ctx))
+    registry.on(HelperTaskCheckedIn)(partial(helper_tasks.on_checked_in, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

@@ -20,11 +20,14 @@ from shared.identity import Identity
 
 
 def inbox_scopes(caller: Identity) -> list[str]:
-    """A reporter's events name them by token subject; their scope is their id too."""
+    """A reporter's events name them by token subject; their scope is their id too. A
+    community helper's reminders go to ``helper:<account>``."""
     if caller.role == "reporter":
         return sorted({caller.scope, caller.subject})
     if caller.role == "supervisor":
         return sorted({caller.scope, SUPERVISOR_SCOPE})
+    if caller.role == "helper":
+        return [caller.subject]  # a helper's notices are addressed to their account, not their area
     return [caller.scope]
 
 

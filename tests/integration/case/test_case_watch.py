@@ -13,7 +13,7 @@ from shared.clock import FrozenClock
 from shared.events.personal import SEALED_PREFIX
 from tests.integration.notify.notify_support import fast_loops, jst, kinds, published, settle
 from tests.support.metrics import Scrape
-from tests.support.services import eventually, running_service
+from tests.support.services import bearer, eventually, running_service
 
 HELPER = "hotnet-12"  # a ほっとネット推進員's account: no name travels
 
@@ -66,6 +66,9 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
             return answer.json()
 
         version = (await post("/assignment", {"coordinator_id": "csw-chubu-1", "version": version}))["version"]
+        # She has been to see the person (else the first contact would be chased too).
+        contact = {"channel": "訪問", "whom": "本人", "outcome": "サンプル: 一人で暮らしている", "version": version}
+        version = (await post("/contacts", contact, 201))["version"]
         version = (await post("/status", {"to": "見守り", "version": version}))["version"]
         clock.at = jst(2026, 11, 6, 10, 0)
         plan = {
@@ -103,6 +106,11 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
         await settle(notify)
         clock.at = jst(2026, 11, 21, 0, 1)  # Saturday: missed → the 推進員 is reminded
         await settle(notify)
+        # In their own inbox (addressed to the account, not the area), without the case's id.
+        helper_inbox = (
+            await notify.get("/v1/notifications", headers=bearer(settings, "helper", "中部", HELPER))
+        ).json()
+        assert [(n["kind"], n["case_id"]) for n in helper_inbox["items"]] == [("watch_reminder_helper", None)]
         clock.at = jst(2026, 11, 24, 23, 59)  # the holiday Monday and Tuesday: still theirs
         await settle(notify)
         assert await _mine(notify, chubu) == []

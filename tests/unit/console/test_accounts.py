@@ -88,3 +88,19 @@ def test_sample_accounts_follow_the_reference_data() -> None:
     for account in accounts.values():
         for grant in account.grants:
             check_grant(account.account_id, grant, REFERENCE)
+
+
+def test_a_helper_grant_names_a_daily_life_area_and_a_helper_kind() -> None:
+    helper = check_grant("hotnet-9", Grant("helper", "中部", "ほっとネット推進員"), REFERENCE)
+    assert helper == Grant("helper", "中部", "ほっとネット推進員")
+    assert grant_label(helper, REFERENCE) == "地域の支援者(ほっとネット推進員・中部)"
+    assert _refused("hotnet-9", Grant("helper", "市全域", "ほっとネット推進員")).field == "scope"
+    assert _refused("hotnet-9", Grant("helper", "東部", "ほっとネット推進員")).field == "scope"
+    # A reporter kind that is not a helper kind (reporters.yaml helper_kinds).
+    assert _refused("hotnet-9", Grant("helper", "中部", "本人")).field == "kind"
+    assert _refused("hotnet-9", Grant("helper", "中部")).field == "kind"
+
+
+def test_a_sample_helper_raises_consultations_and_takes_on_tasks() -> None:
+    accounts = {a.account_id: a for a in sample_accounts(REFERENCE)}
+    assert {g.role for g in accounts["sample-helper-1"].grants} == {"reporter", "helper"}

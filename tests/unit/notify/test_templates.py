@@ -24,6 +24,8 @@ EVERYTHING = {
     "notification_title": "新しい依頼",
     "attempts": 3,
     "error": "timeout",
+    "task_kind": "見守り",
+    "helper_id": "suishin-1",
     "person_name": "西東京 花子",
     "noticed": "近所で見かけない",
 }

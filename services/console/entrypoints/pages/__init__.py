@@ -9,6 +9,7 @@ from services.console.entrypoints.pages import (
     case,
     case_actions,
     dashboard,
+    helpers,
     inbox,
     notifications,
     overdue,
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     overdue.router,
     audit.router,
     dashboard.router,
+    helpers.router,
 ]

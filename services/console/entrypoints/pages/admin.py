@@ -49,7 +49,9 @@ def _grant_options(console: Console) -> dict[str, Any]:
 
 def _grant_from(values: Any) -> Grant:
     role = str(values.get("role") or "")
-    scope = {"coordinator": values.get("area"), "agency": values.get("agency")}.get(role) or "city"
+    scope = {"coordinator": values.get("area"), "helper": values.get("area"), "agency": values.get("agency")}.get(
+        role
+    ) or "city"
     return Grant(role, str(scope), str(values.get("kind") or "") or None)
 
 

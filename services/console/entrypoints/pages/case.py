@@ -1,6 +1,7 @@
 """ケース: one case on one page — summary, every consultation, the household, likely
 matches, triage, assignment, status moves (only the legal ones), consent, referrals with
-their deadlines, the watch plan (見守り) and its check-ins, contacts and notes; the timeline on a page of its own.
+their deadlines, the watch plan (見守り) and its check-ins, community helpers' tasks,
+contacts and notes; the timeline on a page of its own.
 
 A form that fails is shown again with what the person typed and the message next to the
 field; a form based on an old version shows what changed meanwhile and the current state
@@ -16,6 +17,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.helpers import case_section
 from services.console.entrypoints.pages.labels import CONSENTS, PRIORITIES, Labels
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, render
 from services.console.handlers.signin import SignedIn
@@ -36,6 +38,7 @@ CHECKIN_OUTCOMES = get_args(CheckInOutcome)
 # The check-in form's fields as the page names them (the contact and household forms
 # already have an "outcome" and a "note" on the same page).
 CHECKIN_FIELDS = {"kind": "checkin_kind", "outcome": "checkin_outcome", "note": "checkin_note"}
+TASK_FIELDS = {"kind": "task_kind", "share": "task_share", "reason": "cancel_reason"}
 SHORT_REASON = "本人の同意か法的根拠がないため共有できません"
 # What a stale form compares to say what changed meanwhile.
 SEEN_FIELDS = {"status": "状態", "priority": "優先度", "coordinator_id": "担当", "consent": "本人同意"}
@@ -130,13 +133,11 @@ async def render_case(
     case = case or await load_case(request, console, who, case_id)
     if form == "checkin" and errors:
         errors = {CHECKIN_FIELDS.get(name, name): text for name, text in errors.items()}
+    if form == "helper_task" and errors:
+        errors = {TASK_FIELDS.get(name, name): text for name, text in errors.items()}
     labels = Labels(console.reference.current)
-    referrals = await console.backend.get(
-        "referral",
-        "/v1/referrals",
-        who,
-        params={"case_id": case["id"], "limit": 200},
-        correlation_id=correlation_id_of(request),
+    referrals = await console.backend.get_every(
+        "referral", "/v1/referrals", who, 200, params={"case_id": case["id"]}, correlation_id=correlation_id_of(request)
     )
     deadlines = {r["id"]: r.get("next_deadline") for r in referrals.get("items", [])}
     watch = await console.backend.get(
@@ -169,6 +170,7 @@ async def render_case(
         "age_group_options": [(a.id, a.name) for a in labels.reference.age_groups],
         "seen": seen_of(case),
         **refer_options(case, labels),
+        **await case_section(request, console, who, case),
     }
     title = f"ケース {case['case_number']}"
     return render(request, "case.html", await page(request, who, title, **context), status=status)

@@ -38,7 +38,7 @@ async def read_form(request: Request) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in form:
         items = [str(v) for v in form.getlist(key)]
-        values[key] = items if key in ("categories", "share") else items[-1]
+        values[key] = items if key in ("categories", "share", "task_share") else items[-1]
     return values
 
 
@@ -179,6 +179,17 @@ class CaseForm:
     refusal: Callable[[dict[str, Any]], dict[str, str] | None] = lambda body: None
 
 
+def _helper_task(values: Values, _who: SignedIn) -> dict[str, Any]:
+    """A task for a community helper: the share boxes the form ticked, the day if given."""
+    return {
+        "helper_id": values.get("helper_id") or None,
+        "kind": values.get("task_kind") or None,
+        "instructions": _text(values, "instructions"),
+        "share": values.get("task_share") or [],
+        "due_on": _text(values, "due_on"),
+    }
+
+
 def _assignee(values: Values, who: SignedIn) -> dict[str, Any]:
     return {"coordinator_id": values.get("coordinator_id") or (who.account_id if values.get("take") else None)}
 
@@ -249,6 +260,15 @@ FORMS = (
         },
     ),
     CaseForm("watch/{plan_id}/end", "watch", "watch/{plan_id}/end", "watch_ended", "watch"),
+    CaseForm("helper-tasks", "helper_task", "helper-tasks", "helper_task_given", "helpers", body=_helper_task),
+    CaseForm(
+        "helper-tasks/{task_id}/cancel",
+        "helper_task_cancel",
+        "helper-tasks/{task_id}/cancel",
+        "helper_task_cancelled",
+        "helpers",
+        body=lambda v, _: {"reason": _text(v, "cancel_reason")},
+    ),
     CaseForm(
         "members",
         "member",

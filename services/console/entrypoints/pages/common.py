@@ -29,6 +29,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "agency": [("/inbox", "届いた依頼")],
     "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
+    "helper": [("/helper", "わたしへの依頼"), ("/notifications", "お知らせ")],
     "account_admin": [("/admin/accounts", "アカウント")],
 }
 HOME = {
@@ -36,6 +37,7 @@ HOME = {
     "supervisor": "/dashboard",
     "agency": "/inbox",
     "reporter": "/report",
+    "helper": "/helper",
     "account_admin": "/admin/accounts",
 }
 SEARCH_ROLES = ("coordinator", "supervisor")
@@ -55,6 +57,12 @@ NOTICES: dict[str, tuple[str, str]] = {
     "checked_in": ("success", "見守りの確認を記録しました。"),
     "watch_changed": ("success", "見守り計画を変えました。次の確認の予定日を計算し直しました。"),
     "watch_ended": ("success", "見守りを終えました。"),
+    "helper_task_given": ("success", "地域の支援者に依頼しました。支援者のお知らせに届きます。"),
+    "helper_task_cancelled": ("success", "支援者への依頼を取り消しました。"),
+    "task_accept": ("success", "依頼を引き受けました。様子を確かめたら確認を記録してください。"),
+    "task_decline": ("success", "依頼を辞退しました。コーディネーターに伝わります。"),
+    "task_done": ("success", "依頼を完了にしました。ありがとうございました。"),
+    "task_checked_in": ("success", "確認を記録しました。"),
     "member_added": ("success", "世帯員を追加しました。"),
     "referred": ("success", "紹介を依頼しました。紹介先の受領確認を待っています。"),
     "merged": ("success", "ケースを統合しました。"),

@@ -15,7 +15,7 @@ from services.console.handlers.signin import SignedIn
 from shared.http.app import correlation_id_of
 
 router = APIRouter(include_in_schema=False)
-ROLES = ("coordinator", "supervisor", "agency", "reporter")
+ROLES = ("coordinator", "supervisor", "agency", "reporter", "helper")
 Reader = Annotated[SignedIn, Depends(acting_as(*ROLES))]
 Marker = Annotated[SignedIn, Depends(acting_as(*ROLES, csrf=True))]
 NOTIFICATION_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
