@@ -11,12 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases
+from services.case.adapters.queue_tables import closed_counts
 from services.case.domain.figures import QUANTILES
 from services.case.domain.period_figures import Durations, durations_by_group
+from services.case.domain.status import CLOSED, OPEN_STATUSES
 
 # Each from intake's receipt of the consultation that opened the case.
 MEASURES = ("assigned_at", "triaged_at", "first_contact_at", "first_handoff_at")
@@ -182,14 +184,19 @@ class FigureQueries:
         return (min(ends), max(ends)) if ends else None
 
     async def cases_by_status(self) -> dict[str, int]:
-        """Cases (not merged into another) per status, now."""
-        query = (
+        """Cases (not merged into another) per status, now: the open ones from their index,
+        the closed ones from their kept counts (adapters/queue_tables.py)."""
+        kept = closed_counts.c
+        query = union_all(
             select(cases.c.status, func.count())
-            .where(cases.c.merged_into.is_(None), self._in_scope())
-            .group_by(cases.c.status)
+            .where(cases.c.status.in_(sorted(OPEN_STATUSES)), cases.c.merged_into.is_(None), self._in_scope())
+            .group_by(cases.c.status),
+            select(literal(CLOSED), func.coalesce(func.sum(kept.n), 0)).where(
+                true() if self.areas is None else kept.area.in_(self.areas)
+            ),
         )
         counts: Sequence[tuple[str, int]] = (await self.db.execute(query)).all()
-        return {status: int(n) for status, n in counts}
+        return {status: int(n) for status, n in counts if n}
 
     async def duration_summary(
         self, measure: str, cuts: Sequence[datetime]

@@ -303,21 +303,9 @@ case_reads = Table(
     Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
 )
 
+# Named here for the modules that import every table from this one.
 __all__ = [
-    "access",
-    "approvals",
-    "case_categories",
-    "closed_counts",
-    "community_issues",
-    "figure_counts",
-    "figure_durations",
-    "figure_months",
-    "helper_task_checkins",
-    "helper_tasks",
-    "idempotency",
-    "messaging",
-    "metadata",
-    "unmet_needs",
-    "watch_checkins",
-    "watch_plans",
-]
+    "access", "approvals", "case_categories", "closed_counts", "community_issues", "figure_counts",
+    "figure_durations", "figure_months", "helper_task_checkins", "helper_tasks", "idempotency", "messaging",
+    "metadata", "unmet_needs", "watch_checkins", "watch_plans",
+]  # fmt: skip

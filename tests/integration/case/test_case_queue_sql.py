@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
-from services.case.adapters.orm import referrals
+from services.case.adapters.figures import FigureQueries
+from services.case.adapters.orm import cases, referrals
 from services.case.adapters.queue import QueueFilter, QueueRepository, sort_key
 from services.case.adapters.repository import CaseRepository
 from shared.db.engine import make_engine
@@ -150,6 +151,7 @@ async def counted(engine, wanted: QueueFilter, me: str = "me") -> tuple[dict[str
 
 
 async def test_closed_cases_counted_from_kept_counts_match_every_case(queue_db) -> None:
+    """The queue's counts and the figures' cases per status."""
     quick, slow = await counted(queue_db, chubu(statuses=EVERY))
     assert quick == slow == {"unassigned": 4, "mine": 2, "all": 7, "urgent": 1, "needs_attention": 1}
     # Closing, assigning, reassigning, triaging, reopening and merging move the kept counts
@@ -176,6 +178,15 @@ async def test_closed_cases_counted_from_kept_counts_match_every_case(queue_db) 
                         queue_db, QueueFilter(**(wanted.__dict__ | {"priorities": priorities})), me
                     )
                     assert quick == slow, (case_id, changes, wanted, priorities, me)
+        async with queue_db.connect() as db:
+            for areas in (None, ["中部", "市全域"], ["西部"], []):
+                live = (
+                    select(cases.c.status, func.count()).where(cases.c.merged_into.is_(None)).group_by(cases.c.status)
+                )
+                if areas is not None:
+                    live = live.where(cases.c.area.in_(areas))
+                every = {status: n for status, n in (await db.execute(live)).all()}
+                assert await FigureQueries(db, areas).cases_by_status() == every, (case_id, changes, areas)
     quick, _ = await counted(queue_db, chubu(statuses=("終結",)))
     assert quick == {"unassigned": 1, "mine": 0, "all": 2, "urgent": 2, "needs_attention": 0}
     assert await ids(queue_db, chubu(statuses=("終結",))) == ["c01", "c06"]
