@@ -11,6 +11,9 @@ The deadline rule, used by follow-ups and reusable by the PDCA figures:
   deadlines ("one more business day after that deadline") moves one business day.
 - "within H hours" is plain clock time: emergencies (緊急) do not wait for business
   days.
+- "within H business hours" counts only the office's opening hours (8:30–17:15 JST by
+  default, configurable) of business days: a case received on Friday evening before a
+  holiday Monday starts waiting on Tuesday at opening.
 
 Everything returned is timezone-aware UTC; the JST view is only for the calendar.
 """
@@ -29,6 +32,7 @@ from shared.clock import JST, as_utc
 
 MonthDay = tuple[int, int]
 DEFAULT_YEAR_END_CLOSURE: tuple[MonthDay, MonthDay] = ((12, 29), (1, 3))
+DEFAULT_OFFICE_HOURS: tuple[time, time] = (time(8, 30), time(17, 15))
 _TINY = timedelta(microseconds=1)
 # Running counts of business days start here (any year works; this keeps the recursion short).
 _FIRST_YEAR = 2020
@@ -57,6 +61,24 @@ def parse_month_day(text: str) -> MonthDay:
     return month, day
 
 
+def parse_clock(text: Any) -> time:
+    """``"08:30"`` → 08:30; raises ValueError with the offending text."""
+    try:
+        hour, minute = (int(part) for part in str(text).split(":"))
+        return time(hour, minute)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a time of day like 08:30: {text!r}") from exc
+
+
+def _office_hours(raw: Any) -> tuple[time, time]:
+    if not isinstance(raw, dict) or set(raw) != {"from", "to"}:
+        raise ValueError("office_hours must be {from: HH:MM, to: HH:MM}")
+    opens, closes = parse_clock(raw["from"]), parse_clock(raw["to"])
+    if opens >= closes:
+        raise ValueError(f"office_hours: opening {raw['from']!r} must be before closing {raw['to']!r}")
+    return opens, closes
+
+
 def _date(value: Any) -> date:
     if isinstance(value, datetime):
         raise ValueError(f"closed_days: not a date like 2026-08-14: {value!r}")
@@ -70,14 +92,17 @@ def _date(value: Any) -> date:
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Japan's public calendar plus a closure period and any extra closed days."""
+    """Japan's public calendar plus a closure period and any extra closed days, and the
+    office's opening hours on a business day (for spans in business hours)."""
 
     year_end_closure: tuple[MonthDay, MonthDay] | None = DEFAULT_YEAR_END_CLOSURE
     closed_days: frozenset[date] = field(default_factory=frozenset)
+    office_hours: tuple[time, time] = DEFAULT_OFFICE_HOURS
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> BusinessCalendar:
-        """``{year_end_closure: {from: "12-29", to: "01-03"} | null, closed_days: [2026-08-14]}``"""
+        """``{year_end_closure: {from: "12-29", to: "01-03"} | null, closed_days: [2026-08-14],
+        office_hours: {from: "08:30", to: "17:15"}}``"""
         config = dict(config or {})
         closure: tuple[MonthDay, MonthDay] | None = DEFAULT_YEAR_END_CLOSURE
         if "year_end_closure" in config:
@@ -92,9 +117,10 @@ class BusinessCalendar:
         if not isinstance(listed, list):
             raise ValueError(f"closed_days must be a list of dates like [2026-08-14], got {listed!r}")
         days = frozenset(_date(d) for d in listed)
+        office = _office_hours(config.pop("office_hours")) if "office_hours" in config else DEFAULT_OFFICE_HOURS
         if config:
             raise ValueError(f"unknown calendar settings: {sorted(config)}")
-        return cls(year_end_closure=closure, closed_days=days)
+        return cls(year_end_closure=closure, closed_days=days, office_hours=office)
 
     # Days ---------------------------------------------------------------------------
     def in_closure(self, day: date) -> bool:
@@ -156,6 +182,52 @@ class BusinessCalendar:
             return -max(self.business_days_late(deadline, now), 1)
         return self.business_days_between(as_utc(now).astimezone(JST).date(), self.jst_day_of(deadline))
 
+    # Business hours -----------------------------------------------------------------
+    def _open_span(self, day: date) -> tuple[datetime, datetime] | None:
+        """The office's opening hours of ``day`` as UTC instants; None when it is closed."""
+        if not self.is_business_day(day):
+            return None
+        opens, closes = self.office_hours
+        return (
+            as_utc(datetime.combine(day, opens, tzinfo=JST)),
+            as_utc(datetime.combine(day, closes, tzinfo=JST)),
+        )
+
+    def business_hours_after(self, start: datetime, hours: float) -> datetime:
+        """The instant when ``hours`` of opening hours have passed since ``start``."""
+        left = timedelta(hours=hours)
+        moment = as_utc(start)
+        day = moment.astimezone(JST).date()
+        while True:
+            span = self._open_span(day)
+            if span is not None and moment < span[1]:
+                begin = max(moment, span[0])
+                if begin + left <= span[1]:
+                    return begin + left
+                left -= span[1] - begin
+            day += timedelta(days=1)
+
+    def next_open(self, moment: datetime) -> datetime:
+        """``moment`` if the office is open then, else its next opening."""
+        return self.business_hours_after(moment, 0)
+
+    def business_hours_between(self, start: datetime, end: datetime) -> float:
+        """Opening hours between two instants (0 when ``end`` is not after ``start``)."""
+        first, last = as_utc(start), as_utc(end)
+        if last <= first:
+            return 0.0
+        first_day, last_day = first.astimezone(JST).date(), last.astimezone(JST).date()
+        opens, closes = self.office_hours
+        full_day = (datetime.combine(first_day, closes) - datetime.combine(first_day, opens)).total_seconds()
+        total = 0.0
+        for day in (first_day, last_day) if last_day > first_day else (first_day,):
+            span = self._open_span(day)
+            if span is not None:
+                total += max(0.0, (min(last, span[1]) - max(first, span[0])).total_seconds())
+        if last_day > first_day:
+            total += full_day * self.business_days_between(first_day, last_day - timedelta(days=1))
+        return total / 3600
+
     def business_days_between(self, first: date, last: date) -> int:
         """Business days after ``first`` up to and including ``last``: a difference of two
         running counts (each year's counted once), so a long overdue list costs no more
@@ -212,34 +284,40 @@ class Span:
 
     business_days: int | None = None
     hours: float | None = None
+    business_hours: float | None = None
 
     @classmethod
     def from_config(cls, raw: Any) -> Span:
-        """``{business_days: N}`` (an integer ≥ 1) or ``{hours: H}`` (> 0); raises
-        SpanError saying what to write instead (the caller adds where it was)."""
+        """``{business_days: N}`` (an integer ≥ 1), ``{hours: H}`` or ``{business_hours: H}``
+        (> 0); raises SpanError saying what to write instead (the caller adds where it was)."""
         if not isinstance(raw, dict) or len(raw) != 1:
-            raise SpanError(f"expected {{business_days: N}} or {{hours: H}}, got {raw!r}")
+            raise SpanError(f"expected {{business_days: N}}, {{hours: H}} or {{business_hours: H}}, got {raw!r}")
         ((key, value),) = raw.items()
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if key == "business_days":
             if number and isinstance(value, int) and value >= 1:
                 return cls(business_days=value)
             raise SpanError(f"business_days must be an integer ≥ 1, got {value!r}")
-        if key == "hours":
+        if key in ("hours", "business_hours"):
             if number and value > 0:
-                return cls(hours=float(value))
-            raise SpanError(f"hours must be a number > 0, got {value!r}")
+                return cls(hours=float(value)) if key == "hours" else cls(business_hours=float(value))
+            raise SpanError(f"{key} must be a number > 0, got {value!r}")
         raise SpanError(
-            f"{key!r} is not a span: write {{business_days: N}} (integer ≥ 1) or {{hours: H}} (> 0), got {raw!r}"
+            f"{key!r} is not a span: write {{business_days: N}} (integer ≥ 1), {{hours: H}} or "
+            f"{{business_hours: H}} (> 0), got {raw!r}"
         )
 
     def after(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         if self.hours is not None:
             return start + timedelta(hours=self.hours)
+        if self.business_hours is not None:
+            return calendar.business_hours_after(start, self.business_hours)
         assert self.business_days is not None
         return calendar.business_deadline(start, self.business_days)
 
     def describe(self) -> str:
         if self.hours is not None:
             return f"{self.hours:g}時間"
+        if self.business_hours is not None:
+            return f"{self.business_hours:g}営業時間"
         return f"{self.business_days}営業日"

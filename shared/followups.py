@@ -2,8 +2,9 @@
 acknowledge a referral, to accept or decline it and between progress reports, and
 after how long a missed deadline is escalated — by agency kind and urgency, in the
 agency's business calendar — and the same ladder for a missed 見守り check-in
-(``watch``: its escalation spans; the check-in's own due time is the watch plan's) and
-for a community helper's task past its due day (``helper_tasks``: likewise).
+(``watch``: its escalation spans; the check-in's own due time is the watch plan's), a
+case waiting to be assigned or first contacted (``cases``), and a community helper's
+task past its due day (``helper_tasks``: escalation spans as ``watch``).
 
 One model, read with the rest of the reference data (``shared.reference``), so a
 reference reload reloads it too. The referral service shows the deadlines from it,
@@ -70,7 +71,11 @@ def _calendar(raw: Any) -> BusinessCalendar:
 
 
 def _span_as_config(span: Span) -> dict[str, int | float]:
-    return {"hours": span.hours} if span.hours is not None else {"business_days": span.business_days or 0}
+    if span.hours is not None:
+        return {"hours": span.hours}
+    if span.business_hours is not None:
+        return {"business_hours": span.business_hours}
+    return {"business_days": span.business_days or 0}
 
 
 def _calendar_as_config(calendar: BusinessCalendar) -> dict[str, Any]:
@@ -80,6 +85,7 @@ def _calendar_as_config(calendar: BusinessCalendar) -> dict[str, Any]:
         if closure is None
         else {"from": f"{closure[0][0]:02d}-{closure[0][1]:02d}", "to": f"{closure[1][0]:02d}-{closure[1][1]:02d}"},
         "closed_days": [day.isoformat() for day in sorted(calendar.closed_days)],
+        "office_hours": {"from": f"{calendar.office_hours[0]:%H:%M}", "to": f"{calendar.office_hours[1]:%H:%M}"},
     }
 
 
@@ -161,6 +167,42 @@ class WatchOverrides(_Section):
         return {key: span for key in SPAN_KEYS[3:] if (span := getattr(self, key)) is not None}
 
 
+CASE_STEPS: tuple[str, ...] = ("assign", "first_contact", "escalate_to_supervisor")
+
+
+class CaseOverrides(_Section):
+    """Some of a case's own spans (``cases``, or under ``cases.urgency`` per urgency)."""
+
+    assign: PolicySpan | None = None
+    first_contact: PolicySpan | None = None
+    escalate_to_supervisor: PolicySpan | None = None
+
+    def given(self) -> dict[str, Span]:
+        return {key: span for key in CASE_STEPS if (span := getattr(self, key)) is not None}
+
+
+class CaseDeadlines(_Section):
+    """A case nobody has taken (未割当) or not yet contacted: ``assign`` — from intake's
+    receipt to a coordinator taking it, else the area's coordinators are reminded and,
+    ``escalate_to_supervisor`` later, the supervisor; ``first_contact`` — from the
+    assignment to the first contact, else its coordinator is reminded."""
+
+    assign: PolicySpan = Span(business_hours=4)
+    first_contact: PolicySpan = Span(business_days=2)
+    escalate_to_supervisor: PolicySpan = Span(business_hours=4)
+
+
+class CasesSection(CaseOverrides):
+    """``cases``: the spans (defaults where unset) and under ``urgency`` per urgency."""
+
+    urgency: dict[str, CaseOverrides] = {}
+
+    @field_validator("urgency", mode="before")
+    @classmethod
+    def _urgency_names(cls, raw: Any) -> Any:
+        return _urgencies(raw)
+
+
 class KindOverrides(Overrides):
     """An agency kind's spans, and under ``urgency`` its spans per urgency."""
 
@@ -211,6 +253,7 @@ class FollowupPolicy(_Section):
     urgency: dict[str, Overrides] = {}
     agency_kinds: dict[str, KindOverrides] = {}
     watch: WatchOverrides = WatchOverrides()
+    cases: CasesSection = CasesSection()
     helper_tasks: WatchOverrides = WatchOverrides()
 
     @field_validator("urgency", mode="before")
@@ -248,6 +291,15 @@ class FollowupPolicy(_Section):
     def _escalations(self, section: WatchOverrides) -> Deadlines:
         given = section.given()
         return self.default.model_copy(update=given) if given else self.default
+
+    def case_deadlines(self, urgency: str | None) -> CaseDeadlines:
+        """The spans that chase an unassigned or uncontacted case: the defaults, then
+        ``cases``, then ``cases.urgency[urgency]`` (most specific wins)."""
+        merged = {**self.cases.given()}
+        layer = self.cases.urgency.get(urgency or "")
+        if layer is not None:
+            merged.update(layer.given())
+        return CaseDeadlines().model_copy(update=merged)
 
     def has_calendar(self, name: str) -> bool:
         return name in self.calendars

@@ -22,6 +22,7 @@ from services.case.adapters.orm import (
     timeline,
     timeline_checkpoints,
 )
+from services.case.adapters.queue_tables import case_categories, category_rows
 from services.case.adapters.timeline import timeline_row
 from services.case.domain.case_number import case_number
 from services.case.domain.chain import GENESIS, link
@@ -65,7 +66,9 @@ class Case:
         among, numbers = db.among([case_number(i, now) for i in ids])
         if await db.fetch(f"SELECT case_number FROM cases WHERE case_number {among}", *numbers):
             raise RuntimeError("a case number clash: the floor does not retry (one in a billion)")
-        rows: dict[Any, list] = {cases: [], case_consultations: [], household_members: [], link_offers: []}
+        rows: dict[Any, list] = {
+            cases: [], case_categories: [], case_consultations: [], household_members: [], link_offers: []
+        }  # fmt: skip
         events, entries = [], []
         for (envelope, c), fact, key, case_id in zip(batch, facts, keys, ids, strict=True):
             area = self.reference.area_of_district(c.school_district)
@@ -80,6 +83,7 @@ class Case:
                     "merged_into": None, "version": 1,
                 }
             )  # fmt: skip
+            rows[case_categories].extend(category_rows(case_id, c.categories))
             rows[case_consultations].append(
                 {
                     "consultation_id": c.consultation_id, "case_id": case_id, "reference": c.reference,

@@ -1,7 +1,8 @@
 """Loads the scale dataset into a PostgreSQL database of its own, one schema per service
 as ``tsunagi up`` lays them out (the services' migrations first), with COPY; caches it as
-a ``pg_dump -Fc`` keyed by a hash of this generator and the migrations, so a rerun
-restores it in seconds.
+a ``pg_dump -Fc`` keyed by a hash of this generator, so a rerun restores it in seconds.
+The rows are written at the migrations in ``GENERATED_AT``; after a restore the services
+are upgraded to head as production would be, so a new migration does not regenerate.
 
     python -m bench.scale.load [--cases 100000] [--fresh]
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import subprocess
 import time
 from collections import defaultdict
@@ -26,7 +28,8 @@ from bench.scale.story import Story, Teller
 from services.case.adapters.timeline import timeline_row
 from services.case.domain.chain import GENESIS, link
 from services.case.domain.matching import MatchKeys
-from shared.db.migrate import migrate, migrations_dir
+from shared.db.engine import make_engine
+from shared.db.migrate import upgrade
 from shared.reference import load_reference_data
 from shared.settings import SERVICES, Settings
 
@@ -37,12 +40,21 @@ CACHE = Path(__file__).resolve().parents[1] / ".cache"
 TIMELINE_KEY = "bench-scale-timeline-key-not-for-production-000000"
 LONG_CASE_ENTRIES = 3000
 CHUNK = 2000
-DATA_SERVICES = ("intake", "case", "referral", "notify")
+# The schema the generator's rows fit; later migrations run on top (and backfill).
+GENERATED_AT = {
+    "console": "28e407d4f6d8",
+    "intake": "8d2cfbf943f8",
+    "case": "b6d1f0c3a8e2",
+    "referral": "946362209763",
+    "notify": "f2c6a9d1e847",
+}
 
 
 def database_name(cases: int) -> str:
-    """The full dataset in ``tsunagi_scale``; a smaller one (a trial run) beside it."""
-    return "tsunagi_scale" if cases == FULL_SIZE else f"tsunagi_scale_{cases}"
+    """The full dataset in ``tsunagi_scale`` (or ``TSUNAGI_SCALE_DATABASE``, so two sessions
+    on one server keep theirs apart); a smaller one (a trial run) beside it."""
+    name = os.environ.get("TSUNAGI_SCALE_DATABASE") or "tsunagi_scale"
+    return name if cases == FULL_SIZE else f"{name}_{cases}"
 
 
 def database_url(cases: int = FULL_SIZE, admin_url: str = ADMIN_URL) -> str:
@@ -50,10 +62,9 @@ def database_url(cases: int = FULL_SIZE, admin_url: str = ADMIN_URL) -> str:
 
 
 def cache_key(cases: int) -> str:
-    """Changes when the generator, a migration or the size changes."""
+    """Changes when the generator (its ``GENERATED_AT`` too) or the size changes."""
     digest = hashlib.sha256(str(cases).encode())
     files = [Path(__file__).with_name(f) for f in ("load.py", "story.py", "people.py", "referral.py")]
-    files += sorted(p for s in DATA_SERVICES for p in migrations_dir(s).rglob("*.py"))
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -155,21 +166,31 @@ async def ensure_dataset(cases: int, data_dir: Path, *, fresh: bool = False) -> 
     started = time.perf_counter()
     dump = CACHE / f"scale-{cases}-{cache_key(cases)}.dump"
     await _recreate(database_name(cases))
+    settings = scale_settings(data_dir, cases)
     if dump.exists() and not fresh:
         print(f"restoring {dump.name}", flush=True)
         subprocess.run(["pg_restore", "-j", "2", "--no-owner", "-d", database_url(cases), str(dump)], check=True)
-        subprocess.run(["psql", database_url(cases), "-qc", "ANALYZE"], check=True)
-        return time.perf_counter() - started
-    settings = scale_settings(data_dir, cases)
+    else:
+        for service in SERVICES:
+            await upgrade_to(settings, service, GENERATED_AT[service])
+        print(f"generating {cases:,} cases", flush=True)
+        await generate(settings, cases)
+        CACHE.mkdir(exist_ok=True)
+        for stale in CACHE.glob(f"scale-{cases}-*.dump"):
+            stale.unlink()
+        subprocess.run(["pg_dump", "-Fc", "-Z", "1", "-f", str(dump), database_url(cases)], check=True)
     for service in SERVICES:
-        await migrate(settings, service)
-    print(f"generating {cases:,} cases", flush=True)
-    await generate(settings, cases)
-    CACHE.mkdir(exist_ok=True)
-    for stale in CACHE.glob(f"scale-{cases}-*.dump"):
-        stale.unlink()
-    subprocess.run(["pg_dump", "-Fc", "-Z", "1", "-f", str(dump), database_url(cases)], check=True)
+        await upgrade_to(settings, service, "head")
+    subprocess.run(["psql", database_url(cases), "-qc", "ANALYZE"], check=True)
     return time.perf_counter() - started
+
+
+async def upgrade_to(settings: Settings, service: str, revision: str) -> None:
+    engine = make_engine(settings, service)
+    try:
+        await upgrade(engine, service, revision, settings=settings)
+    finally:
+        await engine.dispose()
 
 
 def main() -> int:

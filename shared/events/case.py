@@ -26,6 +26,8 @@ class CaseOpened(EventPayload):
     reporter_id: str
     urgency: str
     categories: list[str]
+    # When intake received the consultation (ISO, UTC): notify chases an unassigned case from here.
+    received_at: str | None = None
 
 
 class ConsultationLinked(EventPayload):
@@ -202,6 +204,19 @@ class AttentionCleared(EventPayload):
     PUBLISHER: ClassVar[str] = "case"
 
     case_id: str
+    referral_ids: list[str]
+
+
+class DecisionNeeded(EventPayload):
+    """Every referral of the case has ended (completed, declined, cancelled, failed): its
+    coordinator is to decide the next step — 見守り with a plan, another referral, or 終結."""
+
+    TYPE: ClassVar[str] = "case.decision_needed"
+    AGGREGATE: ClassVar[str] = "case"
+    PUBLISHER: ClassVar[str] = "case"
+
+    case_id: str
+    area: str
     referral_ids: list[str]
 
 

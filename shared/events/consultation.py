@@ -54,3 +54,5 @@ class ConsultationSubmitted(EventPayload):
     household: list[HouseholdMember] = []
     noticed: PersonalText
     sample: bool = False
+    # When intake received it (ISO, UTC): the case's times are measured from here.
+    received_at: str | None = None

@@ -188,6 +188,14 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+# What FastAPI and Starlette say in English, as the rest of the API says it.
+_FRAMEWORK_DETAILS = {
+    "There was an error parsing the body": "本文を読み取れません(UTF-8 の JSON で送ってください)。",
+    "Not Found": "このURLはありません。",
+    "Method Not Allowed": "このURLでは、このメソッドは使えません。",
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -223,11 +231,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "見つかりません", 405: "許可されていないメソッドです", 413: "リクエストが大きすぎます"}
+        titles = {
+            400: "リクエストの形式が正しくありません",
+            404: "見つかりません",
+            405: "許可されていないメソッドです",
+            413: "リクエストが大きすぎます",
+        }
         problem = Problem(
             exc.status_code,
             titles.get(exc.status_code, "エラー"),
-            str(exc.detail),
+            _FRAMEWORK_DETAILS.get(str(exc.detail), str(exc.detail)),
+            type_="malformed" if exc.status_code == 400 else "about:blank",
             headers=getattr(exc, "headers", None),
         )
         return problem_response(problem, request)

@@ -91,6 +91,10 @@ def test_the_new_case_appears_in_the_open_queue_without_a_reload(people: dict[st
         timeout=30,
     )
     expect(page.locator("#queue-tabs")).to_contain_text("未割当")
+    # How long it has waited for a coordinator, in business hours since intake received it.
+    expect(page.locator('#queue-results [data-wait="assignment"]').first).to_have_text(
+        re.compile(r"未割当 \d+営業時間")
+    )
     coordinator.shot("queue")
 
 
@@ -234,6 +238,8 @@ def test_the_decline_puts_the_case_in_front_of_its_coordinator(people: dict[str,
     row = page.locator("#queue-results tbody tr", has_text=WALK["case_number"])
     expect(row).to_contain_text("要対応", timeout=20_000)
     expect(row).to_contain_text("対象年齢の外のため")
+    # Both referrals have ended (one completed, one declined): the next step is hers to decide.
+    expect(row).to_contain_text("要判断")
     coordinator.shot("queue-needs-attention")
 
 

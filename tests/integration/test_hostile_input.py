@@ -113,3 +113,22 @@ async def test_a_malformed_correlation_id_is_ignored_not_a_500(make_settings, he
         # A well-formed one is not taken either: the server makes every correlation id.
         other = await intake.get("/health", headers={"x-correlation-id": "req-42"})
         assert other.headers["x-correlation-id"] != "req-42" and len(other.headers["x-correlation-id"]) == 32
+
+
+async def test_malformed_requests_are_a_4xx_in_japanese(make_settings) -> None:
+    settings = make_settings()
+    reporter = bearer(settings, "reporter", "vol-1")
+    json_body = {**reporter, "content-type": "application/json"}
+    async with running_service("intake", settings) as intake:
+        for kw, status in (
+            ({"content": b'{"a": "\xff"}', "headers": json_body}, 400),  # not UTF-8
+            ({"content": b"{not json", "headers": json_body}, 400),
+            ({"content": ("[" * 100_000 + "]" * 100_000).encode(), "headers": json_body}, 413),
+            ({"json": EXAMPLE, "headers": [*reporter.items(), (b"idempotency-key", b"\xff\xfe")]}, 400),
+            ({"json": EXAMPLE, "headers": [(b"authorization", b"Bearer \xff\xfe")]}, 401),
+        ):
+            problem = _problem(await intake.post("/v1/consultations", **kw), status)
+            assert not problem["detail"].isascii(), problem
+        for answer in (await intake.get("/v1/nowhere"), await intake.delete("/v1/consultations")):
+            problem = _problem(answer, answer.status_code)
+            assert answer.status_code in (404, 405) and not problem["detail"].isascii(), problem

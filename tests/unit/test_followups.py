@@ -164,7 +164,13 @@ def test_written_back_in_the_files_shape() -> None:
     dumped = POLICY.model_dump(exclude_none=True)
     assert dumped["default"]["decide"] == {"business_days": 3}
     assert dumped["urgency"]["緊急"]["acknowledge"] == {"hours": 4.0}
-    assert dumped["calendars"]["jp-public"] == {"year_end_closure": {"from": "12-29", "to": "01-03"}, "closed_days": []}
+    assert dumped["calendars"]["jp-public"] == {
+        "year_end_closure": {"from": "12-29", "to": "01-03"},
+        "closed_days": [],
+        "office_hours": {"from": "08:30", "to": "17:15"},
+    }
+    assert dumped["cases"]["urgency"]["緊急"]["assign"] == {"hours": 1.0}
+    assert dumped["cases"]["assign"] == {"business_hours": 4.0}
     assert FollowupPolicy.from_mapping(dumped) == POLICY
 
 

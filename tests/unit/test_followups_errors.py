@@ -39,7 +39,7 @@ def test_an_unknown_section_is_named_with_what_is_allowed() -> None:
     message = refused(city(escalation={"hours": 1}))
     assert message == (
         "followups.yaml: unknown section 'escalation'; "
-        "allowed here: sample, calendars, default, urgency, agency_kinds, watch, helper_tasks"
+        "allowed here: sample, calendars, default, urgency, agency_kinds, watch, cases, helper_tasks"
     )
 
 
@@ -88,9 +88,12 @@ def test_the_default_must_set_every_span() -> None:
         ({"business_days": True}, "business_days must be an integer ≥ 1, got True"),
         ({"hours": -1}, "hours must be a number > 0, got -1"),
         ({"hours": "4"}, "hours must be a number > 0, got '4'"),
-        ({"days": 1}, "'days' is not a span: write {business_days: N} (integer ≥ 1) or {hours: H} (> 0)"),
-        ({"business_days": 1, "hours": 4}, "expected {business_days: N} or {hours: H}"),
-        (3, "expected {business_days: N} or {hours: H}, got 3"),
+        (
+            {"days": 1},
+            "'days' is not a span: write {business_days: N} (integer ≥ 1), {hours: H} or {business_hours: H} (> 0)",
+        ),
+        ({"business_days": 1, "hours": 4}, "expected {business_days: N}, {hours: H} or {business_hours: H}"),
+        (3, "expected {business_days: N}, {hours: H} or {business_hours: H}, got 3"),
     ],
 )
 def test_a_bad_span_says_where_and_what_to_write(span: Any, says: str) -> None:
@@ -101,7 +104,7 @@ def test_a_bad_span_says_where_and_what_to_write(span: Any, says: str) -> None:
 
 def test_a_span_left_empty_in_the_default_is_refused() -> None:
     assert refused(city(default={**EVERY_SPAN, "progress": None})).startswith(
-        "followups.yaml: default.progress: expected {business_days: N} or {hours: H}, got None"
+        "followups.yaml: default.progress: expected {business_days: N}, {hours: H} or {business_hours: H}, got None"
     )
 
 

@@ -18,7 +18,8 @@ from services.case.adapters.orm import case_consultations, cases
 from services.case.domain.figures import QUANTILES
 from services.case.domain.period_figures import Durations, durations_by_group
 
-MEASURES = ("first_contact_at", "first_handoff_at")
+# Each from intake's receipt of the consultation that opened the case.
+MEASURES = ("assigned_at", "triaged_at", "first_contact_at", "first_handoff_at")
 
 
 def _bucket(column: Any, cuts: Sequence[datetime]) -> ColumnElement[int]:
@@ -121,7 +122,9 @@ class FigureQueries:
         """(bucket, hours) of each case opened in ``cuts`` that reached ``measure``."""
         if measure not in MEASURES:
             raise ValueError(f"not a measure: {measure}")
-        hours = self._hours(cases.c.opened_at, cases.c[measure])
+        # Cases from before the receipt was kept start at their opening.
+        received = func.coalesce(cases.c.received_at, cases.c.opened_at)
+        hours = self._hours(received, cases.c[measure])
         return (
             select(_bucket(cases.c.opened_at, cuts).label("bucket"), case((hours < 0, 0.0), else_=hours).label("hours"))
             .where(

@@ -1,21 +1,25 @@
-"""The case service's own tables (schema ``case``). Times are UTC."""
+"""The case service's own tables (schema ``case``). Times are UTC. The watch plans', the
+figures' and the queue's own tables are in their own modules, on the same metadata (named
+here too)."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
+from services.case.adapters.figure_tables import figure_counts, figure_durations, figure_months
+from services.case.adapters.helper_tables import helper_task_checkins, helper_tasks
+from services.case.adapters.queue_tables import case_categories, closed_counts
+from services.case.adapters.schema import at as _at
+from services.case.adapters.schema import metadata
+from services.case.adapters.watch_tables import watch_checkins, watch_plans
 from services.case.domain.queue import PRIORITIES
+from services.case.domain.status import OPEN_STATUSES, STATUSES
 from shared.db.engine import audit_schema
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
 
-metadata = MetaData()
 messaging = messaging_tables(metadata)
 access = access_tables(metadata)
 idempotency = idempotency_table(metadata)
-
-
-def _at(name: str, nullable: bool = True) -> Column:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
 
 
 # A priority's place in the queue's order (domain.queue.PRIORITIES, unknown last), as the
@@ -24,6 +28,11 @@ PRIORITY_RANK_SQL = text(
     "(CASE priority "
     + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES))
     + f" ELSE {len(PRIORITIES)} END)"
+)
+
+# The open, unmerged cases, as the queue's filter on open statuses implies.
+OPEN_CASES_SQL = text(
+    "merged_into IS NULL AND status IN (" + ", ".join(f"'{s}'" for s in STATUSES if s in OPEN_STATUSES) + ")"
 )
 
 cases = Table(
@@ -45,6 +54,12 @@ cases = Table(
     Column("sample", Boolean, nullable=False, default=False),
     _at("opened_at", False),
     _at("updated_at", False),
+    # When intake received the consultation that opened it: its times are measured from here.
+    _at("received_at"),
+    _at("assigned_at"),  # first given to a coordinator
+    _at("triaged_at"),  # first triaged
+    # Every referral ended: the coordinator owes the next step (要判断) since then.
+    _at("decision_needed_at"),
     _at("first_contact_at"),
     _at("first_handoff_at"),
     _at("closed_at"),
@@ -64,6 +79,7 @@ cases = Table(
         "area",
         "status",
         "coordinator_id",
+        "school_district",
         postgresql_where=text("merged_into IS NULL"),
         sqlite_where=text("merged_into IS NULL"),
     ),
@@ -76,43 +92,23 @@ cases = Table(
         "priority",
         "opened_at",
         "id",
+        "school_district",
         postgresql_where=text("merged_into IS NULL"),
         sqlite_where=text("merged_into IS NULL"),
     ),
-)
-
-# The figures of closed months (services/case/adapters/figure_projection.py): a month is
-# projected once it has a row here; its counts and city-wide durations are then read from
-# the two tables below instead of from every case of the month.
-figure_months = Table(
-    "figure_months",
-    metadata,
-    Column("month", String(7), primary_key=True),  # YYYY-MM, Japan time
-    _at("refreshed_at", False),
-)
-
-# Per month and area: consultations (key: school district, detail: channel), categories
-# (key: category) and cases opened (no key) — the rows FigureQueries counts live.
-figure_counts = Table(
-    "figure_counts",
-    metadata,
-    Column("month", String(7), primary_key=True),
-    Column("area", String(40), primary_key=True),
-    Column("measure", String(16), primary_key=True),
-    Column("key", String(40), primary_key=True),
-    Column("detail", String(40), primary_key=True),
-    Column("n", Integer, nullable=False),
-)
-
-# Per month, city-wide: time to first contact / first handoff of the cases opened in it.
-figure_durations = Table(
-    "figure_durations",
-    metadata,
-    Column("month", String(7), primary_key=True),
-    Column("measure", String(16), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("median_hours", Float, nullable=True),
-    Column("p90_hours", Float, nullable=True),
+    # The open cases alone (a quarter of them): the city's counts read these entries only.
+    Index(
+        "ix_cases_open",
+        "area",
+        "status",
+        "coordinator_id",
+        "priority",
+        "school_district",
+        "opened_at",
+        "id",
+        postgresql_where=OPEN_CASES_SQL,
+        sqlite_where=OPEN_CASES_SQL,
+    ),
 )
 
 # Each consultation as it joined a case (opened it, was linked, or came with a merge).
@@ -242,81 +238,6 @@ notes = Table(
     _at("created_at", False),
 )
 
-# Watch plans (見守り) and their check-ins (domain/watch.py). ``look_for`` and ``note``
-# are the coordinator's words: personal, erased by retention.
-watch_plans = Table(
-    "watch_plans",
-    metadata,
-    Column("id", String(26), primary_key=True),
-    Column("case_id", String(26), nullable=False, index=True),
-    Column("status", String(8), nullable=False),  # active → ended
-    Column("watcher_kind", String(12), nullable=False),
-    Column("watcher_id", String(64), nullable=False),
-    Column("every", Integer, nullable=False),
-    Column("unit", String(16), nullable=False),
-    Column("look_for", Text, nullable=False),
-    Column("until", Date, nullable=False),
-    _at("started_at", False),
-    _at("last_checkin_at"),
-    _at("next_due_at"),
-    _at("ended_at"),
-    Column("created_by", String(64), nullable=False),
-    _at("updated_at", False),
-)
-
-watch_checkins = Table(
-    "watch_checkins",
-    metadata,
-    Column("id", String(26), primary_key=True),
-    Column("plan_id", String(26), nullable=False, index=True),
-    Column("case_id", String(26), nullable=False, index=True),
-    Column("kind", String(8), nullable=False),
-    Column("outcome", String(12), nullable=False),
-    Column("note", Text, nullable=True),
-    _at("checked_at", False),
-    Column("recorded_by", String(64), nullable=False),
-    _at("recorded_at", False),
-)
-
-# Community helpers' tasks (domain/helper_tasks.py) and their check-ins. ``instructions``,
-# ``reason`` and ``note`` are people's words: personal, erased by retention.
-helper_tasks = Table(
-    "helper_tasks",
-    metadata,
-    Column("id", String(26), primary_key=True),
-    Column("case_id", String(26), nullable=False, index=True),
-    Column("helper_id", String(64), nullable=False),
-    Column("area", String(40), nullable=False),
-    Column("kind", String(8), nullable=False),
-    Column("status", String(12), nullable=False),
-    Column("instructions", Text, nullable=False),
-    Column("shared_fields", JSON, nullable=False),
-    Column("due_on", Date, nullable=True),
-    Column("reason", Text, nullable=True),  # why it was declined or withdrawn
-    Column("note", Text, nullable=True),  # the helper's word on finishing it
-    Column("assigned_by", String(64), nullable=False),
-    _at("assigned_at", False),
-    _at("accepted_at"),
-    _at("ended_at"),
-    _at("last_checkin_at"),
-    _at("updated_at", False),
-    Index("ix_helper_tasks_helper", "helper_id", "status"),
-)
-
-helper_task_checkins = Table(
-    "helper_task_checkins",
-    metadata,
-    Column("id", String(26), primary_key=True),
-    Column("task_id", String(26), nullable=False, index=True),
-    Column("case_id", String(26), nullable=False, index=True),
-    Column("kind", String(8), nullable=False),
-    Column("outcome", String(12), nullable=False),
-    Column("note", Text, nullable=True),
-    _at("checked_at", False),
-    Column("recorded_by", String(64), nullable=False),
-    _at("recorded_at", False),
-)
-
 # Every event about a case, from every service, once (event id is the key). Each case's
 # entries form a hash chain (domain/chain.py) in the order they were appended (seq).
 # Append-only: triggers refuse UPDATE and DELETE (adapters/append_only.py).
@@ -380,3 +301,19 @@ case_reads = Table(
     Column("referral_id", String(26), nullable=True),
     Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
 )
+
+__all__ = [
+    "access",
+    "case_categories",
+    "closed_counts",
+    "figure_counts",
+    "figure_durations",
+    "figure_months",
+    "helper_task_checkins",
+    "helper_tasks",
+    "idempotency",
+    "messaging",
+    "metadata",
+    "watch_checkins",
+    "watch_plans",
+]

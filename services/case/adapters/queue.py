@@ -5,16 +5,30 @@ the page shows, not the whole area's cases."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, literal, literal_column, select, tuple_
-from sqlalchemy.dialects.postgresql import JSONB, array
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import PRIORITY_RANK_SQL, cases, referrals
+from services.case.adapters.queue_tables import UNASSIGNED, case_categories, closed_counts
 from services.case.domain.queue import PRIORITIES, priority_rank
+from services.case.domain.status import CLOSED
 from shared.clock import as_utc
 from shared.errors import InvalidInput
 from shared.http.paging import UNREADABLE_CURSOR
@@ -22,8 +36,8 @@ from shared.http.paging import UNREADABLE_CURSOR
 # Priority as the queue sorts it (unknown values last).
 PRIORITY_RANK = literal_column(PRIORITY_RANK_SQL.text, Integer)
 NEEDS_ATTENTION = exists().where(referrals.c.case_id == cases.c.id, referrals.c.needs_attention.is_(True))
-# The same cases as a set joined once: the counts then cost no probe per case (a few
-# referrals wait for attention at any time).
+# The same cases as a set: the counts read them from the few referrals waiting for
+# attention, never probing per case.
 ATTENTION_CASES = (
     select(referrals.c.case_id.label("case_id"))
     .where(referrals.c.needs_attention.is_(True))
@@ -46,15 +60,23 @@ class QueueFilter:
     needs_attention: bool | None = None
 
 
-def _any_category(dialect: str, categories: Iterable[str]) -> ColumnElement[bool]:
-    wanted = list(categories)
-    if dialect == "postgresql":
-        return cast(cases.c.categories, JSONB).has_any(array(wanted))
-    each = func.json_each(cases.c.categories).table_valued("value")
-    return exists().select_from(each).where(each.c.value.in_(wanted))
+def _any_category(categories: Iterable[str]) -> ColumnElement[bool]:
+    return exists().where(case_categories.c.case_id == cases.c.id, case_categories.c.category.in_(list(categories)))
 
 
-def _conditions(dialect: str, wanted: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+def _kept(wanted: QueueFilter) -> bool:
+    """Whether ``closed_counts`` can count the filter's closed cases: it keeps them by
+    area, priority and coordinator only."""
+    return CLOSED in wanted.statuses and not (
+        wanted.categories
+        or wanted.school_districts
+        or wanted.min_age_days is not None
+        or wanted.max_age_days is not None
+        or wanted.needs_attention is not None
+    )
+
+
+def _conditions(wanted: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [cases.c.merged_into.is_(None), cases.c.status.in_(wanted.statuses)]
     if wanted.areas is not None:
         where.append(cases.c.area.in_(sorted(wanted.areas)))
@@ -63,7 +85,7 @@ def _conditions(dialect: str, wanted: QueueFilter, now: datetime) -> list[Column
     if wanted.priorities:
         where.append(cases.c.priority.in_(wanted.priorities))
     if wanted.categories:
-        where.append(_any_category(dialect, wanted.categories))
+        where.append(_any_category(wanted.categories))
     # A case's age is the whole days since it opened (domain.queue.age_days).
     if wanted.min_age_days is not None:
         where.append(cases.c.opened_at <= now - timedelta(days=wanted.min_age_days))
@@ -102,26 +124,68 @@ def _after(key: tuple[Any, ...]) -> ColumnElement[bool]:
     )
 
 
+COUNTS = ("unassigned", "mine", "all", "urgent", "needs_attention")
+
+
+def _live_counts(wanted: QueueFilter, me: str, now: datetime) -> Select:
+    return select(
+        func.count().filter(cases.c.coordinator_id.is_(None)).label("unassigned"),
+        func.count().filter(cases.c.coordinator_id == me).label("mine"),
+        func.count().label("all"),
+        func.count().filter(cases.c.priority == PRIORITIES[0]).label("urgent"),
+        literal(0).label("needs_attention"),
+    ).where(and_(*_conditions(wanted, now)))
+
+
+def _kept_counts(wanted: QueueFilter, me: str) -> Select:
+    """The closed cases of the filter's areas and priorities, from their kept counts."""
+    kept = closed_counts.c
+    where: list[ColumnElement[bool]] = []
+    if wanted.areas is not None:
+        where.append(kept.area.in_(sorted(wanted.areas)))
+    if wanted.priorities:
+        where.append(kept.priority.in_(wanted.priorities))
+    return select(
+        func.coalesce(func.sum(kept.n).filter(kept.coordinator_id == UNASSIGNED), 0).label("unassigned"),
+        func.coalesce(func.sum(kept.n).filter(kept.coordinator_id == me, kept.coordinator_id != UNASSIGNED), 0).label(
+            "mine"
+        ),
+        func.coalesce(func.sum(kept.n), 0).label("all"),
+        func.coalesce(func.sum(kept.n).filter(kept.priority == PRIORITIES[0]), 0).label("urgent"),
+        literal(0).label("needs_attention"),
+    ).where(and_(true(), *where))
+
+
+def _attention_count(wanted: QueueFilter, now: datetime) -> Select:
+    """The filter's cases needing attention, read from the few that do."""
+    return (
+        select(
+            *(literal(0).label(n) for n in COUNTS[:-1]),
+            func.count().label("needs_attention"),
+        )
+        .select_from(ATTENTION_CASES.join(cases, cases.c.id == ATTENTION_CASES.c.case_id))
+        .where(and_(*_conditions(wanted, now)))
+    )
+
+
 class QueueRepository:
     def __init__(self, db: AsyncConnection) -> None:
         self.db = db
 
     async def counts(self, wanted: QueueFilter, me: str, now: datetime) -> dict[str, int]:
-        """How many cases each view holds, how many are 緊急 and how many need attention."""
-        where = _conditions(self.db.dialect.name, wanted, now)
-        row = (
-            await self.db.execute(
-                select(
-                    func.count().filter(cases.c.coordinator_id.is_(None)).label("unassigned"),
-                    func.count().filter(cases.c.coordinator_id == me).label("mine"),
-                    func.count().label("all"),
-                    func.count().filter(cases.c.priority == PRIORITIES[0]).label("urgent"),
-                    func.count().filter(ATTENTION_CASES.c.case_id.is_not(None)).label("needs_attention"),
-                )
-                .select_from(cases.outerjoin(ATTENTION_CASES, ATTENTION_CASES.c.case_id == cases.c.id))
-                .where(and_(*where))
-            )
-        ).one()
+        """How many cases each view holds, how many are 緊急 and how many need attention:
+        in one statement, the closed cases from their kept counts when the filter allows,
+        those needing attention from the few that do."""
+        parts = [_attention_count(wanted, now)]
+        if not _kept(wanted):
+            parts.append(_live_counts(wanted, me, now))
+        else:
+            parts.append(_kept_counts(wanted, me))
+            still_open = tuple(s for s in wanted.statuses if s != CLOSED)
+            if still_open:
+                parts.append(_live_counts(replace(wanted, statuses=still_open), me, now))
+        every = union_all(*parts).subquery("parts")
+        row = (await self.db.execute(select(*(func.sum(every.c[n]).label(n) for n in COUNTS)))).one()
         return {name: int(value or 0) for name, value in row._mapping.items()}
 
     async def page(
@@ -137,7 +201,7 @@ class QueueRepository:
     ) -> list[dict[str, Any]]:
         """One page in the queue's order: ``limit`` rows from ``offset``, or after the
         sort key ``after``."""
-        where = _conditions(self.db.dialect.name, wanted, now)
+        where = _conditions(wanted, now)
         chosen = _in_view(view, me)
         if chosen is not None:
             where.append(chosen)

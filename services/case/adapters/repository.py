@@ -10,6 +10,14 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_consultations, cases, household_members, link_offers, merges
+from services.case.adapters.queue_tables import (
+    COUNTED_BY,
+    case_categories,
+    category_rows,
+    closed_deltas,
+    move_closed_counts,
+    replace_categories,
+)
 from services.case.domain.matching import LOOKUP_KEYS
 from services.case.domain.status import CLOSED
 from shared.db.sql import insert_rows
@@ -43,6 +51,9 @@ class CaseRepository:
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await insert_rows(self.db, cases, rows)
+            categories = [c for r in rows for c in category_rows(r["id"], r["categories"])]
+            await insert_rows(self.db, case_categories, categories)
+            await move_closed_counts(self.db, closed_deltas([], rows))
 
     async def case_numbers_taken(self, numbers: list[str]) -> set[str]:
         return set((await self.db.execute(_NUMBERS_TAKEN, {"numbers": numbers})).scalars())
@@ -73,6 +84,10 @@ class CaseRepository:
                 "このケースは他の操作で更新されました。最新の内容を読み直してください。",
                 current_version=current.scalar_one_or_none(),
             )
+        if any(c in changes for c in COUNTED_BY):
+            await move_closed_counts(self.db, closed_deltas([case], [case | changes]))
+        if "categories" in changes:
+            await replace_categories(self.db, case["id"], changes["categories"])
         case.update(changes, updated_at=now, version=case["version"] + 1)
         return case["version"]
 

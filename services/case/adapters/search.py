@@ -41,10 +41,22 @@ class CaseSearch:
 
     async def _surviving(self, hit: ColumnElement[bool]) -> list[dict[str, Any]]:
         """The cases hit, each as the case it was merged into (merges are one level deep),
-        once, the most recently opened first. Read by primary key: who may see them is
-        the caller's filter (an area condition here would lead planners to scan an area)."""
+        once, the most recently opened first: their ids and areas only (who may see them
+        is the caller's filter; an area condition here would lead planners to scan an
+        area), the shown ones' rows read by ``rows_of``."""
         survivors = select(func.coalesce(_hit.c.merged_into, _hit.c.id)).where(hit)
         rows = await self.db.execute(
-            select(cases).where(cases.c.id.in_(survivors)).order_by(cases.c.opened_at.desc(), cases.c.id.desc())
+            select(cases.c.id, cases.c.area)
+            .where(cases.c.id.in_(survivors))
+            .order_by(cases.c.opened_at.desc(), cases.c.id.desc())
         )
         return [dict(r) for r in rows.mappings().all()]
+
+    async def rows_of(self, case_ids: list[str]) -> list[dict[str, Any]]:
+        """The cases' rows, in the order of ``case_ids``."""
+        if not case_ids:
+            return []
+        found = {
+            r["id"]: dict(r) for r in (await self.db.execute(select(cases).where(cases.c.id.in_(case_ids)))).mappings()
+        }
+        return [found[i] for i in case_ids]

@@ -79,6 +79,8 @@ def compare_periods(
     keys: Keys,
     contact: Mapping[str, Durations],
     handoff: Mapping[str, Durations],
+    assignment: Mapping[str, Durations] | None = None,
+    triage: Mapping[str, Durations] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The figures of the current and the previous period (``contact`` and ``handoff`` are
     keyed ``"current"`` and ``"previous"``), with the same keys in every breakdown."""
@@ -98,7 +100,14 @@ def compare_periods(
         )
     }
     return tuple(
-        _figures(tallies[which], order, contact.get(which, NO_DURATIONS), handoff.get(which, NO_DURATIONS))
+        _figures(
+            tallies[which],
+            order,
+            {
+                key: (times or {}).get(which, NO_DURATIONS)
+                for key, times in zip(_KEYS, (assignment, triage, contact, handoff), strict=True)
+            },
+        )
         for which in ("current", "previous")
     )  # type: ignore[return-value]
 
@@ -110,6 +119,8 @@ def series(
     contact: Mapping[int, Durations],
     handoff: Mapping[int, Durations],
     until: Month | None = None,
+    assignment: Mapping[int, Durations] | None = None,
+    triage: Mapping[int, Durations] | None = None,
 ) -> list[dict[str, Any]]:
     """One entry per chart month (``contact`` and ``handoff`` keyed by the month's index in
     ``chart``): consultations, cases opened, and the times to first contact and handoff.
@@ -131,8 +142,10 @@ def series(
         {
             **month.as_dict(),
             **counts(month),
-            "time_to_first_contact": contact.get(i, NO_DURATIONS).as_dict(),
-            "time_to_first_handoff": handoff.get(i, NO_DURATIONS).as_dict(),
+            **{
+                key: (times or {}).get(i, NO_DURATIONS).as_dict()
+                for key, times in zip(_KEYS, (assignment, triage, contact, handoff), strict=True)
+            },
         }
         for i, month in enumerate(chart)
     ]
@@ -162,8 +175,19 @@ def _order(known: Iterable[str], *seen: Counter[str]) -> list[str]:
     return first + sorted({key for counts in seen for key in counts} - set(first))
 
 
+# The times of a case, each from intake's receipt: (its key in the figures, what counts
+# the cases opened that have not got there yet).
+DURATION_FIGURES: tuple[tuple[str, str], ...] = (
+    ("time_to_assignment", "without_assignment"),
+    ("time_to_triage", "without_triage"),
+    ("time_to_first_contact", "without_contact"),
+    ("time_to_first_handoff", "without_handoff"),
+)
+_KEYS = tuple(key for key, _ in DURATION_FIGURES)
+
+
 def _figures(
-    tally: dict[str, Counter[str]], order: dict[str, list[str]], contact: Durations, handoff: Durations
+    tally: dict[str, Counter[str]], order: dict[str, list[str]], times: Mapping[str, Durations]
 ) -> dict[str, Any]:
     def breakdown(dimension: str) -> dict[str, int]:
         return {key: tally[dimension][key] for key in order[dimension]}
@@ -178,8 +202,7 @@ def _figures(
             "by_channel": breakdown("channel"),
         },
         "cases": {"opened": opened, "by_area": breakdown("case_area")},
-        "time_to_first_contact": {**contact.as_dict(), "without_contact": opened - contact.count},
-        "time_to_first_handoff": {**handoff.as_dict(), "without_handoff": opened - handoff.count},
+        **{key: {**times[key].as_dict(), without: opened - times[key].count} for key, without in DURATION_FIGURES},
     }
 
 

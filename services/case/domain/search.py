@@ -17,7 +17,6 @@ from shared.errors import InvalidInput
 
 SearchKind = Literal["case_number", "reference", "name"]
 MAX_QUERY_LENGTH = 100
-MAX_RESULTS = 50
 
 # Both numbers end in six Crockford base32 characters (no I, L, O, U).
 _CODE = "[0-9A-HJKMNP-TV-Z]{6}"

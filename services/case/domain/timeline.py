@@ -30,6 +30,7 @@ LABELS: dict[str, str] = {
     "case.merged": "ケース統合",
     "case.merge_undone": "ケース統合の取消",
     "case.attention_cleared": "辞退への対応",
+    "case.decision_needed": "次の対応の判断待ち(紹介がすべて終了)",
     "case.retention_erased": "保存期間経過による個人情報の消去",
     "case.watch_started": "見守りの開始",
     "case.watch_changed": "見守り計画の変更",

@@ -27,6 +27,7 @@ from shared.reference import UNKNOWN_DISTRICT
 router = APIRouter(prefix="/v1", tags=["cases"])
 PAGING_PARAMS = ("page", "per_page", "limit", "offset", "cursor")
 PAGE_FIELDS = {"total", "page", "per_page", "offset", "limit", "next_cursor"}
+SEARCH_PAGE, SEARCH_PAGE_MAX = 50, 100
 
 
 @router.get("/cases", response_model=Queue, summary="ケースの一覧(キュー)")
@@ -69,7 +70,8 @@ async def list_cases(
         limit=window.limit,
         after=window.after,
     )
-    result = await queries.queue(services.runtime.unit_of_work(), query, caller)
+    calendar = reference.current.followups.calendar(None)
+    result = await queries.queue(services.runtime.unit_of_work(), query, caller, calendar)
     items = [views.summary(c, result["now"]) for c in result["items"]]
     return Queue(**page_of(window, items, result["total"], result["last_key"]), counts=result["counts"])
 
@@ -85,20 +87,19 @@ async def search_cases(
     services: Services,
     caller: CurrentIdentity,
     q: Annotated[str, Query(description="ケース番号 (K-…)、受付番号 (TSN-…)、または氏名・ふりがな")],
+    window: Annotated[Window, Depends(paging(SEARCH_PAGE, SEARCH_PAGE_MAX))],
 ) -> SearchResult:
-    result = await search.search(services.runtime.unit_of_work(), services.match_keys, q, caller)
+    result = await search.search(services.runtime.unit_of_work(), services.match_keys, q, caller, window)
+    items = [views.summary(c, result["now"]) for c in result["items"]]
     return SearchResult(
-        query=result["query"],
-        matched_by=result["matched_by"],
-        total=result["total"],
-        items=[views.summary(c, result["now"]) for c in result["items"]],
+        **page_of(window, items, result["total"]), query=result["query"], matched_by=result["matched_by"]
     )
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
 async def get_case(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> CaseDetail:
     uow = services.runtime.unit_of_work()
-    case = await queries.case_detail(uow, case_id, caller)
+    case = await queries.case_detail(uow, case_id, caller, services.reference.current.followups.calendar(None))
     return views.detail(case, uow.clock.now())
 
 

@@ -126,6 +126,17 @@ class Attention(BaseModel):
     declined_at_jst: str | None
 
 
+class WaitOut(BaseModel):
+    step: Literal["assignment", "first_contact", "decision"] = Field(
+        description="待っている段階: assignment (未割当) / first_contact (初回接触待ち) / decision (要判断)"
+    )
+    label: str = Field(description="段階の呼び方")
+    since_jst: str = Field(description="いつから(受付・担当決定・最後の紹介の終了)")
+    amount: int = Field(description="待った長さ(unit の単位、切り捨て)")
+    unit: Literal["business_hours", "business_days"]
+    text: str = Field(description="画面の表示(例: 未割当 3営業時間)")
+
+
 class CaseSummary(BaseModel):
     id: str
     case_number: str
@@ -138,6 +149,10 @@ class CaseSummary(BaseModel):
     coordinator_id: str | None
     needs_attention: bool
     attention: list[Attention]
+    decision_needed: bool = Field(
+        default=False, description="紹介がすべて終わり、次の対応(見守り・別の紹介・終結)の判断待ち(要判断)"
+    )
+    waits: list[WaitOut] = Field(default_factory=list, description="段階ごとの待ち時間(営業時間・営業日)")
     opened_at: datetime
     opened_at_jst: str
     age_days: int
@@ -160,13 +175,13 @@ class ShareOption(BaseModel):
     reason: str | None = Field(description="共有できない理由(共有できるときは null)")
 
 
-class SearchResult(BaseModel):
+class SearchResult(Page[CaseSummary]):
+    """The cases found, most recently opened first (a merged case as the case it joined)."""
+
     query: str = Field(description="検索した言葉(前後の空白を除く)")
     matched_by: Literal["case_number", "reference", "name"] | None = Field(
         description="何で見つかったか: ケース番号 / 受付番号 / 氏名・ふりがな(見つからなければ null)"
     )
-    items: list[CaseSummary] = Field(description="見つかったケース(最大 50 件、新しい順。統合されたケースは統合先で)")
-    total: int
 
 
 class CaseDetail(CaseSummary):
@@ -174,6 +189,10 @@ class CaseDetail(CaseSummary):
     legal_ground: str | None
     person: dict[str, Any]
     channel: str
+    received_at_jst: str | None = Field(description="受付(相談を受け付けた日時): 各所要時間の起点")
+    assigned_at_jst: str | None = Field(description="最初に担当が決まった日時")
+    triaged_at_jst: str | None = Field(description="最初にトリアージした日時")
+    decision_needed_at_jst: str | None = Field(description="要判断になった日時(判断済みなら null)")
     first_contact_at_jst: str | None
     first_handoff_at_jst: str | None
     closed_at_jst: str | None

@@ -13,6 +13,7 @@ from typing import Any
 from services.case.domain.queue import age_days
 from services.case.domain.referrals import STATUS_LABELS
 from services.case.domain.timeline import LABELS, chain
+from services.case.domain.waits import Wait
 from services.case.entrypoints.schemas import (
     Attention,
     CaseDetail,
@@ -21,6 +22,7 @@ from services.case.entrypoints.schemas import (
     Timeline,
     TimelineActor,
     TimelineEntry,
+    WaitOut,
 )
 from shared.clock import as_utc, jst_text
 
@@ -41,6 +43,13 @@ def _attention(referrals: list[dict[str, Any]]) -> list[Attention]:
     ]
 
 
+def _waits(waits: list[Wait]) -> list[WaitOut]:
+    return [
+        WaitOut(step=w.step, label=w.label, since_jst=jst_text(w.since), amount=w.amount, unit=w.unit, text=w.text)
+        for w in waits
+    ]
+
+
 def summary(case: dict[str, Any], now: datetime) -> CaseSummary:
     opened = as_utc(case["opened_at"])
     attention = case.get("attention", [])
@@ -56,6 +65,8 @@ def summary(case: dict[str, Any], now: datetime) -> CaseSummary:
         coordinator_id=case["coordinator_id"],
         needs_attention=bool(attention),
         attention=_attention(attention),
+        decision_needed=case.get("decision_needed_at") is not None,
+        waits=_waits(case.get("waits", [])),
         opened_at=opened,
         opened_at_jst=jst_text(opened),
         age_days=age_days(opened, now),
@@ -90,6 +101,10 @@ def detail(case: dict[str, Any], now: datetime) -> CaseDetail:
         legal_ground=case["legal_ground"],
         person=case["person"],
         channel=case["channel"],
+        received_at_jst=_jst(case["received_at"]),
+        assigned_at_jst=_jst(case["assigned_at"]),
+        triaged_at_jst=_jst(case["triaged_at"]),
+        decision_needed_at_jst=_jst(case["decision_needed_at"]),
         first_contact_at_jst=_jst(case["first_contact_at"]),
         first_handoff_at_jst=_jst(case["first_handoff_at"]),
         closed_at_jst=_jst(case["closed_at"]),

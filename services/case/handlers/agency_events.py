@@ -10,7 +10,8 @@ from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.domain.referrals import supersedes
-from services.case.handlers.common import CaseUpdate
+from services.case.domain.waits import decision_becomes_due
+from services.case.handlers.common import CaseUpdate, family_ids
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.events import (
@@ -24,6 +25,7 @@ from shared.events import (
     ReferralReceived,
     ReferralStatusChanged,
 )
+from shared.events.case import DecisionNeeded
 from shared.events.notification import DeliveryFailed
 from shared.events.referral import ReferralSharingRestricted
 
@@ -103,7 +105,26 @@ async def on_agency_move(envelope: Envelope, uow: UnitOfWork) -> None:
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
     if values.get("needs_attention", attention_before) != attention_before:
         update.touch()
+    if "status" in values:
+        await _decision(update, move.referral_id, referral["status"], now)
     await update.save()
+
+
+async def _decision(update: CaseUpdate, referral_id: str, status_before: str, now: Any) -> None:
+    """The case's last running referral has just ended: its coordinator owes the next step."""
+    case = update.case
+    family = await ReferralRepository(update.uow.db).of_cases(await family_ids(update.uow, case["id"]))
+    after = {r["id"]: r["status"] for r in family}
+    before = {**after, referral_id: status_before}
+    if decision_becomes_due(
+        case_status=case["status"],
+        merged=bool(case["merged_into"]),
+        watching=case["watch_plan_id"] is not None,
+        before=before.values(),
+        after=after.values(),
+    ):
+        update.set(decision_needed_at=now)
+        update.emit(DecisionNeeded(case_id=case["id"], area=case["area"], referral_ids=sorted(after)))
 
 
 async def _effective_case(uow: UnitOfWork, case_id: str) -> dict[str, Any] | None:

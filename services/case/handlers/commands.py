@@ -60,6 +60,8 @@ async def assign(
             update.set(area=coordinator.area)
             update.emit(CaseMoved(case_id=case_id, from_area=case["area"], to_area=coordinator.area))
         update.set(coordinator_id=coordinator_id)
+        if case["assigned_at"] is None:
+            update.set(assigned_at=uow.clock.now())
         update.emit(
             CaseAssigned(
                 case_id=case_id,
@@ -81,7 +83,7 @@ def _status_change(update: CaseUpdate, target: str, reason: str | None) -> None:
     new = lifecycle.move(current, target)
     update.set(status=new)
     if new == lifecycle.CLOSED:
-        update.set(closed_at=update.uow.clock.now())
+        update.set(closed_at=update.uow.clock.now(), decision_needed_at=None)  # 終結 is the decision
     elif current == lifecycle.CLOSED:
         update.set(closed_at=None)
     update.emit(
@@ -136,6 +138,8 @@ async def triage(
         new_priority = priority or case["priority"]
         new_categories = list(dict.fromkeys(categories)) if categories is not None else case["categories"]
         update.set(priority=new_priority, categories=new_categories)
+        if case["triaged_at"] is None:
+            update.set(triaged_at=uow.clock.now())
         update.emit(CaseTriaged(case_id=case_id, area=case["area"], priority=new_priority, categories=new_categories))
         new_version = await update.save()
         await uow.commit()

@@ -3,6 +3,7 @@ or household (受け止めきる: every consultation lands somewhere, nothing is
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.case.adapters.chain import add_to_timeline
@@ -20,6 +21,7 @@ from services.case.domain.matching import (
 from services.case.domain.queue import higher_priority
 from services.case.domain.status import RECEIVED
 from services.case.handlers.common import CaseUpdate
+from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.events import SYSTEM, CaseOpened, ConsultationLinked, ConsultationSubmitted, Envelope, new_event_id
 from shared.events.case import LinkOffered
@@ -35,6 +37,14 @@ REASON_TEXT = {
     "same_age_group": "年代",
     "same_school_district": "小学校区",
 }
+
+
+def received_at(envelope: Envelope, consultation: ConsultationSubmitted, now: datetime) -> datetime:
+    """When intake received the consultation (its event says; an older event: when intake
+    published it), never after the case service handles it."""
+    told = consultation.received_at
+    at = as_utc(datetime.fromisoformat(told)) if told else as_utc(envelope.occurred_at)
+    return min(at, now)
 
 
 def reasons_text(reasons: tuple[str, ...] | list[str]) -> str:
@@ -172,6 +182,7 @@ class _NewCases:
         self, envelope: Envelope, consultation: ConsultationSubmitted, facts: PersonFacts, likely: list[Match]
     ) -> str:
         now = self.now
+        received = received_at(envelope, consultation, now)
         case_id = self.case_ids.pop()
         area = self.reference.area_of_district(consultation.school_district)
         case = {
@@ -190,12 +201,13 @@ class _NewCases:
             "channel": consultation.channel,
             "sample": consultation.sample,
             "opened_at": now,
+            "received_at": received,
             "updated_at": now,
             "merged_into": None,
             "version": 1,
         }
         self.cases.append(case)
-        self.consultations.append(_consultation_row(consultation, case_id, "opened", now, facts, self.keys))
+        self.consultations.append(_consultation_row(consultation, case_id, "opened", received, facts, self.keys))
         self.members.extend(_member_rows(case_id, consultation, [], now, self.keys))
         self.timeline.append((envelope, case_id))
         update = CaseUpdate(self.uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
@@ -209,6 +221,7 @@ class _NewCases:
                 reporter_id=consultation.reporter_id,
                 urgency=consultation.urgency,
                 categories=list(consultation.categories),
+                received_at=received.isoformat(),
             )
         )
         for match in likely:
@@ -267,7 +280,8 @@ async def _link(
     now = uow.clock.now()
     case = await repo.get(match.case_id, for_update=True)
     assert case is not None  # a candidate read in this transaction
-    await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", now, facts, keys)])
+    received = received_at(envelope, consultation, now)
+    await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", received, facts, keys)])
     await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now, keys))
     add_to_timeline(uow, (envelope, case["id"]))
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from services.case.adapters.figure_projection import read_projected
-from services.case.adapters.figures import FigureQueries
+from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.adapters.records import ReferralRepository
 from services.case.domain import figures as pdca
 from services.case.domain.period_figures import Counted
@@ -43,7 +43,7 @@ async def figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData) -
         counted = await counted_months(queries, span, kept)
         statuses = await queries.cases_by_status()
         durations = {}
-        for measure in ("first_contact_at", "first_handoff_at"):
+        for measure in MEASURES:
             n, median, mean, longest = await queries.duration_summary(measure, month_boundaries(span))
             durations[measure] = {
                 "count": n,
@@ -100,6 +100,11 @@ def _shaped(
             "by_status": dict(sorted(statuses.items())),
             "by_month_opened": listed("case_month"),
         },
+        "time_to_assignment": {
+            **durations["assigned_at"],
+            "without_assignment": total - durations["assigned_at"]["count"],
+        },
+        "time_to_triage": {**durations["triaged_at"], "without_triage": total - durations["triaged_at"]["count"]},
         "time_to_first_contact": {
             **durations["first_contact_at"],
             "without_contact": total - durations["first_contact_at"]["count"],

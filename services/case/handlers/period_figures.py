@@ -61,6 +61,8 @@ async def period_figures(
         _keys(reference, areas),
         of_periods("first_contact_at"),
         of_periods("first_handoff_at"),
+        assignment=of_periods("assigned_at"),
+        triage=of_periods("triaged_at"),
     )
     return {
         "generated_at_jst": jst_text(now),
@@ -76,6 +78,8 @@ async def period_figures(
             durations[("first_contact_at", "month")],
             durations[("first_handoff_at", "month")],
             until=Month.of(now),
+            assignment=durations[("assigned_at", "month")],
+            triage=durations[("triaged_at", "month")],
         ),
         "ageing_of_open_cases": {label: ages.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
         "school_district_names": _district_names(reference),

@@ -14,8 +14,10 @@ from services.case.domain.queue import visible_areas
 from services.case.domain.referrals import share_options
 from services.case.domain.status import OPEN_STATUSES
 from services.case.domain.timeline import content_hash
+from services.case.domain.waits import waits_of
 from services.case.handlers.common import family_ids, load_visible, read_snapshot, require_reader
 from services.case.handlers.reads import record_read
+from shared.calendar import BusinessCalendar
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.http.paging import Window
@@ -39,6 +41,11 @@ QUEUE_COLUMNS = (
     "merged_into",
     "sample",
     "version",
+    # How long it has waited for each step (domain/waits.py).
+    "received_at",
+    "assigned_at",
+    "first_contact_at",
+    "decision_needed_at",
 )
 
 
@@ -58,7 +65,7 @@ class QueueQuery:
     after: tuple[Any, ...] | None = None  # a cursor's sort key
 
 
-async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[str, Any]:
+async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity, calendar: BusinessCalendar) -> dict[str, Any]:
     """One area's queue (a supervisor: every area). Without a status filter it holds the
     open cases. Sorted by urgency, then by how long the case has waited."""
     require_reader(caller)
@@ -87,11 +94,12 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity) -> dict[st
     for row in page:
         row["opened_at"] = as_utc(row["opened_at"])
         row["attention"] = attention.get(row["id"], [])
+        row["waits"] = waits_of(row, now, calendar)
     last_key = sort_key(page[-1]) if page else None
     return {"items": page, "total": counts[query.view], "counts": counts, "now": now, "last_key": last_key}
 
 
-async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[str, Any]:
+async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity, calendar: BusinessCalendar) -> dict[str, Any]:
     require_reader(caller)
     async with uow:
         await read_snapshot(uow)
@@ -112,6 +120,7 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity) -> dict[s
     case["allowed_statuses"] = allowed_statuses(state)
     case["referable_reason"] = referral_refusal(state)
     case["share_options"] = share_options(case["consent"], case["legal_ground"])
+    case["waits"] = waits_of(case, uow.clock.now(), calendar)
     return case
 
 

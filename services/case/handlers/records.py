@@ -40,7 +40,11 @@ async def record_contact(
         when = now
         if contacted_at is not None:
             when = check_moment(
-                contacted_at, now=now, field="contacted_at", floor=case["opened_at"], floor_label="ケースの受付"
+                contacted_at,
+                now=now,
+                field="contacted_at",
+                floor=case["received_at"] or case["opened_at"],
+                floor_label="ケースの受付",
             )
         contact_id = new_event_id()
         await RecordRepository(uow.db).add_contact(

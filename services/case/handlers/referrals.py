@@ -64,6 +64,7 @@ async def request_referral(
             }
         )
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
+        update.set(decision_needed_at=None)  # another referral is the decision
         if case["first_handoff_at"] is None:
             update.set(first_handoff_at=now)
         update.emit(

@@ -9,13 +9,15 @@ from services.case.adapters.queue import QueueRepository
 from services.case.adapters.search import CaseSearch
 from services.case.domain.matching import MatchKeys
 from services.case.domain.queue import may_see
-from services.case.domain.search import MAX_RESULTS, parse_search
+from services.case.domain.search import parse_search
 from services.case.handlers.common import read_snapshot, require_reader
 from shared.db.uow import UnitOfWork
+from shared.http.paging import Window
 from shared.identity import Identity
 
 
-async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity) -> dict[str, Any]:
+async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity, window: Window) -> dict[str, Any]:
+    """One page of the cases found (the caller may see); ``total`` counts them all."""
     require_reader(caller)
     term = parse_search(q)
     async with uow:
@@ -27,8 +29,8 @@ async def search(uow: UnitOfWork, keys: MatchKeys, q: str, caller: Identity) -> 
             hits = await cases.by_reference(term.value)
         else:
             hits = await cases.by_name(keys.name(term.value), keys.kana(term.value))
-        found = [c for c in hits if may_see(caller.role, caller.scope, c["area"])]
-        shown = found[:MAX_RESULTS]
+        found = [c["id"] for c in hits if may_see(caller.role, caller.scope, c["area"])]
+        shown = await cases.rows_of(found[window.offset : window.offset + window.limit])
         attention = await QueueRepository(uow.db).attention_of([c["id"] for c in shown])
     for case in shown:
         case["attention"] = attention.get(case["id"], [])

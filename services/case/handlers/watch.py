@@ -98,7 +98,7 @@ async def start(
             }
         )
         update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
-        update.set(watch_plan_id=plan_id)
+        update.set(watch_plan_id=plan_id, decision_needed_at=None)  # 見守り with a plan is the decision
         update.emit(_plan_event(WatchStarted, case, plan_id, plan, watcher_id, due))
         new_version = await update.save()
         await uow.commit()

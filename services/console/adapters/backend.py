@@ -155,5 +155,19 @@ class Backend:
     async def get(self, service: str, path: str, who: SignedIn, params: Any = None, **kw: Any) -> Any:
         return (await self.request(service, "GET", path, who, params=params, **kw)).json()
 
+    async def get_every(
+        self, service: str, path: str, who: SignedIn, per_page: int, params: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        """A paged list read whole (for an export or an audit, which must not stop at a
+        page): the first page's answer with the items of every page."""
+        first = await self.get(service, path, who, params={**(params or {}), "per_page": per_page}, **kw)
+        pages = -(-int(first.get("total", 0)) // per_page)
+        for number in range(2, pages + 1):
+            more = await self.get(
+                service, path, who, params={**(params or {}), "per_page": per_page, "page": number}, **kw
+            )
+            first["items"].extend(more["items"])
+        return first
+
     async def post(self, service: str, path: str, who: SignedIn, json: Any, **kw: Any) -> Any:
         return (await self.request(service, "POST", path, who, json=json, **kw)).json()

@@ -91,6 +91,7 @@ async def submit_consultation(
                 household=data.household,
                 noticed=data.noticed,
                 sample=data.sample,
+                received_at=received_at.isoformat(),
             ),
             aggregate_id=consultation_id,
             actor=reporter.actor,

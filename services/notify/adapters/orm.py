@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
@@ -38,6 +39,14 @@ cases = Table(
     Column("coordinator_id", String(64), nullable=True),
     Column("assigned_area", String(40), nullable=True),
     Column("assignment_event_id", String(64), nullable=True),
+    # The assigned cases and to whom, read without the table (who else has a case).
+    Index(
+        "ix_cases_assigned",
+        "case_id",
+        "coordinator_id",
+        postgresql_where=text("coordinator_id IS NOT NULL"),
+        sqlite_where=text("coordinator_id IS NOT NULL"),
+    ),
 )
 
 case_reporters = Table(
@@ -88,6 +97,8 @@ notifications = Table(
         "about_event_id", "recipient_role", "recipient_scope", "kind", name="uq_notifications_once_per_event"
     ),
     Index("ix_notifications_inbox", "recipient_role", "recipient_scope", "created_at"),
+    # The inbox's counts from the index alone (who it is for, the case it is about).
+    Index("ix_notifications_person", "recipient_role", "recipient_scope", "recipient_person", "case_id", "id"),
 )
 
 # Who read which notification: an area's coordinators (or the supervisors) share one
@@ -99,6 +110,7 @@ notification_reads = Table(
     Column("notification_id", String(26), primary_key=True),
     Column("reader", String(128), primary_key=True),
     Column("read_at", DateTime(timezone=True), nullable=False),
+    Index("ix_notification_reads_reader", "reader", "notification_id"),  # what one reader has read
 )
 
 deliveries = Table(
@@ -167,6 +179,7 @@ followups = Table(
     Column("ended_by_event", String(64), nullable=True),
     UniqueConstraint("referral_id", "step", "round", name="uq_followups_step_round"),
     Index("ix_followups_due", "status", "next_fire_at"),
+    Index("ix_followups_overdue", "status", "subject", "due_at", "id"),  # the overdue list in its order
 )
 
 followup_firings = Table(

@@ -182,6 +182,31 @@ def checkin_notices(outcome: str, area: str, all_areas: tuple[str, ...] = ()) ->
     return []
 
 
+# Nothing left untriaged: a case's own timers --------------------------------------
+ASSIGN = "assign"  # waiting for a coordinator to take it (from intake's receipt)
+CONTACT = "contact"  # assigned, waiting for the first contact (from the assignment)
+CASE_STEPS = (ASSIGN, CONTACT)
+
+
+def case_escalation_notices(step: str, rung: int, area: str, all_areas: tuple[str, ...] = ()) -> list[Notice]:
+    """An unassigned case: rung 1 reminds the area's coordinators (every area's while it
+    waits in the city-wide queue), rung 2 the supervisor. An uncontacted case: rung 1
+    reminds its coordinator (the area's coordinators, addressed to the assignee)."""
+    if step == ASSIGN and rung == 1:
+        areas = all_areas if area == CITY_WIDE and all_areas else (area,)
+        return [Notice(coordinator(a), "case_unassigned_reminder") for a in areas]
+    if step == ASSIGN and rung == 2:
+        return [Notice(SUPERVISOR, "case_unassigned_escalation_supervisor")]
+    if step == CONTACT and rung == 1:
+        return [Notice(coordinator(area), "case_contact_reminder")]
+    raise ValueError(f"no rung {rung} for a case's {step}")
+
+
+def decision_notice(area: str) -> Notice:
+    """Every referral of the case ended: its coordinator decides the next step."""
+    return Notice(coordinator(area), "case_decision_needed")
+
+
 @dataclass(frozen=True)
 class FollowupEffect:
     """What a referral move does to its timers."""

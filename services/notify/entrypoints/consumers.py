@@ -7,8 +7,8 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify.adapters.orm import access
+from services.notify.handlers import case_followups, helper_tasks, watch
 from services.notify.handlers import events as handlers
-from services.notify.handlers import helper_tasks, watch
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
 from shared.events import (
@@ -23,9 +23,13 @@ from shared.events import (
 )
 from shared.events.case import (
     CaseAssigned,
+    CaseMerged,
     CaseMoved,
     CaseRetentionErased,
+    CaseStatusChanged,
     CheckInRecorded,
+    ContactRecorded,
+    DecisionNeeded,
     WatchChanged,
     WatchEnded,
     WatchStarted,
@@ -55,6 +59,10 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(WatchStarted, WatchChanged)(partial(watch.on_watch_plan, ctx))
     registry.on(WatchEnded)(partial(watch.on_watch_ended, ctx))
     registry.on(CheckInRecorded)(partial(watch.on_checked_in, ctx))
+    registry.on(ContactRecorded)(partial(case_followups.on_contact_recorded, ctx))
+    registry.on(CaseStatusChanged)(partial(case_followups.on_status_changed, ctx))
+    registry.on(CaseMerged)(partial(case_followups.on_merged, ctx))
+    registry.on(DecisionNeeded)(partial(case_followups.on_decision_needed, ctx))
     registry.on(HelperTaskAssigned)(partial(helper_tasks.on_assigned, ctx))
     registry.on(*helper_tasks.MOVES)(partial(helper_tasks.on_moved, ctx))
     registry.on(HelperTaskCheckedIn)(partial(helper_tasks.on_checked_in, ctx))

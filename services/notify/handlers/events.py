@@ -17,6 +17,7 @@ from services.notify.domain.routing import (
     referral_notices,
     reporter,
 )
+from services.notify.handlers import case_followups
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.followups import apply_effect
 from services.notify.handlers.notifying import Recording, record_notification, record_notifications
@@ -102,6 +103,7 @@ async def on_case_events(ctx: NotifyContext, envelopes: list[Envelope], uow: Uni
     await repo.add_cases([c for c in keys_only if c not in opened])  # opened later in the run: upserted
     await repo.add_reporters(list(reporters))
     await record_notifications(uow, ctx, recordings)
+    await case_followups.on_cases_opened(ctx, uow, [(e, p) for e, p in run if isinstance(p, CaseOpened)])
 
 
 async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -114,6 +116,7 @@ async def on_case_moved(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork)
     await FollowupRepository(uow.db).move_case(p.case_id, p.to_area)
     if case is not None and case.coordinator_id is not None and move_releases(case.assigned_area, p.to_area):
         await repo.release_case(p.case_id)
+        await case_followups.on_released(ctx, uow, envelope, case, p.to_area)
 
 
 async def on_case_assigned(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -121,6 +124,7 @@ async def on_case_assigned(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWo
     them to the new one; what the previous one was sent stays theirs)."""
     p = envelope.payload_as(CaseAssigned)
     await ProjectionRepository(uow.db).assign_case(p.case_id, p.coordinator_id, p.area, envelope.event_id)
+    await case_followups.on_assigned(ctx, uow, envelope, p.case_id, p.area)
 
 
 async def on_referral_event(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:

@@ -12,12 +12,14 @@ from services.notify.domain.policy import LADDER, ladder_times
 from services.notify.domain.routing import (
     FollowupEffect,
     Notice,
+    case_escalation_notices,
     escalation_notice,
     helper_task_escalation_notice,
     opens_step,
     watch_escalation_notice,
 )
 from services.notify.domain.templates import STEP_LABELS
+from services.notify.handlers.case_followups import CASE, case_lateness, case_rungs
 from services.notify.handlers.context import NotifyContext
 from services.notify.handlers.notifying import emit, record_notification
 from shared.calendar import BusinessCalendar, hours_late
@@ -148,12 +150,29 @@ async def schedule(
 
 def lateness(ctx: NotifyContext, row: Any, now: datetime) -> tuple[int, float, str]:
     """(business days begun since the deadline, clock hours late, the text people read)."""
-    deadlines, calendar = _rules(ctx, row)
     due = as_utc(row.due_at)
+    deadlines, calendar = _rules(ctx, row)
+    hourly = row.step in STEPS and deadlines.for_step(row.step).hours is not None
     days = calendar.business_days_late(due, now)
     hours = hours_late(due, now)
-    hourly = row.step in STEPS and deadlines.for_step(row.step).hours is not None
     return days, hours, (f"{hours:g}時間" if hourly else f"{days}営業日目")
+
+
+def _rung_times(ctx: NotifyContext, row: Any) -> list[datetime]:
+    if row.subject == CASE:
+        return case_rungs(ctx, row.step, row.urgency, row.due_at)
+    deadlines, calendar = _rules(ctx, row)
+    return ladder_times(deadlines, as_utc(row.due_at), calendar)
+
+
+def _notices(ctx: NotifyContext, row: Any, rung: int) -> list[Notice]:
+    if row.subject == CASE:
+        return case_escalation_notices(row.step, rung, row.area, tuple(sorted(a.id for a in ctx.reference.areas)))
+    if row.subject == WATCH:
+        return [watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)]
+    if row.subject == HELPER_TASK:
+        return [helper_task_escalation_notice(rung, helper_id=row.agency_id, area=row.area)]
+    return [escalation_notice(rung, agency_id=row.agency_id, area=row.area)]
 
 
 async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level: int) -> bool:
@@ -165,24 +184,28 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         if row is None or row.status != "pending" or row.level != level or level >= len(LADDER):
             return False
         now = uow.clock.now()
-        deadlines, calendar = _rules(ctx, row)
-        times = ladder_times(deadlines, as_utc(row.due_at), calendar)
+        times = _rung_times(ctx, row)
+        if level >= len(times):
+            return False
         rung = level + 1
         next_at = times[rung] if rung < len(times) else None
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
-        watched, tasked = row.subject == WATCH, row.subject == HELPER_TASK
-        notice = _rung_notice(row, rung)
-        if watched or tasked:
+        watched = row.subject == WATCH
+        own = row.subject == CASE  # the case's own wait: no referral, no plan
+        notices = _notices(ctx, row, rung)
+        notice = notices[0]
+        tasked = row.subject == HELPER_TASK
+        if watched or own or tasked:
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
             about = await ProjectionRepository(uow.db).referral(row.referral_id)
-        _days, _hours, late_text = lateness(ctx, row, now)
+        late_text = case_lateness(ctx, row, now) if own else lateness(ctx, row, now)[2]
         fired = emit(
             uow,
             FollowupFired(
                 followup_id=row.id,
-                referral_id=None if watched or tasked else row.referral_id,
+                referral_id=None if watched or own or tasked else row.referral_id,
                 plan_id=row.referral_id if watched else None,
                 task_id=row.referral_id if tasked else None,
                 case_id=row.case_id,
@@ -208,19 +231,23 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             "late": late_text,
             "area": row.area,
             "case_number": (about.case_number if about else None) or row.case_id,
-            "urgency": row.urgency,
+            "urgency": row.urgency or "通常",
             "helper_id": row.agency_id,
         }
-        notification_id = await record_notification(
-            uow,
-            ctx,
-            notice,
-            values,
-            about_event_id=fired.event_id,
-            correlation_id=fired.correlation_id,
-            case_id=row.case_id,
-            referral_id=None if watched or tasked else row.referral_id,
-        )
+        recorded = [
+            await record_notification(
+                uow,
+                ctx,
+                each,
+                values,
+                about_event_id=fired.event_id,
+                correlation_id=fired.correlation_id,
+                case_id=row.case_id,
+                referral_id=None if watched or own or tasked else row.referral_id,
+            )
+            for each in notices
+        ]
+        notification_id = next((n for n in recorded if n), None)
         await repo.record_firing(
             {
                 "followup_id": row.id,
@@ -235,11 +262,3 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         await uow.commit()
     log.info("followup_fired", referral_id=row.referral_id, step=row.step, rung=rung)
     return True
-
-
-def _rung_notice(row: Any, rung: int) -> Notice:
-    if row.subject == WATCH:
-        return watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)
-    if row.subject == HELPER_TASK:
-        return helper_task_escalation_notice(rung, helper_id=row.agency_id, area=row.area)
-    return escalation_notice(rung, agency_id=row.agency_id, area=row.area)

@@ -208,14 +208,24 @@ class ReferralRepository:
             dict(referral_id=referral_id, reader_role=actor.role, reader_id=actor.id, fields=list(fields), read_at=at),
         )
 
-    async def reads_of(self, *, case_id: str | None, agency_id: str | None) -> list[Any]:
-        """Every read of a case's (or an agency's) referrals, with the agency each was addressed to."""
-        query = select(referral_reads, referrals.c.agency_id, referrals.c.area).select_from(
-            referral_reads.join(referrals, referrals.c.id == referral_reads.c.referral_id)
+    async def reads_of(
+        self, *, case_id: str | None, agency_id: str | None, area: str | None, offset: int, limit: int
+    ) -> tuple[list[Any], int]:
+        """One page of the reads of a case's (or an agency's) referrals — of one area's
+        referrals when ``area`` is given — with the agency each was addressed to, and how
+        many there are in all."""
+        joined = referral_reads.join(referrals, referrals.c.id == referral_reads.c.referral_id)
+        query = _of(
+            select(referral_reads, referrals.c.agency_id, referrals.c.area).select_from(joined),
+            case_id,
+            agency_id,
+            area,
         )
-        return list((await self.db.execute(_of(query, case_id, agency_id).order_by(referral_reads.c.id))).all())
+        total = await self.db.scalar(_of(select(func.count()).select_from(joined), case_id, agency_id, area))
+        rows = await self.db.execute(query.order_by(referral_reads.c.id).offset(offset).limit(limit))
+        return list(rows.all()), int(total or 0)
 
-    async def share_decisions(self, *, case_id: str | None, agency_id: str | None) -> list[Any]:
+    async def share_decisions(self, *, case_id: str | None, agency_id: str | None, area: str | None) -> list[Any]:
         """What each referral shared, on which ground, and what it held back (names only)."""
         query = select(
             referrals.c.id,
@@ -229,7 +239,9 @@ class ReferralRepository:
             referrals.c.requested_by,
             referrals.c.requested_at,
         )
-        return list((await self.db.execute(_of(query, case_id, agency_id).order_by(referrals.c.requested_at))).all())
+        return list(
+            (await self.db.execute(_of(query, case_id, agency_id, area).order_by(referrals.c.requested_at))).all()
+        )
 
     async def reads(self, referral_id: str) -> list[Any]:
         rows = await self.db.execute(
@@ -265,7 +277,9 @@ class ReferralRepository:
         return [_to_referral(r) for r in rows.all()], int(total)
 
 
-def _of(query: Any, case_id: str | None, agency_id: str | None) -> Any:
+def _of(query: Any, case_id: str | None, agency_id: str | None, area: str | None = None) -> Any:
+    if area is not None:
+        query = query.where(referrals.c.area == area)
     if case_id is not None:
         query = query.where(referrals.c.case_id == case_id)
     if agency_id is not None:

@@ -95,27 +95,29 @@ async def list_disclosures(
     request: Request,
     services: Services,
     caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(100, 500))],
     case_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     agency_id: Annotated[str | None, Query(min_length=1, max_length=64, description="機関ごとに見るとき")] = None,
 ) -> Disclosures:
-    reads, decisions = await handlers.disclosures(
-        services.runtime.unit_of_work(), caller, case_id=case_id, agency_id=agency_id
+    reads, total, decisions = await handlers.disclosures(
+        services.runtime.unit_of_work(), caller, window, case_id=case_id, agency_id=agency_id
     )
+    items = [
+        Disclosure(
+            referral_id=r.referral_id,
+            agency_id=r.agency_id,
+            reader_role=r.reader_role,
+            reader_id=r.reader_id,
+            fields=list(r.fields or []),
+            read_at=as_utc(r.read_at),
+            read_at_jst=jst_text(r.read_at),
+        )
+        for r in reads
+    ]
     return Disclosures(
+        **page_of(window, items, total),
         case_id=case_id,
         agency_id=agency_id,
-        items=[
-            Disclosure(
-                referral_id=r.referral_id,
-                agency_id=r.agency_id,
-                reader_role=r.reader_role,
-                reader_id=r.reader_id,
-                fields=list(r.fields or []),
-                read_at=as_utc(r.read_at),
-                read_at_jst=jst_text(r.read_at),
-            )
-            for r in reads
-        ],
         decisions=[
             ShareDecision(
                 referral_id=d.id,

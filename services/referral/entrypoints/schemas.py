@@ -221,10 +221,12 @@ class ShareDecision(BaseModel):
     decided_at_jst: str
 
 
-class Disclosures(BaseModel):
+class Disclosures(Page[Disclosure]):
+    """A page of the reads (each with the shared fields it showed, oldest first) and
+    every share decision of the case's or agency's referrals."""
+
     case_id: str | None
     agency_id: str | None
-    items: list[Disclosure] = Field(description="閲覧ごとに表示された共有項目")
     decisions: list[ShareDecision] = Field(description="紹介ごとの共有の判断")
 
 

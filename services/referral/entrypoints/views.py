@@ -95,26 +95,33 @@ def agency_view(detail: Any, reference: ReferenceData, now: datetime, calendar: 
     return AgencyReferral(
         id=referral.id,
         case_number=referral.case_number,
-        status=referral.status.value,
-        status_label=STATUS_LABELS[referral.status],
-        version=referral.version,
-        purpose=referral.purpose,
-        urgency=referral.urgency,
+        **_either_view(referral, now, calendar),
         shared=detail.shown,
         personal_fields_closed=detail.closed_reason,
-        received_at=referral.received_at,
-        received_at_jst=jst_text(referral.received_at),
-        updated_at_jst=jst_text(referral.updated_at),
-        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED, calendar),
-        decide_by=_deadline(
-            referral.decide_by, now, referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED), calendar
-        ),
         allowed_actions=_moves_for(referral, Party.AGENCY),
         reason=referral.reason,
         note=referral.note,
         contact=_contact(referral, reference),
         history=_history(detail.history),
     )
+
+
+def _either_view(referral: Referral, now: datetime, calendar: BusinessCalendar) -> dict[str, Any]:
+    """What the agency's and the staff's view of a referral both show."""
+    return {
+        "status": referral.status.value,
+        "status_label": STATUS_LABELS[referral.status],
+        "version": referral.version,
+        "purpose": referral.purpose,
+        "urgency": referral.urgency,
+        "received_at": referral.received_at,
+        "received_at_jst": jst_text(referral.received_at),
+        "updated_at_jst": jst_text(referral.updated_at),
+        "acknowledge_by": _deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED, calendar),
+        "decide_by": _deadline(
+            referral.decide_by, now, referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED), calendar
+        ),
+    }
 
 
 def staff_view(
@@ -134,24 +141,13 @@ def staff_view(
         area=referral.area,
         agency_id=referral.agency_id,
         agency_name=agency.name if agency else None,
-        status=referral.status.value,
-        status_label=STATUS_LABELS[referral.status],
+        **_either_view(referral, now, calendar),
         fhir_status=FHIR_STATUS[referral.status],
         fhir_business_status=FHIR_BUSINESS_STATUS.get(referral.status),
-        version=referral.version,
-        purpose=referral.purpose,
-        urgency=referral.urgency,
         consent=referral.consent,
         legal_ground=referral.legal_ground,
         shared=dict(referral.shared),
         withheld=list(referral.withheld),
-        received_at=referral.received_at,
-        received_at_jst=jst_text(referral.received_at),
-        updated_at_jst=jst_text(referral.updated_at),
-        acknowledge_by=_deadline(referral.acknowledge_by, now, referral.status == Status.RECEIVED, calendar),
-        decide_by=_deadline(
-            referral.decide_by, now, referral.status in (Status.RECEIVED, Status.ACKNOWLEDGED), calendar
-        ),
         acknowledged_at_jst=_jst(referral.acknowledged_at),
         decided_at_jst=_jst(referral.decided_at),
         closed_at_jst=_jst(referral.closed_at),

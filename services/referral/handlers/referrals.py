@@ -17,6 +17,7 @@ from services.referral.handlers.publishing import event_for
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import SYSTEM, Envelope, ReferralRequested, ReferralViewed
+from shared.http.paging import Window
 from shared.identity import Identity
 from shared.logging import get_logger
 from shared.reference import ReferenceData
@@ -269,24 +270,24 @@ def scoped_filter(
 
 
 async def disclosures(
-    uow: UnitOfWork, caller: Identity, *, case_id: str | None, agency_id: str | None
-) -> tuple[list[Any], list[Any]]:
+    uow: UnitOfWork, caller: Identity, window: Window, *, case_id: str | None, agency_id: str | None
+) -> tuple[list[Any], int, list[Any]]:
     """For a case or an agency: which agency (or staff) saw which shared fields, and
-    when; and each referral's share decision (fields shared, the ground, fields held back).
-    For supervisors, and for the coordinators of the referrals' area."""
+    when (a page of them, and how many in all); and each referral's share decision
+    (fields shared, the ground, fields held back). For supervisors, and for the
+    coordinators of the referrals' area (they see their area's referrals only)."""
     if caller.role not in ("supervisor", "coordinator"):
         raise Forbidden("開示の記録は、地域福祉コーディネーターと管理者のみ閲覧できます。")
     if case_id is None and agency_id is None:
         raise InvalidInput("case_id か agency_id を指定してください。", field="case_id")
+    area = caller.scope if caller.role == "coordinator" else None
     async with uow:
         repo = ReferralRepository(uow.db)
-        reads = await repo.reads_of(case_id=case_id, agency_id=agency_id)
-        decisions = await repo.share_decisions(case_id=case_id, agency_id=agency_id)
-
-    def visible(row: Any) -> bool:
-        return can_see(caller.role, caller.scope, agency_id=row.agency_id, area=row.area)
-
-    return [r for r in reads if visible(r)], [d for d in decisions if visible(d)]
+        reads, total = await repo.reads_of(
+            case_id=case_id, agency_id=agency_id, area=area, offset=window.offset, limit=window.limit
+        )
+        decisions = await repo.share_decisions(case_id=case_id, agency_id=agency_id, area=area)
+    return reads, total, decisions
 
 
 async def list_referrals(uow: UnitOfWork, criteria: ReferralFilter) -> tuple[list[Referral], int]:

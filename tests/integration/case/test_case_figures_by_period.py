@@ -129,6 +129,14 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
         assert now["cases"] == {"opened": 3, "by_area": {"北東部": 0, "中部": 2, "西部": 0, "南部": 0, "市全域": 1}}
         assert now["time_to_first_contact"] == {"count": 2, "median_hours": 2.0, "p90_hours": 2.8, "without_contact": 1}
         assert now["time_to_first_handoff"] == {**EMPTY_DURATIONS, "without_handoff": 3}
+        # Both 中部 cases were taken as soon as they arrived; the city-wide one waits.
+        assert now["time_to_assignment"] == {
+            "count": 2,
+            "median_hours": 0.0,
+            "p90_hours": 0.0,
+            "without_assignment": 1,
+        }
+        assert now["time_to_triage"] == {**EMPTY_DURATIONS, "without_triage": 3}
         before = month["previous_figures"]
         assert before["consultations"]["total"] == 1 and before["consultations"]["by_area"]["西部"] == 1
         assert before["consultations"]["by_channel"]["窓口"] == 1
@@ -155,6 +163,8 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             "end": "2025-12-31",
             "consultations": 0,
             "cases_opened": 0,
+            "time_to_assignment": EMPTY_DURATIONS,
+            "time_to_triage": EMPTY_DURATIONS,
             "time_to_first_contact": EMPTY_DURATIONS,
             "time_to_first_handoff": EMPTY_DURATIONS,
         }

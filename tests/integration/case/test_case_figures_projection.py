@@ -118,6 +118,13 @@ async def test_kept_months_equal_a_live_count_and_follow_late_events(make_settin
         month = await figures_of(case, sv, period="month", at="2026-09")
         assert month["current"]["cases"]["opened"] == 3
         assert month["current"]["time_to_first_contact"]["count"] == 1  # the merged case's contact goes with it
+        # A September case first assigned in November: its month's time to assignment is kept again.
+        assign = {"coordinator_id": "csw-chubu-1", "version": opened[3]["version"]}
+        await ok(await case.post(f"/v1/cases/{opened[3]['id']}/assignment", headers=chubu, json=assign))
+        month = await figures_of(case, sv, period="month", at="2026-09")
+        assert month["current"]["time_to_assignment"]["count"] == 1
+        assert month["current"]["time_to_assignment"]["median_hours"] == 1202.0  # 9/21 10:00 → 11/10 12:00 JST
+        after = await kept(engine)
         projected = await answers(case, sv, chubu, seibu)
 
         # What the events kept is what a rebuild from the case data keeps.

@@ -4,13 +4,15 @@ statement, each filter, the age boundaries in whole days, and pages."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
 
-from services.case.adapters.orm import cases, referrals
+from services.case.adapters.orm import referrals
 from services.case.adapters.queue import QueueFilter, QueueRepository, sort_key
+from services.case.adapters.repository import CaseRepository
 from shared.db.engine import make_engine
 from shared.db.migrate import migrate
 from shared.errors import InvalidInput
@@ -39,27 +41,31 @@ async def queue_db(make_settings, database_backend):
     await migrate(settings, "case")
     engine = make_engine(settings, "case")
     async with engine.begin() as db:
+        rows = []
         for case_id, area, priority, categories, coordinator, days, status, district in ROWS:
             opened = NOW - timedelta(days=days, minutes=5)
-            await db.execute(
-                insert(cases).values(
-                    id=case_id,
-                    case_number=f"K-{case_id}",
-                    area=area,
-                    school_district=district,
-                    status=status,
-                    stage="受付済",
-                    priority=priority,
-                    categories=categories,
-                    coordinator_id=coordinator,
-                    consent="未確認",
-                    person={},
-                    channel="電話",
-                    opened_at=opened,
-                    updated_at=opened,
-                    version=1,
-                )
+            rows.append(
+                {
+                    "id": case_id,
+                    "case_number": f"K-{case_id}",
+                    "area": area,
+                    "school_district": district,
+                    "status": status,
+                    "stage": "受付済",
+                    "priority": priority,
+                    "categories": categories,
+                    "coordinator_id": coordinator,
+                    "consent": "未確認",
+                    "person": {},
+                    "channel": "電話",
+                    "opened_at": opened,
+                    "updated_at": opened,
+                    "merged_into": None,
+                    "version": 1,
+                }
             )
+        # Through the repository: it writes the rows the queue reads beside the cases.
+        await CaseRepository(db).add_many(rows)
         await db.execute(
             insert(referrals)
             .values(id="r1", case_id="c05", agency_id="hc-3", shared_fields=[], status="declined", needs_attention=True)
@@ -127,3 +133,62 @@ async def test_pages_read_by_cursor_follow_the_same_order(queue_db) -> None:
     for bad in ((0, "yesterday", "c01"), (0, "2026-12-03T00:00:00", "c01"), ("0", NOW.isoformat(), "c01"), (1,)):
         with pytest.raises(InvalidInput):
             await rows_of(queue_db, chubu(), after=bad)
+
+
+EVERY = (*OPEN, "終結")
+
+
+async def counted(engine, wanted: QueueFilter, me: str = "me") -> tuple[dict[str, int], dict[str, int]]:
+    """The counts as the queue reads them, and counted from every case (a filter on the
+    district's whole list, which the kept counts cannot answer)."""
+    async with engine.connect() as db:
+        repo = QueueRepository(db)
+        quick = await repo.counts(wanted, me, NOW)
+        every_district = ("SD01", "SD02", "SD10", "不明")
+        slow = await repo.counts(replace(wanted, school_districts=every_district), me, NOW)
+    return quick, slow
+
+
+async def test_closed_cases_counted_from_kept_counts_match_every_case(queue_db) -> None:
+    quick, slow = await counted(queue_db, chubu(statuses=EVERY))
+    assert quick == slow == {"unassigned": 4, "mine": 2, "all": 7, "urgent": 1, "needs_attention": 1}
+    # Closing, assigning, reassigning, triaging, reopening and merging move the kept counts
+    # with the case, in its transaction.
+    moves = [
+        ("c01", {"status": "終結"}),
+        ("c07", {"coordinator_id": "me"}),
+        ("c01", {"priority": "緊急"}),
+        ("c05", {"status": "終結"}),
+        ("c01", {"coordinator_id": "other"}),
+        ("c07", {"status": "対応中"}),
+        ("c05", {"merged_into": "c03"}),
+        ("c06", {"status": "終結", "area": "中部"}),
+    ]
+    for case_id, changes in moves:
+        async with queue_db.begin() as db:
+            repo = CaseRepository(db)
+            case = await repo.get(case_id)
+            await repo.save(case, changes, NOW)
+        for wanted in (chubu(statuses=EVERY), chubu(statuses=("終結",)), QueueFilter(areas=None, statuses=EVERY)):
+            for priorities in ((), ("緊急",), ("高", "通常")):
+                for me in ("me", "other"):
+                    quick, slow = await counted(
+                        queue_db, QueueFilter(**(wanted.__dict__ | {"priorities": priorities})), me
+                    )
+                    assert quick == slow, (case_id, changes, wanted, priorities, me)
+    quick, _ = await counted(queue_db, chubu(statuses=("終結",)))
+    assert quick == {"unassigned": 1, "mine": 0, "all": 2, "urgent": 2, "needs_attention": 0}
+    assert await ids(queue_db, chubu(statuses=("終結",))) == ["c01", "c06"]
+
+
+async def test_categories_follow_the_case(queue_db) -> None:
+    async with queue_db.begin() as db:
+        repo = CaseRepository(db)
+        await repo.save(await repo.get("c01"), {"categories": ["虐待", "孤立", "虐待"]}, NOW)
+        await repo.save(await repo.get("c04"), {"categories": ["生活困窮"]}, NOW)
+    assert await ids(queue_db, chubu(categories=("孤立",))) == ["c01"]
+    assert await ids(queue_db, chubu(categories=("虐待",))) == ["c02", "c01"]
+    assert await ids(queue_db, chubu(categories=("生活困窮",))) == ["c05", "c04"]
+    async with queue_db.connect() as db:
+        counts = await QueueRepository(db).counts(chubu(categories=("虐待", "孤立")), "me", NOW)
+    assert counts == {"unassigned": 2, "mine": 0, "all": 2, "urgent": 1, "needs_attention": 0}

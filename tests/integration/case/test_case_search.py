@@ -84,7 +84,8 @@ async def test_search_by_number_reference_name_and_furigana(make_settings, datab
 
         # Nothing partial, nothing unknown, nothing of another area.
         for q in ("高橋", "サンプル", "サンプル 花子", "K-2611-ZZZZZZ", "TSN-2611-ZZZZZZ"):
-            assert await _search(case, chubu, q) == {"query": q, "matched_by": None, "items": [], "total": 0}
+            nothing = await _search(case, chubu, q)
+            assert (nothing["query"], nothing["matched_by"], nothing["items"], nothing["total"]) == (q, None, [], 0)
         for q in (number, reference, "高橋サンプル", "サンプル三郎"):
             assert (await _search(case, nanbu, q))["items"] == []
         assert (await _search(case, chubu, "サンプル 次郎"))["items"] == []
@@ -133,7 +134,21 @@ async def test_a_merged_case_is_found_as_the_case_it_joined(make_settings, datab
         )
         source = await case_of(case, settings, source_ref, chubu)
         assert source["id"] != target["id"]
-        assert len((await _search(case, chubu, "サンプル花代"))["items"]) == 2
+        both = await _search(case, chubu, "サンプル花代")
+        assert (len(both["items"]), both["total"]) == (2, 2)
+        # Paged as every list is: one a page, newest first, total counting both.
+        pages = [
+            (
+                await case.get(
+                    "/v1/cases/search", headers=chubu, params={"q": "サンプル花代", "per_page": 1, "page": n}
+                )
+            ).json()
+            for n in (1, 2)
+        ]
+        assert [(_ids(p), p["total"], p["page"]) for p in pages] == [
+            ([both["items"][0]["id"]], 2, 1),
+            ([both["items"][1]["id"]], 2, 2),
+        ]
         merged = await case.post(
             f"/v1/cases/{source['id']}/merge",
             headers=chubu,

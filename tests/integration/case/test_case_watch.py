@@ -66,6 +66,9 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
             return answer.json()
 
         version = (await post("/assignment", {"coordinator_id": "csw-chubu-1", "version": version}))["version"]
+        # She has been to see the person (else the first contact would be chased too).
+        contact = {"channel": "訪問", "whom": "本人", "outcome": "サンプル: 一人で暮らしている", "version": version}
+        version = (await post("/contacts", contact, 201))["version"]
         version = (await post("/status", {"to": "見守り", "version": version}))["version"]
         clock.at = jst(2026, 11, 6, 10, 0)
         plan = {

@@ -183,6 +183,15 @@ async def test_the_agency_stops_seeing_personal_fields_once_it_declines(make_set
             )
         ).json()
         assert {d["agency_id"] for d in by_agency["items"]} == {"hc-3"} and len(by_agency["items"]) == len(shown)
+        # The reads are paged as every list is (oldest first); decisions come whole with each page.
+        assert len(shown) >= 2 and by_agency["total"] == len(shown)
+        second = await referral.get(
+            "/v1/referrals/disclosures",
+            params={"agency_id": "hc-3", "per_page": 1, "page": 2},
+            headers=bearer(settings, "supervisor", "city"),
+        )
+        assert (second.json()["items"], second.json()["total"]) == ([by_agency["items"][1]], len(shown))
+        assert second.json()["decisions"] == by_agency["decisions"]
         [decision] = by_agency["decisions"]
         assert decision["referral_id"] == rid and "person_name" in decision["fields_shared"]
         assert decision["consent"] and "サンプル西東京花子" not in str(by_agency)

@@ -110,6 +110,8 @@ def test_series_has_every_chart_month_even_empty_ones() -> None:
         "end": "2026-12-31",
         "consultations": 0,
         "cases_opened": 0,
+        "time_to_assignment": {"count": 0, "median_hours": None, "p90_hours": None},
+        "time_to_triage": {"count": 0, "median_hours": None, "p90_hours": None},
         "time_to_first_contact": {"count": 0, "median_hours": None, "p90_hours": None},
         "time_to_first_handoff": {"count": 0, "median_hours": None, "p90_hours": None},
     }

@@ -68,11 +68,9 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
     timeline, verification, reads, disclosures = await asyncio.gather(
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who, correlation_id=cid),
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/verification", who, correlation_id=cid),
-        console.backend.get(
-            "case", f"/v1/cases/{check_case_id(case_id)}/reads", who, params={"per_page": 1000}, correlation_id=cid
-        ),
-        console.backend.get(
-            "referral", "/v1/referrals/disclosures", who, params={"case_id": case_id}, correlation_id=cid
+        console.backend.get_every("case", f"/v1/cases/{check_case_id(case_id)}/reads", who, 1000, correlation_id=cid),
+        console.backend.get_every(
+            "referral", "/v1/referrals/disclosures", who, 500, params={"case_id": case_id}, correlation_id=cid
         ),
     )
     broken = [e for e in timeline["items"] if not e["intact"]]
@@ -102,12 +100,12 @@ async def audit_export(request: Request, case_id: str, who: Supervisor, console:
     case = await load_case(request, console, who, case_id)
     timeline, reads, disclosures, referrals = await asyncio.gather(
         console.backend.get("case", f"/v1/cases/{checked}/timeline", who, correlation_id=cid),
-        console.backend.get("case", f"/v1/cases/{checked}/reads", who, params={"per_page": 1000}, correlation_id=cid),
-        console.backend.get(
-            "referral", "/v1/referrals/disclosures", who, params={"case_id": case_id}, correlation_id=cid
+        console.backend.get_every("case", f"/v1/cases/{checked}/reads", who, 1000, correlation_id=cid),
+        console.backend.get_every(
+            "referral", "/v1/referrals/disclosures", who, 500, params={"case_id": case_id}, correlation_id=cid
         ),
-        console.backend.get(
-            "referral", "/v1/referrals", who, params={"case_id": case_id, "limit": 200}, correlation_id=cid
+        console.backend.get_every(
+            "referral", "/v1/referrals", who, 200, params={"case_id": case_id}, correlation_id=cid
         ),
     )
     details = await asyncio.gather(

@@ -136,12 +136,8 @@ async def render_case(
     if form == "helper_task" and errors:
         errors = {TASK_FIELDS.get(name, name): text for name, text in errors.items()}
     labels = Labels(console.reference.current)
-    referrals = await console.backend.get(
-        "referral",
-        "/v1/referrals",
-        who,
-        params={"case_id": case["id"], "limit": 200},
-        correlation_id=correlation_id_of(request),
+    referrals = await console.backend.get_every(
+        "referral", "/v1/referrals", who, 200, params={"case_id": case["id"]}, correlation_id=correlation_id_of(request)
     )
     deadlines = {r["id"]: r.get("next_deadline") for r in referrals.get("items", [])}
     watch = await console.backend.get(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
-from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.common import page, pager
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, redirect_response, render
 from services.console.handlers.signin import SignedIn
@@ -74,20 +74,36 @@ def _group(referral: dict[str, Any]) -> str:
     return referral["status"] if referral["status"] in ("received", "acknowledged") else "in_hand"
 
 
+# Deadline order across pages: the most pressing referrals are always on the first.
+PER_PAGE = 100
+
+
 @router.get("/inbox")
-async def inbox(request: Request, who: Agency, console: ConsoleDep, closed: str = "") -> Response:
+async def inbox(
+    request: Request,
+    who: Agency,
+    console: ConsoleDep,
+    closed: str = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> Response:
     show_closed = closed == "1"
     found = await console.backend.get(
         "referral",
         "/v1/referrals",
         who,
-        params={"open": "false" if show_closed else "true", "sort": "deadline", "limit": 200},
+        params={
+            "open": "false" if show_closed else "true",
+            "sort": "deadline",
+            "per_page": PER_PAGE,
+            "page": page_no,
+        },
         correlation_id=correlation_id_of(request),
     )
     groups: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in GROUPS}
     for referral in found.get("items", []):
         groups[_group(referral)].append(referral)
-    context = {"referrals": found, "show_closed": show_closed, "groups": GROUPS, "grouped": groups}
+    listing = pager(page_no, PER_PAGE, int(found.get("total", 0)), "/inbox", [("closed", "1")] if show_closed else [])
+    context = {"referrals": found, "show_closed": show_closed, "groups": GROUPS, "grouped": groups, "pager": listing}
     return render(request, "inbox.html", await page(request, who, "届いた依頼", **context))
 
 

@@ -1,7 +1,7 @@
 """community helpers' tasks (地域の支援者への依頼) and their check-ins
 
 Revision ID: c7e2a4d9f1b5
-Revises: b6d1f0c3a8e2
+Revises: c4e7a1d9f052
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c7e2a4d9f1b5"
-down_revision: str | None = "b6d1f0c3a8e2"
+down_revision: str | None = "c4e7a1d9f052"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
