@@ -2,7 +2,8 @@
 acknowledge a referral, to accept or decline it and between progress reports, and
 after how long a missed deadline is escalated — by agency kind and urgency, in the
 agency's business calendar — and the same ladder for a missed 見守り check-in
-(``watch``: its escalation spans; the check-in's own due time is the watch plan's).
+(``watch``: its escalation spans; the check-in's own due time is the watch plan's) and
+for a case conference's task left open past its due day (``conference_tasks``).
 
 One model, read with the rest of the reference data (``shared.reference``), so a
 reference reload reloads it too. The referral service shows the deadlines from it,
@@ -159,6 +160,11 @@ class WatchOverrides(_Section):
         return {key: span for key in SPAN_KEYS[3:] if (span := getattr(self, key)) is not None}
 
 
+class ConferenceTaskOverrides(WatchOverrides):
+    """A task set at a case conference left open past its due day: after how long the
+    owner's reminder is escalated to the coordinator, then to the supervisor."""
+
+
 class KindOverrides(Overrides):
     """An agency kind's spans, and under ``urgency`` its spans per urgency."""
 
@@ -209,6 +215,7 @@ class FollowupPolicy(_Section):
     urgency: dict[str, Overrides] = {}
     agency_kinds: dict[str, KindOverrides] = {}
     watch: WatchOverrides = WatchOverrides()
+    conference_tasks: ConferenceTaskOverrides = ConferenceTaskOverrides()
 
     @field_validator("urgency", mode="before")
     @classmethod
@@ -237,6 +244,11 @@ class FollowupPolicy(_Section):
     def watch_deadlines(self) -> Deadlines:
         """The spans that chase a missed check-in: the default, overridden by ``watch``."""
         given = self.watch.given()
+        return self.default.model_copy(update=given) if given else self.default
+
+    def conference_task_deadlines(self) -> Deadlines:
+        """The spans that chase an open conference task: the default, overridden by ``conference_tasks``."""
+        given = self.conference_tasks.given()
         return self.default.model_copy(update=given) if given else self.default
 
     def has_calendar(self, name: str) -> bool:

@@ -17,6 +17,7 @@ from services.case.domain.matching import MatchKeys
 from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
+from services.case.entrypoints.conferences_api import router as conferences_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
 from services.case.entrypoints.schedule import RetentionSchedule
@@ -87,4 +88,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(command_router)
     app.include_router(many_command_router)
     app.include_router(watch_router)
+    app.include_router(conferences_router)
     return app

@@ -14,6 +14,7 @@ from shared.events.case import (
     CaseStatusChanged,
     ConsultationLinked,
 )
+from shared.events.conference import ConferencePlanned
 from shared.events.consultation import ConsultationSubmitted
 from shared.events.envelope import SYSTEM, Actor, Envelope, EventPayload, new_event_id
 from shared.events.notification import FollowupFired, NotificationRecorded
@@ -56,6 +57,7 @@ def stream_for(event_type_or_family: str) -> str:
 
 
 __all__ = [
+    "ConferencePlanned",
     "EVENT_TYPES",
     "AccountCreated",
     "AccountDisabled",

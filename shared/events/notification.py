@@ -25,7 +25,8 @@ class NotificationRecorded(EventPayload):
 
 class FollowupFired(EventPayload):
     """A follow-up came due: a reminder or an escalation — of a handoff (``referral_id``)
-    or of a watch plan's missed check-in (``plan_id``, step ``checkin``)."""
+    or of a watch plan's missed check-in (``plan_id``, step ``checkin``), or of a case
+    conference's task left open (``task_id``, step ``task``)."""
 
     TYPE: ClassVar[str] = "followup.fired"
     AGGREGATE: ClassVar[str] = "referral"
@@ -43,6 +44,7 @@ class FollowupFired(EventPayload):
     rung: int | None = None
     late: str | None = None
     plan_id: str | None = None  # additive (v1)
+    task_id: str | None = None  # additive (v1)
 
 
 class DeliveryFailed(EventPayload):

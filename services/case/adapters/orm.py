@@ -158,6 +158,12 @@ household_members = Table(
     # The member's name as a search key (MatchKeys.name), beside the member it keys:
     # written with the row, gone with it, one indexed lookup per search.
     Column("name_key", String(32), nullable=True, index=True),
+    # The member's own needs: categories (reference categories), consent where it differs
+    # from the case's (None: the case's), preferred language and whether an interpreter is needed.
+    Column("categories", JSON, nullable=True),
+    Column("consent", String(8), nullable=True),
+    Column("language", String(40), nullable=True),
+    Column("interpreter", Boolean, nullable=False, default=False, server_default=text("false")),
 )
 
 # Likely matches offered to the coordinator: merge the case into the candidate, or dismiss.
@@ -194,6 +200,7 @@ referrals = Table(
     Column("agency_id", String(64), nullable=False),
     Column("purpose", Text, nullable=True),
     Column("shared_fields", JSON, nullable=False),
+    Column("member_id", String(26), nullable=True),  # a referral for one household member
     # The urgency it was requested with (the case's priority then): with the agency's
     # kind it picks the follow-up policy's decide span the figures judge it by.
     Column("urgency", String(4), nullable=True),
@@ -341,3 +348,6 @@ case_reads = Table(
     Column("referral_id", String(26), nullable=True),
     Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
 )
+
+# Case conferences' tables live beside their repository; importing them here puts them in ``metadata``.
+from services.case.adapters import conference_tables as _conference_tables  # noqa: E402, F401

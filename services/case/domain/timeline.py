@@ -9,7 +9,9 @@ from typing import Any
 
 # Free text and personal detail stay where they belong (the case's own records, the
 # agency's inbox); the timeline keeps identifiers, choices and decisions.
-_DROPPED_KEYS = frozenset({"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for"})
+_DROPPED_KEYS = frozenset(
+    {"noticed", "person", "household", "shared", "note", "purpose", "error", "look_for", "decision", "title"}
+)
 
 LABELS: dict[str, str] = {
     "consultation.submitted": "相談受付",
@@ -33,6 +35,13 @@ LABELS: dict[str, str] = {
     "case.watch_changed": "見守り計画の変更",
     "case.watch_ended": "見守りの終了",
     "case.checked_in": "見守りの確認",
+    "case.conference_planned": "会議の予定",
+    "case.conference_held": "会議の開催",
+    "case.conference_cancelled": "会議の中止",
+    "case.conference_decided": "会議で決まったこと",
+    "case.conference_shared": "会議の参加者への情報共有",
+    "case.conference_task_set": "会議で決めた役割",
+    "case.conference_task_closed": "会議で決めた役割の完了・取消",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",

@@ -40,7 +40,7 @@ async def request_referral(
         moves.check_referral(moves.CaseState.of(case))
         fields = check_share(share, case["consent"], case["legal_ground"])
         family = await family_ids(uow, case_id)
-        facts = await _facts(uow, case, family)
+        facts = await case_facts(uow, case, family)
         referral_id = new_event_id()
         now = uow.clock.now()
         referrals = ReferralRepository(uow.db)
@@ -97,7 +97,7 @@ async def request_referral(
     return referral_id, new_version
 
 
-async def _facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> CaseFacts:
+async def case_facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> CaseFacts:
     repo = CaseRepository(uow.db)
     consultations = await repo.consultations_of(family)
     members = await repo.members_of(family)

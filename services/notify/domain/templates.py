@@ -23,7 +23,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "supervisor": _SUPERVISOR,
 }
 
-STEP_LABELS = {"acknowledge": "受領確認", "decide": "受諾の判断", "progress": "経過報告", "checkin": "見守りの確認"}
+STEP_LABELS = {
+    "acknowledge": "受領確認",
+    "decide": "受諾の判断",
+    "progress": "経過報告",
+    "checkin": "見守りの確認",
+    "task": "会議で決めた役割",
+}
 CHANNEL_LABELS = {"email": "メール", "webhook": "Webhook", "in_app": "アプリ内通知"}
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify.adapters.orm import access
+from services.notify.handlers import conference_tasks, watch
 from services.notify.handlers import events as handlers
-from services.notify.handlers import watch
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
 from shared.events import (
@@ -30,6 +30,7 @@ from shared.events.case import (
     WatchEnded,
     WatchStarted,
 )
+from shared.events.conference import ConferenceTaskClosed, ConferenceTaskSet
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
 
@@ -54,6 +55,8 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(WatchStarted, WatchChanged)(partial(watch.on_watch_plan, ctx))
     registry.on(WatchEnded)(partial(watch.on_watch_ended, ctx))
     registry.on(CheckInRecorded)(partial(watch.on_checked_in, ctx))
+    registry.on(ConferenceTaskSet)(partial(conference_tasks.on_task_set, ctx))
+    registry.on(ConferenceTaskClosed)(partial(conference_tasks.on_task_closed, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

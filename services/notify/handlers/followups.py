@@ -24,6 +24,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
+TASK = "task"  # a timer's subject: a case conference's task (referral_id holds the task)
 
 
 def watcher_label(ctx: NotifyContext, kind: str | None, watcher_id: str) -> str:
@@ -94,6 +95,8 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
     policy = ctx.policy
     if row.subject == WATCH:
         return policy.watch_deadlines(), policy.calendar(row.calendar)
+    if row.subject == TASK:
+        return policy.conference_task_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -161,10 +164,10 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         next_at = times[rung] if rung < len(times) else None
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
-        watched = row.subject == WATCH
+        watched = row.subject in (WATCH, TASK)
         if watched:
             notice = watch_escalation_notice(
-                rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area
+                rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area, kind=row.subject
             )
             about = await ProjectionRepository(uow.db).case(row.case_id)
         else:
@@ -176,7 +179,8 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             FollowupFired(
                 followup_id=row.id,
                 referral_id=None if watched else row.referral_id,
-                plan_id=row.referral_id if watched else None,
+                plan_id=row.referral_id if row.subject == WATCH else None,
+                task_id=row.referral_id if row.subject == TASK else None,
                 case_id=row.case_id,
                 step=row.step,
                 recipient_role=notice.recipient.role,
