@@ -20,6 +20,7 @@ from services.case.entrypoints.commands_api import router as command_router
 from services.case.entrypoints.conferences_api import router as conferences_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
+from services.case.entrypoints.member_needs_api import router as member_needs_router
 from services.case.entrypoints.schedule import RetentionSchedule
 from services.case.entrypoints.watch_api import router as watch_router
 from shared.clock import Clock
@@ -89,4 +90,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(many_command_router)
     app.include_router(watch_router)
     app.include_router(conferences_router)
+    app.include_router(member_needs_router)
     return app

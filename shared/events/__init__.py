@@ -17,6 +17,7 @@ from shared.events.case import (
 from shared.events.conference import ConferencePlanned
 from shared.events.consultation import ConsultationSubmitted
 from shared.events.envelope import SYSTEM, Actor, Envelope, EventPayload, new_event_id
+from shared.events.members import MemberNeedsRecorded
 from shared.events.notification import FollowupFired, NotificationRecorded
 from shared.events.referral import (
     ReferralAccepted,
@@ -58,6 +59,7 @@ def stream_for(event_type_or_family: str) -> str:
 
 __all__ = [
     "ConferencePlanned",
+    "MemberNeedsRecorded",
     "EVENT_TYPES",
     "AccountCreated",
     "AccountDisabled",
