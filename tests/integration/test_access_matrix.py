@@ -87,6 +87,17 @@ case     POST /v1/cases/{case_id}/watch                           401  409  404 
 case     POST /v1/cases/{case_id}/watch/{plan_id}                 401  409  404  403  403  403  403  403
 case     POST /v1/cases/{case_id}/watch/{plan_id}/end             401  409  404  403  403  403  403  403
 case     POST /v1/cases/{case_id}/watch/{plan_id}/checkins        401  409  404  403  403  403  403  403
+case     POST /v1/cases/{case_id}/household/members/{member_id}/needs 401  409  404  403  403  403  403  403
+case     GET  /v1/conferences                                     401  200  200e 200  403  403  200  200e
+case     POST /v1/conferences                                     401  201  404  403  403  403  403  403
+case     GET  /v1/conferences/{conference_id}                     401  200  404  200  403  403  200  404
+case     POST /v1/conferences/{conference_id}/held                401  409  404  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/cancel              401  409  404  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/minutes             401  409  404  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/shares              401  409  404  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/tasks               401  409  404  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/tasks/{task_id}/done 401  409  404  403  404  404  409  404
+case     POST /v1/conferences/{conference_id}/tasks/{task_id}/cancel 401  409  404  403  404  404  409  404
 referral GET  /health                                             200  200  200  200  200  200  200  200
 referral GET  /ready                                              200  200  200  200  200  200  200  200
 referral GET  /metrics                                            200  200  200  200  200  200  200  200
@@ -132,6 +143,14 @@ WATCH_PLAN = {
     "look_for": "サンプル: 新聞がたまっていないか",
     "until": (date.today() + timedelta(days=30)).isoformat(),
 }
+# A case conference (支援会議) about the seeded case, with hc-3 at the table.
+CONFERENCE = {
+    "kind": "支援会議",
+    "title": "サンプル: 支援会議",
+    "held_on": date.today().isoformat(),
+    "case_ids": ["{case_id}"],
+    "agencies": ["hc-3"],
+}
 # A valid body per command (the version is always the stale one).
 BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/assignment": {"coordinator_id": "csw-chubu-2"},
@@ -147,6 +166,17 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/watch": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
+    "/v1/cases/{case_id}/household/members/{member_id}/needs": {"categories": ["ヤングケアラー"]},
+    "/v1/conferences": CONFERENCE,
+    "/v1/conferences/{conference_id}/minutes": {"decisions": [{"case_id": UNKNOWN_ID, "decision": "サンプル: 決定"}]},
+    "/v1/conferences/{conference_id}/shares": {"case_id": UNKNOWN_ID, "fields": ["categories"]},
+    "/v1/conferences/{conference_id}/tasks": {
+        "case_id": UNKNOWN_ID,
+        "title": "サンプル: 様子を見る",
+        "owner_kind": "agency",
+        "owner_id": "hc-3",
+        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+    },
     "/v1/referrals/{referral_id}/decline": {"reason": "サンプル: 対象外"},
     "/v1/referrals/{referral_id}/fail": {"reason": "サンプル: 連絡が取れない"},
     "/v1/referrals/{referral_id}/cancel": {"reason": "サンプル: 取り下げ"},
@@ -188,9 +218,17 @@ def _request(method: str, path: str, known: dict[str, str]) -> dict[str, Any]:
     if path == "/v1/cases/assignments":
         body = {"coordinator_id": "csw-chubu-2", "items": [{"case_id": known["case_id"], "version": STALE}]}
         return {"method": method, "url": url, "json": body}
-    body = {k: (v.format(**known) if isinstance(v, str) else v) for k, v in BODIES.get(path, {}).items()}
-    versioned = path.startswith(("/v1/cases/", "/v1/referrals/"))
+    body = {k: _formatted(v, known) for k, v in BODIES.get(path, {}).items()}
+    versioned = path.startswith(("/v1/cases/", "/v1/referrals/", "/v1/conferences/"))
     return {"method": method, "url": url, "json": {**body, "version": STALE} if versioned else body}
+
+
+def _formatted(value: Any, known: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**known)
+    if isinstance(value, list):
+        return [_formatted(v, known) for v in value]
+    return value
 
 
 def _headers(settings: Settings, column: str) -> dict[str, str]:
@@ -216,7 +254,16 @@ async def test_every_operation_answers_every_caller_as_the_matrix_says(make_sett
             "offer_id": known["case_id"],
             "delivery_id": UNKNOWN_ID,
             "plan_id": UNKNOWN_ID,
+            "member_id": UNKNOWN_ID,
+            "task_id": UNKNOWN_ID,
         }
+        conference = await case.post(
+            "/v1/conferences",
+            json={k: _formatted(v, known) for k, v in CONFERENCE.items()},
+            headers=_headers(settings, "coord"),
+        )
+        assert conference.status_code == 201, conference.text
+        known["conference_id"] = conference.json()["conference_id"]
         operations = {
             (service, method.upper(), path)
             for service in SERVICES

@@ -318,10 +318,13 @@ async def close_task(
 ) -> int:
     """Done (by its owner or a coordinator of the meeting) or cancelled (a coordinator)."""
     async with uow:
+        if caller.role == "supervisor":
+            raise Forbidden("監督者は会議の記録を閲覧のみできます。")
         meeting = await load(uow, conference_id, for_update=True)
         audience = meeting.audience
         if not rules.may_read(caller.role, caller.scope, caller.subject, audience):
             raise NotFound("この会議は見つかりません(または閲覧権限がありません)。")
+        _check_version(meeting.row, version)
         repo = ConferenceRepository(uow.db)
         task = await repo.task(conference_id, task_id)
         if task is None:
@@ -334,7 +337,6 @@ async def close_task(
         )
         if not allowed:
             raise Forbidden("この役割を完了・取消できるのは、役割を持つ人と会議のコーディネーターです。")
-        _check_version(meeting.row, version)
         status = rules.move_task(task["status"], outcome)
         now = uow.clock.now()
         await repo.update_task(task_id, status=status, closed_at=now, closed_by=caller.subject)
