@@ -11,6 +11,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.append_only import erasure
+from services.case.adapters.conference_tables import conference_cases, conference_tasks
 from services.case.adapters.orm import (
     case_consultations,
     cases,
@@ -38,12 +39,14 @@ PERSONAL: dict[Table, dict[str, Any]] = {
         "household_key": None,
         "kana_key": None,
     },
-    household_members: {"name": None, "note": None, "name_key": None},
+    household_members: {"name": None, "note": None, "name_key": None, "language": None},
     contacts: {"whom": ERASED, "outcome": ERASED},
     notes: {"body": ERASED},
     referrals: {"purpose": None, "decline_reason": None},
     watch_plans: {"look_for": ERASED},
     watch_checkins: {"note": None},
+    conference_cases: {"decision": None},
+    conference_tasks: {"title": ERASED},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

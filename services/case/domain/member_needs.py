@@ -45,15 +45,6 @@ def member_consent(member: dict[str, Any], case_consent: str) -> str:
     return member.get("consent") or case_consent
 
 
-def household_categories(case_categories: Iterable[str], members: Iterable[dict[str, Any]]) -> list[str]:
-    """The case's categories and every member's, once each, in that order: what matching
-    and the figures count the case under."""
-    found = list(case_categories)
-    for member in members:
-        found.extend(member.get("categories") or [])
-    return list(dict.fromkeys(found))
-
-
 def facts_of_member(facts: CaseFacts, member: dict[str, Any]) -> CaseFacts:
     """What a referral for one member carries: that member's name, age group and
     categories (their own, else the case's); the place, household and what was noticed
