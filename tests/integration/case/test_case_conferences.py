@@ -1,6 +1,7 @@
 """A 支援会議 over HTTP, end to end: intake, case and notify share one clock, moved by
 the test. An 8050 household (a mother in her 80s, a withdrawn son in his 50s) holds a
-grandchild who cares for them (ヤングケアラー: the member's own category). The
+grandchild who cares for them (ヤングケアラー: the member's own category, which the
+figures by category count too). The
 coordinator plans a 支援会議 with the school and the support center, holds it, shares
 the case with them under the meeting's duty of confidentiality (recorded field by
 field), records the decision and sets two tasks: the school's, left open past its due
@@ -73,6 +74,9 @@ async def test_a_support_meeting_shares_under_confidentiality_and_its_tasks_are_
         assert answer.status_code == 200, answer.text
         detail = (await case.get(f"/v1/cases/{case_id}", headers=chubu)).json()
         assert [m["categories"] for m in detail["household"] if m["id"] == grandchild["id"]] == [["ヤングケアラー"]]
+        # The figures count the consultation under the member's category too.
+        figures = (await case.get("/v1/figures", headers=supervisor(settings))).json()
+        assert figures["consultations"]["by_category"] == {"8050": 1, "ひきこもり": 1, "ヤングケアラー": 1}
 
         clock.at = jst(2026, 11, 6, 10, 0)
         planned = await case.post(
