@@ -8,8 +8,10 @@ from services.console.entrypoints.pages import (
     auth,
     case,
     case_actions,
+    conferences,
     dashboard,
     inbox,
+    member_needs,
     notifications,
     overdue,
     queue,
@@ -38,4 +40,6 @@ ROUTERS: list[APIRouter] = [
     overdue.router,
     audit.router,
     dashboard.router,
+    member_needs.router,
+    conferences.router,
 ]

@@ -18,16 +18,17 @@ from services.console.handlers.signin import SignedIn
 
 # お知らせ is in the header (with the unread count) for every role that has notifications.
 NAV: dict[str, list[tuple[str, str]]] = {
-    "coordinator": [("/queue", "キュー"), ("/overdue", "期限超過")],
+    "coordinator": [("/queue", "キュー"), ("/overdue", "期限超過"), ("/conferences", "会議")],
     "supervisor": [
         ("/dashboard", "ダッシュボード"),
         ("/queue", "キュー(全圏域)"),
         ("/overdue", "期限超過"),
         ("/audit", "ケース監査"),
+        ("/conferences", "会議"),
         ("/operations", "運用状況"),
         ("/admin/accounts", "アカウント"),
     ],
-    "agency": [("/inbox", "届いた依頼")],
+    "agency": [("/inbox", "届いた依頼"), ("/conferences", "会議")],
     "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
     "account_admin": [("/admin/accounts", "アカウント")],
 }
@@ -56,6 +57,9 @@ NOTICES: dict[str, tuple[str, str]] = {
     "watch_changed": ("success", "見守り計画を変えました。次の確認の予定日を計算し直しました。"),
     "watch_ended": ("success", "見守りを終えました。"),
     "member_added": ("success", "世帯員を追加しました。"),
+    "conference_planned": ("success", "会議を予定しました。開いたら「開催した」を記録してください。"),
+    "conference_recorded": ("success", "会議の記録を保存しました。"),
+    "member_needs_recorded": ("success", "世帯員のニーズ(分類・同意・言語)を記録しました。"),
     "referred": ("success", "紹介を依頼しました。紹介先の受領確認を待っています。"),
     "merged": ("success", "ケースを統合しました。"),
     "merge_undone": ("success", "統合を取り消しました。"),
