@@ -104,6 +104,8 @@ async def _meeting_page(
     names = {a.id: a.name for a in reference.agencies}
     owners = [("agency:" + a, names.get(a, a)) for a in minutes["agencies"]]
     owners += [("coordinator:" + a, a) for a in minutes["accounts"]]
+    for case in minutes["cases"]:
+        case["shared_rows"] = [(SHAREABLE_LABELS.get(k, k), _shown(v)) for k, v in (case.get("shared") or {}).items()]
     context = {
         "m": minutes,
         "form": form,
@@ -123,6 +125,17 @@ async def _meeting_page(
 @router.get("/conferences/{conference_id}")
 async def meeting(request: Request, conference_id: str, who: Reader, console: ConsoleDep) -> Response:
     return await _meeting_page(request, who, console, conference_id)
+
+
+def _shown(value: Any) -> str:
+    """A shared value as people read it (a household as 続柄(年代), lists with 、)."""
+    if value is None or value == [] or value == "":
+        return "(記録なし)"
+    if isinstance(value, list):
+        return "、".join(
+            f"{v.get('relation')}({v.get('age_group') or '年代不明'})" if isinstance(v, dict) else str(v) for v in value
+        )
+    return str(value)
 
 
 def _body(action: str, form: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
