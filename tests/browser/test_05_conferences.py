@@ -8,13 +8,17 @@ refused the minutes (over the API: the scenario and access-matrix tests cover th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from playwright.sync_api import Browser, expect
 
+from shared.clock import JST
 from tests.browser.conftest import Person, Shots, person_of
 from tests.support.services import bearer
 from tests.support.system import System
+
+# The day in Japan, as the services count it (the UTC date lags it from 15:00 UTC).
+TODAY = datetime.now(JST).date().isoformat()
 
 
 def _a_chubu_case_with_a_household(system: System) -> str:
@@ -52,7 +56,7 @@ def test_a_support_meeting_is_recorded_and_read_only_by_those_at_the_table(
     page.get_by_role("link", name="このケースについて会議を予定する").click()
     page.get_by_label("支援会議(社会福祉法第106条の6)").check()
     page.get_by_label("会議の名前").fill("サンプル: 中部 支援会議")
-    page.get_by_label("開催日").fill(date.today().isoformat())
+    page.get_by_label("開催日").fill(TODAY)
     page.get_by_label("サンプル市立第一小学校").check()
     page.get_by_role("button", name="会議を予定する").click()
     expect(page.get_by_role("heading", name="サンプル: 中部 支援会議")).to_be_visible()
@@ -72,7 +76,7 @@ def test_a_support_meeting_is_recorded_and_read_only_by_those_at_the_table(
     tasks.get_by_role("button", name="役割を決める").click()
     expect(page.locator("#f-due_on-error")).to_contain_text("期限は今日以降")
     coordinator.shot("conference-task-refused")
-    page.locator("#tasks").get_by_label("期限").fill(date.today().isoformat())
+    page.locator("#tasks").get_by_label("期限").fill(TODAY)
     page.locator("#tasks").get_by_role("button", name="役割を決める").click()
     expect(page.locator("#tasks tbody")).to_contain_text("サンプル: 学校での様子を見る")
     coordinator.shot("conference-minutes")
