@@ -1,8 +1,8 @@
 """case.conference_* — a case conference (ケース会議・地区推進会議・支援会議) on the timeline
-of each case it discusses: one event per case (``case_id``), the meeting's id as the
-aggregate. Participants are named by account or agency id, never by name; what was
-decided and a task's words are the coordinator's (sealed). Notify chases an open task
-(``due_at``) on the follow-up ladder."""
+of each case it discusses: one event per case, the case as the aggregate (retention
+erases it with the case), the meeting named by ``conference_id``. Participants are named
+by account or agency id, never by name; what was decided and a task's words are the
+coordinator's (sealed). Notify chases an open task (``due_at``) on the follow-up ladder."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ TaskOwnerKind = Literal["coordinator", "helper", "agency"]
 
 
 class _ConferenceEvent(EventPayload):
-    AGGREGATE: ClassVar[str] = "conference"
+    AGGREGATE: ClassVar[str] = "case"
     PUBLISHER: ClassVar[str] = "case"
 
     conference_id: str

@@ -92,10 +92,11 @@ def _check_version(row: dict[str, Any], version: int) -> None:
 async def _emit(
     uow: UnitOfWork, meeting: Meeting, case: dict[str, Any], payload: EventPayload, caller: Identity, cid: str
 ) -> None:
-    """Onto the case's timeline and the stream, the meeting as the aggregate."""
+    """Onto the case's timeline and the stream; the case is the aggregate, so retention
+    erases the meeting's words about it with the case (and only those)."""
     envelope = Envelope.wrap(
         payload,
-        aggregate_id=meeting.row["id"],
+        aggregate_id=case["case_id"],
         actor=caller.actor,
         correlation_id=cid,
         case_id=case["case_id"],
