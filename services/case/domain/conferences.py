@@ -22,6 +22,7 @@ from typing import Literal
 
 from services.case.domain.referrals import check_share
 from shared.errors import Conflict, InvalidInput
+from shared.plausible import SYSTEM_EPOCH
 
 ConferenceKind = Literal["ケース会議", "地区推進会議", "支援会議"]
 KINDS: tuple[str, ...] = ConferenceKind.__args__  # type: ignore[attr-defined]
@@ -79,10 +80,10 @@ def check_kind(kind: str) -> str:
 
 
 def check_planned_on(day: date, today: date) -> date:
-    """A meeting is planned for a day from the system's epoch to a year ahead (a past
-    meeting may be entered afterwards)."""
-    if day.year < 2000:
-        raise InvalidInput("2000年より前の日付は記録できません。", field="held_on")
+    """A meeting is planned for a day from the system's epoch (``shared.plausible``) to a
+    year ahead (a past meeting may be entered afterwards)."""
+    if day < SYSTEM_EPOCH.date():
+        raise InvalidInput(f"{SYSTEM_EPOCH:%Y年%m月%d日}より前の日付は記録できません。", field="held_on")
     if day > today + MAX_AHEAD:
         raise InvalidInput("会議の日付は1年先までにしてください。", field="held_on")
     return day
