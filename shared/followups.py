@@ -4,8 +4,9 @@ after how long a missed deadline is escalated — by agency kind and urgency, in
 agency's business calendar — and the same ladder for a missed 見守り check-in
 (``watch``: its escalation spans; the check-in's own due time is the watch plan's), a
 case waiting to be assigned or first contacted (``cases``), a community helper's task
-past its due day (``helper_tasks``: escalation spans, as ``watch``), and a supervisor's
-approval request (``approvals``: how long it may wait).
+past its due day (``helper_tasks``: escalation spans, as ``watch``), a case conference's
+task left open past its due day (``conference_tasks``), and a supervisor's approval
+request (``approvals``: how long it may wait).
 
 One model, read with the rest of the reference data (``shared.reference``), so a
 reference reload reloads it too. The referral service shows the deadlines from it,
@@ -218,6 +219,11 @@ class ApprovalOverrides(_Section):
         return {key: span for key in ("decide", *SPAN_KEYS[3:]) if (span := getattr(self, key)) is not None}
 
 
+class ConferenceTaskOverrides(WatchOverrides):
+    """A task set at a case conference left open past its due day: after how long the
+    owner's reminder is escalated to the coordinator, then to the supervisor."""
+
+
 class KindOverrides(Overrides):
     """An agency kind's spans, and under ``urgency`` its spans per urgency."""
 
@@ -271,6 +277,7 @@ class FollowupPolicy(_Section):
     cases: CasesSection = CasesSection()
     helper_tasks: WatchOverrides = WatchOverrides()
     approvals: ApprovalOverrides = ApprovalOverrides()
+    conference_tasks: ConferenceTaskOverrides = ConferenceTaskOverrides()
 
     @field_validator("urgency", mode="before")
     @classmethod
@@ -321,6 +328,11 @@ class FollowupPolicy(_Section):
         """The spans of an approval request: ``decide`` (how long it may wait) and its
         escalations — the default, overridden by ``approvals``."""
         given = self.approvals.given()
+        return self.default.model_copy(update=given) if given else self.default
+
+    def conference_task_deadlines(self) -> Deadlines:
+        """The spans that chase an open conference task: the default, overridden by ``conference_tasks``."""
+        given = self.conference_tasks.given()
         return self.default.model_copy(update=given) if given else self.default
 
     def has_calendar(self, name: str) -> bool:

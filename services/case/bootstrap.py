@@ -18,9 +18,11 @@ from services.case.entrypoints import approvals_api, community_api
 from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
+from services.case.entrypoints.conferences_api import router as conferences_router
 from services.case.entrypoints.consumers import make_event_handlers
 from services.case.entrypoints.dependencies import CaseServices
 from services.case.entrypoints.helper_api import router as helper_router
+from services.case.entrypoints.member_needs_api import router as member_needs_router
 from services.case.entrypoints.schedule import RetentionSchedule
 from services.case.entrypoints.watch_api import router as watch_router
 from shared.clock import Clock
@@ -96,6 +98,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         community_api.case_router,
         community_api.router,
         community_api.counts_router,
+        conferences_router,
+        member_needs_router,
     ):
         app.include_router(router)
     return app

@@ -15,9 +15,11 @@ from shared.events.case import (
     CaseStatusChanged,
     ConsultationLinked,
 )
+from shared.events.conference import ConferencePlanned
 from shared.events.consultation import ConsultationSubmitted
 from shared.events.envelope import SYSTEM, Actor, Envelope, EventPayload, new_event_id
 from shared.events.helper import HelperTaskAssigned
+from shared.events.members import MemberNeedsRecorded
 from shared.events.notification import FollowupFired, NotificationRecorded
 from shared.events.referral import (
     ReferralAccepted,
@@ -58,6 +60,8 @@ def stream_for(event_type_or_family: str) -> str:
 
 
 __all__ = [
+    "ConferencePlanned",
+    "MemberNeedsRecorded",
     "EVENT_TYPES",
     "AccountCreated",
     "AccountDisabled",

@@ -26,8 +26,9 @@ class NotificationRecorded(EventPayload):
 class FollowupFired(EventPayload):
     """A follow-up came due: a reminder or an escalation — of a handoff (``referral_id``)
     or of a watch plan's missed check-in (``plan_id``, step ``checkin``), of a helper's
-    task past its due day (``task_id``, step ``helper_task``), or of an approval request
-    left in the supervisor's queue (``approval_id``, step ``approval``)."""
+    task past its due day (``task_id``, step ``helper_task``), of a case conference's
+    task left open (``task_id``, step ``task``), or of an approval request left in the
+    supervisor's queue (``approval_id``, step ``approval``)."""
 
     TYPE: ClassVar[str] = "followup.fired"
     AGGREGATE: ClassVar[str] = "referral"
@@ -45,7 +46,7 @@ class FollowupFired(EventPayload):
     rung: int | None = None
     late: str | None = None
     plan_id: str | None = None  # additive (v1)
-    task_id: str | None = None  # additive (v1): a community helper's task past its due day
+    task_id: str | None = None  # additive (v1): a helper's task or a conference's task (by ``step``)
     approval_id: str | None = None  # additive (v1): a supervisor's approval request left waiting
 
 

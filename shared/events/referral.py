@@ -56,6 +56,7 @@ class ReferralRequested(EventPayload):
     shared: Annotated[dict[str, Any], PERSONAL]  # sealed as one value: which fields were chosen says enough
     consent: str
     legal_ground: str | None = None
+    member_id: str | None = None  # additive (v1): a referral for one household member
 
 
 class _AgencyMove(EventPayload):

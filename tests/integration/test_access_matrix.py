@@ -102,6 +102,17 @@ case     GET  /v1/community-issues/{issue_id}                     401  404  404 
 case     POST /v1/community-issues/{issue_id}/needs               401  404  404  404  403  403  403  403  403
 case     POST /v1/community-issues/{issue_id}/status              401  404  404  404  403  403  403  403  403
 case     GET  /v1/unmet-needs/counts                              401  403  403  200  403  403  403  403  403
+case     POST /v1/cases/{case_id}/household/members/{member_id}/needs 401  409  404  403  403  403  403  403  403
+case     GET  /v1/conferences                                     401  200  200e 200  403  403  200  200e 403
+case     POST /v1/conferences                                     401  201  404  403  403  403  403  403  403
+case     GET  /v1/conferences/{conference_id}                     401  200  404  200  403  403  200  404  403
+case     POST /v1/conferences/{conference_id}/held                401  409  404  403  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/cancel              401  409  404  403  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/minutes             401  409  404  403  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/shares              401  409  404  403  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/tasks               401  409  404  403  403  403  403  403  403
+case     POST /v1/conferences/{conference_id}/tasks/{task_id}/done 401  409  404  403  404  404  409  404  403
+case     POST /v1/conferences/{conference_id}/tasks/{task_id}/cancel 401  409  404  403  404  404  409  404  403
 case     GET  /v1/cases/{case_id}/helper-tasks                    401  200  404  200  403  403  403  403  403
 case     POST /v1/cases/{case_id}/helper-tasks                    401  409  404  403  403  403  403  403  403
 case     POST /v1/cases/{case_id}/helper-tasks/{task_id}/cancel   401  409  404  403  403  403  403  403  403
@@ -157,6 +168,15 @@ WATCH_PLAN = {
     "until": (date.today() + timedelta(days=30)).isoformat(),
 }
 # A valid body per command (the version is always the stale one).
+# A case conference (支援会議) about the seeded case, with hc-3 at the table.
+CONFERENCE = {
+    "kind": "支援会議",
+    "title": "サンプル: 支援会議",
+    "held_on": date.today().isoformat(),
+    "case_ids": ["{case_id}"],
+    "agencies": ["hc-3"],
+}
+# A valid body per command (the version is always the stale one).
 BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/assignment": {"coordinator_id": "csw-chubu-2"},
     "/v1/cases/{case_id}/status": {"to": "対応中"},
@@ -177,6 +197,17 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/community-issues": {"title": "サンプル: 居場所", "need_ids": [UNKNOWN_ID, UNKNOWN_ID]},
     "/v1/community-issues/{issue_id}/needs": {"version": STALE, "need_ids": [UNKNOWN_ID]},
     "/v1/community-issues/{issue_id}/status": {"version": STALE, "to": "discussed"},
+    "/v1/cases/{case_id}/household/members/{member_id}/needs": {"categories": ["ヤングケアラー"]},
+    "/v1/conferences": CONFERENCE,
+    "/v1/conferences/{conference_id}/minutes": {"decisions": [{"case_id": UNKNOWN_ID, "decision": "サンプル: 決定"}]},
+    "/v1/conferences/{conference_id}/shares": {"case_id": UNKNOWN_ID, "fields": ["categories"]},
+    "/v1/conferences/{conference_id}/tasks": {
+        "case_id": UNKNOWN_ID,
+        "title": "サンプル: 様子を見る",
+        "owner_kind": "agency",
+        "owner_id": "hc-3",
+        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+    },
     "/v1/cases/{case_id}/helper-tasks": {
         "helper_id": "hotnet-1",
         "kind": "声かけ",
@@ -226,9 +257,17 @@ def _request(method: str, path: str, known: dict[str, str]) -> dict[str, Any]:
     if path == "/v1/cases/assignments":
         body = {"coordinator_id": "csw-chubu-2", "items": [{"case_id": known["case_id"], "version": STALE}]}
         return {"method": method, "url": url, "json": body}
-    body = {k: (v.format(**known) if isinstance(v, str) else v) for k, v in BODIES.get(path, {}).items()}
-    versioned = path.startswith(("/v1/cases/", "/v1/referrals/"))
+    body = {k: _formatted(v, known) for k, v in BODIES.get(path, {}).items()}
+    versioned = path.startswith(("/v1/cases/", "/v1/referrals/", "/v1/conferences/"))
     return {"method": method, "url": url, "json": {**body, "version": STALE} if versioned else body}
+
+
+def _formatted(value: Any, known: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**known)
+    if isinstance(value, list):
+        return [_formatted(v, known) for v in value]
+    return value
 
 
 def _headers(settings: Settings, column: str) -> dict[str, str]:
@@ -256,9 +295,17 @@ async def test_every_operation_answers_every_caller_as_the_matrix_says(make_sett
             "plan_id": UNKNOWN_ID,
             "approval_id": UNKNOWN_ID,
             "issue_id": UNKNOWN_ID,
+            "member_id": UNKNOWN_ID,
             "task_id": UNKNOWN_ID,
             "action": "accept",
         }
+        conference = await case.post(
+            "/v1/conferences",
+            json={k: _formatted(v, known) for k, v in CONFERENCE.items()},
+            headers=_headers(settings, "coord"),
+        )
+        assert conference.status_code == 201, conference.text
+        known["conference_id"] = conference.json()["conference_id"]
         operations = {
             (service, method.upper(), path)
             for service in SERVICES

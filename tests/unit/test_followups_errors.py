@@ -39,7 +39,8 @@ def test_an_unknown_section_is_named_with_what_is_allowed() -> None:
     message = refused(city(escalation={"hours": 1}))
     assert message == (
         "followups.yaml: unknown section 'escalation'; "
-        "allowed here: sample, calendars, default, urgency, agency_kinds, watch, cases, helper_tasks, approvals"
+        "allowed here: sample, calendars, default, urgency, agency_kinds, watch, cases, helper_tasks, approvals, "
+        "conference_tasks"
     )
 
 

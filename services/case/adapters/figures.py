@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.case.adapters.member_figures import member_categories
 from services.case.adapters.orm import case_consultations, cases
 from services.case.adapters.queue_tables import closed_counts
 from services.case.domain.figures import QUANTILES
@@ -84,13 +85,17 @@ class FigureQueries:
         return [(month, category, n) for (month, category), n in counted.items()]
 
     async def categories_by_area(self, cuts: Sequence[datetime]) -> list[tuple[int, str, str, int]]:
-        """Per month, area and category: how many consultations carried it."""
+        """Per month, area and category: how many consultations carried it (or a member of
+        their case's household did)."""
         # Grouped by the whole list as stored (a few distinct lists per month), then each
         # list is split here: no JSON function per row, the same SQL on both databases.
-        rows, in_scope = self._received(cuts, cast(case_consultations.c.categories, Text).label("categories"))
+        rows, in_scope = self._received(
+            cuts, cast(case_consultations.c.categories, Text).label("categories"), case_consultations.c.case_id
+        )
         keys = (rows.c.month, rows.c.area, rows.c.categories)
         query = select(*keys, func.count()).where(in_scope).group_by(*keys)
-        counted: Counter[tuple[int, str, str]] = Counter()
+        # Household members' own categories count too (adapters/member_figures.py).
+        counted = await member_categories(self.db, rows, in_scope)
         listings: Sequence[tuple[int, str, str, int]] = (await self.db.execute(query)).all()
         for month, area, listed, n in listings:
             for category in json.loads(listed):

@@ -7,6 +7,13 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
 from services.case.adapters.approval_tables import approvals, community_issues, unmet_needs
+from services.case.adapters.conference_tables import (
+    conference_cases,
+    conference_disclosures,
+    conference_participants,
+    conference_tasks,
+    conferences,
+)
 from services.case.adapters.figure_tables import figure_counts, figure_durations, figure_months
 from services.case.adapters.helper_tables import helper_task_checkins, helper_tasks
 from services.case.adapters.queue_tables import case_categories, closed_counts
@@ -155,6 +162,12 @@ household_members = Table(
     # The member's name as a search key (MatchKeys.name), beside the member it keys:
     # written with the row, gone with it, one indexed lookup per search.
     Column("name_key", String(32), nullable=True, index=True),
+    # The member's own needs: categories (reference categories), consent where it differs
+    # from the case's (None: the case's), preferred language and whether an interpreter is needed.
+    Column("categories", JSON, nullable=True),
+    Column("consent", String(8), nullable=True),
+    Column("language", String(40), nullable=True),
+    Column("interpreter", Boolean, nullable=False, default=False, server_default=text("false")),
 )
 
 # Likely matches offered to the coordinator: merge the case into the candidate, or dismiss.
@@ -191,6 +204,7 @@ referrals = Table(
     Column("agency_id", String(64), nullable=False),
     Column("purpose", Text, nullable=True),
     Column("shared_fields", JSON, nullable=False),
+    Column("member_id", String(26), nullable=True),  # a referral for one household member
     # The urgency it was requested with (the case's priority then): with the agency's
     # kind it picks the follow-up policy's decide span the figures judge it by.
     Column("urgency", String(4), nullable=True),
@@ -305,7 +319,8 @@ case_reads = Table(
 
 # Named here for the modules that import every table from this one.
 __all__ = [
-    "access", "approvals", "case_categories", "closed_counts", "community_issues", "figure_counts",
+    "access", "approvals", "case_categories", "closed_counts", "community_issues", "conference_cases",
+    "conference_disclosures", "conference_participants", "conference_tasks", "conferences", "figure_counts",
     "figure_durations", "figure_months", "helper_task_checkins", "helper_tasks", "idempotency", "messaging",
     "metadata", "unmet_needs", "watch_checkins", "watch_plans",
 ]  # fmt: skip

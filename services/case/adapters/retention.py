@@ -11,6 +11,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.append_only import erasure
+from services.case.adapters.conference_tables import conference_cases, conference_tasks
 from services.case.adapters.orm import (
     approvals,
     case_consultations,
@@ -42,7 +43,7 @@ PERSONAL: dict[Table, dict[str, Any]] = {
         "household_key": None,
         "kana_key": None,
     },
-    household_members: {"name": None, "note": None, "name_key": None},
+    household_members: {"name": None, "note": None, "name_key": None, "language": None},
     contacts: {"whom": ERASED, "outcome": ERASED},
     notes: {"body": ERASED},
     referrals: {"purpose": None, "decline_reason": None},
@@ -52,6 +53,8 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     helper_task_checkins: {"note": None},
     approvals: {"reason": ERASED, "decision_reason": None, "params": {}},
     unmet_needs: {"missing": ERASED},
+    conference_cases: {"decision": None},
+    conference_tasks: {"title": ERASED},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

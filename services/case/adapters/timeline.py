@@ -56,7 +56,7 @@ def of_kinds(kinds: list[str]) -> ColumnElement[bool]:
 def timeline_row(envelope: Envelope, case_id: str, recorded_at: datetime) -> dict[str, Any]:
     """The entry's columns except its place in the chain (adapters/chain.py adds it)."""
     # Personal detail is dropped before anything is opened; a reason the timeline shows is opened.
-    summary = envelope.opened(summarise(envelope.payload))
+    summary = envelope.opened(summarise(envelope.payload, envelope.type))
     occurred_at = as_utc(envelope.occurred_at)
     return dict(
         event_id=envelope.event_id,

@@ -6,7 +6,10 @@ No I/O: the service layer hands in the open cases' facts.
   reports — the same approximate place and the same household make-up.
 - **likely** (offered to the coordinator, who may merge), within the same school
   district: the same name (ages contradicting); or the same place together with the
-  same household make-up or the person's same age group. Where the district is unknown:
+  same household make-up or the person's same age group, or with a household member of
+  the person's age group who carries one of the consultation's categories (a school's
+  report of a ヤングケアラー in the household of an open 8050 case: the member's own
+  categories, ``member_needs``). Where the district is unknown:
   the same known name anywhere. A household make-up alone is never a match: "本人 80代"
   is every 80-year-old living alone in the district; nor is a place alone, which a whole
   block of flats shares.
@@ -56,7 +59,12 @@ MatchKind = Literal["exact", "likely"]
 MAX_LIKELY_OFFERS = 5
 LOOKUP_KEYS = ("name_key", "place_key")
 # Likely matches, strongest first: the reasons that make one (besides the district).
-_LIKELY_RULES = (("same_name",), ("same_place", "same_household"), ("same_place", "same_age_group"))
+_LIKELY_RULES = (
+    ("same_name",),
+    ("same_place", "same_household"),
+    ("same_place", "same_member"),
+    ("same_place", "same_age_group"),
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +96,16 @@ class PersonFacts:
     age_group: str | None
     approximate_place: str | None
     household: tuple[tuple[str, str], ...]  # (relation, age group), sorted
+    categories: frozenset[str] = frozenset()  # the consultation's
+    member_needs: tuple[tuple[str, frozenset[str]], ...] = ()  # (age group, own categories) per member
 
     @classmethod
-    def of(cls, school_district: str, person: dict, household: Iterable[dict]) -> PersonFacts:
+    def of(
+        cls, school_district: str, person: dict, household: Iterable[dict], categories: Iterable[str] = ()
+    ) -> PersonFacts:
         members = tuple(sorted((normalise(m.get("relation")), normalise(m.get("age_group"))) for m in household))
         return cls(
+            categories=frozenset(categories),
             school_district=school_district,
             name=normalise_name(person.get("name")) or None,
             name_kana=normalise_kana(person.get("name_kana")) or None,
@@ -133,6 +146,7 @@ def _compare(new: PersonFacts, old: PersonFacts) -> tuple[MatchKind, tuple[str, 
     same_age = new.age_group is not None and new.age_group == old.age_group
     same_place = new.approximate_place is not None and new.approximate_place == old.approximate_place
     same_household = bool(new.household) and new.household == old.household
+    same_member = any(age == new.age_group and needs & new.categories for age, needs in old.member_needs)
     known_district = new.school_district != UNKNOWN_DISTRICT
     if known_district and new.school_district == old.school_district:
         if same_name and ages_agree:
@@ -143,6 +157,7 @@ def _compare(new: PersonFacts, old: PersonFacts) -> tuple[MatchKind, tuple[str, 
             "same_name": same_name,
             "same_place": same_place,
             "same_household": same_household,
+            "same_member": same_place and same_member,  # a reason only beside the place
             "same_age_group": same_place and same_age,  # a reason only beside the place
         }
         if not any(all(hits[r] for r in rule) for rule in _LIKELY_RULES):

@@ -27,6 +27,9 @@ _DROPPED_KEYS = frozenset(
         "title",
     }
 )
+# Keys whose meaning depends on the event: a conference's decision is its words (an
+# approval's decision, approved or refused, stays).
+_DROPPED_BY_TYPE: dict[str, frozenset[str]] = {"case.conference_decided": frozenset({"decision"})}
 
 LABELS: dict[str, str] = {
     "consultation.submitted": "相談受付",
@@ -63,6 +66,14 @@ LABELS: dict[str, str] = {
     "case.approval_carried_out": "承認された操作の実行",
     "case.unmet_need_recorded": "サービスがないニーズの記録",
     "case.need_gathered": "地域課題へのとりまとめ",
+    "case.conference_planned": "会議の予定",
+    "case.conference_held": "会議の開催",
+    "case.conference_cancelled": "会議の中止",
+    "case.conference_decided": "会議で決まったこと",
+    "case.conference_shared": "会議の参加者への情報共有",
+    "case.conference_task_set": "会議で決めた役割",
+    "case.conference_task_closed": "会議で決めた役割の完了・取消",
+    "case.member_needs_recorded": "世帯員のニーズの記録",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",
@@ -76,8 +87,9 @@ LABELS: dict[str, str] = {
 }
 
 
-def summarise(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k not in _DROPPED_KEYS}
+def summarise(payload: dict[str, Any], event_type: str = "") -> dict[str, Any]:
+    dropped = _DROPPED_KEYS | _DROPPED_BY_TYPE.get(event_type, frozenset())
+    return {k: v for k, v in payload.items() if k not in dropped}
 
 
 def content_hash(

@@ -155,7 +155,7 @@ async def request_referral(
 ) -> CommandResult:
     uow, ref, cid = _ctx(request, services)
     referral_id, version = await referrals.request_referral(
-        uow, ref, case_id, body.agency_id, body.purpose, body.share, body.version, caller, cid
+        uow, ref, case_id, body.agency_id, body.purpose, body.share, body.version, caller, cid, body.member_id
     )
     return CommandResult(case_id=case_id, version=version, referral_id=referral_id)
 

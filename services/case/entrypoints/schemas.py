@@ -100,6 +100,9 @@ class ReferralIn(_Command):
     share: list[Text] = Field(
         default_factory=list, max_length=8, description="紹介先に共有する項目 (shared.events.referral.SHAREABLE_FIELDS)"
     )
+    member_id: Text | None = Field(
+        None, max_length=26, description="世帯員ひとりの紹介のとき、その世帯員の id(共有する項目はその人のもの)"
+    )
 
 
 class MergeIn(_Command):

@@ -118,6 +118,7 @@ async def carry_out(
                     version,
                     caller,
                     correlation_id,
+                    params.get("member_id"),
                     approved=approved,
                 )
             elif row["move"] in (rules.CLOSE, rules.REOPEN):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from services.case.adapters.chain import add_to_timeline
+from services.case.adapters.member_needs import with_member_needs
 from services.case.adapters.repository import CaseRepository
 from services.case.domain.case_number import case_number
 from services.case.domain.matching import (
@@ -66,7 +67,7 @@ async def on_consultations_submitted(
     batch costs about as many statements as one consultation did."""
     batch = [(envelope, envelope.payload_as(ConsultationSubmitted)) for envelope in envelopes]
     facts = [
-        PersonFacts.of(c.school_district, c.person.model_dump(), [m.model_dump() for m in c.household])
+        PersonFacts.of(c.school_district, c.person.model_dump(), [m.model_dump() for m in c.household], c.categories)
         for _e, c in batch
     ]
     repo = CaseRepository(uow.db)
@@ -76,6 +77,7 @@ async def on_consultations_submitted(
         (c["case_id"], PersonFacts.of(c["school_district"], c["person"], c["household"]))
         for c in await repo.open_candidates([match_keys(f, keys) for f in facts])
     ]
+    pool = await with_member_needs(uow.db, pool)
     new_cases = _NewCases(uow, reference, keys, await _fresh_case_ids(repo, len(batch), uow.clock.now()))
     for (envelope, consultation), fact in zip(batch, facts, strict=True):
         matches = _best_per_case(find_matches(fact, pool))

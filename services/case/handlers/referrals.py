@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case.adapters.member_needs import MemberNeedsRepository
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import moves
 from services.case.domain import status as lifecycle
 from services.case.domain.approvals import REVIEW, SHARE
+from services.case.domain.member_needs import facts_of_member, member_consent
 from services.case.domain.referrals import CaseFacts, check_share, shared_values
 from services.case.handlers.approval_gates import Approved, add_request, claim, mover, share_gate
 from services.case.handlers.common import CaseUpdate, check_version, family_ids, load_visible
@@ -29,12 +31,15 @@ async def request_referral(
     version: int,
     caller: Identity,
     correlation_id: str,
+    member_id: str | None = None,
     *,
     approved: Approved | None = None,
 ) -> tuple[str, int]:
     """Checks the agency, the status and what may be shared; records the referral and
     publishes ``referral.requested`` carrying only the chosen fields' values. A case in
-    hand moves to つなぎ中; earlier declines needing attention count as dealt with.
+    hand moves to つなぎ中; earlier declines needing attention count as dealt with. A referral
+    for one household member (``member_id``) shares that member's fields under their own
+    consent where it differs (domain/member_needs.py).
     Personal fields without consent wait for a supervisor (``approved``: carrying it
     out), unless the case is 緊急: shared now, the supervisor reviews it afterwards."""
     actor = mover(caller, approved)
@@ -44,10 +49,14 @@ async def request_referral(
         case = await load_visible(uow, case_id, caller, for_update=True)
         check_version(case, version)
         moves.check_referral(moves.CaseState.of(case))
-        fields = check_share(share, case["consent"], case["legal_ground"])
-        needs = share_gate(case, fields, reference, approved)
         family = await family_ids(uow, case_id)
+        member = await _member(uow, member_id, family)
+        consent = member_consent(member, case["consent"]) if member else case["consent"]
+        fields = check_share(share, consent, case["legal_ground"])
+        needs = share_gate({**case, "consent": consent}, fields, reference, approved)
         facts = await case_facts(uow, case, family)
+        if member is not None:
+            facts = facts_of_member(facts, member)
         referral_id = new_event_id()
         now = uow.clock.now()
         referrals = ReferralRepository(uow.db)
@@ -61,6 +70,7 @@ async def request_referral(
                 "agency_id": agency_id,
                 "purpose": purpose,
                 "shared_fields": fields,
+                "member_id": member_id,
                 "urgency": case["priority"],
                 "status": "requested",
                 "status_event_id": None,
@@ -80,7 +90,7 @@ async def request_referral(
                 reference,
                 kind=REVIEW,
                 move=SHARE,
-                params={"referral_id": referral_id, "agency_id": agency_id, "share": fields},
+                params={"referral_id": referral_id, "agency_id": agency_id, "share": fields, "member_id": member_id},
                 reason=case["legal_ground"],
                 requested_by=caller.subject,
             )
@@ -96,8 +106,9 @@ async def request_referral(
                 purpose=purpose,
                 urgency=case["priority"],
                 shared=shared_values(facts, fields),
-                consent=case["consent"],
+                consent=consent,
                 legal_ground=case["legal_ground"],
+                member_id=member_id,
             ),
             aggregate_id=referral_id,
         )
@@ -115,6 +126,15 @@ async def request_referral(
         new_version = await update.save()
         await uow.commit()
     return referral_id, new_version
+
+
+async def _member(uow: UnitOfWork, member_id: str | None, family: list[str]) -> dict[str, Any] | None:
+    if member_id is None:
+        return None
+    member = await MemberNeedsRepository(uow.db).member(member_id, family)
+    if member is None:
+        raise InvalidInput("この世帯員はこのケースにいません。", field="member_id")
+    return member
 
 
 async def case_facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> CaseFacts:

@@ -125,16 +125,18 @@ def watcher(kind: str | None, watcher_id: str, area: str) -> Recipient:
     return coordinator(area)
 
 
-def watch_escalation_notice(rung: int, *, watcher_kind: str | None, watcher_id: str, area: str) -> Notice:
-    """The same ladder as a referral's: rung 1 reminds the watcher, 2 the area's
-    coordinator, 3 the supervisor."""
+def watch_escalation_notice(
+    rung: int, *, watcher_kind: str | None, watcher_id: str, area: str, kind: str = "watch"
+) -> Notice:
+    """The same ladder as a referral's: rung 1 reminds the watcher (or a conference
+    task's owner: ``kind`` "task"), 2 the area's coordinator, 3 the supervisor."""
     if rung == 1:
         recipient = watcher(watcher_kind, watcher_id, area)
-        return Notice(recipient, f"watch_reminder_{recipient.role}")
+        return Notice(recipient, f"{kind}_reminder_{recipient.role}")
     if rung == 2:
-        return Notice(coordinator(area), "watch_escalation")
+        return Notice(coordinator(area), f"{kind}_escalation")
     if rung == 3:
-        return Notice(SUPERVISOR, "watch_escalation_supervisor")
+        return Notice(SUPERVISOR, f"{kind}_escalation_supervisor")
     raise ValueError(f"no escalation rung {rung}")
 
 

@@ -30,6 +30,7 @@ STEP_LABELS = {
     "checkin": "見守りの確認",
     "helper_task": "支援者への依頼",
     "approval": "監督者の承認",
+    "task": "会議で決めた役割",
 }
 CHANNEL_LABELS = {"email": "メール", "webhook": "Webhook", "in_app": "アプリ内通知"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 from services.notify.adapters.orm import access
-from services.notify.handlers import approvals, case_followups, helper_tasks, watch
+from services.notify.handlers import approvals, case_followups, conference_tasks, helper_tasks, watch
 from services.notify.handlers import events as handlers
 from services.notify.handlers.context import NotifyContext
 from shared.access import on_access_events
@@ -35,6 +35,7 @@ from shared.events.case import (
     WatchEnded,
     WatchStarted,
 )
+from shared.events.conference import ConferenceTaskClosed, ConferenceTaskSet
 from shared.events.helper import HelperTaskAssigned, HelperTaskCheckedIn
 from shared.events.referral import ReferralSharingRestricted
 from shared.messaging.consumer import EventHandlers
@@ -70,6 +71,8 @@ def event_handlers(ctx: NotifyContext) -> EventHandlers:
     registry.on(ApprovalRequested)(partial(approvals.on_approval_requested, ctx))
     registry.on(ApprovalDecided)(partial(approvals.on_approval_decided, ctx))
     registry.on(ApprovalWithdrawn)(partial(approvals.on_approval_withdrawn, ctx))
+    registry.on(ConferenceTaskSet)(partial(conference_tasks.on_task_set, ctx))
+    registry.on(ConferenceTaskClosed)(partial(conference_tasks.on_task_closed, ctx))
     # The coordinator's notification of a new case (the case is already in the queue):
     # in batches under load. Referral events (the agency's inbox) stay prompt.
     registry.in_background("case")

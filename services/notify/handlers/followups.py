@@ -35,6 +35,7 @@ log = get_logger(__name__)
 
 WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
 HELPER_TASK = "helper_task"  # a timer's subject: a community helper's task past its due day
+TASK = "task"  # a timer's subject: a case conference's task (referral_id holds the task)
 
 
 def watcher_label(ctx: NotifyContext, kind: str | None, watcher_id: str) -> str:
@@ -109,6 +110,8 @@ def _rules(ctx: NotifyContext, row: Any) -> tuple[Deadlines, BusinessCalendar]:
         return policy.helper_task_deadlines(), policy.calendar(row.calendar)
     if row.subject == APPROVAL:
         return policy.approval_deadlines(), policy.calendar(row.calendar)
+    if row.subject == TASK:
+        return policy.conference_task_deadlines(), policy.calendar(row.calendar)
     return policy.deadlines(row.agency_kind, row.urgency), policy.calendar(row.calendar)
 
 
@@ -171,8 +174,12 @@ def _rung_times(ctx: NotifyContext, row: Any) -> list[datetime]:
 def _notices(ctx: NotifyContext, row: Any, rung: int) -> list[Notice]:
     if row.subject == CASE:
         return case_escalation_notices(row.step, rung, row.area, tuple(sorted(a.id for a in ctx.reference.areas)))
-    if row.subject == WATCH:
-        return [watch_escalation_notice(rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area)]
+    if row.subject in (WATCH, TASK):
+        return [
+            watch_escalation_notice(
+                rung, watcher_kind=row.watcher_kind, watcher_id=row.agency_id, area=row.area, kind=row.subject
+            )
+        ]
     if row.subject == HELPER_TASK:
         return [helper_task_escalation_notice(rung, helper_id=row.agency_id, area=row.area)]
     if row.subject == APPROVAL:
@@ -196,7 +203,7 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
         next_at = times[rung] if rung < len(times) else None
         if not await repo.advance(followup_id, from_level=level, now=now, next_fire_at=next_at, worker=ctx.worker):
             return False
-        watched, tasked = row.subject == WATCH, row.subject == HELPER_TASK
+        watched, tasked = row.subject in (WATCH, TASK), row.subject == HELPER_TASK
         asked = row.subject == APPROVAL  # an approval request: ``referral_id`` holds its id
         own = row.subject == CASE  # the case's own wait: no referral, no plan
         notices = _notices(ctx, row, rung)
@@ -211,8 +218,8 @@ async def fire_rung(uow: UnitOfWork, ctx: NotifyContext, followup_id: str, level
             FollowupFired(
                 followup_id=row.id,
                 referral_id=None if watched or tasked or asked or own else row.referral_id,
-                plan_id=row.referral_id if watched else None,
-                task_id=row.referral_id if tasked else None,
+                plan_id=row.referral_id if row.subject == WATCH else None,
+                task_id=row.referral_id if tasked or row.subject == TASK else None,
                 approval_id=row.referral_id if asked else None,
                 case_id=row.case_id,
                 step=row.step,

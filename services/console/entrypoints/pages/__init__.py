@@ -10,9 +10,11 @@ from services.console.entrypoints.pages import (
     case,
     case_actions,
     community,
+    conferences,
     dashboard,
     helpers,
     inbox,
+    member_needs,
     notifications,
     overdue,
     queue,
@@ -44,4 +46,6 @@ ROUTERS: list[APIRouter] = [
     helpers.router,
     approvals.router,
     community.router,
+    member_needs.router,
+    conferences.router,
 ]

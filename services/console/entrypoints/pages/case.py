@@ -168,6 +168,9 @@ async def render_case(
         "checkin_outcomes": [(o, o) for o in CHECKIN_OUTCOMES],
         "category_options": labels.category_options(),
         "age_group_options": [(a.id, a.name) for a in labels.reference.age_groups],
+        "household_options": [
+            (m["id"], f"{m['relation']}({m.get('age_group') or '年代不明'})") for m in case.get("household", [])
+        ],
         "seen": seen_of(case),
         **refer_options(case, labels),
         **await case_section(request, console, who, case),
