@@ -14,6 +14,7 @@ from services.case.adapters.chain_key import timeline_key
 from services.case.adapters.figure_projection import FigureProjection
 from services.case.adapters.orm import access, idempotency, messaging, metadata
 from services.case.domain.matching import MatchKeys
+from services.case.entrypoints.activities_api import router as activities_router
 from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
@@ -87,4 +88,5 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(command_router)
     app.include_router(many_command_router)
     app.include_router(watch_router)
+    app.include_router(activities_router)
     return app

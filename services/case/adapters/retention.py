@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.append_only import erasure
 from services.case.adapters.orm import (
+    activities,
     case_consultations,
     cases,
     contacts,
@@ -44,6 +45,7 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     referrals: {"purpose": None, "decline_reason": None},
     watch_plans: {"look_for": ERASED},
     watch_checkins: {"note": None},
+    activities: {"note": None},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 

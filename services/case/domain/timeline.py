@@ -33,6 +33,7 @@ LABELS: dict[str, str] = {
     "case.watch_changed": "見守り計画の変更",
     "case.watch_ended": "見守りの終了",
     "case.checked_in": "見守りの確認",
+    "case.activity_recorded": "活動記録",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",
