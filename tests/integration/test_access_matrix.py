@@ -87,6 +87,10 @@ case     POST /v1/cases/{case_id}/watch                           401  409  404 
 case     POST /v1/cases/{case_id}/watch/{plan_id}                 401  409  404  403  403  403  403  403
 case     POST /v1/cases/{case_id}/watch/{plan_id}/end             401  409  404  403  403  403  403  403
 case     POST /v1/cases/{case_id}/watch/{plan_id}/checkins        401  409  404  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/activities                      401  200  404  200  403  403  403  403
+case     POST /v1/cases/{case_id}/activities                      401  409  404  403  403  403  403  403
+case     GET  /v1/activities                                      401  200  200e 200  403  403  403  403
+case     POST /v1/activities                                      401  201  403  403  403  403  403  403
 referral GET  /health                                             200  200  200  200  200  200  200  200
 referral GET  /ready                                              200  200  200  200  200  200  200  200
 referral GET  /metrics                                            200  200  200  200  200  200  200  200
@@ -147,6 +151,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/cases/{case_id}/watch": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}": WATCH_PLAN,
     "/v1/cases/{case_id}/watch/{plan_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
+    "/v1/cases/{case_id}/activities": {"kind": "訪問", "outcome_kind": "会えた・話せた"},
+    "/v1/activities": {"kind": "アウトリーチ", "outcome_kind": "会えなかった", "school_district": "SD07"},
     "/v1/referrals/{referral_id}/decline": {"reason": "サンプル: 対象外"},
     "/v1/referrals/{referral_id}/fail": {"reason": "サンプル: 連絡が取れない"},
     "/v1/referrals/{referral_id}/cancel": {"reason": "サンプル: 取り下げ"},
