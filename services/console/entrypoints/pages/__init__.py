@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.console.entrypoints.pages import (
+    activities,
     admin,
     audit,
     auth,
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     overdue.router,
     audit.router,
     dashboard.router,
+    activities.router,
 ]

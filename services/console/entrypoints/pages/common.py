@@ -18,10 +18,11 @@ from services.console.handlers.signin import SignedIn
 
 # お知らせ is in the header (with the unread count) for every role that has notifications.
 NAV: dict[str, list[tuple[str, str]]] = {
-    "coordinator": [("/queue", "キュー"), ("/overdue", "期限超過")],
+    "coordinator": [("/queue", "キュー"), ("/activities", "地域の活動"), ("/overdue", "期限超過")],
     "supervisor": [
         ("/dashboard", "ダッシュボード"),
         ("/queue", "キュー(全圏域)"),
+        ("/activities", "地域の活動"),
         ("/overdue", "期限超過"),
         ("/audit", "ケース監査"),
         ("/operations", "運用状況"),
@@ -55,6 +56,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "checked_in": ("success", "見守りの確認を記録しました。"),
     "watch_changed": ("success", "見守り計画を変えました。次の確認の予定日を計算し直しました。"),
     "watch_ended": ("success", "見守りを終えました。"),
+    "activity_recorded": ("success", "活動を記録しました。活動件数に数えます。"),
     "member_added": ("success", "世帯員を追加しました。"),
     "referred": ("success", "紹介を依頼しました。紹介先の受領確認を待っています。"),
     "merged": ("success", "ケースを統合しました。"),
