@@ -171,6 +171,7 @@ def test_outreach_without_a_case_activities_on_a_case_and_check_ins_are_counted(
         assert city["activities"]["by_area"]["中部"] == 2
         assert {k: city["checkins"][k] for k in ("done", "missed", "alerts")} == {"done": 1, "missed": 1, "alerts": 1}
         assert _figures(case, chubu)["checkins"]["alerts_by_area"]["中部"] == 1
+        assert city["checkins"]["done_by_school_district"]["SD07"] == 1
         month = _ok(case.get("/v1/figures", headers=supervisor, params={"at": "2027-02"}))["series"][-1]
         assert month["activities"]["total"] == 2 and month["checkins"] == {"done": 1, "missed": 1, "alerts": 1}
         csv = case.get("/v1/figures", headers=supervisor, params={"at": "2027-02", "format": "csv"}).text

@@ -18,7 +18,7 @@ from services.case.domain.activity_figures import ActivityCounts
 
 class ActivityFigureQueries:
     """Counts in ``areas`` (None: every area). Activities count in the area they were
-    logged for; check-ins and missed check-ins in their case's area."""
+    logged for; check-ins and missed check-ins in their case's area and school district."""
 
     def __init__(self, db: AsyncConnection, areas: Iterable[str] | None) -> None:
         self.db = db
@@ -57,23 +57,23 @@ class ActivityFigureQueries:
     async def _checkins(self, cuts: Sequence[datetime]) -> list[Any]:
         at = watch_checkins.c.checked_at
         rows = (
-            select(bucket(at, cuts).label("month"), cases.c.area, watch_checkins.c.outcome)
+            select(bucket(at, cuts).label("month"), cases.c.area, cases.c.school_district, watch_checkins.c.outcome)
             .select_from(watch_checkins.join(cases, cases.c.id == watch_checkins.c.case_id))
             .where(within(at, cuts), self._in(cases.c.area))
             .subquery()
         )
-        keys = (rows.c.month, rows.c.area, rows.c.outcome)
+        keys = (rows.c.month, rows.c.area, rows.c.school_district, rows.c.outcome)
         found: Sequence[Any] = (await self.db.execute(select(*keys, func.count()).group_by(*keys))).all()
-        return [(int(m), a, o, int(n)) for m, a, o, n in found]
+        return [(int(m), a, d, o, int(n)) for m, a, d, o, n in found]
 
     async def _missed(self, cuts: Sequence[datetime]) -> list[Any]:
         at = watch_missed.c.due_at
         rows = (
-            select(bucket(at, cuts).label("month"), cases.c.area)
+            select(bucket(at, cuts).label("month"), cases.c.area, cases.c.school_district)
             .select_from(watch_missed.join(cases, cases.c.id == watch_missed.c.case_id))
             .where(within(at, cuts), self._in(cases.c.area))
             .subquery()
         )
-        keys = (rows.c.month, rows.c.area)
+        keys = (rows.c.month, rows.c.area, rows.c.school_district)
         found: Sequence[Any] = (await self.db.execute(select(*keys, func.count()).group_by(*keys))).all()
-        return [(int(m), a, int(n)) for m, a, n in found]
+        return [(int(m), a, d, int(n)) for m, a, d, n in found]

@@ -25,8 +25,8 @@ class ActivityCounts:
     """The database's counts; each row starts with the month's index in the span."""
 
     activities: Sequence[tuple[int, str, str | None, str, bool, int]] = ()  # month, area, district, kind, on a case, n
-    checkins: Sequence[tuple[int, str, str, int]] = ()  # month, area, outcome, n
-    missed: Sequence[tuple[int, str, int]] = ()  # month, area, n
+    checkins: Sequence[tuple[int, str, str, str, int]] = ()  # month, area, school district, outcome, n
+    missed: Sequence[tuple[int, str, str, int]] = ()  # month, area, school district, n
 
 
 def period_part(counts: ActivityCounts, months: Iterable[int], keys: Keys, seen: ActivityCounts) -> dict[str, Any]:
@@ -42,13 +42,17 @@ def period_part(counts: ActivityCounts, months: Iterable[int], keys: Keys, seen:
             districts[district or UNKNOWN_DISTRICT] += n
             on_cases += n if on_case else 0
     done, alerts, missed = Counter[str](), Counter[str](), Counter[str]()
-    for month, area, outcome, n in counts.checkins:
+    done_in, alerts_in, missed_in = Counter[str](), Counter[str](), Counter[str]()
+    for month, area, district, outcome, n in counts.checkins:
         if month in wanted:
             done[area] += n
+            done_in[district] += n
             alerts[area] += n if outcome in ALERTING else 0
-    for month, area, n in counts.missed:
+            alerts_in[district] += n if outcome in ALERTING else 0
+    for month, area, district, n in counts.missed:
         if month in wanted:
             missed[area] += n
+            missed_in[district] += n
     order = _orders(keys, seen)
     total = sum(kinds.values())
     return {
@@ -67,6 +71,9 @@ def period_part(counts: ActivityCounts, months: Iterable[int], keys: Keys, seen:
             "done_by_area": {a: done[a] for a in order["area"]},
             "missed_by_area": {a: missed[a] for a in order["area"]},
             "alerts_by_area": {a: alerts[a] for a in order["area"]},
+            "done_by_school_district": {d: done_in[d] for d in order["district"]},
+            "missed_by_school_district": {d: missed_in[d] for d in order["district"]},
+            "alerts_by_school_district": {d: alerts_in[d] for d in order["district"]},
         },
     }
 
@@ -83,9 +90,9 @@ def month_part(counts: ActivityCounts, month: int, happened: bool) -> dict[str, 
     for m, _, _, kind, _, n in counts.activities:
         if m == month:
             kinds[kind] += n
-    done = sum(n for m, _, _, n in counts.checkins if m == month)
-    alerts = sum(n for m, _, outcome, n in counts.checkins if m == month and outcome in ALERTING)
-    missed = sum(n for m, _, n in counts.missed if m == month)
+    done = sum(n for m, *_, n in counts.checkins if m == month)
+    alerts = sum(n for m, _, _, outcome, n in counts.checkins if m == month and outcome in ALERTING)
+    missed = sum(n for m, *_, n in counts.missed if m == month)
     return {
         "activities": {"total": sum(kinds.values()), "by_kind": {k: kinds[k] for k in _order(ACTIVITY_KINDS, kinds)}},
         "checkins": {"done": done, "missed": missed, "alerts": alerts},
@@ -94,10 +101,9 @@ def month_part(counts: ActivityCounts, month: int, happened: bool) -> dict[str, 
 
 def _orders(keys: Keys, seen: ActivityCounts) -> dict[str, list[str]]:
     kinds = Counter(kind for *_, kind, _, _ in seen.activities)
-    areas = Counter(
-        [a for _, a, *_ in seen.activities] + [a for _, a, _, _ in seen.checkins] + [a for _, a, _ in seen.missed]
-    )
-    districts = Counter(d or UNKNOWN_DISTRICT for _, _, d, *_ in seen.activities)
+    rows: list[tuple[Any, ...]] = [*seen.activities, *seen.checkins, *seen.missed]
+    areas = Counter(str(row[1]) for row in rows)
+    districts = Counter(str(row[2] or UNKNOWN_DISTRICT) for row in rows)
     return {
         "kind": _order(ACTIVITY_KINDS, kinds),
         "area": _order(keys.areas, areas),

@@ -17,12 +17,12 @@ COUNTS = ActivityCounts(
         (1, "西部", "SD15", "地域の集まり", False, 1),
     ],
     checkins=[
-        (0, "中部", "変わりなし", 4),
-        (1, "中部", "気になる変化", 1),
-        (1, "中部", "緊急", 1),
-        (1, "北東部", "変わりなし", 2),
+        (0, "中部", "SD07", "変わりなし", 4),
+        (1, "中部", "SD07", "気になる変化", 1),
+        (1, "中部", "SD06", "緊急", 1),
+        (1, "北東部", "SD01", "変わりなし", 2),
     ],
-    missed=[(1, "中部", 2), (0, "北東部", 1)],
+    missed=[(1, "中部", "SD07", 2), (0, "北東部", "SD01", 1)],
 )
 
 
@@ -33,7 +33,7 @@ def test_a_period_counts_activities_by_kind_area_and_school_district() -> None:
     assert list(part["by_kind"]) == list(ACTIVITY_KINDS)
     assert part["by_kind"]["電話"] == 3 and part["by_kind"]["アウトリーチ"] == 0
     assert part["by_area"] == {"北東部": 3, "中部": 1, "市全域": 0, "西部": 1}
-    assert part["by_school_district"] == {"SD01": 0, "SD07": 1, "不明": 3, "SD15": 1}
+    assert part["by_school_district"] == {"SD01": 0, "SD07": 1, "不明": 3, "SD06": 0, "SD15": 1}
 
 
 def test_check_ins_done_missed_and_alerts_raised() -> None:
@@ -41,6 +41,10 @@ def test_check_ins_done_missed_and_alerts_raised() -> None:
     assert (part["done"], part["missed"], part["alerts"]) == (4, 2, 2)
     assert part["alerts_by_area"]["中部"] == 2 and part["alerts_by_area"]["北東部"] == 0
     assert part["missed_by_area"] == {"北東部": 0, "中部": 2, "市全域": 0, "西部": 0}
+    assert part["done_by_school_district"]["SD07"] == 1 and part["done_by_school_district"]["SD01"] == 2
+    assert part["alerts_by_school_district"]["SD06"] == 1 and part["missed_by_school_district"]["SD07"] == 2
+    assert part["done_by_school_district"]["SD07"] == 1 and part["done_by_school_district"]["SD01"] == 2
+    assert part["alerts_by_school_district"]["SD06"] == 1 and part["missed_by_school_district"]["SD07"] == 2
 
 
 def test_both_periods_list_the_same_keys_even_at_zero() -> None:

@@ -66,24 +66,30 @@ def activity_figures(case: dict[str, Any]) -> list[Figure]:
         )
     )
     checkins = now["checkins"]
-    areas = list(checkins["done_by_area"])
-    title = f"圏域別の見守りの確認({case['period']['label']})"
-    figures.append(
-        Figure(
-            "checkins_by_area",
-            title,
-            bar_chart(
+    district_names = case.get("school_district_names") or {}
+    for key, where, names_of in (("area", "圏域", {}), ("school_district", "小学校区", district_names)):
+        keys = list(checkins[f"done_by_{key}"])
+        shown = [names_of.get(k, k) for k in keys]
+        title = f"{where}別の見守りの確認({case['period']['label']})"
+        figures.append(
+            Figure(
+                f"checkins_by_{key}",
                 title,
-                areas,
+                bar_chart(
+                    title,
+                    shown,
+                    [
+                        Series(label, [checkins[f"{measure}_by_{key}"][k] for k in keys], style)  # type: ignore[arg-type]
+                        for (measure, label), style in zip(CHECKIN_MEASURES, STYLES, strict=True)
+                    ],
+                ),
+                (where, *(label for _, label in CHECKIN_MEASURES)),
                 [
-                    Series(label, [checkins[f"{measure}_by_area"][a] for a in areas], style)  # type: ignore[arg-type]
-                    for (measure, label), style in zip(CHECKIN_MEASURES, STYLES, strict=True)
+                    (name, *(cell(checkins[f"{measure}_by_{key}"][k]) for measure, _ in CHECKIN_MEASURES))
+                    for k, name in zip(keys, shown, strict=True)
                 ],
-            ),
-            ("圏域", *(label for _, label in CHECKIN_MEASURES)),
-            [(a, *(cell(checkins[f"{measure}_by_area"][a]) for measure, _ in CHECKIN_MEASURES)) for a in areas],
+            )
         )
-    )
     return figures
 
 
