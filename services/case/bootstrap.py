@@ -15,6 +15,7 @@ from services.case.adapters.figure_projection import FigureProjection
 from services.case.adapters.orm import access, idempotency, messaging, metadata
 from services.case.domain.matching import MatchKeys
 from services.case.entrypoints import approvals_api, community_api
+from services.case.entrypoints.activities_api import router as activities_router
 from services.case.entrypoints.api import router as read_router
 from services.case.entrypoints.commands_api import many_router as many_command_router
 from services.case.entrypoints.commands_api import router as command_router
@@ -100,6 +101,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         community_api.counts_router,
         conferences_router,
         member_needs_router,
+        activities_router,
     ):
         app.include_router(router)
     return app

@@ -287,6 +287,43 @@ class CheckInRecorded(EventPayload):
     next_due_at: str | None
 
 
+# 活動: outreach, accompaniment, visits, calls and meetings, on a case or for an area
+# (``case_id`` None: nobody is known yet). Counted in the figures beside consultations.
+
+ActivityKind = Literal["アウトリーチ", "同行", "訪問", "電話", "地域の集まり"]
+ACTIVITY_KINDS: tuple[str, ...] = ("アウトリーチ", "同行", "訪問", "電話", "地域の集まり")
+ActivityOutcome = Literal["会えた・話せた", "会えなかった", "相談につながった", "関係機関につないだ", "情報を共有した"]
+ACTIVITY_OUTCOMES: tuple[str, ...] = (
+    "会えた・話せた",
+    "会えなかった",
+    "相談につながった",
+    "関係機関につないだ",
+    "情報を共有した",
+)
+
+
+class ActivityRecorded(EventPayload):
+    """An activity happened (its time, school district and area, who took part by id
+    and how many residents, the outcome); the note is the coordinator's words (sealed).
+    On the case's timeline when ``case_id`` is set."""
+
+    TYPE: ClassVar[str] = "case.activity_recorded"
+    AGGREGATE: ClassVar[str] = "activity"
+    PUBLISHER: ClassVar[str] = "case"
+
+    activity_id: str
+    case_id: str | None = None
+    area: str
+    school_district: str | None = None
+    kind: ActivityKind
+    outcome_kind: ActivityOutcome
+    happened_at: str
+    account_ids: list[str] = []
+    agency_ids: list[str] = []
+    residents: int = 0
+    note: OptionalPersonalText = None
+
+
 # What erased required text reads as, in every service.
 ERASED_TEXT = "(消去済み)"
 

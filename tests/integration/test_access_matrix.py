@@ -102,6 +102,10 @@ case     GET  /v1/community-issues/{issue_id}                     401  404  404 
 case     POST /v1/community-issues/{issue_id}/needs               401  404  404  404  403  403  403  403  403
 case     POST /v1/community-issues/{issue_id}/status              401  404  404  404  403  403  403  403  403
 case     GET  /v1/unmet-needs/counts                              401  403  403  200  403  403  403  403  403
+case     GET  /v1/cases/{case_id}/activities                      401  200  404  200  403  403  403  403  403
+case     POST /v1/cases/{case_id}/activities                      401  409  404  403  403  403  403  403  403
+case     GET  /v1/activities                                      401  200  200e 200  403  403  403  403  403
+case     POST /v1/activities                                      401  201  403  403  403  403  403  403  403
 case     POST /v1/cases/{case_id}/household/members/{member_id}/needs 401  409  404  403  403  403  403  403  403
 case     GET  /v1/conferences                                     401  200  200e 200  403  403  200  200e 403
 case     POST /v1/conferences                                     401  201  404  403  403  403  403  403  403
@@ -197,6 +201,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/community-issues": {"title": "サンプル: 居場所", "need_ids": [UNKNOWN_ID, UNKNOWN_ID]},
     "/v1/community-issues/{issue_id}/needs": {"version": STALE, "need_ids": [UNKNOWN_ID]},
     "/v1/community-issues/{issue_id}/status": {"version": STALE, "to": "discussed"},
+    "/v1/cases/{case_id}/activities": {"kind": "訪問", "outcome_kind": "会えた・話せた"},
+    "/v1/activities": {"kind": "アウトリーチ", "outcome_kind": "会えなかった", "school_district": "SD07"},
     "/v1/cases/{case_id}/household/members/{member_id}/needs": {"categories": ["ヤングケアラー"]},
     "/v1/conferences": CONFERENCE,
     "/v1/conferences/{conference_id}/minutes": {"decisions": [{"case_id": UNKNOWN_ID, "decision": "サンプル: 決定"}]},

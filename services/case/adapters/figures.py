@@ -25,12 +25,12 @@ from services.case.domain.status import CLOSED, OPEN_STATUSES
 MEASURES = ("assigned_at", "triaged_at", "first_contact_at", "first_handoff_at")
 
 
-def _bucket(column: Any, cuts: Sequence[datetime]) -> ColumnElement[int]:
+def bucket(column: Any, cuts: Sequence[datetime]) -> ColumnElement[int]:
     """The index of the range [cuts[i], cuts[i + 1]) the value falls in."""
     return case(*((column < cut, i) for i, cut in enumerate(cuts[1:])))
 
 
-def _within(column: Any, cuts: Sequence[datetime]) -> ColumnElement[bool]:
+def within(column: Any, cuts: Sequence[datetime]) -> ColumnElement[bool]:
     return and_(column >= cuts[0], column < cuts[-1])
 
 
@@ -53,16 +53,16 @@ class FigureQueries:
         received = case_consultations.c.received_at
         if len(cuts) > 2:
             rows = (
-                select(_bucket(received, cuts).label("month"), cases.c.area, *columns)
+                select(bucket(received, cuts).label("month"), cases.c.area, *columns)
                 .select_from(case_consultations.join(cases, cases.c.id == case_consultations.c.case_id))
-                .where(_within(received, cuts), self._in_scope())
+                .where(within(received, cuts), self._in_scope())
                 .subquery()
             )
             return rows, true()
         area = select(cases.c.area).where(cases.c.id == case_consultations.c.case_id).scalar_subquery()
         rows = (
-            select(_bucket(received, cuts).label("month"), area.label("area"), *columns)
-            .where(_within(received, cuts))
+            select(bucket(received, cuts).label("month"), area.label("area"), *columns)
+            .where(within(received, cuts))
             .subquery()
         )
         # Every consultation has its case (written together, never deleted): no filter
@@ -105,8 +105,8 @@ class FigureQueries:
     async def cases_opened(self, cuts: Sequence[datetime]) -> list[tuple[int, str, int]]:
         """Per month and area: how many cases were opened."""
         rows = (
-            select(_bucket(cases.c.opened_at, cuts).label("month"), cases.c.area)
-            .where(_within(cases.c.opened_at, cuts), cases.c.merged_into.is_(None), self._in_scope())
+            select(bucket(cases.c.opened_at, cuts).label("month"), cases.c.area)
+            .where(within(cases.c.opened_at, cuts), cases.c.merged_into.is_(None), self._in_scope())
             .subquery()
         )
         query = select(rows.c.month, rows.c.area, func.count()).group_by(rows.c.month, rows.c.area)
@@ -133,9 +133,9 @@ class FigureQueries:
         received = func.coalesce(cases.c.received_at, cases.c.opened_at)
         hours = self._hours(received, cases.c[measure])
         return (
-            select(_bucket(cases.c.opened_at, cuts).label("bucket"), case((hours < 0, 0.0), else_=hours).label("hours"))
+            select(bucket(cases.c.opened_at, cuts).label("bucket"), case((hours < 0, 0.0), else_=hours).label("hours"))
             .where(
-                _within(cases.c.opened_at, cuts),
+                within(cases.c.opened_at, cuts),
                 cases.c[measure].is_not(None),
                 cases.c.merged_into.is_(None),
                 self._in_scope(),

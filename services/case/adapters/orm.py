@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
+from services.case.adapters.activity_tables import activities, watch_missed
 from services.case.adapters.approval_tables import approvals, community_issues, unmet_needs
 from services.case.adapters.conference_tables import (
     conference_cases,
@@ -319,8 +320,8 @@ case_reads = Table(
 
 # Named here for the modules that import every table from this one.
 __all__ = [
-    "access", "approvals", "case_categories", "closed_counts", "community_issues", "conference_cases",
+    "access", "activities", "approvals", "case_categories", "closed_counts", "community_issues", "conference_cases",
     "conference_disclosures", "conference_participants", "conference_tasks", "conferences", "figure_counts",
     "figure_durations", "figure_months", "helper_task_checkins", "helper_tasks", "idempotency", "messaging",
-    "metadata", "unmet_needs", "watch_checkins", "watch_plans",
+    "metadata", "unmet_needs", "watch_checkins", "watch_missed", "watch_plans",
 ]  # fmt: skip

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.case.adapters.append_only import erasure
 from services.case.adapters.conference_tables import conference_cases, conference_tasks
 from services.case.adapters.orm import (
+    activities,
     approvals,
     case_consultations,
     cases,
@@ -55,6 +56,7 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     unmet_needs: {"missing": ERASED},
     conference_cases: {"decision": None},
     conference_tasks: {"title": ERASED},
+    activities: {"note": None},
 }
 ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
 
@@ -75,11 +77,13 @@ async def due(db: AsyncConnection, closed_before: datetime) -> list[dict[str, An
 
 
 async def aggregates_of(db: AsyncConnection, case_ids: list[str]) -> list[str]:
-    """The consultations and referrals of ``case_ids``: their events carry the cases'
-    personal fields under their own ids."""
+    """The consultations, referrals and activities of ``case_ids``: their events carry the
+    cases' personal fields under their own ids."""
     consultations = select(case_consultations.c.consultation_id).where(case_consultations.c.case_id.in_(case_ids))
     referred = select(referrals.c.id).where(referrals.c.case_id.in_(case_ids))
-    return sorted({*(await db.execute(consultations)).scalars(), *(await db.execute(referred)).scalars()})
+    logged = select(activities.c.id).where(activities.c.case_id.in_(case_ids))
+    found = [*(await db.execute(consultations)).scalars(), *(await db.execute(referred)).scalars()]
+    return sorted({*found, *(await db.execute(logged)).scalars()})
 
 
 async def erase(db: AsyncConnection, case_ids: list[str], now: datetime, *, reason: str) -> int:

@@ -74,6 +74,7 @@ LABELS: dict[str, str] = {
     "case.conference_task_set": "会議で決めた役割",
     "case.conference_task_closed": "会議で決めた役割の完了・取消",
     "case.member_needs_recorded": "世帯員のニーズの記録",
+    "case.activity_recorded": "活動記録",
     "referral.requested": "紹介依頼",
     "referral.received": "紹介先で受信",
     "referral.acknowledged": "紹介先が確認",

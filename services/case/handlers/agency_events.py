@@ -4,8 +4,10 @@ exactly once (the inbox) and applied so that the arrival order does not matter."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from services.case.adapters.activities import ActivityRepository
 from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
@@ -161,7 +163,9 @@ async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
     case_id = envelope.case_id or fired.case_id
     add_to_timeline(uow, (envelope, case_id))
     if fired.referral_id is None:
-        return  # a watch plan's missed check-in: the timeline is all
+        if fired.plan_id is not None:
+            await _missed_checkin(envelope, fired, case_id, uow)
+        return
     referrals = ReferralRepository(uow.db)
     referral = await referrals.get(fired.referral_id, for_update=True)
     if referral is not None:
@@ -169,3 +173,17 @@ async def on_followup_fired(envelope: Envelope, uow: UnitOfWork) -> None:
         last_event = last.split(":", 1)[0]
         if envelope.event_id > last_event:
             await referrals.update(fired.referral_id, last_followup=f"{envelope.event_id}:{fired.step}"[:120])
+
+
+async def _missed_checkin(envelope: Envelope, fired: FollowupFired, case_id: str, uow: UnitOfWork) -> None:
+    """A watch plan's check-in came due undone: counted once per timer (its rungs share
+    the follow-up id), by when it was due."""
+    await ActivityRepository(uow.db).add_missed(
+        {
+            "followup_id": fired.followup_id,
+            "plan_id": fired.plan_id,
+            "case_id": case_id,
+            "due_at": as_utc(datetime.fromisoformat(fired.overdue_since)),
+            "fired_at": as_utc(envelope.occurred_at),
+        }
+    )

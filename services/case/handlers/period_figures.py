@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case.adapters.activity_figures import ActivityFigureQueries
 from services.case.adapters.figure_projection import read_projected
 from services.case.adapters.figures import MEASURES, FigureQueries
+from services.case.domain import activity_figures
 from services.case.domain import figures as pdca
 from services.case.domain.period_figures import (
     Durations,
@@ -21,7 +23,7 @@ from services.case.handlers.figure_months import counted_months, month_durations
 from shared.clock import jst_text
 from shared.db.uow import UnitOfWork
 from shared.identity import Identity
-from shared.periods import Month, Period, PeriodKind, months_between
+from shared.periods import Month, Period, PeriodKind, month_boundaries, months_between
 from shared.reference import CITY_WIDE, UNKNOWN_DISTRICT, ReferenceData
 
 
@@ -48,22 +50,40 @@ async def period_figures(
             durations[(measure, "month")] = await month_durations(queries, measure, chart, kept)
             durations[(measure, "period")] = await period_durations(queries, measure, (previous, period), kept)
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
+        # Activities and check-ins: a few GROUP BY rows over the whole span, counted live.
+        activity = await ActivityFigureQueries(uow.db, areas).counts(month_boundaries(span))
 
     def of_periods(measure: str) -> dict[str, Durations]:
         found = durations[(measure, "period")]
         return {name: found[i] for i, name in enumerate(("previous", "current")) if i in found}
 
+    keys = _keys(reference, areas)
     current, before = compare_periods(
         span,
         period.months,
         previous.months,
         counted,
-        _keys(reference, areas),
+        keys,
         of_periods("first_contact_at"),
         of_periods("first_handoff_at"),
         assignment=of_periods("assigned_at"),
         triage=of_periods("triaged_at"),
     )
+    index = {month: i for i, month in enumerate(span)}
+    current.update(activity_figures.period_part(activity, [index[m] for m in period.months], keys, activity))
+    before.update(activity_figures.period_part(activity, [index[m] for m in previous.months], keys, activity))
+    monthly = series(
+        span,
+        chart,
+        counted,
+        durations[("first_contact_at", "month")],
+        durations[("first_handoff_at", "month")],
+        until=Month.of(now),
+        assignment=durations[("assigned_at", "month")],
+        triage=durations[("triaged_at", "month")],
+    )
+    for entry, month in zip(monthly, chart, strict=True):
+        entry.update(activity_figures.month_part(activity, index[month], month <= Month.of(now)))
     return {
         "generated_at_jst": jst_text(now),
         "scope": "市全域" if areas is None else sorted(areas),
@@ -71,16 +91,7 @@ async def period_figures(
         "previous": previous.as_dict(),
         "current": current,
         "previous_figures": before,
-        "series": series(
-            span,
-            chart,
-            counted,
-            durations[("first_contact_at", "month")],
-            durations[("first_handoff_at", "month")],
-            until=Month.of(now),
-            assignment=durations[("assigned_at", "month")],
-            triage=durations[("triaged_at", "month")],
-        ),
+        "series": monthly,
         "ageing_of_open_cases": {label: ages.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
         "school_district_names": _district_names(reference),
     }

@@ -12,6 +12,7 @@ from case_helpers import coordinator, supervisor
 from figures_support import contact_after, figures_of, ok, open_case_at
 
 from shared.clock import FrozenClock
+from shared.events.case import ACTIVITY_KINDS
 from tests.support.services import bearer, running_service
 
 EMPTY_DURATIONS = {"count": 0, "median_hours": None, "p90_hours": None}
@@ -167,6 +168,8 @@ async def test_figures_by_month_quarter_and_fiscal_year(make_settings, database_
             "time_to_triage": EMPTY_DURATIONS,
             "time_to_first_contact": EMPTY_DURATIONS,
             "time_to_first_handoff": EMPTY_DURATIONS,
+            "activities": {"total": 0, "by_kind": dict.fromkeys(ACTIVITY_KINDS, 0)},
+            "checkins": {"done": 0, "missed": 0, "alerts": 0},
         }
         assert [by_month[m]["consultations"] for m in ("2026-09", "2026-10", "2026-11")] == [1, 1, 4]
         assert [by_month[m]["cases_opened"] for m in ("2026-09", "2026-10", "2026-11")] == [1, 1, 3]

@@ -164,6 +164,13 @@ async def test_a_missed_check_in_over_a_holiday_weekend_is_chased_then_a_change_
         )
         reads = (await case.get(f"/v1/cases/{case_id}/reads", headers=supervisor(settings))).json()["items"]
         assert any(r["what"] == "watch" for r in reads)
+        # The figures: one check-in missed (three rungs of one timer), one done, one alert.
+        figures = await case.get("/v1/figures", headers=supervisor(settings), params={"at": "2026-11"})
+        assert {k: figures.json()["current"]["checkins"][k] for k in ("done", "missed", "alerts")} == {
+            "done": 1,
+            "missed": 1,
+            "alerts": 1,
+        }, figures.text
 
         # 緊急 is told like an urgent consultation; ending the watch stops the chase and
         # lets the case be closed.

@@ -83,6 +83,8 @@ async def _worked_case(
     contact = {"channel": "電話", "whom": "サンプル長女", "outcome": "サンプル: 聞き取り", "version": v}
     v = (await _post(case, f"{path}/contacts", chubu, contact, 201))["version"]
     v = (await _post(case, f"{path}/notes", chubu, {"body": "サンプル: 自宅の様子", "version": v}, 201))["version"]
+    activity = {"kind": "訪問", "outcome_kind": "会えた・話せた", "note": "サンプル: 活動のメモ", "version": v}
+    v = (await _post(case, f"{path}/activities", chubu, activity, 201))["version"]
     share = {"agency_id": "hc-3", "purpose": "サンプル: 訪問の依頼", "share": ["categories"], "version": v}
     made = await _post(case, f"{path}/referrals", chubu, share, 201)
     agency = bearer(settings, "agency", "hc-3")
@@ -122,6 +124,7 @@ PERSONAL: list[tuple[str, Any, Any, Any, tuple[str, ...]]] = [
     ("case", case_orm.referrals, None, "id", ("purpose",)),
     ("case", case_orm.watch_plans, None, "id", ("look_for",)),
     ("case", case_orm.watch_checkins, None, "id", ("note",)),
+    ("case", case_orm.activities, None, "id", ("note",)),
     ("case", case_orm.timeline, None, "event_id", ("summary", "content_hash", "chain_hmac", "seq", "erased_at")),
     ("intake", intake_orm.consultations, None, "id", ("person", "household", "noticed")),
     ("referral", referral_orm.referrals, None, "id", ("purpose", "shared", "reason")),
@@ -143,8 +146,8 @@ def _unchanged(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]
 
 
 def _aggregates(held: dict[str, dict[str, dict[str, Any]]]) -> set[str]:
-    """The case, its consultations and referrals: the aggregates its events are about."""
-    return {*held["case.cases"], *held["case.case_consultations"], *held["case.referrals"]}
+    """The case, its consultations, referrals and activities: the aggregates its events are about."""
+    return {*held["case.cases"], *held["case.case_consultations"], *held["case.referrals"], *held["case.activities"]}
 
 
 async def _messages_erased(settings: Settings, redis: Redis, old: set[str], recent: set[str], failed: str) -> None:
@@ -152,7 +155,12 @@ async def _messages_erased(settings: Settings, redis: Redis, old: set[str], rece
     entries, its dead letter and the record of the earlier one's copy; ``tsunagi check``
     counts the dead-lettered one as erased, and still finds a real loss."""
     rows = [r for service in ("intake", "case", "referral") for r in await outbox_rows(settings, service, old)]
-    assert {r["event_type"] for r in rows} >= {"consultation.submitted", "referral.requested", "case.status_changed"}
+    assert {r["event_type"] for r in rows} >= {
+        "consultation.submitted",
+        "referral.requested",
+        "case.status_changed",
+        "case.activity_recorded",
+    }
     assert all(erased(r) for r in rows), rows
     assert not {r["event_id"] for r in rows} & await event_ids_in_streams(redis)
     kept = await outbox_rows(settings, "case", recent)
@@ -243,6 +251,7 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert [r["purpose"] for r in after["case.referrals"].values()] == [None]
         assert list(after["case.watch_plans"].values()) == [{"look_for": ERASED_TEXT}]
         assert list(after["case.watch_checkins"].values()) == [{"note": None}]
+        assert list(after["case.activities"].values()) == [{"note": None}]
         timeline_after = after["case.timeline"]
         for event_id, entry in before[old]["case.timeline"].items():
             kept = timeline_after[event_id]

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.console.entrypoints.pages import (
+    activities,
     admin,
     approvals,
     audit,
@@ -48,4 +49,5 @@ ROUTERS: list[APIRouter] = [
     community.router,
     member_needs.router,
     conferences.router,
+    activities.router,
 ]

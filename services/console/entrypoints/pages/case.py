@@ -1,7 +1,7 @@
 """ケース: one case on one page — summary, every consultation, the household, likely
 matches, triage, assignment, status moves (only the legal ones), consent, referrals with
 their deadlines, the watch plan (見守り) and its check-ins, community helpers' tasks,
-contacts and notes; the timeline on a page of its own.
+activities (活動), contacts and notes; the timeline on a page of its own.
 
 A form that fails is shown again with what the person typed and the message next to the
 field; a form based on an old version shows what changed meanwhile and the current state
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
+from services.console.entrypoints.pages import activity_form
 from services.console.entrypoints.pages.common import page
 from services.console.entrypoints.pages.helpers import case_section
 from services.console.entrypoints.pages.labels import CONSENTS, PRIORITIES, Labels
@@ -39,6 +40,8 @@ CHECKIN_OUTCOMES = get_args(CheckInOutcome)
 # already have an "outcome" and a "note" on the same page).
 CHECKIN_FIELDS = {"kind": "checkin_kind", "outcome": "checkin_outcome", "note": "checkin_note"}
 TASK_FIELDS = {"kind": "task_kind", "share": "task_share", "reason": "cancel_reason"}
+# The newest activities the case page lists (the rest: the timeline).
+ACTIVITIES_SHOWN = 20
 SHORT_REASON = "本人の同意か法的根拠がないため共有できません"
 # What a stale form compares to say what changed meanwhile.
 SEEN_FIELDS = {"status": "状態", "priority": "優先度", "coordinator_id": "担当", "consent": "本人同意"}
@@ -135,6 +138,8 @@ async def render_case(
         errors = {CHECKIN_FIELDS.get(name, name): text for name, text in errors.items()}
     if form == "helper_task" and errors:
         errors = {TASK_FIELDS.get(name, name): text for name, text in errors.items()}
+    if form == "activity" and errors:
+        errors = activity_form.page_errors(errors)
     labels = Labels(console.reference.current)
     referrals = await console.backend.get_every(
         "referral", "/v1/referrals", who, 200, params={"case_id": case["id"]}, correlation_id=correlation_id_of(request)
@@ -142,6 +147,13 @@ async def render_case(
     deadlines = {r["id"]: r.get("next_deadline") for r in referrals.get("items", [])}
     watch = await console.backend.get(
         "case", f"/v1/cases/{case['id']}/watch", who, correlation_id=correlation_id_of(request)
+    )
+    activities = await console.backend.get(
+        "case",
+        f"/v1/cases/{case['id']}/activities",
+        who,
+        params={"per_page": ACTIVITIES_SHOWN},
+        correlation_id=correlation_id_of(request),
     )
     writer = who.chosen is not None and who.chosen.grant.role == "coordinator"
     context = {
@@ -162,6 +174,8 @@ async def render_case(
         "consent_options": [(c, c) for c in CONSENTS],
         "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
         "watch": watch,
+        "activities": activities,
+        **activity_form.choices(labels, case["area"]),
         "watcher_kinds": WATCHER_KINDS,
         "watch_units": WATCH_UNITS,
         "checkin_kinds": [(k, k) for k in CHECKIN_KINDS],

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.formatting import parse_datetime_local
+from services.console.entrypoints.pages import activity_form
 from services.console.entrypoints.pages.approvals import approval_request_page
 from services.console.entrypoints.pages.case import SEEN_FIELDS, check_case_id, load_case, render_case, what_changed
 from services.console.entrypoints.pages.labels import Labels
@@ -275,6 +276,15 @@ FORMS = (
         body=lambda v, _: {"reason": _text(v, "cancel_reason")},
     ),
     CaseForm(
+        "activities",
+        "activity",
+        "activities",
+        "activity_recorded",
+        "activities",
+        body=lambda v, _: activity_form.activity_body(v),
+        refusal=activity_form.missing,
+    ),
+    CaseForm(
         "members",
         "member",
         "household/members",
@@ -296,7 +306,7 @@ def _posting(spec: CaseForm) -> Callable[..., Awaitable[Response]]:
         try:
             body = spec.body(values, who)
             refused = spec.refusal(body)
-        except FormProblem as exc:
+        except (FormProblem, activity_form.ActivityFormProblem) as exc:
             body, refused = {}, exc.errors
         return await run_command(
             request,

@@ -20,6 +20,7 @@ from services.console.handlers.signin import SignedIn
 NAV: dict[str, list[tuple[str, str]]] = {
     "coordinator": [
         ("/queue", "キュー"),
+        ("/activities", "地域の活動"),
         ("/overdue", "期限超過"),
         ("/approvals", "承認"),
         ("/community-issues", "地域課題"),
@@ -28,6 +29,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "supervisor": [
         ("/dashboard", "ダッシュボード"),
         ("/queue", "キュー(全圏域)"),
+        ("/activities", "地域の活動"),
         ("/overdue", "期限超過"),
         ("/approvals", "承認"),
         ("/community-issues", "地域課題"),
@@ -72,6 +74,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "task_decline": ("success", "依頼を辞退しました。コーディネーターに伝わります。"),
     "task_done": ("success", "依頼を完了にしました。ありがとうございました。"),
     "task_checked_in": ("success", "確認を記録しました。"),
+    "activity_recorded": ("success", "活動を記録しました。活動件数に数えます。"),
     "member_added": ("success", "世帯員を追加しました。"),
     "conference_planned": ("success", "会議を予定しました。開いたら「開催した」を記録してください。"),
     "conference_recorded": ("success", "会議の記録を保存しました。"),

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from markupsafe import Markup
 
 from services.console.entrypoints.charts import Series, bar_chart, line_chart
 from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.dashboard_activities import activity_figures, activity_headline
+from services.console.entrypoints.pages.dashboard_parts import Figure
+from services.console.entrypoints.pages.dashboard_parts import by as _by
+from services.console.entrypoints.pages.dashboard_parts import cell as _cell
+from services.console.entrypoints.pages.dashboard_parts import pair as _pair
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, render
 from services.console.handlers.signin import SignedIn
@@ -26,50 +29,6 @@ router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
 PERIODS = (("month", "月"), ("quarter", "四半期"), ("fiscal_year", "年度(4月から)"))
 MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One chart and the table of its numbers beside it."""
-
-    id: str
-    title: str
-    chart: Markup
-    columns: tuple[str, ...]
-    rows: list[tuple[str, ...]]
-
-
-def _pair(
-    title: str,
-    fid: str,
-    labels: list[str],
-    current: list[Any],
-    previous: list[Any],
-    names: tuple[str, str],
-    unit: str = "件",
-) -> Figure:
-    chart = bar_chart(title, labels, [Series(names[0], current), Series(names[1], previous, "previous")], unit=unit)
-    rows: list[tuple[str, ...]] = [
-        (label, _cell(a, unit), _cell(b, unit)) for label, a, b in zip(labels, current, previous, strict=True)
-    ]
-    return Figure(fid, title, chart, ("", names[0], names[1]), rows)
-
-
-def _cell(value: Any, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    return f"{value:,}{unit}" if isinstance(value, int) else f"{value:,.1f}{unit}"
-
-
-def _by(
-    section: dict[str, Any], previous: dict[str, Any], key: str, names: dict[str, str] | None = None
-) -> tuple[list[str], list[Any], list[Any]]:
-    keys = list(section.get(key, {}))
-    return (
-        [(names or {}).get(k, k) for k in keys],
-        [section[key][k] for k in keys],
-        [previous.get(key, {}).get(k) for k in keys],
-    )
 
 
 def figures_of(case: dict[str, Any], referral: dict[str, Any], labels: Labels) -> list[Figure]:
@@ -148,6 +107,7 @@ def figures_of(case: dict[str, Any], referral: dict[str, Any], labels: Labels) -
             unit="%",
         )
     )
+    figures += activity_figures(case)
     ageing = case["ageing_of_open_cases"]
     figures.append(
         Figure(
@@ -184,6 +144,7 @@ def headline(case: dict[str, Any], referral: dict[str, Any]) -> list[tuple[str, 
             _cell(before["time_to_first_handoff"]["median_hours"], "時間"),
         ),
         ("期限内に受諾された紹介", pct(total_now), pct(total_before)),
+        *activity_headline(case),
     ]
 
 
