@@ -115,8 +115,8 @@ case     POST /v1/conferences/{conference_id}/cancel              401  409  404 
 case     POST /v1/conferences/{conference_id}/minutes             401  409  404  403  403  403  403  403  403
 case     POST /v1/conferences/{conference_id}/shares              401  409  404  403  403  403  403  403  403
 case     POST /v1/conferences/{conference_id}/tasks               401  409  404  403  403  403  403  403  403
-case     POST /v1/conferences/{conference_id}/tasks/{task_id}/done 401  409  404  403  404  404  409  404  403
-case     POST /v1/conferences/{conference_id}/tasks/{task_id}/cancel 401  409  404  403  404  404  409  404  403
+case     POST /v1/conferences/{conference_id}/tasks/{task_id}/done 401  409  404  403  404  404  409  404  404
+case     POST /v1/conferences/{conference_id}/tasks/{task_id}/cancel 401  409  404  403  404  404  409  404  404
 case     GET  /v1/cases/{case_id}/helper-tasks                    401  200  404  200  403  403  403  403  403
 case     POST /v1/cases/{case_id}/helper-tasks                    401  409  404  403  403  403  403  403  403
 case     POST /v1/cases/{case_id}/helper-tasks/{task_id}/cancel   401  409  404  403  403  403  403  403  403
