@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from services.case.domain.moves import CaseState, check_workable
 from services.case.domain.referrals import check_share, may_share_personal
@@ -155,3 +156,14 @@ def check_recordable(status: str) -> None:
             f"確認を記録できるのは、引き受けた依頼だけです(現在: {STATUS_LABELS.get(status, status)})。",
             current_status=status,
         )
+
+
+def registered_by_area(helpers: Iterable[Any], area_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Registered (enabled) helpers by area and kind (登録者数, as the plan reports it):
+    every area given, empty where none is registered."""
+    table: dict[str, dict[str, int]] = {area: {} for area in area_ids}
+    for h in helpers:
+        if not h.disabled and h.area in table:
+            kind = h.kind or "その他"
+            table[h.area][kind] = table[h.area].get(kind, 0) + 1
+    return table

@@ -30,7 +30,8 @@ def period_figures_csv(data: dict[str, Any]) -> str:
     for month in data["series"]:
         where = ("series", month["label"], month["start"], month["end"])
         writer.writerows(where + row for row in _flat({k: v for k, v in month.items() if k not in _MONTH_KEYS}))
-    writer.writerows(("now", "", "", "") + row for row in _flat({"ageing_of_open_cases": data["ageing_of_open_cases"]}))
+    now = {"ageing_of_open_cases": data["ageing_of_open_cases"], "registered_helpers": data["registered_helpers"]}
+    writer.writerows(("now", "", "", "") + row for row in _flat(now))
     writer.writerows(
         ("", "", "", "", "school_district_names", "", key, name) for key, name in data["school_district_names"].items()
     )

@@ -97,8 +97,4 @@ async def counts(uow: UnitOfWork, reference: ReferenceData, caller: Identity) ->
     areas = _areas_for(caller, None, reference)
     async with uow:
         helpers = await HelperRegistry(uow.db).helpers()
-    table: dict[str, dict[str, int]] = {a.id: {} for a in reference.areas if areas is None or a.id in areas}
-    for h in helpers:
-        if not h.disabled and h.area in table:
-            table[h.area][h.kind or "その他"] = table[h.area].get(h.kind or "その他", 0) + 1
-    return table
+    return rules.registered_by_area(helpers, [a.id for a in reference.areas if areas is None or a.id in areas])

@@ -8,8 +8,10 @@ from typing import Any
 from services.case.adapters.activity_figures import ActivityFigureQueries
 from services.case.adapters.figure_projection import read_projected
 from services.case.adapters.figures import MEASURES, FigureQueries
+from services.case.adapters.helper_tasks import HelperRegistry
 from services.case.domain import activity_figures
 from services.case.domain import figures as pdca
+from services.case.domain.helper_tasks import registered_by_area
 from services.case.domain.period_figures import (
     Durations,
     Keys,
@@ -52,6 +54,7 @@ async def period_figures(
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
         # Activities and check-ins: a few GROUP BY rows over the whole span, counted live.
         activity = await ActivityFigureQueries(uow.db, areas).counts(month_boundaries(span))
+        helpers = await HelperRegistry(uow.db).helpers()
 
     def of_periods(measure: str) -> dict[str, Durations]:
         found = durations[(measure, "period")]
@@ -93,6 +96,10 @@ async def period_figures(
         "previous_figures": before,
         "series": monthly,
         "ageing_of_open_cases": {label: ages.get(label, 0) for label, _, _ in pdca.AGEING_BUCKETS},
+        # Registered now, whatever the period (the plan reports the count at the time).
+        "registered_helpers": registered_by_area(
+            helpers, [a.id for a in reference.areas if areas is None or a.id in areas]
+        ),
         "school_district_names": _district_names(reference),
     }
 

@@ -74,6 +74,12 @@ async def test_a_helper_is_given_a_task_sees_only_what_it_shares_and_is_chased_p
         assert [(h["account_id"], h["kind"], h["open_tasks"]) for h in found] == [(HELPER, "ほっとネット推進員", 0)]
         counts = (await case.get("/v1/helpers/counts", headers=bearer(settings, "supervisor", "city", "sv-1"))).json()
         assert counts["by_area"]["中部"] == {"ほっとネット推進員": 1} and counts["total"] == 2
+        # The plan's figures report them too, in JSON and CSV, whatever the period.
+        supervisor = bearer(settings, "supervisor", "city", "sv-1")
+        figures = (await case.get("/v1/figures", headers=supervisor, params={"period": "month"})).json()
+        assert figures["registered_helpers"]["中部"] == {"ほっとネット推進員": 1}
+        as_csv = (await case.get("/v1/figures", headers=supervisor, params={"period": "month", "format": "csv"})).text
+        assert "now,,,,registered_helpers,中部,ほっとネット推進員,1" in as_csv.replace("\r", "")
         assert (await case.get("/v1/helpers", headers=chubu, params={"area": "西部"})).status_code == 403
 
         tasks = f"/v1/cases/{case_id}/helper-tasks"

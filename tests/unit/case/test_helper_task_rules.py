@@ -129,3 +129,17 @@ def test_a_decline_says_why() -> None:
         with pytest.raises(InvalidInput) as refused:
             rules.check_reason("decline", blank)
         assert refused.value.field == "reason"
+
+
+def test_registered_helpers_are_counted_by_area_and_kind_without_the_disabled() -> None:
+    from types import SimpleNamespace as H
+
+    from services.case.domain.helper_tasks import registered_by_area
+
+    helpers = [
+        H(area="中部", kind="ほっとネット推進員", disabled=False),
+        H(area="中部", kind="ほっとネット推進員", disabled=True),
+        H(area="中部", kind=None, disabled=False),
+        H(area="西部", kind="民生委員・児童委員", disabled=False),
+    ]
+    assert registered_by_area(helpers, ["中部", "南部"]) == {"中部": {"ほっとネット推進員": 1, "その他": 1}, "南部": {}}

@@ -118,6 +118,21 @@ def figures_of(case: dict[str, Any], referral: dict[str, Any], labels: Labels) -
             [(k, _cell(v)) for k, v in ageing.items()],
         )
     )
+    helpers = case.get("registered_helpers", {})
+    kinds = sorted({kind for by_kind in helpers.values() for kind in by_kind})
+    title = "地域の支援者の登録者数(いま、圏域別)"
+    figures.append(
+        Figure(
+            "helpers",
+            title,
+            bar_chart(title, list(helpers), [Series("登録者", [sum(k.values()) for k in helpers.values()])], unit="人"),
+            ("圏域", *kinds, "計"),
+            [
+                (area, *(_cell(by_kind.get(kind, 0)) for kind in kinds), _cell(sum(by_kind.values())))
+                for area, by_kind in helpers.items()
+            ],
+        )
+    )
     return figures
 
 
