@@ -54,6 +54,8 @@ def figures_of(case: dict[str, Any], referral: dict[str, Any], labels: Labels) -
         ),
     ]
     for measure, title in (
+        ("time_to_assignment", "担当が決まるまでの時間(受付から、月別)"),
+        ("time_to_triage", "トリアージまでの時間(受付から、月別)"),
         ("time_to_first_contact", "最初の接触までの時間(月別)"),
         ("time_to_first_handoff", "最初のつなぎまでの時間(月別)"),
     ):
