@@ -123,6 +123,7 @@ case     POST /v1/cases/{case_id}/helper-tasks/{task_id}/cancel   401  409  404 
 case     GET  /v1/helper/tasks                                    401  403  403  403  403  403  403  403  200e
 case     GET  /v1/helper/tasks/{task_id}                          401  403  403  403  403  403  403  403  404
 case     POST /v1/helper/tasks/{task_id}/checkins                 401  403  403  403  403  403  403  403  404
+case     POST /v1/helper/tasks/{task_id}/activities               401  403  403  403  403  403  403  403  404
 case     POST /v1/helper/tasks/{task_id}/{action}                 401  403  403  403  403  403  403  403  404
 case     GET  /v1/helpers                                         401  200  200  200  403  403  403  403  403
 case     GET  /v1/helpers/counts                                  401  200  200  200  403  403  403  403  403
@@ -222,6 +223,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/cases/{case_id}/helper-tasks/{task_id}/cancel": {"reason": "サンプル: 取り下げ"},
     "/v1/helper/tasks/{task_id}/checkins": {"kind": "訪問", "outcome": "変わりなし"},
+    "/v1/helper/tasks/{task_id}/activities": {"kind": "同行", "outcome_kind": "会えた・話せた"},
     "/v1/referrals/{referral_id}/decline": {"reason": "サンプル: 対象外"},
     "/v1/referrals/{referral_id}/fail": {"reason": "サンプル: 連絡が取れない"},
     "/v1/referrals/{referral_id}/cancel": {"reason": "サンプル: 取り下げ"},

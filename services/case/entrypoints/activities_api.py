@@ -57,6 +57,15 @@ class AreaActivityBody(_ActivityFields):
     """An activity for an area, with no case: ``school_district`` is required."""
 
 
+class TaskActivityBody(_ActivityFields):
+    """A community helper's activity on a task they took on (its case is the task's)."""
+
+
+class TaskActivityResult(BaseModel):
+    task_id: str
+    activity_id: str
+
+
 class ActivityResult(CommandResult):
     activity_id: str
 

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.case.domain.helper_tasks import STATUS_LABELS, TASK_NEEDS
+from services.case.entrypoints.activities_api import TaskActivityBody, TaskActivityResult
 from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.schemas import CommandResult, _Command
-from services.case.handlers import helper_reads, helper_tasks
+from services.case.handlers import activities, helper_reads, helper_tasks
 from shared.clock import as_utc, jst_text
 from shared.events.case import CheckInKind, CheckInOutcome
 from shared.events.helper import HelperTaskKind
@@ -226,6 +227,27 @@ async def add_checkin(
         correlation_id_of(request),
     )
     return HelperMoveResult(task_id=task_id, status="accepted", checkin_id=checkin_id)
+
+
+# Declared before /{action}, which would otherwise take "activities" for a move.
+@router.post(
+    "/v1/helper/tasks/{task_id}/activities",
+    status_code=201,
+    response_model=TaskActivityResult,
+    summary="依頼で行った活動(同行・訪問など)を記録する(ケースの活動として数えます)",
+)
+async def add_activity(
+    task_id: str, body: TaskActivityBody, request: Request, services: Services, caller: CurrentIdentity
+) -> TaskActivityResult:
+    activity_id = await activities.record_on_task(
+        services.runtime.unit_of_work(),
+        services.reference.live,
+        task_id,
+        body.activity(),
+        caller,
+        correlation_id_of(request),
+    )
+    return TaskActivityResult(task_id=task_id, activity_id=activity_id)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.case.adapters.activities import ActivityRepository
 from services.case.domain import activities as rules
+from services.case.domain.helper_tasks import check_recordable
 from services.case.domain.moves import CaseState
 from services.case.domain.queue import visible_areas
 from services.case.handlers.common import (
@@ -20,6 +21,7 @@ from services.case.handlers.common import (
     require_reader,
     require_writer,
 )
+from services.case.handlers.helper_tasks import helpers_task
 from services.case.handlers.reads import record_read
 from shared.db.uow import UnitOfWork
 from shared.errors import Forbidden
@@ -106,26 +108,67 @@ async def record_on_case(
             when = check_moment(
                 activity.happened_at, now=now, field="happened_at", floor=case["opened_at"], floor_label="ケースの受付"
             )
-        district = activity.school_district or (
-            case["school_district"] if case["school_district"] in districts else None
-        )
-        row = _row(
-            new_event_id(),
-            activity,
-            case_id=case_id,
-            area=case["area"],
-            school_district=district,
-            happened_at=when,
-            recorded_by=caller.subject,
-            recorded_at=now,
-        )
-        await ActivityRepository(uow.db).add(row)
-        update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
-        update.touch()
-        update.emit(_event(row), row["id"])
-        new_version = await update.save()
+        activity_id, new_version = await _record_on(uow, case, activity, when, districts, caller, correlation_id)
         await uow.commit()
-    return row["id"], new_version
+    return activity_id, new_version
+
+
+async def record_on_task(
+    uow: UnitOfWork, reference: ReferenceData, task_id: str, activity: ActivityIn, caller: Identity, correlation_id: str
+) -> str:
+    """A community helper's activity (a 同行, a visit …) on a task they took on: on the
+    task's case, in its timeline and the figures like a coordinator's; its time not
+    before the task was given."""
+    _checked(activity, reference)
+    districts = _districts(reference)
+    rules.district_area(activity.school_district, districts, required=False)
+    now = uow.clock.now()
+    async with uow:
+        case, task = await helpers_task(uow, task_id, caller)
+        check_recordable(task["status"])
+        rules.check_on_case(CaseState.of(case))
+        when = now
+        if activity.happened_at is not None:
+            when = check_moment(
+                activity.happened_at,
+                now=now,
+                field="happened_at",
+                floor=task["assigned_at"],
+                floor_label="依頼を受けた日時",
+            )
+        activity_id, _ = await _record_on(uow, case, activity, when, districts, caller, correlation_id)
+        await uow.commit()
+    return activity_id
+
+
+async def _record_on(
+    uow: UnitOfWork,
+    case: dict[str, Any],
+    activity: ActivityIn,
+    when: datetime,
+    districts: dict[str, str],
+    caller: Identity,
+    correlation_id: str,
+) -> tuple[str, int]:
+    """The activity's row and event on the case (its place the given school district or
+    the case's own; counted in the case's area)."""
+    district = activity.school_district or (case["school_district"] if case["school_district"] in districts else None)
+    now = uow.clock.now()
+    row = _row(
+        new_event_id(),
+        activity,
+        case_id=case["id"],
+        area=case["area"],
+        school_district=district,
+        happened_at=when,
+        recorded_by=caller.subject,
+        recorded_at=now,
+    )
+    await ActivityRepository(uow.db).add(row)
+    update = CaseUpdate(uow, case, actor=caller.actor, correlation_id=correlation_id)
+    update.touch()
+    update.emit(_event(row), row["id"])
+    return row["id"], await update.save()
 
 
 async def record_for_area(

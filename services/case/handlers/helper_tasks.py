@@ -134,7 +134,7 @@ async def helper_move(
     """The helper takes the task on, declines it (saying why) or reports it done; returns the new status."""
     rules.check_reason(action, reason)
     async with uow:
-        case, task = await _helpers_task(uow, task_id, caller)
+        case, task = await helpers_task(uow, task_id, caller)
         target = rules.move(task["status"], action, "helper")
         now = uow.clock.now()
         values: dict[str, Any] = {"status": target, "updated_at": now}
@@ -164,7 +164,7 @@ async def check_in(
     """A visit or call on a task the helper has taken on; its time is plausible (not
     before the task was given, not in the future)."""
     async with uow:
-        case, task = await _helpers_task(uow, task_id, caller)
+        case, task = await helpers_task(uow, task_id, caller)
         rules.check_recordable(task["status"])
         now = uow.clock.now()
         when = now
@@ -209,7 +209,7 @@ async def check_in(
     return checkin_id
 
 
-async def _helpers_task(uow: UnitOfWork, task_id: str, caller: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
+async def helpers_task(uow: UnitOfWork, task_id: str, caller: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
     """The caller's own task and its (workable) case, locked; anyone else's is not found."""
     if caller.role != "helper":
         raise Forbidden(f"この操作は依頼を受けた地域の支援者のみ行えます(あなたのロール: {caller.role})。")

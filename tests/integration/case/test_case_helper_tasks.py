@@ -130,6 +130,16 @@ async def test_a_helper_is_given_a_task_sees_only_what_it_shares_and_is_chased_p
         clock.at = jst(2026, 12, 3, 17, 0)
         await post(f"/v1/helper/tasks/{task_id}/checkins", checkin, 201, helper)
         await eventually(lambda: _kinds(notify, chubu, ["watch_concern"]), what="the coordinator alerted")
+        # What the helper did on the task counts as the case's activity (not before the task was given).
+        accompanied = {"kind": "同行", "outcome_kind": "関係機関につないだ", "agency_ids": ["hc-3"]}
+        too_early = {**accompanied, "happened_at": "2026-12-03T08:00:00+09:00"}
+        assert (await post(f"/v1/helper/tasks/{task_id}/activities", too_early, 422, helper))["errors"][0]["loc"] == [
+            "happened_at"
+        ]
+        await post(f"/v1/helper/tasks/{task_id}/activities", accompanied, 404, stranger)
+        await post(f"/v1/helper/tasks/{task_id}/activities", accompanied, 201, helper)
+        logged = (await case.get(f"/v1/cases/{case_id}/activities", headers=chubu)).json()["items"]
+        assert [(a["kind"], a["recorded_by"], a["agency_ids"]) for a in logged] == [("同行", HELPER, ["hc-3"])]
 
         clock.at = jst(2026, 12, 5, 0, 1)  # Saturday: the day is over, the task not done
         await settle(notify)
@@ -154,6 +164,7 @@ async def test_a_helper_is_given_a_task_sees_only_what_it_shares_and_is_chased_p
             "case.helper_task_assigned",
             "case.helper_task_accepted",
             "case.helper_task_checked_in",
+            "case.activity_recorded",
             "case.helper_task_done",
             "followup.fired",
         }
