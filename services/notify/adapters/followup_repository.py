@@ -22,6 +22,46 @@ class FollowupRepository:
         """False if this (referral, step, round) already has a timer."""
         return await insert_if_absent(self.db, followups, row)
 
+    async def add_one_round(
+        self,
+        *,
+        id: str,
+        subject: str,
+        key: str,
+        case_id: str,
+        owner: str,
+        area: str,
+        due: datetime,
+        started_at: datetime,
+        correlation_id: str | None,
+        watcher_kind: str | None = None,
+    ) -> bool:
+        """A timer of one round on the policy's own spans (a helper's task, an approval
+        request, a conference's task): ``key`` is what it chases, ``owner`` who is
+        reminded first."""
+        return await self.add(
+            {
+                "id": id,
+                "subject": subject,
+                "watcher_kind": watcher_kind,
+                "referral_id": key,
+                "case_id": case_id,
+                "agency_id": owner,
+                "agency_kind": None,
+                "area": area,
+                "urgency": None,
+                "calendar": None,
+                "correlation_id": correlation_id,
+                "step": subject,
+                "round": 1,
+                "started_at": started_at,
+                "due_at": due,
+                "level": 0,
+                "next_fire_at": due,
+                "status": "pending",
+            }
+        )
+
     async def exists(self, referral_id: str, step: str, round_: int | None = None) -> bool:
         query = select(followups.c.id).where(followups.c.referral_id == referral_id, followups.c.step == step)
         if round_ is not None:

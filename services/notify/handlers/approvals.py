@@ -54,27 +54,16 @@ async def on_approval_requested(ctx: NotifyContext, envelope: Envelope, uow: Uni
             correlation_id=envelope.correlation_id,
             case_id=asked.case_id,
         )
-    added = await FollowupRepository(uow.db).add(
-        {
-            "id": new_event_id(),
-            "subject": APPROVAL,
-            "watcher_kind": None,
-            "referral_id": asked.approval_id,
-            "case_id": asked.case_id,
-            "agency_id": asked.requested_by,
-            "agency_kind": None,
-            "area": values["area"],
-            "urgency": None,
-            "calendar": None,
-            "correlation_id": envelope.correlation_id,
-            "step": APPROVAL,
-            "round": 1,
-            "started_at": as_utc(envelope.occurred_at),
-            "due_at": due,
-            "level": 0,
-            "next_fire_at": due,
-            "status": "pending",
-        }
+    added = await FollowupRepository(uow.db).add_one_round(
+        id=new_event_id(),
+        subject=APPROVAL,
+        key=asked.approval_id,
+        case_id=asked.case_id,
+        owner=asked.requested_by,
+        area=values["area"],
+        due=due,
+        started_at=as_utc(envelope.occurred_at),
+        correlation_id=envelope.correlation_id,
     )
     if added:
         log.info("approval_chase_scheduled", approval_id=asked.approval_id, due_at=due.isoformat())

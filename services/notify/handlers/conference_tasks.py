@@ -19,38 +19,26 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-STEP = "task"  # the follow-up step of a conference task
-
 
 async def on_task_set(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
     task = envelope.payload_as(ConferenceTaskSet)
     repo = FollowupRepository(uow.db)
-    if await repo.latest_round(task.task_id, STEP) is not None:
+    if await repo.latest_round(task.task_id, TASK) is not None:
         return  # already chased (the timer's key is the task)
     projected = await ProjectionRepository(uow.db).case(task.case_id)
     due = as_utc(datetime.fromisoformat(task.due_at))
-    await repo.add(
-        {
-            "id": new_event_id(),
-            "subject": TASK,
-            "watcher_kind": task.owner_kind,
-            "referral_id": task.task_id,
-            "case_id": task.case_id,
-            "agency_id": task.owner_id,
-            "agency_kind": None,
-            # The case's events are the authority on its area (it may have moved).
-            "area": (projected.area if projected is not None and projected.area else None) or task.area,
-            "urgency": None,
-            "calendar": None,
-            "correlation_id": envelope.correlation_id,
-            "step": STEP,
-            "round": 1,
-            "started_at": as_utc(envelope.occurred_at),
-            "due_at": due,
-            "level": 0,
-            "next_fire_at": due,
-            "status": "pending",
-        }
+    await repo.add_one_round(
+        id=new_event_id(),
+        subject=TASK,
+        key=task.task_id,
+        case_id=task.case_id,
+        owner=task.owner_id,
+        # The case's events are the authority on its area (it may have moved).
+        area=(projected.area if projected is not None and projected.area else None) or task.area,
+        due=due,
+        started_at=as_utc(envelope.occurred_at),
+        correlation_id=envelope.correlation_id,
+        watcher_kind=task.owner_kind,
     )
     log.info("conference_task_scheduled", task_id=task.task_id, due_at=due.isoformat())
 
@@ -58,4 +46,4 @@ async def on_task_set(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -
 async def on_task_closed(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -> None:
     closed = envelope.payload_as(ConferenceTaskClosed)
     status = "done" if closed.outcome == "done" else "cancelled"
-    await FollowupRepository(uow.db).end_pending(closed.task_id, [STEP], status, uow.clock.now(), envelope.event_id)
+    await FollowupRepository(uow.db).end_pending(closed.task_id, [TASK], status, uow.clock.now(), envelope.event_id)

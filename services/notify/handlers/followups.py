@@ -11,6 +11,7 @@ from services.notify.adapters.repository import ProjectionRepository
 from services.notify.domain.approval_routing import APPROVAL, approval_escalation_notice
 from services.notify.domain.policy import LADDER, ladder_times
 from services.notify.domain.routing import (
+    HELPER_TASK,
     FollowupEffect,
     Notice,
     case_escalation_notices,
@@ -34,7 +35,6 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 WATCH = "watch"  # a timer's subject: a watch plan's check-in (else a referral's step)
-HELPER_TASK = "helper_task"  # a timer's subject: a community helper's task past its due day
 TASK = "task"  # a timer's subject: a case conference's task (referral_id holds the task)
 
 

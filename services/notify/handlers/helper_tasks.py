@@ -29,7 +29,6 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-SUBJECT = "helper_task"  # a timer's subject: a helper's task past its due day
 ENDING = {HelperTaskDone.TYPE: "done", HelperTaskDeclined.TYPE: "cancelled", HelperTaskCancelled.TYPE: "cancelled"}
 MOVES = (HelperTaskAccepted, HelperTaskDeclined, HelperTaskDone, HelperTaskCancelled)
 
@@ -43,27 +42,17 @@ async def on_assigned(ctx: NotifyContext, envelope: Envelope, uow: UnitOfWork) -
     )
     if due is None:
         return
-    added = await FollowupRepository(uow.db).add(
-        {
-            "id": new_event_id(),
-            "subject": SUBJECT,
-            "watcher_kind": "helper",
-            "referral_id": task.task_id,
-            "case_id": task.case_id,
-            "agency_id": task.helper_id,
-            "agency_kind": None,
-            "area": await _area(uow, task.case_id, task.area),
-            "urgency": None,
-            "calendar": None,
-            "correlation_id": envelope.correlation_id,
-            "step": HELPER_TASK,
-            "round": 1,
-            "started_at": as_utc(envelope.occurred_at),
-            "due_at": due,
-            "level": 0,
-            "next_fire_at": due,
-            "status": "pending",
-        }
+    added = await FollowupRepository(uow.db).add_one_round(
+        id=new_event_id(),
+        subject=HELPER_TASK,
+        key=task.task_id,
+        case_id=task.case_id,
+        owner=task.helper_id,
+        area=await _area(uow, task.case_id, task.area),
+        due=due,
+        started_at=as_utc(envelope.occurred_at),
+        correlation_id=envelope.correlation_id,
+        watcher_kind="helper",
     )
     if added:
         log.info("helper_task_scheduled", task_id=task.task_id, due_at=due.isoformat())
