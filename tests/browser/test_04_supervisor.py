@@ -143,9 +143,8 @@ def test_the_dashboard_draws_the_figures_and_the_period_selector_changes_them(
     supervisor = person_of(people, browser, system, shots, "sv-1")
     page = supervisor.sign_in()
     expect(page).to_have_url(re.compile(r"/dashboard$"))  # the supervisor's home
-    expect(page.locator("svg.chart")).to_have_count(
-        17
-    )  # 9 of consultations and handoffs, 7 of activities and 見守り, helpers
+    # 11 of consultations and the times to each step, 7 of activities and 見守り, 1 of helpers
+    expect(page.locator("svg.chart")).to_have_count(19)
     consultations = page.locator("table").first.locator("tbody tr").first
     expect(consultations).to_contain_text("相談")
     month_label = page.get_by_role("heading", level=2).first.inner_text()

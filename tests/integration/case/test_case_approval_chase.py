@@ -68,7 +68,10 @@ async def test_a_request_left_waiting_is_chased_until_the_supervisor_decides(
         async def told() -> list[str]:
             return [k for k in await kinds(notify, settings, "supervisor", "city") if k.startswith("approval_")]
 
-        await eventually(told, what="the supervisors told of the requests")
+        async def both_told() -> bool:  # one notice a request: wait for the second too
+            return await told() == ["approval_requested", "approval_requested"]
+
+        await eventually(both_told, what="the supervisors told of both requests")
         clock.at = jst(2026, 11, 25, 23, 59)  # still within the two business days
         await settle(notify)
         assert await told() == ["approval_requested", "approval_requested"]

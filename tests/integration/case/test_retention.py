@@ -179,8 +179,10 @@ async def _messages_erased(settings: Settings, redis: Redis, old: set[str], rece
     assert report.lost == 1 and [f.lost for f in report.flows if f.lost] == [[real]], report.as_dict()
 
 
-def _retention(settings: Settings, *args: str) -> dict[str, Any]:
-    done = run_tsunagi(settings, "retention", "run", "--json", *args)
+async def _retention(settings: Settings, *args: str) -> dict[str, Any]:
+    # In a thread: the services run on this test's event loop, and a blocked loop would
+    # hold an open write transaction of theirs for as long as the command waits for it.
+    done = await asyncio.to_thread(run_tsunagi, settings, "retention", "run", "--json", *args)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -216,13 +218,13 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert all(r["noticed"] != ERASED_TEXT for r in before[old]["intake.consultations"].values())
         assert before[old]["notify.notifications"], "notify recorded notices about the case"
 
-        dry = _retention(settings, "--dry-run")
+        dry = await _retention(settings, "--dry-run")
         assert [c["case_id"] for c in dry["cases"]] == [old]
         assert dry["dry_run"] is True and dry["retention_years"] == 5
         for c in (old, recent, still_open):
             assert _unchanged(before[c], await _snapshot(settings, c))
 
-        run = _retention(settings)
+        run = await _retention(settings)
         assert [c["case_id"] for c in run["cases"]] == [old]
         assert run["cases"][0]["entries"] >= len(before[old]["case.timeline"])
 
@@ -288,7 +290,7 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert figures_after == figures_before
         assert figures_after["consultations"]["total"] == 3
 
-        assert _retention(settings)["cases"] == []  # erased once; a second run finds nothing
+        assert (await _retention(settings))["cases"] == []  # erased once; a second run finds nothing
     await redis.aclose()
     # The operator's verify, once the services are stopped (SQLite: no writer beside it).
     code, report = await verify(settings)

@@ -153,10 +153,12 @@ def test_csv_has_one_row_per_number() -> None:
         "previous_figures": previous,
         "series": series(SPAN, quarter.chart_months(), COUNTED, {}, {}),
         "ageing_of_open_cases": {"0-7日": 1},
+        "registered_helpers": {"中部": {"ほっとネット推進員": 2}},
         "school_district_names": {"SD07": "サンプル第7小学校区"},
     }
     rows = list(csv.reader(io.StringIO(period_figures_csv(data))))
     assert tuple(rows[0]) == HEADER and all(len(r) == len(HEADER) for r in rows)
+    assert ["now", "", "", "", "registered_helpers", "中部", "ほっとネット推進員", "2"] in rows
     assert ["", "", "", "", "scope", "", "", "中部 市全域"] in rows
     assert [
         "current",
