@@ -5,9 +5,11 @@ TSUNAGI_TEST_POSTGRES_URL to point elsewhere."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,7 +18,8 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from shared.settings import Settings
+from shared.db.migrate import migrate
+from shared.settings import SERVICES, Settings
 from tests.support.servers import private_redis
 
 # Unset: the session starts a private redis-server (isolated from other runs on the
@@ -74,22 +77,50 @@ async def redis_url(session_redis_url: str) -> AsyncIterator[str]:
     yield session_redis_url
 
 
+async def _admin(statement: str) -> None:
+    admin = await asyncpg.connect(TEST_POSTGRES_URL)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+def _database_url(name: str) -> str:
+    return f"{TEST_POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database migrated to head once for the session (each xdist worker its
+    own): a test's database is a copy of it, made in a fraction of the migrations' time."""
+    name = f"tsunagi_template_{uuid.uuid4().hex[:12]}"
+
+    async def _create() -> None:
+        await _admin(f'CREATE DATABASE "{name}"')
+        settings = Settings(mode="test", data_dir=tmp_path_factory.mktemp("template"), database_url=_database_url(name))
+        for service in SERVICES:
+            await migrate(settings, service)
+
+    # In a thread: this may be set up while an async test's event loop runs.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, _create()).result()
+    yield name
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')).result()
+
+
 @pytest.fixture
-async def postgres_database_url() -> AsyncIterator[str]:
-    """A private PostgreSQL database for one test, dropped afterwards."""
+async def postgres_database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A private PostgreSQL database for one test, dropped afterwards: migrated to head
+    (a copy of the session's template), or empty for a test marked ``empty_database``
+    (one that runs the migrations itself from an older revision)."""
     name = f"tsunagi_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(TEST_POSTGRES_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = TEST_POSTGRES_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(TEST_POSTGRES_URL)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    if request.node.get_closest_marker("empty_database"):
+        await _admin(f'CREATE DATABASE "{name}"')
+    else:
+        await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("postgres_template")}"')
+    yield _database_url(name)
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -170,20 +170,21 @@ class Person:
         page = self.go("/signin", shot="signin")
         page.get_by_label("アカウントID").fill(self.account_id)
         page.get_by_label("パスワード").fill(password)
-        page.get_by_role("button", name="サインイン").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the next page, not the sign-in page still loaded
+            page.get_by_role("button", name="サインイン").click()
         if urlparse(page.url).path == "/two-factor":
             self.enrol()
         elif urlparse(page.url).path == "/signin/code":
             self.shot("signin-code")
             page.get_by_label("コード").fill(code or self.current_code())
-            page.get_by_role("button", name="確認する").click()
+            with page.expect_navigation():
+                page.get_by_role("button", name="確認する").click()
         if role is not None:
             expect(page.get_by_role("heading", name="役割を選ぶ")).to_be_visible()
             self.shot("choose-role")
             page.get_by_label(role).check()
-            page.get_by_role("button", name="この役割で始める").click()
-        page.wait_for_load_state()
+            with page.expect_navigation():
+                page.get_by_role("button", name="この役割で始める").click()
         self.shot(f"after-signin-{self.account_id}")  # each person's home page
         return page
 

@@ -22,6 +22,7 @@ async def _token_command(*args: str) -> int:
     return await asyncio.to_thread(main, ["token", *args])
 
 
+@pytest.mark.empty_database
 async def test_the_token_command_checks_the_accounts_the_case_service_knows(
     make_settings, database_backend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -105,6 +105,7 @@ async def test_erasure_opens_only_its_cases_rows_for_its_own_transaction(case_db
             await db.execute(delete(timeline).where(timeline.c.case_id == erased))
 
 
+@pytest.mark.empty_database
 async def test_the_migration_chains_the_entries_already_there(make_settings, database_backend) -> None:
     settings = make_settings()
     engine = make_engine(settings, "case")

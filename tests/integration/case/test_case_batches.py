@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from case_helpers import EXAMPLE, detail, publish, supervisor, timeline_types
 from sqlalchemy import column, insert, select, table
 
@@ -103,6 +104,7 @@ async def test_one_batch_decides_as_one_at_a_time_would(make_settings, database_
         await eventually(joined, what="R-B2 joined R-B1's case")
 
 
+@pytest.mark.empty_database
 async def test_the_migration_fills_the_match_keys_of_stored_consultations(make_settings, database_backend) -> None:
     settings = make_settings()
     engine = make_engine(settings, "case")
@@ -152,6 +154,7 @@ async def test_the_migration_fills_the_match_keys_of_stored_consultations(make_s
         await engine.dispose()
 
 
+@pytest.mark.empty_database
 async def test_the_keyed_keys_migration_recomputes_every_key_with_the_configured_key(
     make_settings, database_backend
 ) -> None:

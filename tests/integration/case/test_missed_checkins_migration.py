@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from services.case.adapters.orm import watch_missed
@@ -36,6 +37,7 @@ def _fired(case_id: str, followup_id: str, rung: int, *, plan_id: str | None, re
     return envelope, case_id
 
 
+@pytest.mark.empty_database
 async def test_the_migration_counts_each_fired_check_in_timer_once(make_settings, database_backend) -> None:
     settings = make_settings()
     engine = make_engine(settings, "case")
