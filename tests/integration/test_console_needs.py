@@ -28,9 +28,15 @@ async def desk(make_settings: Any, database_backend: str) -> AsyncIterator[Desk]
 
 def _error(page: httpx.Response, field: str) -> str:
     """The message shown next to ``field`` (its ``f-<field>-error`` paragraph)."""
-    found = re.search(rf'id="f-{field}-error">.*?<span class="visually-hidden">エラー：</span>(.*?)</span>', page.text, re.S)
+    found = re.search(
+        rf'id="f-{field}-error">.*?<span class="visually-hidden">エラー：</span>(.*?)</span>', page.text, re.S
+    )
     assert found, f"no error next to {field}"
     return found.group(1)
+
+
+def _person() -> dict[str, Any]:
+    return {"name": None, "age_group": "10代", "approximate_place": "サンプル町"}
 
 
 async def _need(desk: Desk, case: dict[str, Any], missing: str) -> str:
@@ -42,7 +48,7 @@ async def _need(desk: Desk, case: dict[str, Any], missing: str) -> str:
 
 
 async def test_a_need_no_service_meets_is_recorded_on_the_case_page(desk: Desk) -> None:
-    case = await desk.new_case(person={**desk_person(), "approximate_place": "サンプル町3丁目付近"})
+    case = await desk.new_case(person={**_person(), "approximate_place": "サンプル町3丁目付近"})
     me = await desk.browse("csw-chubu-1")
     shown = await me.get(f"/cases/{case['id']}")
     assert shown.status_code == 200 and "サービスがないニーズを記録する" in shown.text
@@ -56,12 +62,17 @@ async def test_a_need_no_service_meets_is_recorded_on_the_case_page(desk: Desk) 
     assert _error(empty, "need_missing") == "ないサービス・足りないものを入力してください。"
 
     unknown = await me.post(post, data=case_form(case, csrf, need_category="存在しない分類", need_missing=MISSING))
-    assert unknown.status_code == 422 and "相談分類「存在しない分類」は登録されていません" in _error(unknown, "need_category")
+    assert unknown.status_code == 422 and "相談分類「存在しない分類」は登録されていません" in _error(
+        unknown, "need_category"
+    )
     assert MISSING in unknown.text  # what was typed is kept
     district = await me.post(
-        post, data=case_form(case, csrf, need_category="ヤングケアラー", need_missing=MISSING, need_school_district="SD99")
+        post,
+        data=case_form(case, csrf, need_category="ヤングケアラー", need_missing=MISSING, need_school_district="SD99"),
     )
-    assert district.status_code == 422 and "小学校区「SD99」は登録されていません" in _error(district, "need_school_district")
+    assert district.status_code == 422 and "小学校区「SD99」は登録されていません" in _error(
+        district, "need_school_district"
+    )
 
     # Someone else changed the case meanwhile: the form is shown again, with what changed.
     stale = dict(case)
@@ -76,7 +87,8 @@ async def test_a_need_no_service_meets_is_recorded_on_the_case_page(desk: Desk) 
 
     case = await desk.detail(case["id"])
     done = await me.post(
-        post, data=case_form(case, csrf, need_category="ヤングケアラー", need_missing=MISSING, need_school_district="SD08")
+        post,
+        data=case_form(case, csrf, need_category="ヤングケアラー", need_missing=MISSING, need_school_district="SD08"),
     )
     assert done.status_code == 303 and done.headers["location"].endswith("?notice=need_recorded#needs")
     listed = await me.get(done.headers["location"])
@@ -87,13 +99,9 @@ async def test_a_need_no_service_meets_is_recorded_on_the_case_page(desk: Desk) 
     assert MISSING in read.text and "サービスがないニーズを記録する" not in read.text
 
 
-def desk_person() -> dict[str, Any]:
-    return {"name": None, "age_group": "10代", "approximate_place": "サンプル町"}
-
-
 async def test_needs_of_two_cases_are_gathered_into_a_community_issue_and_one_more_is_added(desk: Desk) -> None:
-    first = await desk.new_case(person={**desk_person(), "approximate_place": "サンプル町4丁目付近"})
-    second = await desk.new_case(person={**desk_person(), "approximate_place": "サンプル町5丁目付近"})
+    first = await desk.new_case(person={**_person(), "approximate_place": "サンプル町4丁目付近"})
+    second = await desk.new_case(person={**_person(), "approximate_place": "サンプル町5丁目付近"})
     a1 = await _need(desk, first, MISSING)
     a2 = await _need(desk, first, "サンプル: 夕食を一緒に食べられる場所がない")
     b1 = await _need(desk, second, "サンプル: 家事を手伝ってくれる人がいない")

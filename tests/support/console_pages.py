@@ -76,7 +76,9 @@ class Desk:
     async def new_case(self, account_id: str = "csw-chubu-1", **changes: Any) -> dict[str, Any]:
         """A consultation through intake, waited for as a case and taken by ``account_id``."""
         body = {**copy.deepcopy(EXAMPLE), "household": [], **changes}
-        created = await self.intake.post("/v1/consultations", json=body, headers=bearer(self.settings, "reporter", "vol-1"))
+        created = await self.intake.post(
+            "/v1/consultations", json=body, headers=bearer(self.settings, "reporter", "vol-1")
+        )
         assert created.status_code == 201, created.text
         reference = created.json()["reference"]
         sv = self.token("sv-1")
@@ -89,7 +91,9 @@ class Desk:
         case = await eventually(found, what=f"the case of {reference}")
         if PEOPLE[account_id].scope == case["area"]:
             assign = {"coordinator_id": account_id, "version": case["version"]}
-            answer = await self.case.post(f"/v1/cases/{case['id']}/assignment", headers=self.token(account_id), json=assign)
+            answer = await self.case.post(
+                f"/v1/cases/{case['id']}/assignment", headers=self.token(account_id), json=assign
+            )
             assert answer.status_code == 200, answer.text
         return await self.detail(case["id"])
 
