@@ -93,7 +93,11 @@ async def test_a_need_no_service_meets_is_recorded_on_the_case_page(desk: Desk) 
     assert done.status_code == 303 and done.headers["location"].endswith("?notice=need_recorded#needs")
     listed = await me.get(done.headers["location"])
     assert "サービスがないニーズを記録しました" in listed.text
-    assert MISSING in listed.text and "サンプル第8小学校区" in listed.text and "まだまとめていません" in listed.text
+    assert (
+        MISSING in listed.text
+        and "サンプル第8小学校区" in listed.text
+        and '<span class="muted">未</span>' in listed.text
+    )
     # The supervisor reads the need, without the form.
     read = await (await desk.browse("sv-1")).get(f"/cases/{case['id']}")
     assert MISSING in read.text and "サービスがないニーズを記録する" not in read.text

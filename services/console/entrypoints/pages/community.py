@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
+from services.console.entrypoints.formatting import jst_datetime
 from services.console.entrypoints.pages.case import check_case_id
 from services.console.entrypoints.pages.common import page, pager
 from services.console.entrypoints.pages.labels import Labels
@@ -57,7 +58,7 @@ async def _open_needs(request: Request, console: Console, who: SignedIn, base: s
             n["id"],
             f"ケース {n['case_number'] or n['case_id']}・{labels.category(n['category'])}・"
             f"{labels.district(n['school_district'])}",
-            f"{n['missing']}({n['recorded_at_jst']} 記録)",
+            f"{n['missing']}({jst_datetime(n['recorded_at'])} 記録)",
         )
         for n in found.get("items", [])
     ]
@@ -83,6 +84,7 @@ async def _render_list(
         "issues": found.get("items", []),
         "total": found.get("total", 0),
         "counts": counts,
+        "labels": Labels(console.reference.current),
         "gatherer": _gatherer(who),
         "values": values,
         "errors": errors,
@@ -142,6 +144,7 @@ async def _render_issue(
     adding = movable and issue["status"] != "addressed"
     context = {
         "issue": issue,
+        "labels": Labels(console.reference.current),
         "errors": errors,
         "values": values or {},
         "movable": movable,
