@@ -116,6 +116,9 @@ async def test_merging_into_another_areas_case_is_asked_of_the_supervisor(desk: 
     assert _hidden(refused)["move"] == "merge_across_areas" and _hidden(refused)["into_case_id"] == seibu["id"]
     request = await _ask(desk, me, city["id"], refused)
     assert request["params"] == {"into_case_id": seibu["id"]}
+    shown = await (await desk.browse("sv-1")).get(f"/approvals/{request['id']}")
+    assert f'<a href="/cases/{seibu["id"]}">統合先のケースを開く</a>' in shown.text
+    assert "別の圏域のケース" in (await me.get(f"/approvals/{request['id']}")).text
 
     await _approve(desk, request["id"])
     merged = await eventually(lambda: _merged_into(desk, city["id"]), what="the city-wide case merged into 西部's")
