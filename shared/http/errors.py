@@ -182,6 +182,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             ja = "入力してください"
         elif err.get("type") == "too_short" and ctx.get("min_length") == 1:
             ja = "1つ以上選んでください"
+        elif err.get("type") == "too_short" and isinstance(ctx.get("min_length"), int):
+            ja = f"{ctx['min_length']}つ以上選んでください"
         elif err.get("type") in ("string_too_long", "too_long") and "max_length" in ctx:
             ja = f"{ja}({ctx['max_length']}{'文字' if err['type'] == 'string_too_long' else '件'}まで)"
         out.append({"loc": loc, "msg": ja, "type": err.get("type"), "detail": err.get("msg")})

@@ -2,8 +2,9 @@
 case with an open referral is refused for want of approval, and the page offers the
 request (an empty reason is refused next to its field); the supervisor finds it in the
 承認 queue, refuses to decide without a reason, approves, and the case is closed by the
-system. The supervisor's 地域課題 page counts the needs of two cases gathered into an
-issue, and the issue's page lists them."""
+system. The coordinator gathers the needs of two cases into a community issue on the
+地域課題 page and moves it on; the supervisor's 地域課題 page counts them, and the
+issue's page lists them."""
 
 from __future__ import annotations
 
@@ -102,15 +103,21 @@ def test_a_close_waits_for_the_supervisor_and_community_issues_are_counted(
     expect(page.get_by_text("承認・実行済")).to_be_visible()
     assert _ok(case.get(f"/v1/cases/{case_id}", headers=token))["status"] == "終結"
 
-    # The two needs gathered into a community issue (over the API), then read.
-    issue = {"title": "サンプル: ヤングケアラーの放課後の居場所", "need_ids": needs}
-    issue_id = _ok(case.post("/v1/community-issues", headers=token, json=issue), 201)["issue_id"]
+    # The coordinator gathers the two needs into a community issue on the 地域課題 page
+    # and moves it on; the supervisor's counts and the issue's page list them.
+    page = coordinator.go("/community-issues", shot="community-issues-gather")
+    gather = page.locator("#gather")
+    gather.get_by_label("地域課題の名前").fill("サンプル: ヤングケアラーの放課後の居場所")
+    for need_id in needs:
+        gather.locator(f'input[value="{need_id}"]').check()
+    gather.get_by_role("button", name="地域課題にまとめる").click()
+    expect(page.get_by_text("ニーズを地域課題にまとめました")).to_be_visible()
+    coordinator.shot("community-issue-coordinator")
+    page.get_by_label("協議中").check()
+    page.get_by_role("button", name="状態を進める").click()
+    expect(page.get_by_text("地域課題の状態を進めました")).to_be_visible()
     page = supervisor.go("/community-issues", shot="community-issues")
     expect(page.locator("table").first).to_contain_text("ヤングケアラー")
     page.get_by_role("link", name="サンプル: ヤングケアラーの放課後の居場所").click()
     page.wait_for_load_state()
     expect(page.locator("table")).to_contain_text("放課後に通える居場所がない")
-    page = coordinator.go(f"/community-issues/{issue_id}", shot="community-issue-coordinator")
-    page.get_by_label("協議中").check()
-    page.get_by_role("button", name="状態を進める").click()
-    expect(page.get_by_text("地域課題の状態を進めました")).to_be_visible()

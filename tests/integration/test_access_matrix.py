@@ -102,6 +102,7 @@ case     GET  /v1/community-issues/{issue_id}                     401  404  404 
 case     POST /v1/community-issues/{issue_id}/needs               401  404  404  404  403  403  403  403  403
 case     POST /v1/community-issues/{issue_id}/status              401  404  404  404  403  403  403  403  403
 case     GET  /v1/unmet-needs/counts                              401  403  403  200  403  403  403  403  403
+case     GET  /v1/unmet-needs                                     401  200  200e 200  403  403  403  403  403
 case     GET  /v1/cases/{case_id}/activities                      401  200  404  200  403  403  403  403  403
 case     POST /v1/cases/{case_id}/activities                      401  409  404  403  403  403  403  403  403
 case     GET  /v1/activities                                      401  200  200e 200  403  403  403  403  403

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.case.adapters.orm import community_issues, unmet_needs
+from services.case.adapters.orm import cases, community_issues, unmet_needs
 
 
 class CommunityRepository:
@@ -28,6 +28,26 @@ class CommunityRepository:
             .order_by(unmet_needs.c.recorded_at.desc(), unmet_needs.c.id.desc())
         )
         return [dict(r) for r in rows.mappings().all()]
+
+    async def needs_listed(
+        self, *, area: str | None, gathered: bool | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """An area's needs (or every area's), newest first, with their cases' numbers."""
+        where = []
+        if area is not None:
+            where.append(unmet_needs.c.area == area)
+        if gathered is not None:
+            where.append(unmet_needs.c.issue_id.is_not(None) if gathered else unmet_needs.c.issue_id.is_(None))
+        total = (await self.db.execute(select(func.count()).select_from(unmet_needs).where(*where))).scalar_one()
+        rows = await self.db.execute(
+            select(unmet_needs, cases.c.case_number)
+            .select_from(unmet_needs.join(cases, cases.c.id == unmet_needs.c.case_id))
+            .where(*where)
+            .order_by(unmet_needs.c.recorded_at.desc(), unmet_needs.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [dict(r) for r in rows.mappings().all()], int(total)
 
     async def needs_of_issue(self, issue_id: str) -> list[dict[str, Any]]:
         rows = await self.db.execute(

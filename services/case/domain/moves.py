@@ -8,7 +8,7 @@ very same check and shows its message (``refusal``), so the two cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -89,10 +89,17 @@ def refusal(check: Callable[[], object]) -> str | None:
     return None
 
 
-def allowed_statuses(state: CaseState) -> list[str]:
+def allowed_statuses(state: CaseState, *, close_by_approval: bool = False) -> list[str]:
     """The statuses ``POST /status`` would accept now, in lifecycle order. No move needs
-    a reason, so a plain list."""
-    return [target for target in lifecycle.STATUSES if refusal(partial(check_status_change, state, target)) is None]
+    a reason, so a plain list. With ``close_by_approval`` (closing with a watch plan
+    running waits for a supervisor, whose approval ends the watch) 終結 is offered to a
+    watched case too: the command answers it with the approval to request."""
+
+    def offered(target: str) -> bool:
+        checked = replace(state, watching=False) if close_by_approval and target == lifecycle.CLOSED else state
+        return refusal(partial(check_status_change, checked, target)) is None
+
+    return [target for target in lifecycle.STATUSES if offered(target)]
 
 
 def referral_refusal(state: CaseState) -> str | None:

@@ -99,7 +99,14 @@ async def search_cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="ケースの詳細")
 async def get_case(case_id: str, request: Request, services: Services, caller: CurrentIdentity) -> CaseDetail:
     uow = services.runtime.unit_of_work()
-    case = await queries.case_detail(uow, case_id, caller, services.reference.current.followups.calendar(None))
+    reference = services.reference.current
+    case = await queries.case_detail(
+        uow,
+        case_id,
+        caller,
+        reference.followups.calendar(None),
+        close_by_approval=reference.approvals.close_with_open_work.required,
+    )
     return views.detail(case, uow.clock.now())
 
 

@@ -204,6 +204,27 @@ async def change_issue_status(
 
 
 @counts_router.get(
+    "",
+    response_model=Page[Need],
+    summary="圏域のサービスがないニーズ(コーディネーター: 自分の圏域。閲覧は記録されます)",
+)
+async def list_needs(
+    services: Services,
+    caller: CurrentIdentity,
+    window: Annotated[Window, Depends(paging(default=50, maximum=200))],
+    gathered: Annotated[
+        bool | None, Query(description="false: まだ地域課題にまとめていないもの、true: まとめたもの(省略時はすべて)")
+    ] = None,
+    area: Annotated[str | None, Query(max_length=40, description="圏域(監督者のみ。省略時はすべて)")] = None,
+) -> Page[Need]:
+    rows, total = await community.needs_listed(
+        services.runtime.unit_of_work(), caller, area, gathered, window.offset, window.limit
+    )
+    items = [_need(r, r["case_number"]) for r in rows]
+    return Page[Need](**page_of(window, items, total))
+
+
+@counts_router.get(
     "/counts", response_model=list[NeedCount], summary="サービスがないニーズの件数(圏域・校区・分類別。監督者)"
 )
 async def need_counts(

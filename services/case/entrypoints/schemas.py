@@ -208,7 +208,9 @@ class CaseDetail(CaseSummary):
     notes: list[dict[str, Any]] = Field(description="新しい20件(古い順)")
     notes_total: int = Field(description="メモの件数(すべて)")
     link_offers: list[dict[str, Any]]
-    allowed_statuses: list[str] = Field(description="POST /status がいま受け付ける状態(理由はどれも任意)")
+    allowed_statuses: list[str] = Field(
+        description="POST /status がいま受け付ける状態(理由はどれも任意。承認が要る移動は approval_required で答えます)"
+    )
     referable: bool = Field(description="いま紹介を依頼できるか")
     referable_reason: str | None = Field(description="紹介を依頼できない理由(できるときは null)")
     share_options: list[ShareOption] = Field(description="紹介で共有できる項目と、いま共有できるか")

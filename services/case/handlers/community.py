@@ -92,6 +92,27 @@ async def needs_of_case(uow: UnitOfWork, case_id: str, caller: Identity) -> list
     return rows
 
 
+async def needs_listed(
+    uow: UnitOfWork, caller: Identity, area: str | None, gathered: bool | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The needs of the caller's area (a supervisor: of ``area``, or every area's) —
+    e.g. those not yet in an issue, to gather. Their words are read: each case shown
+    is a logged read."""
+    require_reader(caller)
+    if caller.role == "coordinator":
+        if caller.scope == CITY_WIDE:
+            raise Forbidden("ニーズは圏域のコーディネーターが扱います。")
+        area = caller.scope
+    async with uow:
+        await read_snapshot(uow)
+        rows, total = await CommunityRepository(uow.db).needs_listed(
+            area=area, gathered=gathered, offset=offset, limit=limit
+        )
+        for case_id in sorted({r["case_id"] for r in rows}):
+            await record_read(uow, case_id, caller, "unmet_needs")
+    return rows, total
+
+
 def _own_area(caller: Identity, area: str) -> None:
     """A coordinator gathers and moves their own area's issues."""
     require_writer(caller)

@@ -99,7 +99,11 @@ async def queue(uow: UnitOfWork, query: QueueQuery, caller: Identity, calendar: 
     return {"items": page, "total": counts[query.view], "counts": counts, "now": now, "last_key": last_key}
 
 
-async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity, calendar: BusinessCalendar) -> dict[str, Any]:
+async def case_detail(
+    uow: UnitOfWork, case_id: str, caller: Identity, calendar: BusinessCalendar, *, close_by_approval: bool = False
+) -> dict[str, Any]:
+    """The case page's case; ``close_by_approval``: closing a watched case waits for a
+    supervisor (reference/approvals.yaml), so 終結 is offered and answered with the request."""
     require_reader(caller)
     async with uow:
         await read_snapshot(uow)
@@ -117,7 +121,7 @@ async def case_detail(uow: UnitOfWork, case_id: str, caller: Identity, calendar:
         await record_read(uow, case_id, caller, "detail")
     # What the page may offer: the same rules the commands refuse with.
     state = CaseState.of(case)
-    case["allowed_statuses"] = allowed_statuses(state)
+    case["allowed_statuses"] = allowed_statuses(state, close_by_approval=close_by_approval)
     case["referable_reason"] = referral_refusal(state)
     case["share_options"] = share_options(case["consent"], case["legal_ground"])
     case["waits"] = waits_of(case, uow.clock.now(), calendar)

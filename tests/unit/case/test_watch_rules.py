@@ -109,4 +109,10 @@ def test_a_watched_case_is_not_closed_nor_merged_away_until_the_watch_ends() -> 
         moves.check_not_watched(watched)
     assert "終結" not in moves.allowed_statuses(watched)
     assert "終結" in moves.allowed_statuses(CaseState("見守り", True, None, 3))
+    # Where closing with a watch waits for a supervisor, 終結 is offered (the command
+    # answers with the approval to request, which ends the watch when granted).
+    assert "終結" in moves.allowed_statuses(watched, close_by_approval=True)
+    assert moves.allowed_statuses(watched, close_by_approval=True) == moves.allowed_statuses(
+        CaseState("見守り", True, None, 3)
+    )
     moves.check_status_change(watched, "対応中")

@@ -25,6 +25,7 @@ from services.console.entrypoints.pages import (
     second_factor,
     styleguide,
     timeline,
+    unmet_needs,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -50,4 +51,5 @@ ROUTERS: list[APIRouter] = [
     member_needs.router,
     conferences.router,
     activities.router,
+    unmet_needs.router,
 ]

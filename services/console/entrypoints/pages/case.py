@@ -1,7 +1,7 @@
 """ケース: one case on one page — summary, every consultation, the household, likely
 matches, triage, assignment, status moves (only the legal ones), consent, referrals with
 their deadlines, the watch plan (見守り) and its check-ins, community helpers' tasks,
-activities (活動), contacts and notes; the timeline on a page of its own.
+activities (活動), needs no service meets, contacts and notes; the timeline on a page of its own.
 
 A form that fails is shown again with what the person typed and the message next to the
 field; a form based on an old version shows what changed meanwhile and the current state
@@ -40,6 +40,7 @@ CHECKIN_OUTCOMES = get_args(CheckInOutcome)
 # already have an "outcome" and a "note" on the same page).
 CHECKIN_FIELDS = {"kind": "checkin_kind", "outcome": "checkin_outcome", "note": "checkin_note"}
 TASK_FIELDS = {"kind": "task_kind", "share": "task_share", "reason": "cancel_reason"}
+NEED_FIELDS = {"category": "need_category", "missing": "need_missing", "school_district": "need_school_district"}
 # The newest activities the case page lists (the rest: the timeline).
 ACTIVITIES_SHOWN = 20
 SHORT_REASON = "本人の同意か法的根拠がないため共有できません"
@@ -138,6 +139,8 @@ async def render_case(
         errors = {CHECKIN_FIELDS.get(name, name): text for name, text in errors.items()}
     if form == "helper_task" and errors:
         errors = {TASK_FIELDS.get(name, name): text for name, text in errors.items()}
+    if form == "need" and errors:
+        errors = {NEED_FIELDS.get(name, name): text for name, text in errors.items()}
     if form == "activity" and errors:
         errors = activity_form.page_errors(errors)
     labels = Labels(console.reference.current)
@@ -154,6 +157,9 @@ async def render_case(
         who,
         params={"per_page": ACTIVITIES_SHOWN},
         correlation_id=correlation_id_of(request),
+    )
+    unmet_needs = await console.backend.get(
+        "case", f"/v1/cases/{case['id']}/unmet-needs", who, correlation_id=correlation_id_of(request)
     )
     writer = who.chosen is not None and who.chosen.grant.role == "coordinator"
     context = {
@@ -175,6 +181,8 @@ async def render_case(
         "contact_channels": [(c, c) for c in CONTACT_CHANNELS],
         "watch": watch,
         "activities": activities,
+        "unmet_needs": unmet_needs,
+        "need_district_options": labels.district_options(case["area"])[:-1],  # not 不明
         **activity_form.choices(labels, case["area"]),
         "watcher_kinds": WATCHER_KINDS,
         "watch_units": WATCH_UNITS,

@@ -90,6 +90,12 @@ NOTICES: dict[str, tuple[str, str]] = {
     "approval_decided": ("success", "判断を記録しました。承認した操作はシステムが行いました。"),
     "approval_withdrawn": ("success", "承認の依頼を取り下げました。"),
     "issue_moved": ("success", "地域課題の状態を進めました。"),
+    "need_recorded": (
+        "success",
+        "サービスがないニーズを記録しました。同じ圏域のニーズは「地域課題」にまとめられます。",
+    ),
+    "issue_raised": ("success", "ニーズを地域課題にまとめました。"),
+    "needs_added": ("success", "地域課題にニーズを加えました。"),
     "account_saved": ("success", "アカウントを保存しました。"),
     "second_factor_reset": ("success", "2段階認証を解除しました。次のサインインで本人が設定し直します。"),
     "submitted": ("success", "相談を受け付けました。"),
