@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.case.domain import conferences as rules
 from services.case.entrypoints.dependencies import Services
 from services.case.handlers import conference_reads as reads
+from services.case.handlers import conference_shares as shares
 from services.case.handlers import conferences as handlers
 from shared.clock import as_utc
 from shared.events.conference import ConferenceKindName, TaskOwnerKind
@@ -67,6 +68,9 @@ class MinutesBody(_Command):
 class ShareBody(_Command):
     case_id: Id
     fields: list[ShareableField] = Field(min_length=1, max_length=8, description="参加者に共有する項目")
+    member_id: Id | None = Field(
+        None, description="1人の世帯員についての共有(その世帯員自身の同意で判断・記録。省略時はケースの本人)"
+    )
 
 
 class TaskBody(_Command):
@@ -93,6 +97,12 @@ class Summary(BaseModel):
     version: int
 
 
+class MemberShared(BaseModel):
+    member_id: str
+    relation: str
+    shared: dict[str, Any] = Field(description="この世帯員について共有された項目の値")
+
+
 class DiscussedCase(BaseModel):
     case_id: str
     case_number: str
@@ -100,10 +110,14 @@ class DiscussedCase(BaseModel):
     decision: str | None
     decided_at: datetime | None
     shared: dict[str, Any] | None = Field(None, description="関係機関が読むとき: 共有された項目の値だけ")
+    members_shared: list[MemberShared] | None = Field(
+        None, description="関係機関が読むとき: 世帯員ごとに共有された項目の値"
+    )
 
 
 class Disclosure(BaseModel):
     case_id: str
+    member_id: str | None = Field(description="世帯員についての共有(null: ケースの本人)")
     field: str
     field_label: str
     legal_ground: str | None = Field(description="開示の法的根拠(null: 本人の同意)")
@@ -161,7 +175,12 @@ async def plan_conference(
         agencies=list(body.agencies),
     )
     conference_id, version = await handlers.plan(
-        services.runtime.unit_of_work(), services.reference.live, given, caller, correlation_id_of(request)
+        services.runtime.unit_of_work(),
+        services.reference.live,
+        services.runtime.access,
+        given,
+        caller,
+        correlation_id_of(request),
     )
     return ConferenceResult(conference_id=conference_id, version=version)
 
@@ -183,12 +202,13 @@ async def get_minutes(conference_id: str, services: Services, caller: CurrentIde
                 decision=c["decision"],
                 decided_at=as_utc(c["decided_at"]) if c["decided_at"] else None,
                 shared=c.get("shared") if agency else None,
+                members_shared=c.get("members_shared") if agency else None,
             )
             for c in found["cases"]
         ],
         disclosures=[
             Disclosure(
-                **{k: d[k] for k in ("case_id", "field", "legal_ground", "consent", "shared_by")},
+                **{k: d[k] for k in ("case_id", "member_id", "field", "legal_ground", "consent", "shared_by")},
                 field_label=SHAREABLE_LABELS.get(d["field"], d["field"]),
                 shared_at=as_utc(d["shared_at"]),
             )
@@ -241,8 +261,15 @@ async def share_case(
     conference_id: str, body: ShareBody, request: Request, services: Services, caller: CurrentIdentity
 ) -> ConferenceResult:
     uow = services.runtime.unit_of_work()
-    version = await handlers.share(
-        uow, conference_id, body.case_id, list(body.fields), body.version, caller, correlation_id_of(request)
+    version = await shares.share(
+        uow,
+        conference_id,
+        body.case_id,
+        list(body.fields),
+        body.version,
+        caller,
+        correlation_id_of(request),
+        member_id=body.member_id,
     )
     return ConferenceResult(conference_id=conference_id, version=version)
 

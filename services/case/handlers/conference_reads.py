@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.case.adapters.conferences import ConferenceRepository
+from services.case.adapters.member_needs import MemberNeedsRepository
 from services.case.adapters.reads import ReadLog
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import conferences as rules
+from services.case.domain.member_needs import facts_of_member
 from services.case.domain.referrals import shared_values
 from services.case.handlers.common import family_ids, read_snapshot
 from services.case.handlers.conferences import load
@@ -74,14 +76,32 @@ async def minutes(uow: UnitOfWork, conference_id: str, caller: Identity) -> dict
 
 
 async def _only_disclosed(uow: UnitOfWork, cases: list[dict[str, Any]], disclosures: list[dict[str, Any]]) -> None:
-    """An agency reads of each case the values of the fields disclosed to the meeting, nothing more."""
+    """An agency reads of each case the values of the fields disclosed to the meeting,
+    nothing more: the case's person's, and each member's a share was about (that member's
+    own values, as a referral for one member carries them)."""
     repo = CaseRepository(uow.db)
     for case in cases:
-        fields = list(dict.fromkeys(d["field"] for d in disclosures if d["case_id"] == case["case_id"]))
+        about = [d for d in disclosures if d["case_id"] == case["case_id"]]
         full = await repo.get(case["case_id"])
-        values = {}
-        if full is not None and fields:
-            values = shared_values(await case_facts(uow, full, await family_ids(uow, case["case_id"])), fields)
-        case["shared"] = values
+        case["shared"], case["members_shared"] = {}, []
+        if full is not None and about:
+            family = await family_ids(uow, case["case_id"])
+            facts = await case_facts(uow, full, family)
+            case["shared"] = shared_values(facts, _fields(about, None))
+            for member_id in dict.fromkeys(d["member_id"] for d in about if d["member_id"]):
+                member = await MemberNeedsRepository(uow.db).member(member_id, family)
+                if member is None:  # no longer of this case (a merge undone)
+                    continue
+                case["members_shared"].append(
+                    {
+                        "member_id": member_id,
+                        "relation": member["relation"],
+                        "shared": shared_values(facts_of_member(facts, member), _fields(about, member_id)),
+                    }
+                )
         for key in ("consent", "legal_ground", "coordinator_id"):
             case.pop(key, None)
+
+
+def _fields(disclosures: list[dict[str, Any]], member_id: str | None) -> list[str]:
+    return list(dict.fromkeys(d["field"] for d in disclosures if d["member_id"] == member_id))
