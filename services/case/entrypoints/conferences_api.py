@@ -118,6 +118,7 @@ class DiscussedCase(BaseModel):
 class Disclosure(BaseModel):
     case_id: str
     member_id: str | None = Field(description="世帯員についての共有(null: ケースの本人)")
+    member_relation: str | None = Field(description="その世帯員の続柄")
     field: str
     field_label: str
     legal_ground: str | None = Field(description="開示の法的根拠(null: 本人の同意)")
@@ -208,7 +209,18 @@ async def get_minutes(conference_id: str, services: Services, caller: CurrentIde
         ],
         disclosures=[
             Disclosure(
-                **{k: d[k] for k in ("case_id", "member_id", "field", "legal_ground", "consent", "shared_by")},
+                **{
+                    k: d[k]
+                    for k in (
+                        "case_id",
+                        "member_id",
+                        "member_relation",
+                        "field",
+                        "legal_ground",
+                        "consent",
+                        "shared_by",
+                    )
+                },
                 field_label=SHAREABLE_LABELS.get(d["field"], d["field"]),
                 shared_at=as_utc(d["shared_at"]),
             )

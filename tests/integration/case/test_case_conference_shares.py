@@ -102,10 +102,10 @@ async def test_the_table_is_known_accounts_and_a_members_share_goes_by_their_own
         ]
 
         minutes = (await case.get(conference, headers=chubu)).json()
-        assert [(d["field"], d["member_id"], d["consent"], d["legal_ground"]) for d in minutes["disclosures"]] == [
-            ("age_group", members["長男"], "同意あり", None),
-            ("person_name", None, "同意あり", None),
-        ]
+        assert [
+            (d["field"], d["member_id"], d["member_relation"], d["consent"], d["legal_ground"])
+            for d in minutes["disclosures"]
+        ] == [("age_group", members["長男"], "長男", "同意あり", None), ("person_name", None, None, "同意あり", None)]
         timeline = (await case.get(f"/v1/cases/{case_id}/timeline", headers=chubu)).json()["items"]
         shared = [e for e in timeline if e["type"] == "case.conference_shared"]
         assert len(shared) == 2

@@ -3,7 +3,8 @@ case service in the same process: an account no one told the case service about 
 refused next to the participants field, naming it; participants are shown by the names
 the console holds; a form sent on a version someone else moved past is shown again with
 what changed meanwhile and what was typed (the case page's treatment), and goes through
-once sent again."""
+once sent again; a share about one household member is chosen on the form and shown as
+such."""
 
 from __future__ import annotations
 
@@ -130,3 +131,17 @@ async def test_the_conference_pages_check_participants_name_them_and_say_what_ch
     assert done.status_code == 303, done.text
     minutes = (await case.get(api, headers=chubu)).json()
     assert minutes["cases"][0]["decision"] == "サンプル: 来週もう一度訪ねる"
+
+    # A share about the son: his own consent (none recorded: the case's 未確認) decides.
+    page = (await console.get(path)).text
+    share_form = _form_state(page, f"{path}/shares")
+    son = next(m["id"] for m in opened["household"] if m["relation"] == "長男")
+    assert f'<option value="{son}"' in page and "の長男(50代)" in page
+    about_son = {**share_form, "share_case_id": opened["id"], "share_member_id": son}
+    refused = await console.post(f"{path}/shares", data={**about_son, "fields": "person_name"})
+    assert refused.status_code == 422 and 'id="f-fields-error"' in refused.text
+    assert f'<option value="{son}" selected' in refused.text
+    shared = await console.post(f"{path}/shares", data={**about_son, "fields": "age_group"})
+    assert shared.status_code == 303, shared.text
+    disclosures = (await console.get(path)).text.split('id="shares"', 1)[1].split("</table>", 1)[0]
+    assert "世帯員(長男)" in disclosures and "未確認" in disclosures

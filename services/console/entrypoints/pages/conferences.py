@@ -126,6 +126,7 @@ async def _meeting_page(
         "owner_kinds": OWNER_KINDS,
         "case_options": [(c["case_id"], c["case_number"]) for c in minutes["cases"]],
         "share_options": list(SHAREABLE_LABELS.items()),
+        "member_options": await _member_options(request, who, console, minutes),
         "me": who.account_id,
         "my_agency": who.chosen.grant.scope if who.chosen and who.chosen.grant.role == "agency" else None,
     }
@@ -142,6 +143,27 @@ async def _minutes(request: Request, who: SignedIn, console: Any, conference_id:
 @router.get("/conferences/{conference_id}")
 async def meeting(request: Request, conference_id: str, who: Reader, console: ConsoleDep) -> Response:
     return await _meeting_page(request, who, console, conference_id)
+
+
+async def _member_options(request: Request, who: SignedIn, console: Any, minutes: dict[str, Any]) -> list[Any]:
+    """Whom a share is about, for the share form: each discussed case's household members
+    the person may see on the case itself (a case they cannot open offers none)."""
+    if not minutes["may_write"] or minutes["status"] == "cancelled":
+        return []
+    options = []
+    for c in minutes["cases"]:
+        try:
+            case = await console.backend.get(
+                "case", f"/v1/cases/{c['case_id']}", who, correlation_id=correlation_id_of(request)
+            )
+        except ApiError as exc:
+            if exc.status in (403, 404):
+                continue
+            raise
+        for m in case.get("household") or []:
+            label = f"ケース {c['case_number']} の{m['relation']}({m.get('age_group') or '年代不明'})"
+            options.append((m["id"], label))
+    return options
 
 
 def _shown(value: Any) -> str:
@@ -168,7 +190,11 @@ def _body(action: str, form: Any, values: dict[str, Any]) -> tuple[str, dict[str
         return "minutes", {"decisions": decisions}
     if action == "shares":
         values["fields"] = [str(f) for f in form.getlist("fields")]
-        return "shares", {"case_id": values.get("share_case_id") or None, "fields": values["fields"]}
+        return "shares", {
+            "case_id": values.get("share_case_id") or None,
+            "fields": values["fields"],
+            "member_id": values.get("share_member_id") or None,
+        }
     if action == "tasks":
         kind, _, owner = str(values.get("owner", "")).partition(":")
         body = {"case_id": values.get("task_case_id") or None, "title": values.get("task_title") or None}
@@ -182,7 +208,11 @@ def _body(action: str, form: Any, values: dict[str, Any]) -> tuple[str, dict[str
 
 
 # The service's field names → the form's (errors go next to the field that was typed in).
-FIELDS = {"case_id": {"shares": "share_case_id", "tasks": "task_case_id"}, "title": {"tasks": "task_title"}}
+FIELDS = {
+    "case_id": {"shares": "share_case_id", "tasks": "task_case_id"},
+    "title": {"tasks": "task_title"},
+    "member_id": {"shares": "share_member_id"},
+}
 
 
 @router.post("/conferences/{conference_id}/{action}")
