@@ -4,13 +4,14 @@ minutes (every read of the minutes is recorded)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.case.domain import conferences as rules
+from services.case.entrypoints.conference_views import Disclosure, DiscussedCase, Minutes, Summary, Task
 from services.case.entrypoints.dependencies import Services
 from services.case.handlers import conference_reads as reads
 from services.case.handlers import conference_shares as shares
@@ -87,67 +88,6 @@ class ConferenceResult(BaseModel):
     task_id: str | None = None
 
 
-class Summary(BaseModel):
-    id: str
-    kind: str
-    title: str
-    held_on: date
-    status: str
-    status_label: str
-    version: int
-
-
-class MemberShared(BaseModel):
-    member_id: str
-    relation: str
-    shared: dict[str, Any] = Field(description="この世帯員について共有された項目の値")
-
-
-class DiscussedCase(BaseModel):
-    case_id: str
-    case_number: str
-    area: str
-    decision: str | None
-    decided_at: datetime | None
-    shared: dict[str, Any] | None = Field(None, description="関係機関が読むとき: 共有された項目の値だけ")
-    members_shared: list[MemberShared] | None = Field(
-        None, description="関係機関が読むとき: 世帯員ごとに共有された項目の値"
-    )
-
-
-class Disclosure(BaseModel):
-    case_id: str
-    member_id: str | None = Field(description="世帯員についての共有(null: ケースの本人)")
-    member_relation: str | None = Field(description="その世帯員の続柄")
-    field: str
-    field_label: str
-    legal_ground: str | None = Field(description="開示の法的根拠(null: 本人の同意)")
-    consent: str
-    shared_by: str
-    shared_at: datetime
-
-
-class Task(BaseModel):
-    id: str
-    case_id: str
-    title: str
-    owner_kind: str
-    owner_id: str
-    due_on: date
-    status: str
-    status_label: str
-    closed_at: datetime | None
-
-
-class Minutes(Summary):
-    accounts: list[str]
-    agencies: list[str]
-    cases: list[DiscussedCase]
-    disclosures: list[Disclosure]
-    tasks: list[Task]
-    may_write: bool = Field(description="この人が会議を記録できるか")
-
-
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **{k: row[k] for k in ("id", "kind", "title", "held_on", "status", "version")},
@@ -204,6 +144,7 @@ async def get_minutes(conference_id: str, services: Services, caller: CurrentIde
                 decided_at=as_utc(c["decided_at"]) if c["decided_at"] else None,
                 shared=c.get("shared") if agency else None,
                 members_shared=c.get("members_shared") if agency else None,
+                members=c.get("members"),
             )
             for c in found["cases"]
         ],

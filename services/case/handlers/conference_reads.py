@@ -13,6 +13,7 @@ from services.case.adapters.reads import ReadLog
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import conferences as rules
 from services.case.domain.member_needs import facts_of_member
+from services.case.domain.queue import may_see
 from services.case.domain.referrals import shared_values
 from services.case.handlers.common import family_ids, read_snapshot
 from services.case.handlers.conferences import load
@@ -56,6 +57,9 @@ async def minutes(uow: UnitOfWork, conference_id: str, caller: Identity) -> dict
         cases = [dict(c) for c in meeting.cases]
         if caller.role == "agency":
             await _only_disclosed(uow, cases, disclosures)
+        writer = rules.may_write(caller.role, caller.subject, meeting.audience)
+        if writer:
+            await _members_to_choose(uow, caller, cases)
         now = uow.clock.now()
         await ReadLog(uow.db).record_many(
             [
@@ -71,8 +75,19 @@ async def minutes(uow: UnitOfWork, conference_id: str, caller: Identity) -> dict
         "cases": cases,
         "disclosures": disclosures,
         "tasks": tasks,
-        "may_write": rules.may_write(caller.role, caller.subject, meeting.audience),
+        "may_write": writer,
     }
+
+
+async def _members_to_choose(uow: UnitOfWork, caller: Identity, cases: list[dict[str, Any]]) -> None:
+    """For a coordinator who records the meeting, the household members a share may be
+    about (id, relation, age group: what the household field shares), of each case they
+    may see themselves; none of a case outside their area."""
+    repo = CaseRepository(uow.db)
+    for case in cases:
+        if may_see(caller.role, caller.scope, case["area"]):
+            members = await repo.members_of(await family_ids(uow, case["case_id"]))
+            case["members"] = [{k: m[k] for k in ("id", "relation", "age_group")} for m in members]
 
 
 async def _only_disclosed(uow: UnitOfWork, cases: list[dict[str, Any]], disclosures: list[dict[str, Any]]) -> None:

@@ -72,7 +72,14 @@ async def test_the_table_is_known_accounts_and_a_members_share_goes_by_their_own
         planned = await _post(case, "/v1/conferences", chubu, {**meeting, "accounts": [WEST]}, 201)
         conference = f"/v1/conferences/{planned['conference_id']}"
         version = (await _post(case, f"{conference}/held", chubu, {"version": 1}, 200))["version"]
-        assert (await case.get(conference, headers=chubu)).json()["accounts"] == sorted(["csw-chubu-1", WEST])
+        shown = (await case.get(conference, headers=chubu)).json()
+        assert shown["accounts"] == sorted(["csw-chubu-1", WEST])
+        # Whom a share may be about: offered to a writer who may see the case, not to one who may not.
+        assert [(m["id"], m["relation"]) for m in shown["cases"][0]["members"]] == [
+            (m["id"], m["relation"]) for m in detail["household"]
+        ]
+        west = (await case.get(conference, headers=coordinator(settings, "西部", WEST))).json()
+        assert west["may_write"] is True and west["cases"][0]["members"] is None
 
         def share(fields: list[str], member: str | None, version: int) -> dict[str, Any]:
             return {"case_id": case_id, "fields": fields, "member_id": member, "version": version}
