@@ -105,6 +105,10 @@ class AccessRegistry:
         """Whether the subject is an account the console has told this service about."""
         return subject in self._grants
 
+    def is_disabled(self, subject: str) -> bool:
+        """Whether the console disabled the account (a stranger is not disabled: see ``knows``)."""
+        return subject in self._disabled
+
     async def refresh(self, engine: AsyncEngine, tables: AccessTables, now: datetime) -> None:
         async with engine.connect() as db:
             accounts = (

@@ -52,7 +52,8 @@ class ConferenceDecided(_ConferenceEvent):
 
 class ConferenceShared(_ConferenceEvent):
     """The case's fields shared with the meeting's participants, and the legal ground each
-    field was disclosed under (a 支援会議: 社会福祉法第106条の6; None: the person's consent)."""
+    field was disclosed under (a 支援会議: 社会福祉法第106条の6; None: the person's consent).
+    About one household member (``member_id``): ``consent`` is that member's own."""
 
     TYPE: ClassVar[str] = "case.conference_shared"
     fields: list[str]
@@ -60,6 +61,7 @@ class ConferenceShared(_ConferenceEvent):
     agencies: list[str]
     legal_ground: str | None
     consent: str
+    member_id: str | None = None
 
 
 class ConferenceTaskSet(_ConferenceEvent):

@@ -1,6 +1,8 @@
 """The tables of case conferences (domain/conferences.py), in the case schema's metadata.
 ``title``, ``decision`` and a task's ``title`` are the coordinator's words: personal,
-erased by retention with the case."""
+erased by retention (adapters/retention.py) — a decision and a task with the case they
+are about, the meeting's title with the first case it discussed that is erased (it may
+be about any of them)."""
 
 from __future__ import annotations
 
@@ -53,6 +55,9 @@ conference_disclosures = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("conference_id", String(26), nullable=False, index=True),
     Column("case_id", String(26), nullable=False, index=True),
+    # The household member the share is about (None: the case's person); ``consent`` is
+    # then the member's own where it differs from the case's.
+    Column("member_id", String(26), nullable=True),
     Column("field", String(32), nullable=False),
     Column("recipients", JSON, nullable=False),  # {"accounts": [...], "agencies": [...]}
     Column("consent", String(8), nullable=False),

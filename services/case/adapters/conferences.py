@@ -15,7 +15,7 @@ from services.case.adapters.conference_tables import (
     conference_tasks,
     conferences,
 )
-from services.case.adapters.orm import cases
+from services.case.adapters.orm import cases, household_members
 
 ACCOUNT = "account"
 AGENCY = "agency"
@@ -93,8 +93,10 @@ class ConferenceRepository:
             await self.db.execute(insert(conference_disclosures), rows)
 
     async def disclosures(self, conference_id: str) -> list[dict[str, Any]]:
+        """Each field disclosed, with the relation of the member a share was about."""
         rows = await self.db.execute(
-            select(conference_disclosures)
+            select(conference_disclosures, household_members.c.relation.label("member_relation"))
+            .outerjoin(household_members, household_members.c.id == conference_disclosures.c.member_id)
             .where(conference_disclosures.c.conference_id == conference_id)
             .order_by(conference_disclosures.c.id)
         )

@@ -11,7 +11,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.append_only import erasure
-from services.case.adapters.conference_tables import conference_cases, conference_tasks
+from services.case.adapters.conference_tables import conference_cases, conference_tasks, conferences
 from services.case.adapters.orm import (
     activities,
     approvals,
@@ -58,7 +58,15 @@ PERSONAL: dict[Table, dict[str, Any]] = {
     conference_tasks: {"title": ERASED},
     activities: {"note": None},
 }
-ERASED_FIELDS = sorted(f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns) + ["timeline.summary"]
+# A meeting's title is the coordinator's words about every case it discussed, none of
+# which it can be told apart from: it goes with the first of them that is erased (a
+# meeting about one case, as the console plans them, with that case). The meeting itself
+# stays, named by its kind and day, for the cases still kept.
+MEETING_TITLE: dict[str, Any] = {"title": ERASED}
+ERASED_FIELDS = sorted(
+    [f"{t.name}.{c}" for t, columns in PERSONAL.items() for c in columns]
+    + [f"{conferences.name}.{c}" for c in MEETING_TITLE]
+) + ["timeline.summary"]
 
 
 async def due(db: AsyncConnection, closed_before: datetime) -> list[dict[str, Any]]:
@@ -93,6 +101,8 @@ async def erase(db: AsyncConnection, case_ids: list[str], now: datetime, *, reas
     for table, values in PERSONAL.items():
         key = table.c.id if table is cases else table.c.case_id
         await db.execute(update(table).where(key.in_(case_ids)).values(**values))
+    discussed = select(conference_cases.c.conference_id).where(conference_cases.c.case_id.in_(case_ids))
+    await db.execute(update(conferences).where(conferences.c.id.in_(discussed)).values(**MEETING_TITLE))
     await db.execute(update(cases).where(cases.c.id.in_(case_ids)).values(erased_at=now))
     rows = (
         await db.execute(

@@ -15,7 +15,7 @@ own consent or legal ground (the referral rule, ``check_share``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -111,6 +111,24 @@ def check_members(case_ids: list[str], accounts: list[str], agencies: list[str])
         raise InvalidInput(f"1回の会議で話し合えるケースは{MAX_CASES}件までです。", field="case_ids")
     if len(set(accounts)) + len(set(agencies)) > MAX_PARTICIPANTS:
         raise InvalidInput(f"参加者は{MAX_PARTICIPANTS}までです。", field="participants")
+
+
+def check_accounts(
+    accounts: Iterable[str], knows: Callable[[str], bool], disabled: Callable[[str], bool], *, caller: str
+) -> None:
+    """The accounts asked to the table are accounts the console told this service about
+    (``shared/access.py``, the registry tokens are checked against), and not disabled; the
+    caller, whose token was accepted, is not asked again."""
+    for account in accounts:
+        if account == caller:
+            continue
+        if not knows(account):
+            raise InvalidInput(
+                f"参加者のアカウント「{account}」は登録されていません。アカウントIDを確かめてください。",
+                field="accounts",
+            )
+        if disabled(account):
+            raise InvalidInput(f"参加者のアカウント「{account}」は利用停止されています。", field="accounts")
 
 
 def check_discussed(case_id: str, discussed: Iterable[str], field: str) -> None:

@@ -4,15 +4,17 @@ minutes (every read of the minutes is recorded)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.case.domain import conferences as rules
+from services.case.entrypoints.conference_views import Disclosure, DiscussedCase, Minutes, Summary, Task
 from services.case.entrypoints.dependencies import Services
 from services.case.handlers import conference_reads as reads
+from services.case.handlers import conference_shares as shares
 from services.case.handlers import conferences as handlers
 from shared.clock import as_utc
 from shared.events.conference import ConferenceKindName, TaskOwnerKind
@@ -67,6 +69,9 @@ class MinutesBody(_Command):
 class ShareBody(_Command):
     case_id: Id
     fields: list[ShareableField] = Field(min_length=1, max_length=8, description="参加者に共有する項目")
+    member_id: Id | None = Field(
+        None, description="1人の世帯員についての共有(その世帯員自身の同意で判断・記録。省略時はケースの本人)"
+    )
 
 
 class TaskBody(_Command):
@@ -81,56 +86,6 @@ class ConferenceResult(BaseModel):
     conference_id: str
     version: int
     task_id: str | None = None
-
-
-class Summary(BaseModel):
-    id: str
-    kind: str
-    title: str
-    held_on: date
-    status: str
-    status_label: str
-    version: int
-
-
-class DiscussedCase(BaseModel):
-    case_id: str
-    case_number: str
-    area: str
-    decision: str | None
-    decided_at: datetime | None
-    shared: dict[str, Any] | None = Field(None, description="関係機関が読むとき: 共有された項目の値だけ")
-
-
-class Disclosure(BaseModel):
-    case_id: str
-    field: str
-    field_label: str
-    legal_ground: str | None = Field(description="開示の法的根拠(null: 本人の同意)")
-    consent: str
-    shared_by: str
-    shared_at: datetime
-
-
-class Task(BaseModel):
-    id: str
-    case_id: str
-    title: str
-    owner_kind: str
-    owner_id: str
-    due_on: date
-    status: str
-    status_label: str
-    closed_at: datetime | None
-
-
-class Minutes(Summary):
-    accounts: list[str]
-    agencies: list[str]
-    cases: list[DiscussedCase]
-    disclosures: list[Disclosure]
-    tasks: list[Task]
-    may_write: bool = Field(description="この人が会議を記録できるか")
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +116,12 @@ async def plan_conference(
         agencies=list(body.agencies),
     )
     conference_id, version = await handlers.plan(
-        services.runtime.unit_of_work(), services.reference.live, given, caller, correlation_id_of(request)
+        services.runtime.unit_of_work(),
+        services.reference.live,
+        services.runtime.access,
+        given,
+        caller,
+        correlation_id_of(request),
     )
     return ConferenceResult(conference_id=conference_id, version=version)
 
@@ -183,12 +143,25 @@ async def get_minutes(conference_id: str, services: Services, caller: CurrentIde
                 decision=c["decision"],
                 decided_at=as_utc(c["decided_at"]) if c["decided_at"] else None,
                 shared=c.get("shared") if agency else None,
+                members_shared=c.get("members_shared") if agency else None,
+                members=c.get("members"),
             )
             for c in found["cases"]
         ],
         disclosures=[
             Disclosure(
-                **{k: d[k] for k in ("case_id", "field", "legal_ground", "consent", "shared_by")},
+                **{
+                    k: d[k]
+                    for k in (
+                        "case_id",
+                        "member_id",
+                        "member_relation",
+                        "field",
+                        "legal_ground",
+                        "consent",
+                        "shared_by",
+                    )
+                },
                 field_label=SHAREABLE_LABELS.get(d["field"], d["field"]),
                 shared_at=as_utc(d["shared_at"]),
             )
@@ -241,8 +214,15 @@ async def share_case(
     conference_id: str, body: ShareBody, request: Request, services: Services, caller: CurrentIdentity
 ) -> ConferenceResult:
     uow = services.runtime.unit_of_work()
-    version = await handlers.share(
-        uow, conference_id, body.case_id, list(body.fields), body.version, caller, correlation_id_of(request)
+    version = await shares.share(
+        uow,
+        conference_id,
+        body.case_id,
+        list(body.fields),
+        body.version,
+        caller,
+        correlation_id_of(request),
+        member_id=body.member_id,
     )
     return ConferenceResult(conference_id=conference_id, version=version)
 

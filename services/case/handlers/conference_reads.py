@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from services.case.adapters.conferences import ConferenceRepository
+from services.case.adapters.member_needs import MemberNeedsRepository
 from services.case.adapters.reads import ReadLog
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import conferences as rules
+from services.case.domain.member_needs import facts_of_member
+from services.case.domain.queue import may_see
 from services.case.domain.referrals import shared_values
 from services.case.handlers.common import family_ids, read_snapshot
 from services.case.handlers.conferences import load
@@ -54,6 +57,9 @@ async def minutes(uow: UnitOfWork, conference_id: str, caller: Identity) -> dict
         cases = [dict(c) for c in meeting.cases]
         if caller.role == "agency":
             await _only_disclosed(uow, cases, disclosures)
+        writer = rules.may_write(caller.role, caller.subject, meeting.audience)
+        if writer:
+            await _members_to_choose(uow, caller, cases)
         now = uow.clock.now()
         await ReadLog(uow.db).record_many(
             [
@@ -69,19 +75,48 @@ async def minutes(uow: UnitOfWork, conference_id: str, caller: Identity) -> dict
         "cases": cases,
         "disclosures": disclosures,
         "tasks": tasks,
-        "may_write": rules.may_write(caller.role, caller.subject, meeting.audience),
+        "may_write": writer,
     }
 
 
-async def _only_disclosed(uow: UnitOfWork, cases: list[dict[str, Any]], disclosures: list[dict[str, Any]]) -> None:
-    """An agency reads of each case the values of the fields disclosed to the meeting, nothing more."""
+async def _members_to_choose(uow: UnitOfWork, caller: Identity, cases: list[dict[str, Any]]) -> None:
+    """For a coordinator who records the meeting, the household members a share may be
+    about (id, relation, age group: what the household field shares), of each case they
+    may see themselves; none of a case outside their area."""
     repo = CaseRepository(uow.db)
     for case in cases:
-        fields = list(dict.fromkeys(d["field"] for d in disclosures if d["case_id"] == case["case_id"]))
+        if may_see(caller.role, caller.scope, case["area"]):
+            members = await repo.members_of(await family_ids(uow, case["case_id"]))
+            case["members"] = [{k: m[k] for k in ("id", "relation", "age_group")} for m in members]
+
+
+async def _only_disclosed(uow: UnitOfWork, cases: list[dict[str, Any]], disclosures: list[dict[str, Any]]) -> None:
+    """An agency reads of each case the values of the fields disclosed to the meeting,
+    nothing more: the case's person's, and each member's a share was about (that member's
+    own values, as a referral for one member carries them)."""
+    repo = CaseRepository(uow.db)
+    for case in cases:
+        about = [d for d in disclosures if d["case_id"] == case["case_id"]]
         full = await repo.get(case["case_id"])
-        values = {}
-        if full is not None and fields:
-            values = shared_values(await case_facts(uow, full, await family_ids(uow, case["case_id"])), fields)
-        case["shared"] = values
+        case["shared"], case["members_shared"] = {}, []
+        if full is not None and about:
+            family = await family_ids(uow, case["case_id"])
+            facts = await case_facts(uow, full, family)
+            case["shared"] = shared_values(facts, _fields(about, None))
+            for member_id in dict.fromkeys(d["member_id"] for d in about if d["member_id"]):
+                member = await MemberNeedsRepository(uow.db).member(member_id, family)
+                if member is None:  # no longer of this case (a merge undone)
+                    continue
+                case["members_shared"].append(
+                    {
+                        "member_id": member_id,
+                        "relation": member["relation"],
+                        "shared": shared_values(facts_of_member(facts, member), _fields(about, member_id)),
+                    }
+                )
         for key in ("consent", "legal_ground", "coordinator_id"):
             case.pop(key, None)
+
+
+def _fields(disclosures: list[dict[str, Any]], member_id: str | None) -> list[str]:
+    return list(dict.fromkeys(d["field"] for d in disclosures if d["member_id"] == member_id))

@@ -1,7 +1,8 @@
-"""Case conferences: planning one, holding it, recording its minutes, sharing the cases'
-information with its participants, setting and closing tasks. Each command guards the
-meeting's version and puts one event per case discussed onto that case's timeline and
-the stream (notify chases open tasks). The cases' own versions do not change."""
+"""Case conferences: planning one, holding it, recording its minutes, setting and closing
+tasks (sharing the cases' information with the participants: conference_shares.py).
+Each command guards the meeting's version and puts one event per case discussed onto
+that case's timeline and the stream (notify chases open tasks). The cases' own versions
+do not change."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.case.adapters.chain import case_changed
 from services.case.adapters.conferences import ConferenceRepository
 from services.case.domain import conferences as rules
 from services.case.handlers.common import load_visible, record, require_writer
+from shared.access import AccessRegistry
 from shared.clock import JST
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
@@ -22,7 +24,6 @@ from shared.events.conference import (
     ConferenceDecided,
     ConferenceHeld,
     ConferencePlanned,
-    ConferenceShared,
     ConferenceTaskClosed,
     ConferenceTaskSet,
 )
@@ -71,7 +72,7 @@ async def load(uow: UnitOfWork, conference_id: str, *, for_update: bool = False)
     return Meeting(row, accounts, agencies, await repo.discussed(conference_id))
 
 
-async def _writable(uow: UnitOfWork, conference_id: str, version: int, caller: Identity) -> Meeting:
+async def writable(uow: UnitOfWork, conference_id: str, version: int, caller: Identity) -> Meeting:
     require_writer(caller)
     meeting = await load(uow, conference_id, for_update=True)
     if not rules.may_write(caller.role, caller.subject, meeting.audience):
@@ -89,7 +90,7 @@ def _check_version(row: dict[str, Any], version: int) -> None:
         )
 
 
-async def _emit(
+async def emit(
     uow: UnitOfWork, meeting: Meeting, case: dict[str, Any], payload: EventPayload, caller: Identity, cid: str
 ) -> None:
     """Onto the case's timeline and the stream; the case is the aggregate, so retention
@@ -106,7 +107,7 @@ async def _emit(
     case_changed(uow, case["case_id"])
 
 
-def _common(meeting: Meeting, case: dict[str, Any]) -> dict[str, Any]:
+def common_of(meeting: Meeting, case: dict[str, Any]) -> dict[str, Any]:
     return {
         "conference_id": meeting.row["id"],
         "case_id": case["case_id"],
@@ -115,8 +116,12 @@ def _common(meeting: Meeting, case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def plan(uow: UnitOfWork, reference: ReferenceData, given: PlanIn, caller: Identity, cid: str) -> tuple[str, int]:
-    """A coordinator plans a meeting about cases they can see; they take part in it."""
+async def plan(
+    uow: UnitOfWork, reference: ReferenceData, access: AccessRegistry, given: PlanIn, caller: Identity, cid: str
+) -> tuple[str, int]:
+    """A coordinator plans a meeting about cases they can see; they take part in it. The
+    other accounts at the table are accounts this service knows (``access``: the accounts
+    learnt from the console's ``account.*`` events, as tokens are checked)."""
     require_writer(caller)
     rules.check_kind(given.kind)
     rules.check_planned_on(given.held_on, _today(uow))
@@ -124,6 +129,7 @@ async def plan(uow: UnitOfWork, reference: ReferenceData, given: PlanIn, caller:
     accounts = list(dict.fromkeys([caller.subject, *given.accounts]))
     agencies = list(dict.fromkeys(given.agencies))
     rules.check_members(case_ids, accounts, agencies)
+    rules.check_accounts(accounts, access.knows, access.is_disabled, caller=caller.subject)
     for agency_id in agencies:
         if reference.agency(agency_id) is None:
             raise InvalidInput(f"関係機関「{agency_id}」は登録されていません。", field="agencies")
@@ -148,9 +154,9 @@ async def plan(uow: UnitOfWork, reference: ReferenceData, given: PlanIn, caller:
         meeting = Meeting(row, accounts, agencies, await repo.discussed(conference_id))
         for case in meeting.cases:
             event = ConferencePlanned(
-                **_common(meeting, case), held_on=given.held_on.isoformat(), accounts=accounts, agencies=agencies
+                **common_of(meeting, case), held_on=given.held_on.isoformat(), accounts=accounts, agencies=agencies
             )
-            await _emit(uow, meeting, case, event, caller, cid)
+            await emit(uow, meeting, case, event, caller, cid)
         await uow.commit()
     return conference_id, 1
 
@@ -160,15 +166,15 @@ async def hold(
 ) -> int:
     """The meeting took place (on ``held_on``, else the planned day), not on a day to come."""
     async with uow:
-        meeting = await _writable(uow, conference_id, version, caller)
+        meeting = await writable(uow, conference_id, version, caller)
         day = rules.check_held_on(held_on or meeting.row["held_on"], _today(uow))
         status = rules.move(meeting.row["status"], rules.HELD)
         new_version = await ConferenceRepository(uow.db).save(
             meeting.row, {"status": status, "held_on": day, "updated_at": uow.clock.now()}
         )
         for case in meeting.cases:
-            await _emit(
-                uow, meeting, case, ConferenceHeld(**_common(meeting, case), held_on=day.isoformat()), caller, cid
+            await emit(
+                uow, meeting, case, ConferenceHeld(**common_of(meeting, case), held_on=day.isoformat()), caller, cid
             )
         await uow.commit()
     return new_version
@@ -176,13 +182,13 @@ async def hold(
 
 async def cancel(uow: UnitOfWork, conference_id: str, version: int, caller: Identity, cid: str) -> int:
     async with uow:
-        meeting = await _writable(uow, conference_id, version, caller)
+        meeting = await writable(uow, conference_id, version, caller)
         status = rules.move(meeting.row["status"], rules.CANCELLED)
         new_version = await ConferenceRepository(uow.db).save(
             meeting.row, {"status": status, "updated_at": uow.clock.now()}
         )
         for case in meeting.cases:
-            await _emit(uow, meeting, case, ConferenceCancelled(**_common(meeting, case)), caller, cid)
+            await emit(uow, meeting, case, ConferenceCancelled(**common_of(meeting, case)), caller, cid)
         await uow.commit()
     return new_version
 
@@ -194,7 +200,7 @@ async def record_minutes(
     if not decisions:
         raise InvalidInput("決まったことを1件以上書いてください。", field="decisions")
     async with uow:
-        meeting = await _writable(uow, conference_id, version, caller)
+        meeting = await writable(uow, conference_id, version, caller)
         status = rules.move(meeting.row["status"], rules.MINUTES_RECORDED)
         by_id = {c["case_id"]: c for c in meeting.cases}
         repo = ConferenceRepository(uow.db)
@@ -202,52 +208,9 @@ async def record_minutes(
         for case_id, decision in decisions.items():
             rules.check_discussed(case_id, by_id, "decisions")
             await repo.decide(conference_id, case_id, decision=decision, decided_by=caller.subject, decided_at=now)
-            event = ConferenceDecided(**_common(meeting, by_id[case_id]), decision=decision)
-            await _emit(uow, meeting, by_id[case_id], event, caller, cid)
+            event = ConferenceDecided(**common_of(meeting, by_id[case_id]), decision=decision)
+            await emit(uow, meeting, by_id[case_id], event, caller, cid)
         new_version = await repo.save(meeting.row, {"status": status, "updated_at": now})
-        await uow.commit()
-    return new_version
-
-
-async def share(
-    uow: UnitOfWork, conference_id: str, case_id: str, fields: list[str], version: int, caller: Identity, cid: str
-) -> int:
-    """The case's chosen fields are disclosed to every participant: recorded field by field
-    with the ground (a 支援会議's confidentiality; otherwise the case's consent or legal ground)."""
-    async with uow:
-        meeting = await _writable(uow, conference_id, version, caller)
-        if meeting.row["status"] == rules.CANCELLED:
-            raise Conflict("中止した会議では共有できません。", current_version=meeting.row["version"])
-        by_id = {c["case_id"]: c for c in meeting.cases}
-        rules.check_discussed(case_id, by_id, "case_id")
-        case = by_id[case_id]
-        chosen = rules.check_meeting_share(meeting.row["kind"], fields, case["consent"], case["legal_ground"])
-        if not chosen:
-            raise InvalidInput("共有する項目を1つ以上選んでください。", field="fields")
-        ground = rules.share_ground(meeting.row["kind"], case["consent"], case["legal_ground"])
-        now = uow.clock.now()
-        recipients = {"accounts": meeting.accounts, "agencies": meeting.agencies}
-        repo = ConferenceRepository(uow.db)
-        await repo.disclose(
-            [
-                {
-                    "conference_id": conference_id,
-                    "case_id": case_id,
-                    "field": f,
-                    "recipients": recipients,
-                    "consent": case["consent"],
-                    "legal_ground": ground,
-                    "shared_by": caller.subject,
-                    "shared_at": now,
-                }
-                for f in chosen
-            ]
-        )
-        event = ConferenceShared(
-            **_common(meeting, case), fields=chosen, legal_ground=ground, consent=case["consent"], **recipients
-        )
-        await _emit(uow, meeting, case, event, caller, cid)
-        new_version = await repo.save(meeting.row, {"updated_at": now})
         await uow.commit()
     return new_version
 
@@ -275,7 +238,7 @@ async def add_task(
     today = _today(uow)
     rules.check_due_on(task.due_on, today)
     async with uow:
-        meeting = await _writable(uow, conference_id, version, caller)
+        meeting = await writable(uow, conference_id, version, caller)
         if meeting.row["status"] not in (rules.HELD, rules.MINUTES_RECORDED):
             raise Conflict("役割は開催した会議で決めます。", current_version=meeting.row["version"])
         by_id = {c["case_id"]: c for c in meeting.cases}
@@ -300,7 +263,7 @@ async def add_task(
         )
         due_at = reference.followups.calendar(None).end_of_day(task.due_on)
         event = ConferenceTaskSet(
-            **_common(meeting, by_id[task.case_id]),
+            **common_of(meeting, by_id[task.case_id]),
             task_id=task_id,
             owner_kind=task.owner_kind,
             owner_id=task.owner_id,
@@ -308,7 +271,7 @@ async def add_task(
             due_on=task.due_on.isoformat(),
             due_at=due_at.isoformat(),
         )
-        await _emit(uow, meeting, by_id[task.case_id], event, caller, cid)
+        await emit(uow, meeting, by_id[task.case_id], event, caller, cid)
         new_version = await repo.save(meeting.row, {"updated_at": now})
         await uow.commit()
     return task_id, new_version
@@ -342,8 +305,8 @@ async def close_task(
         now = uow.clock.now()
         await repo.update_task(task_id, status=status, closed_at=now, closed_by=caller.subject)
         case = next(c for c in meeting.cases if c["case_id"] == task["case_id"])
-        event = ConferenceTaskClosed(**_common(meeting, case), task_id=task_id, outcome=outcome)
-        await _emit(uow, meeting, case, event, caller, cid)
+        event = ConferenceTaskClosed(**common_of(meeting, case), task_id=task_id, outcome=outcome)
+        await emit(uow, meeting, case, event, caller, cid)
         new_version = await repo.save(meeting.row, {"updated_at": now})
         await uow.commit()
     return new_version

@@ -1,7 +1,11 @@
 """A household member's own needs (categories, consent, language, interpreter): recorded
-on the case under its version; ``case.member_needs_recorded`` on its timeline."""
+on the case under its version; ``case.member_needs_recorded`` on its timeline. And the
+member a referral or a meeting's share is about (``member_of``), whose own consent
+(``domain.member_needs.member_consent``) is what such a share is checked under."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from services.case.adapters.member_needs import MemberNeedsRepository
 from services.case.domain.member_needs import Needs, check_needs
@@ -14,7 +18,7 @@ from services.case.handlers.common import (
     require_writer,
 )
 from shared.db.uow import UnitOfWork
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.events.members import MemberNeedsRecorded
 from shared.identity import Identity
 from shared.reference import ReferenceData
@@ -55,3 +59,14 @@ async def record_needs(
         new_version = await update.save()
         await uow.commit()
     return new_version
+
+
+async def member_of(uow: UnitOfWork, member_id: str | None, family: list[str]) -> dict[str, Any] | None:
+    """The household member ``member_id`` of the case (``family``: it and the cases merged
+    into it), None when no member is named; a member of another case is a 422 on ``member_id``."""
+    if member_id is None:
+        return None
+    member = await MemberNeedsRepository(uow.db).member(member_id, family)
+    if member is None:
+        raise InvalidInput("この世帯員はこのケースにいません。", field="member_id")
+    return member

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.case.adapters.member_needs import MemberNeedsRepository
 from services.case.adapters.records import ReferralRepository
 from services.case.adapters.repository import CaseRepository
 from services.case.domain import moves
@@ -14,6 +13,7 @@ from services.case.domain.member_needs import facts_of_member, member_consent
 from services.case.domain.referrals import CaseFacts, check_share, shared_values
 from services.case.handlers.approval_gates import Approved, add_request, claim, mover, share_gate
 from services.case.handlers.common import CaseUpdate, check_version, family_ids, load_visible
+from services.case.handlers.member_needs import member_of
 from shared.db.uow import UnitOfWork
 from shared.errors import InvalidInput
 from shared.events import CaseStatusChanged, ReferralRequested, new_event_id
@@ -50,7 +50,7 @@ async def request_referral(
         check_version(case, version)
         moves.check_referral(moves.CaseState.of(case))
         family = await family_ids(uow, case_id)
-        member = await _member(uow, member_id, family)
+        member = await member_of(uow, member_id, family)
         consent = member_consent(member, case["consent"]) if member else case["consent"]
         fields = check_share(share, consent, case["legal_ground"])
         needs = share_gate({**case, "consent": consent}, fields, reference, approved)
@@ -126,15 +126,6 @@ async def request_referral(
         new_version = await update.save()
         await uow.commit()
     return referral_id, new_version
-
-
-async def _member(uow: UnitOfWork, member_id: str | None, family: list[str]) -> dict[str, Any] | None:
-    if member_id is None:
-        return None
-    member = await MemberNeedsRepository(uow.db).member(member_id, family)
-    if member is None:
-        raise InvalidInput("この世帯員はこのケースにいません。", field="member_id")
-    return member
 
 
 async def case_facts(uow: UnitOfWork, case: dict[str, Any], family: list[str]) -> CaseFacts:

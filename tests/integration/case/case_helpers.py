@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 from faststream.redis import RedisBroker
 
-from shared.events import Actor, Envelope, EventPayload
+from shared.clock import Clock
+from shared.events import AccountCreated, Actor, Envelope, EventPayload, new_event_id
+from shared.events.account import AccountGrant
 from shared.messaging.streams import headers_of
 from shared.settings import PROJECT_ROOT, Settings
 from tests.support.services import bearer, eventually
@@ -119,3 +121,26 @@ async def close_case(
     assert done.status_code == 200 and done.json()["status"] == "carried_out", done.text
     current = await case.get(f"/v1/cases/{case_id}", headers=headers)
     return int(current.json()["version"])
+
+
+def account_created(account_id: str, area: str, clock: Clock) -> Envelope:
+    """What the console's relay publishes when a coordinator's account is created."""
+    return Envelope.wrap(
+        AccountCreated(account_id=account_id, disabled=False, grants=[AccountGrant(role="coordinator", scope=area)]),
+        aggregate_id=account_id,
+        actor=Actor(role="system", id="cli"),
+        correlation_id=new_event_id(),
+        occurred_at=clock.now(),
+    )
+
+
+async def known_account(case: httpx.AsyncClient, clock: Clock, account_id: str) -> None:
+    """Waits until the case service applied the account and this process's registry read it
+    (refreshed here rather than waiting for ``access_refresh_s``)."""
+    runtime = case.app.state.services.runtime  # type: ignore[attr-defined]
+
+    async def known() -> bool:
+        await runtime.access.refresh(runtime.engine, runtime.access_tables, clock.now())
+        return bool(runtime.access.knows(account_id))
+
+    await eventually(known, what=f"the case service knows {account_id}")

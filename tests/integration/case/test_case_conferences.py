@@ -4,19 +4,20 @@ grandchild who cares for them (ヤングケアラー: the member's own category,
 figures by category count too). The
 coordinator plans a 支援会議 with the school and the support center, holds it, shares
 the case with them under the meeting's duty of confidentiality (recorded field by
-field), records the decision and sets two tasks: the school's, left open past its due
+field; the grandchild's own share under the grandchild's own consent, which differs
+from the case's), records the decision and sets two tasks: the school's, left open past its due
 day before a weekend, is chased on the business days after it (the school, then the
 coordinator); the coordinator's own is done and never chased. The minutes are refused
 to an agency and a coordinator not at the table."""
 
 from __future__ import annotations
 
-from case_helpers import case_of, consultation, coordinator, submit, supervisor
+from case_helpers import account_created, case_of, consultation, coordinator, known_account, submit, supervisor
 
 from services.case.domain.conferences import CONFIDENTIALITY_GROUND
 from shared.clock import FrozenClock
 from shared.events.personal import SEALED_PREFIX
-from tests.integration.notify.notify_support import fast_loops, jst, kinds, published, settle
+from tests.integration.notify.notify_support import fast_loops, jst, kinds, publish, published, settle
 from tests.support.metrics import Scrape
 from tests.support.services import bearer, eventually, running_service
 
@@ -68,9 +69,8 @@ async def test_a_support_meeting_shares_under_confidentiality_and_its_tasks_are_
         needs = f"/v1/cases/{case_id}/household/members/{grandchild['id']}/needs"
         refused = await case.post(needs, headers=chubu, json={"categories": ["宇宙"], "version": version})
         assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["categories"], refused.text
-        answer = await case.post(
-            needs, headers=chubu, json={"categories": ["ヤングケアラー"], "interpreter": False, "version": version}
-        )
+        own = {"categories": ["ヤングケアラー"], "consent": "同意あり", "interpreter": False, "version": version}
+        answer = await case.post(needs, headers=chubu, json=own)
         assert answer.status_code == 200, answer.text
         detail = (await case.get(f"/v1/cases/{case_id}", headers=chubu)).json()
         assert [m["categories"] for m in detail["household"] if m["id"] == grandchild["id"]] == [["ヤングケアラー"]]
@@ -79,6 +79,9 @@ async def test_a_support_meeting_shares_under_confidentiality_and_its_tasks_are_
         assert figures["consultations"]["by_category"] == {"8050": 1, "ひきこもり": 1, "ヤングケアラー": 1}
 
         clock.at = jst(2026, 11, 6, 10, 0)
+        # The western coordinator at the table is an account the case service knows.
+        await publish(settings, account_created("csw-seibu-1", "西部", clock))
+        await known_account(case, clock, "csw-seibu-1")
         planned = await case.post(
             "/v1/conferences",
             headers=chubu,
@@ -107,6 +110,8 @@ async def test_a_support_meeting_shares_under_confidentiality_and_its_tasks_are_
         # Shared without consent under the 支援会議's confidentiality, field by field.
         fields = ["person_name", "household", "categories"]
         version = (await post("/shares", {"case_id": case_id, "fields": fields, "version": version}))["version"]
+        about_grandchild = {"case_id": case_id, "member_id": grandchild["id"], "fields": ["age_group", "categories"]}
+        version = (await post("/shares", {**about_grandchild, "version": version}))["version"]
         decision = {"case_id": case_id, "decision": "サンプル: 長男の受診を保健所と調整する。孫の負担を学校と見守る"}
         version = (await post("/minutes", {"decisions": [decision], "version": version}))["version"]
         school_task = await post("/tasks", {**task, "due_on": "2026-11-13", "version": version}, 201)
@@ -118,13 +123,21 @@ async def test_a_support_meeting_shares_under_confidentiality_and_its_tasks_are_
 
         minutes = (await case.get(conference, headers=chubu)).json()
         assert minutes["status"] == "minutes_recorded" and minutes["cases"][0]["decision"] == decision["decision"]
-        assert [(d["field"], d["legal_ground"]) for d in minutes["disclosures"]] == [
-            (f, CONFIDENTIALITY_GROUND) for f in fields
+        assert [(d["field"], d["legal_ground"], d["consent"], d["member_id"]) for d in minutes["disclosures"]] == [
+            *((f, CONFIDENTIALITY_GROUND, "同意なし", None) for f in fields),
+            *((f, CONFIDENTIALITY_GROUND, "同意あり", grandchild["id"]) for f in about_grandchild["fields"]),
         ]
         # The school reads what was shared with it; those not at the table read nothing.
         seen = (await case.get(conference, headers=school)).json()
         assert set(seen["cases"][0]["shared"]) == set(fields)
         assert "ヤングケアラー" not in seen["cases"][0]["shared"]["categories"]  # the case's, not the member's
+        assert seen["cases"][0]["members_shared"] == [
+            {
+                "member_id": grandchild["id"],
+                "relation": "孫",
+                "shared": {"age_group": "10代", "categories": ["ヤングケアラー"]},
+            }
+        ]
         for outsider_headers in (
             bearer(settings, "agency", "hc-1", "hc-1"),
             coordinator(settings, "中部", "csw-chubu-2"),

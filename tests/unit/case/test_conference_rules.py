@@ -1,6 +1,6 @@
 """Case conference rules: every move of a meeting and of a task (each illegal one
-refused), who reads and writes the minutes, owners of tasks, dates, and what a
-支援会議 may share without consent."""
+refused), who reads and writes the minutes, owners of tasks, dates, the accounts at the
+table (known to the service, not disabled), and what a 支援会議 may share without consent."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from itertools import product
 import pytest
 
 from services.case.domain import conferences as rules
+from shared.access import AccessRegistry
 from shared.errors import Conflict, InvalidInput
 
 TODAY = date(2026, 12, 3)
@@ -131,6 +132,25 @@ def test_members_of_a_meeting_are_bounded() -> None:
         rules.check_members(["c1"], [f"a{i}" for i in range(20)], [f"g{i}" for i in range(11)])
     with pytest.raises(InvalidInput):
         rules.check_discussed("c9", ["c1"], "case_id")
+
+
+def test_the_accounts_at_the_table_are_accounts_the_service_knows() -> None:
+    """The registry tokens are checked against (``shared/access.py``): an account the
+    console never told the service about, or a disabled one, is refused on ``accounts``
+    naming it; the caller (whose token was accepted) is not asked again."""
+    access = AccessRegistry()
+    access._grants = {"csw-seibu-1": frozenset({("coordinator", "西部")}), "csw-gone": frozenset()}
+    access._disabled = frozenset({"csw-gone"})
+
+    def check(accounts: list[str]) -> None:
+        rules.check_accounts(accounts, access.knows, access.is_disabled, caller="dev-subject")
+
+    check(["dev-subject", "csw-seibu-1"])
+    for stranger, said in (("csw-nobody", "登録されていません"), ("csw-gone", "利用停止")):
+        with pytest.raises(InvalidInput) as refused:
+            check(["dev-subject", "csw-seibu-1", stranger])
+        assert refused.value.field == "accounts"
+        assert f"「{stranger}」" in str(refused.value) and said in str(refused.value)
 
 
 def test_a_support_meeting_shares_personal_fields_under_its_confidentiality() -> None:

@@ -10,6 +10,7 @@ field; a form based on an old version shows what changed meanwhile and the curre
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Request
@@ -109,15 +110,27 @@ def refer_options(case: dict[str, Any], labels: Labels) -> dict[str, Any]:
 
 def what_changed(seen: dict[str, str], case: dict[str, Any], labels: Labels) -> str:
     """One sentence on what someone else changed since the form was opened."""
-    shown = {"coordinator_id": labels.coordinator}
+    return changed_since(seen, case, SEEN_FIELDS, "このケース", {"coordinator_id": labels.coordinator})
+
+
+def changed_since(
+    seen: dict[str, str],
+    now: dict[str, Any],
+    fields: dict[str, str],
+    what: str,
+    shown: dict[str, Callable[[Any], str]] | None = None,
+) -> str:
+    """What someone else changed of ``what`` (a case, a meeting) since the form was opened:
+    each of ``fields`` (name → label) whose value ``seen`` (the form's ``seen_*`` fields)
+    differs from ``now``, shown through ``shown``; else that records were added."""
     changes = []
-    for name, label in SEEN_FIELDS.items():
-        if name in seen and (seen[name] or None) != (case.get(name) or None):
-            show = shown.get(name, lambda v: v or "なし")
-            changes.append(f"{label}が「{show(seen[name] or None)}」から「{show(case.get(name))}」に")
+    for name, label in fields.items():
+        if name in seen and (seen[name] or None) != (now.get(name) or None):
+            show = (shown or {}).get(name, lambda v: v or "なし")
+            changes.append(f"{label}が「{show(seen[name] or None)}」から「{show(now.get(name))}」に")
     if changes:
         return "あなたがこのページを開いた後に、" + "、".join(changes) + "変わりました。"
-    return "あなたがこのページを開いた後に、このケースに記録が追加されました。"
+    return f"あなたがこのページを開いた後に、{what}に記録が追加されました。"
 
 
 async def render_case(

@@ -2,7 +2,9 @@
 about a case, and one meeting's page — held, what was decided per case, sharing a case
 with the participants (a 支援会議 under its duty of confidentiality), tasks and their
 completion. Each form posts one command to the case service with the meeting's version;
-a refusal shows the page again with the message next to the field."""
+a refusal shows the page again with the message next to the field and what was typed, a
+stale version (409) says what changed meanwhile (as the case page's forms do). People
+are shown by the names the console holds for their accounts."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
-from services.console.entrypoints.pages.case import check_case_id
+from services.console.entrypoints.formatting import jst_date
+from services.console.entrypoints.pages.case import changed_since, check_case_id
 from services.console.entrypoints.pages.case_actions import version_of
 from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.helpers import names_of
 from services.console.entrypoints.web import ConsoleDep, PageError, acting_as, redirect_response, render
 from services.console.handlers.signin import SignedIn
 from shared.events.referral import SHAREABLE_LABELS
@@ -28,6 +32,8 @@ KINDS = [("ケース会議", "ケース会議"), ("地区推進会議", "地区�
 OWNER_KINDS = {"coordinator": "コーディネーター", "helper": "地域の支援者", "agency": "関係機関"}
 ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 ACTIONS = ("held", "minutes", "shares", "tasks", "done")
+# What a form remembers of the meeting it was opened on, to say what changed meanwhile.
+SEEN_FIELDS = {"status_label": "状態", "held_on": "開催日"}
 
 
 def _id(value: str) -> str:
@@ -96,14 +102,15 @@ async def _meeting_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    minutes: dict[str, Any] | None = None,
+    conflict: str | None = None,
 ) -> Response:
-    minutes = await console.backend.get(
-        "case", f"/v1/conferences/{_id(conference_id)}", who, correlation_id=correlation_id_of(request)
-    )
+    minutes = minutes or await _minutes(request, who, console, conference_id)
     reference = console.reference.current
     names = {a.id: a.name for a in reference.agencies}
+    people = await names_of(console, [*minutes["accounts"], *(t["owner_id"] for t in minutes["tasks"])])
     owners = [("agency:" + a, names.get(a, a)) for a in minutes["agencies"]]
-    owners += [("coordinator:" + a, a) for a in minutes["accounts"]]
+    owners += [("coordinator:" + a, people.get(a, a)) for a in minutes["accounts"]]
     for case in minutes["cases"]:
         case["shared_rows"] = [(SHAREABLE_LABELS.get(k, k), _shown(v)) for k, v in (case.get("shared") or {}).items()]
     context = {
@@ -112,19 +119,40 @@ async def _meeting_page(
         "values": values or {},
         "errors": errors or {},
         "agency_names": names,
+        "people": people,
+        "seen": {name: minutes.get(name) or "" for name in SEEN_FIELDS},
+        "conflict": conflict,
         "owner_options": owners,
         "owner_kinds": OWNER_KINDS,
         "case_options": [(c["case_id"], c["case_number"]) for c in minutes["cases"]],
         "share_options": list(SHAREABLE_LABELS.items()),
+        "member_options": _member_options(minutes),
         "me": who.account_id,
         "my_agency": who.chosen.grant.scope if who.chosen and who.chosen.grant.role == "agency" else None,
     }
     return render(request, "conference.html", await page(request, who, "会議の記録", **context), status=status)
 
 
+async def _minutes(request: Request, who: SignedIn, console: Any, conference_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await console.backend.get(
+        "case", f"/v1/conferences/{_id(conference_id)}", who, correlation_id=correlation_id_of(request)
+    )
+    return found
+
+
 @router.get("/conferences/{conference_id}")
 async def meeting(request: Request, conference_id: str, who: Reader, console: ConsoleDep) -> Response:
     return await _meeting_page(request, who, console, conference_id)
+
+
+def _member_options(minutes: dict[str, Any]) -> list[tuple[str, str]]:
+    """Whom a share may be about, for the share form: the household members the case
+    service offers the person (of the discussed cases they may see themselves)."""
+    return [
+        (m["id"], f"ケース {c['case_number']} の{m['relation']}({m.get('age_group') or '年代不明'})")
+        for c in minutes["cases"]
+        for m in c.get("members") or []
+    ]
 
 
 def _shown(value: Any) -> str:
@@ -151,7 +179,11 @@ def _body(action: str, form: Any, values: dict[str, Any]) -> tuple[str, dict[str
         return "minutes", {"decisions": decisions}
     if action == "shares":
         values["fields"] = [str(f) for f in form.getlist("fields")]
-        return "shares", {"case_id": values.get("share_case_id") or None, "fields": values["fields"]}
+        return "shares", {
+            "case_id": values.get("share_case_id") or None,
+            "fields": values["fields"],
+            "member_id": values.get("share_member_id") or None,
+        }
     if action == "tasks":
         kind, _, owner = str(values.get("owner", "")).partition(":")
         body = {"case_id": values.get("task_case_id") or None, "title": values.get("task_title") or None}
@@ -165,7 +197,11 @@ def _body(action: str, form: Any, values: dict[str, Any]) -> tuple[str, dict[str
 
 
 # The service's field names → the form's (errors go next to the field that was typed in).
-FIELDS = {"case_id": {"shares": "share_case_id", "tasks": "task_case_id"}, "title": {"tasks": "task_title"}}
+FIELDS = {
+    "case_id": {"shares": "share_case_id", "tasks": "task_case_id"},
+    "title": {"tasks": "task_title"},
+    "member_id": {"shares": "share_member_id"},
+}
 
 
 @router.post("/conferences/{conference_id}/{action}")
@@ -186,6 +222,24 @@ async def act(request: Request, conference_id: str, action: str, who: Writer, co
     except ApiError as exc:
         if exc.status not in (400, 403, 409, 422):
             raise
+        stale = exc.status == 409 and exc.problem.get("current_version") not in (None, version_of(values))
+        if stale:  # someone else recorded meanwhile: the page as it is now, what was typed kept
+            minutes = await _minutes(request, who, console, conference_id)
+            seen = {name: str(values.get(f"seen_{name}", "")) for name in SEEN_FIELDS}
+            conflict = changed_since(
+                seen, minutes, SEEN_FIELDS, "この会議", {"held_on": lambda v: jst_date(v) or "なし"}
+            )
+            return await _meeting_page(
+                request,
+                who,
+                console,
+                conference_id,
+                form=action,
+                values=values,
+                status=409,
+                minutes=minutes,
+                conflict=conflict,
+            )
         raw = exc.field_errors() or {"_form": exc.detail}
         errors = {FIELDS.get(k.split(".")[0], {}).get(action, k.split(".")[0]): v for k, v in raw.items()}
         return await _meeting_page(
