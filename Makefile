@@ -63,7 +63,7 @@ screenshots: $(STAMP)
 asyncapi: $(STAMP)
 	$(BIN)/tsunagi asyncapi --write
 
-## A longer fuzz run of the four APIs (make test: 15 examples an operation; here 3 × FUZZ_EXAMPLES, ~3 min).
+## A longer fuzz run of the four APIs (make test: 9 examples an operation; here 3 × FUZZ_EXAMPLES, ~3 min).
 FUZZ_EXAMPLES ?= 100
 FUZZ_SEED ?= 19
 fuzz: $(STAMP)

@@ -34,7 +34,9 @@ def _ok(answer: httpx.Response, status: int = 200) -> Any:
     return answer.json()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+# As separate processes on the production database: the same rules run in-process on
+# SQLite and PostgreSQL in tests/integration (test_flow keeps the e2e on SQLite).
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_approvals_and_a_community_issue_over_http(
     tmp_path: Path, redis_url: str, backend: str, request: pytest.FixtureRequest
 ) -> None:

@@ -74,7 +74,9 @@ def _form(console: httpx.Client) -> dict[str, str | list[str]]:
     }
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+# As separate processes on the production database: the same rules run in-process on
+# SQLite and PostgreSQL in tests/integration (test_flow keeps the e2e on SQLite).
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_the_report_form_raises_one_consultation_however_often_it_is_sent(
     tmp_path: Path, redis_url: str, backend: str, request: pytest.FixtureRequest
 ) -> None:

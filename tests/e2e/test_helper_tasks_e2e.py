@@ -49,7 +49,9 @@ def _create_helper(settings: Settings) -> None:
     asyncio.run(run())
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+# As separate processes on the production database: the same rules run in-process on
+# SQLite and PostgreSQL in tests/integration (test_flow keeps the e2e on SQLite).
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_helper_created_in_the_console_is_given_a_task_and_works_it(
     tmp_path: Path, redis_url: str, backend: str, request: pytest.FixtureRequest
 ) -> None:

@@ -25,7 +25,7 @@ from schemathesis.core.failures import FailureGroup
 from tests.support.seeded import CALLERS, seed_one_referral
 from tests.support.services import bearer, running_service
 
-EXAMPLES = int(os.environ.get("TSUNAGI_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("TSUNAGI_FUZZ_EXAMPLES", "3"))
 SEED = int(os.environ.get("TSUNAGI_FUZZ_SEED", "19"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 SERVICES = ("intake", "case", "referral", "notify")
