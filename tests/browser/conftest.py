@@ -79,7 +79,10 @@ class Shots:
         self.axe_results: dict[str, list[str]] = {}
         self.server_times: dict[str, list[float]] = {}
 
-    def take(self, page: Page, name: str) -> Path:
+    def take(self, page: Page, name: str, *, again: bool = True) -> Path | None:
+        """``again=False``: a page that looks the same each time (signing in) is shot once a run."""
+        if not again and name in self.axe_results:
+            return None
         self.count += 1
         path = SCREENSHOTS / f"{self.count:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -150,16 +153,18 @@ class Person:
             route = re.sub(r"/[0-9A-Z]{26}", "/{id}", urlparse(response.url).path)
             self.shots.record_time(route, response.headers.get("server-timing"))
 
-    def go(self, path: str, shot: str | None = None) -> Page:
+    def go(self, path: str, shot: str | None = None, *, again: bool = True) -> Page:
         """Opens a page; every page opened is screenshotted and axe-checked (``shot``
         names it; by default its path)."""
         self.page.goto(self.base + path)
         route = re.sub(r"[0-9A-Z]{26}|TSN-\d{4}-[0-9A-Z]{6}", "id", path.split("?")[0])
-        self.shot(shot or "visit-" + (re.sub(r"[^0-9a-zA-Z_-]+", "-", route.strip("/")).strip("-") or "home"))
+        self.shot(
+            shot or "visit-" + (re.sub(r"[^0-9a-zA-Z_-]+", "-", route.strip("/")).strip("-") or "home"), again=again
+        )
         return self.page
 
-    def shot(self, name: str) -> Path:
-        return self.shots.take(self.page, name)
+    def shot(self, name: str, *, again: bool = True) -> Path | None:
+        return self.shots.take(self.page, name, again=again)
 
     def sign_in(self, password: str = PASSWORD, *, role: str | None = None, code: str | None = None) -> Page:
         """Signs in afresh (whatever session this browser held), with the second factor
@@ -167,7 +172,7 @@ class Person:
         the system's shared time (or ``code``, e.g. a recovery code), or, where one must
         be set up, the enrolment as the person does it."""
         self.context.clear_cookies()
-        page = self.go("/signin", shot="signin")
+        page = self.go("/signin", shot="signin", again=False)
         page.get_by_label("アカウントID").fill(self.account_id)
         page.get_by_label("パスワード").fill(password)
         with page.expect_navigation():  # the next page, not the sign-in page still loaded
@@ -175,7 +180,7 @@ class Person:
         if urlparse(page.url).path == "/two-factor":
             self.enrol()
         elif urlparse(page.url).path == "/signin/code":
-            self.shot("signin-code")
+            self.shot("signin-code", again=False)
             page.get_by_label("コード").fill(code or self.current_code())
             with page.expect_navigation():
                 page.get_by_role("button", name="確認する").click()
@@ -185,7 +190,7 @@ class Person:
             page.get_by_label(role).check()
             with page.expect_navigation():
                 page.get_by_role("button", name="この役割で始める").click()
-        self.shot(f"after-signin-{self.account_id}")  # each person's home page
+        self.shot(f"after-signin-{self.account_id}", again=False)  # each person's home page
         return page
 
     def current_code(self) -> str:

@@ -1,5 +1,6 @@
 """The supervisor's desk: an ignored referral climbs the escalation ladder as time moves
-(the clock file all the processes read, a day at a time — never by waiting), the overdue
+(the clock file all the processes read, a day at a time — each day as soon as notify's
+timer has passed over it, never by waiting), the overdue
 list shows the rung it has reached; the case audit shows the whole timeline verified, who
 read the case and which agency saw which fields, and exports it — and names the break
 of a timeline tampered with in the database; the operations page says
@@ -13,15 +14,25 @@ import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, expect
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.clock import set_clock_offset
 from tests.browser.conftest import Person, Shots, person_of
 from tests.browser.test_01_walkthrough import WALK
 from tests.support.services import bearer
-from tests.support.system import System
+from tests.support.system import System, wait_for
 
 DAY = 24 * 3600
+
+
+def timer_passed_at(notify: httpx.Client) -> float:
+    """When notify's follow-up timer last began a whole pass, by its clock (its /metrics)."""
+    for family in text_string_to_metric_families(notify.get("/metrics").text):
+        if family.name == "tsunagi_notify_followup_timer_last_pass_timestamp_seconds":
+            return max((sample.value for sample in family.samples), default=0.0)
+    return 0.0
 
 
 def test_an_ignored_referral_climbs_the_escalation_ladder(
@@ -47,8 +58,9 @@ def test_an_ignored_referral_climbs_the_escalation_ladder(
     seen: list[str] = []
     try:
         for day in range(1, 15):  # a day at a time: weekends and holidays are not business days
+            moved_to = time.time() + day * DAY
             set_clock_offset(clock_file, day * DAY)
-            time.sleep(2.5)  # the follow-up timer (every second here) sees the new day twice
+            wait_for(lambda at=moved_to: timer_passed_at(notify) >= at, f"the follow-up timer's pass on day {day}")
             reached = rung()
             if reached and (not seen or seen[-1] != reached):
                 seen.append(reached)

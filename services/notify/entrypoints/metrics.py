@@ -54,7 +54,13 @@ def watch_notify(
         ]
 
     def in_process() -> list[Metric]:
+        passed: dict[tuple[str, ...], float] = {} if timer.last_pass_at is None else {(): timer.last_pass_at}
         return [
+            metrics.gauge(
+                "tsunagi_notify_followup_timer_last_pass_timestamp_seconds",
+                "When the follow-up timer's last complete pass started (Unix time, by the service's clock).",
+                passed,
+            ),
             metrics.counter(
                 "tsunagi_notify_followup_rungs_fired",
                 "Escalation rungs this process fired (reminders and escalations sent).",

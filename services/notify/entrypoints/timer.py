@@ -24,15 +24,22 @@ class FollowupTimer:
         self.ctx = ctx
         self.unit_of_work = unit_of_work
         self.fired_total = 0
+        # When the last complete pass started, by the injected clock: a timer that stopped
+        # passing is visible on /metrics (and a test that moved the clock knows it was seen).
+        self.last_pass_at: float | None = None
 
     async def run_once(self) -> int:
         """Fire every rung due now; returns how many this process fired."""
         fired = 0
+        started: float | None = None
         while True:
             uow = self.unit_of_work()
             async with uow:
-                due = await FollowupRepository(uow.db).due(uow.clock.now(), BATCH)
+                now = uow.clock.now()
+                due = await FollowupRepository(uow.db).due(now, BATCH)
+            started = started if started is not None else now.timestamp()
             if not due:
+                self.last_pass_at = started
                 return fired
             progressed = 0
             for row in due:
