@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,6 +55,7 @@ ONLY_IN = {
         "tsunagi_notify_deliveries": "gauge",
         "tsunagi_notify_followup_rungs_fired": "counter",
         "tsunagi_notify_delivery_attempts": "counter",
+        "tsunagi_notify_followup_timer_last_pass_timestamp_seconds": "gauge",
     },
     "console": {
         "tsunagi_console_sign_ins": "counter",
@@ -164,6 +166,8 @@ async def test_notify_counts_deliveries_follow_ups_and_attempts(make_settings, t
     assert scrape.value("tsunagi_notify_followups_overdue") == 0
     assert scrape.value("tsunagi_notify_followups_due") == 0
     assert scrape.value("tsunagi_notify_followup_rungs_fired_total") == 0
+    passed_at = scrape.value("tsunagi_notify_followup_timer_last_pass_timestamp_seconds")
+    assert passed_at is not None and abs(passed_at - time.time()) < 120, passed_at
     assert (scrape.value("tsunagi_events_applied_total") or 0) >= 1
 
 
