@@ -56,6 +56,7 @@ class Teller:
             self.coordinators.setdefault(c.area, []).append(c.id)
         self.any_coordinator = [c.id for c in reference.coordinators]
         self.reporters = [f"reporter-{i}" for i in range(400)]
+        self.numbers: set[str] = set()
 
     def case(self, extra_entries: int = 0) -> Story:
         rng = self.rng
@@ -71,9 +72,12 @@ class Teller:
         t = _Times(opened, rng, min(1.0, max(age_days, 0.1) / 40))
         consultation = people.consultation(rng, t.next(0), self.districts, self.categories, self.reporters)
         case_id = ulid_at(opened, rng)
+        # A case number keeps 30 bits of the id: ~4,000 cases a month collide now and then.
+        while (number := case_number(case_id, opened)) in self.numbers:
+            case_id = ulid_at(opened, rng)
+        self.numbers.add(number)
         story = Story(case_id)
         area = self.reference.area_of_district(consultation.school_district)
-        number = case_number(case_id, opened)
         coordinator = rng.choice(self.coordinators.get(area) or self.any_coordinator)
         reporter = Actor(role="reporter", id=consultation.reporter_id)
         me = Actor(role="coordinator", id=coordinator)

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, extract, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.member_figures import member_categories
@@ -125,6 +125,40 @@ class FigureQueries:
         found: Sequence[tuple[int, int, float | None, float | None]] = (await self.db.execute(query)).all()
         return {int(b): Durations.of(int(n), _float(m), _float(p)) for b, n, m, p in found}
 
+    async def every_duration(self, cuts: Sequence[datetime]) -> dict[str, dict[int, Durations]]:
+        """``durations`` of every measure. PostgreSQL: one pass over the period's cases
+        (read from ``ix_cases_durations`` alone), the quantiles of each measure side by side
+        (percentile_cont leaves out the cases that did not reach it); SQLite: measure by measure."""
+        if self.db.dialect.name != "postgresql":
+            return {measure: await self.durations(measure, cuts) for measure in MEASURES}
+        received = func.coalesce(cases.c.received_at, cases.c.opened_at)
+        hours = {measure: self._hours(received, cases.c[measure]) for measure in MEASURES}
+        rows = (
+            select(
+                bucket(cases.c.opened_at, cuts).label("bucket"),
+                *(case((h < 0, 0.0), else_=h).label(measure) for measure, h in hours.items()),
+            )
+            .where(within(cases.c.opened_at, cuts), cases.c.merged_into.is_(None), self._in_scope())
+            .subquery()
+        )
+        columns = [
+            aggregate
+            for measure in MEASURES
+            for aggregate in (
+                func.count(rows.c[measure]),
+                *(func.percentile_cont(q).within_group(rows.c[measure]) for q in QUANTILES),
+            )
+        ]
+        found = (await self.db.execute(select(rows.c.bucket, *columns).group_by(rows.c.bucket))).all()
+        every: dict[str, dict[int, Durations]] = {measure: {} for measure in MEASURES}
+        width = 1 + len(QUANTILES)
+        for row in found:
+            for i, measure in enumerate(MEASURES):
+                n, median, p90 = row[1 + width * i : 1 + width * (i + 1)]
+                if n:
+                    every[measure][int(row[0])] = Durations.of(int(n), _float(median), _float(p90))
+        return every
+
     def _durations_of(self, measure: str, cuts: Sequence[datetime]) -> Any:
         """(bucket, hours) of each case opened in ``cuts`` that reached ``measure``."""
         if measure not in MEASURES:
@@ -224,7 +258,8 @@ class FigureQueries:
 
     def _hours(self, start: Any, end: Any) -> ColumnElement[float | Decimal]:
         if self.db.dialect.name == "postgresql":
-            return extract("epoch", end - start) / 3600.0
+            # date_part: a double (EXTRACT gives numeric, whose sorts for the quantiles are slower).
+            return func.date_part("epoch", end - start) / 3600.0
         return (func.julianday(end) - func.julianday(start)) * 24.0
 
 

@@ -44,6 +44,18 @@ OPEN_CASES_SQL = text(
     "merged_into IS NULL AND status IN (" + ", ".join(f"'{s}'" for s in STATUSES if s in OPEN_STATUSES) + ")"
 )
 
+# The figures' durations: a period's cases by opening, with their area and the moments
+# each duration runs between (adapters/figures.py reads them from the index alone).
+DURATION_COLUMNS = (
+    "opened_at",
+    "area",
+    "received_at",
+    "assigned_at",
+    "triaged_at",
+    "first_contact_at",
+    "first_handoff_at",
+)
+
 cases = Table(
     "cases",
     metadata,
@@ -78,6 +90,13 @@ cases = Table(
     _at("erased_at"),  # retention erased its personal fields (services/case/handlers/retention.py)
     Column("watch_plan_id", String(26), nullable=True),  # the running watch plan (見守り), if any
     Index("ix_cases_opened_at", "opened_at"),  # the figures read a period's cases by when they opened
+    # The figures' durations of a period, read from the index alone (adapters/figures.py).
+    Index(
+        "ix_cases_durations",
+        *DURATION_COLUMNS,
+        postgresql_where=text("merged_into IS NULL"),
+        sqlite_where=text("merged_into IS NULL"),
+    ),
     # The queue in its order (adapters/queue.py): a page walks it and stops, the filters
     # read from the index too.
     Index(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.case.adapters.figure_projection import Projected
-from services.case.adapters.figures import FigureQueries
+from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.domain.period_figures import NO_DURATIONS, Counted, Durations
 from shared.periods import Month, Period, month_boundaries
 
@@ -42,25 +42,29 @@ async def counted_months(queries: FigureQueries, span: Sequence[Month], kept: Pr
 
 
 async def month_durations(
-    queries: FigureQueries, measure: str, months: Sequence[Month], kept: Projected
-) -> dict[int, Durations]:
-    """Each month's durations, by position. The projection keeps them city-wide only (a
-    median of two areas is not made of theirs): an area's are always ranked live."""
+    queries: FigureQueries, months: Sequence[Month], kept: Projected
+) -> dict[str, dict[int, Durations]]:
+    """Each measure's durations of each month, by position. The projection keeps them
+    city-wide only (a median of two areas is not made of theirs): an area's are always
+    ranked live."""
     if queries.areas is not None:
         kept = Projected()
-    found = {i: kept.durations.get((m, measure), NO_DURATIONS) for i, m in enumerate(months) if m in kept.months}
+    found = {
+        measure: {i: kept.durations.get((m, measure), NO_DURATIONS) for i, m in enumerate(months) if m in kept.months}
+        for measure in MEASURES
+    }
     for at, run in live_runs(months, kept):
-        live = await queries.durations(measure, month_boundaries(run))
-        found.update({i + at: d for i, d in live.items()})
+        for measure, live in (await queries.every_duration(month_boundaries(run))).items():
+            found[measure].update({i + at: d for i, d in live.items()})
     return found
 
 
 async def period_durations(
-    queries: FigureQueries, measure: str, periods: tuple[Period, Period], kept: Projected
-) -> dict[int, Durations]:
-    """The durations of the previous period (0) and the period (1): of single months as
-    ``month_durations``; of quarters and years ranked live over the whole period."""
+    queries: FigureQueries, periods: tuple[Period, Period], kept: Projected
+) -> dict[str, dict[int, Durations]]:
+    """Each measure's durations of the previous period (0) and the period (1): of single
+    months as ``month_durations``; of quarters and years ranked live over the whole period."""
     if all(p.kind == "month" for p in periods):
-        return await month_durations(queries, measure, [p.first for p in periods], kept)
+        return await month_durations(queries, [p.first for p in periods], kept)
     cuts = [periods[0].first.starts_at, periods[1].first.starts_at, periods[1].bounds[1]]
-    return await queries.durations(measure, cuts)
+    return await queries.every_duration(cuts)

@@ -47,10 +47,9 @@ async def period_figures(
         kept = await read_projected(uow.db, [m for m in span if m < Month.of(now)], areas)
         queries = FigureQueries(uow.db, areas)
         counted = await counted_months(queries, span, kept)
-        durations = {}
-        for measure in MEASURES:
-            durations[(measure, "month")] = await month_durations(queries, measure, chart, kept)
-            durations[(measure, "period")] = await period_durations(queries, measure, (previous, period), kept)
+        by_month = await month_durations(queries, chart, kept)
+        by_period = await period_durations(queries, (previous, period), kept)
+        durations = {(m, "month"): by_month[m] for m in MEASURES} | {(m, "period"): by_period[m] for m in MEASURES}
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
         # Activities and check-ins: a few GROUP BY rows over the whole span, counted live.
         activity = await ActivityFigureQueries(uow.db, areas).counts(month_boundaries(span))
