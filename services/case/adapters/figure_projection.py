@@ -23,7 +23,7 @@ from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.adapters.orm import case_consultations, cases, figure_counts, figure_durations, figure_months
 from services.case.domain.period_figures import Durations
 from shared.db.sql import insert_missing, insert_rows
-from shared.periods import Month, month_boundaries, months_between
+from shared.periods import Month, Period, month_boundaries, months_between
 
 # A month is projected on its own only this long after it closed: a transaction begun in
 # the month and committed just after midnight has then long been counted.
@@ -49,7 +49,11 @@ async def refresh(db: AsyncConnection, months: Iterable[Month], now: datetime) -
         # The month's row, locked first: two transactions refreshing one month take turns,
         # and the second counts with the first's changes committed.
         await insert_missing(db, figure_months, [{"month": key, "refreshed_at": now}])
-        await db.execute(figure_months.update().where(figure_months.c.month == key).values(refreshed_at=now))
+        await db.execute(
+            figure_months.update()
+            .where(figure_months.c.month == key)
+            .values(refreshed_at=now, version=figure_months.c.version + 1)
+        )
         await db.execute(delete(figure_counts).where(figure_counts.c.month == key))
         await db.execute(delete(figure_durations).where(figure_durations.c.month == key))
         queries, cuts = FigureQueries(db, None), month_boundaries((month,))
@@ -95,10 +99,39 @@ async def months_of_cases(db: AsyncConnection, case_ids: Sequence[str], before: 
 
 class FigureProjection:
     """One per process: remembers which closed month it already saw projected, so a
-    transaction checks for a newly closed month once a month, not every time."""
+    transaction checks for a newly closed month once a month, not every time; and the
+    durations of closed quarters and years, ranked once while their months stay as kept."""
+
+    KEEP_PERIODS = 32
 
     def __init__(self) -> None:
         self.last_closed_seen: Month | None = None
+        self._periods: dict[tuple[Any, ...], dict[str, Durations]] = {}
+
+    async def closed_durations(self, queries: FigureQueries, period: Period) -> dict[str, Durations]:
+        """Each measure's durations of a closed ``period`` (its cases in ``queries``'
+        areas), ranked again only when one of its months was counted again (every change
+        to a case of the month counts it again, in the change's transaction) or is not kept."""
+        months = [m.text for m in period.months]
+        stamp = tuple(
+            (
+                await queries.db.execute(
+                    select(func.count(), func.coalesce(func.sum(figure_months.c.version), 0)).where(
+                        figure_months.c.month.in_(months)
+                    )
+                )
+            ).one()
+        )
+        key = (period.kind, period.first.text, None if queries.areas is None else tuple(queries.areas), stamp)
+        if key in self._periods:
+            return self._periods[key]
+        ranked = await queries.every_duration([period.first.starts_at, period.bounds[1]])
+        found = {measure: by[0] for measure, by in ranked.items() if 0 in by}
+        if stamp[0] == len(months):  # every month kept: a change to any of them moves the stamp
+            if len(self._periods) >= self.KEEP_PERIODS:
+                self._periods.pop(next(iter(self._periods)))
+            self._periods[key] = found
+        return found
 
     async def refresh_touched(self, db: AsyncConnection, case_ids: Iterable[str], now: datetime) -> None:
         """In the transaction that changed these cases: count again the closed months

@@ -15,6 +15,9 @@ figure_months = Table(
     metadata,
     Column("month", String(7), primary_key=True),  # YYYY-MM, Japan time
     _at("refreshed_at", False),
+    # Counted again this many times: what a closed quarter's or year's remembered
+    # durations were ranked at (FigureProjection.closed_durations).
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 # Per month and area: consultations (key: school district, detail: channel), categories

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.case.adapters.figure_projection import Projected
+from services.case.adapters.figure_projection import FigureProjection, Projected
 from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.domain.period_figures import NO_DURATIONS, Counted, Durations
 from shared.periods import Month, Period, month_boundaries
@@ -60,11 +60,21 @@ async def month_durations(
 
 
 async def period_durations(
-    queries: FigureQueries, periods: tuple[Period, Period], kept: Projected
+    queries: FigureQueries,
+    periods: tuple[Period, Period],
+    kept: Projected,
+    projection: FigureProjection | None = None,
 ) -> dict[str, dict[int, Durations]]:
     """Each measure's durations of the previous period (0) and the period (1): of single
-    months as ``month_durations``; of quarters and years ranked live over the whole period."""
+    months as ``month_durations``; of quarters and years ranked over the whole period —
+    the previous one, closed, as ``projection`` remembers it."""
     if all(p.kind == "month" for p in periods):
         return await month_durations(queries, [p.first for p in periods], kept)
-    cuts = [periods[0].first.starts_at, periods[1].first.starts_at, periods[1].bounds[1]]
-    return await queries.every_duration(cuts)
+    previous, current = periods
+    if projection is None:
+        return await queries.every_duration([previous.first.starts_at, current.first.starts_at, current.bounds[1]])
+    found = await queries.every_duration([current.first.starts_at, current.bounds[1]])
+    before = await projection.closed_durations(queries, previous)
+    return {
+        m: {**({0: before[m]} if m in before else {}), **({1: found[m][0]} if 0 in found[m] else {})} for m in MEASURES
+    }

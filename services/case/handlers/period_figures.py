@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.case.adapters.activity_figures import ActivityFigureQueries
+from services.case.adapters.chain import CaseUnitOfWork
 from services.case.adapters.figure_projection import read_projected
 from services.case.adapters.figures import MEASURES, FigureQueries
 from services.case.adapters.helper_tasks import HelperRegistry
@@ -48,7 +49,8 @@ async def period_figures(
         queries = FigureQueries(uow.db, areas)
         counted = await counted_months(queries, span, kept)
         by_month = await month_durations(queries, chart, kept)
-        by_period = await period_durations(queries, (previous, period), kept)
+        projection = uow.figures if isinstance(uow, CaseUnitOfWork) else None
+        by_period = await period_durations(queries, (previous, period), kept, projection)
         durations = {(m, "month"): by_month[m] for m in MEASURES} | {(m, "period"): by_period[m] for m in MEASURES}
         ages = await queries.open_case_ages(cutoffs, oldest, OPEN_STATUSES)
         # Activities and check-ins: a few GROUP BY rows over the whole span, counted live.

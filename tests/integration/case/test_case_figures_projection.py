@@ -32,7 +32,10 @@ ASKED = (
 async def kept(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     async with engine.connect() as db:
         return {
-            t.name: sorted(tuple(r) for r in await db.execute(select(*(c for c in t.c if c.name != "refreshed_at"))))
+            t.name: sorted(
+                tuple(r)
+                for r in await db.execute(select(*(c for c in t.c if c.name not in ("refreshed_at", "version"))))
+            )
             for t in KEPT
         }
 
@@ -102,11 +105,16 @@ async def test_kept_months_equal_a_live_count_and_follow_late_events(make_settin
         rebuilt = await kept(engine)
         month = await figures_of(case, sv, period="month", at="2026-09")
         assert month["current"]["cases"]["opened"] == 4 and month["current"]["time_to_first_contact"]["count"] == 1
+        # The closed quarter beside this one (Jul–Sep): ranked once, remembered while its months stay as kept.
+        quarter = await figures_of(case, sv, period="quarter")
+        assert quarter["previous_figures"]["time_to_first_contact"]["count"] == 1
 
         # Late events for September, in November: a backdated first contact, then a merge.
         version = await contact(case, opened[1], chubu, "2026-09-10T12:00:00+09:00")
         month = await figures_of(case, sv, period="month", at="2026-09")
         assert month["current"]["time_to_first_contact"]["count"] == 2
+        quarter = await figures_of(case, sv, period="quarter")
+        assert quarter["previous_figures"]["time_to_first_contact"]["count"] == 2
         merged = await case.post(
             f"/v1/cases/{opened[1]['id']}/merge",
             headers=chubu,
@@ -118,12 +126,16 @@ async def test_kept_months_equal_a_live_count_and_follow_late_events(make_settin
         month = await figures_of(case, sv, period="month", at="2026-09")
         assert month["current"]["cases"]["opened"] == 3
         assert month["current"]["time_to_first_contact"]["count"] == 1  # the merged case's contact goes with it
+        quarter = await figures_of(case, sv, period="quarter")
+        assert quarter["previous_figures"]["time_to_first_contact"]["count"] == 1
         # A September case first assigned in November: its month's time to assignment is kept again.
         assign = {"coordinator_id": "csw-chubu-1", "version": opened[3]["version"]}
         await ok(await case.post(f"/v1/cases/{opened[3]['id']}/assignment", headers=chubu, json=assign))
         month = await figures_of(case, sv, period="month", at="2026-09")
         assert month["current"]["time_to_assignment"]["count"] == 1
         assert month["current"]["time_to_assignment"]["median_hours"] == 1202.0  # 9/21 10:00 → 11/10 12:00 JST
+        quarter = await figures_of(case, sv, period="quarter")
+        assert quarter["previous_figures"]["time_to_assignment"]["median_hours"] == 1202.0
         after = await kept(engine)
         projected = await answers(case, sv, chubu, seibu)
 
@@ -136,3 +148,43 @@ async def test_kept_months_equal_a_live_count_and_follow_late_events(make_settin
             for table in KEPT:
                 await db.execute(delete(table))
         assert await answers(case, sv, chubu, seibu) == projected
+
+
+async def test_a_closed_quarters_durations_are_ranked_once_and_again_after_a_late_event(
+    make_settings, database_backend
+) -> None:
+    settings = make_settings()
+    clock = FrozenClock(datetime(2026, 7, 2, 1, 0, tzinfo=UTC))
+    sv, chubu = supervisor(settings), coordinator(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings, clock) as case:
+        runtime = case.app.state.services.runtime  # type: ignore[attr-defined]
+        opened = [
+            await open_case_at(
+                intake,
+                case,
+                settings,
+                clock,
+                at,
+                chubu,
+                person={"name": None, "age_group": "80代", "approximate_place": place},
+            )
+            for at, place in (
+                (datetime(2026, 7, 2, 1, 0, tzinfo=UTC), "サンプル町1丁目"),
+                (datetime(2026, 9, 14, 1, 0, tzinfo=UTC), "サンプル町2丁目"),
+            )
+        ]
+        clock.at = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
+        await contact(case, opened[0], chubu, "2026-07-02T14:00:00+09:00")
+        await rebuild(runtime.engine, clock.now())  # July to October kept
+        projection = runtime.unit_of_work().figures
+
+        first = await figures_of(case, sv, period="quarter")  # Oct–Dec beside Jul–Sep, closed
+        assert first["previous_figures"]["time_to_first_contact"]["count"] == 1
+        assert len(projection._periods) == 1  # ranked, and remembered
+        assert await figures_of(case, sv, period="quarter") == first
+
+        # A late first contact for September counts the month again: the quarter is ranked again.
+        await contact(case, opened[1], chubu, "2026-09-15T10:00:00+09:00")
+        again = await figures_of(case, sv, period="quarter")
+        assert again["previous_figures"]["time_to_first_contact"]["count"] == 2
+        assert len(projection._periods) == 2
