@@ -196,7 +196,7 @@ async def all_reads(case_url: str, tok: dict[str, str], found: Found, school_dis
             "/v1/notifications",
             [("unread", "true"), ("limit", "1")],
         ),
-        Read("overdue", "notify", "supervisor", "/v1/overdue", [("limit", "500")]),
+        Read("overdue", "notify", "supervisor", "/v1/overdue", [("per_page", "100")]),
     ]
     return reads
 

@@ -160,6 +160,20 @@ class FollowupRepository:
         page = query.order_by(followups.c.due_at, followups.c.id).offset(offset).limit(limit)
         return list((await self.db.execute(page)).all()), await count_of(self.db, query)
 
+    async def overdue_counts(self, now: datetime, area: str | None, agency_id: str | None) -> list[Any]:
+        """Every overdue referral timer in scope counted by (agency, area), not only a page's."""
+        where = [followups.c.status == "pending", followups.c.due_at < now, followups.c.subject == "referral"]
+        if area:
+            where.append(followups.c.area == area)
+        if agency_id:
+            where.append(followups.c.agency_id == agency_id)
+        query = (
+            select(followups.c.agency_id, followups.c.area, func.count().label("n"))
+            .where(*where)
+            .group_by(followups.c.agency_id, followups.c.area)
+        )
+        return list((await self.db.execute(query)).all())
+
     async def counts(self, now: datetime) -> list[Any]:
         """Pending timers by step and rungs fired: how many, how many have a rung due
         to fire now, how many are past their deadline."""

@@ -17,6 +17,7 @@ from services.notify.entrypoints.schemas import (
     Inbox,
     NotificationOut,
     Overdue,
+    OverdueCount,
     OverdueOut,
 )
 from services.notify.handlers import queries
@@ -114,7 +115,8 @@ async def list_overdue(
     agency: Annotated[str | None, Query(max_length=64, description="agency id")] = None,
 ) -> Overdue:
     uow = services.runtime.unit_of_work()
-    items, total = await queries.overdue(uow, services.context, caller, area=area, agency_id=agency, window=window)
+    found = await queries.overdue(uow, services.context, caller, area=area, agency_id=agency, window=window)
+    items, total = found.items, found.total
     now = uow.clock.now()
     rows = [
         OverdueOut(
@@ -137,7 +139,14 @@ async def list_overdue(
         )
         for i in items
     ]
-    return Overdue(as_of=as_utc(now), as_of_jst=jst_text(now), count=total, **page_of(window, rows, total))
+    return Overdue(
+        as_of=as_utc(now),
+        as_of_jst=jst_text(now),
+        count=total,
+        by_agency=[OverdueCount(key=a, name=services.context.agency_name(a), n=n) for a, n in found.by_agency],
+        by_area=[OverdueCount(key=a, name=a, n=n) for a, n in found.by_area],
+        **page_of(window, rows, total),
+    )
 
 
 @router.get(

@@ -133,10 +133,18 @@ class OverdueOut(BaseModel):
     escalated_to: str | None = Field(description="the last rung fired: agency, coordinator or supervisor")
 
 
+class OverdueCount(BaseModel):
+    key: str = Field(description="agency id (by_agency) or area (by_area)")
+    name: str
+    n: int
+
+
 class Overdue(Page[OverdueOut]):
     as_of: datetime
     as_of_jst: str
     count: int = Field(description="= total (kept for older clients)")
+    by_agency: list[OverdueCount] = Field(description="every overdue referral in scope by agency, most first")
+    by_area: list[OverdueCount] = Field(description="every overdue referral in scope by area, most first")
 
 
 class FollowupOut(BaseModel):

@@ -3,6 +3,7 @@ delivery), and the figures its /metrics reports. Access rules are here, not in t
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,16 @@ class OverdueItem:
     escalated_to: str | None
 
 
+@dataclass(frozen=True)
+class OverdueList:
+    """A page of overdue items, how many there are, and all of them counted by agency and by area."""
+
+    items: list[OverdueItem]
+    total: int
+    by_agency: list[tuple[str, int]]
+    by_area: list[tuple[str, int]]
+
+
 def visible_area(caller: Identity, area: str | None) -> str | None:
     """Coordinators see their own area only; supervisors see all (or filter)."""
     if caller.role == "coordinator":
@@ -107,7 +118,7 @@ def visible_area(caller: Identity, area: str | None) -> str | None:
 
 async def overdue(
     uow: UnitOfWork, ctx: NotifyContext, caller: Identity, *, area: str | None, agency_id: str | None, window: Window
-) -> tuple[list[OverdueItem], int]:
+) -> OverdueList:
     area = visible_area(caller, area)
     if area is not None and area not in ctx.reference.area_ids():
         raise InvalidInput(f"地域「{area}」は登録されていません。", field="area")
@@ -115,7 +126,9 @@ async def overdue(
         raise InvalidInput(f"関連機関「{agency_id}」は登録されていません。", field="agency")
     async with uow:
         now = uow.clock.now()
-        rows, total = await FollowupRepository(uow.db).overdue(now, area, agency_id, window.offset, window.limit)
+        repository = FollowupRepository(uow.db)
+        rows, total = await repository.overdue(now, area, agency_id, window.offset, window.limit)
+        counted = await repository.overdue_counts(now, area, agency_id)
     items = []
     for row in rows:
         days, hours, text = lateness(ctx, row, now)
@@ -128,7 +141,12 @@ async def overdue(
                 escalated_to=LADDER[row.level - 1] if row.level else None,
             )
         )
-    return items, total
+    by_agency: Counter[str] = Counter()
+    by_area: Counter[str] = Counter()
+    for agency, in_area, n in counted:
+        by_agency[agency] += n
+        by_area[in_area] += n
+    return OverdueList(items, total, by_agency.most_common(), by_area.most_common())
 
 
 async def referral_followups(uow: UnitOfWork, caller: Identity, referral_id: str) -> tuple[Any, list[Any]]:

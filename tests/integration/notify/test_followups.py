@@ -59,6 +59,9 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
         assert (overdue["total"], overdue["count"]) == (1, 1)
         beyond = (await notify.get("/v1/overdue", params={"offset": 1}, headers=coordinator)).json()
         assert (beyond["items"], beyond["total"]) == ([], 1)
+        # The counts are of every overdue referral, whichever page is read.
+        assert [(c["key"], c["n"]) for c in beyond["by_agency"]] == [("hc-3", 1)]
+        assert [(c["name"], c["n"]) for c in beyond["by_area"]] == [(AREA, 1)]
 
         clock.at = jst(2026, 11, 25, 23, 0)  # one business day later not yet over
         await settle(notify)
@@ -81,6 +84,7 @@ async def test_ignored_over_a_holiday_weekend_escalates_on_the_right_business_da
             await notify.get("/v1/overdue", headers=bearer(settings, "supervisor", "city"), params={"agency": "hc-3"})
         ).json()
         ack = next(i for i in overdue["items"] if i["step"] == "acknowledge")
+        assert [(c["key"], c["n"]) for c in overdue["by_agency"]] == [("hc-3", 2)]  # acknowledge and decide
         assert ack["late_business_days"] == 3 and ack["escalated_to"] == "supervisor"
         assert ack["late"] == "3営業日目" and ack["due_at_jst"] == "2026-11-25 00:00:00 JST"
         metrics = Scrape((await notify.get("/metrics")).text)
