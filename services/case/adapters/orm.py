@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Tex
 
 from services.case.adapters.activity_tables import activities, watch_missed
 from services.case.adapters.approval_tables import approvals, community_issues, unmet_needs
+from services.case.adapters.audit_tables import case_reads, erasing_cases, timeline, timeline_checkpoints
 from services.case.adapters.conference_tables import (
     conference_cases,
     conference_disclosures,
@@ -23,8 +24,7 @@ from services.case.adapters.schema import metadata
 from services.case.adapters.watch_tables import watch_checkins, watch_plans
 from services.case.domain.queue import PRIORITIES
 from services.case.domain.status import OPEN_STATUSES, STATUSES
-from shared.db.engine import audit_schema
-from shared.db.tables import BigId, access_tables, idempotency_table, messaging_tables
+from shared.db.tables import access_tables, idempotency_table, messaging_tables
 
 messaging = messaging_tables(metadata)
 access = access_tables(metadata)
@@ -273,74 +273,11 @@ notes = Table(
     _at("created_at", False),
 )
 
-# Every event about a case, from every service, once (event id is the key). Each case's
-# entries form a hash chain (domain/chain.py) in the order they were appended (seq).
-# Append-only: triggers refuse UPDATE and DELETE (adapters/append_only.py).
-timeline = Table(
-    "timeline",
-    metadata,
-    Column("event_id", String(26), primary_key=True),
-    Column("case_id", String(26), nullable=False, index=True),
-    Column("type", String(80), nullable=False),
-    _at("occurred_at", False),
-    Column("actor_role", String(16), nullable=False),
-    Column("actor_id", String(64), nullable=False),
-    Column("correlation_id", String(64), nullable=False),
-    Column("causation_id", String(26), nullable=True),
-    Column("summary", JSON, nullable=False),
-    # sha256 of the entry as recorded: a changed row no longer matches its hash.
-    Column("content_hash", String(64), nullable=False),
-    _at("recorded_at", False),
-    # The entry's number in its case's sequence, and its link: HMAC over the case, seq,
-    # the previous entry's link and content_hash.
-    Column("seq", Integer, nullable=False),
-    Column("chain_hmac", String(64), nullable=False),
-    # Retention erased the entry's summary: its content hash stays in the chain as recorded.
-    _at("erased_at"),
-    Index("ux_timeline_case_seq", "case_id", "seq", unique=True),
-    Index("ix_timeline_case_event", "case_id", "event_id"),  # a case's page in event-id order
-)
-
-# Each commit's last (seq, link) of every case it appended to: removing the newest
-# entries leaves the checkpoints pointing past the end. Its own schema on PostgreSQL;
-# append-only like the timeline.
-timeline_checkpoints = Table(
-    "timeline_checkpoints",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("case_id", String(26), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("chain_hmac", String(64), nullable=False),
-    _at("recorded_at", False),
-    Index("ix_timeline_checkpoints_case_seq", "case_id", "seq"),
-    schema=audit_schema("case"),
-)
-
-# SQLite only (PostgreSQL uses the transaction's tsunagi.erasure setting): the cases
-# retention is erasing, written and removed inside its own transaction; the append-only
-# triggers let their rows change (adapters/append_only.py).
-erasing_cases = Table("erasing_cases", metadata, Column("case_id", String(26), primary_key=True))
-
-# Who read which case (supervisors' reads are recorded, as the city's rules ask).
-# Append-only, like the timeline.
-case_reads = Table(
-    "case_reads",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("case_id", String(26), nullable=False, index=True),
-    Column("reader_role", String(16), nullable=False),
-    Column("reader_id", String(64), nullable=False),
-    Column("what", String(16), nullable=False),
-    _at("read_at", False),
-    # A read of one of the case's referrals (referral.viewed from the referral service).
-    Column("referral_id", String(26), nullable=True),
-    Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
-)
-
 # Named here for the modules that import every table from this one.
 __all__ = [
-    "access", "activities", "approvals", "case_categories", "closed_counts", "community_issues", "conference_cases",
-    "conference_disclosures", "conference_participants", "conference_tasks", "conferences", "figure_counts",
-    "figure_durations", "figure_months", "helper_task_checkins", "helper_tasks", "idempotency", "messaging",
-    "metadata", "unmet_needs", "watch_checkins", "watch_missed", "watch_plans",
+    "access", "activities", "approvals", "case_categories", "case_reads", "closed_counts", "community_issues",
+    "conference_cases", "conference_disclosures", "conference_participants", "conference_tasks", "conferences",
+    "erasing_cases", "figure_counts", "figure_durations", "figure_months", "helper_task_checkins", "helper_tasks",
+    "idempotency", "messaging", "metadata", "timeline", "timeline_checkpoints", "unmet_needs", "watch_checkins",
+    "watch_missed", "watch_plans",
 ]  # fmt: skip
