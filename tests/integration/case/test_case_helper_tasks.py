@@ -9,9 +9,13 @@ hides the personal fields at the next read; a withdrawn task cannot be taken on.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from case_helpers import case_of, consultation, coordinator, submit, timeline_types
+from sqlalchemy import select
 
+from services.notify.adapters.orm import followups
+from services.notify.domain.routing import HELPER_TASK
 from shared.clock import FrozenClock
 from shared.events import AccountCreated, Actor, Envelope, new_event_id
 from shared.events.account import AccountGrant
@@ -32,6 +36,17 @@ def _helper_account(account_id: str, area: str, kind: str, at: datetime) -> Enve
         correlation_id=new_event_id(),
         occurred_at=at,
     )
+
+
+async def _timer_closed(notify: Any, case_id: str) -> bool:
+    """Notify has applied the task's end (the event, not the clock): its timer is no longer pending."""
+    async with notify.app.state.services.runtime.engine.connect() as db:
+        pending = await db.execute(
+            select(followups.c.id).where(
+                followups.c.case_id == case_id, followups.c.subject == HELPER_TASK, followups.c.status == "pending"
+            )
+        )
+        return pending.first() is None
 
 
 async def test_a_helper_is_given_a_task_sees_only_what_it_shares_and_is_chased_past_its_day(
@@ -152,6 +167,7 @@ async def test_a_helper_is_given_a_task_sees_only_what_it_shares_and_is_chased_p
         assert "helper_task_escalation" in await _kinds(notify, chubu)
         await post(f"/v1/helper/tasks/{task_id}/done", {"reason": "サンプル: 家族に引き継いだ"}, 200, helper)
         await post(f"/v1/helper/tasks/{task_id}/done", {}, 409, helper)
+        await eventually(lambda: _timer_closed(notify, case_id), what="notify closing the task's timer")
         clock.at = jst(2026, 12, 11, 0, 1)  # done: the supervisor is never told
         await settle(notify)
         assert await kinds(notify, settings, "supervisor", "city") == []
