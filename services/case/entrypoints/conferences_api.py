@@ -15,6 +15,7 @@ from services.case.entrypoints.conference_views import Disclosure, DiscussedCase
 from services.case.entrypoints.dependencies import Services
 from services.case.handlers import conference_reads as reads
 from services.case.handlers import conference_shares as shares
+from services.case.handlers import conference_tasks
 from services.case.handlers import conferences as handlers
 from shared.clock import as_utc
 from shared.events.conference import ConferenceKindName, TaskOwnerKind
@@ -231,11 +232,11 @@ async def share_case(
 async def add_task(
     conference_id: str, body: TaskBody, request: Request, services: Services, caller: CurrentIdentity
 ) -> ConferenceResult:
-    task = handlers.TaskIn(
+    task = conference_tasks.TaskIn(
         case_id=body.case_id, title=body.title, owner_kind=body.owner_kind, owner_id=body.owner_id, due_on=body.due_on
     )
     uow = services.runtime.unit_of_work()
-    task_id, version = await handlers.add_task(
+    task_id, version = await conference_tasks.add_task(
         uow, services.reference.live, conference_id, task, body.version, caller, correlation_id_of(request)
     )
     return ConferenceResult(conference_id=conference_id, version=version, task_id=task_id)
@@ -245,7 +246,7 @@ async def _close(
     conference_id: str, task_id: str, outcome: str, body: _Command, request: Request, services: Services, caller: Any
 ) -> ConferenceResult:
     uow = services.runtime.unit_of_work()
-    version = await handlers.close_task(
+    version = await conference_tasks.close_task(
         uow, conference_id, task_id, outcome, body.version, caller, correlation_id_of(request)
     )
     return ConferenceResult(conference_id=conference_id, version=version, task_id=task_id)

@@ -1,5 +1,6 @@
-"""Case conferences: planning one, holding it, recording its minutes, setting and closing
-tasks (sharing the cases' information with the participants: conference_shares.py).
+"""Case conferences: planning one, holding it, recording its minutes (its tasks:
+conference_tasks.py; sharing the cases' information with the participants:
+conference_shares.py).
 Each command guards the meeting's version and puts one event per case discussed onto
 that case's timeline and the stream (notify chases open tasks). The cases' own versions
 do not change."""
@@ -17,15 +18,13 @@ from services.case.handlers.common import load_visible, record, require_writer
 from shared.access import AccessRegistry
 from shared.clock import JST
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from shared.errors import InvalidInput, NotFound, StaleVersion
 from shared.events import Envelope, EventPayload, new_event_id
 from shared.events.conference import (
     ConferenceCancelled,
     ConferenceDecided,
     ConferenceHeld,
     ConferencePlanned,
-    ConferenceTaskClosed,
-    ConferenceTaskSet,
 )
 from shared.identity import Identity
 from shared.reference import ReferenceData
@@ -59,7 +58,7 @@ class Meeting:
         )
 
 
-def _today(uow: UnitOfWork) -> date:
+def today_of(uow: UnitOfWork) -> date:
     return uow.clock.now().astimezone(JST).date()
 
 
@@ -77,11 +76,11 @@ async def writable(uow: UnitOfWork, conference_id: str, version: int, caller: Id
     meeting = await load(uow, conference_id, for_update=True)
     if not rules.may_write(caller.role, caller.subject, meeting.audience):
         raise NotFound("この会議は見つかりません(または閲覧権限がありません)。")
-    _check_version(meeting.row, version)
+    check_version(meeting.row, version)
     return meeting
 
 
-def _check_version(row: dict[str, Any], version: int) -> None:
+def check_version(row: dict[str, Any], version: int) -> None:
     if version != row["version"]:
         raise StaleVersion(
             f"この会議は更新されています(あなたが見た版: {version}、現在の版: {row['version']})。"
@@ -124,7 +123,7 @@ async def plan(
     learnt from the console's ``account.*`` events, as tokens are checked)."""
     require_writer(caller)
     rules.check_kind(given.kind)
-    rules.check_planned_on(given.held_on, _today(uow))
+    rules.check_planned_on(given.held_on, today_of(uow))
     case_ids = list(dict.fromkeys(given.case_ids))
     accounts = list(dict.fromkeys([caller.subject, *given.accounts]))
     agencies = list(dict.fromkeys(given.agencies))
@@ -167,7 +166,7 @@ async def hold(
     """The meeting took place (on ``held_on``, else the planned day), not on a day to come."""
     async with uow:
         meeting = await writable(uow, conference_id, version, caller)
-        day = rules.check_held_on(held_on or meeting.row["held_on"], _today(uow))
+        day = rules.check_held_on(held_on or meeting.row["held_on"], today_of(uow))
         status = rules.move(meeting.row["status"], rules.HELD)
         new_version = await ConferenceRepository(uow.db).save(
             meeting.row, {"status": status, "held_on": day, "updated_at": uow.clock.now()}
@@ -211,102 +210,5 @@ async def record_minutes(
             event = ConferenceDecided(**common_of(meeting, by_id[case_id]), decision=decision)
             await emit(uow, meeting, by_id[case_id], event, caller, cid)
         new_version = await repo.save(meeting.row, {"status": status, "updated_at": now})
-        await uow.commit()
-    return new_version
-
-
-@dataclass(frozen=True)
-class TaskIn:
-    case_id: str
-    title: str
-    owner_kind: str
-    owner_id: str
-    due_on: date
-
-
-async def add_task(
-    uow: UnitOfWork,
-    reference: ReferenceData,
-    conference_id: str,
-    task: TaskIn,
-    version: int,
-    caller: Identity,
-    cid: str,
-) -> tuple[str, int]:
-    """A task for someone at the table, about a case discussed, due by the end of ``due_on``;
-    set once the meeting is held."""
-    today = _today(uow)
-    rules.check_due_on(task.due_on, today)
-    async with uow:
-        meeting = await writable(uow, conference_id, version, caller)
-        if meeting.row["status"] not in (rules.HELD, rules.MINUTES_RECORDED):
-            raise Conflict("役割は開催した会議で決めます。", current_version=meeting.row["version"])
-        by_id = {c["case_id"]: c for c in meeting.cases}
-        rules.check_discussed(task.case_id, by_id, "case_id")
-        rules.check_owner(task.owner_kind, task.owner_id, meeting.audience)
-        task_id = new_event_id()
-        now = uow.clock.now()
-        repo = ConferenceRepository(uow.db)
-        await repo.add_task(
-            {
-                "id": task_id,
-                "conference_id": conference_id,
-                "case_id": task.case_id,
-                "title": task.title,
-                "owner_kind": task.owner_kind,
-                "owner_id": task.owner_id,
-                "due_on": task.due_on,
-                "status": rules.OPEN,
-                "created_by": caller.subject,
-                "created_at": now,
-            }
-        )
-        due_at = reference.followups.calendar(None).end_of_day(task.due_on)
-        event = ConferenceTaskSet(
-            **common_of(meeting, by_id[task.case_id]),
-            task_id=task_id,
-            owner_kind=task.owner_kind,
-            owner_id=task.owner_id,
-            title=task.title,
-            due_on=task.due_on.isoformat(),
-            due_at=due_at.isoformat(),
-        )
-        await emit(uow, meeting, by_id[task.case_id], event, caller, cid)
-        new_version = await repo.save(meeting.row, {"updated_at": now})
-        await uow.commit()
-    return task_id, new_version
-
-
-async def close_task(
-    uow: UnitOfWork, conference_id: str, task_id: str, outcome: str, version: int, caller: Identity, cid: str
-) -> int:
-    """Done (by its owner or a coordinator of the meeting) or cancelled (a coordinator)."""
-    async with uow:
-        if caller.role == "supervisor":
-            raise Forbidden("監督者は会議の記録を閲覧のみできます。")
-        meeting = await load(uow, conference_id, for_update=True)
-        audience = meeting.audience
-        if not rules.may_read(caller.role, caller.scope, caller.subject, audience):
-            raise NotFound("この会議は見つかりません(または閲覧権限がありません)。")
-        _check_version(meeting.row, version)
-        repo = ConferenceRepository(uow.db)
-        task = await repo.task(conference_id, task_id)
-        if task is None:
-            raise NotFound("この役割は見つかりません。")
-        owner = (task["owner_kind"], task["owner_id"])
-        allowed = (
-            rules.may_close_task(caller.role, caller.scope, caller.subject, *owner, audience)
-            if outcome == rules.DONE
-            else rules.may_write(caller.role, caller.subject, audience)
-        )
-        if not allowed:
-            raise Forbidden("この役割を完了・取消できるのは、役割を持つ人と会議のコーディネーターです。")
-        status = rules.move_task(task["status"], outcome)
-        now = uow.clock.now()
-        await repo.update_task(task_id, status=status, closed_at=now, closed_by=caller.subject)
-        case = next(c for c in meeting.cases if c["case_id"] == task["case_id"])
-        event = ConferenceTaskClosed(**common_of(meeting, case), task_id=task_id, outcome=outcome)
-        await emit(uow, meeting, case, event, caller, cid)
-        new_version = await repo.save(meeting.row, {"updated_at": now})
         await uow.commit()
     return new_version
