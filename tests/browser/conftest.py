@@ -57,7 +57,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    "--lang=ja-JP",  # the browser's own widgets (a date field's yyyy/mm/dd) as a Japanese user sees them
 ]
 
 
