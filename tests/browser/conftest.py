@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,8 @@ class Person:
             page.get_by_label("コード").fill(code or self.current_code())
             with page.expect_navigation():
                 page.get_by_role("button", name="確認する").click()
+            if code is None:  # the app's own code: refused here, not three steps later
+                assert urlparse(page.url).path != "/signin/code", f"{self.account_id}'s code was refused"
         if role is not None:
             expect(page.get_by_role("heading", name="役割を選ぶ")).to_be_visible()
             self.shot("choose-role")
@@ -207,6 +210,9 @@ class Person:
                 USED_STEPS[self.account_id] = fresh[0]
                 return str(totp.generate_otp(fresh[0]))
             set_clock_offset(clock_file, clock.offset().total_seconds() + 30)
+            # Every process reads the file again within Clock.RECHECK_S: a code of the new
+            # half-minute typed before the console has would fall outside its window.
+            time.sleep(2 * Clock.RECHECK_S)
 
     def enrol(self) -> list[str]:
         """Sets up the second factor as the person would: reads the key beside the QR code
