@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.adapters.orm import followup_firings, followups, referrals
-from shared.db.sql import count_of, insert_if_absent
+from shared.db.sql import count_of, insert_if_absent, insert_new
 
 
 class FollowupRepository:
@@ -21,6 +21,10 @@ class FollowupRepository:
     async def add(self, row: dict[str, Any]) -> bool:
         """False if this (referral, step, round) already has a timer."""
         return await insert_if_absent(self.db, followups, row)
+
+    async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Each row whose (referral, step, round) has no timer yet, in one statement: their ids."""
+        return await insert_new(self.db, followups, rows, followups.c.id)
 
     async def add_one_round(
         self,

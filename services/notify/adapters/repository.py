@@ -61,6 +61,13 @@ class ProjectionRepository:
     async def case(self, case_id: str) -> Any:
         return (await self.db.execute(select(cases).where(cases.c.case_id == case_id))).first()
 
+    async def cases_of(self, case_ids: list[str]) -> dict[str, Any]:
+        """The projected cases of a batch, in one statement (an unknown case is absent)."""
+        if not case_ids:
+            return {}
+        rows = await self.db.execute(select(cases).where(cases.c.case_id.in_(sorted(set(case_ids)))))
+        return {row.case_id: row for row in rows}
+
     async def reporters_of(self, case_id: str) -> list[str]:
         rows: Sequence[tuple[str]] = (
             await self.db.execute(

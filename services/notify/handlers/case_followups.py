@@ -53,8 +53,7 @@ def case_lateness(ctx: NotifyContext, row: Any, now: datetime) -> str:
     return f"{calendar.business_days_late(due, now)}営業日目"
 
 
-async def _start(
-    uow: UnitOfWork,
+def _timer(
     ctx: NotifyContext,
     envelope: Envelope,
     *,
@@ -64,12 +63,13 @@ async def _start(
     step: str,
     start: datetime,
     round_: int = 1,
-) -> None:
+) -> dict[str, Any]:
+    """A case's timer for ``step`` from ``start``, due by the policy in use now."""
     policy = ctx.policy
     spans = policy.case_deadlines(urgency)
     span = spans.assign if step == ASSIGN else spans.first_contact
     due = span.after(start, policy.calendar(None))
-    row = {
+    return {
         "id": new_event_id(),
         "subject": CASE,
         "watcher_kind": None,
@@ -87,22 +87,37 @@ async def _start(
         "due_at": due,
         "level": 0,
         "status": "pending",
+        "next_fire_at": case_rungs(ctx, step, urgency, due)[0],
     }
-    row["next_fire_at"] = case_rungs(ctx, step, urgency, due)[0]
+
+
+def _scheduled(row: dict[str, Any]) -> None:
+    log.info("case_followup_scheduled", case_id=row["case_id"], step=row["step"], due_at=row["due_at"].isoformat())
+
+
+async def _start(uow: UnitOfWork, ctx: NotifyContext, envelope: Envelope, **timer: Any) -> None:
+    """One case timer (``_timer``'s arguments), unless its round has one already."""
+    row = _timer(ctx, envelope, **timer)
     if await FollowupRepository(uow.db).add(row):
-        log.info("case_followup_scheduled", case_id=case_id, step=step, due_at=due.isoformat())
+        _scheduled(row)
 
 
 async def on_cases_opened(ctx: NotifyContext, uow: UnitOfWork, opened: list[tuple[Envelope, CaseOpened]]) -> None:
-    """A new case waits for a coordinator from the moment intake received it."""
-    cases = ProjectionRepository(uow.db)
+    """A new case waits for a coordinator from the moment intake received it (the batch's
+    cases read and their timers written in one statement each)."""
+    known = await ProjectionRepository(uow.db).cases_of([p.case_id for _, p in opened])
+    rows = []
     for envelope, p in opened:
-        row = await cases.case(p.case_id)
+        row = known.get(p.case_id)
         if row is not None and row.coordinator_id is not None:
             continue  # already assigned (its events may be applied out of order)
         area = (row.area if row is not None and row.area else None) or p.area
         start = received_at(envelope, p)
-        await _start(uow, ctx, envelope, case_id=p.case_id, area=area, urgency=p.urgency, step=ASSIGN, start=start)
+        rows.append(_timer(ctx, envelope, case_id=p.case_id, area=area, urgency=p.urgency, step=ASSIGN, start=start))
+    added = await FollowupRepository(uow.db).add_new(rows)
+    for timer in rows:
+        if timer["id"] in added:
+            _scheduled(timer)
 
 
 async def on_assigned(ctx: NotifyContext, uow: UnitOfWork, envelope: Envelope, case_id: str, area: str) -> None:
