@@ -243,6 +243,26 @@ def mint_checked_token(
     return token
 
 
+_VERIFIED = "tsunagi.identity"
+
+
+def verified_once(state: dict[str, Any], token: str, verifier: TokenVerifier) -> Identity:
+    """``verifier.read(token)``, once a request: the write guards (rate limit, idempotency)
+    and the route share the answer, a refusal included, through the request's state."""
+    cached = state.get(_VERIFIED)
+    if cached is not None and cached[0] == token:
+        answer: Identity | Problem = cached[1]
+    else:
+        try:
+            answer = verifier.read(token)
+        except Problem as refusal:
+            answer = refusal
+        state[_VERIFIED] = (token, answer)
+    if isinstance(answer, Problem):
+        raise answer
+    return answer
+
+
 async def current_identity(request: Request) -> Identity:
     # async: a sync dependency would cost a thread-pool hop on every request.
     header = request.headers.get("authorization", "")
@@ -250,7 +270,7 @@ async def current_identity(request: Request) -> Identity:
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("Authorization: Bearer トークンが必要です。")
     verifier: TokenVerifier = request.app.state.tokens
-    return verifier.read(token.strip())
+    return verified_once(request.scope.setdefault("state", {}), token.strip(), verifier)
 
 
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]

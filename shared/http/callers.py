@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.types import Scope
 
 from shared.http.errors import Problem
-from shared.identity import Identity, TokenVerifier
+from shared.identity import Identity, TokenVerifier, verified_once
 
 
 def account_of(scope: Scope, tokens: TokenVerifier) -> Identity | None:
@@ -15,6 +15,6 @@ def account_of(scope: Scope, tokens: TokenVerifier) -> Identity | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return tokens.read(token.strip())
+        return verified_once(scope.setdefault("state", {}), token.strip(), tokens)
     except Problem:
         return None

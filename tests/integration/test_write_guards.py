@@ -207,3 +207,28 @@ async def test_a_keyed_body_over_the_limit_is_still_a_413(make_settings) -> None
         huge = await intake.post("/v1/consultations", json={**EXAMPLE, "noticed": "あ" * 30_000}, headers=keyed)
         assert huge.status_code == 413
         assert (await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)).status_code == 201
+
+
+async def test_a_write_verifies_its_token_once(make_settings, monkeypatch) -> None:
+    # The rate limit, the idempotency keys and the route share one verification.
+    settings = make_settings()
+    async with running_service("intake", settings) as intake:
+        tokens = intake.app.state.tokens  # type: ignore[attr-defined]
+        read = tokens.read
+        reads: list[str] = []
+
+        def counted(token: str):  # type: ignore[no-untyped-def]
+            reads.append(token)
+            return read(token)
+
+        monkeypatch.setattr(tokens, "read", counted)
+        keyed = {**bearer(settings, "reporter", "vol-1"), "idempotency-key": "once-1"}
+        assert (await intake.post("/v1/consultations", json=EXAMPLE, headers=keyed)).status_code == 201
+        assert len(reads) == 1
+        # A refusal too, and it still reaches the caller as the route's 401.
+        refused = await intake.post(
+            "/v1/consultations", json=EXAMPLE, headers={"authorization": "Bearer x.y.z", "idempotency-key": "once-2"}
+        )
+        assert refused.status_code == 401 and refused.json()["detail"] == "トークンが無効です。"
+        assert len(reads) == 2
+        assert await _count(intake) == 1
