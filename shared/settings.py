@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # The case service runs retention (保存期間) this often (0: never; cron runs
     # `tsunagi retention run` instead); the first run is one interval after start.
     retention_interval_s: float = Field(86_400.0, ge=0)
+    # The case service runs its figures once while it starts (entrypoints/warm_up.py);
+    # off: a faster start (tests), the first figures request compiles their SQL instead.
+    warm_up_figures: bool = True
 
     # HTTP
     max_body_bytes: int = 64 * 1024

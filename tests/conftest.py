@@ -146,6 +146,8 @@ def make_settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str
             "reclaim_interval_s": 0.5,
             "relay_poll_interval_s": 0.2,
             "log_json": False,
+            # Started hundreds of times in-process; test_case_figures_warm_up turns it on.
+            "warm_up_figures": False,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from services.case.entrypoints.dependencies import CaseServices
 from services.case.entrypoints.helper_api import router as helper_router
 from services.case.entrypoints.member_needs_api import router as member_needs_router
 from services.case.entrypoints.schedule import RetentionSchedule
+from services.case.entrypoints.warm_up import warm_up_figures
 from services.case.entrypoints.watch_api import router as watch_router
 from shared.clock import Clock
 from shared.http.app import add_reference_reload, create_api
@@ -61,6 +62,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan(app):
+            if settings.warm_up_figures:
+                await warm_up_figures(runtime.unit_of_work, reference.current)
             if not settings.retention_interval_s:
                 yield
                 return

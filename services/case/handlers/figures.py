@@ -44,7 +44,10 @@ async def figures(uow: UnitOfWork, caller: Identity, reference: ReferenceData) -
         statuses = await queries.cases_by_status()
         durations = {}
         for measure in MEASURES:
-            n, median, mean, longest = await queries.duration_summary(measure, month_boundaries(span))
+            # No case yet: no months to cut (and nothing to summarise).
+            n, median, mean, longest = (
+                await queries.duration_summary(measure, month_boundaries(span)) if span else (0, None, None, None)
+            )
             durations[measure] = {
                 "count": n,
                 "median_hours": median,
