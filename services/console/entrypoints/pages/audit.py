@@ -12,13 +12,13 @@ import json
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.console.adapters.backend import BACKENDS, ApiError
 from services.console.entrypoints.pages.case import check_case_id, load_case
-from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.common import page, pager
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.pages.timeline import ACTOR_ROLES
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render
@@ -29,6 +29,7 @@ from shared.http.operator import operator_headers
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
+TIMELINE_PER_PAGE = 100
 SERVICE_NAMES = {
     "console": "つなぎの机",
     "intake": "相談受付",
@@ -62,11 +63,25 @@ async def audit_search(request: Request, who: Supervisor, console: ConsoleDep, q
 
 
 @router.get("/audit/{case_id}")
-async def audit_case(request: Request, case_id: str, who: Supervisor, console: ConsoleDep) -> Response:
+async def audit_case(
+    request: Request,
+    case_id: str,
+    who: Supervisor,
+    console: ConsoleDep,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> Response:
     cid = correlation_id_of(request)
     case = await load_case(request, console, who, case_id)
+    # The timeline a page at a time (a long case has thousands of entries); whether the
+    # whole chain holds is the verification's answer, over every entry of every page.
     timeline, verification, reads, disclosures = await asyncio.gather(
-        console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/timeline", who, correlation_id=cid),
+        console.backend.get(
+            "case",
+            f"/v1/cases/{check_case_id(case_id)}/timeline",
+            who,
+            params={"page": page_no, "per_page": TIMELINE_PER_PAGE},
+            correlation_id=cid,
+        ),
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/verification", who, correlation_id=cid),
         console.backend.get_every("case", f"/v1/cases/{check_case_id(case_id)}/reads", who, 1000, correlation_id=cid),
         console.backend.get_every(
@@ -84,6 +99,7 @@ async def audit_case(request: Request, case_id: str, who: Supervisor, console: C
         "disclosures": disclosures["items"],
         "decisions": disclosures.get("decisions", []),
         "broken": broken,
+        "pager": pager(page_no, TIMELINE_PER_PAGE, int(timeline["total"]), f"/audit/{case_id}", []),
         "labels": Labels(console.reference.current),
         "actor_roles": ACTOR_ROLES,
         "field_labels": SHAREABLE_LABELS,
