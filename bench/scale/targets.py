@@ -153,6 +153,7 @@ async def all_reads(case_url: str, tok: dict[str, str], found: Found, school_dis
         ),
         Read("timeline (3,000), CSV", "case", "supervisor", f"/v1/cases/{long_id}/timeline", [("format", "csv")]),
         # The audit page reads a timeline page (below) and the whole chain verified.
+        Read("verification", "case", "supervisor", f"/v1/cases/{found.case_id}/verification"),
         Read("verification (3,000)", "case", "supervisor", f"/v1/cases/{long_id}/verification"),
         Read(
             "timeline (3,000), page 1 of 100",
