@@ -3,6 +3,7 @@ check, and one place where a change, its events and its timeline entries meet.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.case.adapters.chain import add_to_timeline, case_changed
@@ -109,9 +110,11 @@ class CaseUpdate:
             occurred_at=now,
         )
 
-    async def save(self) -> int:
+    async def save(self, *, referrals: Sequence[dict[str, Any]] | None = None) -> int:
+        """``referrals``: the family's referrals, when the caller has just read them (else read here)."""
         status = self.changes.get("status", self.case["status"])
-        referrals = await ReferralRepository(self.uow.db).of_cases(await family_ids(self.uow, self.case["id"]))
+        if referrals is None:
+            referrals = await ReferralRepository(self.uow.db).of_cases(await family_ids(self.uow, self.case["id"]))
         stage = reporter_stage(status, any(r["accepted_at"] is not None for r in referrals))
         if stage != self.case["stage"]:
             self.set(stage=stage)

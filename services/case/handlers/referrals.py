@@ -60,7 +60,8 @@ async def request_referral(
         referral_id = new_event_id()
         now = uow.clock.now()
         referrals = ReferralRepository(uow.db)
-        for earlier in await referrals.of_cases(family):
+        before = await referrals.of_cases(family)
+        for earlier in before:
             if earlier["needs_attention"]:
                 await referrals.update(earlier["id"], needs_attention=False, updated_at=now)
         await referrals.add(
@@ -123,7 +124,8 @@ async def request_referral(
                     reason="紹介依頼",
                 )
             )
-        new_version = await update.save()
+        # The new referral is not accepted yet: the family's others decide the reporter's stage.
+        new_version = await update.save(referrals=before)
         await uow.commit()
     return referral_id, new_version
 
