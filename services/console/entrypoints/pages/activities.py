@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.pages import activity_form
 from services.console.entrypoints.pages.case_actions import read_form
-from services.console.entrypoints.pages.common import page, pager
+from services.console.entrypoints.pages.common import page, pager, refusal_errors
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render
 from services.console.handlers.signin import SignedIn
@@ -83,8 +83,6 @@ async def record_area_activity(request: Request, who: CoordinatorAction, console
     try:
         await console.backend.post("case", "/v1/activities", who, body, correlation_id=correlation_id_of(request))
     except ApiError as exc:
-        if exc.status in (400, 403, 422):
-            errors = activity_form.page_errors(exc.field_errors() or {"_form": exc.detail})
-            return await _render(request, console, who, values=values, errors=errors, status=422)
-        raise
+        errors = activity_form.page_errors(refusal_errors(exc, shown=(400, 403, 422)))
+        return await _render(request, console, who, values=values, errors=errors, status=422)
     return redirect_response(request, "/activities?notice=activity_recorded")

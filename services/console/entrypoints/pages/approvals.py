@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.pages.case import check_case_id, load_case
-from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.common import page, refusal_errors
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render
 from services.console.handlers.signin import SignedIn
 from shared.http.app import correlation_id_of
@@ -101,9 +101,7 @@ async def request_approval(request: Request, case_id: str, who: Requester, conso
             correlation_id=correlation_id_of(request),
         )
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        errors = {API_FIELDS.get(k, k): v for k, v in exc.field_errors().items()} or {"_form": exc.detail}
+        errors = refusal_errors(exc, field=lambda name: API_FIELDS.get(name, name))
         return await approval_request_page(
             request, console, who, case_id, move, values.get("message", ""), values, errors, exc.status
         )
@@ -169,9 +167,7 @@ async def decide(request: Request, approval_id: str, who: Decider, console: Cons
             correlation_id=correlation_id_of(request),
         )
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        errors = {API_FIELDS.get(k, k): v for k, v in exc.field_errors().items()} or {"_form": exc.detail}
+        errors = refusal_errors(exc, field=lambda name: API_FIELDS.get(name, name))
         return await _render_one(request, console, who, approval_id, values, errors, exc.status)
     return redirect_response(request, f"/approvals/{approval_id}?notice=approval_decided")
 

@@ -18,6 +18,7 @@ from services.console.entrypoints.formatting import parse_datetime_local
 from services.console.entrypoints.pages import activity_form
 from services.console.entrypoints.pages.approvals import approval_request_page
 from services.console.entrypoints.pages.case import SEEN_FIELDS, check_case_id, load_case, render_case, what_changed
+from services.console.entrypoints.pages.common import refusal_errors
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response
 from services.console.handlers.signin import SignedIn
@@ -86,11 +87,8 @@ async def answer_refusal(
         return await rerender(
             case=case, form=form, values=values, errors={"_form": exc.detail}, status=409, anchor=anchor
         )
-    if exc.status in (400, 422):
-        return await rerender(
-            form=form, values=values, errors=exc.field_errors() or {"_form": exc.detail}, status=422, anchor=anchor
-        )
-    raise exc
+    errors = refusal_errors(exc, shown=(400, 422))
+    return await rerender(form=form, values=values, errors=errors, status=422, anchor=anchor)
 
 
 async def run_command(

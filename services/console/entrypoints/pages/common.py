@@ -4,6 +4,7 @@ the CSRF token, notices after a redirect; and a few shapes pages share."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -108,6 +109,23 @@ NOTICES: dict[str, tuple[str, str]] = {
     "referral_complete": ("success", "完了を報告しました。"),
     "referral_fail": ("success", "不成立を報告しました。理由とともにコーディネーターに伝わります。"),
 }
+
+
+def refusal_errors(
+    exc: ApiError,
+    *,
+    shown: Collection[int] = (400, 409, 422),
+    field: Callable[[str], str] = lambda name: name,
+    whole: str = "_form",
+) -> dict[str, str]:
+    """A form's errors from a service's refusal of it, to show beside its fields: each
+    field's message under the form's name for it (``field``), else the problem's detail
+    for the whole form (``whole``). A refusal of another status is not the form's to
+    answer: raised again (the console's error page)."""
+    if exc.status not in shown:
+        raise exc
+    errors = {field(name): message for name, message in exc.field_errors().items()}
+    return errors or {whole: exc.detail}
 
 
 def home_of(who: SignedIn) -> str:

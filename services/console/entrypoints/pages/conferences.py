@@ -18,7 +18,7 @@ from services.console.adapters.backend import ApiError
 from services.console.entrypoints.formatting import jst_date
 from services.console.entrypoints.pages.case import changed_since, check_case_id
 from services.console.entrypoints.pages.case_actions import version_of
-from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.common import page, refusal_errors
 from services.console.entrypoints.pages.helpers import names_of
 from services.console.entrypoints.web import ConsoleDep, PageError, acting_as, redirect_response, render
 from services.console.handlers.signin import SignedIn
@@ -85,9 +85,7 @@ async def plan(request: Request, who: Writer, console: ConsoleDep) -> Response:
             "case", "/v1/conferences", who, body, correlation_id=correlation_id_of(request)
         )
     except ApiError as exc:
-        if exc.status not in (400, 404, 422):
-            raise
-        errors = exc.field_errors() or {"_form": exc.detail}
+        errors = refusal_errors(exc, shown=(400, 404, 422))
         return await _list_page(request, who, console, values=values, errors=errors, status=exc.status)
     return redirect_response(request, f"/conferences/{made['conference_id']}?notice=conference_planned")
 
@@ -240,8 +238,12 @@ async def act(request: Request, conference_id: str, action: str, who: Writer, co
                 minutes=minutes,
                 conflict=conflict,
             )
-        raw = exc.field_errors() or {"_form": exc.detail}
-        errors = {FIELDS.get(k.split(".")[0], {}).get(action, k.split(".")[0]): v for k, v in raw.items()}
+
+        def named(api_name: str) -> str:
+            name = api_name.split(".")[0]
+            return FIELDS.get(name, {}).get(action, name)
+
+        errors = refusal_errors(exc, shown=(400, 403, 409, 422), field=named)
         return await _meeting_page(
             request, who, console, conference_id, form=action, values=values, errors=errors, status=exc.status
         )

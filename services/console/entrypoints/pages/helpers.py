@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.formatting import parse_datetime_local
-from services.console.entrypoints.pages.common import page
+from services.console.entrypoints.pages.common import page, refusal_errors
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, redirect_response, render
 from services.console.handlers import accounts
 from services.console.handlers.signin import SignedIn
@@ -166,8 +166,6 @@ async def _command(
             "case", f"/v1/helper/tasks/{_task_id(task_id)}/{path}", who, body, correlation_id=correlation_id_of(request)
         )
     except ApiError as exc:
-        if exc.status in (400, 409, 422):
-            errors = exc.field_errors() or {"_form": exc.detail}
-            return await _task_page(request, console, who, task_id, values=values, errors=errors, status=exc.status)
-        raise
+        errors = refusal_errors(exc)
+        return await _task_page(request, console, who, task_id, values=values, errors=errors, status=exc.status)
     return redirect_response(request, f"/helper/tasks/{task_id}?notice={notice}")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
-from services.console.entrypoints.pages.common import page, pager
+from services.console.entrypoints.pages.common import page, pager, refusal_errors
 from services.console.entrypoints.web import ConsoleDep, PageError, acting_as, redirect_response, render
 from services.console.handlers.signin import SignedIn
 from shared.http.app import correlation_id_of
@@ -153,10 +153,8 @@ async def report(request: Request, who: Submitting, console: ConsoleDep) -> Resp
             idempotency_key=key if FORM_KEY.fullmatch(key) else None,
         )
     except ApiError as exc:
-        if exc.status not in (400, 409, 422, 429):
-            raise
         # intake names each field by its place in the body (household.0.relation): the form's names.
-        errors = exc.field_errors() or {"_form": exc.detail}
+        errors = refusal_errors(exc, shown=(400, 409, 422, 429))
         for name in CHOICES & errors.keys():
             if not values.get(name):
                 errors[name] = "選んでください"
