@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, text
 from shared.access import AccessRegistry
 from shared.backoff import Backoff
 from shared.clock import Clock
-from shared.db.engine import make_engine
+from shared.db.engine import make_engine, make_read_engine
 from shared.db.group_commit import GroupCommit
 from shared.db.tables import AccessTables, MessagingTables
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -90,6 +90,9 @@ class ServiceRuntime:
         # Seals the personal fields of the events this service publishes, opens those it applies.
         self.keys = KeyRing.from_settings(settings)
         self.engine = make_engine(settings, service)
+        # Reads that write nothing (read_unit_of_work); the same engine on PostgreSQL.
+        self._read_engine = make_read_engine(settings, service)
+        self.read_engine = self._read_engine or self.engine
         self.broker = make_broker(settings, publishes=publishes)
         self.redis = make_redis(settings)
         # Applying case.retention_erased erases the case's events kept here too.
@@ -99,6 +102,8 @@ class ServiceRuntime:
         spans = NO_SPANS
         if self.tracing is not None:
             self.tracing.instrument_engine(self.engine)
+            if self._read_engine is not None:
+                self.tracing.instrument_engine(self._read_engine)
             self.tracing.instrument_redis(self.redis)
             spans = self.tracing.spans
         self.outbox_signal = asyncio.Event()
@@ -157,6 +162,10 @@ class ServiceRuntime:
 
     def unit_of_work(self) -> UnitOfWork:
         return self.make_unit_of_work(self.engine, self.tables, self.clock, self.outbox_signal, keys=self.keys)
+
+    def read_unit_of_work(self) -> UnitOfWork:
+        """For a read that writes nothing, not even a read log (on SQLite it cannot)."""
+        return self.make_unit_of_work(self.read_engine, self.tables, self.clock, keys=self.keys)
 
     async def _start_messaging(self) -> None:
         """Retries until Redis answers: the HTTP API serves (and the outbox fills)
@@ -224,6 +233,8 @@ class ServiceRuntime:
         with contextlib.suppress(Exception):
             await self.redis.aclose()
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
         if self.tracing is not None:
             self.tracing.shutdown()
 

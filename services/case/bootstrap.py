@@ -63,7 +63,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan(app):
             if settings.warm_up_figures:
-                await warm_up_figures(runtime.unit_of_work, reference.current)
+                await warm_up_figures(runtime.read_unit_of_work, reference.current)
             if not settings.retention_interval_s:
                 yield
                 return

@@ -49,46 +49,63 @@ def _json_dumps(value: object) -> str:
 JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": pydantic_core.from_json}
 
 
+def make_read_engine(settings: Settings, service: str) -> AsyncEngine | None:
+    """SQLite: connections of their own for the reads that write nothing (a queue, the
+    figures), so they neither wait for the one writer connection nor hold it — in WAL
+    mode a reader never waits for the writer, nor the writer for it. They cannot write
+    (``query_only``). None on PostgreSQL: its pool serves reads and writes alike."""
+    url = database_url_for(settings, service)
+    if not url.startswith("sqlite"):
+        return None
+    return _sqlite_engine(url, settings, service, pool_size=2, read_only=True)
+
+
+def _sqlite_engine(url: str, settings: Settings, service: str, *, pool_size: int, read_only: bool) -> AsyncEngine:
+    # hide_parameters: SQL errors (logged, stored with dead letters) never carry the
+    # values — they can be personal data.
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": settings.sqlite_busy_timeout_s},
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        execution_options={"schema_translate_map": {audit_schema(service): None}},
+        **JSON_CODEC,
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_conn, _record) -> None:
+        # We issue BEGIN ourselves (below), so the driver must not.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _sqlite_begin(conn) -> None:
+        # A writer takes the write lock at BEGIN: a writer of another process then waits
+        # for it there (in SQLite's busy handler) instead of failing with "database is
+        # locked" on upgrade, mid-transaction. A reader's snapshot starts at its first read.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
 def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> AsyncEngine:
     url = database_url_for(settings, service)
     if url.startswith("sqlite"):
-        # hide_parameters: SQL errors (logged, stored with dead letters) never carry the
-        # values — they can be personal data.
         # One connection per process: SQLite has one writer at a time anyway, and with
         # several connections a waiting writer sleeps in SQLite's busy handler (in steps
         # of up to 100 ms) — seconds of tail latency under load. With one, transactions
         # queue fairly in asyncio (the pool) and start the moment the previous one ends.
         # aiosqlite runs each connection's calls in its own thread, so SQLite's busy
         # handler may wait there for another process's write lock without blocking the loop.
-        engine = create_async_engine(
-            url,
-            connect_args={"timeout": settings.sqlite_busy_timeout_s},
-            hide_parameters=True,
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=60,
-            execution_options={"schema_translate_map": {audit_schema(service): None}},
-            **JSON_CODEC,
-        )
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:
-            # We issue BEGIN ourselves (below), so the driver must not.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin_immediate(conn) -> None:
-            # Take the write lock at BEGIN: a writer of another process then waits for
-            # it there (in SQLite's busy handler) instead of failing with
-            # "database is locked" on upgrade, mid-transaction.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return _sqlite_engine(url, settings, service, pool_size=1, read_only=False)
     # One schema per service: the search path puts the service's tables first.
     return create_async_engine(
         url,

@@ -71,7 +71,7 @@ async def list_cases(
         after=window.after,
     )
     calendar = reference.current.followups.calendar(None)
-    result = await queries.queue(services.runtime.unit_of_work(), query, caller, calendar)
+    result = await queries.queue(services.runtime.read_unit_of_work(), query, caller, calendar)
     items = [views.summary(c, result["now"]) for c in result["items"]]
     return Queue(**page_of(window, items, result["total"], result["last_key"]), counts=result["counts"])
 
@@ -228,12 +228,14 @@ async def get_figures(
     at: Annotated[str | None, Query(description="期間内の任意の月 YYYY-MM(省略時は今月、日本時間)")] = None,
 ) -> Response:
     if period is None and at is None:
-        figures = await figures_handler.figures(services.runtime.unit_of_work(), caller, services.reference.current)
+        figures = await figures_handler.figures(
+            services.runtime.read_unit_of_work(), caller, services.reference.current
+        )
         name, as_csv = "figures", figures_handler.figures_csv
     else:
         month = Month.parse(at) if at is not None else None
         figures = await period_figures(
-            services.runtime.unit_of_work(), caller, services.reference.current, period or "month", month
+            services.runtime.read_unit_of_work(), caller, services.reference.current, period or "month", month
         )
         name, as_csv = f"figures-{period or 'month'}-{figures['period']['start'][:7]}", period_figures_csv
     if format == "csv":

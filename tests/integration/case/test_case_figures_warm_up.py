@@ -30,7 +30,8 @@ async def test_every_figure_answers_before_the_first_case(make_settings, databas
 async def test_start_up_compiles_the_figures_statements(make_settings, database_backend) -> None:
     settings = make_settings(warm_up_figures=True)
     async with running_service("case", settings) as case:
-        compiled = case.app.state.services.runtime.engine.sync_engine._compiled_cache  # type: ignore[attr-defined]
+        runtime = case.app.state.services.runtime  # type: ignore[attr-defined]
+        compiled = runtime.read_engine.sync_engine._compiled_cache
         before = len(compiled)
         for caller in (supervisor(settings), coordinator(settings, "南部", "csw-nanbu-1")):
             for params in ASKED:
