@@ -42,12 +42,19 @@ def generate_key_pair(signing_path: Path, verify_path: Path) -> None:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(signing_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _write_whole(signing_path, private, 0o600)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    _write_whole(verify_path, public, 0o644)
+
+
+def _write_whole(path: Path, data: bytes, mode: int) -> None:
+    """Written beside and renamed: a service starting meanwhile reads no key or the whole
+    key, never half of one (a bench run's referral process once failed on that)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:
-        out.write(private)
-    verify_path.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+        out.write(data)
+    temporary.replace(path)
 
 
 def ensure_key_pair(settings: Settings) -> bool:

@@ -14,7 +14,7 @@ from shared.clock import Clock, FrozenClock, set_clock_offset, utcnow
 from shared.http.errors import Problem
 from shared.identity import TokenVerifier, issue_console_token, issue_token
 from shared.settings import Settings
-from shared.signing import ensure_key_pair, load_signing_key, load_verify_key
+from shared.signing import ensure_key_pair, generate_key_pair, load_signing_key, load_verify_key
 
 NOW = utcnow()
 
@@ -118,3 +118,12 @@ def test_revoked_sessions_disabled_accounts_and_taken_grants_are_refused(tmp_pat
     assert "利用停止" in _refusal(
         verifier, issue_token(settings, role="coordinator", scope="中部", subject="csw-gone", now=NOW)
     )
+
+
+def test_a_new_key_pair_is_written_whole(tmp_path: Path) -> None:
+    # Each file written beside and renamed: a service starting meanwhile never reads half a key.
+    signing, verify = tmp_path / "keys" / "signing.pem", tmp_path / "keys" / "verify.pem"
+    generate_key_pair(signing, verify)
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["signing.pem", "verify.pem"]
+    assert signing.stat().st_mode & 0o777 == 0o600
+    assert verify.read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
