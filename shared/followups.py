@@ -19,248 +19,45 @@ with the file, where in it and what to write instead."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
-from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span, SpanError
-from shared.events.consultation import Urgency
+from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span
+from shared.followup_sections import (
+    DEFAULT_CALENDAR,
+    SPAN_KEYS,
+    ApprovalOverrides,
+    CaseDeadlines,
+    CasesSection,
+    ConferenceTaskOverrides,
+    Deadlines,
+    KindOverrides,
+    Overrides,
+    PolicyCalendar,
+    Section,
+    WatchOverrides,
+    listing,
+    no_none,
+    urgency_names,
+)
 
 FILE = "followups.yaml"
-Step = Literal["acknowledge", "decide", "progress"]
-STEPS: tuple[Step, ...] = ("acknowledge", "decide", "progress")
-SPAN_KEYS: tuple[str, ...] = (*STEPS, "escalate_to_coordinator", "escalate_to_supervisor")
-URGENCIES: tuple[str, ...] = get_args(Urgency)
-DEFAULT_CALENDAR = "jp-public"
 
 
 class FollowupPolicyError(ValueError):
     """The policy file cannot be used; the message names the file and where in it."""
 
 
-# Field types ------------------------------------------------------------------------
-
-
-def _span(raw: Any) -> Span:
-    if isinstance(raw, Span):
-        return raw
-    try:
-        return Span.from_config(raw)
-    except SpanError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _calendar(raw: Any) -> BusinessCalendar:
-    if isinstance(raw, BusinessCalendar):
-        return raw
-    if raw is not None and not isinstance(raw, dict):
-        raise ValueError(f"expected the calendar's settings (year_end_closure, closed_days), got {raw!r}")
-    return BusinessCalendar.from_config(raw)  # ValueError says what is wrong
-
-
-def _span_as_config(span: Span) -> dict[str, int | float]:
-    if span.hours is not None:
-        return {"hours": span.hours}
-    if span.business_hours is not None:
-        return {"business_hours": span.business_hours}
-    return {"business_days": span.business_days or 0}
-
-
-def _calendar_as_config(calendar: BusinessCalendar) -> dict[str, Any]:
-    closure = calendar.year_end_closure
-    return {
-        "year_end_closure": None
-        if closure is None
-        else {"from": f"{closure[0][0]:02d}-{closure[0][1]:02d}", "to": f"{closure[1][0]:02d}-{closure[1][1]:02d}"},
-        "closed_days": [day.isoformat() for day in sorted(calendar.closed_days)],
-        "office_hours": {"from": f"{calendar.office_hours[0]:%H:%M}", "to": f"{calendar.office_hours[1]:%H:%M}"},
-    }
-
-
-# Read from and written back as the file writes them (model_dump gives the YAML's shape).
-PolicySpan = Annotated[Span, PlainValidator(_span), PlainSerializer(_span_as_config)]
-PolicyCalendar = Annotated[BusinessCalendar, PlainValidator(_calendar), PlainSerializer(_calendar_as_config)]
-
-
-def _listing(names: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(names)
-
-
-class _Section(BaseModel):
-    """A mapping of the file: refuses keys it does not know, naming them, the nearest
-    known one (a typo) and what is allowed there. An empty section (``NPO:`` with
-    nothing under it) is an empty mapping."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    _WORD: ClassVar[str] = "key"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, raw: Any) -> Any:
-        if raw is None:
-            return {}
-        if isinstance(raw, BaseModel):
-            return raw
-        if not isinstance(raw, dict):
-            raise ValueError(f"expected indented `key: value` lines, got {raw!r}")
-        allowed = tuple(cls.model_fields)
-        unknown = [key for key in raw if key not in allowed]
-        if unknown:
-            named = []
-            for key in unknown:
-                near = difflib.get_close_matches(str(key), allowed, n=1)
-                named.append(f"{key!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
-            word = cls._WORD + ("s" if len(unknown) > 1 else "")
-            raise ValueError(f"unknown {word} {', '.join(named)}; allowed here: {_listing(allowed)}")
-        return raw
-
-
-def _no_none(raw: Any) -> Any:
-    return {} if raw is None else raw
-
-
-class Overrides(_Section):
-    """Some of the spans, overriding the default for an agency kind, an urgency or both."""
-
-    acknowledge: PolicySpan | None = None
-    decide: PolicySpan | None = None
-    progress: PolicySpan | None = None
-    escalate_to_coordinator: PolicySpan | None = None
-    escalate_to_supervisor: PolicySpan | None = None
-
-    def given(self) -> dict[str, Span]:
-        return {key: span for key in SPAN_KEYS if (span := getattr(self, key)) is not None}
-
-
-def _urgencies(raw: Any) -> Any:
-    raw = _no_none(raw)
-    if isinstance(raw, dict):
-        unknown = [key for key in raw if key not in URGENCIES]
-        if unknown:
-            raise ValueError(
-                f"unknown urgency {', '.join(repr(k) for k in unknown)}; the urgencies are {_listing(URGENCIES)}"
-            )
-    return raw
-
-
-class WatchOverrides(_Section):
-    """A chase whose due time is set elsewhere — a watch plan's missed check-in (見守り),
-    a helper's task past its due day: after how long the first reminder is escalated to
-    the coordinator, then to the supervisor (the default's spans if unset)."""
-
-    escalate_to_coordinator: PolicySpan | None = None
-    escalate_to_supervisor: PolicySpan | None = None
-
-    def given(self) -> dict[str, Span]:
-        return {key: span for key in SPAN_KEYS[3:] if (span := getattr(self, key)) is not None}
-
-
-CASE_STEPS: tuple[str, ...] = ("assign", "first_contact", "escalate_to_supervisor")
-
-
-class CaseOverrides(_Section):
-    """Some of a case's own spans (``cases``, or under ``cases.urgency`` per urgency)."""
-
-    assign: PolicySpan | None = None
-    first_contact: PolicySpan | None = None
-    escalate_to_supervisor: PolicySpan | None = None
-
-    def given(self) -> dict[str, Span]:
-        return {key: span for key in CASE_STEPS if (span := getattr(self, key)) is not None}
-
-
-class CaseDeadlines(_Section):
-    """A case nobody has taken (未割当) or not yet contacted: ``assign`` — from intake's
-    receipt to a coordinator taking it, else the area's coordinators are reminded and,
-    ``escalate_to_supervisor`` later, the supervisor; ``first_contact`` — from the
-    assignment to the first contact, else its coordinator is reminded."""
-
-    assign: PolicySpan = Span(business_hours=4)
-    first_contact: PolicySpan = Span(business_days=2)
-    escalate_to_supervisor: PolicySpan = Span(business_hours=4)
-
-
-class CasesSection(CaseOverrides):
-    """``cases``: the spans (defaults where unset) and under ``urgency`` per urgency."""
-
-    urgency: dict[str, CaseOverrides] = {}
-
-    @field_validator("urgency", mode="before")
-    @classmethod
-    def _urgency_names(cls, raw: Any) -> Any:
-        return _urgencies(raw)
-
-
-class ApprovalOverrides(_Section):
-    """A supervisor's approval request (監督者の承認): ``decide`` is how long it may wait
-    in the supervisor's queue; past it the supervisor is reminded, then the requesting
-    area's coordinator hears it still waits, then the supervisor again (the default's
-    spans where unset)."""
-
-    decide: PolicySpan | None = None
-    escalate_to_coordinator: PolicySpan | None = None
-    escalate_to_supervisor: PolicySpan | None = None
-
-    def given(self) -> dict[str, Span]:
-        return {key: span for key in ("decide", *SPAN_KEYS[3:]) if (span := getattr(self, key)) is not None}
-
-
-class ConferenceTaskOverrides(WatchOverrides):
-    """A task set at a case conference left open past its due day: after how long the
-    owner's reminder is escalated to the coordinator, then to the supervisor."""
-
-
-class KindOverrides(Overrides):
-    """An agency kind's spans, and under ``urgency`` its spans per urgency."""
-
-    urgency: dict[str, Overrides] = {}
-
-    @field_validator("urgency", mode="before")
-    @classmethod
-    def _urgency_names(cls, raw: Any) -> Any:
-        return _urgencies(raw)
-
-
-class Deadlines(_Section):
-    """Every span: the ``default`` section, and the merged spans of a referral."""
-
-    acknowledge: PolicySpan
-    decide: PolicySpan
-    progress: PolicySpan
-    escalate_to_coordinator: PolicySpan
-    escalate_to_supervisor: PolicySpan
-
-    @model_validator(mode="before")
-    @classmethod
-    def _every_span(cls, raw: Any) -> Any:
-        if raw is None:
-            raw = {}
-        if isinstance(raw, dict):
-            missing = [key for key in SPAN_KEYS if key not in raw]
-            if missing:
-                raise ValueError(f"must set every one of {_listing(SPAN_KEYS)} (missing: {_listing(missing)})")
-        return raw
-
-    def for_step(self, step: str) -> Span:
-        span: Span = getattr(self, step)
-        return span
-
-
-class FollowupPolicy(_Section):
+class FollowupPolicy(Section):
     """The whole file. ``deadlines(kind, urgency)``: the default, overridden by the
     agency kind, then the urgency, then the kind's urgency — most specific wins, span
     by span. ``calendar(name)``: an agency's business calendar."""
@@ -282,12 +79,12 @@ class FollowupPolicy(_Section):
     @field_validator("urgency", mode="before")
     @classmethod
     def _urgency_names(cls, raw: Any) -> Any:
-        return _urgencies(raw)
+        return urgency_names(raw)
 
     @field_validator("calendars", "agency_kinds", mode="before")
     @classmethod
     def _empty_sections(cls, raw: Any) -> Any:
-        return _no_none(raw)
+        return no_none(raw)
 
     @field_validator("calendars", mode="after")
     @classmethod
@@ -357,7 +154,7 @@ class FollowupPolicy(_Section):
         each starting with ``source`` (the file) and the path of the bad key."""
         if not isinstance(raw, Mapping):
             raise FollowupPolicyError(
-                f"{source}: expected the sections {_listing(tuple(cls.model_fields))} at the top level, got {raw!r}"
+                f"{source}: expected the sections {listing(tuple(cls.model_fields))} at the top level, got {raw!r}"
             )
         try:
             return cls.model_validate(dict(raw))
@@ -376,7 +173,7 @@ def _what(error: Mapping[str, Any]) -> str:
         return str(error["ctx"]["error"])
     if error["type"] == "missing":
         if error["loc"] == ("default",):
-            return f"missing: the default must set every one of {_listing(SPAN_KEYS)}"
+            return f"missing: the default must set every one of {listing(SPAN_KEYS)}"
         return "missing"
     if error["type"] in ("bool_type", "bool_parsing"):
         return f"must be true or false, got {error['input']!r}"

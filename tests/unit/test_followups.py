@@ -14,9 +14,8 @@ import yaml
 
 from shared.calendar import BusinessCalendar, Span
 from shared.clock import JST, as_utc
+from shared.followup_sections import DEFAULT_CALENDAR, SPAN_KEYS
 from shared.followups import (
-    DEFAULT_CALENDAR,
-    SPAN_KEYS,
     FollowupPolicy,
     FollowupPolicyError,
     load_followup_policy,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.followup_sections import SPAN_KEYS
 from shared.followups import (
-    SPAN_KEYS,
     FollowupPolicy,
     FollowupPolicyError,
     load_followup_policy,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from shared.calendar import BusinessCalendar, Span
-from shared.followups import CaseDeadlines, Deadlines
+from shared.followup_sections import CaseDeadlines, Deadlines
 
 # The escalation ladder: rung 1 reminds the agency, rung 2 the coordinator, rung 3
 # the supervisor. ``level`` on a follow-up counts the rungs already fired.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.followups import Step
+from shared.followup_sections import Step
 
 URGENT = "緊急"
 SUPERVISOR_SCOPE = "city"

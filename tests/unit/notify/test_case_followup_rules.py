@@ -11,7 +11,7 @@ from services.notify.domain.policy import case_ladder_times
 from services.notify.domain.routing import ASSIGN, CONTACT, case_escalation_notices, decision_notice
 from shared.calendar import JAPAN_PUBLIC, Span
 from shared.clock import JST, as_utc
-from shared.followups import CaseDeadlines
+from shared.followup_sections import CaseDeadlines
 
 
 def jst(*parts: int) -> datetime:
