@@ -8,13 +8,7 @@ from shared.events.account import (
     AccountGrantsChanged,
     SessionEnded,
 )
-from shared.events.case import (
-    CaseAssigned,
-    CaseOpened,
-    CaseStageChanged,
-    CaseStatusChanged,
-    ConsultationLinked,
-)
+from shared.events.case import CaseAssigned, CaseOpened, CaseStageChanged, CaseStatusChanged, ConsultationLinked
 from shared.events.conference import ConferencePlanned
 from shared.events.consultation import ConsultationSubmitted
 from shared.events.envelope import SYSTEM, Actor, Envelope, EventPayload, new_event_id

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from shared.events.case import CheckInKind, CheckInOutcome
 from shared.events.envelope import EventPayload
 from shared.events.personal import OptionalPersonalText, PersonalText
+from shared.events.watch import CheckInKind, CheckInOutcome
 
 HelperTaskKind = Literal["見守り", "同行", "声かけ"]
 HELPER_TASK_KINDS: tuple[str, ...] = HelperTaskKind.__args__  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from services.case.domain.moves import CaseState, check_workable
 from shared.errors import Forbidden, InvalidInput
-from shared.events.case import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from shared.events.watch import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 
 # Accompanying someone (同行) is work on their case: there is no 同行 of nobody.
 NEEDS_CASE: frozenset[str] = frozenset({"同行"})

@@ -16,7 +16,7 @@ from typing import Any
 
 from services.case.domain.period_figures import Keys
 from services.case.domain.watch import ALERTING
-from shared.events.case import ACTIVITY_KINDS
+from shared.events.watch import ACTIVITY_KINDS
 from shared.reference import UNKNOWN_DISTRICT
 
 

@@ -18,7 +18,7 @@ from services.case.domain.moves import CaseState, check_workable
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc
 from shared.errors import Conflict, InvalidInput
-from shared.events.case import CheckInOutcome
+from shared.events.watch import CheckInOutcome
 
 ACTIVE = "active"
 ENDED = "ended"

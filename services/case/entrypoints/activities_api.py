@@ -13,7 +13,7 @@ from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.schemas import CommandResult, _Command
 from services.case.handlers import activities
 from shared.clock import as_utc, jst_text
-from shared.events.case import ActivityKind, ActivityOutcome
+from shared.events.watch import ActivityKind, ActivityOutcome
 from shared.http.app import correlation_id_of
 from shared.http.paging import Page, Window, page_of, paging
 from shared.http.text import Text

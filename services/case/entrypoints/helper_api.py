@@ -16,9 +16,9 @@ from services.case.entrypoints.dependencies import Services
 from services.case.entrypoints.schemas import CommandResult, _Command
 from services.case.handlers import activities, helper_reads, helper_tasks
 from shared.clock import as_utc, jst_text
-from shared.events.case import CheckInKind, CheckInOutcome
 from shared.events.helper import HelperTaskKind
 from shared.events.referral import SHAREABLE_LABELS, ShareableField
+from shared.events.watch import CheckInKind, CheckInOutcome
 from shared.http.app import correlation_id_of
 from shared.http.text import Text
 from shared.identity import CurrentIdentity

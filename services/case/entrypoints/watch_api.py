@@ -14,7 +14,7 @@ from services.case.entrypoints.schemas import CommandResult, VersionIn, _Command
 from services.case.handlers import watch
 from shared.calendar import BusinessCalendar
 from shared.clock import as_utc, jst_text
-from shared.events.case import WATCHER_LABELS, CheckInKind, CheckInOutcome, WatcherKind, WatchUnit
+from shared.events.watch import WATCHER_LABELS, CheckInKind, CheckInOutcome, WatcherKind, WatchUnit
 from shared.http.app import correlation_id_of
 from shared.http.text import Text
 from shared.identity import CurrentIdentity

@@ -26,7 +26,7 @@ from services.case.handlers.reads import record_read
 from shared.db.uow import UnitOfWork
 from shared.errors import Forbidden
 from shared.events import Envelope, new_event_id
-from shared.events.case import ActivityRecorded
+from shared.events.watch import ActivityRecorded
 from shared.identity import Identity
 from shared.plausible import check_moment
 from shared.reference import ReferenceData

@@ -23,8 +23,8 @@ from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import SYSTEM, Actor, new_event_id
 from shared.events.approvals import ApprovalCarriedOut, ApprovalRequested
-from shared.events.case import WatchEnded
 from shared.events.referral import PERSONAL_FIELDS
+from shared.events.watch import WatchEnded
 from shared.identity import Identity
 from shared.reference import ReferenceData
 

@@ -25,7 +25,7 @@ from shared.clock import JST, as_utc
 from shared.db.uow import UnitOfWork
 from shared.errors import NotFound
 from shared.events import new_event_id
-from shared.events.case import CheckInRecorded, WatchChanged, WatchEnded, WatchStarted
+from shared.events.watch import CheckInRecorded, WatchChanged, WatchEnded, WatchStarted
 from shared.identity import Identity
 from shared.plausible import check_moment
 from shared.reference import ReferenceData

@@ -28,16 +28,13 @@ from shared.events.case import (
     CaseMoved,
     CaseRetentionErased,
     CaseStatusChanged,
-    CheckInRecorded,
     ContactRecorded,
     DecisionNeeded,
-    WatchChanged,
-    WatchEnded,
-    WatchStarted,
 )
 from shared.events.conference import ConferenceTaskClosed, ConferenceTaskSet
 from shared.events.helper import HelperTaskAssigned, HelperTaskCheckedIn
 from shared.events.referral import ReferralSharingRestricted
+from shared.events.watch import CheckInRecorded, WatchChanged, WatchEnded, WatchStarted
 from shared.messaging.consumer import EventHandlers
 
 REFERRAL_EVENTS = (

@@ -28,7 +28,7 @@ from shared.calendar import BusinessCalendar, hours_late
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, FollowupFired, ReferralReceived, new_event_id
-from shared.events.case import WATCHER_LABELS
+from shared.events.watch import WATCHER_LABELS
 from shared.followup_sections import STEPS, Deadlines, Step
 from shared.logging import get_logger
 

@@ -17,7 +17,7 @@ from services.notify.handlers.notifying import record_notification
 from shared.clock import as_utc
 from shared.db.uow import UnitOfWork
 from shared.events import Envelope, new_event_id
-from shared.events.case import CheckInRecorded, WatchChanged, WatchEnded, WatchStarted
+from shared.events.watch import CheckInRecorded, WatchChanged, WatchEnded, WatchStarted
 from shared.logging import get_logger
 
 log = get_logger(__name__)

@@ -12,7 +12,7 @@ from case_helpers import coordinator, supervisor
 from figures_support import contact_after, figures_of, ok, open_case_at
 
 from shared.clock import FrozenClock
-from shared.events.case import ACTIVITY_KINDS
+from shared.events.watch import ACTIVITY_KINDS
 from tests.support.services import bearer, running_service
 
 EMPTY_DURATIONS = {"count": 0, "median_hours": None, "p90_hours": None}

@@ -13,14 +13,7 @@ from sqlalchemy import select
 from services.notify.adapters.orm import followups
 from shared.clock import FrozenClock
 from shared.events import new_event_id
-from shared.events.case import (
-    CaseAssigned,
-    CaseMerged,
-    CaseMoved,
-    CaseStatusChanged,
-    ContactRecorded,
-    DecisionNeeded,
-)
+from shared.events.case import CaseAssigned, CaseMerged, CaseMoved, CaseStatusChanged, ContactRecorded, DecisionNeeded
 from tests.integration.notify.notify_support import (
     AREA,
     COORDINATOR,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from services.case.domain.activity_figures import ActivityCounts, month_part, period_part
 from services.case.domain.period_figures import Keys
-from shared.events.case import ACTIVITY_KINDS
+from shared.events.watch import ACTIVITY_KINDS
 
 KEYS = Keys(areas=("北東部", "中部", "市全域"), school_districts=("SD01", "SD07", "不明"))
 COUNTS = ActivityCounts(

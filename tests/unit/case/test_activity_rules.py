@@ -11,7 +11,7 @@ import pytest
 from services.case.domain import activities as rules
 from services.case.domain.moves import CaseState
 from shared.errors import Conflict, Forbidden, InvalidInput
-from shared.events.case import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from shared.events.watch import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 from shared.plausible import FUTURE_SKEW, check_moment
 
 AGENCIES = frozenset({"AG-HOKATSU-1", "AG-KOSODATE"})

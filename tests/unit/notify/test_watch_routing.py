@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.notify.domain.routing import checkin_notices, watch_escalation_notice
-from shared.events.case import WATCHER_LABELS
+from shared.events.watch import WATCHER_LABELS
 from shared.followups import FollowupPolicy, FollowupPolicyError
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.console.entrypoints.formatting import parse_datetime_local
 from services.console.entrypoints.pages.labels import Labels
-from shared.events.case import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from shared.events.watch import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 from shared.reference import CITY_WIDE
 
 KIND_OPTIONS = [(k, k) for k in ACTIVITY_KINDS]

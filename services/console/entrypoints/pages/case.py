@@ -23,7 +23,7 @@ from services.console.entrypoints.pages.helpers import case_section
 from services.console.entrypoints.pages.labels import CONSENTS, PRIORITIES, Labels
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, render
 from services.console.handlers.signin import SignedIn
-from shared.events.case import WATCHER_LABELS, CheckInKind, CheckInOutcome
+from shared.events.watch import WATCHER_LABELS, CheckInKind, CheckInOutcome
 from shared.http.app import correlation_id_of
 from shared.reference import CITY_WIDE
 

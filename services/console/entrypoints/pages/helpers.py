@@ -17,8 +17,8 @@ from services.console.entrypoints.pages.common import page, refusal_errors
 from services.console.entrypoints.web import Console, ConsoleDep, PageError, acting_as, redirect_response, render
 from services.console.handlers import accounts
 from services.console.handlers.signin import SignedIn
-from shared.events.case import CheckInKind, CheckInOutcome
 from shared.events.referral import PERSONAL_FIELDS, SHAREABLE_LABELS
+from shared.events.watch import CheckInKind, CheckInOutcome
 from shared.http.app import correlation_id_of
 from shared.reference import CITY_WIDE
 
