@@ -26,7 +26,7 @@ from shared.events import (
     Envelope,
     SessionEnded,
 )
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 
 ACCOUNT_EVENTS = (AccountCreated, AccountGrantsChanged, AccountDisabled, AccountEnabled)
 

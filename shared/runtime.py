@@ -24,8 +24,9 @@ from shared.identity import TokenVerifier
 from shared.keyring import KeyRing
 from shared.logging import get_logger
 from shared.messaging.broker import make_broker, make_redis
-from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.consumer import StreamConsumer
 from shared.messaging.erasure import with_message_erasure
+from shared.messaging.handlers import EventHandlers
 from shared.messaging.metrics import watch_messaging
 from shared.messaging.reclaim import Reclaimer
 from shared.messaging.relay import OutboxRelay

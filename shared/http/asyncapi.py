@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from shared.asyncapi import STYLESHEET, asyncapi_document, document_json, render_page
 from shared.http.operator import OperatorOnly
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 
 
 def add_asyncapi(app: FastAPI, service: str, handlers: EventHandlers) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db.engine import database_url_for, make_engine
 from shared.db.tables import MessagingTables
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 from shared.settings import Settings
 
 

@@ -38,7 +38,6 @@ from shared.events import EVENT_TYPES, Envelope
 from shared.events.case import CaseRetentionErased
 from shared.events.personal import erase_payload, personal_fields
 from shared.logging import get_logger
-from shared.messaging.consumer import EventHandler, EventHandlers
 from shared.messaging.deadletter import (
     PERSONAL_RECORD_FIELDS,
     RESOLVED_STREAM,
@@ -46,6 +45,7 @@ from shared.messaging.deadletter import (
     list_dead_letters,
     resolve,
 )
+from shared.messaging.handlers import EventHandler, EventHandlers
 from shared.messaging.streams import decode_entry, entries_of, event_id_of, id_text
 
 log = get_logger(__name__)

@@ -19,7 +19,7 @@ from shared.events import (
     ReferralStatusChanged,
     ReferralViewed,
 )
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 from shared.reference import ReferenceData
 
 

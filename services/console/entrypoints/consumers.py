@@ -3,6 +3,6 @@ and learns everything else from the services' HTTP APIs, as the person it acts f
 
 from __future__ import annotations
 
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 
 event_handlers = EventHandlers()

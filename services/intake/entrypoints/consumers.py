@@ -8,7 +8,7 @@ from services.intake.handlers import consultations as handlers
 from shared.access import on_access_events
 from shared.events import CaseOpened, CaseStageChanged, ConsultationLinked
 from shared.events.case import CaseRetentionErased
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 
 event_handlers = EventHandlers()
 event_handlers.on_batch(CaseOpened, ConsultationLinked)(handlers.on_cases_opened_or_linked)

@@ -35,7 +35,7 @@ from shared.events.conference import ConferenceTaskClosed, ConferenceTaskSet
 from shared.events.helper import HelperTaskAssigned, HelperTaskCheckedIn
 from shared.events.referral import ReferralSharingRestricted
 from shared.events.watch import CheckInRecorded, WatchChanged, WatchEnded, WatchStarted
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 
 REFERRAL_EVENTS = (
     ReferralRequested,

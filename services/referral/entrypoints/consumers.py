@@ -12,7 +12,7 @@ from services.referral.handlers import referrals as handlers
 from shared.access import on_access_events
 from shared.events import ReferralRequested
 from shared.events.case import CaseMoved, CaseRetentionErased, ConsentRecorded
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 from shared.reference import ReferenceData
 
 

@@ -10,7 +10,8 @@ import asyncio
 from sqlalchemy import func, select
 
 from shared.events import SYSTEM, CaseStageChanged, NotificationRecorded, new_event_id
-from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.consumer import StreamConsumer
+from shared.messaging.handlers import EventHandlers
 from shared.messaging.streams import decode_entry, ensure_group
 from tests.integration.messaging.conftest import publish, stage_event
 

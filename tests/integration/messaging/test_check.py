@@ -16,7 +16,7 @@ from shared.events import SYSTEM, CaseStageChanged, NotificationRecorded, new_ev
 from shared.messaging import consistency
 from shared.messaging.catalog import ServiceParts
 from shared.messaging.consistency_report import CausalRule
-from shared.messaging.consumer import EventHandlers
+from shared.messaging.handlers import EventHandlers
 from shared.runtime import ServiceRuntime
 from tests.integration.messaging.conftest import stage_event
 from tests.support.services import eventually

@@ -12,7 +12,8 @@ from faststream.redis import RedisBroker
 from sqlalchemy import func, select
 
 from shared.events import SYSTEM, CaseStageChanged, NotificationRecorded, new_event_id
-from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.consumer import StreamConsumer
+from shared.messaging.handlers import EventHandlers
 from shared.messaging.subscription import subscribe
 from tests.integration.messaging.conftest import publish, stage_event
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from shared.events import CaseStageChanged
-from shared.messaging.consumer import EventHandlers, StreamConsumer
+from shared.messaging.consumer import StreamConsumer
+from shared.messaging.handlers import EventHandlers
 from shared.messaging.reclaim import Reclaimer
 from shared.messaging.streams import dead_letter_stream, ensure_group
 from tests.integration.messaging.conftest import publish, stage_event
