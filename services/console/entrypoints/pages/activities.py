@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.pages import activity_form
-from services.console.entrypoints.pages.case_actions import read_form
+from services.console.entrypoints.pages.case_commands import read_form
 from services.console.entrypoints.pages.common import page, pager, refusal_errors
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render

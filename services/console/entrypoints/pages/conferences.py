@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.formatting import jst_date
 from services.console.entrypoints.pages.case import changed_since, check_case_id
-from services.console.entrypoints.pages.case_actions import version_of
+from services.console.entrypoints.pages.case_commands import version_of
 from services.console.entrypoints.pages.common import page, refusal_errors
 from services.console.entrypoints.pages.helpers import names_of
 from services.console.entrypoints.web import ConsoleDep, PageError, acting_as, redirect_response, render

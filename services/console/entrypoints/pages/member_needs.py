@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.console.entrypoints.pages.case import check_case_id
-from services.console.entrypoints.pages.case_actions import CaseWork, run_command
+from services.console.entrypoints.pages.case_commands import CaseWork, run_command
 from services.console.entrypoints.web import ConsoleDep
 
 router = APIRouter(include_in_schema=False)

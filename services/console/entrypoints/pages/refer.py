@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from services.console.adapters.backend import ApiError
 from services.console.entrypoints.pages.case import check_case_id, load_case, refer_options, seen_of
-from services.console.entrypoints.pages.case_actions import answer_refusal, read_form, version_of
+from services.console.entrypoints.pages.case_commands import answer_refusal, read_form, version_of
 from services.console.entrypoints.pages.common import page
 from services.console.entrypoints.pages.labels import Labels
 from services.console.entrypoints.web import Console, ConsoleDep, acting_as, redirect_response, render

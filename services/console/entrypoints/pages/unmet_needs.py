@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.console.entrypoints.pages.case_actions import CaseWork, read_form, run_command
+from services.console.entrypoints.pages.case_commands import CaseWork, read_form, run_command
 from services.console.entrypoints.web import ConsoleDep
 
 router = APIRouter(include_in_schema=False)
