@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.db.sqlite_driver import dbapi as sqlite_dbapi
 from shared.settings import Settings
 
 
@@ -65,6 +66,7 @@ def _sqlite_engine(url: str, settings: Settings, service: str, *, pool_size: int
     # values — they can be personal data.
     engine = create_async_engine(
         url,
+        module=sqlite_dbapi(),
         connect_args={"timeout": settings.sqlite_busy_timeout_s},
         hide_parameters=True,
         pool_size=pool_size,
