@@ -96,11 +96,18 @@ def test_the_case_audit_shows_the_timeline_verified_the_reads_and_the_disclosure
     expect(page.locator(".banner--success")).to_contain_text("ハッシュチェーンを検証しました")
     expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("サンプルひきこもり支援NPO")
     expect(page.locator("#disclosures-heading").locator("..")).to_contain_text("氏名")
-    expect(page.locator("#reads-heading").locator("..")).to_contain_text("sv-1")
-    # Every role's reads: the coordinator's of the case and the agency's of its referral.
-    expect(page.locator("#reads-heading").locator("..")).to_contain_text("紹介の詳細")
     expect(page.locator("#decisions-heading").locator("..")).to_contain_text("サンプルひきこもり支援NPO")
+    reads = page.locator("#reads-heading").locator("..")
+    expect(reads).to_contain_text("sv-1")  # newest first: this visit's own read is on the first page
     supervisor.shot("audit")
+    # Every role's reads, further back in the walk: the agency's of its referral, a page of reads at a time.
+    agency_read = reads.locator("tr", has_text="関係機関").filter(has_text="紹介の詳細")
+    older = page.get_by_role("navigation", name="閲覧の記録のページ").get_by_role("link", name="次へ")
+    while not agency_read.count() and older.count():
+        with page.expect_navigation():
+            older.click()
+    expect(agency_read.first).to_be_visible()
+    supervisor.shot("audit-older-reads")
     with page.expect_download() as download:
         page.get_by_role("link", name="経過をCSVで書き出す").click()
     assert download.value.suggested_filename == f"timeline-{WALK['case_number']}.csv"

@@ -65,7 +65,7 @@ case_reads = Table(
     "case_reads",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("case_id", String(26), nullable=False, index=True),
+    Column("case_id", String(26), nullable=False),
     Column("reader_role", String(16), nullable=False),
     Column("reader_id", String(64), nullable=False),
     Column("what", String(16), nullable=False),
@@ -73,4 +73,5 @@ case_reads = Table(
     # A read of one of the case's referrals (referral.viewed from the referral service).
     Column("referral_id", String(26), nullable=True),
     Index("ix_case_reads_reader", "reader_id", "read_at"),  # "what did this person read"
+    Index("ix_case_reads_case_read_at", "case_id", "read_at", "id"),  # a case's page, either way round
 )

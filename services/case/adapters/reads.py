@@ -5,13 +5,16 @@ for every role, written in the read's own transaction (or applied from
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.case.adapters.orm import case_reads
 from shared.db.sql import count_of
+
+# A case's reads by time: oldest first (the disclosure's order) or newest first (an auditor's).
+ReadOrder = Literal["oldest", "newest"]
 
 
 class ReadLog:
@@ -38,15 +41,22 @@ class ReadLog:
         if rows:
             await self.db.execute(insert(case_reads), rows)
 
-    async def of_case(self, case_id: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """One page of a case's reads, oldest first, and how many there are."""
-        return await self._page(select(case_reads).where(case_reads.c.case_id == case_id), offset, limit)
+    async def of_case(
+        self, case_id: str, offset: int, limit: int, order: ReadOrder = "oldest"
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of a case's reads in ``order``, and how many there are."""
+        return await self._page(select(case_reads).where(case_reads.c.case_id == case_id), offset, limit, order)
 
-    async def of_reader(self, reader_id: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """One page of what one person read, oldest first, and how many reads there are."""
-        return await self._page(select(case_reads).where(case_reads.c.reader_id == reader_id), offset, limit)
+    async def of_reader(
+        self, reader_id: str, offset: int, limit: int, order: ReadOrder = "oldest"
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of what one person read in ``order``, and how many reads there are."""
+        return await self._page(select(case_reads).where(case_reads.c.reader_id == reader_id), offset, limit, order)
 
-    async def _page(self, query: Any, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        page = query.order_by(case_reads.c.read_at, case_reads.c.id).offset(offset).limit(limit)
+    async def _page(self, query: Any, offset: int, limit: int, order: ReadOrder) -> tuple[list[dict[str, Any]], int]:
+        by_time = (case_reads.c.read_at, case_reads.c.id)
+        # Newest first reads the same indexes backwards (ix_case_reads_case_read_at, ix_case_reads_reader).
+        ordered = query.order_by(*(c.desc() for c in by_time)) if order == "newest" else query.order_by(*by_time)
+        page = ordered.offset(offset).limit(limit)
         rows = [dict(r) for r in (await self.db.execute(page)).mappings().all()]
         return rows, await count_of(self.db, query)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from services.case.adapters.reads import ReadOrder
 from services.case.domain.status import STATUSES
 from services.case.entrypoints import views
 from services.case.entrypoints.dependencies import Services
@@ -28,6 +29,9 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 PAGING_PARAMS = ("page", "per_page", "limit", "offset", "cursor")
 PAGE_FIELDS = {"total", "page", "per_page", "offset", "limit", "next_cursor"}
 SEARCH_PAGE, SEARCH_PAGE_MAX = 50, 100
+ReadOrderQuery = Annotated[
+    ReadOrder, Query(description="並び順: oldest(古い順、既定)/ newest(新しい順。最近の閲覧を先に見るとき)")
+]
 
 
 @router.get("/cases", response_model=Queue, summary="ケースの一覧(キュー)")
@@ -176,8 +180,9 @@ async def get_reads(
     caller: CurrentIdentity,
     window: Annotated[Window, Depends(paging(default=100, maximum=1000))],
     format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
+    order: ReadOrderQuery = "oldest",
 ) -> Response:
-    rows, total = await reads.reads_of_case(services.runtime.unit_of_work(), case_id, caller, window)
+    rows, total = await reads.reads_of_case(services.runtime.unit_of_work(), case_id, caller, window, order)
     return _reads_answer(window, rows, total, format, f"reads-{case_id}.csv")
 
 
@@ -194,8 +199,9 @@ async def get_reads_of_person(
     reader_id: Annotated[str, Query(min_length=1, max_length=128, description="読んだ人のアカウント id")],
     window: Annotated[Window, Depends(paging(default=100, maximum=1000))],
     format: Annotated[Literal["json", "csv"], Query(description="書き出し形式")] = "json",
+    order: ReadOrderQuery = "oldest",
 ) -> Response:
-    rows, total = await reads.reads_of_person(services.runtime.unit_of_work(), reader_id, caller, window)
+    rows, total = await reads.reads_of_person(services.runtime.unit_of_work(), reader_id, caller, window, order)
     return _reads_answer(window, rows, total, format, "reads-by-person.csv")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.case.adapters.reads import ReadLog
+from services.case.adapters.reads import ReadLog, ReadOrder
 from services.case.handlers.common import load_visible, require_reader
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
@@ -40,20 +40,24 @@ async def on_referrals_viewed(envelopes: list[Envelope], uow: UnitOfWork) -> Non
     await ReadLog(uow.db).record_many(rows)
 
 
-async def reads_of_case(uow: UnitOfWork, case_id: str, caller: Identity, window: Window) -> tuple[list[Any], int]:
+async def reads_of_case(
+    uow: UnitOfWork, case_id: str, caller: Identity, window: Window, order: ReadOrder = "oldest"
+) -> tuple[list[Any], int]:
     """Who read the case (not itself recorded): its coordinators and supervisors."""
     require_reader(caller)
     async with uow:
         await load_visible(uow, case_id, caller)
-        return await ReadLog(uow.db).of_case(case_id, window.offset, window.limit)
+        return await ReadLog(uow.db).of_case(case_id, window.offset, window.limit, order)
 
 
-async def reads_of_person(uow: UnitOfWork, reader_id: str, caller: Identity, window: Window) -> tuple[list[Any], int]:
+async def reads_of_person(
+    uow: UnitOfWork, reader_id: str, caller: Identity, window: Window, order: ReadOrder = "oldest"
+) -> tuple[list[Any], int]:
     """What one person read, across every case: supervisors only."""
     if caller.role != "supervisor":
         raise Forbidden("人ごとの閲覧記録は監督者のみ閲覧できます。")
     async with uow:
-        return await ReadLog(uow.db).of_reader(reader_id, window.offset, window.limit)
+        return await ReadLog(uow.db).of_reader(reader_id, window.offset, window.limit, order)
 
 
 def shaped(row: dict[str, Any]) -> dict[str, Any]:

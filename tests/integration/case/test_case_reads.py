@@ -1,11 +1,15 @@
 """Every read of a case is in its read log, whoever read it: an agency's read of a
 referral travels from the referral service (``referral.viewed``) to the case service,
-which answers for the case and for the person."""
+which answers for the case and for the person — oldest first, or newest first for an
+auditor, a page at a time."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from case_helpers import case_of, consultation, coordinator, submit, supervisor
 
+from services.case.adapters.reads import ReadLog
 from tests.support.services import bearer, eventually, running_service
 
 
@@ -59,3 +63,54 @@ async def test_an_agencys_read_of_a_referral_reaches_the_cases_read_log(make_set
             ).json()["items"]
         ]
         assert {r["what"] for r in coordinator_reads} == {"detail"} and coordinator_reads[0]["case_id"] == opened["id"]
+
+
+async def test_reads_newest_first_a_page_at_a_time(make_settings, database_backend) -> None:
+    settings = make_settings()
+    sv = supervisor(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        opened = await case_of(case, settings, await submit(intake, settings, consultation()))
+        # Seven reads after everything the setup read; the last two at the same moment.
+        later = datetime(2030, 1, 1, tzinfo=UTC)
+        at = [later + timedelta(minutes=min(n, 5)) for n in range(7)]
+        engine = case.app.state.services.runtime.engine  # type: ignore[attr-defined]
+        async with engine.begin() as db:
+            await ReadLog(db).record_many(
+                [
+                    dict(case_id=opened["id"], reader_role="supervisor", reader_id="sv-9", what=f"view-{n}", read_at=t)
+                    for n, t in enumerate(at)
+                ]
+            )
+        path = f"/v1/cases/{opened['id']}/reads"
+
+        async def reads(**params: object) -> dict:
+            answer = await case.get(path, headers=sv, params=params)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        oldest = await reads(per_page=1000)
+        assert oldest == await reads(per_page=1000, order="oldest")  # the default is unchanged
+        assert [r["what"] for r in oldest["items"][-7:]] == [f"view-{n}" for n in range(7)]
+        total = oldest["total"]
+        assert total == len(oldest["items"]) > 7
+
+        first = await reads(order="newest", per_page=3)
+        assert [r["what"] for r in first["items"]] == ["view-6", "view-5", "view-4"]  # a tie: the later row first
+        assert (first["total"], first["page"]) == (total, 1)
+        second = await reads(order="newest", per_page=3, page=2)
+        assert [r["what"] for r in second["items"]] == ["view-3", "view-2", "view-1"]
+        every = [
+            r
+            for page in range(1, -(-total // 3) + 1)
+            for r in (await reads(order="newest", per_page=3, page=page))["items"]
+        ]
+        assert every == oldest["items"][::-1]
+
+        person = await case.get("/v1/reads", headers=sv, params={"reader_id": "sv-9", "order": "newest", "limit": 2})
+        assert [r["what"] for r in person.json()["items"]] == ["view-6", "view-5"]
+
+        for url, params in ((path, {}), ("/v1/reads", {"reader_id": "sv-9"})):
+            bogus = await case.get(url, headers=sv, params={**params, "order": "bogus"})
+            assert bogus.status_code == 422, bogus.text
+            assert bogus.headers["content-type"].startswith("application/problem+json")
+            assert bogus.json()["errors"][0]["loc"][-1] == "order"

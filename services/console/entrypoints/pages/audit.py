@@ -30,6 +30,7 @@ from shared.http.operator import operator_headers
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[SignedIn, Depends(acting_as("supervisor"))]
 TIMELINE_PER_PAGE = 100
+READS_PER_PAGE = 50
 SERVICE_NAMES = {
     "console": "つなぎの机",
     "intake": "相談受付",
@@ -69,11 +70,13 @@ async def audit_case(
     who: Supervisor,
     console: ConsoleDep,
     page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+    reads_page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     cid = correlation_id_of(request)
     case = await load_case(request, console, who, case_id)
     # The timeline a page at a time (a long case has thousands of entries); whether the
     # whole chain holds is the verification's answer, over every entry of every page.
+    # The reads too, newest first: every view of the case adds one, and the recent are sought.
     timeline, verification, reads, disclosures = await asyncio.gather(
         console.backend.get(
             "case",
@@ -83,11 +86,21 @@ async def audit_case(
             correlation_id=cid,
         ),
         console.backend.get("case", f"/v1/cases/{check_case_id(case_id)}/verification", who, correlation_id=cid),
-        console.backend.get_every("case", f"/v1/cases/{check_case_id(case_id)}/reads", who, 1000, correlation_id=cid),
+        console.backend.get(
+            "case",
+            f"/v1/cases/{check_case_id(case_id)}/reads",
+            who,
+            params={"page": reads_page, "per_page": READS_PER_PAGE, "order": "newest"},
+            correlation_id=cid,
+        ),
         console.backend.get_every(
             "referral", "/v1/referrals/disclosures", who, 500, params={"case_id": case_id}, correlation_id=cid
         ),
     )
+    # Each list's pager keeps the other's page (a first page is left out of the links).
+    base = f"/audit/{case_id}"
+    timeline_at = [("page", str(page_no))] if page_no > 1 else []
+    reads_at = [("reads_page", str(reads_page))] if reads_page > 1 else []
     broken = [e for e in timeline["items"] if not e["intact"]]
     context = {
         "case": case,
@@ -96,10 +109,20 @@ async def audit_case(
         "chain_breaks": [c for c in verification["chains"] if not c["intact"]],
         "reads": reads["items"],
         "reads_total": reads["total"],
+        "reads_per_page": READS_PER_PAGE,
         "disclosures": disclosures["items"],
         "decisions": disclosures.get("decisions", []),
         "broken": broken,
-        "pager": pager(page_no, TIMELINE_PER_PAGE, int(timeline["total"]), f"/audit/{case_id}", []),
+        "pager": pager(page_no, TIMELINE_PER_PAGE, int(timeline["total"]), base, reads_at),
+        "reads_pager": pager(
+            reads_page,
+            READS_PER_PAGE,
+            int(reads["total"]),
+            base,
+            timeline_at,
+            key="reads_page",
+            fragment="reads-heading",
+        ),
         "labels": Labels(console.reference.current),
         "actor_roles": ACTOR_ROLES,
         "field_labels": SHAREABLE_LABELS,
@@ -116,6 +139,7 @@ async def audit_export(request: Request, case_id: str, who: Supervisor, console:
     case = await load_case(request, console, who, case_id)
     timeline, reads, disclosures, referrals = await asyncio.gather(
         console.backend.get("case", f"/v1/cases/{checked}/timeline", who, correlation_id=cid),
+        # Every read, oldest first: a disclosure is the whole record, not the page's newest.
         console.backend.get_every("case", f"/v1/cases/{checked}/reads", who, 1000, correlation_id=cid),
         console.backend.get_every(
             "referral", "/v1/referrals/disclosures", who, 500, params={"case_id": case_id}, correlation_id=cid

@@ -206,12 +206,24 @@ class Pager:
     links: list[dict[str, Any]] = field(default_factory=list)
 
 
-def pager(page_no: int, per_page: int, total: int, base: str, params: list[tuple[str, str]]) -> Pager:
-    """Numbered links around the current page, keeping every other parameter."""
+def pager(
+    page_no: int,
+    per_page: int,
+    total: int,
+    base: str,
+    params: list[tuple[str, str]],
+    *,
+    key: str = "page",
+    fragment: str = "",
+) -> Pager:
+    """Numbered links around the current page, keeping every other parameter. ``key``:
+    the page's parameter (a page with two lists pages each by its own); ``fragment``: the
+    list's anchor, so a link lands on the list rather than the top of the page."""
     pages = max(1, math.ceil(total / per_page))
+    anchor = f"#{fragment}" if fragment else ""
 
     def href(n: int) -> str:
-        return f"{base}?{urlencode([*[(k, v) for k, v in params if k != 'page'], ('page', str(n))])}"
+        return f"{base}?{urlencode([*[(k, v) for k, v in params if k != key], (key, str(n))])}{anchor}"
 
     shown = sorted({1, pages, *range(max(1, page_no - 2), min(pages, page_no + 2) + 1)})
     links: list[dict[str, Any]] = []
