@@ -76,6 +76,18 @@ def _count(month: str, area: str, measure: str, key: str, detail: str, n: int) -
     return {"month": month, "area": area, "measure": measure, "key": key, "detail": detail, "n": int(n)}
 
 
+# Built once: the statement runs in every transaction that changes a case.
+_MONTHS_OF_CASES = union_all(
+    select(cases.c.opened_at.label("at")).where(
+        cases.c.id.in_(bindparam("ids", expanding=True)), cases.c.opened_at < bindparam("before")
+    ),
+    select(case_consultations.c.received_at.label("at")).where(
+        case_consultations.c.case_id.in_(bindparam("ids", expanding=True)),
+        case_consultations.c.received_at < bindparam("before"),
+    ),
+)
+
+
 async def months_of_cases(db: AsyncConnection, case_ids: Sequence[str], before: datetime) -> set[Month]:
     """The months before ``before`` that any of these cases was opened or received a
     consultation in: the months whose figures a change to the cases can move."""
@@ -83,16 +95,9 @@ async def months_of_cases(db: AsyncConnection, case_ids: Sequence[str], before: 
     ids = sorted(set(case_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        query = union_all(
-            select(cases.c.opened_at.label("at")).where(
-                cases.c.id.in_(bindparam("ids", expanding=True)), cases.c.opened_at < before
-            ),
-            select(case_consultations.c.received_at.label("at")).where(
-                case_consultations.c.case_id.in_(bindparam("ids", expanding=True)),
-                case_consultations.c.received_at < before,
-            ),
+        moments: Sequence[datetime] = (
+            (await db.execute(_MONTHS_OF_CASES, {"ids": chunk, "before": before})).scalars().all()
         )
-        moments: Sequence[datetime] = (await db.execute(query, {"ids": chunk})).scalars().all()
         found |= {Month.of(at) for at in moments}
     return found
 

@@ -40,6 +40,8 @@ _OPEN_CANDIDATES = (
     )
     .order_by(cases.c.opened_at, cases.c.id, case_consultations.c.received_at)
 )
+# Built once: a fresh alias builds all its columns again, on every case page.
+_OFFER_SOURCE, _OFFER_CANDIDATE = cases.alias("source"), cases.alias("candidate")
 _NUMBERS_TAKEN = select(cases.c.case_number).where(cases.c.case_number.in_(bindparam("numbers", expanding=True)))
 
 
@@ -167,7 +169,7 @@ class CaseRepository:
 
     async def offers_about(self, case_ids: list[str]) -> list[dict[str, Any]]:
         # With both cases' numbers: the page names the other case as staff say it.
-        source, candidate = cases.alias("source"), cases.alias("candidate")
+        source, candidate = _OFFER_SOURCE, _OFFER_CANDIDATE
         rows = await self.db.execute(
             select(
                 link_offers,
