@@ -1,6 +1,10 @@
 """SQLAlchemy's aiosqlite adapter, with each statement one trip to the connection's
 thread: the stock cursor makes three or four (open the cursor, execute, fetch rows,
-close), each a thread handoff through the GIL that costs more than the statement itself."""
+close), each a thread handoff through the GIL that costs more than the statement itself.
+
+The trip goes through ``aiosqlite.Connection._execute``, the queue aiosqlite's own
+methods use (SQLAlchemy's adapter reaches into that queue too); aiosqlite is pinned, and
+tests/integration/test_sqlite_driver.py counts the trips, so a change there fails loudly."""
 
 from __future__ import annotations
 
