@@ -114,6 +114,7 @@ async def test_the_read_log_is_audited_newest_first_a_page_at_a_time(desk: Desk)
     # The disclosure bundle is whole and oldest first.
     exported = json.loads((await me.get(f"{audit}/export.json")).content)
     reads = exported["reads"]["items"]
+    assert exported["reads"]["total"] == len(reads)  # the page and its count from one snapshot
     assert {f"auditor-{n}" for n in range(120)} <= {r["reader_id"] for r in reads}
     assert [r["read_at"] for r in reads] == sorted(r["read_at"] for r in reads)
     assert [r["reader_id"] for r in reads[-2:]] == ["auditor-118", "auditor-119"]

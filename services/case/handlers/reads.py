@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.case.adapters.reads import ReadLog, ReadOrder
-from services.case.handlers.common import load_visible, require_reader
+from services.case.handlers.common import load_visible, read_snapshot, require_reader
 from shared.clock import as_utc, jst_text
 from shared.db.uow import UnitOfWork
 from shared.errors import Forbidden
@@ -46,6 +46,7 @@ async def reads_of_case(
     """Who read the case (not itself recorded): its coordinators and supervisors."""
     require_reader(caller)
     async with uow:
+        await read_snapshot(uow)  # the page and its total count the same reads
         await load_visible(uow, case_id, caller)
         return await ReadLog(uow.db).of_case(case_id, window.offset, window.limit, order)
 
@@ -57,6 +58,7 @@ async def reads_of_person(
     if caller.role != "supervisor":
         raise Forbidden("人ごとの閲覧記録は監督者のみ閲覧できます。")
     async with uow:
+        await read_snapshot(uow)
         return await ReadLog(uow.db).of_reader(reader_id, window.offset, window.limit, order)
 
 

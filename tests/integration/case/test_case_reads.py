@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from case_helpers import case_of, consultation, coordinator, submit, supervisor
+from sqlalchemy import event
+from sqlalchemy.util.concurrency import await_
 
 from services.case.adapters.reads import ReadLog
 from tests.support.services import bearer, eventually, running_service
@@ -114,3 +117,35 @@ async def test_reads_newest_first_a_page_at_a_time(make_settings, database_backe
             assert bogus.status_code == 422, bogus.text
             assert bogus.headers["content-type"].startswith("application/problem+json")
             assert bogus.json()["errors"][0]["loc"][-1] == "order"
+
+
+async def test_a_page_of_reads_and_its_total_agree_while_reads_arrive(make_settings, database_backend) -> None:
+    """A read recorded between the page's statement and its count (an export reads the log
+    while its own timeline read commits) is in both or in neither."""
+    if database_backend == "sqlite":
+        pytest.skip("SQLite's transaction is one snapshot already, and one writer at a time")
+    settings = make_settings()
+    sv = supervisor(settings)
+    async with running_service("intake", settings) as intake, running_service("case", settings) as case:
+        opened = await case_of(case, settings, await submit(intake, settings, consultation()))
+        engine = case.app.state.services.runtime.engine  # type: ignore[attr-defined]
+        armed = True
+
+        async def another_read() -> None:
+            async with engine.begin() as db:
+                await ReadLog(db).record(opened["id"], "supervisor", "sv-9", "timeline", datetime.now(UTC))
+
+        def slip_in_before_the_count(conn, cursor, statement, parameters, context, executemany) -> None:
+            nonlocal armed
+            if armed and "count(" in statement.lower() and "case_reads" in statement:
+                armed = False
+                await_(another_read())  # committed on another connection, mid-request
+
+        event.listen(engine.sync_engine, "before_cursor_execute", slip_in_before_the_count)
+        try:
+            answer = await case.get(f"/v1/cases/{opened['id']}/reads", headers=sv, params={"per_page": 1000})
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", slip_in_before_the_count)
+        assert not armed
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total"] == len(answer.json()["items"])
