@@ -17,8 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from shared.calendar import BusinessCalendar, Span, SpanError
+from shared.calendar import BusinessCalendar
 from shared.events.consultation import Urgency
+from shared.spans import Span, SpanError
 
 Step = Literal["acknowledge", "decide", "progress"]
 STEPS: tuple[Step, ...] = ("acknowledge", "decide", "progress")

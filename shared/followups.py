@@ -31,7 +31,7 @@ from pydantic import (
     field_validator,
 )
 
-from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span
+from shared.calendar import JAPAN_PUBLIC, BusinessCalendar
 from shared.followup_sections import (
     DEFAULT_CALENDAR,
     SPAN_KEYS,
@@ -49,6 +49,7 @@ from shared.followup_sections import (
     no_none,
     urgency_names,
 )
+from shared.spans import Span
 
 FILE = "followups.yaml"
 

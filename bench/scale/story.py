@@ -13,7 +13,7 @@ from bench.scale import people
 from bench.scale.people import ulid_at
 from services.case.domain.case_number import case_number
 from services.case.domain.matching import MatchKeys, PersonFacts
-from services.case.handlers.consultations import _consultation_row, _member_rows
+from services.case.handlers.new_cases import consultation_row, member_rows
 from shared.events import Envelope
 from shared.events.case import (
     CaseAssigned,
@@ -113,9 +113,9 @@ class Teller:
         }
         story.add("case", "cases", case)
         story.add(
-            "case", "case_consultations", _consultation_row(consultation, case_id, "opened", opened, facts, self.keys)
+            "case", "case_consultations", consultation_row(consultation, case_id, "opened", opened, facts, self.keys)
         )
-        for member in _member_rows(case_id, consultation, [], opened, self.keys):
+        for member in member_rows(case_id, consultation, [], opened, self.keys):
             story.add("case", "household_members", {**member, "id": ulid_at(opened, rng)})
         story.add(
             "intake",

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from shared.calendar import JAPAN_PUBLIC, BusinessCalendar, Span, SpanError
+from shared.calendar import JAPAN_PUBLIC, BusinessCalendar
 from shared.clock import JST, as_utc
+from shared.spans import Span, SpanError
 
 
 def jst(*parts: int) -> datetime:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.calendar import BusinessCalendar, Span
+from shared.calendar import BusinessCalendar
 from shared.clock import JST, as_utc
 from shared.followup_sections import DEFAULT_CALENDAR, SPAN_KEYS
 from shared.followups import (
@@ -22,6 +22,7 @@ from shared.followups import (
 )
 from shared.reference import ReferenceDataError, ReloadableReference, load_reference_data
 from shared.settings import PROJECT_ROOT
+from shared.spans import Span
 
 CITY_FILE = PROJECT_ROOT / "reference" / "followups.yaml"
 CITY = yaml.safe_load(CITY_FILE.read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from shared.calendar import Span
 from shared.followups import FollowupPolicy, FollowupPolicyError
+from shared.spans import Span
 
 DEFAULT = {k: {"business_days": 1} for k in ("acknowledge", "decide", "progress")} | {
     "escalate_to_coordinator": {"business_days": 1},

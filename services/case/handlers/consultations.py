@@ -3,29 +3,15 @@ or household (受け止めきる: every consultation lands somewhere, nothing is
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from services.case.adapters.chain import add_to_timeline
 from services.case.adapters.member_needs import with_member_needs
 from services.case.adapters.repository import CaseRepository
-from services.case.domain.case_number import case_number
-from services.case.domain.matching import (
-    Match,
-    MatchKeys,
-    PersonFacts,
-    find_matches,
-    likely_offers,
-    match_keys,
-    normalise,
-)
+from services.case.domain.matching import Match, MatchKeys, PersonFacts, find_matches, likely_offers, match_keys
 from services.case.domain.queue import higher_priority
-from services.case.domain.status import RECEIVED
 from services.case.handlers.common import CaseUpdate
-from shared.clock import as_utc
+from services.case.handlers.new_cases import NewCases, consultation_row, fresh_case_ids, member_rows, received_at
 from shared.db.uow import UnitOfWork
-from shared.events import SYSTEM, CaseOpened, ConsultationLinked, ConsultationSubmitted, Envelope, new_event_id
-from shared.events.case import LinkOffered
+from shared.events import SYSTEM, ConsultationLinked, ConsultationSubmitted, Envelope
 from shared.logging import get_logger
 from shared.reference import ReferenceData
 
@@ -38,14 +24,6 @@ REASON_TEXT = {
     "same_age_group": "年代",
     "same_school_district": "小学校区",
 }
-
-
-def received_at(envelope: Envelope, consultation: ConsultationSubmitted, now: datetime) -> datetime:
-    """When intake received the consultation (its event says; an older event: when intake
-    published it), never after the case service handles it."""
-    told = consultation.received_at
-    at = as_utc(datetime.fromisoformat(told)) if told else as_utc(envelope.occurred_at)
-    return min(at, now)
 
 
 def reasons_text(reasons: tuple[str, ...] | list[str]) -> str:
@@ -78,7 +56,7 @@ async def on_consultations_submitted(
         for c in await repo.open_candidates([match_keys(f, keys) for f in facts])
     ]
     pool = await with_member_needs(uow.db, pool)
-    new_cases = _NewCases(uow, reference, keys, await _fresh_case_ids(repo, len(batch), uow.clock.now()))
+    new_cases = NewCases(uow, reference, keys, await fresh_case_ids(repo, len(batch), uow.clock.now()))
     for (envelope, consultation), fact in zip(batch, facts, strict=True):
         matches = _best_per_case(find_matches(fact, pool))
         exact = next((m for m in matches if m.kind == "exact"), None)
@@ -92,182 +70,11 @@ async def on_consultations_submitted(
     await new_cases.flush()
 
 
-async def _fresh_case_ids(repo: CaseRepository, count: int, now: Any) -> list[str]:
-    """``count`` new case ids whose case numbers are free (30 random bits: a clash is rare)."""
-    ids: list[str] = []
-    while len(ids) < count:
-        wanted = [new_event_id() for _ in range(count - len(ids))]
-        numbers = {case_number(i, now): i for i in wanted}
-        taken = await repo.case_numbers_taken(list(numbers))
-        taken |= {case_number(i, now) for i in ids}
-        ids.extend(i for n, i in numbers.items() if n not in taken)
-    return ids
-
-
 def _best_per_case(matches: list[Match]) -> list[Match]:
     seen: dict[str, Match] = {}
     for match in matches:  # exact ones come first
         seen.setdefault(match.case_id, match)
     return list(seen.values())
-
-
-def _consultation_row(
-    consultation: ConsultationSubmitted, case_id: str, how: str, at: Any, facts: PersonFacts, keys: MatchKeys
-) -> dict[str, Any]:
-    return {
-        "consultation_id": consultation.consultation_id,
-        "case_id": case_id,
-        "reference": consultation.reference,
-        "reporter_id": consultation.reporter_id,
-        "reporter_role": consultation.reporter_role,
-        "channel": consultation.channel,
-        "school_district": consultation.school_district,
-        "categories": consultation.categories,
-        "urgency": consultation.urgency,
-        "consent": consultation.consent,
-        "legal_ground": consultation.legal_ground,
-        "person": consultation.person.model_dump(mode="json"),
-        "household": [m.model_dump(mode="json") for m in consultation.household],
-        "noticed": consultation.noticed,
-        "how": how,
-        "received_at": at,
-        **match_keys(facts, keys),
-    }
-
-
-def _member_rows(
-    case_id: str, consultation: ConsultationSubmitted, existing: list[dict[str, Any]], at: Any, keys: MatchKeys
-) -> list[dict[str, Any]]:
-    """Members not yet known by relation and age group."""
-    known = {(normalise(m["relation"]), normalise(m["age_group"])) for m in existing}
-    rows = []
-    for member in consultation.household:
-        key = (normalise(member.relation), normalise(member.age_group))
-        if key in known:
-            continue
-        known.add(key)
-        rows.append(
-            {
-                "id": new_event_id(),
-                "case_id": case_id,
-                "relation": member.relation,
-                "age_group": member.age_group,
-                "name": member.name,
-                "note": member.note,
-                "source": consultation.consultation_id,
-                "added_at": at,
-                "name_key": keys.name(member.name),
-            }
-        )
-    return rows
-
-
-class _NewCases:
-    """The rows of the cases a batch opens, written together by ``flush``."""
-
-    def __init__(self, uow: UnitOfWork, reference: ReferenceData, keys: MatchKeys, case_ids: list[str]) -> None:
-        self.uow = uow
-        self.reference = reference
-        self.keys = keys
-        self.case_ids = case_ids
-        self.now = uow.clock.now()
-        self._clear()
-
-    def _clear(self) -> None:
-        self.cases: list[dict[str, Any]] = []
-        self.consultations: list[dict[str, Any]] = []
-        self.members: list[dict[str, Any]] = []
-        self.offers: list[dict[str, Any]] = []
-        self.timeline: list[tuple[Envelope, str]] = []
-
-    def open(
-        self, envelope: Envelope, consultation: ConsultationSubmitted, facts: PersonFacts, likely: list[Match]
-    ) -> str:
-        now = self.now
-        received = received_at(envelope, consultation, now)
-        case_id = self.case_ids.pop()
-        area = self.reference.area_of_district(consultation.school_district)
-        case = {
-            "id": case_id,
-            "case_number": case_number(case_id, now),
-            "area": area,
-            "school_district": consultation.school_district,
-            "status": RECEIVED,
-            "stage": "受付済",
-            "priority": consultation.urgency,
-            "categories": list(consultation.categories),
-            "coordinator_id": None,
-            "consent": consultation.consent,
-            "legal_ground": consultation.legal_ground,
-            "person": consultation.person.model_dump(mode="json"),
-            "channel": consultation.channel,
-            "sample": consultation.sample,
-            "opened_at": now,
-            "received_at": received,
-            "updated_at": now,
-            "merged_into": None,
-            "version": 1,
-        }
-        self.cases.append(case)
-        self.consultations.append(_consultation_row(consultation, case_id, "opened", received, facts, self.keys))
-        self.members.extend(_member_rows(case_id, consultation, [], now, self.keys))
-        self.timeline.append((envelope, case_id))
-        update = CaseUpdate(self.uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
-        update.emit(
-            CaseOpened(
-                case_id=case_id,
-                case_number=case["case_number"],
-                area=area,
-                consultation_id=consultation.consultation_id,
-                reference=consultation.reference,
-                reporter_id=consultation.reporter_id,
-                urgency=consultation.urgency,
-                categories=list(consultation.categories),
-                received_at=received.isoformat(),
-            )
-        )
-        for match in likely:
-            offer_id = new_event_id()
-            self.offers.append(
-                {
-                    "id": offer_id,
-                    "case_id": case_id,
-                    "candidate_case_id": match.case_id,
-                    "reasons": list(match.reasons),
-                    "status": "offered",
-                    "created_at": now,
-                }
-            )
-            update.emit(
-                LinkOffered(
-                    case_id=case_id, offer_id=offer_id, candidate_case_id=match.case_id, reasons=list(match.reasons)
-                )
-            )
-        # A new case starts at version 1: its creation events are not an update. Each is
-        # published and put on the case's timeline together (as ``record`` does).
-        for payload, aggregate_id in update.events:
-            published = update.envelope(payload, aggregate_id)
-            self.uow.publish(published)
-            self.timeline.append((published, case_id))
-        log.info(
-            "case_opened",
-            case_id=case_id,
-            area=area,
-            urgency=consultation.urgency,
-            link_offers=len(likely),
-            correlation_id=envelope.correlation_id,
-            event_id=envelope.event_id,
-        )
-        return case_id
-
-    async def flush(self) -> None:
-        repo = CaseRepository(self.uow.db)
-        await repo.add_many(self.cases)
-        await repo.add_consultations(self.consultations)
-        await repo.add_members(self.members)
-        await repo.add_offers(self.offers)
-        add_to_timeline(self.uow, *self.timeline)
-        self._clear()
 
 
 async def _link(
@@ -283,8 +90,8 @@ async def _link(
     case = await repo.get(match.case_id, for_update=True)
     assert case is not None  # a candidate read in this transaction
     received = received_at(envelope, consultation, now)
-    await repo.add_consultations([_consultation_row(consultation, case["id"], "linked", received, facts, keys)])
-    await repo.add_members(_member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now, keys))
+    await repo.add_consultations([consultation_row(consultation, case["id"], "linked", received, facts, keys)])
+    await repo.add_members(member_rows(case["id"], consultation, await repo.members_of([case["id"]]), now, keys))
     add_to_timeline(uow, (envelope, case["id"]))
     update = CaseUpdate(uow, case, actor=SYSTEM, correlation_id=envelope.correlation_id, cause=envelope)
     priority = higher_priority(consultation.urgency, case["priority"])

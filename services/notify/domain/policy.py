@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from shared.calendar import BusinessCalendar, Span
+from shared.calendar import BusinessCalendar
 from shared.followup_sections import CaseDeadlines, Deadlines
+from shared.spans import Span
 
 # The escalation ladder: rung 1 reminds the agency, rung 2 the coordinator, rung 3
 # the supervisor. ``level`` on a follow-up counts the rungs already fired.

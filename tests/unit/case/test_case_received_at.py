@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from services.case.handlers.consultations import received_at
+from services.case.handlers.new_cases import received_at
 from shared.events import SYSTEM, ConsultationSubmitted, Envelope
 from shared.settings import PROJECT_ROOT
 

@@ -92,7 +92,7 @@ def test_lateness_in_business_days_and_hours() -> None:
 
 
 def test_emergency_hours_are_clock_hours_even_on_holidays() -> None:
-    from shared.calendar import Span
+    from shared.spans import Span
 
     sent = jst(2026, 11, 22, 22, 0)  # Sunday night before a holiday
     assert Span(hours=4).after(sent, CAL) == jst(2026, 11, 23, 2, 0)

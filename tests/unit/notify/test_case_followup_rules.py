@@ -9,9 +9,10 @@ import pytest
 
 from services.notify.domain.policy import case_ladder_times
 from services.notify.domain.routing import ASSIGN, CONTACT, case_escalation_notices, decision_notice
-from shared.calendar import JAPAN_PUBLIC, Span
+from shared.calendar import JAPAN_PUBLIC
 from shared.clock import JST, as_utc
 from shared.followup_sections import CaseDeadlines
+from shared.spans import Span
 
 
 def jst(*parts: int) -> datetime:
