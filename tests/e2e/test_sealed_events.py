@@ -144,7 +144,12 @@ def test_personal_fields_are_sealed_in_streams_aof_outboxes_and_dead_letters(
             tmp_path,
             redis_url=redis_server.url("case"),
             database_url=database_url,
-            extra_env={"TSUNAGI_PAYLOAD_KEYS": ring.as_setting(), "TSUNAGI_MAX_DELIVERIES": "2"},
+            extra_env={
+                "TSUNAGI_PAYLOAD_KEYS": ring.as_setting(),
+                # The two bad entries are dead-lettered after a second delivery, a retry's backoff apart.
+                "TSUNAGI_MAX_DELIVERIES": "2",
+                "TSUNAGI_RECLAIM_IDLE_MS": "300",
+            },
             service_env={s: {"TSUNAGI_REDIS_URL": redis_server.url(s)} for s in SERVICES},
         ) as system:
             settings = system.settings
