@@ -41,7 +41,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "agency": [("/inbox", "届いた依頼"), ("/conferences", "会議")],
     "reporter": [("/report", "相談する"), ("/my", "わたしの相談")],
-    "helper": [("/helper", "わたしへの依頼"), ("/notifications", "お知らせ")],
+    "helper": [("/helper", "わたしへの依頼")],
     "account_admin": [("/admin/accounts", "アカウント")],
 }
 HOME = {
