@@ -116,7 +116,7 @@ def make_engine(settings: Settings, service: str, *, pool_size: int = 20) -> Asy
         # No pre-ping (it costs a round trip per checkout): after a PostgreSQL restart the
         # first statement on a stale connection fails as a disconnect, SQLAlchemy then
         # invalidates the whole pool, and that one request answers 503 + Retry-After (a
-        # consumer retries its batch) — tests/fault/test_faults.py::test_postgres_down….
+        # consumer retries its batch) — tests/fault/test_outages.py::test_postgres_down….
         pool_pre_ping=False,
         hide_parameters=True,
         connect_args={"server_settings": {"search_path": service}},
