@@ -64,6 +64,15 @@ async def detail(case: httpx.AsyncClient, headers: dict[str, str], case_id: str)
     return answer.json()
 
 
+async def post(
+    case: httpx.AsyncClient, path: str, headers: dict[str, str], body: dict[str, Any], expected: int = 200
+) -> Any:
+    """POSTs ``body`` and returns the answer's JSON, failing unless it is ``expected``."""
+    answer = await case.post(path, headers=headers, json=body)
+    assert answer.status_code == expected, answer.text
+    return answer.json()
+
+
 async def publish(
     settings: Settings,
     payload: EventPayload,

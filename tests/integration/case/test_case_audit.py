@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from case_helpers import case_of, consultation, coordinator, publish, submit, supervisor
+from case_helpers import case_of, consultation, coordinator, post, publish, submit, supervisor
 
 from services.case.adapters.orm import timeline
 from shared.clock import FrozenClock
@@ -23,17 +23,11 @@ from tests.support.timelines import triggers_off
 NOTIFY = Actor(role="system", id="notify")
 
 
-async def _post(case, path: str, headers: dict, body: dict, expected: int = 200) -> dict:
-    answer = await case.post(path, headers=headers, json=body)
-    assert answer.status_code == expected, answer.text
-    return answer.json()
-
-
 async def _referred_case(intake, case, settings, **changes) -> tuple[str, str]:
     chubu = coordinator(settings)
     opened = await case_of(case, settings, await submit(intake, settings, consultation(**changes)), chubu)
     v = (
-        await _post(
+        await post(
             case,
             f"/v1/cases/{opened['id']}/assignment",
             chubu,
@@ -41,7 +35,7 @@ async def _referred_case(intake, case, settings, **changes) -> tuple[str, str]:
         )
     )["version"]
     v = (
-        await _post(
+        await post(
             case,
             f"/v1/cases/{opened['id']}/contacts",
             chubu,
@@ -49,7 +43,7 @@ async def _referred_case(intake, case, settings, **changes) -> tuple[str, str]:
             201,
         )
     )["version"]
-    referral = await _post(
+    referral = await post(
         case,
         f"/v1/cases/{opened['id']}/referrals",
         chubu,

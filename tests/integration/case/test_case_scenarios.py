@@ -4,7 +4,17 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-from case_helpers import case_of, close_case, consultation, coordinator, detail, publish, submit, timeline_types
+from case_helpers import (
+    case_of,
+    close_case,
+    consultation,
+    coordinator,
+    detail,
+    post,
+    publish,
+    submit,
+    timeline_types,
+)
 
 from shared.events import ReferralAccepted, ReferralReceived
 from tests.support.services import bearer, eventually, opened_entry, running_service
@@ -20,12 +30,6 @@ async def _reporter_sees(intake, settings, reference: str, reporter: str, stage:
         return await _stage(intake, settings, reference, reporter) == stage
 
     await eventually(check, what=f"{reference} at {stage}")
-
-
-async def _post(case, path: str, headers: dict, body: dict, expected: int = 200) -> dict:
-    answer = await case.post(path, headers=headers, json=body)
-    assert answer.status_code == expected, answer.text
-    return answer.json()
 
 
 async def test_anonymous_phone_report(make_settings, database_backend) -> None:
@@ -51,7 +55,7 @@ async def test_anonymous_phone_report(make_settings, database_backend) -> None:
         assert [i["id"] for i in unassigned["items"]] == [opened["id"]]
         case_id = opened["id"]
         v = (
-            await _post(
+            await post(
                 case,
                 f"/v1/cases/{case_id}/assignment",
                 chubu,
@@ -60,7 +64,7 @@ async def test_anonymous_phone_report(make_settings, database_backend) -> None:
         )["version"]
         await _reporter_sees(intake, settings, reference, "minsei-7", "対応中")
         v = (
-            await _post(
+            await post(
                 case,
                 f"/v1/cases/{case_id}/contacts",
                 chubu,
@@ -80,7 +84,7 @@ async def test_anonymous_phone_report(make_settings, database_backend) -> None:
             },
         )
         assert refused.status_code == 422
-        referral = await _post(
+        referral = await post(
             case,
             f"/v1/cases/{case_id}/referrals",
             chubu,
@@ -97,7 +101,7 @@ async def test_anonymous_phone_report(make_settings, database_backend) -> None:
         await publish(settings, ReferralAccepted(**move), case_id=case_id)
         await _reporter_sees(intake, settings, reference, "minsei-7", "つなぎ済")
         current = await detail(case, chubu, case_id)
-        v = (await _post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "見守り", "version": current["version"]}))[
+        v = (await post(case, f"/v1/cases/{case_id}/status", chubu, {"to": "見守り", "version": current["version"]}))[
             "version"
         ]
         await close_case(case, settings, case_id, chubu, v)  # the accepted referral is still open
@@ -156,7 +160,7 @@ async def test_8050_household_raised_twice_by_different_reporters(make_settings,
             "id": "tsunagi",
         }
 
-        await _post(
+        await post(
             case,
             f"/v1/cases/{first['id']}/assignment",
             chubu,
@@ -192,7 +196,7 @@ async def test_urgent_abuse_report_without_consent(make_settings, database_backe
         assert queue["items"][0]["id"] == opened["id"] and queue["items"][0]["priority"] == "緊急"
         case_id = opened["id"]
         v = (
-            await _post(
+            await post(
                 case,
                 f"/v1/cases/{case_id}/assignment",
                 chubu,
@@ -207,14 +211,14 @@ async def test_urgent_abuse_report_without_consent(make_settings, database_backe
         )
         assert refused.status_code == 422 and "法的根拠" in refused.json()["detail"]
         v = (
-            await _post(
+            await post(
                 case,
                 f"/v1/cases/{case_id}/consent",
                 chubu,
                 {"consent": "同意なし", "legal_ground": "児童虐待の防止等に関する法律 第6条(通告義務)", "version": v},
             )
         )["version"]
-        referral = await _post(
+        referral = await post(
             case,
             f"/v1/cases/{case_id}/referrals",
             chubu,

@@ -15,16 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from case_helpers import case_of, close_case, consultation, coordinator, submit, supervisor
+from case_helpers import case_of, close_case, consultation, coordinator, post, submit, supervisor
 from redis.asyncio import Redis
-from sqlalchemy import select
+from retention_support import aggregates_of, snapshot, unchanged
 
-from services.case.adapters import orm as case_orm
-from services.intake.adapters import orm as intake_orm
-from services.notify.adapters import orm as notify_orm
-from services.referral.adapters import orm as referral_orm
 from shared.clock import Clock, set_clock_offset
-from shared.db.engine import make_engine
 from shared.events.case import ERASED_TEXT
 from shared.messaging.broker import make_redis
 from shared.messaging.streams import dead_letter_stream
@@ -45,12 +40,6 @@ from tests.support.timelines import verify
 YEAR = timedelta(days=365)
 
 
-async def _post(case, path: str, headers: dict, body: dict, expected: int = 200) -> dict:
-    answer = await case.post(path, headers=headers, json=body)
-    assert answer.status_code == expected, answer.text
-    return answer.json()
-
-
 async def _move_clock(clock_file: Path, ahead: timedelta) -> None:
     """Moves every process's clock, and waits until each has read it again (they recheck
     the file every ``Clock.RECHECK_S``): a plan's dates are judged by the service's today."""
@@ -69,24 +58,24 @@ async def _worked_case(
     opened = await case_of(case, settings, await submit(intake, settings, body), chubu)
     path = f"/v1/cases/{opened['id']}"
     v = (
-        await _post(case, f"{path}/assignment", chubu, {"coordinator_id": "csw-chubu-1", "version": opened["version"]})
+        await post(case, f"{path}/assignment", chubu, {"coordinator_id": "csw-chubu-1", "version": opened["version"]})
     )["version"]
     # A month from the shared clock's today (not the case's opening: the case service may
     # have opened it just before it read a moved clock).
     until = (Clock(settings.clock_file).now() + timedelta(days=30)).date().isoformat()
     plan = {"watcher_kind": "coordinator", "every": 7, "unit": "days", "look_for": "サンプル: 夜の明かり"}
-    watch = await _post(case, f"{path}/watch", chubu, {**plan, "until": until, "version": v}, 201)
+    watch = await post(case, f"{path}/watch", chubu, {**plan, "until": until, "version": v}, 201)
     checkin = {"kind": "電話", "outcome": "変わりなし", "note": "サンプル: 元気そう", "version": watch["version"]}
-    v = (await _post(case, f"{path}/watch/{watch['plan_id']}/checkins", chubu, checkin, 201))["version"]
+    v = (await post(case, f"{path}/watch/{watch['plan_id']}/checkins", chubu, checkin, 201))["version"]
     if close:
-        v = (await _post(case, f"{path}/watch/{watch['plan_id']}/end", chubu, {"version": v}))["version"]
+        v = (await post(case, f"{path}/watch/{watch['plan_id']}/end", chubu, {"version": v}))["version"]
     contact = {"channel": "電話", "whom": "サンプル長女", "outcome": "サンプル: 聞き取り", "version": v}
-    v = (await _post(case, f"{path}/contacts", chubu, contact, 201))["version"]
-    v = (await _post(case, f"{path}/notes", chubu, {"body": "サンプル: 自宅の様子", "version": v}, 201))["version"]
+    v = (await post(case, f"{path}/contacts", chubu, contact, 201))["version"]
+    v = (await post(case, f"{path}/notes", chubu, {"body": "サンプル: 自宅の様子", "version": v}, 201))["version"]
     activity = {"kind": "訪問", "outcome_kind": "会えた・話せた", "note": "サンプル: 活動のメモ", "version": v}
-    v = (await _post(case, f"{path}/activities", chubu, activity, 201))["version"]
+    v = (await post(case, f"{path}/activities", chubu, activity, 201))["version"]
     share = {"agency_id": "hc-3", "purpose": "サンプル: 訪問の依頼", "share": ["categories"], "version": v}
-    made = await _post(case, f"{path}/referrals", chubu, share, 201)
+    made = await post(case, f"{path}/referrals", chubu, share, 201)
     agency = bearer(settings, "agency", "hc-3")
 
     async def held() -> bool:
@@ -96,58 +85,13 @@ async def _worked_case(
     v = made["version"]
     if merge_in is not None:
         source = (await case.get(f"/v1/cases/{merge_in}", headers=chubu)).json()
-        await _post(
+        await post(
             case, f"/v1/cases/{merge_in}/merge", chubu, {"into_case_id": opened["id"], "version": source["version"]}
         )
         v = (await case.get(path, headers=chubu)).json()["version"]
     if close:
         await close_case(case, settings, opened["id"], chubu, v, "サンプル: 本人の希望")  # its referral is open
     return opened["id"]
-
-
-async def _rows(settings: Settings, service: str, table: Any, column: Any, case_id: str) -> list[dict[str, Any]]:
-    engine = make_engine(settings, service, pool_size=1)
-    try:
-        async with engine.connect() as db:
-            return [dict(r) for r in (await db.execute(select(table).where(column == case_id))).mappings()]
-    finally:
-        await engine.dispose()
-
-
-# What each service holds of a case that retention erases (and, for the timeline, what
-# proves it): per table, row id → those columns.
-PERSONAL: list[tuple[str, Any, Any, Any, tuple[str, ...]]] = [
-    ("case", case_orm.cases, case_orm.cases.c.id, "id", ("person", "legal_ground", "erased_at")),
-    ("case", case_orm.case_consultations, None, "consultation_id", ("person", "household", "noticed", "name_key")),
-    ("case", case_orm.contacts, None, "id", ("whom", "outcome")),
-    ("case", case_orm.notes, None, "id", ("body",)),
-    ("case", case_orm.referrals, None, "id", ("purpose",)),
-    ("case", case_orm.watch_plans, None, "id", ("look_for",)),
-    ("case", case_orm.watch_checkins, None, "id", ("note",)),
-    ("case", case_orm.activities, None, "id", ("note",)),
-    ("case", case_orm.timeline, None, "event_id", ("summary", "content_hash", "chain_hmac", "seq", "erased_at")),
-    ("intake", intake_orm.consultations, None, "id", ("person", "household", "noticed")),
-    ("referral", referral_orm.referrals, None, "id", ("purpose", "shared", "reason")),
-    ("notify", notify_orm.notifications, None, "id", ("body",)),
-]
-
-
-async def _snapshot(settings: Settings, case_id: str) -> dict[str, dict[str, dict[str, Any]]]:
-    held: dict[str, dict[str, dict[str, Any]]] = {}
-    for service, table, key, row_id, columns in PERSONAL:
-        rows = await _rows(settings, service, table, key if key is not None else table.c.case_id, case_id)
-        held[f"{service}.{table.name}"] = {r[row_id]: {c: r[c] for c in columns} for r in rows}
-    return held
-
-
-def _unchanged(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> bool:
-    """Every row seen before is still there as it was (the running system may add rows)."""
-    return all(now[part].get(row_id) == row for part, rows in before.items() for row_id, row in rows.items())
-
-
-def _aggregates(held: dict[str, dict[str, dict[str, Any]]]) -> set[str]:
-    """The case, its consultations, referrals and activities: the aggregates its events are about."""
-    return {*held["case.cases"], *held["case.case_consultations"], *held["case.referrals"], *held["case.activities"]}
 
 
 async def _messages_erased(settings: Settings, redis: Redis, old: set[str], recent: set[str], failed: str) -> None:
@@ -209,9 +153,9 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         await _move_clock(clock_file, 6 * YEAR)
 
         figures_before = (await case.get("/v1/figures", headers=sv)).json()
-        before = {c: await _snapshot(settings, c) for c in (old, recent, still_open)}
+        before = {c: await snapshot(settings, c) for c in (old, recent, still_open)}
         # Notify failed the old case's referral request: dead-lettered (once resolved before).
-        old_ids, recent_ids = (_aggregates(before[c]) for c in (old, recent))
+        old_ids, recent_ids = (aggregates_of(before[c]) for c in (old, recent))
         requested = [r for r in await outbox_rows(settings, "case", old_ids) if r["event_type"] == "referral.requested"]
         await dead_letter_in(redis, "notify", "referral.requested", requested[0]["event_id"])
         await forget_applied(settings, "notify", requested[0]["event_id"])
@@ -222,14 +166,14 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert [c["case_id"] for c in dry["cases"]] == [old]
         assert dry["dry_run"] is True and dry["retention_years"] == 5
         for c in (old, recent, still_open):
-            assert _unchanged(before[c], await _snapshot(settings, c))
+            assert unchanged(before[c], await snapshot(settings, c))
 
         run = await _retention(settings)
         assert [c["case_id"] for c in run["cases"]] == [old]
         assert run["cases"][0]["entries"] >= len(before[old]["case.timeline"])
 
         async def erased_everywhere() -> dict[str, Any] | None:
-            now = await _snapshot(settings, old)
+            now = await snapshot(settings, old)
             done = (
                 all(r["noticed"] == ERASED_TEXT and r["person"] == {} for r in now["intake.consultations"].values())
                 and all(r["purpose"] == ERASED_TEXT and r["reason"] is None for r in now["referral.referrals"].values())
@@ -278,7 +222,7 @@ async def test_retention_erases_a_case_past_the_period_everywhere_and_keeps_the_
         assert erasure[0]["erased_at"] is None
 
         for untouched in (recent, still_open):
-            assert _unchanged(before[untouched], await _snapshot(settings, untouched))
+            assert unchanged(before[untouched], await snapshot(settings, untouched))
 
         figures_after = (await case.get("/v1/figures", headers=sv)).json()
         # What is counted of the cases themselves; the ageing of open cases and the
@@ -315,7 +259,7 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
         body = consultation(person={**consultation()["person"], "name": "サンプル 併合"})
         merged = (await case_of(case, settings, await submit(intake, settings, body), coordinator(settings)))["id"]
         closed = await _worked_case(intake, case, referral, settings, name="サンプル 定期", close=True, merge_in=merged)
-        held = await _snapshot(settings, closed)
+        held = await snapshot(settings, closed)
         assert all(c["erased_at"] is None for c in held["case.cases"].values())  # not due yet: kept
         await _move_clock(clock_file, 6 * YEAR)
 
@@ -325,7 +269,7 @@ async def test_the_case_service_runs_retention_on_its_schedule(make_settings, da
 
         records = await eventually(erased, what="the scheduled erasure")
         assert sorted(e["case_id"] for e in records) == sorted([closed, merged])
-        after = await _snapshot(settings, closed)
+        after = await snapshot(settings, closed)
         assert list(after["case.notes"].values()) == [{"body": ERASED_TEXT}]
     code, report = await verify(settings)
     assert code == 0, report
