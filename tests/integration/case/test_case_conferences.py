@@ -182,8 +182,17 @@ async def test_a_support_meeting_shares_under_confidentiality_and_its_tasks_are_
         clock.at = jst(2026, 11, 18, 0, 1)  # then the coordinator
         await settle(notify)
         assert await _coordinators(notify, chubu) == ["task_escalation"]
-        fired = [e for e in await published(settings, "followup") if e.payload.get("task_id") == school_task["task_id"]]
-        assert [(e.payload["rung"], e.payload["recipient_scope"]) for e in fired] == [(1, SCHOOL), (2, "中部")]
+
+        async def rungs_published() -> list:  # notify's outbox relays them a moment after it commits
+            fired = await published(settings, "followup")
+            rungs = [
+                (e.payload["rung"], e.payload["recipient_scope"])
+                for e in fired
+                if e.payload.get("task_id") == school_task["task_id"]
+            ]
+            return rungs if len(rungs) >= 2 else []
+
+        assert await eventually(rungs_published, what="both rungs on the stream") == [(1, SCHOOL), (2, "中部")]
         # The school reports it done itself; the chase ends.
         latest = (await case.get(conference, headers=school)).json()["version"]
         await post(f"/tasks/{school_task['task_id']}/done", {"version": latest}, headers=school)
