@@ -285,11 +285,11 @@ def add_reference_reload(app: FastAPI, reference: Any) -> None:
         }
 
 
-def services_of(kind: type[T]) -> Callable[[Request], T]:
+def services_of(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
     """A FastAPI dependency giving a route its service's parts (``app.state.services``, set
     by the service's ``build_app``), typed: ``Annotated[CaseServices, Depends(services_of(CaseServices))]``."""
 
-    def services(request: Request) -> T:
+    async def services(request: Request) -> T:  # async: FastAPI runs a plain def in a worker thread
         found = request.app.state.services
         if not isinstance(found, kind):
             raise TypeError(f"app.state.services is {type(found).__name__}, not {kind.__name__}")

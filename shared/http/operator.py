@@ -29,8 +29,9 @@ VENDOR = Path(__file__).with_name("static") / "vendor"
 ASSETS = "/static/apidocs"
 
 
-def operator_only(request: Request) -> None:
-    """A dependency: in production, the operator's token (or an open bind the operator chose)."""
+async def operator_only(request: Request) -> None:
+    """A dependency: in production, the operator's token (or an open bind the operator
+    chose). Async: FastAPI runs a plain def in a worker thread."""
     settings: Settings = request.app.state.settings
     if settings.mode != "production" or settings.operator_endpoints_open:
         return

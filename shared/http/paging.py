@@ -12,7 +12,7 @@ handler then reads the rows after that key through an index instead of counting 
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -80,11 +80,12 @@ def decode_cursor(text: str) -> tuple[Any, ...]:
     return tuple(key)
 
 
-def paging(default: int, maximum: int, *, keyset: bool = False) -> Callable[..., Window]:
+def paging(default: int, maximum: int, *, keyset: bool = False) -> Callable[..., Awaitable[Window]]:
     """The dependency of one list endpoint: ``default`` rows a page, at most ``maximum``;
     ``keyset``: it also takes a ``cursor``."""
 
-    def window(
+    # Dependencies are async: FastAPI runs a plain def in a worker thread, a hop per request.
+    async def window(
         page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="ページ番号(1 から)")] = None,
         per_page: Annotated[int | None, Query(ge=1, le=maximum, description="1ページの件数")] = None,
         limit: Annotated[int | None, Query(ge=1, le=maximum, description="per_page と同じ")] = None,
@@ -100,7 +101,7 @@ def paging(default: int, maximum: int, *, keyset: bool = False) -> Callable[...,
     if not keyset:
         return window
 
-    def keyset_window(
+    async def keyset_window(
         base: Annotated[Window, Depends(window)],
         page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="ページ番号(1 から)")] = None,
         offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="先頭から飛ばす件数")] = None,

@@ -79,7 +79,11 @@ def console_of(request: Request) -> Console:
     return console
 
 
-ConsoleDep = Annotated[Console, Depends(console_of)]
+async def _console(request: Request) -> Console:  # async: FastAPI runs a plain def in a worker thread
+    return console_of(request)
+
+
+ConsoleDep = Annotated[Console, Depends(_console)]
 
 
 class Redirect(Exception):
